@@ -1,0 +1,72 @@
+"""Lanner's configuration file (`$LANNER_HOME/config.yml` or `--config FILE`).
+
+```yaml
+pluginDefaults:            # instance-level plugin defaults (SPEC §0 decision 9)
+  - type: io.kestra.plugin.slack
+    forced: true
+    values:
+      url: http://127.0.0.1:8765/hook
+worker:
+  threads: 4               # worker threads of `lanner run` and `lanner server`
+envPrefix: ENV_            # environment variables exposed as {{ envs.* }}
+```
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from lanner.errors import ConfigError
+from lanner.model.common import Model
+from lanner.model.flow import PluginDefault
+from lanner.model.yamlsource import YamlError, format_path, load_yaml
+
+
+class WorkerConfig(Model):
+    threads: int = Field(4, ge=1, le=256)
+
+
+class Config(Model):
+    pluginDefaults: tuple[PluginDefault, ...] = ()
+    worker: WorkerConfig = WorkerConfig()
+    envPrefix: str = "ENV_"
+
+
+def lanner_home() -> Path:
+    return Path(os.environ.get("LANNER_HOME") or Path.home() / ".lanner")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """The given file (it must exist), else `$LANNER_HOME/config.yml` when present, else defaults."""
+    if path is None:
+        default = lanner_home() / "config.yml"
+        if not default.exists():
+            return Config()
+        path = default
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read the configuration file ({exc.strerror or exc})") from None
+    try:
+        data, smap = load_yaml(text, name)
+    except YamlError as exc:
+        raise ConfigError("\n".join(p.render() for p in exc.problems)) from None
+    try:
+        return Config.model_validate(data or {})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            line, col = smap.locate(loc)
+            lines.append(f"{name}:{line}:{col}: {format_path(loc)}: {err['msg']}")
+        raise ConfigError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def env_variables(prefix: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """`ENV_FOO=1` -> `{{ envs.foo }}` (Kestra's convention)."""
+    env = os.environ if environ is None else environ
+    return {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}

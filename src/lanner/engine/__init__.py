@@ -1,0 +1,1 @@
+"""The pure execution core: no I/O, no clock, no randomness (DESIGN.md)."""

@@ -1,0 +1,121 @@
+"""Which list of a container is active, and which children start next
+(SPEC §3.1, §3.2, §5.5–§5.9). Pure functions over task lists and task runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lanner.engine.model import Phase, TaskRun
+from lanner.engine.states import State
+from lanner.model.task import Task
+
+
+@dataclass(frozen=True, slots=True)
+class NewChild:
+    """A task run to create: which task, in which list, for which loop value."""
+
+    task: Task
+    phase: Phase
+    value: str | None = None
+    iteration: int | None = None
+
+
+def all_terminated(expected: int, runs: Sequence[TaskRun]) -> bool:
+    return sum(1 for r in runs if r.state.terminated) >= expected
+
+
+def select(
+    main: Sequence[Task],
+    errors: Sequence[Task],
+    finally_: Sequence[Task],
+    main_runs: Sequence[TaskRun],
+    error_runs: Sequence[TaskRun],
+    finally_runs: Sequence[TaskRun],
+    main_expected: int | None = None,
+) -> tuple[Phase, Sequence[Task]]:
+    """Kestra's findTaskDependingFlowState, restated in SPEC §3.1.
+
+    A FAILED task run here is always final: a task run that will be retried is
+    RETRYING, never FAILED, so step 5a (wait for the retry) needs no check.
+    """
+    expected = len(main) if main_expected is None else main_expected
+    if finally_runs:
+        return Phase.FINALLY, finally_
+    failed = any(r.state is State.FAILED for r in main_runs)
+    if error_runs or failed:
+        if finally_ and errors and not all_terminated(len(errors), error_runs):
+            return Phase.ERRORS, errors
+        if not finally_:
+            return Phase.ERRORS, errors
+    if finally_ and (failed or all_terminated(expected, main_runs)):
+        return Phase.FINALLY, finally_
+    return Phase.MAIN, main
+
+
+def sequential_next(tasks: Sequence[Task], runs: Sequence[TaskRun]) -> Task | None:
+    """The task after the last terminated one; nothing while one is still going."""
+    if not tasks:
+        return None
+    if not runs:
+        return tasks[0]
+    if any(not r.state.terminated for r in runs):
+        return None
+    last = runs[-1].task_id
+    for i, t in enumerate(tasks):
+        if t.id == last:
+            return tasks[i + 1] if i + 1 < len(tasks) else None
+    return None
+
+
+def parallel_next(tasks: Sequence[Task], runs: Sequence[TaskRun], limit: int) -> list[Task]:
+    """Every task without a task run yet, up to `limit` running at once (0: no limit)."""
+    started = {r.task_id for r in runs}
+    pending = [t for t in tasks if t.id not in started]
+    if limit > 0:
+        running = sum(1 for r in runs if not r.state.terminated)
+        pending = pending[: max(limit - running, 0)]
+    return pending
+
+
+def loop_next(
+    tasks: Sequence[Task], values: Sequence[str], runs: Sequence[TaskRun], limit: int
+) -> list[NewChild]:
+    """ForEach: one sequential group of `tasks` per value, at most `limit` groups
+    going at once (0: all), started in order."""
+    by_value: dict[str, list[TaskRun]] = {}
+    for r in runs:
+        by_value.setdefault(r.value or "", []).append(r)
+    out: list[NewChild] = []
+    going = 0
+    for i, value in enumerate(values):
+        group = by_value.get(value)
+        if group is None:
+            if limit > 0 and going >= limit:
+                break
+            out.append(NewChild(tasks[0], Phase.MAIN, value, i))
+            going += 1
+            continue
+        nxt = sequential_next(tasks, group)
+        if nxt is not None:
+            out.append(NewChild(nxt, Phase.MAIN, value, i))
+        if nxt is not None or any(not r.state.terminated for r in group):
+            going += 1
+    return out
+
+
+def loop_parallel_next(
+    tasks: Sequence[Task], values: Sequence[str], runs: Sequence[TaskRun], limit: int
+) -> list[NewChild]:
+    """EachParallel: every (value, task) pair at once, up to `limit` running."""
+    started = {(r.value, r.task_id) for r in runs}
+    running = sum(1 for r in runs if not r.state.terminated)
+    out: list[NewChild] = []
+    for i, value in enumerate(values):
+        for t in tasks:
+            if (value, t.id) in started:
+                continue
+            if limit > 0 and running + len(out) >= limit:
+                return out
+            out.append(NewChild(t, Phase.MAIN, value, i))
+    return out

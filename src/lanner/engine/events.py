@@ -1,0 +1,117 @@
+"""What reaches the planner (events) and what it asks the runtime to do (commands)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lanner.engine.model import Execution
+from lanner.engine.states import State
+
+# -- events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """The execution was created: start it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kill:
+    """A user (or Exit KILLED) asked to kill the execution."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """A worker finished one attempt of a task run."""
+
+    task_run_id: str
+    attempt: int  # 1-based attempt number
+    state: State
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStarted:
+    """A worker began an attempt (SUBMITTED -> RUNNING)."""
+
+    task_run_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDue:
+    """The retry delay of a task run elapsed."""
+
+    task_run_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutDue:
+    """A flowable task run's timeout elapsed."""
+
+    task_run_id: str
+    attempt: int
+
+
+Event = Start | Kill | TaskResult | TaskStarted | RetryDue | TimeoutDue
+
+# -- commands -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    """Run one attempt of a runnable task on a worker."""
+
+    task_run_id: str
+    attempt: int
+    task_id: str
+    type: str
+    properties: Mapping[str, Any]  # rendered by the executor
+    timeout: float | None  # seconds, per attempt
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.task_run_id}:{self.attempt}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Stop the running attempt of a task run (kill, timeout of a parent)."""
+
+    task_run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """Deliver `event` to this execution at `at`."""
+
+    at: datetime
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    level: str
+    message: str
+    task_run_id: str | None = None
+    task_id: str | None = None
+    attempt: int | None = None
+
+
+Command = Dispatch | Cancel | Timer | LogLine
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The planner's answer: the new execution and what to carry out."""
+
+    execution: Execution
+    commands: tuple[Command, ...] = ()
+    changed: frozenset[str] = frozenset()  # task run ids created or updated
+    deleted: frozenset[str] = frozenset()  # task run ids removed (handlers run again)

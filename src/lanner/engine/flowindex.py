@@ -1,0 +1,90 @@
+"""A flow, indexed for the planner: every task by id, where it sits, and
+the task lists of each container (the root or a flowable task)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lanner.engine.model import Phase
+from lanner.model.flow import Flow
+from lanner.model.task import Retry, Task, TaskKind, TaskList
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    task: Task
+    parent: str | None  # the id of the enclosing flowable task, None at the root
+    phase: Phase  # which list of the parent it is in
+
+
+def enabled(tasks: TaskList | None) -> tuple[Task, ...]:
+    """Disabled tasks are removed before scheduling (SPEC §1.2): they get no task run."""
+    return tuple(t for t in tasks or () if not t.disabled)
+
+
+class FlowIndex:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.tasks: dict[str, TaskInfo] = {}
+        root_lists = {
+            Phase.MAIN: flow.tasks,
+            Phase.ERRORS: flow.errors,
+            Phase.FINALLY: flow.finally_,
+            Phase.AFTER: flow.afterExecution,
+        }
+        for phase, tasks in root_lists.items():
+            for t in tasks or ():
+                self._add(t, None, phase)
+        self.root = {phase: enabled(tasks) for phase, tasks in root_lists.items()}
+
+    def _add(self, task: Task, parent: str | None, phase: Phase) -> None:
+        self.tasks[task.id] = TaskInfo(task, parent, phase)
+        for field, child in task.children():
+            self._add(child, task.id, _phase_of(field))
+
+    def task(self, task_id: str) -> Task:
+        return self.tasks[task_id].task
+
+    def retry_policy(self, task_id: str) -> tuple[Retry | None, bool]:
+        """The retry policy of a task (SPEC §4.4): its own, else the nearest ancestor's,
+        else the flow's. The boolean says whether it is the task's own."""
+        info = self.tasks[task_id]
+        if info.task.retry is not None:
+            return info.task.retry, True
+        parent = info.parent
+        while parent is not None:
+            pinfo = self.tasks[parent]
+            if pinfo.task.retry is not None:
+                return pinfo.task.retry, False
+            parent = pinfo.parent
+        return self.flow.retry, False
+
+    @staticmethod
+    def handler_lists(task: Task) -> tuple[tuple[Task, ...], tuple[Task, ...]]:
+        return enabled(getattr(task, "errors", None)), enabled(getattr(task, "finally_", None))
+
+    @staticmethod
+    def is_flowable(task: Task) -> bool:
+        return task.kind is TaskKind.FLOWABLE
+
+
+def _phase_of(field: str) -> Phase:
+    if field == "errors":
+        return Phase.ERRORS
+    if field == "finally_":
+        return Phase.FINALLY
+    return Phase.MAIN
+
+
+def main_list(task: Task, memo: dict[str, Any] | Any) -> tuple[Task, ...] | None:
+    """The MAIN list of a flowable once its branch is known; None when nothing matches
+    (a Switch with no matching case and no defaults)."""
+    if hasattr(task, "then"):  # If
+        return enabled(task.then if memo.get("branch") == "then" else getattr(task, "else_", None))
+    if hasattr(task, "cases"):  # Switch
+        case = memo.get("case")
+        if case is None:
+            return enabled(task.defaults) if task.defaults is not None else None
+        return enabled((task.cases or {}).get(case))
+    return enabled(getattr(task, "tasks", None))

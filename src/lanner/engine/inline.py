@@ -1,0 +1,83 @@
+"""Task types the executor runs inline, because they change the execution
+itself (SPEC §5.3, §5.15): Exit, Labels, SetVariables, UnsetVariables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from lanner.engine.model import Attempt, History, TaskRun
+from lanner.engine.states import State
+from lanner.model.common import is_label_key
+from lanner.model.task import Task
+
+if TYPE_CHECKING:
+    from lanner.engine.planner import _Cycle
+
+
+def execute(cycle: _Cycle, run: TaskRun, task: Task) -> State | None:
+    """Run the task; returns its final state, or None when it finished the run itself."""
+    name = type(task).__name__
+    if name == "Exit":
+        return _exit(cycle, run, task)
+    if name == "Labels":
+        labels = _labels(cycle.render(getattr(task, "labels"), run))
+        cycle.ex = replace(cycle.ex, labels={**cycle.ex.labels, **labels})
+    elif name == "SetVariables":
+        values = cycle.render(getattr(task, "variables"), run)
+        if not getattr(task, "overwrite"):
+            clash = sorted(k for k in values if k in cycle.ex.variables)
+            if clash:
+                raise ValueError(f"variables already exist and overwrite is false: {', '.join(clash)}")
+        cycle.ex = replace(cycle.ex, variables={**cycle.ex.variables, **values})
+    elif name == "UnsetVariables":
+        names = [str(n) for n in cycle.render(getattr(task, "variables"), run)]
+        missing = [n for n in names if n not in cycle.ex.variables]
+        if missing and not getattr(task, "ignoreMissing"):
+            raise ValueError(f"variables not found: {', '.join(missing)}")
+        cycle.ex = replace(cycle.ex, variables={k: v for k, v in cycle.ex.variables.items() if k not in names})
+    else:
+        raise ValueError(f"task type {task.type} cannot run in the executor")
+    return State.SUCCESS
+
+
+def _exit(cycle: _Cycle, run: TaskRun, task: Task) -> None:
+    wanted = str(getattr(task, "state"))
+    state = State.CANCELLED if wanted == "CANCELED" else State(wanted)
+    attempt = Attempt(state, (History(state, cycle.now),))
+    cycle.finish(replace(run, attempts=(attempt,)), state)
+    if cycle.ex.state.terminated:
+        return None  # an Exit inside afterExecution only ends itself
+    if state is State.KILLED:
+        cycle.set_ex(State.KILLING)
+        return None
+    # The Exit task run and all its ancestors take the state; nothing else is scheduled.
+    parent_id = run.parent_id
+    while parent_id:
+        parent = cycle.runs[parent_id]
+        cycle.stop_descendants(parent, State.KILLED)
+        cycle.finish(parent, state)
+        parent_id = parent.parent_id
+    cycle.kill_all()
+    cycle.end(state)
+    return None
+
+
+def _labels(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    if isinstance(value, list):
+        value = {str(item["key"]): item["value"] for item in value}
+    if not isinstance(value, dict):
+        raise ValueError("labels must be a map, a list of {key, value} or a JSON object")
+    out: dict[str, str] = {}
+    for key, val in value.items():
+        if key.startswith("system."):
+            raise ValueError(f"label '{key}': system labels cannot be set by a task")
+        if not is_label_key(key):
+            raise ValueError(f"label key '{key}' must start with a lower-case letter")
+        if val is None or str(val) == "":
+            raise ValueError(f"label '{key}' must have a non-empty value")
+        out[key] = str(val).lower() if isinstance(val, bool) else str(val)
+    return out

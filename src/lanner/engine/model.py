@@ -1,0 +1,158 @@
+"""Executions and task runs as the planner sees them: frozen values.
+
+An Execution holds its task runs by id plus an index of children per
+(parent task run, phase), so that the planner never scans the whole
+execution to find a container's children.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from lanner.engine.states import State
+
+ROOT = ""  # the parent key of the flow's own task lists
+
+
+class Phase(StrEnum):
+    """Which list of its container a task run belongs to."""
+
+    MAIN = "main"  # tasks (or the branch / case / loop body of a flowable)
+    ERRORS = "errors"
+    FINALLY = "finally"
+    AFTER = "after_execution"  # the flow's afterExecution (root only)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    state: State
+    date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    state: State
+    histories: tuple[History, ...]
+
+    def to(self, state: State, now: datetime) -> Attempt:
+        if state is self.state:
+            return self
+        return Attempt(state, (*self.histories, History(state, now)))
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """What failed, for `{{ error.* }}` in handlers (Lanner extension)."""
+
+    message: str
+    type: str = "TaskFailure"
+    task_id: str | None = None
+    task_run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    id: str
+    execution_id: str
+    task_id: str
+    parent_id: str | None
+    value: str | None
+    iteration: int | None
+    phase: Phase
+    seq: int  # creation order in the execution
+    state: State
+    histories: tuple[History, ...]
+    attempts: tuple[Attempt, ...] = ()
+    outputs: Mapping[str, Any] | None = None
+    error: ErrorInfo | None = None
+    # Executor-private memory of a flowable: resolved ForEach values, the If
+    # branch taken, ... so that the same decision is taken on every pass.
+    memo: Mapping[str, Any] | None = None
+    generation: int = 0  # bumped when a handler task run is deleted and created again
+
+    def to(self, state: State, now: datetime) -> TaskRun:
+        if state is self.state:
+            return self
+        return replace(self, state=state, histories=(*self.histories, History(state, now)))
+
+    @property
+    def start_date(self) -> datetime:
+        return self.histories[0].date
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    id: str
+    namespace: str
+    flow_id: str
+    flow_revision: int
+    state: State
+    histories: tuple[History, ...]
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Mapping[str, Any] | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    trigger: Mapping[str, Any] | None = None
+    task_runs: Mapping[str, TaskRun] = field(default_factory=dict)
+    # (parent id or ROOT, phase) -> task run ids in creation order
+    children: Mapping[tuple[str, Phase], tuple[str, ...]] = field(default_factory=dict)
+    error: ErrorInfo | None = None
+    terminal_at: datetime | None = None
+    finalized_at: datetime | None = None
+    secret_inputs: frozenset[str] = frozenset()
+    parent_execution_id: str | None = None
+    version: int = 0
+
+    def to(self, state: State, now: datetime) -> Execution:
+        if state is self.state:
+            return self
+        return replace(self, state=state, histories=(*self.histories, History(state, now)))
+
+    @property
+    def start_date(self) -> datetime:
+        return self.histories[0].date
+
+    def runs_of(self, parent_id: str | None, phase: Phase) -> list[TaskRun]:
+        ids = self.children.get((parent_id or ROOT, phase), ())
+        runs = self.task_runs
+        return [runs[i] for i in ids if i in runs]
+
+    def ordered_task_runs(self) -> list[TaskRun]:
+        return sorted(self.task_runs.values(), key=lambda t: t.seq)
+
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_NAMESPACE = uuid.UUID("8f2e3c1a-6b0d-4d59-9a53-1f5b2d7c9e40")
+
+
+def base62(u: uuid.UUID) -> str:
+    """A UUID as Kestra's 22-character base62 id."""
+    n = u.int
+    out = []
+    while n:
+        n, r = divmod(n, 62)
+        out.append(_ALPHABET[r])
+    return "".join(reversed(out)).rjust(22, "0")
+
+
+def new_execution_id(seed: str | None = None) -> str:
+    """A fresh execution id; deterministic when a seed is given (triggers, tests)."""
+    return base62(uuid.uuid5(_NAMESPACE, seed) if seed is not None else uuid.uuid4())
+
+
+def task_run_id(
+    execution_id: str,
+    parent_id: str | None,
+    task_id: str,
+    value: str | None,
+    iteration: int | None,
+    generation: int = 0,
+) -> str:
+    """Deterministic identity (DESIGN.md): a replayed cycle computes the same rows."""
+    key = f"{execution_id}|{parent_id or ''}|{task_id}|{value if value is not None else ''}|{iteration if iteration is not None else ''}|{generation}"
+    return base62(uuid.uuid5(_NAMESPACE, key))

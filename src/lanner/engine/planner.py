@@ -1,0 +1,596 @@
+"""The pure planner: given a flow, an execution and events, what happens next.
+
+`Planner.plan(execution, events, context)` applies the events, then runs
+passes of SPEC §3.8's reference loop until nothing changes, and returns the
+new execution with the commands to carry out. It does no I/O, reads no
+clock (``context.now``) and draws no randomness but from ``context.seed``;
+task-run ids are deterministic, so replaying a cycle computes the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from lanner.engine.containers import (
+    NewChild,
+    all_terminated,
+    loop_next,
+    loop_parallel_next,
+    parallel_next,
+    select,
+    sequential_next,
+)
+from lanner.engine.events import (
+    Cancel,
+    Command,
+    Decision,
+    Dispatch,
+    Event,
+    Kill,
+    LogLine,
+    RetryDue,
+    Start,
+    TaskResult,
+    Timer,
+    TimeoutDue,
+)
+from lanner.engine.flowindex import FlowIndex, enabled, main_list
+from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun, task_run_id
+from lanner.engine.states import State, final_state
+from lanner.engine.variables import execution_variables, task_variables
+from lanner.errors import LannerError
+from lanner.expr import ExpressionEngine, Scope, is_truthy
+from lanner.model.common import format_duration, parse_duration
+from lanner.model.task import Task, TaskKind
+
+# Properties every task has; what is left are the task type's own, rendered at dispatch.
+_COMMON = frozenset(
+    {"id", "type", "description", "disabled", "runIf", "allowFailure", "allowWarning", "retry",
+     "timeout", "logLevel", "logToFile", "workerGroup", "taskCache", "version",
+     "pluginDefaultsRef", "assets"}
+)
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """Everything the planner reads besides the flow and the execution."""
+
+    now: datetime
+    seed: int = 0
+    secrets: Callable[[str], str] | None = None
+    on_secret: Callable[[str], None] | None = None
+    error_logs: Callable[[], list[Mapping[str, Any]]] | None = None
+    envs: Mapping[str, str] = field(default_factory=dict)
+
+
+class Planner:
+    """One per flow revision; reusable and thread-safe (it keeps no per-call state)."""
+
+    def __init__(self, flow_index: FlowIndex, engine: ExpressionEngine) -> None:
+        self.index = flow_index
+        self.engine = engine
+
+    def plan(self, execution: Execution, events: Iterable[Event], context: PlanContext) -> Decision:
+        cycle = _Cycle(self, execution, context)
+        for event in events:
+            cycle.apply(event)
+        cycle.settle()
+        return cycle.decision()
+
+
+class _Cycle:
+    def __init__(self, planner: Planner, execution: Execution, ctx: PlanContext) -> None:
+        self.p = planner
+        self.index = planner.index
+        self.ctx = ctx
+        self.now = ctx.now
+        self.ex = execution
+        self.runs: dict[str, TaskRun] = dict(execution.task_runs)
+        self.children: dict[tuple[str, Phase], tuple[str, ...]] = dict(execution.children)
+        self.active: set[str] = {i for i, r in self.runs.items() if not r.state.terminated}
+        self.commands: list[Command] = []
+        self.changed: set[str] = set()
+        self.dirty = False
+
+    # -- bookkeeping ---------------------------------------------------------------
+    def put(self, run: TaskRun) -> None:
+        self.runs[run.id] = run
+        self.changed.add(run.id)
+        if run.state.terminated:
+            self.active.discard(run.id)
+        else:
+            self.active.add(run.id)
+        self.dirty = True
+
+    def set_ex(self, state: State) -> None:
+        if state is not self.ex.state:
+            self.ex = self.ex.to(state, self.now)
+            self.dirty = True
+
+    def log(self, level: str, message: str, run: TaskRun | None = None) -> None:
+        attempt = len(run.attempts) if run and run.attempts else None
+        self.commands.append(
+            LogLine(level, message, run.id if run else None, run.task_id if run else None, attempt)
+        )
+
+    def runs_of(self, parent: str | None, phase: Phase) -> list[TaskRun]:
+        return [self.runs[i] for i in self.children.get((parent or ROOT, phase), ())]
+
+    def snapshot(self) -> Execution:
+        return replace(self.ex, task_runs=self.runs, children=self.children)
+
+    def decision(self) -> Decision:
+        return Decision(self.snapshot(), tuple(self.commands), frozenset(self.changed))
+
+    def top_phase(self, run: TaskRun) -> Phase:
+        while run.parent_id:
+            run = self.runs[run.parent_id]
+        return run.phase
+
+    # -- rendering -------------------------------------------------------------------
+    def scope(self, run: TaskRun | None, salt: str = "") -> Scope:
+        ex = self.snapshot()
+        variables = execution_variables(self.index.flow, ex, self.ctx.envs)
+        task_id = None
+        if run is not None:
+            task = self.index.task(run.task_id)
+            variables = task_variables(variables, ex, run, task)
+            task_id = run.task_id
+        return Scope(
+            variables=variables,
+            now=self.now,
+            seed=hash((self.ctx.seed, run.id if run else "", salt)) & 0xFFFFFFFF,
+            secrets=self.ctx.secrets,
+            on_secret=self.ctx.on_secret,
+            error_logs=self.ctx.error_logs,
+            tasks_with_state=self._tasks_with_state,
+            task_id=task_id,
+        )
+
+    def _tasks_with_state(self, state: str) -> list[Mapping[str, Any]]:
+        wanted = state.upper()
+        return [
+            {"taskId": r.task_id, "taskRunId": r.id, "value": r.value, "state": r.state.value}
+            for r in sorted(self.runs.values(), key=lambda r: r.seq)
+            if r.state.value == wanted
+        ]
+
+    def render(self, value: Any, run: TaskRun | None) -> Any:
+        return self.p.engine.render_value(value, self.scope(run))
+
+    # -- events ------------------------------------------------------------------------
+    def apply(self, event: Event) -> None:
+        if isinstance(event, Start):
+            if self.ex.state is State.CREATED:
+                self.set_ex(State.RUNNING)
+        elif isinstance(event, Kill):
+            if not self.ex.state.terminated and self.ex.state is not State.KILLING:
+                self.set_ex(State.KILLING)
+        elif isinstance(event, TaskResult):
+            self.on_result(event)
+        elif isinstance(event, RetryDue):
+            run = self.runs.get(event.task_run_id)
+            if run and run.state is State.RETRYING and len(run.attempts) == event.attempt:
+                self.put(run.to(State.CREATED, self.now))
+                if self.ex.state is State.RETRYING and not self.any_retrying():
+                    self.set_ex(State.RUNNING)
+        elif isinstance(event, TimeoutDue):
+            run = self.runs.get(event.task_run_id)
+            if run and not run.state.terminated and len(run.attempts) == event.attempt:
+                task = self.index.task(run.task_id)
+                message = f"Timeout after {_hms(parse_duration(str(self.render(task.timeout, run))))}"
+                self.log("ERROR", message, run)
+                self.stop_descendants(run, State.KILLED)
+                self.finish(run, State.FAILED, error=ErrorInfo(message, "Timeout", run.task_id, run.id))
+
+    def any_retrying(self) -> bool:
+        return any(self.runs[i].state is State.RETRYING for i in self.active)
+
+    def on_result(self, ev: TaskResult) -> None:
+        run = self.runs.get(ev.task_run_id)
+        if run is None or run.state.terminated or run.state is State.RETRYING:
+            return  # stale or duplicated: applying an event twice equals once
+        if len(run.attempts) != ev.attempt:
+            return
+        task = self.index.task(run.task_id)
+        if ev.state in (State.RUNNING,):
+            return
+        state = ev.state
+        error = ErrorInfo(ev.error or "Task failed", ev.error_type or "TaskFailure", run.task_id, run.id)
+        if state is State.FAILED:
+            policy, own = self.index.retry_policy(run.task_id)
+            if (
+                policy is not None
+                and self.ex.state is not State.KILLING
+                and (own or not task.allowFailure)
+            ):
+                delay = self.retry_delay(policy, run)
+                if delay is not None:
+                    self.set_attempt(run, State.FAILED, ev.outputs, error)
+                    run = self.runs[run.id]
+                    self.put(replace(run.to(State.RETRYING, self.now), error=error))
+                    self.commands.append(Timer(self.now + delay, RetryDue(run.id, len(run.attempts))))
+                    if self.ex.state is State.RUNNING:
+                        self.set_ex(State.RETRYING)
+                    return
+            if task.allowFailure:
+                state = State.WARNING
+        elif state is State.SUCCESS and len(run.attempts) > 1:
+            own_retry = task.retry
+            if own_retry is not None and own_retry.warningOnRetry:
+                state = State.WARNING
+        if state is State.WARNING and task.allowWarning:
+            state = State.SUCCESS
+        self.set_attempt(run, ev.state, ev.outputs, error if ev.state is State.FAILED else None)
+        self.finish(self.runs[run.id], state, error=error if state is State.FAILED else None)
+
+    def set_attempt(
+        self, run: TaskRun, state: State, outputs: Mapping[str, Any], error: ErrorInfo | None
+    ) -> None:
+        attempts = list(run.attempts)
+        if attempts:
+            attempts[-1] = attempts[-1].to(State.RUNNING, self.now).to(state, self.now)
+        run = run if run.state is State.RUNNING else run.to(State.RUNNING, self.now)
+        self.put(replace(run, attempts=tuple(attempts), outputs=dict(outputs) or run.outputs, error=error))
+
+    def retry_delay(self, policy: Any, run: TaskRun) -> timedelta | None:
+        attempts = len(run.attempts)
+        max_attempts = policy.maxAttempts
+        if isinstance(max_attempts, str):
+            max_attempts = int(str(self.render(max_attempts, run)))
+        if max_attempts is not None and attempts >= max_attempts:
+            return None
+        draw = random.Random(f"{self.ctx.seed}:{run.id}:{attempts}").random()
+        delay: timedelta = policy.delay(attempts, draw)
+        if policy.maxDuration is not None:
+            first_start = run.attempts[0].histories[0].date if run.attempts else run.start_date
+            if self.now + delay > first_start + parse_duration(policy.maxDuration):
+                return None
+        if max_attempts is None and policy.maxDuration is None:
+            return delay  # Kestra retries forever when neither limit is set
+        return delay
+
+    # -- finishing task runs ------------------------------------------------------------
+    def finish(
+        self,
+        run: TaskRun,
+        state: State,
+        *,
+        outputs: Mapping[str, Any] | None = None,
+        error: ErrorInfo | None = None,
+    ) -> None:
+        run = run.to(state, self.now)
+        if outputs is not None:
+            run = replace(run, outputs=dict(outputs))
+        if error is not None:
+            run = replace(run, error=error)
+        self.put(run)
+        if state is State.FAILED and self.ex.error is None and error is not None:
+            self.ex = replace(self.ex, error=error)
+
+    def stop_descendants(self, parent: TaskRun, state: State) -> None:
+        for phase in Phase:
+            for child in self.runs_of(parent.id, phase):
+                if child.state.terminated:
+                    continue
+                self.stop_descendants(child, state)
+                if self.index.task(child.task_id).kind is TaskKind.RUNNABLE and child.state in (
+                    State.SUBMITTED,
+                    State.RUNNING,
+                ):
+                    self.commands.append(Cancel(child.id))
+                attempts = child.attempts
+                if attempts:
+                    attempts = (*attempts[:-1], attempts[-1].to(state, self.now))
+                self.put(replace(child.to(state, self.now), attempts=attempts))
+
+    # -- the reference loop -------------------------------------------------------------
+    def settle(self) -> None:
+        for _ in range(10_000):
+            self.dirty = False
+            self.step()
+            if not self.dirty:
+                return
+        raise LannerError("the planner did not settle (a bug): too many passes")
+
+    def step(self) -> None:
+        ex_state = self.ex.state
+        if ex_state is State.KILLING:
+            self.kill_all()
+            self.end(State.KILLED)
+            return
+        if ex_state in (State.CREATED, State.QUEUED):
+            return
+        if not ex_state.terminated:
+            self.root_step()
+        for run_id in sorted(self.active, key=lambda i: self.runs[i].seq):
+            run = self.runs[run_id]
+            if run.state.terminated:
+                continue
+            if self.ex.state.terminated and self.top_phase(run) is not Phase.AFTER:
+                continue
+            if run.state.created:
+                self.start(run)
+            elif run.state is State.RUNNING and self.index.task(run.task_id).kind is TaskKind.FLOWABLE:
+                self.flowable_step(run)
+        if self.ex.state.terminated and self.ex.finalized_at is None:
+            self.after_step()
+
+    def kill_all(self) -> None:
+        for run_id in sorted(self.active, key=lambda i: self.runs[i].seq):
+            run = self.runs[run_id]
+            if run.state.terminated or run.parent_id or run.phase is Phase.AFTER:
+                continue
+            self.stop_descendants(run, State.KILLED)
+            if run.state in (State.SUBMITTED, State.RUNNING) and self.index.task(run.task_id).kind is TaskKind.RUNNABLE:
+                self.commands.append(Cancel(run.id))
+            attempts = run.attempts
+            if attempts:
+                attempts = (*attempts[:-1], attempts[-1].to(State.KILLED, self.now))
+            self.put(replace(run.to(State.KILLED, self.now), attempts=attempts))
+
+    def create(self, child: NewChild, parent: TaskRun | None) -> TaskRun:
+        parent_id = parent.id if parent else None
+        run_id = task_run_id(self.ex.id, parent_id, child.task.id, child.value, child.iteration)
+        existing = self.runs.get(run_id)
+        if existing is not None:
+            return existing
+        run = TaskRun(
+            id=run_id,
+            execution_id=self.ex.id,
+            task_id=child.task.id,
+            parent_id=parent_id,
+            value=child.value,
+            iteration=child.iteration,
+            phase=child.phase,
+            seq=len(self.runs),
+            state=State.CREATED,
+            histories=(History(State.CREATED, self.now),),
+        )
+        key = (parent_id or ROOT, child.phase)
+        self.children[key] = (*self.children.get(key, ()), run_id)
+        self.put(run)
+        return run
+
+    # -- the root container ---------------------------------------------------------------
+    def root_step(self) -> None:
+        root = self.index.root
+        main_runs = self.runs_of(None, Phase.MAIN)
+        phase, tasks = select(
+            root[Phase.MAIN], root[Phase.ERRORS], root[Phase.FINALLY], main_runs,
+            self.runs_of(None, Phase.ERRORS), self.runs_of(None, Phase.FINALLY),
+        )
+        runs = main_runs if phase is Phase.MAIN else self.runs_of(None, phase)
+        if all_terminated(len(tasks), runs):
+            self.end(final_state([r.state for r in main_runs]))
+            return
+        nxt = sequential_next(tasks, runs)
+        if nxt is not None:
+            self.create(NewChild(nxt, phase), None)
+
+    def end(self, state: State) -> None:
+        """The execution reaches its terminal state (SPEC §3.5); afterExecution may start."""
+        flow = self.index.flow
+        if flow.outputs and state not in (State.KILLED, State.CANCELLED):
+            try:
+                outputs = {o.id: self.render(o.value, None) for o in flow.outputs}
+                self.ex = replace(self.ex, outputs=outputs)
+            except LannerError as exc:
+                self.log("ERROR", f"Failed to render output values: {exc.message}")
+                state = State.FAILED
+        for phase in (Phase.ERRORS, Phase.FINALLY):
+            for run in self.runs_of(None, phase):
+                if run.state is State.FAILED:
+                    self.log("WARN", f"{phase.value} task '{run.task_id}' failed; the execution state is not changed by it")
+        self.set_ex(state)
+        self.ex = replace(self.ex, terminal_at=self.now)
+
+    def after_step(self) -> None:
+        tasks = self.index.root[Phase.AFTER]
+        runs = self.runs_of(None, Phase.AFTER)
+        if all_terminated(len(tasks), runs):
+            self.ex = replace(self.ex, finalized_at=self.now)
+            self.dirty = True
+            return
+        nxt = sequential_next(tasks, runs)
+        if nxt is not None:
+            self.create(NewChild(nxt, Phase.AFTER), None)
+
+    # -- starting a task run ------------------------------------------------------------
+    def start(self, run: TaskRun) -> None:
+        task = self.index.task(run.task_id)
+        if task.runIf.strip() != "true":
+            try:
+                condition = self.p.engine.render(task.runIf, self.scope(run, "runIf"))
+            except LannerError as exc:
+                message = f"Failed to evaluate the runIf condition for task {task.id}. Cause: {exc.message}"
+                self.log("ERROR", message, run)
+                self.finish(run, State.FAILED, error=ErrorInfo(message, "RunIfError", task.id, run.id))
+                return
+            if not is_truthy(condition):
+                skipped = replace(run, attempts=(Attempt(State.SKIPPED, (History(State.SKIPPED, self.now),)),))
+                self.finish(skipped, State.SKIPPED)
+                return
+        if task.kind is TaskKind.RUNNABLE:
+            self.dispatch(run, task)
+        elif task.kind is TaskKind.FLOWABLE:
+            self.start_flowable(run, task)
+        else:
+            self.execute_inline(run, task)
+
+    def timeout_seconds(self, run: TaskRun, task: Task) -> float | None:
+        if task.timeout is None:
+            return None
+        return parse_duration(str(self.render(task.timeout, run))).total_seconds()
+
+    def dispatch(self, run: TaskRun, task: Task) -> None:
+        attempt = len(run.attempts) + 1
+        try:
+            raw = {k: v for k, v in task.model_dump(by_alias=True, exclude_none=True).items() if k not in _COMMON}
+            properties = self.render(raw, run)
+            timeout = self.timeout_seconds(run, task)
+        except LannerError as exc:
+            self.log("ERROR", exc.message, run)
+            failed = replace(run, attempts=(*run.attempts, Attempt(State.FAILED, (History(State.FAILED, self.now),))))
+            self.put(failed)
+            self.on_result(TaskResult(run.id, attempt, State.FAILED, error=exc.message, error_type="RenderError"))
+            return
+        attempt_obj = Attempt(State.CREATED, (History(State.CREATED, self.now),))
+        self.put(replace(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
+        self.commands.append(Dispatch(run.id, attempt, task.id, task.type, properties, timeout))
+
+    def start_flowable(self, run: TaskRun, task: Task) -> None:
+        try:
+            memo, outputs = self.resolve_flowable(run, task)
+        except (LannerError, ValueError) as exc:
+            message = exc.message if isinstance(exc, LannerError) else str(exc)
+            self.log("ERROR", f"Unable to resolve state from the Flowable task {task.id}: {message}", run)
+            self.finish(run, State.FAILED, error=ErrorInfo(message, "FlowableError", task.id, run.id))
+            return
+        attempt = Attempt(State.RUNNING, (History(State.RUNNING, self.now),))
+        run = replace(run.to(State.RUNNING, self.now), memo=memo, outputs=outputs, attempts=(*run.attempts, attempt))
+        self.put(run)
+        timeout = self.timeout_seconds(run, task)
+        if timeout is not None:
+            self.commands.append(Timer(self.now + timedelta(seconds=timeout), TimeoutDue(run.id, len(run.attempts))))
+
+    def resolve_flowable(self, run: TaskRun, task: Task) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Decide once what a flowable will run: the If branch, the Switch case, the loop values."""
+        if hasattr(task, "then"):
+            result = is_truthy(self.p.engine.render(getattr(task, "condition"), self.scope(run)))
+            return {"branch": "then" if result else "else"}, {"evaluationResult": result}
+        if hasattr(task, "cases"):
+            value = str(self.render(getattr(task, "value"), run))
+            cases = getattr(task, "cases") or {}
+            case = value if value in cases else None
+            return {"case": case}, {"value": value, "defaults": case is None}
+        values = getattr(task, "values", None)
+        if values is None:
+            values = getattr(task, "value", None)
+        memo: dict[str, Any] = {}
+        if values is not None:
+            memo["values"] = self.loop_values(values, run)
+        for name in ("concurrent", "concurrencyLimit"):
+            if hasattr(task, name):
+                memo["limit"] = int(str(self.render(getattr(task, name), run)))
+        return memo, None
+
+    def loop_values(self, values: Any, run: TaskRun) -> list[str]:
+        if isinstance(values, str):
+            rendered = self.render(values, run)
+            try:
+                parsed = json.loads(rendered) if isinstance(rendered, str) else rendered
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"values must be a JSON array, got {rendered!r}") from exc
+        else:
+            parsed = [self.render(v, run) for v in values]
+        if not isinstance(parsed, list):
+            raise ValueError(f"values must be a list, got {parsed!r}")
+        out: list[str] = []
+        for v in parsed:
+            if v is None:
+                raise ValueError("values cannot contain null")
+            text = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+            if text not in out:
+                out.append(text)
+        return out
+
+    def execute_inline(self, run: TaskRun, task: Task) -> None:
+        from lanner.engine.inline import execute  # small module of executor-side task types
+
+        attempt = Attempt(State.RUNNING, (History(State.RUNNING, self.now),))
+        run = replace(run, attempts=(attempt,))
+        try:
+            outcome = execute(self, run, task)
+        except (LannerError, ValueError) as exc:
+            message = exc.message if isinstance(exc, LannerError) else str(exc)
+            self.log("ERROR", message, run)
+            run = replace(run, attempts=(attempt.to(State.FAILED, self.now),))
+            self.finish(run, State.FAILED, error=ErrorInfo(message, "TaskFailure", task.id, run.id))
+            return
+        if outcome is not None:
+            run = replace(run, attempts=(attempt.to(outcome, self.now),))
+            self.finish(run, outcome)
+
+    # -- flowables ---------------------------------------------------------------------
+    def flowable_step(self, run: TaskRun) -> None:
+        task = self.index.task(run.task_id)
+        memo = dict(run.memo or {})
+        main = main_list(task, memo)
+        errors, finally_ = self.index.handler_lists(task)
+        main_runs = self.runs_of(run.id, Phase.MAIN)
+        if main is None:  # Switch without a matching case nor defaults
+            self.resolve(run, task, State.FAILED)
+            return
+        values: list[str] | None = memo.get("values")
+        expected = len(main) * len(values) if values is not None else len(main)
+        if not main or expected == 0:
+            self.resolve(run, task, State.SUCCESS)
+            return
+        phase, tasks = select(
+            main, errors, finally_, main_runs,
+            self.runs_of(run.id, Phase.ERRORS), self.runs_of(run.id, Phase.FINALLY), expected,
+        )
+        if phase is Phase.MAIN:
+            runs = main_runs
+            if all_terminated(expected, runs):
+                self.resolve(run, task, final_state([r.state for r in runs]))
+                return
+            for child in self.next_children(task, memo, main, runs):
+                self.create(child, run)
+            return
+        runs = self.runs_of(run.id, phase)
+        if all_terminated(len(tasks), runs):
+            self.resolve(run, task, final_state([r.state for r in main_runs]))
+            return
+        nxt = sequential_next(tasks, runs)
+        if nxt is not None:
+            self.create(NewChild(nxt, phase), run)
+
+    def next_children(
+        self, task: Task, memo: dict[str, Any], main: tuple[Task, ...], runs: list[TaskRun]
+    ) -> list[NewChild]:
+        limit = int(memo.get("limit", 0))
+        values = memo.get("values")
+        type_name = type(task).__name__
+        if values is not None:
+            if type_name == "EachParallel":
+                return loop_parallel_next(main, values, runs, limit)
+            return loop_next(main, values, runs, 1 if type_name == "EachSequential" else limit)
+        if type_name == "Parallel":
+            return [NewChild(t, Phase.MAIN) for t in parallel_next(main, runs, limit)]
+        nxt = sequential_next(main, runs)
+        return [NewChild(nxt, Phase.MAIN)] if nxt is not None else []
+
+    def resolve(self, run: TaskRun, task: Task, state: State) -> None:
+        """A flowable's own end: allowFailure / allowWarning mapping, then stop what still runs."""
+        if state is State.FAILED and (task.allowFailure or type(task).__name__ == "AllowFailure"):
+            state = State.WARNING
+        if state is State.WARNING and task.allowWarning:
+            state = State.SUCCESS
+        self.stop_descendants(run, state if state.terminated else State.KILLED)
+        attempts = run.attempts
+        if attempts:
+            attempts = (*attempts[:-1], attempts[-1].to(state, self.now))
+        error = None
+        if state is State.FAILED:
+            failed = next((r for r in self.runs_of(run.id, Phase.MAIN) if r.state is State.FAILED), None)
+            error = failed.error if failed and failed.error else ErrorInfo("Task failed", "TaskFailure", task.id, run.id)
+        self.finish(replace(run, attempts=attempts), state, error=error)
+
+
+def _hms(delta: timedelta) -> str:
+    """Kestra's "Timeout after HH:MM:SS.mmm"."""
+    total_ms = int(delta.total_seconds() * 1000)
+    hours, rem = divmod(total_ms, 3_600_000)
+    minutes, rem = divmod(rem, 60_000)
+    seconds, ms = divmod(rem, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}"
+
+
+__all__ = ["PlanContext", "Planner", "format_duration"]

@@ -1,0 +1,240 @@
+"""The expression engine: compile once, render many times, from any thread.
+
+``render`` is single-pass (SPEC §6.1): a value containing ``{{ }}`` is
+printed as it is; ``render(x)`` in a template renders it again. A string
+without ``{`` is returned unchanged, without being parsed. Compiled
+templates are kept in an LRU cache keyed by their text; the sandboxed
+environment is shared and stateless, and the state of one render lives in a
+context variable, so one engine serves every thread.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from jinja2 import nodes
+from jinja2.environment import Template
+from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
+from jinja2.runtime import Context, new_context
+
+from lanner.errors import RenderError, SandboxError
+from lanner.expr import runtime
+from lanner.expr.datafilters import DATA_FILTERS, TESTS
+from lanner.expr.filters import TEXT_FILTERS
+from lanner.expr.functions import FUNCTIONS
+from lanner.expr.runtime import RenderState, UndefinedVariable
+from lanner.expr.sandbox import PebbleEnvironment
+from lanner.expr.scope import Scope
+
+__all__ = ["ExpressionEngine"]
+
+_RESULT = "lanner_result"
+
+
+def _checked(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Strict about undefined arguments, bounded in the size of the result."""
+
+    @functools.wraps(func)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            runtime.need(arg)
+        for arg in kwargs.values():
+            runtime.need(arg)
+        return runtime.check_size(func(*args, **kwargs))
+
+    return checked
+
+
+def _template_line(tb: TracebackType | None, template: Template) -> int:
+    """The template line of the innermost frame of ``template`` in a traceback."""
+    line = 1
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__jinja_template__") is template:
+            line = template.get_corresponding_lineno(tb.tb_lineno)
+        tb = tb.tb_next
+    return line
+
+
+class ExpressionEngine:
+    """Renders Kestra-style ``{{ ... }}`` templates with Pebble's semantics."""
+
+    def __init__(
+        self,
+        *,
+        max_output: int = 1 << 20,
+        max_range: int = 100_000,
+        max_depth: int = 10,
+        cache_size: int = 4096,
+    ) -> None:
+        self.max_output = max_output
+        self.max_range = max_range
+        self.max_depth = max_depth
+        # Loops multiply: bound the total iterations of one render too.
+        self.max_iterations = max_range * 10
+        filters = {k: _checked(v) for k, v in {**TEXT_FILTERS, **DATA_FILTERS}.items()}
+        tests = {k: _checked(v) for k, v in TESTS.items()}
+        functions = {k: _checked(v) for k, v in FUNCTIONS.items()}
+        self._env = PebbleEnvironment(filters=filters, tests=tests, functions=functions)
+        # A plain dict: Template.new_context would copy a ChainMap per render.
+        self._globals = dict(self._env.globals)
+        self._template = functools.lru_cache(maxsize=cache_size)(self._compile)
+        self._expression = functools.lru_cache(maxsize=cache_size)(self._compile_expression)
+
+    # --- public API ------------------------------------------------------------
+
+    def render(self, template: str, scope: Scope) -> str:
+        """Render a template once (single pass)."""
+        if "{" not in template:
+            return template
+        state = RenderState(self, scope, template)
+        token = runtime.enter(state)
+        try:
+            compiled = self._compiled(self._template, template, scope)
+            return self._run(compiled, state)
+        finally:
+            runtime.leave(token)
+
+    def render_value(self, value: Any, scope: Scope) -> Any:
+        """Render the strings in a value; dicts and lists recursively (keys too)."""
+        if isinstance(value, str):
+            return self.render(value, scope)
+        if isinstance(value, Mapping):
+            return {
+                self.render_value(k, scope): self.render_value(v, scope) for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.render_value(v, scope) for v in value]
+        return value
+
+    def evaluate(self, expression: str, scope: Scope) -> Any:
+        """Evaluate a bare expression (no braces) to its Python value."""
+        state = RenderState(self, scope, expression)
+        token = runtime.enter(state)
+        try:
+            compiled = self._compiled(self._expression, expression, scope)
+            context = self._context(compiled, scope)
+            try:
+                for _ in compiled.root_render_func(context):
+                    pass
+                value = runtime.need(context.vars[_RESULT])
+            except Exception as exc:
+                raise self._error(exc, compiled, expression, scope) from exc
+            return list(value) if isinstance(value, range | tuple) else value
+        finally:
+            runtime.leave(token)
+
+    # --- used by the render() function ---------------------------------------------
+
+    def render_nested(self, value: Any, state: RenderState, *, recursive: bool) -> Any:
+        """Render a value again inside a render in progress (bounded depth)."""
+        if isinstance(value, Mapping):
+            return {
+                self.render_nested(k, state, recursive=recursive): self.render_nested(
+                    v, state, recursive=recursive
+                )
+                for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.render_nested(v, state, recursive=recursive) for v in value]
+        if not isinstance(value, str):
+            return value
+        if state.depth >= self.max_depth:
+            raise SandboxError(f"render() is nested more than {self.max_depth} levels deep")
+        state.depth += 1
+        try:
+            for _ in range(self.max_depth):
+                if "{" not in value:
+                    return value
+                rendered = self._run(self._template(value), state)
+                if not recursive or rendered == value:
+                    return rendered
+                value = rendered
+            raise SandboxError(f"render() did not settle after {self.max_depth} passes")
+        finally:
+            state.depth -= 1
+
+    # --- internals --------------------------------------------------------------
+
+    def _compiled(self, cache: Callable[[str], Template], source: str, scope: Scope) -> Template:
+        try:
+            return cache(source)
+        except TemplateSyntaxError as exc:
+            raise RenderError(
+                f"{exc.message} in the expression `{source}` at line {exc.lineno}"
+                + self._where(scope),
+                expression=source,
+                task_id=scope.task_id,
+            ) from exc
+        except RenderError as exc:
+            raise self._located(exc, source, scope, 1) from exc
+
+    def _compile(self, source: str) -> Template:
+        return self._env.from_string(source)
+
+    def _compile_expression(self, expression: str) -> Template:
+        tree = self._env.parse("{{ " + expression + " }}")
+        body = tree.body
+        if not (len(body) == 1 and isinstance(body[0], nodes.Output) and len(body[0].nodes) == 1):
+            raise RenderError(f"Not a single expression: `{expression}`", expression=expression)
+        assign = nodes.Assign(nodes.Name(_RESULT, "store"), body[0].nodes[0], lineno=1)
+        template = nodes.Template([assign], lineno=1)
+        template.set_environment(self._env)
+        return self._env.from_string(template)
+
+    def _context(self, template: Template, scope: Scope) -> Context:
+        variables = self._globals.copy()
+        variables.update(scope.variables)
+        return new_context(self._env, template.name, template.blocks, variables, shared=True)
+
+    def _run(self, template: Template, state: RenderState) -> str:
+        context = self._context(template, state.scope)
+        limit = self.max_output
+        parts: list[str] = []
+        size = 0
+        try:
+            for chunk in template.root_render_func(context):
+                size += len(chunk)
+                if size > limit:
+                    raise SandboxError(f"Rendered output is larger than {limit} characters")
+                parts.append(chunk)
+        except Exception as exc:
+            if state.depth:  # a nested render(): the outermost render reports
+                raise
+            raise self._error(exc, template, state.template, state.scope) from exc
+        return "".join(parts)
+
+    @staticmethod
+    def _where(scope: Scope) -> str:
+        return f" (task `{scope.task_id}`)" if scope.task_id else ""
+
+    def _located(self, exc: RenderError, source: str, scope: Scope, line: int) -> RenderError:
+        if exc.expression is not None:
+            return exc
+        return type(exc)(
+            f"{exc.message}, in the expression `{source}` at line {line}{self._where(scope)}",
+            expression=source,
+            variable=exc.variable,
+            task_id=scope.task_id,
+        )
+
+    def _error(self, exc: Exception, template: Template, source: str, scope: Scope) -> RenderError:
+        """Turn whatever a template raised into a RenderError naming the place."""
+        line = _template_line(exc.__traceback__, template)
+        if isinstance(exc, UndefinedVariable):
+            return RenderError(
+                f"Unable to find `{exc.name}` used in the expression `{source}` "
+                f"at line {line}{self._where(scope)}",
+                expression=source,
+                variable=exc.name,
+                task_id=scope.task_id,
+            )
+        if isinstance(exc, RenderError):
+            return self._located(exc, source, scope, line)
+        if isinstance(exc, SecurityError | MemoryError | RecursionError):
+            return self._located(SandboxError(str(exc) or type(exc).__name__), source, scope, line)
+        if isinstance(exc, UndefinedError):
+            return self._located(RenderError(str(exc)), source, scope, line)
+        return self._located(RenderError(f"{type(exc).__name__}: {exc}"), source, scope, line)

@@ -1,0 +1,189 @@
+"""Functions callable from an expression: ``now()``, ``secret()``, ``render()``...
+
+They read the render in progress (``runtime.current()``), never the clock,
+the process environment or the network: ``now()`` is the scope's instant,
+``uuid()`` and ``randomInt()`` draw from a generator seeded by the scope, and
+``secret()`` asks the scope's resolver. Functions that need a file store or
+the network in Kestra (``read``, ``kv``, ``http``...) fail with a clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid as uuidlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import yaml as yamllib
+
+from lanner.errors import RenderError
+from lanner.expr import dates, runtime
+from lanner.expr.convert import to_json
+
+__all__ = ["FUNCTIONS"]
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _rng() -> random.Random:
+    state = runtime.current()
+    if state.rng is None:
+        state.rng = random.Random(state.scope.seed)
+    return state.rng
+
+
+def now(format: str | None = None, timeZone: str | None = None) -> str:
+    return dates.format_date(runtime.current().scope.now, format, timeZone)
+
+
+def from_json(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RenderError("fromJson needs a string")
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise RenderError(f"Invalid JSON: {exc}") from exc
+
+
+def from_yaml(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return yamllib.safe_load(str(value))
+    except yamllib.YAMLError as exc:
+        raise RenderError(f"Invalid YAML: {exc}") from exc
+
+
+def render(value: Any, recursive: bool = True) -> Any:
+    """Render a value again with the same scope (Kestra's ``render``)."""
+    state = runtime.current()
+    return state.engine.render_nested(value, state, recursive=recursive)
+
+
+def render_once(value: Any) -> Any:
+    return render(value, recursive=False)
+
+
+def secret(key: str, namespace: str | None = None, subkey: str | None = None) -> str:
+    """Resolve a secret and hand it to the masker before anyone sees it."""
+    scope = runtime.current().scope
+    if scope.secrets is None:
+        raise RenderError("secret() is not available here")
+    value = scope.secrets(key)
+    if scope.on_secret is not None:
+        scope.on_secret(value)
+    if subkey is None:
+        return value
+    parsed = from_json(value)
+    if not isinstance(parsed, Mapping) or subkey not in parsed:
+        raise RenderError(f"Cannot find secret sub-key '{subkey}' in secret '{key}'.")
+    result = str(parsed[subkey])
+    if scope.on_secret is not None:
+        scope.on_secret(result)
+    return result
+
+
+def uuid() -> str:
+    return str(uuidlib.UUID(int=_rng().getrandbits(128), version=4))
+
+
+def id_() -> str:
+    """A 22-character base62 id, like Kestra's ``IdUtils.create()``."""
+    number = uuidlib.UUID(int=_rng().getrandbits(128), version=4).int
+    chars = []
+    while number:
+        number, digit = divmod(number, 62)
+        chars.append(_BASE62[digit])
+    return "".join(reversed(chars)).rjust(22, "0")
+
+
+def random_int(lower: int, upper: int) -> int:
+    """A random integer in ``[lower, upper)`` (Kestra: upper bound excluded)."""
+    if not isinstance(lower, int) or not isinstance(upper, int) or upper <= lower:
+        raise RenderError("randomInt needs two integers with lower < upper")
+    return _rng().randrange(lower, upper)
+
+
+def error_logs() -> list[Mapping[str, Any]]:
+    scope = runtime.current().scope
+    if scope.error_logs is None:
+        raise RenderError("errorLogs() is not available here")
+    return scope.error_logs()
+
+
+def tasks_with_state(state: str) -> list[Mapping[str, Any]]:
+    scope = runtime.current().scope
+    if scope.tasks_with_state is None:
+        raise RenderError("tasksWithState() is not available here")
+    return scope.tasks_with_state(str(state).upper())
+
+
+def print_context() -> str:
+    return to_json(dict(runtime.current().scope.variables))
+
+
+def range_(start: int, end: int, step: int = 1) -> list[int]:
+    # Pebble's range() includes its end: range(0, 3) is 0, 1, 2, 3.
+    return runtime.bounded_range(start, end, step, inclusive=True)
+
+
+def _extreme(pick: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def extreme(*values: Any) -> Any:
+        if not values:
+            raise RenderError(f"{name}() needs at least one argument")
+        if not all(runtime.is_number(v) for v in values):
+            raise RenderError(f"{name}() needs numbers")
+        return pick(values)
+
+    return extreme
+
+
+def _unavailable(name: str) -> Callable[..., Any]:
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise RenderError(
+            f"{name}() is not available in Lanner: it needs a file store or the network"
+        )
+
+    return unavailable
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "now": now,
+    "fromJson": from_json,
+    "json": from_json,
+    "jsonDecode": from_json,
+    "yaml": from_yaml,
+    "render": render,
+    "renderOnce": render_once,
+    "secret": secret,
+    "uuid": uuid,
+    "id": id_,
+    "randomInt": random_int,
+    "errorLogs": error_logs,
+    "tasksWithState": tasks_with_state,
+    "printContext": print_context,
+    "range": range_,
+    "max": _extreme(max, "max"),
+    "min": _extreme(min, "min"),
+    **{
+        name: _unavailable(name)
+        for name in (
+            "read",
+            "kv",
+            "fileURI",
+            "fileSize",
+            "fileExists",
+            "isFileEmpty",
+            "http",
+            "encrypt",
+            "decrypt",
+            "currentEachOutput",
+            "fromIon",
+            "subflow",
+            "randomPort",
+        )
+    },
+}

@@ -1,0 +1,449 @@
+"""Pebble's run-time semantics, called from the compiled templates.
+
+Jinja2 compiles a template to Python; Lanner's code generator
+(``lanner.expr.syntax``) emits calls to the functions here wherever Pebble
+and Python disagree: ``+ - * / %`` follow Java's binary numeric promotion
+(``7 / 2`` is ``3``), ``and``/``or`` return booleans, ``==`` never equates
+``1`` and ``true``, ``~`` prints ``null`` as nothing, ``??``/``???`` catch the
+strict-undefined error of a whole chain.
+
+The state of the render in progress (scope, limits, nesting depth, loop
+budget) lives in a context variable, so that functions such as ``now()`` or
+``render()`` find it without it ever being a template variable.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import random
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from jinja2.exceptions import UndefinedError
+from jinja2.runtime import StrictUndefined, Undefined
+
+from lanner.errors import RenderError, SandboxError
+from lanner.expr.convert import to_output, to_text
+
+if TYPE_CHECKING:
+    from lanner.expr.engine import ExpressionEngine
+    from lanner.expr.scope import Scope
+
+__all__ = [
+    "PebbleUndefined",
+    "RenderState",
+    "UndefinedVariable",
+    "binop",
+    "current",
+    "unop",
+]
+
+
+class UndefinedVariable(UndefinedError):
+    """A variable or attribute that does not exist (strict variables)."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class PebbleUndefined(StrictUndefined):
+    """Strict undefined that remembers which name was missing."""
+
+    __slots__ = ()
+
+    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise UndefinedVariable(self._undefined_message, str(self._undefined_name))
+
+
+def need(value: Any) -> Any:
+    """Fail on an undefined value (strict variables), else return it."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value
+
+
+@dataclass
+class RenderState:
+    """What one top-level render carries down to functions and nested renders."""
+
+    engine: ExpressionEngine
+    scope: Scope
+    template: str
+    depth: int = 0
+    iterations: list[int] = field(default_factory=lambda: [0])
+    rng: random.Random | None = None
+
+
+_STATE: contextvars.ContextVar[RenderState | None] = contextvars.ContextVar(
+    "lanner_render_state", default=None
+)
+
+
+def current() -> RenderState:
+    state = _STATE.get()
+    if state is None:  # only reachable when a template is run outside the engine
+        raise RenderError("No render in progress")
+    return state
+
+
+def enter(state: RenderState) -> contextvars.Token[RenderState | None]:
+    return _STATE.set(state)
+
+
+def leave(token: contextvars.Token[RenderState | None]) -> None:
+    _STATE.reset(token)
+
+
+def max_output() -> int:
+    state = _STATE.get()
+    return state.engine.max_output if state is not None else 1 << 20
+
+
+def check_size(value: Any) -> Any:
+    """Refuse strings and lists that outgrow the output limit."""
+    if isinstance(value, str | list | tuple) and len(value) > max_output():
+        raise SandboxError(f"Expression result is larger than the limit of {max_output()}")
+    return value
+
+
+# --- numbers -------------------------------------------------------------
+
+
+def is_number(value: Any) -> bool:
+    # Java's Boolean is not a Number: keep Python's bool out of arithmetic.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_OP_NAMES = {
+    "+": "ADD",
+    "-": "SUBTRACT",
+    "*": "MULTIPLICATION",
+    "/": "DIVISION",
+    "%": "MODULUS",
+    "//": "FLOOR_DIVISION",
+    "**": "POWER",
+}
+
+# Bits a `**` result may have. Pebble has no power operator; Jinja's is kept
+# but bounded to Java's long range, as an unbounded one burns memory and CPU
+# (10 ** 10 ** 10).
+_MAX_POW_BITS = 64
+
+
+def _java_int_div(a: int, b: int) -> int:
+    if b == 0:
+        raise RenderError("/ by zero")
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _java_int_mod(a: int, b: int) -> int:
+    if b == 0:
+        raise RenderError("/ by zero")
+    return a - b * _java_int_div(a, b)
+
+
+def _float_div(a: float, b: float) -> float:
+    if b == 0:
+        if a == 0 or math.isnan(a):
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _power(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int):
+        if b < 0:
+            return float(a) ** b if a != 0 else math.inf
+        if abs(a) > 1 and b * max(abs(a).bit_length(), 1) > _MAX_POW_BITS:
+            raise SandboxError("Result of ** is too large")
+        return a**b
+    try:
+        return float(a) ** float(b)
+    except (OverflowError, ZeroDivisionError) as exc:
+        raise RenderError(f"Invalid power: {exc}") from exc
+
+
+def _numeric(op: str, a: Any, b: Any) -> Any:
+    if not (is_number(a) and is_number(b)):
+        raise RenderError(f"invalid operands for mathematical operation [{_OP_NAMES[op]}]")
+    both_int = isinstance(a, int) and isinstance(b, int)
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/":
+        return _java_int_div(a, b) if both_int else _float_div(float(a), float(b))
+    if op == "%":
+        if both_int:
+            return _java_int_mod(a, b)
+        return math.fmod(a, b) if b != 0 else math.nan
+    if op == "//":
+        if b == 0:
+            raise RenderError("/ by zero")
+        return a // b
+    return _power(a, b)
+
+
+def _java_string(value: Any) -> str:
+    # Java's String.valueOf: null becomes "null" when `+` concatenates.
+    return "null" if value is None else to_output(value)
+
+
+def binop(op: str, a: Any, b: Any) -> Any:
+    """Pebble's ``+ - * / %`` (and Jinja's ``//`` and ``**``, bounded)."""
+    need(a)
+    need(b)
+    if op == "+":
+        if isinstance(a, str) or isinstance(b, str):
+            return check_size(_java_string(a) + _java_string(b))
+        if isinstance(a, list | tuple):
+            return check_size([*a, *b] if isinstance(b, list | tuple) else [*a, b])
+    elif op == "-" and isinstance(a, list | tuple):
+        removed = b if isinstance(b, list | tuple) else [b]
+        return [x for x in a if x not in removed]
+    return _numeric(op, a, b)
+
+
+def unop(op: str, a: Any) -> Any:
+    need(a)
+    if not is_number(a):
+        raise RenderError("invalid operand for unary operation")
+    return -a if op == "-" else +a
+
+
+# --- comparisons and logic ----------------------------------------------
+
+
+def equals(a: Any, b: Any) -> bool:
+    need(a)
+    need(b)
+    if is_number(a) and is_number(b):
+        return bool(a == b)
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False  # Python says 1 == True; Java's equals does not
+    return bool(a == b)
+
+
+_COMPARE_NAMES = {"lt": "LESS_THAN", "lteq": "LESS_THAN_EQUALS", "gt": "GREATER_THAN"}
+
+
+def compare(op: str, a: Any, b: Any) -> bool:
+    """``== != < <= > >=`` with Pebble's rules; ``in`` is Kestra's ``isIn``."""
+    if op == "eq":
+        return equals(a, b)
+    if op == "ne":
+        return not equals(a, b)
+    if op == "in":
+        return is_in(a, b)
+    if op == "notin":
+        return not is_in(a, b)
+    need(a)
+    need(b)
+    if a is None or b is None:
+        return False
+    comparable = (is_number(a) and is_number(b)) or (type(a) is type(b) and isinstance(a, str))
+    if not comparable:
+        name = _COMPARE_NAMES.get(op, "GREATER_THAN_EQUALS")
+        raise RenderError(f"invalid operands for mathematical comparison [{name}]")
+    if op == "lt":
+        return bool(a < b)
+    if op == "lteq":
+        return bool(a <= b)
+    if op == "gt":
+        return bool(a > b)
+    return bool(a >= b)
+
+
+def truth(value: Any) -> bool:
+    """Pebble's cast of a condition to boolean (``if``, ``?:``, ``not``)."""
+    need(value)
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if is_number(value):
+        return not math.isnan(value) and value != 0
+    if isinstance(value, str):
+        return value != ""
+    raise RenderError(f"Expected a boolean value but got {type_name(value)}")
+
+
+def negate(value: Any) -> bool:
+    """Pebble's ``not``; ``not null`` is true."""
+    return not truth(value)
+
+
+def logic_operand(value: Any, op: str) -> bool:
+    """An operand of ``and``/``or``: like :func:`truth`, but null is an error
+    because Kestra runs Pebble with strict variables."""
+    need(value)
+    if value is None:
+        raise RenderError(f"null value used in {op} operator and strict variables is set to true")
+    return truth(value)
+
+
+def contains(container: Any, item: Any) -> bool:
+    """Pebble's ``contains`` operator."""
+    need(container)
+    need(item)
+    if container is None:
+        return False
+    if isinstance(container, list | tuple):
+        if isinstance(item, list | tuple):
+            return all(x in container for x in item)
+        return item in container
+    if isinstance(container, Mapping):
+        return item in container
+    if isinstance(container, str):
+        return _java_string(item) in container
+    raise RenderError(
+        "Contains operator can only be used on Collections, Maps and arrays. "
+        f"Actual type was: {type_name(container)}"
+    )
+
+
+def is_in(item: Any, container: Any) -> bool:
+    """Kestra's ``isIn``: compares the text forms of the values."""
+    need(item)
+    need(container)
+    if item is None or container is None:
+        return False
+    text = to_output(item)
+    if isinstance(container, Mapping):
+        return any(to_output(k) == text or to_output(v) == text for k, v in container.items())
+    if isinstance(container, list | tuple):
+        return any(to_output(x) == text for x in container)
+    return False
+
+
+def not_in(item: Any, container: Any) -> bool:
+    return not is_in(item, container)
+
+
+def concat(values: Iterable[Any]) -> str:
+    """Pebble's ``~``: each operand's text, null as nothing."""
+    text: str = check_size("".join(to_text(need(v)) for v in values))
+    return text
+
+
+# --- undefined-tolerant constructs ------------------------------------------
+
+
+def coalesce(left: Callable[[], Any], right: Callable[[], Any], null_too: bool) -> Any:
+    """``a ?? b`` (null_too) and ``a ??? b``: evaluate ``a`` catching undefined."""
+    try:
+        value = left()
+    except UndefinedError:
+        return right()
+    if isinstance(value, Undefined) or (null_too and value is None):
+        return right()
+    return value
+
+
+def defined(thunk: Callable[[], Any]) -> bool:
+    """``x is defined``, true even for a defined null, false for any missing link."""
+    try:
+        value = thunk()
+    except UndefinedError:
+        return False
+    return not isinstance(value, Undefined)
+
+
+def undefined(thunk: Callable[[], Any]) -> bool:
+    """``x is not defined``."""
+    return not defined(thunk)
+
+
+def is_empty(value: Any) -> bool:
+    """Pebble's ``empty`` test: null, blank string, empty list or map."""
+    need(value)
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, list | tuple | Mapping):
+        return len(value) == 0
+    return False
+
+
+def default(thunk: Callable[[], Any], fallback: Any = None) -> Any:
+    """The ``default`` filter; tolerates undefined input like Pebble."""
+    try:
+        value = thunk()
+    except UndefinedError:
+        return fallback
+    if isinstance(value, Undefined) or is_empty(value):
+        return fallback
+    return value
+
+
+def iterate(value: Any, pairs: bool) -> Iterator[Any]:
+    """What a ``{% for %}`` walks over, with the per-render iteration budget.
+
+    A map yields ``{key, value}`` entries (Pebble's ``entry.key``), or
+    ``(key, value)`` pairs when the loop unpacks two names.
+    """
+    need(value)
+    items: Iterable[Any]
+    if value is None:
+        items = ()
+    elif isinstance(value, Mapping):
+        items = value.items() if pairs else [{"key": k, "value": v} for k, v in value.items()]
+    elif isinstance(value, list | tuple | range):
+        items = value
+    else:
+        items = (value,)  # Pebble iterates a single object once
+    state = _STATE.get()
+    counter = state.iterations if state is not None else [0]
+    budget = state.engine.max_iterations if state is not None else 1_000_000
+    for item in items:
+        counter[0] += 1
+        if counter[0] > budget:
+            raise SandboxError(f"Too many loop iterations (limit {budget})")
+        yield item
+
+
+def bounded_range(start: Any, end: Any, step: Any = 1, inclusive: bool = False) -> list[int]:
+    """``range()`` and Pebble's ``a..b``, refused past the engine's ``max_range``."""
+    for v in (start, end, step):
+        if not isinstance(need(v), int) or isinstance(v, bool):
+            raise RenderError("range() needs integer arguments")
+    if step == 0:
+        raise RenderError("range() step must not be zero")
+    stop = end + (1 if step > 0 else -1) if inclusive else end
+    result = range(start, stop, step)
+    state = _STATE.get()
+    limit = state.engine.max_range if state is not None else 100_000
+    if len(result) > limit:
+        raise SandboxError(f"Range too big: {len(result)} items, the limit is {limit}")
+    return list(result)  # a plain list: filters and tests know lists
+
+
+def inclusive_range(start: Any, end: Any) -> list[int]:
+    """Pebble's ``start..end``."""
+    return bounded_range(start, end, inclusive=True)
+
+
+def type_name(value: Any) -> str:
+    """A Kestra-ish name for a value's type, for messages and ``className``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "java.lang.Boolean"
+    if isinstance(value, int):
+        return "java.lang.Integer" if -(2**31) <= value < 2**31 else "java.lang.Long"
+    if isinstance(value, float):
+        return "java.lang.Double"
+    if isinstance(value, str):
+        return "java.lang.String"
+    if isinstance(value, Mapping):
+        return "java.util.LinkedHashMap"
+    if isinstance(value, list | tuple):
+        return "java.util.ArrayList"
+    return type(value).__name__

@@ -1,0 +1,172 @@
+"""The sandboxed Jinja2 environment that runs Lanner's expressions.
+
+What a template may touch is the data it was given and the documented
+filters, functions and tests — nothing else:
+
+* attribute access reads map keys only (``outputs.task.keys`` is the key
+  ``keys``, as in Pebble), never Python attributes, so no method and no
+  ``__class__``/``mro``/``__globals__`` is reachable; any name starting with
+  ``_`` is refused outright;
+* only Lanner's own functions and template macros can be called: calling a
+  Python method (``'abc'.upper()``) is refused — Pebble allows some Java
+  method calls, Lanner chooses to allow none;
+* every operator is intercepted (see ``lanner.expr.runtime``) so that
+  ``'a' * 10**9`` (Pebble multiplies numbers only) and ``10 ** 10 ** 10``
+  fail at once; loops, ranges, strings and the output are bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
+from typing import Any
+
+from jinja2 import nodes
+from jinja2.lexer import Lexer
+from jinja2.runtime import Context, LoopContext, Macro, Undefined
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import missing
+
+from lanner.errors import SandboxError
+from lanner.expr import runtime
+from lanner.expr.convert import to_output
+from lanner.expr.syntax import PebbleCodeGenerator, PebbleLexer, PebbleParser
+
+__all__ = ["PebbleEnvironment"]
+
+# Pebble's loop variable: `index` counts from 0, `revindex` down to 0.
+_LOOP_ATTRIBUTES: dict[str, Callable[[LoopContext], Any]] = {
+    "index": lambda loop: loop.index0,
+    "revindex": lambda loop: loop.revindex0,
+    "first": lambda loop: loop.first,
+    "last": lambda loop: loop.last,
+    "length": lambda loop: loop.length,
+}
+
+
+def _refuse(name: str) -> SandboxError:
+    return SandboxError(f"Access to '{name}' is not allowed in an expression", variable=name)
+
+
+class PebbleEnvironment(SandboxedEnvironment):
+    """A sandboxed environment with Pebble's grammar and semantics."""
+
+    code_generator_class = PebbleCodeGenerator
+    intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+    intercepted_unops = frozenset({"+", "-"})
+
+    def __init__(
+        self,
+        *,
+        filters: Mapping[str, Callable[..., Any]],
+        tests: Mapping[str, Callable[..., Any]],
+        functions: Mapping[str, Callable[..., Any]],
+    ) -> None:
+        super().__init__(
+            undefined=runtime.PebbleUndefined,
+            autoescape=False,
+            finalize=to_output,
+            keep_trailing_newline=True,  # Kestra does no new-line trimming
+            cache_size=0,  # the engine keeps its own LRU cache
+            auto_reload=False,
+        )
+        # Drop Jinja's defaults (lipsum, cycler, joiner, namespace, dict,
+        # range and all its filters/tests): only what Kestra documents.
+        self.globals.clear()
+        self.globals.update(functions)
+        self.filters.clear()
+        self.filters.update(filters)
+        self.tests.clear()
+        self.tests.update(tests)
+        self._callables = frozenset(id(f) for f in functions.values())
+        # Read by the compiled code (see PebbleCodeGenerator).
+        self.p_truth = runtime.truth
+        self.p_not = runtime.negate
+        self.p_logic = runtime.logic_operand
+        self.p_compare = runtime.compare
+        self.p_contains = runtime.contains
+        self.p_is_in = runtime.is_in
+        self.p_not_in = runtime.not_in
+        self.p_concat = runtime.concat
+        self.p_coalesce = runtime.coalesce
+        self.p_defined = runtime.defined
+        self.p_undefined = runtime.undefined
+        self.p_default = runtime.default
+        self.p_iter = runtime.iterate
+        self.p_range = runtime.inclusive_range
+        # `concat` joins captured blocks ({% set %}…{% endset %}, macros,
+        # {% filter %}): bound it before joining.
+        self.concat = self._bounded_concat  # type: ignore[method-assign]
+
+    @cached_property
+    def lexer(self) -> Lexer:
+        return PebbleLexer(self)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        return PebbleParser(self, source, name, filename).parse()
+
+    @staticmethod
+    def _bounded_concat(parts: Iterable[str]) -> str:
+        items = list(parts)
+        if sum(map(len, items)) > runtime.max_output():
+            raise SandboxError(f"Rendered output is larger than {runtime.max_output()} characters")
+        return "".join(items)
+
+    # --- attribute and item access ------------------------------------------
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise _refuse(attribute)
+        if isinstance(obj, Mapping):
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        if isinstance(obj, Undefined):
+            obj._fail_with_undefined_error()
+        if isinstance(obj, LoopContext) and attribute in _LOOP_ATTRIBUTES:
+            return _LOOP_ATTRIBUTES[attribute](obj)
+        return self.undefined(obj=obj, name=attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(argument, str):
+            return self.getattr(obj, argument)
+        if isinstance(obj, Undefined):
+            obj._fail_with_undefined_error()
+        if isinstance(obj, list | tuple | str):
+            if isinstance(argument, slice):
+                return obj[argument]
+            # Java lists have no negative indexes.
+            if (
+                isinstance(argument, int)
+                and not isinstance(argument, bool)
+                and 0 <= argument < len(obj)
+            ):
+                return obj[argument]
+        elif isinstance(obj, Mapping):
+            try:
+                return obj[argument]
+            except (KeyError, TypeError):
+                pass
+        return self.undefined(obj=obj, name=argument)
+
+    # --- calls and operators ------------------------------------------------
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if id(__obj) not in __self._callables and not isinstance(__obj, Macro):
+            if isinstance(__obj, Undefined):
+                owner = __obj._undefined_obj
+                if owner is missing or isinstance(owner, Mapping):
+                    __obj._fail_with_undefined_error()  # an unknown function
+                raise SandboxError(
+                    f"Calling the method '{__obj._undefined_name}' is not allowed: "
+                    "expressions cannot call methods on values"
+                )
+            raise SandboxError("Calling Python methods or objects is not allowed in an expression")
+        return __context.call(__obj, *args, **kwargs)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        return runtime.binop(operator, left, right)
+
+    def call_unop(self, context: Context, operator: str, arg: Any) -> Any:
+        return runtime.unop(operator, arg)

@@ -1,0 +1,44 @@
+"""What an expression can see: the variables and the render-time services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = ["Scope", "is_truthy"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Everything one render reads; nothing else (no clock, no environment).
+
+    ``variables`` holds plain JSON-like data (flow, execution, task, outputs,
+    inputs, vars, ...). ``now`` is the instant ``now()`` returns, and
+    ``seed`` makes ``uuid()``/``randomInt()`` deterministic, so that
+    replaying an execution renders the same text.
+    """
+
+    variables: Mapping[str, Any]
+    now: datetime
+    seed: int = 0
+    secrets: Callable[[str], str] | None = None
+    on_secret: Callable[[str], None] | None = None
+    error_logs: Callable[[], list[Mapping[str, Any]]] | None = None
+    tasks_with_state: Callable[[str], list[Mapping[str, Any]]] | None = None
+    task_id: str | None = None
+
+
+_FALSY = frozenset({"false", "0", "-0", ""})
+# Java's String.trim() strips every character up to U+0020, nothing else.
+_JAVA_TRIM = "".join(chr(c) for c in range(0x21))
+
+
+def is_truthy(value: str | None) -> bool:
+    """Kestra's ``TruthUtils.isTruthy`` (SPEC §6.5).
+
+    Falsy iff None or, once trimmed, one of ``false``, ``0``, ``-0`` or the
+    empty string. Case-sensitive: ``False``, ``no``, ``null``, ``0.0`` are true.
+    """
+    return value is not None and value.strip(_JAVA_TRIM) not in _FALSY

@@ -1,0 +1,196 @@
+"""The properties every task has (SPEC §1.2), retry policies (§4.4), and
+how a task type tells the engine what it is.
+
+A task type's own properties live in its plugin (``lanner.tasks``), as a
+subclass of :class:`Task`. Flowable tasks describe their children as data:
+the class variable ``child_fields`` names the properties that hold task
+lists (or, for ``Switch.cases``, a map of task lists), so that validation
+and the engine can walk any flowable without knowing its type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from lanner.model.common import (
+    TASK_ID_RE,
+    DurationLike,
+    DynamicInt,
+    Model,
+    Text,
+    is_dynamic,
+    parse_duration,
+)
+
+
+class TaskKind(StrEnum):
+    """Where a task runs."""
+
+    RUNNABLE = "runnable"  # on a worker, as a job
+    FLOWABLE = "flowable"  # resolved by the executor: it only creates child task runs
+    EXECUTION = "execution"  # executed inline by the executor (Exit, Labels, SetVariables, ...)
+
+
+class RetryBehavior(StrEnum):
+    RETRY_FAILED_TASK = "RETRY_FAILED_TASK"
+    CREATE_NEW_EXECUTION = "CREATE_NEW_EXECUTION"
+
+
+class _RetryBase(Model):
+    maxAttempts: DynamicInt | None = None
+    maxDuration: DurationLike | None = None
+    warningOnRetry: bool = False
+    behavior: RetryBehavior = RetryBehavior.RETRY_FAILED_TASK
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_name(cls, data: Any) -> Any:
+        # `maxAttempt` is the pre-0.x name; accept both, never both at once.
+        if isinstance(data, dict) and "maxAttempt" in data:
+            if "maxAttempts" in data:
+                raise ValueError("give maxAttempts or its old name maxAttempt, not both")
+            data = {("maxAttempts" if k == "maxAttempt" else k): v for k, v in data.items()}
+        return data
+
+    @field_validator("maxAttempts")
+    @classmethod
+    def _positive(cls, v: int | str | None) -> int | str | None:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("maxAttempts must be at least 1 (it counts the first attempt)")
+        return v
+
+    def _below_max_duration(self, name: str, value: str | None) -> None:
+        if value is None or self.maxDuration is None:
+            return
+        if is_dynamic(value) or is_dynamic(self.maxDuration):
+            return
+        if parse_duration(value) >= parse_duration(self.maxDuration):
+            raise ValueError(f"{name} must be shorter than maxDuration")
+
+
+class ConstantRetry(_RetryBase):
+    type: Literal["constant"]
+    interval: DurationLike
+
+    @model_validator(mode="after")
+    def _check(self) -> ConstantRetry:
+        self._below_max_duration("interval", self.interval)
+        return self
+
+    def delay(self, attempts: int, draw: float) -> timedelta:
+        return parse_duration(self.interval)
+
+
+class ExponentialRetry(_RetryBase):
+    type: Literal["exponential"]
+    interval: DurationLike
+    maxInterval: DurationLike
+    delayFactor: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ExponentialRetry:
+        self._below_max_duration("interval", self.interval)
+        if not (is_dynamic(self.interval) or is_dynamic(self.maxInterval)) and parse_duration(
+            self.interval
+        ) >= parse_duration(self.maxInterval):
+            raise ValueError("interval must be shorter than maxInterval")
+        return self
+
+    def delay(self, attempts: int, draw: float) -> timedelta:
+        factor = self.delayFactor if self.delayFactor is not None else 2.0
+        base = parse_duration(self.interval).total_seconds()
+        seconds = min(base * factor ** max(attempts - 1, 0), parse_duration(self.maxInterval).total_seconds())
+        return timedelta(seconds=seconds)
+
+
+class RandomRetry(_RetryBase):
+    type: Literal["random"]
+    minInterval: DurationLike
+    maxInterval: DurationLike
+
+    @model_validator(mode="after")
+    def _check(self) -> RandomRetry:
+        self._below_max_duration("minInterval", self.minInterval)
+        self._below_max_duration("maxInterval", self.maxInterval)
+        if not (is_dynamic(self.minInterval) or is_dynamic(self.maxInterval)) and parse_duration(
+            self.minInterval
+        ) >= parse_duration(self.maxInterval):
+            raise ValueError("minInterval must be shorter than maxInterval")
+        return self
+
+    def delay(self, attempts: int, draw: float) -> timedelta:
+        low = parse_duration(self.minInterval).total_seconds()
+        high = parse_duration(self.maxInterval).total_seconds()
+        return timedelta(seconds=low + (high - low) * draw)
+
+
+Retry = Annotated[ConstantRetry | ExponentialRetry | RandomRetry, Field(discriminator="type")]
+
+
+class Task(Model):
+    """Common task properties (SPEC §1.2)."""
+
+    kind: ClassVar[TaskKind] = TaskKind.RUNNABLE
+    # Properties holding child tasks: a tuple of tasks, or a map of tuples.
+    child_fields: ClassVar[tuple[str, ...]] = ()
+
+    id: Annotated[str, Field(min_length=1, max_length=256)]
+    type: str
+    description: str | None = None
+    disabled: bool = False
+    runIf: Text = "true"
+    allowFailure: bool = False
+    allowWarning: bool = False
+    retry: Retry | None = None
+    timeout: DurationLike | None = None
+    logLevel: Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] | None = None
+    logToFile: bool = False
+    workerGroup: dict[str, Any] | None = None
+    taskCache: dict[str, Any] | None = None
+    version: str | None = None
+    pluginDefaultsRef: str | None = None
+    assets: dict[str, Any] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_pattern(cls, v: str) -> str:
+        if not TASK_ID_RE.match(v):
+            raise ValueError(
+                f"task id '{v}' must match ^[a-zA-Z0-9][a-zA-Z0-9_-]* "
+                "(letters, digits, _ and -; no dots or spaces)"
+            )
+        return v
+
+    def children(self) -> Iterator[tuple[str, Task]]:
+        """Every direct child task, with the property (or `cases.KEY`) it is in."""
+        for name in self.child_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, dict):
+                for key, tasks in value.items():
+                    for t in tasks:
+                        yield f"{name}.{key}", t
+            else:
+                for t in value:
+                    yield name, t
+
+    def descendants(self) -> Iterator[Task]:
+        for _, child in self.children():
+            yield child
+            yield from child.descendants()
+
+
+TaskList = tuple[Task, ...]
+"""A list of tasks in a flow: validated one by one through the task registry."""
+
+
+class InvalidTask(Task):
+    """Stands for a task that failed validation, so that the rest of the flow can still be checked."""
+
+    model_config = Model.model_config | {"extra": "allow"}

@@ -1,0 +1,397 @@
+"""Triggers (SPEC §1.1, §7): what starts an execution without a person asking.
+
+Three trigger types are modelled with their Kestra names and legacy aliases:
+Schedule (a cron expression), Flow (another flow's execution changed state)
+and Webhook (an HTTP call). They are validated when the flow is loaded; the
+runtime fires them. The pure helpers at the end decide whether a Flow
+trigger listens to an upstream state (conditions are in
+:mod:`lanner.model.conditions`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter  # type: ignore[import-untyped]  # no stubs; pyproject is not ours to edit
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from lanner.model.common import TASK_ID_RE, DurationLike, Model, Text
+from lanner.model.conditions import (
+    CONDITION_TYPES,
+    TERMINATED_STATES,
+    Condition,
+    MultipleCondition,
+    StateName,
+    TimeWindow,
+    known_type,
+    label_map,
+)
+from lanner.model.conditions import condition_matches as condition_matches
+
+__all__ = [
+    "CONDITION_TYPES",
+    "DEFAULT_FLOW_TRIGGER_STATES",
+    "TRIGGER_TYPES",
+    "Condition",
+    "Flow",
+    "Schedule",
+    "Trigger",
+    "Webhook",
+    "check_cron",
+    "check_triggers",
+    "condition_matches",
+    "flow_trigger_states_match",
+]
+
+Path = tuple[str | int, ...]
+
+_CORE = "io.kestra.plugin.core.trigger."
+_LEGACY = "io.kestra.core.models.triggers.types."
+
+# Kestra's cron nicknames (cron-utils `withSupportedNickname*`); croniter knows them too.
+CRON_NICKNAMES = frozenset(
+    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+)
+
+DEFAULT_FLOW_TRIGGER_STATES: frozenset[str] = TERMINATED_STATES | {"PAUSED"}
+"""What a Flow trigger listens to when `states` is not given (SPEC §7.1)."""
+
+
+class LogLevel(StrEnum):
+    ERROR = "ERROR"
+    WARN = "WARN"
+    INFO = "INFO"
+    DEBUG = "DEBUG"
+    TRACE = "TRACE"
+
+
+class WorkerGroup(Model):
+    key: Text | None = None
+    fallback: Literal["FAIL", "WAIT", "CANCEL"] | None = None
+
+
+class _Trigger(Model):
+    """Properties every trigger has (Kestra's AbstractTrigger, 1.3)."""
+
+    id: Annotated[str, Field(min_length=1, max_length=256)]
+    type: str
+    version: str | None = None
+    description: Text | None = None
+    conditions: list[Condition] | None = None
+    disabled: bool = False
+    workerGroup: WorkerGroup | None = None
+    logLevel: LogLevel | None = None
+    labels: Annotated[dict[str, Text] | None, BeforeValidator(label_map)] = None
+    stopAfter: list[StateName] | None = None
+    logToFile: bool = False
+    failOnTriggerError: bool = False
+    allowConcurrent: bool = False
+    assets: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_log_level(cls, data: Any) -> Any:
+        # `minLogLevel` is the pre-0.x name of `logLevel`.
+        if isinstance(data, dict) and "minLogLevel" in data:
+            if "logLevel" in data:
+                raise ValueError("give logLevel or its old name minLogLevel, not both")
+            data = {**data, "logLevel": data["minLogLevel"]}
+            del data["minLogLevel"]
+        return data
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not TASK_ID_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a valid trigger id: start with a letter or digit, "
+                "then letters, digits, _ or -"
+            )
+        return v
+
+
+class RecoverMissedSchedules(StrEnum):
+    ALL = "ALL"
+    LAST = "LAST"
+    NONE = "NONE"
+
+
+def check_cron(cron: str, with_seconds: bool = False) -> None:
+    """Raise ValueError unless `cron` is a cron expression Kestra accepts.
+
+    Five fields (minute hour day-of-month month day-of-week), or six with
+    `withSeconds: true` where the seconds come first (cron-utils' order),
+    or one of Kestra's nicknames such as `@daily`.
+    """
+    text = cron.strip()
+    if text.lower() in CRON_NICKNAMES:
+        return
+    if text.startswith("@"):
+        raise ValueError(
+            f"unknown cron nickname '{text}' (use one of {', '.join(sorted(CRON_NICKNAMES))})"
+        )
+    fields = text.split()
+    expected = 6 if with_seconds else 5
+    if len(fields) != expected:
+        hint = " (set withSeconds: true for a seconds field)" if len(fields) == 6 else ""
+        raise ValueError(
+            f"'{cron}' has {len(fields)} fields; a cron expression has {expected}"
+            f"{' (seconds first)' if with_seconds else ''}{hint}"
+        )
+    if not croniter.is_valid(text, second_at_beginning=with_seconds):
+        raise ValueError(f"'{cron}' is not a valid cron expression")
+
+
+class Schedule(_Trigger):
+    # Declared before `cron` so that the cron check can read it.
+    withSeconds: bool = False
+    cron: str
+    timezone: str | None = None
+    inputs: dict[str, Any] | None = None
+    lateMaximumDelay: DurationLike | None = None
+    backfill: dict[str, Any] | None = (
+        None  # deprecated in Kestra: backfills are started from the UI
+    )
+    recoverMissedSchedules: RecoverMissedSchedules | None = None
+    scheduleConditions: list[Condition] | None = None  # deprecated name of `conditions`
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{v}' is not a time zone identifier such as Europe/Paris") from None
+        return v
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str, info: ValidationInfo) -> str:
+        check_cron(v, bool(info.data.get("withSeconds", False)))
+        return v
+
+
+# ---- Flow trigger preconditions (SPEC §7.3)
+
+
+class UpstreamFlow(Model):
+    namespace: str
+    flowId: str | None = None
+    states: list[StateName] | None = None
+    labels: dict[str, Any] | None = None
+
+
+class FilterField(StrEnum):
+    FLOW_ID = "FLOW_ID"
+    NAMESPACE = "NAMESPACE"
+    STATE = "STATE"
+    EXPRESSION = "EXPRESSION"
+
+
+class FilterType(StrEnum):
+    EQUAL_TO = "EQUAL_TO"
+    NOT_EQUAL_TO = "NOT_EQUAL_TO"
+    IN = "IN"
+    NOT_IN = "NOT_IN"
+    IS_TRUE = "IS_TRUE"
+    IS_FALSE = "IS_FALSE"
+    IS_NULL = "IS_NULL"
+    IS_NOT_NULL = "IS_NOT_NULL"
+    STARTS_WITH = "STARTS_WITH"
+    ENDS_WITH = "ENDS_WITH"
+    REGEX = "REGEX"
+    CONTAINS = "CONTAINS"
+
+
+_NEEDS_VALUE = {
+    FilterType.EQUAL_TO,
+    FilterType.NOT_EQUAL_TO,
+    FilterType.STARTS_WITH,
+    FilterType.ENDS_WITH,
+    FilterType.REGEX,
+    FilterType.CONTAINS,
+}
+_NEEDS_VALUES = {FilterType.IN, FilterType.NOT_IN}
+
+
+class Filter(Model):
+    field: FilterField
+    type: FilterType
+    value: Text | None = None
+    values: list[Text] | None = None
+
+    @model_validator(mode="after")
+    def _operands(self) -> Filter:
+        # Kestra's PreconditionFilterValidation: the operand each type needs.
+        if self.type in _NEEDS_VALUE and self.value is None:
+            raise ValueError(f"filter type {self.type} needs `value`")
+        if self.type in _NEEDS_VALUES and not self.values:
+            raise ValueError(f"filter type {self.type} needs `values`")
+        if self.field is FilterField.EXPRESSION and self.value is None:
+            raise ValueError("an EXPRESSION filter needs the expression in `value`")
+        if self.type is FilterType.REGEX and self.value is not None:
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression '{self.value}': {exc}") from None
+        return self
+
+
+class ExecutionFilter(Model):
+    id: Annotated[str, Field(min_length=1)]
+    operand: Literal["AND", "OR"] = "AND"
+    filters: Annotated[list[Filter], Field(min_length=1)]
+
+
+class Preconditions(Model):
+    id: str
+    flows: list[UpstreamFlow] | None = None
+    where: list[ExecutionFilter] | None = None
+    timeWindow: TimeWindow = Field(default_factory=TimeWindow)
+    resetOnSuccess: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not TASK_ID_RE.match(v):
+            raise ValueError(f"'{v}' is not a valid preconditions id (letters, digits, _ and -)")
+        return v
+
+
+class Flow(_Trigger):
+    inputs: dict[str, Any] | None = None
+    states: list[StateName] | None = None
+    preconditions: Preconditions | None = None
+
+    @field_validator("states")
+    @classmethod
+    def _no_created(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and "CREATED" in v:
+            # SPEC §7.1: a Flow trigger reacts to state changes; CREATED is none.
+            raise ValueError("a Flow trigger cannot listen to CREATED: it is not a state change")
+        return v
+
+
+class Webhook(_Trigger):
+    key: Annotated[str, Field(min_length=1, max_length=256)]
+    inputs: dict[str, Any] | None = None
+    wait: bool = False
+    returnOutputs: bool = False
+    responseContentType: Literal["application/json", "text/plain"] | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("key must not be blank")
+        return v
+
+    @model_validator(mode="after")
+    def _no_multiple(self) -> Webhook:
+        # Kestra's docs: webhook conditions are allowed, except MultipleCondition.
+        if any(isinstance(c, MultipleCondition) for c in self.conditions or ()):
+            raise ValueError("a Webhook trigger cannot use a MultipleCondition")
+        return self
+
+
+TRIGGER_NAMES: dict[str, str] = {
+    **{_CORE + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
+    **{_LEGACY + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
+}
+"""Every accepted trigger type name -> the canonical one."""
+
+_BY_CANONICAL: dict[str, type[_Trigger]] = {
+    _CORE + "Schedule": Schedule,
+    _CORE + "Flow": Flow,
+    _CORE + "Webhook": Webhook,
+}
+
+TRIGGER_TYPES: dict[str, type[Model]] = {
+    name: _BY_CANONICAL[canonical] for name, canonical in TRIGGER_NAMES.items()
+}
+"""Every trigger type name and alias -> its model (for 'did you mean' suggestions)."""
+
+
+def _trigger_tag(value: Any) -> str | None:
+    raw = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if not isinstance(raw, str):
+        return None
+    return TRIGGER_NAMES.get(raw, raw)
+
+
+Trigger = Annotated[
+    Annotated[Schedule, Tag(_CORE + "Schedule")]
+    | Annotated[Flow, Tag(_CORE + "Flow")]
+    | Annotated[Webhook, Tag(_CORE + "Webhook")],
+    Discriminator(_trigger_tag),
+    BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
+]
+"""A trigger of any type, as a pydantic field type; errors keep their locations."""
+
+
+def canonical_trigger_type(trigger: Model) -> str:
+    """The Kestra 1.x name of a trigger, whichever alias the flow used."""
+    return TRIGGER_NAMES[getattr(trigger, "type")]  # noqa: B009
+
+
+def check_triggers(triggers: Sequence[Model]) -> list[tuple[Path, str]]:
+    """Flow-wide trigger rules (SPEC §1.4 rules 3 and 7), as (path in `triggers`, message).
+
+    Trigger ids are unique among triggers; Flow trigger `preconditions.id`
+    values are unique in the flow (they key the stored window).
+    """
+    problems: list[tuple[Path, str]] = []
+    seen: dict[str, int] = {}
+    seen_pre: dict[str, int] = {}
+    for i, trigger in enumerate(triggers):
+        tid = getattr(trigger, "id", None)
+        if isinstance(tid, str):
+            if tid in seen:
+                problems.append(
+                    ((i, "id"), f"Duplicate trigger id '{tid}' (also triggers[{seen[tid]}])")
+                )
+            else:
+                seen[tid] = i
+        pre = getattr(trigger, "preconditions", None)
+        if isinstance(pre, Preconditions):
+            if pre.id in seen_pre:
+                problems.append(
+                    (
+                        (i, "preconditions", "id"),
+                        f"Duplicate preconditions id '{pre.id}' (also triggers[{seen_pre[pre.id]}])",
+                    )
+                )
+            else:
+                seen_pre[pre.id] = i
+    return problems
+
+
+def flow_trigger_states_match(trigger: Flow, state: str) -> bool:
+    """Whether a Flow trigger listens to an upstream execution now in `state` (SPEC §7.1).
+
+    Default: every terminal state and PAUSED. CREATED never matches.
+    """
+    state = str(state)
+    if state == "CREATED":
+        return False
+    states = DEFAULT_FLOW_TRIGGER_STATES if trigger.states is None else frozenset(trigger.states)
+    return state in states
+
+
+def upstream_labels_match(expected: Mapping[str, Any] | None, actual: Mapping[str, Any]) -> bool:
+    """A precondition's `labels` match when each key is there with the same text value."""
+    return all(k in actual and str(actual[k]) == str(v) for k, v in (expected or {}).items())

@@ -1,0 +1,329 @@
+"""Load a flow: YAML text to a validated Flow, or every problem at once.
+
+Tasks are validated one by one through the task registry (their `type`
+picks the model), bottom-up, so that a flowable's children are already
+Task objects when the flowable itself is checked. Each problem carries the
+file, line, column, YAML path and task of where it was found. Then the
+flow-wide rules of SPEC §1.4 run over the whole flow.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from lanner.errors import FileReadError, FlowValidationError, Problem
+from lanner.model.flow import Flow, PluginDefault
+from lanner.model.inputs import check_inputs
+from lanner.model.task import InvalidTask, Task
+from lanner.model.triggers import check_triggers
+from lanner.model.yamlsource import Path, SourceMap, YamlError, format_path, load_yaml
+from lanner.plugin import TaskRegistry
+
+_TASK_LISTS = ("tasks", "errors", "finally", "afterExecution")
+_EXPR_RE = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.S)
+_HYPHEN_DOT_RE = re.compile(r"\b(inputs|outputs)\.([A-Za-z0-9_]+-[A-Za-z0-9_-]*)")
+
+
+def load_flow_file(
+    path: str | FsPath, registry: TaskRegistry, defaults: Sequence[PluginDefault] = ()
+) -> tuple[Flow, str]:
+    """Read and validate a flow file; returns the flow and its source text."""
+    name = str(path)
+    try:
+        text = FsPath(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileReadError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise FileReadError(f"{name}: is a directory, expected a flow file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileReadError(f"{name}: cannot be read ({exc})") from None
+    return load_flow(text, registry, file=name, defaults=defaults), text
+
+
+def load_flow(
+    text: str,
+    registry: TaskRegistry,
+    *,
+    file: str | None = None,
+    defaults: Sequence[PluginDefault] = (),
+) -> Flow:
+    """Validate a flow's YAML source. `defaults` are the instance-level plugin defaults."""
+    try:
+        data, smap = load_yaml(text, file)
+    except YamlError as exc:
+        raise FlowValidationError(exc.problems, file) from None
+    if not isinstance(data, dict):
+        problem = Problem("a flow must be a YAML mapping with id, namespace and tasks", file=file, line=1)
+        raise FlowValidationError([problem], file)
+    checker = _FlowChecker(registry, smap, _flow_defaults(data), list(defaults))
+    flow = checker.check(data)
+    if checker.problems or flow is None:
+        problems = sorted(checker.problems, key=lambda p: (p.line or 0, p.column or 0))
+        raise FlowValidationError(problems, file)
+    return flow
+
+
+def _flow_defaults(data: dict[str, Any]) -> list[PluginDefault]:
+    raw = data.get("pluginDefaults", data.get("taskDefaults"))
+    out = []
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            out.append(PluginDefault.model_validate(item))
+        except ValidationError:
+            continue  # reported when the flow itself is validated
+    return out
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Maps merged recursively; `override` wins on conflicts."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def apply_plugin_defaults(
+    raw: dict[str, Any],
+    type_names: Sequence[str],
+    model: type[Task],
+    defaults: Sequence[PluginDefault],
+) -> dict[str, Any]:
+    """Kestra's PluginDefaultService: non-forced defaults fill what the task did not set,
+    forced ones overwrite it. Keys the task type does not know are ignored, since a
+    default aimed at a type prefix covers types with different properties."""
+    known = _property_names(model)
+    result = raw
+    for forced in (False, True):
+        for d in defaults:
+            if d.forced is forced and d.applies_to(*type_names):
+                values = {k: v for k, v in d.values.items() if k in known}
+                result = deep_merge(result, values) if forced else deep_merge(values, result)
+    return result
+
+
+def _property_names(model: type[BaseModel]) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items()}
+
+
+class _FlowChecker:
+    def __init__(
+        self,
+        registry: TaskRegistry,
+        smap: SourceMap,
+        flow_defaults: list[PluginDefault],
+        instance_defaults: list[PluginDefault],
+    ) -> None:
+        self.registry = registry
+        self.smap = smap
+        self.defaults = [*flow_defaults, *instance_defaults]
+        self.problems: list[Problem] = []
+        self.task_ids: list[tuple[str, Path]] = []
+
+    def add(self, message: str, path: Path, task_id: str | None = None, task_type: str | None = None) -> None:
+        line, col = self.smap.locate(path)
+        self.problems.append(
+            Problem(message, format_path(path), self.smap.file, line, col, task_id, task_type)
+        )
+
+    # -- the flow ---------------------------------------------------------------
+    def check(self, data: dict[str, Any]) -> Flow | None:
+        walked = dict(data)
+        for key in _TASK_LISTS:
+            if key in walked:
+                walked[key] = self.task_list(walked[key], (key,))
+        listeners = walked.get("listeners")
+        if isinstance(listeners, list):
+            walked["listeners"] = [
+                {**item, "tasks": self.task_list(item["tasks"], ("listeners", i, "tasks"))}
+                if isinstance(item, dict) and "tasks" in item
+                else item
+                for i, item in enumerate(listeners)
+            ]
+        self.duplicate_task_ids()
+        self.hyphenated_references(data)
+        try:
+            flow = Flow.model_validate(walked)
+        except ValidationError as exc:
+            self.pydantic_problems(exc, walked, (), Flow)
+            return None
+        for rel, message in check_inputs(flow.inputs or ()):
+            self.add(message, ("inputs", *rel))
+        for rel, message in check_triggers(flow.triggers or ()):
+            self.add(message, ("triggers", *rel))
+        seen: set[str] = set()
+        for i, output in enumerate(flow.outputs or ()):
+            if output.id in seen:
+                self.add(f"duplicate output id '{output.id}'", ("outputs", i, "id"))
+            seen.add(output.id)
+        return flow
+
+    # -- tasks ------------------------------------------------------------------
+    def task_list(self, raw: Any, path: Path) -> Any:
+        if not isinstance(raw, list):
+            return raw  # pydantic reports the wrong type with the right place
+        return tuple(self.task(item, (*path, i)) for i, item in enumerate(raw))
+
+    def task(self, raw: Any, path: Path) -> Task:
+        if not isinstance(raw, dict):
+            self.add("expected a task: a mapping with at least `id` and `type`", path)
+            return _invalid(None, None)
+        task_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+        if task_id:
+            self.task_ids.append((task_id, path))
+        type_name = raw.get("type")
+        if not isinstance(type_name, str) or not type_name:
+            self.add("missing required property 'type' (the task type, e.g. io.kestra.plugin.core.log.Log)", path, task_id)
+            return _invalid(task_id, None)
+        task_type = self.registry.get(type_name)
+        if task_type is None:
+            message = f"unknown task type '{type_name}'"
+            suggestion = self.registry.suggest(type_name)
+            if suggestion:
+                message += f"; did you mean '{suggestion}'?"
+            if self.registry.load_errors:
+                broken = ", ".join(f"{k} ({v})" for k, v in self.registry.load_errors.items())
+                message += f" (plugins that failed to load: {broken})"
+            self.add(message, (*path, "type"), task_id, type_name)
+            return _invalid(task_id, type_name)
+        model = task_type.model
+        data = apply_plugin_defaults(raw, (type_name, task_type.name), model, self.defaults)
+        for name in model.child_fields:
+            key = model.model_fields[name].alias or name
+            value = data.get(key)
+            if isinstance(value, dict):
+                data[key] = {k: self.task_list(v, (*path, key, k)) for k, v in value.items()}
+            elif value is not None:
+                data[key] = self.task_list(value, (*path, key))
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            self.pydantic_problems(exc, data, path, model, task_id, type_name)
+            return _invalid(task_id, type_name)
+
+    # -- problems ---------------------------------------------------------------
+    def pydantic_problems(
+        self,
+        exc: ValidationError,
+        data: Any,
+        base: Path,
+        model: type[BaseModel],
+        task_id: str | None = None,
+        task_type: str | None = None,
+    ) -> None:
+        for err in exc.errors(include_url=False):
+            loc = _clean_loc(err["loc"], data)
+            kind = err["type"]
+            name = str(loc[-1]) if loc else ""
+            if kind == "extra_forbidden":
+                message = f"unknown property '{name}'"
+                fields = _fields_at(model, loc[:-1])
+                close = difflib.get_close_matches(name, sorted(fields), n=1, cutoff=0.6)
+                message += f"; did you mean '{close[0]}'?" if close else ""
+                if fields:
+                    message += f" (expected one of: {', '.join(sorted(fields))})"
+            elif kind == "missing":
+                message = f"missing required property '{name}'"
+            else:
+                message = str(err["msg"]).removeprefix("Value error, ")
+                given = err.get("input")
+                if isinstance(given, str | int | float | bool) and len(str(given)) < 80:
+                    message += f" (got {given!r})"
+            self.add(message, (*base, *loc), task_id, task_type)
+
+    def duplicate_task_ids(self) -> None:
+        first: dict[str, Path] = {}
+        for task_id, path in self.task_ids:
+            if task_id in first:
+                line, _ = self.smap.locate(first[task_id])
+                self.add(
+                    f"Duplicate task id with name [{task_id}] (first used at line {line}); "
+                    "task ids must be unique in the whole flow",
+                    (*path, "id"),
+                    task_id,
+                )
+            else:
+                first[task_id] = path
+
+    def hyphenated_references(self, data: dict[str, Any]) -> None:
+        scopes = [*(k for k in (*_TASK_LISTS, "listeners", "outputs") if k in data)]
+        for key in scopes:
+            for path, text in _strings(data[key], (key,)):
+                for match in _EXPR_RE.finditer(text):
+                    body = match.group(1) or match.group(2) or ""
+                    for ref in _HYPHEN_DOT_RE.finditer(body):
+                        self.add(
+                            f"'{ref.group(0)}' uses dot notation on an id with a hyphen; "
+                            f"write {ref.group(1)}['{ref.group(2)}'] instead",
+                            path,
+                        )
+
+
+def _invalid(task_id: str | None, type_name: str | None) -> Task:
+    return InvalidTask.model_construct(id=task_id or "?", type=type_name or "?")
+
+
+def _clean_loc(loc: Iterable[int | str], data: Any) -> Path:
+    """Drop the union tags pydantic puts in error locations, keeping real YAML keys."""
+    parts = list(loc)
+    out: list[str | int] = []
+    cur = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list | tuple) and isinstance(part, int) and part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, BaseModel) and isinstance(part, str) and hasattr(cur, part):
+            out.append(part)
+            cur = getattr(cur, part)
+        elif last and isinstance(part, str) and not part.startswith(("function-", "literal[")):
+            out.append(part)
+    return tuple(out)
+
+
+def _fields_at(model: type[BaseModel], loc: Path) -> set[str]:
+    """Property names of the (sub)model at `loc`, for suggestions."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields:
+            return set()
+        match = next((f for n, f in fields.items() if (f.alias or n) == part), None)
+        if match is None:
+            return set()
+        current = _model_in(match.annotation)
+    return _property_names(current) if isinstance(current, type) and issubclass(current, BaseModel) else set()
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, (*path, i))

@@ -1,0 +1,134 @@
+"""The plugin API: what a task type is, what it gets when it runs, and the
+registry that resolves Kestra type names (and their legacy aliases).
+
+Built-in task types register through the ``lanner.tasks`` entry-point group
+exactly as a third-party package would: the entry point is a callable that
+returns :class:`TaskType` objects. The registry is an explicit object passed
+to validation and to the runtime, never a module global.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Protocol
+
+from lanner.engine.states import State
+from lanner.model.task import Task, TaskKind
+
+ENTRY_POINT_GROUP = "lanner.tasks"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt of a runnable task ended with.
+
+    Expected failures are returned, not raised. An exception escaping `run`
+    becomes FAILED with the exception's message.
+    """
+
+    state: State = State.SUCCESS
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_type: str | None = None
+
+
+class TaskContext(Protocol):
+    """What a runnable task gets from the worker for one attempt."""
+
+    execution_id: str
+    task_run_id: str
+    attempt: int
+    idempotency_key: str  # f"{task_run_id}:{attempt}", stable across resubmissions
+
+    def render(self, value: Any) -> Any:
+        """Render a property: strings through the expression engine, lists and maps item by item."""
+        ...
+
+    def log(self, level: str, message: str) -> None:
+        """Write a log line for this attempt (secrets are masked by the runtime)."""
+        ...
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the attempt was timed out or killed: stop, send nothing more."""
+        ...
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep, waking early on cancellation; returns False when cancelled."""
+        ...
+
+
+RunFunction = Callable[[Any, TaskContext], Outcome]
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """One task type: its Kestra name, legacy aliases, property model and runner."""
+
+    name: str
+    model: type[Task]
+    aliases: tuple[str, ...] = ()
+    run: RunFunction | None = None
+
+    def __post_init__(self) -> None:
+        if self.model.kind is TaskKind.RUNNABLE and self.run is None:
+            raise ValueError(f"runnable task type {self.name} needs a run function")
+
+    @property
+    def kind(self) -> TaskKind:
+        return self.model.kind
+
+
+class TaskRegistry:
+    """Resolves a type name or alias to its TaskType."""
+
+    def __init__(self, types: Iterable[TaskType] = ()) -> None:
+        self._by_name: dict[str, TaskType] = {}
+        self.load_errors: dict[str, str] = {}
+        for t in types:
+            self.register(t)
+
+    @classmethod
+    def from_entry_points(cls, group: str = ENTRY_POINT_GROUP) -> TaskRegistry:
+        """Every task type installed; a plugin that fails to load is reported, not fatal."""
+        registry = cls()
+        for ep in entry_points(group=group):
+            try:
+                provided = ep.load()()
+                for t in provided:
+                    registry.register(t)
+            except Exception as exc:  # a broken plugin must not stop Lanner
+                registry.load_errors[ep.name] = f"{type(exc).__name__}: {exc}"
+        return registry
+
+    def register(self, task_type: TaskType) -> None:
+        for name in (task_type.name, *task_type.aliases):
+            existing = self._by_name.get(name)
+            if existing is not None and existing is not task_type:
+                raise ValueError(f"task type {name} is registered twice")
+            self._by_name[name] = task_type
+
+    def get(self, name: str) -> TaskType | None:
+        return self._by_name.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def types(self) -> list[TaskType]:
+        """Each type once, in name order."""
+        seen: dict[str, TaskType] = {t.name: t for t in self._by_name.values()}
+        return [seen[k] for k in sorted(seen)]
+
+    def suggest(self, name: str) -> str | None:
+        """The closest known type name, matching on the simple class name too."""
+        names = [t.name for t in self.types()]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+        if close:
+            return close[0]
+        simple = name.rsplit(".", 1)[-1].lower()
+        by_simple = {n.rsplit(".", 1)[-1].lower(): n for n in names}
+        match = difflib.get_close_matches(simple, list(by_simple), n=1, cutoff=0.75)
+        return by_simple[match[0]] if match else None

@@ -1,0 +1,1 @@
+"""The I/O shell around the pure engine: executor loop, workers, timers."""

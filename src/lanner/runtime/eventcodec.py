@@ -1,0 +1,42 @@
+"""Planner events to and from stored event rows (kind + JSON payload)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from lanner.engine.events import Event, Kill, RetryDue, Start, TaskResult, TaskStarted, TimeoutDue
+from lanner.engine.states import State
+from lanner.store.base import EventRow, NewEvent
+
+_KINDS: dict[str, type[Any]] = {
+    cls.__name__: cls for cls in (Start, Kill, TaskResult, TaskStarted, RetryDue, TimeoutDue)
+}
+
+
+def encode(
+    execution_id: str, event: Event, visible_at: datetime, dedup_key: str | None = None
+) -> NewEvent:
+    payload = asdict(event)
+    if isinstance(event, TaskResult):
+        payload["state"] = event.state.value
+        payload["outputs"] = dict(event.outputs)
+    return NewEvent(execution_id, type(event).__name__, payload, visible_at, dedup_key)
+
+
+def decode(row: EventRow) -> Event:
+    cls = _KINDS[row.kind]
+    payload = dict(row.payload)
+    if cls is TaskResult:
+        payload["state"] = State(payload["state"])
+    event: Event = cls(**payload)
+    return event
+
+
+def result_key(task_run_id: str, attempt: int) -> str:
+    return f"result:{task_run_id}:{attempt}"
+
+
+def timer_key(execution_id: str, event: Event) -> str:
+    return f"timer:{execution_id}:{type(event).__name__}:{getattr(event, 'task_run_id', '')}:{getattr(event, 'attempt', '')}"

@@ -1,0 +1,130 @@
+"""The roles of one process, wired together: an executor thread and a pool
+of worker threads over one store. `lanner run` and (later) `lanner server`
+use this same runtime; every state change is committed when it happens."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from lanner.config import Config
+from lanner.engine.events import Cancel, Decision, Kill, Start
+from lanner.engine.model import Execution, History, new_execution_id
+from lanner.engine.states import State
+from lanner.errors import InputValueError, LannerError
+from lanner.expr import SecretMasker
+from lanner.model.flow import Flow
+from lanner.model.inputs import parse_inputs, secret_input_ids
+from lanner.plugin import TaskRegistry
+from lanner.runtime import eventcodec
+from lanner.runtime.executor import Executor
+from lanner.runtime.worker import WorkerPool
+from lanner.store.base import Store
+
+
+class Runtime:
+    def __init__(self, store: Store, registry: TaskRegistry, config: Config) -> None:
+        self.store = store
+        self.masker = SecretMasker()
+        self.executor = Executor(store, registry, config, self.masker)
+        self.workers = WorkerPool(store, registry, self.masker, threads=config.worker.threads)
+        self.executor.jobs_written = self.workers.wake
+        self.executor.listeners.append(self._on_commit)
+        self._stop = threading.Event()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self._latest: dict[str, Execution] = {}
+
+    # -- lifecycle ------------------------------------------------------------------
+    def start(self) -> None:
+        self.workers.start()
+        self._thread = threading.Thread(target=self._executor_loop, name="lanner-executor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.workers.on_complete.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.workers.stop()
+
+    def _executor_loop(self) -> None:
+        wake = self.workers.on_complete
+        try:
+            while not self._stop.is_set():
+                if self.executor.run_once():
+                    continue
+                wake.wait(0.05)
+                wake.clear()
+        except BaseException as exc:  # surfaced to whoever waits on an execution
+            self.error = exc
+            with self._changed:
+                self._changed.notify_all()
+
+    def _on_commit(self, execution: Execution, decision: Decision) -> None:
+        cancels = [c.task_run_id for c in decision.commands if isinstance(c, Cancel)]
+        if cancels:
+            self.workers.cancel(cancels)
+        with self._changed:
+            self._latest[execution.id] = execution
+            self._changed.notify_all()
+
+    # -- executions -------------------------------------------------------------------
+    def create_execution(
+        self,
+        flow: Flow,
+        revision: int,
+        inputs: Mapping[str, Any],
+        *,
+        from_strings: bool = True,
+        trigger: Mapping[str, Any] | None = None,
+    ) -> Execution:
+        declared = flow.inputs or ()
+        parsed = parse_inputs(declared, inputs, from_strings=from_strings)
+        secrets = frozenset(secret_input_ids(declared))
+        for key in secrets:
+            if isinstance(parsed.get(key), str):
+                self.masker.add(parsed[key])
+        now = datetime.now(UTC)
+        execution = Execution(
+            id=new_execution_id(),
+            namespace=flow.namespace,
+            flow_id=flow.id,
+            flow_revision=revision,
+            state=State.CREATED,
+            histories=(History(State.CREATED, now),),
+            inputs=parsed,
+            labels=dict(flow.labels or {}),
+            variables=dict(flow.variables or {}),
+            trigger=dict(trigger) if trigger is not None else None,
+            secret_inputs=secrets,
+        )
+        self.store.create_execution(execution, [eventcodec.encode(execution.id, Start(), now)])
+        self.workers.on_complete.set()
+        return execution
+
+    def kill(self, execution_id: str) -> None:
+        event = eventcodec.encode(execution_id, Kill(), datetime.now(UTC), f"kill:{execution_id}")
+        self.store.add_event(event)
+        self.workers.on_complete.set()
+
+    def wait_finalized(self, execution_id: str, timeout: float | None = None) -> Execution:
+        """Block until the execution is finalized (afterExecution done)."""
+        deadline = None if timeout is None else datetime.now(UTC).timestamp() + timeout
+        with self._changed:
+            while True:
+                if self.error is not None:
+                    raise self.error
+                latest = self._latest.get(execution_id)
+                if latest is not None and latest.finalized_at is not None:
+                    return latest
+                remaining = None if deadline is None else deadline - datetime.now(UTC).timestamp()
+                if remaining is not None and remaining <= 0:
+                    raise LannerError(f"execution {execution_id} did not finish in time")
+                self._changed.wait(0.5 if remaining is None else min(0.5, remaining))
+
+
+__all__ = ["InputValueError", "Runtime"]

@@ -1,0 +1,204 @@
+"""Workers: claim jobs under a lease, run the task outside any transaction,
+complete with a fenced write (DESIGN.md).
+
+A task receives a cancellation signal on timeout or kill and must stop
+(SPEC §0 decision 4); whatever it returns after that is reported as the
+timeout's FAILED or the kill's KILLED, never as a success.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from lanner.engine.events import TaskResult
+from lanner.engine.states import State
+from lanner.errors import LannerError
+from lanner.expr import SecretMasker
+from lanner.plugin import Outcome, TaskRegistry
+from lanner.runtime import eventcodec
+from lanner.store.base import Job, LogRecord, Store
+
+LEASE_SECONDS = 30.0
+HEARTBEAT_SECONDS = 2.0
+
+
+class _Context:
+    """The TaskContext of one attempt. Properties arrive rendered by the executor."""
+
+    def __init__(self, job: Job, masker: SecretMasker) -> None:
+        self.execution_id = job.execution_id
+        self.task_run_id = job.task_run_id
+        self.attempt = job.attempt
+        self.idempotency_key = f"{job.task_run_id}:{job.attempt}"
+        self._task_id = str(job.payload.get("taskId"))
+        self._masker = masker
+        self.cancel_event = threading.Event()
+        self.timed_out = False
+        self.logs: list[LogRecord] = []
+
+    def render(self, value: Any) -> Any:
+        return value
+
+    def log(self, level: str, message: str) -> None:
+        self.logs.append(
+            LogRecord(self.execution_id, self._task_id, self.task_run_id, self.attempt,
+                      datetime.now(UTC), level, self._masker.mask(message))
+        )
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return not self.cancel_event.wait(max(seconds, 0.0))
+
+
+def _hms(seconds: float) -> str:
+    ms = int(seconds * 1000)
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+@dataclass
+class WorkerPool:
+    """N worker threads plus one heartbeat thread, in this process."""
+
+    store: Store
+    registry: TaskRegistry
+    masker: SecretMasker
+    threads: int = 4
+    wake: threading.Event = field(default_factory=threading.Event)
+    on_complete: threading.Event = field(default_factory=threading.Event)
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._running: dict[str, tuple[Job, _Context]] = {}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for i in range(self.threads):
+            t = threading.Thread(target=self._loop, name=f"lanner-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        hb = threading.Thread(target=self._heartbeat, name="lanner-heartbeat", daemon=True)
+        hb.start()
+        self._threads.append(hb)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.wake.set()
+        with self._lock:
+            for _, ctx in self._running.values():
+                ctx.cancel_event.set()
+        for t in self._threads:
+            t.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            jobs = self.store.claim_jobs(self.worker_id, 1, LEASE_SECONDS, datetime.now(UTC))
+            if not jobs:
+                self.wake.wait(0.05)
+                self.wake.clear()
+                continue
+            self.wake.set()  # there may be more: let a sibling look too
+            for job in jobs:
+                self.run_job(job)
+
+    def run_job(self, job: Job) -> None:
+        ctx = _Context(job, self.masker)
+        with self._lock:
+            self._running[job.task_run_id] = (job, ctx)
+        timeout = job.payload.get("timeout")
+        timer = None
+        if timeout is not None:
+            def expire() -> None:
+                ctx.timed_out = True
+                ctx.cancel_event.set()
+
+            timer = threading.Timer(float(timeout), expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            outcome = self._execute(job, ctx)
+        finally:
+            if timer is not None:
+                timer.cancel()
+            with self._lock:
+                self._running.pop(job.task_run_id, None)
+        if ctx.timed_out:
+            message = f"Timeout after {_hms(float(timeout or 0))}"
+            ctx.log("ERROR", message)
+            outcome = Outcome(State.FAILED, error=message, error_type="Timeout")
+        elif ctx.cancelled and outcome.state is not State.FAILED:
+            outcome = Outcome(State.KILLED)
+        if outcome.state is State.FAILED and outcome.error:
+            masked = self.masker.mask(outcome.error)
+            if not any(r.level == "ERROR" and r.message == masked for r in ctx.logs):
+                ctx.log("ERROR", outcome.error)
+        # Outputs keep secret values (downstream tasks need them); displays mask them.
+        result = TaskResult(
+            job.task_run_id,
+            job.attempt,
+            outcome.state,
+            dict(outcome.outputs),
+            self.masker.mask(outcome.error) if outcome.error else None,
+            outcome.error_type,
+        )
+        key = eventcodec.result_key(job.task_run_id, job.attempt)
+        self.store.complete_job(job, eventcodec.encode(job.execution_id, result, datetime.now(UTC), key), ctx.logs)
+        self.on_complete.set()
+
+    def _execute(self, job: Job, ctx: _Context) -> Outcome:
+        type_name = str(job.payload.get("type"))
+        task_type = self.registry.get(type_name)
+        if task_type is None or task_type.run is None:
+            return Outcome(State.FAILED, error=f"task type {type_name} is not installed on this worker",
+                           error_type="UnknownTaskType")
+        if ctx.cancelled:
+            return Outcome(State.KILLED)
+        try:
+            task = task_type.model.model_validate(
+                {"id": job.payload.get("taskId"), "type": type_name, **dict(job.payload.get("properties") or {})}
+            )
+            return task_type.run(task, ctx)
+        except ValidationError as exc:
+            details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+            return Outcome(State.FAILED, error=f"invalid rendered properties: {details}", error_type="InvalidProperties")
+        except LannerError as exc:
+            return Outcome(State.FAILED, error=exc.message, error_type=type(exc).__name__)
+        except Exception as exc:  # a task's bug fails its attempt, never the worker
+            return Outcome(State.FAILED, error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__)
+
+    def cancel(self, task_run_ids: list[str]) -> None:
+        """In-process shortcut for a kill decided by an executor in this process."""
+        with self._lock:
+            for task_run_id in task_run_ids:
+                entry = self._running.get(task_run_id)
+                if entry is not None:
+                    entry[1].cancel_event.set()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS / 4):
+            self.check_cancellations()
+
+    def check_cancellations(self) -> None:
+        with self._lock:
+            running = list(self._running.values())
+        if not running:
+            return
+        tokens = [job.claim_token for job, _ in running]
+        cancelled = self.store.renew_leases(self.worker_id, tokens, LEASE_SECONDS, datetime.now(UTC))
+        for job, ctx in running:
+            if job.task_run_id in cancelled:
+                ctx.cancel_event.set()

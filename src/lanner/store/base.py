@@ -1,0 +1,180 @@
+"""The store contract: one logical schema behind SQLite and PostgreSQL.
+
+The store is the engine (DESIGN.md): executors consume an execution's
+events and write every effect of a cycle in one transaction; workers claim
+jobs under a lease and complete them with a fenced write. Nothing above
+this package imports a database driver; driver errors become StoreError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from lanner.engine.model import Execution, TaskRun
+
+
+@dataclass(frozen=True)
+class FlowRecord:
+    namespace: str
+    id: str
+    revision: int
+    source: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    execution_id: str
+    kind: str  # the planner event's class name: Start, Kill, TaskResult, ...
+    payload: Mapping[str, Any]
+    visible_at: datetime
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    execution_id: str
+    kind: str
+    payload: Mapping[str, Any]
+    visible_at: datetime
+    dedup_key: str | None = None  # a second event with the same key is dropped
+
+
+@dataclass(frozen=True)
+class NewJob:
+    task_run_id: str
+    execution_id: str
+    attempt: int
+    payload: Mapping[str, Any]
+    run_after: datetime
+
+
+@dataclass(frozen=True)
+class Job:
+    task_run_id: str
+    execution_id: str
+    attempt: int
+    payload: Mapping[str, Any]
+    claim_token: str
+    claims: int  # how many times it was claimed (1 on the first claim)
+    lease_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    execution_id: str
+    task_id: str | None
+    task_run_id: str | None
+    attempt: int | None
+    timestamp: datetime
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CycleWrite:
+    """Everything one executor cycle changes, committed together."""
+
+    execution: Execution  # the new execution row (its task runs are written from upserts)
+    expected_version: int  # the version the cycle started from (optimistic check)
+    upsert_task_runs: Sequence[TaskRun] = ()
+    delete_task_runs: Sequence[str] = ()
+    new_jobs: Sequence[NewJob] = ()
+    cancel_jobs: Sequence[str] = ()  # task run ids whose jobs get cancel_requested
+    new_events: Sequence[NewEvent] = ()
+    consumed_events: Sequence[int] = ()
+    logs: Sequence[LogRecord] = ()
+    new_executions: Sequence[Execution] = field(default_factory=tuple)
+
+
+class ExecutorTx(Protocol):
+    """One executor transaction (the single writer on SQLite, a row lock on PostgreSQL)."""
+
+    def next_execution(self, now: datetime) -> str | None:
+        """An execution that has events visible at `now`, oldest event first."""
+        ...
+
+    def events(self, execution_id: str, now: datetime) -> list[EventRow]:
+        """Its events visible at `now`, in insertion order."""
+        ...
+
+    def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
+        """The execution with all its task runs; `cached` is returned as is when its version is current."""
+        ...
+
+    def write(self, cycle: CycleWrite) -> None:
+        """Apply the cycle. Raises StoreError if the execution's version moved."""
+        ...
+
+
+class Store(Protocol):
+    url: str
+
+    def migrate(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    # -- flows --
+    def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
+        """Save a new revision when `source` changed; returns (revision, created)."""
+        ...
+
+    def get_flow(
+        self, namespace: str, flow_id: str, revision: int | None = None
+    ) -> FlowRecord | None: ...
+
+    def list_flows(self) -> list[FlowRecord]: ...
+
+    def delete_flow(self, namespace: str, flow_id: str) -> bool: ...
+
+    # -- executions --
+    def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None: ...
+
+    def get_execution(self, execution_id: str) -> Execution | None: ...
+
+    def list_executions(
+        self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
+    ) -> list[Execution]:
+        """Most recent first; task runs are not loaded."""
+        ...
+
+    def add_event(self, event: NewEvent) -> bool:
+        """Insert an event outside a cycle (kill, resume); False if its dedup key exists."""
+        ...
+
+    def executor_tx(self) -> AbstractContextManager[ExecutorTx]: ...
+
+    def data_version(self) -> int:
+        """Changes whenever another connection committed (a wake-up hint, SQLite PRAGMA data_version)."""
+        ...
+
+    # -- jobs --
+    def claim_jobs(
+        self, worker_id: str, limit: int, lease_seconds: float, now: datetime
+    ) -> list[Job]: ...
+
+    def renew_leases(
+        self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
+    ) -> set[str]:
+        """Extend the leases of these claims; returns the task run ids whose cancel was requested."""
+        ...
+
+    def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
+        """Fenced: delete the job only if its claim token is still `job.claim_token`, and insert
+        the result event and logs in the same transaction. False (nothing written) for a zombie."""
+        ...
+
+    def job_started(self, job: Job, event: NewEvent) -> bool:
+        """Fenced like complete_job, keeps the job; records that the attempt is RUNNING."""
+        ...
+
+    # -- logs --
+    def append_logs(self, records: Sequence[LogRecord]) -> None: ...
+
+    def get_logs(self, execution_id: str) -> list[LogRecord]: ...
+
+    def iter_error_logs(self, execution_id: str) -> Iterator[LogRecord]: ...

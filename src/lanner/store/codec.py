@@ -1,0 +1,386 @@
+"""How the parts of an Execution become JSON text in a store, and back.
+
+Dialect-neutral: SQLite and PostgreSQL store the same documents. Every
+document is a versioned envelope (``{"v": 1, ...}``) so that rows written by
+an older Lanner stay readable after a shape changes: a decoder dispatches on
+``v`` and a new shape gets a new number. Never pickle.
+
+Shapes (version 1):
+
+- histories: ``{"v":1,"h":[[state, iso-date], ...]}``
+- attempts: ``{"v":1,"a":[[state, [[state, iso-date], ...]], ...]}``
+- error: ``{"v":1,"message":...,"type":...,"task_id":...,"task_run_id":...}``
+- any JSON value (inputs, outputs, labels, variables, trigger, memo,
+  job and event payloads, secret input names): ``{"v":1,"d":value}``
+
+Dates in documents are ISO-8601 with microseconds in UTC
+(``2025-01-02T10:30:15.123456+00:00``); date-time columns hold epoch
+microseconds (:func:`to_micros`). Decoded dates are always timezone-aware UTC;
+a naive date given to an encoder is taken as UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
+from lanner.engine.states import State
+from lanner.errors import StoreError
+from lanner.store.base import FlowRecord, LogRecord, NewEvent, NewJob
+
+VERSION = 1
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# A dict lookup is several times faster than State(value) on the load path.
+_STATES: dict[str, State] = {s.value: s for s in State}
+
+
+def _default(value: Any) -> Any:
+    # Task outputs may carry dates; they are stored as ISO text, as Kestra
+    # serialises them. Anything else that is not JSON is a bug upstream.
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# One encoder object: json.dumps() with keyword arguments builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default)
+_decode = json.loads
+
+
+def _encode(doc: Any) -> str:
+    try:
+        return _ENCODER.encode(doc)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"cannot store a value as JSON: {exc}") from exc
+
+
+def _check(doc: Any, what: str) -> Any:
+    if type(doc) is not dict or doc.get("v") != VERSION:
+        version = doc.get("v") if isinstance(doc, dict) else None
+        raise StoreError(f"unsupported {what} document (version {version!r})")
+    return doc
+
+
+# -- dates ---------------------------------------------------------------------
+
+
+def to_micros(moment: datetime) -> int:
+    """Epoch microseconds (exact, unlike float timestamps)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def opt_micros(moment: datetime | None) -> int | None:
+    return None if moment is None else to_micros(moment)
+
+
+def opt_from_micros(micros: int | None) -> datetime | None:
+    return None if micros is None else from_micros(micros)
+
+
+def iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    elif moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
+
+
+# -- histories and attempts ----------------------------------------------------
+
+
+def _history_list(histories: tuple[History, ...]) -> list[list[str]]:
+    return [[h.state.value, iso(h.date)] for h in histories]
+
+
+def _histories_from(items: list[list[str]]) -> tuple[History, ...]:
+    parse = datetime.fromisoformat
+    return tuple(History(_STATES[s], parse(d)) for s, d in items)
+
+
+def dump_histories(histories: tuple[History, ...]) -> str:
+    return _encode({"v": VERSION, "h": _history_list(histories)})
+
+
+def load_histories(text: str) -> tuple[History, ...]:
+    return _histories_from(_check(_decode(text), "histories")["h"])
+
+
+def dump_attempts(attempts: tuple[Attempt, ...]) -> str | None:
+    if not attempts:
+        return None
+    return _encode(
+        {"v": VERSION, "a": [[a.state.value, _history_list(a.histories)] for a in attempts]}
+    )
+
+
+def load_attempts(text: str | None) -> tuple[Attempt, ...]:
+    if text is None:
+        return ()
+    items = _check(_decode(text), "attempts")["a"]
+    return tuple(Attempt(_STATES[s], _histories_from(h)) for s, h in items)
+
+
+# -- errors --------------------------------------------------------------------
+
+
+def dump_error(error: ErrorInfo | None) -> str | None:
+    if error is None:
+        return None
+    return _encode(
+        {
+            "v": VERSION,
+            "message": error.message,
+            "type": error.type,
+            "task_id": error.task_id,
+            "task_run_id": error.task_run_id,
+        }
+    )
+
+
+def load_error(text: str | None) -> ErrorInfo | None:
+    if text is None:
+        return None
+    doc = _check(_decode(text), "error")
+    return ErrorInfo(doc["message"], doc["type"], doc.get("task_id"), doc.get("task_run_id"))
+
+
+# -- plain JSON values ---------------------------------------------------------
+
+
+def dump_value(value: Any) -> str:
+    """Any JSON value in its envelope (None is stored as ``{"v":1,"d":null}``)."""
+    return _encode({"v": VERSION, "d": value})
+
+
+def load_value(text: str) -> Any:
+    return _check(_decode(text), "value")["d"]
+
+
+def dump_opt(value: Any) -> str | None:
+    """None stays SQL NULL (an absent outputs/memo/trigger)."""
+    return None if value is None else _encode({"v": VERSION, "d": value})
+
+
+def load_opt(text: str | None) -> Any:
+    return None if text is None else _check(_decode(text), "value")["d"]
+
+
+def load_mapping(text: str | None) -> dict[str, Any]:
+    """A mapping column whose absence means empty (inputs, labels, variables)."""
+    if text is None:
+        return {}
+    value = _check(_decode(text), "value")["d"]
+    return value if isinstance(value, dict) else {}
+
+
+def dump_names(names: frozenset[str]) -> str | None:
+    return None if not names else _encode({"v": VERSION, "d": sorted(names)})
+
+
+def load_names(text: str | None) -> frozenset[str]:
+    return frozenset() if text is None else frozenset(load_value(text))
+
+
+def dump_mapping(value: Mapping[str, Any]) -> str | None:
+    return None if not value else _encode({"v": VERSION, "d": value})
+
+
+# -- rows ----------------------------------------------------------------------
+# Column lists and row tuples shared by every dialect (one logical schema).
+
+EXECUTION_COLUMNS = (
+    "id, namespace, flow_id, flow_revision, state, state_history, inputs, outputs, labels,"
+    " variables, trigger, error, secret_inputs, parent_execution_id, created_at, terminal_at,"
+    " finalized_at, version"
+)
+TASK_RUN_COLUMNS = (
+    "id, execution_id, seq, task_id, parent_id, value, iteration, phase, state, histories,"
+    " attempts, outputs, error, memo, generation"
+)
+_PHASES: dict[str, Phase] = {p.value: p for p in Phase}
+_MEMO_LIMIT = 2048
+
+
+class JsonMemo:
+    """Remembers the JSON of values by identity, so an unchanged value is not re-encoded.
+
+    Executions and task runs are frozen and changed with ``replace()``, which
+    keeps the very same objects for the fields that did not change: a cycle
+    that moves one task run rewrites the execution row without encoding its
+    inputs, variables and labels again, and a ForEach's large memo is encoded
+    once. The memo holds a reference to each value, so an ``id()`` cannot be
+    reused while its entry lives. Not thread-safe: one per thread.
+    """
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[object, str | None]] = {}
+
+    def opt(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return self._lookup(value, dump_opt)
+
+    def mapping(self, value: Mapping[str, Any]) -> str | None:
+        if not value:
+            return None
+        return self._lookup(value, dump_mapping)
+
+    def _lookup(self, value: Any, dump: Callable[[Any], str | None]) -> str | None:
+        hit = self._seen.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        text = dump(value)
+        if len(self._seen) >= _MEMO_LIMIT:
+            self._seen.clear()  # cheaper than LRU bookkeeping; it refills in one cycle
+        self._seen[id(value)] = (value, text)
+        return text
+
+
+def execution_params(execution: Execution, version: int, memo: JsonMemo) -> tuple[Any, ...]:
+    """The execution as a row in EXECUTION_COLUMNS order, with `version` as its version."""
+    e = execution
+    created = e.histories[0].date if e.histories else datetime.now(UTC)
+    return (
+        e.id,
+        e.namespace,
+        e.flow_id,
+        e.flow_revision,
+        e.state.value,
+        dump_histories(e.histories),
+        memo.mapping(e.inputs),
+        memo.opt(e.outputs),
+        memo.mapping(e.labels),
+        memo.mapping(e.variables),
+        memo.opt(e.trigger),
+        dump_error(e.error),
+        dump_names(e.secret_inputs),
+        e.parent_execution_id,
+        to_micros(created),
+        opt_micros(e.terminal_at),
+        opt_micros(e.finalized_at),
+        version,
+    )
+
+
+def task_run_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
+    """The task run as a row in TASK_RUN_COLUMNS order."""
+    return (
+        t.id,
+        t.execution_id,
+        t.seq,
+        t.task_id,
+        t.parent_id,
+        t.value,
+        t.iteration,
+        t.phase.value,
+        t.state.value,
+        dump_histories(t.histories),
+        dump_attempts(t.attempts),
+        memo.opt(t.outputs),
+        dump_error(t.error),
+        memo.opt(t.memo),
+        t.generation,
+    )
+
+
+def task_run_from_row(row: Sequence[Any]) -> TaskRun:
+    (id_, execution_id, seq, task_id, parent_id, value, iteration, phase, state) = row[:9]
+    histories, attempts, outputs, error, memo, generation = row[9:]
+    return TaskRun(
+        id_,
+        execution_id,
+        task_id,
+        parent_id,
+        value,
+        iteration,
+        _PHASES[phase],
+        seq,
+        _STATES[state],
+        load_histories(histories),
+        load_attempts(attempts),
+        load_opt(outputs),
+        load_error(error),
+        load_opt(memo),
+        generation,
+    )
+
+
+def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]]) -> Execution:
+    """An Execution from its row and its task runs' rows (in seq order)."""
+    task_runs: dict[str, TaskRun] = {}
+    grouped: dict[tuple[str, Phase], list[str]] = {}
+    for task_run_row in task_run_rows:
+        t = task_run_from_row(task_run_row)
+        task_runs[t.id] = t
+        key = (t.parent_id or ROOT, t.phase)
+        ids = grouped.get(key)
+        if ids is None:
+            grouped[key] = [t.id]
+        else:
+            ids.append(t.id)
+    (id_, namespace, flow_id, revision, state, history, inputs, outputs, labels) = row[:9]
+    (variables, trigger, error, secrets, parent, _created, terminal, final, version) = row[9:]
+    return Execution(
+        id=id_,
+        namespace=namespace,
+        flow_id=flow_id,
+        flow_revision=revision,
+        state=_STATES[state],
+        histories=load_histories(history),
+        inputs=load_mapping(inputs),
+        outputs=load_opt(outputs),
+        labels=load_mapping(labels),
+        variables=load_mapping(variables),
+        trigger=load_opt(trigger),
+        task_runs=task_runs,
+        children={key: tuple(ids) for key, ids in grouped.items()},
+        error=load_error(error),
+        terminal_at=opt_from_micros(terminal),
+        finalized_at=opt_from_micros(final),
+        secret_inputs=load_names(secrets),
+        parent_execution_id=parent,
+        version=version,
+    )
+
+
+def event_params(e: NewEvent) -> tuple[Any, ...]:
+    """execution_id, kind, payload, visible_at, dedup_key."""
+    return (e.execution_id, e.kind, dump_value(e.payload), to_micros(e.visible_at), e.dedup_key)
+
+
+def job_params(j: NewJob) -> tuple[Any, ...]:
+    """task_run_id, attempt, execution_id, payload, run_after."""
+    return (j.task_run_id, j.attempt, j.execution_id, dump_value(j.payload), to_micros(j.run_after))
+
+
+def log_params(r: LogRecord) -> tuple[Any, ...]:
+    """execution_id, task_id, task_run_id, attempt, timestamp, level, message."""
+    t = to_micros(r.timestamp)
+    return (r.execution_id, r.task_id, r.task_run_id, r.attempt, t, r.level, r.message)
+
+
+def log_from_row(row: Sequence[Any]) -> LogRecord:
+    e, task_id, task_run_id, attempt, ts, level, message = row
+    return LogRecord(e, task_id, task_run_id, attempt, from_micros(ts), level, message)
+
+
+def flow_from_row(row: Sequence[Any]) -> FlowRecord:
+    """namespace, id, revision, source, updated_at."""
+    return FlowRecord(row[0], row[1], int(row[2]), row[3], from_micros(row[4]))

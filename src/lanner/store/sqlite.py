@@ -1,0 +1,588 @@
+"""SQLiteStore: the embedded store, one database file shared by threads and processes.
+
+Concurrency model (DESIGN.md, "Exactly-once effects"):
+
+- One connection per thread (the store object is shared by the executor
+  thread and the worker threads of a process), opened lazily and reused, so
+  the driver's prepared-statement cache stays warm. Statements are module
+  constants: the same SQL string hits that cache.
+- WAL journal: readers never block the single writer. Every write runs in an
+  explicit ``BEGIN IMMEDIATE`` transaction, which takes the write lock up
+  front; a deferred transaction that later upgrades can deadlock against
+  another upgrader and fail with "database is locked" instead of waiting.
+- ``synchronous=NORMAL``: in WAL mode a power loss may drop the last commits
+  but never corrupts the file; a crashed *process* loses nothing.
+- The executor holds the write lock for one whole cycle: that is what makes
+  SQLite "one executor decides for one execution at a time".
+
+Date-time columns are epoch microseconds (INTEGER); see
+``migrations/sqlite/0001_initial.sql`` and :mod:`lanner.store.codec`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lanner.engine.model import Execution
+from lanner.errors import StoreError
+from lanner.store import codec, migrations
+from lanner.store.base import (
+    CycleWrite,
+    EventRow,
+    FlowRecord,
+    Job,
+    LogRecord,
+    NewEvent,
+)
+
+BUSY_TIMEOUT_SECONDS = 10.0
+
+# One statement is one atomic transaction, and SQLite takes the write lock
+# when an UPDATE starts (as BEGIN IMMEDIATE would): no two claimers can pick
+# the same rows. The token is 128 random bits, like a uuid4's.
+_CLAIM = (
+    "UPDATE job SET claim_token = lower(hex(randomblob(16))), claimed_by = ?,"
+    " lease_expires_at = ?, claims = claims + 1 WHERE rowid IN (SELECT rowid FROM job"
+    " WHERE claim_token IS NULL AND run_after <= ? ORDER BY run_after, rowid LIMIT ?)"
+    " RETURNING run_after, rowid, task_run_id, attempt, execution_id, payload, claim_token, claims"
+)
+# json_each keeps one SQL text (one cached statement) for any number of tokens.
+_RENEW = (
+    "UPDATE job SET lease_expires_at = ? WHERE claimed_by = ?"
+    " AND claim_token IN (SELECT value FROM json_each(?)) RETURNING task_run_id, cancel_requested"
+)
+_FENCED_DELETE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
+_FENCED_CHECK = "SELECT 1 FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
+
+_FLOW_COLUMNS = "namespace, id, revision, source, updated_at"
+_FLOW_LATEST = (
+    f"SELECT {_FLOW_COLUMNS}, deleted FROM flow WHERE namespace = ? AND id = ?"
+    " ORDER BY revision DESC LIMIT 1"
+)
+_FLOW_REVISION = f"SELECT {_FLOW_COLUMNS} FROM flow WHERE namespace = ? AND id = ? AND revision = ?"
+_FLOW_INSERT = f"INSERT INTO flow ({_FLOW_COLUMNS}, deleted) VALUES (?, ?, ?, ?, ?, 0)"
+_FLOW_LIST = (
+    f"SELECT {_FLOW_COLUMNS} FROM flow AS f WHERE deleted = 0 AND revision ="
+    " (SELECT max(revision) FROM flow AS g WHERE g.namespace = f.namespace AND g.id = f.id)"
+    " ORDER BY namespace, id"
+)
+_FLOW_DELETE = "UPDATE flow SET deleted = 1 WHERE namespace = ? AND id = ? AND deleted = 0"
+
+_EXEC_LIST = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution"
+_EXEC_ORDER = " ORDER BY created_at DESC, id DESC LIMIT ?"
+
+_LOG_COLUMNS = "execution_id, task_id, task_run_id, attempt, timestamp, level, message"
+_LOG_SELECT = f"SELECT {_LOG_COLUMNS} FROM log WHERE execution_id = ? ORDER BY id"
+_LOG_ERRORS = (
+    f"SELECT id, {_LOG_COLUMNS} FROM log WHERE execution_id = ? AND level = 'ERROR' AND id > ?"
+    " ORDER BY id LIMIT ?"
+)
+_ERROR_LOG_PAGE = 500
+
+_NEXT_EXECUTION = (
+    "SELECT execution_id FROM execution_event WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1"
+)
+_EVENTS = (
+    "SELECT id, execution_id, kind, payload, visible_at FROM execution_event"
+    " WHERE execution_id = ? AND visible_at <= ? ORDER BY id"
+)
+_EXEC_VERSION = "SELECT version FROM execution WHERE id = ?"
+_EXEC_SELECT = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = ?"
+_EXEC_INSERT = (
+    f"INSERT INTO execution ({codec.EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 18)})"
+    " ON CONFLICT (id) DO NOTHING"
+)
+_EXEC_UPDATE = (
+    "UPDATE execution SET state = ?, state_history = ?, inputs = ?, outputs = ?, labels = ?,"
+    " variables = ?, trigger = ?, error = ?, secret_inputs = ?, terminal_at = ?,"
+    " finalized_at = ?, version = ? WHERE id = ? AND version = ?"
+)
+_RUNS_SELECT = f"SELECT {codec.TASK_RUN_COLUMNS} FROM task_run WHERE execution_id = ? ORDER BY seq"
+# Identity columns (they make the id) and seq (creation order) never change;
+# leaving them out of the SET spares the index on (execution_id, seq) a write.
+_RUN_UPSERT = (
+    f"INSERT INTO task_run ({codec.TASK_RUN_COLUMNS}) VALUES ({', '.join('?' * 15)})"
+    " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+    " histories = excluded.histories, attempts = excluded.attempts,"
+    " outputs = excluded.outputs, error = excluded.error, memo = excluded.memo,"
+    " generation = excluded.generation"
+)
+_RUN_DELETE = "DELETE FROM task_run WHERE id = ?"
+_JOB_INSERT = (
+    "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_run_id, attempt) DO NOTHING"
+)
+_JOB_CANCEL = "UPDATE job SET cancel_requested = 1 WHERE task_run_id = ?"
+_EVENT_INSERT = (
+    "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING"
+)
+_EVENT_DELETE = "DELETE FROM execution_event WHERE id = ?"
+_LOG_INSERT = f"INSERT INTO log ({_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _describe(exc: sqlite3.Error, what: str, path: str) -> StoreError:
+    """A driver error as a StoreError that says what failed and what to do."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"cannot {what}: database is locked ({path}): another connection held the write"
+            f" lock for more than {BUSY_TIMEOUT_SECONDS:g} s"
+        )
+    if "unable to open" in text:
+        return StoreError(f"cannot open database file {path}")
+    return StoreError(f"cannot {what}: {text} ({path})")
+
+
+class _Tx:
+    """A transaction on this thread's connection: commit on success, roll back on error.
+
+    ``begin="BEGIN IMMEDIATE"`` takes the write lock up front. A read
+    (``"BEGIN"``, or None for one statement, which needs no transaction)
+    joins a transaction already open on the connection, e.g. a read inside
+    the executor's cycle, so that it sees the cycle's own writes. Driver
+    errors leave as StoreError either way.
+    """
+
+    __slots__ = ("_begin", "_db", "_own", "_path", "_what")
+
+    def __init__(self, db: sqlite3.Connection, path: str, what: str, begin: str | None) -> None:
+        self._db = db
+        self._path = path
+        self._what = what
+        self._begin = begin
+        self._own = False
+
+    def __enter__(self) -> sqlite3.Connection:
+        db = self._db
+        if self._begin is None or (self._begin == "BEGIN" and db.in_transaction):
+            return db
+        try:
+            db.execute(self._begin)
+        except sqlite3.Error as exc:
+            raise _describe(exc, self._what, self._path) from exc
+        self._own = True
+        return db
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if not self._own:
+            if isinstance(exc, sqlite3.Error):
+                raise _describe(exc, self._what, self._path) from exc
+            return
+        db = self._db
+        if exc is None:
+            try:
+                db.execute("COMMIT")
+                return
+            except sqlite3.Error as commit_exc:
+                self._rollback()
+                raise _describe(commit_exc, self._what, self._path) from commit_exc
+        self._rollback()
+        if isinstance(exc, sqlite3.Error):
+            raise _describe(exc, self._what, self._path) from exc
+
+    def _rollback(self) -> None:
+        # Some errors (SQLITE_FULL, SQLITE_IOERR) already rolled back.
+        if self._db.in_transaction:
+            # The original error is the one worth reporting.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
+
+class SQLiteExecutorTx(_Tx):
+    """The executor's cycle: the write lock is held from enter to exit."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self, db: sqlite3.Connection, memo: codec.JsonMemo, path: str) -> None:
+        super().__init__(db, path, "run an executor cycle", "BEGIN IMMEDIATE")
+        self._memo = memo
+
+    def __enter__(self) -> SQLiteExecutorTx:  # type: ignore[override]
+        super().__enter__()
+        return self
+
+    def _guard(self, what: str) -> _Tx:
+        # Each method translates driver errors itself: a caller may catch
+        # errors inside the `with` block, and nothing above the store sees sqlite3.
+        return _Tx(self._db, self._path, what, None)
+
+    def next_execution(self, now: datetime) -> str | None:
+        with self._guard("find the next execution") as db:
+            row = db.execute(_NEXT_EXECUTION, (codec.to_micros(now),)).fetchone()
+        return None if row is None else str(row[0])
+
+    def events(self, execution_id: str, now: datetime) -> list[EventRow]:
+        with self._guard("read events") as db:
+            found = db.execute(_EVENTS, (execution_id, codec.to_micros(now))).fetchall()
+        return [
+            EventRow(i, e, k, codec.load_value(p), codec.from_micros(v)) for i, e, k, p, v in found
+        ]
+
+    def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
+        with self._guard("load an execution") as db:
+            row = db.execute(_EXEC_VERSION, (execution_id,)).fetchone()
+            if row is None:
+                return None
+            # The hot path: the executor keeps executions in memory between cycles.
+            if cached is not None and cached.id == execution_id and cached.version == row[0]:
+                return cached
+            return _read_execution(db, execution_id)
+
+    def write(self, cycle: CycleWrite) -> None:
+        """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``.
+
+        The version is taken from the cycle, not from ``cycle.execution``: the
+        caller keeps ``replace(execution, version=expected + 1)`` in memory so
+        that its next ``load(..., cached)`` is a hit.
+        """
+        memo = self._memo
+        expected = cycle.expected_version
+        e = codec.execution_params(cycle.execution, expected + 1, memo)
+        with self._guard("write an executor cycle") as db:
+            changed = db.execute(
+                _EXEC_UPDATE, (*e[4:13], *e[15:18], cycle.execution.id, expected)
+            ).rowcount
+            if changed != 1:
+                raise StoreError(
+                    f"execution {cycle.execution.id} changed concurrently"
+                    f" (expected version {expected})"
+                )
+            if cycle.delete_task_runs:
+                _many(db, _RUN_DELETE, [(i,) for i in cycle.delete_task_runs])
+            if cycle.upsert_task_runs:
+                upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
+                _many(db, _RUN_UPSERT, upserts)
+            if cycle.new_jobs:
+                _many(db, _JOB_INSERT, [codec.job_params(j) for j in cycle.new_jobs])
+            if cycle.cancel_jobs:
+                _many(db, _JOB_CANCEL, [(i,) for i in cycle.cancel_jobs])
+            _insert_executions(db, memo, cycle.new_executions)
+            # Consumed events go first: a key they carried is free for a new event.
+            if cycle.consumed_events:
+                _many(db, _EVENT_DELETE, [(i,) for i in cycle.consumed_events])
+            _insert_events(db, cycle.new_events)
+            _insert_logs(db, cycle.logs)
+
+
+class _LocalState(threading.local):
+    """Per-thread state: the connection and its JSON encoding memo."""
+
+    db: sqlite3.Connection | None = None
+    pid: int = 0
+    memo: codec.JsonMemo | None = None
+
+
+class SQLiteStore:
+    """The Store protocol on one SQLite file (see the module docstring)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(Path(path).expanduser().resolve())
+        self.url = "sqlite://" + Path(self.path).as_posix()
+        self._local = _LocalState()
+        self._lock = threading.Lock()
+        self._connections: list[tuple[int, sqlite3.Connection]] = []  # (pid, connection)
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    # -- connections ---------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        local = self._local
+        db = local.db
+        # A connection must not cross fork(): a child process opens its own.
+        if db is None or local.pid != os.getpid():
+            db = self._open()
+        return db
+
+    def _memo(self) -> codec.JsonMemo:
+        self._conn()
+        memo = self._local.memo
+        assert memo is not None  # set by _open with the connection
+        return memo
+
+    def _open(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"the store {self.path} is closed")
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot open database file {self.path}: {exc.strerror}") from exc
+        try:
+            db = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # only so that close() may close it
+                cached_statements=256,
+            )
+        except sqlite3.Error as exc:
+            raise _describe(exc, "open the database", self.path) from exc
+        try:
+            # Set once per connection, never per call.
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            db.close()
+            raise _describe(exc, "open the database", self.path) from exc
+        local = self._local
+        local.db = db
+        local.pid = os.getpid()
+        local.memo = codec.JsonMemo()
+        with self._lock:
+            self._connections.append((local.pid, db))
+        return db
+
+    def _write(self, what: str) -> _Tx:
+        return _Tx(self._conn(), self.path, what, "BEGIN IMMEDIATE")
+
+    def _one(self, what: str) -> _Tx:
+        """One DML statement: atomic on its own, and it takes the write lock when it starts."""
+        return _Tx(self._conn(), self.path, what, None)
+
+    def _read(self, what: str, *, snapshot: bool = False) -> _Tx:
+        """Reads; `snapshot` when several statements must see one state of the database."""
+        return _Tx(self._conn(), self.path, what, "BEGIN" if snapshot else None)
+
+    def migrate(self) -> None:
+        """Apply the migrations this database lacks; safe to run from many processes at once."""
+        db = self._conn()
+        pending = migrations.load("sqlite")
+        try:
+            # Fast path, no write lock: most opens find the schema current.
+            current = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+            if current is not None and current >= pending[-1].version:
+                return
+        except sqlite3.OperationalError:
+            pass  # no schema_version table yet
+        with self._write("migrate the schema") as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version"
+                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+            )
+            # Read again under the lock: another process may have migrated meanwhile.
+            current = db.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+            for migration in pending:
+                if migration.version <= current:
+                    continue
+                for statement in migrations.split_sqlite(migration.sql):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, codec.to_micros(datetime.now(UTC))),
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        pid = os.getpid()
+        for owner, db in connections:
+            if owner == pid:  # a parent's connection, inherited through fork(), is not ours
+                with contextlib.suppress(sqlite3.Error):  # at shutdown: nothing to do about it
+                    db.close()
+        self._local = _LocalState()
+
+    # -- flows -----------------------------------------------------------------
+
+    def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
+        with self._write("deploy a flow") as db:
+            latest = db.execute(_FLOW_LATEST, (namespace, flow_id)).fetchone()
+            if latest is not None and not latest[5] and latest[3] == source:
+                return int(latest[2]), False
+            revision = 1 if latest is None else int(latest[2]) + 1
+            now = codec.to_micros(datetime.now(UTC))
+            db.execute(_FLOW_INSERT, (namespace, flow_id, revision, source, now))
+            return revision, True
+
+    def get_flow(
+        self, namespace: str, flow_id: str, revision: int | None = None
+    ) -> FlowRecord | None:
+        with self._read("read a flow") as db:
+            if revision is None:
+                row = db.execute(_FLOW_LATEST, (namespace, flow_id)).fetchone()
+                if row is not None and row[5]:
+                    return None
+            else:
+                row = db.execute(_FLOW_REVISION, (namespace, flow_id, revision)).fetchone()
+        return None if row is None else codec.flow_from_row(row)
+
+    def list_flows(self) -> list[FlowRecord]:
+        with self._read("list flows") as db:
+            return [codec.flow_from_row(row) for row in db.execute(_FLOW_LIST).fetchall()]
+
+    def delete_flow(self, namespace: str, flow_id: str) -> bool:
+        with self._one("delete a flow") as db:
+            return db.execute(_FLOW_DELETE, (namespace, flow_id)).rowcount > 0
+
+    # -- executions ------------------------------------------------------------
+
+    def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None:
+        """Insert the execution, its task runs and its events together.
+
+        Creating an execution whose id exists is a no-op (nothing is written):
+        triggers use deterministic ids, so a trigger that fires twice creates one.
+        """
+        memo = self._memo()
+        with self._write("create an execution") as db:
+            if _insert_executions(db, memo, (execution,)):
+                _insert_events(db, events)
+
+    def get_execution(self, execution_id: str) -> Execution | None:
+        with self._read("read an execution", snapshot=True) as db:
+            return _read_execution(db, execution_id)
+
+    def list_executions(
+        self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
+    ) -> list[Execution]:
+        where: list[str] = []
+        params: list[Any] = []
+        if namespace is not None:
+            where.append("namespace = ?")
+            params.append(namespace)
+        if flow_id is not None:
+            where.append("flow_id = ?")
+            params.append(flow_id)
+        sql = _EXEC_LIST + (" WHERE " + " AND ".join(where) if where else "") + _EXEC_ORDER
+        with self._read("list executions") as db:
+            found = db.execute(sql, (*params, limit)).fetchall()
+        return [codec.execution_from_row(row, ()) for row in found]
+
+    def add_event(self, event: NewEvent) -> bool:
+        with self._one("add an event") as db:
+            return _insert_events(db, (event,)) == 1
+
+    def executor_tx(self) -> SQLiteExecutorTx:
+        return SQLiteExecutorTx(self._conn(), self._memo(), self.path)
+
+    def data_version(self) -> int:
+        try:
+            return int(self._conn().execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise _describe(exc, "read the data version", self.path) from exc
+
+    # -- jobs --------------------------------------------------------------------
+
+    def claim_jobs(
+        self, worker_id: str, limit: int, lease_seconds: float, now: datetime
+    ) -> list[Job]:
+        if limit <= 0:
+            return []
+        expires = now + timedelta(seconds=lease_seconds)
+        params = (worker_id, codec.to_micros(expires), codec.to_micros(now), limit)
+        with self._one("claim jobs") as db:
+            claimed = db.execute(_CLAIM, params).fetchall()
+        claimed.sort()  # RETURNING has no order: (run_after, rowid) is the claim order
+        return [
+            Job(task_run_id, execution_id, attempt, codec.load_value(payload), token, n, expires)
+            for _, _, task_run_id, attempt, execution_id, payload, token, n in claimed
+        ]
+
+    def renew_leases(
+        self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
+    ) -> set[str]:
+        if not tokens:
+            return set()
+        expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
+        with self._one("renew leases") as db:
+            renewed = db.execute(_RENEW, (expires, worker_id, json.dumps(list(tokens)))).fetchall()
+        return {task_run_id for task_run_id, cancel in renewed if cancel}
+
+    def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
+        with self._write("complete a job") as db:
+            fence = (job.task_run_id, job.attempt, job.claim_token)
+            if db.execute(_FENCED_DELETE, fence).rowcount == 0:
+                return False  # a zombie: its job was completed or claimed again
+            _insert_events(db, (event,))
+            _insert_logs(db, logs)
+        return True
+
+    def job_started(self, job: Job, event: NewEvent) -> bool:
+        with self._write("record a job start") as db:
+            fence = (job.task_run_id, job.attempt, job.claim_token)
+            if db.execute(_FENCED_CHECK, fence).fetchone() is None:
+                return False
+            _insert_events(db, (event,))
+        return True
+
+    # -- logs ----------------------------------------------------------------------
+
+    def append_logs(self, records: Sequence[LogRecord]) -> None:
+        if records:
+            with self._write("append logs") as db:
+                _insert_logs(db, records)
+
+    def get_logs(self, execution_id: str) -> list[LogRecord]:
+        with self._read("read logs") as db:
+            return [
+                codec.log_from_row(row)
+                for row in db.execute(_LOG_SELECT, (execution_id,)).fetchall()
+            ]
+
+    def iter_error_logs(self, execution_id: str) -> Iterator[LogRecord]:
+        # Pages by id rather than one open cursor: a cursor left half-read by
+        # the caller would pin a read snapshot and stall WAL checkpoints.
+        last = 0
+        while True:
+            with self._read("read logs") as db:
+                page = db.execute(_LOG_ERRORS, (execution_id, last, _ERROR_LOG_PAGE)).fetchall()
+            for row in page:
+                yield codec.log_from_row(row[1:])
+            if len(page) < _ERROR_LOG_PAGE:
+                return
+            last = page[-1][0]
+
+
+def _many(db: sqlite3.Connection, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
+    """executemany, or execute for the common single row (less driver overhead)."""
+    if len(params) == 1:
+        return db.execute(sql, params[0]).rowcount
+    return db.executemany(sql, params).rowcount
+
+
+def _read_execution(db: sqlite3.Connection, execution_id: str) -> Execution | None:
+    row = db.execute(_EXEC_SELECT, (execution_id,)).fetchone()
+    if row is None:
+        return None
+    return codec.execution_from_row(row, db.execute(_RUNS_SELECT, (execution_id,)).fetchall())
+
+
+def _insert_executions(
+    db: sqlite3.Connection, memo: codec.JsonMemo, executions: Sequence[Execution]
+) -> int:
+    """Insert new executions with their task runs; an existing id is left untouched.
+
+    Returns how many were inserted.
+    """
+    count = 0
+    for e in executions:
+        if db.execute(_EXEC_INSERT, codec.execution_params(e, e.version, memo)).rowcount:
+            count += 1
+            if e.task_runs:
+                db.executemany(
+                    _RUN_UPSERT, [codec.task_run_params(t, memo) for t in e.ordered_task_runs()]
+                )
+    return count
+
+
+def _insert_events(db: sqlite3.Connection, events: Sequence[NewEvent]) -> int:
+    """Insert events, dropping those whose dedup key exists; returns how many were inserted."""
+    if not events:
+        return 0
+    return _many(db, _EVENT_INSERT, [codec.event_params(e) for e in events])
+
+
+def _insert_logs(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
+    if records:
+        _many(db, _LOG_INSERT, [codec.log_params(r) for r in records])

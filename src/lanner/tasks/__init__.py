@@ -1,0 +1,1 @@
+"""Task types (plugins), registered by their Kestra type name."""

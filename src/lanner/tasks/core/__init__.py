@@ -1,0 +1,13 @@
+"""Lanner's built-in task types, registered through the `lanner.tasks` entry point."""
+
+from __future__ import annotations
+
+from lanner.plugin import TaskType
+
+
+def task_types() -> list[TaskType]:
+    """Every built-in task type."""
+    from lanner.tasks.core import debug, execution, fail, flow, log, outputs, sleep, slack
+
+    modules = (flow, execution, log, fail, sleep, debug, outputs, slack)
+    return [t for module in modules for t in module.TASK_TYPES]

@@ -1,0 +1,113 @@
+"""Flowable task types (SPEC §5.5–§5.12): they run no code of their own.
+
+The executor resolves them inline: it reads their properties and creates
+child task runs (see ``lanner.engine.flowables``). Their `errors` and
+`finally` blocks are local to the container.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from lanner.model.common import DynamicInt, Text
+from lanner.model.task import Task, TaskKind, TaskList
+from lanner.plugin import TaskType
+
+_CHILDREN = ("tasks", "errors", "finally_")
+
+
+def _nonempty() -> Any:
+    return Field(min_length=1, description="The tasks to run (at least one).")
+
+
+class _Flowable(Task):
+    kind: ClassVar[TaskKind] = TaskKind.FLOWABLE
+    child_fields: ClassVar[tuple[str, ...]] = _CHILDREN
+
+    errors: TaskList | None = Field(None, description="Tasks run when a child task fails.")
+    finally_: TaskList | None = Field(
+        None, alias="finally", description="Tasks always run at the end of this task."
+    )
+
+
+class Sequential(_Flowable):
+    """Run tasks one after the other."""
+
+    tasks: TaskList = _nonempty()
+
+
+class Parallel(_Flowable):
+    """Run tasks at the same time."""
+
+    tasks: TaskList = _nonempty()
+    concurrent: DynamicInt = Field(0, description="How many tasks run at once; 0 means all.")
+
+
+class AllowFailure(_Flowable):
+    """Run tasks one after the other; a failure ends this task in WARNING."""
+
+    tasks: TaskList = _nonempty()
+
+
+class If(_Flowable):
+    """Run `then` when the condition is true, else `else`."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("then", "else_", "errors", "finally_")
+
+    condition: Text = Field(description="Rendered and tested for truthiness.")
+    then: TaskList = Field(min_length=1, description="Tasks run when the condition is true.")
+    else_: TaskList | None = Field(
+        None, alias="else", description="Tasks run when the condition is false."
+    )
+
+
+class Switch(_Flowable):
+    """Run the tasks of the case equal to the rendered value."""
+
+    child_fields: ClassVar[tuple[str, ...]] = ("cases", "defaults", "errors", "finally_")
+
+    value: Text = Field(description="Rendered to a string and compared with the case keys.")
+    cases: dict[str, TaskList] | None = Field(None, description="Task lists by value.")
+    defaults: TaskList | None = Field(None, description="Tasks run when no case matches.")
+
+
+class ForEach(_Flowable):
+    """Run a group of tasks for each value."""
+
+    values: list[Any] | str = Field(description="A list, or a JSON array as a string.")
+    concurrencyLimit: DynamicInt = Field(
+        1, description="Value groups running at once; 0 means all."
+    )
+    tasks: TaskList = _nonempty()
+
+
+class EachSequential(_Flowable):
+    """Deprecated: run tasks for each value, one value after the other."""
+
+    value: list[Any] | str = Field(description="A list, or a JSON array as a string.")
+    tasks: TaskList = _nonempty()
+
+
+class EachParallel(_Flowable):
+    """Deprecated: run tasks for each value, values at the same time."""
+
+    value: list[Any] | str = Field(description="A list, or a JSON array as a string.")
+    concurrent: DynamicInt = Field(0, description="Values running at once; 0 means all.")
+    tasks: TaskList = _nonempty()
+
+
+_PREFIX = "io.kestra.plugin.core.flow."
+_LEGACY = "io.kestra.core.tasks.flows."
+
+TASK_TYPES = [
+    TaskType(_PREFIX + "Sequential", Sequential, (_LEGACY + "Sequential",)),
+    TaskType(_PREFIX + "Parallel", Parallel, (_LEGACY + "Parallel",)),
+    TaskType(_PREFIX + "AllowFailure", AllowFailure, (_LEGACY + "AllowFailure",)),
+    TaskType(_PREFIX + "If", If, (_LEGACY + "If",)),
+    TaskType(_PREFIX + "Switch", Switch, (_LEGACY + "Switch",)),
+    TaskType(_PREFIX + "ForEach", ForEach, (_LEGACY + "ForEach",)),
+    TaskType(_PREFIX + "EachSequential", EachSequential, (_LEGACY + "EachSequential",)),
+    TaskType(_PREFIX + "EachParallel", EachParallel, (_LEGACY + "EachParallel",)),
+]

@@ -1,0 +1,163 @@
+"""Run a flow through the planner in memory, on a virtual clock.
+
+For planner unit tests and for users testing their own flows: the real
+planner and the real task types, without a store, threads or waiting —
+timers (retries, timeouts) fire by advancing the virtual clock. Outcomes of
+chosen tasks can be forced to exercise failure paths.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lanner.engine.events import Cancel, Dispatch, Event, Kill, LogLine, Start, TaskResult, Timer
+from lanner.engine.flowindex import FlowIndex
+from lanner.engine.model import Execution, History, new_execution_id
+from lanner.engine.planner import PlanContext, Planner
+from lanner.engine.states import State
+from lanner.expr import ExpressionEngine
+from lanner.model.flow import Flow
+from lanner.model.inputs import parse_inputs, secret_input_ids
+from lanner.model.validate import load_flow
+from lanner.plugin import Outcome, TaskRegistry
+
+Forced = Outcome | Callable[[Dispatch], Outcome]
+
+
+@dataclass
+class SimulatedRun:
+    execution: Execution
+    logs: list[LogLine] = field(default_factory=list)
+    dispatched: list[Dispatch] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+    def states(self) -> list[tuple[str, str]]:
+        """(task id, state) of every task run, in creation order."""
+        return [(r.task_id, r.state.value) for r in self.execution.ordered_task_runs()]
+
+    def messages(self, task_id: str | None = None) -> list[str]:
+        return [line.message for line in self.logs if task_id is None or line.task_id == task_id]
+
+
+class _Context:
+    """The TaskContext of a simulated attempt: properties arrive rendered."""
+
+    def __init__(self, dispatch: Dispatch, execution_id: str, logs: list[LogLine]) -> None:
+        self.execution_id = execution_id
+        self.task_run_id = dispatch.task_run_id
+        self.attempt = dispatch.attempt
+        self.idempotency_key = dispatch.idempotency_key
+        self._dispatch = dispatch
+        self._logs = logs
+
+    def render(self, value: Any) -> Any:
+        return value
+
+    def log(self, level: str, message: str) -> None:
+        d = self._dispatch
+        self._logs.append(LogLine(level, message, d.task_run_id, d.task_id, d.attempt))
+
+    @property
+    def cancelled(self) -> bool:
+        return False
+
+    def wait(self, seconds: float) -> bool:
+        return True  # virtual time: sleeping costs nothing
+
+
+def simulate(
+    flow: Flow | str,
+    registry: TaskRegistry | None = None,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    forced: Mapping[str, Forced] | None = None,
+    kill_when: Callable[[Execution], bool] | None = None,
+    start: datetime | None = None,
+    max_events: int = 100_000,
+) -> SimulatedRun:
+    """Run `flow` to its end (afterExecution included) and return what happened."""
+    registry = registry or TaskRegistry.from_entry_points()
+    if isinstance(flow, str):
+        flow = load_flow(flow, registry)
+    planner = Planner(FlowIndex(flow), ExpressionEngine())
+    now = start or datetime(2026, 1, 1, tzinfo=UTC)
+    declared = flow.inputs or ()
+    execution = Execution(
+        id=new_execution_id(f"{flow.namespace}.{flow.id}"),
+        namespace=flow.namespace,
+        flow_id=flow.id,
+        flow_revision=flow.revision or 1,
+        state=State.CREATED,
+        histories=(History(State.CREATED, now),),
+        inputs=parse_inputs(declared, inputs or {}, from_strings=False),
+        labels=dict(flow.labels or {}),
+        variables=dict(flow.variables or {}),
+        secret_inputs=frozenset(secret_input_ids(declared)),
+    )
+    result = SimulatedRun(execution)
+    forced = forced or {}
+    pending: list[Event] = [Start()]
+    timers: list[tuple[datetime, int, Event]] = []
+    counter = itertools.count()
+    killed = False
+    for _ in range(max_events):
+        if not pending:
+            if execution.finalized_at is not None or not timers:
+                break
+            at, _, event = heapq.heappop(timers)
+            now = max(now, at)
+            pending.append(event)
+        events, pending = pending, []
+        decision = planner.plan(execution, events, PlanContext(now=now))
+        execution = decision.execution
+        for command in decision.commands:
+            if isinstance(command, LogLine):
+                result.logs.append(command)
+            elif isinstance(command, Timer):
+                heapq.heappush(timers, (command.at, next(counter), command.event))
+            elif isinstance(command, Cancel):
+                result.cancelled.append(command.task_run_id)
+            elif isinstance(command, Dispatch):
+                result.dispatched.append(command)
+                pending.append(_run(command, registry, forced, execution.id, result.logs))
+        if kill_when is not None and not killed and kill_when(execution):
+            killed = True
+            pending.append(Kill())
+        now += timedelta(milliseconds=1)
+    result.execution = execution
+    return result
+
+
+def _run(
+    dispatch: Dispatch,
+    registry: TaskRegistry,
+    forced: Mapping[str, Forced],
+    execution_id: str,
+    logs: list[LogLine],
+) -> TaskResult:
+    override = forced.get(dispatch.task_id)
+    if override is not None:
+        outcome = override(dispatch) if callable(override) else override
+    else:
+        task_type = registry.get(dispatch.type)
+        assert task_type is not None and task_type.run is not None
+        task = task_type.model.model_validate(
+            {"id": dispatch.task_id, "type": dispatch.type, **dispatch.properties}
+        )
+        try:
+            outcome = task_type.run(task, _Context(dispatch, execution_id, logs))
+        except Exception as exc:
+            outcome = Outcome(State.FAILED, error=str(exc))
+    return TaskResult(
+        dispatch.task_run_id,
+        dispatch.attempt,
+        outcome.state,
+        dict(outcome.outputs),
+        outcome.error,
+        outcome.error_type,
+    )

@@ -1,0 +1,158 @@
+"""What is particular to SQLiteStore: URLs, files, migrations, locking, codecs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lanner.engine.model import Attempt, History
+from lanner.engine.states import State
+from lanner.errors import StoreError
+from lanner.store import SQLiteStore, codec, default_db_url, open_store
+from lanner.store import sqlite as sqlite_module
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+@pytest.mark.parametrize(
+    "form", ["sqlite:///{path}", "sqlite:////{path}", "{path}"], ids=["url", "url4", "plain"]
+)
+def test_open_store_url_forms(tmp_path: Path, form: str):
+    path = tmp_path / "deep" / "dir" / "lanner.db"
+    store = open_store(form.format(path=str(path).lstrip("/") if "sqlite" in form else path))
+    try:
+        assert isinstance(store, SQLiteStore)
+        assert store.url == f"sqlite://{path}"
+        assert path.exists()
+        assert {"flow", "execution", "task_run", "job", "execution_event", "log"} <= _tables(path)
+    finally:
+        store.close()
+
+
+def test_open_store_relative_plain_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    store = open_store("rel/lanner.db")
+    store.close()
+    assert store.url == f"sqlite://{tmp_path / 'rel' / 'lanner.db'}"
+
+
+def test_default_db_url(tmp_path: Path):
+    url = default_db_url(tmp_path / "home")
+    assert url == f"sqlite://{tmp_path}/home/lanner.db"
+    open_store(url).close()
+    assert (tmp_path / "home" / "lanner.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://u@localhost/lanner", "PostgreSQL support arrives with the durable runtime"),
+        ("sqlite://relative.db", "not an absolute SQLite URL"),
+        ("mysql://x", "unsupported store URL"),
+        ("", "empty store URL"),
+    ],
+)
+def test_open_store_rejects(url: str, message: str):
+    with pytest.raises(StoreError, match=message):
+        open_store(url)
+
+
+def test_unwritable_path_is_a_clear_store_error(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match=r"cannot open database file .*a-file/lanner\.db"):
+        open_store(f"sqlite://{blocker}/lanner.db")
+    with pytest.raises(StoreError, match=f"cannot open database file {tmp_path}"):
+        open_store(str(tmp_path))  # a directory
+
+
+def test_migrations_are_idempotent(tmp_path: Path):
+    path = tmp_path / "lanner.db"
+    first = open_store(str(path))
+    first.deploy_flow("ns", "f", "id: f")
+    first.migrate()
+    second = open_store(str(path))
+    second.migrate()
+    assert second.get_flow("ns", "f") is not None
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version, name FROM schema_version").fetchall() == [(1, "initial")]
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    first.close()
+    second.close()
+
+
+_MIGRATE = """
+import sys
+from lanner.store import open_store
+open_store(sys.argv[1]).close()
+"""
+
+
+def test_several_processes_migrate_one_new_file_at_once(tmp_path: Path):
+    url = f"sqlite://{tmp_path / 'lanner.db'}"
+    children = [subprocess.Popen([sys.executable, "-c", _MIGRATE, url]) for _ in range(4)]
+    assert [c.wait(timeout=60) for c in children] == [0, 0, 0, 0]
+    with sqlite3.connect(tmp_path / "lanner.db") as db:
+        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+
+
+def test_a_lock_held_too_long_is_a_clear_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Any
+):
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_SECONDS", 0.05)
+    store = open_store(str(tmp_path / "lanner.db"))
+    other = sqlite3.connect(tmp_path / "lanner.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="database is locked"):
+            store.create_execution(make.execution(), [])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.create_execution(make.execution(), [])  # usable again once the lock is gone
+    store.close()
+
+
+def test_a_closed_store_refuses_work(tmp_path: Path):
+    store = open_store(str(tmp_path / "lanner.db"))
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.list_flows()
+
+
+def test_codec_documents_are_versioned():
+    now = dt.datetime(2025, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+    text = codec.dump_histories((History(State.CREATED, now),))
+    assert text == '{"v":1,"h":[["CREATED","2025-01-02T03:04:05.000006+00:00"]]}'
+    attempts = (Attempt(State.SUCCESS, (History(State.RUNNING, now),)),)
+    assert codec.load_attempts(codec.dump_attempts(attempts)) == attempts
+    assert codec.load_value(codec.dump_value({"a": [1, "é"]})) == {"a": [1, "é"]}
+    with pytest.raises(StoreError, match="unsupported histories document"):
+        codec.load_histories('{"v":99,"h":[]}')
+    with pytest.raises(StoreError, match="unsupported value document"):
+        codec.load_value("[1, 2]")
+
+
+def test_codec_dates_are_utc():
+    naive = dt.datetime(2025, 1, 2, 3, 4, 5, 6)
+    paris = dt.datetime(2025, 1, 2, 4, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert codec.to_micros(naive) == codec.to_micros(paris)
+    back = codec.from_micros(codec.to_micros(paris))
+    assert back == paris and back.tzinfo is dt.UTC
+    [history] = codec.load_histories(codec.dump_histories((History(State.RUNNING, paris),)))
+    assert history.date == paris and history.date.utcoffset() == dt.timedelta(0)
+
+
+def test_codec_values_that_are_not_json_are_a_store_error():
+    assert codec.load_value(codec.dump_value({"at": dt.date(2025, 1, 2)})) == {"at": "2025-01-02"}
+    with pytest.raises(StoreError, match="cannot store a value as JSON"):
+        codec.dump_value({"x": object()})

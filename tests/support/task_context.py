@@ -1,0 +1,66 @@
+"""A real, simple TaskContext for running one task type directly in a unit test.
+
+It renders properties with Lanner's expression engine over the variables it
+was given, keeps every log line in ``logs``, and can be cancelled from any
+thread with ``cancel()`` (which wakes ``wait`` at once)::
+
+    ctx = LocalTaskContext({"inputs": {"name": "Ada"}})
+    outcome = run_log(Log(id="hello", type="...", message="Hi {{ inputs.name }}"), ctx)
+    assert ctx.logs == [("INFO", "Hi Ada")]
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from lanner.expr import ExpressionEngine, Scope
+
+
+class LocalTaskContext:
+    """A TaskContext for one attempt, in memory."""
+
+    def __init__(
+        self,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        execution_id: str = "exec-1",
+        task_run_id: str = "taskrun-1",
+        attempt: int = 1,
+        now: datetime | None = None,
+    ) -> None:
+        self.execution_id = execution_id
+        self.task_run_id = task_run_id
+        self.attempt = attempt
+        self.idempotency_key = f"{task_run_id}:{attempt}"
+        self.variables: dict[str, Any] = dict(variables or {})
+        self.now = now or datetime.now(UTC)
+        self.logs: list[tuple[str, str]] = []
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._engine = ExpressionEngine()
+
+    def render(self, value: Any) -> Any:
+        return self._engine.render_value(value, Scope(variables=self.variables, now=self.now))
+
+    def log(self, level: str, message: str) -> None:
+        with self._lock:
+            self.logs.append((level, message))
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return not self._cancel.wait(seconds)
+
+    def cancel(self) -> None:
+        """Kill the attempt: `cancelled` turns True and a pending `wait` returns False."""
+        self._cancel.set()
+
+    def messages(self, level: str | None = None) -> list[str]:
+        """The logged messages, optionally only those at one level."""
+        with self._lock:
+            return [m for lv, m in self.logs if level is None or lv == level]
