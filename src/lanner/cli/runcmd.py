@@ -1,0 +1,109 @@
+"""`lanner run FLOW.yml`: the same runtime as the server, in one process."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+
+from lanner.cli.exitcodes import EXECUTION_FAILED, INTERRUPTED, OK
+from lanner.config import lanner_home, load_config
+from lanner.engine.events import Decision
+from lanner.engine.model import Execution
+from lanner.engine.states import State
+from lanner.model.validate import load_flow_file
+from lanner.plugin import TaskRegistry
+from lanner.runtime.runtime import Runtime
+from lanner.store import default_db_url, open_store
+
+_FAILED = {State.FAILED, State.KILLED, State.CANCELLED}
+
+
+class _Progress:
+    """Each task run as it starts and ends, with its state and duration."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, State] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, execution: Execution, decision: Decision) -> None:
+        with self._lock:
+            for run in sorted((execution.task_runs[i] for i in decision.changed if i in execution.task_runs),
+                              key=lambda r: r.seq):
+                before = self._seen.get(run.id)
+                if before is run.state:
+                    continue
+                self._seen[run.id] = run.state
+                label = run.task_id + (f"[{run.value}]" if run.value is not None else "")
+                if run.state.terminated:
+                    seconds = (run.histories[-1].date - run.histories[0].date).total_seconds()
+                    print(f"  {_mark(run.state)} {label:<32} {run.state.value:<9} {seconds * 1000:8.1f} ms", flush=True)
+                elif before is None or before is State.CREATED:
+                    if run.state in (State.SUBMITTED, State.RUNNING):
+                        print(f"  ▶ {label:<32} started", flush=True)
+
+
+def _mark(state: State) -> str:
+    return {State.SUCCESS: "✔", State.WARNING: "!", State.SKIPPED: "·"}.get(state, "✘")
+
+
+def run_flow(
+    flow_file: Path,
+    inputs: Mapping[str, str],
+    *,
+    json_output: bool,
+    db: str | None,
+    config: Path | None,
+) -> int:
+    cfg = load_config(config)
+    registry = TaskRegistry.from_entry_points()
+    flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults)
+    store = open_store(db or default_db_url(lanner_home()))
+    runtime = Runtime(store, registry, cfg)
+    # Inputs are checked before anything is stored: bad inputs run nothing.
+    from lanner.model.inputs import parse_inputs
+
+    parse_inputs(flow.inputs or (), inputs, from_strings=True)
+    if flow.triggers:
+        names = ", ".join(t.id for t in flow.triggers)
+        print(f"lanner run ignores the flow's triggers ({names}); deploy the flow to a server to use them.",
+              file=sys.stderr)
+    revision, _ = store.deploy_flow(flow.namespace, flow.id, source)
+    live = sys.stdout.isatty() and not json_output
+    if live:
+        runtime.executor.listeners.append(_Progress())
+    runtime.start()
+    interrupted = threading.Event()
+    try:
+        execution = runtime.create_execution(flow, revision, inputs)
+        if live:
+            print(f"Execution {execution.id} of {flow.namespace}.{flow.id} (revision {revision})", flush=True)
+
+        def on_sigint(signum: int, frame: FrameType | None) -> None:
+            if not interrupted.is_set():
+                interrupted.set()
+                print("\nKilling the execution (afterExecution still runs)...", file=sys.stderr, flush=True)
+                runtime.kill(execution.id)
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            final = runtime.wait_finalized(execution.id)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        final = store.get_execution(execution.id) or final
+    finally:
+        runtime.stop()
+    if json_output:
+        import json
+
+        from lanner.cli.views import display_masker, execution_json
+
+        sys.stdout.write(json.dumps(execution_json(final, display_masker(final, runtime.masker)), indent=2) + "\n")
+    else:
+        print(f"Execution {final.id} ended {final.state.value} ({len(final.task_runs)} task runs)")
+    if interrupted.is_set():
+        return INTERRUPTED
+    return EXECUTION_FAILED if final.state in _FAILED else OK

@@ -1,0 +1,91 @@
+"""Executions and logs as Kestra's API shapes them, with secrets masked."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from lanner.engine.model import Attempt, Execution, History, TaskRun
+from lanner.engine.variables import iso
+from lanner.expr import SecretMasker, env_secrets
+from lanner.store.base import LogRecord
+
+MASK = "******"
+
+
+def display_masker(execution: Execution | None = None, masker: SecretMasker | None = None) -> SecretMasker:
+    """A masker that knows every secret this process can resolve: SECRET_* variables
+    and the execution's SECRET inputs (SPEC §0 decision 10)."""
+    masker = masker or SecretMasker()
+    resolve = env_secrets(dict(os.environ))
+    for key in os.environ:
+        if key.startswith("SECRET_"):
+            try:
+                masker.add(resolve(key[len("SECRET_") :]))
+            except Exception:  # a malformed secret is reported where it is used, not here
+                continue
+    if execution is not None:
+        for key in execution.secret_inputs:
+            value = execution.inputs.get(key)
+            if isinstance(value, str):
+                masker.add(value)
+    return masker
+
+
+def _state(state: Any, histories: tuple[History, ...]) -> dict[str, Any]:
+    return {
+        "current": state.value,
+        "histories": [{"state": h.state.value, "date": iso(h.date)} for h in histories],
+    }
+
+
+def _attempt(attempt: Attempt) -> dict[str, Any]:
+    return {"state": _state(attempt.state, attempt.histories)}
+
+
+def task_run_json(run: TaskRun, masker: SecretMasker) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "executionId": run.execution_id,
+        "taskId": run.task_id,
+        "parentTaskRunId": run.parent_id,
+        "value": run.value,
+        "iteration": run.iteration,
+        "state": _state(run.state, run.histories),
+        "attempts": [_attempt(a) for a in run.attempts] or None,
+        "outputs": masker.mask_value(dict(run.outputs)) if run.outputs is not None else None,
+    }
+
+
+def execution_json(execution: Execution, masker: SecretMasker | None = None) -> dict[str, Any]:
+    masker = display_masker(execution, masker)
+    inputs = {
+        k: (MASK if k in execution.secret_inputs else masker.mask_value(v))
+        for k, v in execution.inputs.items()
+    }
+    return {
+        "id": execution.id,
+        "namespace": execution.namespace,
+        "flowId": execution.flow_id,
+        "flowRevision": execution.flow_revision,
+        "state": _state(execution.state, execution.histories),
+        "inputs": inputs,
+        "outputs": masker.mask_value(dict(execution.outputs)) if execution.outputs is not None else None,
+        "labels": [{"key": k, "value": v} for k, v in execution.labels.items()],
+        "variables": masker.mask_value(dict(execution.variables)) or None,
+        "trigger": dict(execution.trigger) if execution.trigger is not None else None,
+        "parentId": execution.parent_execution_id,
+        "taskRunList": [task_run_json(r, masker) for r in execution.ordered_task_runs()],
+    }
+
+
+def log_json(record: LogRecord, masker: SecretMasker) -> dict[str, Any]:
+    return {
+        "executionId": record.execution_id,
+        "taskId": record.task_id,
+        "taskRunId": record.task_run_id,
+        "attemptNumber": record.attempt,
+        "timestamp": iso(record.timestamp),
+        "level": record.level,
+        "message": masker.mask(record.message),
+    }
