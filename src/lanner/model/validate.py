@@ -9,20 +9,21 @@ flow-wide rules of SPEC §1.4 run over the whole flow.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lanner.errors import FileReadError, FlowValidationError, Problem
 from lanner.model.flow import Flow, PluginDefault
 from lanner.model.inputs import check_inputs
 from lanner.model.task import InvalidTask, Task
 from lanner.model.triggers import check_triggers
-from lanner.model.yamlsource import Path, SourceMap, YamlError, format_path, load_yaml
+from lanner.model.yamlsource import Path, SourceMap, YamlError, format_path, load_yaml_collecting
 from lanner.plugin import TaskRegistry
 
 _TASK_LISTS = ("tasks", "errors", "finally", "afterExecution")
@@ -55,13 +56,23 @@ def load_flow(
 ) -> Flow:
     """Validate a flow's YAML source. `defaults` are the instance-level plugin defaults."""
     try:
-        data, smap = load_yaml(text, file)
+        data, smap, yaml_problems = load_yaml_collecting(text, file)
     except YamlError as exc:
         raise FlowValidationError(exc.problems, file) from None
     if not isinstance(data, dict):
-        problem = Problem("a flow must be a YAML mapping with id, namespace and tasks", file=file, line=1)
+        line, col = smap.locate(())
+        problem = Problem(
+            "a flow must be a YAML mapping with id, namespace and tasks",
+            file=file,
+            line=line or 1,
+            column=col,
+        )
         raise FlowValidationError([problem], file)
     checker = _FlowChecker(registry, smap, _flow_defaults(data), list(defaults))
+    # Duplicated keys and the like do not stop the check: every problem is reported at once.
+    for path, problem in yaml_problems:
+        task_id, task_type = _task_at(data, path)
+        checker.problems.append(dataclasses.replace(problem, task_id=task_id, task_type=task_type))
     flow = checker.check(data)
     if checker.problems or flow is None:
         problems = sorted(checker.problems, key=lambda p: (p.line or 0, p.column or 0))
@@ -126,7 +137,7 @@ class _FlowChecker:
         self.smap = smap
         self.defaults = [*flow_defaults, *instance_defaults]
         self.problems: list[Problem] = []
-        self.task_ids: list[tuple[str, Path]] = []
+        self.task_ids: list[tuple[str, Path, str | None]] = []
 
     def add(self, message: str, path: Path, task_id: str | None = None, task_type: str | None = None) -> None:
         line, col = self.smap.locate(path)
@@ -154,17 +165,33 @@ class _FlowChecker:
             flow = Flow.model_validate(walked)
         except ValidationError as exc:
             self.pydantic_problems(exc, walked, (), Flow)
+            # The flow-wide rules of the parts that are valid still apply.
+            broken = {err["loc"][0] for err in exc.errors() if err["loc"]}
+            parts = {name: _validate_part(name, walked) for name in _RULE_PARTS if name not in broken}
+            self.flow_rules(parts.get("inputs"), parts.get("triggers"), data.get("outputs"))
             return None
-        for rel, message in check_inputs(flow.inputs or ()):
-            self.add(message, ("inputs", *rel))
-        for rel, message in check_triggers(flow.triggers or ()):
-            self.add(message, ("triggers", *rel))
-        seen: set[str] = set()
-        for i, output in enumerate(flow.outputs or ()):
-            if output.id in seen:
-                self.add(f"duplicate output id '{output.id}'", ("outputs", i, "id"))
-            seen.add(output.id)
+        self.flow_rules(flow.inputs, flow.triggers, data.get("outputs"))
         return flow
+
+    def flow_rules(self, inputs: Any, triggers: Any, raw_outputs: Any) -> None:
+        """SPEC §1.4 rules on inputs, triggers and outputs (task ids are checked as they are walked)."""
+        for rel, message in check_inputs(inputs or ()):
+            self.add(message, ("inputs", *rel))
+        for rel, message in check_triggers(triggers or ()):
+            self.add(message, ("triggers", *rel))
+        # On the raw data, so that a duplicate is reported even beside an invalid output.
+        first: dict[str, int] = {}
+        for i, output in enumerate(raw_outputs if isinstance(raw_outputs, list) else ()):
+            output_id = output.get("id") if isinstance(output, dict) else None
+            if not isinstance(output_id, str):
+                continue
+            if output_id in first:
+                self.add(
+                    f"duplicate output id '{output_id}' (also outputs[{first[output_id]}])",
+                    ("outputs", i, "id"),
+                )
+            else:
+                first[output_id] = i
 
     # -- tasks ------------------------------------------------------------------
     def task_list(self, raw: Any, path: Path) -> Any:
@@ -177,9 +204,9 @@ class _FlowChecker:
             self.add("expected a task: a mapping with at least `id` and `type`", path)
             return _invalid(None, None)
         task_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-        if task_id:
-            self.task_ids.append((task_id, path))
         type_name = raw.get("type")
+        if task_id:
+            self.task_ids.append((task_id, path, type_name if isinstance(type_name, str) else None))
         if not isinstance(type_name, str) or not type_name:
             self.add("missing required property 'type' (the task type, e.g. io.kestra.plugin.core.log.Log)", path, task_id)
             return _invalid(task_id, None)
@@ -232,6 +259,15 @@ class _FlowChecker:
                     message += f" (expected one of: {', '.join(sorted(fields))})"
             elif kind == "missing":
                 message = f"missing required property '{name}'"
+            elif kind == "too_short" and isinstance(err.get("input"), list | tuple):
+                least = (err.get("ctx") or {}).get("min_length", 1)
+                message = f"'{name}' must not be empty (at least {least} item(s))"
+            elif kind == "union_tag_invalid":
+                ctx = err.get("ctx") or {}
+                message = (
+                    f"unknown {name or 'value'} type '{ctx.get('tag')}' "
+                    f"(expected one of: {ctx.get('expected_tags')})"
+                )
             else:
                 message = str(err["msg"]).removeprefix("Value error, ")
                 given = err.get("input")
@@ -241,7 +277,7 @@ class _FlowChecker:
 
     def duplicate_task_ids(self) -> None:
         first: dict[str, Path] = {}
-        for task_id, path in self.task_ids:
+        for task_id, path, type_name in self.task_ids:
             if task_id in first:
                 line, _ = self.smap.locate(first[task_id])
                 self.add(
@@ -249,6 +285,7 @@ class _FlowChecker:
                     "task ids must be unique in the whole flow",
                     (*path, "id"),
                     task_id,
+                    type_name,
                 )
             else:
                 first[task_id] = path
@@ -264,7 +301,44 @@ class _FlowChecker:
                             f"'{ref.group(0)}' uses dot notation on an id with a hyphen; "
                             f"write {ref.group(1)}['{ref.group(2)}'] instead",
                             path,
+                            *(_task_at(data, path) if key != "outputs" else (None, None)),
                         )
+
+
+_RULE_PARTS = ("inputs", "triggers")
+_PART_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _validate_part(name: str, data: dict[str, Any]) -> Any:
+    """One top-level property of the flow on its own, or None when it is absent or invalid."""
+    if name not in data:
+        return None
+    adapter = _PART_ADAPTERS.get(name)
+    if adapter is None:
+        adapter = _PART_ADAPTERS[name] = TypeAdapter(Flow.model_fields[name].annotation)
+    try:
+        return adapter.validate_python(data[name])
+    except ValidationError:
+        return None
+
+
+def _task_at(data: Any, path: Path) -> tuple[str | None, str | None]:
+    """The id and type of the innermost task (a mapping with `id` and `type` inside a
+    task list) on `path` in the raw flow data."""
+    found: tuple[str | None, str | None] = (None, None)
+    if not path or path[0] not in (*_TASK_LISTS, "listeners"):
+        return found
+    cur = data
+    for part in path:
+        if isinstance(cur, dict) and isinstance(part, str) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+            cur = cur[part]
+        else:
+            break
+        if isinstance(cur, dict) and isinstance(cur.get("id"), str) and isinstance(cur.get("type"), str):
+            found = (cur["id"], cur["type"])
+    return found
 
 
 def _invalid(task_id: str | None, type_name: str | None) -> Task:
@@ -287,9 +361,16 @@ def _clean_loc(loc: Iterable[int | str], data: Any) -> Path:
         elif isinstance(cur, BaseModel) and isinstance(part, str) and hasattr(cur, part):
             out.append(part)
             cur = getattr(cur, part)
-        elif last and isinstance(part, str) and not part.startswith(("function-", "literal[")):
+        elif last and isinstance(part, str) and not _is_union_tag(part, cur):
             out.append(part)
     return tuple(out)
+
+
+def _is_union_tag(part: str, data: Any) -> bool:
+    """Pydantic puts the union member it tried in error locations (`retry.constant`)."""
+    if part.startswith(("function-", "literal[", "tagged-union[")) or "." in part:
+        return True
+    return isinstance(data, dict) and data.get("type") == part
 
 
 def _fields_at(model: type[BaseModel], loc: Path) -> set[str]:

@@ -76,6 +76,21 @@ def load_yaml(text: str, file: str | None = None) -> tuple[Any, SourceMap]:
 
     Raises YamlError listing syntax errors and duplicated keys.
     """
+    data, smap, problems = load_yaml_collecting(text, file)
+    if problems:
+        raise YamlError([p for _, p in problems])
+    return data, smap
+
+
+def load_yaml_collecting(
+    text: str, file: str | None = None
+) -> tuple[Any, SourceMap, list[tuple[Path, Problem]]]:
+    """Like :func:`load_yaml`, but structural problems (duplicated keys, merge keys,
+    complex keys) are returned with their path instead of raised, so that the rest
+    of the document can still be checked; the first of duplicated keys is kept.
+
+    Raises YamlError for syntax errors only (there is no document to check then).
+    """
     smap = SourceMap(file=file)
     loader = _Loader(text)
     try:
@@ -93,34 +108,41 @@ def load_yaml(text: str, file: str | None = None) -> tuple[Any, SourceMap]:
     finally:
         loader.dispose()
     if node is None:
-        return None, smap
-    problems: list[Problem] = []
+        return None, smap, []
+    problems: list[tuple[Path, Problem]] = []
     smap.positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
     data = _build(node, (), smap, problems, loader)
-    if problems:
-        raise YamlError(problems)
-    return data, smap
+    return data, smap, problems
 
 
 def _build(
-    node: yaml.Node, path: Path, smap: SourceMap, problems: list[Problem], loader: Any
+    node: yaml.Node,
+    path: Path,
+    smap: SourceMap,
+    problems: list[tuple[Path, Problem]],
+    loader: Any,
 ) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                problems.append(_problem(smap, key_node, path, "YAML merge keys (<<) are not supported"))
+                problems.append(
+                    (path, _problem(smap, key_node, path, "YAML merge keys (<<) are not supported"))
+                )
                 continue
             key = _scalar(key_node, loader) if isinstance(key_node, yaml.ScalarNode) else None
             if key is None and not isinstance(key_node, yaml.ScalarNode):
-                problems.append(_problem(smap, key_node, path, "a mapping key must be a plain value"))
+                problems.append(
+                    (path, _problem(smap, key_node, path, "a mapping key must be a plain value"))
+                )
                 continue
             key = "null" if key is None else str(key) if not isinstance(key, str) else key
             child = (*path, key)
             if key in out:
                 first = smap.positions.get(child)
                 where = f" (first defined at line {first[0]})" if first else ""
-                problems.append(_problem(smap, key_node, child, f"duplicated key '{key}'{where}"))
+                message = f"duplicated key '{key}'{where}"
+                problems.append((child, _problem(smap, key_node, child, message)))
                 continue
             smap.positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _build(value_node, child, smap, problems, loader)
@@ -136,6 +158,10 @@ def _build(
 
 
 def _scalar(node: yaml.Node, loader: Any) -> Any:
+    # YAML 1.2 booleans: only true/false. `id: yes` or `on:` stay strings, as a
+    # flow author means them (PyYAML's YAML 1.1 would turn them into booleans).
+    if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
+        return node.value
     construct = _SCALARS.get(node.tag)
     return construct(node) if construct is not None else node.value
 

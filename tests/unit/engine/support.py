@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -179,6 +178,9 @@ class Driver:
         r = self.run(task_id)
         return TaskResult(r.id, len(r.attempts), state, outputs, error)
 
+    def result_of(self, run: TaskRun, state: State = State.SUCCESS) -> TaskResult:
+        return TaskResult(run.id, len(run.attempts), state)
+
     def dispatched(self) -> list[str]:
         return [c.task_id for c in self.commands if isinstance(c, Dispatch)]
 
@@ -199,7 +201,3 @@ class Driver:
 
     def states(self) -> list[tuple[str, str]]:
         return [(r.task_id, r.state.value) for r in self.execution.ordered_task_runs()]
-
-
-def all_events(events: Iterable[Event]) -> list[Event]:
-    return list(events)
