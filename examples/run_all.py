@@ -44,7 +44,15 @@ def main() -> int:
     env = {**os.environ, "LANNER_HOME": str(home)}
     record = home / "webhooks.jsonl"
     receiver = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.http_sink", "--port", "8765", "--record", str(record)],
+        [
+            sys.executable,
+            "-m",
+            "tests.support.http_sink",
+            "--port",
+            "8765",
+            "--record",
+            str(record),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -56,7 +64,10 @@ def main() -> int:
         for path in sorted((HERE / "flows").glob("*.yml")):
             proc = subprocess.run(
                 [LANNER, "run", str(path), "--json", "--config", str(HERE / "config.yml")],
-                env=env, capture_output=True, text=True, timeout=120,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             if proc.returncode not in (0, 1):
                 print(f"{path.stem:<24} ERROR exit {proc.returncode}: {proc.stderr.strip()}")
@@ -67,8 +78,12 @@ def main() -> int:
             expected = EXPECTED.get(path.stem)
             ok = expected is None or state == expected
             failures += not ok
-            runs = ", ".join(f"{r['taskId']}={r['state']['current']}" for r in execution["taskRunList"])
-            print(f"{path.stem:<24} {state:<8} {'ok' if ok else 'expected ' + str(expected)}  [{runs}]")
+            runs = ", ".join(
+                f"{r['taskId']}={r['state']['current']}" for r in execution["taskRunList"]
+            )
+            print(
+                f"{path.stem:<24} {state:<8} {'ok' if ok else 'expected ' + str(expected)}  [{runs}]"
+            )
     finally:
         receiver.terminate()
         receiver.wait(10)

@@ -50,7 +50,9 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{name}: cannot read the configuration file ({exc.strerror or exc})") from None
+        raise ConfigError(
+            f"{name}: cannot read the configuration file ({exc.strerror or exc})"
+        ) from None
     try:
         data, smap = load_yaml(text, name)
     except YamlError as exc:

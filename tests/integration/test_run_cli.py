@@ -52,7 +52,9 @@ def env(tmp_path: Path, sink: HttpSink) -> dict[str, str]:
     }
 
 
-def lanner(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def lanner(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run([LANNER, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -84,7 +86,9 @@ def test_alerts_demo_sends_only_on_failure(env: dict[str, str], sink: HttpSink) 
     assert code == 1
     assert execution["state"]["current"] == "FAILED"
     assert states(execution) == {"fail": "FAILED", "onSuccess": "SKIPPED", "onFailure": "SUCCESS"}
-    assert [r.json for r in sink.requests] == [{"text": "Oh no, company.team.alerts_demo failed!!!"}]
+    assert [r.json for r in sink.requests] == [
+        {"text": "Oh no, company.team.alerts_demo failed!!!"}
+    ]
     run = next(r for r in execution["taskRunList"] if r["taskId"] == "onFailure")
     assert sink.requests[0].headers["idempotency-key"] == f"{run['id']}:1"
 
@@ -96,11 +100,18 @@ def test_after_execution_errors_runs_local_handler_and_keeps_success(
     assert code == 0
     assert execution["state"]["current"] == "SUCCESS"
     assert states(execution) == {
-        "hello": "SUCCESS", "t2": "FAILED", "t2-t1": "SUCCESS", "t2-t2": "FAILED", "sendAlert": "SUCCESS",
+        "hello": "SUCCESS",
+        "t2": "FAILED",
+        "t2-t1": "SUCCESS",
+        "t2-t2": "FAILED",
+        "sendAlert": "SUCCESS",
     }
     assert len(sink.requests) == 1
     text = sink.requests[0].json["text"]
-    assert text == f"Flow company.team.after_execution_errors with execution ID {execution['id']} failed."
+    assert (
+        text
+        == f"Flow company.team.after_execution_errors with execution ID {execution['id']} failed."
+    )
     # The execution's terminal state was set before afterExecution started.
     history = [h["state"] for h in execution["state"]["histories"]]
     assert history == ["CREATED", "RUNNING", "SUCCESS"]
@@ -119,26 +130,56 @@ def test_state_demo_logs_running_running_failed(env: dict[str, str], sink: HttpS
 
 def test_json_output_has_kestra_api_shape(env: dict[str, str]) -> None:
     _, execution = run_json(SEED / "state_demo.yml", env)
-    assert set(execution) >= {"id", "namespace", "flowId", "flowRevision", "state", "inputs", "outputs",
-                              "labels", "taskRunList"}
+    assert set(execution) >= {
+        "id",
+        "namespace",
+        "flowId",
+        "flowRevision",
+        "state",
+        "inputs",
+        "outputs",
+        "labels",
+        "taskRunList",
+    }
     assert len(execution["id"]) == 22 and execution["id"].isalnum()
     run = execution["taskRunList"][0]
-    assert set(run) >= {"id", "executionId", "taskId", "parentTaskRunId", "value", "iteration", "state",
-                        "attempts", "outputs"}
+    assert set(run) >= {
+        "id",
+        "executionId",
+        "taskId",
+        "parentTaskRunId",
+        "value",
+        "iteration",
+        "state",
+        "attempts",
+        "outputs",
+    }
     date = run["state"]["histories"][0]["date"]
     assert date.endswith("Z") and len(date.split(".")[1]) == 7  # microseconds + Z
-    assert [r["taskId"] for r in execution["taskRunList"]] == ["run", "fail", "finally", "afterExecution"]
+    assert [r["taskId"] for r in execution["taskRunList"]] == [
+        "run",
+        "fail",
+        "finally",
+        "afterExecution",
+    ]
 
 
-def test_every_state_change_is_in_the_store_during_the_run(tmp_path: Path, env: dict[str, str]) -> None:
+def test_every_state_change_is_in_the_store_during_the_run(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     flow = tmp_path / "slow.yml"
     flow.write_text(
         "id: slow\nnamespace: demo\ntasks:\n"
         "  - id: first\n    type: io.kestra.plugin.core.log.Log\n    message: one\n"
         "  - id: wait\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT2S\n"
     )
-    proc = subprocess.Popen([LANNER, "run", str(flow)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [LANNER, "run", str(flow)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         seen = _wait_for_state(env, "wait", "SUBMITTED")
         assert seen["first"] == "SUCCESS"
@@ -147,7 +188,9 @@ def test_every_state_change_is_in_the_store_during_the_run(tmp_path: Path, env: 
     assert proc.returncode == 0
 
 
-def _wait_for_state(env: dict[str, str], task_id: str, state: str, deadline: float = 20) -> dict[str, str]:
+def _wait_for_state(
+    env: dict[str, str], task_id: str, state: str, deadline: float = 20
+) -> dict[str, str]:
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         listing = lanner("executions", "list", "--json", env=env)
@@ -210,10 +253,15 @@ def test_ctrl_c_kills_the_execution_and_after_execution_still_runs(
         "    url: https://hooks.slack.com/services/xxxxx\n    messageText: too late\n"
         "finally:\n  - id: cleanup\n    type: io.kestra.plugin.core.log.Log\n    message: finally\n"
         "afterExecution:\n  - id: report\n    type: io.kestra.plugin.core.log.Log\n"
-        "    message: \"ended {{ execution.state }}\"\n"
+        '    message: "ended {{ execution.state }}"\n'
     )
-    proc = subprocess.Popen([LANNER, "run", str(flow), "--json"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [LANNER, "run", str(flow), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for_state(env, "nap", "SUBMITTED")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
@@ -236,7 +284,9 @@ def test_parallel_children_really_overlap(tmp_path: Path, env: dict[str, str]) -
         )
     )
     _, execution = run_json(flow, env)
-    runs = {r["taskId"]: r["state"]["histories"] for r in execution["taskRunList"] if r["taskId"] != "p"}
+    runs = {
+        r["taskId"]: r["state"]["histories"] for r in execution["taskRunList"] if r["taskId"] != "p"
+    }
     starts = sorted(h[0]["date"] for h in runs.values())
     ends = sorted(h[-1]["date"] for h in runs.values())
     assert starts[-1] < ends[0]  # the last one started before the first one ended
@@ -265,7 +315,7 @@ def test_bad_inputs_run_nothing(tmp_path: Path, env: dict[str, str]) -> None:
     flow = tmp_path / "inputs.yml"
     flow.write_text(
         "id: inputs_demo\nnamespace: demo\ninputs:\n  - id: count\n    type: INT\ntasks:\n"
-        "  - id: show\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ inputs.count }}\"\n"
+        '  - id: show\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ inputs.count }}"\n'
     )
     proc = lanner("run", str(flow), "--input", "count=abc", env=env)
     assert proc.returncode == 2

@@ -53,8 +53,10 @@ def guarded(func: F) -> F:
             elif isinstance(exc, LannerError):
                 print(f"lanner: {exc.message}", file=sys.stderr)
             else:
-                print(f"lanner: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                      file=sys.stderr)
+                print(
+                    f"lanner: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                    file=sys.stderr,
+                )
             raise SystemExit(code) from None
 
     return wrapper  # type: ignore[return-value]

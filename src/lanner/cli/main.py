@@ -25,12 +25,20 @@ app.add_typer(executions_app, name="executions")
 
 Db = Annotated[
     str | None,
-    typer.Option("--db", envvar="LANNER_DB", help="Store URL: sqlite:///ABSOLUTE/PATH (default $LANNER_HOME/lanner.db)."),
+    typer.Option(
+        "--db",
+        envvar="LANNER_DB",
+        help="Store URL: sqlite:///ABSOLUTE/PATH (default $LANNER_HOME/lanner.db).",
+    ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", envvar="LANNER_CONFIG", help="Configuration file (default $LANNER_HOME/config.yml)."),
+    typer.Option(
+        "--config",
+        envvar="LANNER_CONFIG",
+        help="Configuration file (default $LANNER_HOME/config.yml).",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 
@@ -78,7 +86,9 @@ def validate(
             failed += 1
             print(f"lanner: {exc.message}", file=sys.stderr)
             continue
-        print(f"{path}: valid flow {flow.namespace}.{flow.id} ({sum(1 for _ in flow.all_tasks())} tasks)")
+        print(
+            f"{path}: valid flow {flow.namespace}.{flow.id} ({sum(1 for _ in flow.all_tasks())} tasks)"
+        )
     raise SystemExit(BAD_INPUT if failed else OK)
 
 
@@ -106,7 +116,9 @@ def run(
     """Run a flow to its end, afterExecution included, on the embedded store (or --db)."""
     from lanner.cli.runcmd import run_flow
 
-    code = run_flow(flow_file, _parse_inputs(input or []), json_output=json_output, db=db, config=config)
+    code = run_flow(
+        flow_file, _parse_inputs(input or []), json_output=json_output, db=db, config=config
+    )
     raise SystemExit(code)
 
 
@@ -165,8 +177,13 @@ def executions_list(
     if json_output:
         _print_json(
             [
-                {"id": e.id, "namespace": e.namespace, "flowId": e.flow_id, "state": e.state.value,
-                 "startDate": iso(e.start_date)}
+                {
+                    "id": e.id,
+                    "namespace": e.namespace,
+                    "flowId": e.flow_id,
+                    "state": e.state.value,
+                    "startDate": iso(e.start_date),
+                }
                 for e in rows
             ]
         )

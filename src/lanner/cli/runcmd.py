@@ -31,8 +31,10 @@ class _Progress:
 
     def __call__(self, execution: Execution, decision: Decision) -> None:
         with self._lock:
-            for run in sorted((execution.task_runs[i] for i in decision.changed if i in execution.task_runs),
-                              key=lambda r: r.seq):
+            for run in sorted(
+                (execution.task_runs[i] for i in decision.changed if i in execution.task_runs),
+                key=lambda r: r.seq,
+            ):
                 before = self._seen.get(run.id)
                 if before is run.state:
                     continue
@@ -40,10 +42,12 @@ class _Progress:
                 label = run.task_id + (f"[{run.value}]" if run.value is not None else "")
                 if run.state.terminated:
                     seconds = (run.histories[-1].date - run.histories[0].date).total_seconds()
-                    print(f"  {_mark(run.state)} {label:<32} {run.state.value:<9} {seconds * 1000:8.1f} ms", flush=True)
-                elif before is None or before is State.CREATED:
-                    if run.state in (State.SUBMITTED, State.RUNNING):
-                        print(f"  ▶ {label:<32} started", flush=True)
+                    print(
+                        f"  {_mark(run.state)} {label:<32} {run.state.value:<9} {seconds * 1000:8.1f} ms",
+                        flush=True,
+                    )
+                elif before in (None, State.CREATED) and run.state in (State.SUBMITTED, State.RUNNING):
+                    print(f"  ▶ {label:<32} started", flush=True)
 
 
 def _mark(state: State) -> str:
@@ -69,8 +73,10 @@ def run_flow(
     parse_inputs(flow.inputs or (), inputs, from_strings=True)
     if flow.triggers:
         names = ", ".join(t.id for t in flow.triggers)
-        print(f"lanner run ignores the flow's triggers ({names}); deploy the flow to a server to use them.",
-              file=sys.stderr)
+        print(
+            f"lanner run ignores the flow's triggers ({names}); deploy the flow to a server to use them.",
+            file=sys.stderr,
+        )
     revision, _ = store.deploy_flow(flow.namespace, flow.id, source)
     live = sys.stdout.isatty() and not json_output
     if live:
@@ -80,12 +86,19 @@ def run_flow(
     try:
         execution = runtime.create_execution(flow, revision, inputs)
         if live:
-            print(f"Execution {execution.id} of {flow.namespace}.{flow.id} (revision {revision})", flush=True)
+            print(
+                f"Execution {execution.id} of {flow.namespace}.{flow.id} (revision {revision})",
+                flush=True,
+            )
 
         def on_sigint(signum: int, frame: FrameType | None) -> None:
             if not interrupted.is_set():
                 interrupted.set()
-                print("\nKilling the execution (afterExecution still runs)...", file=sys.stderr, flush=True)
+                print(
+                    "\nKilling the execution (afterExecution still runs)...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 runtime.kill(execution.id)
 
         previous = signal.signal(signal.SIGINT, on_sigint)
@@ -101,7 +114,10 @@ def run_flow(
 
         from lanner.cli.views import display_masker, execution_json
 
-        sys.stdout.write(json.dumps(execution_json(final, display_masker(final, runtime.masker)), indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(execution_json(final, display_masker(final, runtime.masker)), indent=2)
+            + "\n"
+        )
     else:
         print(f"Execution {final.id} ended {final.state.value} ({len(final.task_runs)} task runs)")
     if interrupted.is_set():

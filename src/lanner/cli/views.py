@@ -13,7 +13,9 @@ from lanner.store.base import LogRecord
 MASK = "******"
 
 
-def display_masker(execution: Execution | None = None, masker: SecretMasker | None = None) -> SecretMasker:
+def display_masker(
+    execution: Execution | None = None, masker: SecretMasker | None = None
+) -> SecretMasker:
     """A masker that knows every secret this process can resolve: SECRET_* variables
     and the execution's SECRET inputs (SPEC §0 decision 10)."""
     masker = masker or SecretMasker()
@@ -70,7 +72,9 @@ def execution_json(execution: Execution, masker: SecretMasker | None = None) -> 
         "flowRevision": execution.flow_revision,
         "state": _state(execution.state, execution.histories),
         "inputs": inputs,
-        "outputs": masker.mask_value(dict(execution.outputs)) if execution.outputs is not None else None,
+        "outputs": masker.mask_value(dict(execution.outputs))
+        if execution.outputs is not None
+        else None,
         "labels": [{"key": k, "value": v} for k, v in execution.labels.items()],
         "variables": masker.mask_value(dict(execution.variables)) or None,
         "trigger": dict(execution.trigger) if execution.trigger is not None else None,

@@ -81,10 +81,12 @@ def main_list(task: Task, memo: dict[str, Any] | Any) -> tuple[Task, ...] | None
     """The MAIN list of a flowable once its branch is known; None when nothing matches
     (a Switch with no matching case and no defaults)."""
     if hasattr(task, "then"):  # If
-        return enabled(task.then if memo.get("branch") == "then" else getattr(task, "else_", None))
+        then = getattr(task, "then", None)
+        return enabled(then if memo.get("branch") == "then" else getattr(task, "else_", None))
     if hasattr(task, "cases"):  # Switch
         case = memo.get("case")
         if case is None:
-            return enabled(task.defaults) if task.defaults is not None else None
-        return enabled((task.cases or {}).get(case))
+            defaults = getattr(task, "defaults", None)
+            return enabled(defaults) if defaults is not None else None
+        return enabled((getattr(task, "cases", None) or {}).get(case))
     return enabled(getattr(task, "tasks", None))

@@ -19,39 +19,45 @@ if TYPE_CHECKING:
 def execute(cycle: _Cycle, run: TaskRun, task: Task) -> State | None:
     """Run the task; returns its final state, or None when it finished the run itself."""
     name = type(task).__name__
+    props: Any = task  # each branch reads the properties of its own task type
     if name == "Exit":
-        return _exit(cycle, run, task)
+        _exit(cycle, run, task)
+        return None
     if name == "Labels":
-        labels = _labels(cycle.render(getattr(task, "labels"), run))
+        labels = _labels(cycle.render(props.labels, run))
         cycle.ex = replace(cycle.ex, labels={**cycle.ex.labels, **labels})
     elif name == "SetVariables":
-        values = cycle.render(getattr(task, "variables"), run)
-        if not getattr(task, "overwrite"):
+        values = cycle.render(props.variables, run)
+        if not props.overwrite:
             clash = sorted(k for k in values if k in cycle.ex.variables)
             if clash:
-                raise ValueError(f"variables already exist and overwrite is false: {', '.join(clash)}")
+                raise ValueError(
+                    f"variables already exist and overwrite is false: {', '.join(clash)}"
+                )
         cycle.ex = replace(cycle.ex, variables={**cycle.ex.variables, **values})
     elif name == "UnsetVariables":
-        names = [str(n) for n in cycle.render(getattr(task, "variables"), run)]
+        names = [str(n) for n in cycle.render(props.variables, run)]
         missing = [n for n in names if n not in cycle.ex.variables]
-        if missing and not getattr(task, "ignoreMissing"):
+        if missing and not props.ignoreMissing:
             raise ValueError(f"variables not found: {', '.join(missing)}")
-        cycle.ex = replace(cycle.ex, variables={k: v for k, v in cycle.ex.variables.items() if k not in names})
+        cycle.ex = replace(
+            cycle.ex, variables={k: v for k, v in cycle.ex.variables.items() if k not in names}
+        )
     else:
         raise ValueError(f"task type {task.type} cannot run in the executor")
     return State.SUCCESS
 
 
 def _exit(cycle: _Cycle, run: TaskRun, task: Task) -> None:
-    wanted = str(getattr(task, "state"))
+    wanted = str(getattr(task, "state", "SUCCESS"))
     state = State.CANCELLED if wanted == "CANCELED" else State(wanted)
     attempt = Attempt(state, (History(state, cycle.now),))
     cycle.finish(replace(run, attempts=(attempt,)), state)
     if cycle.ex.state.terminated:
-        return None  # an Exit inside afterExecution only ends itself
+        return  # an Exit inside afterExecution only ends itself
     if state is State.KILLED:
         cycle.set_ex(State.KILLING)
-        return None
+        return
     # The Exit task run and all its ancestors take the state; nothing else is scheduled.
     parent_id = run.parent_id
     while parent_id:
@@ -61,7 +67,6 @@ def _exit(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         parent_id = parent.parent_id
     cycle.kill_all()
     cycle.end(state)
-    return None
 
 
 def _labels(value: Any) -> dict[str, str]:

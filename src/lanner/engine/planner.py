@@ -36,11 +36,20 @@ from lanner.engine.events import (
     RetryDue,
     Start,
     TaskResult,
-    Timer,
     TimeoutDue,
+    Timer,
 )
-from lanner.engine.flowindex import FlowIndex, enabled, main_list
-from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun, task_run_id
+from lanner.engine.flowindex import FlowIndex, main_list
+from lanner.engine.model import (
+    ROOT,
+    Attempt,
+    ErrorInfo,
+    Execution,
+    History,
+    Phase,
+    TaskRun,
+    task_run_id,
+)
 from lanner.engine.states import State, final_state
 from lanner.engine.variables import execution_variables, task_variables
 from lanner.errors import LannerError
@@ -50,9 +59,24 @@ from lanner.model.task import Task, TaskKind
 
 # Properties every task has; what is left are the task type's own, rendered at dispatch.
 _COMMON = frozenset(
-    {"id", "type", "description", "disabled", "runIf", "allowFailure", "allowWarning", "retry",
-     "timeout", "logLevel", "logToFile", "workerGroup", "taskCache", "version",
-     "pluginDefaultsRef", "assets"}
+    {
+        "id",
+        "type",
+        "description",
+        "disabled",
+        "runIf",
+        "allowFailure",
+        "allowWarning",
+        "retry",
+        "timeout",
+        "logLevel",
+        "logToFile",
+        "workerGroup",
+        "taskCache",
+        "version",
+        "pluginDefaultsRef",
+        "assets",
+    }
 )
 
 
@@ -183,10 +207,14 @@ class _Cycle:
             run = self.runs.get(event.task_run_id)
             if run and not run.state.terminated and len(run.attempts) == event.attempt:
                 task = self.index.task(run.task_id)
-                message = f"Timeout after {_hms(parse_duration(str(self.render(task.timeout, run))))}"
+                message = (
+                    f"Timeout after {_hms(parse_duration(str(self.render(task.timeout, run))))}"
+                )
                 self.log("ERROR", message, run)
                 self.stop_descendants(run, State.KILLED)
-                self.finish(run, State.FAILED, error=ErrorInfo(message, "Timeout", run.task_id, run.id))
+                self.finish(
+                    run, State.FAILED, error=ErrorInfo(message, "Timeout", run.task_id, run.id)
+                )
 
     def any_retrying(self) -> bool:
         return any(self.runs[i].state is State.RETRYING for i in self.active)
@@ -201,7 +229,9 @@ class _Cycle:
         if ev.state in (State.RUNNING,):
             return
         state = ev.state
-        error = ErrorInfo(ev.error or "Task failed", ev.error_type or "TaskFailure", run.task_id, run.id)
+        error = ErrorInfo(
+            ev.error or "Task failed", ev.error_type or "TaskFailure", run.task_id, run.id
+        )
         if state is State.FAILED:
             policy, own = self.index.retry_policy(run.task_id)
             if (
@@ -214,7 +244,9 @@ class _Cycle:
                     self.set_attempt(run, State.FAILED, ev.outputs, error)
                     run = self.runs[run.id]
                     self.put(replace(run.to(State.RETRYING, self.now), error=error))
-                    self.commands.append(Timer(self.now + delay, RetryDue(run.id, len(run.attempts))))
+                    self.commands.append(
+                        Timer(self.now + delay, RetryDue(run.id, len(run.attempts)))
+                    )
                     if self.ex.state is State.RUNNING:
                         self.set_ex(State.RETRYING)
                     return
@@ -236,7 +268,11 @@ class _Cycle:
         if attempts:
             attempts[-1] = attempts[-1].to(State.RUNNING, self.now).to(state, self.now)
         run = run if run.state is State.RUNNING else run.to(State.RUNNING, self.now)
-        self.put(replace(run, attempts=tuple(attempts), outputs=dict(outputs) or run.outputs, error=error))
+        self.put(
+            replace(
+                run, attempts=tuple(attempts), outputs=dict(outputs) or run.outputs, error=error
+            )
+        )
 
     def retry_delay(self, policy: Any, run: TaskRun) -> timedelta | None:
         attempts = len(run.attempts)
@@ -316,7 +352,10 @@ class _Cycle:
                 continue
             if run.state.created:
                 self.start(run)
-            elif run.state is State.RUNNING and self.index.task(run.task_id).kind is TaskKind.FLOWABLE:
+            elif (
+                run.state is State.RUNNING
+                and self.index.task(run.task_id).kind is TaskKind.FLOWABLE
+            ):
                 self.flowable_step(run)
         if self.ex.state.terminated and self.ex.finalized_at is None:
             self.after_step()
@@ -327,7 +366,10 @@ class _Cycle:
             if run.state.terminated or run.parent_id or run.phase is Phase.AFTER:
                 continue
             self.stop_descendants(run, State.KILLED)
-            if run.state in (State.SUBMITTED, State.RUNNING) and self.index.task(run.task_id).kind is TaskKind.RUNNABLE:
+            if (
+                run.state in (State.SUBMITTED, State.RUNNING)
+                and self.index.task(run.task_id).kind is TaskKind.RUNNABLE
+            ):
                 self.commands.append(Cancel(run.id))
             attempts = run.attempts
             if attempts:
@@ -362,8 +404,12 @@ class _Cycle:
         root = self.index.root
         main_runs = self.runs_of(None, Phase.MAIN)
         phase, tasks = select(
-            root[Phase.MAIN], root[Phase.ERRORS], root[Phase.FINALLY], main_runs,
-            self.runs_of(None, Phase.ERRORS), self.runs_of(None, Phase.FINALLY),
+            root[Phase.MAIN],
+            root[Phase.ERRORS],
+            root[Phase.FINALLY],
+            main_runs,
+            self.runs_of(None, Phase.ERRORS),
+            self.runs_of(None, Phase.FINALLY),
         )
         runs = main_runs if phase is Phase.MAIN else self.runs_of(None, phase)
         if all_terminated(len(tasks), runs):
@@ -386,7 +432,10 @@ class _Cycle:
         for phase in (Phase.ERRORS, Phase.FINALLY):
             for run in self.runs_of(None, phase):
                 if run.state is State.FAILED:
-                    self.log("WARN", f"{phase.value} task '{run.task_id}' failed; the execution state is not changed by it")
+                    self.log(
+                        "WARN",
+                        f"{phase.value} task '{run.task_id}' failed; the execution state is not changed by it",
+                    )
         self.set_ex(state)
         self.ex = replace(self.ex, terminal_at=self.now)
 
@@ -410,10 +459,14 @@ class _Cycle:
             except LannerError as exc:
                 message = f"Failed to evaluate the runIf condition for task {task.id}. Cause: {exc.message}"
                 self.log("ERROR", message, run)
-                self.finish(run, State.FAILED, error=ErrorInfo(message, "RunIfError", task.id, run.id))
+                self.finish(
+                    run, State.FAILED, error=ErrorInfo(message, "RunIfError", task.id, run.id)
+                )
                 return
             if not is_truthy(condition):
-                skipped = replace(run, attempts=(Attempt(State.SKIPPED, (History(State.SKIPPED, self.now),)),))
+                skipped = replace(
+                    run, attempts=(Attempt(State.SKIPPED, (History(State.SKIPPED, self.now),)),)
+                )
                 self.finish(skipped, State.SKIPPED)
                 return
         if task.kind is TaskKind.RUNNABLE:
@@ -431,14 +484,25 @@ class _Cycle:
     def dispatch(self, run: TaskRun, task: Task) -> None:
         attempt = len(run.attempts) + 1
         try:
-            raw = {k: v for k, v in task.model_dump(by_alias=True, exclude_none=True).items() if k not in _COMMON}
+            raw = {
+                k: v
+                for k, v in task.model_dump(by_alias=True, exclude_none=True).items()
+                if k not in _COMMON
+            }
             properties = self.render(raw, run)
             timeout = self.timeout_seconds(run, task)
         except LannerError as exc:
             self.log("ERROR", exc.message, run)
-            failed = replace(run, attempts=(*run.attempts, Attempt(State.FAILED, (History(State.FAILED, self.now),))))
+            failed = replace(
+                run,
+                attempts=(*run.attempts, Attempt(State.FAILED, (History(State.FAILED, self.now),))),
+            )
             self.put(failed)
-            self.on_result(TaskResult(run.id, attempt, State.FAILED, error=exc.message, error_type="RenderError"))
+            self.on_result(
+                TaskResult(
+                    run.id, attempt, State.FAILED, error=exc.message, error_type="RenderError"
+                )
+            )
             return
         attempt_obj = Attempt(State.CREATED, (History(State.CREATED, self.now),))
         self.put(replace(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
@@ -449,24 +513,38 @@ class _Cycle:
             memo, outputs = self.resolve_flowable(run, task)
         except (LannerError, ValueError) as exc:
             message = exc.message if isinstance(exc, LannerError) else str(exc)
-            self.log("ERROR", f"Unable to resolve state from the Flowable task {task.id}: {message}", run)
-            self.finish(run, State.FAILED, error=ErrorInfo(message, "FlowableError", task.id, run.id))
+            self.log(
+                "ERROR", f"Unable to resolve state from the Flowable task {task.id}: {message}", run
+            )
+            self.finish(
+                run, State.FAILED, error=ErrorInfo(message, "FlowableError", task.id, run.id)
+            )
             return
         attempt = Attempt(State.RUNNING, (History(State.RUNNING, self.now),))
-        run = replace(run.to(State.RUNNING, self.now), memo=memo, outputs=outputs, attempts=(*run.attempts, attempt))
+        run = replace(
+            run.to(State.RUNNING, self.now),
+            memo=memo,
+            outputs=outputs,
+            attempts=(*run.attempts, attempt),
+        )
         self.put(run)
         timeout = self.timeout_seconds(run, task)
         if timeout is not None:
-            self.commands.append(Timer(self.now + timedelta(seconds=timeout), TimeoutDue(run.id, len(run.attempts))))
+            self.commands.append(
+                Timer(self.now + timedelta(seconds=timeout), TimeoutDue(run.id, len(run.attempts)))
+            )
 
-    def resolve_flowable(self, run: TaskRun, task: Task) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def resolve_flowable(
+        self, run: TaskRun, task: Task
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Decide once what a flowable will run: the If branch, the Switch case, the loop values."""
+        props: Any = task
         if hasattr(task, "then"):
-            result = is_truthy(self.p.engine.render(getattr(task, "condition"), self.scope(run)))
+            result = is_truthy(self.p.engine.render(props.condition, self.scope(run)))
             return {"branch": "then" if result else "else"}, {"evaluationResult": result}
         if hasattr(task, "cases"):
-            value = str(self.render(getattr(task, "value"), run))
-            cases = getattr(task, "cases") or {}
+            value = str(self.render(props.value, run))
+            cases = task.cases or {}
             case = value if value in cases else None
             return {"case": case}, {"value": value, "defaults": case is None}
         values = getattr(task, "values", None)
@@ -533,8 +611,13 @@ class _Cycle:
             self.resolve(run, task, State.SUCCESS)
             return
         phase, tasks = select(
-            main, errors, finally_, main_runs,
-            self.runs_of(run.id, Phase.ERRORS), self.runs_of(run.id, Phase.FINALLY), expected,
+            main,
+            errors,
+            finally_,
+            main_runs,
+            self.runs_of(run.id, Phase.ERRORS),
+            self.runs_of(run.id, Phase.FINALLY),
+            expected,
         )
         if phase is Phase.MAIN:
             runs = main_runs
@@ -579,8 +662,14 @@ class _Cycle:
             attempts = (*attempts[:-1], attempts[-1].to(state, self.now))
         error = None
         if state is State.FAILED:
-            failed = next((r for r in self.runs_of(run.id, Phase.MAIN) if r.state is State.FAILED), None)
-            error = failed.error if failed and failed.error else ErrorInfo("Task failed", "TaskFailure", task.id, run.id)
+            failed = next(
+                (r for r in self.runs_of(run.id, Phase.MAIN) if r.state is State.FAILED), None
+            )
+            error = (
+                failed.error
+                if failed and failed.error
+                else ErrorInfo("Task failed", "TaskFailure", task.id, run.id)
+            )
         self.finish(replace(run, attempts=attempts), state, error=error)
 
 

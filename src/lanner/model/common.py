@@ -28,7 +28,11 @@ _DURATION_RE = re.compile(
 
 def is_label_key(key: str) -> bool:
     """Kestra's `^[\\p{Ll}][\\p{L}0-9._-]*$`: a lower-case letter, then letters, digits, . _ -."""
-    return bool(key) and key[0].islower() and all(c.isalpha() or c.isdigit() or c in "._-" for c in key)
+    return (
+        bool(key)
+        and key[0].islower()
+        and all(c.isalpha() or c.isdigit() or c in "._-" for c in key)
+    )
 
 
 def is_dynamic(value: Any) -> bool:

@@ -7,13 +7,31 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from lanner.model.common import FLOW_ID_RE, INPUT_ID_RE, NAMESPACE_RE, DurationLike, Model, is_label_key
+from lanner.model.common import (
+    FLOW_ID_RE,
+    INPUT_ID_RE,
+    NAMESPACE_RE,
+    DurationLike,
+    Model,
+    is_label_key,
+)
 from lanner.model.inputs import Input
 from lanner.model.task import Retry, Task, TaskList
 from lanner.model.triggers import Condition, Trigger
 
 RESERVED_FLOW_IDS = frozenset(
-    {"pause", "resume", "force-run", "change-status", "kill", "executions", "search", "source", "disable", "enable"}
+    {
+        "pause",
+        "resume",
+        "force-run",
+        "change-status",
+        "kill",
+        "executions",
+        "search",
+        "source",
+        "disable",
+        "enable",
+    }
 )
 
 
@@ -128,7 +146,9 @@ class Flow(Model):
         if not FLOW_ID_RE.match(v):
             raise ValueError(f"flow id '{v}' must match ^[a-zA-Z0-9][a-zA-Z0-9._-]*")
         if v in RESERVED_FLOW_IDS:
-            raise ValueError(f"flow id '{v}' is a reserved word ({', '.join(sorted(RESERVED_FLOW_IDS))})")
+            raise ValueError(
+                f"flow id '{v}' is a reserved word ({', '.join(sorted(RESERVED_FLOW_IDS))})"
+            )
         return v
 
     @field_validator("namespace")
@@ -152,7 +172,10 @@ class Flow(Model):
                     raise ValueError(f"label key '{key}': system labels cannot be set in a flow")
                 if value is None or str(value) == "":
                     raise ValueError(f"label '{key}' must have a non-empty value")
-            return {str(k): str(val).lower() if isinstance(val, bool) else str(val) for k, val in v.items()}
+            return {
+                str(k): str(val).lower() if isinstance(val, bool) else str(val)
+                for k, val in v.items()
+            }
         return v
 
     def task_lists(self) -> Iterator[tuple[str, TaskList]]:

@@ -38,12 +38,20 @@ def flow_json_schema(registry: TaskRegistry) -> dict[str, Any]:
         for name, definition in sub.pop("$defs", {}).items():
             defs.setdefault(name, definition)
         names = [task_type.name, *task_type.aliases]
-        sub["properties"]["type"] = {"type": "string", "enum": names, "description": "The task type."}
+        sub["properties"]["type"] = {
+            "type": "string",
+            "enum": names,
+            "description": "The task type.",
+        }
         sub["title"] = task_type.name
         key = f"task:{task_type.name}"
         defs[key] = sub
         variants.append({"$ref": f"#/$defs/{key}"})
     defs["Task"] = {"anyOf": variants, "description": "A task: its `type` selects its properties."}
-    out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://lanner.dev/flow.schema.json",
-           **schema, "$defs": defs}
+    out = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://lanner.dev/flow.schema.json",
+        **schema,
+        "$defs": defs,
+    }
     return _retarget(out, base_names)  # type: ignore[no-any-return]

@@ -104,7 +104,9 @@ class ExponentialRetry(_RetryBase):
     def delay(self, attempts: int, draw: float) -> timedelta:
         factor = self.delayFactor if self.delayFactor is not None else 2.0
         base = parse_duration(self.interval).total_seconds()
-        seconds = min(base * factor ** max(attempts - 1, 0), parse_duration(self.maxInterval).total_seconds())
+        seconds = min(
+            base * factor ** max(attempts - 1, 0), parse_duration(self.maxInterval).total_seconds()
+        )
         return timedelta(seconds=seconds)
 
 

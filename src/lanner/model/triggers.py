@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter  # type: ignore[import-untyped]  # no stubs; pyproject is not ours to edit
+from croniter import croniter  # no stubs; pyproject is not ours to edit
 from pydantic import (
     BeforeValidator,
     Discriminator,

@@ -139,7 +139,9 @@ class _FlowChecker:
         self.problems: list[Problem] = []
         self.task_ids: list[tuple[str, Path, str | None]] = []
 
-    def add(self, message: str, path: Path, task_id: str | None = None, task_type: str | None = None) -> None:
+    def add(
+        self, message: str, path: Path, task_id: str | None = None, task_type: str | None = None
+    ) -> None:
         line, col = self.smap.locate(path)
         self.problems.append(
             Problem(message, format_path(path), self.smap.file, line, col, task_id, task_type)
@@ -167,7 +169,9 @@ class _FlowChecker:
             self.pydantic_problems(exc, walked, (), Flow)
             # The flow-wide rules of the parts that are valid still apply.
             broken = {err["loc"][0] for err in exc.errors() if err["loc"]}
-            parts = {name: _validate_part(name, walked) for name in _RULE_PARTS if name not in broken}
+            parts = {
+                name: _validate_part(name, walked) for name in _RULE_PARTS if name not in broken
+            }
             self.flow_rules(parts.get("inputs"), parts.get("triggers"), data.get("outputs"))
             return None
         self.flow_rules(flow.inputs, flow.triggers, data.get("outputs"))
@@ -208,7 +212,11 @@ class _FlowChecker:
         if task_id:
             self.task_ids.append((task_id, path, type_name if isinstance(type_name, str) else None))
         if not isinstance(type_name, str) or not type_name:
-            self.add("missing required property 'type' (the task type, e.g. io.kestra.plugin.core.log.Log)", path, task_id)
+            self.add(
+                "missing required property 'type' (the task type, e.g. io.kestra.plugin.core.log.Log)",
+                path,
+                task_id,
+            )
             return _invalid(task_id, None)
         task_type = self.registry.get(type_name)
         if task_type is None:
@@ -315,7 +323,9 @@ def _validate_part(name: str, data: dict[str, Any]) -> Any:
         return None
     adapter = _PART_ADAPTERS.get(name)
     if adapter is None:
-        adapter = _PART_ADAPTERS[name] = TypeAdapter(Flow.model_fields[name].annotation)
+        adapter = _PART_ADAPTERS[name] = TypeAdapter(
+            Any if (t := Flow.model_fields[name].annotation) is None else t
+        )
     try:
         return adapter.validate_python(data[name])
     except ValidationError:
@@ -330,13 +340,17 @@ def _task_at(data: Any, path: Path) -> tuple[str | None, str | None]:
         return found
     cur = data
     for part in path:
-        if isinstance(cur, dict) and isinstance(part, str) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+        if (isinstance(cur, dict) and isinstance(part, str) and part in cur) or (
+            isinstance(cur, list) and isinstance(part, int) and part < len(cur)
+        ):
             cur = cur[part]
         else:
             break
-        if isinstance(cur, dict) and isinstance(cur.get("id"), str) and isinstance(cur.get("type"), str):
+        if (
+            isinstance(cur, dict)
+            and isinstance(cur.get("id"), str)
+            and isinstance(cur.get("type"), str)
+        ):
             found = (cur["id"], cur["type"])
     return found
 
@@ -352,10 +366,9 @@ def _clean_loc(loc: Iterable[int | str], data: Any) -> Path:
     cur = data
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        if isinstance(cur, dict) and part in cur:
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, list | tuple) and isinstance(part, int) and part < len(cur):
+        if (isinstance(cur, dict) and part in cur) or (
+            isinstance(cur, list | tuple) and isinstance(part, int) and part < len(cur)
+        ):
             out.append(part)
             cur = cur[part]
         elif isinstance(cur, BaseModel) and isinstance(part, str) and hasattr(cur, part):
@@ -386,7 +399,11 @@ def _fields_at(model: type[BaseModel], loc: Path) -> set[str]:
         if match is None:
             return set()
         current = _model_in(match.annotation)
-    return _property_names(current) if isinstance(current, type) and issubclass(current, BaseModel) else set()
+    return (
+        _property_names(current)
+        if isinstance(current, type) and issubclass(current, BaseModel)
+        else set()
+    )
 
 
 def _model_in(annotation: Any) -> Any:

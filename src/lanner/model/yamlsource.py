@@ -160,10 +160,10 @@ def _build(
 def _scalar(node: yaml.Node, loader: Any) -> Any:
     # YAML 1.2 booleans: only true/false. `id: yes` or `on:` stay strings, as a
     # flow author means them (PyYAML's YAML 1.1 would turn them into booleans).
-    if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
+    if node.tag == "tag:yaml.org,2002:bool" and str(node.value).lower() not in ("true", "false"):
         return node.value
     construct = _SCALARS.get(node.tag)
-    return construct(node) if construct is not None else node.value
+    return construct(node) if construct is not None else node.value  # type: ignore[arg-type]
 
 
 def _problem(smap: SourceMap, node: yaml.Node, path: Path, message: str) -> Problem:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -79,12 +79,16 @@ class Executor:
             rows = tx.events(execution_id, now)
             execution = tx.load(execution_id, self._executions.get(execution_id))
             if execution is None:
-                raise StoreError(f"events are pending for execution {execution_id}, which is not stored")
+                raise StoreError(
+                    f"events are pending for execution {execution_id}, which is not stored"
+                )
             for key in execution.secret_inputs:
                 value = execution.inputs.get(key)
                 if isinstance(value, str):
                     self.masker.add(value)
-            planner = self.planner_for(execution.namespace, execution.flow_id, execution.flow_revision)
+            planner = self.planner_for(
+                execution.namespace, execution.flow_id, execution.flow_revision
+            )
             context = PlanContext(
                 now=now,
                 seed=rows[0].id if rows else 0,
@@ -106,7 +110,7 @@ class Executor:
             listener(new, decision)
         return True
 
-    def _error_logs(self, execution_id: str) -> list[dict[str, Any]]:
+    def _error_logs(self, execution_id: str) -> list[Mapping[str, Any]]:
         return [
             {"taskId": r.task_id, "message": r.message, "timestamp": r.timestamp.isoformat()}
             for r in self.store.iter_error_logs(execution_id)
@@ -135,8 +139,15 @@ class Executor:
                 events.append(eventcodec.encode(new.id, command.event, command.at, key))
             elif isinstance(command, LogLine):
                 logs.append(
-                    LogRecord(new.id, command.task_id, command.task_run_id, command.attempt, now,
-                              command.level, self.masker.mask(command.message))
+                    LogRecord(
+                        new.id,
+                        command.task_id,
+                        command.task_run_id,
+                        command.attempt,
+                        now,
+                        command.level,
+                        self.masker.mask(command.message),
+                    )
                 )
         runs = [new.task_runs[i] for i in sorted(decision.changed) if i in new.task_runs]
         return CycleWrite(

@@ -41,7 +41,9 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
         self.workers.start()
-        self._thread = threading.Thread(target=self._executor_loop, name="lanner-executor", daemon=True)
+        self._thread = threading.Thread(
+            target=self._executor_loop, name="lanner-executor", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -48,8 +48,15 @@ class _Context:
 
     def log(self, level: str, message: str) -> None:
         self.logs.append(
-            LogRecord(self.execution_id, self._task_id, self.task_run_id, self.attempt,
-                      datetime.now(UTC), level, self._masker.mask(message))
+            LogRecord(
+                self.execution_id,
+                self._task_id,
+                self.task_run_id,
+                self.attempt,
+                datetime.now(UTC),
+                level,
+                self._masker.mask(message),
+            )
         )
 
     @property
@@ -122,6 +129,7 @@ class WorkerPool:
         timeout = job.payload.get("timeout")
         timer = None
         if timeout is not None:
+
             def expire() -> None:
                 ctx.timed_out = True
                 ctx.cancel_event.set()
@@ -156,29 +164,46 @@ class WorkerPool:
             outcome.error_type,
         )
         key = eventcodec.result_key(job.task_run_id, job.attempt)
-        self.store.complete_job(job, eventcodec.encode(job.execution_id, result, datetime.now(UTC), key), ctx.logs)
+        self.store.complete_job(
+            job, eventcodec.encode(job.execution_id, result, datetime.now(UTC), key), ctx.logs
+        )
         self.on_complete.set()
 
     def _execute(self, job: Job, ctx: _Context) -> Outcome:
         type_name = str(job.payload.get("type"))
         task_type = self.registry.get(type_name)
         if task_type is None or task_type.run is None:
-            return Outcome(State.FAILED, error=f"task type {type_name} is not installed on this worker",
-                           error_type="UnknownTaskType")
+            return Outcome(
+                State.FAILED,
+                error=f"task type {type_name} is not installed on this worker",
+                error_type="UnknownTaskType",
+            )
         if ctx.cancelled:
             return Outcome(State.KILLED)
         try:
             task = task_type.model.model_validate(
-                {"id": job.payload.get("taskId"), "type": type_name, **dict(job.payload.get("properties") or {})}
+                {
+                    "id": job.payload.get("taskId"),
+                    "type": type_name,
+                    **dict(job.payload.get("properties") or {}),
+                }
             )
             return task_type.run(task, ctx)
         except ValidationError as exc:
-            details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
-            return Outcome(State.FAILED, error=f"invalid rendered properties: {details}", error_type="InvalidProperties")
+            details = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+            )
+            return Outcome(
+                State.FAILED,
+                error=f"invalid rendered properties: {details}",
+                error_type="InvalidProperties",
+            )
         except LannerError as exc:
             return Outcome(State.FAILED, error=exc.message, error_type=type(exc).__name__)
         except Exception as exc:  # a task's bug fails its attempt, never the worker
-            return Outcome(State.FAILED, error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__)
+            return Outcome(
+                State.FAILED, error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__
+            )
 
     def cancel(self, task_run_ids: list[str]) -> None:
         """In-process shortcut for a kill decided by an executor in this process."""
@@ -198,7 +223,9 @@ class WorkerPool:
         if not running:
             return
         tokens = [job.claim_token for job, _ in running]
-        cancelled = self.store.renew_leases(self.worker_id, tokens, LEASE_SECONDS, datetime.now(UTC))
+        cancelled = self.store.renew_leases(
+            self.worker_id, tokens, LEASE_SECONDS, datetime.now(UTC)
+        )
         for job, ctx in running:
             if job.task_run_id in cancelled:
                 ctx.cancel_event.set()

@@ -12,7 +12,16 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from lanner.engine.events import Cancel, Command, Decision, Dispatch, Event, LogLine, TaskResult, Timer
+from lanner.engine.events import (
+    Cancel,
+    Command,
+    Decision,
+    Dispatch,
+    Event,
+    LogLine,
+    TaskResult,
+    Timer,
+)
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, History, TaskRun, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
@@ -172,7 +181,12 @@ class Driver:
         return run_of(self.execution, task_id, value)
 
     def result(
-        self, task_id: str, state: State = State.SUCCESS, *, error: str | None = None, **outputs: Any
+        self,
+        task_id: str,
+        state: State = State.SUCCESS,
+        *,
+        error: str | None = None,
+        **outputs: Any,
     ) -> TaskResult:
         """The result of the current attempt of `task_id`."""
         r = self.run(task_id)

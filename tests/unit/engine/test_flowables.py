@@ -51,9 +51,7 @@ def test_parallel_concurrent_limit() -> None:
 
 def test_parallel_first_failure_stops_new_starts() -> None:
     """§5.6: after the first failure no new child starts."""
-    sim = run(
-        PARALLEL.replace("LIMIT", "1").replace("type: Log\n        message: a", "type: Fail")
-    )
+    sim = run(PARALLEL.replace("LIMIT", "1").replace("type: Log\n        message: a", "type: Fail"))
     assert sim.states() == [("par", "FAILED"), ("a", "FAILED")]
     assert sim.execution.state is State.FAILED
 
@@ -124,12 +122,12 @@ tasks:
     ("values", "expected"),
     [
         pytest.param("[a, b, c]", ["a#0", "b#1", "c#2"], id="yaml-list"),
-        pytest.param("'[\"a\", \"b\"]'", ["a#0", "b#1"], id="json-string"),
+        pytest.param('\'["a", "b"]\'', ["a#0", "b#1"], id="json-string"),
         pytest.param("[a, b, a, c, b]", ["a#0", "b#1", "c#2"], id="distinct"),
-        pytest.param("'[\"x\", \"x\"]'", ["x#0"], id="distinct-json"),
+        pytest.param('\'["x", "x"]\'', ["x#0"], id="distinct-json"),
         pytest.param("[1, '1', true, 2.5]", ["1#0", "true#1", "2.5#2"], id="scalars-as-strings"),
         pytest.param("[{k: v, n: 1}]", ['{"k":"v","n":1}#0'], id="map-as-compact-json"),
-        pytest.param("\"{{ [3, 4] | json }}\"", ["3#0", "4#1"], id="rendered-json"),
+        pytest.param('"{{ [3, 4] | json }}"', ["3#0", "4#1"], id="rendered-json"),
     ],
 )
 def test_foreach_values_value_and_iteration(values: str, expected: list[str]) -> None:
@@ -338,19 +336,19 @@ tasks:
     ("condition", "branch"),
     [
         ("'true'", "yes"),
-        ("\"{{ true }}\"", "yes"),
+        ('"{{ true }}"', "yes"),
         ("\"{{ 'true' }}\"", "yes"),
-        ("\"{{ 1 }}\"", "yes"),
+        ('"{{ 1 }}"', "yes"),
         ("'False'", "yes"),
         ("'null'", "yes"),
         ("'0.0'", "yes"),
         ("'no'", "yes"),
         ("'false'", "no"),
-        ("\"{{ false }}\"", "no"),
+        ('"{{ false }}"', "no"),
         ("\"{{ 'false' }}\"", "no"),
-        ("\"{{ 0 }}\"", "no"),
-        ("\"{{ -0 }}\"", "no"),
-        ("\"  false  \"", "no"),
+        ('"{{ 0 }}"', "no"),
+        ('"{{ -0 }}"', "no"),
+        ('"  false  "', "no"),
         ("\"{{ '' }}\"", "no"),
     ],
 )
@@ -380,7 +378,7 @@ def test_if_without_else_and_false_condition_C67() -> None:
 
 def test_if_condition_render_error_fails_the_if_C70() -> None:
     """[TEST C-70]: the If task run is FAILED, no child, the execution FAILED."""
-    sim = run(IF.replace("COND", "\"{{ missing.value }}\""))
+    sim = run(IF.replace("COND", '"{{ missing.value }}"'))
     assert sim.states() == [("cond", "FAILED")]
     assert sim.execution.state is State.FAILED
     assert "Unable to resolve state from the Flowable task cond" in sim.messages("cond")[0]
@@ -392,7 +390,7 @@ def test_if_condition_render_error_fails_the_if_C70() -> None:
     "(planner.py start_flowable); C-70 expects one FAILED attempt",
 )
 def test_if_condition_render_error_has_one_failed_attempt_C70() -> None:
-    sim = run(IF.replace("COND", "\"{{ missing.value }}\""))
+    sim = run(IF.replace("COND", '"{{ missing.value }}"'))
     attempts = run_of(sim.execution, "cond").attempts
     assert [a.state for a in attempts] == [State.FAILED]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.states import State
-from lanner.plugin import Outcome
 from tests.unit.engine.support import failed, order, run, run_of, runs_of, state_of
 
 

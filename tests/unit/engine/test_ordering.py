@@ -68,9 +68,19 @@ def test_failed_task_stops_the_main_list_C19() -> None:
 @pytest.mark.parametrize(
     ("first", "forced", "expected_first", "expected_state"),
     [
-        pytest.param("type: Log\n    message: x", {"a": Outcome(State.WARNING)}, "WARNING", "WARNING", id="warning"),
-        pytest.param("type: Log\n    message: x\n    runIf: 'false'", {}, "SKIPPED", "SUCCESS", id="skipped"),
-        pytest.param("type: Fail\n    allowFailure: true", {}, "WARNING", "WARNING", id="allow-failure"),
+        pytest.param(
+            "type: Log\n    message: x",
+            {"a": Outcome(State.WARNING)},
+            "WARNING",
+            "WARNING",
+            id="warning",
+        ),
+        pytest.param(
+            "type: Log\n    message: x\n    runIf: 'false'", {}, "SKIPPED", "SUCCESS", id="skipped"
+        ),
+        pytest.param(
+            "type: Fail\n    allowFailure: true", {}, "WARNING", "WARNING", id="allow-failure"
+        ),
     ],
 )
 def test_warning_and_skipped_let_the_next_task_start(
@@ -247,7 +257,9 @@ def test_seed_alerts_demo() -> None:
     assert sim.execution.state is State.FAILED
     assert sim.states() == [("fail", "FAILED"), ("onSuccess", "SKIPPED"), ("onFailure", "SUCCESS")]
     assert [d.task_id for d in sim.dispatched] == ["fail", "onFailure"]
-    assert sim.dispatched[1].properties["messageText"] == "Oh no, company.team.alerts_demo failed!!!"
+    assert (
+        sim.dispatched[1].properties["messageText"] == "Oh no, company.team.alerts_demo failed!!!"
+    )
 
 
 def test_seed_after_execution_errors() -> None:

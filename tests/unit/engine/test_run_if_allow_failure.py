@@ -152,12 +152,30 @@ def test_run_if_sees_variables_set_by_earlier_tasks_C11() -> None:
     [
         pytest.param("allowFailure: true", failed(), "WARNING", "WARNING", id="allowFailure-C39"),
         pytest.param(
-            "allowFailure: true\n    allowWarning: true", failed(), "SUCCESS", "SUCCESS", id="both-C43"
+            "allowFailure: true\n    allowWarning: true",
+            failed(),
+            "SUCCESS",
+            "SUCCESS",
+            id="both-C43",
         ),
-        pytest.param("allowWarning: true", Outcome(State.WARNING), "SUCCESS", "SUCCESS", id="allowWarning-warning"),
+        pytest.param(
+            "allowWarning: true",
+            Outcome(State.WARNING),
+            "SUCCESS",
+            "SUCCESS",
+            id="allowWarning-warning",
+        ),
         pytest.param("allowWarning: true", failed(), "FAILED", "FAILED", id="allowWarning-failed"),
-        pytest.param("allowFailure: true", Outcome(State.WARNING), "WARNING", "WARNING", id="allowFailure-warning"),
-        pytest.param("allowFailure: true", Outcome(), "SUCCESS", "SUCCESS", id="allowFailure-success"),
+        pytest.param(
+            "allowFailure: true",
+            Outcome(State.WARNING),
+            "WARNING",
+            "WARNING",
+            id="allowFailure-warning",
+        ),
+        pytest.param(
+            "allowFailure: true", Outcome(), "SUCCESS", "SUCCESS", id="allowFailure-success"
+        ),
     ],
 )
 def test_allow_failure_table_runnable(
@@ -213,14 +231,37 @@ def test_allow_failure_with_own_retry_reports_warning_after_all_attempts_C39() -
 @pytest.mark.parametrize(
     ("kind", "flags", "child", "container_state", "execution_state"),
     [
-        pytest.param("Sequential", "allowFailure: true", "Fail", "WARNING", "WARNING", id="allowFailure-C40"),
         pytest.param(
-            "Sequential", "allowFailure: true\n    allowWarning: true", "Fail", "SUCCESS", "SUCCESS", id="both-C44"
+            "Sequential", "allowFailure: true", "Fail", "WARNING", "WARNING", id="allowFailure-C40"
         ),
-        pytest.param("Sequential", "allowWarning: true", "Fail", "FAILED", "FAILED", id="allowWarning-failed"),
+        pytest.param(
+            "Sequential",
+            "allowFailure: true\n    allowWarning: true",
+            "Fail",
+            "SUCCESS",
+            "SUCCESS",
+            id="both-C44",
+        ),
+        pytest.param(
+            "Sequential", "allowWarning: true", "Fail", "FAILED", "FAILED", id="allowWarning-failed"
+        ),
         pytest.param("AllowFailure", "", "Fail", "WARNING", "WARNING", id="AllowFailure-C46"),
-        pytest.param("AllowFailure", "allowWarning: true", "Fail", "SUCCESS", "SUCCESS", id="AllowFailure-allowWarning"),
-        pytest.param("Parallel", "allowFailure: true", "Fail", "WARNING", "WARNING", id="parallel-allowFailure"),
+        pytest.param(
+            "AllowFailure",
+            "allowWarning: true",
+            "Fail",
+            "SUCCESS",
+            "SUCCESS",
+            id="AllowFailure-allowWarning",
+        ),
+        pytest.param(
+            "Parallel",
+            "allowFailure: true",
+            "Fail",
+            "WARNING",
+            "WARNING",
+            id="parallel-allowFailure",
+        ),
     ],
 )
 def test_allow_failure_table_flowable(

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from tests.support.task_context import LocalTaskContext
 
 from lanner.engine.states import State
 from lanner.errors import RenderError
@@ -24,6 +23,7 @@ from lanner.tasks.core.fail import Fail, condition_holds, run_fail
 from lanner.tasks.core.log import Log, run_log
 from lanner.tasks.core.outputs import OutputValues, run_output_values
 from lanner.tasks.core.sleep import Sleep, run_sleep
+from tests.support.task_context import LocalTaskContext
 
 TYPES: list[TaskType] = [
     *log.TASK_TYPES,

@@ -15,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import ValidationError
-from tests.support.http_sink import HttpSink, http_sink
-from tests.support.task_context import LocalTaskContext
 
 from lanner.engine.states import State
 from lanner.plugin import Outcome, TaskRegistry
@@ -29,6 +27,8 @@ from lanner.tasks.core.slack import (
     run_slack_incoming_webhook,
     to_slack_mrkdwn,
 )
+from tests.support.http_sink import HttpSink, http_sink
+from tests.support.task_context import LocalTaskContext
 
 NAME = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
 SECRET_PATH = "/services/T000/B000/SECRETTOKEN"

@@ -7,7 +7,7 @@ from lanner.plugin import TaskType
 
 def task_types() -> list[TaskType]:
     """Every built-in task type."""
-    from lanner.tasks.core import debug, execution, fail, flow, log, outputs, sleep, slack
+    from lanner.tasks.core import debug, execution, fail, flow, log, outputs, slack, sleep
 
     modules = (flow, execution, log, fail, sleep, debug, outputs, slack)
     return [t for module in modules for t in module.TASK_TYPES]
