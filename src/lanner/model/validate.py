@@ -340,11 +340,8 @@ def _task_at(data: Any, path: Path) -> tuple[str | None, str | None]:
         return found
     cur = data
     for part in path:
-        if (isinstance(cur, dict) and isinstance(part, str) and part in cur) or (
-            isinstance(cur, list) and isinstance(part, int) and part < len(cur)
-        ):
-            cur = cur[part]
-        else:
+        cur = _child(cur, part)
+        if cur is _MISSING:
             break
         if (
             isinstance(cur, dict)
@@ -353,6 +350,18 @@ def _task_at(data: Any, path: Path) -> tuple[str | None, str | None]:
         ):
             found = (cur["id"], cur["type"])
     return found
+
+
+_MISSING = object()
+
+
+def _child(data: Any, part: str | int) -> Any:
+    """`data[part]` in plain YAML data, or _MISSING."""
+    if isinstance(data, dict):
+        return data.get(part, _MISSING)
+    if isinstance(data, list | tuple) and isinstance(part, int) and 0 <= part < len(data):
+        return data[part]
+    return _MISSING
 
 
 def _invalid(task_id: str | None, type_name: str | None) -> Task:
@@ -366,11 +375,10 @@ def _clean_loc(loc: Iterable[int | str], data: Any) -> Path:
     cur = data
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        if (isinstance(cur, dict) and part in cur) or (
-            isinstance(cur, list | tuple) and isinstance(part, int) and part < len(cur)
-        ):
+        child = _child(cur, part)
+        if child is not _MISSING:
             out.append(part)
-            cur = cur[part]
+            cur = child
         elif isinstance(cur, BaseModel) and isinstance(part, str) and hasattr(cur, part):
             out.append(part)
             cur = getattr(cur, part)
