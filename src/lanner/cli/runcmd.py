@@ -46,7 +46,10 @@ class _Progress:
                         f"  {_mark(run.state)} {label:<32} {run.state.value:<9} {seconds * 1000:8.1f} ms",
                         flush=True,
                     )
-                elif before in (None, State.CREATED) and run.state in (State.SUBMITTED, State.RUNNING):
+                elif before in (None, State.CREATED) and run.state in (
+                    State.SUBMITTED,
+                    State.RUNNING,
+                ):
                     print(f"  ▶ {label:<32} started", flush=True)
 
 

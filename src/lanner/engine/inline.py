@@ -63,7 +63,7 @@ def _exit(cycle: _Cycle, run: TaskRun, task: Task) -> None:
     while parent_id:
         parent = cycle.runs[parent_id]
         cycle.stop_descendants(parent, State.KILLED)
-        cycle.finish(parent, state)
+        cycle.finish(cycle.with_closed_attempt(parent, state), state)
         parent_id = parent.parent_id
     cycle.kill_all()
     cycle.end(state)

@@ -212,8 +212,8 @@ class _Cycle:
                 )
                 self.log("ERROR", message, run)
                 self.stop_descendants(run, State.KILLED)
-                self.finish(
-                    run, State.FAILED, error=ErrorInfo(message, "Timeout", run.task_id, run.id)
+                self.resolve(
+                    run, task, State.FAILED, ErrorInfo(message, "Timeout", task.id, run.id)
                 )
 
     def any_retrying(self) -> bool:
@@ -309,6 +309,12 @@ class _Cycle:
         if state is State.FAILED and self.ex.error is None and error is not None:
             self.ex = replace(self.ex, error=error)
 
+    def with_closed_attempt(self, run: TaskRun, state: State) -> TaskRun:
+        """The run with its last attempt ended in `state` (one FAILED attempt if it had none)."""
+        if not run.attempts:
+            return replace(run, attempts=(Attempt(state, (History(state, self.now),)),))
+        return replace(run, attempts=(*run.attempts[:-1], run.attempts[-1].to(state, self.now)))
+
     def stop_descendants(self, parent: TaskRun, state: State) -> None:
         for phase in Phase:
             for child in self.runs_of(parent.id, phase):
@@ -335,6 +341,8 @@ class _Cycle:
         raise LannerError("the planner did not settle (a bug): too many passes")
 
     def step(self) -> None:
+        if self.ex.state is State.RETRYING and not self.any_retrying():
+            self.set_ex(State.RUNNING)  # the retrying run was stopped by its parent
         ex_state = self.ex.state
         if ex_state is State.KILLING:
             self.kill_all()
@@ -517,7 +525,9 @@ class _Cycle:
                 "ERROR", f"Unable to resolve state from the Flowable task {task.id}: {message}", run
             )
             self.finish(
-                run, State.FAILED, error=ErrorInfo(message, "FlowableError", task.id, run.id)
+                self.with_closed_attempt(run, State.FAILED),
+                State.FAILED,
+                error=ErrorInfo(message, "FlowableError", task.id, run.id),
             )
             return
         attempt = Attempt(State.RUNNING, (History(State.RUNNING, self.now),))
@@ -650,7 +660,9 @@ class _Cycle:
         nxt = sequential_next(main, runs)
         return [NewChild(nxt, Phase.MAIN)] if nxt is not None else []
 
-    def resolve(self, run: TaskRun, task: Task, state: State) -> None:
+    def resolve(
+        self, run: TaskRun, task: Task, state: State, cause: ErrorInfo | None = None
+    ) -> None:
         """A flowable's own end: allowFailure / allowWarning mapping, then stop what still runs."""
         if state is State.FAILED and (task.allowFailure or type(task).__name__ == "AllowFailure"):
             state = State.WARNING
@@ -660,8 +672,8 @@ class _Cycle:
         attempts = run.attempts
         if attempts:
             attempts = (*attempts[:-1], attempts[-1].to(state, self.now))
-        error = None
-        if state is State.FAILED:
+        error = cause
+        if state is State.FAILED and error is None:
             failed = next(
                 (r for r in self.runs_of(run.id, Phase.MAIN) if r.state is State.FAILED), None
             )

@@ -230,7 +230,8 @@ class _FlowChecker:
             self.add(message, (*path, "type"), task_id, type_name)
             return _invalid(task_id, type_name)
         model = task_type.model
-        data = apply_plugin_defaults(raw, (type_name, task_type.name), model, self.defaults)
+        # A copy: the raw data is read again afterwards (hyphenated references).
+        data = dict(apply_plugin_defaults(raw, (type_name, task_type.name), model, self.defaults))
         for name in model.child_fields:
             key = model.model_fields[name].alias or name
             value = data.get(key)
@@ -254,15 +255,33 @@ class _FlowChecker:
         task_id: str | None = None,
         task_type: str | None = None,
     ) -> None:
-        for err in exc.errors(include_url=False):
-            loc = _clean_loc(err["loc"], data)
+        errors = [(_clean_loc(err["loc"], data), err) for err in exc.errors(include_url=False)]
+        # A misspelt required property is one mistake: report the unknown name with its
+        # suggestion, not also the missing property it was meant to be.
+        missing = {loc for loc, err in errors if err["type"] == "missing"}
+        suggested: set[Path] = set()
+        for loc, err in errors:
+            if err["type"] == "extra_forbidden" and loc:
+                fields = _fields_at(model, loc[:-1])
+                close = difflib.get_close_matches(str(loc[-1]), sorted(fields), n=1, cutoff=0.6)
+                if close and (*loc[:-1], close[0]) in missing:
+                    suggested.add((*loc[:-1], close[0]))
+        # A value that fits no member of a union gets one error per member, at one place.
+        unions: dict[Path, list[str]] = {}
+        order: list[Path] = []
+        for loc, err in errors:
             kind = err["type"]
             name = str(loc[-1]) if loc else ""
+            if kind == "missing" and loc in suggested:
+                continue
             if kind == "extra_forbidden":
                 message = f"unknown property '{name}'"
                 fields = _fields_at(model, loc[:-1])
                 close = difflib.get_close_matches(name, sorted(fields), n=1, cutoff=0.6)
-                message += f"; did you mean '{close[0]}'?" if close else ""
+                if close:
+                    message += f"; did you mean '{close[0]}'?"
+                    if (*loc[:-1], close[0]) in suggested:
+                        message += f" ('{close[0]}' is required)"
                 if fields:
                     message += f" (expected one of: {', '.join(sorted(fields))})"
             elif kind == "missing":
@@ -281,7 +300,13 @@ class _FlowChecker:
                 given = err.get("input")
                 if isinstance(given, str | int | float | bool) and len(str(given)) < 80:
                     message += f" (got {given!r})"
-            self.add(message, (*base, *loc), task_id, task_type)
+            if loc in unions:
+                unions[loc].append(message)
+                continue
+            unions[loc] = [message]
+            order.append(loc)
+        for loc in order:
+            self.add(_one_of(unions[loc]), (*base, *loc), task_id, task_type)
 
     def duplicate_task_ids(self) -> None:
         first: dict[str, Path] = {}
@@ -311,6 +336,23 @@ class _FlowChecker:
                             path,
                             *(_task_at(data, path) if key != "outputs" else (None, None)),
                         )
+
+
+def _one_of(messages: list[str]) -> str:
+    """`Input should be a valid list (got 3)` + `... a valid string (got 3)` as one message."""
+    if len(messages) == 1:
+        return messages[0]
+    head = "Input should be "
+    if all(m.startswith(head) for m in messages):
+        got = ""
+        parts = []
+        for m in messages:
+            body, sep, tail = m[len(head) :].partition(" (got ")
+            parts.append(body)
+            got = f" (got {tail}" if sep else got
+        unique = list(dict.fromkeys(parts))
+        return head + " or ".join(unique) + got
+    return "; ".join(dict.fromkeys(messages))
 
 
 _RULE_PARTS = ("inputs", "triggers")
@@ -376,6 +418,10 @@ def _clean_loc(loc: Iterable[int | str], data: Any) -> Path:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         child = _child(cur, part)
+        if child is _MISSING and isinstance(cur, dict) and part in _OLD_NAMES:
+            # Reported under the (old) name the flow used, e.g. retry.maxAttempt.
+            part = _OLD_NAMES[part]
+            child = _child(cur, part)
         if child is not _MISSING:
             out.append(part)
             cur = child
@@ -387,9 +433,16 @@ def _clean_loc(loc: Iterable[int | str], data: Any) -> Path:
     return tuple(out)
 
 
+_OLD_NAMES = {"maxAttempts": "maxAttempt", "pluginDefaults": "taskDefaults"}
+_UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "none", "bytes", "list", "dict"})
+
+
 def _is_union_tag(part: str, data: Any) -> bool:
-    """Pydantic puts the union member it tried in error locations (`retry.constant`)."""
-    if part.startswith(("function-", "literal[", "tagged-union[")) or "." in part:
+    """Pydantic puts the union member it tried in error locations (`retry.constant`,
+    `labels.dict[str,any]`)."""
+    if part.startswith(("function-", "literal[", "tagged-union[")) or "." in part or "[" in part:
+        return True
+    if part in _UNION_MEMBERS:
         return True
     return isinstance(data, dict) and data.get("type") == part
 

@@ -384,11 +384,6 @@ def test_if_condition_render_error_fails_the_if_C70() -> None:
     assert "Unable to resolve state from the Flowable task cond" in sim.messages("cond")[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a flowable whose properties fail to render gets no attempt "
-    "(planner.py start_flowable); C-70 expects one FAILED attempt",
-)
 def test_if_condition_render_error_has_one_failed_attempt_C70() -> None:
     sim = run(IF.replace("COND", '"{{ missing.value }}"'))
     attempts = run_of(sim.execution, "cond").attempts
@@ -571,3 +566,25 @@ def test_sequential_children_state_and_order() -> None:
     assert order(sim) == ["seq", "s1", "s2"]
     assert state_of(sim, "seq") == "SUCCESS"
     assert run_of(sim.execution, "s2").outputs == {"value": "no-outputs"}
+
+
+def test_children_of_a_flowable_in_a_loop_do_not_inherit_the_value() -> None:
+    """As Kestra's FlowableUtils.resolveTasks: only the loop's direct children carry the
+    value; deeper tasks read it as `parent.taskrun.value`."""
+    sim = run(
+        """
+        tasks:
+          - id: loop
+            type: ForEach
+            values: [a]
+            tasks:
+              - id: seq
+                type: Sequential
+                tasks:
+                  - id: leaf
+                    type: Log
+                    message: "{{ taskrun.value ?? 'none' }} {{ parent.taskrun.value }}"
+        """
+    )
+    assert sim.messages("leaf") == ["none a"]
+    assert run_of(sim.execution, "seq").value == "a"

@@ -3,6 +3,8 @@ and the error context of handlers (Lanner extension)."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from lanner.engine.states import State
@@ -34,7 +36,7 @@ def test_errors_run_then_finally() -> None:
     )
     assert order(sim) == ["bad", "e1", "e2", "f1", "f2"]
     runs = sim.execution.ordered_task_runs()
-    for before, after in zip(runs, runs[1:], strict=False):
+    for before, after in itertools.pairwise(runs):
         assert after.start_date >= before.histories[-1].date  # one after the other
     assert sim.execution.state is State.FAILED
 
@@ -367,7 +369,7 @@ def test_parallel_errors_and_finally_run_sequentially_C23b() -> None:
     )
     ex = sim.execution
     chain = [run_of(ex, t) for t in ("a1", "a2", "e1", "e2")]
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after.start_date >= before.histories[-1].date
     assert state_of(sim, "par") == "FAILED"
 
@@ -525,3 +527,54 @@ def test_warning_child_does_not_start_errors() -> None:
     )
     assert order(sim) == ["seq", "w", "next"]
     assert state_of(sim, "seq") == "WARNING"
+
+
+def test_error_context_counts_a_failure_tolerated_by_a_container() -> None:
+    """`error` is the first FAILED task run: a child that failed inside AllowFailure counts
+    (its container ended WARNING), a runnable with allowFailure (WARNING) does not."""
+    sim = run(
+        """
+        tasks:
+          - id: tolerant_task
+            type: Fail
+            allowFailure: true
+            errorMessage: ignored
+          - id: tolerant
+            type: AllowFailure
+            tasks:
+              - id: first
+                type: Fail
+                errorMessage: one
+          - id: second
+            type: Fail
+            errorMessage: two
+        errors:
+          - id: e
+            type: Log
+            message: "{{ error.taskId }}:{{ error.message }}"
+        """
+    )
+    assert sim.messages("e") == ["first:one"]
+
+
+def test_failing_local_handler_writes_no_warn_line() -> None:
+    """The §0 decision 1 WARN line names flow-level handlers only; a local finally task
+    that fails leaves its container's state as computed from its tasks."""
+    sim = run(
+        """
+        tasks:
+          - id: box
+            type: Sequential
+            tasks:
+              - id: a
+                type: Log
+                message: a
+            finally:
+              - id: local_f
+                type: Fail
+        """
+    )
+    assert state_of(sim, "box") == "SUCCESS"
+    assert state_of(sim, "local_f") == "FAILED"
+    assert sim.execution.state is State.SUCCESS
+    assert [line for line in sim.logs if line.level == "WARN"] == []

@@ -133,12 +133,6 @@ def test_exit_in_after_execution_only_ends_itself() -> None:
     assert sim.messages("still") == ["SUCCESS"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ancestors ended by Exit and flowables ended by a timeout keep a RUNNING "
-    "attempt (inline.py _exit and planner.py apply(TimeoutDue) call finish() without "
-    "closing the last attempt)",
-)
 @pytest.mark.parametrize("how", ["exit", "timeout"])
 def test_flowable_ended_by_exit_or_timeout_closes_its_attempt(how: str) -> None:
     body = """
@@ -193,7 +187,12 @@ def test_labels_are_visible_to_later_tasks() -> None:
         """
     )
     assert sim.messages("show") == ["prod ops lanner true"]
-    assert sim.execution.labels == {"team": "ops", "env": "prod", "app.name": "lanner", "flag": "true"}
+    assert sim.execution.labels == {
+        "team": "ops",
+        "env": "prod",
+        "app.name": "lanner",
+        "flag": "true",
+    }
 
 
 @pytest.mark.parametrize(

@@ -237,11 +237,6 @@ def test_flowable_timeout_after_the_flowable_ended_is_ignored() -> None:
     assert d.execution == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a flowable timeout bypasses allowFailure/allowWarning (planner.py apply "
-    "TimeoutDue calls finish(FAILED) instead of resolve())",
-)
 def test_flowable_timeout_respects_allow_failure() -> None:
     """§4.2/§4.5: a timeout is a failure like any other; allowFailure tolerates it."""
     d = Driver.of(FLOWABLE_TIMEOUT.replace("FLAGS", "allowFailure: true"))
@@ -266,9 +261,46 @@ def test_forced_timeout_failure_of_a_runnable_is_retried() -> None:
               interval: PT1S
               maxAttempts: 2
         """,
-        forced={"t": Outcome(State.FAILED, error="Timeout after 00:00:01.000", error_type="Timeout")},
+        forced={
+            "t": Outcome(State.FAILED, error="Timeout after 00:00:01.000", error_type="Timeout")
+        },
     )
     t = run_of(sim.execution, "t")
     assert len(t.attempts) == 2
     assert t.error is not None and t.error.message == "Timeout after 00:00:01.000"
 
+
+def test_timed_out_flowable_skips_its_local_handlers() -> None:
+    """Lanner decision: a flowable ended by its timeout does not run its own errors/finally
+    (its children are stopped with it); the parent container's errors do run."""
+    d = Driver.of(
+        """
+        tasks:
+          - id: box
+            type: Sequential
+            timeout: PT1S
+            tasks:
+              - id: s
+                type: Log
+                message: s
+            errors:
+              - id: local_e
+                type: Log
+                message: local
+            finally:
+              - id: local_f
+                type: Log
+                message: local
+        errors:
+          - id: flow_e
+            type: Log
+            message: flow
+        """
+    )
+    d.plan(Start())
+    (timer,) = d.timers()
+    d.now = timer.at
+    d.plan(timer.event)
+    d.plan(d.result("flow_e"))
+    assert d.states() == [("box", "FAILED"), ("s", "KILLED"), ("flow_e", "SUCCESS")]
+    assert d.run("box").error is not None and d.run("box").error.type == "Timeout"

@@ -72,7 +72,9 @@ def test_retry_delays_on_the_virtual_clock(retry: str, delays: list[float]) -> N
 
 
 def test_random_retry_delays_are_in_range_and_deterministic() -> None:
-    retry = "      type: random\n      minInterval: PT1S\n      maxInterval: PT3S\n      maxAttempts: 5"
+    retry = (
+        "      type: random\n      minInterval: PT1S\n      maxInterval: PT3S\n      maxAttempts: 5"
+    )
     first, second = _retried(retry), _retried(retry)
     delays = _delays(first)
     assert len(delays) == 4
@@ -279,7 +281,16 @@ def test_execution_is_retrying_while_waiting() -> None:
     assert d.execution.state is State.SUCCESS
     assert history(d.execution) == ["CREATED", "RUNNING", "RETRYING", "RUNNING", "SUCCESS"]
     states = [h.state.value for h in d.run("t").histories]
-    assert states == ["CREATED", "SUBMITTED", "RUNNING", "RETRYING", "CREATED", "SUBMITTED", "RUNNING", "SUCCESS"]
+    assert states == [
+        "CREATED",
+        "SUBMITTED",
+        "RUNNING",
+        "RETRYING",
+        "CREATED",
+        "SUBMITTED",
+        "RUNNING",
+        "SUCCESS",
+    ]
 
 
 def test_stale_retry_due_is_ignored() -> None:
@@ -361,11 +372,6 @@ def test_retry_then_success_continues_the_main_list() -> None:
     assert sim.execution.state is State.SUCCESS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: execution stays RETRYING after the retrying task run is force-stopped by "
-    "its parent (planner.py stop_descendants/resolve never re-checks any_retrying)",
-)
 def test_execution_leaves_retrying_when_the_retrying_run_is_stopped() -> None:
     """A Parallel (allowFailure) resolves while one child waits for a retry: the child is
     stopped, so the execution is no longer retrying and later tasks see RUNNING."""
@@ -391,3 +397,68 @@ def test_execution_leaves_retrying_when_the_retrying_run_is_stopped() -> None:
     )
     assert sim.messages("probe") == ["RUNNING"]
     assert "RETRYING" not in history(sim.execution)[-2:]
+
+
+def test_dispatch_render_error_is_a_failed_attempt_and_is_retried() -> None:
+    """Properties are rendered by the executor at dispatch: a render error is a FAILED
+    attempt (never dispatched) and goes through retry like a worker failure."""
+    sim = run(
+        """
+        tasks:
+          - id: t
+            type: Log
+            message: "{{ nope }}"
+            retry:
+              type: constant
+              interval: PT1S
+              maxAttempts: 2
+        """
+    )
+    t = run_of(sim.execution, "t")
+    assert [a.state for a in t.attempts] == [State.FAILED, State.FAILED]
+    assert sim.dispatched == []
+    assert t.error is not None and t.error.type == "RenderError"
+    assert sim.messages("t")[0].startswith("Unable to find `nope`")
+
+
+def test_flow_retry_applies_to_after_execution_tasks() -> None:
+    sim = run(
+        """
+        retry:
+          type: constant
+          interval: PT1S
+          maxAttempts: 2
+        tasks:
+          - id: t
+            type: Log
+            message: x
+        afterExecution:
+          - id: x
+            type: Fail
+        """
+    )
+    assert len(run_of(sim.execution, "x").attempts) == 2
+    assert sim.execution.state is State.SUCCESS
+    assert history(sim.execution) == ["CREATED", "RUNNING", "SUCCESS"]
+
+
+def test_a_retried_then_successful_task_sets_no_error_context() -> None:
+    sim = run(
+        """
+        tasks:
+          - id: t
+            type: Log
+            message: x
+            retry:
+              type: constant
+              interval: PT1S
+              maxAttempts: 2
+        finally:
+          - id: f
+            type: Log
+            message: "{{ error is defined }}"
+        """,
+        forced={"t": sequence(failed(), Outcome())},
+    )
+    assert sim.messages("f") == ["false"]
+    assert sim.execution.error is None

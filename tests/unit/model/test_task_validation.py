@@ -1,0 +1,545 @@
+"""Task-level validation: the common task properties (SPEC §1.2), retry policies
+(§4.4), each core task type's own properties (§5) and every legacy alias we
+register (§5.18, §0 decision 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lanner.model.task import ConstantRetry, ExponentialRetry, RandomRetry
+from tests.unit.model.flowtools import (
+    LOG,
+    REGISTRY,
+    flow_data,
+    load,
+    log,
+    messages,
+    one_problem,
+    problems,
+)
+
+CORE = "io.kestra.plugin.core."
+SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
+HOOK = "https://hooks.slack.com/services/T0/B0/XYZ"
+
+
+def child(task_id: str = "child") -> dict[str, Any]:
+    return log(task_id, "child")
+
+
+# Per canonical type: several valid property sets (besides id and type) ...
+VALID: dict[str, list[dict[str, Any]]] = {
+    CORE + "log.Log": [
+        {"message": "Hello {{ inputs.name }}"},
+        {"message": ["first", "second {{ 1 + 1 }}"], "level": "WARN"},
+        {"message": "x", "level": "{{ inputs.level }}"},
+        {"message": 42},
+    ],
+    CORE + "execution.Fail": [
+        {},
+        {"errorMessage": "boom"},
+        {"condition": "{{ inputs.fail }}", "errorMessage": "failed: {{ inputs.why }}"},
+        {"condition": True},
+    ],
+    CORE + "execution.Exit": [
+        {},
+        {"state": "SUCCESS"},
+        {"state": "WARNING"},
+        {"state": "FAILED"},
+        {"state": "KILLED"},
+        {"state": "CANCELLED"},
+        {"state": "CANCELED"},
+    ],
+    CORE + "flow.Sleep": [
+        {"duration": "PT5S"},
+        {"duration": "PT0.25S"},
+        {"duration": "P1DT2H"},
+        {"duration": "{{ inputs.wait }}"},
+    ],
+    CORE + "flow.Sequential": [
+        {"tasks": [child()]},
+        {"tasks": [child()], "errors": [child("e")], "finally": [child("f")]},
+    ],
+    CORE + "flow.Parallel": [
+        {"tasks": [child(), child("other")]},
+        {"tasks": [child()], "concurrent": 2},
+        {"tasks": [child()], "concurrent": "{{ inputs.n }}", "errors": [child("e")]},
+    ],
+    CORE + "flow.If": [
+        {"condition": "{{ inputs.ok }}", "then": [child()]},
+        {"condition": True, "then": [child()], "else": [child("no")]},
+        {"condition": "x", "then": [child()], "finally": [child("f")]},
+    ],
+    CORE + "flow.Switch": [
+        {"value": "{{ inputs.kind }}", "cases": {"A": [child()], "B": [child("b")]}},
+        {"value": 1, "cases": {"1": [child()]}, "defaults": [child("d")]},
+        {"value": "x", "defaults": [child()]},
+    ],
+    CORE + "flow.ForEach": [
+        {"values": ["a", "b", 1, {"k": "v"}], "tasks": [child()]},
+        {"values": '["a", "b"]', "tasks": [child()], "concurrencyLimit": 0},
+        {"values": "{{ outputs.list.values }}", "tasks": [child()], "concurrencyLimit": 3},
+    ],
+    CORE + "flow.EachSequential": [
+        {"value": ["a", "b"], "tasks": [child()]},
+        {"value": '["a"]', "tasks": [child()], "errors": [child("e")]},
+    ],
+    CORE + "flow.EachParallel": [
+        {"value": ["a", "b"], "tasks": [child()]},
+        {"value": '["a"]', "tasks": [child()], "concurrent": 2},
+    ],
+    CORE + "flow.AllowFailure": [
+        {"tasks": [child()]},
+        {"tasks": [child()], "errors": [child("e")], "finally": [child("f")]},
+    ],
+    CORE + "debug.Return": [{"format": "{{ 1 + 1 }}"}, {}],
+    CORE + "debug.Echo": [{"format": "hello"}, {"format": "x", "level": "DEBUG"}],
+    CORE + "output.OutputValues": [
+        {"values": {"a": 1, "b": "{{ inputs.x }}", "c": [1, 2], "d": {"e": True}}},
+        {},
+    ],
+    CORE + "execution.Labels": [
+        {"labels": {"team": "data", "run": "{{ execution.id }}"}},
+        {"labels": [{"key": "team", "value": "data"}]},
+        {"labels": '{"team": "data"}'},
+    ],
+    CORE + "execution.SetVariables": [
+        {"variables": {"a": 1, "b": "{{ inputs.x }}"}},
+        {"variables": {"a": 1}, "overwrite": False},
+    ],
+    CORE + "execution.UnsetVariables": [
+        {"variables": ["a", "b"]},
+        {"variables": ["a"], "ignoreMissing": True},
+    ],
+    SLACK: [
+        {"url": HOOK, "messageText": "Flow {{ flow.id }} failed"},
+        {"url": "{{ secret('SLACK_WEBHOOK') }}", "payload": '{"text": "hi"}'},
+        {
+            "url": HOOK,
+            "messageText": "hi",
+            "options": {"connectTimeout": "PT5S", "readTimeout": "PT10S", "headers": {"X": "1"}},
+        },
+    ],
+}
+
+# ... and invalid ones: (properties, YAML path under the task, message fragment).
+INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
+    CORE + "log.Log": [
+        ({}, "message", "missing required property 'message'"),
+        ({"message": "x", "level": "LOUD"}, "level", "level must be one of"),
+        ({"message": {"a": 1}}, "message", ""),
+        ({"message": "x", "levle": "INFO"}, "levle", "did you mean 'level'?"),
+    ],
+    CORE + "execution.Fail": [
+        ({"errorMessage": "x", "reason": "y"}, "reason", "unknown property 'reason'"),
+        ({"condition": ["a"]}, "condition", ""),
+    ],
+    CORE + "execution.Exit": [
+        ({"state": "RUNNING"}, "state", "SUCCESS"),
+        ({"state": "SUCCESS", "status": "x"}, "status", "unknown property 'status'"),
+    ],
+    CORE + "flow.Sleep": [
+        ({}, "duration", "missing required property 'duration'"),
+        ({"duration": "5s"}, "duration", "not an ISO-8601 duration"),
+        ({"duration": 5}, "duration", "ISO-8601"),
+    ],
+    CORE + "flow.Sequential": [
+        ({"tasks": []}, "tasks", "must not be empty"),
+        ({}, "tasks", "missing required property 'tasks'"),
+        ({"tasks": [child()], "concurrent": 2}, "concurrent", "unknown property"),
+    ],
+    CORE + "flow.Parallel": [
+        ({"tasks": []}, "tasks", "must not be empty"),
+        ({"tasks": [child()], "concurrent": "many"}, "concurrent", "integer"),
+    ],
+    CORE + "flow.If": [
+        ({"condition": "x", "then": []}, "then", "must not be empty"),
+        ({"then": [child()]}, "condition", "missing required property 'condition'"),
+        ({"condition": "x", "then": [child()], "otherwise": []}, "otherwise", "unknown"),
+    ],
+    CORE + "flow.Switch": [
+        ({"cases": {"A": [child()]}}, "value", "missing required property 'value'"),
+        ({"value": "x", "cases": ["a"]}, "cases", "dictionary"),
+    ],
+    CORE + "flow.ForEach": [
+        ({"tasks": [child()]}, "values", "missing required property 'values'"),
+        ({"values": ["a"], "tasks": []}, "tasks", "must not be empty"),
+        ({"values": ["a"], "tasks": [child()], "concurrencyLimit": "x"}, "concurrencyLimit", ""),
+        ({"value": ["a"], "tasks": [child()]}, "value", "did you mean 'values'?"),
+    ],
+    CORE + "flow.EachSequential": [
+        ({"value": ["a"], "tasks": []}, "tasks", "must not be empty"),
+        ({"values": ["a"], "tasks": [child()]}, "values", "did you mean 'value'?"),
+    ],
+    CORE + "flow.EachParallel": [
+        ({"tasks": [child()]}, "value", "missing required property 'value'"),
+        ({"value": ["a"], "tasks": [child()], "concurrent": "x"}, "concurrent", "integer"),
+    ],
+    CORE + "flow.AllowFailure": [
+        ({"tasks": []}, "tasks", "must not be empty"),
+        ({}, "tasks", "missing"),
+    ],
+    CORE + "debug.Return": [
+        ({"format": "x", "value": "y"}, "value", "unknown property 'value'"),
+        ({"format": ["a"]}, "format", ""),
+    ],
+    CORE + "debug.Echo": [({}, "format", "missing required property 'format'")],
+    CORE + "output.OutputValues": [
+        ({"values": ["a"]}, "values", "dictionary"),
+        ({"value": {"a": 1}}, "value", "did you mean 'values'?"),
+    ],
+    CORE + "execution.Labels": [
+        ({}, "labels", "missing required property 'labels'"),
+        ({"labels": 3}, "labels", "a valid dictionary or a valid list or a valid string (got 3)"),
+    ],
+    CORE + "execution.SetVariables": [
+        ({"variables": "a=1"}, "variables", "dictionary"),
+        ({"variables": {"a": 1}, "overwrite": "maybe"}, "overwrite", "boolean"),
+    ],
+    CORE + "execution.UnsetVariables": [
+        ({"variables": {"a": 1}}, "variables", "list"),
+        ({}, "variables", "missing"),
+    ],
+    SLACK: [
+        ({"messageText": "hi"}, "url", "missing required property 'url'"),
+        ({"url": "", "messageText": "hi"}, "url", "at least 1"),
+        ({"url": HOOK, "text": "hi"}, "text", "unknown property 'text'"),
+        (
+            {"url": HOOK, "messageText": "hi", "options": {"readTimeout": "10 seconds"}},
+            "options.readTimeout",
+            "ISO-8601",
+        ),
+        (
+            {"url": HOOK, "messageText": "hi", "options": {"readTimout": "PT1S"}},
+            "options.readTimout",
+            "did you mean 'readTimeout'?",
+        ),
+    ],
+}
+
+
+def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:
+    return {"id": task_id, "type": type_name, **props}
+
+
+def _cases(table: dict[str, list[Any]]) -> list[tuple[str, Any]]:
+    return [(name, case) for name, cases in table.items() for case in cases]
+
+
+def test_every_registered_type_has_examples() -> None:
+    names = {t.name for t in REGISTRY.types()}
+    assert not names - set(VALID), f"add VALID examples for {sorted(names - set(VALID))}"
+    assert not names - set(INVALID), f"add INVALID examples for {sorted(names - set(INVALID))}"
+    assert not set(VALID) - names, f"not registered: {sorted(set(VALID) - names)}"
+
+
+@pytest.mark.parametrize(("type_name", "props"), _cases(VALID))
+def test_task_type_accepts(type_name: str, props: dict[str, Any]) -> None:
+    flow = load(flow_data([_task(type_name, props)]))
+    task = flow.tasks[0]
+    assert type(task) is REGISTRY.get(type_name).model  # type: ignore[union-attr]
+    for key, value in props.items():
+        if key in ("tasks", "then", "else", "errors", "finally", "cases", "defaults"):
+            continue
+        attr = {"else": "else_", "finally": "finally_"}.get(key, key)
+        got = getattr(task, attr)
+        if hasattr(got, "model_dump"):
+            got = got.model_dump(exclude_unset=True)
+        assert got == value or str(got).lower() == str(value).lower()
+
+
+@pytest.mark.parametrize(("type_name", "case"), _cases(INVALID))
+def test_task_type_rejects(type_name: str, case: tuple[dict[str, Any], str, str]) -> None:
+    props, rel, fragment = case
+    found = problems(flow_data([log("before"), _task(type_name, props, "bad")]))
+    paths = [p.path for p in found]
+    assert f"tasks[1].{rel}" in paths, messages(found)
+    problem = found[paths.index(f"tasks[1].{rel}")]
+    assert fragment in problem.message
+    assert (problem.task_id, problem.task_type) == ("bad", type_name)
+    assert problem.line is not None and problem.column is not None
+
+
+def test_flowable_children_are_typed_tasks() -> None:
+    flow = load(
+        flow_data(
+            [
+                _task(
+                    CORE + "flow.Switch",
+                    {"value": "x", "cases": {"A": [child("a")]}, "defaults": [child("d")]},
+                )
+            ]
+        )
+    )
+    switch = flow.tasks[0]
+    assert [(where, t.id, t.type) for where, t in switch.children()] == [
+        ("cases.A", "a", LOG),
+        ("defaults", "d", LOG),
+    ]
+
+
+# --- common task properties (SPEC §1.2) ---------------------------------------------------------
+
+COMMON_VALID: list[dict[str, Any]] = [
+    {"description": "what it does"},
+    {"disabled": True},
+    {"runIf": "{{ inputs.go }}"},
+    {"runIf": True},
+    {"runIf": False},
+    {"allowFailure": True},
+    {"allowWarning": True, "allowFailure": True},
+    {"timeout": "PT1M"},
+    {"timeout": "{{ inputs.timeout }}"},
+    {"logLevel": "DEBUG"},
+    {"logToFile": True},
+    {"workerGroup": {"key": "gpu"}},
+    {"taskCache": {"enabled": True, "ttl": "PT1H"}},
+    {"version": "1.0.0"},
+    {"pluginDefaultsRef": "my-defaults"},
+    {"assets": {"inputs": [], "outputs": []}},
+    {"retry": {"type": "constant", "interval": "PT1S", "maxAttempts": 3}},
+    {"retry": {"type": "constant", "interval": "PT1S", "maxDuration": "PT1M"}},
+    {"retry": {"type": "constant", "interval": "PT1S", "maxAttempt": 3}},
+    {
+        "retry": {
+            "type": "exponential",
+            "interval": "PT1S",
+            "maxInterval": "PT1M",
+            "delayFactor": 3,
+            "maxAttempts": 5,
+            "maxDuration": "PT10M",
+            "warningOnRetry": True,
+        }
+    },
+    {"retry": {"type": "random", "minInterval": "PT1S", "maxInterval": "PT5S"}},
+    {"retry": {"type": "constant", "interval": "PT1S", "behavior": "CREATE_NEW_EXECUTION"}},
+    {"retry": {"type": "constant", "interval": "{{ inputs.wait }}", "maxDuration": "PT1S"}},
+    {"id": "with-dash_and_underscore1"},
+    {"id": "x" * 256},
+]
+
+
+@pytest.mark.parametrize("props", COMMON_VALID)
+def test_common_task_property_accepted(props: dict[str, Any]) -> None:
+    task = load(flow_data([{**log("t"), **props}])).tasks[0]
+    if "runIf" in props:
+        assert task.runIf == str(props["runIf"]).lower() or task.runIf == props["runIf"]
+
+
+def test_common_task_defaults() -> None:
+    task = load(flow_data([log("t")])).tasks[0]
+    assert (task.runIf, task.disabled, task.allowFailure, task.allowWarning) == (
+        "true",
+        False,
+        False,
+        False,
+    )
+    assert task.retry is None and task.timeout is None
+
+
+COMMON_INVALID: list[tuple[dict[str, Any], str, str]] = [
+    ({"id": "a.b"}, "id", "no dots"),
+    ({"id": "with space"}, "id", "must match"),
+    ({"id": "-lead"}, "id", "must match"),
+    ({"id": "x" * 257}, "id", "at most 256"),
+    ({"id": ""}, "id", "at least 1"),
+    ({"id": ...}, "id", "missing required property 'id'"),
+    ({"type": ...}, "", "missing required property 'type'"),
+    ({"type": ""}, "", "missing required property 'type'"),
+    ({"disabled": "maybe"}, "disabled", "boolean"),
+    ({"allowFailure": "sometimes"}, "allowFailure", "boolean"),
+    ({"timeout": "5 minutes"}, "timeout", "ISO-8601"),
+    ({"logLevel": "LOUD"}, "logLevel", "TRACE"),
+    ({"runIf": ["a"]}, "runIf", ""),
+    ({"runif": "true"}, "runif", "did you mean 'runIf'?"),
+    ({"allowfailure": True}, "allowfailure", "did you mean 'allowFailure'?"),
+]
+
+
+@pytest.mark.parametrize(("props", "rel", "fragment"), COMMON_INVALID)
+def test_common_task_property_rejected(props: dict[str, Any], rel: str, fragment: str) -> None:
+    task = {k: v for k, v in {**log("t"), **props}.items() if v is not ...}
+    problem = one_problem(flow_data([log("first"), task]))
+    assert problem.path == ("tasks[1]." + rel).rstrip(".")
+    assert fragment in problem.message
+
+
+@pytest.mark.parametrize(
+    ("type_name", "suggestion"),
+    [
+        ("io.kestra.plugin.core.log.Logg", "io.kestra.plugin.core.log.Log"),
+        ("io.kestra.plugin.core.flow.Sequentail", "io.kestra.plugin.core.flow.Sequential"),
+        ("io.kestra.core.tasks.flow.Parallel", "io.kestra.plugin.core.flow.Parallel"),
+        ("Sleep", "io.kestra.plugin.core.flow.Sleep"),
+        ("io.kestra.plugin.scripts.python.Script", None),
+    ],
+)
+def test_unknown_task_type(type_name: str, suggestion: str | None) -> None:
+    problem = one_problem(flow_data([{"id": "t", "type": type_name, "message": "x"}]))
+    assert problem.path == "tasks[0].type"
+    assert problem.message.startswith(f"unknown task type '{type_name}'")
+    assert (problem.task_id, problem.task_type) == ("t", type_name)
+    if suggestion:
+        assert f"did you mean '{suggestion}'?" in problem.message
+    else:
+        assert "did you mean" not in problem.message
+
+
+def test_task_that_is_not_a_mapping() -> None:
+    problem = one_problem(flow_data([log("a"), "just text"]))
+    assert problem.path == "tasks[1]"
+    assert "expected a task" in problem.message
+
+
+# --- retry (SPEC §4.4) -------------------------------------------------------------------------
+
+RETRY_INVALID: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"type": "constant", "interval": "PT10M", "maxDuration": "PT1M"},
+        "retry",
+        "interval must be shorter than maxDuration",
+    ),
+    (
+        {"type": "constant", "interval": "PT1M", "maxDuration": "PT1M"},
+        "retry",
+        "interval must be shorter than maxDuration",
+    ),
+    (
+        {"type": "exponential", "interval": "PT10M", "maxInterval": "PT1M"},
+        "retry",
+        "interval must be shorter than maxInterval",
+    ),
+    (
+        {
+            "type": "exponential",
+            "interval": "PT1M",
+            "maxInterval": "PT2M",
+            "maxDuration": "PT30S",
+        },
+        "retry",
+        "interval must be shorter than maxDuration",
+    ),
+    (
+        {"type": "random", "minInterval": "PT10S", "maxInterval": "PT5S"},
+        "retry",
+        "minInterval must be shorter than maxInterval",
+    ),
+    (
+        {"type": "random", "minInterval": "PT1S", "maxInterval": "PT5M", "maxDuration": "PT1M"},
+        "retry",
+        "maxInterval must be shorter than maxDuration",
+    ),
+    (
+        {"type": "constant", "interval": "PT1S", "maxAttempts": 0},
+        "retry.maxAttempts",
+        "at least 1",
+    ),
+    (
+        {"type": "constant", "interval": "PT1S", "maxAttempt": 0},
+        "retry.maxAttempt",
+        "at least 1",
+    ),
+    (
+        {"type": "constant", "interval": "PT1S", "maxAttempt": 2, "maxAttempts": 3},
+        "retry",
+        "not both",
+    ),
+    ({"type": "constant"}, "retry.interval", "missing required property 'interval'"),
+    ({"type": "exponential", "interval": "PT1S"}, "retry.maxInterval", "missing"),
+    ({"type": "random", "maxInterval": "PT1S"}, "retry.minInterval", "missing"),
+    ({"type": "linear", "interval": "PT1S"}, "retry", "unknown retry type 'linear'"),
+    ({"interval": "PT1S"}, "retry", "type"),
+    ({"type": "constant", "interval": "1s"}, "retry.interval", "ISO-8601"),
+    ({"type": "constant", "interval": "PT1S", "maxAttempts": "x"}, "retry.maxAttempts", ""),
+    ({"type": "constant", "interval": "PT1S", "behavior": "RESTART"}, "retry.behavior", ""),
+    (
+        {"type": "constant", "interval": "PT1S", "maxInterval": "PT2S"},
+        "retry.maxInterval",
+        "unknown property",
+    ),
+]
+
+
+@pytest.mark.parametrize(("retry", "rel", "fragment"), RETRY_INVALID)
+def test_retry_rejected(retry: dict[str, Any], rel: str, fragment: str) -> None:
+    found = problems(flow_data([log("a"), log("b", retry=retry)]))
+    assert len(found) == 1, messages(found)
+    problem = found[0]
+    assert problem.path == f"tasks[1].{rel}"
+    assert fragment in problem.message
+    assert (problem.task_id, problem.task_type) == ("b", LOG)
+
+
+def test_retry_rejected_at_flow_level_too() -> None:
+    problem = one_problem(
+        flow_data(retry={"type": "random", "minInterval": "PT10S", "maxInterval": "PT5S"})
+    )
+    assert problem.path == "retry"
+    assert "minInterval must be shorter than maxInterval" in problem.message
+
+
+def test_retry_models_and_old_name() -> None:
+    flow = load(
+        flow_data(
+            [
+                log("c", retry={"type": "constant", "interval": "PT1S", "maxAttempt": 4}),
+                log("e", retry={"type": "exponential", "interval": "PT1S", "maxInterval": "PT8S"}),
+                log("r", retry={"type": "random", "minInterval": "PT1S", "maxInterval": "PT2S"}),
+            ]
+        )
+    )
+    constant, exponential, random = (t.retry for t in flow.tasks)
+    assert isinstance(constant, ConstantRetry) and constant.maxAttempts == 4
+    assert isinstance(exponential, ExponentialRetry)
+    assert isinstance(random, RandomRetry)
+    assert exponential.delay(1, 0.0).total_seconds() == 1
+    assert exponential.delay(3, 0.0).total_seconds() == 4
+    assert exponential.delay(10, 0.0).total_seconds() == 8
+
+
+# --- legacy aliases (SPEC §5.18) ---------------------------------------------------------------
+
+LEGACY_ALIASES = {
+    "io.kestra.core.tasks.log.Log": CORE + "log.Log",
+    "io.kestra.core.tasks.executions.Fail": CORE + "execution.Fail",
+    "io.kestra.core.tasks.executions.Labels": CORE + "execution.Labels",
+    "io.kestra.core.tasks.flows.Sequential": CORE + "flow.Sequential",
+    "io.kestra.core.tasks.flows.Parallel": CORE + "flow.Parallel",
+    "io.kestra.core.tasks.flows.If": CORE + "flow.If",
+    "io.kestra.core.tasks.flows.Switch": CORE + "flow.Switch",
+    "io.kestra.core.tasks.flows.AllowFailure": CORE + "flow.AllowFailure",
+    "io.kestra.core.tasks.flows.EachSequential": CORE + "flow.EachSequential",
+    "io.kestra.core.tasks.flows.EachParallel": CORE + "flow.EachParallel",
+    "io.kestra.core.tasks.debugs.Return": CORE + "debug.Return",
+    "io.kestra.core.tasks.debugs.Echo": CORE + "debug.Echo",
+    "io.kestra.plugin.slack.SlackIncomingWebhook": SLACK,
+    "io.kestra.plugin.notifications.slack.SlackIncomingWebhook": SLACK,
+}
+
+
+@pytest.mark.parametrize(("alias", "canonical"), sorted(LEGACY_ALIASES.items()))
+def test_legacy_alias_registered(alias: str, canonical: str) -> None:
+    found = REGISTRY.get(alias)
+    assert found is not None, f"{alias} is not registered"
+    assert found.name == canonical
+
+
+def _every_name() -> list[tuple[str, str]]:
+    return [(name, t.name) for t in REGISTRY.types() for name in (t.name, *t.aliases)]
+
+
+@pytest.mark.parametrize(("name", "canonical"), _every_name())
+def test_every_registered_name_validates(name: str, canonical: str) -> None:
+    """Each name and alias of each type, through a flow, resolves to the type's model."""
+    props = VALID[canonical][0]
+    task = load(flow_data([_task(name, props)])).tasks[0]
+    assert type(task) is REGISTRY.get(canonical).model  # type: ignore[union-attr]
+    assert task.type == name
+
+
+def test_sleep_and_output_values_have_no_legacy_alias() -> None:
+    for name in ("io.kestra.plugin.core.flow.Sleep", "io.kestra.plugin.core.output.OutputValues"):
+        task_type = REGISTRY.get(name)
+        assert task_type is not None and task_type.aliases == ()
