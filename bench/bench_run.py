@@ -34,10 +34,14 @@ LANNER = str(Path(sys.executable).parent / "lanner")
 
 
 def floor(tasks: int, directory: str) -> float:
-    db = sqlite3.connect(os.path.join(directory, f"floor-{time.monotonic_ns()}.db"), isolation_level=None)
+    db = sqlite3.connect(
+        os.path.join(directory, f"floor-{time.monotonic_ns()}.db"), isolation_level=None
+    )
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE task_run (id TEXT PRIMARY KEY, execution_id TEXT, task_id TEXT, state TEXT)")
+    db.execute(
+        "CREATE TABLE task_run (id TEXT PRIMARY KEY, execution_id TEXT, task_id TEXT, state TEXT)"
+    )
     start = time.perf_counter()
     for i in range(tasks):
         for sql, args in (
@@ -55,13 +59,18 @@ def floor(tasks: int, directory: str) -> float:
 
 def sequential_logs(n: int) -> str:
     return "id: seq\nnamespace: bench\ntasks:\n" + "".join(
-        f"  - id: t{i}\n    type: io.kestra.plugin.core.log.Log\n    message: hello {i}\n" for i in range(n)
+        f"  - id: t{i}\n    type: io.kestra.plugin.core.log.Log\n    message: hello {i}\n"
+        for i in range(n)
     )
 
 
 def parallel_returns(n: int) -> str:
-    return "id: par\nnamespace: bench\ntasks:\n  - id: p\n    type: io.kestra.plugin.core.flow.Parallel\n    tasks:\n" + "".join(
-        f"      - id: t{i}\n        type: io.kestra.plugin.core.debug.Return\n        format: v{i}\n" for i in range(n)
+    return (
+        "id: par\nnamespace: bench\ntasks:\n  - id: p\n    type: io.kestra.plugin.core.flow.Parallel\n    tasks:\n"
+        + "".join(
+            f"      - id: t{i}\n        type: io.kestra.plugin.core.debug.Return\n        format: v{i}\n"
+            for i in range(n)
+        )
     )
 
 
@@ -129,17 +138,27 @@ def main() -> None:
         print(f"{'benchmark':<30} {'lanner':>10} {'floor':>10} {'ratio':>7}  bar")
         for name, value, base, bar in rows:
             ratio = value / base
-            print(f"{name:<30} {value * 1000:8.1f}ms {base * 1000:8.1f}ms {ratio:6.1f}x  <= {bar:g}x "
-                  f"{'ok' if ratio <= bar else 'MISSED'}")
+            print(
+                f"{name:<30} {value * 1000:8.1f}ms {base * 1000:8.1f}ms {ratio:6.1f}x  <= {bar:g}x "
+                f"{'ok' if ratio <= bar else 'MISSED'}"
+            )
         e100 = timed_runs(foreach(100), 3, directory)
         e1000 = timed_runs(foreach(1000), 1, directory)
-        print(f"{'ForEach over 100 values':<30} {e100 * 1000:8.1f}ms  bar < 1000 ms {'ok' if e100 < 1 else 'MISSED'}")
-        print(f"{'ForEach over 1000 values':<30} {e1000 * 1000:8.1f}ms  {e1000 / e100:5.1f}x the 100-value time, "
-              f"bar < 10x {'ok' if e1000 / e100 < 10 else 'MISSED'}")
+        print(
+            f"{'ForEach over 100 values':<30} {e100 * 1000:8.1f}ms  bar < 1000 ms {'ok' if e100 < 1 else 'MISSED'}"
+        )
+        print(
+            f"{'ForEach over 1000 values':<30} {e1000 * 1000:8.1f}ms  {e1000 / e100:5.1f}x the 100-value time, "
+            f"bar < 10x {'ok' if e1000 / e100 < 10 else 'MISSED'}"
+        )
         cold = cold_start(directory, 5)
-        print(f"{'lanner run, 1 task, cold':<30} {cold * 1000:8.1f}ms  bar < 500 ms {'ok' if cold < 0.5 else 'MISSED'}")
+        print(
+            f"{'lanner run, 1 task, cold':<30} {cold * 1000:8.1f}ms  bar < 500 ms {'ok' if cold < 0.5 else 'MISSED'}"
+        )
         rss = peak_rss_mb(directory)
-        print(f"{'peak RSS, 40-task run':<30} {rss:8.1f}MB  bar < 100 MB {'ok' if rss < 100 else 'MISSED'}")
+        print(
+            f"{'peak RSS, 40-task run':<30} {rss:8.1f}MB  bar < 100 MB {'ok' if rss < 100 else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

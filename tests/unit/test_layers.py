@@ -14,7 +14,16 @@ ALLOWED = {
     "model": {"lanner.model", "lanner.errors", "lanner.plugin", "lanner.engine.states"},
     "expr": {"lanner.expr", "lanner.errors"},
 }
-FORBIDDEN_IN_ENGINE = {"sqlite3", "psycopg", "httpx", "threading", "socket", "time", "os", "subprocess"}
+FORBIDDEN_IN_ENGINE = {
+    "sqlite3",
+    "psycopg",
+    "httpx",
+    "threading",
+    "socket",
+    "time",
+    "os",
+    "subprocess",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -36,6 +36,7 @@ from lanner.engine.events import (
     RetryDue,
     Start,
     TaskResult,
+    TaskStarted,
     TimeoutDue,
     Timer,
 )
@@ -54,6 +55,7 @@ from lanner.engine.states import State, final_state
 from lanner.engine.variables import execution_variables, task_variables
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope, is_truthy
+from lanner.model import inputvalues as iv
 from lanner.model.common import format_duration, parse_duration
 from lanner.model.task import Task, TaskKind
 
@@ -197,6 +199,11 @@ class _Cycle:
                 self.set_ex(State.KILLING)
         elif isinstance(event, TaskResult):
             self.on_result(event)
+        elif isinstance(event, TaskStarted):
+            run = self.runs.get(event.task_run_id)
+            if run and run.state is State.SUBMITTED and len(run.attempts) == event.attempt:
+                attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, self.now))
+                self.put(replace(run.to(State.RUNNING, self.now), attempts=attempts))
         elif isinstance(event, RetryDue):
             run = self.runs.get(event.task_run_id)
             if run and run.state is State.RETRYING and len(run.attempts) == event.attempt:
@@ -432,10 +439,13 @@ class _Cycle:
         flow = self.index.flow
         if flow.outputs and state not in (State.KILLED, State.CANCELLED):
             try:
-                outputs = {o.id: self.render(o.value, None) for o in flow.outputs}
+                outputs = {
+                    o.id: typed_output(o.type, self.render(o.value, None)) for o in flow.outputs
+                }
                 self.ex = replace(self.ex, outputs=outputs)
-            except LannerError as exc:
-                self.log("ERROR", f"Failed to render output values: {exc.message}")
+            except (LannerError, ValueError) as exc:
+                message = exc.message if isinstance(exc, LannerError) else str(exc)
+                self.log("ERROR", f"Failed to render output values: {message}")
                 state = State.FAILED
         for phase in (Phase.ERRORS, Phase.FINALLY):
             for run in self.runs_of(None, phase):
@@ -683,6 +693,23 @@ class _Cycle:
                 else ErrorInfo("Task failed", "TaskFailure", task.id, run.id)
             )
         self.finish(replace(run, attempts=attempts), state, error=error)
+
+
+_OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {
+    "STRING": iv.to_str, "SECRET": iv.to_str, "SELECT": iv.to_str, "ENUM": iv.to_str,
+    "INT": iv.to_int, "FLOAT": iv.to_float, "BOOL": iv.to_bool, "BOOLEAN": iv.to_bool,
+    "DATETIME": iv.to_datetime, "DATE": iv.to_date, "TIME": iv.to_time,
+    "DURATION": iv.to_duration, "URI": iv.to_uri, "EMAIL": iv.to_email,
+    "JSON": iv.to_json, "YAML": iv.to_yaml, "ARRAY": iv.to_list, "MULTISELECT": iv.to_list,
+}  # fmt: skip
+
+
+def typed_output(type_name: str, value: Any) -> Any:
+    """A flow output converted to its declared type (SPEC §3.5); ValueError when it is not one."""
+    convert = _OUTPUT_TYPES.get(type_name.upper())
+    if convert is None or value is None:
+        return value
+    return convert(value, isinstance(value, str))
 
 
 def _hms(delta: timedelta) -> str:

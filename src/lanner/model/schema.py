@@ -9,10 +9,76 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+from lanner.model.common import _to_str
 from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 
 _TASK_REF = {"$ref": "#/$defs/Task"}
+
+_LABELS = {
+    "anyOf": [
+        {
+            "type": "object",
+            "additionalProperties": {"type": ["string", "number", "boolean"]},
+        },
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "key": {"type": "string"},
+                    "value": {"type": ["string", "number", "boolean"]},
+                },
+                "required": ["key", "value"],
+                "additionalProperties": False,
+            },
+        },
+        {"type": "null"},
+    ],
+    "description": "Labels, as a map or as a list of {key, value}.",
+}
+
+# Old property names the models still accept (and rename): new name -> old name.
+_OLD_NAMES = {"maxAttempts": "maxAttempt", "logLevel": "minLogLevel"}
+
+
+class _FlowSchema(GenerateJsonSchema):
+    """What the models accept, not only what they store: a `Text` property also takes a
+    plain number or boolean (``runIf: true``)."""
+
+    def function_before_schema(
+        self, schema: core_schema.BeforeValidatorFunctionSchema
+    ) -> JsonSchemaValue:
+        inner = super().function_before_schema(schema)
+        function = schema.get("function", {}).get("function")
+        if function is _to_str and inner.get("type") == "string":
+            return {**inner, "type": ["string", "number", "boolean"]}
+        return inner
+
+
+def _accept_old_forms(schema: dict[str, Any], defs: dict[str, Any]) -> None:
+    """Labels in list form and deprecated property names, as the models accept them."""
+    props = schema["properties"]
+    if "pluginDefaults" in props:
+        props["taskDefaults"] = {**props["pluginDefaults"], "deprecated": True}
+    for definition in [schema, *defs.values()]:
+        properties = definition.get("properties")
+        if not isinstance(properties, dict):
+            continue
+        labels = properties.get("labels")
+        # A map-only `labels` (flow, triggers) also takes the list form; the Labels task
+        # declares its own forms.
+        if isinstance(labels, dict) and {b.get("type") for b in labels.get("anyOf", [])} == {
+            "object",
+            "null",
+        }:
+            properties["labels"] = {**_LABELS, "title": labels.get("title", "Labels")}
+        for new, old in _OLD_NAMES.items():
+            if new in properties and old not in properties:
+                properties[old] = {**properties[new], "deprecated": True}
 
 
 def _retarget(node: Any, task_names: set[str]) -> Any:
@@ -28,13 +94,17 @@ def _retarget(node: Any, task_names: set[str]) -> Any:
 
 
 def flow_json_schema(registry: TaskRegistry) -> dict[str, Any]:
-    schema = Flow.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+    schema = Flow.model_json_schema(
+        by_alias=True, ref_template="#/$defs/{model}", schema_generator=_FlowSchema
+    )
     defs: dict[str, Any] = schema.pop("$defs", {})
     base_names = {"Task", "InvalidTask"}
     variants: list[dict[str, Any]] = []
     for task_type in registry.types():
         model = task_type.model
-        sub = model.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+        sub = model.model_json_schema(
+            by_alias=True, ref_template="#/$defs/{model}", schema_generator=_FlowSchema
+        )
         for name, definition in sub.pop("$defs", {}).items():
             defs.setdefault(name, definition)
         names = [task_type.name, *task_type.aliases]
@@ -48,6 +118,7 @@ def flow_json_schema(registry: TaskRegistry) -> dict[str, Any]:
         defs[key] = sub
         variants.append({"$ref": f"#/$defs/{key}"})
     defs["Task"] = {"anyOf": variants, "description": "A task: its `type` selects its properties."}
+    _accept_old_forms(schema, defs)
     out = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://lanner.dev/flow.schema.json",

@@ -9,7 +9,6 @@ not the size of the execution.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -55,7 +54,7 @@ class Executor:
         self._flows: dict[tuple[str, str, int], _FlowEntry] = {}
         self._executions: dict[str, Execution] = {}
         self.listeners: list[CommitListener] = []
-        self.jobs_written = threading.Event()  # wakes local workers
+        self.on_dispatch: Callable[[int], None] = lambda count: None  # wakes local workers
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
         key = (namespace, flow_id, revision)
@@ -72,6 +71,8 @@ class Executor:
     def run_once(self) -> bool:
         """One cycle for one execution with due events; False when there was nothing to do."""
         now = datetime.now(UTC)
+        if not self.store.has_due_events(now):
+            return False  # checked without taking the write lock
         with self.store.executor_tx() as tx:
             execution_id = tx.next_execution(now)
             if execution_id is None:
@@ -104,8 +105,9 @@ class Executor:
             self._executions.pop(execution_id, None)
         else:
             self._executions[execution_id] = new
-        if any(isinstance(c, Dispatch) for c in decision.commands):
-            self.jobs_written.set()
+        dispatched = sum(1 for c in decision.commands if isinstance(c, Dispatch))
+        if dispatched:
+            self.on_dispatch(dispatched)
         for listener in self.listeners:
             listener(new, decision)
         return True

@@ -30,7 +30,7 @@ class Runtime:
         self.masker = SecretMasker()
         self.executor = Executor(store, registry, config, self.masker)
         self.workers = WorkerPool(store, registry, self.masker, threads=config.worker.threads)
-        self.executor.jobs_written = self.workers.wake
+        self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.listeners.append(self._on_commit)
         self._stop = threading.Event()
         self._changed = threading.Condition()

@@ -83,11 +83,13 @@ class WorkerPool:
     registry: TaskRegistry
     masker: SecretMasker
     threads: int = 4
-    wake: threading.Event = field(default_factory=threading.Event)
     on_complete: threading.Event = field(default_factory=threading.Event)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
 
     def __post_init__(self) -> None:
+        # Counts jobs this process's executor wrote, so that exactly one idle
+        # thread claims each; the timeout polls for jobs written elsewhere.
+        self._ready = threading.Semaphore(0)
         self._stop = threading.Event()
         self._running: dict[str, tuple[Job, _Context]] = {}
         self._lock = threading.Lock()
@@ -104,22 +106,22 @@ class WorkerPool:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        self.wake.set()
+        self._ready.release(self.threads)
         with self._lock:
             for _, ctx in self._running.values():
                 ctx.cancel_event.set()
         for t in self._threads:
             t.join(timeout)
 
+    def jobs_ready(self, count: int) -> None:
+        self._ready.release(count)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            jobs = self.store.claim_jobs(self.worker_id, 1, LEASE_SECONDS, datetime.now(UTC))
-            if not jobs:
-                self.wake.wait(0.05)
-                self.wake.clear()
-                continue
-            self.wake.set()  # there may be more: let a sibling look too
-            for job in jobs:
+            self._ready.acquire(timeout=0.2)
+            if self._stop.is_set():
+                return
+            for job in self.store.claim_jobs(self.worker_id, 1, LEASE_SECONDS, datetime.now(UTC)):
                 self.run_job(job)
 
     def run_job(self, job: Job) -> None:

@@ -146,6 +146,10 @@ class Store(Protocol):
         """Insert an event outside a cycle (kill, resume); False if its dedup key exists."""
         ...
 
+    def has_due_events(self, now: datetime) -> bool:
+        """A cheap read-only hint: is there anything for an executor to do?"""
+        ...
+
     def executor_tx(self) -> AbstractContextManager[ExecutorTx]: ...
 
     def data_version(self) -> int:

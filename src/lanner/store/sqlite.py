@@ -152,27 +152,51 @@ class _Tx:
     errors leave as StoreError either way.
     """
 
-    __slots__ = ("_begin", "_db", "_own", "_path", "_what")
+    __slots__ = ("_begin", "_db", "_lock", "_own", "_path", "_what")
 
-    def __init__(self, db: sqlite3.Connection, path: str, what: str, begin: str | None) -> None:
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        path: str,
+        what: str,
+        begin: str | None,
+        lock: threading.RLock | None = None,
+    ) -> None:
         self._db = db
         self._path = path
         self._what = what
         self._begin = begin
         self._own = False
+        self._lock = lock
 
     def __enter__(self) -> sqlite3.Connection:
+        # Writers of this process queue on a lock instead of on SQLite's busy
+        # handler, which sleeps in whole milliseconds between retries.
+        if self._lock is not None:
+            self._lock.acquire()
         db = self._db
         if self._begin is None or (self._begin == "BEGIN" and db.in_transaction):
             return db
         try:
             db.execute(self._begin)
         except sqlite3.Error as exc:
+            self._release()
             raise _describe(exc, self._what, self._path) from exc
         self._own = True
         return db
 
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        try:
+            self._finish(exc)
+        finally:
+            self._release()
+
+    def _finish(self, exc: BaseException | None) -> None:
         if not self._own:
             if isinstance(exc, sqlite3.Error):
                 raise _describe(exc, self._what, self._path) from exc
@@ -202,8 +226,10 @@ class SQLiteExecutorTx(_Tx):
 
     __slots__ = ("_memo",)
 
-    def __init__(self, db: sqlite3.Connection, memo: codec.JsonMemo, path: str) -> None:
-        super().__init__(db, path, "run an executor cycle", "BEGIN IMMEDIATE")
+    def __init__(
+        self, db: sqlite3.Connection, memo: codec.JsonMemo, path: str, lock: threading.RLock
+    ) -> None:
+        super().__init__(db, path, "run an executor cycle", "BEGIN IMMEDIATE", lock)
         self._memo = memo
 
     def __enter__(self) -> SQLiteExecutorTx:  # type: ignore[override]
@@ -289,6 +315,7 @@ class SQLiteStore:
         self.url = "sqlite://" + Path(self.path).as_posix()
         self._local = _LocalState()
         self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
         self._connections: list[tuple[int, sqlite3.Connection]] = []  # (pid, connection)
         self._closed = False
 
@@ -345,11 +372,11 @@ class SQLiteStore:
         return db
 
     def _write(self, what: str) -> _Tx:
-        return _Tx(self._conn(), self.path, what, "BEGIN IMMEDIATE")
+        return _Tx(self._conn(), self.path, what, "BEGIN IMMEDIATE", self._write_lock)
 
     def _one(self, what: str) -> _Tx:
         """One DML statement: atomic on its own, and it takes the write lock when it starts."""
-        return _Tx(self._conn(), self.path, what, None)
+        return _Tx(self._conn(), self.path, what, None, self._write_lock)
 
     def _read(self, what: str, *, snapshot: bool = False) -> _Tx:
         """Reads; `snapshot` when several statements must see one state of the database."""
@@ -463,8 +490,12 @@ class SQLiteStore:
         with self._one("add an event") as db:
             return _insert_events(db, (event,)) == 1
 
+    def has_due_events(self, now: datetime) -> bool:
+        with self._read("look for due events") as db:
+            return db.execute(_NEXT_EXECUTION, (codec.to_micros(now),)).fetchone() is not None
+
     def executor_tx(self) -> SQLiteExecutorTx:
-        return SQLiteExecutorTx(self._conn(), self._memo(), self.path)
+        return SQLiteExecutorTx(self._conn(), self._memo(), self.path, self._write_lock)
 
     def data_version(self) -> int:
         try:

@@ -180,11 +180,6 @@ def test_flow_output_render_failure_fails_the_execution_C76() -> None:
     assert sim.messages("x") == ["FAILED"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: flow outputs are rendered but never type-checked (planner.py end()); "
-    "SPEC §3.5 says a validation failure turns the execution FAILED",
-)
 def test_flow_output_of_the_wrong_type_fails_the_execution() -> None:
     sim = run(
         """

@@ -74,11 +74,6 @@ def test_flowable_task_run_state_machine() -> None:
     assert run_of(sim.execution, "a").parent_id == seq.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: TaskStarted is never applied (planner.py _Cycle.apply has no branch for "
-    "it): a task run stays SUBMITTED until its result arrives",
-)
 def test_task_started_moves_submitted_to_running() -> None:
     """§2.3: SUBMITTED → RUNNING when the worker begins the attempt."""
     d = Driver.of(ONE_LOG)

@@ -292,7 +292,9 @@ DUPLICATE_TASK_IDS: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "If then and else",
-        flow_data([{"id": "i", "type": IF, "condition": "x", "then": [log("a")], "else": [log("a")]}]),
+        flow_data(
+            [{"id": "i", "type": IF, "condition": "x", "then": [log("a")], "else": [log("a")]}]
+        ),
         "tasks[0].else[0].id",
     ),
     (
@@ -631,8 +633,8 @@ def test_several_documents_rejected() -> None:
 
 def test_merge_keys_rejected() -> None:
     text = (
-        "id: m\nnamespace: company.team\nx-base: &base {type: %s, message: hi}\n"
-        "tasks:\n  - <<: *base\n    id: a\n" % LOG
+        f"id: m\nnamespace: company.team\nx-base: &base {{type: {LOG}, message: hi}}\n"
+        "tasks:\n  - <<: *base\n    id: a\n"
     )
     found = [(p.path, p.line) for p in problems(text) if "merge keys" in p.message]
     assert found == [("tasks[0]", 5)]
@@ -651,10 +653,15 @@ def test_yaml_scalars_keep_their_text() -> None:
     text = (
         "id: dates\nnamespace: company.team\n"
         "variables:\n  when: 2024-01-01\n  at: 2024-01-01T10:00:00Z\n  flag: true\n  n: 3\n"
-        "tasks:\n  - id: a\n    type: %s\n    message: 2024-01-01\n" % LOG
+        f"tasks:\n  - id: a\n    type: {LOG}\n    message: 2024-01-01\n"
     )
     flow = load(text)
-    assert flow.variables == {"when": "2024-01-01", "at": "2024-01-01T10:00:00Z", "flag": True, "n": 3}
+    assert flow.variables == {
+        "when": "2024-01-01",
+        "at": "2024-01-01T10:00:00Z",
+        "flag": True,
+        "n": 3,
+    }
     assert getattr(flow.tasks[0], "message") == "2024-01-01"  # noqa: B009
 
 
