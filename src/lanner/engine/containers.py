@@ -25,11 +25,31 @@ def all_terminated(expected: int, runs: Sequence[TaskRun]) -> bool:
     return sum(1 for r in runs if r.state.terminated) >= expected
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the selector needs to know of a list's task runs."""
+
+    terminated: int
+    failed: bool
+
+    @classmethod
+    def of(cls, runs: Sequence[TaskRun], *, terminated: int = 0) -> Summary:
+        done = terminated
+        failed = False
+        for r in runs:
+            state = r.state
+            if state.terminated:
+                done += 1
+                if state is State.FAILED:
+                    failed = True
+        return cls(done, failed)
+
+
 def select(
     main: Sequence[Task],
     errors: Sequence[Task],
     finally_: Sequence[Task],
-    main_runs: Sequence[TaskRun],
+    main_runs: Summary,
     error_runs: Sequence[TaskRun],
     finally_runs: Sequence[TaskRun],
     main_expected: int | None = None,
@@ -42,13 +62,13 @@ def select(
     expected = len(main) if main_expected is None else main_expected
     if finally_runs:
         return Phase.FINALLY, finally_
-    failed = any(r.state is State.FAILED for r in main_runs)
+    failed = main_runs.failed
     if error_runs or failed:
         if finally_ and errors and not all_terminated(len(errors), error_runs):
             return Phase.ERRORS, errors
         if not finally_:
             return Phase.ERRORS, errors
-    if finally_ and (failed or all_terminated(expected, main_runs)):
+    if finally_ and (failed or main_runs.terminated >= expected):
         return Phase.FINALLY, finally_
     return Phase.MAIN, main
 
@@ -79,29 +99,47 @@ def parallel_next(tasks: Sequence[Task], runs: Sequence[TaskRun], limit: int) ->
 
 
 def loop_next(
-    tasks: Sequence[Task], values: Sequence[str], runs: Sequence[TaskRun], limit: int
-) -> list[NewChild]:
+    tasks: Sequence[Task],
+    values: Sequence[str],
+    runs: Sequence[TaskRun],
+    limit: int,
+    first: int = 0,
+) -> tuple[list[NewChild], int]:
     """ForEach: one sequential group of `tasks` per value, at most `limit` groups
-    going at once (0: all), started in order."""
-    by_value: dict[str, list[TaskRun]] = {}
+    going at once (0: all), started in order.
+
+    `runs` must hold every task run of the groups from value index `first` on
+    (groups before it are complete). Returns the children to create and the
+    index of the first group that is not complete, so that the next call can
+    skip the complete ones: a ForEach over n values stays linear, not quadratic.
+    """
+    by_value: dict[str | None, list[TaskRun]] = {}
     for r in runs:
-        by_value.setdefault(r.value or "", []).append(r)
+        by_value.setdefault(r.value, []).append(r)
     out: list[NewChild] = []
     going = 0
-    for i, value in enumerate(values):
+    frontier: int | None = None
+    for i in range(first, len(values)):
+        value = values[i]
         group = by_value.get(value)
         if group is None:
             if limit > 0 and going >= limit:
+                if frontier is None:
+                    frontier = i
                 break
             out.append(NewChild(tasks[0], Phase.MAIN, value, i))
             going += 1
+            if frontier is None:
+                frontier = i
             continue
         nxt = sequential_next(tasks, group)
         if nxt is not None:
             out.append(NewChild(nxt, Phase.MAIN, value, i))
         if nxt is not None or any(not r.state.terminated for r in group):
             going += 1
-    return out
+            if frontier is None:
+                frontier = i
+    return out, len(values) if frontier is None else frontier
 
 
 def loop_parallel_next(

@@ -18,6 +18,7 @@ from typing import Any
 
 from lanner.engine.containers import (
     NewChild,
+    Summary,
     all_terminated,
     loop_next,
     loop_parallel_next,
@@ -94,12 +95,43 @@ class PlanContext:
     envs: Mapping[str, str] = field(default_factory=dict)
 
 
+class LoopCursor:
+    """Where the complete value groups of a ForEach end, so that a pass looks only
+    at the groups still going. An acceleration only: groups never become
+    incomplete again, so skipping them changes no decision."""
+
+    __slots__ = ("first", "index", "pos")
+
+    def __init__(self, values: list[str]) -> None:
+        self.first = 0  # index of the first value whose group is not complete
+        self.pos = 0  # position, among the loop's task runs, of that group's first run
+        self.index = {v: i for i, v in enumerate(values)}
+
+    def advance(self, first: int, ids: tuple[str, ...], runs: Mapping[str, TaskRun]) -> None:
+        if first <= self.first:
+            return
+        self.first = first
+        pos = self.pos
+        while pos < len(ids) and self.index.get(runs[ids[pos]].value or "", first) < first:
+            pos += 1
+        self.pos = pos
+
+
 class Planner:
-    """One per flow revision; reusable and thread-safe (it keeps no per-call state)."""
+    """One per flow revision; reusable by one executor thread at a time."""
 
     def __init__(self, flow_index: FlowIndex, engine: ExpressionEngine) -> None:
         self.index = flow_index
         self.engine = engine
+        self._cursors: dict[str, LoopCursor] = {}
+
+    def cursor(self, task_run_id: str, values: list[str]) -> LoopCursor:
+        found = self._cursors.get(task_run_id)
+        if found is None:
+            if len(self._cursors) > 10_000:  # loops of finished executions
+                self._cursors.clear()
+            found = self._cursors[task_run_id] = LoopCursor(values)
+        return found
 
     def plan(self, execution: Execution, events: Iterable[Event], context: PlanContext) -> Decision:
         cycle = _Cycle(self, execution, context)
@@ -422,7 +454,7 @@ class _Cycle:
             root[Phase.MAIN],
             root[Phase.ERRORS],
             root[Phase.FINALLY],
-            main_runs,
+            Summary.of(main_runs),
             self.runs_of(None, Phase.ERRORS),
             self.runs_of(None, Phase.FINALLY),
         )
@@ -618,10 +650,9 @@ class _Cycle:
     # -- flowables ---------------------------------------------------------------------
     def flowable_step(self, run: TaskRun) -> None:
         task = self.index.task(run.task_id)
-        memo = dict(run.memo or {})
+        memo = run.memo or {}
         main = main_list(task, memo)
         errors, finally_ = self.index.handler_lists(task)
-        main_runs = self.runs_of(run.id, Phase.MAIN)
         if main is None:  # Switch without a matching case nor defaults
             self.resolve(run, task, State.FAILED)
             return
@@ -630,42 +661,50 @@ class _Cycle:
         if not main or expected == 0:
             self.resolve(run, task, State.SUCCESS)
             return
+        sequential_loop = values is not None and type(task).__name__ != "EachParallel"
+        cursor = self.p.cursor(run.id, values) if sequential_loop and values else None
+        ids = self.children.get((run.id, Phase.MAIN), ())
+        skipped = cursor.pos if cursor else 0
+        tail = [self.runs[i] for i in ids[skipped:]]
+        summary = Summary.of(tail, terminated=skipped)
         phase, tasks = select(
             main,
             errors,
             finally_,
-            main_runs,
+            summary,
             self.runs_of(run.id, Phase.ERRORS),
             self.runs_of(run.id, Phase.FINALLY),
             expected,
         )
         if phase is Phase.MAIN:
-            runs = main_runs
-            if all_terminated(expected, runs):
-                self.resolve(run, task, final_state([r.state for r in runs]))
+            if summary.terminated >= expected:
+                self.resolve(run, task, final_state([self.runs[i].state for i in ids]))
                 return
-            for child in self.next_children(task, memo, main, runs):
+            if cursor is not None and values is not None:
+                limit = 1 if type(task).__name__ == "EachSequential" else int(memo.get("limit", 0))
+                children, frontier = loop_next(main, values, tail, limit, cursor.first)
+                cursor.advance(frontier, ids, self.runs)
+            else:
+                children = self.next_children(task, memo, main, tail)
+            for child in children:
                 self.create(child, run)
             return
         runs = self.runs_of(run.id, phase)
         if all_terminated(len(tasks), runs):
-            self.resolve(run, task, final_state([r.state for r in main_runs]))
+            self.resolve(run, task, final_state([self.runs[i].state for i in ids]))
             return
         nxt = sequential_next(tasks, runs)
         if nxt is not None:
             self.create(NewChild(nxt, phase), run)
 
     def next_children(
-        self, task: Task, memo: dict[str, Any], main: tuple[Task, ...], runs: list[TaskRun]
+        self, task: Task, memo: Mapping[str, Any], main: tuple[Task, ...], runs: list[TaskRun]
     ) -> list[NewChild]:
         limit = int(memo.get("limit", 0))
         values = memo.get("values")
-        type_name = type(task).__name__
-        if values is not None:
-            if type_name == "EachParallel":
-                return loop_parallel_next(main, values, runs, limit)
-            return loop_next(main, values, runs, 1 if type_name == "EachSequential" else limit)
-        if type_name == "Parallel":
+        if values is not None:  # EachParallel: every (value, task) pair at once
+            return loop_parallel_next(main, values, runs, limit)
+        if type(task).__name__ == "Parallel":
             return [NewChild(t, Phase.MAIN) for t in parallel_next(main, runs, limit)]
         nxt = sequential_next(main, runs)
         return [NewChild(nxt, Phase.MAIN)] if nxt is not None else []

@@ -132,4 +132,8 @@ class Model(BaseModel):
         populate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
+        # Build each model's validator on first use: a run touches a few of the
+        # many task, input and trigger models, and building them all at import
+        # would dominate the start-up of `lanner run`.
+        defer_build=True,
     )

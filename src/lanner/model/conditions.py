@@ -449,8 +449,8 @@ Condition = Annotated[
 ]
 """A condition of any type, as a pydantic field type; errors keep their locations."""
 
-for _model in (Not, Or, MultipleCondition):
-    _model.model_rebuild()
+# Not, Or and MultipleCondition refer to `Condition`: their forward
+# references resolve when they are first used (defer_build).
 
 
 def canonical_condition_type(condition: Model) -> str:

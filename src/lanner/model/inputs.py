@@ -500,4 +500,4 @@ Input = Annotated[
 """An input declaration of any type, as a pydantic field type; errors keep their locations."""
 
 InputModel = _Input
-FormInput.model_rebuild()
+# Forward references resolve when the model is first used (defer_build).

@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter  # no stubs; pyproject is not ours to edit
 from pydantic import (
     BeforeValidator,
     Discriminator,
@@ -150,6 +149,8 @@ def check_cron(cron: str, with_seconds: bool = False) -> None:
             f"'{cron}' has {len(fields)} fields; a cron expression has {expected}"
             f"{' (seconds first)' if with_seconds else ''}{hint}"
         )
+    from croniter import croniter  # imported here: it is slow to import and rarely needed
+
     if not croniter.is_valid(text, second_at_beginning=with_seconds):
         raise ValueError(f"'{cron}' is not a valid cron expression")
 

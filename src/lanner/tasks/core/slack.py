@@ -26,10 +26,9 @@ import re
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-import httpx
 from pydantic import Field
 
 from lanner.engine.states import State
@@ -37,6 +36,9 @@ from lanner.model.common import DurationLike, DynamicInt, Model, Text, parse_dur
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.core.log import as_text
+
+if TYPE_CHECKING:
+    import httpx
 
 NO_MESSAGE = "Either 'messageText' or 'payload' must be provided"
 
@@ -219,6 +221,8 @@ def _proxy_url(ctx: TaskContext, proxy: SlackProxyOptions | None) -> str | None:
 
 
 def _build_request(task: SlackIncomingWebhook, ctx: TaskContext, url: str, body: bytes) -> _Request:
+    import httpx  # imported on use: it is slow to import and most flows never send
+
     options = task.options or SlackRequestOptions()
     headers = {"Content-Type": "application/json", "Idempotency-Key": ctx.idempotency_key}
     if options.headers:
@@ -237,6 +241,8 @@ def _build_request(task: SlackIncomingWebhook, ctx: TaskContext, url: str, body:
 
 
 async def _send(request: _Request) -> _Response:
+    import httpx  # imported on use: it is slow to import and most flows never send
+
     # OkHttp (behind Kestra's Slack client) follows redirects; so do we.
     async with (
         httpx.AsyncClient(
@@ -298,6 +304,8 @@ def _excerpt(body: bytes) -> str:
 
 
 def _transport_error(exc: Exception, shown_url: str, request: _Request) -> str:
+    import httpx  # imported on use: it is slow to import and most flows never send
+
     where = f"Slack webhook request to {shown_url}"
     if isinstance(exc, httpx.ConnectTimeout):
         return f"{where} timed out while connecting (after {request.timeout.connect:g}s)"
@@ -313,6 +321,8 @@ def _transport_error(exc: Exception, shown_url: str, request: _Request) -> str:
 
 
 def run_slack_incoming_webhook(task: SlackIncomingWebhook, ctx: TaskContext) -> Outcome:
+    import httpx  # imported on use: it is slow to import and most flows never send
+
     url = as_text(ctx.render(task.url)).strip()
     shown_url = mask_url(url)
 
