@@ -107,6 +107,9 @@ class Execution:
     secret_inputs: frozenset[str] = frozenset()
     parent_execution_id: str | None = None
     version: int = 0
+    # Ids of the task runs not terminated yet: derived from task_runs, kept by
+    # the planner so that a cycle does not scan every task run (None: unknown).
+    active: frozenset[str] | None = field(default=None, compare=False)
 
     def to(self, state: State, now: datetime) -> Execution:
         if state is self.state:

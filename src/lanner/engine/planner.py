@@ -150,7 +150,12 @@ class _Cycle:
         self.ex = execution
         self.runs: dict[str, TaskRun] = dict(execution.task_runs)
         self.children: dict[tuple[str, Phase], tuple[str, ...]] = dict(execution.children)
-        self.active: set[str] = {i for i, r in self.runs.items() if not r.state.terminated}
+        known = execution.active
+        self.active: set[str] = (
+            set(known)
+            if known is not None
+            else {i for i, r in self.runs.items() if not r.state.terminated}
+        )
         self.commands: list[Command] = []
         self.changed: set[str] = set()
         self.dirty = False
@@ -180,10 +185,13 @@ class _Cycle:
         return [self.runs[i] for i in self.children.get((parent or ROOT, phase), ())]
 
     def snapshot(self) -> Execution:
-        return replace(self.ex, task_runs=self.runs, children=self.children)
+        return replace(self.ex, task_runs=self.runs, children=self.children, active=None)
 
     def decision(self) -> Decision:
-        return Decision(self.snapshot(), tuple(self.commands), frozenset(self.changed))
+        execution = replace(
+            self.ex, task_runs=self.runs, children=self.children, active=frozenset(self.active)
+        )
+        return Decision(execution, tuple(self.commands), frozenset(self.changed))
 
     def top_phase(self, run: TaskRun) -> Phase:
         while run.parent_id:
