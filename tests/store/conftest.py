@@ -1,17 +1,25 @@
 """The store contract suite's fixtures: one fresh store per test, per backend.
 
 Every test in this directory that takes ``store`` (or ``store_url``) runs
-against each backend in ``BACKENDS``. Adding PostgreSQL means adding a
-``pytest.param("postgres", marks=pytest.mark.postgres)`` and a branch in
-``store_url`` that creates a fresh database (or schema) per test.
+against each backend in ``BACKENDS``: SQLite (a new file per test) and
+PostgreSQL (one new database per test session, ``lanner_test_<random>``,
+emptied before each test and dropped at the end).
+
+PostgreSQL is found through ``LANNER_TEST_POSTGRES`` (a URL of a database to
+connect to for CREATE DATABASE; default
+``postgresql://postgres@127.0.0.1:5432/postgres``). When it cannot be reached,
+its tests are skipped, except under CI (``CI=true``), where they fail: a
+service missing in CI is a failure, never a silent skip.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -20,9 +28,109 @@ from lanner.engine.states import State
 from lanner.store import open_store
 from lanner.store.base import LogRecord, NewEvent, NewJob, Store
 
-BACKENDS = [pytest.param("sqlite", id="sqlite")]
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LANNER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+# Contract tests that pin down a behaviour only one backend has, with the
+# reason and the test that states the other backend's behaviour instead.
+SQLITE_ONLY = {
+    "test_a_claim_waits_for_the_writer_instead_of_failing": (
+        "SQLite's single writer makes a claim wait for an open executor cycle; PostgreSQL"
+        " claims never wait (MVCC): see test_postgres_store.py::"
+        "test_a_claim_during_an_open_cycle_neither_waits_nor_fails"
+    ),
+}
 
 NOW = dt.datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=dt.UTC)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        name = getattr(item, "originalname", item.name)
+        if callspec is not None and name in SQLITE_ONLY:
+            if callspec.params.get("store_url") == "postgres":
+                item.add_marker(pytest.mark.skip(reason=SQLITE_ONLY[name]))
+
+
+def postgres_unavailable(message: str) -> NoReturn:
+    """Skip outside CI; fail in CI, where PostgreSQL must be there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: PostgreSQL is required)", pytrace=False)
+    pytest.skip(message)
+
+
+class PostgresServer:
+    """The test server: makes throw-away databases and empties them between tests."""
+
+    def __init__(self, admin_url: str) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:
+            postgres_unavailable(f"psycopg is not installed: {exc}")
+        self._psycopg = psycopg
+        try:
+            self._admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+        except psycopg.Error as exc:
+            postgres_unavailable(f"PostgreSQL is not reachable at {admin_url}: {exc}")
+        self._base = admin_url.rsplit("/", 1)[0]
+        self._created: list[str] = []
+        self._reset: dict[str, Any] = {}  # url -> (connection, TRUNCATE statement)
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database (no schema), dropped by close()."""
+        name = f"lanner_test_{secrets.token_hex(6)}"
+        self._admin.execute(f'CREATE DATABASE "{name}"')
+        self._created.append(name)
+        return f"{self._base}/{name}"
+
+    def empty(self, url: str) -> None:
+        """Delete every row of a migrated database (the schema stays)."""
+        found = self._reset.get(url)
+        if found is None:
+            conn = self._psycopg.connect(url, autocommit=True)
+            conn.execute("SET lock_timeout = '10s'")  # a leaked transaction fails the test
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT quote_ident(tablename) FROM pg_tables"
+                    " WHERE schemaname = current_schema() AND tablename <> 'schema_version'"
+                )
+            ]
+            statement = f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"
+            self._reset[url] = found = (conn, statement)
+        conn, statement = found
+        conn.execute(statement)
+
+    def close(self) -> None:
+        for conn, _ in self._reset.values():
+            conn.close()
+        for name in self._created:
+            self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer(POSTGRES_ADMIN_URL)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_db(postgres_server: PostgresServer) -> str:
+    """The session's database, migrated once."""
+    url = postgres_server.new_database()
+    open_store(url).close()
+    return url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -31,6 +139,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     backend = request.param
     if backend == "sqlite":
         return f"sqlite://{tmp_path / 'lanner.db'}"
+    if backend == "postgres":
+        url: str = request.getfixturevalue("postgres_db")
+        request.getfixturevalue("postgres_server").empty(url)
+        return url
     raise AssertionError(f"unknown backend {backend}")
 
 

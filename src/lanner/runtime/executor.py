@@ -9,13 +9,15 @@ not the size of the execution.
 from __future__ import annotations
 
 import os
+import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lanner.config import Config, env_variables
-from lanner.engine.events import Cancel, Decision, Dispatch, LogLine, Timer
+from lanner.engine.events import Cancel, Decision, Dispatch, LogLine, TaskResult, Timer
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution
 from lanner.engine.planner import PlanContext, Planner
@@ -24,9 +26,17 @@ from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
-from lanner.store.base import CycleWrite, LogRecord, NewEvent, NewJob, Store
+from lanner.runtime.worker import LEASE_SECONDS
+from lanner.store.base import CycleWrite, Job, LogRecord, NewEvent, NewJob, Store
 
 CommitListener = Callable[[Execution, Decision], None]
+
+
+@dataclass(frozen=True)
+class LocalResult:
+    job: Job
+    result: TaskResult
+    logs: list[LogRecord]
 
 
 @dataclass
@@ -54,7 +64,13 @@ class Executor:
         self._flows: dict[tuple[str, str, int], _FlowEntry] = {}
         self._executions: dict[str, Execution] = {}
         self.listeners: list[CommitListener] = []
-        self.on_dispatch: Callable[[int], None] = lambda count: None  # wakes local workers
+        # Wiring to the workers of this process (none by default):
+        self.on_dispatch: Callable[[int], None] = lambda count: None  # unclaimed jobs written
+        self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
+        self.on_handoff: Callable[[list[Job]], None] = lambda jobs: None
+        self.worker_id = "executor"
+        self._inbox: list[LocalResult] = []
+        self._inbox_lock = threading.Lock()
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
         key = (namespace, flow_id, revision)
@@ -68,16 +84,41 @@ class Executor:
             self._flows[key] = entry
         return entry.planner
 
+    def submit_local(self, job: Job, result: TaskResult, logs: list[LogRecord]) -> None:
+        """A worker of this process finished a job the executor handed it."""
+        with self._inbox_lock:
+            self._inbox.append(LocalResult(job, result, logs))
+
+    def _take_local(self) -> list[LocalResult]:
+        """The local results of the execution whose result came first."""
+        with self._inbox_lock:
+            if not self._inbox:
+                return []
+            wanted = self._inbox[0].job.execution_id
+            mine = [r for r in self._inbox if r.job.execution_id == wanted]
+            self._inbox = [r for r in self._inbox if r.job.execution_id != wanted]
+            return mine
+
     def run_once(self) -> bool:
-        """One cycle for one execution with due events; False when there was nothing to do."""
+        """One cycle for one execution with due events or local results;
+        False when there was nothing to do."""
         now = datetime.now(UTC)
-        if not self.store.has_due_events(now):
+        local = self._take_local()
+        if not local and not self.store.has_due_events(now):
             return False  # checked without taking the write lock
+        handed: list[Job] = []
         with self.store.executor_tx() as tx:
-            execution_id = tx.next_execution(now)
+            execution_id = local[0].job.execution_id if local else tx.next_execution(now)
             if execution_id is None:
                 return False
             rows = tx.events(execution_id, now)
+            taken = tx.take_jobs(
+                [(r.job.task_run_id, r.job.attempt, r.job.claim_token) for r in local]
+            )
+            # A claim that is no longer ours (reaped, handed to another worker) is dropped.
+            local = [r for r, ok in zip(local, taken, strict=True) if ok]
+            if not rows and not local:
+                return True
             execution = tx.load(execution_id, self._executions.get(execution_id))
             if execution is None:
                 raise StoreError(
@@ -98,16 +139,22 @@ class Executor:
                 error_logs=lambda: self._error_logs(execution_id),
                 envs=self.envs,
             )
-            decision = planner.plan(execution, [eventcodec.decode(r) for r in rows], context)
+            events = [*(eventcodec.decode(r) for r in rows), *(r.result for r in local)]
+            decision = planner.plan(execution, events, context)
             new = replace(decision.execution, version=execution.version + 1)
-            tx.write(self._cycle(new, execution.version, decision, [r.id for r in rows], now))
+            cycle, handed = self._cycle(new, execution.version, decision, [r.id for r in rows], now)
+            if local:
+                cycle = replace(cycle, logs=[*(log for r in local for log in r.logs), *cycle.logs])
+            tx.write(cycle)
         if new.finalized_at is not None:
             self._executions.pop(execution_id, None)
         else:
             self._executions[execution_id] = new
-        dispatched = sum(1 for c in decision.commands if isinstance(c, Dispatch))
-        if dispatched:
-            self.on_dispatch(dispatched)
+        if handed:
+            self.on_handoff(handed)
+        unclaimed = sum(1 for c in decision.commands if isinstance(c, Dispatch)) - len(handed)
+        if unclaimed:
+            self.on_dispatch(unclaimed)
         for listener in self.listeners:
             listener(new, decision)
         return True
@@ -120,7 +167,9 @@ class Executor:
 
     def _cycle(
         self, new: Execution, expected: int, decision: Decision, consumed: list[int], now: datetime
-    ) -> CycleWrite:
+    ) -> tuple[CycleWrite, list[Job]]:
+        capacity = self.local_capacity()
+        handed: list[Job] = []
         jobs: list[NewJob] = []
         cancels: list[str] = []
         events: list[NewEvent] = []
@@ -133,7 +182,27 @@ class Executor:
                     "properties": dict(command.properties),
                     "timeout": command.timeout,
                 }
-                jobs.append(NewJob(command.task_run_id, new.id, command.attempt, payload, now))
+                job = NewJob(command.task_run_id, new.id, command.attempt, payload, now)
+                if capacity > len(handed):
+                    lease = now + timedelta(seconds=LEASE_SECONDS)
+                    job = replace(
+                        job,
+                        claim_token=uuid.uuid4().hex,
+                        claimed_by=self.worker_id,
+                        lease_expires_at=lease,
+                    )
+                    handed.append(
+                        Job(
+                            job.task_run_id,
+                            new.id,
+                            job.attempt,
+                            payload,
+                            job.claim_token or "",
+                            1,
+                            lease,
+                        )
+                    )
+                jobs.append(job)
             elif isinstance(command, Cancel):
                 cancels.append(command.task_run_id)
             elif isinstance(command, Timer):
@@ -152,7 +221,7 @@ class Executor:
                     )
                 )
         runs = [new.task_runs[i] for i in sorted(decision.changed) if i in new.task_runs]
-        return CycleWrite(
+        cycle = CycleWrite(
             execution=new,
             expected_version=expected,
             upsert_task_runs=runs,
@@ -162,3 +231,4 @@ class Executor:
             consumed_events=consumed,
             logs=logs,
         )
+        return cycle, handed

@@ -31,6 +31,10 @@ class Runtime:
         self.executor = Executor(store, registry, config, self.masker)
         self.workers = WorkerPool(store, registry, self.masker, threads=config.worker.threads)
         self.executor.on_dispatch = self.workers.jobs_ready
+        self.executor.local_capacity = self.workers.capacity
+        self.executor.on_handoff = self.workers.hand
+        self.executor.worker_id = self.workers.worker_id
+        self.workers.on_local_result = self.executor.submit_local
         self.executor.listeners.append(self._on_commit)
         self._stop = threading.Event()
         self._changed = threading.Condition()

@@ -8,9 +8,11 @@ timeout's FAILED or the kill's KILLED, never as a success.
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +28,7 @@ from lanner.runtime import eventcodec
 from lanner.store.base import Job, LogRecord, Store
 
 LEASE_SECONDS = 30.0
+_CLAIM = object()  # "go and claim a job from the store"
 HEARTBEAT_SECONDS = 2.0
 
 
@@ -85,11 +88,17 @@ class WorkerPool:
     threads: int = 4
     on_complete: threading.Event = field(default_factory=threading.Event)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
+    # Where results of jobs handed over by this process's executor go (they
+    # are completed in the executor's next cycle, not by a transaction here).
+    on_local_result: Callable[[Job, TaskResult, list[LogRecord]], None] | None = None
 
     def __post_init__(self) -> None:
-        # Counts jobs this process's executor wrote, so that exactly one idle
-        # thread claims each; the timeout polls for jobs written elsewhere.
-        self._ready = threading.Semaphore(0)
+        # Work for idle threads: a Job handed over already claimed, or _CLAIM
+        # when the executor wrote an unclaimed job; a timeout polls the store
+        # for jobs written by other processes.
+        self._work: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
+        self._busy = 0
+        self._cancelled: set[str] = set()
         self._stop = threading.Event()
         self._running: dict[str, tuple[Job, _Context]] = {}
         self._lock = threading.Lock()
@@ -106,7 +115,8 @@ class WorkerPool:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        self._ready.release(self.threads)
+        for _ in range(self.threads):
+            self._work.put(_CLAIM)
         with self._lock:
             for _, ctx in self._running.values():
                 ctx.cancel_event.set()
@@ -114,20 +124,42 @@ class WorkerPool:
             t.join(timeout)
 
     def jobs_ready(self, count: int) -> None:
-        self._ready.release(count)
+        """The executor wrote `count` unclaimed jobs: that many idle threads go claim."""
+        for _ in range(count):
+            self._work.put(_CLAIM)
+
+    def capacity(self) -> int:
+        """Threads that would be idle once the queued work is taken."""
+        with self._lock:
+            return max(self.threads - self._busy - self._work.qsize(), 0)
+
+    def hand(self, jobs: list[Job]) -> None:
+        """Jobs the executor wrote already claimed for this pool."""
+        for job in jobs:
+            self._work.put(job)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._ready.acquire(timeout=0.2)
+            try:
+                item = self._work.get(timeout=0.2)
+            except queue.Empty:
+                item = _CLAIM
             if self._stop.is_set():
                 return
+            if isinstance(item, Job):
+                self.run_job(item, local=True)
+                continue
             for job in self.store.claim_jobs(self.worker_id, 1, LEASE_SECONDS, datetime.now(UTC)):
                 self.run_job(job)
 
-    def run_job(self, job: Job) -> None:
+    def run_job(self, job: Job, *, local: bool = False) -> None:
         ctx = _Context(job, self.masker)
         with self._lock:
+            self._busy += 1
             self._running[job.task_run_id] = (job, ctx)
+            if job.task_run_id in self._cancelled:
+                self._cancelled.discard(job.task_run_id)
+                ctx.cancel_event.set()  # killed while it waited in the queue
         timeout = job.payload.get("timeout")
         timer = None
         if timeout is not None:
@@ -145,6 +177,7 @@ class WorkerPool:
             if timer is not None:
                 timer.cancel()
             with self._lock:
+                self._busy -= 1
                 self._running.pop(job.task_run_id, None)
         if ctx.timed_out:
             message = f"Timeout after {_hms(float(timeout or 0))}"
@@ -165,10 +198,12 @@ class WorkerPool:
             self.masker.mask(outcome.error) if outcome.error else None,
             outcome.error_type,
         )
-        key = eventcodec.result_key(job.task_run_id, job.attempt)
-        self.store.complete_job(
-            job, eventcodec.encode(job.execution_id, result, datetime.now(UTC), key), ctx.logs
-        )
+        if local and self.on_local_result is not None:
+            self.on_local_result(job, result, ctx.logs)
+        else:
+            key = eventcodec.result_key(job.task_run_id, job.attempt)
+            event = eventcodec.encode(job.execution_id, result, datetime.now(UTC), key)
+            self.store.complete_job(job, event, ctx.logs)
         self.on_complete.set()
 
     def _execute(self, job: Job, ctx: _Context) -> Outcome:
@@ -214,6 +249,8 @@ class WorkerPool:
                 entry = self._running.get(task_run_id)
                 if entry is not None:
                     entry[1].cancel_event.set()
+                else:
+                    self._cancelled.add(task_run_id)  # it may still wait in the queue
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS / 4):

@@ -6,7 +6,9 @@ URL and brings the schema up to date.
 - ``sqlite:///ABSOLUTE/PATH`` (``sqlite:////ABSOLUTE/PATH`` is accepted
   too), or a plain filesystem path: the embedded SQLite store; missing
   parent directories are created.
-- ``postgresql://...``: not available yet.
+- ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?PARAMS]`` (also
+  ``postgres://`` and ``postgresql+psycopg://``): the shared PostgreSQL store,
+  imported only when asked for (psycopg is needed only then).
 """
 
 from __future__ import annotations
@@ -42,7 +44,11 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
 
 def _store_for(url: str) -> Store:
     if url.startswith(_POSTGRES):
-        raise StoreError("PostgreSQL support arrives with the durable runtime")
+        try:
+            from lanner.store.postgres import PostgresStore
+        except ImportError as exc:  # psycopg is a dependency; a broken install says so
+            raise StoreError(f"PostgreSQL support is not installed: {exc}") from exc
+        return PostgresStore(url)
     if url.startswith(_SQLITE):
         rest = url[len(_SQLITE) :]
         # The path after "sqlite://" must be absolute: "sqlite:///a/b" -> /a/b

@@ -51,6 +51,12 @@ class NewJob:
     attempt: int
     payload: Mapping[str, Any]
     run_after: datetime
+    # Set when the executor hands the job straight to a worker of its own
+    # process: the job is written already claimed, under a lease, and the
+    # worker's result comes back through the executor's next cycle.
+    claim_token: str | None = None
+    claimed_by: str | None = None
+    lease_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,11 @@ class ExecutorTx(Protocol):
 
     def write(self, cycle: CycleWrite) -> None:
         """Apply the cycle. Raises StoreError if the execution's version moved."""
+        ...
+
+    def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
+        """Fenced completion inside the cycle: delete each job (task_run_id, attempt,
+        claim_token) whose claim is still that token; False for a zombie's claim."""
         ...
 
 

@@ -370,6 +370,12 @@ def job_params(j: NewJob) -> tuple[Any, ...]:
     return (j.task_run_id, j.attempt, j.execution_id, dump_value(j.payload), to_micros(j.run_after))
 
 
+def claimed_job_params(j: NewJob) -> tuple[Any, ...]:
+    """job_params, then claim_token, claimed_by, lease_expires_at: a job written claimed."""
+    lease = to_micros(j.lease_expires_at) if j.lease_expires_at is not None else None
+    return (*job_params(j), j.claim_token, j.claimed_by, lease)
+
+
 def log_params(r: LogRecord) -> tuple[Any, ...]:
     """execution_id, task_id, task_run_id, attempt, timestamp, level, message."""
     t = to_micros(r.timestamp)

@@ -120,6 +120,12 @@ _JOB_INSERT = (
     "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after)"
     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_run_id, attempt) DO NOTHING"
 )
+_JOB_INSERT_CLAIMED = (
+    "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after,"
+    " claim_token, claimed_by, lease_expires_at, claims)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (task_run_id, attempt) DO NOTHING"
+)
+_JOB_TAKE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
 _JOB_CANCEL = "UPDATE job SET cancel_requested = 1 WHERE task_run_id = ?"
 _EVENT_INSERT = (
     "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
@@ -263,6 +269,10 @@ class SQLiteExecutorTx(_Tx):
                 return cached
             return _read_execution(db, execution_id)
 
+    def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
+        with self._guard("complete jobs") as db:
+            return [db.execute(_JOB_TAKE, claim).rowcount == 1 for claim in claims]
+
     def write(self, cycle: CycleWrite) -> None:
         """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``.
 
@@ -288,7 +298,12 @@ class SQLiteExecutorTx(_Tx):
                 upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
                 _many(db, _RUN_UPSERT, upserts)
             if cycle.new_jobs:
-                _many(db, _JOB_INSERT, [codec.job_params(j) for j in cycle.new_jobs])
+                free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
+                claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]
+                if free:
+                    _many(db, _JOB_INSERT, free)
+                if claimed:
+                    _many(db, _JOB_INSERT_CLAIMED, claimed)
             if cycle.cancel_jobs:
                 _many(db, _JOB_CANCEL, [(i,) for i in cycle.cancel_jobs])
             _insert_executions(db, memo, cycle.new_executions)

@@ -1,0 +1,146 @@
+"""The SQL of PostgresStore, one constant per statement.
+
+Constant strings let psycopg prepare each statement once per connection
+(it prepares a query after it has run a few times), as the constant SQL of
+SQLiteStore hits sqlite3's statement cache. Column lists come from
+:mod:`lanner.store.codec`, shared with SQLite: one logical schema.
+"""
+
+from __future__ import annotations
+
+from lanner.store import codec
+
+
+def _marks(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+# Taken by migrate(): 0x6c616e6e6572 is "lanner" in ASCII, so that another
+# application's advisory locks in the same database are unlikely to collide.
+MIGRATE_LOCK = 0x6C616E6E6572
+SCHEMA_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_version"
+    " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+)
+SCHEMA_EXISTS = "SELECT to_regclass('schema_version') IS NOT NULL"
+SCHEMA_CURRENT = "SELECT max(version) FROM schema_version"
+SCHEMA_RECORD = "INSERT INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)"
+
+# A sequence is not transactional: bumped after a commit, read by data_version().
+BUMP = "SELECT nextval('change_counter')"
+DATA_VERSION = "SELECT last_value, is_called FROM change_counter"
+
+# One statement: the picked rows are locked (SKIP LOCKED: a row another
+# claimer holds is passed over, never waited for) and updated together. The
+# CTE is MATERIALIZED so that the LIMIT is applied once, whatever the plan.
+# The token is 128 random bits in hex, as on SQLite.
+CLAIM = (
+    "WITH picked AS MATERIALIZED (SELECT task_run_id, attempt FROM job"
+    " WHERE claim_token IS NULL AND run_after <= %s ORDER BY run_after, id LIMIT %s"
+    " FOR UPDATE SKIP LOCKED)"
+    " UPDATE job SET claim_token = replace(gen_random_uuid()::text, '-', ''), claimed_by = %s,"
+    " lease_expires_at = %s, claims = job.claims + 1 FROM picked"
+    " WHERE job.task_run_id = picked.task_run_id AND job.attempt = picked.attempt"
+    " RETURNING job.run_after, job.id, job.task_run_id, job.attempt, job.execution_id,"
+    " job.payload, job.claim_token, job.claims"
+)
+RENEW = (
+    "UPDATE job SET lease_expires_at = %s WHERE claimed_by = %s AND claim_token = ANY(%s)"
+    " RETURNING task_run_id, cancel_requested"
+)
+FENCED_DELETE = "DELETE FROM job WHERE task_run_id = %s AND attempt = %s AND claim_token = %s"
+# FOR SHARE keeps the claim from being replaced (by the reaper) until the
+# started event is committed.
+FENCED_CHECK = (
+    "SELECT 1 FROM job WHERE task_run_id = %s AND attempt = %s AND claim_token = %s FOR SHARE"
+)
+
+FLOW_COLUMNS = "namespace, id, revision, source, updated_at"
+# Serialises deploys of one flow (two processes must not both take revision n+1).
+FLOW_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+FLOW_LATEST = (
+    f"SELECT {FLOW_COLUMNS}, deleted FROM flow WHERE namespace = %s AND id = %s"
+    " ORDER BY revision DESC LIMIT 1"
+)
+FLOW_REVISION = (
+    f"SELECT {FLOW_COLUMNS} FROM flow WHERE namespace = %s AND id = %s AND revision = %s"
+)
+FLOW_INSERT = f"INSERT INTO flow ({FLOW_COLUMNS}, deleted) VALUES (%s, %s, %s, %s, %s, FALSE)"
+FLOW_LIST = (
+    f"SELECT {FLOW_COLUMNS} FROM flow AS f WHERE NOT deleted AND revision ="
+    " (SELECT max(revision) FROM flow AS g WHERE g.namespace = f.namespace AND g.id = f.id)"
+    " ORDER BY namespace, id"
+)
+FLOW_DELETE = "UPDATE flow SET deleted = TRUE WHERE namespace = %s AND id = %s AND NOT deleted"
+
+EXEC_LIST = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution"
+EXEC_ORDER = " ORDER BY created_at DESC, id DESC LIMIT %s"
+
+LOG_COLUMNS = "execution_id, task_id, task_run_id, attempt, timestamp, level, message"
+LOG_SELECT = f"SELECT {LOG_COLUMNS} FROM log WHERE execution_id = %s ORDER BY id"
+LOG_ERRORS = (
+    f"SELECT id, {LOG_COLUMNS} FROM log WHERE execution_id = %s AND level = 'ERROR'"
+    " AND id > %s ORDER BY id LIMIT %s"
+)
+LOG_INSERT = f"INSERT INTO log ({LOG_COLUMNS}) VALUES ({_marks(7)})"
+
+# The executor's pick: the oldest visible event whose execution no other
+# executor holds. The execution row is the lock (FOR UPDATE OF x SKIP LOCKED);
+# event rows are not locked, or two executors skipping each other's events
+# could each wait for the other when deleting them. Events of an execution
+# that is not stored are never picked (they would be a bug upstream).
+NEXT_EXECUTION = (
+    "SELECT e.execution_id FROM execution_event AS e JOIN execution AS x ON x.id = e.execution_id"
+    " WHERE e.visible_at <= %s AND e.execution_id <> ALL(%s) ORDER BY e.visible_at, e.id LIMIT 1"
+    " FOR UPDATE OF x SKIP LOCKED"
+)
+HAS_DUE_EVENTS = (
+    "SELECT EXISTS (SELECT 1 FROM execution_event AS e JOIN execution AS x"
+    " ON x.id = e.execution_id WHERE e.visible_at <= %s)"
+)
+EVENTS = (
+    "SELECT id, execution_id, kind, payload, visible_at FROM execution_event"
+    " WHERE execution_id = %s AND visible_at <= %s ORDER BY id"
+)
+EXEC_VERSION = "SELECT version FROM execution WHERE id = %s"
+EXEC_SELECT = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = %s"
+EXEC_INSERT = (
+    f"INSERT INTO execution ({codec.EXECUTION_COLUMNS}) VALUES ({_marks(18)})"
+    " ON CONFLICT (id) DO NOTHING"
+)
+EXEC_UPDATE = (
+    "UPDATE execution SET state = %s, state_history = %s, inputs = %s, outputs = %s,"
+    " labels = %s, variables = %s, trigger = %s, error = %s, secret_inputs = %s,"
+    " terminal_at = %s, finalized_at = %s, version = %s WHERE id = %s AND version = %s"
+)
+RUNS_SELECT = f"SELECT {codec.TASK_RUN_COLUMNS} FROM task_run WHERE execution_id = %s ORDER BY seq"
+# Identity columns and seq never change: they stay out of the SET.
+RUN_UPSERT = (
+    f"INSERT INTO task_run ({codec.TASK_RUN_COLUMNS}) VALUES ({_marks(15)})"
+    " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+    " histories = excluded.histories, attempts = excluded.attempts,"
+    " outputs = excluded.outputs, error = excluded.error, memo = excluded.memo,"
+    " generation = excluded.generation"
+)
+RUN_DELETE = "DELETE FROM task_run WHERE id = ANY(%s)"
+JOB_INSERT = (
+    "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after)"
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (task_run_id, attempt) DO NOTHING"
+)
+JOB_INSERT_CLAIMED = (
+    "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after,"
+    " claim_token, claimed_by, lease_expires_at, claims)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1) ON CONFLICT (task_run_id, attempt) DO NOTHING"
+)
+# Fenced deletes of many claims in one statement: (task_run_id, attempt, token) arrays.
+JOB_TAKE = (
+    "DELETE FROM job USING unnest(%s::text[], %s::int[], %s::text[]) AS c (t, a, k)"
+    " WHERE job.task_run_id = c.t AND job.attempt = c.a AND job.claim_token = c.k"
+    " RETURNING job.task_run_id, job.attempt, job.claim_token"
+)
+JOB_CANCEL = "UPDATE job SET cancel_requested = TRUE WHERE task_run_id = ANY(%s)"
+EVENT_INSERT = (
+    "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (dedup_key) DO NOTHING"
+)
+EVENT_DELETE = "DELETE FROM execution_event WHERE id = ANY(%s)"

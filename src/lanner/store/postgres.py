@@ -1,0 +1,601 @@
+"""PostgresStore: the store shared by any number of Lanner processes on any number of machines.
+
+Concurrency model (DESIGN.md, "Exactly-once effects"):
+
+- A small psycopg connection pool per store object (per process), shared by
+  the executor thread and the worker threads. Connections are in autocommit
+  mode: a method that is one statement (claim, renew, add an event) is one
+  round trip; a method that writes several rows opens a transaction.
+- One executor decides for one execution at a time: ``next_execution``
+  locks the execution row with ``FOR UPDATE SKIP LOCKED``, so executors on
+  other machines pass over it (never wait for it) until the cycle commits.
+  Executors work on different executions in parallel, unlike SQLite's single
+  writer. ``write`` still checks the execution's version (optimistic), so a
+  cycle that did not come through ``next_execution`` is safe too.
+- Workers claim with ``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED)``:
+  concurrent claimers take disjoint jobs without waiting for each other.
+- READ COMMITTED everywhere except ``get_execution``, which reads the
+  execution and its task runs in one REPEATABLE READ snapshot.
+- A store method called on a thread that is inside its own ``executor_tx()``
+  runs in that transaction (a write in a savepoint): it sees the cycle's
+  writes and does not take a second connection from the pool.
+
+Schema and dates as on SQLite (``migrations/postgres/0001_initial.sql``):
+BIGINT epoch microseconds and TEXT JSON documents, so :mod:`lanner.store.codec`
+is shared. Every psycopg error leaves as a StoreError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from lanner.engine.model import Execution
+from lanner.errors import StoreError
+from lanner.store import codec, migrations
+from lanner.store import pgsql as sql
+from lanner.store.base import CycleWrite, EventRow, FlowRecord, Job, LogRecord, NewEvent
+
+CONNECT_TIMEOUT_SECONDS = 10
+POOL_TIMEOUT_SECONDS = 30.0  # waiting for a free connection of the pool
+POOL_MIN_SIZE = 1
+POOL_MAX_SIZE = 8
+# An executor that finds the execution it picked already consumed by another
+# executor (which committed in between) looks again, a few times at most.
+_PICK_ATTEMPTS = 4
+_ERROR_LOG_PAGE = 500
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Session:
+    """A connection lent to one store call (or to one executor cycle)."""
+
+    __slots__ = ("changed", "conn")
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.changed = False  # something was written: bump the data version after the commit
+
+
+class _LocalState(threading.local):
+    session: _Session | None = None  # set while this thread is inside executor_tx()
+    memo: codec.JsonMemo | None = None  # JSON encodings of this thread (not thread-safe)
+
+    def json_memo(self) -> codec.JsonMemo:
+        memo = self.memo
+        if memo is None:
+            memo = self.memo = codec.JsonMemo()
+        return memo
+
+
+class PostgresStore:
+    """The Store protocol on one PostgreSQL database (see the module docstring)."""
+
+    def __init__(self, url: str, *, max_connections: int = POOL_MAX_SIZE) -> None:
+        conninfo = "postgresql://" + url.split("://", 1)[1] if "://" in url else url
+        try:
+            params = conninfo_to_dict(conninfo)
+        except psycopg.Error as exc:
+            raise StoreError(f"not a valid PostgreSQL URL: {_one_line(str(exc))}") from exc
+        host = str(params.get("host") or "localhost")
+        port = str(params.get("port") or "5432")
+        self._conninfo = conninfo
+        self.where = f"{host}:{port}"  # for messages: where the server is
+        self.url = _without_password(conninfo)
+        self._max = max(max_connections, POOL_MIN_SIZE)
+        self._pool_obj: ConnectionPool[Conn] | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self._local = _LocalState()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.url!r})"
+
+    # -- connections -----------------------------------------------------------
+
+    def _error(self, exc: psycopg.Error, what: str) -> StoreError:
+        """A driver error as a StoreError that says what failed and where."""
+        if isinstance(exc, PoolTimeout):
+            return StoreError(
+                f"cannot {what}: no connection to PostgreSQL at {self.where} within"
+                f" {POOL_TIMEOUT_SECONDS:g} s (the server is down, or all {self._max}"
+                " connections of the pool are busy)"
+            )
+        # SQLSTATE class 08 (or none at all): the connection itself failed.
+        if isinstance(exc, psycopg.OperationalError) and (exc.sqlstate or "08").startswith("08"):
+            return StoreError(
+                f"cannot {what}: lost the connection to PostgreSQL at {self.where}:"
+                f" {_one_line(str(exc))}"
+            )
+        return StoreError(f"cannot {what}: {_one_line(str(exc))} (PostgreSQL at {self.where})")
+
+    def _pool(self) -> ConnectionPool[Conn]:
+        pool = self._pool_obj
+        if pool is not None and self._pid == os.getpid():
+            return pool
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"the store {self.url} is closed")
+            if self._pool_obj is not None and self._pid == os.getpid():
+                return self._pool_obj
+            # A pool must not cross fork(): the child opens its own and leaves
+            # the parent's connections alone.
+            kwargs: dict[str, Any] = {
+                "autocommit": True,
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "application_name": "lanner",
+            }
+            # One plain connection first, for a precise error (the pool would
+            # only time out): wrong host, port, user, database, password.
+            try:
+                psycopg.connect(self._conninfo, **kwargs).close()
+            except psycopg.Error as exc:
+                raise StoreError(
+                    f"cannot connect to PostgreSQL at {self.where}: {_one_line(str(exc))}"
+                ) from exc
+            pool = ConnectionPool(
+                self._conninfo,
+                min_size=POOL_MIN_SIZE,
+                max_size=self._max,
+                kwargs=kwargs,
+                timeout=POOL_TIMEOUT_SECONDS,
+                open=False,
+                name="lanner",
+            )
+            try:
+                pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
+            except psycopg.Error as exc:
+                pool.close()
+                raise StoreError(
+                    f"cannot connect to PostgreSQL at {self.where}: {_one_line(str(exc))}"
+                ) from exc
+            self._pool_obj = pool
+            self._pid = os.getpid()
+            return pool
+
+    @contextlib.contextmanager
+    def _session(self, what: str, *, tx: bool = False) -> Iterator[_Session]:
+        """A connection for one call; `tx` runs the block in a transaction.
+
+        Inside this thread's executor cycle, the cycle's connection and
+        transaction are used (a savepoint when `tx`), and the data version is
+        bumped when the cycle commits.
+        """
+        outer = self._local.session
+        try:
+            if outer is not None:
+                if tx:
+                    with outer.conn.transaction():
+                        yield outer
+                else:
+                    yield outer
+                return
+            with self._pool().connection() as conn:
+                session = _Session(conn)
+                if tx:
+                    with conn.transaction():
+                        yield session
+                else:
+                    yield session
+                if session.changed:
+                    conn.execute(sql.BUMP)
+        except psycopg.Error as exc:
+            raise self._error(exc, what) from exc
+
+    def migrate(self) -> None:
+        """Apply the migrations this database lacks; safe to run from many processes at once."""
+        pending = migrations.load("postgres")
+        with self._session("migrate the schema") as s:
+            # Fast path, no lock: most opens find the schema current.
+            if s.conn.execute(sql.SCHEMA_EXISTS).fetchone() == (True,):
+                row = s.conn.execute(sql.SCHEMA_CURRENT).fetchone()
+                if row is not None and row[0] is not None and row[0] >= pending[-1].version:
+                    return
+        with self._session("migrate the schema", tx=True) as s:
+            db = s.conn
+            # Held until the commit: other processes wait here, then find the
+            # schema current. CREATE TABLE is transactional on PostgreSQL, so
+            # a failed migration leaves nothing behind.
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (sql.MIGRATE_LOCK,))
+            db.execute(sql.SCHEMA_VERSION_TABLE)
+            row = db.execute(sql.SCHEMA_CURRENT).fetchone()
+            current = 0 if row is None or row[0] is None else int(row[0])
+            for migration in pending:
+                if migration.version <= current:
+                    continue
+                db.execute(migration.sql.encode())  # a script: no parameters, several statements
+                db.execute(
+                    sql.SCHEMA_RECORD,
+                    (migration.version, migration.name, codec.to_micros(datetime.now(UTC))),
+                )
+                s.changed = True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool_obj = self._pool_obj, None
+        if pool is not None and self._pid == os.getpid():
+            pool.close()
+
+    # -- flows -----------------------------------------------------------------
+
+    def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
+        with self._session("deploy a flow", tx=True) as s:
+            db = s.conn
+            db.execute(sql.FLOW_LOCK, (f"{namespace}\x1f{flow_id}",))
+            latest = db.execute(sql.FLOW_LATEST, (namespace, flow_id)).fetchone()
+            if latest is not None and not latest[5] and latest[3] == source:
+                return int(latest[2]), False
+            revision = 1 if latest is None else int(latest[2]) + 1
+            now = codec.to_micros(datetime.now(UTC))
+            db.execute(sql.FLOW_INSERT, (namespace, flow_id, revision, source, now))
+            s.changed = True
+            return revision, True
+
+    def get_flow(
+        self, namespace: str, flow_id: str, revision: int | None = None
+    ) -> FlowRecord | None:
+        with self._session("read a flow") as s:
+            if revision is None:
+                row = s.conn.execute(sql.FLOW_LATEST, (namespace, flow_id)).fetchone()
+                if row is not None and row[5]:
+                    return None
+            else:
+                row = s.conn.execute(sql.FLOW_REVISION, (namespace, flow_id, revision)).fetchone()
+        return None if row is None else codec.flow_from_row(row)
+
+    def list_flows(self) -> list[FlowRecord]:
+        with self._session("list flows") as s:
+            return [codec.flow_from_row(row) for row in s.conn.execute(sql.FLOW_LIST).fetchall()]
+
+    def delete_flow(self, namespace: str, flow_id: str) -> bool:
+        with self._session("delete a flow") as s:
+            s.changed = s.conn.execute(sql.FLOW_DELETE, (namespace, flow_id)).rowcount > 0
+            return s.changed
+
+    # -- executions ------------------------------------------------------------
+
+    def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None:
+        """Insert the execution, its task runs and its events together.
+
+        Creating an execution whose id exists is a no-op (nothing is written).
+        """
+        with self._session("create an execution", tx=True) as s:
+            if _insert_executions(s.conn, self._local.json_memo(), (execution,)):
+                _insert_events(s.conn, events)
+                s.changed = True
+
+    def get_execution(self, execution_id: str) -> Execution | None:
+        with self._session("read an execution") as s:
+            if self._local.session is s:  # inside a cycle: its own view
+                return _read_execution(s.conn, execution_id)
+            # One snapshot, so that the task runs match the execution row.
+            s.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                found = _read_execution(s.conn, execution_id)
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):  # the first error is the one to report
+                    s.conn.execute("ROLLBACK")
+                raise
+            s.conn.execute("COMMIT")
+            return found
+
+    def list_executions(
+        self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
+    ) -> list[Execution]:
+        where: list[str] = []
+        params: list[Any] = []
+        if namespace is not None:
+            where.append("namespace = %s")
+            params.append(namespace)
+        if flow_id is not None:
+            where.append("flow_id = %s")
+            params.append(flow_id)
+        query = sql.EXEC_LIST + (" WHERE " + " AND ".join(where) if where else "") + sql.EXEC_ORDER
+        with self._session("list executions") as s:
+            found = s.conn.execute(query.encode(), (*params, limit)).fetchall()
+        return [codec.execution_from_row(row, ()) for row in found]
+
+    def add_event(self, event: NewEvent) -> bool:
+        with self._session("add an event") as s:
+            s.changed = s.conn.execute(sql.EVENT_INSERT, codec.event_params(event)).rowcount == 1
+            return s.changed
+
+    def has_due_events(self, now: datetime) -> bool:
+        with self._session("look for due events") as s:
+            row = s.conn.execute(sql.HAS_DUE_EVENTS, (codec.to_micros(now),)).fetchone()
+        return row is not None and bool(row[0])
+
+    def executor_tx(self) -> PostgresExecutorTx:
+        return PostgresExecutorTx(self)
+
+    def data_version(self) -> int:
+        """A counter bumped after every commit that changed something, by any process.
+
+        A wake-up hint only: it is bumped just after the commit (a crash in
+        between loses the bump), and it never says what changed.
+        """
+        with self._session("read the data version") as s:
+            row = s.conn.execute(sql.DATA_VERSION).fetchone()
+        assert row is not None
+        return int(row[0]) if row[1] else 0
+
+    # -- jobs --------------------------------------------------------------------
+
+    def claim_jobs(
+        self, worker_id: str, limit: int, lease_seconds: float, now: datetime
+    ) -> list[Job]:
+        if limit <= 0:
+            return []
+        expires = now + timedelta(seconds=lease_seconds)
+        params = (codec.to_micros(now), limit, worker_id, codec.to_micros(expires))
+        with self._session("claim jobs") as s:
+            claimed = s.conn.execute(sql.CLAIM, params).fetchall()
+            s.changed = bool(claimed)
+        claimed.sort()  # RETURNING has no order: (run_after, id) is the claim order
+        return [
+            Job(task_run_id, execution_id, attempt, codec.load_value(payload), token, n, expires)
+            for _, _, task_run_id, attempt, execution_id, payload, token, n in claimed
+        ]
+
+    def renew_leases(
+        self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
+    ) -> set[str]:
+        if not tokens:
+            return set()
+        expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
+        with self._session("renew leases") as s:
+            renewed = s.conn.execute(sql.RENEW, (expires, worker_id, list(tokens))).fetchall()
+            s.changed = bool(renewed)
+        return {task_run_id for task_run_id, cancel in renewed if cancel}
+
+    def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
+        with self._session("complete a job", tx=True) as s:
+            fence = (job.task_run_id, job.attempt, job.claim_token)
+            if s.conn.execute(sql.FENCED_DELETE, fence).rowcount == 0:
+                return False  # a zombie: its job was completed or claimed again
+            with s.conn.pipeline():
+                _insert_events(s.conn, (event,))
+                _insert_logs(s.conn, logs)
+            s.changed = True
+        return True
+
+    def job_started(self, job: Job, event: NewEvent) -> bool:
+        with self._session("record a job start", tx=True) as s:
+            fence = (job.task_run_id, job.attempt, job.claim_token)
+            if s.conn.execute(sql.FENCED_CHECK, fence).fetchone() is None:
+                return False
+            _insert_events(s.conn, (event,))
+            s.changed = True
+        return True
+
+    # -- logs ----------------------------------------------------------------------
+
+    def append_logs(self, records: Sequence[LogRecord]) -> None:
+        if records:
+            with self._session("append logs") as s:
+                _insert_logs(s.conn, records)
+                s.changed = True
+
+    def get_logs(self, execution_id: str) -> list[LogRecord]:
+        with self._session("read logs") as s:
+            rows = s.conn.execute(sql.LOG_SELECT, (execution_id,)).fetchall()
+        return [codec.log_from_row(row) for row in rows]
+
+    def iter_error_logs(self, execution_id: str) -> Iterator[LogRecord]:
+        # Pages by id: no connection is held while the caller consumes a page.
+        last = 0
+        while True:
+            with self._session("read logs") as s:
+                params = (execution_id, last, _ERROR_LOG_PAGE)
+                page = s.conn.execute(sql.LOG_ERRORS, params).fetchall()
+            for row in page:
+                yield codec.log_from_row(row[1:])
+            if len(page) < _ERROR_LOG_PAGE:
+                return
+            last = page[-1][0]
+
+
+class PostgresExecutorTx:
+    """The executor's cycle: one transaction on one connection, from enter to exit."""
+
+    __slots__ = ("_cm", "_prefetched", "_session", "_store")
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self._cm: contextlib.AbstractContextManager[_Session] | None = None
+        self._session: _Session | None = None
+        self._prefetched: tuple[str, datetime, list[EventRow]] | None = None
+
+    def __enter__(self) -> PostgresExecutorTx:
+        store = self._store
+        if store._local.session is not None:
+            raise StoreError("an executor cycle is already open on this thread")
+        cm = store._session("run an executor cycle", tx=True)
+        self._session = cm.__enter__()
+        self._cm = cm
+        store._local.session = self._session
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._store._local.session = None
+        cm, self._cm, self._session = self._cm, None, None
+        assert cm is not None
+        # Commit, or roll back; a driver error leaves as StoreError, any other
+        # exception goes on as it is (never suppressed).
+        cm.__exit__(exc_type, exc, tb)
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[Conn]:
+        # Each method translates driver errors itself: a caller may catch
+        # errors inside the `with` block, and nothing above the store sees psycopg.
+        session = self._session
+        if session is None:
+            raise StoreError(f"cannot {what}: the executor cycle is not open")
+        try:
+            yield session.conn
+        except psycopg.Error as exc:
+            raise self._store._error(exc, what) from exc
+
+    def next_execution(self, now: datetime) -> str | None:
+        micros = codec.to_micros(now)
+        skipped: list[str] = []
+        with self._guard("find the next execution") as db:
+            for _ in range(_PICK_ATTEMPTS):
+                row = db.execute(sql.NEXT_EXECUTION, (micros, skipped)).fetchone()
+                if row is None:
+                    return None
+                execution_id = str(row[0])
+                # Read in a new snapshot, now that the row is ours: another
+                # executor may have consumed the events that made us pick it
+                # and committed just before we locked it.
+                events = _events(db, execution_id, micros)
+                if events:
+                    self._prefetched = (execution_id, now, events)
+                    return execution_id
+                skipped.append(execution_id)
+        return None
+
+    def events(self, execution_id: str, now: datetime) -> list[EventRow]:
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and prefetched[:2] == (execution_id, now):
+            return prefetched[2]
+        with self._guard("read events") as db:
+            return _events(db, execution_id, codec.to_micros(now))
+
+    def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
+        with self._guard("load an execution") as db:
+            row = db.execute(sql.EXEC_VERSION, (execution_id,)).fetchone()
+            if row is None:
+                return None
+            # The hot path: the executor keeps executions in memory between cycles.
+            if cached is not None and cached.id == execution_id and cached.version == row[0]:
+                return cached
+            return _read_execution(db, execution_id)
+
+    def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
+        if not claims:
+            return []
+        columns = ([c[0] for c in claims], [c[1] for c in claims], [c[2] for c in claims])
+        with self._guard("complete jobs") as db:
+            taken = {tuple(row) for row in db.execute(sql.JOB_TAKE, columns).fetchall()}
+        # As one DELETE per claim would answer: a claim given twice is taken once.
+        found: list[bool] = []
+        for claim in claims:
+            found.append(claim in taken)
+            taken.discard(claim)
+        return found
+
+    def write(self, cycle: CycleWrite) -> None:
+        """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``."""
+        expected = cycle.expected_version
+        memo = self._store._local.json_memo()
+        e = codec.execution_params(cycle.execution, expected + 1, memo)
+        with self._guard("write an executor cycle") as db:
+            changed = db.execute(
+                sql.EXEC_UPDATE, (*e[4:13], *e[15:18], cycle.execution.id, expected)
+            ).rowcount
+            if changed != 1:
+                raise StoreError(
+                    f"execution {cycle.execution.id} changed concurrently"
+                    f" (expected version {expected})"
+                )
+            _insert_executions(db, memo, cycle.new_executions)
+            # The rest in one round trip; an error fails the whole cycle.
+            with db.pipeline():
+                if cycle.delete_task_runs:
+                    db.execute(sql.RUN_DELETE, (list(cycle.delete_task_runs),))
+                if cycle.upsert_task_runs:
+                    upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
+                    db.cursor().executemany(sql.RUN_UPSERT, upserts)
+                if cycle.new_jobs:
+                    free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
+                    claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]
+                    if free:
+                        db.cursor().executemany(sql.JOB_INSERT, free)
+                    if claimed:
+                        db.cursor().executemany(sql.JOB_INSERT_CLAIMED, claimed)
+                if cycle.cancel_jobs:
+                    db.execute(sql.JOB_CANCEL, (list(cycle.cancel_jobs),))
+                # Consumed events go first: a key they carried is free for a new event.
+                if cycle.consumed_events:
+                    db.execute(sql.EVENT_DELETE, (list(cycle.consumed_events),))
+                _insert_events(db, cycle.new_events)
+                _insert_logs(db, cycle.logs)
+        assert self._session is not None
+        self._session.changed = True
+
+
+def _without_password(conninfo: str) -> str:
+    """The URL as it may be shown: any password replaced by ``***``."""
+    parts = urlsplit(conninfo)
+    if parts.password is None:
+        return conninfo
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def _events(db: Conn, execution_id: str, micros: int) -> list[EventRow]:
+    found = db.execute(sql.EVENTS, (execution_id, micros)).fetchall()
+    return [EventRow(i, e, k, codec.load_value(p), codec.from_micros(v)) for i, e, k, p, v in found]
+
+
+def _read_execution(db: Conn, execution_id: str) -> Execution | None:
+    row = db.execute(sql.EXEC_SELECT, (execution_id,)).fetchone()
+    if row is None:
+        return None
+    return codec.execution_from_row(row, db.execute(sql.RUNS_SELECT, (execution_id,)).fetchall())
+
+
+def _insert_executions(db: Conn, memo: codec.JsonMemo, executions: Sequence[Execution]) -> int:
+    """Insert new executions with their task runs; an existing id is left untouched.
+
+    Returns how many were inserted.
+    """
+    count = 0
+    for e in executions:
+        if db.execute(sql.EXEC_INSERT, codec.execution_params(e, e.version, memo)).rowcount:
+            count += 1
+            if e.task_runs:
+                db.cursor().executemany(
+                    sql.RUN_UPSERT, [codec.task_run_params(t, memo) for t in e.ordered_task_runs()]
+                )
+    return count
+
+
+def _insert_events(db: Conn, events: Sequence[NewEvent]) -> None:
+    """Insert events, dropping those whose dedup key exists."""
+    if len(events) == 1:
+        db.execute(sql.EVENT_INSERT, codec.event_params(events[0]))
+    elif events:
+        db.cursor().executemany(sql.EVENT_INSERT, [codec.event_params(e) for e in events])
+
+
+def _insert_logs(db: Conn, records: Sequence[LogRecord]) -> None:
+    if records:
+        # TEXT cannot hold NUL, which a task's output may contain: U+FFFD stands in.
+        rows = [codec.log_params(r) for r in records]
+        rows = [(*p[:6], p[6].replace("\x00", "\ufffd")) if "\x00" in p[6] else p for p in rows]
+        db.cursor().executemany(sql.LOG_INSERT, rows)
