@@ -54,9 +54,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         name = getattr(item, "originalname", item.name)
-        if callspec is not None and name in SQLITE_ONLY:
-            if callspec.params.get("store_url") == "postgres":
-                item.add_marker(pytest.mark.skip(reason=SQLITE_ONLY[name]))
+        if (
+            callspec is not None
+            and name in SQLITE_ONLY
+            and callspec.params.get("store_url") == "postgres"
+        ):
+            item.add_marker(pytest.mark.skip(reason=SQLITE_ONLY[name]))
 
 
 def postgres_unavailable(message: str) -> NoReturn:

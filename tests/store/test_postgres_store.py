@@ -7,18 +7,18 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from lanner.errors import StoreError
 from lanner.store import open_store
 from lanner.store.base import CycleWrite, Store
-from tests.store.conftest import PostgresServer
+
+if TYPE_CHECKING:
+    from tests.store.conftest import PostgresServer
 
 pytestmark = pytest.mark.postgres
-
-psycopg = pytest.importorskip("psycopg") if False else None  # imported lazily below
 
 
 @pytest.fixture
@@ -152,36 +152,179 @@ def test_several_processes_migrate_one_new_database_at_once(postgres_server: Pos
 
 
 def test_two_executor_cycles_never_get_the_same_execution(pg: Store, make: Any, now: dt.datetime):
-    for name in ("a", "b"):
-        pg.create_execution(make.execution(name), [make.event(name)])
+    """SKIP LOCKED: a second executor passes over the execution the first one holds."""
+    pg.create_execution(make.execution("a"), [make.event("a", at=now - dt.timedelta(seconds=1))])
+    pg.create_execution(make.execution("b"), [make.event("b")])
     picked: list[str | None] = []
-    first_holds = threading.Event()
-    second_done = threading.Event()
+    holding = threading.Event()
+    release = threading.Event()
 
-    def cycle() -> None:
+    def first() -> None:
         with pg.executor_tx() as tx:
             picked.append(tx.next_execution(now))
-            first_holds.set()
-            assert second_done.wait(10)  # hold the row lock until the other has picked
+            holding.set()
+            release.wait(10)
 
-    thread = threading.Thread(target=cycle)
+    thread = threading.Thread(target=first)
     thread.start()
-    assert first_holds.wait(10)
+    try:
+        assert holding.wait(10)
+        with pg.executor_tx() as tx:
+            assert tx.next_execution(now) == "b"  # "a" is older, but held
+        with pg.executor_tx() as tx:
+            assert tx.next_execution(now) == "b"  # "b" was released by that commit
+    finally:
+        release.set()
+        thread.join(10)
+    assert picked == ["a"]
     with pg.executor_tx() as tx:
-        picked.append(tx.next_execution(now))
-        with pg.executor_tx() if False else _nothing():
-            pass
+        assert tx.next_execution(now) == "a"
+
+
+def test_concurrent_executors_process_each_execution_once(pg: Store, make: Any, now: dt.datetime):
+    names = [f"e{i:03d}" for i in range(60)]
+    for name in names:
+        pg.create_execution(make.execution(name), [make.event(name)])
+    guard = threading.Lock()
+    held: set[str] = set()
+    processed: list[str] = []
+    problems: list[str] = []
+    start = threading.Barrier(4)
+
+    def executor() -> None:
+        start.wait()
+        while True:
+            with pg.executor_tx() as tx:
+                execution_id = tx.next_execution(now)
+                if execution_id is None:
+                    return
+                with guard:
+                    if execution_id in held:
+                        problems.append(f"{execution_id} held twice")
+                    held.add(execution_id)
+                events = tx.events(execution_id, now)
+                execution = tx.load(execution_id)
+                assert execution is not None and len(events) == 1
+                new = replace(execution, version=execution.version + 1)
+                tx.write(CycleWrite(new, execution.version, consumed_events=[events[0].id]))
+                with guard:
+                    processed.append(execution_id)
+                    held.discard(execution_id)
+
+    threads = [threading.Thread(target=executor) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert problems == []
+    assert sorted(processed) == names  # each exactly once
+    assert not pg.has_due_events(now)
+
+
+def test_events_of_an_execution_that_is_not_stored_are_never_picked(
+    pg: Store, make: Any, now: dt.datetime
+):
+    # The execution row is the lock: an event without one cannot be worked on.
+    pg.add_event(make.event("ghost"))
+    assert not pg.has_due_events(now)
     with pg.executor_tx() as tx:
-        third = tx.next_execution(now)  # both are taken: the first is still held
-    second_done.set()
-    thread.join(10)
-    assert sorted(p or "" for p in picked) == ["a", "b"]
-    assert third == picked[0]  # not held any more once its holder's cycle... is still open?
+        assert tx.next_execution(now) is None
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
+def test_a_claim_during_an_open_cycle_neither_waits_nor_fails(
+    pg: Store, make: Any, now: dt.datetime
+):
+    """The PostgreSQL side of test_a_claim_waits_for_the_writer_instead_of_failing."""
+    pg.create_execution(make.execution(), [])
+    got: list[list[str]] = []
+    with pg.executor_tx() as tx:
+        execution = tx.load("exec1")
+        assert execution is not None
+        tx.write(
+            CycleWrite(
+                replace(execution, version=execution.version + 1),
+                execution.version,
+                new_jobs=[make.job("t1")],
+            )
+        )
 
-    def __exit__(self, *args: object) -> None:
-        return None
+        def claim() -> None:
+            got.append([j.task_run_id for j in pg.claim_jobs("w", 1, 30, now)])
+
+        thread = threading.Thread(target=claim)
+        thread.start()
+        thread.join(10)
+        assert got == [[]]  # answered at once: the job is not committed yet
+    assert [j.task_run_id for j in pg.claim_jobs("w", 1, 30, now)] == ["t1"]
+
+
+def test_store_calls_inside_a_cycle_run_in_its_transaction(
+    pg_url: str, make: Any, now: dt.datetime
+):
+    """On the cycle's thread, the store uses the cycle's connection: with a pool of one
+    connection, anything else would wait for a free connection forever."""
+    from lanner.store.postgres import PostgresStore
+
+    store = PostgresStore(pg_url, max_connections=1)
+    try:
+        store.create_execution(make.execution(), [])
+        with store.executor_tx() as tx:
+            execution = tx.load("exec1")
+            assert execution is not None
+            new = replace(execution, version=execution.version + 1)
+            tx.write(CycleWrite(new, execution.version, new_jobs=[make.job("t1")]))
+            seen = store.get_execution("exec1")
+            assert seen is not None and seen.version == new.version  # the cycle's own write
+            assert store.add_event(make.event(kind="Kill"))
+            [job] = store.claim_jobs("w", 1, 30, now)
+            assert store.complete_job(job, make.event(kind="TaskResult"))
+        with store.executor_tx() as tx:
+            assert [e.kind for e in tx.events("exec1", now)] == ["Kill", "TaskResult"]
+    finally:
+        store.close()
+
+
+def test_a_failed_cycle_rolls_back_the_calls_made_inside_it(pg: Store, make: Any, now: dt.datetime):
+    pg.create_execution(make.execution(), [])
+    with pytest.raises(RuntimeError), pg.executor_tx():
+        pg.add_event(make.event(kind="Kill"))
+        raise RuntimeError("boom")
+    with pg.executor_tx() as tx:
+        assert tx.events("exec1", now) == []
+
+
+def test_an_executor_cycle_cannot_be_nested_on_one_thread(pg: Store):
+    with pg.executor_tx(), pytest.raises(StoreError, match="already open"), pg.executor_tx():
+        pass
+
+
+def test_data_version_moves_only_when_something_was_written(pg: Store, make: Any, now: dt.datetime):
+    start = pg.data_version()
+    pg.get_execution("exec1")
+    assert pg.claim_jobs("w", 10, 30, now) == []
+    assert not pg.delete_flow("ns", "nope")
+    assert pg.data_version() == start
+    pg.create_execution(make.execution(), [make.event(dedup_key="k")])
+    after_create = pg.data_version()
+    assert after_create > start
+    assert not pg.add_event(make.event(dedup_key="k"))  # dropped: nothing written
+    assert pg.data_version() == after_create
+
+
+def test_take_jobs_fences_each_claim(pg: Store, make: Any, now: dt.datetime):
+    pg.create_execution(make.execution(), [])
+    with pg.executor_tx() as tx:
+        tx.write(CycleWrite(make.execution(version=1), 0, new_jobs=[make.job("a"), make.job("b")]))
+    a, b = pg.claim_jobs("w", 2, 30, now)
+    with pg.executor_tx() as tx:
+        claims = [
+            (a.task_run_id, a.attempt, a.claim_token),
+            (b.task_run_id, b.attempt, "0" * 32),
+            (a.task_run_id, a.attempt, a.claim_token),
+            ("nope", 1, a.claim_token),
+        ]
+        assert tx.take_jobs(claims) == [True, False, False, False]
+        assert tx.take_jobs([]) == []
+    assert pg.renew_leases("w", [a.claim_token, b.claim_token], 30, now) == set()
+    assert not pg.complete_job(a, make.event(kind="TaskResult"))
+    assert pg.complete_job(b, make.event(kind="TaskResult"))

@@ -8,6 +8,7 @@ not the size of the execution.
 
 from __future__ import annotations
 
+import heapq
 import os
 import threading
 import uuid
@@ -70,6 +71,9 @@ class Executor:
         self.on_handoff: Callable[[list[Job]], None] = lambda jobs: None
         self.worker_id = "executor"
         self._inbox: list[LocalResult] = []
+        self._timers: list[datetime] = []  # due times of the timers this executor wrote
+        self._seen_version = -1
+        self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._inbox_lock = threading.Lock()
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
@@ -104,8 +108,8 @@ class Executor:
         False when there was nothing to do."""
         now = datetime.now(UTC)
         local = self._take_local()
-        if not local and not self.store.has_due_events(now):
-            return False  # checked without taking the write lock
+        if not local and not self._maybe_due(now):
+            return False
         handed: list[Job] = []
         with self.store.executor_tx() as tx:
             execution_id = local[0].job.execution_id if local else tx.next_execution(now)
@@ -159,6 +163,23 @@ class Executor:
             listener(new, decision)
         return True
 
+    def _maybe_due(self, now: datetime) -> bool:
+        """Whether an event may be due, asking the store only when something may have
+        changed: another connection committed, a timer we wrote fell due, or a
+        quarter second passed (timers written by other processes)."""
+        version = self.store.data_version()
+        timer_due = bool(self._timers) and self._timers[0] <= now
+        if version == self._seen_version and not timer_due and now < self._next_poll:
+            return False
+        self._seen_version = version
+        while self._timers and self._timers[0] <= now:
+            heapq.heappop(self._timers)
+        self._next_poll = now + timedelta(seconds=0.25)
+        if self.store.has_due_events(now):  # read-only: no write lock taken
+            self._next_poll = now  # more may be due: look again at once
+            return True
+        return False
+
     def _error_logs(self, execution_id: str) -> list[Mapping[str, Any]]:
         return [
             {"taskId": r.task_id, "message": r.message, "timestamp": r.timestamp.isoformat()}
@@ -206,6 +227,7 @@ class Executor:
             elif isinstance(command, Cancel):
                 cancels.append(command.task_run_id)
             elif isinstance(command, Timer):
+                heapq.heappush(self._timers, command.at)
                 key = eventcodec.timer_key(new.id, command.event)
                 events.append(eventcodec.encode(new.id, command.event, command.at, key))
             elif isinstance(command, LogLine):

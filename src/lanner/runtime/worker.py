@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import socket
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -146,11 +147,18 @@ class WorkerPool:
                 item = _CLAIM
             if self._stop.is_set():
                 return
-            if isinstance(item, Job):
-                self.run_job(item, local=True)
-                continue
-            for job in self.store.claim_jobs(self.worker_id, 1, LEASE_SECONDS, datetime.now(UTC)):
-                self.run_job(job)
+            try:
+                if isinstance(item, Job):
+                    self.run_job(item, local=True)
+                    continue
+                now = datetime.now(UTC)
+                for job in self.store.claim_jobs(self.worker_id, 1, LEASE_SECONDS, now):
+                    self.run_job(job)
+            except LannerError as exc:
+                # The store is unreachable or locked for now: the job's lease
+                # lets another worker (or this one, later) take it over.
+                print(f"lanner worker: {exc.message}", file=sys.stderr)
+                self._stop.wait(0.5)
 
     def run_job(self, job: Job, *, local: bool = False) -> None:
         ctx = _Context(job, self.masker)

@@ -117,8 +117,10 @@ class PostgresStore:
                 f" {POOL_TIMEOUT_SECONDS:g} s (the server is down, or all {self._max}"
                 " connections of the pool are busy)"
             )
-        # SQLSTATE class 08 (or none at all): the connection itself failed.
-        if isinstance(exc, psycopg.OperationalError) and (exc.sqlstate or "08").startswith("08"):
+        # No SQLSTATE, class 08 (connection exception) or 57P0x (the server is
+        # shutting down or restarting): the connection itself is gone.
+        state = exc.sqlstate or "08"
+        if isinstance(exc, psycopg.OperationalError) and state.startswith(("08", "57P0")):
             return StoreError(
                 f"cannot {what}: lost the connection to PostgreSQL at {self.where}:"
                 f" {_one_line(str(exc))}"
