@@ -85,7 +85,7 @@ def foreach(n: int) -> str:
 def timed_runs(source: str, rounds: int, directory: str) -> float:
     registry = TaskRegistry.from_entry_points()
     store = open_store(f"sqlite:///{directory}/lanner-{time.monotonic_ns()}.db")
-    runtime = Runtime(store, registry, Config())
+    runtime = Runtime(store, registry, Config(), alone=True)  # as `lanner run`
     runtime.start()
     flow = load_flow(source, registry)
     revision, _ = store.deploy_flow(flow.namespace, flow.id, source)

@@ -21,7 +21,7 @@ import psycopg
 from lanner.store import open_store
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_sqlite_store import run_flow  # noqa: E402  (the sibling script, run as a script)
+from bench_sqlite_store import run_flow
 
 ADMIN = os.environ.get("LANNER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -69,7 +69,7 @@ def run_flow(
     registry = TaskRegistry.from_entry_points()
     flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults)
     store = open_store(db or default_db_url(lanner_home()))
-    runtime = Runtime(store, registry, cfg)
+    runtime = Runtime(store, registry, cfg, alone=True)
     # Inputs are checked before anything is stored: bad inputs run nothing.
     from lanner.model.inputs import parse_inputs
 

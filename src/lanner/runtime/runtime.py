@@ -25,11 +25,21 @@ from lanner.store.base import Store
 
 
 class Runtime:
-    def __init__(self, store: Store, registry: TaskRegistry, config: Config) -> None:
+    def __init__(
+        self, store: Store, registry: TaskRegistry, config: Config, *, alone: bool = False
+    ) -> None:
+        """`alone`: no other process works on this store's jobs (`lanner run`), so
+        every job this process's executor writes goes straight to its workers."""
         self.store = store
         self.masker = SecretMasker()
         self.executor = Executor(store, registry, config, self.masker)
-        self.workers = WorkerPool(store, registry, self.masker, threads=config.worker.threads)
+        self.workers = WorkerPool(
+            store,
+            registry,
+            self.masker,
+            threads=config.worker.threads,
+            prefetch=None if alone else 0,
+        )
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity
         self.executor.on_handoff = self.workers.hand

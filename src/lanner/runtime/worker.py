@@ -92,6 +92,9 @@ class WorkerPool:
     # Where results of jobs handed over by this process's executor go (they
     # are completed in the executor's next cycle, not by a transaction here).
     on_local_result: Callable[[Job, TaskResult, list[LogRecord]], None] | None = None
+    # How many handed-over jobs may wait for a thread; None: no bound (one
+    # process alone on its store, as `lanner run`, has no one to leave work to).
+    prefetch: int | None = 0
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -99,6 +102,7 @@ class WorkerPool:
         # for jobs written by other processes.
         self._work: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
         self._busy = 0
+        self._queued: dict[str, Job] = {}  # handed over, not started: their leases are renewed too
         self._cancelled: set[str] = set()
         self._stop = threading.Event()
         self._running: dict[str, tuple[Job, _Context]] = {}
@@ -130,12 +134,17 @@ class WorkerPool:
             self._work.put(_CLAIM)
 
     def capacity(self) -> int:
-        """Threads that would be idle once the queued work is taken."""
+        """How many more jobs this pool takes over now."""
+        if self.prefetch is None:
+            return 1 << 30
         with self._lock:
-            return max(self.threads - self._busy - self._work.qsize(), 0)
+            return max(self.threads + self.prefetch - self._busy - self._work.qsize(), 0)
 
     def hand(self, jobs: list[Job]) -> None:
         """Jobs the executor wrote already claimed for this pool."""
+        with self._lock:
+            for job in jobs:
+                self._queued[job.task_run_id] = job
         for job in jobs:
             self._work.put(job)
 
@@ -164,6 +173,7 @@ class WorkerPool:
         ctx = _Context(job, self.masker)
         with self._lock:
             self._busy += 1
+            self._queued.pop(job.task_run_id, None)
             self._running[job.task_run_id] = (job, ctx)
             if job.task_run_id in self._cancelled:
                 self._cancelled.discard(job.task_run_id)
@@ -267,9 +277,10 @@ class WorkerPool:
     def check_cancellations(self) -> None:
         with self._lock:
             running = list(self._running.values())
-        if not running:
+            queued = list(self._queued.values())
+        if not running and not queued:
             return
-        tokens = [job.claim_token for job, _ in running]
+        tokens = [job.claim_token for job, _ in running] + [job.claim_token for job in queued]
         cancelled = self.store.renew_leases(
             self.worker_id, tokens, LEASE_SECONDS, datetime.now(UTC)
         )
