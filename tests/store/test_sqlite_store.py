@@ -55,7 +55,6 @@ def test_default_db_url(tmp_path: Path):
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("postgresql://u@localhost/lanner", "PostgreSQL support arrives with the durable runtime"),
         ("sqlite://relative.db", "not an absolute SQLite URL"),
         ("mysql://x", "unsupported store URL"),
         ("", "empty store URL"),

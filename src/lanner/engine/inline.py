@@ -4,10 +4,9 @@ itself (SPEC §5.3, §5.15): Exit, Labels, SetVariables, UnsetVariables."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from lanner.engine.model import Attempt, History, TaskRun
+from lanner.engine.model import Attempt, History, TaskRun, evolve
 from lanner.engine.states import State
 from lanner.model.common import is_label_key
 from lanner.model.task import Task
@@ -25,7 +24,7 @@ def execute(cycle: _Cycle, run: TaskRun, task: Task) -> State | None:
         return None
     if name == "Labels":
         labels = _labels(cycle.render(props.labels, run))
-        cycle.ex = replace(cycle.ex, labels={**cycle.ex.labels, **labels})
+        cycle.ex = evolve(cycle.ex, labels={**cycle.ex.labels, **labels})
     elif name == "SetVariables":
         values = cycle.render(props.variables, run)
         if not props.overwrite:
@@ -34,13 +33,13 @@ def execute(cycle: _Cycle, run: TaskRun, task: Task) -> State | None:
                 raise ValueError(
                     f"variables already exist and overwrite is false: {', '.join(clash)}"
                 )
-        cycle.ex = replace(cycle.ex, variables={**cycle.ex.variables, **values})
+        cycle.ex = evolve(cycle.ex, variables={**cycle.ex.variables, **values})
     elif name == "UnsetVariables":
         names = [str(n) for n in cycle.render(props.variables, run)]
         missing = [n for n in names if n not in cycle.ex.variables]
         if missing and not props.ignoreMissing:
             raise ValueError(f"variables not found: {', '.join(missing)}")
-        cycle.ex = replace(
+        cycle.ex = evolve(
             cycle.ex, variables={k: v for k, v in cycle.ex.variables.items() if k not in names}
         )
     else:
@@ -52,7 +51,7 @@ def _exit(cycle: _Cycle, run: TaskRun, task: Task) -> None:
     wanted = str(getattr(task, "state", "SUCCESS"))
     state = State.CANCELLED if wanted == "CANCELED" else State(wanted)
     attempt = Attempt(state, (History(state, cycle.now),))
-    cycle.finish(replace(run, attempts=(attempt,)), state)
+    cycle.finish(evolve(run, attempts=(attempt,)), state)
     if cycle.ex.state.terminated:
         return  # an Exit inside afterExecution only ends itself
     if state is State.KILLED:

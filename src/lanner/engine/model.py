@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from lanner.engine.states import State
 
 ROOT = ""  # the parent key of the flow's own task lists
+
+T = TypeVar("T")
+
+
+def evolve(obj: T, **changes: Any) -> T:
+    """`dataclasses.replace` for the frozen, slotted values of this module, without
+    re-running `__init__`: the planner makes many small copies per cycle."""
+    cls = obj.__class__
+    new = object.__new__(cls)
+    for name in cls.__slots__:  # type: ignore[attr-defined]
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(obj, name))
+    return new
 
 
 class Phase(StrEnum):
@@ -78,7 +90,7 @@ class TaskRun:
     def to(self, state: State, now: datetime) -> TaskRun:
         if state is self.state:
             return self
-        return replace(self, state=state, histories=(*self.histories, History(state, now)))
+        return evolve(self, state=state, histories=(*self.histories, History(state, now)))
 
     @property
     def start_date(self) -> datetime:
@@ -114,7 +126,7 @@ class Execution:
     def to(self, state: State, now: datetime) -> Execution:
         if state is self.state:
             return self
-        return replace(self, state=state, histories=(*self.histories, History(state, now)))
+        return evolve(self, state=state, histories=(*self.histories, History(state, now)))
 
     @property
     def start_date(self) -> datetime:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,7 @@ from lanner.engine.model import (
     History,
     Phase,
     TaskRun,
+    evolve,
     task_run_id,
 )
 from lanner.engine.states import State, final_state
@@ -100,14 +101,23 @@ class LoopCursor:
     at the groups still going. An acceleration only: groups never become
     incomplete again, so skipping them changes no decision."""
 
-    __slots__ = ("first", "index", "pos")
+    __slots__ = ("first", "index", "pos", "runs")
 
     def __init__(self, values: list[str]) -> None:
         self.first = 0  # index of the first value whose group is not complete
         self.pos = 0  # position, among the loop's task runs, of that group's first run
         self.index = {v: i for i, v in enumerate(values)}
+        # The task-run map it was last advanced over. A plan from any other map (a
+        # stale or replayed execution) starts again from the first group.
+        self.runs: Mapping[str, TaskRun] | None = None
+
+    def valid_for(self, *maps: Mapping[str, TaskRun]) -> LoopCursor:
+        if not any(self.runs is m for m in maps):
+            self.first = self.pos = 0
+        return self
 
     def advance(self, first: int, ids: tuple[str, ...], runs: Mapping[str, TaskRun]) -> None:
+        self.runs = runs
         if first <= self.first:
             return
         self.first = first
@@ -148,6 +158,7 @@ class _Cycle:
         self.ctx = ctx
         self.now = ctx.now
         self.ex = execution
+        self.input_runs = execution.task_runs
         self.runs: dict[str, TaskRun] = dict(execution.task_runs)
         self.children: dict[tuple[str, Phase], tuple[str, ...]] = dict(execution.children)
         known = execution.active
@@ -185,10 +196,10 @@ class _Cycle:
         return [self.runs[i] for i in self.children.get((parent or ROOT, phase), ())]
 
     def snapshot(self) -> Execution:
-        return replace(self.ex, task_runs=self.runs, children=self.children, active=None)
+        return evolve(self.ex, task_runs=self.runs, children=self.children, active=None)
 
     def decision(self) -> Decision:
-        execution = replace(
+        execution = evolve(
             self.ex, task_runs=self.runs, children=self.children, active=frozenset(self.active)
         )
         return Decision(execution, tuple(self.commands), frozenset(self.changed))
@@ -243,7 +254,7 @@ class _Cycle:
             run = self.runs.get(event.task_run_id)
             if run and run.state is State.SUBMITTED and len(run.attempts) == event.attempt:
                 attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, self.now))
-                self.put(replace(run.to(State.RUNNING, self.now), attempts=attempts))
+                self.put(evolve(run.to(State.RUNNING, self.now), attempts=attempts))
         elif isinstance(event, RetryDue):
             run = self.runs.get(event.task_run_id)
             if run and run.state is State.RETRYING and len(run.attempts) == event.attempt:
@@ -290,7 +301,7 @@ class _Cycle:
                 if delay is not None:
                     self.set_attempt(run, State.FAILED, ev.outputs, error)
                     run = self.runs[run.id]
-                    self.put(replace(run.to(State.RETRYING, self.now), error=error))
+                    self.put(evolve(run.to(State.RETRYING, self.now), error=error))
                     self.commands.append(
                         Timer(self.now + delay, RetryDue(run.id, len(run.attempts)))
                     )
@@ -316,9 +327,7 @@ class _Cycle:
             attempts[-1] = attempts[-1].to(State.RUNNING, self.now).to(state, self.now)
         run = run if run.state is State.RUNNING else run.to(State.RUNNING, self.now)
         self.put(
-            replace(
-                run, attempts=tuple(attempts), outputs=dict(outputs) or run.outputs, error=error
-            )
+            evolve(run, attempts=tuple(attempts), outputs=dict(outputs) or run.outputs, error=error)
         )
 
     def retry_delay(self, policy: Any, run: TaskRun) -> timedelta | None:
@@ -349,18 +358,18 @@ class _Cycle:
     ) -> None:
         run = run.to(state, self.now)
         if outputs is not None:
-            run = replace(run, outputs=dict(outputs))
+            run = evolve(run, outputs=dict(outputs))
         if error is not None:
-            run = replace(run, error=error)
+            run = evolve(run, error=error)
         self.put(run)
         if state is State.FAILED and self.ex.error is None and error is not None:
-            self.ex = replace(self.ex, error=error)
+            self.ex = evolve(self.ex, error=error)
 
     def with_closed_attempt(self, run: TaskRun, state: State) -> TaskRun:
         """The run with its last attempt ended in `state` (one FAILED attempt if it had none)."""
         if not run.attempts:
-            return replace(run, attempts=(Attempt(state, (History(state, self.now),)),))
-        return replace(run, attempts=(*run.attempts[:-1], run.attempts[-1].to(state, self.now)))
+            return evolve(run, attempts=(Attempt(state, (History(state, self.now),)),))
+        return evolve(run, attempts=(*run.attempts[:-1], run.attempts[-1].to(state, self.now)))
 
     def stop_descendants(self, parent: TaskRun, state: State) -> None:
         for phase in Phase:
@@ -376,7 +385,7 @@ class _Cycle:
                 attempts = child.attempts
                 if attempts:
                     attempts = (*attempts[:-1], attempts[-1].to(state, self.now))
-                self.put(replace(child.to(state, self.now), attempts=attempts))
+                self.put(evolve(child.to(state, self.now), attempts=attempts))
 
     # -- the reference loop -------------------------------------------------------------
     def settle(self) -> None:
@@ -429,7 +438,7 @@ class _Cycle:
             attempts = run.attempts
             if attempts:
                 attempts = (*attempts[:-1], attempts[-1].to(State.KILLED, self.now))
-            self.put(replace(run.to(State.KILLED, self.now), attempts=attempts))
+            self.put(evolve(run.to(State.KILLED, self.now), attempts=attempts))
 
     def create(self, child: NewChild, parent: TaskRun | None) -> TaskRun:
         parent_id = parent.id if parent else None
@@ -482,7 +491,7 @@ class _Cycle:
                 outputs = {
                     o.id: typed_output(o.type, self.render(o.value, None)) for o in flow.outputs
                 }
-                self.ex = replace(self.ex, outputs=outputs)
+                self.ex = evolve(self.ex, outputs=outputs)
             except (LannerError, ValueError) as exc:
                 message = exc.message if isinstance(exc, LannerError) else str(exc)
                 self.log("ERROR", f"Failed to render output values: {message}")
@@ -495,13 +504,13 @@ class _Cycle:
                         f"{phase.value} task '{run.task_id}' failed; the execution state is not changed by it",
                     )
         self.set_ex(state)
-        self.ex = replace(self.ex, terminal_at=self.now)
+        self.ex = evolve(self.ex, terminal_at=self.now)
 
     def after_step(self) -> None:
         tasks = self.index.root[Phase.AFTER]
         runs = self.runs_of(None, Phase.AFTER)
         if all_terminated(len(tasks), runs):
-            self.ex = replace(self.ex, finalized_at=self.now)
+            self.ex = evolve(self.ex, finalized_at=self.now)
             self.dirty = True
             return
         nxt = sequential_next(tasks, runs)
@@ -522,7 +531,7 @@ class _Cycle:
                 )
                 return
             if not is_truthy(condition):
-                skipped = replace(
+                skipped = evolve(
                     run, attempts=(Attempt(State.SKIPPED, (History(State.SKIPPED, self.now),)),)
                 )
                 self.finish(skipped, State.SKIPPED)
@@ -551,7 +560,7 @@ class _Cycle:
             timeout = self.timeout_seconds(run, task)
         except LannerError as exc:
             self.log("ERROR", exc.message, run)
-            failed = replace(
+            failed = evolve(
                 run,
                 attempts=(*run.attempts, Attempt(State.FAILED, (History(State.FAILED, self.now),))),
             )
@@ -563,7 +572,7 @@ class _Cycle:
             )
             return
         attempt_obj = Attempt(State.CREATED, (History(State.CREATED, self.now),))
-        self.put(replace(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
+        self.put(evolve(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
         self.commands.append(Dispatch(run.id, attempt, task.id, task.type, properties, timeout))
 
     def start_flowable(self, run: TaskRun, task: Task) -> None:
@@ -581,7 +590,7 @@ class _Cycle:
             )
             return
         attempt = Attempt(State.RUNNING, (History(State.RUNNING, self.now),))
-        run = replace(
+        run = evolve(
             run.to(State.RUNNING, self.now),
             memo=memo,
             outputs=outputs,
@@ -642,17 +651,17 @@ class _Cycle:
         from lanner.engine.inline import execute  # small module of executor-side task types
 
         attempt = Attempt(State.RUNNING, (History(State.RUNNING, self.now),))
-        run = replace(run, attempts=(attempt,))
+        run = evolve(run, attempts=(attempt,))
         try:
             outcome = execute(self, run, task)
         except (LannerError, ValueError) as exc:
             message = exc.message if isinstance(exc, LannerError) else str(exc)
             self.log("ERROR", message, run)
-            run = replace(run, attempts=(attempt.to(State.FAILED, self.now),))
+            run = evolve(run, attempts=(attempt.to(State.FAILED, self.now),))
             self.finish(run, State.FAILED, error=ErrorInfo(message, "TaskFailure", task.id, run.id))
             return
         if outcome is not None:
-            run = replace(run, attempts=(attempt.to(outcome, self.now),))
+            run = evolve(run, attempts=(attempt.to(outcome, self.now),))
             self.finish(run, outcome)
 
     # -- flowables ---------------------------------------------------------------------
@@ -670,7 +679,9 @@ class _Cycle:
             self.resolve(run, task, State.SUCCESS)
             return
         sequential_loop = values is not None and type(task).__name__ != "EachParallel"
-        cursor = self.p.cursor(run.id, values) if sequential_loop and values else None
+        cursor = None
+        if sequential_loop and values:
+            cursor = self.p.cursor(run.id, values).valid_for(self.input_runs, self.runs)
         ids = self.children.get((run.id, Phase.MAIN), ())
         skipped = cursor.pos if cursor else 0
         tail = [self.runs[i] for i in ids[skipped:]]
@@ -739,7 +750,7 @@ class _Cycle:
                 if failed and failed.error
                 else ErrorInfo("Task failed", "TaskFailure", task.id, run.id)
             )
-        self.finish(replace(run, attempts=attempts), state, error=error)
+        self.finish(evolve(run, attempts=attempts), state, error=error)
 
 
 _OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {

@@ -20,7 +20,8 @@ Concurrency model (DESIGN.md, "Exactly-once effects"):
   runs in that transaction (a write in a savepoint): it sees the cycle's
   writes and does not take a second connection from the pool.
 
-Schema and dates as on SQLite (``migrations/postgres/0001_initial.sql``):
+Connections, the pool and error translation live in :mod:`lanner.store.pgconn`,
+the SQL in :mod:`lanner.store.pgsql`. Schema and dates as on SQLite (``migrations/postgres/0001_initial.sql``):
 BIGINT epoch microseconds and TEXT JSON documents, so :mod:`lanner.store.codec`
 is shared. Every psycopg error leaves as a StoreError.
 """
@@ -28,188 +29,50 @@ is shared. Every psycopg error leaves as a StoreError.
 from __future__ import annotations
 
 import contextlib
-import os
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from lanner.engine.model import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
 from lanner.store import pgsql as sql
 from lanner.store.base import CycleWrite, EventRow, FlowRecord, Job, LogRecord, NewEvent
+from lanner.store.pgconn import POOL_MAX_SIZE, Conn, Connections, Session
 
-CONNECT_TIMEOUT_SECONDS = 10
-POOL_TIMEOUT_SECONDS = 30.0  # waiting for a free connection of the pool
-POOL_MIN_SIZE = 1
-POOL_MAX_SIZE = 8
 # An executor that finds the execution it picked already consumed by another
 # executor (which committed in between) looks again, a few times at most.
 _PICK_ATTEMPTS = 4
 _ERROR_LOG_PAGE = 500
-
-Conn = psycopg.Connection[tuple[Any, ...]]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-class _Session:
-    """A connection lent to one store call (or to one executor cycle)."""
-
-    __slots__ = ("changed", "conn")
-
-    def __init__(self, conn: Conn) -> None:
-        self.conn = conn
-        self.changed = False  # something was written: bump the data version after the commit
-
-
-class _LocalState(threading.local):
-    session: _Session | None = None  # set while this thread is inside executor_tx()
-    memo: codec.JsonMemo | None = None  # JSON encodings of this thread (not thread-safe)
-
-    def json_memo(self) -> codec.JsonMemo:
-        memo = self.memo
-        if memo is None:
-            memo = self.memo = codec.JsonMemo()
-        return memo
 
 
 class PostgresStore:
     """The Store protocol on one PostgreSQL database (see the module docstring)."""
 
     def __init__(self, url: str, *, max_connections: int = POOL_MAX_SIZE) -> None:
-        conninfo = "postgresql://" + url.split("://", 1)[1] if "://" in url else url
-        try:
-            params = conninfo_to_dict(conninfo)
-        except psycopg.Error as exc:
-            raise StoreError(f"not a valid PostgreSQL URL: {_one_line(str(exc))}") from exc
-        host = str(params.get("host") or "localhost")
-        port = str(params.get("port") or "5432")
-        self._conninfo = conninfo
-        self.where = f"{host}:{port}"  # for messages: where the server is
-        self.url = _without_password(conninfo)
-        self._max = max(max_connections, POOL_MIN_SIZE)
-        self._pool_obj: ConnectionPool[Conn] | None = None
-        self._pid = 0
-        self._lock = threading.Lock()
-        self._local = _LocalState()
-        self._closed = False
+        self._db = Connections(url, max_connections)
+        self.url = self._db.url  # with any password replaced by ***
+        self.where = self._db.where  # host:port, for messages
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url!r})"
 
-    # -- connections -----------------------------------------------------------
-
-    def _error(self, exc: psycopg.Error, what: str) -> StoreError:
-        """A driver error as a StoreError that says what failed and where."""
-        if isinstance(exc, PoolTimeout):
-            return StoreError(
-                f"cannot {what}: no connection to PostgreSQL at {self.where} within"
-                f" {POOL_TIMEOUT_SECONDS:g} s (the server is down, or all {self._max}"
-                " connections of the pool are busy)"
-            )
-        # No SQLSTATE, class 08 (connection exception) or 57P0x (the server is
-        # shutting down or restarting): the connection itself is gone.
-        state = exc.sqlstate or "08"
-        if isinstance(exc, psycopg.OperationalError) and state.startswith(("08", "57P0")):
-            return StoreError(
-                f"cannot {what}: lost the connection to PostgreSQL at {self.where}:"
-                f" {_one_line(str(exc))}"
-            )
-        return StoreError(f"cannot {what}: {_one_line(str(exc))} (PostgreSQL at {self.where})")
-
-    def _pool(self) -> ConnectionPool[Conn]:
-        pool = self._pool_obj
-        if pool is not None and self._pid == os.getpid():
-            return pool
-        with self._lock:
-            if self._closed:
-                raise StoreError(f"the store {self.url} is closed")
-            if self._pool_obj is not None and self._pid == os.getpid():
-                return self._pool_obj
-            # A pool must not cross fork(): the child opens its own and leaves
-            # the parent's connections alone.
-            kwargs: dict[str, Any] = {
-                "autocommit": True,
-                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                "application_name": "lanner",
-            }
-            # One plain connection first, for a precise error (the pool would
-            # only time out): wrong host, port, user, database, password.
-            try:
-                psycopg.connect(self._conninfo, **kwargs).close()
-            except psycopg.Error as exc:
-                raise StoreError(
-                    f"cannot connect to PostgreSQL at {self.where}: {_one_line(str(exc))}"
-                ) from exc
-            pool = ConnectionPool(
-                self._conninfo,
-                min_size=POOL_MIN_SIZE,
-                max_size=self._max,
-                kwargs=kwargs,
-                timeout=POOL_TIMEOUT_SECONDS,
-                open=False,
-                name="lanner",
-            )
-            try:
-                pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
-            except psycopg.Error as exc:
-                pool.close()
-                raise StoreError(
-                    f"cannot connect to PostgreSQL at {self.where}: {_one_line(str(exc))}"
-                ) from exc
-            self._pool_obj = pool
-            self._pid = os.getpid()
-            return pool
-
-    @contextlib.contextmanager
-    def _session(self, what: str, *, tx: bool = False) -> Iterator[_Session]:
-        """A connection for one call; `tx` runs the block in a transaction.
-
-        Inside this thread's executor cycle, the cycle's connection and
-        transaction are used (a savepoint when `tx`), and the data version is
-        bumped when the cycle commits.
-        """
-        outer = self._local.session
-        try:
-            if outer is not None:
-                if tx:
-                    with outer.conn.transaction():
-                        yield outer
-                else:
-                    yield outer
-                return
-            with self._pool().connection() as conn:
-                session = _Session(conn)
-                if tx:
-                    with conn.transaction():
-                        yield session
-                else:
-                    yield session
-                if session.changed:
-                    conn.execute(sql.BUMP)
-        except psycopg.Error as exc:
-            raise self._error(exc, what) from exc
+    def close(self) -> None:
+        self._db.close()
 
     def migrate(self) -> None:
         """Apply the migrations this database lacks; safe to run from many processes at once."""
         pending = migrations.load("postgres")
-        with self._session("migrate the schema") as s:
+        with self._db.session("migrate the schema") as s:
             # Fast path, no lock: most opens find the schema current.
             if s.conn.execute(sql.SCHEMA_EXISTS).fetchone() == (True,):
                 row = s.conn.execute(sql.SCHEMA_CURRENT).fetchone()
                 if row is not None and row[0] is not None and row[0] >= pending[-1].version:
                     return
-        with self._session("migrate the schema", tx=True) as s:
+        with self._db.session("migrate the schema", tx=True) as s:
             db = s.conn
             # Held until the commit: other processes wait here, then find the
             # schema current. CREATE TABLE is transactional on PostgreSQL, so
@@ -228,17 +91,10 @@ class PostgresStore:
                 )
                 s.changed = True
 
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            pool, self._pool_obj = self._pool_obj, None
-        if pool is not None and self._pid == os.getpid():
-            pool.close()
-
     # -- flows -----------------------------------------------------------------
 
     def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
-        with self._session("deploy a flow", tx=True) as s:
+        with self._db.session("deploy a flow", tx=True) as s:
             db = s.conn
             db.execute(sql.FLOW_LOCK, (f"{namespace}\x1f{flow_id}",))
             latest = db.execute(sql.FLOW_LATEST, (namespace, flow_id)).fetchone()
@@ -253,7 +109,7 @@ class PostgresStore:
     def get_flow(
         self, namespace: str, flow_id: str, revision: int | None = None
     ) -> FlowRecord | None:
-        with self._session("read a flow") as s:
+        with self._db.session("read a flow") as s:
             if revision is None:
                 row = s.conn.execute(sql.FLOW_LATEST, (namespace, flow_id)).fetchone()
                 if row is not None and row[5]:
@@ -263,11 +119,11 @@ class PostgresStore:
         return None if row is None else codec.flow_from_row(row)
 
     def list_flows(self) -> list[FlowRecord]:
-        with self._session("list flows") as s:
+        with self._db.session("list flows") as s:
             return [codec.flow_from_row(row) for row in s.conn.execute(sql.FLOW_LIST).fetchall()]
 
     def delete_flow(self, namespace: str, flow_id: str) -> bool:
-        with self._session("delete a flow") as s:
+        with self._db.session("delete a flow") as s:
             s.changed = s.conn.execute(sql.FLOW_DELETE, (namespace, flow_id)).rowcount > 0
             return s.changed
 
@@ -278,14 +134,14 @@ class PostgresStore:
 
         Creating an execution whose id exists is a no-op (nothing is written).
         """
-        with self._session("create an execution", tx=True) as s:
-            if _insert_executions(s.conn, self._local.json_memo(), (execution,)):
+        with self._db.session("create an execution", tx=True) as s:
+            if _insert_executions(s.conn, self._db.local.json_memo(), (execution,)):
                 _insert_events(s.conn, events)
                 s.changed = True
 
     def get_execution(self, execution_id: str) -> Execution | None:
-        with self._session("read an execution") as s:
-            if self._local.session is s:  # inside a cycle: its own view
+        with self._db.session("read an execution") as s:
+            if self._db.local.session is s:  # inside a cycle: its own view
                 return _read_execution(s.conn, execution_id)
             # One snapshot, so that the task runs match the execution row.
             s.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -310,22 +166,22 @@ class PostgresStore:
             where.append("flow_id = %s")
             params.append(flow_id)
         query = sql.EXEC_LIST + (" WHERE " + " AND ".join(where) if where else "") + sql.EXEC_ORDER
-        with self._session("list executions") as s:
+        with self._db.session("list executions") as s:
             found = s.conn.execute(query.encode(), (*params, limit)).fetchall()
         return [codec.execution_from_row(row, ()) for row in found]
 
     def add_event(self, event: NewEvent) -> bool:
-        with self._session("add an event") as s:
+        with self._db.session("add an event") as s:
             s.changed = s.conn.execute(sql.EVENT_INSERT, codec.event_params(event)).rowcount == 1
             return s.changed
 
     def has_due_events(self, now: datetime) -> bool:
-        with self._session("look for due events") as s:
+        with self._db.session("look for due events") as s:
             row = s.conn.execute(sql.HAS_DUE_EVENTS, (codec.to_micros(now),)).fetchone()
         return row is not None and bool(row[0])
 
     def executor_tx(self) -> PostgresExecutorTx:
-        return PostgresExecutorTx(self)
+        return PostgresExecutorTx(self._db)
 
     def data_version(self) -> int:
         """A counter bumped after every commit that changed something, by any process.
@@ -333,7 +189,7 @@ class PostgresStore:
         A wake-up hint only: it is bumped just after the commit (a crash in
         between loses the bump), and it never says what changed.
         """
-        with self._session("read the data version") as s:
+        with self._db.session("read the data version") as s:
             row = s.conn.execute(sql.DATA_VERSION).fetchone()
         assert row is not None
         return int(row[0]) if row[1] else 0
@@ -347,7 +203,7 @@ class PostgresStore:
             return []
         expires = now + timedelta(seconds=lease_seconds)
         params = (codec.to_micros(now), limit, worker_id, codec.to_micros(expires))
-        with self._session("claim jobs") as s:
+        with self._db.session("claim jobs") as s:
             claimed = s.conn.execute(sql.CLAIM, params).fetchall()
             s.changed = bool(claimed)
         claimed.sort()  # RETURNING has no order: (run_after, id) is the claim order
@@ -362,13 +218,13 @@ class PostgresStore:
         if not tokens:
             return set()
         expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
-        with self._session("renew leases") as s:
+        with self._db.session("renew leases") as s:
             renewed = s.conn.execute(sql.RENEW, (expires, worker_id, list(tokens))).fetchall()
             s.changed = bool(renewed)
         return {task_run_id for task_run_id, cancel in renewed if cancel}
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
-        with self._session("complete a job", tx=True) as s:
+        with self._db.session("complete a job", tx=True) as s:
             fence = (job.task_run_id, job.attempt, job.claim_token)
             if s.conn.execute(sql.FENCED_DELETE, fence).rowcount == 0:
                 return False  # a zombie: its job was completed or claimed again
@@ -379,7 +235,7 @@ class PostgresStore:
         return True
 
     def job_started(self, job: Job, event: NewEvent) -> bool:
-        with self._session("record a job start", tx=True) as s:
+        with self._db.session("record a job start", tx=True) as s:
             fence = (job.task_run_id, job.attempt, job.claim_token)
             if s.conn.execute(sql.FENCED_CHECK, fence).fetchone() is None:
                 return False
@@ -391,12 +247,12 @@ class PostgresStore:
 
     def append_logs(self, records: Sequence[LogRecord]) -> None:
         if records:
-            with self._session("append logs") as s:
+            with self._db.session("append logs") as s:
                 _insert_logs(s.conn, records)
                 s.changed = True
 
     def get_logs(self, execution_id: str) -> list[LogRecord]:
-        with self._session("read logs") as s:
+        with self._db.session("read logs") as s:
             rows = s.conn.execute(sql.LOG_SELECT, (execution_id,)).fetchall()
         return [codec.log_from_row(row) for row in rows]
 
@@ -404,7 +260,7 @@ class PostgresStore:
         # Pages by id: no connection is held while the caller consumes a page.
         last = 0
         while True:
-            with self._session("read logs") as s:
+            with self._db.session("read logs") as s:
                 params = (execution_id, last, _ERROR_LOG_PAGE)
                 page = s.conn.execute(sql.LOG_ERRORS, params).fetchall()
             for row in page:
@@ -417,22 +273,22 @@ class PostgresStore:
 class PostgresExecutorTx:
     """The executor's cycle: one transaction on one connection, from enter to exit."""
 
-    __slots__ = ("_cm", "_prefetched", "_session", "_store")
+    __slots__ = ("_cm", "_db", "_prefetched", "_session")
 
-    def __init__(self, store: PostgresStore) -> None:
-        self._store = store
-        self._cm: contextlib.AbstractContextManager[_Session] | None = None
-        self._session: _Session | None = None
+    def __init__(self, db: Connections) -> None:
+        self._db = db
+        self._cm: contextlib.AbstractContextManager[Session] | None = None
+        self._session: Session | None = None
         self._prefetched: tuple[str, datetime, list[EventRow]] | None = None
 
     def __enter__(self) -> PostgresExecutorTx:
-        store = self._store
-        if store._local.session is not None:
+        db = self._db
+        if db.local.session is not None:
             raise StoreError("an executor cycle is already open on this thread")
-        cm = store._session("run an executor cycle", tx=True)
+        cm = db.session("run an executor cycle", tx=True)
         self._session = cm.__enter__()
         self._cm = cm
-        store._local.session = self._session
+        db.local.session = self._session
         return self
 
     def __exit__(
@@ -441,7 +297,7 @@ class PostgresExecutorTx:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._store._local.session = None
+        self._db.local.session = None
         cm, self._cm, self._session = self._cm, None, None
         assert cm is not None
         # Commit, or roll back; a driver error leaves as StoreError, any other
@@ -458,7 +314,7 @@ class PostgresExecutorTx:
         try:
             yield session.conn
         except psycopg.Error as exc:
-            raise self._store._error(exc, what) from exc
+            raise self._db.error(exc, what) from exc
 
     def next_execution(self, now: datetime) -> str | None:
         micros = codec.to_micros(now)
@@ -512,7 +368,7 @@ class PostgresExecutorTx:
     def write(self, cycle: CycleWrite) -> None:
         """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``."""
         expected = cycle.expected_version
-        memo = self._store._local.json_memo()
+        memo = self._db.local.json_memo()
         e = codec.execution_params(cycle.execution, expected + 1, memo)
         with self._guard("write an executor cycle") as db:
             changed = db.execute(
@@ -547,16 +403,6 @@ class PostgresExecutorTx:
                 _insert_logs(db, cycle.logs)
         assert self._session is not None
         self._session.changed = True
-
-
-def _without_password(conninfo: str) -> str:
-    """The URL as it may be shown: any password replaced by ``***``."""
-    parts = urlsplit(conninfo)
-    if parts.password is None:
-        return conninfo
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
 def _events(db: Conn, execution_id: str, micros: int) -> list[EventRow]:
