@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_SEED = ROOT.parent / "shared" / "seed" / "flows"
-SEED = SHARED_SEED if SHARED_SEED.is_dir() else ROOT / "examples" / "flows"
+from tests.support.seed import SEED_FLOWS  # noqa: E402
+
 LANNER = str(Path(sys.executable).parent / "lanner")
 
 HELLO = """\
@@ -82,7 +82,7 @@ def executions(db_url: str, env: dict[str, str]) -> list[dict[str, object]]:
 
 
 def test_validate_seed_flows(env: dict[str, str]) -> None:
-    files = sorted(SEED.glob("*.yml"))
+    files = SEED_FLOWS
     assert files
     proc = lanner("validate", *map(str, files), env=env)
     assert proc.returncode == 0, proc.stderr

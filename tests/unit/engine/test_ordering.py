@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from lanner.engine.events import Start
@@ -11,9 +9,8 @@ from lanner.engine.states import State, final_state
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome
+from tests.support.seed import SEED_DIR as SEED
 from tests.unit.engine.support import Driver, ok, order, registry, run, state_of
-
-SEED = Path("/work/shared/seed/flows")
 
 THREE_LOGS = """
 tasks:

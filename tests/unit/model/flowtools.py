@@ -14,11 +14,11 @@ from lanner.errors import FlowValidationError, Problem
 from lanner.model.flow import Flow, PluginDefault
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
+from tests.support.seed import SEED_DIR as SEED_DIR
 
 REGISTRY = TaskRegistry.from_entry_points()
 
 ROOT = Path(__file__).resolve().parents[3]
-SEED_DIR = ROOT.parent / "shared" / "seed" / "flows"
 
 CORE = "io.kestra.plugin.core."
 LOG = CORE + "log.Log"

@@ -673,8 +673,6 @@ def test_yaml_scalars_keep_their_text() -> None:
 )
 def test_seed_flows_validate_unchanged(name: str) -> None:
     path = SEED_DIR / name
-    if not path.is_file():
-        pytest.skip(f"{path} is not beside this checkout")
     flow = load(path.read_text(encoding="utf-8"), file=str(path))
     assert flow.namespace == "company.team"
     assert flow.id == name.removesuffix(".yml")
@@ -683,8 +681,6 @@ def test_seed_flows_validate_unchanged(name: str) -> None:
 
 def test_seed_flow_task_types() -> None:
     path = SEED_DIR / "after_execution_errors.yml"
-    if not path.is_file():
-        pytest.skip(f"{path} is not beside this checkout")
     flow = load(path.read_text(encoding="utf-8"))
     assert {t.id: t.type for t in flow.all_tasks()} == {
         "hello": LOG,
