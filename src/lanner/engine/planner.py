@@ -143,8 +143,18 @@ class Planner:
             found = self._cursors[task_run_id] = LoopCursor(values)
         return found
 
-    def plan(self, execution: Execution, events: Iterable[Event], context: PlanContext) -> Decision:
-        cycle = _Cycle(self, execution, context)
+    def plan(
+        self,
+        execution: Execution,
+        events: Iterable[Event],
+        context: PlanContext,
+        *,
+        consume: bool = False,
+    ) -> Decision:
+        """`consume`: the caller gives `execution` up (the executor, whose cached copy
+        it is): its task-run map is updated in place instead of copied, which keeps a
+        cycle's cost independent of the execution's size."""
+        cycle = _Cycle(self, execution, context, consume)
         for event in events:
             cycle.apply(event)
         cycle.settle()
@@ -152,14 +162,17 @@ class Planner:
 
 
 class _Cycle:
-    def __init__(self, planner: Planner, execution: Execution, ctx: PlanContext) -> None:
+    def __init__(
+        self, planner: Planner, execution: Execution, ctx: PlanContext, consume: bool = False
+    ) -> None:
         self.p = planner
         self.index = planner.index
         self.ctx = ctx
         self.now = ctx.now
         self.ex = execution
         self.input_runs = execution.task_runs
-        self.runs: dict[str, TaskRun] = dict(execution.task_runs)
+        runs = execution.task_runs
+        self.runs: dict[str, TaskRun] = runs if consume and isinstance(runs, dict) else dict(runs)
         self.children: dict[tuple[str, Phase], tuple[str, ...]] = dict(execution.children)
         known = execution.active
         self.active: set[str] = (

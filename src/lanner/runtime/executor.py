@@ -75,6 +75,7 @@ class Executor:
         self._seen_version = -1
         self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._inbox_lock = threading.Lock()
+        self.cycle_lock = threading.Lock()  # one thread runs cycles at a time
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
         key = (namespace, flow_id, revision)
@@ -87,6 +88,20 @@ class Executor:
             entry = _FlowEntry(Planner(FlowIndex(flow), self.engine))
             self._flows[key] = entry
         return entry.planner
+
+    def drive(self) -> None:
+        """Run cycles on the calling thread until there is nothing to do, unless another
+        thread is running them. A worker that just finished a job calls it, so that a
+        chain of tasks moves on without waking another thread at every step."""
+        if not self.cycle_lock.acquire(blocking=False):
+            return
+        try:
+            # Only local results here: the executor thread's own loop looks at the
+            # store for everything else, so a worker never pays for that look.
+            while self.run_once(local_only=True):
+                pass
+        finally:
+            self.cycle_lock.release()
 
     def submit_local(self, job: Job, result: TaskResult, logs: list[LogRecord]) -> None:
         """A worker of this process finished a job the executor handed it."""
@@ -103,12 +118,12 @@ class Executor:
             self._inbox = [r for r in self._inbox if r.job.execution_id != wanted]
             return mine
 
-    def run_once(self) -> bool:
+    def run_once(self, *, local_only: bool = False) -> bool:
         """One cycle for one execution with due events or local results;
         False when there was nothing to do."""
         now = datetime.now(UTC)
         local = self._take_local()
-        if not local and not self._maybe_due(now):
+        if not local and (local_only or not self._maybe_due(now)):
             return False
         handed: list[Job] = []
         with self.store.executor_tx() as tx:
@@ -144,7 +159,10 @@ class Executor:
                 envs=self.envs,
             )
             events = [*(eventcodec.decode(r) for r in rows), *(r.result for r in local)]
-            decision = planner.plan(execution, events, context)
+            # The cached execution is given up to the planner; if this cycle fails
+            # before its commit, the cache is dropped and the store reloaded.
+            self._executions.pop(execution_id, None)
+            decision = planner.plan(execution, events, context, consume=True)
             new = replace(decision.execution, version=execution.version + 1)
             cycle, handed = self._cycle(new, execution.version, decision, [r.id for r in rows], now)
             if local:

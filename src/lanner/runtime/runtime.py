@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lanner.config import Config
-from lanner.engine.events import Cancel, Decision, Kill, Start
+from lanner.engine.events import Cancel, Decision, Kill, Start, TaskResult
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.states import State
 from lanner.errors import InputValueError, LannerError
@@ -21,7 +21,7 @@ from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.executor import Executor
 from lanner.runtime.worker import WorkerPool
-from lanner.store.base import Store
+from lanner.store.base import Job, LogRecord, Store
 
 
 class Runtime:
@@ -44,7 +44,7 @@ class Runtime:
         self.executor.local_capacity = self.workers.capacity
         self.executor.on_handoff = self.workers.hand
         self.executor.worker_id = self.workers.worker_id
-        self.workers.on_local_result = self.executor.submit_local
+        self.workers.on_local_result = self._local_result
         self.executor.listeners.append(self._on_commit)
         self._stop = threading.Event()
         self._changed = threading.Condition()
@@ -71,7 +71,9 @@ class Runtime:
         wake = self.workers.on_complete
         try:
             while not self._stop.is_set():
-                if self.executor.run_once():
+                with self.executor.cycle_lock:
+                    progressed = self.executor.run_once()
+                if progressed:
                     continue
                 wake.wait(0.05)
                 wake.clear()
@@ -79,6 +81,10 @@ class Runtime:
             self.error = exc
             with self._changed:
                 self._changed.notify_all()
+
+    def _local_result(self, job: Job, result: TaskResult, logs: list[LogRecord]) -> None:
+        self.executor.submit_local(job, result, logs)
+        self.executor.drive()
 
     def _on_commit(self, execution: Execution, decision: Decision) -> None:
         cancels = [c.task_run_id for c in decision.commands if isinstance(c, Cancel)]
