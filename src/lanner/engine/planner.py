@@ -134,6 +134,17 @@ class Planner:
         self.index = flow_index
         self.engine = engine
         self._cursors: dict[str, LoopCursor] = {}
+        self._properties: dict[str, dict[str, Any]] = {}
+
+    def properties(self, task: Task) -> dict[str, Any]:
+        """A task type's own properties, as the job carries them before rendering."""
+        found = self._properties.get(task.id)
+        if found is None:
+            dumped = task.model_dump(by_alias=True, exclude_none=True)
+            found = self._properties[task.id] = {
+                k: v for k, v in dumped.items() if k not in _COMMON
+            }
+        return found
 
     def cursor(self, task_run_id: str, values: list[str]) -> LoopCursor:
         found = self._cursors.get(task_run_id)
@@ -251,6 +262,8 @@ class _Cycle:
         ]
 
     def render(self, value: Any, run: TaskRun | None) -> Any:
+        if not _has_template(value):
+            return value  # no `{` anywhere: nothing to render, no scope to build
         return self.p.engine.render_value(value, self.scope(run))
 
     # -- events ------------------------------------------------------------------------
@@ -564,12 +577,7 @@ class _Cycle:
     def dispatch(self, run: TaskRun, task: Task) -> None:
         attempt = len(run.attempts) + 1
         try:
-            raw = {
-                k: v
-                for k, v in task.model_dump(by_alias=True, exclude_none=True).items()
-                if k not in _COMMON
-            }
-            properties = self.render(raw, run)
+            properties = self.render(self.p.properties(task), run)
             timeout = self.timeout_seconds(run, task)
         except LannerError as exc:
             self.log("ERROR", exc.message, run)
@@ -773,6 +781,16 @@ _OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {
     "DURATION": iv.to_duration, "URI": iv.to_uri, "EMAIL": iv.to_email,
     "JSON": iv.to_json, "YAML": iv.to_yaml, "ARRAY": iv.to_list, "MULTISELECT": iv.to_list,
 }  # fmt: skip
+
+
+def _has_template(value: Any) -> bool:
+    if isinstance(value, str):
+        return "{" in value
+    if isinstance(value, dict):
+        return any(_has_template(k) or _has_template(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_template(v) for v in value)
+    return False
 
 
 def typed_output(type_name: str, value: Any) -> Any:

@@ -89,12 +89,12 @@ class Executor:
             self._flows[key] = entry
         return entry.planner
 
-    def drive(self) -> None:
+    def drive(self) -> bool:
         """Run cycles on the calling thread until there is nothing to do, unless another
-        thread is running them. A worker that just finished a job calls it, so that a
+        thread is running them (then False: wake that one). A worker that just finished a job calls it, so that a
         chain of tasks moves on without waking another thread at every step."""
         if not self.cycle_lock.acquire(blocking=False):
-            return
+            return False
         try:
             # Only local results here: the executor thread's own loop looks at the
             # store for everything else, so a worker never pays for that look.
@@ -102,6 +102,7 @@ class Executor:
                 pass
         finally:
             self.cycle_lock.release()
+        return True
 
     def submit_local(self, job: Job, result: TaskResult, logs: list[LogRecord]) -> None:
         """A worker of this process finished a job the executor handed it."""

@@ -84,12 +84,15 @@ class Runtime:
 
     def _local_result(self, job: Job, result: TaskResult, logs: list[LogRecord]) -> None:
         self.executor.submit_local(job, result, logs)
-        self.executor.drive()
+        if not self.executor.drive():
+            self.workers.on_complete.set()  # the executor thread is busy: it takes it next
 
     def _on_commit(self, execution: Execution, decision: Decision) -> None:
         cancels = [c.task_run_id for c in decision.commands if isinstance(c, Cancel)]
         if cancels:
             self.workers.cancel(cancels)
+        if execution.finalized_at is None:
+            return  # waiters only care about the end: no wake-up at every cycle
         with self._changed:
             self._latest[execution.id] = execution
             self._changed.notify_all()
@@ -140,8 +143,8 @@ class Runtime:
             while True:
                 if self.error is not None:
                     raise self.error
-                latest = self._latest.get(execution_id)
-                if latest is not None and latest.finalized_at is not None:
+                latest = self._latest.pop(execution_id, None)
+                if latest is not None:
                     return latest
                 remaining = None if deadline is None else deadline - datetime.now(UTC).timestamp()
                 if remaining is not None and remaining <= 0:

@@ -222,7 +222,7 @@ class WorkerPool:
             key = eventcodec.result_key(job.task_run_id, job.attempt)
             event = eventcodec.encode(job.execution_id, result, datetime.now(UTC), key)
             self.store.complete_job(job, event, ctx.logs)
-        self.on_complete.set()
+            self.on_complete.set()
 
     def _execute(self, job: Job, ctx: _Context) -> Outcome:
         type_name = str(job.payload.get("type"))
