@@ -192,6 +192,8 @@ class _Cycle:
             else {i for i, r in self.runs.items() if not r.state.terminated}
         )
         self.commands: list[Command] = []
+        self.root_dirty = True
+        self.touched: set[str] = set()  # flowables to look at again
         self.changed: set[str] = set()
         self.dirty = False
 
@@ -199,6 +201,11 @@ class _Cycle:
     def put(self, run: TaskRun) -> None:
         self.runs[run.id] = run
         self.changed.add(run.id)
+        if run.parent_id is None:
+            self.root_dirty = True
+        else:
+            self.touched.add(run.parent_id)
+        self.touched.add(run.id)
         if run.state.terminated:
             self.active.discard(run.id)
         else:
@@ -209,6 +216,7 @@ class _Cycle:
         if state is not self.ex.state:
             self.ex = self.ex.to(state, self.now)
             self.dirty = True
+            self.root_dirty = True
 
     def log(self, level: str, message: str, run: TaskRun | None = None) -> None:
         attempt = len(run.attempts) if run and run.attempts else None
@@ -432,7 +440,10 @@ class _Cycle:
             return
         if ex_state in (State.CREATED, State.QUEUED):
             return
-        if not ex_state.terminated:
+        # The root list is looked at again only when one of its task runs or the
+        # execution's state changed since the last look in this cycle.
+        if not ex_state.terminated and self.root_dirty:
+            self.root_dirty = False
             self.root_step()
         for run_id in sorted(self.active, key=lambda i: self.runs[i].seq):
             run = self.runs[run_id]
@@ -444,8 +455,12 @@ class _Cycle:
                 self.start(run)
             elif (
                 run.state is State.RUNNING
+                and run_id in self.touched
                 and self.index.task(run.task_id).kind is TaskKind.FLOWABLE
             ):
+                # A flowable is looked at again only when it or one of its task runs
+                # changed: what it decides depends on nothing else.
+                self.touched.discard(run_id)
                 self.flowable_step(run)
         if self.ex.state.terminated and self.ex.finalized_at is None:
             self.after_step()
