@@ -131,7 +131,9 @@ class Executor:
             execution_id = local[0].job.execution_id if local else tx.next_execution(now)
             if execution_id is None:
                 return False
-            rows = tx.events(execution_id, now)
+            # A worker driving its own results leaves stored events (a kill, a
+            # timer) to the executor thread, which is woken for them.
+            rows = [] if local_only else tx.events(execution_id, now)
             taken = tx.take_jobs(
                 [(r.job.task_run_id, r.job.attempt, r.job.claim_token) for r in local]
             )
