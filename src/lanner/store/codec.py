@@ -21,6 +21,7 @@ a naive date given to an encoder is taken as UTC.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -92,7 +93,9 @@ def opt_from_micros(micros: int | None) -> datetime | None:
     return None if micros is None else from_micros(micros)
 
 
+@functools.lru_cache(maxsize=8192)
 def iso(moment: datetime) -> str:
+    # Cached: a task run's histories are encoded again at each of its updates.
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     elif moment.utcoffset():
