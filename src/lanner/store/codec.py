@@ -30,7 +30,7 @@ from typing import Any
 from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
 from lanner.engine.states import State
 from lanner.errors import StoreError
-from lanner.store.base import FlowRecord, LogRecord, NewEvent, NewJob
+from lanner.store.base import FlowRecord, Job, LogRecord, NewEvent, NewJob
 
 VERSION = 1
 
@@ -371,6 +371,16 @@ def event_params(e: NewEvent) -> tuple[Any, ...]:
 def job_params(j: NewJob) -> tuple[Any, ...]:
     """task_run_id, attempt, execution_id, payload, run_after."""
     return (j.task_run_id, j.attempt, j.execution_id, dump_value(j.payload), to_micros(j.run_after))
+
+
+def claimed_jobs(rows: list[Any], expires: datetime) -> list[Job]:
+    """Jobs from the rows a claim returned, in claim order: (run_after, id) lead each row,
+    since RETURNING has no order of its own."""
+    rows.sort()
+    return [
+        Job(task_run_id, execution_id, attempt, load_value(payload), token, n, expires)
+        for _, _, task_run_id, attempt, execution_id, payload, token, n in rows
+    ]
 
 
 def claimed_job_params(j: NewJob) -> tuple[Any, ...]:

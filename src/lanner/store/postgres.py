@@ -206,11 +206,7 @@ class PostgresStore:
         with self._db.session("claim jobs") as s:
             claimed = s.conn.execute(sql.CLAIM, params).fetchall()
             s.changed = bool(claimed)
-        claimed.sort()  # RETURNING has no order: (run_after, id) is the claim order
-        return [
-            Job(task_run_id, execution_id, attempt, codec.load_value(payload), token, n, expires)
-            for _, _, task_run_id, attempt, execution_id, payload, token, n in claimed
-        ]
+        return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
         self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime

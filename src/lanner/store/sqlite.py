@@ -529,11 +529,7 @@ class SQLiteStore:
         params = (worker_id, codec.to_micros(expires), codec.to_micros(now), limit)
         with self._one("claim jobs") as db:
             claimed = db.execute(_CLAIM, params).fetchall()
-        claimed.sort()  # RETURNING has no order: (run_after, rowid) is the claim order
-        return [
-            Job(task_run_id, execution_id, attempt, codec.load_value(payload), token, n, expires)
-            for _, _, task_run_id, attempt, execution_id, payload, token, n in claimed
-        ]
+        return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
         self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
