@@ -75,15 +75,19 @@ def select(
 
 def sequential_next(tasks: Sequence[Task], runs: Sequence[TaskRun]) -> Task | None:
     """The task after the last terminated one; nothing while one is still going."""
-    if not tasks:
-        return None
-    if not runs:
-        return tasks[0]
     if any(not r.state.terminated for r in runs):
         return None
-    last = runs[-1].task_id
+    return next_after(tasks, runs[-1].task_id if runs else None)
+
+
+def next_after(tasks: Sequence[Task], last_task_id: str | None) -> Task | None:
+    """The task after `last_task_id` in the list (the first when None)."""
+    if not tasks:
+        return None
+    if last_task_id is None:
+        return tasks[0]
     for i, t in enumerate(tasks):
-        if t.id == last:
+        if t.id == last_task_id:
             return tasks[i + 1] if i + 1 < len(tasks) else None
     return None
 

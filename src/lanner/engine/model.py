@@ -122,6 +122,8 @@ class Execution:
     # Ids of the task runs not terminated yet: derived from task_runs, kept by
     # the planner so that a cycle does not scan every task run (None: unknown).
     active: frozenset[str] | None = field(default=None, compare=False)
+    # The (parent, phase) lists holding a FAILED task run, kept the same way.
+    failed_lists: frozenset[tuple[str, Phase]] | None = field(default=None, compare=False)
 
     def to(self, state: State, now: datetime) -> Execution:
         if state is self.state:

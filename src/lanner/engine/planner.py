@@ -22,6 +22,7 @@ from lanner.engine.containers import (
     all_terminated,
     loop_next,
     loop_parallel_next,
+    next_after,
     parallel_next,
     select,
     sequential_next,
@@ -191,6 +192,22 @@ class _Cycle:
             if known is not None
             else {i for i, r in self.runs.items() if not r.state.terminated}
         )
+        failed = execution.failed_lists
+        self.failed_lists: set[tuple[str, Phase]] = (
+            set(failed)
+            if failed is not None
+            else {
+                (r.parent_id or ROOT, r.phase)
+                for r in self.runs.values()
+                if r.state is State.FAILED
+            }
+        )
+        # How many task runs of the root's main list are not terminated.
+        self.root_going = sum(
+            1
+            for i in self.active
+            if self.runs[i].parent_id is None and self.runs[i].phase is Phase.MAIN
+        )
         self.commands: list[Command] = []
         self.root_dirty = True
         self.touched: set[str] = set()  # flowables to look at again
@@ -199,10 +216,16 @@ class _Cycle:
 
     # -- bookkeeping ---------------------------------------------------------------
     def put(self, run: TaskRun) -> None:
+        old = self.runs.get(run.id)
         self.runs[run.id] = run
         self.changed.add(run.id)
+        if run.state is State.FAILED:
+            self.failed_lists.add((run.parent_id or ROOT, run.phase))
         if run.parent_id is None:
             self.root_dirty = True
+            if run.phase is Phase.MAIN:
+                was = old is not None and not old.state.terminated
+                self.root_going += int(not run.state.terminated) - int(was)
         else:
             self.touched.add(run.parent_id)
         self.touched.add(run.id)
@@ -228,11 +251,17 @@ class _Cycle:
         return [self.runs[i] for i in self.children.get((parent or ROOT, phase), ())]
 
     def snapshot(self) -> Execution:
-        return evolve(self.ex, task_runs=self.runs, children=self.children, active=None)
+        return evolve(
+            self.ex, task_runs=self.runs, children=self.children, active=None, failed_lists=None
+        )
 
     def decision(self) -> Decision:
         execution = evolve(
-            self.ex, task_runs=self.runs, children=self.children, active=frozenset(self.active)
+            self.ex,
+            task_runs=self.runs,
+            children=self.children,
+            active=frozenset(self.active),
+            failed_lists=frozenset(self.failed_lists),
         )
         return Decision(execution, tuple(self.commands), frozenset(self.changed))
 
@@ -507,20 +536,31 @@ class _Cycle:
     # -- the root container ---------------------------------------------------------------
     def root_step(self) -> None:
         root = self.index.root
-        main_runs = self.runs_of(None, Phase.MAIN)
+        # Counts kept by put(): a long main list costs nothing to look at.
+        main_ids = self.children.get((ROOT, Phase.MAIN), ())
+        summary = Summary(len(main_ids) - self.root_going, (ROOT, Phase.MAIN) in self.failed_lists)
         phase, tasks = select(
             root[Phase.MAIN],
             root[Phase.ERRORS],
             root[Phase.FINALLY],
-            Summary.of(main_runs),
+            summary,
             self.runs_of(None, Phase.ERRORS),
             self.runs_of(None, Phase.FINALLY),
         )
-        runs = main_runs if phase is Phase.MAIN else self.runs_of(None, phase)
-        if all_terminated(len(tasks), runs):
-            self.end(final_state([r.state for r in main_runs]))
-            return
-        nxt = sequential_next(tasks, runs)
+        if phase is Phase.MAIN:
+            if summary.terminated >= len(tasks):
+                self.end(final_state([self.runs[i].state for i in main_ids]))
+                return
+            if self.root_going:
+                return
+            last = self.runs[main_ids[-1]].task_id if main_ids else None
+            nxt = next_after(tasks, last)
+        else:
+            runs = self.runs_of(None, phase)
+            if all_terminated(len(tasks), runs):
+                self.end(final_state([self.runs[i].state for i in main_ids]))
+                return
+            nxt = sequential_next(tasks, runs)
         if nxt is not None:
             self.create(NewChild(nxt, phase), None)
 
