@@ -7,7 +7,13 @@ pluginDefaults:            # instance-level plugin defaults (SPEC §0 decision 9
     values:
       url: http://127.0.0.1:8765/hook
 worker:
-  threads: 4               # worker threads of `lanner run` and `lanner server`
+  threads: 4               # worker threads of `lanner run`, `lanner server`, `lanner worker`
+  leaseSeconds: 30         # a claimed job is re-queued when its worker misses renewals this long
+  shutdownGraceSeconds: 30 # on SIGTERM, running tasks get this long before they are handed back
+executor:
+  maxClaims: 3             # a job whose workers were lost this many times ends FAILED (WorkerLost)
+retention:
+  olderThan: P30D          # optional: finalized executions older than this are purged automatically
 envPrefix: ENV_            # environment variables exposed as {{ envs.* }}
 ```
 """
@@ -20,18 +26,30 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from lanner.errors import ConfigError
-from lanner.model.common import Model
+from lanner.model.common import DurationLike, Model
 from lanner.model.flow import PluginDefault
 from lanner.model.yamlsource import YamlError, format_path, load_yaml
 
 
 class WorkerConfig(Model):
     threads: int = Field(4, ge=1, le=256)
+    leaseSeconds: float = Field(30.0, gt=0, le=3600)
+    shutdownGraceSeconds: float = Field(30.0, ge=0, le=86400)
+
+
+class ExecutorConfig(Model):
+    maxClaims: int = Field(3, ge=1, le=100)
+
+
+class RetentionConfig(Model):
+    olderThan: DurationLike | None = None
 
 
 class Config(Model):
     pluginDefaults: tuple[PluginDefault, ...] = ()
     worker: WorkerConfig = WorkerConfig()
+    executor: ExecutorConfig = ExecutorConfig()
+    retention: RetentionConfig = RetentionConfig()
     envPrefix: str = "ENV_"
 
 

@@ -3,15 +3,25 @@ so that each command loads only what it needs."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from lanner.cli.exitcodes import BAD_INPUT, EXECUTION_FAILED, INTERRUPTED, OK, guarded
+from lanner.cli import executions, flows, roles
+from lanner.cli.exitcodes import BAD_INPUT, INTERRUPTED, OK, guarded
+from lanner.cli.options import (
+    ConfigOpt,
+    Db,
+    Debug,
+    Inputs,
+    JsonOpt,
+    open_db,
+    parse_input_pairs,
+    print_json,
+    registry,
+)
 
 app = typer.Typer(
     name="lanner",
@@ -20,44 +30,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-executions_app = typer.Typer(help="Inspect executions.", no_args_is_help=True)
-app.add_typer(executions_app, name="executions")
-
-Db = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="LANNER_DB",
-        help="Store URL: sqlite:///ABSOLUTE/PATH (default $LANNER_HOME/lanner.db).",
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        envvar="LANNER_CONFIG",
-        help="Configuration file (default $LANNER_HOME/config.yml).",
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
-
-
-def _store(db: str | None) -> Any:
-    from lanner.config import lanner_home
-    from lanner.store import default_db_url, open_store
-
-    return open_store(db or default_db_url(lanner_home()))
-
-
-def _registry() -> Any:
-    from lanner.plugin import TaskRegistry
-
-    return TaskRegistry.from_entry_points()
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+app.add_typer(executions.app, name="executions")
+app.add_typer(flows.app, name="flows")
+workers_app = typer.Typer(help="Live lanner processes.", no_args_is_help=True)
+app.add_typer(workers_app, name="workers")
+roles.register(app)
 
 
 @app.command()
@@ -72,12 +49,12 @@ def validate(
     from lanner.errors import FlowValidationError, InputError
     from lanner.model.validate import load_flow_file
 
-    registry = _registry()
+    reg = registry()
     defaults = load_config(config).pluginDefaults
     failed = 0
     for path in files:
         try:
-            flow, _ = load_flow_file(path, registry, defaults)
+            flow, _ = load_flow_file(path, reg, defaults)
         except FlowValidationError as exc:
             failed += 1
             print(exc.message, file=sys.stderr)
@@ -98,16 +75,14 @@ def schema(debug: Debug = False) -> None:
     """Print the JSON Schema of the flow language (for an editor's YAML extension)."""
     from lanner.model.schema import flow_json_schema
 
-    _print_json(flow_json_schema(_registry()))
+    print_json(flow_json_schema(registry()))
 
 
 @app.command()
 @guarded
 def run(
     flow_file: Annotated[Path, typer.Argument(metavar="FLOW.yml", help="The flow to run.")],
-    input: Annotated[
-        list[str] | None, typer.Option("--input", "-i", help="An input as NAME=VALUE (repeatable).")
-    ] = None,
+    input: Inputs = None,
     json_output: JsonOpt = False,
     db: Db = None,
     config: ConfigOpt = None,
@@ -117,21 +92,9 @@ def run(
     from lanner.cli.runcmd import run_flow
 
     code = run_flow(
-        flow_file, _parse_inputs(input or []), json_output=json_output, db=db, config=config
+        flow_file, parse_input_pairs(input), json_output=json_output, db=db, config=config
     )
     raise SystemExit(code)
-
-
-def _parse_inputs(pairs: list[str]) -> dict[str, str]:
-    from lanner.errors import InputValueError
-
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise InputValueError(f"--input '{pair}': expected NAME=VALUE")
-        out[name] = value
-    return out
 
 
 @app.command()
@@ -146,68 +109,83 @@ def logs(
     from lanner.cli.views import display_masker, log_json
     from lanner.errors import NotFoundError
 
-    store = _store(db)
+    store = open_db(db)
     execution = store.get_execution(execution_id)
     if execution is None:
         raise NotFoundError(f"execution {execution_id} not found in {store.url}")
     masker = display_masker(execution)
     records = [log_json(r, masker) for r in store.get_logs(execution_id)]
     if json_output:
-        _print_json(records)
+        print_json(records)
         return
     for r in records:
         where = r["taskId"] or "-"
         print(f"{r['timestamp']} {r['level']:<5} {where}: {r['message']}")
 
 
-@executions_app.command("list")
+@workers_app.command("list")
 @guarded
-def executions_list(
-    namespace: Annotated[str | None, typer.Option(help="Only this namespace.")] = None,
-    flow: Annotated[str | None, typer.Option(help="Only this flow id.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
-    json_output: JsonOpt = False,
-    db: Db = None,
-    debug: Debug = False,
-) -> None:
-    """List executions, most recent first."""
+def workers_list(json_output: JsonOpt = False, db: Db = None, debug: Debug = False) -> None:
+    """The live lanner processes: role, heartbeat, and the task runs they hold."""
     from lanner.engine.variables import iso
 
-    rows = _store(db).list_executions(namespace=namespace, flow_id=flow, limit=limit)
+    rows = open_db(db).list_processes()
     if json_output:
-        _print_json(
+        print_json(
             [
                 {
-                    "id": e.id,
-                    "namespace": e.namespace,
-                    "flowId": e.flow_id,
-                    "state": e.state.value,
-                    "startDate": iso(e.start_date),
+                    "id": p.id,
+                    "role": p.role,
+                    "host": p.host,
+                    "pid": p.pid,
+                    "startedAt": iso(p.started_at),
+                    "heartbeatAt": iso(p.heartbeat_at),
+                    "info": dict(p.info),
+                    "running": [
+                        {
+                            "executionId": j.execution_id,
+                            "taskRunId": j.task_run_id,
+                            "taskId": j.task_id,
+                            "attempt": j.attempt,
+                        }
+                        for j in p.jobs
+                    ],
                 }
-                for e in rows
+                for p in rows
             ]
         )
         return
-    for e in rows:
-        print(f"{e.id}  {iso(e.start_date)}  {e.state.value:<9}  {e.namespace}.{e.flow_id}")
+    if not rows:
+        print("no live lanner process on this store")
+    for p in rows:
+        running = ", ".join(f"{j.task_id} ({j.execution_id})" for j in p.jobs) or "idle"
+        print(f"{p.role:<8} {p.id}  pid {p.pid}  heartbeat {iso(p.heartbeat_at)}  {running}")
 
 
-@executions_app.command("show")
+@app.command()
 @guarded
-def executions_show(
-    execution_id: Annotated[str, typer.Argument(help="The execution id.")],
+def purge(
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than", metavar="DURATION", help="ISO-8601 duration, e.g. P30D or PT12H."
+        ),
+    ],
     db: Db = None,
     debug: Debug = False,
 ) -> None:
-    """Print one execution as JSON, in Kestra's API shape."""
-    from lanner.cli.views import execution_json
-    from lanner.errors import NotFoundError
+    """Delete finalized executions (with their task runs and logs) older than DURATION."""
+    from datetime import UTC, datetime
 
-    store = _store(db)
-    execution = store.get_execution(execution_id)
-    if execution is None:
-        raise NotFoundError(f"execution {execution_id} not found in {store.url}")
-    _print_json(execution_json(execution))
+    from lanner.errors import InputValueError
+    from lanner.model.common import parse_duration
+
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        raise InputValueError(f"--older-than: {exc}") from None
+    count = open_db(db).purge_executions(datetime.now(UTC) - age)
+    print(f"purged {count} execution(s) finalized more than {older_than} ago")
 
 
 def main() -> None:
@@ -216,6 +194,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         raise SystemExit(INTERRUPTED) from None
-
-
-__all__ = ["EXECUTION_FAILED", "app", "main", "os"]

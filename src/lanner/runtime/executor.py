@@ -27,7 +27,7 @@ from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
-from lanner.runtime.worker import LEASE_SECONDS
+from lanner.runtime.crashpoints import crash_point
 from lanner.store.base import CycleWrite, Job, LogRecord, NewEvent, NewJob, Store
 
 CommitListener = Callable[[Execution, Decision], None]
@@ -88,6 +88,10 @@ class Executor:
             entry = _FlowEntry(Planner(FlowIndex(flow), self.engine))
             self._flows[key] = entry
         return entry.planner
+
+    def forget(self) -> None:
+        """Drop the cached executions (after a failed cycle: the store is the truth)."""
+        self._executions.clear()
 
     def drive(self) -> bool:
         """Run cycles on the calling thread until there is nothing to do, unless another
@@ -171,6 +175,8 @@ class Executor:
             if local:
                 cycle = replace(cycle, logs=[*(log for r in local for log in r.logs), *cycle.logs])
             tx.write(cycle)
+            crash_point("executor.before_commit")
+        crash_point("executor.after_commit")
         if new.finalized_at is not None:
             self._executions.pop(execution_id, None)
         else:
@@ -226,7 +232,7 @@ class Executor:
                 }
                 job = NewJob(command.task_run_id, new.id, command.attempt, payload, now)
                 if capacity > len(handed):
-                    lease = now + timedelta(seconds=LEASE_SECONDS)
+                    lease = now + timedelta(seconds=self.config.worker.leaseSeconds)
                     job = replace(
                         job,
                         claim_token=uuid.uuid4().hex,

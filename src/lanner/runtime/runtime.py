@@ -4,41 +4,53 @@ use this same runtime; every state change is committed when it happens."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from lanner.config import Config
-from lanner.engine.events import Cancel, Decision, Kill, Start, TaskResult
-from lanner.engine.model import Execution, History, new_execution_id
-from lanner.engine.states import State
+from lanner.engine.events import Cancel, Decision, Kill, TaskResult
+from lanner.engine.model import Execution
 from lanner.errors import InputValueError, LannerError
 from lanner.expr import SecretMasker
 from lanner.model.flow import Flow
-from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.executor import Executor
+from lanner.runtime.launch import new_execution, start_event
 from lanner.runtime.worker import WorkerPool
 from lanner.store.base import Job, LogRecord, Store
 
 
 class Runtime:
     def __init__(
-        self, store: Store, registry: TaskRegistry, config: Config, *, alone: bool = False
+        self,
+        store: Store,
+        registry: TaskRegistry,
+        config: Config,
+        *,
+        alone: bool = False,
+        executor: bool = True,
+        threads: int | None = None,
     ) -> None:
         """`alone`: no other process works on this store's jobs (`lanner run`), so
-        every job this process's executor writes goes straight to its workers."""
+        every job this process's executor writes goes straight to its workers.
+        `executor`: run the executor thread (off for `lanner worker`); `threads`:
+        worker threads (default from the configuration; 0 for `lanner executor`)."""
         self.store = store
+        self.alone = alone
+        self.run_executor = executor
         self.masker = SecretMasker()
         self.executor = Executor(store, registry, config, self.masker)
         self.workers = WorkerPool(
             store,
             registry,
             self.masker,
-            threads=config.worker.threads,
+            threads=config.worker.threads if threads is None else threads,
             prefetch=None if alone else 0,
+            lease_seconds=config.worker.leaseSeconds,
         )
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity
@@ -55,6 +67,8 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
         self.workers.start()
+        if not self.run_executor:
+            return
         self._thread = threading.Thread(
             target=self._executor_loop, name="lanner-executor", daemon=True
         )
@@ -71,8 +85,18 @@ class Runtime:
         wake = self.workers.on_complete
         try:
             while not self._stop.is_set():
-                with self.executor.cycle_lock:
-                    progressed = self.executor.run_once()
+                try:
+                    with self.executor.cycle_lock:
+                        progressed = self.executor.run_once()
+                except LannerError as exc:
+                    if self.alone:
+                        raise
+                    # A long-running executor outlives a store that is down or a
+                    # cycle that lost a race: the cycle was rolled back, try again.
+                    print(f"lanner executor: {exc.message}", file=sys.stderr)
+                    self.executor.forget()
+                    self._stop.wait(0.5)
+                    continue
                 if progressed:
                     continue
                 wake.wait(0.05)
@@ -107,27 +131,15 @@ class Runtime:
         from_strings: bool = True,
         trigger: Mapping[str, Any] | None = None,
     ) -> Execution:
-        declared = flow.inputs or ()
-        parsed = parse_inputs(declared, inputs, from_strings=from_strings)
-        secrets = frozenset(secret_input_ids(declared))
-        for key in secrets:
-            if isinstance(parsed.get(key), str):
-                self.masker.add(parsed[key])
         now = datetime.now(UTC)
-        execution = Execution(
-            id=new_execution_id(),
-            namespace=flow.namespace,
-            flow_id=flow.id,
-            flow_revision=revision,
-            state=State.CREATED,
-            histories=(History(State.CREATED, now),),
-            inputs=parsed,
-            labels=dict(flow.labels or {}),
-            variables=dict(flow.variables or {}),
-            trigger=dict(trigger) if trigger is not None else None,
-            secret_inputs=secrets,
+        execution = new_execution(
+            flow, revision, inputs, now, from_strings=from_strings, trigger=trigger
         )
-        self.store.create_execution(execution, [eventcodec.encode(execution.id, Start(), now)])
+        for key in execution.secret_inputs:
+            value = execution.inputs.get(key)
+            if isinstance(value, str):
+                self.masker.add(value)
+        self.store.create_execution(execution, [start_event(execution, now)])
         self.workers.on_complete.set()
         return execution
 

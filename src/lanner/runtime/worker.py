@@ -12,6 +12,7 @@ import queue
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,12 +21,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lanner.engine.events import TaskResult
+from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.states import State
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
+from lanner.runtime.crashpoints import crash_point
 from lanner.store.base import Job, LogRecord, Store
 
 LEASE_SECONDS = 30.0
@@ -95,6 +97,7 @@ class WorkerPool:
     # How many handed-over jobs may wait for a thread; None: no bound (one
     # process alone on its store, as `lanner run`, has no one to leave work to).
     prefetch: int | None = 0
+    lease_seconds: float = LEASE_SECONDS
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -108,6 +111,10 @@ class WorkerPool:
         self._running: dict[str, tuple[Job, _Context]] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        # Set by drain(): no new claims; results of tasks stopped by the drain
+        # are not reported (their jobs are handed back instead).
+        self._draining = threading.Event()
+        self._abandoned = threading.Event()
 
     def start(self) -> None:
         for i in range(self.threads):
@@ -128,6 +135,27 @@ class WorkerPool:
         for t in self._threads:
             t.join(timeout)
 
+    def drain(self, grace: float) -> int:
+        """Shut down gently (SIGTERM): claim nothing more, give running tasks `grace`
+        seconds to finish, then stop the rest and hand their jobs back to the store
+        for another worker. Returns how many jobs were handed back."""
+        self._draining.set()
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._running and not self._queued:
+                    return 0
+            self._stop.wait(0.05)
+        with self._lock:
+            self._abandoned.set()
+            leftover = [job for job, _ in self._running.values()] + list(self._queued.values())
+            for _, ctx in self._running.values():
+                ctx.cancel_event.set()
+            self._queued.clear()
+        if not leftover:
+            return 0
+        return self.store.release_jobs([job.claim_token for job in leftover])
+
     def jobs_ready(self, count: int) -> None:
         """The executor wrote `count` unclaimed jobs: that many idle threads go claim."""
         for _ in range(count):
@@ -135,6 +163,8 @@ class WorkerPool:
 
     def capacity(self) -> int:
         """How many more jobs this pool takes over now."""
+        if self._draining.is_set():
+            return 0
         if self.prefetch is None:
             return 1 << 30
         with self._lock:
@@ -160,8 +190,10 @@ class WorkerPool:
                 if isinstance(item, Job):
                     self.run_job(item, local=True)
                     continue
+                if self._draining.is_set():
+                    continue
                 now = datetime.now(UTC)
-                for job in self.store.claim_jobs(self.worker_id, 1, LEASE_SECONDS, now):
+                for job in self.store.claim_jobs(self.worker_id, 1, self.lease_seconds, now):
                     self.run_job(job)
             except LannerError as exc:
                 # The store is unreachable or locked for now: the job's lease
@@ -170,7 +202,20 @@ class WorkerPool:
                 self._stop.wait(0.5)
 
     def run_job(self, job: Job, *, local: bool = False) -> None:
+        if self._abandoned.is_set():
+            return  # handed back by drain()
         ctx = _Context(job, self.masker)
+        if not local:
+            # Fenced: a claim lost before the task starts runs nothing.
+            started = eventcodec.encode(
+                job.execution_id,
+                TaskStarted(job.task_run_id, job.attempt),
+                datetime.now(UTC),
+                f"started:{job.task_run_id}:{job.attempt}:{job.claims}",
+            )
+            if not self.store.job_started(job, started):
+                return
+            self.on_complete.set()
         with self._lock:
             self._busy += 1
             self._queued.pop(job.task_run_id, None)
@@ -190,6 +235,7 @@ class WorkerPool:
             timer.daemon = True
             timer.start()
         try:
+            crash_point("worker.mid_task")
             outcome = self._execute(job, ctx)
         finally:
             if timer is not None:
@@ -216,12 +262,16 @@ class WorkerPool:
             self.masker.mask(outcome.error) if outcome.error else None,
             outcome.error_type,
         )
+        if self._abandoned.is_set() and ctx.cancelled:
+            return  # stopped by the shutdown: drain() hands the job back
         if local and self.on_local_result is not None:
             self.on_local_result(job, result, ctx.logs)
         else:
             key = eventcodec.result_key(job.task_run_id, job.attempt)
             event = eventcodec.encode(job.execution_id, result, datetime.now(UTC), key)
+            crash_point("worker.before_complete")
             self.store.complete_job(job, event, ctx.logs)
+            crash_point("worker.after_complete")
             self.on_complete.set()
 
     def _execute(self, job: Job, ctx: _Context) -> Outcome:
@@ -281,9 +331,11 @@ class WorkerPool:
         if not running and not queued:
             return
         tokens = [job.claim_token for job, _ in running] + [job.claim_token for job in queued]
+        crash_point("heartbeat.before_commit")
         cancelled = self.store.renew_leases(
             self.worker_id, tokens, LEASE_SECONDS, datetime.now(UTC)
         )
+        crash_point("heartbeat.after_commit")
         for job, ctx in running:
             if job.task_run_id in cancelled:
                 ctx.cancel_event.set()

@@ -1,0 +1,62 @@
+"""`lanner server`, `lanner executor`, `lanner worker`: the long-running roles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lanner.cli.exitcodes import guarded
+from lanner.cli.options import ConfigOpt, Db, Debug, config, open_db, registry
+
+if TYPE_CHECKING:
+    from lanner.config import Config
+
+Threads = Annotated[
+    int | None,
+    typer.Option("--threads", min=1, max=256, help="Worker threads (default: worker.threads)."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @guarded
+    def server(
+        threads: Threads = None,
+        no_worker: Annotated[
+            bool, typer.Option("--no-worker", help="Run no worker threads.")
+        ] = False,
+        db: Db = None,
+        config_file: ConfigOpt = None,
+        debug: Debug = False,
+    ) -> None:
+        """Executor, worker threads and maintenance in one process, until SIGTERM."""
+        cfg = config(config_file)
+        count = 0 if no_worker else (threads or cfg.worker.threads)
+        _serve(db, cfg, role="server", executor=True, threads=count)
+
+    @app.command()
+    @guarded
+    def executor(db: Db = None, config_file: ConfigOpt = None, debug: Debug = False) -> None:
+        """Only the executor (and the lease reaper), until SIGTERM."""
+        _serve(db, config(config_file), role="executor", executor=True, threads=0)
+
+    @app.command()
+    @guarded
+    def worker(
+        threads: Threads = None,
+        db: Db = None,
+        config_file: ConfigOpt = None,
+        debug: Debug = False,
+    ) -> None:
+        """Only worker threads, until SIGTERM (running tasks get the grace period)."""
+        cfg = config(config_file)
+        _serve(db, cfg, role="worker", executor=False, threads=threads or cfg.worker.threads)
+
+
+def _serve(db: str | None, cfg: Config, *, role: str, executor: bool, threads: int) -> None:
+    from lanner.runtime.node import serve
+
+    raise SystemExit(
+        serve(open_db(db), registry(), cfg, role=role, executor=executor, threads=threads)
+    )

@@ -1,0 +1,58 @@
+"""A new execution of a flow: inputs checked and typed, labels and variables
+copied from the flow. Used by `lanner run`, `lanner executions start`, the
+API and Subflow tasks alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from lanner.engine.model import Execution, History, new_execution_id
+from lanner.engine.states import State
+from lanner.errors import InputError
+from lanner.model.flow import Flow
+from lanner.model.inputs import parse_inputs, secret_input_ids
+from lanner.runtime import eventcodec
+from lanner.store.base import NewEvent
+
+
+class DisabledFlowError(InputError):
+    """Cannot execute a disabled flow."""
+
+
+def new_execution(
+    flow: Flow,
+    revision: int,
+    inputs: Mapping[str, Any],
+    now: datetime,
+    *,
+    from_strings: bool = True,
+    execution_id: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    trigger: Mapping[str, Any] | None = None,
+) -> Execution:
+    """The CREATED execution; raises InputValueError for bad inputs (nothing is stored)."""
+    if flow.disabled:
+        raise DisabledFlowError(f"Cannot execute a disabled flow: {flow.namespace}.{flow.id}")
+    declared = flow.inputs or ()
+    parsed = parse_inputs(declared, inputs, from_strings=from_strings)
+    return Execution(
+        id=execution_id or new_execution_id(),
+        namespace=flow.namespace,
+        flow_id=flow.id,
+        flow_revision=revision,
+        state=State.CREATED,
+        histories=(History(State.CREATED, now),),
+        inputs=parsed,
+        labels={**dict(flow.labels or {}), **dict(labels or {})},
+        variables=dict(flow.variables or {}),
+        trigger=dict(trigger) if trigger is not None else None,
+        secret_inputs=frozenset(secret_input_ids(declared)),
+    )
+
+
+def start_event(execution: Execution, now: datetime) -> NewEvent:
+    from lanner.engine.events import Start
+
+    return eventcodec.encode(execution.id, Start(), now, f"start:{execution.id}")

@@ -1,0 +1,81 @@
+"""The long-running roles: `lanner server`, `lanner executor`, `lanner worker`.
+
+One process runs the roles it was started with over one store until SIGTERM
+or SIGINT: the executor thread, worker threads, and maintenance (its
+heartbeat row, the lease reaper in every executor, retention). On the
+signal it stops claiming, gives running tasks the configured grace period,
+hands what is still running back to the store for another worker, and
+removes its heartbeat row.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from lanner.config import Config
+from lanner.plugin import TaskRegistry
+from lanner.runtime.maintenance import Maintenance
+from lanner.runtime.runtime import Runtime
+from lanner.store.base import Store
+
+TICK_SECONDS = 1.0
+
+
+def serve(
+    store: Store,
+    registry: TaskRegistry,
+    config: Config,
+    *,
+    role: str,
+    executor: bool,
+    threads: int,
+    ready: threading.Event | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Run until `stop` is set (by SIGTERM/SIGINT when on the main thread); returns 0."""
+    stop = stop or threading.Event()
+    runtime = Runtime(store, registry, config, executor=executor, threads=threads)
+    process_id = runtime.workers.worker_id
+
+    def info() -> dict[str, Any]:
+        return {"threads": threads, "executor": executor}
+
+    maintenance = Maintenance(store, config, process_id, role, reaper=executor, info=info)
+    if threading.current_thread() is threading.main_thread():
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            if stop.is_set():  # a second signal: do not wait for the grace period
+                raise SystemExit(130)
+            print(f"lanner {role}: stopping ({signal.Signals(signum).name})", file=sys.stderr)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    runtime.start()
+    maintenance.tick(datetime.now(UTC))
+    print(
+        f"lanner {role} {process_id} on {store.url}: "
+        f"{'executor, ' if executor else ''}{threads} worker thread(s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    if ready is not None:
+        ready.set()
+    try:
+        while not stop.wait(TICK_SECONDS):
+            maintenance.tick(datetime.now(UTC))
+    finally:
+        handed = runtime.workers.drain(config.worker.shutdownGraceSeconds)
+        if handed:
+            print(f"lanner {role}: handed {handed} job(s) back", file=sys.stderr)
+        runtime.stop()
+        try:
+            store.remove_process(process_id)
+        finally:
+            store.close()
+    return 0
