@@ -1,5 +1,50 @@
+"""Fixtures shared by every test directory.
+
+``db_url``, ``sink`` and ``cluster`` serve the tests of real `lanner`
+processes (tests/crash/, tests/integration/): a fresh store per test on each
+backend (a new SQLite file; a new PostgreSQL database, since the processes of
+a test keep their connections open), an HTTP sink on 127.0.0.1, and a
+Cluster of processes on that store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+from tests.support.cluster import Cluster
+from tests.support.http_sink import HttpSink
 from tests.support.http_sink import http_sink as _http_sink
+from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401 (fixture)
 
 http_sink = pytest.fixture(_http_sink)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'lanner.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database()
+
+
+@pytest.fixture
+def sink() -> Iterator[HttpSink]:
+    with HttpSink() as s:
+        yield s
+
+
+@pytest.fixture
+def cluster(db_url: str, tmp_path: Path, sink: HttpSink) -> Iterator[Cluster]:
+    c = Cluster(db_url, tmp_path / "home", sink_url=sink.url)
+    try:
+        yield c
+    finally:
+        c.close()

@@ -270,7 +270,14 @@ class WorkerPool:
             key = eventcodec.result_key(job.task_run_id, job.attempt)
             event = eventcodec.encode(job.execution_id, result, datetime.now(UTC), key)
             crash_point("worker.before_complete")
-            self.store.complete_job(job, event, ctx.logs)
+            if not self.store.complete_job(job, event, ctx.logs):
+                # Its lease expired and the job went to another worker (or the
+                # execution moved on): this late result must reach no one.
+                print(
+                    f"lanner worker: result of task run {job.task_run_id} attempt {job.attempt}"
+                    " dropped: its claim was lost",
+                    file=sys.stderr,
+                )
             crash_point("worker.after_complete")
             self.on_complete.set()
 
