@@ -13,7 +13,7 @@ import pytest
 
 from lanner.errors import StoreError
 from lanner.store import open_store
-from lanner.store.base import CycleWrite, Store
+from lanner.store.base import CycleWrite, Renewal, Store
 
 if TYPE_CHECKING:
     from tests.store.conftest import PostgresServer
@@ -127,7 +127,10 @@ def test_migrations_are_idempotent(pg_url: str):
     second = open_store(pg_url)
     second.migrate()
     assert second.get_flow("ns", "f") is not None
-    assert _sql(pg_url, "SELECT version, name FROM schema_version") == [(1, "initial")]
+    assert _sql(pg_url, "SELECT version, name FROM schema_version ORDER BY version") == [
+        (1, "initial"),
+        (2, "runtime"),
+    ]
     first.close()
     second.close()
 
@@ -143,7 +146,7 @@ def test_several_processes_migrate_one_new_database_at_once(postgres_server: Pos
     url = postgres_server.new_database()
     children = [subprocess.Popen([sys.executable, "-c", _MIGRATE, url]) for _ in range(5)]
     assert [c.wait(timeout=60) for c in children] == [0] * 5
-    assert _sql(url, "SELECT version FROM schema_version") == [(1,)]
+    assert _sql(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
     tables = {r[0] for r in _sql(url, "SELECT tablename FROM pg_tables")}
     assert {"flow", "execution", "task_run", "job", "execution_event", "log"} <= tables
 
@@ -325,6 +328,7 @@ def test_take_jobs_fences_each_claim(pg: Store, make: Any, now: dt.datetime):
         ]
         assert tx.take_jobs(claims) == [True, False, False, False]
         assert tx.take_jobs([]) == []
-    assert pg.renew_leases("w", [a.claim_token, b.claim_token], 30, now) == set()
+    renewal = pg.renew_leases("w", [a.claim_token, b.claim_token], 30, now)
+    assert renewal == Renewal(frozenset(), frozenset({a.claim_token}))
     assert not pg.complete_job(a, make.event(kind="TaskResult"))
     assert pg.complete_job(b, make.event(kind="TaskResult"))

@@ -281,9 +281,8 @@ class WorkerPool:
         if not running and not queued:
             return
         tokens = [job.claim_token for job, _ in running] + [job.claim_token for job in queued]
-        cancelled = self.store.renew_leases(
-            self.worker_id, tokens, LEASE_SECONDS, datetime.now(UTC)
-        )
+        renewal = self.store.renew_leases(self.worker_id, tokens, LEASE_SECONDS, datetime.now(UTC))
         for job, ctx in running:
-            if job.task_run_id in cancelled:
+            # A lost claim (re-queued by the reaper) is another worker's now: stop.
+            if job.task_run_id in renewal.cancelled or job.claim_token in renewal.lost:
                 ctx.cancel_event.set()
