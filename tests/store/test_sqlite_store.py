@@ -156,3 +156,31 @@ def test_codec_values_that_are_not_json_are_a_store_error():
     assert codec.load_value(codec.dump_value({"at": dt.date(2025, 1, 2)})) == {"at": "2025-01-02"}
     with pytest.raises(StoreError, match="cannot store a value as JSON"):
         codec.dump_value({"x": object()})
+
+
+def test_a_database_of_schema_1_is_upgraded_in_place(tmp_path: Path):
+    from lanner.store import migrations
+
+    path = tmp_path / "lanner.db"
+    first = migrations.load("sqlite")[0]
+    with sqlite3.connect(path) as db:
+        for statement in migrations.split_sqlite(first.sql):
+            db.execute(statement)
+        db.execute(
+            "CREATE TABLE schema_version"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+        db.execute("INSERT INTO schema_version VALUES (1, 'initial', 0)")
+        db.execute(
+            "INSERT INTO execution (id, namespace, flow_id, flow_revision, state, state_history,"
+            " parent_execution_id, created_at, version) VALUES ('old', 'ns', 'f', 1, 'RUNNING',"
+            ' \'{"v":1,"h":[["CREATED","2025-01-02T10:30:15.123456+00:00"]]}\', \'p\', 0, 3)'
+        )
+    store = open_store(str(path))
+    try:
+        old = store.get_execution("old")
+        assert old is not None and old.parent_execution_id == "p" and old.version == 3
+        assert (old.parent_task_run_id, old.parent_attempt) == (None, None)
+        assert "flow_trigger_state" in _tables(path)
+    finally:
+        store.close()
