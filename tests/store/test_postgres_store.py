@@ -376,6 +376,33 @@ def test_slots_taken_waits_for_the_executor_counting_the_same_flow(
     assert counted == [1]
 
 
+def test_a_cycle_freeing_a_slot_and_one_queueing_never_miss_each_other(
+    pg: Store, pg_url: str, make: Any, now: dt.datetime
+):
+    """Without the lock in oldest_queued, "b" could be queued for ever: the cycle that
+    finalizes "a" would find nothing queued, the one starting "b" would count "a"."""
+    pg.create_execution(make.execution("a", state=State.SUCCESS, terminal_at=now), [])
+    pg.create_execution(make.execution("b", state=State.CREATED), [])
+    counted: list[int] = []
+
+    def start_b() -> None:
+        with pg.executor_tx() as tx:
+            counted.append(tx.slots_taken("company.team", "hello", "b"))
+
+    thread = threading.Thread(target=start_b)
+    with pg.executor_tx() as tx:
+        a = tx.load("a")
+        assert a is not None
+        tx.write(CycleWrite(replace(a, finalized_at=now, version=1), 0))
+        assert tx.oldest_queued("company.team", "hello") is None
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_for_an_advisory_lock(pg_url):
+            assert time.monotonic() < deadline, "the count never waited"
+    thread.join(30)
+    assert counted == [0]  # "b" starts: the slot "a" freed is seen
+
+
 def _count_other_flow(store: Store) -> None:
     with store.executor_tx() as tx:
         assert tx.slots_taken("company.team", "other", "x") == 0

@@ -162,7 +162,8 @@ class ExecutorTx(Protocol):
         ...
 
     def oldest_queued(self, namespace: str, flow_id: str) -> str | None:
-        """The id of the flow's oldest QUEUED execution (created_at, then id)."""
+        """The id of the flow's oldest QUEUED execution (created_at, then id). Serialised
+        with slots_taken: call it in the cycle that frees a slot."""
         ...
 
     # -- flow-trigger state --

@@ -141,6 +141,11 @@ class PgRuntimeTx:
 
     def oldest_queued(self, namespace: str, flow_id: str) -> str | None:
         with self._guard("find a queued execution") as db:
+            # The same lock: without it, a cycle that frees a slot and one
+            # that queues an execution could each miss the other's write (the
+            # first sees no queued execution, the second counts the slot still
+            # taken) and leave that execution queued for ever.
+            db.execute(sql.SLOTS_LOCK, (f"{namespace}\x1f{flow_id}",))
             row = db.execute(sql.OLDEST_QUEUED, (namespace, flow_id)).fetchone()
         return None if row is None else str(row[0])
 
