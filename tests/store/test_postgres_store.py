@@ -6,14 +6,16 @@ import datetime as dt
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lanner.engine.states import State
 from lanner.errors import StoreError
 from lanner.store import open_store
-from lanner.store.base import CycleWrite, Store
+from lanner.store.base import CycleWrite, Renewal, Store
 
 if TYPE_CHECKING:
     from tests.store.conftest import PostgresServer
@@ -127,7 +129,10 @@ def test_migrations_are_idempotent(pg_url: str):
     second = open_store(pg_url)
     second.migrate()
     assert second.get_flow("ns", "f") is not None
-    assert _sql(pg_url, "SELECT version, name FROM schema_version") == [(1, "initial")]
+    assert _sql(pg_url, "SELECT version, name FROM schema_version ORDER BY version") == [
+        (1, "initial"),
+        (2, "runtime"),
+    ]
     first.close()
     second.close()
 
@@ -143,7 +148,7 @@ def test_several_processes_migrate_one_new_database_at_once(postgres_server: Pos
     url = postgres_server.new_database()
     children = [subprocess.Popen([sys.executable, "-c", _MIGRATE, url]) for _ in range(5)]
     assert [c.wait(timeout=60) for c in children] == [0] * 5
-    assert _sql(url, "SELECT version FROM schema_version") == [(1,)]
+    assert _sql(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
     tables = {r[0] for r in _sql(url, "SELECT tablename FROM pg_tables")}
     assert {"flow", "execution", "task_run", "job", "execution_event", "log"} <= tables
 
@@ -325,6 +330,134 @@ def test_take_jobs_fences_each_claim(pg: Store, make: Any, now: dt.datetime):
         ]
         assert tx.take_jobs(claims) == [True, False, False, False]
         assert tx.take_jobs([]) == []
-    assert pg.renew_leases("w", [a.claim_token, b.claim_token], 30, now) == set()
+    renewal = pg.renew_leases("w", [a.claim_token, b.claim_token], 30, now)
+    assert renewal == Renewal(frozenset(), frozenset({a.claim_token}))
     assert not pg.complete_job(a, make.event(kind="TaskResult"))
     assert pg.complete_job(b, make.event(kind="TaskResult"))
+
+
+# -- flow concurrency across executors ------------------------------------------------------------
+
+
+def _waiting_for_an_advisory_lock(url: str) -> bool:
+    found = _sql(url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    return bool(found[0][0])
+
+
+def test_slots_taken_waits_for_the_executor_counting_the_same_flow(
+    pg: Store, pg_url: str, make: Any
+):
+    """The second count waits for the first transaction and sees the slot it took."""
+    pg.create_execution(make.execution("a", state=State.CREATED), [])
+    pg.create_execution(make.execution("b", state=State.CREATED), [])
+    counted: list[int] = []
+
+    def second() -> None:
+        with pg.executor_tx() as tx:
+            counted.append(tx.slots_taken("company.team", "hello", "b"))
+
+    thread = threading.Thread(target=second)
+    with pg.executor_tx() as tx:
+        assert tx.slots_taken("company.team", "hello", "a") == 0
+        a = tx.load("a")
+        assert a is not None
+        tx.write(CycleWrite(replace(a, state=State.RUNNING, version=1), 0))
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_for_an_advisory_lock(pg_url):
+            assert time.monotonic() < deadline, "the second count never waited"
+        assert counted == []
+        # Another flow's count is not held up.
+        other = threading.Thread(target=lambda: _count_other_flow(pg))
+        other.start()
+        other.join(30)
+        assert not other.is_alive()
+    thread.join(30)
+    assert counted == [1]
+
+
+def test_a_cycle_freeing_a_slot_and_one_queueing_never_miss_each_other(
+    pg: Store, pg_url: str, make: Any, now: dt.datetime
+):
+    """Without the lock in oldest_queued, "b" could be queued for ever: the cycle that
+    finalizes "a" would find nothing queued, the one starting "b" would count "a"."""
+    pg.create_execution(make.execution("a", state=State.SUCCESS, terminal_at=now), [])
+    pg.create_execution(make.execution("b", state=State.CREATED), [])
+    counted: list[int] = []
+
+    def start_b() -> None:
+        with pg.executor_tx() as tx:
+            counted.append(tx.slots_taken("company.team", "hello", "b"))
+
+    thread = threading.Thread(target=start_b)
+    with pg.executor_tx() as tx:
+        a = tx.load("a")
+        assert a is not None
+        tx.write(CycleWrite(replace(a, finalized_at=now, version=1), 0))
+        assert tx.oldest_queued("company.team", "hello") is None
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_for_an_advisory_lock(pg_url):
+            assert time.monotonic() < deadline, "the count never waited"
+    thread.join(30)
+    assert counted == [0]  # "b" starts: the slot "a" freed is seen
+
+
+def _count_other_flow(store: Store) -> None:
+    with store.executor_tx() as tx:
+        assert tx.slots_taken("company.team", "other", "x") == 0
+
+
+def test_concurrent_executors_never_take_more_slots_than_the_limit(pg: Store, make: Any):
+    names = [f"q{i}" for i in range(6)]
+    for name in names:
+        pg.create_execution(make.execution(name, state=State.QUEUED), [])
+    start = threading.Barrier(len(names))
+
+    def executor(execution_id: str) -> None:
+        start.wait()
+        with pg.executor_tx() as tx:
+            if tx.slots_taken("company.team", "hello", execution_id) < 1:
+                execution = tx.load(execution_id)
+                assert execution is not None
+                tx.write(CycleWrite(replace(execution, state=State.RUNNING, version=1), 0))
+
+    threads = [threading.Thread(target=executor, args=(name,)) for name in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(pg.list_executions(state="RUNNING")) == 1
+
+
+# -- upgrading a database -------------------------------------------------------------------------
+
+
+def test_a_database_of_schema_1_is_upgraded_in_place(postgres_server: PostgresServer):
+    import psycopg
+
+    from lanner.store import migrations
+
+    url = postgres_server.new_database()
+    first = migrations.load("postgres")[0]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(first.sql.encode())
+        conn.execute(
+            "CREATE TABLE schema_version"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        )
+        conn.execute("INSERT INTO schema_version VALUES (1, 'initial', 0)")
+        conn.execute(
+            "INSERT INTO execution (id, namespace, flow_id, flow_revision, state, state_history,"
+            " parent_execution_id, created_at, version) VALUES ('old', 'ns', 'f', 1, 'RUNNING',"
+            ' \'{"v":1,"h":[["CREATED","2025-01-02T10:30:15.123456+00:00"]]}\', \'p\', 0, 3)'
+        )
+    store = open_store(url)
+    try:
+        old = store.get_execution("old")
+        assert old is not None and old.parent_execution_id == "p" and old.version == 3
+        assert (old.parent_task_run_id, old.parent_attempt) == (None, None)
+        with store.executor_tx() as tx:
+            assert tx.trigger_state("ns", "f", "t") is None
+    finally:
+        store.close()

@@ -83,7 +83,8 @@ def test_migrations_are_idempotent(tmp_path: Path):
     second.migrate()
     assert second.get_flow("ns", "f") is not None
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version, name FROM schema_version").fetchall() == [(1, "initial")]
+        versions = db.execute("SELECT version, name FROM schema_version ORDER BY version")
+        assert versions.fetchall() == [(1, "initial"), (2, "runtime")]
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     first.close()
     second.close()
@@ -101,7 +102,7 @@ def test_several_processes_migrate_one_new_file_at_once(tmp_path: Path):
     children = [subprocess.Popen([sys.executable, "-c", _MIGRATE, url]) for _ in range(4)]
     assert [c.wait(timeout=60) for c in children] == [0, 0, 0, 0]
     with sqlite3.connect(tmp_path / "lanner.db") as db:
-        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 2
 
 
 def test_a_lock_held_too_long_is_a_clear_store_error(
@@ -155,3 +156,31 @@ def test_codec_values_that_are_not_json_are_a_store_error():
     assert codec.load_value(codec.dump_value({"at": dt.date(2025, 1, 2)})) == {"at": "2025-01-02"}
     with pytest.raises(StoreError, match="cannot store a value as JSON"):
         codec.dump_value({"x": object()})
+
+
+def test_a_database_of_schema_1_is_upgraded_in_place(tmp_path: Path):
+    from lanner.store import migrations
+
+    path = tmp_path / "lanner.db"
+    first = migrations.load("sqlite")[0]
+    with sqlite3.connect(path) as db:
+        for statement in migrations.split_sqlite(first.sql):
+            db.execute(statement)
+        db.execute(
+            "CREATE TABLE schema_version"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+        db.execute("INSERT INTO schema_version VALUES (1, 'initial', 0)")
+        db.execute(
+            "INSERT INTO execution (id, namespace, flow_id, flow_revision, state, state_history,"
+            " parent_execution_id, created_at, version) VALUES ('old', 'ns', 'f', 1, 'RUNNING',"
+            ' \'{"v":1,"h":[["CREATED","2025-01-02T10:30:15.123456+00:00"]]}\', \'p\', 0, 3)'
+        )
+    store = open_store(str(path))
+    try:
+        old = store.get_execution("old")
+        assert old is not None and old.parent_execution_id == "p" and old.version == 3
+        assert (old.parent_task_run_id, old.parent_attempt) == (None, None)
+        assert "flow_trigger_state" in _tables(path)
+    finally:
+        store.close()

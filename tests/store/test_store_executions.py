@@ -12,7 +12,7 @@ import pytest
 from lanner.engine.model import ErrorInfo, Execution, Phase
 from lanner.engine.states import State
 from lanner.errors import StoreError
-from lanner.store.base import CycleWrite, NewJob, Store
+from lanner.store.base import CycleWrite, NewJob, Renewal, Store
 
 
 def _write(store: Store, cycle: CycleWrite) -> None:
@@ -211,7 +211,9 @@ def test_replaying_a_cycle_whose_jobs_exist_leaves_the_jobs_alone(
     _write(store, CycleWrite(replace(execution, version=2), 1, new_jobs=[job, other]))
     # Still claimed by the first claim, with its payload: the insert was a no-op.
     assert store.claim_jobs("w", 10, 30, now) == []
-    assert store.renew_leases("w", [claimed.claim_token], 30, now) == set()
+    assert store.renew_leases("w", [claimed.claim_token], 30, now) == Renewal(
+        frozenset(), frozenset()
+    )
     assert store.complete_job(claimed, make.event(kind="TaskResult"))
 
 
@@ -225,10 +227,10 @@ def test_cancel_jobs_is_reported_by_renew_leases(store: Store, make: Any, now: d
     )
     jobs = store.claim_jobs("w", 10, 30, now)
     tokens = [j.claim_token for j in jobs]
-    assert store.renew_leases("w", tokens, 30, now) == set()
+    assert store.renew_leases("w", tokens, 30, now).cancelled == frozenset()
     _write(store, CycleWrite(make.execution(version=2), 1, cancel_jobs=["t2"]))
-    assert store.renew_leases("w", tokens, 30, now) == {"t2"}
-    assert store.renew_leases("someone-else", tokens, 30, now) == set()
+    assert store.renew_leases("w", tokens, 30, now) == Renewal(frozenset({"t2"}), frozenset())
+    assert store.renew_leases("someone-else", tokens, 30, now).cancelled == frozenset()
 
 
 def test_timers_are_invisible_until_due(store: Store, make: Any, now: dt.datetime):

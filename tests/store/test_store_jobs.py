@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from lanner.store.base import CycleWrite, Store
+from lanner.store.base import CycleWrite, Renewal, Store
 
 JOBS = 600
+_HELD = Renewal(frozenset(), frozenset())  # every claim still held, nothing cancelled
 
 
 def _queue(store: Store, make: Any, task_run_ids: list[str], at: dt.datetime | None = None):
@@ -72,7 +73,7 @@ def test_a_stale_claim_token_is_fenced_off(store: Store, make: Any, now: dt.date
     with store.executor_tx() as tx:
         assert tx.events("exec1", now) == []
     # The real claim still holds the job.
-    assert store.renew_leases("w", [job.claim_token], 30, now) == set()
+    assert store.renew_leases("w", [job.claim_token], 30, now) == _HELD
     assert store.job_started(job, make.event(kind="TaskStarted"))
     assert store.complete_job(job, make.event(kind="TaskResult"))
     with store.executor_tx() as tx:
@@ -92,9 +93,12 @@ def test_result_dedup_key_drops_a_duplicate_result(store: Store, make: Any, now:
 def test_renew_leases_extends_only_own_claims(store: Store, make: Any, now: dt.datetime):
     _queue(store, make, ["t1"])
     [job] = store.claim_jobs("w", 1, 30, now)
-    assert store.renew_leases("w", [], 30, now) == set()
-    assert store.renew_leases("w", [job.claim_token, "unknown"], 60, now) == set()
-    assert store.renew_leases("intruder", [job.claim_token], 60, now) == set()
+    assert store.renew_leases("w", [], 30, now) == _HELD
+    renewal = store.renew_leases("w", [job.claim_token, "unknown"], 60, now)
+    assert renewal == Renewal(frozenset(), frozenset({"unknown"}))
+    # Another worker's renewal extends nothing: for it the token holds no claim.
+    renewal = store.renew_leases("intruder", [job.claim_token], 60, now)
+    assert renewal == Renewal(frozenset(), frozenset({job.claim_token}))
 
 
 def test_claims_are_exclusive_across_threads(store: Store, make: Any, now: dt.datetime):

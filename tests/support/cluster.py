@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lanner.engine.model import Execution
+from lanner.errors import LannerError
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
@@ -152,7 +153,11 @@ class Cluster:
         wanted = list(ids)
         deadline = time.monotonic() + timeout
         while True:
-            found = [self.store.get_execution(i) for i in wanted]
+            try:
+                found = [self.store.get_execution(i) for i in wanted]
+            except LannerError:  # the database restarting: poll again
+                time.sleep(0.2)
+                continue
             if all(e is not None and e.finalized_at is not None for e in found):
                 return [e for e in found if e is not None]
             if time.monotonic() > deadline:
@@ -170,7 +175,10 @@ class Cluster:
     def wait_for(self, predicate: Any, timeout: float = 30, what: str = "condition") -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            value = predicate()
+            try:
+                value = predicate()
+            except LannerError:
+                value = None
             if value:
                 return value
             if time.monotonic() > deadline:

@@ -38,6 +38,7 @@ class PostgresServer:
         except ImportError as exc:
             postgres_unavailable(f"psycopg is not installed: {exc}")
         self._psycopg = psycopg
+        self._admin_url = admin_url
         try:
             self._admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
         except psycopg.Error as exc:
@@ -46,10 +47,16 @@ class PostgresServer:
         self._created: list[str] = []
         self._reset: dict[str, Any] = {}  # url -> (connection, TRUNCATE statement)
 
+    def _admin_connection(self) -> Any:
+        """The admin connection, opened again after the server restarted (crash tests)."""
+        if self._admin.closed or self._admin.broken:
+            self._admin = self._psycopg.connect(self._admin_url, autocommit=True, connect_timeout=5)
+        return self._admin
+
     def new_database(self) -> str:
         """The URL of a new, empty database (no schema), dropped by close()."""
         name = f"lanner_test_{secrets.token_hex(6)}"
-        self._admin.execute(f'CREATE DATABASE "{name}"')
+        self._admin_connection().execute(f'CREATE DATABASE "{name}"')
         self._created.append(name)
         return f"{self._base}/{name}"
 
@@ -74,8 +81,9 @@ class PostgresServer:
     def close(self) -> None:
         for conn, _ in self._reset.values():
             conn.close()
+        admin = self._admin_connection()
         for name in self._created:
-            self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self._admin.close()
 
 

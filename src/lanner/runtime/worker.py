@@ -113,6 +113,7 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         # Set by drain(): no new claims; results of tasks stopped by the drain
         # are not reported (their jobs are handed back instead).
+        self._renewed = time.monotonic()  # the last successful lease renewal
         self._draining = threading.Event()
         self._abandoned = threading.Event()
 
@@ -329,20 +330,32 @@ class WorkerPool:
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS / 4):
-            self.check_cancellations()
+            try:
+                self.check_cancellations()
+            except LannerError as exc:
+                print(f"lanner worker: cannot renew leases: {exc.message}", file=sys.stderr)
+                if time.monotonic() - self._renewed > self.lease_seconds:
+                    # The leases ran out: the reaper may hand these jobs to another
+                    # worker, so this one stops its tasks rather than run them twice.
+                    with self._lock:
+                        for _, ctx in self._running.values():
+                            ctx.cancel_event.set()
 
     def check_cancellations(self) -> None:
         with self._lock:
             running = list(self._running.values())
             queued = list(self._queued.values())
         if not running and not queued:
+            self._renewed = time.monotonic()  # nothing held: nothing can run out
             return
         tokens = [job.claim_token for job, _ in running] + [job.claim_token for job in queued]
         crash_point("heartbeat.before_commit")
-        cancelled = self.store.renew_leases(
-            self.worker_id, tokens, LEASE_SECONDS, datetime.now(UTC)
+        renewal = self.store.renew_leases(
+            self.worker_id, tokens, self.lease_seconds, datetime.now(UTC)
         )
         crash_point("heartbeat.after_commit")
+        self._renewed = time.monotonic()
         for job, ctx in running:
-            if job.task_run_id in cancelled:
+            # A lost claim (re-queued by the reaper) is another worker's now: stop.
+            if job.task_run_id in renewal.cancelled or job.claim_token in renewal.lost:
                 ctx.cancel_event.set()

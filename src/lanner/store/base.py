@@ -82,6 +82,39 @@ class LogRecord:
 
 
 @dataclass(frozen=True)
+class Renewal:
+    """What a lease renewal tells a worker about the claims it holds."""
+
+    cancelled: frozenset[str]  # task run ids whose cancel was requested
+    lost: frozenset[str]  # the given tokens that no longer hold a claim: stop that work
+
+
+@dataclass(frozen=True)
+class RunningJob:
+    """A job a process holds a claim on (see ProcessRecord)."""
+
+    execution_id: str
+    task_run_id: str
+    attempt: int
+    task_id: str  # the job payload's "taskId"
+    lease_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """A live Lanner process, as its last heartbeat described it."""
+
+    id: str
+    role: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    info: Mapping[str, Any]
+    jobs: tuple[RunningJob, ...]  # the jobs claimed by this process, by execution then task run
+
+
+@dataclass(frozen=True)
 class CycleWrite:
     """Everything one executor cycle changes, committed together."""
 
@@ -121,6 +154,34 @@ class ExecutorTx(Protocol):
         claim_token) whose claim is still that token; False for a zombie's claim."""
         ...
 
+    # -- flow concurrency --
+    def slots_taken(self, namespace: str, flow_id: str, excluding: str) -> int:
+        """How many executions of the flow, other than `excluding`, hold a concurrency slot:
+        state not CREATED or QUEUED, and not finalized. Serialised per flow until the
+        transaction ends, so that two executors cannot both take the last slot."""
+        ...
+
+    def oldest_queued(self, namespace: str, flow_id: str) -> str | None:
+        """The id of the flow's oldest QUEUED execution (created_at, then id). Serialised
+        with slots_taken: call it in the cycle that frees a slot."""
+        ...
+
+    # -- flow-trigger state --
+    def trigger_state(
+        self, namespace: str, flow_id: str, trigger_id: str
+    ) -> Mapping[str, Any] | None: ...
+
+    def put_trigger_state(
+        self,
+        namespace: str,
+        flow_id: str,
+        trigger_id: str,
+        data: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        """Save the trigger's state document; None deletes it."""
+        ...
+
 
 class Store(Protocol):
     url: str
@@ -148,9 +209,19 @@ class Store(Protocol):
     def get_execution(self, execution_id: str) -> Execution | None: ...
 
     def list_executions(
-        self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        limit: int = 50,
+        state: str | None = None,
     ) -> list[Execution]:
-        """Most recent first; task runs are not loaded."""
+        """Most recent first; task runs are not loaded. `state` is a State value ("RUNNING")."""
+        ...
+
+    def purge_executions(self, before: datetime, limit: int = 1000) -> int:
+        """Delete the executions finalized before `before`, with their task runs, jobs,
+        events and logs, `limit` executions per transaction; returns how many."""
         ...
 
     def add_event(self, event: NewEvent) -> bool:
@@ -174,8 +245,9 @@ class Store(Protocol):
 
     def renew_leases(
         self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
-    ) -> set[str]:
-        """Extend the leases of these claims; returns the task run ids whose cancel was requested."""
+    ) -> Renewal:
+        """Extend the leases of these claims (held by `worker_id`); tells which were
+        cancelled and which tokens no longer hold a claim."""
         ...
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
@@ -185,6 +257,46 @@ class Store(Protocol):
 
     def job_started(self, job: Job, event: NewEvent) -> bool:
         """Fenced like complete_job, keeps the job; records that the attempt is RUNNING."""
+        ...
+
+    def expired_jobs(self, now: datetime, limit: int) -> list[Job]:
+        """Claimed jobs whose lease expired before `now`, oldest lease first."""
+        ...
+
+    def requeue_job(self, job: Job, event: NewEvent, now: datetime) -> bool:
+        """Fenced on `job.claim_token`: unclaim the job (claims kept), due at `now`, and insert
+        `event` in the same transaction. False (nothing written) if the claim changed."""
+        ...
+
+    def release_jobs(self, tokens: Sequence[str]) -> int:
+        """Unclaim the jobs still held by these tokens (claims kept); returns how many."""
+        ...
+
+    # -- processes --
+    def heartbeat_process(
+        self,
+        process_id: str,
+        role: str,
+        host: str,
+        pid: int,
+        info: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        """Record that the process is alive (started_at is set by the first heartbeat)."""
+        ...
+
+    def list_processes(self) -> list[ProcessRecord]:
+        """Every recorded process with the jobs it holds, by role then id."""
+        ...
+
+    def remove_process(self, process_id: str) -> None: ...
+
+    def prune_processes(self, before: datetime) -> int:
+        """Delete the processes whose last heartbeat is older than `before`; returns how many."""
+        ...
+
+    def counts(self) -> Mapping[str, int]:
+        """Rows of execution, task_run, job, execution_event and log (tests, invariant checks)."""
         ...
 
     # -- logs --

@@ -30,7 +30,16 @@ from typing import Any
 from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
 from lanner.engine.states import State
 from lanner.errors import StoreError
-from lanner.store.base import FlowRecord, Job, LogRecord, NewEvent, NewJob
+from lanner.store.base import (
+    FlowRecord,
+    Job,
+    LogRecord,
+    NewEvent,
+    NewJob,
+    ProcessRecord,
+    Renewal,
+    RunningJob,
+)
 
 VERSION = 1
 
@@ -209,8 +218,9 @@ def dump_mapping(value: Mapping[str, Any]) -> str | None:
 EXECUTION_COLUMNS = (
     "id, namespace, flow_id, flow_revision, state, state_history, inputs, outputs, labels,"
     " variables, trigger, error, secret_inputs, parent_execution_id, created_at, terminal_at,"
-    " finalized_at, version"
+    " finalized_at, version, parent_task_run_id, parent_attempt"
 )
+EXECUTION_COLUMN_COUNT = 20
 TASK_RUN_COLUMNS = (
     "id, execution_id, seq, task_id, parent_id, value, iteration, phase, state, histories,"
     " attempts, outputs, error, memo, generation"
@@ -279,6 +289,8 @@ def execution_params(execution: Execution, version: int, memo: JsonMemo) -> tupl
         opt_micros(e.terminal_at),
         opt_micros(e.finalized_at),
         version,
+        e.parent_task_run_id,
+        e.parent_attempt,
     )
 
 
@@ -339,7 +351,8 @@ def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]
         else:
             ids.append(t.id)
     (id_, namespace, flow_id, revision, state, history, inputs, outputs, labels) = row[:9]
-    (variables, trigger, error, secrets, parent, _created, terminal, final, version) = row[9:]
+    (variables, trigger, error, secrets, parent, _created, terminal, final, version) = row[9:18]
+    parent_task_run_id, parent_attempt = row[18:20]
     return Execution(
         id=id_,
         namespace=namespace,
@@ -359,6 +372,8 @@ def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]
         finalized_at=opt_from_micros(final),
         secret_inputs=load_names(secrets),
         parent_execution_id=parent,
+        parent_task_run_id=parent_task_run_id,
+        parent_attempt=parent_attempt,
         version=version,
     )
 
@@ -383,6 +398,18 @@ def claimed_jobs(rows: list[Any], expires: datetime) -> list[Job]:
     ]
 
 
+def renewal(tokens: Iterable[str], renewed: Iterable[Sequence[Any]]) -> Renewal:
+    """The Renewal from the (claim_token, task_run_id, cancel_requested) rows a renewal
+    returned: a given token that renewed nothing no longer holds a claim."""
+    held: set[str] = set()
+    cancelled: set[str] = set()
+    for token, task_run_id, cancel in renewed:
+        held.add(token)
+        if cancel:
+            cancelled.add(task_run_id)
+    return Renewal(frozenset(cancelled), frozenset(tokens) - held)
+
+
 def claimed_job_params(j: NewJob) -> tuple[Any, ...]:
     """job_params, then claim_token, claimed_by, lease_expires_at: a job written claimed."""
     lease = to_micros(j.lease_expires_at) if j.lease_expires_at is not None else None
@@ -403,3 +430,45 @@ def log_from_row(row: Sequence[Any]) -> LogRecord:
 def flow_from_row(row: Sequence[Any]) -> FlowRecord:
     """namespace, id, revision, source, updated_at."""
     return FlowRecord(row[0], row[1], int(row[2]), row[3], from_micros(row[4]))
+
+
+# Columns of a job read back whole (expired_jobs), in the order job_from_row takes.
+JOB_COLUMNS = "task_run_id, execution_id, attempt, payload, claim_token, claims, lease_expires_at"
+
+
+def job_from_row(row: Sequence[Any]) -> Job:
+    task_run_id, execution_id, attempt, payload, token, claims, lease = row
+    return Job(
+        task_run_id, execution_id, attempt, load_value(payload), token, claims, from_micros(lease)
+    )
+
+
+# worker rows, then the claimed jobs listed with them.
+PROCESS_COLUMNS = "id, role, host, pid, started_at, heartbeat_at, info"
+RUNNING_JOB_COLUMNS = "claimed_by, execution_id, task_run_id, attempt, payload, lease_expires_at"
+
+
+def processes_from_rows(
+    rows: Iterable[Sequence[Any]], job_rows: Iterable[Sequence[Any]]
+) -> list[ProcessRecord]:
+    """ProcessRecords in the order of `rows`, each with its jobs from `job_rows` (in order)."""
+    jobs: dict[str, list[RunningJob]] = {}
+    for claimed_by, execution_id, task_run_id, attempt, payload, lease in job_rows:
+        doc = load_value(payload)
+        task_id = doc.get("taskId") if isinstance(doc, dict) else None
+        jobs.setdefault(claimed_by, []).append(
+            RunningJob(execution_id, task_run_id, attempt, str(task_id or ""), from_micros(lease))
+        )
+    return [
+        ProcessRecord(
+            id_,
+            role,
+            host,
+            int(pid),
+            from_micros(started),
+            from_micros(beat),
+            load_mapping(info),
+            tuple(jobs.get(id_, ())),
+        )
+        for id_, role, host, pid, started, beat, info in rows
+    ]

@@ -46,7 +46,7 @@ CLAIM = (
 )
 RENEW = (
     "UPDATE job SET lease_expires_at = %s WHERE claimed_by = %s AND claim_token = ANY(%s)"
-    " RETURNING task_run_id, cancel_requested"
+    " RETURNING claim_token, task_run_id, cancel_requested"
 )
 FENCED_DELETE = "DELETE FROM job WHERE task_run_id = %s AND attempt = %s AND claim_token = %s"
 # FOR SHARE keeps the claim from being replaced (by the reaper) until the
@@ -105,7 +105,8 @@ EVENTS = (
 EXEC_VERSION = "SELECT version FROM execution WHERE id = %s"
 EXEC_SELECT = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = %s"
 EXEC_INSERT = (
-    f"INSERT INTO execution ({codec.EXECUTION_COLUMNS}) VALUES ({_marks(18)})"
+    f"INSERT INTO execution ({codec.EXECUTION_COLUMNS})"
+    f" VALUES ({_marks(codec.EXECUTION_COLUMN_COUNT)})"
     " ON CONFLICT (id) DO NOTHING"
 )
 EXEC_UPDATE = (
@@ -144,3 +145,77 @@ EVENT_INSERT = (
     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (dedup_key) DO NOTHING"
 )
 EVENT_DELETE = "DELETE FROM execution_event WHERE id = ANY(%s)"
+
+# -- the durable runtime (pgruntime) ----------------------------------------------------
+
+# started_at is written by the first heartbeat only.
+HEARTBEAT = (
+    f"INSERT INTO worker ({codec.PROCESS_COLUMNS}) VALUES ({_marks(7)})"
+    " ON CONFLICT (id) DO UPDATE SET role = excluded.role, host = excluded.host,"
+    " pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, info = excluded.info"
+)
+PROCESSES = f"SELECT {codec.PROCESS_COLUMNS} FROM worker ORDER BY role, id"
+RUNNING_JOBS = (
+    f"SELECT {codec.RUNNING_JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
+    " AND claimed_by IN (SELECT id FROM worker) ORDER BY execution_id, task_run_id, attempt"
+)
+PROCESS_DELETE = "DELETE FROM worker WHERE id = %s"
+PROCESS_PRUNE = "DELETE FROM worker WHERE heartbeat_at < %s"
+
+EXPIRED = (
+    f"SELECT {codec.JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
+    " AND lease_expires_at < %s ORDER BY lease_expires_at, id LIMIT %s"
+)
+# claims is kept: the next claim counts this one (max claims, "worker lost").
+REQUEUE = (
+    "UPDATE job SET claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL,"
+    " run_after = %s WHERE task_run_id = %s AND attempt = %s AND claim_token = %s"
+)
+RELEASE = (
+    "UPDATE job SET claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL"
+    " WHERE claim_token = ANY(%s)"
+)
+
+# SKIP LOCKED: an execution an executor holds (a late event's cycle) waits for
+# the next purge rather than stalling this one; the row lock keeps it
+# unchanged until the batch commits.
+PURGE_PICK = (
+    "SELECT id FROM execution WHERE finalized_at < %s ORDER BY finalized_at LIMIT %s"
+    " FOR UPDATE SKIP LOCKED"
+)
+PURGE = tuple(
+    f"DELETE FROM {table} WHERE {column} = ANY(%s)"
+    for table, column in (
+        ("log", "execution_id"),
+        ("execution_event", "execution_id"),
+        ("job", "execution_id"),
+        ("task_run", "execution_id"),
+        ("execution", "id"),
+    )
+)
+COUNTED = ("execution", "task_run", "job", "execution_event", "log")
+COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in COUNTED)
+
+# Held until the executor's transaction ends: two executors cannot both count
+# a flow's slots before either has taken one. Seed 1 keeps it apart from
+# FLOW_LOCK (seed 0) on the same text.
+SLOTS_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))"
+SLOTS_TAKEN = (
+    "SELECT count(*) FROM execution WHERE namespace = %s AND flow_id = %s"
+    " AND finalized_at IS NULL AND state NOT IN ('CREATED', 'QUEUED') AND id <> %s"
+)
+OLDEST_QUEUED = (
+    "SELECT id FROM execution WHERE namespace = %s AND flow_id = %s AND state = 'QUEUED'"
+    " AND finalized_at IS NULL ORDER BY created_at, id LIMIT 1"
+)
+TRIGGER_STATE = (
+    "SELECT data FROM flow_trigger_state WHERE namespace = %s AND flow_id = %s AND trigger_id = %s"
+)
+TRIGGER_PUT = (
+    "INSERT INTO flow_trigger_state (namespace, flow_id, trigger_id, data, updated_at)"
+    f" VALUES ({_marks(5)}) ON CONFLICT (namespace, flow_id, trigger_id)"
+    " DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"
+)
+TRIGGER_DELETE = (
+    "DELETE FROM flow_trigger_state WHERE namespace = %s AND flow_id = %s AND trigger_id = %s"
+)

@@ -40,8 +40,17 @@ from lanner.engine.model import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
 from lanner.store import pgsql as sql
-from lanner.store.base import CycleWrite, EventRow, FlowRecord, Job, LogRecord, NewEvent
+from lanner.store.base import (
+    CycleWrite,
+    EventRow,
+    FlowRecord,
+    Job,
+    LogRecord,
+    NewEvent,
+    Renewal,
+)
 from lanner.store.pgconn import POOL_MAX_SIZE, Conn, Connections, Session
+from lanner.store.pgruntime import PgRuntime, PgRuntimeTx
 
 # An executor that finds the execution it picked already consumed by another
 # executor (which committed in between) looks again, a few times at most.
@@ -49,7 +58,7 @@ _PICK_ATTEMPTS = 4
 _ERROR_LOG_PAGE = 500
 
 
-class PostgresStore:
+class PostgresStore(PgRuntime):
     """The Store protocol on one PostgreSQL database (see the module docstring)."""
 
     def __init__(self, url: str, *, max_connections: int = POOL_MAX_SIZE) -> None:
@@ -155,16 +164,19 @@ class PostgresStore:
             return found
 
     def list_executions(
-        self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        limit: int = 50,
+        state: str | None = None,
     ) -> list[Execution]:
         where: list[str] = []
         params: list[Any] = []
-        if namespace is not None:
-            where.append("namespace = %s")
-            params.append(namespace)
-        if flow_id is not None:
-            where.append("flow_id = %s")
-            params.append(flow_id)
+        for column, value in (("namespace", namespace), ("flow_id", flow_id), ("state", state)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
         query = sql.EXEC_LIST + (" WHERE " + " AND ".join(where) if where else "") + sql.EXEC_ORDER
         with self._db.session("list executions") as s:
             found = s.conn.execute(query.encode(), (*params, limit)).fetchall()
@@ -210,14 +222,14 @@ class PostgresStore:
 
     def renew_leases(
         self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
-    ) -> set[str]:
+    ) -> Renewal:
         if not tokens:
-            return set()
+            return Renewal(frozenset(), frozenset())
         expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
         with self._db.session("renew leases") as s:
             renewed = s.conn.execute(sql.RENEW, (expires, worker_id, list(tokens))).fetchall()
             s.changed = bool(renewed)
-        return {task_run_id for task_run_id, cancel in renewed if cancel}
+        return codec.renewal(tokens, renewed)
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
         with self._db.session("complete a job", tx=True) as s:
@@ -266,7 +278,7 @@ class PostgresStore:
             last = page[-1][0]
 
 
-class PostgresExecutorTx:
+class PostgresExecutorTx(PgRuntimeTx):
     """The executor's cycle: one transaction on one connection, from enter to exit."""
 
     __slots__ = ("_cm", "_db", "_prefetched", "_session")

@@ -41,7 +41,9 @@ from lanner.store.base import (
     Job,
     LogRecord,
     NewEvent,
+    Renewal,
 )
+from lanner.store.sqliteruntime import SQLiteRuntime, SQLiteRuntimeTx
 
 BUSY_TIMEOUT_SECONDS = 10.0
 
@@ -57,7 +59,8 @@ _CLAIM = (
 # json_each keeps one SQL text (one cached statement) for any number of tokens.
 _RENEW = (
     "UPDATE job SET lease_expires_at = ? WHERE claimed_by = ?"
-    " AND claim_token IN (SELECT value FROM json_each(?)) RETURNING task_run_id, cancel_requested"
+    " AND claim_token IN (SELECT value FROM json_each(?))"
+    " RETURNING claim_token, task_run_id, cancel_requested"
 )
 _FENCED_DELETE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
 _FENCED_CHECK = "SELECT 1 FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
@@ -97,7 +100,8 @@ _EVENTS = (
 _EXEC_VERSION = "SELECT version FROM execution WHERE id = ?"
 _EXEC_SELECT = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = ?"
 _EXEC_INSERT = (
-    f"INSERT INTO execution ({codec.EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 18)})"
+    f"INSERT INTO execution ({codec.EXECUTION_COLUMNS})"
+    f" VALUES ({', '.join('?' * codec.EXECUTION_COLUMN_COUNT)})"
     " ON CONFLICT (id) DO NOTHING"
 )
 _EXEC_UPDATE = (
@@ -227,7 +231,7 @@ class _Tx:
                 self._db.execute("ROLLBACK")
 
 
-class SQLiteExecutorTx(_Tx):
+class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
     """The executor's cycle: the write lock is held from enter to exit."""
 
     __slots__ = ("_memo",)
@@ -322,7 +326,7 @@ class _LocalState(threading.local):
     memo: codec.JsonMemo | None = None
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteRuntime):
     """The Store protocol on one SQLite file (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -486,16 +490,19 @@ class SQLiteStore:
             return _read_execution(db, execution_id)
 
     def list_executions(
-        self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        limit: int = 50,
+        state: str | None = None,
     ) -> list[Execution]:
         where: list[str] = []
         params: list[Any] = []
-        if namespace is not None:
-            where.append("namespace = ?")
-            params.append(namespace)
-        if flow_id is not None:
-            where.append("flow_id = ?")
-            params.append(flow_id)
+        for column, value in (("namespace", namespace), ("flow_id", flow_id), ("state", state)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         sql = _EXEC_LIST + (" WHERE " + " AND ".join(where) if where else "") + _EXEC_ORDER
         with self._read("list executions") as db:
             found = db.execute(sql, (*params, limit)).fetchall()
@@ -533,13 +540,13 @@ class SQLiteStore:
 
     def renew_leases(
         self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
-    ) -> set[str]:
+    ) -> Renewal:
         if not tokens:
-            return set()
+            return Renewal(frozenset(), frozenset())
         expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
         with self._one("renew leases") as db:
             renewed = db.execute(_RENEW, (expires, worker_id, json.dumps(list(tokens)))).fetchall()
-        return {task_run_id for task_run_id, cancel in renewed if cancel}
+        return codec.renewal(tokens, renewed)
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
         with self._write("complete a job") as db:
