@@ -209,6 +209,7 @@ def test_purge_deletes_finalized_executions_with_everything_they_own(
     store.create_execution(terminal, [])
     assert store.counts() == {
         "execution": 8,
+        "finalized": 6,
         "task_run": 7,
         "job": 7,
         "execution_event": 7,
@@ -218,6 +219,7 @@ def test_purge_deletes_finalized_executions_with_everything_they_own(
     assert store.purge_executions(now + 30 * _SECOND, limit=2) == 5  # in three batches
     assert store.counts() == {
         "execution": 3,
+        "finalized": 1,
         "task_run": 2,
         "job": 2,
         "execution_event": 2,
@@ -239,6 +241,7 @@ def test_purge_deletes_finalized_executions_with_everything_they_own(
 def test_counts_of_an_empty_store(store: Store):
     assert store.counts() == {
         "execution": 0,
+        "finalized": 0,
         "task_run": 0,
         "job": 0,
         "execution_event": 0,

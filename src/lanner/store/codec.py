@@ -472,3 +472,16 @@ def processes_from_rows(
         )
         for id_, role, host, pid, started, beat, info in rows
     ]
+
+
+# Row counts for tests and the crash suite's invariant checker; the same SQL on
+# both dialects. "finalized" counts executions whose afterExecution is done.
+COUNTED: dict[str, str] = {
+    "execution": "execution",
+    "finalized": "execution WHERE finalized_at IS NOT NULL",
+    "task_run": "task_run",
+    "job": "job",
+    "execution_event": "execution_event",
+    "log": "log",
+}
+COUNTS_SQL = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in COUNTED.values())

@@ -113,9 +113,9 @@ class PgRuntime:
 
     def counts(self) -> Mapping[str, int]:
         with self._db.session("count rows") as s:
-            row = s.conn.execute(sql.COUNTS).fetchone()
+            row = s.conn.execute(codec.COUNTS_SQL).fetchone()
         assert row is not None
-        return dict(zip(sql.COUNTED, (int(n) for n in row), strict=True))
+        return dict(zip(codec.COUNTED, (int(n) for n in row), strict=True))
 
 
 class PgRuntimeTx:

@@ -193,8 +193,6 @@ PURGE = tuple(
         ("execution", "id"),
     )
 )
-COUNTED = ("execution", "task_run", "job", "execution_event", "log")
-COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in COUNTED)
 
 # Held until the executor's transaction ends: two executors cannot both count
 # a flow's slots before either has taken one. Seed 1 keeps it apart from

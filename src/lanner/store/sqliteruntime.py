@@ -65,8 +65,6 @@ _PURGE = tuple(
         ("execution", "id"),
     )
 )
-_COUNTED = ("execution", "task_run", "job", "execution_event", "log")
-_COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in _COUNTED)
 
 _SLOTS_TAKEN = (
     "SELECT count(*) FROM execution WHERE namespace = ? AND flow_id = ?"
@@ -177,8 +175,8 @@ class SQLiteRuntime:
 
     def counts(self) -> Mapping[str, int]:
         with self._read("count rows") as db:
-            row = db.execute(_COUNTS).fetchone()
-        return dict(zip(_COUNTED, (int(n) for n in row), strict=True))
+            row = db.execute(codec.COUNTS_SQL).fetchone()
+        return dict(zip(codec.COUNTED, (int(n) for n in row), strict=True))
 
 
 class SQLiteRuntimeTx:
