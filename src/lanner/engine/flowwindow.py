@@ -148,10 +148,13 @@ def advance(
     for name in spec.required:
         if name in spec.satisfied:
             contributed = True
+            # An execution without flow outputs does not erase those of an earlier one.
+            previous = results.get(name, {}).get("outputs")
+            kept = outputs or (previous if isinstance(previous, Mapping) else None)
             results[name] = {
                 "at": iso(now),
                 "executionId": execution_id,
-                "outputs": dict(outputs or {}),
+                "outputs": dict(kept or {}),
             }
     complete = all(name in results for name in spec.required)
     state = {**doc, "results": results} if results else None
