@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from lanner.engine.flowtime import TIME_CONDITIONS, time_condition_holds
 from lanner.engine.flowwindow import WindowSpec
 from lanner.engine.model import Execution
 from lanner.errors import LannerError
 from lanner.model.common import Model, is_dynamic, parse_duration
 from lanner.model.conditions import (
     MultipleCondition,
+    Not,
+    Or,
     TimeWindow,
     canonical_condition_type,
     condition_matches,
@@ -54,9 +57,10 @@ def expression_holds(rendered: str | None) -> bool:
 class Matcher:
     """Evaluates conditions against one upstream execution, rendering with one scope."""
 
-    def __init__(self, upstream: Execution, render: Render) -> None:
+    def __init__(self, upstream: Execution, render: Render, now: datetime) -> None:
         self.upstream = upstream
         self.render = render
+        self.now = now
         self.problems: list[str] = []
         self.facts: dict[str, Any] = {
             "namespace": upstream.namespace,
@@ -72,7 +76,7 @@ class Matcher:
     def condition(self, condition: Model, where: str) -> bool:
         """One condition of `conditions` (or of a MultipleCondition); False on any problem."""
         try:
-            return condition_matches(condition, self.facts, self._truthy)
+            return self._holds(condition)
         except TypeError:
             name = canonical_condition_type(condition).rsplit(".", 1)[-1]
             self.problems.append(
@@ -81,7 +85,19 @@ class Matcher:
             )
         except LannerError as exc:
             self.problems.append(f"{where}: {exc.message}")
+        except ValueError as exc:
+            self.problems.append(f"{where}: {exc}")
         return False
+
+    def _holds(self, condition: Model) -> bool:
+        # Not and Or are walked here so that time conditions nested in them work too.
+        if isinstance(condition, Not):
+            return not any(self._holds(c) for c in condition.conditions)
+        if isinstance(condition, Or):
+            return any(self._holds(c) for c in condition.conditions)
+        if isinstance(condition, TIME_CONDITIONS):
+            return time_condition_holds(condition, self.render, self.now)
+        return condition_matches(condition, self.facts, self._truthy)
 
     # -- preconditions -------------------------------------------------------------
 

@@ -182,7 +182,7 @@ class _TriggerRun:
         if not flow_trigger_states_match(trigger, up.state.value):
             return
         scope = self.scope(up.outputs or {})
-        matcher = Matcher(up, lambda text: self.engine.render(text, scope))
+        matcher = Matcher(up, lambda text: self.engine.render(text, scope), self.now)
         conditions = list(trigger.conditions or ())
         multiples = [c for c in conditions if isinstance(c, MultipleCondition)]
         plain_ok = all(

@@ -299,18 +299,70 @@ def test_condition_render_error_warns_and_does_not_fire() -> None:
     assert "nothing" in message
 
 
-def test_condition_a_flow_trigger_cannot_evaluate_warns_and_does_not_fire() -> None:
+@pytest.mark.parametrize("condition", ["PublicHoliday", "HasRetryAttempt"])
+def test_condition_a_flow_trigger_cannot_evaluate_warns_and_does_not_fire(condition: str) -> None:
     flow = listener(
         f"""
         - id: t
           type: {FLOW_TRIGGER}
           conditions:
-            - type: {COND}Weekend
+            - type: {COND}{condition}
         """
     )
     outcome = evaluate(upstream(), flow)
     assert outcome.executions == ()
-    assert "Weekend condition cannot be evaluated" in outcome.warnings[0][2]
+    assert f"{condition} condition cannot be evaluated" in outcome.warnings[0][2]
+
+
+# T0 is Monday 2026-03-02 10:30 UTC: time conditions default to the evaluation's `now`.
+TIME_CASES = [
+    ("weekend", "type: {c}Weekend", False),
+    ("weekend_of_a_date", "type: {c}Weekend\ndate: '2026-03-07T09:00:00Z'", True),
+    ("day_week", "type: {c}DayWeek\ndayOfWeek: MONDAY", True),
+    ("day_week_miss", "type: {c}DayWeek\ndayOfWeek: FRIDAY", False),
+    ("day_week_in_month", "type: {c}DayWeekInMonth\ndayOfWeek: MONDAY\ndayInMonth: FIRST", True),
+    (
+        "day_week_in_month_last",
+        "type: {c}DayWeekInMonth\ndayOfWeek: MONDAY\ndayInMonth: LAST\n"
+        "date: '2026-03-30T10:00:00Z'",
+        True,
+    ),
+    (
+        "day_week_in_month_miss",
+        "type: {c}DayWeekInMonth\ndayOfWeek: MONDAY\ndayInMonth: LAST",
+        False,
+    ),
+    ("time_between", "type: {c}TimeBetween\nafter: '10:00:00Z'\nbefore: '11:00:00Z'", True),
+    ("time_between_offset", "type: {c}TimeBetween\nafter: '13:00:00+02:00'", False),
+    (
+        "date_time_between",
+        "type: {c}DateTimeBetween\nafter: '2026-03-01T00:00:00Z'\nbefore: '2026-03-03T00:00:00Z'",
+        True,
+    ),
+    ("date_time_between_miss", "type: {c}DateTimeBetween\nbefore: '2026-03-01T00:00:00Z'", False),
+    (
+        "date_from_upstream",
+        'type: {c}DayWeek\ndayOfWeek: MONDAY\ndate: "{{{{ execution.startDate }}}}"',
+        True,
+    ),
+    (
+        "nested_in_not",
+        "type: {c}Not\nconditions:\n  - type: {c}Weekend",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("condition", "fires"),
+    [pytest.param(c, f, id=name) for name, c, f in TIME_CASES],
+)
+def test_time_conditions(condition: str, fires: bool) -> None:
+    body = condition.format(c=COND).replace("\n", "\n      ")
+    flow = listener(f"- id: t\n  type: {FLOW_TRIGGER}\n  conditions:\n    - {body}\n")
+    outcome = evaluate(upstream(), flow)
+    assert outcome.warnings == ()
+    assert bool(outcome.executions) is fires
 
 
 # -- the created execution (§7.4) -----------------------------------------------------------
@@ -597,3 +649,19 @@ def test_same_arguments_give_equal_outcomes() -> None:
     for created in one.executions:
         json.dumps(created.trigger)
         json.dumps(dict(created.labels))
+
+
+def test_time_condition_with_a_date_that_does_not_parse_warns() -> None:
+    flow = listener(
+        f"""
+        - id: t
+          type: {FLOW_TRIGGER}
+          conditions:
+            - type: {COND}DayWeek
+              dayOfWeek: MONDAY
+              date: "{{{{ 'soon' }}}}"
+        """
+    )
+    outcome = evaluate(upstream(), flow)
+    assert outcome.executions == ()
+    assert "soon" in outcome.warnings[0][2]
