@@ -23,6 +23,7 @@ from lanner.engine.model import Execution
 from lanner.errors import LannerError
 from lanner.model.common import Model, is_dynamic, parse_duration
 from lanner.model.conditions import (
+    HasRetryAttempt,
     MultipleCondition,
     Not,
     Or,
@@ -97,7 +98,24 @@ class Matcher:
             return any(self._holds(c) for c in condition.conditions)
         if isinstance(condition, TIME_CONDITIONS):
             return time_condition_holds(condition, self.render, self.now)
+        if isinstance(condition, HasRetryAttempt):
+            return self._retried(condition)
         return condition_matches(condition, self.facts, self._truthy)
+
+    def _retried(self, condition: HasRetryAttempt) -> bool:
+        """Kestra's HasRetryAttempt: an attempt of a task run that was retried has a state in
+        `in` (when given) and not in `notIn`."""
+        for run in self.upstream.task_runs.values():
+            if len(run.attempts) <= 1:
+                continue
+            for attempt in run.attempts:
+                state = attempt.state.value
+                if condition.in_ is not None and state not in condition.in_:
+                    continue
+                if condition.notIn is not None and state in condition.notIn:
+                    continue
+                return True
+        return False
 
     # -- preconditions -------------------------------------------------------------
 

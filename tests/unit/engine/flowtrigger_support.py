@@ -4,14 +4,14 @@ hand (or simulated), and one call of `evaluate_flow_triggers` over an in-memory 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from lanner.engine.flowtrigger import TriggerCandidate, TriggerOutcome, evaluate_flow_triggers
-from lanner.engine.model import Execution, History, Phase, TaskRun, new_execution_id
+from lanner.engine.model import Attempt, Execution, History, Phase, TaskRun, new_execution_id
 from lanner.engine.states import State
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
@@ -59,6 +59,7 @@ def upstream(
     outputs: Mapping[str, Any] | None = None,
     task_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     after_execution: Mapping[str, State] | None = None,
+    attempts: Mapping[str, Sequence[State]] | None = None,
     revision: int = 3,
     at: datetime = T0,
 ) -> Execution:
@@ -73,11 +74,14 @@ def upstream(
     runs: dict[str, TaskRun] = {}
     children: dict[tuple[str, Phase], tuple[str, ...]] = {}
     seq = 0
+    main = {k: (State.SUCCESS, v) for k, v in (task_outputs or {}).items()}
+    main.update({k: (tries[-1], None) for k, tries in (attempts or {}).items()})
     for phase, items in (
-        (Phase.MAIN, {k: (State.SUCCESS, v) for k, v in (task_outputs or {}).items()}),
+        (Phase.MAIN, main),
         (Phase.AFTER, {k: (s, None) for k, s in (after_execution or {}).items()}),
     ):
         for task_id, (run_state, run_outputs) in items.items():
+            tries = (attempts or {}).get(task_id, ()) if phase is Phase.MAIN else ()
             run = TaskRun(
                 id=f"{eid}-{task_id}",
                 execution_id=eid,
@@ -90,6 +94,7 @@ def upstream(
                 state=run_state,
                 histories=(History(run_state, at),),
                 outputs=run_outputs,
+                attempts=tuple(Attempt(t, (History(t, at),)) for t in tries),
             )
             seq += 1
             runs[run.id] = run

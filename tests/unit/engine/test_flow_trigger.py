@@ -299,7 +299,7 @@ def test_condition_render_error_warns_and_does_not_fire() -> None:
     assert "nothing" in message
 
 
-@pytest.mark.parametrize("condition", ["PublicHoliday", "HasRetryAttempt"])
+@pytest.mark.parametrize("condition", ["PublicHoliday"])
 def test_condition_a_flow_trigger_cannot_evaluate_warns_and_does_not_fire(condition: str) -> None:
     flow = listener(
         f"""
@@ -312,6 +312,30 @@ def test_condition_a_flow_trigger_cannot_evaluate_warns_and_does_not_fire(condit
     outcome = evaluate(upstream(), flow)
     assert outcome.executions == ()
     assert f"{condition} condition cannot be evaluated" in outcome.warnings[0][2]
+
+
+@pytest.mark.parametrize(
+    ("spec", "attempts", "fires"),
+    [
+        pytest.param("in: [FAILED]", {"flaky": [State.FAILED, State.SUCCESS]}, True, id="retried"),
+        pytest.param("in: [FAILED]", {"flaky": [State.FAILED]}, False, id="not_retried"),
+        pytest.param("in: [KILLED]", {"flaky": [State.FAILED, State.SUCCESS]}, False, id="in_miss"),
+        pytest.param("notIn: [FAILED]", {"x": [State.FAILED, State.FAILED]}, False, id="not_in"),
+    ],
+)
+def test_has_retry_attempt(spec: str, attempts: dict[str, list[State]], fires: bool) -> None:
+    flow = listener(
+        f"""
+        - id: t
+          type: {FLOW_TRIGGER}
+          conditions:
+            - type: {COND}HasRetryAttempt
+              {spec}
+        """
+    )
+    outcome = evaluate(upstream(attempts=attempts), flow)
+    assert outcome.warnings == ()
+    assert bool(outcome.executions) is fires
 
 
 # T0 is Monday 2026-03-02 10:30 UTC: time conditions default to the evaluation's `now`.
