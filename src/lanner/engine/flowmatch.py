@@ -2,9 +2,10 @@
 
 Plain conditions are decided by :func:`lanner.model.conditions.condition_matches`;
 this module adds the expression rule of the `Expression` and
-`ExecutionOutputs` conditions, the `preconditions` sub-conditions (`flows`
-entries and `where` filters) and the legacy MultipleCondition, and turns
-them into :class:`~lanner.engine.flowwindow.WindowSpec` values.
+`ExecutionOutputs` conditions, time conditions (:mod:`lanner.engine.flowtime`),
+HasRetryAttempt, the `preconditions` sub-conditions (`flows` entries and
+`where` filters) and the legacy MultipleCondition, and turns the windowed
+ones into :class:`~lanner.engine.flowwindow.WindowSpec` values.
 Problems (an expression that does not render, a condition type a Flow
 trigger cannot evaluate) never raise: they are collected as messages and the
 condition counts as not satisfied.
@@ -27,6 +28,7 @@ from lanner.model.conditions import (
     MultipleCondition,
     Not,
     Or,
+    PublicHoliday,
     TimeWindow,
     canonical_condition_type,
     condition_matches,
@@ -42,6 +44,10 @@ from lanner.model.triggers import (
 )
 
 Render = Callable[[str], str]
+
+
+class _NotEvaluable(Exception):
+    """A condition type a Flow trigger cannot evaluate (its name is the message)."""
 
 
 def expression_holds(rendered: str | None) -> bool:
@@ -78,10 +84,9 @@ class Matcher:
         """One condition of `conditions` (or of a MultipleCondition); False on any problem."""
         try:
             return self._holds(condition)
-        except TypeError:
-            name = canonical_condition_type(condition).rsplit(".", 1)[-1]
+        except _NotEvaluable as exc:
             self.problems.append(
-                f"{where}: a {name} condition cannot be evaluated for a Flow trigger;"
+                f"{where}: a {exc} condition cannot be evaluated for a Flow trigger;"
                 " the condition is taken as not met"
             )
         except LannerError as exc:
@@ -100,6 +105,9 @@ class Matcher:
             return time_condition_holds(condition, self.render, self.now)
         if isinstance(condition, HasRetryAttempt):
             return self._retried(condition)
+        if isinstance(condition, PublicHoliday | MultipleCondition):
+            # No holiday calendar is shipped; a window inside Not/Or has no meaning.
+            raise _NotEvaluable(canonical_condition_type(condition).rsplit(".", 1)[-1])
         return condition_matches(condition, self.facts, self._truthy)
 
     def _retried(self, condition: HasRetryAttempt) -> bool:
