@@ -3,6 +3,7 @@ hand (or simulated), and one call of `evaluate_flow_triggers` over an in-memory 
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,7 +128,8 @@ class WindowStore:
             if value is None:
                 self.states.pop(key, None)
             else:
-                self.states[key] = value
+                # As a real store does: JSON in, JSON out (PostgreSQL's jsonb sorts keys).
+                self.states[key] = json.loads(json.dumps(value, sort_keys=True))
 
 
 def evaluate(

@@ -463,3 +463,35 @@ def test_deep_merge() -> None:
         "a": {"x": 1, "y": [2], "z": 3},
         "b": {},
     }
+
+
+def test_same_window_state_gives_equal_outcomes() -> None:
+    flow = listener(both())
+    store = WindowStore()
+    evaluate(upstream(), flow, store=store)
+    snapshot = dict(store.states)
+    one = evaluate(upstream(flow_id="load"), flow, store=WindowStore(dict(snapshot)))
+    two = evaluate(upstream(flow_id="load"), flow, store=WindowStore(dict(snapshot)))
+    assert one == two
+    assert fired(one) == ["downstream:both"]
+
+
+def test_a_window_inside_not_cannot_be_evaluated() -> None:
+    flow = listener(
+        f"""
+        - id: t
+          type: {FLOW_TRIGGER}
+          conditions:
+            - type: {COND}Not
+              conditions:
+                - type: {COND}MultipleCondition
+                  id: inner
+                  conditions:
+                    a:
+                      type: {COND}ExecutionStatus
+                      in: [FAILED]
+        """
+    )
+    outcome = evaluate(upstream(), flow)
+    assert outcome.executions == ()
+    assert "MultipleCondition condition cannot be evaluated" in outcome.warnings[0][2]
