@@ -495,3 +495,16 @@ def test_a_window_inside_not_cannot_be_evaluated() -> None:
     outcome = evaluate(upstream(), flow)
     assert outcome.executions == ()
     assert "MultipleCondition condition cannot be evaluated" in outcome.warnings[0][2]
+
+
+def test_a_window_that_completes_resets_even_when_inputs_are_invalid() -> None:
+    store = WindowStore()
+    flow = listener(
+        both(extra='inputs:\n        n: "{{ trigger.outputs.missing }}"'),
+        extra="inputs:\n  - id: n\n    type: INT",
+    )
+    evaluate(upstream(), flow, store=store)
+    outcome = evaluate(upstream(flow_id="load"), flow, store=store)
+    assert outcome.executions == ()
+    assert "invalid inputs" in outcome.warnings[0][2]
+    assert store.states == {}
