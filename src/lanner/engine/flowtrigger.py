@@ -76,8 +76,7 @@ class _Upstream:
         self.execution = upstream
         ref = cast(Flow, _FlowRef(upstream.flow_id, upstream.namespace))
         self.base = execution_variables(ref, upstream)
-        labels = {k: v for k, v in upstream.labels.items() if k != CORRELATION_ID}
-        self.execution_labels = nested_labels(labels)
+        self.labels = {k: v for k, v in upstream.labels.items() if k != CORRELATION_ID}
 
     def trigger_variables(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
         """`trigger.*` of an execution this upstream creates (SPEC §6.2, §7.4)."""
@@ -88,7 +87,8 @@ class _Upstream:
             "flowId": up.flow_id,
             "flowRevision": up.flow_revision,
             "state": up.state.value,
-            "executionLabels": self.execution_labels,
+            # Built per call: no two executions share a mutable map.
+            "executionLabels": nested_labels(self.labels),
             "outputs": dict(outputs),
         }
 
