@@ -118,6 +118,8 @@ class Execution:
     finalized_at: datetime | None = None
     secret_inputs: frozenset[str] = frozenset()
     parent_execution_id: str | None = None
+    parent_task_run_id: str | None = None
+    parent_attempt: int | None = None
     version: int = 0
     # Ids of the task runs not terminated yet: derived from task_runs, kept by
     # the planner so that a cycle does not scan every task run (None: unknown).
