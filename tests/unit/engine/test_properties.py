@@ -14,7 +14,16 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from lanner.engine.events import Dispatch, Event, Kill, Start, TaskResult, Timer
+from lanner.engine.events import (
+    Dispatch,
+    Event,
+    Kill,
+    Resubmitted,
+    Start,
+    TaskResult,
+    TaskStarted,
+    Timer,
+)
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import ROOT, Execution, History, Phase, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
@@ -44,8 +53,11 @@ def _common(draw: st.DrawFn, task: dict[str, Any]) -> dict[str, Any]:
 
 @st.composite
 def leaves(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["Log", "Fail", "Return"]))
+    kind = draw(st.sampled_from(["Log", "Fail", "Return", "Pause"]))
     task: dict[str, Any] = {"type": SHORT[kind]}
+    if kind == "Pause":  # ends on its own: the loop below sends no Resume
+        task["pauseDuration"] = "PT1S"
+        task["behavior"] = draw(st.sampled_from(["RESUME", "WARN", "FAIL", "CANCEL"]))
     if kind == "Log":
         task["message"] = "{{ execution.state }} {{ taskrun.attemptsCount }}"
     elif kind == "Return":
@@ -163,18 +175,23 @@ def drive(flow: Flow, seed: int, kill_at: int | None, duplicate: bool) -> Trace:
             if isinstance(command, Timer):
                 heapq.heappush(timers, (command.at, next(counter), command.event))
             elif isinstance(command, Dispatch):
-                pending.append(_outcome(seed, command))
+                pending.extend(_outcome(seed, command))
         now += timedelta(milliseconds=1)
     trace.final = execution
     return trace
 
 
-def _outcome(seed: int, d: Dispatch) -> TaskResult:
-    draw = random.Random(f"{seed}:{d.task_run_id}:{d.attempt}").random()
+def _outcome(seed: int, d: Dispatch) -> list[Event]:
+    rng = random.Random(f"{seed}:{d.task_run_id}:{d.attempt}")
+    draw = rng.random()
     state = State.SUCCESS if draw < 0.6 else State.FAILED if draw < 0.9 else State.WARNING
-    return TaskResult(
+    result = TaskResult(
         d.task_run_id, d.attempt, state, error="boom" if state is State.FAILED else None
     )
+    if rng.random() < 0.2:  # the worker was lost once: the job ran again
+        started = TaskStarted(d.task_run_id, d.attempt)
+        return [started, Resubmitted(d.task_run_id, d.attempt), started, result]
+    return [result]
 
 
 def _walk(tasks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
