@@ -603,6 +603,8 @@ class _Cycle:
                         "WARN",
                         f"{phase.value} task '{run.task_id}' failed; the execution state is not changed by it",
                     )
+        if self.root_going:
+            restart.stop_root(self, state)  # possible only after a restart
         self.set_ex(state)
         self.ex = evolve(self.ex, terminal_at=self.now)
 

@@ -107,3 +107,20 @@ def _delete(cycle: _Cycle, doomed: list[str]) -> None:
         if run.seq != seq:
             runs[run.id] = evolve(run, seq=seq)
             cycle.changed.add(run.id)
+
+
+def stop_root(cycle: _Cycle, state: State) -> None:
+    """The root ends while some of its tasks still go: a restart restarted several
+    of them at once. They take the root's state, as the still-running children of
+    a flowable take the flowable's (SPEC §3.5)."""
+    for run_id in sorted(cycle.active, key=lambda i: cycle.runs[i].seq):
+        run = cycle.runs[run_id]
+        if run.parent_id is not None or run.phase is not Phase.MAIN or run.state.terminated:
+            continue
+        cycle.stop_descendants(run, state)
+        if (
+            run.state in (State.SUBMITTED, State.RUNNING)
+            and cycle.index.task(run.task_id).kind is TaskKind.RUNNABLE
+        ):
+            cycle.commands.append(Cancel(run.id))
+        cycle.put(cycle.with_closed_attempt(run, state).to(state, cycle.now))

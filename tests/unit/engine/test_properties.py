@@ -18,6 +18,7 @@ from lanner.engine.events import (
     Dispatch,
     Event,
     Kill,
+    Restart,
     Resubmitted,
     Start,
     TaskResult,
@@ -133,7 +134,9 @@ class Trace:
     final: Execution | None = None
 
 
-def drive(flow: Flow, seed: int, kill_at: int | None, duplicate: bool) -> Trace:
+def drive(
+    flow: Flow, seed: int, kill_at: int | None, duplicate: bool, restart: bool = False
+) -> Trace:
     """simulate()'s loop, with outcomes drawn from (seed, task run, attempt) and an optional
     Kill at one cycle. With `duplicate`, every batch is delivered twice, preceded by a
     stale copy of the previous batch."""
@@ -153,6 +156,11 @@ def drive(flow: Flow, seed: int, kill_at: int | None, duplicate: bool) -> Trace:
     trace = Trace()
     previous: list[Event] = []
     for cycle in range(5_000):
+        if not pending and restart and execution.state in (State.FAILED, State.KILLED):
+            if execution.finalized_at is not None:
+                restart = False  # once: the restarted run goes to its end
+                kill_at = None  # a replayed Restart after a later Kill would restart again
+                pending.append(Restart())
         if not pending:
             if execution.finalized_at is not None or not timers:
                 break
@@ -274,3 +282,31 @@ def test_planner_invariants_and_idempotent_events(
     twice = drive(flow, seed, kill_at, duplicate=True)
     assert twice.final == once.final
     assert twice.executions == once.executions
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    spec=flows(),
+    seed=st.integers(0, 2**16),
+    kill_at=st.one_of(st.none(), st.integers(1, 12)),
+)
+def test_restart_invariants_and_idempotent_events(
+    spec: dict[str, Any], seed: int, kill_at: int | None
+) -> None:
+    """A failed or killed execution, restarted once, ends again with consistent rows."""
+    flow = load_flow(yaml.safe_dump(spec, sort_keys=False), registry())
+    once = drive(flow, seed, kill_at, duplicate=False, restart=True)
+    final = once.final
+    assert final is not None and final.finalized_at is not None
+    assert all(r.state.terminated for r in final.task_runs.values())
+    restarted = sum(1 for h in final.histories if h.state is State.RESTARTED)
+    event(f"restarted={restarted}")
+    if restarted and final.state is not State.KILLED:
+        assert final.state is final_state([r.state for r in final.runs_of(None, Phase.MAIN)])
+    after_ids = [t["id"] for t in spec.get("afterExecution", [])]
+    assert [r.task_id for r in final.runs_of(None, Phase.AFTER)] == after_ids
+    indexed = [i for ids in final.children.values() for i in ids]
+    assert len(indexed) == len(set(indexed)) == len(final.task_runs)
+    assert sorted(r.seq for r in final.task_runs.values()) == list(range(len(final.task_runs)))
+    twice = drive(flow, seed, kill_at, duplicate=True, restart=True)
+    assert twice.final == once.final

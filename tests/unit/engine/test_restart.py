@@ -183,3 +183,32 @@ def test_restart_loop_group_runs_again() -> None:
     d.plan(d.result_of(d.run("body", "y")))
     d.plan(d.result_of(d.run("body", "z")))
     assert d.execution.state is State.SUCCESS
+
+
+def test_restart_of_two_failed_root_tasks_stops_the_other_when_one_fails() -> None:
+    """Both failed chains restart at once; when one fails again the root ends and the
+    other, still going, takes the root's state (as in a flowable, §3.5)."""
+    d = Driver.of("""
+        tasks:
+          - id: tolerant
+            type: Sequential
+            allowFailure: true
+            tasks:
+              - id: inner
+                type: Fail
+          - id: last
+            type: Fail
+        """)
+    d.plan(Start())
+    d.plan(d.result("inner", State.FAILED))
+    d.plan(d.result("last", State.FAILED))
+    assert d.execution.state is State.FAILED
+    assert d.run("tolerant").state is State.WARNING
+    d.plan(Restart())
+    assert d.run("inner").state is State.SUBMITTED
+    assert d.run("last").state is State.SUBMITTED
+    d.plan(d.result("last", State.FAILED))
+    assert d.execution.state is State.FAILED
+    assert d.run("inner").state is State.FAILED
+    assert d.run("tolerant").state is State.FAILED
+    assert "inner" in d.cancelled()
