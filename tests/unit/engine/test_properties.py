@@ -156,11 +156,11 @@ def drive(
     trace = Trace()
     previous: list[Event] = []
     for cycle in range(5_000):
-        if not pending and restart and execution.state in (State.FAILED, State.KILLED):
-            if execution.finalized_at is not None:
-                restart = False  # once: the restarted run goes to its end
-                kill_at = None  # a replayed Restart after a later Kill would restart again
-                pending.append(Restart())
+        ended = execution.state in (State.FAILED, State.KILLED) and execution.finalized_at
+        if not pending and restart and ended:
+            restart = False  # once: the restarted run goes to its end
+            kill_at = None  # a replayed Restart after a later Kill would restart again
+            pending.append(Restart())
         if not pending:
             if execution.finalized_at is not None or not timers:
                 break
