@@ -21,6 +21,8 @@ from lanner.engine.events import (
     Restart,
     Resubmitted,
     Start,
+    StartSubflow,
+    SubflowEnded,
     TaskResult,
     TaskStarted,
     Timer,
@@ -54,11 +56,14 @@ def _common(draw: st.DrawFn, task: dict[str, Any]) -> dict[str, Any]:
 
 @st.composite
 def leaves(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["Log", "Fail", "Return", "Pause"]))
+    kind = draw(st.sampled_from(["Log", "Fail", "Return", "Pause", "Subflow"]))
     task: dict[str, Any] = {"type": SHORT[kind]}
     if kind == "Pause":  # ends on its own: the loop below sends no Resume
         task["pauseDuration"] = "PT1S"
         task["behavior"] = draw(st.sampled_from(["RESUME", "WARN", "FAIL", "CANCEL"]))
+    elif kind == "Subflow":  # the loop below answers StartSubflow with the child's end
+        task.update(namespace="tests", flowId="child", wait=draw(st.booleans()))
+        task["transmitFailed"] = draw(st.booleans())
     if kind == "Log":
         task["message"] = "{{ execution.state }} {{ taskrun.attemptsCount }}"
     elif kind == "Return":
@@ -184,9 +189,17 @@ def drive(
                 heapq.heappush(timers, (command.at, next(counter), command.event))
             elif isinstance(command, Dispatch):
                 pending.extend(_outcome(seed, command))
+            elif isinstance(command, StartSubflow):
+                pending.append(_child_end(seed, command))
         now += timedelta(milliseconds=1)
     trace.final = execution
     return trace
+
+
+def _child_end(seed: int, c: StartSubflow) -> SubflowEnded:
+    draw = random.Random(f"{seed}:{c.execution_id}").random()
+    state = State.SUCCESS if draw < 0.5 else State.FAILED if draw < 0.8 else State.WARNING
+    return SubflowEnded(c.task_run_id, c.attempt, c.execution_id, state, {"n": 1})
 
 
 def _outcome(seed: int, d: Dispatch) -> list[Event]:
