@@ -44,6 +44,8 @@ def child_id(run_id: str, attempt: int) -> str:
 def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
     props: Any = task
     attempt = len(run.attempts) + 1
+    if run.memo is not None:  # a restarted run: its earlier child is no concern any more
+        run = evolve(run, memo=None)
     try:
         namespace = str(cycle.render(props.namespace, run))
         flow_id = str(cycle.render(props.flowId, run))

@@ -7,6 +7,7 @@ import pytest
 from lanner.engine.events import (
     Deliver,
     Kill,
+    Restart,
     Start,
     StartSubflow,
     SubflowEnded,
@@ -298,3 +299,30 @@ def test_execution_without_parent_tells_nobody() -> None:
     assert d.execution.finalized_at is not None
     assert d.of_type(Deliver) == []
     assert history(d.execution) == ["CREATED", "RUNNING", "SUCCESS"]
+
+
+def test_subflow_render_error_fails_attempt() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: call
+            type: Subflow
+            namespace: a
+            flowId: "{{ nope.missing }}"
+        """)
+    d.plan(Start())
+    run = d.run("call")
+    assert run.state is State.FAILED
+    assert d.of_type(StartSubflow) == []
+    assert [a.state for a in run.attempts] == [State.FAILED]
+
+
+def test_subflow_restarted_starts_new_child() -> None:
+    d, first = started()
+    d.plan(ended(d, first, State.FAILED))
+    assert d.execution.state is State.FAILED
+    d.plan(Restart())
+    second = d.of_type(StartSubflow)[-1]
+    assert second.attempt == 2 and second.execution_id != first.execution_id
+    assert d.of_type(Deliver) == []
+    d.plan(ended(d, second, State.SUCCESS, result="ok"))
+    assert d.run("call").state is State.SUCCESS
