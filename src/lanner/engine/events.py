@@ -59,7 +59,65 @@ class TimeoutDue:
     attempt: int
 
 
-Event = Start | Kill | TaskResult | TaskStarted | RetryDue | TimeoutDue
+@dataclass(frozen=True, slots=True)
+class Resubmitted:
+    """The lease reaper queued the job of this attempt again: its worker was lost."""
+
+    task_run_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """A user resumed the paused execution (every paused task run, or only `task_run_id`)."""
+
+    inputs: Mapping[str, Any]
+    task_run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PauseElapsed:
+    """The `pauseDuration` (or, without one, the `timeout`) of a paused Pause task run ended."""
+
+    task_run_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubflowEnded:
+    """The child execution started for a Subflow attempt is finalized (afterExecution done)."""
+
+    task_run_id: str
+    attempt: int
+    execution_id: str  # the child's
+    state: State
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """A user restarted a FAILED or KILLED execution."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dequeue:
+    """A concurrency slot of the flow may be free: a QUEUED execution checks again."""
+
+
+Event = (
+    Start
+    | Kill
+    | TaskResult
+    | TaskStarted
+    | RetryDue
+    | TimeoutDue
+    | Resubmitted
+    | Resume
+    | PauseElapsed
+    | SubflowEnded
+    | Restart
+    | Dequeue
+)
 
 # -- commands -----------------------------------------------------------------
 
@@ -104,7 +162,39 @@ class LogLine:
     attempt: int | None = None
 
 
-Command = Dispatch | Cancel | Timer | LogLine
+@dataclass(frozen=True, slots=True)
+class StartSubflow:
+    """Create the child execution of a Subflow attempt (the runtime loads the flow).
+
+    The runtime sets the child's parent_execution_id, parent_task_run_id and
+    parent_attempt; when the flow is missing or the inputs are invalid it answers
+    with a FAILED TaskResult for (task_run_id, attempt) instead."""
+
+    task_run_id: str
+    attempt: int
+    execution_id: str  # the child's id, derived from the task run id and the attempt
+    namespace: str
+    flow_id: str
+    revision: int | None
+    inputs: Mapping[str, Any]
+    labels: Mapping[str, str]
+    parent_execution_id: str
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"subflow:{self.task_run_id}:{self.attempt}"
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """Send `event` to another execution (a child's kill, a parent's SubflowEnded)."""
+
+    execution_id: str
+    event: Event
+    dedup_key: str
+
+
+Command = Dispatch | Cancel | Timer | LogLine | StartSubflow | Deliver
 
 
 @dataclass(frozen=True)

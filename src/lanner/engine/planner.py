@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from lanner.engine import control, pause, restart, subflow
 from lanner.engine.containers import (
     NewChild,
     Summary,
@@ -95,6 +96,8 @@ class PlanContext:
     on_secret: Callable[[str], None] | None = None
     error_logs: Callable[[], list[Mapping[str, Any]]] | None = None
     envs: Mapping[str, str] = field(default_factory=dict)
+    # How many other executions of the flow hold a concurrency slot (SPEC §2.4).
+    slots_taken: Callable[[], int] | None = None
 
 
 class LoopCursor:
@@ -212,6 +215,7 @@ class _Cycle:
         self.root_dirty = True
         self.touched: set[str] = set()  # flowables to look at again
         self.changed: set[str] = set()
+        self.deleted: set[str] = set()  # task runs removed by a restart
         self.dirty = False
 
     # -- bookkeeping ---------------------------------------------------------------
@@ -230,6 +234,8 @@ class _Cycle:
             self.touched.add(run.parent_id)
         self.touched.add(run.id)
         if run.state.terminated:
+            if run.memo is not None and run.memo.get("waiting") and run.id in self.active:
+                subflow.kill_child(self, run)  # stopped while its child execution runs
             self.active.discard(run.id)
         else:
             self.active.add(run.id)
@@ -263,7 +269,9 @@ class _Cycle:
             active=frozenset(self.active),
             failed_lists=frozenset(self.failed_lists),
         )
-        return Decision(execution, tuple(self.commands), frozenset(self.changed))
+        return Decision(
+            execution, tuple(self.commands), frozenset(self.changed), frozenset(self.deleted)
+        )
 
     def top_phase(self, run: TaskRun) -> Phase:
         while run.parent_id:
@@ -306,18 +314,22 @@ class _Cycle:
     # -- events ------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
         if isinstance(event, Start):
-            if self.ex.state is State.CREATED:
-                self.set_ex(State.RUNNING)
+            control.start(self)
+        elif isinstance(event, control.CONTROL_EVENTS):
+            control.apply(self, event)
         elif isinstance(event, Kill):
             if not self.ex.state.terminated and self.ex.state is not State.KILLING:
                 self.set_ex(State.KILLING)
         elif isinstance(event, TaskResult):
+            subflow.before_result(self, event)
             self.on_result(event)
         elif isinstance(event, TaskStarted):
             run = self.runs.get(event.task_run_id)
             if run and run.state is State.SUBMITTED and len(run.attempts) == event.attempt:
                 attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, self.now))
                 self.put(evolve(run.to(State.RUNNING, self.now), attempts=attempts))
+            elif run and run.state is State.RUNNING:
+                control.started_again(self, run, event.attempt)
         elif isinstance(event, RetryDue):
             run = self.runs.get(event.task_run_id)
             if run and run.state is State.RETRYING and len(run.attempts) == event.attempt:
@@ -462,6 +474,8 @@ class _Cycle:
     def step(self) -> None:
         if self.ex.state is State.RETRYING and not self.any_retrying():
             self.set_ex(State.RUNNING)  # the retrying run was stopped by its parent
+        if self.ex.state is State.PAUSED:
+            pause.sync_state(self)  # the paused run was stopped by its parent
         ex_state = self.ex.state
         if ex_state is State.KILLING:
             self.kill_all()
@@ -512,7 +526,11 @@ class _Cycle:
 
     def create(self, child: NewChild, parent: TaskRun | None) -> TaskRun:
         parent_id = parent.id if parent else None
-        run_id = task_run_id(self.ex.id, parent_id, child.task.id, child.value, child.iteration)
+        # Handler task runs created again after a restart get new ids (restart.py).
+        generation = restart.generation(self.ex) if child.phase is not Phase.MAIN else 0
+        run_id = task_run_id(
+            self.ex.id, parent_id, child.task.id, child.value, child.iteration, generation
+        )
         existing = self.runs.get(run_id)
         if existing is not None:
             return existing
@@ -527,6 +545,7 @@ class _Cycle:
             seq=len(self.runs),
             state=State.CREATED,
             histories=(History(State.CREATED, self.now),),
+            generation=generation,
         )
         key = (parent_id or ROOT, child.phase)
         self.children[key] = (*self.children.get(key, ()), run_id)
@@ -584,6 +603,8 @@ class _Cycle:
                         "WARN",
                         f"{phase.value} task '{run.task_id}' failed; the execution state is not changed by it",
                     )
+        if self.root_going:
+            restart.stop_root(self, state)  # possible only after a restart
         self.set_ex(state)
         self.ex = evolve(self.ex, terminal_at=self.now)
 
@@ -593,6 +614,7 @@ class _Cycle:
         if all_terminated(len(tasks), runs):
             self.ex = evolve(self.ex, finalized_at=self.now)
             self.dirty = True
+            subflow.notify_parent(self)
             return
         nxt = sequential_next(tasks, runs)
         if nxt is not None:
@@ -619,6 +641,8 @@ class _Cycle:
                 return
         if task.kind is TaskKind.RUNNABLE:
             self.dispatch(run, task)
+        elif control.start_task(self, run, task):
+            pass  # Pause and Subflow
         elif task.kind is TaskKind.FLOWABLE:
             self.start_flowable(run, task)
         else:

@@ -6,12 +6,40 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from lanner.engine.events import Event, Kill, RetryDue, Start, TaskResult, TaskStarted, TimeoutDue
+from lanner.engine.events import (
+    Dequeue,
+    Event,
+    Kill,
+    PauseElapsed,
+    Restart,
+    Resubmitted,
+    Resume,
+    RetryDue,
+    Start,
+    SubflowEnded,
+    TaskResult,
+    TaskStarted,
+    TimeoutDue,
+)
 from lanner.engine.states import State
 from lanner.store.base import EventRow, NewEvent
 
 _KINDS: dict[str, type[Any]] = {
-    cls.__name__: cls for cls in (Start, Kill, TaskResult, TaskStarted, RetryDue, TimeoutDue)
+    cls.__name__: cls
+    for cls in (
+        Start,
+        Kill,
+        TaskResult,
+        TaskStarted,
+        RetryDue,
+        TimeoutDue,
+        Resubmitted,
+        Resume,
+        PauseElapsed,
+        SubflowEnded,
+        Restart,
+        Dequeue,
+    )
 }
 
 
@@ -19,16 +47,18 @@ def encode(
     execution_id: str, event: Event, visible_at: datetime, dedup_key: str | None = None
 ) -> NewEvent:
     payload = asdict(event)
-    if isinstance(event, TaskResult):
+    if isinstance(event, TaskResult | SubflowEnded):
         payload["state"] = event.state.value
         payload["outputs"] = dict(event.outputs)
+    elif isinstance(event, Resume):
+        payload["inputs"] = dict(event.inputs)
     return NewEvent(execution_id, type(event).__name__, payload, visible_at, dedup_key)
 
 
 def decode(row: EventRow) -> Event:
     cls = _KINDS[row.kind]
     payload = dict(row.payload)
-    if cls is TaskResult:
+    if cls is TaskResult or cls is SubflowEnded:
         payload["state"] = State(payload["state"])
     event: Event = cls(**payload)
     return event

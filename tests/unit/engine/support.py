@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from lanner.engine.events import (
     Cancel,
@@ -34,6 +35,7 @@ from lanner.tasks.core import task_types
 from lanner.testing import Forced, SimulatedRun, simulate
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+C = TypeVar("C")
 
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
 
@@ -54,6 +56,8 @@ SHORT = {
     "ForEach": "io.kestra.plugin.core.flow.ForEach",
     "EachSequential": "io.kestra.plugin.core.flow.EachSequential",
     "EachParallel": "io.kestra.plugin.core.flow.EachParallel",
+    "Pause": "io.kestra.plugin.core.flow.Pause",
+    "Subflow": "io.kestra.plugin.core.flow.Subflow",
     "Slack": SLACK,
 }
 
@@ -151,6 +155,7 @@ class Driver:
     execution: Execution = field(init=False)
     commands: list[Command] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    slots_taken: Callable[[], int] | None = None  # PlanContext.slots_taken
 
     def __post_init__(self) -> None:
         self.planner = Planner(FlowIndex(self.flow), ExpressionEngine())
@@ -170,7 +175,8 @@ class Driver:
         return cls(load(body))
 
     def plan(self, *events: Event, advance: timedelta = timedelta(milliseconds=1)) -> Decision:
-        decision = self.planner.plan(self.execution, events, PlanContext(now=self.now))
+        context = PlanContext(now=self.now, slots_taken=self.slots_taken)
+        decision = self.planner.plan(self.execution, events, context)
         self.execution = decision.execution
         self.commands.extend(decision.commands)
         self.decisions.append(decision)
@@ -212,6 +218,9 @@ class Driver:
 
     def logs(self) -> list[LogLine]:
         return [c for c in self.commands if isinstance(c, LogLine)]
+
+    def of_type(self, kind: type[C]) -> list[C]:
+        return [c for c in self.commands if isinstance(c, kind)]
 
     def states(self) -> list[tuple[str, str]]:
         return [(r.task_id, r.state.value) for r in self.execution.ordered_task_runs()]

@@ -14,7 +14,19 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from lanner.engine.events import Dispatch, Event, Kill, Start, TaskResult, Timer
+from lanner.engine.events import (
+    Dispatch,
+    Event,
+    Kill,
+    Restart,
+    Resubmitted,
+    Start,
+    StartSubflow,
+    SubflowEnded,
+    TaskResult,
+    TaskStarted,
+    Timer,
+)
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import ROOT, Execution, History, Phase, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
@@ -44,8 +56,14 @@ def _common(draw: st.DrawFn, task: dict[str, Any]) -> dict[str, Any]:
 
 @st.composite
 def leaves(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["Log", "Fail", "Return"]))
+    kind = draw(st.sampled_from(["Log", "Fail", "Return", "Pause", "Subflow"]))
     task: dict[str, Any] = {"type": SHORT[kind]}
+    if kind == "Pause":  # ends on its own: the loop below sends no Resume
+        task["pauseDuration"] = "PT1S"
+        task["behavior"] = draw(st.sampled_from(["RESUME", "WARN", "FAIL", "CANCEL"]))
+    elif kind == "Subflow":  # the loop below answers StartSubflow with the child's end
+        task.update(namespace="tests", flowId="child", wait=draw(st.booleans()))
+        task["transmitFailed"] = draw(st.booleans())
     if kind == "Log":
         task["message"] = "{{ execution.state }} {{ taskrun.attemptsCount }}"
     elif kind == "Return":
@@ -121,7 +139,9 @@ class Trace:
     final: Execution | None = None
 
 
-def drive(flow: Flow, seed: int, kill_at: int | None, duplicate: bool) -> Trace:
+def drive(
+    flow: Flow, seed: int, kill_at: int | None, duplicate: bool, restart: bool = False
+) -> Trace:
     """simulate()'s loop, with outcomes drawn from (seed, task run, attempt) and an optional
     Kill at one cycle. With `duplicate`, every batch is delivered twice, preceded by a
     stale copy of the previous batch."""
@@ -141,6 +161,11 @@ def drive(flow: Flow, seed: int, kill_at: int | None, duplicate: bool) -> Trace:
     trace = Trace()
     previous: list[Event] = []
     for cycle in range(5_000):
+        ended = execution.state in (State.FAILED, State.KILLED) and execution.finalized_at
+        if not pending and restart and ended:
+            restart = False  # once: the restarted run goes to its end
+            kill_at = None  # a replayed Restart after a later Kill would restart again
+            pending.append(Restart())
         if not pending:
             if execution.finalized_at is not None or not timers:
                 break
@@ -163,18 +188,31 @@ def drive(flow: Flow, seed: int, kill_at: int | None, duplicate: bool) -> Trace:
             if isinstance(command, Timer):
                 heapq.heappush(timers, (command.at, next(counter), command.event))
             elif isinstance(command, Dispatch):
-                pending.append(_outcome(seed, command))
+                pending.extend(_outcome(seed, command))
+            elif isinstance(command, StartSubflow):
+                pending.append(_child_end(seed, command))
         now += timedelta(milliseconds=1)
     trace.final = execution
     return trace
 
 
-def _outcome(seed: int, d: Dispatch) -> TaskResult:
-    draw = random.Random(f"{seed}:{d.task_run_id}:{d.attempt}").random()
+def _child_end(seed: int, c: StartSubflow) -> SubflowEnded:
+    draw = random.Random(f"{seed}:{c.execution_id}").random()
+    state = State.SUCCESS if draw < 0.5 else State.FAILED if draw < 0.8 else State.WARNING
+    return SubflowEnded(c.task_run_id, c.attempt, c.execution_id, state, {"n": 1})
+
+
+def _outcome(seed: int, d: Dispatch) -> list[Event]:
+    rng = random.Random(f"{seed}:{d.task_run_id}:{d.attempt}")
+    draw = rng.random()
     state = State.SUCCESS if draw < 0.6 else State.FAILED if draw < 0.9 else State.WARNING
-    return TaskResult(
+    result = TaskResult(
         d.task_run_id, d.attempt, state, error="boom" if state is State.FAILED else None
     )
+    if rng.random() < 0.2:  # the worker was lost once: the job ran again
+        started = TaskStarted(d.task_run_id, d.attempt)
+        return [started, Resubmitted(d.task_run_id, d.attempt), started, result]
+    return [result]
 
 
 def _walk(tasks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -257,3 +295,31 @@ def test_planner_invariants_and_idempotent_events(
     twice = drive(flow, seed, kill_at, duplicate=True)
     assert twice.final == once.final
     assert twice.executions == once.executions
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    spec=flows(),
+    seed=st.integers(0, 2**16),
+    kill_at=st.one_of(st.none(), st.integers(1, 12)),
+)
+def test_restart_invariants_and_idempotent_events(
+    spec: dict[str, Any], seed: int, kill_at: int | None
+) -> None:
+    """A failed or killed execution, restarted once, ends again with consistent rows."""
+    flow = load_flow(yaml.safe_dump(spec, sort_keys=False), registry())
+    once = drive(flow, seed, kill_at, duplicate=False, restart=True)
+    final = once.final
+    assert final is not None and final.finalized_at is not None
+    assert all(r.state.terminated for r in final.task_runs.values())
+    restarted = sum(1 for h in final.histories if h.state is State.RESTARTED)
+    event(f"restarted={restarted}")
+    if restarted and final.state is not State.KILLED:
+        assert final.state is final_state([r.state for r in final.runs_of(None, Phase.MAIN)])
+    after_ids = [t["id"] for t in spec.get("afterExecution", [])]
+    assert [r.task_id for r in final.runs_of(None, Phase.AFTER)] == after_ids
+    indexed = [i for ids in final.children.values() for i in ids]
+    assert len(indexed) == len(set(indexed)) == len(final.task_runs)
+    assert sorted(r.seq for r in final.task_runs.values()) == list(range(len(final.task_runs)))
+    twice = drive(flow, seed, kill_at, duplicate=True, restart=True)
+    assert twice.final == once.final

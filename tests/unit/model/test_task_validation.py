@@ -94,6 +94,28 @@ VALID: dict[str, list[dict[str, Any]]] = {
         {"tasks": [child()]},
         {"tasks": [child()], "errors": [child("e")], "finally": [child("f")]},
     ],
+    CORE + "flow.Pause": [
+        {},
+        {"pauseDuration": "PT1M", "behavior": "WARN"},
+        {"timeout": "PT1H"},
+        {"tasks": [child()], "errors": [child("e")], "finally": [child("f")]},
+    ],
+    CORE + "flow.Subflow": [
+        {"namespace": "company.team", "flowId": "child"},
+        {
+            "namespace": "{{ flow.namespace }}",
+            "flowId": "child",
+            "revision": 2,
+            "inputs": {"n": "{{ inputs.n }}"},
+            "labels": {"team": "data"},
+            "wait": False,
+            "transmitFailed": False,
+            "inheritLabels": True,
+            "scheduleDate": "{{ now() }}",
+            "restartBehavior": "NEW_EXECUTION",
+        },
+        {"namespace": "a", "flowId": "b", "labels": [{"key": "k", "value": "v"}]},
+    ],
     CORE + "debug.Return": [{"format": "{{ 1 + 1 }}"}, {}],
     CORE + "debug.Echo": [{"format": "hello"}, {"format": "x", "level": "DEBUG"}],
     CORE + "output.OutputValues": [
@@ -180,6 +202,16 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     CORE + "flow.AllowFailure": [
         ({"tasks": []}, "tasks", "must not be empty"),
         ({}, "tasks", "missing"),
+    ],
+    CORE + "flow.Pause": [
+        ({"behavior": "STOP"}, "behavior", "RESUME"),
+        ({"pauseDuration": "5 minutes"}, "pauseDuration", "ISO-8601"),
+        ({"onResume": [{"id": "x", "type": "NOPE"}]}, "onResume[0]", "NOPE"),
+    ],
+    CORE + "flow.Subflow": [
+        ({"namespace": "a"}, "flowId", "missing required property 'flowId'"),
+        ({"namespace": "a", "flowId": "b", "wait": "maybe"}, "wait", "boolean"),
+        ({"namespace": "a", "flowId": "b", "restartBehavior": "X"}, "restartBehavior", ""),
     ],
     CORE + "debug.Return": [
         ({"format": "x", "value": "y"}, "value", "unknown property 'value'"),
@@ -499,6 +531,34 @@ def test_retry_models_and_old_name() -> None:
     assert exponential.delay(10, 0.0).total_seconds() == 8
 
 
+# --- Pause and Subflow (SPEC §5.10, §5.11) ---------------------------------------------------
+
+
+def test_pause_delay_is_the_old_name_of_pause_duration() -> None:
+    task: Any = load(flow_data([_task(CORE + "flow.Pause", {"delay": "PT5S"})])).tasks[0]
+    assert task.pauseDuration == "PT5S"
+    assert task.behavior == "RESUME"
+
+
+def test_pause_rejects_both_duration_names() -> None:
+    props = {"delay": "PT1S", "pauseDuration": "PT1S"}
+    found = problems(flow_data([_task(CORE + "flow.Pause", props, "bad")]))
+    assert "not both" in messages(found)
+
+
+def test_pause_on_resume_declares_inputs() -> None:
+    props = {"onResume": [{"id": "ok", "type": "BOOLEAN", "defaults": True}]}
+    task: Any = load(flow_data([_task(CORE + "flow.Pause", props)])).tasks[0]
+    assert [(i.id, i.type, i.defaults) for i in task.onResume] == [("ok", "BOOLEAN", True)]
+
+
+def test_subflow_defaults() -> None:
+    props = {"namespace": "a", "flowId": "b"}
+    task: Any = load(flow_data([_task(CORE + "flow.Subflow", props)])).tasks[0]
+    assert (task.wait, task.transmitFailed, task.inheritLabels) == (True, True, False)
+    assert task.revision is None and task.restartBehavior == "RETRY_FAILED"
+
+
 # --- legacy aliases (SPEC §5.18) ---------------------------------------------------------------
 
 LEGACY_ALIASES = {
@@ -513,6 +573,9 @@ LEGACY_ALIASES = {
     "io.kestra.core.tasks.flows.EachSequential": CORE + "flow.EachSequential",
     "io.kestra.core.tasks.flows.EachParallel": CORE + "flow.EachParallel",
     "io.kestra.core.tasks.debugs.Return": CORE + "debug.Return",
+    "io.kestra.core.tasks.flows.Pause": CORE + "flow.Pause",
+    "io.kestra.core.tasks.flows.Subflow": CORE + "flow.Subflow",
+    "io.kestra.core.tasks.flows.Flow": CORE + "flow.Subflow",
     "io.kestra.core.tasks.debugs.Echo": CORE + "debug.Echo",
     "io.kestra.plugin.slack.SlackIncomingWebhook": SLACK,
     "io.kestra.plugin.notifications.slack.SlackIncomingWebhook": SLACK,

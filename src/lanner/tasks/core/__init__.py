@@ -7,7 +7,17 @@ from lanner.plugin import TaskType
 
 def task_types() -> list[TaskType]:
     """Every built-in task type."""
-    from lanner.tasks.core import debug, execution, fail, flow, log, outputs, slack, sleep
+    from lanner.tasks.core import (
+        control,
+        debug,
+        execution,
+        fail,
+        flow,
+        log,
+        outputs,
+        slack,
+        sleep,
+    )
 
-    modules = (flow, execution, log, fail, sleep, debug, outputs, slack)
+    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack)
     return [t for module in modules for t in module.TASK_TYPES]

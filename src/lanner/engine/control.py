@@ -1,0 +1,112 @@
+"""Execution control in the planner: flow concurrency (SPEC §2.4), lost workers,
+and the dispatch of the events of pause, subflow and restart to their modules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lanner.engine import pause, restart, subflow
+from lanner.engine.events import (
+    Dequeue,
+    Event,
+    PauseElapsed,
+    Restart,
+    Resubmitted,
+    Resume,
+    SubflowEnded,
+)
+from lanner.engine.model import ErrorInfo, TaskRun, evolve
+from lanner.engine.states import State
+from lanner.model.task import Task
+
+if TYPE_CHECKING:
+    from lanner.engine.planner import _Cycle
+
+CONTROL_EVENTS = (Resubmitted, Resume, PauseElapsed, SubflowEnded, Restart, Dequeue)
+CONCURRENCY_FAILED = "Execution is FAILED due to concurrency limit exceeded"
+
+
+def apply(cycle: _Cycle, event: Event) -> None:
+    if isinstance(event, Resubmitted):
+        resubmitted(cycle, event)
+    elif isinstance(event, Resume):
+        pause.resume(cycle, event)
+    elif isinstance(event, PauseElapsed):
+        pause.elapsed(cycle, event)
+    elif isinstance(event, SubflowEnded):
+        subflow.ended(cycle, event)
+    elif isinstance(event, Restart):
+        restart.restart(cycle)
+    elif isinstance(event, Dequeue) and cycle.ex.state is State.QUEUED and slot_free(cycle):
+        cycle.set_ex(State.RUNNING)
+
+
+def start_task(cycle: _Cycle, run: TaskRun, task: Task) -> bool:
+    """Start a task run of a type handled here; False for the planner's own types."""
+    name = type(task).__name__
+    if name == "Pause":
+        pause.start(cycle, run, task)
+    elif name == "Subflow":
+        subflow.start(cycle, run, task)
+    else:
+        return False
+    return True
+
+
+# -- concurrency -----------------------------------------------------------------------------
+def slot_free(cycle: _Cycle) -> bool:
+    limit = cycle.index.flow.concurrency
+    taken = cycle.ctx.slots_taken
+    if limit is None or taken is None:
+        return True
+    return taken() < limit.limit
+
+
+def start(cycle: _Cycle) -> None:
+    """`Start`: RUNNING, unless the flow's concurrency limit is reached."""
+    if cycle.ex.state is not State.CREATED:
+        return
+    concurrency = cycle.index.flow.concurrency
+    if concurrency is None or slot_free(cycle):
+        cycle.set_ex(State.RUNNING)
+    elif concurrency.behavior == "QUEUE":
+        cycle.set_ex(State.QUEUED)
+        cycle.log("INFO", f"Execution queued: concurrency limit {concurrency.limit} reached")
+    elif concurrency.behavior == "CANCEL":
+        cycle.log("INFO", f"Execution cancelled: concurrency limit {concurrency.limit} reached")
+        _end(cycle, State.CANCELLED)
+    else:
+        cycle.log("ERROR", CONCURRENCY_FAILED)
+        cycle.ex = evolve(cycle.ex, error=ErrorInfo(CONCURRENCY_FAILED, "ConcurrencyLimit"))
+        _end(cycle, State.FAILED)
+
+
+def _end(cycle: _Cycle, state: State) -> None:
+    # Nothing ran: no flow outputs to render; afterExecution still runs.
+    cycle.set_ex(state)
+    cycle.ex = evolve(cycle.ex, terminal_at=cycle.now)
+
+
+# -- lost workers ----------------------------------------------------------------------------
+def resubmitted(cycle: _Cycle, event: Resubmitted) -> None:
+    """The attempt's history notes RESUBMITTED; its next TaskStarted makes it RUNNING
+    again. The attempt count does not change: a lost worker is no failed attempt."""
+    run = cycle.runs.get(event.task_run_id)
+    if run is None or run.state not in (State.SUBMITTED, State.RUNNING):
+        return
+    if len(run.attempts) != event.attempt:
+        return
+    last = run.attempts[-1]
+    if last.state is State.RESUBMITTED:
+        return  # the same resubmission told twice
+    attempts = (*run.attempts[:-1], last.to(State.RESUBMITTED, cycle.now))
+    cycle.put(evolve(run, attempts=attempts))
+    cycle.log("WARN", "Worker lost: the attempt was queued again", run)
+
+
+def started_again(cycle: _Cycle, run: TaskRun, attempt: int) -> None:
+    """TaskStarted of a resubmitted attempt whose task run was already RUNNING."""
+    if len(run.attempts) != attempt or run.attempts[-1].state is not State.RESUBMITTED:
+        return
+    attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, cycle.now))
+    cycle.put(evolve(run, attempts=attempts))

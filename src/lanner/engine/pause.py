@@ -1,0 +1,138 @@
+"""The Pause task (SPEC §5.11, §4.5): paused by the planner itself, no worker job.
+
+A Pause task run goes CREATED -> RUNNING -> PAUSED and takes the execution to
+PAUSED; a `Resume` event or the `PauseElapsed` timer ends the pause. After a
+resume, a Pause with (deprecated) `tasks` runs them like a Sequential, with its
+own `errors` and `finally`; without `tasks` it ends SUCCESS at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from lanner.engine.events import PauseElapsed, Resume, Timer
+from lanner.engine.model import Attempt, ErrorInfo, History, TaskRun, evolve
+from lanner.engine.states import State
+from lanner.engine.variables import iso
+from lanner.errors import LannerError
+from lanner.model.common import parse_duration
+from lanner.model.inputvalues import parse_inputs
+from lanner.model.task import Task
+
+if TYPE_CHECKING:
+    from lanner.engine.planner import _Cycle
+
+# What the end of `pauseDuration` does (`behavior`); RESUME resumes like a user.
+_BEHAVIOR_STATE = {"WARN": State.WARNING, "FAIL": State.FAILED, "CANCEL": State.CANCELLED}
+
+
+def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
+    props: Any = task
+    try:
+        duration = _duration(cycle, props.pauseDuration, run)
+        # `timeout` only counts when no pauseDuration is given (SPEC §4.5).
+        timeout = _duration(cycle, task.timeout, run) if duration is None else None
+    except (LannerError, ValueError) as exc:
+        message = exc.message if isinstance(exc, LannerError) else str(exc)
+        cycle.log("ERROR", message, run)
+        cycle.finish(
+            cycle.with_closed_attempt(run, State.FAILED),
+            State.FAILED,
+            error=ErrorInfo(message, "RenderError", task.id, run.id),
+        )
+        return
+    now = cycle.now
+    attempt = Attempt(State.RUNNING, (History(State.RUNNING, now),)).to(State.PAUSED, now)
+    mode = "duration" if duration is not None else "timeout" if timeout is not None else None
+    run = evolve(
+        run.to(State.RUNNING, now).to(State.PAUSED, now),
+        attempts=(*run.attempts, attempt),
+        memo={"pause": mode},
+    )
+    cycle.put(run)
+    wait = duration if duration is not None else timeout
+    if wait is not None:
+        cycle.commands.append(Timer(now + wait, PauseElapsed(run.id, len(run.attempts))))
+    if cycle.ex.state in (State.RUNNING, State.RETRYING):
+        cycle.set_ex(State.PAUSED)
+    cycle.log("INFO", "Execution paused" + (f" for {wait}" if wait is not None else ""), run)
+
+
+def _duration(cycle: _Cycle, value: str | None, run: TaskRun) -> timedelta | None:
+    if value is None:
+        return None
+    return parse_duration(str(cycle.render(value, run)))
+
+
+def resume(cycle: _Cycle, event: Resume) -> None:
+    """A manual resume: every paused task run (or the one named) goes on, whatever its
+    behavior; the values given for `onResume` are validated like flow inputs."""
+    if cycle.ex.state is not State.PAUSED:
+        return  # the CLI refuses first; a late or repeated Resume changes nothing
+    paused = [
+        cycle.runs[i]
+        for i in sorted(cycle.active, key=lambda i: cycle.runs[i].seq)
+        if cycle.runs[i].state is State.PAUSED
+    ]
+    if event.task_run_id is not None:
+        paused = [r for r in paused if r.id == event.task_run_id]
+    for run in paused:
+        task = cycle.index.task(run.task_id)
+        declared = getattr(task, "onResume", None) or ()
+        given: Mapping[str, Any] = event.inputs
+        if len(paused) > 1:  # each Pause takes the values it declares
+            ids = {d.id for d in declared}
+            given = {k: v for k, v in given.items() if k in ids}
+        try:
+            values = parse_inputs(declared, given, from_strings=False)
+        except (LannerError, ValueError) as exc:
+            message = exc.message if isinstance(exc, LannerError) else str(exc)
+            cycle.log("ERROR", f"Resume refused: {message}", run)
+            continue
+        _go_on(cycle, run, values)
+    sync_state(cycle)
+
+
+def _go_on(cycle: _Cycle, run: TaskRun, values: Mapping[str, Any]) -> None:
+    now = cycle.now
+    attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, now))
+    outputs = {"onResume": dict(values), "resumed": {"on": iso(now), "to": "RUNNING"}}
+    # RUNNING again: the planner's flowable step runs `tasks` or ends the run SUCCESS.
+    cycle.put(evolve(run.to(State.RUNNING, now), attempts=attempts, outputs=outputs))
+    cycle.log("INFO", "Execution resumed", run)
+
+
+def elapsed(cycle: _Cycle, event: PauseElapsed) -> None:
+    run = cycle.runs.get(event.task_run_id)
+    if run is None or run.state is not State.PAUSED or len(run.attempts) != event.attempt:
+        return  # resumed, killed or restarted meanwhile
+    task = cycle.index.task(run.task_id)
+    props: Any = task
+    mode = (run.memo or {}).get("pause")
+    if mode == "timeout":
+        from lanner.engine.planner import _hms  # planner imports this module
+
+        wait = _duration(cycle, task.timeout, run) or timedelta()
+        message = f"Timeout after {_hms(wait)}: the execution was not resumed in time"
+        cycle.log("ERROR", message, run)
+        cycle.resolve(run, task, State.FAILED, ErrorInfo(message, "Timeout", task.id, run.id))
+    elif props.behavior == "RESUME":
+        _go_on(cycle, run, {})
+    else:
+        state = _BEHAVIOR_STATE[props.behavior]
+        message = f"Pause duration elapsed, behavior {props.behavior}"
+        cycle.log("WARN" if state is not State.FAILED else "ERROR", message, run)
+        cause = ErrorInfo(message, "PauseBehavior", task.id, run.id)
+        cycle.resolve(run, task, state, cause if state is State.FAILED else None)
+    sync_state(cycle)
+
+
+def sync_state(cycle: _Cycle) -> None:
+    """The execution is PAUSED while one of its task runs is; then it goes on."""
+    if cycle.ex.state is not State.PAUSED:
+        return
+    if any(cycle.runs[i].state is State.PAUSED for i in cycle.active):
+        return
+    cycle.set_ex(State.RETRYING if cycle.any_retrying() else State.RUNNING)

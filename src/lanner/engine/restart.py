@@ -1,0 +1,126 @@
+"""Restart of a FAILED or KILLED execution (SPEC §2.2, §3.4, §4.4).
+
+The failed (or killed) task runs of the main lists go back to RESTARTED with
+their failed ancestors, and run again as a new attempt. The task runs of the
+handler lists that would run again -- the root's `errors`, `finally` and
+`afterExecution`, and the local `errors`/`finally` of every restarted
+flowable -- are deleted (with their descendants) and created again later,
+under new ids (a new `generation`), so that their jobs are new jobs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lanner.engine.events import Cancel
+from lanner.engine.model import ROOT, Execution, Phase, TaskRun, evolve
+from lanner.engine.states import State
+from lanner.model.task import TaskKind
+
+if TYPE_CHECKING:
+    from lanner.engine.planner import _Cycle
+
+RESTARTABLE = frozenset({State.FAILED, State.KILLED})
+
+
+def generation(execution: Execution) -> int:
+    """How many times the execution was restarted: the generation of new handler task runs."""
+    return sum(1 for h in execution.histories if h.state is State.RESTARTED)
+
+
+def restart(cycle: _Cycle) -> None:
+    if cycle.ex.state not in RESTARTABLE:
+        return  # only a failed or killed execution restarts; a repeated Restart is a no-op
+    runs = cycle.runs
+    again: set[str] = set()
+    for run in runs.values():
+        if run.state in RESTARTABLE and _in_main(runs, run):
+            node: TaskRun | None = run
+            while node is not None and node.id not in again:
+                again.add(node.id)
+                node = runs[node.parent_id] if node.parent_id else None
+    containers = {ROOT} | again
+    doomed: list[str] = []
+    for (parent, phase), ids in list(cycle.children.items()):
+        if phase is not Phase.MAIN and parent in containers:
+            for run_id in ids:
+                _collect(cycle, run_id, doomed)
+    _delete(cycle, doomed)
+    now = cycle.now
+    for run_id in sorted(again, key=lambda i: runs[i].seq):
+        run = runs[run_id]
+        cycle.p._cursors.pop(run_id, None)  # its loop groups may be incomplete again
+        cycle.put(evolve(run.to(State.RESTARTED, now), error=None))
+    cycle.set_ex(State.RESTARTED)
+    cycle.set_ex(State.RUNNING)
+    cycle.ex = evolve(cycle.ex, terminal_at=None, finalized_at=None, error=None, outputs=None)
+    # Counts kept between cycles are rebuilt: task runs left them in ways put() does not track.
+    cycle.failed_lists = {
+        (r.parent_id or ROOT, r.phase) for r in runs.values() if r.state is State.FAILED
+    }
+    cycle.root_going = sum(
+        1 for i in cycle.active if runs[i].parent_id is None and runs[i].phase is Phase.MAIN
+    )
+    cycle.log("INFO", f"Execution restarted: {len(again)} task run(s) run again")
+
+
+def _in_main(runs: dict[str, TaskRun], run: TaskRun) -> bool:
+    node: TaskRun | None = run
+    while node is not None:
+        if node.phase is not Phase.MAIN:
+            return False
+        node = runs[node.parent_id] if node.parent_id else None
+    return True
+
+
+def _collect(cycle: _Cycle, run_id: str, out: list[str]) -> None:
+    out.append(run_id)
+    for phase in Phase:
+        for child in cycle.children.get((run_id, phase), ()):
+            _collect(cycle, child, out)
+
+
+def _delete(cycle: _Cycle, doomed: list[str]) -> None:
+    if not doomed:
+        return
+    gone = set(doomed)
+    runs = cycle.runs
+    for run_id in doomed:
+        run = runs[run_id]
+        if (
+            run.state in (State.SUBMITTED, State.RUNNING)
+            and cycle.index.task(run.task_id).kind is TaskKind.RUNNABLE
+        ):
+            cycle.commands.append(Cancel(run_id))  # an afterExecution job still going
+        del runs[run_id]
+        cycle.active.discard(run_id)
+        cycle.changed.discard(run_id)
+        cycle.touched.discard(run_id)
+        cycle.deleted.add(run_id)
+    cycle.children = {
+        key: ids
+        for key, ids in cycle.children.items()
+        if key[0] not in gone and not (ids and ids[0] in gone)
+    }
+    # New task runs take `seq = len(runs)`: renumber so that it stays unique.
+    for seq, run in enumerate(sorted(runs.values(), key=lambda r: r.seq)):
+        if run.seq != seq:
+            runs[run.id] = evolve(run, seq=seq)
+            cycle.changed.add(run.id)
+
+
+def stop_root(cycle: _Cycle, state: State) -> None:
+    """The root ends while some of its tasks still go: a restart restarted several
+    of them at once. They take the root's state, as the still-running children of
+    a flowable take the flowable's (SPEC §3.5)."""
+    for run_id in sorted(cycle.active, key=lambda i: cycle.runs[i].seq):
+        run = cycle.runs[run_id]
+        if run.parent_id is not None or run.phase is not Phase.MAIN or run.state.terminated:
+            continue
+        cycle.stop_descendants(run, state)
+        if (
+            run.state in (State.SUBMITTED, State.RUNNING)
+            and cycle.index.task(run.task_id).kind is TaskKind.RUNNABLE
+        ):
+            cycle.commands.append(Cancel(run.id))
+        cycle.put(cycle.with_closed_attempt(run, state).to(state, cycle.now))

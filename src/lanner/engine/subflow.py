@@ -1,0 +1,169 @@
+"""The Subflow task (SPEC §5.10) and the messages between parent and child executions.
+
+The planner cannot load flows: a Subflow attempt emits `StartSubflow` and the
+runtime creates the child (or answers a FAILED TaskResult). With `wait` the
+task run stays RUNNING, its memo naming the child, until `SubflowEnded`
+arrives; a task run stopped any other way (kill, timeout, a failing sibling)
+sends the child a `Kill`. A finalized child tells its parent with `Deliver`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from lanner.engine.events import (
+    Deliver,
+    Kill,
+    StartSubflow,
+    SubflowEnded,
+    TaskResult,
+    TimeoutDue,
+    Timer,
+)
+from lanner.engine.model import Attempt, History, TaskRun, evolve, new_execution_id
+from lanner.engine.states import State
+from lanner.errors import LannerError
+from lanner.model.task import Task
+
+if TYPE_CHECKING:
+    from lanner.engine.planner import _Cycle
+
+CORRELATION = "system.correlationId"
+
+# Child states a Subflow task run takes with transmitFailed (ExecutableUtils.guessState);
+# any other end of the child (SUCCESS, CANCELLED, ...) is a SUCCESS.
+_TRANSMITTED = frozenset({State.FAILED, State.KILLED, State.WARNING})
+
+
+def child_id(run_id: str, attempt: int) -> str:
+    """The child execution of one attempt: replaying the cycle names the same child."""
+    return new_execution_id(f"subflow:{run_id}:{attempt}")
+
+
+def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
+    props: Any = task
+    attempt = len(run.attempts) + 1
+    if run.memo is not None:  # a restarted run: its earlier child is no concern any more
+        run = evolve(run, memo=None)
+    try:
+        namespace = str(cycle.render(props.namespace, run))
+        flow_id = str(cycle.render(props.flowId, run))
+        revision = props.revision
+        if revision is not None:
+            revision = int(str(cycle.render(revision, run)))
+        inputs = cycle.render(dict(props.inputs or {}), run)
+        labels = child_labels(cycle, run, props.labels, props.inheritLabels)
+        timeout = cycle.timeout_seconds(run, task) if props.wait else None
+    except (LannerError, ValueError) as exc:
+        message = exc.message if isinstance(exc, LannerError) else str(exc)
+        cycle.log("ERROR", message, run)
+        failed = Attempt(State.FAILED, (History(State.FAILED, cycle.now),))
+        cycle.put(evolve(run, attempts=(*run.attempts, failed)))
+        cycle.on_result(
+            TaskResult(run.id, attempt, State.FAILED, error=message, error_type="RenderError")
+        )
+        return
+    child = child_id(run.id, attempt)
+    cycle.commands.append(
+        StartSubflow(
+            run.id,
+            attempt,
+            child,
+            namespace,
+            flow_id,
+            revision,
+            inputs,
+            labels,
+            cycle.ex.id,
+        )
+    )
+    now = cycle.now
+    running = Attempt(State.RUNNING, (History(State.RUNNING, now),))
+    run = evolve(
+        run.to(State.RUNNING, now),
+        attempts=(*run.attempts, running),
+        outputs={"executionId": child},
+        memo={"child": child, "waiting": bool(props.wait)},
+    )
+    if not props.wait:
+        run = evolve(run, attempts=(*run.attempts[:-1], running.to(State.SUCCESS, now)))
+        cycle.finish(run, State.SUCCESS)
+        return
+    cycle.put(run)
+    if timeout is not None:
+        cycle.commands.append(Timer(now + timedelta(seconds=timeout), TimeoutDue(run.id, attempt)))
+
+
+def child_labels(cycle: _Cycle, run: TaskRun, given: Any, inherit: bool) -> dict[str, str]:
+    parent = cycle.ex.labels
+    labels: dict[str, str] = {}
+    if inherit:
+        labels.update({k: v for k, v in parent.items() if not k.startswith("system.")})
+    if given is not None:
+        value = cycle.render(given, run)
+        if isinstance(value, list):
+            value = {str(item["key"]): item["value"] for item in value}
+        if not isinstance(value, dict):
+            raise ValueError("labels must be a map or a list of {key, value}")
+        for key, val in value.items():
+            labels[str(key)] = str(val).lower() if isinstance(val, bool) else str(val)
+    # One correlation id for a whole tree of executions: the root's id.
+    labels[CORRELATION] = parent.get(CORRELATION, cycle.ex.id)
+    return labels
+
+
+def before_result(cycle: _Cycle, event: TaskResult) -> None:
+    """The runtime could not create the child (missing flow, invalid inputs): nothing to kill."""
+    run = cycle.runs.get(event.task_run_id)
+    if run is None or not run.memo or not run.memo.get("waiting"):
+        return
+    if len(run.attempts) == event.attempt and not run.state.terminated:
+        cycle.put(evolve(run, memo={**run.memo, "waiting": False}))
+
+
+def ended(cycle: _Cycle, event: SubflowEnded) -> None:
+    run = cycle.runs.get(event.task_run_id)
+    if run is None or run.state is not State.RUNNING or len(run.attempts) != event.attempt:
+        return  # stale (an earlier attempt's child) or already handled
+    memo = run.memo or {}
+    if memo.get("child") != event.execution_id or not memo.get("waiting"):
+        return
+    props: Any = cycle.index.task(run.task_id)
+    child_state = event.state
+    state = child_state if props.transmitFailed and child_state in _TRANSMITTED else State.SUCCESS
+    outputs = {
+        "executionId": event.execution_id,
+        "state": child_state.value,
+        "outputs": dict(event.outputs),
+    }
+    cycle.put(evolve(run, memo={**memo, "waiting": False}))
+    error = f"Subflow execution {event.execution_id} ended {child_state.value}"
+    # Through the runnable path: retry policy, allowFailure, allowWarning (SPEC §4.2).
+    cycle.on_result(
+        TaskResult(run.id, event.attempt, state, outputs, error=error, error_type="SubflowFailed")
+    )
+
+
+def kill_child(cycle: _Cycle, run: TaskRun) -> None:
+    """`run` was stopped while its child still runs: the child is killed too."""
+    child = (run.memo or {}).get("child")
+    if child:
+        cycle.commands.append(Deliver(str(child), Kill(), f"kill:{child}"))
+
+
+def notify_parent(cycle: _Cycle) -> None:
+    """This execution is finalized: the Subflow task run that started it may go on."""
+    ex = cycle.ex
+    if ex.parent_execution_id is None or ex.parent_task_run_id is None:
+        return
+    if ex.parent_attempt is None:
+        return
+    # A restarted child ends again: a new key, so that the parent hears of it.
+    restarts = sum(1 for h in ex.histories if h.state is State.RESTARTED)
+    event = SubflowEnded(
+        ex.parent_task_run_id, ex.parent_attempt, ex.id, ex.state, dict(ex.outputs or {})
+    )
+    cycle.commands.append(
+        Deliver(ex.parent_execution_id, event, f"subflow-ended:{ex.id}:{restarts}")
+    )

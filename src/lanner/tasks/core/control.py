@@ -1,0 +1,82 @@
+"""Execution-control task types (SPEC §5.10, §5.11): Pause and Subflow.
+
+Neither runs on a worker. The planner pauses and resumes a Pause task run
+itself (``lanner.engine.pause``); for a Subflow it asks the runtime to create
+the child execution and waits for its end (``lanner.engine.subflow``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from lanner.model.common import DurationLike, DynamicInt, Text
+from lanner.model.inputs import Input
+from lanner.model.task import Task, TaskKind, TaskList
+from lanner.plugin import TaskType
+
+
+class Pause(Task):
+    """Pause the execution until it is resumed, or for a duration."""
+
+    kind: ClassVar[TaskKind] = TaskKind.FLOWABLE
+    child_fields: ClassVar[tuple[str, ...]] = ("tasks", "errors", "finally_")
+
+    pauseDuration: DurationLike | None = Field(
+        None, description="Resume on its own after this duration (old name: `delay`)."
+    )
+    behavior: Literal["RESUME", "WARN", "FAIL", "CANCEL"] = Field(
+        "RESUME", description="What happens when pauseDuration elapses."
+    )
+    onResume: tuple[Input, ...] | None = Field(
+        None, description="Inputs asked for at resume; their values become outputs.onResume."
+    )
+    tasks: TaskList | None = Field(None, description="Deprecated: tasks run after the resume.")
+    errors: TaskList | None = Field(None, description="Tasks run when a child task fails.")
+    finally_: TaskList | None = Field(
+        None, alias="finally", description="Tasks always run at the end of this task."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_name(cls, data: Any) -> Any:
+        # `delay` is the pre-0.19 name of `pauseDuration`; accept one of them.
+        if isinstance(data, dict) and "delay" in data:
+            if "pauseDuration" in data:
+                raise ValueError("give pauseDuration or its old name delay, not both")
+            data = {("pauseDuration" if k == "delay" else k): v for k, v in data.items()}
+        return data
+
+
+class Subflow(Task):
+    """Start an execution of another flow, and by default wait for its end."""
+
+    kind: ClassVar[TaskKind] = TaskKind.EXECUTION
+
+    namespace: Text = Field(description="The namespace of the flow to start.")
+    flowId: Text = Field(description="The id of the flow to start.")
+    revision: DynamicInt | None = Field(None, description="A revision; the latest when absent.")
+    inputs: dict[str, Any] | None = Field(None, description="Inputs of the child, rendered.")
+    labels: dict[str, Any] | list[dict[str, Any]] | None = Field(
+        None, description="Labels of the child: a map or a list of {key, value}."
+    )
+    wait: bool = Field(True, description="Wait for the child to end (afterExecution included).")
+    transmitFailed: bool = Field(
+        True, description="A FAILED, KILLED or WARNING child gives this task its state."
+    )
+    inheritLabels: bool = Field(False, description="The child gets this execution's labels.")
+    scheduleDate: Text | None = Field(None, description="Accepted; the child starts at once.")
+    restartBehavior: Literal["RETRY_FAILED", "NEW_EXECUTION"] = Field(
+        "RETRY_FAILED", description="Accepted; a restart always starts a new child."
+    )
+    outputs: dict[str, Any] | None = Field(None, description="Deprecated; ignored.")
+
+
+_PREFIX = "io.kestra.plugin.core.flow."
+_LEGACY = "io.kestra.core.tasks.flows."
+
+TASK_TYPES = [
+    TaskType(_PREFIX + "Pause", Pause, (_LEGACY + "Pause",)),
+    TaskType(_PREFIX + "Subflow", Subflow, (_LEGACY + "Subflow", _LEGACY + "Flow")),
+]

@@ -1,0 +1,50 @@
+"""Every planner event survives a trip through a stored event row (JSON payload)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lanner.engine.events import (
+    Dequeue,
+    Event,
+    Kill,
+    PauseElapsed,
+    Restart,
+    Resubmitted,
+    Resume,
+    RetryDue,
+    Start,
+    SubflowEnded,
+    TaskResult,
+    TaskStarted,
+    TimeoutDue,
+)
+from lanner.engine.states import State
+from lanner.runtime.eventcodec import decode, encode
+from lanner.store.base import EventRow
+from tests.unit.engine.support import T0
+
+EVENTS: list[Event] = [
+    Start(),
+    Kill(),
+    TaskResult("r", 2, State.FAILED, {"a": 1}, "boom", "WorkerLost"),
+    TaskStarted("r", 1),
+    RetryDue("r", 1),
+    TimeoutDue("r", 1),
+    Resubmitted("r", 1),
+    Resume({"ok": True, "n": "3"}),
+    Resume({}, "r"),
+    PauseElapsed("r", 1),
+    SubflowEnded("r", 1, "child", State.WARNING, {"out": [1, 2]}),
+    Restart(),
+    Dequeue(),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: type(e).__name__)
+def test_event_round_trip(event: Event) -> None:
+    row = encode("ex", event, T0, "key")
+    payload = json.loads(json.dumps(row.payload))  # what a store keeps
+    assert decode(EventRow(1, "ex", row.kind, payload, T0)) == event
