@@ -18,15 +18,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lanner.config import Config, env_variables
-from lanner.engine.events import Cancel, Decision, Dispatch, LogLine, TaskResult, Timer
+from lanner.engine.events import (
+    Cancel,
+    Decision,
+    Deliver,
+    Dispatch,
+    LogLine,
+    StartSubflow,
+    TaskResult,
+    Timer,
+)
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution
 from lanner.engine.planner import PlanContext, Planner
 from lanner.errors import NotFoundError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
+from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
-from lanner.runtime import eventcodec
+from lanner.runtime import effects, eventcodec
 from lanner.runtime.crashpoints import crash_point
 from lanner.store.base import CycleWrite, Job, LogRecord, NewEvent, NewJob, Store
 
@@ -42,6 +52,7 @@ class LocalResult:
 
 @dataclass
 class _FlowEntry:
+    flow: Flow
     planner: Planner
 
 
@@ -63,6 +74,7 @@ class Executor:
         self.secrets = env_secrets(dict(os.environ))
         self.envs = env_variables(config.envPrefix)
         self._flows: dict[tuple[str, str, int], _FlowEntry] = {}
+        self.flows = effects.FlowCache(store, registry, config)
         self._executions: dict[str, Execution] = {}
         self.listeners: list[CommitListener] = []
         # Wiring to the workers of this process (none by default):
@@ -78,6 +90,9 @@ class Executor:
         self.cycle_lock = threading.Lock()  # one thread runs cycles at a time
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
+        return self._entry(namespace, flow_id, revision).planner
+
+    def _entry(self, namespace: str, flow_id: str, revision: int) -> _FlowEntry:
         key = (namespace, flow_id, revision)
         entry = self._flows.get(key)
         if entry is None:
@@ -85,9 +100,9 @@ class Executor:
             if record is None:
                 raise NotFoundError(f"flow {namespace}.{flow_id} revision {revision} not found")
             flow = load_flow(record.source, self.registry, defaults=self.config.pluginDefaults)
-            entry = _FlowEntry(Planner(FlowIndex(flow), self.engine))
+            entry = _FlowEntry(flow, Planner(FlowIndex(flow), self.engine))
             self._flows[key] = entry
-        return entry.planner
+        return entry
 
     def forget(self) -> None:
         """Drop the cached executions (after a failed cycle: the store is the truth)."""
@@ -154,9 +169,8 @@ class Executor:
                 value = execution.inputs.get(key)
                 if isinstance(value, str):
                     self.masker.add(value)
-            planner = self.planner_for(
-                execution.namespace, execution.flow_id, execution.flow_revision
-            )
+            entry = self._entry(execution.namespace, execution.flow_id, execution.flow_revision)
+            namespace, flow_id = execution.namespace, execution.flow_id
             context = PlanContext(
                 now=now,
                 seed=rows[0].id if rows else 0,
@@ -164,16 +178,40 @@ class Executor:
                 on_secret=self.masker.add,
                 error_logs=lambda: self._error_logs(execution_id),
                 envs=self.envs,
+                slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
             )
+            before_state, was_finalized = execution.state, execution.finalized_at is not None
             events = [*(eventcodec.decode(r) for r in rows), *(r.result for r in local)]
             # The cached execution is given up to the planner; if this cycle fails
             # before its commit, the cache is dropped and the store reloaded.
             self._executions.pop(execution_id, None)
-            decision = planner.plan(execution, events, context, consume=True)
+            decision = entry.planner.plan(execution, events, context, consume=True)
             new = replace(decision.execution, version=execution.version + 1)
             cycle, handed = self._cycle(new, execution.version, decision, [r.id for r in rows], now)
-            if local:
-                cycle = replace(cycle, logs=[*(log for r in local for log in r.logs), *cycle.logs])
+            extra = effects.Effects()
+            for command in decision.commands:
+                if isinstance(command, StartSubflow):
+                    effects.start_subflow(command, self.flows, now, extra)
+                elif isinstance(command, Deliver):
+                    effects.deliver(command, now, extra)
+            effects.after_cycle(
+                tx,
+                before_state,
+                was_finalized,
+                new,
+                entry.flow,
+                self.flows,
+                self.engine,
+                self.secrets,
+                now,
+                extra,
+            )
+            cycle = replace(
+                cycle,
+                logs=[*(log for r in local for log in r.logs), *cycle.logs, *extra.logs],
+                new_events=[*cycle.new_events, *extra.events],
+                new_executions=extra.executions,
+            )
             tx.write(cycle)
             crash_point("executor.before_commit")
         crash_point("executor.after_commit")

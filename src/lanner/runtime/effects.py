@@ -1,0 +1,156 @@
+"""What an executor cycle does beyond writing the planner's decision, in the
+same commit: child executions of Subflow tasks, events delivered to other
+executions, a freed concurrency slot handed to the oldest queued execution,
+and the executions that Flow triggers start when a state changes.
+
+Everything here runs inside the cycle's transaction, so it commits (or is
+rolled back and replayed) together with the state change that caused it:
+each transition fires each trigger once, each Subflow task run starts one
+child, whatever crashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from lanner.config import Config
+from lanner.engine.events import Deliver, Dequeue, StartSubflow, TaskResult
+from lanner.engine.flowtrigger import TriggerCandidate, evaluate_flow_triggers
+from lanner.engine.model import Execution
+from lanner.engine.states import State
+from lanner.errors import LannerError
+from lanner.expr import ExpressionEngine
+from lanner.model.flow import Flow
+from lanner.model.triggers import Flow as FlowTrigger
+from lanner.model.validate import load_flow
+from lanner.plugin import TaskRegistry
+from lanner.runtime import eventcodec
+from lanner.runtime.launch import new_execution, start_event
+from lanner.store.base import ExecutorTx, LogRecord, NewEvent, Store
+
+
+@dataclass
+class Effects:
+    """The extra rows of one cycle."""
+
+    executions: list[Execution] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
+    logs: list[LogRecord] = field(default_factory=list)
+
+
+class FlowCache:
+    """Deployed flows parsed once per revision; the list of flows with Flow triggers."""
+
+    def __init__(self, store: Store, registry: TaskRegistry, config: Config) -> None:
+        self.store = store
+        self.registry = registry
+        self.config = config
+        self._parsed: dict[tuple[str, str, int], Flow | None] = {}
+
+    def parse(self, namespace: str, flow_id: str, revision: int, source: str) -> Flow | None:
+        key = (namespace, flow_id, revision)
+        if key not in self._parsed:
+            try:
+                self._parsed[key] = load_flow(
+                    source, self.registry, defaults=self.config.pluginDefaults
+                )
+            except LannerError:  # a flow that no longer validates triggers nothing
+                self._parsed[key] = None
+        return self._parsed[key]
+
+    def latest(self, namespace: str, flow_id: str, revision: int | None) -> tuple[Flow, int]:
+        record = self.store.get_flow(namespace, flow_id, revision)
+        if record is None:
+            which = f" revision {revision}" if revision is not None else ""
+            raise LannerError(f"flow {namespace}.{flow_id}{which} not found")
+        flow = self.parse(record.namespace, record.id, record.revision, record.source)
+        if flow is None:
+            raise LannerError(f"flow {namespace}.{flow_id} revision {record.revision} is invalid")
+        return flow, record.revision
+
+    def trigger_candidates(self) -> list[TriggerCandidate]:
+        out = []
+        for record in self.store.list_flows():
+            if "io.kestra" not in record.source or "triggers" not in record.source:
+                continue  # cheap test before parsing: no trigger at all
+            flow = self.parse(record.namespace, record.id, record.revision, record.source)
+            if flow is not None and any(isinstance(t, FlowTrigger) for t in flow.triggers or ()):
+                out.append(TriggerCandidate(flow, record.revision))
+        return out
+
+
+def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effects: Effects) -> None:
+    """Create the child execution, or answer the parent's attempt with a failure."""
+    try:
+        flow, revision = flows.latest(command.namespace, command.flow_id, command.revision)
+        child = new_execution(
+            flow,
+            revision,
+            command.inputs,
+            now,
+            from_strings=False,
+            execution_id=command.execution_id,
+            labels=command.labels,
+        )
+    except LannerError as exc:
+        message = f"cannot start subflow {command.namespace}.{command.flow_id}: {exc.message}"
+        result = TaskResult(
+            command.task_run_id, command.attempt, State.FAILED, {}, message, type(exc).__name__
+        )
+        key = eventcodec.result_key(command.task_run_id, command.attempt)
+        effects.events.append(eventcodec.encode(command.parent_execution_id, result, now, key))
+        return
+    child = replace(
+        child,
+        parent_execution_id=command.parent_execution_id,
+        parent_task_run_id=command.task_run_id,
+        parent_attempt=command.attempt,
+    )
+    effects.executions.append(child)
+    effects.events.append(start_event(child, now))
+
+
+def deliver(command: Deliver, now: datetime, effects: Effects) -> None:
+    effects.events.append(
+        eventcodec.encode(command.execution_id, command.event, now, command.dedup_key)
+    )
+
+
+def after_cycle(
+    tx: ExecutorTx,
+    before_state: State,
+    was_finalized: bool,
+    after: Execution,
+    flow: Flow,
+    flows: FlowCache,
+    engine: ExpressionEngine,
+    secrets: Callable[[str], str] | None,
+    now: datetime,
+    effects: Effects,
+) -> None:
+    """A freed concurrency slot, and Flow triggers on a state change."""
+    if flow.concurrency is not None and not was_finalized and after.finalized_at is not None:
+        queued = tx.oldest_queued(after.namespace, after.flow_id)
+        if queued is not None:
+            effects.events.append(
+                eventcodec.encode(queued, Dequeue(), now, f"dequeue:{queued}:{after.id}")
+            )
+    if after.state is before_state:
+        return
+    candidates = flows.trigger_candidates()
+    if not candidates:
+        return
+    outcome = evaluate_flow_triggers(
+        after, candidates, tx.trigger_state, now, engine, secrets=secrets
+    )
+    for (namespace, flow_id, trigger_id), data in outcome.state_updates:
+        tx.put_trigger_state(namespace, flow_id, trigger_id, data, now)
+    for execution in outcome.executions:
+        effects.executions.append(execution)
+        effects.events.append(start_event(execution, now))
+    for namespace, flow_id, message in outcome.warnings:
+        effects.logs.append(
+            LogRecord(after.id, None, None, None, now, "WARN", f"{namespace}.{flow_id}: {message}")
+        )
