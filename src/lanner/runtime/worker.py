@@ -114,6 +114,7 @@ class WorkerPool:
         # Set by drain(): no new claims; results of tasks stopped by the drain
         # are not reported (their jobs are handed back instead).
         self._renewed = time.monotonic()  # the last successful lease renewal
+        self._claiming = 0  # claims in flight, not yet registered in _running
         self._draining = threading.Event()
         self._abandoned = threading.Event()
 
@@ -144,7 +145,7 @@ class WorkerPool:
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
             with self._lock:
-                if not self._running and not self._queued:
+                if not self._running and not self._queued and not self._claiming:
                     return 0
             self._stop.wait(0.05)
         with self._lock:
@@ -193,19 +194,43 @@ class WorkerPool:
                     continue
                 if self._draining.is_set():
                     continue
-                now = datetime.now(UTC)
-                for job in self.store.claim_jobs(self.worker_id, 1, self.lease_seconds, now):
-                    self.run_job(job)
+                self._claim_and_run()
             except LannerError as exc:
                 # The store is unreachable or locked for now: the job's lease
                 # lets another worker (or this one, later) take it over.
                 print(f"lanner worker: {exc.message}", file=sys.stderr)
                 self._stop.wait(0.5)
 
-    def run_job(self, job: Job, *, local: bool = False) -> None:
-        if self._abandoned.is_set():
-            return  # handed back by drain()
+    def _claim_and_run(self) -> None:
+        # Counted from before the claim until the job is registered as running,
+        # so that drain() never takes a claim in flight for an idle pool.
+        with self._lock:
+            self._claiming += 1
+        try:
+            now = datetime.now(UTC)
+            jobs = self.store.claim_jobs(self.worker_id, 1, self.lease_seconds, now)
+        except BaseException:
+            with self._lock:
+                self._claiming -= 1
+            raise
+        if not jobs:
+            with self._lock:
+                self._claiming -= 1
+        for job in jobs:
+            self.run_job(job, claimed=True)
+
+    def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
         ctx = _Context(job, self.masker)
+        with self._lock:
+            self._claiming -= claimed
+            if self._abandoned.is_set():
+                return  # handed back by drain()
+            self._busy += 1
+            self._queued.pop(job.task_run_id, None)
+            self._running[job.task_run_id] = (job, ctx)
+            if job.task_run_id in self._cancelled:
+                self._cancelled.discard(job.task_run_id)
+                ctx.cancel_event.set()  # killed while it waited in the queue
         if not local:
             # Fenced: a claim lost before the task starts runs nothing.
             started = eventcodec.encode(
@@ -214,16 +239,19 @@ class WorkerPool:
                 datetime.now(UTC),
                 f"started:{job.task_run_id}:{job.attempt}:{job.claims}",
             )
-            if not self.store.job_started(job, started):
+            try:
+                ok = self.store.job_started(job, started)
+            except BaseException:
+                ok = False
+                raise
+            finally:
+                if not ok:
+                    with self._lock:
+                        self._busy -= 1
+                        self._running.pop(job.task_run_id, None)
+            if not ok:
                 return
             self.on_complete.set()
-        with self._lock:
-            self._busy += 1
-            self._queued.pop(job.task_run_id, None)
-            self._running[job.task_run_id] = (job, ctx)
-            if job.task_run_id in self._cancelled:
-                self._cancelled.discard(job.task_run_id)
-                ctx.cancel_event.set()  # killed while it waited in the queue
         timeout = job.payload.get("timeout")
         timer = None
         if timeout is not None:
