@@ -49,7 +49,10 @@ class PostgresServer:
 
     def _admin_connection(self) -> Any:
         """The admin connection, opened again after the server restarted (crash tests)."""
-        if self._admin.closed or self._admin.broken:
+        try:
+            self._admin.execute("SELECT 1")
+        except self._psycopg.Error:
+            self._admin.close()
             self._admin = self._psycopg.connect(self._admin_url, autocommit=True, connect_timeout=5)
         return self._admin
 

@@ -150,6 +150,10 @@ class Executor:
             execution_id = local[0].job.execution_id if local else tx.next_execution(now)
             if execution_id is None:
                 return False
+            # The clock of the cycle is read once this executor holds the execution
+            # (it may have waited for another executor's commit): dates written by
+            # successive cycles never go backwards.
+            now = datetime.now(UTC)
             # A worker driving its own results leaves stored events (a kill, a
             # timer) to the executor thread, which is woken for them.
             rows = [] if local_only else tx.events(execution_id, now)
