@@ -8,7 +8,7 @@ own `errors` and `finally`; without `tasks` it ends SUCCESS at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -86,13 +86,21 @@ def resume(cycle: _Cycle, event: Resume) -> None:
             ids = {d.id for d in declared}
             given = {k: v for k, v in given.items() if k in ids}
         try:
-            values = parse_inputs(declared, given, from_strings=False)
+            values = _values(cycle, run, declared, given)
         except (LannerError, ValueError) as exc:
             message = exc.message if isinstance(exc, LannerError) else str(exc)
             cycle.log("ERROR", f"Resume refused: {message}", run)
             continue
         _go_on(cycle, run, values)
     sync_state(cycle)
+
+
+def _values(
+    cycle: _Cycle, run: TaskRun, declared: Sequence[Any], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    values = parse_inputs(declared, given, from_strings=False)
+    # Defaults may be expressions; the values a user gave are never rendered.
+    return {k: v if k in given else cycle.render(v, run) for k, v in values.items()}
 
 
 def _go_on(cycle: _Cycle, run: TaskRun, values: Mapping[str, Any]) -> None:
@@ -119,7 +127,12 @@ def elapsed(cycle: _Cycle, event: PauseElapsed) -> None:
         cycle.log("ERROR", message, run)
         cycle.resolve(run, task, State.FAILED, ErrorInfo(message, "Timeout", task.id, run.id))
     elif props.behavior == "RESUME":
-        _go_on(cycle, run, {})
+        with_defaults = [i for i in props.onResume or () if i.defaults is not None]
+        try:  # nobody answers: the onResume values are the declared defaults
+            values = _values(cycle, run, with_defaults, {})
+        except (LannerError, ValueError):
+            values = {}
+        _go_on(cycle, run, values)
     else:
         state = _BEHAVIOR_STATE[props.behavior]
         message = f"Pause duration elapsed, behavior {props.behavior}"
