@@ -44,6 +44,16 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         )
         return
     now = cycle.now
+    if cycle.ex.state.terminated and duration is None:
+        # In afterExecution the execution cannot be PAUSED, so nobody could resume it:
+        # it goes on at once, as resumed with the onResume defaults.
+        cycle.log("WARN", "Pause without pauseDuration in afterExecution: not paused", run)
+        running = Attempt(State.RUNNING, (History(State.RUNNING, now),))
+        outputs = _outputs(cycle, _defaults(cycle, run, props))
+        cycle.put(
+            evolve(run.to(State.RUNNING, now), attempts=(*run.attempts, running), outputs=outputs)
+        )
+        return
     attempt = Attempt(State.RUNNING, (History(State.RUNNING, now),)).to(State.PAUSED, now)
     mode = "duration" if duration is not None else "timeout" if timeout is not None else None
     run = evolve(
@@ -103,10 +113,23 @@ def _values(
     return {k: v if k in given else cycle.render(v, run) for k, v in values.items()}
 
 
+def _defaults(cycle: _Cycle, run: TaskRun, props: Any) -> dict[str, Any]:
+    """The onResume values when nobody answers: the declared defaults."""
+    with_defaults = [i for i in props.onResume or () if i.defaults is not None]
+    try:
+        return _values(cycle, run, with_defaults, {})
+    except (LannerError, ValueError):
+        return {}
+
+
+def _outputs(cycle: _Cycle, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {"onResume": dict(values), "resumed": {"on": iso(cycle.now), "to": "RUNNING"}}
+
+
 def _go_on(cycle: _Cycle, run: TaskRun, values: Mapping[str, Any]) -> None:
     now = cycle.now
     attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, now))
-    outputs = {"onResume": dict(values), "resumed": {"on": iso(now), "to": "RUNNING"}}
+    outputs = _outputs(cycle, values)
     # RUNNING again: the planner's flowable step runs `tasks` or ends the run SUCCESS.
     cycle.put(evolve(run.to(State.RUNNING, now), attempts=attempts, outputs=outputs))
     cycle.log("INFO", "Execution resumed", run)
@@ -127,12 +150,7 @@ def elapsed(cycle: _Cycle, event: PauseElapsed) -> None:
         cycle.log("ERROR", message, run)
         cycle.resolve(run, task, State.FAILED, ErrorInfo(message, "Timeout", task.id, run.id))
     elif props.behavior == "RESUME":
-        with_defaults = [i for i in props.onResume or () if i.defaults is not None]
-        try:  # nobody answers: the onResume values are the declared defaults
-            values = _values(cycle, run, with_defaults, {})
-        except (LannerError, ValueError):
-            values = {}
-        _go_on(cycle, run, values)
+        _go_on(cycle, run, _defaults(cycle, run, props))
     else:
         state = _BEHAVIOR_STATE[props.behavior]
         message = f"Pause duration elapsed, behavior {props.behavior}"

@@ -373,3 +373,23 @@ def test_resume_renders_dynamic_defaults_not_given_values() -> None:
     run = d.run("wait")
     assert run.outputs is not None
     assert run.outputs["onResume"] == {"who": "t", "note": "{{ flow.namespace }}"}
+
+
+def test_pause_in_after_execution_without_duration_goes_on() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: a
+            type: Log
+            message: a
+        afterExecution:
+          - id: wait
+            type: Pause
+          - id: x
+            type: Log
+            message: x
+        """)
+    d.plan(Start())
+    d.plan(d.result("a"))
+    assert d.run("wait").state is State.SUCCESS
+    assert d.execution.state is State.SUCCESS
+    assert d.run("x").state is State.SUBMITTED
