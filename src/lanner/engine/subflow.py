@@ -22,6 +22,7 @@ from lanner.engine.events import (
     Timer,
 )
 from lanner.engine.model import Attempt, History, TaskRun, evolve, new_execution_id
+from lanner.engine.restart import BASE
 from lanner.engine.states import State
 from lanner.errors import LannerError
 from lanner.model.task import Task
@@ -44,8 +45,10 @@ def child_id(run_id: str, attempt: int) -> str:
 def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
     props: Any = task
     attempt = len(run.attempts) + 1
-    if run.memo is not None:  # a restarted run: its earlier child is no concern any more
-        run = evolve(run, memo=None)
+    # A retried or restarted run: its earlier child is no concern any more.
+    kept = {k: v for k, v in (run.memo or {}).items() if k == BASE}
+    if run.memo is not None:
+        run = evolve(run, memo=kept or None)
     try:
         namespace = str(cycle.render(props.namespace, run))
         flow_id = str(cycle.render(props.flowId, run))
@@ -84,7 +87,7 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         run.to(State.RUNNING, now),
         attempts=(*run.attempts, running),
         outputs={"executionId": child},
-        memo={"child": child, "waiting": bool(props.wait)},
+        memo={**kept, "child": child, "waiting": bool(props.wait)},
     )
     if not props.wait:
         run = evolve(run, attempts=(*run.attempts[:-1], running.to(State.SUCCESS, now)))

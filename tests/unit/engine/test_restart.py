@@ -230,3 +230,27 @@ def test_restart_before_after_execution_ended_cancels_its_job() -> None:
     d.plan(d.result_of(x))  # the cancelled job's late result: its task run is gone
     assert x.id not in d.execution.task_runs
     assert d.run("s2").state is State.SUBMITTED
+
+
+def test_restart_gives_the_retry_policy_a_fresh_start() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: flaky
+            type: Fail
+            retry:
+              type: constant
+              interval: PT1S
+              maxAttempts: 2
+        """)
+    d.plan(Start())
+    d.plan(d.result("flaky", State.FAILED))
+    d.plan(d.timers()[-1].event)
+    d.plan(d.result("flaky", State.FAILED))
+    assert d.execution.state is State.FAILED
+    d.plan(Restart())
+    d.plan(d.result("flaky", State.FAILED))  # attempt 3, the first since the restart
+    assert d.run("flaky").state is State.RETRYING
+    d.plan(d.timers()[-1].event)
+    d.plan(d.result("flaky", State.FAILED))
+    assert d.run("flaky").state is State.FAILED
+    assert len(d.run("flaky").attempts) == 4
