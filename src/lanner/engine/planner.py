@@ -336,6 +336,8 @@ class _Cycle:
                 self.put(run.to(State.CREATED, self.now))
                 if self.ex.state is State.RETRYING and not self.any_retrying():
                     self.set_ex(State.RUNNING)
+        elif isinstance(event, TimeoutDue) and subflow.timed_out(self, event):
+            pass  # a waiting Subflow: a failed attempt, as a runnable's timeout
         elif isinstance(event, TimeoutDue):
             run = self.runs.get(event.task_run_id)
             if run and not run.state.terminated and len(run.attempts) == event.attempt:

@@ -148,6 +148,29 @@ def ended(cycle: _Cycle, event: SubflowEnded) -> None:
     )
 
 
+def timed_out(cycle: _Cycle, event: TimeoutDue) -> bool:
+    """The `timeout` of a waiting Subflow attempt elapsed: the child is killed and the
+    attempt fails, then the retry policy and allowFailure apply (as for a runnable)."""
+    run = cycle.runs.get(event.task_run_id)
+    if run is None or run.state is not State.RUNNING or len(run.attempts) != event.attempt:
+        return False
+    memo = run.memo or {}
+    if not memo.get("waiting"):
+        return False
+    from lanner.engine.planner import _hms  # planner imports this module
+
+    task = cycle.index.task(run.task_id)
+    seconds = cycle.timeout_seconds(run, task) or 0.0
+    message = f"Timeout after {_hms(timedelta(seconds=seconds))}"
+    cycle.log("ERROR", message, run)
+    kill_child(cycle, run)
+    cycle.put(evolve(run, memo={**memo, "waiting": False}))
+    cycle.on_result(
+        TaskResult(run.id, event.attempt, State.FAILED, error=message, error_type="Timeout")
+    )
+    return True
+
+
 def kill_child(cycle: _Cycle, run: TaskRun) -> None:
     """`run` was stopped while its child still runs: the child is killed too."""
     child = (run.memo or {}).get("child")
