@@ -100,6 +100,10 @@ def _delete(cycle: _Cycle, doomed: list[str]) -> None:
             and cycle.index.task(run.task_id).kind is TaskKind.RUNNABLE
         ):
             cycle.commands.append(Cancel(run_id))  # an afterExecution job still going
+        if run.memo and run.memo.get("waiting") and not run.state.terminated:
+            from lanner.engine.subflow import kill_child  # subflow imports this module
+
+            kill_child(cycle, run)
         del runs[run_id]
         cycle.active.discard(run_id)
         cycle.changed.discard(run_id)
