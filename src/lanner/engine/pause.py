@@ -17,7 +17,7 @@ from lanner.engine.model import Attempt, ErrorInfo, History, TaskRun, evolve
 from lanner.engine.states import State
 from lanner.engine.variables import iso
 from lanner.errors import LannerError
-from lanner.model.common import parse_duration
+from lanner.model.common import format_duration, parse_duration
 from lanner.model.inputvalues import parse_inputs
 from lanner.model.task import Task
 
@@ -67,7 +67,8 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         cycle.commands.append(Timer(now + wait, PauseElapsed(run.id, len(run.attempts))))
     if cycle.ex.state in (State.RUNNING, State.RETRYING):
         cycle.set_ex(State.PAUSED)
-    cycle.log("INFO", "Execution paused" + (f" for {wait}" if wait is not None else ""), run)
+    until = f" for {format_duration(wait)}" if wait is not None else " until resumed"
+    cycle.log("INFO", "Execution paused" + until, run)
 
 
 def _duration(cycle: _Cycle, value: str | None, run: TaskRun) -> timedelta | None:
