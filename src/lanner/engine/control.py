@@ -17,7 +17,7 @@ from lanner.engine.events import (
 )
 from lanner.engine.model import ErrorInfo, TaskRun, evolve
 from lanner.engine.states import State
-from lanner.model.task import Task
+from lanner.model.task import Task, TaskKind
 
 if TYPE_CHECKING:
     from lanner.engine.planner import _Cycle
@@ -96,6 +96,8 @@ def resubmitted(cycle: _Cycle, event: Resubmitted) -> None:
         return
     if len(run.attempts) != event.attempt:
         return
+    if cycle.index.task(run.task_id).kind is not TaskKind.RUNNABLE:
+        return  # only worker jobs are resubmitted
     last = run.attempts[-1]
     if last.state is State.RESUBMITTED:
         return  # the same resubmission told twice

@@ -8,7 +8,7 @@ own `errors` and `finally`; without `tasks` it ends SUCCESS at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from lanner.engine.model import Attempt, ErrorInfo, History, TaskRun, evolve
 from lanner.engine.states import State
 from lanner.engine.variables import iso
 from lanner.errors import LannerError
-from lanner.model.common import parse_duration
+from lanner.model.common import format_duration, parse_duration
 from lanner.model.inputvalues import parse_inputs
 from lanner.model.task import Task
 
@@ -44,6 +44,16 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         )
         return
     now = cycle.now
+    if cycle.ex.state.terminated and duration is None:
+        # In afterExecution the execution cannot be PAUSED, so nobody could resume it:
+        # it goes on at once, as resumed with the onResume defaults.
+        cycle.log("WARN", "Pause without pauseDuration in afterExecution: not paused", run)
+        running = Attempt(State.RUNNING, (History(State.RUNNING, now),))
+        outputs = _outputs(cycle, _defaults(cycle, run, props))
+        cycle.put(
+            evolve(run.to(State.RUNNING, now), attempts=(*run.attempts, running), outputs=outputs)
+        )
+        return
     attempt = Attempt(State.RUNNING, (History(State.RUNNING, now),)).to(State.PAUSED, now)
     mode = "duration" if duration is not None else "timeout" if timeout is not None else None
     run = evolve(
@@ -57,7 +67,8 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         cycle.commands.append(Timer(now + wait, PauseElapsed(run.id, len(run.attempts))))
     if cycle.ex.state in (State.RUNNING, State.RETRYING):
         cycle.set_ex(State.PAUSED)
-    cycle.log("INFO", "Execution paused" + (f" for {wait}" if wait is not None else ""), run)
+    until = f" for {format_duration(wait)}" if wait is not None else " until resumed"
+    cycle.log("INFO", "Execution paused" + until, run)
 
 
 def _duration(cycle: _Cycle, value: str | None, run: TaskRun) -> timedelta | None:
@@ -86,7 +97,7 @@ def resume(cycle: _Cycle, event: Resume) -> None:
             ids = {d.id for d in declared}
             given = {k: v for k, v in given.items() if k in ids}
         try:
-            values = parse_inputs(declared, given, from_strings=False)
+            values = _values(cycle, run, declared, given)
         except (LannerError, ValueError) as exc:
             message = exc.message if isinstance(exc, LannerError) else str(exc)
             cycle.log("ERROR", f"Resume refused: {message}", run)
@@ -95,10 +106,31 @@ def resume(cycle: _Cycle, event: Resume) -> None:
     sync_state(cycle)
 
 
+def _values(
+    cycle: _Cycle, run: TaskRun, declared: Sequence[Any], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    values = parse_inputs(declared, given, from_strings=False)
+    # Defaults may be expressions; the values a user gave are never rendered.
+    return {k: v if k in given else cycle.render(v, run) for k, v in values.items()}
+
+
+def _defaults(cycle: _Cycle, run: TaskRun, props: Any) -> dict[str, Any]:
+    """The onResume values when nobody answers: the declared defaults."""
+    with_defaults = [i for i in props.onResume or () if i.defaults is not None]
+    try:
+        return _values(cycle, run, with_defaults, {})
+    except (LannerError, ValueError):
+        return {}
+
+
+def _outputs(cycle: _Cycle, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {"onResume": dict(values), "resumed": {"on": iso(cycle.now), "to": "RUNNING"}}
+
+
 def _go_on(cycle: _Cycle, run: TaskRun, values: Mapping[str, Any]) -> None:
     now = cycle.now
     attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, now))
-    outputs = {"onResume": dict(values), "resumed": {"on": iso(now), "to": "RUNNING"}}
+    outputs = _outputs(cycle, values)
     # RUNNING again: the planner's flowable step runs `tasks` or ends the run SUCCESS.
     cycle.put(evolve(run.to(State.RUNNING, now), attempts=attempts, outputs=outputs))
     cycle.log("INFO", "Execution resumed", run)
@@ -119,7 +151,7 @@ def elapsed(cycle: _Cycle, event: PauseElapsed) -> None:
         cycle.log("ERROR", message, run)
         cycle.resolve(run, task, State.FAILED, ErrorInfo(message, "Timeout", task.id, run.id))
     elif props.behavior == "RESUME":
-        _go_on(cycle, run, {})
+        _go_on(cycle, run, _defaults(cycle, run, props))
     else:
         state = _BEHAVIOR_STATE[props.behavior]
         message = f"Pause duration elapsed, behavior {props.behavior}"

@@ -336,6 +336,8 @@ class _Cycle:
                 self.put(run.to(State.CREATED, self.now))
                 if self.ex.state is State.RETRYING and not self.any_retrying():
                     self.set_ex(State.RUNNING)
+        elif isinstance(event, TimeoutDue) and subflow.timed_out(self, event):
+            pass  # a waiting Subflow: a failed attempt, as a runnable's timeout
         elif isinstance(event, TimeoutDue):
             run = self.runs.get(event.task_run_id)
             if run and not run.state.terminated and len(run.attempts) == event.attempt:
@@ -406,16 +408,18 @@ class _Cycle:
         )
 
     def retry_delay(self, policy: Any, run: TaskRun) -> timedelta | None:
-        attempts = len(run.attempts)
+        base = restart.attempt_base(run)  # a restart gives the policy a fresh start
+        attempts = len(run.attempts) - base
         max_attempts = policy.maxAttempts
         if isinstance(max_attempts, str):
             max_attempts = int(str(self.render(max_attempts, run)))
         if max_attempts is not None and attempts >= max_attempts:
             return None
-        draw = random.Random(f"{self.ctx.seed}:{run.id}:{attempts}").random()
+        draw = random.Random(f"{self.ctx.seed}:{run.id}:{attempts + base}").random()
         delay: timedelta = policy.delay(attempts, draw)
         if policy.maxDuration is not None:
-            first_start = run.attempts[0].histories[0].date if run.attempts else run.start_date
+            first = run.attempts[base] if len(run.attempts) > base else None
+            first_start = first.histories[0].date if first else run.start_date
             if self.now + delay > first_start + parse_duration(policy.maxDuration):
                 return None
         if max_attempts is None and policy.maxDuration is None:

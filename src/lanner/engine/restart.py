@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from lanner.engine.planner import _Cycle
 
 RESTARTABLE = frozenset({State.FAILED, State.KILLED})
+BASE = "attemptsBeforeRestart"  # memo key: attempts that the retry policy no longer counts
+
+
+def attempt_base(run: TaskRun) -> int:
+    """How many attempts the task run had when it was last restarted."""
+    memo = run.memo
+    return int(memo.get(BASE, 0)) if memo else 0
 
 
 def generation(execution: Execution) -> int:
@@ -50,7 +57,8 @@ def restart(cycle: _Cycle) -> None:
     for run_id in sorted(again, key=lambda i: runs[i].seq):
         run = runs[run_id]
         cycle.p._cursors.pop(run_id, None)  # its loop groups may be incomplete again
-        cycle.put(evolve(run.to(State.RESTARTED, now), error=None))
+        memo = {**(run.memo or {}), BASE: len(run.attempts)}
+        cycle.put(evolve(run.to(State.RESTARTED, now), error=None, memo=memo))
     cycle.set_ex(State.RESTARTED)
     cycle.set_ex(State.RUNNING)
     cycle.ex = evolve(cycle.ex, terminal_at=None, finalized_at=None, error=None, outputs=None)
@@ -92,6 +100,10 @@ def _delete(cycle: _Cycle, doomed: list[str]) -> None:
             and cycle.index.task(run.task_id).kind is TaskKind.RUNNABLE
         ):
             cycle.commands.append(Cancel(run_id))  # an afterExecution job still going
+        if run.memo and run.memo.get("waiting") and not run.state.terminated:
+            from lanner.engine.subflow import kill_child  # subflow imports this module
+
+            kill_child(cycle, run)
         del runs[run_id]
         cycle.active.discard(run_id)
         cycle.changed.discard(run_id)

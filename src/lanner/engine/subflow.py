@@ -22,6 +22,7 @@ from lanner.engine.events import (
     Timer,
 )
 from lanner.engine.model import Attempt, History, TaskRun, evolve, new_execution_id
+from lanner.engine.restart import BASE
 from lanner.engine.states import State
 from lanner.errors import LannerError
 from lanner.model.task import Task
@@ -44,8 +45,10 @@ def child_id(run_id: str, attempt: int) -> str:
 def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
     props: Any = task
     attempt = len(run.attempts) + 1
-    if run.memo is not None:  # a restarted run: its earlier child is no concern any more
-        run = evolve(run, memo=None)
+    # A retried or restarted run: its earlier child is no concern any more.
+    kept = {k: v for k, v in (run.memo or {}).items() if k == BASE}
+    if run.memo is not None:
+        run = evolve(run, memo=kept or None)
     try:
         namespace = str(cycle.render(props.namespace, run))
         flow_id = str(cycle.render(props.flowId, run))
@@ -84,7 +87,7 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         run.to(State.RUNNING, now),
         attempts=(*run.attempts, running),
         outputs={"executionId": child},
-        memo={"child": child, "waiting": bool(props.wait)},
+        memo={**kept, "child": child, "waiting": bool(props.wait)},
     )
     if not props.wait:
         run = evolve(run, attempts=(*run.attempts[:-1], running.to(State.SUCCESS, now)))
@@ -143,6 +146,29 @@ def ended(cycle: _Cycle, event: SubflowEnded) -> None:
     cycle.on_result(
         TaskResult(run.id, event.attempt, state, outputs, error=error, error_type="SubflowFailed")
     )
+
+
+def timed_out(cycle: _Cycle, event: TimeoutDue) -> bool:
+    """The `timeout` of a waiting Subflow attempt elapsed: the child is killed and the
+    attempt fails, then the retry policy and allowFailure apply (as for a runnable)."""
+    run = cycle.runs.get(event.task_run_id)
+    if run is None or run.state is not State.RUNNING or len(run.attempts) != event.attempt:
+        return False
+    memo = run.memo or {}
+    if not memo.get("waiting"):
+        return False
+    from lanner.engine.planner import _hms  # planner imports this module
+
+    task = cycle.index.task(run.task_id)
+    seconds = cycle.timeout_seconds(run, task) or 0.0
+    message = f"Timeout after {_hms(timedelta(seconds=seconds))}"
+    cycle.log("ERROR", message, run)
+    kill_child(cycle, run)
+    cycle.put(evolve(run, memo={**memo, "waiting": False}))
+    cycle.on_result(
+        TaskResult(run.id, event.attempt, State.FAILED, error=message, error_type="Timeout")
+    )
+    return True
 
 
 def kill_child(cycle: _Cycle, run: TaskRun) -> None:

@@ -333,3 +333,63 @@ def test_pause_duration_is_rendered() -> None:
     d.plan(Start())
     [timer] = d.timers()
     assert isinstance(timer, Timer) and timer.at == start + timedelta(minutes=2)
+
+
+def test_pause_duration_resume_uses_on_resume_defaults() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: wait
+            type: Pause
+            pauseDuration: PT1M
+            onResume:
+              - id: reason
+                type: STRING
+                defaults: timer
+              - id: approved
+                type: BOOLEAN
+        """)
+    d.plan(Start())
+    [timer] = d.timers()
+    d.plan(timer.event)
+    run = d.run("wait")
+    assert run.state is State.SUCCESS
+    assert run.outputs is not None and run.outputs["onResume"] == {"reason": "timer"}
+
+
+def test_resume_renders_dynamic_defaults_not_given_values() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: wait
+            type: Pause
+            onResume:
+              - id: who
+                type: STRING
+                defaults: "{{ flow.id }}"
+              - id: note
+                type: STRING
+        """)
+    d.plan(Start())
+    d.plan(Resume({"note": "{{ flow.namespace }}"}))
+    run = d.run("wait")
+    assert run.outputs is not None
+    assert run.outputs["onResume"] == {"who": "t", "note": "{{ flow.namespace }}"}
+
+
+def test_pause_in_after_execution_without_duration_goes_on() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: a
+            type: Log
+            message: a
+        afterExecution:
+          - id: wait
+            type: Pause
+          - id: x
+            type: Log
+            message: x
+        """)
+    d.plan(Start())
+    d.plan(d.result("a"))
+    assert d.run("wait").state is State.SUCCESS
+    assert d.execution.state is State.SUCCESS
+    assert d.run("x").state is State.SUBMITTED

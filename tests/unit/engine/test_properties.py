@@ -20,6 +20,7 @@ from lanner.engine.events import (
     Kill,
     Restart,
     Resubmitted,
+    Resume,
     Start,
     StartSubflow,
     SubflowEnded,
@@ -58,8 +59,9 @@ def _common(draw: st.DrawFn, task: dict[str, Any]) -> dict[str, Any]:
 def leaves(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["Log", "Fail", "Return", "Pause", "Subflow"]))
     task: dict[str, Any] = {"type": SHORT[kind]}
-    if kind == "Pause":  # ends on its own: the loop below sends no Resume
-        task["pauseDuration"] = "PT1S"
+    if kind == "Pause":  # the loop below resumes it when nothing else can happen
+        if draw(st.booleans()):
+            task["pauseDuration"] = "PT1S"
         task["behavior"] = draw(st.sampled_from(["RESUME", "WARN", "FAIL", "CANCEL"]))
     elif kind == "Subflow":  # the loop below answers StartSubflow with the child's end
         task.update(namespace="tests", flowId="child", wait=draw(st.booleans()))
@@ -166,6 +168,9 @@ def drive(
             restart = False  # once: the restarted run goes to its end
             kill_at = None  # a replayed Restart after a later Kill would restart again
             pending.append(Restart())
+        user_acts = not timers or random.Random(f"{seed}:{cycle}").random() < 0.3
+        if not pending and execution.state is State.PAUSED and user_acts:
+            pending.extend(_resumes(execution))  # by task run, as the CLI does
         if not pending:
             if execution.finalized_at is not None or not timers:
                 break
@@ -194,6 +199,11 @@ def drive(
         now += timedelta(milliseconds=1)
     trace.final = execution
     return trace
+
+
+def _resumes(execution: Execution) -> list[Event]:
+    runs = execution.ordered_task_runs()
+    return [Resume({}, r.id) for r in runs if r.state is State.PAUSED]
 
 
 def _child_end(seed: int, c: StartSubflow) -> SubflowEnded:

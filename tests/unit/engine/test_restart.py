@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanner.engine.events import Kill, Restart, Start
+from lanner.engine.events import Cancel, Kill, Restart, Start
 from lanner.engine.model import ROOT, Phase
 from lanner.engine.states import State
 from tests.unit.engine.support import Driver, history, runs_of
@@ -212,3 +212,45 @@ def test_restart_of_two_failed_root_tasks_stops_the_other_when_one_fails() -> No
     assert d.run("inner").state is State.FAILED
     assert d.run("tolerant").state is State.FAILED
     assert "inner" in d.cancelled()
+
+
+def test_restart_before_after_execution_ended_cancels_its_job() -> None:
+    d = Driver.of(FLOW)
+    d.plan(Start())
+    for task_id in ("a", "s1"):
+        d.plan(d.result(task_id))
+    d.plan(d.result("s2", State.FAILED))
+    for task_id in ("local_finally", "e", "f"):
+        d.plan(d.result(task_id))
+    x = d.run("x")
+    assert x.state is State.SUBMITTED and d.execution.finalized_at is None
+    decision = d.plan(Restart())
+    assert x.id in decision.deleted
+    assert any(c.task_run_id == x.id for c in d.of_type(Cancel))
+    d.plan(d.result_of(x))  # the cancelled job's late result: its task run is gone
+    assert x.id not in d.execution.task_runs
+    assert d.run("s2").state is State.SUBMITTED
+
+
+def test_restart_gives_the_retry_policy_a_fresh_start() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: flaky
+            type: Fail
+            retry:
+              type: constant
+              interval: PT1S
+              maxAttempts: 2
+        """)
+    d.plan(Start())
+    d.plan(d.result("flaky", State.FAILED))
+    d.plan(d.timers()[-1].event)
+    d.plan(d.result("flaky", State.FAILED))
+    assert d.execution.state is State.FAILED
+    d.plan(Restart())
+    d.plan(d.result("flaky", State.FAILED))  # attempt 3, the first since the restart
+    assert d.run("flaky").state is State.RETRYING
+    d.plan(d.timers()[-1].event)
+    d.plan(d.result("flaky", State.FAILED))
+    assert d.run("flaky").state is State.FAILED
+    assert len(d.run("flaky").attempts) == 4

@@ -326,3 +326,26 @@ def test_subflow_restarted_starts_new_child() -> None:
     assert d.of_type(Deliver) == []
     d.plan(ended(d, second, State.SUCCESS, result="ok"))
     assert d.run("call").state is State.SUCCESS
+
+
+def test_subflow_timeout_is_a_failed_attempt_retried() -> None:
+    d, first = started("""
+        tasks:
+          - id: call
+            type: Subflow
+            namespace: a
+            flowId: b
+            timeout: PT5M
+            retry:
+              type: constant
+              interval: PT1S
+              maxAttempts: 2
+        """)
+    d.plan(d.timers()[-1].event)
+    assert d.run("call").state is State.RETRYING
+    assert [c.execution_id for c in d.of_type(Deliver)] == [first.execution_id]
+    d.plan(d.timers()[-1].event)  # RetryDue
+    second = d.of_type(StartSubflow)[-1]
+    assert second.attempt == 2
+    d.plan(ended(d, second, State.SUCCESS))
+    assert d.run("call").state is State.SUCCESS
