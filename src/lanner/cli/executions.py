@@ -223,7 +223,14 @@ def resume(
             f"execution {execution_id} is {execution.state.value}, not PAUSED: nothing to resume"
         )
     values = _resume_inputs(store, execution, parse_input_pairs(input), config_file)
-    _send(store, execution, Resume(values), f"resume:{execution_id}:{len(execution.histories)}")
+    paused = [r for r in execution.ordered_task_runs() if r.state is State.PAUSED]
+    target = paused[0].id if paused else None
+    _send(
+        store,
+        execution,
+        Resume(values, target),
+        f"resume:{execution_id}:{target}:{len(execution.histories)}",
+    )
     print(f"execution {execution_id}: resume requested")
 
 

@@ -316,6 +316,7 @@ class Executor:
             execution=new,
             expected_version=expected,
             upsert_task_runs=runs,
+            delete_task_runs=sorted(decision.deleted),
             new_jobs=jobs,
             cancel_jobs=cancels,
             new_events=events,
