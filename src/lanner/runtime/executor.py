@@ -13,14 +13,14 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lanner.config import Config, env_variables
 from lanner.engine.events import Cancel, Decision, Dispatch, LogLine, TaskResult, Timer
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import Execution
+from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
 from lanner.errors import NotFoundError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
@@ -119,12 +119,21 @@ class Executor:
             self._inbox = [r for r in self._inbox if r.job.execution_id != wanted]
             return mine
 
-    def run_once(self, *, local_only: bool = False) -> bool:
+    def has_work(self) -> bool:
+        """Whether run_once may find something to do: local results wait, or events
+        may be due. Needs no cycle lock, so that a thread looking for work does not
+        keep a worker from driving the cycle of its own result meanwhile."""
+        with self._inbox_lock:
+            if self._inbox:
+                return True
+        return self._maybe_due(datetime.now(UTC))
+
+    def run_once(self, *, local_only: bool = False, checked: bool = False) -> bool:
         """One cycle for one execution with due events or local results;
-        False when there was nothing to do."""
+        False when there was nothing to do. `checked`: has_work() just said yes."""
         now = datetime.now(UTC)
         local = self._take_local()
-        if not local and (local_only or not self._maybe_due(now)):
+        if not local and (local_only or not (checked or self._maybe_due(now))):
             return False
         handed: list[Job] = []
         with self.store.executor_tx() as tx:
@@ -166,10 +175,12 @@ class Executor:
             # before its commit, the cache is dropped and the store reloaded.
             self._executions.pop(execution_id, None)
             decision = planner.plan(execution, events, context, consume=True)
-            new = replace(decision.execution, version=execution.version + 1)
-            cycle, handed = self._cycle(new, execution.version, decision, [r.id for r in rows], now)
-            if local:
-                cycle = replace(cycle, logs=[*(log for r in local for log in r.logs), *cycle.logs])
+            # evolve, not dataclasses.replace: no __init__ over every field at each cycle.
+            new = evolve(decision.execution, version=execution.version + 1)
+            logs = [log for r in local for log in r.logs]
+            cycle, handed = self._cycle(
+                new, execution.version, decision, [r.id for r in rows], now, logs
+            )
             tx.write(cycle)
         if new.finalized_at is not None:
             self._executions.pop(execution_id, None)
@@ -208,14 +219,20 @@ class Executor:
         ]
 
     def _cycle(
-        self, new: Execution, expected: int, decision: Decision, consumed: list[int], now: datetime
+        self,
+        new: Execution,
+        expected: int,
+        decision: Decision,
+        consumed: list[int],
+        now: datetime,
+        logs: list[LogRecord],
     ) -> tuple[CycleWrite, list[Job]]:
+        """The cycle's write; `logs`: the local results' logs, which come first."""
         capacity = self.local_capacity()
         handed: list[Job] = []
         jobs: list[NewJob] = []
         cancels: list[str] = []
         events: list[NewEvent] = []
-        logs: list[LogRecord] = []
         for command in decision.commands:
             if isinstance(command, Dispatch):
                 payload = {
@@ -224,27 +241,26 @@ class Executor:
                     "properties": dict(command.properties),
                     "timeout": command.timeout,
                 }
-                job = NewJob(command.task_run_id, new.id, command.attempt, payload, now)
                 if capacity > len(handed):
                     lease = now + timedelta(seconds=LEASE_SECONDS)
-                    job = replace(
-                        job,
-                        claim_token=uuid.uuid4().hex,
-                        claimed_by=self.worker_id,
-                        lease_expires_at=lease,
-                    )
-                    handed.append(
-                        Job(
-                            job.task_run_id,
+                    token = uuid.uuid4().hex
+                    jobs.append(
+                        NewJob(
+                            command.task_run_id,
                             new.id,
-                            job.attempt,
+                            command.attempt,
                             payload,
-                            job.claim_token or "",
-                            1,
+                            now,
+                            token,
+                            self.worker_id,
                             lease,
                         )
                     )
-                jobs.append(job)
+                    handed.append(
+                        Job(command.task_run_id, new.id, command.attempt, payload, token, 1, lease)
+                    )
+                else:
+                    jobs.append(NewJob(command.task_run_id, new.id, command.attempt, payload, now))
             elif isinstance(command, Cancel):
                 cancels.append(command.task_run_id)
             elif isinstance(command, Timer):

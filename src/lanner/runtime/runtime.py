@@ -71,10 +71,11 @@ class Runtime:
         wake = self.workers.on_complete
         try:
             while not self._stop.is_set():
-                with self.executor.cycle_lock:
-                    progressed = self.executor.run_once()
-                if progressed:
-                    continue
+                if self.executor.has_work():
+                    with self.executor.cycle_lock:
+                        progressed = self.executor.run_once(checked=True)
+                    if progressed:
+                        continue
                 wake.wait(0.05)
                 wake.clear()
         except BaseException as exc:  # surfaced to whoever waits on an execution

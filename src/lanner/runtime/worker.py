@@ -79,6 +79,11 @@ def _hms(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
+class _WorkerLocal(threading.local):
+    keeping: bool = False  # this thread is a worker finishing a handed-over job
+    kept: Job | None = None  # the job it keeps to run next
+
+
 @dataclass
 class WorkerPool:
     """N worker threads plus one heartbeat thread, in this process."""
@@ -108,6 +113,10 @@ class WorkerPool:
         self._running: dict[str, tuple[Job, _Context]] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        # A worker thread that drives the executor's cycle for its own result keeps
+        # the next job that cycle hands over and runs it itself: a chain of tasks
+        # then moves on one thread, without waking another at every step.
+        self._local = _WorkerLocal()
 
     def start(self) -> None:
         for i in range(self.threads):
@@ -145,6 +154,10 @@ class WorkerPool:
         with self._lock:
             for job in jobs:
                 self._queued[job.task_run_id] = job
+        local = self._local
+        if local.keeping and local.kept is None and jobs:
+            local.kept = jobs[0]
+            jobs = jobs[1:]
         for job in jobs:
             self._work.put(job)
 
@@ -158,7 +171,7 @@ class WorkerPool:
                 return
             try:
                 if isinstance(item, Job):
-                    self.run_job(item, local=True)
+                    self._run_chain(item)
                     continue
                 now = datetime.now(UTC)
                 for job in self.store.claim_jobs(self.worker_id, 1, LEASE_SECONDS, now):
@@ -168,6 +181,21 @@ class WorkerPool:
                 # lets another worker (or this one, later) take it over.
                 print(f"lanner worker: {exc.message}", file=sys.stderr)
                 self._stop.wait(0.5)
+
+    def _run_chain(self, job: Job) -> None:
+        """Run a handed-over job, then each job kept from the cycles it drove."""
+        local = self._local
+        next_job: Job | None = job
+        while next_job is not None:
+            local.keeping = True
+            try:
+                self.run_job(next_job, local=True)
+            finally:
+                local.keeping = False
+                next_job, local.kept = local.kept, None
+            if self._stop.is_set() and next_job is not None:
+                # Left to the lease reaper, like the jobs still in the queue.
+                return
 
     def run_job(self, job: Job, *, local: bool = False) -> None:
         ctx = _Context(job, self.masker)
