@@ -126,15 +126,15 @@ class Executor:
         with self._inbox_lock:
             if self._inbox:
                 return True
-        return self._maybe_due(datetime.now(UTC))
+        return self._maybe_due()
 
     def run_once(self, *, local_only: bool = False, checked: bool = False) -> bool:
         """One cycle for one execution with due events or local results;
         False when there was nothing to do. `checked`: has_work() just said yes."""
-        now = datetime.now(UTC)
         local = self._take_local()
-        if not local and (local_only or not (checked or self._maybe_due(now))):
+        if not local and (local_only or not (checked or self._maybe_due())):
             return False
+        now = datetime.now(UTC)
         handed: list[Job] = []
         with self.store.executor_tx() as tx:
             execution_id = local[0].job.execution_id if local else tx.next_execution(now)
@@ -195,11 +195,15 @@ class Executor:
             listener(new, decision)
         return True
 
-    def _maybe_due(self, now: datetime) -> bool:
+    def _maybe_due(self) -> bool:
         """Whether an event may be due, asking the store only when something may have
         changed: another connection committed, a timer we wrote fell due, or a
         quarter second passed (timers written by other processes)."""
         version = self.store.data_version()
+        # The clock is read after the version: an event committed before that read
+        # has a visible_at before this `now`. Read first, a commit landing in between
+        # would be judged not due yet and then hidden until the next quarter second.
+        now = datetime.now(UTC)
         timer_due = bool(self._timers) and self._timers[0] <= now
         if version == self._seen_version and not timer_due and now < self._next_poll:
             return False
