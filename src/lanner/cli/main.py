@@ -123,15 +123,9 @@ def run(
 
 
 def _parse_inputs(pairs: list[str]) -> dict[str, str]:
-    from lanner.errors import InputValueError
+    from lanner.cli.launch import parse_input_pairs
 
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise InputValueError(f"--input '{pair}': expected NAME=VALUE")
-        out[name] = value
-    return out
+    return parse_input_pairs(pairs)
 
 
 @app.command()
