@@ -166,7 +166,7 @@ class _Tx:
     errors leave as StoreError either way.
     """
 
-    __slots__ = ("_begin", "_committed", "_db", "_lock", "_own", "_path", "_what")
+    __slots__ = ("_begin", "_committed", "_db", "_local", "_lock", "_own", "_path", "_what")
 
     def __init__(
         self,
@@ -176,6 +176,7 @@ class _Tx:
         begin: str | None,
         lock: threading.RLock | None = None,
         committed: Callable[[], None] | None = None,
+        local: _LocalState | None = None,
     ) -> None:
         self._db = db
         self._path = path
@@ -184,12 +185,15 @@ class _Tx:
         self._own = False
         self._lock = lock
         self._committed = committed  # told of each commit, under the write lock
+        self._local = local  # counts this thread's write transactions (reads join them)
 
     def __enter__(self) -> sqlite3.Connection:
         # Writers of this process queue on a lock instead of on SQLite's busy
         # handler, which sleeps in whole milliseconds between retries.
         if self._lock is not None:
             self._lock.acquire()
+            if self._local is not None:
+                self._local.writing += 1
         db = self._db
         if self._begin is None or (self._begin == "BEGIN" and db.in_transaction):
             return db
@@ -203,6 +207,8 @@ class _Tx:
 
     def _release(self) -> None:
         if self._lock is not None:
+            if self._local is not None:
+                self._local.writing -= 1
             self._lock.release()
             self._lock = None
 
@@ -251,8 +257,11 @@ class SQLiteExecutorTx(_Tx):
         path: str,
         lock: threading.RLock,
         committed: Callable[[], None] | None = None,
+        local: _LocalState | None = None,
     ) -> None:
-        super().__init__(db, path, "run an executor cycle", "BEGIN IMMEDIATE", lock, committed)
+        super().__init__(
+            db, path, "run an executor cycle", "BEGIN IMMEDIATE", lock, committed, local
+        )
         self._memo = memo
 
     def __enter__(self) -> SQLiteExecutorTx:  # type: ignore[override]
@@ -336,6 +345,7 @@ class _LocalState(threading.local):
 
     db: sqlite3.Connection | None = None
     pid: int = 0
+    writing: int = 0  # write transactions this thread has open (under the write lock)
 
 
 class SQLiteStore:
@@ -428,18 +438,19 @@ class SQLiteStore:
 
     def _write(self, what: str) -> _Tx:
         db, _ = self._writer_conn()
-        return _Tx(
-            db, self.path, what, "BEGIN IMMEDIATE", self._write_lock, self._checkpointer.committed
-        )
+        committed = self._checkpointer.committed
+        return _Tx(db, self.path, what, "BEGIN IMMEDIATE", self._write_lock, committed, self._local)
 
     def _one(self, what: str) -> _Tx:
         """One DML statement: atomic on its own, and it takes the write lock when it starts."""
         db, _ = self._writer_conn()
-        return _Tx(db, self.path, what, None, self._write_lock)
+        return _Tx(db, self.path, what, None, self._write_lock, local=self._local)
 
     def _read(self, what: str, *, snapshot: bool = False) -> _Tx:
-        """Reads; `snapshot` when several statements must see one state of the database."""
-        return _Tx(self._conn(), self.path, what, "BEGIN" if snapshot else None)
+        """Reads; `snapshot` when several statements must see one state of the database.
+        Inside this thread's own write transaction a read joins it and sees its writes."""
+        db = self._writer_conn()[0] if self._local.writing else self._conn()
+        return _Tx(db, self.path, what, "BEGIN" if snapshot else None)
 
     def migrate(self) -> None:
         """Apply the migrations this database lacks; safe to run from many processes at once."""
@@ -557,7 +568,9 @@ class SQLiteStore:
 
     def executor_tx(self) -> SQLiteExecutorTx:
         db, memo = self._writer_conn()
-        return SQLiteExecutorTx(db, memo, self.path, self._write_lock, self._checkpointer.committed)
+        return SQLiteExecutorTx(
+            db, memo, self.path, self._write_lock, self._checkpointer.committed, self._local
+        )
 
     def data_version(self) -> int:
         try:

@@ -33,6 +33,7 @@ class WalCheckpointer:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.checkpoints = 0  # checkpoints run so far (for tests and diagnostics)
 
     def committed(self) -> None:
         """A write transaction committed. Called under the store's write lock."""
@@ -71,5 +72,6 @@ class WalCheckpointer:
                 # Busy or failing now: the next wake-up (or the backstop) tries again.
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoints += 1
         finally:
             db.close()
