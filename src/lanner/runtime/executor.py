@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 import os
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -247,7 +246,7 @@ class Executor:
                 }
                 if capacity > len(handed):
                     lease = now + timedelta(seconds=LEASE_SECONDS)
-                    token = uuid.uuid4().hex
+                    token = os.urandom(16).hex()  # 128 random bits, as the store's own claims
                     jobs.append(
                         NewJob(
                             command.task_run_id,
