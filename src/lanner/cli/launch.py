@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +116,10 @@ def _run(args: RunArgs) -> int:
         return 1
 
 
+def _other_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t is not threading.main_thread()]
+
+
 def main() -> None:
     args = parse_run(sys.argv[1:])
     if args is None:
@@ -126,6 +131,8 @@ def main() -> None:
         code = _run(args)
     except KeyboardInterrupt:
         code = INTERRUPTED
+    if any(t.is_alive() and not t.daemon for t in _other_threads()):
+        sys.exit(code)  # a task left a thread the interpreter must wait for
     # Everything is committed and every thread stopped: leave without the
     # interpreter's teardown (freeing every module and object one by one),
     # which costs a cold `lanner run` more than its flow does.

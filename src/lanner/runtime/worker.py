@@ -146,8 +146,9 @@ class WorkerPool:
         """How many more jobs this pool takes over now."""
         if self.prefetch is None:
             return 1 << 30
+        kept = int(self._local.kept is not None)  # this thread's next job, already handed
         with self._lock:
-            return max(self.threads + self.prefetch - self._busy - self._work.qsize(), 0)
+            return max(self.threads + self.prefetch - self._busy - self._work.qsize() - kept, 0)
 
     def hand(self, jobs: list[Job]) -> None:
         """Jobs the executor wrote already claimed for this pool."""

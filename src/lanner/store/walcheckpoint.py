@@ -14,6 +14,7 @@ process writing a lot).
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -32,6 +33,7 @@ class WalCheckpointer:
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
+        self._pid = 0  # the process the thread runs in (a fork()ed child starts its own)
         self._lock = threading.Lock()
         self.checkpoints = 0  # checkpoints run so far (for tests and diagnostics)
 
@@ -40,14 +42,17 @@ class WalCheckpointer:
         self._commits += 1
         if self._commits % COMMITS_PER_CHECKPOINT:
             return
-        if self._thread is None:
+        if self._thread is None or self._pid != os.getpid():
             with self._lock:
                 if self._stop:
                     return
-                self._thread = threading.Thread(
-                    target=self._loop, name="lanner-sqlite-checkpoint", daemon=True
-                )
-                self._thread.start()
+                if self._thread is None or self._pid != os.getpid():
+                    self._pid = os.getpid()
+                    self._wake = threading.Event()
+                    self._thread = threading.Thread(
+                        target=self._loop, name="lanner-sqlite-checkpoint", daemon=True
+                    )
+                    self._thread.start()
         self._wake.set()
 
     def close(self) -> None:
@@ -61,8 +66,8 @@ class WalCheckpointer:
     def _loop(self) -> None:
         try:
             db = self._connect()
-        except sqlite3.Error:
-            return  # the writers' automatic checkpoint does the work
+        except Exception:  # the store closed meanwhile, or the file is gone: the backstop remains
+            return
         try:
             while True:
                 self._wake.wait()
