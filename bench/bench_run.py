@@ -198,7 +198,7 @@ def main() -> None:
         lanner_ = Lanner(directory)
         try:
             e100, e1000 = interleaved(
-                max(rounds // 3, 5), lanner_.deploy(foreach(100)), lanner_.deploy(foreach(1000))
+                max(rounds // 2, 5), lanner_.deploy(foreach(100)), lanner_.deploy(foreach(1000))
             )
         finally:
             lanner_.close()
