@@ -191,6 +191,10 @@ class WorkerPool:
             local.keeping = True
             try:
                 self.run_job(next_job, local=True)
+            except BaseException:
+                if local.kept is not None:
+                    self._work.put(local.kept)  # not lost: another thread (or this one) runs it
+                raise
             finally:
                 local.keeping = False
                 next_job, local.kept = local.kept, None
