@@ -329,3 +329,25 @@ def test_bad_inputs_run_nothing(tmp_path: Path, env: dict[str, str]) -> None:
     assert "count" in proc.stderr
     listing = lanner("executions", "list", "--json", env=env)
     assert json.loads(listing.stdout) == []
+
+
+def test_run_command_lines_the_short_way_leaves_to_the_full_cli(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """`lanner run` parses plain command lines itself (lanner.cli.launch); help and
+    malformed ones still get typer's help and usage errors."""
+    proc = lanner("run", "--help", env=env)
+    assert proc.returncode == 0 and "FLOW.yml" in proc.stdout and "--input" in proc.stdout
+    proc = lanner("run", str(tmp_path / "x.yml"), "--no-such-option", env=env)
+    assert proc.returncode == 2 and "No such option" in proc.stderr
+    proc = lanner("run", str(tmp_path / "missing.yml"), env=env)
+    assert proc.returncode == 2 and "missing.yml" in proc.stderr
+    flow = tmp_path / "one.yml"
+    flow.write_text(
+        "id: one\nnamespace: demo\ntasks:\n"
+        "  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+    )
+    proc = lanner("run", str(flow), "--db", f"sqlite:///{tmp_path}/other.db", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "ended SUCCESS" in proc.stdout
+    assert (tmp_path / "other.db").exists()

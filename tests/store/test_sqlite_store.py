@@ -6,6 +6,8 @@ import datetime as dt
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,56 @@ def test_a_database_of_schema_1_is_upgraded_in_place(tmp_path: Path):
         assert "flow_trigger_state" in _tables(path)
     finally:
         store.close()
+
+
+def test_reads_inside_a_cycle_see_its_writes(tmp_path: Path, make: Any):
+    """Writes go through the process's one write connection; a read on the thread of an
+    open cycle joins that cycle's transaction instead of reading beside it."""
+    from dataclasses import replace
+
+    from lanner.store.base import CycleWrite
+
+    store = open_store(str(tmp_path / "lanner.db"))
+    try:
+        store.create_execution(make.execution(), [])
+        with store.executor_tx() as tx:
+            execution = tx.load("exec1")
+            assert execution is not None
+            new = replace(execution, version=execution.version + 1)
+            tx.write(CycleWrite(new, execution.version, logs=[make.log("inside")]))
+            seen = store.get_execution("exec1")
+            assert seen is not None and seen.version == new.version
+            assert [r.message for r in store.get_logs("exec1")] == ["inside"]
+        other: list[int] = []
+        thread = threading.Thread(target=lambda: other.append(_version(store)))
+        thread.start()
+        thread.join()
+        assert other == [execution.version + 1]  # committed: every thread sees it
+    finally:
+        store.close()
+
+
+def _version(store: Any) -> int:
+    found = store.get_execution("exec1")
+    assert found is not None
+    return int(found.version)
+
+
+def test_wal_checkpoints_run_on_their_own_thread(tmp_path: Path, make: Any):
+    from lanner.store.walcheckpoint import COMMITS_PER_CHECKPOINT
+
+    store = open_store(str(tmp_path / "lanner.db"))
+    assert isinstance(store, SQLiteStore)
+    try:
+        store.create_execution(make.execution(), [])
+        for i in range(COMMITS_PER_CHECKPOINT * 2):
+            store.append_logs([make.log(f"line {i}")])
+        checkpointer = store._checkpointer
+        deadline = time.monotonic() + 10
+        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+            threading.Event().wait(0.01)
+        assert checkpointer.checkpoints >= 1
+        assert len(store.get_logs("exec1")) == COMMITS_PER_CHECKPOINT * 2
+    finally:
+        store.close()
+    assert not any(t.name == "lanner-sqlite-checkpoint" for t in threading.enumerate())

@@ -1,4 +1,7 @@
-"""Options and helpers that several `lanner` commands share."""
+"""Options and helpers that several `lanner` commands share.
+
+`parse_input_pairs` lives in `lanner.cli.launch` (the fast `lanner run`
+path needs it without typer) and is re-exported here."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from lanner.cli.launch import parse_input_pairs as parse_input_pairs
 
 if TYPE_CHECKING:
     from lanner.config import Config
@@ -59,15 +64,3 @@ def config(path: Path | None) -> Config:
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
-
-def parse_input_pairs(pairs: list[str] | None) -> dict[str, str]:
-    """`NAME=VALUE` pairs, split at the first `=`."""
-    from lanner.errors import InputValueError
-
-    out: dict[str, str] = {}
-    for pair in pairs or ():
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise InputValueError(f"--input '{pair}': expected NAME=VALUE")
-        out[name] = value
-    return out

@@ -7,6 +7,7 @@ execution to find a container's children.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -149,14 +150,27 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _NAMESPACE = uuid.UUID("8f2e3c1a-6b0d-4d59-9a53-1f5b2d7c9e40")
 
 
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # two base62 digits at a time
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
 def base62(u: uuid.UUID) -> str:
     """A UUID as Kestra's 22-character base62 id."""
-    n = u.int
+    return _base62(u.int)
+
+
+def _base62(n: int) -> str:
     out = []
     while n:
-        n, r = divmod(n, 62)
-        out.append(_ALPHABET[r])
-    return "".join(reversed(out)).rjust(22, "0")
+        n, r = divmod(n, 3844)
+        out.append(_PAIRS[r])
+    return "".join(reversed(out)).lstrip("0").rjust(22, "0")
+
+
+def _uuid5_int(name: str) -> int:
+    """uuid.uuid5(_NAMESPACE, name).int without building UUID objects (a hot path)."""
+    n = int.from_bytes(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    return (n & ~(0xC000 << 48) | (0x8000 << 48)) & ~(0xF000 << 64) | (5 << 76)
 
 
 def new_execution_id(seed: str | None = None) -> str:
@@ -174,4 +188,4 @@ def task_run_id(
 ) -> str:
     """Deterministic identity (DESIGN.md): a replayed cycle computes the same rows."""
     key = f"{execution_id}|{parent_id or ''}|{task_id}|{value if value is not None else ''}|{iteration if iteration is not None else ''}|{generation}"
-    return base62(uuid.uuid5(_NAMESPACE, key))
+    return _base62(_uuid5_int(key))

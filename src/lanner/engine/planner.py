@@ -743,11 +743,13 @@ class _Cycle:
         if not isinstance(parsed, list):
             raise ValueError(f"values must be a list, got {parsed!r}")
         out: list[str] = []
+        seen: set[str] = set()  # a list lookup per value made long loops quadratic
         for v in parsed:
             if v is None:
                 raise ValueError("values cannot contain null")
-            text = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
-            if text not in out:
+            text = v if isinstance(v, str) else _COMPACT_JSON.encode(v)
+            if text not in seen:
+                seen.add(text)
                 out.append(text)
         return out
 
@@ -864,6 +866,10 @@ _OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {
     "DURATION": iv.to_duration, "URI": iv.to_uri, "EMAIL": iv.to_email,
     "JSON": iv.to_json, "YAML": iv.to_yaml, "ARRAY": iv.to_list, "MULTISELECT": iv.to_list,
 }  # fmt: skip
+
+
+# json.dumps(v, separators=...) builds an encoder per call; ForEach values use this one.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def _has_template(value: Any) -> bool:

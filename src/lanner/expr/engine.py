@@ -6,28 +6,29 @@ without ``{`` is returned unchanged, without being parsed. Compiled
 templates are kept in an LRU cache keyed by their text; the sandboxed
 environment is shared and stateless, and the state of one render lives in a
 context variable, so one engine serves every thread.
+
+Jinja2, the filters and the sandbox are imported, and the environment is
+built, on the first template: a flow without one (and `lanner run`'s start)
+does not pay for them.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
-
-from jinja2 import nodes
-from jinja2.environment import Template
-from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
-from jinja2.runtime import Context, new_context
+from typing import TYPE_CHECKING, Any
 
 from lanner.errors import RenderError, SandboxError
-from lanner.expr import runtime
-from lanner.expr.datafilters import DATA_FILTERS, TESTS
-from lanner.expr.filters import TEXT_FILTERS
-from lanner.expr.functions import FUNCTIONS
-from lanner.expr.runtime import RenderState, UndefinedVariable
-from lanner.expr.sandbox import PebbleEnvironment
 from lanner.expr.scope import Scope
+
+if TYPE_CHECKING:
+    from jinja2.environment import Template
+    from jinja2.runtime import Context
+
+    from lanner.expr.runtime import RenderState
+    from lanner.expr.sandbox import PebbleEnvironment
 
 __all__ = ["ExpressionEngine"]
 
@@ -36,6 +37,7 @@ _RESULT = "lanner_result"
 
 def _checked(func: Callable[..., Any]) -> Callable[..., Any]:
     """Strict about undefined arguments, bounded in the size of the result."""
+    from lanner.expr import runtime
 
     @functools.wraps(func)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -74,14 +76,34 @@ class ExpressionEngine:
         self.max_depth = max_depth
         # Loops multiply: bound the total iterations of one render too.
         self.max_iterations = max_range * 10
-        filters = {k: _checked(v) for k, v in {**TEXT_FILTERS, **DATA_FILTERS}.items()}
-        tests = {k: _checked(v) for k, v in TESTS.items()}
-        functions = {k: _checked(v) for k, v in FUNCTIONS.items()}
-        self._env = PebbleEnvironment(filters=filters, tests=tests, functions=functions)
-        # A plain dict: Template.new_context would copy a ChainMap per render.
-        self._globals = dict(self._env.globals)
+        self._built: tuple[PebbleEnvironment, dict[str, Any]] | None = None
+        self._build_lock = threading.Lock()
         self._template = functools.lru_cache(maxsize=cache_size)(self._compile)
         self._expression = functools.lru_cache(maxsize=cache_size)(self._compile_expression)
+
+    @property
+    def _env(self) -> PebbleEnvironment:
+        return (self._built or self._build())[0]
+
+    @property
+    def _globals(self) -> dict[str, Any]:
+        return (self._built or self._build())[1]
+
+    def _build(self) -> tuple[PebbleEnvironment, dict[str, Any]]:
+        with self._build_lock:
+            if self._built is None:
+                from lanner.expr.datafilters import DATA_FILTERS, TESTS
+                from lanner.expr.filters import TEXT_FILTERS
+                from lanner.expr.functions import FUNCTIONS
+                from lanner.expr.sandbox import PebbleEnvironment
+
+                filters = {k: _checked(v) for k, v in {**TEXT_FILTERS, **DATA_FILTERS}.items()}
+                tests = {k: _checked(v) for k, v in TESTS.items()}
+                functions = {k: _checked(v) for k, v in FUNCTIONS.items()}
+                env = PebbleEnvironment(filters=filters, tests=tests, functions=functions)
+                # A plain dict: Template.new_context would copy a ChainMap per render.
+                self._built = (env, dict(env.globals))
+            return self._built
 
     # --- public API ------------------------------------------------------------
 
@@ -89,6 +111,9 @@ class ExpressionEngine:
         """Render a template once (single pass)."""
         if "{" not in template:
             return template
+        from lanner.expr import runtime
+        from lanner.expr.runtime import RenderState
+
         state = RenderState(self, scope, template)
         token = runtime.enter(state)
         try:
@@ -111,6 +136,9 @@ class ExpressionEngine:
 
     def evaluate(self, expression: str, scope: Scope) -> Any:
         """Evaluate a bare expression (no braces) to its Python value."""
+        from lanner.expr import runtime
+        from lanner.expr.runtime import RenderState
+
         state = RenderState(self, scope, expression)
         token = runtime.enter(state)
         try:
@@ -159,6 +187,8 @@ class ExpressionEngine:
     # --- internals --------------------------------------------------------------
 
     def _compiled(self, cache: Callable[[str], Template], source: str, scope: Scope) -> Template:
+        from jinja2.exceptions import TemplateSyntaxError
+
         try:
             return cache(source)
         except TemplateSyntaxError as exc:
@@ -175,6 +205,8 @@ class ExpressionEngine:
         return self._env.from_string(source)
 
     def _compile_expression(self, expression: str) -> Template:
+        from jinja2 import nodes
+
         tree = self._env.parse("{{ " + expression + " }}")
         body = tree.body
         if not (len(body) == 1 and isinstance(body[0], nodes.Output) and len(body[0].nodes) == 1):
@@ -185,6 +217,8 @@ class ExpressionEngine:
         return self._env.from_string(template)
 
     def _context(self, template: Template, scope: Scope) -> Context:
+        from jinja2.runtime import new_context
+
         variables = self._globals.copy()
         variables.update(scope.variables)
         return new_context(self._env, template.name, template.blocks, variables, shared=True)
@@ -222,6 +256,10 @@ class ExpressionEngine:
 
     def _error(self, exc: Exception, template: Template, source: str, scope: Scope) -> RenderError:
         """Turn whatever a template raised into a RenderError naming the place."""
+        from jinja2.exceptions import SecurityError, UndefinedError
+
+        from lanner.expr.runtime import UndefinedVariable
+
         line = _template_line(exc.__traceback__, template)
         if isinstance(exc, UndefinedVariable):
             return RenderError(

@@ -11,9 +11,8 @@ from __future__ import annotations
 import heapq
 import os
 import threading
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +28,7 @@ from lanner.engine.events import (
     Timer,
 )
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import Execution
+from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
 from lanner.errors import NotFoundError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
@@ -138,13 +137,22 @@ class Executor:
             self._inbox = [r for r in self._inbox if r.job.execution_id != wanted]
             return mine
 
-    def run_once(self, *, local_only: bool = False) -> bool:
+    def has_work(self) -> bool:
+        """Whether run_once may find something to do: local results wait, or events
+        may be due. Needs no cycle lock, so that a thread looking for work does not
+        keep a worker from driving the cycle of its own result meanwhile."""
+        with self._inbox_lock:
+            if self._inbox:
+                return True
+        return self._maybe_due()
+
+    def run_once(self, *, local_only: bool = False, checked: bool = False) -> bool:
         """One cycle for one execution with due events or local results;
-        False when there was nothing to do."""
-        now = datetime.now(UTC)
+        False when there was nothing to do. `checked`: has_work() just said yes."""
         local = self._take_local()
-        if not local and (local_only or not self._maybe_due(now)):
+        if not local and (local_only or not (checked or self._maybe_due())):
             return False
+        now = datetime.now(UTC)
         handed: list[Job] = []
         with self.store.executor_tx() as tx:
             execution_id = local[0].job.execution_id if local else tx.next_execution(now)
@@ -190,14 +198,10 @@ class Executor:
             # before its commit, the cache is dropped and the store reloaded.
             self._executions.pop(execution_id, None)
             decision = entry.planner.plan(execution, events, context, consume=True)
-            new = replace(decision.execution, version=execution.version + 1)
-            cycle, handed = self._cycle(new, execution.version, decision, [r.id for r in rows], now)
+            # evolve, not dataclasses.replace: no __init__ over every field at each cycle.
+            new = evolve(decision.execution, version=execution.version + 1)
+            logs = [log for r in local for log in r.logs]
             extra = effects.Effects()
-            for command in decision.commands:
-                if isinstance(command, StartSubflow):
-                    effects.start_subflow(command, self.flows, now, extra)
-                elif isinstance(command, Deliver):
-                    effects.deliver(command, now, extra)
             effects.after_cycle(
                 tx,
                 before_state,
@@ -210,11 +214,8 @@ class Executor:
                 now,
                 extra,
             )
-            cycle = replace(
-                cycle,
-                logs=[*(log for r in local for log in r.logs), *cycle.logs, *extra.logs],
-                new_events=[*cycle.new_events, *extra.events],
-                new_executions=extra.executions,
+            cycle, handed = self._cycle(
+                new, execution.version, decision, [r.id for r in rows], now, logs, extra
             )
             tx.write(cycle)
             crash_point("executor.before_commit")
@@ -232,11 +233,15 @@ class Executor:
             listener(new, decision)
         return True
 
-    def _maybe_due(self, now: datetime) -> bool:
+    def _maybe_due(self) -> bool:
         """Whether an event may be due, asking the store only when something may have
         changed: another connection committed, a timer we wrote fell due, or a
         quarter second passed (timers written by other processes)."""
         version = self.store.data_version()
+        # The clock is read after the version: an event committed before that read
+        # has a visible_at before this `now`. Read first, a commit landing in between
+        # would be judged not due yet and then hidden until the next quarter second.
+        now = datetime.now(UTC)
         timer_due = bool(self._timers) and self._timers[0] <= now
         if version == self._seen_version and not timer_due and now < self._next_poll:
             return False
@@ -256,14 +261,22 @@ class Executor:
         ]
 
     def _cycle(
-        self, new: Execution, expected: int, decision: Decision, consumed: list[int], now: datetime
+        self,
+        new: Execution,
+        expected: int,
+        decision: Decision,
+        consumed: list[int],
+        now: datetime,
+        logs: list[LogRecord],
+        extra: effects.Effects,
     ) -> tuple[CycleWrite, list[Job]]:
+        """The cycle's write; `logs`: the local results' logs, which come first;
+        `extra`: what the cycle does beyond the planner's execution (effects)."""
         capacity = self.local_capacity()
         handed: list[Job] = []
         jobs: list[NewJob] = []
         cancels: list[str] = []
         events: list[NewEvent] = []
-        logs: list[LogRecord] = []
         for command in decision.commands:
             if isinstance(command, Dispatch):
                 payload = {
@@ -272,29 +285,32 @@ class Executor:
                     "properties": dict(command.properties),
                     "timeout": command.timeout,
                 }
-                job = NewJob(command.task_run_id, new.id, command.attempt, payload, now)
                 if capacity > len(handed):
                     lease = now + timedelta(seconds=self.config.worker.leaseSeconds)
-                    job = replace(
-                        job,
-                        claim_token=uuid.uuid4().hex,
-                        claimed_by=self.worker_id,
-                        lease_expires_at=lease,
-                    )
-                    handed.append(
-                        Job(
-                            job.task_run_id,
+                    token = os.urandom(16).hex()  # 128 random bits, as the store's own claims
+                    jobs.append(
+                        NewJob(
+                            command.task_run_id,
                             new.id,
-                            job.attempt,
+                            command.attempt,
                             payload,
-                            job.claim_token or "",
-                            1,
+                            now,
+                            token,
+                            self.worker_id,
                             lease,
                         )
                     )
-                jobs.append(job)
+                    handed.append(
+                        Job(command.task_run_id, new.id, command.attempt, payload, token, 1, lease)
+                    )
+                else:
+                    jobs.append(NewJob(command.task_run_id, new.id, command.attempt, payload, now))
             elif isinstance(command, Cancel):
                 cancels.append(command.task_run_id)
+            elif isinstance(command, StartSubflow):
+                effects.start_subflow(command, self.flows, now, extra)
+            elif isinstance(command, Deliver):
+                effects.deliver(command, now, extra)
             elif isinstance(command, Timer):
                 heapq.heappush(self._timers, command.at)
                 key = eventcodec.timer_key(new.id, command.event)
@@ -319,8 +335,9 @@ class Executor:
             delete_task_runs=sorted(decision.deleted),
             new_jobs=jobs,
             cancel_jobs=cancels,
-            new_events=events,
+            new_events=[*events, *extra.events],
             consumed_events=consumed,
-            logs=logs,
+            logs=[*logs, *extra.logs],
+            new_executions=extra.executions,
         )
         return cycle, handed

@@ -86,8 +86,11 @@ class Runtime:
         try:
             while not self._stop.is_set():
                 try:
-                    with self.executor.cycle_lock:
-                        progressed = self.executor.run_once()
+                    if self.executor.has_work():
+                        with self.executor.cycle_lock:
+                            progressed = self.executor.run_once(checked=True)
+                        if progressed:
+                            continue
                 except LannerError as exc:
                     if self.alone:
                         raise
@@ -96,8 +99,6 @@ class Runtime:
                     print(f"lanner executor: {exc.message}", file=sys.stderr)
                     self.executor.forget()
                     self._stop.wait(0.5)
-                    continue
-                if progressed:
                     continue
                 wake.wait(0.05)
                 wake.clear()

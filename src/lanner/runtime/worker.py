@@ -81,6 +81,11 @@ def _hms(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
+class _WorkerLocal(threading.local):
+    keeping: bool = False  # this thread is a worker finishing a handed-over job
+    kept: Job | None = None  # the job it keeps to run next
+
+
 @dataclass
 class WorkerPool:
     """N worker threads plus one heartbeat thread, in this process."""
@@ -111,12 +116,16 @@ class WorkerPool:
         self._running: dict[str, tuple[Job, _Context]] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        # Set by drain(): no new claims; results of tasks stopped by the drain
-        # are not reported (their jobs are handed back instead).
         self._renewed = time.monotonic()  # the last successful lease renewal
         self._claiming = 0  # claims in flight, not yet registered in _running
+        # Set by drain(): no new claims; results of tasks stopped by the drain
+        # are not reported (their jobs are handed back instead).
         self._draining = threading.Event()
         self._abandoned = threading.Event()
+        # A worker thread that drives the executor's cycle for its own result keeps
+        # the next job that cycle hands over and runs it itself: a chain of tasks
+        # then moves on one thread, without waking another at every step.
+        self._local = _WorkerLocal()
 
     def start(self) -> None:
         for i in range(self.threads):
@@ -169,14 +178,19 @@ class WorkerPool:
             return 0
         if self.prefetch is None:
             return 1 << 30
+        kept = int(self._local.kept is not None)  # this thread's next job, already handed
         with self._lock:
-            return max(self.threads + self.prefetch - self._busy - self._work.qsize(), 0)
+            return max(self.threads + self.prefetch - self._busy - self._work.qsize() - kept, 0)
 
     def hand(self, jobs: list[Job]) -> None:
         """Jobs the executor wrote already claimed for this pool."""
         with self._lock:
             for job in jobs:
                 self._queued[job.task_run_id] = job
+        local = self._local
+        if local.keeping and local.kept is None and jobs:
+            local.kept = jobs[0]
+            jobs = jobs[1:]
         for job in jobs:
             self._work.put(job)
 
@@ -190,7 +204,7 @@ class WorkerPool:
                 return
             try:
                 if isinstance(item, Job):
-                    self.run_job(item, local=True)
+                    self._run_chain(item)
                     continue
                 if self._draining.is_set():
                     continue
@@ -218,6 +232,25 @@ class WorkerPool:
                 self._claiming -= 1
         for job in jobs:
             self.run_job(job, claimed=True)
+
+    def _run_chain(self, job: Job) -> None:
+        """Run a handed-over job, then each job kept from the cycles it drove."""
+        local = self._local
+        next_job: Job | None = job
+        while next_job is not None:
+            local.keeping = True
+            try:
+                self.run_job(next_job, local=True)
+            except BaseException:
+                if local.kept is not None:
+                    self._work.put(local.kept)  # not lost: another thread (or this one) runs it
+                raise
+            finally:
+                local.keeping = False
+                next_job, local.kept = local.kept, None
+            if self._stop.is_set() and next_job is not None:
+                # Left to the lease reaper, like the jobs still in the queue.
+                return
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
         ctx = _Context(job, self.masker)

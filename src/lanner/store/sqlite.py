@@ -2,10 +2,16 @@
 
 Concurrency model (DESIGN.md, "Exactly-once effects"):
 
-- One connection per thread (the store object is shared by the executor
-  thread and the worker threads of a process), opened lazily and reused, so
-  the driver's prepared-statement cache stays warm. Statements are module
-  constants: the same SQL string hits that cache.
+- One connection per thread for reads (the store object is shared by the
+  executor thread and the worker threads of a process), and one connection
+  for all the writes of the process, used under the process's write lock.
+  Connections are opened lazily and reused, so the driver's prepared-statement
+  cache stays warm (statements are module constants: the same SQL string hits
+  that cache). One writer also keeps SQLite's page cache: a connection drops
+  its whole cache when another connection committed since its last
+  transaction, so cycles run by different threads on their own connections
+  would read every page again.
+- WAL checkpoints run on a thread of their own (:mod:`walcheckpoint`).
 - WAL journal: readers never block the single writer. Every write runs in an
   explicit ``BEGIN IMMEDIATE`` transaction, which takes the write lock up
   front; a deferred transaction that later upgrades can deadlock against
@@ -26,7 +32,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,8 +50,10 @@ from lanner.store.base import (
     Renewal,
 )
 from lanner.store.sqliteruntime import SQLiteRuntime, SQLiteRuntimeTx
+from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
 
 BUSY_TIMEOUT_SECONDS = 10.0
+WRITER_CACHE_KIB = 32 * 1024  # SQLite's default is 2 MiB per connection
 
 # One statement is one atomic transaction, and SQLite takes the write lock
 # when an UPDATE starts (as BEGIN IMMEDIATE would): no two claimers can pick
@@ -162,7 +170,7 @@ class _Tx:
     errors leave as StoreError either way.
     """
 
-    __slots__ = ("_begin", "_db", "_lock", "_own", "_path", "_what")
+    __slots__ = ("_begin", "_committed", "_db", "_local", "_lock", "_own", "_path", "_what")
 
     def __init__(
         self,
@@ -171,6 +179,8 @@ class _Tx:
         what: str,
         begin: str | None,
         lock: threading.RLock | None = None,
+        committed: Callable[[], None] | None = None,
+        local: _LocalState | None = None,
     ) -> None:
         self._db = db
         self._path = path
@@ -178,12 +188,16 @@ class _Tx:
         self._begin = begin
         self._own = False
         self._lock = lock
+        self._committed = committed  # told of each commit, under the write lock
+        self._local = local  # counts this thread's write transactions (reads join them)
 
     def __enter__(self) -> sqlite3.Connection:
         # Writers of this process queue on a lock instead of on SQLite's busy
         # handler, which sleeps in whole milliseconds between retries.
         if self._lock is not None:
             self._lock.acquire()
+            if self._local is not None:
+                self._local.writing += 1
         db = self._db
         if self._begin is None or (self._begin == "BEGIN" and db.in_transaction):
             return db
@@ -197,6 +211,8 @@ class _Tx:
 
     def _release(self) -> None:
         if self._lock is not None:
+            if self._local is not None:
+                self._local.writing -= 1
             self._lock.release()
             self._lock = None
 
@@ -215,10 +231,12 @@ class _Tx:
         if exc is None:
             try:
                 db.execute("COMMIT")
-                return
             except sqlite3.Error as commit_exc:
                 self._rollback()
                 raise _describe(commit_exc, self._what, self._path) from commit_exc
+            if self._committed is not None:
+                self._committed()
+            return
         self._rollback()
         if isinstance(exc, sqlite3.Error):
             raise _describe(exc, self._what, self._path) from exc
@@ -237,9 +255,17 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
     __slots__ = ("_memo",)
 
     def __init__(
-        self, db: sqlite3.Connection, memo: codec.JsonMemo, path: str, lock: threading.RLock
+        self,
+        db: sqlite3.Connection,
+        memo: codec.JsonMemo,
+        path: str,
+        lock: threading.RLock,
+        committed: Callable[[], None] | None = None,
+        local: _LocalState | None = None,
     ) -> None:
-        super().__init__(db, path, "run an executor cycle", "BEGIN IMMEDIATE", lock)
+        super().__init__(
+            db, path, "run an executor cycle", "BEGIN IMMEDIATE", lock, committed, local
+        )
         self._memo = memo
 
     def __enter__(self) -> SQLiteExecutorTx:  # type: ignore[override]
@@ -319,11 +345,11 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
 
 
 class _LocalState(threading.local):
-    """Per-thread state: the connection and its JSON encoding memo."""
+    """Per-thread state: the connection for reads."""
 
     db: sqlite3.Connection | None = None
     pid: int = 0
-    memo: codec.JsonMemo | None = None
+    writing: int = 0  # write transactions this thread has open (under the write lock)
 
 
 class SQLiteStore(SQLiteRuntime):
@@ -337,6 +363,9 @@ class SQLiteStore(SQLiteRuntime):
         self._write_lock = threading.RLock()
         self._connections: list[tuple[int, sqlite3.Connection]] = []  # (pid, connection)
         self._closed = False
+        # The process's write connection and its JSON memo, used under _write_lock.
+        self._writer: tuple[int, sqlite3.Connection, codec.JsonMemo] | None = None
+        self._checkpointer = WalCheckpointer(self._connect)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -351,13 +380,35 @@ class SQLiteStore(SQLiteRuntime):
             db = self._open()
         return db
 
-    def _memo(self) -> codec.JsonMemo:
-        self._conn()
-        memo = self._local.memo
-        assert memo is not None  # set by _open with the connection
-        return memo
+    def _writer_conn(self) -> tuple[sqlite3.Connection, codec.JsonMemo]:
+        """The write connection; it is used only under _write_lock."""
+        writer = self._writer
+        pid = os.getpid()
+        # A connection must not cross fork(): a child process opens its own.
+        if writer is None or writer[0] != pid:
+            with self._lock:
+                writer = self._writer
+                if writer is None or writer[0] != pid:
+                    db = self._connect(locked=True)
+                    try:
+                        db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+                        # The writer's cache outlives its transactions (no other connection
+                        # of the process commits), so a larger one saves reading pages again.
+                        db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+                    except sqlite3.Error as exc:
+                        raise _describe(exc, "open the database", self.path) from exc
+                    writer = self._writer = (pid, db, codec.JsonMemo())
+        return writer[1], writer[2]
 
     def _open(self) -> sqlite3.Connection:
+        db = self._connect()
+        local = self._local
+        local.db = db
+        local.pid = os.getpid()
+        return db
+
+    def _connect(self, *, locked: bool = False) -> sqlite3.Connection:
+        """A new connection, registered for close(); `locked`: self._lock is held."""
         if self._closed:
             raise StoreError(f"the store {self.path} is closed")
         try:
@@ -382,24 +433,28 @@ class SQLiteStore(SQLiteRuntime):
         except sqlite3.Error as exc:
             db.close()
             raise _describe(exc, "open the database", self.path) from exc
-        local = self._local
-        local.db = db
-        local.pid = os.getpid()
-        local.memo = codec.JsonMemo()
-        with self._lock:
-            self._connections.append((local.pid, db))
+        if locked:
+            self._connections.append((os.getpid(), db))
+        else:
+            with self._lock:
+                self._connections.append((os.getpid(), db))
         return db
 
     def _write(self, what: str) -> _Tx:
-        return _Tx(self._conn(), self.path, what, "BEGIN IMMEDIATE", self._write_lock)
+        db, _ = self._writer_conn()
+        committed = self._checkpointer.committed
+        return _Tx(db, self.path, what, "BEGIN IMMEDIATE", self._write_lock, committed, self._local)
 
     def _one(self, what: str) -> _Tx:
         """One DML statement: atomic on its own, and it takes the write lock when it starts."""
-        return _Tx(self._conn(), self.path, what, None, self._write_lock)
+        db, _ = self._writer_conn()
+        return _Tx(db, self.path, what, None, self._write_lock, local=self._local)
 
     def _read(self, what: str, *, snapshot: bool = False) -> _Tx:
-        """Reads; `snapshot` when several statements must see one state of the database."""
-        return _Tx(self._conn(), self.path, what, "BEGIN" if snapshot else None)
+        """Reads; `snapshot` when several statements must see one state of the database.
+        Inside this thread's own write transaction a read joins it and sees its writes."""
+        db = self._writer_conn()[0] if self._local.writing else self._conn()
+        return _Tx(db, self.path, what, "BEGIN" if snapshot else None)
 
     def migrate(self) -> None:
         """Apply the migrations this database lacks; safe to run from many processes at once."""
@@ -430,8 +485,10 @@ class SQLiteStore(SQLiteRuntime):
                 )
 
     def close(self) -> None:
+        self._checkpointer.close()
         with self._lock:
             self._closed = True
+            self._writer = None
             connections, self._connections = self._connections, []
         pid = os.getpid()
         for owner, db in connections:
@@ -480,7 +537,7 @@ class SQLiteStore(SQLiteRuntime):
         Creating an execution whose id exists is a no-op (nothing is written):
         triggers use deterministic ids, so a trigger that fires twice creates one.
         """
-        memo = self._memo()
+        _, memo = self._writer_conn()  # used under the write lock only
         with self._write("create an execution") as db:
             if _insert_executions(db, memo, (execution,)):
                 _insert_events(db, events)
@@ -517,7 +574,10 @@ class SQLiteStore(SQLiteRuntime):
             return db.execute(_NEXT_EXECUTION, (codec.to_micros(now),)).fetchone() is not None
 
     def executor_tx(self) -> SQLiteExecutorTx:
-        return SQLiteExecutorTx(self._conn(), self._memo(), self.path, self._write_lock)
+        db, memo = self._writer_conn()
+        return SQLiteExecutorTx(
+            db, memo, self.path, self._write_lock, self._checkpointer.committed, self._local
+        )
 
     def data_version(self) -> int:
         try:

@@ -20,7 +20,6 @@ receiver can drop the duplicate of an attempt re-run after a worker died.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -263,6 +262,8 @@ async def _send_unless_cancelled(
     request: _Request, cancelled: Callable[[], bool]
 ) -> _Response | None:
     """Send, polling the cancellation flag; None when cancelled (the connection is closed)."""
+    import asyncio  # imported on use, like httpx: loading every task module must stay cheap
+
     sending = asyncio.ensure_future(_send(request))
     while True:
         done, _ = await asyncio.wait({sending}, timeout=_POLL_SECONDS)
@@ -276,6 +277,8 @@ async def _send_unless_cancelled(
 
 def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion from synchronous code, even under a running event loop."""
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -1,0 +1,82 @@
+"""WAL checkpoints on a thread of their own, off the commit path.
+
+SQLite's automatic checkpoint runs inside the COMMIT that crosses its
+threshold: that commit copies the whole WAL into the database file and
+syncs both, several milliseconds during which the writer (here: the
+executor's cycle, and so every waiting task) stands still. The store
+instead wakes this thread every few commits; its PASSIVE checkpoint runs
+beside the writers and never blocks them. SQLite's own automatic
+checkpoint stays on, with a high threshold, as a backstop for a WAL that
+this thread cannot keep short (a reader pinning old frames, another
+process writing a lot).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+
+# The store wakes the checkpointer every this many commits. A cycle writes
+# about ten pages, so the WAL stays near SQLite's default of 1000 pages.
+COMMITS_PER_CHECKPOINT = 64
+# The writers' automatic checkpoint (pages), the backstop.
+BACKSTOP_PAGES = 10_000
+
+
+class WalCheckpointer:
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._commits = 0
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._pid = 0  # the process the thread runs in (a fork()ed child starts its own)
+        self._lock = threading.Lock()
+        self.checkpoints = 0  # checkpoints run so far (for tests and diagnostics)
+
+    def committed(self) -> None:
+        """A write transaction committed. Called under the store's write lock."""
+        self._commits += 1
+        if self._commits % COMMITS_PER_CHECKPOINT:
+            return
+        if self._thread is None or self._pid != os.getpid():
+            with self._lock:
+                if self._stop:
+                    return
+                if self._thread is None or self._pid != os.getpid():
+                    self._pid = os.getpid()
+                    self._wake = threading.Event()
+                    self._thread = threading.Thread(
+                        target=self._loop, name="lanner-sqlite-checkpoint", daemon=True
+                    )
+                    self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(10)
+
+    def _loop(self) -> None:
+        try:
+            db = self._connect()
+        except Exception:  # the store closed meanwhile, or the file is gone: the backstop remains
+            return
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stop:
+                    return
+                # Busy or failing now: the next wake-up (or the backstop) tries again.
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoints += 1
+        finally:
+            db.close()
