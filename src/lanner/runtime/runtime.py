@@ -51,6 +51,7 @@ class Runtime:
             threads=config.worker.threads if threads is None else threads,
             prefetch=None if alone else 0,
             lease_seconds=config.worker.leaseSeconds,
+            watch=not executor,
         )
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity
@@ -100,7 +101,7 @@ class Runtime:
                     self.executor.forget()
                     self._stop.wait(0.5)
                     continue
-                wake.wait(0.05)
+                wake.wait(0.01)
                 wake.clear()
         except BaseException as exc:  # surfaced to whoever waits on an execution
             self.error = exc

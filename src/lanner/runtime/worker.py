@@ -33,6 +33,7 @@ from lanner.store.base import Job, LogRecord, Store
 LEASE_SECONDS = 30.0
 _CLAIM = object()  # "go and claim a job from the store"
 HEARTBEAT_SECONDS = 2.0
+WATCH_SECONDS = 0.005
 
 
 class _Context:
@@ -103,6 +104,10 @@ class WorkerPool:
     # process alone on its store, as `lanner run`, has no one to leave work to).
     prefetch: int | None = 0
     lease_seconds: float = LEASE_SECONDS
+    # Watch the store's change counter and wake idle threads when it moves: for
+    # a process without an executor of its own, which would otherwise only see
+    # new jobs when its threads poll.
+    watch: bool = False
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -135,6 +140,10 @@ class WorkerPool:
         hb = threading.Thread(target=self._heartbeat, name="lanner-heartbeat", daemon=True)
         hb.start()
         self._threads.append(hb)
+        if self.watch and self.threads:
+            w = threading.Thread(target=self._watch, name="lanner-worker-watch", daemon=True)
+            w.start()
+            self._threads.append(w)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -206,16 +215,18 @@ class WorkerPool:
                 if isinstance(item, Job):
                     self._run_chain(item)
                     continue
-                if self._draining.is_set():
-                    continue
-                self._claim_and_run()
+                # A thread that found a job looks for the next one at once: the
+                # queue may hold more than the wake-ups said.
+                while not self._draining.is_set() and not self._stop.is_set():
+                    if not self._claim_and_run():
+                        break
             except LannerError as exc:
                 # The store is unreachable or locked for now: the job's lease
                 # lets another worker (or this one, later) take it over.
                 print(f"lanner worker: {exc.message}", file=sys.stderr)
                 self._stop.wait(0.5)
 
-    def _claim_and_run(self) -> None:
+    def _claim_and_run(self) -> bool:
         # Counted from before the claim until the job is registered as running,
         # so that drain() never takes a claim in flight for an idle pool.
         with self._lock:
@@ -232,6 +243,7 @@ class WorkerPool:
                 self._claiming -= 1
         for job in jobs:
             self.run_job(job, claimed=True)
+        return bool(jobs)
 
     def _run_chain(self, job: Job) -> None:
         """Run a handed-over job, then each job kept from the cycles it drove."""
@@ -388,6 +400,21 @@ class WorkerPool:
                     entry[1].cancel_event.set()
                 else:
                     self._cancelled.add(task_run_id)  # it may still wait in the queue
+
+    def _watch(self) -> None:
+        seen = None
+        while not self._stop.wait(WATCH_SECONDS):
+            try:
+                version = self.store.data_version()
+            except LannerError:
+                continue  # the claim loop reports the store's errors
+            if version == seen:
+                continue
+            seen = version
+            with self._lock:
+                idle = self.threads - self._busy - self._claiming
+            for _ in range(max(idle - self._work.qsize(), 0)):
+                self._work.put(_CLAIM)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS / 4):
