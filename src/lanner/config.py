@@ -12,6 +12,7 @@ worker:
   shutdownGraceSeconds: 30 # on SIGTERM, running tasks get this long before they are handed back
 executor:
   maxClaims: 3             # a job whose workers were lost this many times ends FAILED (WorkerLost)
+  threads: 3               # cycle threads of an executor on PostgreSQL (SQLite: always one)
 retention:
   olderThan: P30D          # optional: finalized executions older than this are purged automatically
 envPrefix: ENV_            # environment variables exposed as {{ envs.* }}
@@ -39,6 +40,7 @@ class WorkerConfig(Model):
 
 class ExecutorConfig(Model):
     maxClaims: int = Field(3, ge=1, le=100)
+    threads: int = Field(3, ge=1, le=64)
 
 
 class RetentionConfig(Model):

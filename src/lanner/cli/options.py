@@ -63,4 +63,3 @@ def config(path: Path | None) -> Config:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
-

@@ -59,6 +59,16 @@ class Runtime:
         self.executor.worker_id = self.workers.worker_id
         self.workers.on_local_result = self._local_result
         self.executor.listeners.append(self._on_commit)
+        # More cycle threads, each an executor of its own, where the store lets
+        # cycles of different executions commit side by side (PostgreSQL's row
+        # locks); on SQLite's single writer they would only queue.
+        self.more_executors = [
+            Executor(store, registry, config, self.masker)
+            for _ in range(config.executor.threads - 1 if store.concurrent_writers else 0)
+        ]
+        for more in self.more_executors:
+            more.on_dispatch = self.workers.jobs_ready
+            more.listeners.append(self._on_commit)
         self._stop = threading.Event()
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -71,9 +81,13 @@ class Runtime:
         if not self.run_executor:
             return
         self._thread = threading.Thread(
-            target=self._executor_loop, name="lanner-executor", daemon=True
+            target=self._executor_loop, args=(self.executor,), name="lanner-executor", daemon=True
         )
         self._thread.start()
+        for i, more in enumerate(self.more_executors, 1):
+            threading.Thread(
+                target=self._executor_loop, args=(more,), name=f"lanner-executor-{i}", daemon=True
+            ).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -82,14 +96,14 @@ class Runtime:
             self._thread.join(5)
         self.workers.stop()
 
-    def _executor_loop(self) -> None:
+    def _executor_loop(self, executor: Executor) -> None:
         wake = self.workers.on_complete
         try:
             while not self._stop.is_set():
                 try:
-                    if self.executor.has_work():
-                        with self.executor.cycle_lock:
-                            progressed = self.executor.run_once(checked=True)
+                    if executor.has_work():
+                        with executor.cycle_lock:
+                            progressed = executor.run_once(checked=True)
                         if progressed:
                             continue
                 except LannerError as exc:
@@ -98,7 +112,7 @@ class Runtime:
                     # A long-running executor outlives a store that is down or a
                     # cycle that lost a race: the cycle was rolled back, try again.
                     print(f"lanner executor: {exc.message}", file=sys.stderr)
-                    self.executor.forget()
+                    executor.forget()
                     self._stop.wait(0.5)
                     continue
                 wake.wait(0.01)

@@ -185,6 +185,9 @@ class ExecutorTx(Protocol):
 
 class Store(Protocol):
     url: str
+    # Whether cycles of different executions can commit side by side (PostgreSQL's
+    # row locks) rather than one at a time (SQLite's single writer).
+    concurrent_writers: bool
 
     def migrate(self) -> None: ...
 

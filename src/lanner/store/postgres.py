@@ -61,6 +61,8 @@ _ERROR_LOG_PAGE = 500
 class PostgresStore(PgRuntime):
     """The Store protocol on one PostgreSQL database (see the module docstring)."""
 
+    concurrent_writers = True
+
     def __init__(self, url: str, *, max_connections: int = POOL_MAX_SIZE) -> None:
         self._db = Connections(url, max_connections)
         self.url = self._db.url  # with any password replaced by ***

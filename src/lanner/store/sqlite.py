@@ -355,6 +355,8 @@ class _LocalState(threading.local):
 class SQLiteStore(SQLiteRuntime):
     """The Store protocol on one SQLite file (see the module docstring)."""
 
+    concurrent_writers = False
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(Path(path).expanduser().resolve())
         self.url = "sqlite://" + Path(self.path).as_posix()
