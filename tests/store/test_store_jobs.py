@@ -132,7 +132,11 @@ print("ready", flush=True)
 sys.stdin.readline()  # go
 claimed = []
 while jobs := store.claim_jobs("child", 5, 30, now):
+    if not claimed:
+        print("first", flush=True)  # the parent starts claiming now: both race
     claimed.extend(j.task_run_id for j in jobs)
+if not claimed:
+    print("first", flush=True)
 print(json.dumps(claimed), flush=True)
 """
 
@@ -161,6 +165,9 @@ def test_claims_are_exclusive_across_processes(
         workers = [threading.Thread(target=claimer, args=(out,)) for out in claimed]
         child.stdin.write("go\n")
         child.stdin.flush()
+        # Started once the child holds its first claim, so that the two processes
+        # always overlap (a fast parent could otherwise take every job alone).
+        assert child.stdout.readline().strip() == "first"
         for w in workers:
             w.start()
         for w in workers:

@@ -143,7 +143,9 @@ def test_resource_exhaustion_fails_fast(render: Callable[[str], str], template: 
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - start < 5
+    # A guard against a template that runs away, not a timing: tracemalloc slows
+    # these down several times, and CI machines are shared.
+    assert time.perf_counter() - start < 30
     assert peak < 200 * 1024 * 1024
 
 
