@@ -212,3 +212,19 @@ def test_create_execution_is_idempotent_for_an_id_a_cycle_created(
     assert store.get_execution("child") == before
     with store.executor_tx() as tx:
         assert [e.kind for e in tx.events("child", now)] == ["Start"]
+
+
+# -- orphan events ---------------------------------------------------------------------------
+
+
+def test_drop_events_deletes_events_no_cycle_can_consume(store: Store, make: Any, now: dt.datetime):
+    store.create_execution(make.execution("kept"), [make.event("kept")])
+    store.add_event(make.event("purged", kind="SubflowEnded", dedup_key="late"))
+    with store.executor_tx() as tx:
+        rows = tx.events("purged", now)
+        assert [r.kind for r in rows] == ["SubflowEnded"]
+        tx.drop_events([r.id for r in rows])
+    with store.executor_tx() as tx:
+        assert tx.events("purged", now) == []
+        assert [r.kind for r in tx.events("kept", now)] == ["Start"]
+    assert store.counts()["execution_event"] == 1

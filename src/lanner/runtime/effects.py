@@ -20,7 +20,7 @@ from lanner.engine.events import Deliver, Dequeue, StartSubflow, TaskResult
 from lanner.engine.flowtrigger import TriggerCandidate, evaluate_flow_triggers
 from lanner.engine.model import Execution
 from lanner.engine.states import State
-from lanner.errors import LannerError
+from lanner.errors import LannerError, NotFoundError
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
 from lanner.model.triggers import Flow as FlowTrigger
@@ -28,7 +28,7 @@ from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.launch import new_execution, start_event
-from lanner.store.base import ExecutorTx, LogRecord, NewEvent, Store
+from lanner.store.base import ExecutorTx, FlowRecord, LogRecord, NewEvent, Store
 
 
 @dataclass
@@ -41,42 +41,45 @@ class Effects:
 
 
 class FlowCache:
-    """Deployed flows parsed once per revision; the list of flows with Flow triggers."""
+    """Deployed flows, parsed once per revision, for the executor's own planners,
+    Subflow children and Flow triggers alike."""
 
     def __init__(self, store: Store, registry: TaskRegistry, config: Config) -> None:
         self.store = store
         self.registry = registry
         self.config = config
-        self._parsed: dict[tuple[str, str, int], Flow | None] = {}
+        self._parsed: dict[tuple[str, str, int], Flow] = {}
+        self._invalid: set[tuple[str, str, int]] = set()
 
-    def parse(self, namespace: str, flow_id: str, revision: int, source: str) -> Flow | None:
-        key = (namespace, flow_id, revision)
-        if key not in self._parsed:
-            try:
-                self._parsed[key] = load_flow(
-                    source, self.registry, defaults=self.config.pluginDefaults
-                )
-            except LannerError:  # a flow that no longer validates triggers nothing
-                self._parsed[key] = None
-        return self._parsed[key]
+    def _load(self, record: FlowRecord) -> Flow:
+        """The parsed flow; raises FlowValidationError when it does not validate."""
+        key = (record.namespace, record.id, record.revision)
+        flow = self._parsed.get(key)
+        if flow is None:
+            flow = load_flow(record.source, self.registry, defaults=self.config.pluginDefaults)
+            self._parsed[key] = flow
+        return flow
 
-    def latest(self, namespace: str, flow_id: str, revision: int | None) -> tuple[Flow, int]:
+    def flow(self, namespace: str, flow_id: str, revision: int | None) -> tuple[Flow, int]:
+        """A revision of a flow (the latest when None) and its number."""
         record = self.store.get_flow(namespace, flow_id, revision)
         if record is None:
             which = f" revision {revision}" if revision is not None else ""
-            raise LannerError(f"flow {namespace}.{flow_id}{which} not found")
-        flow = self.parse(record.namespace, record.id, record.revision, record.source)
-        if flow is None:
-            raise LannerError(f"flow {namespace}.{flow_id} revision {record.revision} is invalid")
-        return flow, record.revision
+            raise NotFoundError(f"flow {namespace}.{flow_id}{which} not found")
+        return self._load(record), record.revision
 
     def trigger_candidates(self) -> list[TriggerCandidate]:
         out = []
         for record in self.store.list_flows():
-            if "io.kestra" not in record.source or "triggers" not in record.source:
+            key = (record.namespace, record.id, record.revision)
+            if key in self._invalid or "triggers" not in record.source:
                 continue  # cheap test before parsing: no trigger at all
-            flow = self.parse(record.namespace, record.id, record.revision, record.source)
-            if flow is not None and any(isinstance(t, FlowTrigger) for t in flow.triggers or ()):
+            try:
+                flow = self._load(record)
+            except LannerError:  # a flow that no longer validates triggers nothing
+                self._invalid.add(key)
+                continue
+            if any(isinstance(t, FlowTrigger) for t in flow.triggers or ()):
                 out.append(TriggerCandidate(flow, record.revision))
         return out
 
@@ -84,7 +87,7 @@ class FlowCache:
 def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effects: Effects) -> None:
     """Create the child execution, or answer the parent's attempt with a failure."""
     try:
-        flow, revision = flows.latest(command.namespace, command.flow_id, command.revision)
+        flow, revision = flows.flow(command.namespace, command.flow_id, command.revision)
         child = new_execution(
             flow,
             revision,

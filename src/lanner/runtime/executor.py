@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,10 +31,8 @@ from lanner.engine.events import (
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
-from lanner.errors import NotFoundError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
 from lanner.model.flow import Flow
-from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import effects, eventcodec
 from lanner.runtime.crashpoints import crash_point
@@ -95,10 +94,7 @@ class Executor:
         key = (namespace, flow_id, revision)
         entry = self._flows.get(key)
         if entry is None:
-            record = self.store.get_flow(namespace, flow_id, revision)
-            if record is None:
-                raise NotFoundError(f"flow {namespace}.{flow_id} revision {revision} not found")
-            flow = load_flow(record.source, self.registry, defaults=self.config.pluginDefaults)
+            flow, _ = self.flows.flow(namespace, flow_id, revision)
             entry = _FlowEntry(flow, Planner(FlowIndex(flow), self.engine))
             self._flows[key] = entry
         return entry
@@ -174,9 +170,15 @@ class Executor:
                 return True
             execution = tx.load(execution_id, self._executions.get(execution_id))
             if execution is None:
-                raise StoreError(
-                    f"events are pending for execution {execution_id}, which is not stored"
+                # Its execution was purged (a Subflow child ending after its
+                # parent, say): nothing can consume these events any more.
+                tx.drop_events([r.id for r in rows])
+                print(
+                    f"lanner executor: dropped {len(rows)} event(s) of execution"
+                    f" {execution_id}, which is not stored",
+                    file=sys.stderr,
                 )
+                return True
             for key in execution.secret_inputs:
                 value = execution.inputs.get(key)
                 if isinstance(value, str):

@@ -149,6 +149,10 @@ class ExecutorTx(Protocol):
         """Apply the cycle. Raises StoreError if the execution's version moved."""
         ...
 
+    def drop_events(self, event_ids: Sequence[int]) -> None:
+        """Delete events that no cycle can consume: their execution is gone (purged)."""
+        ...
+
     def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
         """Fenced completion inside the cycle: delete each job (task_run_id, attempt,
         claim_token) whose claim is still that token; False for a zombie's claim."""

@@ -375,6 +375,11 @@ class PostgresExecutorTx(PgRuntimeTx):
             taken.discard(claim)
         return found
 
+    def drop_events(self, event_ids: Sequence[int]) -> None:
+        if event_ids:
+            with self._guard("drop events") as db:
+                db.execute(sql.EVENT_DELETE, (list(event_ids),))
+
     def write(self, cycle: CycleWrite) -> None:
         """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``."""
         expected = cycle.expected_version

@@ -303,6 +303,10 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
         with self._guard("complete jobs") as db:
             return [db.execute(_JOB_TAKE, claim).rowcount == 1 for claim in claims]
 
+    def drop_events(self, event_ids: Sequence[int]) -> None:
+        with self._guard("drop events") as db:
+            _many(db, _EVENT_DELETE, [(i,) for i in event_ids])
+
     def write(self, cycle: CycleWrite) -> None:
         """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``.
 
