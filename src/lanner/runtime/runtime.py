@@ -72,6 +72,7 @@ class Runtime:
         self._stop = threading.Event()
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._more_threads: list[threading.Thread] = []
         self.error: BaseException | None = None
         self._latest: dict[str, Execution] = {}
 
@@ -85,15 +86,18 @@ class Runtime:
         )
         self._thread.start()
         for i, more in enumerate(self.more_executors, 1):
-            threading.Thread(
+            thread = threading.Thread(
                 target=self._executor_loop, args=(more,), name=f"lanner-executor-{i}", daemon=True
-            ).start()
+            )
+            thread.start()
+            self._more_threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
         self.workers.on_complete.set()
-        if self._thread is not None:
-            self._thread.join(5)
+        for thread in [self._thread, *self._more_threads]:
+            if thread is not None:
+                thread.join(5)
         self.workers.stop()
 
     def _executor_loop(self, executor: Executor) -> None:
