@@ -28,7 +28,7 @@ from lanner.cli.options import (
 
 if TYPE_CHECKING:
     from lanner.engine.events import Event
-    from lanner.engine.model import Execution
+    from lanner.engine.model import Execution, TaskRun
     from lanner.store.base import Store
 
 app = typer.Typer(help="Start, inspect and control executions.", no_args_is_help=True)
@@ -222,23 +222,27 @@ def resume(
         raise InputError(
             f"execution {execution_id} is {execution.state.value}, not PAUSED: nothing to resume"
         )
-    values = _resume_inputs(store, execution, parse_input_pairs(input), config_file)
     paused = [r for r in execution.ordered_task_runs() if r.state is State.PAUSED]
-    target = paused[0].id if paused else None
+    target = paused[0] if paused else None
+    given = parse_input_pairs(input)
+    values = _resume_inputs(store, execution, target, given, config_file) if target else {}
     _send(
         store,
         execution,
-        Resume(values, target),
-        f"resume:{execution_id}:{target}:{len(execution.histories)}",
+        Resume(values, target.id if target else None),
+        f"resume:{execution_id}:{target.id if target else ''}:{len(execution.histories)}",
     )
     print(f"execution {execution_id}: resume requested")
 
 
 def _resume_inputs(
-    store: Store, execution: Execution, given: dict[str, str], config_file: Path | None
+    store: Store,
+    execution: Execution,
+    paused: TaskRun,
+    given: dict[str, str],
+    config_file: Path | None,
 ) -> dict[str, object]:
     """Check the values against the paused task's `onResume` definitions (exit 2 when bad)."""
-    from lanner.engine.states import State
     from lanner.errors import InputValueError
     from lanner.model.inputs import parse_inputs
     from lanner.model.validate import load_flow
@@ -247,10 +251,8 @@ def _resume_inputs(
     if record is None:
         return dict(given)
     flow = load_flow(record.source, registry(), defaults=config(config_file).pluginDefaults)
-    paused = {r.task_id for r in execution.task_runs.values() if r.state is State.PAUSED}
-    declared = [
-        i for t in flow.all_tasks() if t.id in paused for i in (getattr(t, "onResume", None) or ())
-    ]
+    task = next((t for t in flow.all_tasks() if t.id == paused.task_id), None)
+    declared = list(getattr(task, "onResume", None) or ())
     if not declared:
         if given:
             raise InputValueError(

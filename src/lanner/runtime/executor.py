@@ -63,7 +63,9 @@ class Executor:
         masker: SecretMasker,
         *,
         engine: ExpressionEngine | None = None,
+        flows: effects.FlowCache | None = None,
     ) -> None:
+        """`flows`: a flow cache to share with the other executors of the process."""
         self.store = store
         self.registry = registry
         self.config = config
@@ -72,7 +74,7 @@ class Executor:
         self.secrets = env_secrets(dict(os.environ))
         self.envs = env_variables(config.envPrefix)
         self._flows: dict[tuple[str, str, int], _FlowEntry] = {}
-        self.flows = effects.FlowCache(store, registry, config)
+        self.flows = flows or effects.FlowCache(store, registry, config)
         self._executions: dict[str, Execution] = {}
         self.listeners: list[CommitListener] = []
         # Wiring to the workers of this process (none by default):

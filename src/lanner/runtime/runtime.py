@@ -62,9 +62,11 @@ class Runtime:
         # More cycle threads, each an executor of its own, where the store lets
         # cycles of different executions commit side by side (PostgreSQL's row
         # locks); on SQLite's single writer they would only queue.
+        # `lanner run` keeps one: its jobs all go straight to its own workers.
+        extra = config.executor.threads - 1 if executor and not alone else 0
         self.more_executors = [
-            Executor(store, registry, config, self.masker)
-            for _ in range(config.executor.threads - 1 if store.concurrent_writers else 0)
+            Executor(store, registry, config, self.masker, flows=self.executor.flows)
+            for _ in range(extra if store.concurrent_writers else 0)
         ]
         for more in self.more_executors:
             more.on_dispatch = self.workers.jobs_ready

@@ -231,16 +231,14 @@ class WorkerPool:
         # so that drain() never takes a claim in flight for an idle pool.
         with self._lock:
             self._claiming += 1
+        jobs: list[Job] = []
         try:
             now = datetime.now(UTC)
             jobs = self.store.claim_jobs(self.worker_id, 1, self.lease_seconds, now)
-        except BaseException:
-            with self._lock:
-                self._claiming -= 1
-            raise
-        if not jobs:
-            with self._lock:
-                self._claiming -= 1
+        finally:
+            if not jobs:  # nothing claimed (or the claim failed): nothing in flight
+                with self._lock:
+                    self._claiming -= 1
         for job in jobs:
             self.run_job(job, claimed=True)
         return bool(jobs)
@@ -284,13 +282,11 @@ class WorkerPool:
                 datetime.now(UTC),
                 f"started:{job.task_run_id}:{job.attempt}:{job.claims}",
             )
+            ok = False
             try:
                 ok = self.store.job_started(job, started)
-            except BaseException:
-                ok = False
-                raise
             finally:
-                if not ok:
+                if not ok:  # lost claim or store error: this attempt does not run here
                     with self._lock:
                         self._busy -= 1
                         self._running.pop(job.task_run_id, None)
