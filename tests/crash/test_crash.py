@@ -147,10 +147,22 @@ def test_a_worker_stopped_past_its_lease_has_its_late_result_dropped(
     frozen = cluster.spawn("worker")
     ids = [cluster.start("crash.test", "chain")]
 
-    def nap_claimed() -> bool:
-        return any(j.task_id == "nap" for p in cluster.store.list_processes() for j in p.jobs)
+    def nap_started() -> bool:
+        # RUNNING: the worker's start is committed and the sleep is on, so the
+        # process is frozen between two transactions (one frozen inside a
+        # transaction is the store suite's case).
+        claimed = any(j.task_id == "nap" for p in cluster.store.list_processes() for j in p.jobs)
+        execution = cluster.store.get_execution(ids[0])
+        return (
+            claimed
+            and execution is not None
+            and any(
+                r.task_id == "nap" and r.state.value == "RUNNING"
+                for r in execution.task_runs.values()
+            )
+        )
 
-    cluster.wait_for(nap_claimed, 30, "the frozen worker to claim `nap`")
+    cluster.wait_for(nap_started, 30, "the frozen worker to start `nap`")
     frozen.signal(signal.SIGSTOP)
     cluster.spawn("worker")  # takes the job over once the lease expired
     try:

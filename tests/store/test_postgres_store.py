@@ -461,3 +461,58 @@ def test_a_database_of_schema_1_is_upgraded_in_place(postgres_server: PostgresSe
             assert tx.trigger_state("ns", "f", "t") is None
     finally:
         store.close()
+
+
+# -- a process frozen inside a transaction ----------------------------------------------
+
+
+def _idle_limit(store: Any) -> str:
+    with store._db.session("read a setting") as s:
+        return str(s.conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()[0])
+
+
+def test_sessions_get_an_idle_in_transaction_limit_unless_the_url_sets_one(pg: Any, pg_url: str):
+    assert _idle_limit(pg) == "1min"
+    own = open_store(pg_url + "?options=-c%20idle_in_transaction_session_timeout%3D7s")
+    try:
+        assert _idle_limit(own) == "7s"
+    finally:
+        own.close()
+
+
+def test_a_job_held_by_a_frozen_transaction_is_skipped_then_reaped_when_the_server_ends_it(
+    pg_url: str, make: Any, now: dt.datetime
+):
+    """A worker stopped (SIGSTOP) between its fenced check and its commit keeps
+    the job's row lock: the reaper must neither wait for it nor lose the job."""
+    from lanner.store import pgsql
+    from lanner.store.base import NewJob
+
+    store: Any = open_store(pg_url + "?options=-c%20idle_in_transaction_session_timeout%3D1s")
+    try:
+        store.create_execution(make.execution(), [])
+        execution = store.get_execution("exec1")
+        job_row = NewJob("t1", "exec1", 1, {"taskId": "t1", "properties": {}}, now)
+        with store.executor_tx() as tx:
+            bumped = replace(execution, version=execution.version + 1)
+            tx.write(CycleWrite(bumped, execution.version, new_jobs=[job_row]))
+        [job] = store.claim_jobs("w", 1, 10, now)
+        pool = store._db._pool()
+        frozen = pool.getconn()
+        frozen.execute("BEGIN")
+        frozen.execute(pgsql.FENCED_CHECK, (job.task_run_id, job.attempt, job.claim_token))
+        later = now + dt.timedelta(seconds=60)
+        started = time.monotonic()
+        assert store.expired_jobs(later, 10) == []  # skipped, not waited for
+        assert time.monotonic() - started < 0.9
+        deadline = time.monotonic() + 30
+        while not (expired := store.expired_jobs(later, 10)):
+            assert time.monotonic() < deadline, "the server never ended the frozen session"
+            time.sleep(0.2)
+        assert [j.claim_token for j in expired] == [job.claim_token]
+        assert store.requeue_job(expired[0], make.event(kind="Resubmitted"), later)
+        pool.putconn(frozen)  # broken by the server: the pool drops it
+        [again] = store.claim_jobs("w2", 1, 10, later)
+        assert again.claims == 2
+    finally:
+        store.close()

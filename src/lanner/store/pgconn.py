@@ -28,6 +28,13 @@ CONNECT_TIMEOUT_SECONDS = 10
 POOL_TIMEOUT_SECONDS = 30.0  # waiting for a free connection of the pool
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 8
+# A process frozen inside a transaction (SIGSTOP, a suspended VM, a debugger)
+# keeps its row locks, and the reaper could never take back the job that
+# process holds. The server ends such a session after this long, unless the
+# URL (``?options=-c%20idle_in_transaction_session_timeout%3D...``), the role
+# or the database already set a limit. Well above any executor cycle's pause
+# between two statements.
+IDLE_IN_TRANSACTION_TIMEOUT = "60s"
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -125,6 +132,7 @@ class Connections:
                 min_size=POOL_MIN_SIZE,
                 max_size=self._max,
                 kwargs=kwargs,
+                configure=limit_idle_transactions,
                 timeout=POOL_TIMEOUT_SECONDS,
                 open=False,
                 name="lanner",
@@ -175,6 +183,16 @@ class Connections:
             pool, self._pool_obj = self._pool_obj, None
         if pool is not None and self._pid == os.getpid():
             pool.close()
+
+
+def limit_idle_transactions(conn: Conn) -> None:
+    """Give a new connection the idle-in-transaction limit, unless one is set."""
+    current = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+    if current is not None and current[0] in ("0", "0ms"):
+        conn.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+            (IDLE_IN_TRANSACTION_TIMEOUT,),
+        )
 
 
 def without_password(conninfo: str) -> str:

@@ -162,9 +162,12 @@ RUNNING_JOBS = (
 PROCESS_DELETE = "DELETE FROM worker WHERE id = %s"
 PROCESS_PRUNE = "DELETE FROM worker WHERE heartbeat_at < %s"
 
+# SKIP LOCKED: a job whose row a session holds (its worker completing it, or
+# frozen in the middle of a transaction until the server ends the session) is
+# left for a later round rather than stalling the reaper.
 EXPIRED = (
     f"SELECT {codec.JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
-    " AND lease_expires_at < %s ORDER BY lease_expires_at, id LIMIT %s"
+    " AND lease_expires_at < %s ORDER BY lease_expires_at, id LIMIT %s FOR UPDATE SKIP LOCKED"
 )
 # claims is kept: the next claim counts this one (max claims, "worker lost").
 REQUEUE = (
