@@ -21,7 +21,7 @@ from lanner.engine.events import (
     TimeoutDue,
     Timer,
 )
-from lanner.engine.model import Attempt, History, TaskRun, evolve, new_execution_id
+from lanner.engine.model import Attempt, Execution, History, TaskRun, evolve, new_execution_id
 from lanner.engine.restart import BASE
 from lanner.engine.states import State
 from lanner.errors import LannerError
@@ -173,23 +173,33 @@ def timed_out(cycle: _Cycle, event: TimeoutDue) -> bool:
 
 def kill_child(cycle: _Cycle, run: TaskRun) -> None:
     """`run` was stopped while its child still runs: the child is killed too."""
+    kill = child_kill(run)
+    if kill is not None:
+        cycle.commands.append(kill)
+
+
+def child_kill(run: TaskRun) -> Deliver | None:
+    """The kill for the child execution `run` started, if it started one."""
     child = (run.memo or {}).get("child")
-    if child:
-        cycle.commands.append(Deliver(str(child), Kill(), f"kill:{child}"))
+    return Deliver(str(child), Kill(), f"kill:{child}") if child else None
 
 
 def notify_parent(cycle: _Cycle) -> None:
     """This execution is finalized: the Subflow task run that started it may go on."""
-    ex = cycle.ex
+    notice = parent_notice(cycle.ex)
+    if notice is not None:
+        cycle.commands.append(notice)
+
+
+def parent_notice(ex: Execution) -> Deliver | None:
+    """What a finalized child execution tells the Subflow task run that started it."""
     if ex.parent_execution_id is None or ex.parent_task_run_id is None:
-        return
+        return None
     if ex.parent_attempt is None:
-        return
+        return None
     # A restarted child ends again: a new key, so that the parent hears of it.
     restarts = sum(1 for h in ex.histories if h.state is State.RESTARTED)
     event = SubflowEnded(
         ex.parent_task_run_id, ex.parent_attempt, ex.id, ex.state, dict(ex.outputs or {})
     )
-    cycle.commands.append(
-        Deliver(ex.parent_execution_id, event, f"subflow-ended:{ex.id}:{restarts}")
-    )
+    return Deliver(ex.parent_execution_id, event, f"subflow-ended:{ex.id}:{restarts}")

@@ -126,15 +126,17 @@ def after_cycle(
     before_state: State,
     was_finalized: bool,
     after: Execution,
-    flow: Flow,
+    flow: Flow | None,
     flows: FlowCache,
     engine: ExpressionEngine,
     secrets: Callable[[str], str] | None,
     now: datetime,
     effects: Effects,
 ) -> None:
-    """A freed concurrency slot, and Flow triggers on a state change."""
-    if flow.concurrency is not None and not was_finalized and after.finalized_at is not None:
+    """A freed concurrency slot, and Flow triggers on a state change; `flow` is None
+    when it no longer loads (its queued executions, if any, are still dequeued)."""
+    limited = flow is None or flow.concurrency is not None
+    if limited and not was_finalized and after.finalized_at is not None:
         queued = tx.oldest_queued(after.namespace, after.flow_id)
         if queued is not None:
             effects.events.append(

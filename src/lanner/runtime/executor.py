@@ -12,6 +12,7 @@ import heapq
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,12 +32,23 @@ from lanner.engine.events import (
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
+from lanner.engine.unplannable import fail_unplannable
+from lanner.errors import LannerError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
 from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import effects, eventcodec
 from lanner.runtime.crashpoints import crash_point
-from lanner.store.base import CycleWrite, Job, LogRecord, NewEvent, NewJob, Store
+from lanner.store.base import (
+    CycleWrite,
+    EventRow,
+    ExecutorTx,
+    Job,
+    LogRecord,
+    NewEvent,
+    NewJob,
+    Store,
+)
 
 CommitListener = Callable[[Execution, Decision], None]
 
@@ -46,6 +58,21 @@ class LocalResult:
     job: Job
     result: TaskResult
     logs: list[LogRecord]
+
+
+class _Unplannable(Exception):
+    def __init__(self, execution_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.execution_id = execution_id
+        self.reason = reason
+
+
+def _reason(exc: Exception) -> str:
+    """What the execution's ERROR log says; a bug's traceback goes to stderr."""
+    if isinstance(exc, LannerError):
+        return exc.message
+    traceback.print_exception(exc, file=sys.stderr)
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 @dataclass
@@ -150,8 +177,13 @@ class Executor:
         local = self._take_local()
         if not local and (local_only or not (checked or self._maybe_due())):
             return False
-        now = datetime.now(UTC)
-        handed: list[Job] = []
+        try:
+            return self._run_cycle(local, local_only, datetime.now(UTC))
+        except _Unplannable as exc:
+            self._give_up(exc.execution_id, exc.reason, local)
+            return True
+
+    def _run_cycle(self, local: list[LocalResult], local_only: bool, now: datetime) -> bool:
         with self.store.executor_tx() as tx:
             execution_id = local[0].job.execution_id if local else tx.next_execution(now)
             if execution_id is None:
@@ -185,45 +217,70 @@ class Executor:
                 value = execution.inputs.get(key)
                 if isinstance(value, str):
                     self.masker.add(value)
-            entry = self._entry(execution.namespace, execution.flow_id, execution.flow_revision)
-            namespace, flow_id = execution.namespace, execution.flow_id
-            context = PlanContext(
-                now=now,
-                seed=rows[0].id if rows else 0,
-                secrets=self.secrets,
-                on_secret=self.masker.add,
-                error_logs=lambda: self._error_logs(execution_id),
-                envs=self.envs,
-                slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
-            )
-            before_state, was_finalized = execution.state, execution.finalized_at is not None
-            events = [*(eventcodec.decode(r) for r in rows), *(r.result for r in local)]
-            # The cached execution is given up to the planner; if this cycle fails
-            # before its commit, the cache is dropped and the store reloaded.
-            self._executions.pop(execution_id, None)
-            decision = entry.planner.plan(execution, events, context, consume=True)
-            # evolve, not dataclasses.replace: no __init__ over every field at each cycle.
-            new = evolve(decision.execution, version=execution.version + 1)
-            logs = [log for r in local for log in r.logs]
-            extra = effects.Effects()
-            effects.after_cycle(
-                tx,
-                before_state,
-                was_finalized,
-                new,
-                entry.flow,
-                self.flows,
-                self.engine,
-                self.secrets,
-                now,
-                extra,
-            )
-            cycle, handed = self._cycle(
-                new, execution.version, decision, [r.id for r in rows], now, logs, extra
-            )
+            try:
+                decision, new, cycle, handed = self._plan(tx, execution, rows, local, now)
+            except StoreError:
+                raise  # the store is down or a race was lost: the cycle is tried again
+            except Exception as exc:
+                # Rolled back with the cycle; the execution then ends FAILED in its own.
+                raise _Unplannable(execution_id, _reason(exc)) from exc
             tx.write(cycle)
             crash_point("executor.before_commit")
         crash_point("executor.after_commit")
+        self._committed(new, decision, handed)
+        return True
+
+    def _plan(
+        self,
+        tx: ExecutorTx,
+        execution: Execution,
+        rows: list[EventRow],
+        local: list[LocalResult],
+        now: datetime,
+    ) -> tuple[Decision, Execution, CycleWrite, list[Job]]:
+        """The planner's decision on the events and local results, and its write."""
+        execution_id = execution.id
+        entry = self._entry(execution.namespace, execution.flow_id, execution.flow_revision)
+        namespace, flow_id = execution.namespace, execution.flow_id
+        context = PlanContext(
+            now=now,
+            seed=rows[0].id if rows else 0,
+            secrets=self.secrets,
+            on_secret=self.masker.add,
+            error_logs=lambda: self._error_logs(execution_id),
+            envs=self.envs,
+            slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
+        )
+        before_state, was_finalized = execution.state, execution.finalized_at is not None
+        events = [*(eventcodec.decode(r) for r in rows), *(r.result for r in local)]
+        # The cached execution is given up to the planner; if this cycle fails
+        # before its commit, the cache is dropped and the store reloaded.
+        self._executions.pop(execution_id, None)
+        decision = entry.planner.plan(execution, events, context, consume=True)
+        # evolve, not dataclasses.replace: no __init__ over every field at each cycle.
+        new = evolve(decision.execution, version=execution.version + 1)
+        logs = [log for r in local for log in r.logs]
+        extra = effects.Effects()
+        effects.after_cycle(
+            tx,
+            before_state,
+            was_finalized,
+            new,
+            entry.flow,
+            self.flows,
+            self.engine,
+            self.secrets,
+            now,
+            extra,
+        )
+        cycle, handed = self._cycle(
+            new, execution.version, decision, [r.id for r in rows], now, logs, extra
+        )
+        return decision, new, cycle, handed
+
+    def _committed(self, new: Execution, decision: Decision, handed: list[Job]) -> None:
+        """After a cycle's commit: the cache, hand-offs to this process's workers, listeners."""
+        execution_id = new.id
         if new.finalized_at is not None:
             self._executions.pop(execution_id, None)
         else:
@@ -235,7 +292,65 @@ class Executor:
             self.on_dispatch(unclaimed)
         for listener in self.listeners:
             listener(new, decision)
-        return True
+
+    def _give_up(self, execution_id: str, reason: str, local: list[LocalResult]) -> None:
+        """End an execution the planner cannot take further (engine.unplannable)."""
+        print(f"lanner executor: execution {execution_id}: {reason}", file=sys.stderr)
+        self._executions.pop(execution_id, None)
+        with self.store.executor_tx() as tx:
+            now = datetime.now(UTC)
+            rows = tx.events(execution_id, now)
+            # The local results end with the execution; their logs are kept.
+            tx.take_jobs([(r.job.task_run_id, r.job.attempt, r.job.claim_token) for r in local])
+            logs = [log for r in local for log in r.logs]
+            execution = tx.load(execution_id, None)
+            if execution is None or execution.finalized_at is not None:
+                # Late events (a stopped task's result, a child's end): nothing
+                # is left to end; they must not be offered to the planner again.
+                tx.drop_events([r.id for r in rows])
+                if execution is not None and logs:
+                    tx.write(
+                        CycleWrite(
+                            evolve(execution, version=execution.version + 1),
+                            execution.version,
+                            logs=logs,
+                        )
+                    )
+                return
+            decision = fail_unplannable(execution, reason, now)
+            new = evolve(decision.execution, version=execution.version + 1)
+            extra = effects.Effects()
+            flow: Flow | None = None
+            try:
+                entry = self._entry(execution.namespace, execution.flow_id, execution.flow_revision)
+                flow = entry.flow
+            except StoreError:
+                raise
+            except Exception:  # the flow no longer loads: look for a queued execution anyway
+                pass
+            try:
+                effects.after_cycle(
+                    tx,
+                    execution.state,
+                    False,
+                    new,
+                    flow,
+                    self.flows,
+                    self.engine,
+                    self.secrets,
+                    now,
+                    extra,
+                )
+            except StoreError:
+                raise
+            except Exception:  # the same fault again: the execution still ends
+                traceback.print_exc(file=sys.stderr)
+                extra = effects.Effects()
+            cycle, handed = self._cycle(
+                new, execution.version, decision, [r.id for r in rows], now, logs, extra
+            )
+            tx.write(cycle)
+        self._committed(new, decision, handed)
 
     def _maybe_due(self) -> bool:
         """Whether an event may be due, asking the store only when something may have
