@@ -222,7 +222,8 @@ class Executor:
             except StoreError:
                 raise  # the store is down or a race was lost: the cycle is tried again
             except Exception as exc:
-                # Rolled back with the cycle; the execution then ends FAILED in its own.
+                # Rolled back with the cycle; the execution then ends FAILED in a
+                # transaction of its own.
                 raise _Unplannable(execution_id, _reason(exc)) from exc
             tx.write(cycle)
             crash_point("executor.before_commit")
