@@ -91,8 +91,14 @@ class Executor:
         *,
         engine: ExpressionEngine | None = None,
         flows: effects.FlowCache | None = None,
+        executions: dict[str, Execution] | None = None,
     ) -> None:
-        """`flows`: a flow cache to share with the other executors of the process."""
+        """`flows`, `executions`: the flow cache and the execution cache to share with
+        the other executors of the process.
+
+        Sharing executions is safe: a cycle holds its execution (row lock) while it
+        uses the cached copy, and a copy is used only when its version is the
+        stored one, so a late or stale entry only costs a read."""
         self.store = store
         self.registry = registry
         self.config = config
@@ -102,7 +108,9 @@ class Executor:
         self.envs = env_variables(config.envPrefix)
         self._flows: dict[tuple[str, str, int], _FlowEntry] = {}
         self.flows = flows or effects.FlowCache(store, registry, config)
-        self._executions: dict[str, Execution] = {}
+        # Without it, a cycle thread would read in full every execution whose
+        # previous cycle ran on another thread.
+        self._executions: dict[str, Execution] = {} if executions is None else executions
         self.listeners: list[CommitListener] = []
         # Wiring to the workers of this process (none by default):
         self.on_dispatch: Callable[[int], None] = lambda count: None  # unclaimed jobs written
@@ -127,6 +135,10 @@ class Executor:
             entry = _FlowEntry(flow, Planner(FlowIndex(flow), self.engine))
             self._flows[key] = entry
         return entry
+
+    @property
+    def shared_executions(self) -> dict[str, Execution]:
+        return self._executions
 
     def forget(self) -> None:
         """Drop the cached executions (after a failed cycle: the store is the truth)."""

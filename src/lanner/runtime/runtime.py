@@ -65,7 +65,14 @@ class Runtime:
         # `lanner run` keeps one: its jobs all go straight to its own workers.
         extra = config.executor.threads - 1 if executor and not alone else 0
         self.more_executors = [
-            Executor(store, registry, config, self.masker, flows=self.executor.flows)
+            Executor(
+                store,
+                registry,
+                config,
+                self.masker,
+                flows=self.executor.flows,
+                executions=self.executor.shared_executions,
+            )
             for _ in range(extra if store.concurrent_writers else 0)
         ]
         for more in self.more_executors:

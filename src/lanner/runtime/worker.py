@@ -239,9 +239,24 @@ class WorkerPool:
             if not jobs:  # nothing claimed (or the claim failed): nothing in flight
                 with self._lock:
                     self._claiming -= 1
+        if jobs:
+            self._wake_one()  # there may be more: the next idle thread looks
         for job in jobs:
             self.run_job(job, claimed=True)
         return bool(jobs)
+
+    def _wake_one(self) -> None:
+        """Send one idle thread to claim, unless one is on its way already.
+
+        One at a time: each thread that claims a job wakes the next, and one
+        that finds none stops there. Waking every idle thread at each change
+        of the store made a claim per thread per commit, nearly all of them
+        empty, and on PostgreSQL those claims were most of the server's work.
+        """
+        with self._lock:
+            idle = self.threads - self._busy - self._claiming
+        if idle > 0 and self._work.qsize() == 0:
+            self._work.put(_CLAIM)
 
     def _run_chain(self, job: Job) -> None:
         """Run a handed-over job, then each job kept from the cycles it drove."""
@@ -407,10 +422,7 @@ class WorkerPool:
             if version == seen:
                 continue
             seen = version
-            with self._lock:
-                idle = self.threads - self._busy - self._claiming
-            for _ in range(max(idle - self._work.qsize(), 0)):
-                self._work.put(_CLAIM)
+            self._wake_one()
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS / 4):
