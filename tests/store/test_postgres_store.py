@@ -485,7 +485,6 @@ def test_a_job_held_by_a_frozen_transaction_is_skipped_then_reaped_when_the_serv
 ):
     """A worker stopped (SIGSTOP) between its fenced check and its commit keeps
     the job's row lock: the reaper must neither wait for it nor lose the job."""
-    from lanner.store import pgsql
     from lanner.store.base import NewJob
 
     store: Any = open_store(pg_url + "?options=-c%20idle_in_transaction_session_timeout%3D1s")
@@ -500,7 +499,10 @@ def test_a_job_held_by_a_frozen_transaction_is_skipped_then_reaped_when_the_serv
         pool = store._db._pool()
         frozen = pool.getconn()
         frozen.execute("BEGIN")
-        frozen.execute(pgsql.FENCED_CHECK, (job.task_run_id, job.attempt, job.claim_token))
+        frozen.execute(
+            "SELECT 1 FROM job WHERE task_run_id = %s AND claim_token = %s FOR SHARE",
+            (job.task_run_id, job.claim_token),
+        )
         later = now + dt.timedelta(seconds=60)
         started = time.monotonic()
         assert store.expired_jobs(later, 10) == []  # skipped, not waited for

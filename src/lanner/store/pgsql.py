@@ -48,12 +48,6 @@ RENEW = (
     "UPDATE job SET lease_expires_at = %s WHERE claimed_by = %s AND claim_token = ANY(%s)"
     " RETURNING claim_token, task_run_id, cancel_requested"
 )
-FENCED_DELETE = "DELETE FROM job WHERE task_run_id = %s AND attempt = %s AND claim_token = %s"
-# FOR SHARE keeps the claim from being replaced (by the reaper) until the
-# started event is committed.
-FENCED_CHECK = (
-    "SELECT 1 FROM job WHERE task_run_id = %s AND attempt = %s AND claim_token = %s FOR SHARE"
-)
 
 FLOW_COLUMNS = "namespace, id, revision, source, updated_at"
 # Serialises deploys of one flow (two processes must not both take revision n+1).
@@ -145,6 +139,35 @@ EVENT_INSERT = (
     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (dedup_key) DO NOTHING"
 )
 EVENT_DELETE = "DELETE FROM execution_event WHERE id = ANY(%s)"
+
+# A worker's two writes of every job, each one statement (one round trip in
+# autocommit, fence and writes committed together) rather than a transaction
+# of four. The data-modifying CTEs run whether or not the outer query reads
+# them; the count says whether the fence held.
+_EVENT_FROM = (
+    "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
+    " SELECT %s::text, %s::text, %s::text, %s::bigint, %s::text FROM {source}"
+    " ON CONFLICT (dedup_key) DO NOTHING"
+)
+# FOR SHARE keeps the claim from being replaced (by the reaper) until the
+# started event is committed.
+JOB_STARTED = (
+    "WITH fence AS (SELECT 1 FROM job WHERE task_run_id = %s AND attempt = %s"
+    " AND claim_token = %s FOR SHARE),"
+    f" event AS ({_EVENT_FROM.format(source='fence')})"
+    " SELECT count(*) FROM fence"
+)
+# Logs in their order: ids are given as the rows come.
+JOB_COMPLETE = (
+    "WITH done AS (DELETE FROM job WHERE task_run_id = %s AND attempt = %s"
+    " AND claim_token = %s RETURNING 1),"
+    f" event AS ({_EVENT_FROM.format(source='done')}),"
+    f" logs AS (INSERT INTO log ({LOG_COLUMNS})"
+    " SELECT u.e, u.t, u.r, u.a, u.ts, u.l, u.m FROM done,"
+    " unnest(%s::text[], %s::text[], %s::text[], %s::integer[], %s::bigint[], %s::text[],"
+    " %s::text[]) WITH ORDINALITY AS u(e, t, r, a, ts, l, m, n) ORDER BY u.n)"
+    " SELECT count(*) FROM done"
+)
 
 # -- the durable runtime (pgruntime) ----------------------------------------------------
 

@@ -234,24 +234,20 @@ class PostgresStore(PgRuntime):
         return codec.renewal(tokens, renewed)
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
-        with self._db.session("complete a job", tx=True) as s:
-            fence = (job.task_run_id, job.attempt, job.claim_token)
-            if s.conn.execute(sql.FENCED_DELETE, fence).rowcount == 0:
-                return False  # a zombie: its job was completed or claimed again
-            with s.conn.pipeline():
-                _insert_events(s.conn, (event,))
-                _insert_logs(s.conn, logs)
-            s.changed = True
-        return True
+        columns = [list(c) for c in zip(*_log_rows(logs), strict=True)] or [[]] * 7
+        params = (job.task_run_id, job.attempt, job.claim_token, *codec.event_params(event))
+        with self._db.session("complete a job") as s:
+            row = s.conn.execute(sql.JOB_COMPLETE, (*params, *columns)).fetchone()
+            # None of it is written for a zombie (its job completed or claimed again).
+            s.changed = bool(row and row[0])
+        return s.changed
 
     def job_started(self, job: Job, event: NewEvent) -> bool:
-        with self._db.session("record a job start", tx=True) as s:
-            fence = (job.task_run_id, job.attempt, job.claim_token)
-            if s.conn.execute(sql.FENCED_CHECK, fence).fetchone() is None:
-                return False
-            _insert_events(s.conn, (event,))
-            s.changed = True
-        return True
+        params = (job.task_run_id, job.attempt, job.claim_token, *codec.event_params(event))
+        with self._db.session("record a job start") as s:
+            row = s.conn.execute(sql.JOB_STARTED, params).fetchone()
+            s.changed = bool(row and row[0])
+        return s.changed
 
     # -- logs ----------------------------------------------------------------------
 
@@ -458,7 +454,10 @@ def _insert_events(db: Conn, events: Sequence[NewEvent]) -> None:
 
 def _insert_logs(db: Conn, records: Sequence[LogRecord]) -> None:
     if records:
-        # TEXT cannot hold NUL, which a task's output may contain: U+FFFD stands in.
-        rows = [codec.log_params(r) for r in records]
-        rows = [(*p[:6], p[6].replace("\x00", "\ufffd")) if "\x00" in p[6] else p for p in rows]
-        db.cursor().executemany(sql.LOG_INSERT, rows)
+        db.cursor().executemany(sql.LOG_INSERT, _log_rows(records))
+
+
+def _log_rows(records: Sequence[LogRecord]) -> list[tuple[Any, ...]]:
+    # TEXT cannot hold NUL, which a task's output may contain: U+FFFD stands in.
+    rows = [codec.log_params(r) for r in records]
+    return [(*p[:6], p[6].replace("\x00", "\ufffd")) if "\x00" in p[6] else p for p in rows]
