@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,29 @@ def test_a_subflow_parent_waits_for_the_child_and_its_after_execution(server: Cl
     # The parent's task ended only once the child's afterExecution had.
     assert call.histories[-1].date >= child_after.histories[-1].date
     assert child.finalized_at is not None and call.histories[-1].date >= child.finalized_at
+
+
+def test_a_scheduled_subflow_child_stays_created_until_its_schedule_date(
+    server: Cluster,
+) -> None:
+    at = datetime.now(UTC) + timedelta(seconds=3)
+    parent_id = server.start("control.test", "scheduled_parent", {"at": at.isoformat()})
+
+    def child() -> Execution | None:
+        parent = server.store.get_execution(parent_id)
+        for run in parent.task_runs.values() if parent else ():
+            if run.task_id == "call" and run.outputs:
+                return server.store.get_execution(run.outputs["executionId"])
+        return None
+
+    created = server.wait_for(child, 30, "the child execution")
+    assert created.state.value == "CREATED" and datetime.now(UTC) < at
+    [parent] = server.wait_finalized([parent_id], timeout=60)
+    assert parent.state.value == "SUCCESS", runs(parent)
+    [ended] = server.wait_finalized([created.id])
+    started = next(h.date for h in ended.histories if h.state.value == "RUNNING")
+    assert started >= at
+    assert ended.histories[0].date < at  # created at once, started at its date
 
 
 def test_killing_a_parent_kills_its_running_subflow_child(server: Cluster) -> None:

@@ -179,6 +179,7 @@ class StartSubflow:
     inputs: Mapping[str, Any]
     labels: Mapping[str, str]
     parent_execution_id: str
+    schedule_date: datetime | None = None  # the child starts then (Subflow's scheduleDate)
 
     @property
     def idempotency_key(self) -> str:

@@ -25,6 +25,7 @@ from lanner.engine.model import Attempt, Execution, History, TaskRun, evolve, ne
 from lanner.engine.restart import BASE
 from lanner.engine.states import State
 from lanner.errors import LannerError
+from lanner.model.inputvalues import parse_datetime
 from lanner.model.task import Task
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         inputs = cycle.render(dict(props.inputs or {}), run)
         labels = child_labels(cycle, run, props.labels, props.inheritLabels)
         timeout = cycle.timeout_seconds(run, task) if props.wait else None
+        schedule = props.scheduleDate
+        if schedule is not None:
+            schedule = parse_datetime(str(cycle.render(schedule, run)))
     except (LannerError, ValueError) as exc:
         message = exc.message if isinstance(exc, LannerError) else str(exc)
         cycle.log("ERROR", message, run)
@@ -79,6 +83,7 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
             inputs,
             labels,
             cycle.ex.id,
+            schedule,
         )
     )
     now = cycle.now

@@ -112,7 +112,9 @@ def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effect
         parent_attempt=command.attempt,
     )
     effects.executions.append(child)
-    effects.events.append(start_event(child, now))
+    # A scheduled child stays CREATED until its Start event is due.
+    at = command.schedule_date
+    effects.events.append(start_event(child, at if at is not None and at > now else now))
 
 
 def deliver(command: Deliver, now: datetime, effects: Effects) -> None:

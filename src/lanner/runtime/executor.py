@@ -459,6 +459,9 @@ class Executor:
                         self.masker.mask(command.message),
                     )
                 )
+        for event in extra.events:
+            if event.visible_at > now:  # a scheduled Subflow child: wake up for it
+                heapq.heappush(self._timers, event.visible_at)
         runs = [new.task_runs[i] for i in sorted(decision.changed) if i in new.task_runs]
         cycle = CycleWrite(
             execution=new,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from lanner.engine.events import (
@@ -349,3 +351,32 @@ def test_subflow_timeout_is_a_failed_attempt_retried() -> None:
     assert second.attempt == 2
     d.plan(ended(d, second, State.SUCCESS))
     assert d.run("call").state is State.SUCCESS
+
+
+def test_subflow_schedule_date_is_rendered_into_the_start() -> None:
+    d, cmd = started("""
+        tasks:
+          - id: call
+            type: Subflow
+            namespace: tests.child
+            flowId: child
+            scheduleDate: "{{ '2042-04-02T06:20:42+02:00' }}"
+        """)
+    assert cmd.schedule_date == datetime(2042, 4, 2, 4, 20, 42, tzinfo=UTC)
+    assert d.run("call").state is State.RUNNING
+
+
+def test_subflow_schedule_date_without_a_zone_fails_the_attempt() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: call
+            type: Subflow
+            namespace: tests.child
+            flowId: child
+            scheduleDate: 2042-04-02T04:20:42
+        """)
+    d.plan(Start())
+    run = d.run("call")
+    assert run.state is State.FAILED
+    assert d.of_type(StartSubflow) == []
+    assert run.error is not None and "with a time zone" in run.error.message

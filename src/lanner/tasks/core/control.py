@@ -66,7 +66,11 @@ class Subflow(Task):
         True, description="A FAILED, KILLED or WARNING child gives this task its state."
     )
     inheritLabels: bool = Field(False, description="The child gets this execution's labels.")
-    scheduleDate: Text | None = Field(None, description="Accepted; the child starts at once.")
+    scheduleDate: Text | None = Field(
+        None,
+        description="When the child starts: an ISO-8601 date-time with a time zone"
+        " (the child stays CREATED until then); at once when absent or past.",
+    )
     restartBehavior: Literal["RETRY_FAILED", "NEW_EXECUTION"] = Field(
         "RETRY_FAILED", description="Accepted; a restart always starts a new child."
     )
