@@ -15,7 +15,7 @@ import pytest
 from lanner.engine.states import State
 from lanner.errors import StoreError
 from lanner.store import open_store
-from lanner.store.base import CycleWrite, Renewal, Store
+from lanner.store.base import CycleWrite, NewJob, Renewal, Store
 
 if TYPE_CHECKING:
     from tests.store.conftest import PostgresServer
@@ -316,6 +316,22 @@ def test_data_version_moves_only_when_something_was_written(pg: Store, make: Any
     assert pg.data_version() == after_create
 
 
+def test_claims_and_lease_renewals_wake_no_one(pg: Store, make: Any, now: dt.datetime):
+    pg.create_execution(make.execution(), [])
+    execution = pg.get_execution("exec1")
+    assert execution is not None
+    job = NewJob("t1", "exec1", 1, {"taskId": "t1", "properties": {}}, now)
+    with pg.executor_tx() as tx:
+        bumped = replace(execution, version=execution.version + 1)
+        tx.write(CycleWrite(bumped, execution.version, new_jobs=[job]))
+    written = pg.data_version()
+    [claimed] = pg.claim_jobs("w", 1, 30, now)
+    assert pg.renew_leases("w", [claimed.claim_token], 30, now).lost == frozenset()
+    assert pg.data_version() == written
+    assert pg.complete_job(claimed, make.event(kind="TaskResult"))
+    assert pg.data_version() > written  # a result: the executor must look
+
+
 def test_take_jobs_fences_each_claim(pg: Store, make: Any, now: dt.datetime):
     pg.create_execution(make.execution(), [])
     with pg.executor_tx() as tx:
@@ -485,7 +501,6 @@ def test_a_job_held_by_a_frozen_transaction_is_skipped_then_reaped_when_the_serv
 ):
     """A worker stopped (SIGSTOP) between its fenced check and its commit keeps
     the job's row lock: the reaper must neither wait for it nor lose the job."""
-    from lanner.store.base import NewJob
 
     store: Any = open_store(pg_url + "?options=-c%20idle_in_transaction_session_timeout%3D1s")
     try:

@@ -217,9 +217,10 @@ class PostgresStore(PgRuntime):
             return []
         expires = now + timedelta(seconds=lease_seconds)
         params = (codec.to_micros(now), limit, worker_id, codec.to_micros(expires))
+        # No data-version bump: nobody waits for a claim, and a bump would send
+        # every other worker to claim in vain.
         with self._db.session("claim jobs") as s:
             claimed = s.conn.execute(sql.CLAIM, params).fetchall()
-            s.changed = bool(claimed)
         return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
@@ -228,9 +229,8 @@ class PostgresStore(PgRuntime):
         if not tokens:
             return Renewal(frozenset(), frozenset())
         expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
-        with self._db.session("renew leases") as s:
+        with self._db.session("renew leases") as s:  # no bump either: nobody waits for it
             renewed = s.conn.execute(sql.RENEW, (expires, worker_id, list(tokens))).fetchall()
-            s.changed = bool(renewed)
         return codec.renewal(tokens, renewed)
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
