@@ -239,15 +239,17 @@ class PostgresStore(PgRuntime):
         with self._db.session("complete a job") as s:
             row = s.conn.execute(sql.JOB_COMPLETE, (*params, *columns)).fetchone()
             # None of it is written for a zombie (its job completed or claimed again).
-            s.changed = bool(row and row[0])
-        return s.changed
+            done = bool(row and row[0])
+            s.changed |= done  # never unset: the session may be an executor cycle's
+        return done
 
     def job_started(self, job: Job, event: NewEvent) -> bool:
         params = (job.task_run_id, job.attempt, job.claim_token, *codec.event_params(event))
         with self._db.session("record a job start") as s:
             row = s.conn.execute(sql.JOB_STARTED, params).fetchone()
-            s.changed = bool(row and row[0])
-        return s.changed
+            started = bool(row and row[0])
+            s.changed |= started
+        return started
 
     # -- logs ----------------------------------------------------------------------
 
