@@ -316,14 +316,19 @@ def test_data_version_moves_only_when_something_was_written(pg: Store, make: Any
     assert pg.data_version() == after_create
 
 
-def test_claims_and_lease_renewals_wake_no_one(pg: Store, make: Any, now: dt.datetime):
-    pg.create_execution(make.execution(), [])
-    execution = pg.get_execution("exec1")
+def _queue_one_job(store: Store, make: Any, now: dt.datetime) -> None:
+    """Execution exec1 with one unclaimed job (task run t1), written as a cycle writes it."""
+    store.create_execution(make.execution(), [])
+    execution = store.get_execution("exec1")
     assert execution is not None
     job = NewJob("t1", "exec1", 1, {"taskId": "t1", "properties": {}}, now)
-    with pg.executor_tx() as tx:
+    with store.executor_tx() as tx:
         bumped = replace(execution, version=execution.version + 1)
         tx.write(CycleWrite(bumped, execution.version, new_jobs=[job]))
+
+
+def test_claims_and_lease_renewals_wake_no_one(pg: Store, make: Any, now: dt.datetime):
+    _queue_one_job(pg, make, now)
     written = pg.data_version()
     [claimed] = pg.claim_jobs("w", 1, 30, now)
     assert pg.renew_leases("w", [claimed.claim_token], 30, now).lost == frozenset()
@@ -504,12 +509,7 @@ def test_a_job_held_by_a_frozen_transaction_is_skipped_then_reaped_when_the_serv
 
     store: Any = open_store(pg_url + "?options=-c%20idle_in_transaction_session_timeout%3D1s")
     try:
-        store.create_execution(make.execution(), [])
-        execution = store.get_execution("exec1")
-        job_row = NewJob("t1", "exec1", 1, {"taskId": "t1", "properties": {}}, now)
-        with store.executor_tx() as tx:
-            bumped = replace(execution, version=execution.version + 1)
-            tx.write(CycleWrite(bumped, execution.version, new_jobs=[job_row]))
+        _queue_one_job(store, make, now)
         [job] = store.claim_jobs("w", 1, 10, now)
         pool = store._db._pool()
         frozen = pool.getconn()

@@ -32,6 +32,7 @@ from lanner.engine.events import (
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
+from lanner.engine.states import State
 from lanner.engine.unplannable import fail_unplannable
 from lanner.errors import LannerError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
@@ -273,23 +274,36 @@ class Executor:
         # evolve, not dataclasses.replace: no __init__ over every field at each cycle.
         new = evolve(decision.execution, version=execution.version + 1)
         logs = [log for r in local for log in r.logs]
+        extra = self._after_cycle(tx, before_state, was_finalized, new, entry.flow, now)
+        cycle, handed = self._cycle(
+            new, execution.version, decision, [r.id for r in rows], now, logs, extra
+        )
+        return decision, new, cycle, handed
+
+    def _after_cycle(
+        self,
+        tx: ExecutorTx,
+        before_state: State,
+        was_finalized: bool,
+        new: Execution,
+        flow: Flow | None,
+        now: datetime,
+    ) -> effects.Effects:
+        """What the cycle does beyond the planner's decision (effects.after_cycle)."""
         extra = effects.Effects()
         effects.after_cycle(
             tx,
             before_state,
             was_finalized,
             new,
-            entry.flow,
+            flow,
             self.flows,
             self.engine,
             self.secrets,
             now,
             extra,
         )
-        cycle, handed = self._cycle(
-            new, execution.version, decision, [r.id for r in rows], now, logs, extra
-        )
-        return decision, new, cycle, handed
+        return extra
 
     def _committed(self, new: Execution, decision: Decision, handed: list[Job]) -> None:
         """After a cycle's commit: the cache, hand-offs to this process's workers, listeners."""
@@ -332,7 +346,6 @@ class Executor:
                 return
             decision = fail_unplannable(execution, reason, now)
             new = evolve(decision.execution, version=execution.version + 1)
-            extra = effects.Effects()
             flow: Flow | None = None
             try:
                 entry = self._entry(execution.namespace, execution.flow_id, execution.flow_revision)
@@ -342,18 +355,7 @@ class Executor:
             except Exception:  # the flow no longer loads: look for a queued execution anyway
                 pass
             try:
-                effects.after_cycle(
-                    tx,
-                    execution.state,
-                    False,
-                    new,
-                    flow,
-                    self.flows,
-                    self.engine,
-                    self.secrets,
-                    now,
-                    extra,
-                )
+                extra = self._after_cycle(tx, execution.state, False, new, flow, now)
             except StoreError:
                 raise
             except Exception:  # the same fault again: the execution still ends
