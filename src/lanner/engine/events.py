@@ -100,6 +100,18 @@ class Restart:
 
 
 @dataclass(frozen=True, slots=True)
+class SlaDue:
+    """The deadline of a MAX_DURATION SLA (the `index`-th of the flow's `sla`) passed.
+
+    `generation`: how many times the execution had been restarted when the timer was
+    set; a timer of an earlier run of a restarted execution changes nothing."""
+
+    index: int
+    sla_id: str
+    generation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Dequeue:
     """A concurrency slot of the flow may be free: a QUEUED execution checks again."""
 
@@ -117,6 +129,7 @@ Event = (
     | SubflowEnded
     | Restart
     | Dequeue
+    | SlaDue
 )
 
 # -- commands -----------------------------------------------------------------

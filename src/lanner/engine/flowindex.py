@@ -36,6 +36,10 @@ class FlowIndex:
         for phase, tasks in root_lists.items():
             for t in tasks or ():
                 self._add(t, None, phase)
+        # Listener tasks run after the terminal state, as afterExecution (engine/listeners.py).
+        for listener in flow.listeners or ():
+            for t in listener.tasks:
+                self._add(t, None, Phase.AFTER)
         self.root = {phase: enabled(tasks) for phase, tasks in root_lists.items()}
 
     def _add(self, task: Task, parent: str | None, phase: Phase) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from lanner.engine import control, pause, restart, subflow
+from lanner.engine import control, listeners, pause, restart, sla, subflow
 from lanner.engine.containers import (
     NewChild,
     Summary,
@@ -36,7 +36,9 @@ from lanner.engine.events import (
     Event,
     Kill,
     LogLine,
+    Restart,
     RetryDue,
+    SlaDue,
     Start,
     TaskResult,
     TaskStarted,
@@ -172,6 +174,8 @@ class Planner:
         cycle = _Cycle(self, execution, context, consume)
         for event in events:
             cycle.apply(event)
+        if self.index.flow.sla:  # SLA hook: assertions of a running execution
+            sla.check_running(cycle)
         cycle.settle()
         return cycle.decision()
 
@@ -314,9 +318,17 @@ class _Cycle:
     # -- events ------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
         if isinstance(event, Start):
+            starting = self.ex.state is State.CREATED
             control.start(self)
+            if starting and self.index.flow.sla:  # SLA hook: MAX_DURATION timers
+                sla.arm(self)
+        elif isinstance(event, SlaDue):
+            sla.due(self, event)
         elif isinstance(event, control.CONTROL_EVENTS):
+            restarting = isinstance(event, Restart) and self.ex.state in restart.RESTARTABLE
             control.apply(self, event)
+            if restarting and self.index.flow.sla:  # SLA hook: a restarted run is watched too
+                sla.arm(self)
         elif isinstance(event, Kill):
             if not self.ex.state.terminated and self.ex.state is not State.KILLING:
                 self.set_ex(State.KILLING)
@@ -607,6 +619,8 @@ class _Cycle:
                         "WARN",
                         f"{phase.value} task '{run.task_id}' failed; the execution state is not changed by it",
                     )
+        if flow.sla:  # SLA hook: the assertions hold at the end, or decide the state
+            state = sla.at_end(self, state)
         if self.root_going:
             restart.stop_root(self, state)  # possible only after a restart
         self.set_ex(state)
@@ -615,12 +629,19 @@ class _Cycle:
     def after_step(self) -> None:
         tasks = self.index.root[Phase.AFTER]
         runs = self.runs_of(None, Phase.AFTER)
-        if all_terminated(len(tasks), runs):
+        if self.index.flow.listeners:  # listeners hook: their tasks first, one at a time
+            if any(not r.state.terminated for r in runs):
+                return
+            nxt = listeners.next_task(self, runs)
+            done = nxt is None
+        else:
+            done = all_terminated(len(tasks), runs)
+            nxt = None if done else sequential_next(tasks, runs)
+        if done:
             self.ex = evolve(self.ex, finalized_at=self.now)
             self.dirty = True
             subflow.notify_parent(self)
             return
-        nxt = sequential_next(tasks, runs)
         if nxt is not None:
             self.create(NewChild(nxt, Phase.AFTER), None)
 

@@ -15,6 +15,7 @@ from lanner.model.common import (
     Model,
     is_label_key,
 )
+from lanner.model.conditions import Not, Or, canonical_condition_type, label_map
 from lanner.model.inputs import Input
 from lanner.model.task import Retry, Task, TaskList
 from lanner.model.triggers import Condition, Trigger
@@ -69,12 +70,43 @@ class FlowOutput(Model):
 
 
 class Sla(Model):
-    id: str
+    """A service level the execution must meet (Kestra's `sla`, docs/semantics.md "SLA").
+
+    MAX_DURATION: violated when the execution still runs `duration` after it started.
+    EXECUTION_ASSERTION: violated when `assert` renders falsy while the execution runs.
+    On a violation `labels` are added to the execution and `behavior` applies.
+    """
+
+    id: str = Field(min_length=1)
     type: Literal["MAX_DURATION", "EXECUTION_ASSERTION"]
-    behavior: Literal["FAIL", "CANCEL", "NONE"] = "FAIL"
-    labels: dict[str, Any] | list[dict[str, Any]] | None = None
+    behavior: Literal["FAIL", "CANCEL", "NONE"]
+    labels: dict[str, str] | None = None
     duration: DurationLike | None = None
-    assert_: str | None = Field(None, alias="assert")
+    assert_: str | None = Field(None, alias="assert", min_length=1)
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels(cls, v: Any) -> Any:
+        v = label_map(v)
+        if isinstance(v, dict):
+            return {k: str(x).lower() if isinstance(x, bool) else str(x) for k, x in v.items()}
+        return v
+
+    @model_validator(mode="after")
+    def _fields_for_type(self) -> Sla:
+        if self.type == "MAX_DURATION":
+            if self.duration is None:
+                raise ValueError("a MAX_DURATION SLA needs `duration`")
+            if self.assert_ is not None:
+                raise ValueError("`assert` belongs to an EXECUTION_ASSERTION SLA, not MAX_DURATION")
+        else:
+            if self.assert_ is None:
+                raise ValueError("an EXECUTION_ASSERTION SLA needs `assert`")
+            if self.duration is not None:
+                raise ValueError(
+                    "`duration` belongs to a MAX_DURATION SLA, not EXECUTION_ASSERTION"
+                )
+        return self
 
 
 class Check(Model):
@@ -84,12 +116,34 @@ class Check(Model):
     behavior: Literal["BLOCK_EXECUTION", "FAIL_EXECUTION", "CREATE_EXECUTION"] | None = None
 
 
+# Conditions a listener cannot evaluate against its own execution: no holiday
+# calendar is shipped, and a MultipleCondition's window spans other executions.
+_NOT_FOR_LISTENERS = ("PublicHoliday", "MultipleCondition")
+
+
+def _listener_condition(condition: Any) -> None:
+    name = canonical_condition_type(condition).rsplit(".", 1)[-1]
+    if name in _NOT_FOR_LISTENERS:
+        raise ValueError(f"a {name} condition is not supported here (listeners)")
+    if isinstance(condition, Not | Or):
+        for child in condition.conditions:
+            _listener_condition(child)
+
+
 class Listener(Model):
-    """Deprecated: tasks run after the terminal state when the conditions match."""
+    """Deprecated in Kestra: when the conditions match the terminal execution, the tasks
+    run after it, before `afterExecution` (docs/semantics.md "Listeners")."""
 
     description: str | None = None
     conditions: tuple[Condition, ...] | None = None
     tasks: TaskList = Field(min_length=1)
+
+    @field_validator("conditions")
+    @classmethod
+    def _evaluable(cls, v: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+        for condition in v or ():
+            _listener_condition(condition)
+        return v
 
 
 def _labels_as_map(value: Any) -> Any:

@@ -15,6 +15,7 @@ from lanner.engine.events import (
     Resubmitted,
     Resume,
     RetryDue,
+    SlaDue,
     Start,
     SubflowEnded,
     TaskResult,
@@ -39,6 +40,7 @@ _KINDS: dict[str, type[Any]] = {
         SubflowEnded,
         Restart,
         Dequeue,
+        SlaDue,
     )
 }
 
@@ -69,4 +71,6 @@ def result_key(task_run_id: str, attempt: int) -> str:
 
 
 def timer_key(execution_id: str, event: Event) -> str:
+    if isinstance(event, SlaDue):  # one timer per SLA of the flow and run of the execution
+        return f"timer:{execution_id}:SlaDue:{event.index}:{event.generation}"
     return f"timer:{execution_id}:{type(event).__name__}:{getattr(event, 'task_run_id', '')}:{getattr(event, 'attempt', '')}"

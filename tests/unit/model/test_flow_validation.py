@@ -195,7 +195,12 @@ TOP_LEVEL_INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "concurrency.behavior",
         "QUEUE",
     ),
-    ("sla type", {"sla": [{"id": "s", "type": "MAX_TIME"}]}, "sla[0].type", "MAX_DURATION"),
+    (
+        "sla type",
+        {"sla": [{"id": "s", "type": "MAX_TIME", "behavior": "FAIL"}]},
+        "sla[0].type",
+        "MAX_DURATION",
+    ),
     ("check without message", {"checks": [{"condition": "x"}]}, "checks[0].message", "missing"),
     ("disabled not a boolean", {"disabled": "maybe"}, "disabled", "boolean"),
     (
