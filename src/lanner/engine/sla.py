@@ -17,7 +17,7 @@ does: the last task run still going takes that state, the others are KILLED
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from lanner.engine.events import Cancel, SlaDue, Timer
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 # The states in which an execution runs: an SLA is checked only then.
 _GOING = frozenset({State.RUNNING, State.PAUSED, State.RETRYING, State.QUEUED})
 _ENDS = {"FAIL": State.FAILED, "CANCEL": State.CANCELLED}
+_MS = timedelta(milliseconds=1)
 
 
 def arm(cycle: _Cycle) -> None:
@@ -63,7 +64,7 @@ def due(cycle: _Cycle, event: SlaDue) -> None:
     if event.index >= len(slas) or slas[event.index].id != event.sla_id:
         return  # cannot happen: an execution keeps its flow revision
     sla = slas[event.index]
-    elapsed = format_duration(cycle.now - _run_start(cycle))
+    elapsed = format_duration((cycle.now - _run_start(cycle)) // _MS * _MS)
     violate(
         cycle,
         sla,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from lanner.model.common import (
     FLOW_ID_RE,
@@ -77,6 +78,18 @@ class Sla(Model):
     On a violation `labels` are added to the execution and `behavior` applies.
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"type": {"const": "MAX_DURATION"}}},
+                    "then": {"required": ["duration"], "not": {"required": ["assert"]}},
+                    "else": {"required": ["assert"], "not": {"required": ["duration"]}},
+                }
+            ]
+        }
+    )
+
     id: str = Field(min_length=1)
     type: Literal["MAX_DURATION", "EXECUTION_ASSERTION"]
     behavior: Literal["FAIL", "CANCEL", "NONE"]
@@ -130,9 +143,31 @@ def _listener_condition(condition: Any) -> None:
             _listener_condition(child)
 
 
+_REF_NAME = re.compile(r"(?:^|__)([A-Za-z0-9]+)(?:-\w+)?$")
+
+
+def _listener_schema(schema: dict[str, Any]) -> None:
+    """`lanner schema` offers a listener only the condition types it accepts."""
+
+    def model_name(ref: dict[str, Any]) -> str:
+        # "#/$defs/PublicHoliday", or pydantic's interim "...__PublicHoliday-Input__1"
+        found = _REF_NAME.search(str(ref.get("$ref", "")).rsplit("/", 1)[-1])
+        return found.group(1) if found else ""
+
+    conditions = schema.get("properties", {}).get("conditions", {})
+    for option in conditions.get("anyOf", []):
+        one_of = option.get("items", {}).get("oneOf")
+        if one_of is not None:
+            option["items"]["oneOf"] = [
+                ref for ref in one_of if model_name(ref) not in _NOT_FOR_LISTENERS
+            ]
+
+
 class Listener(Model):
     """Deprecated in Kestra: when the conditions match the terminal execution, the tasks
     run after it, before `afterExecution` (docs/semantics.md "Listeners")."""
+
+    model_config = ConfigDict(json_schema_extra=_listener_schema)
 
     description: str | None = None
     conditions: tuple[Condition, ...] | None = None
