@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -70,6 +71,24 @@ def test_max_duration_fail_stops_a_sleeping_execution(env: dict[str, str]) -> No
         level == "ERROR" and m.startswith("Execution failed due to SLA 'maxDuration' violated")
         for _, level, m in lines
     )
+
+
+def test_a_met_max_duration_leaves_its_timer_stored_and_harmless(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    code, execution = run("sla_max_duration_ok", env)
+    assert code == 0
+    assert execution["state"]["current"] == "SUCCESS"
+    assert labels(execution) == {}
+    with sqlite3.connect(tmp_path / "lanner.db") as db:
+        [(created,)] = db.execute("SELECT created_at FROM execution").fetchall()
+        timers = db.execute(
+            "SELECT visible_at, dedup_key FROM execution_event WHERE kind = 'SlaDue'"
+        ).fetchall()
+    # The timer was written with the start: one row, due an hour after the creation.
+    [(due, key)] = timers
+    assert key == f"timer:{execution['id']}:SlaDue:0:0"
+    assert 3600 <= (due - created) / 1e6 < 3605
 
 
 @pytest.mark.parametrize(

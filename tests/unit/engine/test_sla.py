@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from lanner.engine.events import Cancel, Kill, Restart, SlaDue, Start, Timer
+from lanner.engine.events import Cancel, Deliver, Kill, Restart, SlaDue, Start, StartSubflow, Timer
 from lanner.engine.states import State
 from lanner.runtime.eventcodec import timer_key
 from tests.unit.engine.support import T0, Driver, history, load, run
@@ -392,3 +392,81 @@ def test_invalid_slas_are_rejected(sla: dict[str, object], message: str) -> None
     with pytest.raises(LannerError) as caught:
         load(body)
     assert message in str(caught.value)
+
+
+def test_a_paused_execution_that_waits_too_long_fails() -> None:
+    """An approval that never comes: the Pause task run takes the SLA's state."""
+    d = Driver.of(
+        """
+        sla:
+          - id: approval
+            type: MAX_DURATION
+            duration: PT1H
+            behavior: FAIL
+        tasks:
+          - id: wait
+            type: Pause
+          - id: never
+            type: Log
+            message: never
+        """
+    )
+    d.plan(Start())
+    assert d.execution.state is State.PAUSED
+    d.plan(sla_due(d))
+    assert d.execution.state is State.FAILED
+    assert d.states() == [("wait", "FAILED")]
+    assert d.execution.finalized_at is not None
+
+
+def test_a_retrying_task_run_is_stopped_and_its_retry_dropped() -> None:
+    d = Driver.of(
+        """
+        sla:
+          - id: max
+            type: MAX_DURATION
+            duration: PT1M
+            behavior: CANCEL
+        tasks:
+          - id: flaky
+            type: Log
+            message: x
+            retry:
+              type: constant
+              interval: PT10M
+              maxAttempts: 5
+        """
+    )
+    d.plan(Start())
+    d.plan(d.result("flaky", State.FAILED))
+    assert d.execution.state is State.RETRYING
+    [retry] = [t.event for t in d.timers() if not isinstance(t.event, SlaDue)]
+    d.plan(sla_due(d))
+    assert d.execution.state is State.CANCELLED
+    assert d.run("flaky").state is State.CANCELLED
+    d.plan(retry)  # the retry delay ends after the violation: nothing runs again
+    assert d.dispatched() == ["flaky"]
+    assert d.execution.state is State.CANCELLED
+
+
+def test_a_violation_kills_the_child_execution_of_a_waiting_subflow() -> None:
+    d = Driver.of(
+        """
+        sla:
+          - id: max
+            type: MAX_DURATION
+            duration: PT1M
+            behavior: FAIL
+        tasks:
+          - id: call
+            type: Subflow
+            namespace: tests
+            flowId: child
+        """
+    )
+    d.plan(Start())
+    [start] = d.of_type(StartSubflow)
+    d.plan(sla_due(d))
+    assert d.execution.state is State.FAILED
+    assert d.run("call").state is State.FAILED
+    assert [(c.execution_id, c.event) for c in d.of_type(Deliver)] == [(start.execution_id, Kill())]
