@@ -151,9 +151,13 @@ def _announce(cycle: _Cycle, sla: Sla, reason: str, target: State) -> None:
 
 
 def _run_start(cycle: _Cycle) -> datetime:
-    """When the current run of the execution began: its creation, or its last restart."""
+    """When the timer was set: the execution's start (a scheduled Subflow child starts
+    after its creation), or its last restart."""
     restarts = [h.date for h in cycle.ex.histories if h.state is State.RESTARTED]
-    return restarts[-1] if restarts else cycle.ex.start_date
+    if restarts:
+        return restarts[-1]
+    started = (h.date for h in cycle.ex.histories if h.state is not State.CREATED)
+    return next(started, cycle.ex.start_date)
 
 
 def _stop_runs(cycle: _Cycle, target: State) -> None:

@@ -470,3 +470,19 @@ def test_a_violation_kills_the_child_execution_of_a_waiting_subflow() -> None:
     assert d.execution.state is State.FAILED
     assert d.run("call").state is State.FAILED
     assert [(c.execution_id, c.event) for c in d.of_type(Deliver)] == [(start.execution_id, Kill())]
+
+
+def test_a_scheduled_execution_is_watched_from_its_start_not_its_creation() -> None:
+    d = Driver.of(SLEEPY.format(behavior="NONE"))  # created at T0
+    d.now = T0 + timedelta(minutes=10)  # a scheduled Subflow child starts later
+    d.plan(Start())
+    [timer] = [t for t in d.timers() if isinstance(t.event, SlaDue)]
+    assert timer.at == T0 + timedelta(minutes=11)
+    d.now = timer.at + timedelta(milliseconds=250)
+    d.plan(timer.event)
+    assert any(
+        line.message.endswith(
+            "execution duration of PT1M0.25S exceeds the maximum duration of PT1M"
+        )
+        for line in d.logs()
+    ), [line.message for line in d.logs()]
