@@ -15,6 +15,7 @@ from lanner.engine.events import (
     Resubmitted,
     Resume,
     RetryDue,
+    SlaDue,
     Start,
     SubflowEnded,
     TaskResult,
@@ -40,6 +41,7 @@ EVENTS: list[Event] = [
     SubflowEnded("r", 1, "child", State.WARNING, {"out": [1, 2]}),
     Restart(),
     Dequeue(),
+    SlaDue(1, "max", 2),
 ]
 
 
