@@ -486,3 +486,28 @@ def test_a_scheduled_execution_is_watched_from_its_start_not_its_creation() -> N
         )
         for line in d.logs()
     ), [line.message for line in d.logs()]
+
+
+@pytest.mark.parametrize(
+    ("duration", "timers", "logged"),
+    [("\"{{ 'PT2M' }}\"", [T0 + timedelta(minutes=2)], False), ("\"{{ 'soon' }}\"", [], True)],
+)
+def test_a_duration_expression_is_rendered_when_the_timer_is_set(
+    duration: str, timers: list[object], logged: bool
+) -> None:
+    d = Driver.of(
+        f"""
+        sla:
+          - id: max
+            type: MAX_DURATION
+            duration: {duration}
+            behavior: FAIL
+        tasks:
+          - id: a
+            type: Log
+            message: a
+        """
+    )
+    d.plan(Start())
+    assert [t.at for t in d.timers()] == timers
+    assert any(line.message.startswith("SLA 'max' ignored") for line in d.logs()) is logged
