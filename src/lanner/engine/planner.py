@@ -9,6 +9,7 @@ task-run ids are deterministic, so replaying a cycle computes the same rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -290,7 +291,7 @@ class _Cycle:
         return Scope(
             variables=variables,
             now=self.now,
-            seed=hash((self.ctx.seed, run.id if run else "", salt)) & 0xFFFFFFFF,
+            seed=render_seed(self.ctx.seed, run.id if run else "", salt),
             secrets=self.ctx.secrets,
             on_secret=self.ctx.on_secret,
             error_logs=self.ctx.error_logs,
@@ -870,6 +871,14 @@ _OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {
 
 # json.dumps(v, separators=...) builds an encoder per call; ForEach values use this one.
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def render_seed(seed: int, task_run_id: str, salt: str) -> int:
+    """The seed of one render's `uuid()`/`randomInt()`: a digest of the cycle's seed, the
+    task run and the purpose, not `hash()`, which Python salts per process, so that a
+    cycle replayed by another process renders the same values."""
+    text = f"{seed}\x00{task_run_id}\x00{salt}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=4).digest(), "big")
 
 
 def _has_template(value: Any) -> bool:
