@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +57,7 @@ from lanner.engine.model import (
     task_run_id,
 )
 from lanner.engine.states import State, final_state
-from lanner.engine.variables import execution_variables, task_variables
+from lanner.engine.variables import error_log, execution_variables, task_variables
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope, is_truthy
 from lanner.model import inputvalues as iv
@@ -95,7 +95,10 @@ class PlanContext:
     seed: int = 0
     secrets: Callable[[str], str] | None = None
     on_secret: Callable[[str], None] | None = None
-    error_logs: Callable[[], list[Mapping[str, Any]]] | None = None
+    # What `errorLogs()` returns besides the ERROR lines the cycle itself writes: the
+    # execution's ERROR logs in the store and those of the results the cycle applies
+    # (variables.error_log entries, oldest first). A value, read before the cycle.
+    error_logs: Sequence[Mapping[str, Any]] = ()
     envs: Mapping[str, str] = field(default_factory=dict)
     # How many other executions of the flow hold a concurrency slot (SPEC §2.4).
     slots_taken: Callable[[], int] | None = None
@@ -294,10 +297,21 @@ class _Cycle:
             seed=render_seed(self.ctx.seed, run.id if run else "", salt),
             secrets=self.ctx.secrets,
             on_secret=self.ctx.on_secret,
-            error_logs=self.ctx.error_logs,
+            error_logs=self._error_logs,
             tasks_with_state=self._tasks_with_state,
             task_id=task_id,
         )
+
+    def _error_logs(self) -> list[Mapping[str, Any]]:
+        """The context's ERROR logs, then those written so far in this cycle: a failure
+        and the first `errors` task are often planned in one cycle, before any write."""
+        logs = list(self.ctx.error_logs)
+        for c in self.commands:
+            if isinstance(c, LogLine) and c.level == "ERROR":
+                logs.append(
+                    error_log(self.ex, c.task_id, c.task_run_id, c.attempt, self.now, c.message)
+                )
+        return logs
 
     def _tasks_with_state(self, state: str) -> list[Mapping[str, Any]]:
         wanted = state.upper()
