@@ -47,3 +47,28 @@ def test_first_errors_task_sees_the_failed_task_error_logs(env: dict[str, str]) 
     assert execution["state"]["current"] == "FAILED"
     alert = [m for t, _, m in logs(execution["id"], env) if t == "alert"]
     assert alert == ["1 error(s); first from fails: disk is full"]
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "message"),
+    [
+        (
+            "subflow_calls_itself.yml",
+            ":10:5: tasks[1].flowId: task 'again'",
+            "Recursive call to flow [tests.engine.countdown]",
+        ),
+        (
+            "switch_without_tasks.yml",
+            ":4:5: tasks[0]: task 'route'",
+            "No task defined, neither cases or default have any tasks",
+        ),
+    ],
+)
+def test_flows_kestra_rejects_are_rejected_with_their_place(
+    env: dict[str, str], name: str, where: str, message: str
+) -> None:
+    path = FLOWS / "invalid" / name
+    for command in ("validate", "run"):
+        proc = lanner(command, str(path), env=env)
+        assert proc.returncode == 2, proc.stderr
+        assert f"{path}{where}" in proc.stderr and message in proc.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lanner.model.common import DynamicInt, Text
 from lanner.model.task import Task, TaskKind, TaskList
@@ -71,6 +71,13 @@ class Switch(_Flowable):
     value: Text = Field(description="Rendered to a string and compared with the case keys.")
     cases: dict[str, TaskList] | None = Field(None, description="Task lists by value.")
     defaults: TaskList | None = Field(None, description="Tasks run when no case matches.")
+
+    @model_validator(mode="after")
+    def _some_tasks(self) -> Switch:
+        # Kestra's SwitchTaskValidation: a Switch that can run nothing is a mistake.
+        if not self.cases and not self.defaults:
+            raise ValueError("No task defined, neither cases or default have any tasks")
+        return self
 
 
 class ForEach(_Flowable):
