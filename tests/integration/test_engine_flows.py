@@ -72,3 +72,12 @@ def test_flows_kestra_rejects_are_rejected_with_their_place(
         proc = lanner(command, str(path), env=env)
         assert proc.returncode == 2, proc.stderr
         assert f"{path}{where}" in proc.stderr and message in proc.stderr
+
+
+def test_current_each_output_reads_the_sibling_of_the_same_iteration(
+    env: dict[str, str],
+) -> None:
+    execution = run_json("current_each_output.yml", env)
+    assert execution["state"]["current"] == "SUCCESS"
+    consumed = sorted(m for t, _, m in logs(execution["id"], env) if t == "consume")
+    assert consumed == ["a: made for a", "b: made for b"]
