@@ -81,3 +81,37 @@ def test_current_each_output_reads_the_sibling_of_the_same_iteration(
     assert execution["state"]["current"] == "SUCCESS"
     consumed = sorted(m for t, _, m in logs(execution["id"], env) if t == "consume")
     assert consumed == ["a: made for a", "b: made for b"]
+
+
+def test_foreach_stop_cancels_the_other_groups_then_runs_errors_and_finally(
+    env: dict[str, str],
+) -> None:
+    execution = run_json("foreach_stop.yml", env, "--input", "failed=true")
+    runs = [(r["taskId"], r.get("value"), r["state"]["current"]) for r in execution["taskRunList"]]
+    assert execution["state"]["current"] == "FAILED"
+    assert sorted(runs) == [
+        ("a1", None, "SUCCESS"),
+        ("e1", None, "SUCCESS"),
+        ("each", None, "FAILED"),
+        ("if", "1", "CANCELLED"),
+        ("if", "2", "FAILED"),
+        ("if", "3", "CANCELLED"),
+        ("ko", None, "FAILED"),
+        # The 60-second sleeps of the other groups were interrupted, not waited for.
+        ("wait", None, "CANCELLED"),
+        ("wait", None, "CANCELLED"),
+    ]
+    warned = [m for _, level, m in logs(execution["id"], env) if level == "WARN"]
+    assert "Task terminated because sibling task 'ko' failed." in warned
+
+
+def test_foreach_stop_without_a_failure_runs_every_group(env: dict[str, str]) -> None:
+    execution = run_json("foreach_stop.yml", env)
+    assert execution["state"]["current"] == "SUCCESS"
+    states = sorted((r["taskId"], r["state"]["current"]) for r in execution["taskRunList"])
+    assert (
+        states
+        == [("a1", "SUCCESS"), ("each", "SUCCESS")]
+        + [("if", "SUCCESS")] * 3
+        + [("wait", "SUCCESS")] * 3
+    )

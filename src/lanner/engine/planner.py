@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from lanner.engine import control, pause, restart, subflow
+from lanner.engine import childfailure, control, pause, restart, subflow
 from lanner.engine.containers import (
     NewChild,
     Summary,
@@ -807,6 +807,9 @@ class _Cycle:
         skipped = cursor.pos if cursor else 0
         tail = [self.runs[i] for i in ids[skipped:]]
         summary = Summary.of(tail, terminated=skipped)
+        if summary.failed and childfailure.interrupt(self, task, tail):
+            tail = [self.runs[i] for i in ids[skipped:]]
+            summary = Summary.of(tail, terminated=skipped)
         phase, tasks = select(
             main,
             errors,

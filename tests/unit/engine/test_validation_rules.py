@@ -66,6 +66,58 @@ INVALID = [
         4,
         "route",
     ),
+    (
+        "onChildFailure is CONTINUE, CANCEL or FAIL",
+        """
+        tasks:
+          - id: each
+            type: ForEach
+            values: [1]
+            onChildFailure: STOP
+            tasks:
+              - id: l
+                type: Log
+                message: x
+        """,
+        "Input should be 'CONTINUE', 'CANCEL' or 'FAIL' (got 'STOP')",
+        7,
+        "each",
+    ),
+    (
+        "childFailurePolicy is CONTINUE or STOP",
+        """
+        tasks:
+          - id: each
+            type: ForEach
+            values: [1]
+            childFailurePolicy: CANCEL
+            tasks:
+              - id: l
+                type: Log
+                message: x
+        """,
+        "Input should be 'CONTINUE' or 'STOP' (got 'CANCEL')",
+        7,
+        "each",
+    ),
+    (
+        "onChildFailure and its older name are not both given",
+        """
+        tasks:
+          - id: each
+            type: ForEach
+            values: [1]
+            onChildFailure: FAIL
+            childFailurePolicy: STOP
+            tasks:
+              - id: l
+                type: Log
+                message: x
+        """,
+        "give onChildFailure or its older name childFailurePolicy, not both",
+        4,
+        "each",
+    ),
 ]
 
 VALID = [
