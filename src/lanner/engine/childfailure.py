@@ -4,8 +4,9 @@
 CONTINUE changes nothing: the value groups in progress go on (until the loop
 itself ends, see SPEC §3.5). CANCEL and FAIL interrupt, as soon as a child of
 the loop's main list ends FAILED, every task run still going under that list,
-at any depth: each ends CANCELLED or FAILED, its job gets a `Cancel`, and a WARN
-line names the task that failed. Groups not started are never started after a
+at any depth: each ends CANCELLED or FAILED with an error of type `Interrupted`
+(a restart runs it again), its job gets a `Cancel`, and a WARN line names the
+task that failed. Groups not started are never started after a
 failure, whatever the policy (the loop then runs its `errors` and `finally`).
 """
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from lanner.engine.planner import _Cycle
 
 _INTERRUPTED = {"CANCEL": State.CANCELLED, "FAIL": State.FAILED}
+INTERRUPTED = "Interrupted"  # the error type of an interrupted task run
 
 
 def interrupt(cycle: _Cycle, task: Task, runs: Sequence[TaskRun]) -> bool:
@@ -58,7 +60,6 @@ def _stop(cycle: _Cycle, run: TaskRun, state: State, culprit: str) -> None:
     attempts = run.attempts
     if attempts:
         attempts = (*attempts[:-1], attempts[-1].to(state, cycle.now))
-    error = (
-        ErrorInfo(message, "Interrupted", run.task_id, run.id) if state is State.FAILED else None
-    )
+    # The error marks the run as interrupted (a restart runs it again), also when CANCELLED.
+    error = ErrorInfo(message, INTERRUPTED, run.task_id, run.id)
     cycle.put(evolve(run.to(state, cycle.now), attempts=attempts, error=error))

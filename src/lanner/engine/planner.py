@@ -866,8 +866,11 @@ class _Cycle:
             attempts = (*attempts[:-1], attempts[-1].to(state, self.now))
         error = cause
         if state is State.FAILED and error is None:
-            failed = next(
-                (r for r in self.runs_of(run.id, Phase.MAIN) if r.state is State.FAILED), None
+            # The child that failed on its own, not one its failure interrupted.
+            failed = min(
+                (r for r in self.runs_of(run.id, Phase.MAIN) if r.state is State.FAILED),
+                key=lambda r: r.error is not None and r.error.type == childfailure.INTERRUPTED,
+                default=None,
             )
             error = (
                 failed.error

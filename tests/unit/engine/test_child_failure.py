@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanner.engine.events import Start
+from lanner.engine.events import Restart, Start
 from lanner.engine.model import TaskRun
 from lanner.engine.states import State
 from tests.unit.engine.support import Driver
@@ -46,10 +46,17 @@ def loop(policy: str, limit: int = 0) -> Driver:
     return Driver.of(body)
 
 
-def work(d: Driver, value: str) -> TaskRun:
+def child(d: Driver, value: str, task_id: str = "work") -> TaskRun:
+    """The task run of `task_id` in the group of `value` (a grandchild of the loop)."""
     step = d.run("step", value)
-    [run] = [r for r in d.execution.task_runs.values() if r.parent_id == step.id]
+    [run] = [
+        r for r in d.execution.task_runs.values() if r.parent_id == step.id and r.task_id == task_id
+    ]
     return run
+
+
+def work(d: Driver, value: str) -> TaskRun:
+    return child(d, value)
 
 
 def warnings(d: Driver) -> list[str]:
@@ -128,3 +135,35 @@ def test_groups_not_started_never_start_after_a_failure(
     values = sorted({r.value or "" for r in d.execution.task_runs.values() if r.task_id == "step"})
     assert values == started
     assert d.cancelled() == cancelled
+
+
+@pytest.mark.parametrize("policy", ["onChildFailure: CANCEL", "onChildFailure: FAIL"])
+def test_the_loop_error_names_the_task_that_failed_not_an_interrupted_one(policy: str) -> None:
+    d = loop(policy)
+    d.plan(Start())
+    d.plan(d.result_of(work(d, "2"), State.FAILED))
+    d.plan(d.result("e1"))
+    d.plan(d.result("a1"))
+    error = d.run("each").error
+    assert error is not None and error.task_id == "work"
+    assert error.task_run_id == work(d, "2").id
+
+
+@pytest.mark.parametrize("policy", ["onChildFailure: CANCEL", "onChildFailure: FAIL"])
+def test_a_restart_runs_the_interrupted_groups_again(policy: str) -> None:
+    d = loop(policy)
+    d.plan(Start())
+    d.plan(d.result_of(work(d, "2"), State.FAILED))
+    d.plan(d.result("e1"))
+    d.plan(d.result("a1"))
+    assert d.execution.state is State.FAILED
+    d.plan(Restart())
+    # Every group runs its `work` again: the failed one and the two interrupted ones.
+    for value in ("1", "2", "3"):
+        assert work(d, value).state is State.SUBMITTED
+        d.plan(d.result_of(work(d, value)))
+    for value in ("1", "2", "3"):
+        d.plan(d.result_of(child(d, value, "after")))
+    d.plan(d.result("a1"))
+    assert d.run("each").state is State.SUCCESS
+    assert d.execution.state is State.SUCCESS
