@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.cluster import Cluster
+
 FLOWS = Path(__file__).resolve().parent / "flows"
 LANNER = str(Path(sys.executable).parent / "lanner")
 
@@ -115,3 +117,18 @@ def test_foreach_stop_without_a_failure_runs_every_group(env: dict[str, str]) ->
         + [("if", "SUCCESS")] * 3
         + [("wait", "SUCCESS")] * 3
     )
+
+
+def test_error_logs_reach_the_errors_task_from_a_worker_of_another_process(
+    cluster: Cluster,
+) -> None:
+    """An executor and a worker in two processes (SQLite and PostgreSQL): the failed
+    task's ERROR line is written by the worker, read by the executor from the store."""
+    cluster.deploy(FLOWS / "error_logs.yml")
+    cluster.spawn("executor")
+    cluster.spawn("worker")
+    execution_id = cluster.start("tests.engine", "error_logs")
+    [final] = cluster.wait_finalized([execution_id])
+    assert final.state.value == "FAILED"
+    alert = [r.message for r in cluster.store.get_logs(execution_id) if r.task_id == "alert"]
+    assert alert == ["1 error(s); first from fails: disk is full"]
