@@ -41,6 +41,25 @@ tasks:
         message: "{{ currentEachOutput(outputs=outputs.produce).value }}"
 """
 
+# The deprecated loops, nested, as Kestra's own current-output test flow uses them.
+LEGACY = """
+tasks:
+  - id: outer
+    type: EachParallel
+    value: ["a", "b"]
+    tasks:
+      - id: inner
+        type: EachSequential
+        value: ["x", "y"]
+        tasks:
+          - id: produce
+            type: Return
+            format: "{{ parent.taskrun.value }}-{{ taskrun.value }}"
+          - id: consume
+            type: Log
+            message: "{{ currentEachOutput(outputs.produce).value }}"
+"""
+
 # A sibling nested deeper than the loop's direct children: the If's children carry no
 # value of their own, so the lookup stops at the loop's value (Kestra: null).
 DEEPER = """
@@ -71,6 +90,7 @@ tasks:
             NESTED,
             ["a-x", "a-y", "b-x", "b-y"],
         ),
+        ("the deprecated loops too", LEGACY, ["a-x", "a-y", "b-x", "b-y"]),
         ("a task without a value of its own gets null", DEEPER, ["[true]"]),
     ],
 )
