@@ -20,6 +20,7 @@ from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.states import State
+from lanner.engine.variables import error_log
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
@@ -113,7 +114,13 @@ def simulate(
             now = max(now, at)
             pending.append(event)
         events, pending = pending, []
-        decision = planner.plan(execution, events, PlanContext(now=now))
+        # errorLogs(): the ERROR lines written so far, as the executor reads them.
+        errors = [
+            error_log(execution, log.task_id, log.task_run_id, log.attempt, now, log.message)
+            for log in result.logs
+            if log.level == "ERROR"
+        ]
+        decision = planner.plan(execution, events, PlanContext(now=now, error_logs=errors))
         execution = decision.execution
         for command in decision.commands:
             if isinstance(command, LogLine):

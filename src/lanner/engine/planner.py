@@ -9,14 +9,15 @@ task-run ids are deterministic, so replaying a cycle computes the same rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from lanner.engine import control, listeners, pause, restart, sla, subflow
+from lanner.engine import childfailure, control, listeners, pause, restart, sla, subflow
 from lanner.engine.containers import (
     NewChild,
     Summary,
@@ -58,7 +59,7 @@ from lanner.engine.model import (
     task_run_id,
 )
 from lanner.engine.states import State, final_state
-from lanner.engine.variables import execution_variables, task_variables
+from lanner.engine.variables import error_log, execution_variables, task_variables
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope, is_truthy
 from lanner.model import inputvalues as iv
@@ -96,7 +97,10 @@ class PlanContext:
     seed: int = 0
     secrets: Callable[[str], str] | None = None
     on_secret: Callable[[str], None] | None = None
-    error_logs: Callable[[], list[Mapping[str, Any]]] | None = None
+    # What `errorLogs()` returns besides the ERROR lines the cycle itself writes: the
+    # execution's ERROR logs in the store and those of the results the cycle applies
+    # (variables.error_log entries, oldest first). A value, read before the cycle.
+    error_logs: Sequence[Mapping[str, Any]] = ()
     envs: Mapping[str, str] = field(default_factory=dict)
     # How many other executions of the flow hold a concurrency slot (SPEC §2.4).
     slots_taken: Callable[[], int] | None = None
@@ -294,13 +298,24 @@ class _Cycle:
         return Scope(
             variables=variables,
             now=self.now,
-            seed=hash((self.ctx.seed, run.id if run else "", salt)) & 0xFFFFFFFF,
+            seed=render_seed(self.ctx.seed, run.id if run else "", salt),
             secrets=self.ctx.secrets,
             on_secret=self.ctx.on_secret,
-            error_logs=self.ctx.error_logs,
+            error_logs=self._error_logs,
             tasks_with_state=self._tasks_with_state,
             task_id=task_id,
         )
+
+    def _error_logs(self) -> list[Mapping[str, Any]]:
+        """The context's ERROR logs, then those written so far in this cycle: a failure
+        and the first `errors` task are often planned in one cycle, before any write."""
+        logs = list(self.ctx.error_logs)
+        for c in self.commands:
+            if isinstance(c, LogLine) and c.level == "ERROR":
+                logs.append(
+                    error_log(self.ex, c.task_id, c.task_run_id, c.attempt, self.now, c.message)
+                )
+        return logs
 
     def _tasks_with_state(self, state: str) -> list[Mapping[str, Any]]:
         wanted = state.upper()
@@ -813,6 +828,9 @@ class _Cycle:
         skipped = cursor.pos if cursor else 0
         tail = [self.runs[i] for i in ids[skipped:]]
         summary = Summary.of(tail, terminated=skipped)
+        if summary.failed and childfailure.interrupt(self, task, tail):
+            tail = [self.runs[i] for i in ids[skipped:]]
+            summary = Summary.of(tail, terminated=skipped)
         phase, tasks = select(
             main,
             errors,
@@ -869,8 +887,11 @@ class _Cycle:
             attempts = (*attempts[:-1], attempts[-1].to(state, self.now))
         error = cause
         if state is State.FAILED and error is None:
-            failed = next(
-                (r for r in self.runs_of(run.id, Phase.MAIN) if r.state is State.FAILED), None
+            # The child that failed on its own, not one its failure interrupted.
+            failed = min(
+                (r for r in self.runs_of(run.id, Phase.MAIN) if r.state is State.FAILED),
+                key=lambda r: r.error is not None and r.error.type == childfailure.INTERRUPTED,
+                default=None,
             )
             error = (
                 failed.error
@@ -891,6 +912,14 @@ _OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {
 
 # json.dumps(v, separators=...) builds an encoder per call; ForEach values use this one.
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def render_seed(seed: int, task_run_id: str, salt: str) -> int:
+    """The seed of one render's `uuid()`/`randomInt()`: a digest of the cycle's seed, the
+    task run and the purpose, not `hash()`, which Python salts per process, so that a
+    cycle replayed by another process renders the same values."""
+    text = f"{seed}\x00{task_run_id}\x00{salt}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=4).digest(), "big")
 
 
 def _has_template(value: Any) -> bool:

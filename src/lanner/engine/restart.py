@@ -1,7 +1,8 @@
 """Restart of a FAILED or KILLED execution (SPEC §2.2, §3.4, §4.4).
 
-The failed (or killed) task runs of the main lists go back to RESTARTED with
-their failed ancestors, and run again as a new attempt. The task runs of the
+The failed (or killed, or interrupted by a ForEach's onChildFailure) task runs
+of the main lists go back to RESTARTED with their failed ancestors, and run
+again as a new attempt. The task runs of the
 handler lists that would run again -- the root's `errors`, `finally` and
 `afterExecution`, and the local `errors`/`finally` of every restarted
 flowable -- are deleted (with their descendants) and created again later,
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lanner.engine.childfailure import INTERRUPTED
 from lanner.engine.events import Cancel
 from lanner.engine.model import ROOT, Execution, Phase, TaskRun, evolve
 from lanner.engine.states import State
@@ -41,7 +43,7 @@ def restart(cycle: _Cycle) -> None:
     runs = cycle.runs
     again: set[str] = set()
     for run in runs.values():
-        if run.state in RESTARTABLE and _in_main(runs, run):
+        if _restartable(run) and _in_main(runs, run):
             node: TaskRun | None = run
             while node is not None and node.id not in again:
                 again.add(node.id)
@@ -70,6 +72,14 @@ def restart(cycle: _Cycle) -> None:
         1 for i in cycle.active if runs[i].parent_id is None and runs[i].phase is Phase.MAIN
     )
     cycle.log("INFO", f"Execution restarted: {len(again)} task run(s) run again")
+
+
+def _restartable(run: TaskRun) -> bool:
+    # A task run a ForEach's onChildFailure interrupted did not fail on its own: it
+    # runs again, even CANCELLED.
+    if run.state is State.CANCELLED:
+        return run.error is not None and run.error.type == INTERRUPTED
+    return run.state in RESTARTABLE
 
 
 def _in_main(runs: dict[str, TaskRun], run: TaskRun) -> bool:

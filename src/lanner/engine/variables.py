@@ -86,6 +86,28 @@ def build_task_states(execution: Execution) -> dict[str, Any]:
     return out
 
 
+def error_log(
+    execution: Execution,
+    task_id: str | None,
+    task_run_id: str | None,
+    attempt: int | None,
+    timestamp: datetime,
+    message: str,
+) -> dict[str, Any]:
+    """One entry of `errorLogs()`: an ERROR log line, shaped as Kestra's LogEntry."""
+    return {
+        "namespace": execution.namespace,
+        "flowId": execution.flow_id,
+        "executionId": execution.id,
+        "taskId": task_id,
+        "taskRunId": task_run_id,
+        "attemptNumber": attempt,
+        "timestamp": iso(timestamp),
+        "level": "ERROR",
+        "message": message,
+    }
+
+
 def nested_labels(labels: Mapping[str, str]) -> dict[str, Any]:
     """`labels.a.b` for a label `a.b` (dotted keys become nested maps), plus the flat key."""
     out: dict[str, Any] = {}

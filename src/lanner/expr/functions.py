@@ -121,6 +121,32 @@ def tasks_with_state(state: str) -> list[Mapping[str, Any]]:
     return scope.tasks_with_state(str(state).upper())
 
 
+def current_each_output(outputs: Any) -> Any:
+    """Kestra's ``currentEachOutput(outputs.task)``: the outputs of a sibling task in
+    the current loop iteration. Inside loops ``outputs.task`` is nested by loop value,
+    outermost first; the values are those of the enclosing task runs that have one
+    (``parents``, nearest first), then the current task run's own."""
+    if not isinstance(outputs, Mapping):
+        raise RenderError(
+            "The 'currentEachOutput' function expects an argument 'outputs' with type map."
+        )
+    variables = runtime.current().scope.variables
+    values: list[Any] = []
+    for parent in reversed(variables.get("parents") or []):
+        taskrun = parent.get("taskrun") if isinstance(parent, Mapping) else None
+        if isinstance(taskrun, Mapping) and taskrun.get("value") is not None:
+            values.append(taskrun["value"])
+    taskrun = variables.get("taskrun")
+    current: Any = outputs
+    for value in values:
+        current = current.get(value)
+        if not isinstance(current, Mapping):
+            raise RenderError(
+                f"currentEachOutput(): these outputs have no entry for the loop value {value!r}"
+            )
+    return current.get(taskrun.get("value")) if isinstance(taskrun, Mapping) else None
+
+
 def print_context() -> str:
     return to_json(dict(runtime.current().scope.variables))
 
@@ -164,6 +190,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "randomInt": random_int,
     "errorLogs": error_logs,
     "tasksWithState": tasks_with_state,
+    "currentEachOutput": current_each_output,
     "printContext": print_context,
     "range": range_,
     "max": _extreme(max, "max"),
@@ -180,7 +207,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
             "http",
             "encrypt",
             "decrypt",
-            "currentEachOutput",
             "fromIon",
             "subflow",
             "randomPort",

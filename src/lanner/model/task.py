@@ -168,6 +168,11 @@ class Task(Model):
             )
         return v
 
+    def problems_in_flow(self, namespace: str, flow_id: str) -> list[tuple[str, str]]:
+        """(property, message) of what is wrong with this task only in the flow
+        `namespace.flow_id` (a Subflow calling that very flow); none by default."""
+        return []
+
     def children(self) -> Iterator[tuple[str, Task]]:
         """Every direct child task, with the property (or `cases.KEY`) it is in."""
         for name in self.child_fields:

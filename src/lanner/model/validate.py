@@ -138,6 +138,7 @@ class _FlowChecker:
         self.defaults = [*flow_defaults, *instance_defaults]
         self.problems: list[Problem] = []
         self.task_ids: list[tuple[str, Path, str | None]] = []
+        self.flow_key: tuple[str, str] | None = None  # (namespace, id), when both are strings
 
     def add(
         self, message: str, path: Path, task_id: str | None = None, task_type: str | None = None
@@ -149,6 +150,9 @@ class _FlowChecker:
 
     # -- the flow ---------------------------------------------------------------
     def check(self, data: dict[str, Any]) -> Flow | None:
+        namespace, flow_id = data.get("namespace"), data.get("id")
+        if isinstance(namespace, str) and isinstance(flow_id, str):
+            self.flow_key = (namespace, flow_id)
         walked = dict(data)
         for key in _TASK_LISTS:
             if key in walked:
@@ -240,10 +244,14 @@ class _FlowChecker:
             elif value is not None:
                 data[key] = self.task_list(value, (*path, key))
         try:
-            return model.model_validate(data)
+            task = model.model_validate(data)
         except ValidationError as exc:
             self.pydantic_problems(exc, data, path, model, task_id, type_name)
             return _invalid(task_id, type_name)
+        if self.flow_key is not None:
+            for prop, message in task.problems_in_flow(*self.flow_key):
+                self.add(message, (*path, prop), task_id, type_name)
+        return task
 
     # -- problems ---------------------------------------------------------------
     def pydantic_problems(

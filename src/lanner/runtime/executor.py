@@ -34,6 +34,7 @@ from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.states import State
 from lanner.engine.unplannable import fail_unplannable
+from lanner.engine.variables import error_log
 from lanner.errors import LannerError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
 from lanner.model.flow import Flow
@@ -80,6 +81,8 @@ def _reason(exc: Exception) -> str:
 class _FlowEntry:
     flow: Flow
     planner: Planner
+    # Whether the flow names errorLogs(): only then does a cycle read the ERROR logs.
+    reads_error_logs: bool
 
 
 class Executor:
@@ -133,7 +136,11 @@ class Executor:
         entry = self._flows.get(key)
         if entry is None:
             flow, _ = self.flows.flow(namespace, flow_id, revision)
-            entry = _FlowEntry(flow, Planner(FlowIndex(flow), self.engine))
+            entry = _FlowEntry(
+                flow,
+                Planner(FlowIndex(flow), self.engine),
+                "errorLogs" in flow.model_dump_json(serialize_as_any=True),
+            )
             self._flows[key] = entry
         return entry
 
@@ -261,7 +268,7 @@ class Executor:
             seed=rows[0].id if rows else 0,
             secrets=self.secrets,
             on_secret=self.masker.add,
-            error_logs=lambda: self._error_logs(execution_id),
+            error_logs=self._error_logs(execution, local) if entry.reads_error_logs else (),
             envs=self.envs,
             slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
         )
@@ -388,10 +395,18 @@ class Executor:
             return True
         return False
 
-    def _error_logs(self, execution_id: str) -> list[Mapping[str, Any]]:
+    def _error_logs(
+        self, execution: Execution, local: list[LocalResult]
+    ) -> list[Mapping[str, Any]]:
+        """The ERROR logs `errorLogs()` sees in a cycle: the stored ones, then those of the
+        local results the cycle applies (written only with the cycle)."""
+        records = [
+            *self.store.iter_error_logs(execution.id),
+            *(log for r in local for log in r.logs if log.level == "ERROR"),
+        ]
         return [
-            {"taskId": r.task_id, "message": r.message, "timestamp": r.timestamp.isoformat()}
-            for r in self.store.iter_error_logs(execution_id)
+            error_log(execution, r.task_id, r.task_run_id, r.attempt, r.timestamp, r.message)
+            for r in records
         ]
 
     def _cycle(

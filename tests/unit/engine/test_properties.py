@@ -98,6 +98,9 @@ def flowables(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[
         if kind == "ForEach":
             task["values"] = draw(st.lists(st.sampled_from(["a", "b", "c"]), max_size=3))
             task["concurrencyLimit"] = draw(st.integers(0, 2))
+            policy = draw(st.sampled_from([None, "CONTINUE", "CANCEL", "FAIL"]))
+            if policy is not None:
+                task["onChildFailure"] = policy
         _handlers(draw, task)
         return _common(draw, task)
 

@@ -76,6 +76,13 @@ class Subflow(Task):
     )
     outputs: dict[str, Any] | None = Field(None, description="Deprecated; ignored.")
 
+    def problems_in_flow(self, namespace: str, flow_id: str) -> list[tuple[str, str]]:
+        # Kestra's FlowValidator: a literal self-reference is an endless recursion. An
+        # expression is not judged (it may name another flow once rendered).
+        if self.namespace == namespace and self.flowId == flow_id:
+            return [("flowId", f"Recursive call to flow [{namespace}.{flow_id}]")]
+        return []
+
 
 _PREFIX = "io.kestra.plugin.core.flow."
 _LEGACY = "io.kestra.core.tasks.flows."

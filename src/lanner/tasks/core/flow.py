@@ -7,9 +7,9 @@ child task runs (see ``lanner.engine.flowables``). Their `errors` and
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from lanner.model.common import DynamicInt, Text
 from lanner.model.task import Task, TaskKind, TaskList
@@ -72,6 +72,16 @@ class Switch(_Flowable):
     cases: dict[str, TaskList] | None = Field(None, description="Task lists by value.")
     defaults: TaskList | None = Field(None, description="Tasks run when no case matches.")
 
+    @model_validator(mode="after")
+    def _some_tasks(self) -> Switch:
+        # Kestra's SwitchTaskValidation: a Switch that can run nothing is a mistake.
+        if not self.cases and not self.defaults:
+            raise ValueError("No task defined, neither cases or default have any tasks")
+        return self
+
+
+OnChildFailure = Literal["CONTINUE", "CANCEL", "FAIL"]
+
 
 class ForEach(_Flowable):
     """Run a group of tasks for each value."""
@@ -81,6 +91,34 @@ class ForEach(_Flowable):
         1, description="Value groups running at once; 0 means all."
     )
     tasks: TaskList = _nonempty()
+    onChildFailure: OnChildFailure | None = Field(
+        None,
+        description="When a child fails: CONTINUE (default) lets the value groups in"
+        " progress go on; CANCEL or FAIL interrupts every task still running in them,"
+        " which ends CANCELLED or FAILED. Groups not started never start after a failure.",
+    )
+    childFailurePolicy: Literal["CONTINUE", "STOP"] | None = Field(
+        None, description="Older name: STOP is onChildFailure CANCEL, CONTINUE is CONTINUE."
+    )
+
+    @field_validator("onChildFailure", "childFailurePolicy", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        # Kestra reads these enums whatever their case.
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> ForEach:
+        if self.onChildFailure is not None and self.childFailurePolicy is not None:
+            raise ValueError("give onChildFailure or its older name childFailurePolicy, not both")
+        return self
+
+    @property
+    def child_failure(self) -> OnChildFailure:
+        """The effective onChildFailure."""
+        if self.childFailurePolicy is not None:
+            return "CANCEL" if self.childFailurePolicy == "STOP" else "CONTINUE"
+        return self.onChildFailure or "CONTINUE"
 
 
 class EachSequential(_Flowable):
