@@ -1,0 +1,43 @@
+"""The private PostgreSQL cluster of the restart tests: it runs apart from the
+machine's shared server, survives a restart with its data, and leaves nothing
+behind."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.support.private_postgres import private_postgres_cluster
+
+pytestmark = pytest.mark.postgres
+
+
+def _started_at(url: str) -> object:
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        row = conn.execute("SELECT pg_postmaster_start_time()").fetchone()
+        assert row is not None
+        return row[0]
+
+
+def test_a_private_cluster_restarts_alone_and_is_removed() -> None:
+    with private_postgres_cluster() as pg:
+        root, port = pg.root, pg.port
+        assert port != 5432
+        if os.geteuid() == 0:
+            assert root.stat().st_uid != 0  # PostgreSQL refuses to run as root
+        url = pg.server.new_database()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (n int)")
+            conn.execute("INSERT INTO kept VALUES (7)")
+        before = _started_at(pg.admin_url)
+        pg.restart()
+        assert _started_at(pg.admin_url) != before
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT n FROM kept").fetchall() == [(7,)]
+    assert not Path(root).exists()
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+        s.connect(("127.0.0.1", port))
