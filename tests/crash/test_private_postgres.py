@@ -13,8 +13,6 @@ import pytest
 
 from tests.support.private_postgres import private_postgres_cluster
 
-pytestmark = pytest.mark.postgres
-
 
 def _started_at(url: str) -> object:
     with psycopg.connect(url, connect_timeout=10) as conn:
@@ -23,6 +21,7 @@ def _started_at(url: str) -> object:
         return row[0]
 
 
+@pytest.mark.postgres
 def test_a_private_cluster_restarts_alone_and_is_removed() -> None:
     with private_postgres_cluster() as pg:
         root, port = pg.root, pg.port
@@ -41,3 +40,14 @@ def test_a_private_cluster_restarts_alone_and_is_removed() -> None:
     assert not Path(root).exists()
     with socket.socket() as s, pytest.raises(ConnectionRefusedError):
         s.connect(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_missing_server_programs_fail_under_ci_and_skip_elsewhere(
+    ci: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANNER_TEST_PG_BIN", str(tmp_path / "no-postgres"))
+    monkeypatch.setenv("CI", ci)
+    expected = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(expected, match="initdb"), private_postgres_cluster():
+        pass
