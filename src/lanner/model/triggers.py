@@ -38,6 +38,7 @@ from lanner.model.conditions import (
     label_map,
 )
 from lanner.model.conditions import condition_matches as condition_matches
+from lanner.model.unsupported import reject
 
 __all__ = [
     "CONDITION_TYPES",
@@ -63,6 +64,12 @@ _LEGACY = "io.kestra.core.models.triggers.types."
 CRON_NICKNAMES = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
+
+_FLOW_TRIGGER_REASONS = {
+    "stopAfter": "a Flow trigger is never disabled by the executions it starts",
+    "workerGroup": "worker groups are a Kestra Enterprise feature",
+    "logToFile": "a Flow trigger writes no logs of its own",
+}
 
 DEFAULT_FLOW_TRIGGER_STATES: frozenset[str] = TERMINATED_STATES | {"PAUSED"}
 """What a Flow trigger listens to when `states` is not given (SPEC §7.1)."""
@@ -277,6 +284,13 @@ class Flow(_Trigger):
     inputs: dict[str, Any] | None = None
     states: list[StateName] | None = None
     preconditions: Preconditions | None = None
+
+    # Flow triggers fire now (the others only validate, until they fire too):
+    # what they do not implement is rejected rather than ignored.
+    @field_validator("workerGroup", "logToFile", "assets", "version", "stopAfter")
+    @classmethod
+    def _flow_trigger_not_supported(cls, v: Any, info: ValidationInfo) -> Any:
+        return reject(str(info.field_name), v, _FLOW_TRIGGER_REASONS.get(str(info.field_name)))
 
     @field_validator("states")
     @classmethod

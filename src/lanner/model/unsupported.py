@@ -19,7 +19,7 @@ REASONS: dict[str, str] = {
     "logToFile": "task logs are always stored with the execution",
     "workerGroup": "worker groups are a Kestra Enterprise feature; any Lanner worker runs any task",
     "taskCache": "Lanner does not cache task outputs",
-    "version": "Lanner has one version of each task type",
+    "version": "Lanner has one version of each task and trigger type",
     "pluginDefaultsRef": "plugin defaults apply by type; named plugin defaults are not implemented",
     "assets": "Lanner does not track assets",
     # Retry policies (SPEC §4.4).

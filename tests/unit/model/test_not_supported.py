@@ -11,11 +11,18 @@ import pytest
 from tests.unit.model.flowtools import LOG, flow_data, load, log, one_problem
 
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
+FLOW_TRIGGER = "io.kestra.plugin.core.trigger.Flow"
 RETRY = {"type": "constant", "interval": "PT1S"}
 
 
 def _subflow(**extra: Any) -> dict[str, Any]:
     return {"id": "child", "type": SUBFLOW, "namespace": "a", "flowId": "b", **extra}
+
+
+def _on_upstream(**extra: Any) -> dict[str, Any]:
+    """A flow with a Flow trigger (the one trigger type that fires today)."""
+    trigger = {"id": "on_up", "type": FLOW_TRIGGER, "states": ["SUCCESS"], **extra}
+    return flow_data(triggers=[trigger])
 
 
 REJECTED: list[tuple[str, dict[str, Any], str]] = [
@@ -65,6 +72,12 @@ REJECTED: list[tuple[str, dict[str, Any], str]] = [
         "tasks[0].restartBehavior",
     ),
     ("outputs", flow_data([_subflow(outputs={"x": "{{ outputs.t.value }}"})]), "tasks[0].outputs"),
+    # Flow trigger (SPEC §7)
+    ("stopAfter", _on_upstream(stopAfter=["FAILED"]), "triggers[0].stopAfter"),
+    ("workerGroup", _on_upstream(workerGroup={"key": "gpu"}), "triggers[0].workerGroup"),
+    ("logToFile", _on_upstream(logToFile=True), "triggers[0].logToFile"),
+    ("assets", _on_upstream(assets={"inputs": []}), "triggers[0].assets"),
+    ("version", _on_upstream(version="1.0"), "triggers[0].version"),
 ]
 
 
