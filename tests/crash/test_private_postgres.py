@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.postgres import PostgresServer
 from tests.support.private_postgres import private_postgres_cluster
 
 
@@ -22,7 +23,8 @@ def _started_at(url: str) -> object:
 
 
 @pytest.mark.postgres
-def test_a_private_cluster_restarts_alone_and_is_removed() -> None:
+def test_a_private_cluster_restarts_alone_and_is_removed(postgres_server: PostgresServer) -> None:
+    shared_started = _started_at(postgres_server.admin_url)
     with private_postgres_cluster() as pg:
         root, port = pg.root, pg.port
         assert port != 5432
@@ -38,6 +40,7 @@ def test_a_private_cluster_restarts_alone_and_is_removed() -> None:
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT n FROM kept").fetchall() == [(7,)]
     assert not Path(root).exists()
+    assert _started_at(postgres_server.admin_url) == shared_started  # the shared server ran on
     with socket.socket() as s, pytest.raises(ConnectionRefusedError):
         s.connect(("127.0.0.1", port))
 
