@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support import private_postgres
 from tests.support.postgres import PostgresServer
 from tests.support.private_postgres import private_postgres_cluster
 
@@ -54,3 +55,18 @@ def test_missing_server_programs_fail_under_ci_and_skip_elsewhere(
     expected = pytest.fail.Exception if ci else pytest.skip.Exception
     with pytest.raises(expected, match="initdb"), private_postgres_cluster():
         pass
+
+
+@pytest.mark.postgres
+def test_a_port_taken_before_the_start_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_free_port = private_postgres.free_port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1]])
+        monkeypatch.setattr(
+            private_postgres, "free_port", lambda: next(ports, None) or real_free_port()
+        )
+        with private_postgres_cluster() as pg:
+            assert pg.port != taken.getsockname()[1]
+            assert _started_at(pg.admin_url) is not None

@@ -113,12 +113,23 @@ class PrivatePostgres:
         )
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
-                f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
+                f"\nlisten_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{self.root}'\nfsync = off\n"
             )
 
     def start(self) -> None:
-        self._pg_ctl("-l", str(self.log), "-w", "-t", str(START_TIMEOUT), "start")
+        """Start on a free port; another one if the port was taken in between."""
+        for attempt in range(3):
+            with (self.data / "postgresql.conf").open("a") as conf:
+                conf.write(f"port = {self.port}\n")  # the last setting wins
+            try:
+                self._pg_ctl("-l", str(self.log), "-w", "-t", str(START_TIMEOUT), "start")
+                return
+            except RuntimeError as exc:
+                if attempt == 2 or "could not bind" not in str(exc):
+                    raise
+            self.port = free_port()
+            self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def restart(self) -> None:
         """A clean restart (fast shutdown: every session is ended, then a
