@@ -32,6 +32,9 @@ from lanner.model.conditions import (
     TERMINATED_STATES,
     Condition,
     MultipleCondition,
+    Not,
+    Or,
+    PublicHoliday,
     StateName,
     TimeWindow,
     known_type,
@@ -381,6 +384,9 @@ def check_triggers(triggers: Sequence[Model]) -> list[tuple[Path, str]]:
                 )
             else:
                 seen[tid] = i
+        if isinstance(trigger, Flow):
+            for j, cond in enumerate(trigger.conditions or ()):
+                problems.extend(_unevaluable(cond, (i, "conditions", j), nested=False))
         pre = getattr(trigger, "preconditions", None)
         if isinstance(pre, Preconditions):
             if pre.id in seen_pre:
@@ -393,6 +399,35 @@ def check_triggers(triggers: Sequence[Model]) -> list[tuple[Path, str]]:
             else:
                 seen_pre[pre.id] = i
     return problems
+
+
+def _unevaluable(cond: Model, path: Path, nested: bool) -> list[tuple[Path, str]]:
+    """A Flow trigger's conditions that it cannot evaluate (rejected rather than
+    taken as never met at run time): PublicHoliday (no holiday calendar is
+    shipped) and a MultipleCondition inside Not or Or (a window has no
+    meaning there)."""
+    if isinstance(cond, PublicHoliday):
+        return [(path, "'PublicHoliday' is not supported here: no holiday calendar is shipped")]
+    if isinstance(cond, MultipleCondition):
+        if nested:
+            return [
+                (
+                    path,
+                    "'MultipleCondition' is not supported here: nested in another condition it has no window",
+                )
+            ]
+        return [
+            p
+            for key, inner in cond.conditions.items()
+            for p in _unevaluable(inner, (*path, "conditions", key), nested=True)
+        ]
+    if isinstance(cond, Not | Or):
+        return [
+            p
+            for k, inner in enumerate(cond.conditions)
+            for p in _unevaluable(inner, (*path, "conditions", k), nested=True)
+        ]
+    return []
 
 
 def flow_trigger_states_match(trigger: Flow, state: str) -> bool:
