@@ -18,6 +18,7 @@ from tests.support.cluster import Cluster
 from tests.support.http_sink import HttpSink
 from tests.support.http_sink import http_sink as _http_sink
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401 (fixture)
+from tests.support.private_postgres import private_postgres  # noqa: F401 (fixture)
 
 http_sink = pytest.fixture(_http_sink)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.crash.conftest import FLOWS
 from tests.support.cluster import Cluster
 from tests.support.http_sink import HttpSink
-from tests.support.seed import SEED_DIR, SEED_FLOWS
+from tests.support.seed import SEED_DIR, SEED_FLOWS, seed_only_dir
 
 SLEEPY = """
 id: sleepy
@@ -60,7 +60,7 @@ def test_flows_deploy_is_all_or_nothing(cluster: Cluster, tmp_path: Path) -> Non
 def test_flows_deploy_saves_a_revision_only_when_the_source_changed(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    first = cluster.cli("flows", "deploy", str(SEED_DIR))
+    first = cluster.cli("flows", "deploy", str(seed_only_dir(tmp_path)))
     assert first.returncode == 0, first.stderr
     assert first.stdout.count("revision 1 (new revision)") == len(SEED_FLOWS)
     again = cluster.cli("flows", "deploy", *map(str, SEED_FLOWS))

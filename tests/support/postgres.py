@@ -38,7 +38,7 @@ class PostgresServer:
         except ImportError as exc:
             postgres_unavailable(f"psycopg is not installed: {exc}")
         self._psycopg = psycopg
-        self._admin_url = admin_url
+        self._admin_url = self.admin_url = admin_url
         try:
             self._admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
         except psycopg.Error as exc:

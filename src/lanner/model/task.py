@@ -15,7 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from lanner.model.common import (
     TASK_ID_RE,
@@ -26,6 +26,7 @@ from lanner.model.common import (
     is_dynamic,
     parse_duration,
 )
+from lanner.model.unsupported import reject
 
 
 class TaskKind(StrEnum):
@@ -56,6 +57,11 @@ class _RetryBase(Model):
                 raise ValueError("give maxAttempts or its old name maxAttempt, not both")
             data = {("maxAttempts" if k == "maxAttempt" else k): v for k, v in data.items()}
         return data
+
+    @field_validator("behavior")
+    @classmethod
+    def _not_supported(cls, v: RetryBehavior) -> RetryBehavior:
+        return reject("behavior", v)
 
     @field_validator("maxAttempts")
     @classmethod
@@ -157,6 +163,13 @@ class Task(Model):
     version: str | None = None
     pluginDefaultsRef: str | None = None
     assets: dict[str, Any] | None = None
+
+    @field_validator(
+        "logToFile", "workerGroup", "taskCache", "version", "pluginDefaultsRef", "assets"
+    )
+    @classmethod
+    def _not_supported(cls, v: Any, info: ValidationInfo) -> Any:
+        return reject(str(info.field_name), v)
 
     @field_validator("id")
     @classmethod

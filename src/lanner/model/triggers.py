@@ -32,12 +32,16 @@ from lanner.model.conditions import (
     TERMINATED_STATES,
     Condition,
     MultipleCondition,
+    Not,
+    Or,
+    PublicHoliday,
     StateName,
     TimeWindow,
     known_type,
     label_map,
 )
 from lanner.model.conditions import condition_matches as condition_matches
+from lanner.model.unsupported import reject
 
 __all__ = [
     "CONDITION_TYPES",
@@ -63,6 +67,12 @@ _LEGACY = "io.kestra.core.models.triggers.types."
 CRON_NICKNAMES = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
+
+_FLOW_TRIGGER_REASONS = {
+    "stopAfter": "a Flow trigger is never disabled by the executions it starts",
+    "workerGroup": "worker groups are a Kestra Enterprise feature",
+    "logToFile": "a Flow trigger writes no logs of its own",
+}
 
 DEFAULT_FLOW_TRIGGER_STATES: frozenset[str] = TERMINATED_STATES | {"PAUSED"}
 """What a Flow trigger listens to when `states` is not given (SPEC §7.1)."""
@@ -278,6 +288,13 @@ class Flow(_Trigger):
     states: list[StateName] | None = None
     preconditions: Preconditions | None = None
 
+    # Flow triggers fire now (the others only validate, until they fire too):
+    # what they do not implement is rejected rather than ignored.
+    @field_validator("workerGroup", "logToFile", "assets", "version", "stopAfter")
+    @classmethod
+    def _flow_trigger_not_supported(cls, v: Any, info: ValidationInfo) -> Any:
+        return reject(str(info.field_name), v, _FLOW_TRIGGER_REASONS.get(str(info.field_name)))
+
     @field_validator("states")
     @classmethod
     def _no_created(cls, v: list[str] | None) -> list[str] | None:
@@ -367,6 +384,9 @@ def check_triggers(triggers: Sequence[Model]) -> list[tuple[Path, str]]:
                 )
             else:
                 seen[tid] = i
+        if isinstance(trigger, Flow):
+            for j, cond in enumerate(trigger.conditions or ()):
+                problems.extend(_unevaluable(cond, (i, "conditions", j), nested=False))
         pre = getattr(trigger, "preconditions", None)
         if isinstance(pre, Preconditions):
             if pre.id in seen_pre:
@@ -379,6 +399,35 @@ def check_triggers(triggers: Sequence[Model]) -> list[tuple[Path, str]]:
             else:
                 seen_pre[pre.id] = i
     return problems
+
+
+def _unevaluable(cond: Model, path: Path, nested: bool) -> list[tuple[Path, str]]:
+    """A Flow trigger's conditions that it cannot evaluate (rejected rather than
+    taken as never met at run time): PublicHoliday (no holiday calendar is
+    shipped) and a MultipleCondition inside Not or Or (a window has no
+    meaning there)."""
+    if isinstance(cond, PublicHoliday):
+        return [(path, "'PublicHoliday' is not supported here: no holiday calendar is shipped")]
+    if isinstance(cond, MultipleCondition):
+        if nested:
+            return [
+                (
+                    path,
+                    "'MultipleCondition' is not supported here: nested in another condition it has no window",
+                )
+            ]
+        return [
+            p
+            for key, inner in cond.conditions.items()
+            for p in _unevaluable(inner, (*path, "conditions", key), nested=True)
+        ]
+    if isinstance(cond, Not | Or):
+        return [
+            p
+            for k, inner in enumerate(cond.conditions)
+            for p in _unevaluable(inner, (*path, "conditions", k), nested=True)
+        ]
+    return []
 
 
 def flow_trigger_states_match(trigger: Flow, state: str) -> bool:

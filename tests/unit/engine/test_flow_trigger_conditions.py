@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.states import State
+from lanner.errors import FlowValidationError
 from tests.unit.engine.flowtrigger_support import (
     COND,
     FLOW_TRIGGER,
@@ -197,18 +198,19 @@ def test_condition_render_error_warns_and_does_not_fire() -> None:
 
 
 @pytest.mark.parametrize("condition", ["PublicHoliday"])
-def test_condition_a_flow_trigger_cannot_evaluate_warns_and_does_not_fire(condition: str) -> None:
-    flow = listener(
-        f"""
-        - id: t
-          type: {FLOW_TRIGGER}
-          conditions:
-            - type: {COND}{condition}
-        """
-    )
-    outcome = evaluate(upstream(), flow)
-    assert outcome.executions == ()
-    assert f"{condition} condition cannot be evaluated" in outcome.warnings[0][2]
+def test_condition_a_flow_trigger_cannot_evaluate_is_rejected(condition: str) -> None:
+    # Not accepted and then never met: validation says so at its place.
+    with pytest.raises(FlowValidationError) as exc:
+        listener(
+            f"""
+            - id: t
+              type: {FLOW_TRIGGER}
+              conditions:
+                - type: {COND}{condition}
+            """
+        )
+    assert exc.value.problems[0].path == "triggers[0].conditions[0]"
+    assert f"'{condition}' is not supported here" in exc.value.problems[0].message
 
 
 @pytest.mark.parametrize(

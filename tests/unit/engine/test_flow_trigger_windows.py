@@ -10,6 +10,7 @@ import pytest
 
 from lanner.engine.flowwindow import WindowSpec, bounds, deep_merge
 from lanner.engine.states import State
+from lanner.errors import FlowValidationError
 from lanner.model.conditions import TimeWindowType
 from tests.unit.engine.flowtrigger_support import (
     COND,
@@ -476,25 +477,26 @@ def test_same_window_state_gives_equal_outcomes() -> None:
     assert fired(one) == ["downstream:both"]
 
 
-def test_a_window_inside_not_cannot_be_evaluated() -> None:
-    flow = listener(
-        f"""
-        - id: t
-          type: {FLOW_TRIGGER}
-          conditions:
-            - type: {COND}Not
+def test_a_window_inside_not_is_rejected() -> None:
+    # Not accepted and then never met: validation says so at its place.
+    with pytest.raises(FlowValidationError) as exc:
+        listener(
+            f"""
+            - id: t
+              type: {FLOW_TRIGGER}
               conditions:
-                - type: {COND}MultipleCondition
-                  id: inner
+                - type: {COND}Not
                   conditions:
-                    a:
-                      type: {COND}ExecutionStatus
-                      in: [FAILED]
-        """
-    )
-    outcome = evaluate(upstream(), flow)
-    assert outcome.executions == ()
-    assert "MultipleCondition condition cannot be evaluated" in outcome.warnings[0][2]
+                    - type: {COND}MultipleCondition
+                      id: inner
+                      conditions:
+                        a:
+                          type: {COND}ExecutionStatus
+                          in: [FAILED]
+            """
+        )
+    assert exc.value.problems[0].path == "triggers[0].conditions[0].conditions[0]"
+    assert "'MultipleCondition' is not supported here" in exc.value.problems[0].message
 
 
 def test_a_window_that_completes_resets_even_when_inputs_are_invalid() -> None:

@@ -116,19 +116,6 @@ TOP_LEVEL_VALID: list[tuple[str, dict[str, Any]]] = [
             ]
         },
     ),
-    (
-        "checks",
-        {
-            "checks": [
-                {
-                    "condition": "{{ inputs.name != 'x' }}",
-                    "message": "name must not be x",
-                    "style": "ERROR",
-                    "behavior": "BLOCK_EXECUTION",
-                }
-            ]
-        },
-    ),
     ("disabled", {"disabled": True}),
 ]
 

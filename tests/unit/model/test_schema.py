@@ -47,7 +47,7 @@ def _resolve(ref: str) -> Any:
 
 
 def _flow_files() -> list[Path]:
-    files = sorted(SEED_DIR.glob("*.yml")) + sorted((ROOT / "examples" / "flows").glob("*.yml"))
+    files = sorted(set(SEED_DIR.glob("*.yml")) | set((ROOT / "examples" / "flows").glob("*.yml")))
     return [f for f in files if f.is_file()]
 
 

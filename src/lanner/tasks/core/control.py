@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from lanner.model.common import DurationLike, DynamicInt, Text
 from lanner.model.inputs import Input
 from lanner.model.task import Task, TaskKind, TaskList
+from lanner.model.unsupported import reject
 from lanner.plugin import TaskType
 
 
@@ -72,9 +73,17 @@ class Subflow(Task):
         " (the child stays CREATED until then); at once when absent or past.",
     )
     restartBehavior: Literal["RETRY_FAILED", "NEW_EXECUTION"] = Field(
-        "RETRY_FAILED", description="Accepted; a restart always starts a new child."
+        "RETRY_FAILED",
+        description="Only NEW_EXECUTION may be given: a restart always starts a new child.",
     )
-    outputs: dict[str, Any] | None = Field(None, description="Deprecated; ignored.")
+    outputs: dict[str, Any] | None = Field(
+        None, description="Deprecated; not supported: use the child flow's outputs."
+    )
+
+    @field_validator("restartBehavior", "outputs")
+    @classmethod
+    def _subflow_not_supported(cls, v: Any, info: ValidationInfo) -> Any:
+        return reject(str(info.field_name), v)
 
     def problems_in_flow(self, namespace: str, flow_id: str) -> list[tuple[str, str]]:
         # Kestra's FlowValidator: a literal self-reference is an endless recursion. An
