@@ -104,10 +104,12 @@ class ExponentialRetry(_RetryBase):
     def delay(self, attempts: int, draw: float) -> timedelta:
         factor = self.delayFactor if self.delayFactor is not None else 2.0
         base = parse_duration(self.interval).total_seconds()
-        seconds = min(
-            base * factor ** max(attempts - 1, 0), parse_duration(self.maxInterval).total_seconds()
-        )
-        return timedelta(seconds=seconds)
+        ceiling = parse_duration(self.maxInterval).total_seconds()
+        try:
+            grown = base * factor ** max(attempts - 1, 0)
+        except OverflowError:  # many attempts: the growth passed any float long ago
+            grown = ceiling
+        return timedelta(seconds=min(grown, ceiling))
 
 
 class RandomRetry(_RetryBase):

@@ -11,19 +11,29 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from lanner.errors import FileReadError, FlowValidationError, Problem
+from lanner.errors import FileReadError, FlowValidationError, InputError, Problem
 from lanner.model.flow import Flow, PluginDefault
 from lanner.model.inputs import check_inputs
+from lanner.model.limits import MAX_FLOW_BYTES, MAX_TASKS
 from lanner.model.task import InvalidTask, Task
 from lanner.model.triggers import check_triggers
-from lanner.model.yamlsource import Path, SourceMap, YamlError, format_path, load_yaml_collecting
+from lanner.model.yamlsource import (
+    Path,
+    SourceMap,
+    YamlError,
+    format_path,
+    load_yaml_collecting,
+    split_documents,
+)
 from lanner.plugin import TaskRegistry
 
 _TASK_LISTS = ("tasks", "errors", "finally", "afterExecution")
@@ -31,20 +41,157 @@ _EXPR_RE = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.S)
 _HYPHEN_DOT_RE = re.compile(r"\b(inputs|outputs)\.([A-Za-z0-9_]+-[A-Za-z0-9_-]*)")
 
 
-def load_flow_file(
-    path: str | FsPath, registry: TaskRegistry, defaults: Sequence[PluginDefault] = ()
-) -> tuple[Flow, str]:
-    """Read and validate a flow file; returns the flow and its source text."""
+@dataclasses.dataclass(frozen=True)
+class LoadedFlow:
+    """One flow of a file, with its own source text (its YAML document)."""
+
+    flow: Flow
+    source: str
+    line: int
+    """The line of the file where the flow's document starts (1-based)."""
+
+
+def read_flow_text(path: str | FsPath) -> str:
+    """A flow file's text: a regular file only, of at most MAX_FLOW_BYTES.
+
+    The file is opened without blocking and checked on its descriptor, so a
+    FIFO, a device (`/dev/zero`) or a directory is refused before anything is
+    read, even if the name was swapped after a first look.
+    """
     name = str(path)
     try:
-        text = FsPath(path).read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise FileReadError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise FileReadError(f"{name}: is a directory, expected a flow file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise FileReadError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileReadError(f"{name}: is a directory, expected a flow file")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileReadError(
+                f"{name}: is not a regular file (a FIFO, device or socket); "
+                "a flow is read from a regular file only"
+            )
+        if info.st_size > MAX_FLOW_BYTES:
+            raise FileReadError(_too_large(name, info.st_size))
+        chunks: list[bytes] = []
+        size = 0
+        # One byte more than allowed: a file that grew since fstat is caught too.
+        while size <= MAX_FLOW_BYTES:
+            chunk = os.read(fd, MAX_FLOW_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise FileReadError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_FLOW_BYTES:
+        raise FileReadError(_too_large(name, len(data)))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise FileReadError(f"{name}: cannot be read ({exc})") from None
-    return load_flow(text, registry, file=name, defaults=defaults), text
+
+
+def _too_large(name: str, size: int) -> str:
+    return (
+        f"{name}: {size} bytes, more than the {MAX_FLOW_BYTES} bytes a flow file may have "
+        "(limit, see docs/limits.md)"
+    )
+
+
+def load_flow_file(
+    path: str | FsPath,
+    registry: TaskRegistry,
+    defaults: Sequence[PluginDefault] = (),
+    *,
+    flow_id: str | None = None,
+) -> tuple[Flow, str]:
+    """Read and validate a flow file; returns the flow and its source text.
+
+    A file holding several flows needs `flow_id` (an id or namespace.id) to pick one.
+    """
+    name = str(path)
+    loaded = pick_flow(load_flow_files(path, registry, defaults), name, flow_id)
+    return loaded.flow, loaded.source
+
+
+def load_flow_files(
+    path: str | FsPath, registry: TaskRegistry, defaults: Sequence[PluginDefault] = ()
+) -> list[LoadedFlow]:
+    """Read and validate every flow of a file (documents separated by `---`)."""
+    name = str(path)
+    return load_flows(read_flow_text(path), registry, file=name, defaults=defaults)
+
+
+def pick_flow(flows: Sequence[LoadedFlow], file: str, flow_id: str | None) -> LoadedFlow:
+    """The one flow of a file, or the one `flow_id` (id or namespace.id) names."""
+    listed = ", ".join(f"{f.flow.namespace}.{f.flow.id} at line {f.line}" for f in flows)
+    if flow_id is None:
+        if len(flows) == 1:
+            return flows[0]
+        raise InputError(f"{file} holds {len(flows)} flows ({listed}); choose one with --flow ID")
+    found = [f for f in flows if flow_id in (f.flow.id, f"{f.flow.namespace}.{f.flow.id}")]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InputError(f"{file} holds no flow '{flow_id}' (it holds {listed})")
+    raise InputError(
+        f"{file} holds several flows with id '{flow_id}' ({listed}); give NAMESPACE.ID"
+    )
+
+
+def load_flows(
+    text: str,
+    registry: TaskRegistry,
+    *,
+    file: str | None = None,
+    defaults: Sequence[PluginDefault] = (),
+) -> list[LoadedFlow]:
+    """Validate every flow of a YAML text (documents separated by `---`).
+
+    Each document is validated on its own; the problems of all of them are
+    raised at once, each at its line in the whole text.
+    """
+    if len(text) > MAX_FLOW_BYTES or len(text.encode("utf-8")) > MAX_FLOW_BYTES:
+        raise FlowValidationError(
+            [Problem(_too_large("the flow source", len(text.encode("utf-8"))), file=file)], file
+        )
+    documents = split_documents(text)
+    if len(documents) <= 1:
+        # The whole text is the flow's source: an unchanged file is an unchanged flow.
+        documents = [(0, text)]
+    problems: list[Problem] = []
+    out: list[LoadedFlow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for offset, part in documents:
+        try:
+            flow = _load_document(part, registry, file, defaults, offset)
+        except FlowValidationError as exc:
+            problems.extend(exc.problems)
+            continue
+        key = (flow.namespace, flow.id)
+        if key in seen:
+            problems.append(
+                Problem(
+                    f"flow {flow.namespace}.{flow.id} is also defined at line {seen[key]}",
+                    file=file,
+                    line=offset + 1,
+                )
+            )
+            continue
+        seen[key] = offset + 1
+        out.append(LoadedFlow(flow, part, offset + 1))
+    if problems:
+        raise FlowValidationError(problems, file)
+    return out
 
 
 def load_flow(
@@ -55,8 +202,20 @@ def load_flow(
     defaults: Sequence[PluginDefault] = (),
 ) -> Flow:
     """Validate a flow's YAML source. `defaults` are the instance-level plugin defaults."""
+    return pick_flow(
+        load_flows(text, registry, file=file, defaults=defaults), file or "<flow>", None
+    ).flow
+
+
+def _load_document(
+    text: str,
+    registry: TaskRegistry,
+    file: str | None,
+    defaults: Sequence[PluginDefault],
+    line_offset: int,
+) -> Flow:
     try:
-        data, smap, yaml_problems = load_yaml_collecting(text, file)
+        data, smap, yaml_problems = load_yaml_collecting(text, file, line_offset=line_offset)
     except YamlError as exc:
         raise FlowValidationError(exc.problems, file) from None
     if not isinstance(data, dict):
@@ -64,7 +223,7 @@ def load_flow(
         problem = Problem(
             "a flow must be a YAML mapping with id, namespace and tasks",
             file=file,
-            line=line or 1,
+            line=line or line_offset + 1,
             column=col,
         )
         raise FlowValidationError([problem], file)
@@ -150,6 +309,21 @@ class _FlowChecker:
     # -- the flow ---------------------------------------------------------------
     def check(self, data: dict[str, Any]) -> Flow | None:
         walked = dict(data)
+        # A Kestra blueprint's metadata (title, description, tags, ...): read, never run.
+        if "extend" in walked and not isinstance(walked.pop("extend"), dict):
+            self.add(
+                "'extend' must be a mapping (a blueprint's title, description, tags, ...)",
+                ("extend",),
+            )
+        tasks = _count_tasks(data)
+        if tasks > MAX_TASKS:
+            # Counted on the plain data, before any task is validated.
+            self.add(
+                f"the flow has {tasks} tasks, more than the {MAX_TASKS} a flow may have "
+                "(limit, see docs/limits.md)",
+                ("tasks",),
+            )
+            return None
         for key in _TASK_LISTS:
             if key in walked:
                 walked[key] = self.task_list(walked[key], (key,))
@@ -163,6 +337,7 @@ class _FlowChecker:
             ]
         self.duplicate_task_ids()
         self.hyphenated_references(data)
+        self.template_syntax(data)
         try:
             flow = Flow.model_validate(walked)
         except ValidationError as exc:
@@ -207,6 +382,11 @@ class _FlowChecker:
         if not isinstance(raw, dict):
             self.add("expected a task: a mapping with at least `id` and `type`", path)
             return _invalid(None, None)
+        raw_id = raw.get("id")
+        if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+            # Kestra (Jackson) reads `id: 1` as the string "1"; in place, so that
+            # every later look at the raw data sees the string.
+            raw["id"] = str(raw_id)
         task_id = raw.get("id") if isinstance(raw.get("id"), str) else None
         type_name = raw.get("type")
         if task_id:
@@ -336,6 +516,50 @@ class _FlowChecker:
                             path,
                             *(_task_at(data, path) if key != "outputs" else (None, None)),
                         )
+
+    def template_syntax(self, data: dict[str, Any]) -> None:
+        """A `{{ ... }}` or `{% ... %}` that cannot be parsed, in any property that is
+        rendered: found now rather than at run time. `variables` is not rendered
+        (SPEC §1.1), nor is a `description`, so they are not checked."""
+        from lanner.expr.check import syntax_error
+
+        for key in _RENDERED_SCOPES:
+            if key not in data:
+                continue
+            for path, text in _strings(data[key], (key,)):
+                if path[-1] in _NOT_RENDERED or not ("{{" in text or "{%" in text):
+                    continue
+                error = syntax_error(text)
+                if error is not None:
+                    task = _task_at(data, path) if key in (*_TASK_LISTS, "listeners") else None
+                    self.add(f"invalid expression: {error}", path, *(task or (None, None)))
+
+
+_RENDERED_SCOPES = (
+    *_TASK_LISTS,
+    "listeners",
+    "outputs",
+    "triggers",
+    "pluginDefaults",
+    "taskDefaults",
+)
+_NOT_RENDERED = frozenset({"description", "displayName"})
+
+
+def _count_tasks(data: dict[str, Any]) -> int:
+    """Mappings with an `id` and a `type` under the task lists: every task, flowables'
+    children included (an upper bound when other typed mappings sit inside tasks)."""
+    count = 0
+    stack: list[Any] = [data.get(key) for key in (*_TASK_LISTS, "listeners")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "id" in value and "type" in value:
+                count += 1
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
 
 
 def _one_of(messages: list[str]) -> str:
