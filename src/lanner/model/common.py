@@ -123,6 +123,18 @@ def _dynamic_bool(value: Any) -> Any:
 DurationLike = Annotated[str, BeforeValidator(_check_duration)]
 """An ISO-8601 duration, or an expression that renders to one."""
 
+
+def _check_static_duration(value: Any) -> Any:
+    if isinstance(value, str) and is_dynamic(value):
+        raise ValueError(
+            "expected an ISO-8601 duration such as PT5S (this property is not rendered)"
+        )
+    return _check_duration(value)
+
+
+StaticDuration = Annotated[str, BeforeValidator(_check_static_duration)]
+"""An ISO-8601 duration given literally (Kestra types it java.time.Duration: never rendered)."""
+
 Text = Annotated[str, BeforeValidator(_to_str)]
 """A string property; plain scalars are accepted and kept as their text."""
 

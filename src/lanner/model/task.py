@@ -22,6 +22,7 @@ from lanner.model.common import (
     DurationLike,
     DynamicInt,
     Model,
+    StaticDuration,
     Text,
     is_dynamic,
     parse_duration,
@@ -43,7 +44,7 @@ class RetryBehavior(StrEnum):
 
 class _RetryBase(Model):
     maxAttempts: DynamicInt | None = None
-    maxDuration: DurationLike | None = None
+    maxDuration: StaticDuration | None = None
     warningOnRetry: bool = False
     behavior: RetryBehavior = RetryBehavior.RETRY_FAILED_TASK
 
@@ -75,7 +76,7 @@ class _RetryBase(Model):
 
 class ConstantRetry(_RetryBase):
     type: Literal["constant"]
-    interval: DurationLike
+    interval: StaticDuration
 
     @model_validator(mode="after")
     def _check(self) -> ConstantRetry:
@@ -88,8 +89,8 @@ class ConstantRetry(_RetryBase):
 
 class ExponentialRetry(_RetryBase):
     type: Literal["exponential"]
-    interval: DurationLike
-    maxInterval: DurationLike
+    interval: StaticDuration
+    maxInterval: StaticDuration
     delayFactor: float | None = None
 
     @model_validator(mode="after")
@@ -114,8 +115,8 @@ class ExponentialRetry(_RetryBase):
 
 class RandomRetry(_RetryBase):
     type: Literal["random"]
-    minInterval: DurationLike
-    maxInterval: DurationLike
+    minInterval: StaticDuration
+    maxInterval: StaticDuration
 
     @model_validator(mode="after")
     def _check(self) -> RandomRetry:
