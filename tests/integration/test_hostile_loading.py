@@ -279,3 +279,29 @@ def test_errors_of_several_flows_name_the_file_line_and_task(
         outcome = run_bounded([*command, str(path)], env, tmp_path)
         assert outcome.code == 2
         assert f"{path}:16:5: tasks[0].mesage: task '1'" in outcome.stderr, outcome.stderr
+
+
+def test_rendered_durations_out_of_range_fail_their_task_run(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A duration known only after rendering: the task run FAILS naming the limit,
+    the execution goes on (no executor error, no exit 3)."""
+    path = tmp_path / "rendered.yml"
+    path.write_text(
+        HEAD
+        + "tasks:\n"
+        + "  - id: sleep\n    type: io.kestra.plugin.core.flow.Sleep\n"
+        + "    duration: \"{{ 'P999999999999D' }}\"\n    allowFailure: true\n"
+        + f"  - id: log\n    type: {LOG}\n    message: hi\n"
+        + "    timeout: \"{{ 'PT99999999999999999999S' }}\"\n    allowFailure: true\n"
+        + f"  - id: after\n    type: {LOG}\n    message: still running\n",
+        encoding="utf-8",
+    )
+    outcome = run_bounded(["run", str(path), "--json"], env, tmp_path)
+    assert outcome.code == 0, outcome.stderr
+    execution = json.loads(outcome.stdout)
+    states = {r["taskId"]: r["state"]["current"] for r in execution["taskRunList"]}
+    assert states == {"sleep": "WARNING", "log": "WARNING", "after": "SUCCESS"}
+    logs = run_bounded(["logs", execution["id"]], env, tmp_path).stdout
+    assert "sleep: " in logs and "longest duration allowed, P36500D" in logs
+    assert "log: timeout: 'PT99999999999999999999S' is longer than" in logs

@@ -529,6 +529,8 @@ class _FlowChecker:
             for path, text in _strings(data[key], (key,)):
                 if path[-1] in _NOT_RENDERED or not ("{{" in text or "{%" in text):
                     continue
+                if key == "inputs" and "defaults" not in path:
+                    continue  # of an input, only the defaults are rendered
                 error = syntax_error(text)
                 if error is not None:
                     task = _task_at(data, path) if key in (*_TASK_LISTS, "listeners") else None
@@ -536,6 +538,7 @@ class _FlowChecker:
 
 
 _RENDERED_SCOPES = (
+    "inputs",
     *_TASK_LISTS,
     "listeners",
     "outputs",

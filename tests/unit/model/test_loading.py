@@ -328,3 +328,9 @@ def test_hostile_input_values(kind: str, value: str, fragment: str) -> None:
 def test_json_strings_with_brackets_are_not_nesting() -> None:
     value = '{"a": "' + "[" * 500 + '"}'
     assert parse_inputs(_input("JSON"), {"x": value}) == {"x": {"a": "[" * 500}}
+
+
+def test_broken_template_in_an_input_default() -> None:
+    text = HEAD + "inputs:\n  - id: x\n    type: STRING\n    defaults: '{{ now( }}'\n" + TASK
+    problem = one_problem(text)
+    assert (problem.path, problem.line) == ("inputs[0].defaults", 6)
