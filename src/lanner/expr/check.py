@@ -24,8 +24,24 @@ def _engine() -> ExpressionEngine:
     return ExpressionEngine()
 
 
+# Flows repeat their templates (`{{ outputs.x.value }}`), and a deployed flow is
+# loaded again for each of its executions: short templates are parsed once.
+_CACHED_LENGTH = 4096
+
+
 def syntax_error(template: str) -> str | None:
     """Why `template` cannot be parsed (with the line inside it), or None when it can."""
+    if len(template) <= _CACHED_LENGTH:
+        return _cached_syntax_error(template)
+    return _syntax_error(template)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_syntax_error(template: str) -> str | None:
+    return _syntax_error(template)
+
+
+def _syntax_error(template: str) -> str | None:
     from jinja2.exceptions import TemplateSyntaxError
 
     try:
