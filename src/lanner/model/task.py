@@ -95,6 +95,8 @@ class ExponentialRetry(_RetryBase):
 
     @model_validator(mode="after")
     def _check(self) -> ExponentialRetry:
+        if self.delayFactor is not None and not (0 < self.delayFactor < float("inf")):
+            raise ValueError("delayFactor must be a positive, finite number")
         self._below_max_duration("interval", self.interval)
         if not (is_dynamic(self.interval) or is_dynamic(self.maxInterval)) and parse_duration(
             self.interval

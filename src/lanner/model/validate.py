@@ -315,6 +315,9 @@ class _FlowChecker:
                 "'extend' must be a mapping (a blueprint's title, description, tags, ...)",
                 ("extend",),
             )
+        flow_id = walked.get("id")
+        if isinstance(flow_id, int) and not isinstance(flow_id, bool):
+            walked["id"] = str(flow_id)  # as a task id: Kestra reads `id: 2024` as "2024"
         tasks = _count_tasks(data)
         if tasks > MAX_TASKS:
             # Counted on the plain data, before any task is validated.

@@ -18,6 +18,7 @@ of the file.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,7 +292,7 @@ class _Builder:
         )
 
     def build(self, node: yaml.Node, path: Path) -> Any:
-        smap, problems, loader = self.smap, self.problems, self.loader
+        smap, problems = self.smap, self.problems
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -300,7 +301,7 @@ class _Builder:
                         self.problem(key_node, path, "YAML merge keys (<<) are not supported")
                     )
                     continue
-                key = _scalar(key_node, loader) if isinstance(key_node, yaml.ScalarNode) else None
+                key = self.scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
                 if key is None and not isinstance(key_node, yaml.ScalarNode):
                     problems.append(
                         self.problem(key_node, path, "a mapping key must be a plain value")
@@ -323,7 +324,22 @@ class _Builder:
                 smap.positions[child] = self.position(item)
                 items.append(self.build(item, child))
             return items
-        return _scalar(node, loader)
+        return self.scalar(node, path)
+
+    def scalar(self, node: yaml.Node, path: Path) -> Any:
+        try:
+            return _scalar(node, self.loader)
+        except (ValueError, yaml.YAMLError):
+            # An explicit tag the text does not fit (`!!int nope`), or an integer
+            # too long for Python to convert: reported, kept as its text.
+            kind = str(node.tag).rsplit(":", 1)[-1]
+            text = str(node.value)
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            message = f"'{shown}' is not a valid {kind}"
+            if kind == "int" and len(text) > 4000:
+                message += f" of at most {sys.get_int_max_str_digits()} digits"
+            self.problems.append(self.problem(node, path, message))
+            return node.value
 
 
 def _scalar(node: yaml.Node, loader: Any) -> Any:

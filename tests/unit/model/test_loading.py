@@ -212,6 +212,10 @@ def test_integer_task_id_is_a_string() -> None:
     assert flow.tasks[0].id == "1"
 
 
+def test_integer_flow_id_is_a_string() -> None:
+    assert load("id: 2024\nnamespace: company.team\n" + TASK).id == "2024"
+
+
 def test_integer_task_ids_are_checked_for_duplicates() -> None:
     text = (
         HEAD
@@ -334,3 +338,23 @@ def test_broken_template_in_an_input_default() -> None:
     text = HEAD + "inputs:\n  - id: x\n    type: STRING\n    defaults: '{{ now( }}'\n" + TASK
     problem = one_problem(text)
     assert (problem.path, problem.line) == ("inputs[0].defaults", 6)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("!!int nope", "'nope' is not a valid int"),
+        ("!!float nope", "'nope' is not a valid float"),
+        ("9" * 5000, "is not a valid int of at most"),
+    ],
+)
+def test_scalar_that_does_not_fit_its_tag(value: str, fragment: str) -> None:
+    problem = one_problem(HEAD + TASK + f"    description: {value}\n")
+    assert fragment in problem.message
+    assert (problem.line, problem.task_id) == (7, "a")
+
+
+def test_exponential_retry_factor_must_be_finite() -> None:
+    retry = "    retry: {type: exponential, interval: PT1S, maxInterval: PT2S, delayFactor: .nan}\n"
+    problem = one_problem(HEAD + TASK + retry)
+    assert "delayFactor must be a positive, finite number" in problem.message
