@@ -97,7 +97,10 @@ def read_flow_text(path: str | FsPath) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileReadError(f"{name}: cannot be read ({exc})") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FileReadError(
+            f"{name}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)"
+        ) from None
 
 
 def _too_large(name: str, size: int) -> str:

@@ -109,7 +109,7 @@ def load_yaml_collecting(
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
-        raise YamlError([syntax_problem(exc, file, line_offset)]) from None
+        raise YamlError([syntax_problem(exc, file, line_offset, text)]) from None
     finally:
         loader.dispose()
     if node is None:
@@ -174,7 +174,7 @@ def check_bounds(
                 stack[-1][0] += size
                 stack[-1][1] = max(stack[-1][1], height + 1)
     except yaml.YAMLError as exc:
-        raise YamlError([syntax_problem(exc, file, line_offset)]) from None
+        raise YamlError([syntax_problem(exc, file, line_offset, text)]) from None
     finally:
         loader.dispose()
 
@@ -210,8 +210,18 @@ def _over_limits(
 _BLOCK_CONTEXTS = ("while parsing a block",)
 
 
-def syntax_problem(exc: yaml.YAMLError, file: str | None, line_offset: int = 0) -> Problem:
+def syntax_problem(
+    exc: yaml.YAMLError, file: str | None, line_offset: int = 0, text: str | None = None
+) -> Problem:
     """A YAML syntax error as a Problem, at the line where the broken construct starts."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        # A character YAML does not allow (a NUL, a control character): the
+        # reader knows its position in the text only.
+        line = None
+        if text is not None and 0 <= exc.position <= len(text):
+            line = text.count("\n", 0, exc.position) + 1 + line_offset
+        message = f"invalid YAML: unacceptable character #x{exc.character:04x}: {exc.reason}"
+        return Problem(message, file=file, line=line)
     if not isinstance(exc, yaml.MarkedYAMLError):
         return Problem(f"invalid YAML: {exc}", file=file)
     problem, context = exc.problem_mark, exc.context_mark

@@ -358,3 +358,16 @@ def test_exponential_retry_factor_must_be_finite() -> None:
     retry = "    retry: {type: exponential, interval: PT1S, maxInterval: PT2S, delayFactor: .nan}\n"
     problem = one_problem(HEAD + TASK + retry)
     assert "delayFactor must be a positive, finite number" in problem.message
+
+
+def test_characters_yaml_refuses_are_located() -> None:
+    problem = one_problem(HEAD + TASK.replace("hi", '"a\x00b"'))
+    assert problem.line == 6 and "#x0000" in problem.message
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yml"
+    path.write_bytes((HEAD + TASK).replace("hi", "caf\xe9").encode("latin-1"))
+    with pytest.raises(FileReadError) as exc:
+        read_flow_text(path)
+    assert exc.value.message == f"{path}:6: not UTF-8 text (byte 0xe9 cannot be decoded)"
