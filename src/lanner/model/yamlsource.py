@@ -226,6 +226,15 @@ def syntax_problem(
         return Problem(f"invalid YAML: {exc}", file=file)
     problem, context = exc.problem_mark, exc.context_mark
     at_end = "end of stream" in (exc.problem or "")
+    if text is not None and problem is not None and problem.index >= len(text.rstrip()):
+        # The parser noticed at the end of the text: the construct that never
+        # closed is the innermost open bracket, if any.
+        opener = _unclosed_flow_collection(text)
+        if opener is not None:
+            context, at_end = opener, True
+            exc = yaml.MarkedYAMLError(
+                "while parsing a flow collection", context, exc.problem, problem
+            )
     use_context = context is not None and (
         at_end or not (exc.context or "").startswith(_BLOCK_CONTEXTS)
     )
@@ -244,6 +253,26 @@ def syntax_problem(
     line = mark.line + 1 + line_offset if mark else None
     col = mark.column + 1 if mark else None
     return Problem(message, file=file, line=line, column=col)
+
+
+def _unclosed_flow_collection(text: str) -> Any:
+    """The mark of the innermost `[` or `{` still open where the scanner stops."""
+    loader = _Loader(text)
+    opened: list[Any] = []
+    try:
+        while True:
+            token = loader.get_token()  # type: ignore[no-untyped-call]
+            if token is None:
+                break
+            if isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken):
+                opened.append(token.start_mark)
+            elif opened and isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken):
+                opened.pop()
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return opened[-1] if opened else None
 
 
 _DOCUMENT_MARKER = re.compile(r"^(---|\.\.\.)(?=\s|$)", re.M)

@@ -371,3 +371,16 @@ def test_a_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(FileReadError) as exc:
         read_flow_text(path)
     assert exc.value.message == f"{path}:6: not UTF-8 text (byte 0xe9 cannot be decoded)"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("id: x\nnamespace: y\ntasks: [\n", 3, 8),
+        ("id: x\nnamespace: y\nlabels: {a: 1,\n\n\n", 3, 9),
+        ("id: x\nnamespace: y\nlabels: [a, {b: \n\n", 3, 13),
+    ],
+)
+def test_unclosed_bracket_is_reported_where_it_opens(text: str, line: int, column: int) -> None:
+    problem = one_problem(text)
+    assert (problem.line, problem.column) == (line, column), problem.render()
