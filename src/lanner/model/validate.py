@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import re
-import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from lanner.errors import FileReadError, FlowValidationError, InputError, Problem
+from lanner.errors import FlowValidationError, InputError, Problem
 from lanner.model.flow import Flow, PluginDefault
+from lanner.model.flowfile import read_flow_text, too_large
 from lanner.model.inputs import check_inputs
 from lanner.model.limits import MAX_FLOW_BYTES, MAX_TASKS
 from lanner.model.task import InvalidTask, Task
@@ -49,65 +48,6 @@ class LoadedFlow:
     source: str
     line: int
     """The line of the file where the flow's document starts (1-based)."""
-
-
-def read_flow_text(path: str | FsPath) -> str:
-    """A flow file's text: a regular file only, of at most MAX_FLOW_BYTES.
-
-    The file is opened without blocking and checked on its descriptor, so a
-    FIFO, a device (`/dev/zero`) or a directory is refused before anything is
-    read, even if the name was swapped after a first look.
-    """
-    name = str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise FileReadError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise FileReadError(f"{name}: is a directory, expected a flow file") from None
-    except OSError as exc:
-        raise FileReadError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise FileReadError(f"{name}: is a directory, expected a flow file")
-        if not stat.S_ISREG(info.st_mode):
-            raise FileReadError(
-                f"{name}: is not a regular file (a FIFO, device or socket); "
-                "a flow is read from a regular file only"
-            )
-        if info.st_size > MAX_FLOW_BYTES:
-            raise FileReadError(_too_large(name, info.st_size))
-        chunks: list[bytes] = []
-        size = 0
-        # One byte more than allowed: a file that grew since fstat is caught too.
-        while size <= MAX_FLOW_BYTES:
-            chunk = os.read(fd, MAX_FLOW_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise FileReadError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > MAX_FLOW_BYTES:
-        raise FileReadError(_too_large(name, len(data)))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise FileReadError(
-            f"{name}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)"
-        ) from None
-
-
-def _too_large(name: str, size: int) -> str:
-    return (
-        f"{name}: {size} bytes, more than the {MAX_FLOW_BYTES} bytes a flow file may have "
-        "(limit, see docs/limits.md)"
-    )
 
 
 def load_flow_file(
@@ -164,9 +104,8 @@ def load_flows(
     raised at once, each at its line in the whole text.
     """
     if len(text) > MAX_FLOW_BYTES or len(text.encode("utf-8")) > MAX_FLOW_BYTES:
-        raise FlowValidationError(
-            [Problem(_too_large("the flow source", len(text.encode("utf-8"))), file=file)], file
-        )
+        size = len(text.encode("utf-8"))
+        raise FlowValidationError([Problem(too_large("the flow source", size), file=file)], file)
     documents = split_documents(text)
     if len(documents) <= 1:
         # The whole text is the flow's source: an unchanged file is an unchanged flow.

@@ -12,6 +12,7 @@ import pytest
 
 from lanner.errors import FileReadError, FlowValidationError, InputError, InputValueError
 from lanner.model.common import parse_duration
+from lanner.model.flowfile import read_flow_text
 from lanner.model.inputs import parse_inputs
 from lanner.model.limits import (
     MAX_DURATION_DAYS,
@@ -20,7 +21,7 @@ from lanner.model.limits import (
     MAX_NESTING,
     MAX_TASKS,
 )
-from lanner.model.validate import load_flow_file, load_flow_files, load_flows, read_flow_text
+from lanner.model.validate import load_flow_file, load_flow_files, load_flows
 from lanner.model.yamlsource import YamlError, check_bounds, load_yaml, split_documents
 from tests.unit.model.flowtools import LOG, REGISTRY, SEQUENTIAL, load, one_problem
 
