@@ -423,8 +423,13 @@ class _FlowChecker:
             else:
                 message = str(err["msg"]).removeprefix("Value error, ")
                 given = err.get("input")
-                if isinstance(given, str | int | float | bool) and len(str(given)) < 80:
-                    message += f" (got {given!r})"
+                shown = repr(given)
+                if (
+                    isinstance(given, str | int | float | bool)
+                    and len(shown) < 80
+                    and shown not in message  # the message quotes it already
+                ):
+                    message += f" (got {shown})"
             if loc in unions:
                 unions[loc].append(message)
                 continue
