@@ -100,6 +100,7 @@ def many_tasks() -> str:
 # name -> (flow text, or a special path maker, the line the message must name)
 FLOWS: dict[str, tuple[Callable[[], str], int | None, str]] = {
     "billion laughs": (lambda: HEAD + "variables:\n" + laughs() + TASK, None, "aliases"),
+    "recursive alias": (lambda: HEAD + "variables:\n  a: &a [1, *a]\n" + TASK, 4, "holds it"),
     "sequential 450 deep": (lambda: nested(450), None, "levels deep"),
     "flow-style nesting": (
         lambda: HEAD + "variables:\n  x: " + "[" * 5000 + "]" * 5000 + "\n" + TASK,
@@ -213,8 +214,9 @@ INPUT_FLOW = (
         (["data=[1, Infinity]"], "input 'data': Infinity is not a JSON value"),
         (["data=" + "[" * 30_000 + "]" * 30_000], "input 'data': JSON nested more than 100"),
         (["data={}", "doc=" + "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + laughs()], "input 'doc'"),
+        (["data={}", "doc=&a [1, *a]"], "input 'doc': expected YAML text: alias *a"),
     ],
-    ids=["NaN", "Infinity", "deep JSON", "YAML bomb"],
+    ids=["NaN", "Infinity", "deep JSON", "YAML bomb", "recursive YAML"],
 )
 def test_hostile_inputs_are_refused_and_create_no_store(
     inputs: list[str], fragment: str, tmp_path: Path, env: dict[str, str]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -148,6 +148,14 @@ def check_bounds(
                 break
             size = height = 0
             if isinstance(event, yaml.AliasEvent):
+                if any(frame[2] == event.anchor for frame in stack):
+                    # `&a [*a]`: a value that holds itself would never end.
+                    _refuse(
+                        f"alias *{event.anchor} refers to a value that holds it",
+                        event,
+                        file,
+                        line_offset,
+                    )
                 size, height = anchors.get(event.anchor or "", (1, 0))
             elif isinstance(event, yaml.ScalarEvent):
                 size, height = 1, 0
@@ -197,10 +205,14 @@ def _over_limits(
         )
     else:
         return
+    _refuse(f"YAML {message}", event, file, line_offset)
+
+
+def _refuse(message: str, event: yaml.Event, file: str | None, line_offset: int) -> NoReturn:
     mark = event.start_mark
     line = mark.line + 1 + line_offset if mark is not None else None
     column = mark.column + 1 if mark is not None else None
-    raise YamlError([Problem(f"YAML {message}", file=file, line=line, column=column)])
+    raise YamlError([Problem(message, file=file, line=line, column=column)])
 
 
 # A problem found at the end of a construct that never closed (a quote, a

@@ -385,3 +385,11 @@ def test_a_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
 def test_unclosed_bracket_is_reported_where_it_opens(text: str, line: int, column: int) -> None:
     problem = one_problem(text)
     assert (problem.line, problem.column) == (line, column), problem.render()
+
+
+def test_an_alias_inside_its_own_anchor_is_refused() -> None:
+    problem = one_problem(HEAD + "variables:\n  a: &a [1, {b: *a}]\n" + TASK)
+    assert (problem.line, problem.column) == (4, 17)
+    assert "alias *a refers to a value that holds it" in problem.message
+    with pytest.raises(InputValueError, match="holds it"):
+        parse_inputs(_input("YAML"), {"x": "&a [1, *a]"})
