@@ -118,7 +118,7 @@ def test_validate_invalid_yaml(tmp_path: Path, env: dict[str, str]) -> None:
     path = write(tmp_path, "syntax.yml", "id: x\nnamespace: y\ntasks: [\n")
     proc = lanner("validate", str(path), env=env)
     assert proc.returncode == 2
-    assert f"{path}:4:1: invalid YAML" in proc.stderr
+    assert f"{path}:3:8: invalid YAML" in proc.stderr  # where the bracket opens
 
 
 @pytest.mark.parametrize("kind", ["missing", "directory"])

@@ -43,6 +43,13 @@ def test_every_option_in_both_spellings() -> None:
     )
 
 
+def test_flow_option_in_both_spellings() -> None:
+    for argv in (["run", "f.yml", "--flow", "second"], ["run", "--flow=second", "f.yml"]):
+        args = parse_run(argv)
+        assert args is not None and args.flow_id == "second"
+    assert parse_run(["run", "f.yml", "--flow"]) is None  # typer says what is missing
+
+
 def test_the_last_of_a_repeated_option_wins() -> None:
     args = parse_run(["run", "f.yml", "--db", "one", "--db", "two"])
     assert args is not None and args.db == "two"

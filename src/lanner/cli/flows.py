@@ -42,43 +42,48 @@ def deploy(
     debug: Debug = False,
 ) -> None:
     """Deploy flows: all or nothing — when one file is invalid, none is deployed.
-    A new revision is saved only when a flow's source changed."""
+    A file may hold several flows separated by `---`. A new revision is saved
+    only when a flow's source changed."""
     from lanner.errors import FlowValidationError, InputError
-    from lanner.model.validate import load_flow_file
+    from lanner.model.validate import load_flow_files
 
     reg = registry()
     defaults = config(config_file).pluginDefaults
     files = flow_files(paths)
     if not files:
         raise InputError("no .yml or .yaml flow file found in " + ", ".join(map(str, paths)))
-    loaded: dict[tuple[str, str], tuple[Path, str]] = {}
+    loaded: dict[tuple[str, str], tuple[str, str]] = {}
     problems: list[str] = []
     for path in files:
         try:
-            flow, source = load_flow_file(path, reg, defaults)
+            flows = load_flow_files(path, reg, defaults)
         except FlowValidationError as exc:
             problems.append(exc.message)
             continue
         except InputError as exc:
             problems.append(exc.message)
             continue
-        key = (flow.namespace, flow.id)
-        if key in loaded:
-            problems.append(
-                f"{path}: flow {flow.namespace}.{flow.id} is also defined in {loaded[key][0]}"
-            )
-            continue
-        loaded[key] = (path, source)
+        for item in flows:
+            flow = item.flow
+            # A file of several flows (`---`): each is deployed with its own document.
+            where = f"{path}:{item.line}" if len(flows) > 1 else str(path)
+            key = (flow.namespace, flow.id)
+            if key in loaded:
+                problems.append(
+                    f"{where}: flow {flow.namespace}.{flow.id} is also defined in {loaded[key][0]}"
+                )
+                continue
+            loaded[key] = (where, item.source)
     if problems:
         for message in problems:
             print(message, file=sys.stderr)
         print(f"lanner: nothing deployed ({len(problems)} invalid file(s))", file=sys.stderr)
         raise SystemExit(BAD_INPUT)
     store = open_db(db)
-    for (namespace, flow_id), (path, source) in loaded.items():
+    for (namespace, flow_id), (where, source) in loaded.items():
         revision, created = store.deploy_flow(namespace, flow_id, source)
         change = "new revision" if created else "unchanged"
-        print(f"{namespace}.{flow_id}: revision {revision} ({change}) from {path}")
+        print(f"{namespace}.{flow_id}: revision {revision} ({change}) from {where}")
 
 
 @app.command("list")

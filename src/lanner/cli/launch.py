@@ -30,9 +30,16 @@ class RunArgs:
     db: str | None = None
     config: Path | None = None
     debug: bool = False
+    flow_id: str | None = None
 
 
-_VALUED = {"--input": "inputs", "-i": "inputs", "--db": "db", "--config": "config"}
+_VALUED = {
+    "--input": "inputs",
+    "-i": "inputs",
+    "--db": "db",
+    "--config": "config",
+    "--flow": "flow",
+}
 
 
 def parse_run(argv: list[str]) -> RunArgs | None:
@@ -78,6 +85,7 @@ def parse_run(argv: list[str]) -> RunArgs | None:
         db,
         Path(config) if config is not None else None,
         flags["--debug"],
+        values.get("flow"),
     )
 
 
@@ -107,6 +115,7 @@ def _run(args: RunArgs) -> int:
             json_output=args.json_output,
             db=args.db,
             config=args.config,
+            flow_id=args.flow_id,
         )
 
     try:

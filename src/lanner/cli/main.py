@@ -44,17 +44,18 @@ def validate(
     config: ConfigOpt = None,
     debug: Debug = False,
 ) -> None:
-    """Validate flow files; every problem is printed with its file, line and YAML path."""
+    """Validate flow files (several flows in one file separated by `---`); every problem
+    is printed with its file, line and YAML path."""
     from lanner.config import load_config
     from lanner.errors import FlowValidationError, InputError
-    from lanner.model.validate import load_flow_file
+    from lanner.model.validate import load_flow_files
 
     reg = registry()
     defaults = load_config(config).pluginDefaults
     failed = 0
     for path in files:
         try:
-            flow, _ = load_flow_file(path, reg, defaults)
+            loaded = load_flow_files(path, reg, defaults)
         except FlowValidationError as exc:
             failed += 1
             print(exc.message, file=sys.stderr)
@@ -63,9 +64,11 @@ def validate(
             failed += 1
             print(f"lanner: {exc.message}", file=sys.stderr)
             continue
-        print(
-            f"{path}: valid flow {flow.namespace}.{flow.id} ({sum(1 for _ in flow.all_tasks())} tasks)"
-        )
+        for item in loaded:
+            flow = item.flow
+            where = f"{path}:{item.line}" if len(loaded) > 1 else str(path)
+            tasks = sum(1 for _ in flow.all_tasks())
+            print(f"{where}: valid flow {flow.namespace}.{flow.id} ({tasks} tasks)")
     raise SystemExit(BAD_INPUT if failed else OK)
 
 
@@ -83,6 +86,14 @@ def schema(debug: Debug = False) -> None:
 def run(
     flow_file: Annotated[Path, typer.Argument(metavar="FLOW.yml", help="The flow to run.")],
     input: Inputs = None,
+    flow_id: Annotated[
+        str | None,
+        typer.Option(
+            "--flow",
+            metavar="ID",
+            help="The flow to run (id or namespace.id) when the file holds several.",
+        ),
+    ] = None,
     json_output: JsonOpt = False,
     db: Db = None,
     config: ConfigOpt = None,
@@ -92,7 +103,12 @@ def run(
     from lanner.cli.runcmd import run_flow
 
     code = run_flow(
-        flow_file, parse_input_pairs(input), json_output=json_output, db=db, config=config
+        flow_file,
+        parse_input_pairs(input),
+        json_output=json_output,
+        db=db,
+        config=config,
+        flow_id=flow_id,
     )
     raise SystemExit(code)
 

@@ -64,16 +64,17 @@ def run_flow(
     json_output: bool,
     db: str | None,
     config: Path | None,
+    flow_id: str | None = None,
 ) -> int:
     cfg = load_config(config)
     registry = TaskRegistry.from_entry_points()
-    flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults)
-    store = open_store(db or default_db_url(lanner_home()))
-    runtime = Runtime(store, registry, cfg, alone=True)
-    # Inputs are checked before anything is stored: bad inputs run nothing.
+    flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults, flow_id=flow_id)
+    # Inputs are checked before the store is even opened: bad inputs create nothing.
     from lanner.model.inputs import parse_inputs
 
     parse_inputs(flow.inputs or (), inputs, from_strings=True)
+    store = open_store(db or default_db_url(lanner_home()))
+    runtime = Runtime(store, registry, cfg, alone=True)
     if flow.triggers:
         names = ", ".join(t.id for t in flow.triggers)
         print(

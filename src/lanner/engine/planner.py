@@ -60,7 +60,7 @@ from lanner.engine.model import (
 )
 from lanner.engine.states import State, final_state
 from lanner.engine.variables import error_log, execution_variables, task_variables
-from lanner.errors import LannerError
+from lanner.errors import LannerError, RenderError
 from lanner.expr import ExpressionEngine, Scope, is_truthy
 from lanner.model import inputvalues as iv
 from lanner.model.common import format_duration, parse_duration
@@ -691,7 +691,10 @@ class _Cycle:
     def timeout_seconds(self, run: TaskRun, task: Task) -> float | None:
         if task.timeout is None:
             return None
-        return parse_duration(str(self.render(task.timeout, run))).total_seconds()
+        try:
+            return parse_duration(str(self.render(task.timeout, run))).total_seconds()
+        except ValueError as exc:  # a rendered timeout out of range or not a duration
+            raise RenderError(f"timeout: {exc}", task_id=task.id) from None
 
     def dispatch(self, run: TaskRun, task: Task) -> None:
         attempt = len(run.attempts) + 1

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
+from lanner.model.limits import MAX_DURATION_DAYS
+
 FLOW_ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 NAMESPACE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 TASK_ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
@@ -24,6 +26,9 @@ _DURATION_RE = re.compile(
     r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$",
     re.IGNORECASE,
 )
+
+
+_UNIT_SECONDS = {"days": 86_400.0, "hours": 3_600.0, "minutes": 60.0, "seconds": 1.0}
 
 
 def is_label_key(key: str) -> bool:
@@ -46,12 +51,14 @@ def parse_duration(text: str) -> timedelta:
     if not m or text.strip().upper() in ("P", "PT") or text.strip().upper().endswith("T"):
         raise ValueError(f"'{text}' is not an ISO-8601 duration (for example PT5S, PT1M30S, P1D)")
     parts = {k: float(v.replace(",", ".")) for k, v in m.groupdict().items() if v and k != "sign"}
-    delta = timedelta(
-        days=parts.get("days", 0),
-        hours=parts.get("hours", 0),
-        minutes=parts.get("minutes", 0),
-        seconds=parts.get("seconds", 0),
-    )
+    seconds = sum(parts.get(unit, 0.0) * size for unit, size in _UNIT_SECONDS.items())
+    # Checked before any arithmetic: a timedelta (or a date plus it) would overflow.
+    if not seconds <= MAX_DURATION_DAYS * 86_400:
+        raise ValueError(
+            f"'{text.strip()[:40]}' is longer than the longest duration allowed, "
+            f"P{MAX_DURATION_DAYS}D (limit, see docs/limits.md)"
+        )
+    delta = timedelta(seconds=seconds)
     return -delta if m.group("sign") == "-" else delta
 
 
@@ -115,6 +122,18 @@ def _dynamic_bool(value: Any) -> Any:
 
 DurationLike = Annotated[str, BeforeValidator(_check_duration)]
 """An ISO-8601 duration, or an expression that renders to one."""
+
+
+def _check_static_duration(value: Any) -> Any:
+    if isinstance(value, str) and is_dynamic(value):
+        raise ValueError(
+            "expected an ISO-8601 duration such as PT5S (this property is not rendered)"
+        )
+    return _check_duration(value)
+
+
+StaticDuration = Annotated[str, BeforeValidator(_check_static_duration)]
+"""An ISO-8601 duration given literally (Kestra types it java.time.Duration: never rendered)."""
 
 Text = Annotated[str, BeforeValidator(_to_str)]
 """A string property; plain scalars are accepted and kept as their text."""

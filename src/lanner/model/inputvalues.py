@@ -27,6 +27,13 @@ import yaml
 
 from lanner.errors import InputValueError
 from lanner.model import common
+from lanner.model.limits import MAX_INPUT_CHARS, MAX_NESTING
+from lanner.model.yamlsource import YamlError, check_bounds
+
+try:
+    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _YamlLoader = yaml.SafeLoader
 
 Path = tuple[str | int, ...]
 
@@ -189,10 +196,34 @@ def jsonable(value: Any) -> Any:
     raise ValueError(f"{type(value).__name__} values have no JSON form")
 
 
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value (JSON numbers are finite)")
+
+
+def load_json(text: str) -> Any:
+    """Strict JSON: no NaN or Infinity, nested at most MAX_NESTING deep (checked on
+    the text before parsing, which would otherwise recurse that deep)."""
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group(0)
+        if token in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ValueError(
+                    f"JSON nested more than {MAX_NESTING} levels deep (limit, see docs/limits.md)"
+                )
+        elif token in "]}":
+            depth -= 1
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def to_json(value: Any, text: bool) -> Any:
     if text and isinstance(value, str):
         try:
-            return json.loads(value)
+            return load_json(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"expected JSON text: {exc.msg} at line {exc.lineno}") from None
     return jsonable(value)
@@ -201,7 +232,14 @@ def to_json(value: Any, text: bool) -> Any:
 def to_yaml(value: Any, text: bool) -> Any:
     if text and isinstance(value, str):
         try:
-            return jsonable(yaml.safe_load(value))
+            # Bounded first: anchors must not expand, nor nesting recurse, without limit.
+            check_bounds(value)
+            return jsonable(yaml.load(value, Loader=_YamlLoader))
+        except YamlError as exc:
+            problem = exc.problems[0]
+            raise ValueError(
+                f"expected YAML text: {problem.message} (line {problem.line})"
+            ) from None
         except yaml.YAMLError as exc:
             raise ValueError(f"expected YAML text: {str(exc).splitlines()[0]}") from None
     return jsonable(value)
@@ -211,7 +249,7 @@ def to_list(value: Any, text: bool) -> list[Any]:
     # A string can never be a list, so it is parsed as JSON text in both modes.
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = load_json(value)
         except json.JSONDecodeError:
             raise expected('a JSON array such as ["a", "b"]', value) from None
     if not isinstance(value, list):
@@ -403,6 +441,12 @@ def parse_inputs(
     result: dict[str, Any] = {}
     for item in flat:
         value = given.get(item.id)
+        if isinstance(value, str) and len(value) > MAX_INPUT_CHARS:
+            problems.append(
+                f"input '{item.id}': {len(value)} characters, more than the {MAX_INPUT_CHARS} "
+                "an input value may have (limit, see docs/limits.md)"
+            )
+            continue
         if isinstance(value, str) and value == "" and item.type not in _EMPTY_IS_A_VALUE:
             value = None
         if item.type == "FILE":

@@ -60,8 +60,16 @@ class _FlowSchema(GenerateJsonSchema):
 
 
 def _accept_old_forms(schema: dict[str, Any], defs: dict[str, Any]) -> None:
-    """Labels in list form and deprecated property names, as the models accept them."""
+    """Labels in list form, deprecated property names and a blueprint's `extend`, as
+    the loader accepts them."""
     props = schema["properties"]
+    # Read by the loader, not a Flow property (docs/flows.md).
+    props["extend"] = {
+        "type": "object",
+        "title": "Extend",
+        "description": "A Kestra blueprint's metadata (title, description, tags, ...): "
+        "read, never run.",
+    }
     if "pluginDefaults" in props:
         props["taskDefaults"] = {**props["pluginDefaults"], "deprecated": True}
     for definition in [schema, *defs.values()]:

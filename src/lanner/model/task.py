@@ -22,6 +22,7 @@ from lanner.model.common import (
     DurationLike,
     DynamicInt,
     Model,
+    StaticDuration,
     Text,
     is_dynamic,
     parse_duration,
@@ -44,7 +45,7 @@ class RetryBehavior(StrEnum):
 
 class _RetryBase(Model):
     maxAttempts: DynamicInt | None = None
-    maxDuration: DurationLike | None = None
+    maxDuration: StaticDuration | None = None
     warningOnRetry: bool = False
     behavior: RetryBehavior = RetryBehavior.RETRY_FAILED_TASK
 
@@ -81,7 +82,7 @@ class _RetryBase(Model):
 
 class ConstantRetry(_RetryBase):
     type: Literal["constant"]
-    interval: DurationLike
+    interval: StaticDuration
 
     @model_validator(mode="after")
     def _check(self) -> ConstantRetry:
@@ -94,12 +95,14 @@ class ConstantRetry(_RetryBase):
 
 class ExponentialRetry(_RetryBase):
     type: Literal["exponential"]
-    interval: DurationLike
-    maxInterval: DurationLike
+    interval: StaticDuration
+    maxInterval: StaticDuration
     delayFactor: float | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ExponentialRetry:
+        if self.delayFactor is not None and not (0 < self.delayFactor < float("inf")):
+            raise ValueError("delayFactor must be a positive, finite number")
         self._below_max_duration("interval", self.interval)
         if not (is_dynamic(self.interval) or is_dynamic(self.maxInterval)) and parse_duration(
             self.interval
@@ -110,16 +113,18 @@ class ExponentialRetry(_RetryBase):
     def delay(self, attempts: int, draw: float) -> timedelta:
         factor = self.delayFactor if self.delayFactor is not None else 2.0
         base = parse_duration(self.interval).total_seconds()
-        seconds = min(
-            base * factor ** max(attempts - 1, 0), parse_duration(self.maxInterval).total_seconds()
-        )
-        return timedelta(seconds=seconds)
+        ceiling = parse_duration(self.maxInterval).total_seconds()
+        try:
+            grown = base * factor ** max(attempts - 1, 0)
+        except OverflowError:  # many attempts: the growth passed any float long ago
+            grown = ceiling
+        return timedelta(seconds=min(grown, ceiling))
 
 
 class RandomRetry(_RetryBase):
     type: Literal["random"]
-    minInterval: DurationLike
-    maxInterval: DurationLike
+    minInterval: StaticDuration
+    maxInterval: StaticDuration
 
     @model_validator(mode="after")
     def _check(self) -> RandomRetry:

@@ -18,12 +18,21 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from lanner.errors import FileReadError, FlowValidationError, Problem
+from lanner.errors import FlowValidationError, InputError, Problem
 from lanner.model.flow import Flow, PluginDefault
+from lanner.model.flowfile import read_flow_text, too_large
 from lanner.model.inputs import check_inputs
+from lanner.model.limits import MAX_FLOW_BYTES, MAX_TASKS
 from lanner.model.task import InvalidTask, Task
 from lanner.model.triggers import check_triggers
-from lanner.model.yamlsource import Path, SourceMap, YamlError, format_path, load_yaml_collecting
+from lanner.model.yamlsource import (
+    Path,
+    SourceMap,
+    YamlError,
+    format_path,
+    load_yaml_collecting,
+    split_documents,
+)
 from lanner.plugin import TaskRegistry
 
 _TASK_LISTS = ("tasks", "errors", "finally", "afterExecution")
@@ -31,20 +40,100 @@ _EXPR_RE = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.S)
 _HYPHEN_DOT_RE = re.compile(r"\b(inputs|outputs)\.([A-Za-z0-9_]+-[A-Za-z0-9_-]*)")
 
 
+@dataclasses.dataclass(frozen=True)
+class LoadedFlow:
+    """One flow of a file, with its own source text (its YAML document)."""
+
+    flow: Flow
+    source: str
+    line: int
+    """The line of the file where the flow's document starts (1-based)."""
+
+
 def load_flow_file(
-    path: str | FsPath, registry: TaskRegistry, defaults: Sequence[PluginDefault] = ()
+    path: str | FsPath,
+    registry: TaskRegistry,
+    defaults: Sequence[PluginDefault] = (),
+    *,
+    flow_id: str | None = None,
 ) -> tuple[Flow, str]:
-    """Read and validate a flow file; returns the flow and its source text."""
+    """Read and validate a flow file; returns the flow and its source text.
+
+    A file holding several flows needs `flow_id` (an id or namespace.id) to pick one.
+    """
     name = str(path)
-    try:
-        text = FsPath(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileReadError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise FileReadError(f"{name}: is a directory, expected a flow file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FileReadError(f"{name}: cannot be read ({exc})") from None
-    return load_flow(text, registry, file=name, defaults=defaults), text
+    loaded = pick_flow(load_flow_files(path, registry, defaults), name, flow_id)
+    return loaded.flow, loaded.source
+
+
+def load_flow_files(
+    path: str | FsPath, registry: TaskRegistry, defaults: Sequence[PluginDefault] = ()
+) -> list[LoadedFlow]:
+    """Read and validate every flow of a file (documents separated by `---`)."""
+    name = str(path)
+    return load_flows(read_flow_text(path), registry, file=name, defaults=defaults)
+
+
+def pick_flow(flows: Sequence[LoadedFlow], file: str, flow_id: str | None) -> LoadedFlow:
+    """The one flow of a file, or the one `flow_id` (id or namespace.id) names."""
+    listed = ", ".join(f"{f.flow.namespace}.{f.flow.id} at line {f.line}" for f in flows)
+    if flow_id is None:
+        if len(flows) == 1:
+            return flows[0]
+        raise InputError(f"{file} holds {len(flows)} flows ({listed}); choose one with --flow ID")
+    found = [f for f in flows if flow_id in (f.flow.id, f"{f.flow.namespace}.{f.flow.id}")]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InputError(f"{file} holds no flow '{flow_id}' (it holds {listed})")
+    raise InputError(
+        f"{file} holds several flows with id '{flow_id}' ({listed}); give NAMESPACE.ID"
+    )
+
+
+def load_flows(
+    text: str,
+    registry: TaskRegistry,
+    *,
+    file: str | None = None,
+    defaults: Sequence[PluginDefault] = (),
+) -> list[LoadedFlow]:
+    """Validate every flow of a YAML text (documents separated by `---`).
+
+    Each document is validated on its own; the problems of all of them are
+    raised at once, each at its line in the whole text.
+    """
+    if len(text) > MAX_FLOW_BYTES or len(text.encode("utf-8")) > MAX_FLOW_BYTES:
+        size = len(text.encode("utf-8"))
+        raise FlowValidationError([Problem(too_large("the flow source", size), file=file)], file)
+    documents = split_documents(text)
+    if len(documents) <= 1:
+        # The whole text is the flow's source: an unchanged file is an unchanged flow.
+        documents = [(0, text)]
+    problems: list[Problem] = []
+    out: list[LoadedFlow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for offset, part in documents:
+        try:
+            flow = _load_document(part, registry, file, defaults, offset)
+        except FlowValidationError as exc:
+            problems.extend(exc.problems)
+            continue
+        key = (flow.namespace, flow.id)
+        if key in seen:
+            problems.append(
+                Problem(
+                    f"flow {flow.namespace}.{flow.id} is also defined at line {seen[key]}",
+                    file=file,
+                    line=offset + 1,
+                )
+            )
+            continue
+        seen[key] = offset + 1
+        out.append(LoadedFlow(flow, part, offset + 1))
+    if problems:
+        raise FlowValidationError(problems, file)
+    return out
 
 
 def load_flow(
@@ -55,8 +144,20 @@ def load_flow(
     defaults: Sequence[PluginDefault] = (),
 ) -> Flow:
     """Validate a flow's YAML source. `defaults` are the instance-level plugin defaults."""
+    return pick_flow(
+        load_flows(text, registry, file=file, defaults=defaults), file or "<flow>", None
+    ).flow
+
+
+def _load_document(
+    text: str,
+    registry: TaskRegistry,
+    file: str | None,
+    defaults: Sequence[PluginDefault],
+    line_offset: int,
+) -> Flow:
     try:
-        data, smap, yaml_problems = load_yaml_collecting(text, file)
+        data, smap, yaml_problems = load_yaml_collecting(text, file, line_offset=line_offset)
     except YamlError as exc:
         raise FlowValidationError(exc.problems, file) from None
     if not isinstance(data, dict):
@@ -64,7 +165,7 @@ def load_flow(
         problem = Problem(
             "a flow must be a YAML mapping with id, namespace and tasks",
             file=file,
-            line=line or 1,
+            line=line or line_offset + 1,
             column=col,
         )
         raise FlowValidationError([problem], file)
@@ -154,6 +255,24 @@ class _FlowChecker:
         if isinstance(namespace, str) and isinstance(flow_id, str):
             self.flow_key = (namespace, flow_id)
         walked = dict(data)
+        # A Kestra blueprint's metadata (title, description, tags, ...): read, never run.
+        if "extend" in walked and not isinstance(walked.pop("extend"), dict):
+            self.add(
+                "'extend' must be a mapping (a blueprint's title, description, tags, ...)",
+                ("extend",),
+            )
+        flow_id = walked.get("id")
+        if isinstance(flow_id, int) and not isinstance(flow_id, bool):
+            walked["id"] = str(flow_id)  # as a task id: Kestra reads `id: 2024` as "2024"
+        tasks = _count_tasks(data)
+        if tasks > MAX_TASKS:
+            # Counted on the plain data, before any task is validated.
+            self.add(
+                f"the flow has {tasks} tasks, more than the {MAX_TASKS} a flow may have "
+                "(limit, see docs/limits.md)",
+                ("tasks",),
+            )
+            return None
         for key in _TASK_LISTS:
             if key in walked:
                 walked[key] = self.task_list(walked[key], (key,))
@@ -167,6 +286,7 @@ class _FlowChecker:
             ]
         self.duplicate_task_ids()
         self.hyphenated_references(data)
+        self.template_syntax(data)
         try:
             flow = Flow.model_validate(walked)
         except ValidationError as exc:
@@ -211,6 +331,11 @@ class _FlowChecker:
         if not isinstance(raw, dict):
             self.add("expected a task: a mapping with at least `id` and `type`", path)
             return _invalid(None, None)
+        raw_id = raw.get("id")
+        if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+            # Kestra (Jackson) reads `id: 1` as the string "1"; in place, so that
+            # every later look at the raw data sees the string.
+            raw["id"] = str(raw_id)
         task_id = raw.get("id") if isinstance(raw.get("id"), str) else None
         type_name = raw.get("type")
         if task_id:
@@ -306,8 +431,13 @@ class _FlowChecker:
             else:
                 message = str(err["msg"]).removeprefix("Value error, ")
                 given = err.get("input")
-                if isinstance(given, str | int | float | bool) and len(str(given)) < 80:
-                    message += f" (got {given!r})"
+                shown = repr(given)
+                if (
+                    isinstance(given, str | int | float | bool)
+                    and len(shown) < 80
+                    and shown not in message  # the message quotes it already
+                ):
+                    message += f" (got {shown})"
             if loc in unions:
                 unions[loc].append(message)
                 continue
@@ -344,6 +474,53 @@ class _FlowChecker:
                             path,
                             *(_task_at(data, path) if key != "outputs" else (None, None)),
                         )
+
+    def template_syntax(self, data: dict[str, Any]) -> None:
+        """A `{{ ... }}` or `{% ... %}` that cannot be parsed, in any property that is
+        rendered: found now rather than at run time. `variables` is not rendered
+        (SPEC §1.1), nor is a `description`, so they are not checked."""
+        from lanner.expr.check import syntax_error
+
+        for key in _RENDERED_SCOPES:
+            if key not in data:
+                continue
+            for path, text in _strings(data[key], (key,)):
+                if path[-1] in _NOT_RENDERED or not ("{{" in text or "{%" in text):
+                    continue
+                if key == "inputs" and "defaults" not in path:
+                    continue  # of an input, only the defaults are rendered
+                error = syntax_error(text)
+                if error is not None:
+                    task = _task_at(data, path) if key in (*_TASK_LISTS, "listeners") else None
+                    self.add(f"invalid expression: {error}", path, *(task or (None, None)))
+
+
+_RENDERED_SCOPES = (
+    "inputs",
+    *_TASK_LISTS,
+    "listeners",
+    "outputs",
+    "triggers",
+    "pluginDefaults",
+    "taskDefaults",
+)
+_NOT_RENDERED = frozenset({"description", "displayName"})
+
+
+def _count_tasks(data: dict[str, Any]) -> int:
+    """Mappings with an `id` and a `type` under the task lists: every task, flowables'
+    children included (an upper bound when other typed mappings sit inside tasks)."""
+    count = 0
+    stack: list[Any] = [data.get(key) for key in (*_TASK_LISTS, "listeners")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "id" in value and "type" in value:
+                count += 1
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
 
 
 def _one_of(messages: list[str]) -> str:

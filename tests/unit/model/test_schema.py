@@ -244,6 +244,7 @@ def test_task_forms_lanner_accepts_are_valid_for_the_schema(extra: dict[str, Any
         {"taskDefaults": [{"type": "io.kestra.plugin.core.log.Log", "values": {"level": "WARN"}}]},
         {"labels": [{"key": "team", "value": "data"}]},
         {"labels": {"team": "data"}},
+        {"extend": {"title": "A blueprint", "tags": ["Getting Started"]}},
     ],
 )
 def test_flow_forms_lanner_accepts_are_valid_for_the_schema(extra: dict[str, Any]) -> None:

@@ -342,7 +342,6 @@ COMMON_VALID: list[dict[str, Any]] = [
     },
     {"retry": {"type": "random", "minInterval": "PT1S", "maxInterval": "PT5S"}},
     {"retry": {"type": "constant", "interval": "PT1S", "behavior": "RETRY_FAILED_TASK"}},
-    {"retry": {"type": "constant", "interval": "{{ inputs.wait }}", "maxDuration": "PT1S"}},
     {"id": "with-dash_and_underscore1"},
     {"id": "x" * 256},
 ]
@@ -378,6 +377,18 @@ COMMON_INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"disabled": "maybe"}, "disabled", "boolean"),
     ({"allowFailure": "sometimes"}, "allowFailure", "boolean"),
     ({"timeout": "5 minutes"}, "timeout", "ISO-8601"),
+    ({"timeout": "PT99999999999999999999S"}, "timeout", "longest duration allowed, P36500D"),
+    # Kestra types retry durations java.time.Duration: never rendered.
+    (
+        {"retry": {"type": "constant", "interval": "{{ inputs.wait }}"}},
+        "retry.interval",
+        "not rendered",
+    ),
+    (
+        {"retry": {"type": "exponential", "interval": "PT1S", "maxInterval": "P99999999D"}},
+        "retry.maxInterval",
+        "longest duration allowed",
+    ),
     ({"logLevel": "LOUD"}, "logLevel", "TRACE"),
     ({"runIf": ["a"]}, "runIf", ""),
     ({"runif": "true"}, "runif", "did you mean 'runIf'?"),
