@@ -439,7 +439,16 @@ class _Cycle:
         attempts = len(run.attempts) - base
         max_attempts = policy.maxAttempts
         if isinstance(max_attempts, str):
-            max_attempts = int(str(self.render(max_attempts, run)))
+            rendered: Any = None
+            try:
+                rendered = self.render(max_attempts, run)
+                max_attempts = int(str(rendered))
+            except (LannerError, ValueError) as exc:
+                # A broken limit must not stop the executor: the run fails as it would
+                # without a retry policy, and the log says why it was not retried.
+                why = exc.message if isinstance(exc, LannerError) else f"got {rendered!r}"
+                self.log("ERROR", f"retry maxAttempts is not an integer ({why}); not retried", run)
+                return None
         if max_attempts is not None and attempts >= max_attempts:
             return None
         draw = random.Random(f"{self.ctx.seed}:{run.id}:{attempts + base}").random()

@@ -152,6 +152,28 @@ def test_attempts_count_is_rendered_per_attempt() -> None:
     assert [d.attempt for d in sim.dispatched] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("max_attempts", ["\"{{ 'many' }}\"", "'{{ nope() }}'"])
+def test_a_max_attempts_that_renders_to_no_integer_fails_the_run_unretried(
+    max_attempts: str,
+) -> None:
+    sim = run(
+        f"""
+        tasks:
+          - id: t
+            type: Log
+            message: x
+            retry:
+              type: constant
+              interval: PT1S
+              maxAttempts: {max_attempts}
+        """,
+        forced={"t": failed()},
+    )
+    assert sim.execution.state is State.FAILED
+    assert len(run_of(sim.execution, "t").attempts) == 1
+    assert any("maxAttempts is not an integer" in m for m in sim.messages("t"))
+
+
 def test_retry_inherited_from_a_flowable_C57() -> None:
     """§4.4.7 [TEST C-57]: the flowable is not retried itself; its failing child gets
     the flowable's policy."""
