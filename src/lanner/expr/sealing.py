@@ -49,8 +49,6 @@ class KeyRing:
     def configure(self, key: str | None) -> None:
         """``secrets.key`` from the configuration (None: the instance key file)."""
         with self._lock:
-            if key == self._configured and self._key is not None:
-                return
             self._configured = key
             self._key = None
             self._aead = None

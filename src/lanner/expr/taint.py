@@ -237,7 +237,7 @@ def finalize(func: Callable[[Any], str]) -> Callable[[Any], str]:
             raise value.fail()
         text = func(value)
         if not isinstance(value, str) and _any_tainted((value,)):
-            return mark(text, known=False)
+            return mark(text)
         return text
 
     return printing
