@@ -119,9 +119,12 @@ class PebbleEnvironment(SandboxedEnvironment):
             raise _refuse(attribute)
         if isinstance(obj, Mapping):
             try:
-                return taint.check(obj[attribute])
+                value = obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
+            if isinstance(value, taint.Sealed):  # stored encrypted, this process has no key
+                raise value.fail()
+            return value
         if isinstance(obj, Undefined):
             obj._fail_with_undefined_error()
         if isinstance(obj, LoopContext) and attribute in _LOOP_ATTRIBUTES:

@@ -113,7 +113,7 @@ class SecretMasker:
     def mask(self, text: str) -> str:
         if not text:
             return text
-        pattern = self._current()
+        pattern = self._current() if self._dirty else self._pattern
         if pattern is None:
             return text
         return pattern.sub(MASK, text)

@@ -262,15 +262,13 @@ def joined(parts: list[str], text: str) -> str:
 def mask(text: str, extra: SecretMasker | None = None) -> str:
     """A text as displayed or logged: a tainted one is the mask; known values
     inside another are masked."""
-    if isinstance(text, Secret):
-        return (
-            MASK
-            if len(text) >= MIN_SECRET_LENGTH or isinstance(text, Sealed)
-            else str.__str__(text)
-        )
-    if extra is not None:
-        text = extra.mask(text)
-    return KNOWN.mask(text) if KNOWN else text
+    if _active:
+        if isinstance(text, Secret):
+            if len(text) >= MIN_SECRET_LENGTH or isinstance(text, Sealed):
+                return MASK
+            return str.__str__(text)
+        text = KNOWN.mask(text)
+    return extra.mask(text) if extra is not None else text
 
 
 def shown(value: Any, extra: SecretMasker | None = None) -> Any:

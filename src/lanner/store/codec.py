@@ -322,7 +322,7 @@ def task_run_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
         t.seq,
         t.task_id,
         t.parent_id,
-        sealdocs.seal_text(t.value),
+        t.value if t.value is None else sealdocs.seal_text(t.value),
         t.iteration,
         t.phase.value,
         t.state.value,
