@@ -107,6 +107,12 @@ class SecretMasker:
                     self._dirty = False
         return self._pattern
 
+    def clear(self) -> None:
+        with self._lock:
+            self._forms = set()
+            self._pattern = None
+            self._dirty = False
+
     def __bool__(self) -> bool:
         return bool(self._forms)
 

@@ -71,6 +71,8 @@ class Sealed(Secret):
     json: bool
 
     def __new__(cls, token: str, reason: str, json: bool = False) -> Sealed:
+        global _active
+        _active = True
         self = super().__new__(cls, MASK)
         self.token = token
         self.reason = reason
@@ -105,6 +107,13 @@ def is_active() -> bool:
 def activate() -> None:
     global _active
     _active = True
+
+
+def reset() -> None:
+    """Forget every known value (tests: each starts as a fresh process)."""
+    global _active
+    KNOWN.clear()
+    _active = False
 
 
 def mark(text: str, *, known: bool = True, forms: bool = False) -> Secret:
