@@ -231,3 +231,54 @@ def test_a_worker_without_the_key_fails_the_task_and_says_why(
         assert execution["state"]["current"] == "FAILED", logs
         reason = "another key" if worker_key == "other" else "no key"
         assert reason in logs, logs
+
+
+def test_an_executor_with_another_key_fails_the_task_that_reads_a_sealed_output(
+    tmp_path: Path,
+) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "p.yml").write_text(
+        "id: p\nnamespace: test\ntasks:\n"
+        "  - id: t1\n"
+        "    type: io.kestra.plugin.core.debug.Return\n"
+        "    format: \"{{ secret('X') }}\"\n"
+        "  - id: wait\n"
+        "    type: io.kestra.plugin.core.flow.Pause\n"
+        "    pauseDuration: PT3S\n"
+        "  - id: t3\n"
+        "    type: io.kestra.plugin.core.log.Log\n"
+        '    message: "got {{ outputs.t1.value }}"\n'
+    )
+    db = f"sqlite:///{tmp_path}/lanner.db"
+    first, other = tmp_path / "first.yml", tmp_path / "other.yml"
+    first.write_text("secrets:\n  key: the-first-key-0123456789\n")
+    other.write_text("secrets:\n  key: another-key-0123456789\n")
+    env_a = _env(tmp_path / "home", db, secrets=True, config=first)
+    env_b = _env(tmp_path / "home", db, secrets=False, config=other)
+    assert _run("flows", "deploy", str(flows), env=env_a).returncode == 0
+    server = subprocess.Popen([LANNER, "server"], env=env_a, stdin=subprocess.DEVNULL)
+    try:
+        start = _run("executions", "start", "test", "p", env=env_a)
+        execution_id = start.stdout.strip().split()[-1]
+        deadline = time.monotonic() + 60
+        while True:  # until t1 is done and the execution waits in its pause
+            shown = json.loads(_run("executions", "show", execution_id, env=env_a).stdout)
+            if any(r["taskId"] == "wait" for r in shown["taskRunList"]):
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        server.kill()
+        server.wait(10)
+    server = subprocess.Popen([LANNER, "server"], env=env_b, stdin=subprocess.DEVNULL)
+    try:
+        execution = _wait(env_b, execution_id, time.monotonic() + 60)
+    finally:
+        server.kill()
+        server.wait(10)
+    runs = {r["taskId"]: r["state"]["current"] for r in execution["taskRunList"]}
+    assert runs == {"t1": "SUCCESS", "wait": "SUCCESS", "t3": "FAILED"}
+    logs = _run("logs", execution_id, env=env_b).stdout
+    assert "encrypted with another key" in logs
+    assert SECRET not in logs
