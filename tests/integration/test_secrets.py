@@ -27,6 +27,7 @@ from tests.support.http_sink import HttpSink
 from tests.unit.expr.test_expr_taint import JSON_SECRET, SECRET, TRANSFORMATIONS
 
 LANNER = str(Path(sys.executable).parent / "lanner")
+TOKEN = "input-token-4242"
 
 
 def _b64(text: str) -> str:
@@ -62,11 +63,17 @@ def _plaintexts() -> list[str]:
     scope = Scope({}, dt.datetime.now(dt.UTC), secrets={"X": SECRET, "J": JSON_SECRET}.__getitem__)
     texts = [str.__str__(engine.render("{{ " + e + " }}", scope)) for e in TRANSFORMATIONS]
     assert all(len(t) >= 4 for t in texts)
-    return [*texts, SECRET, "hunter-twenty-two"]
+    return [*texts, SECRET, "hunter-twenty-two", TOKEN, TOKEN[::-1]]
 
 
 def _flow() -> str:
-    lines = ["id: secrets", "namespace: test", "tasks:"]
+    lines = ["id: secrets", "namespace: test", "inputs:", "  - id: token", "    type: SECRET"]
+    lines += ["tasks:"]
+    lines += [
+        "  - id: input",
+        "    type: io.kestra.plugin.core.debug.Return",
+        '    format: "{{ inputs.token | reverse }}"',
+    ]
     for i, expression in enumerate(TRANSFORMATIONS):
         template = "{{ " + expression + " }}"
         lines += [
@@ -110,7 +117,9 @@ def test_transformations_are_masked_everywhere_and_never_stored(tmp_path: Path) 
     db_file = tmp_path / "lanner.db"
     db = f"sqlite:///{db_file}"
     home = tmp_path / "home"
-    run = _run("run", str(flow), "--json", env=_env(home, db, secrets=True))
+    run = _run(
+        "run", str(flow), "--input", f"token={TOKEN}", "--json", env=_env(home, db, secrets=True)
+    )
     assert run.returncode == 1, run.stderr  # the Fail task at the end
     plaintexts = _plaintexts()
     assert _leaks(run.stdout + run.stderr, plaintexts) == []
@@ -133,6 +142,8 @@ def test_transformations_are_masked_everywhere_and_never_stored(tmp_path: Path) 
         by_task = {r["taskId"]: r["message"] for r in records}
         for i in range(len(TRANSFORMATIONS)):
             assert MASK in by_task[f"l{i}"], (TRANSFORMATIONS[i], by_task[f"l{i}"])
+        assert runs["input"]["outputs"] == {"value": MASK}
+        assert execution["inputs"] == {"token": MASK}
         assert {"key": "token", "value": MASK} in execution["labels"]
         assert execution["variables"] == {"pw": MASK}
         assert sorted(r["value"] for r in execution["taskRunList"] if r["value"]) == [
