@@ -104,11 +104,6 @@ def is_active() -> bool:
     return _active
 
 
-def activate() -> None:
-    global _active
-    _active = True
-
-
 def reset() -> None:
     """Forget every known value (tests: each starts as a fresh process)."""
     global _active
@@ -121,9 +116,11 @@ def mark(text: str, *, known: bool = True, forms: bool = False) -> Secret:
     common transformations too)."""
     global _active
     _active = True
+    if isinstance(text, Sealed):
+        return text
     if known and len(text) >= MIN_SECRET_LENGTH:
         KNOWN.add(text, forms=forms)
-    return text if type(text) is Secret or isinstance(text, Sealed) else Secret(text)
+    return text if type(text) is Secret else Secret(text)
 
 
 def tainted(value: Any) -> bool:
@@ -319,17 +316,3 @@ def retaint(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [retaint(v) for v in value]
     return value
-
-
-def collect(value: Any, into: set[str]) -> set[str]:
-    """The tainted strings of a value."""
-    if isinstance(value, Secret):
-        into.add(value)
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            collect(k, into)
-            collect(v, into)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            collect(v, into)
-    return into
