@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +172,21 @@ def test_no_key_at_all(home: Path) -> None:
     assert isinstance(sealed, Sealed)
     assert "no key" in sealed.reason
     assert not (home / "instance.key").exists()
+
+
+def test_processes_creating_the_instance_key_at_once_agree(home: Path) -> None:
+    code = (
+        "from lanner.expr.sealing import keyring\n"
+        "from lanner.expr.taint import mark\n"
+        "from lanner.store import codec\n"
+        "print(codec.dump_value(mark('raced-secret-value')))\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    texts = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    keyring.configure(None)
+    assert [codec.load_value(t) for t in texts] == ["raced-secret-value"] * 4
+    assert [p.name for p in home.iterdir()] == ["instance.key"]

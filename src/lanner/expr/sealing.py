@@ -88,13 +88,22 @@ class KeyRing:
     def _create(path: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = base64.b64encode(os.urandom(32)).decode("ascii")
+        # Written whole under a name of its own, then linked into place: two
+        # processes creating it at once agree on the first one's key, and no
+        # process ever reads a half-written key.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            # O_EXCL: two processes creating it at once agree on the first one's key.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text(encoding="ascii").strip()
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(text + "\n")
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(text + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                return path.read_text(encoding="ascii").strip()
+        finally:
+            draft.unlink(missing_ok=True)
         return text
 
     def _cipher(self, create: bool) -> tuple[object, bytes] | None:
