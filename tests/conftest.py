@@ -23,6 +23,18 @@ from tests.support.private_postgres import private_postgres  # noqa: F401 (fixtu
 http_sink = pytest.fixture(_http_sink)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_secrets() -> Iterator[None]:
+    """The values a process knows as secret are process-wide (lanner.expr.taint):
+    each test starts as a fresh process would, so that one's secrets never mask
+    another's values."""
+    from lanner.expr import taint
+
+    taint.reset()
+    yield
+    taint.reset()
+
+
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),

@@ -16,7 +16,11 @@ executor:
 retention:
   olderThan: P30D          # optional: finalized executions older than this are purged automatically
 envPrefix: ENV_            # environment variables exposed as {{ envs.* }}
+secrets:
+  key: any long random text # encrypts stored secret values; default: $LANNER_HOME/instance.key
 ```
+
+Every process on one store needs the same key (docs/secrets.md).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from lanner.errors import ConfigError
+from lanner.expr.sealing import keyring
 from lanner.model.common import DurationLike, Model
 from lanner.model.flow import PluginDefault
 from lanner.model.yamlsource import YamlError, format_path, load_yaml
@@ -47,12 +52,17 @@ class RetentionConfig(Model):
     olderThan: DurationLike | None = None
 
 
+class SecretsConfig(Model):
+    key: str | None = Field(None, min_length=16)
+
+
 class Config(Model):
     pluginDefaults: tuple[PluginDefault, ...] = ()
     worker: WorkerConfig = WorkerConfig()
     executor: ExecutorConfig = ExecutorConfig()
     retention: RetentionConfig = RetentionConfig()
     envPrefix: str = "ENV_"
+    secrets: SecretsConfig = SecretsConfig()
 
 
 def lanner_home() -> Path:
@@ -60,7 +70,14 @@ def lanner_home() -> Path:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """The given file (it must exist), else `$LANNER_HOME/config.yml` when present, else defaults."""
+    """The given file (it must exist), else `$LANNER_HOME/config.yml` when present, else
+    defaults. Its secrets key becomes the process's (lanner.expr.sealing)."""
+    config = _load_config(path)
+    keyring.configure(config.secrets.key)
+    return config
+
+
+def _load_config(path: str | Path | None) -> Config:
     if path is None:
         default = lanner_home() / "config.yml"
         if not default.exists():

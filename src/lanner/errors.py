@@ -10,7 +10,8 @@
     │   ├── NotFoundError            an unknown flow or execution id
     │   └── ConfigError              a configuration file that is not valid
     ├── RenderError                  a `{{ ... }}` expression that cannot be rendered
-    │   └── SandboxError             an expression that tried to leave the sandbox or its limits
+    │   ├── SandboxError             an expression that tried to leave the sandbox or its limits
+    │   └── SecretUnavailableError   a stored secret value this process has no key to decrypt
     └── StoreError                   the store is unreachable, locked or corrupt: exit code 3
 
 Each class's docstring is its default message. The CLI maps the classes to
@@ -112,6 +113,10 @@ class RenderError(LannerError):
 
 class SandboxError(RenderError):
     """The expression is not allowed in the sandbox."""
+
+
+class SecretUnavailableError(RenderError):
+    """A secret value stored encrypted cannot be decrypted by this process."""
 
 
 class StoreError(LannerError):

@@ -14,6 +14,7 @@ from lanner.config import lanner_home, load_config
 from lanner.engine.events import Decision
 from lanner.engine.model import Execution
 from lanner.engine.states import State
+from lanner.expr import taint
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
 from lanner.runtime.runtime import Runtime
@@ -39,7 +40,8 @@ class _Progress:
                 if before is run.state:
                     continue
                 self._seen[run.id] = run.state
-                label = run.task_id + (f"[{run.value}]" if run.value is not None else "")
+                value = taint.mask(run.value) if run.value is not None else None
+                label = run.task_id + (f"[{value}]" if value is not None else "")
                 if run.state.terminated:
                     seconds = (run.histories[-1].date - run.histories[0].date).total_seconds()
                     print(

@@ -1,4 +1,9 @@
-"""Executions and logs as Kestra's API shapes them, with secrets masked."""
+"""Executions and logs as Kestra's API shapes them, with secrets masked.
+
+A tainted value (computed from a secret, ``lanner.expr.taint``) shows as
+``******`` whole, whether or not this process could decrypt it; a secret
+this process knows (its SECRET_* variables, values it decrypted) is masked
+inside any other text too (docs/secrets.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 from lanner.engine.model import Attempt, Execution, History, TaskRun
 from lanner.engine.variables import iso
-from lanner.expr import SecretMasker, env_secrets
+from lanner.expr import SecretMasker, env_secrets, taint
 from lanner.store.base import LogRecord
 
 MASK = "******"
@@ -51,18 +56,18 @@ def task_run_json(run: TaskRun, masker: SecretMasker) -> dict[str, Any]:
         "executionId": run.execution_id,
         "taskId": run.task_id,
         "parentTaskRunId": run.parent_id,
-        "value": run.value,
+        "value": taint.shown(run.value, masker),
         "iteration": run.iteration,
         "state": _state(run.state, run.histories),
         "attempts": [_attempt(a) for a in run.attempts] or None,
-        "outputs": masker.mask_value(dict(run.outputs)) if run.outputs is not None else None,
+        "outputs": taint.shown(dict(run.outputs), masker) if run.outputs is not None else None,
     }
 
 
 def execution_json(execution: Execution, masker: SecretMasker | None = None) -> dict[str, Any]:
     masker = display_masker(execution, masker)
     inputs = {
-        k: (MASK if k in execution.secret_inputs else masker.mask_value(v))
+        k: (MASK if k in execution.secret_inputs else taint.shown(v, masker))
         for k, v in execution.inputs.items()
     }
     return {
@@ -72,12 +77,17 @@ def execution_json(execution: Execution, masker: SecretMasker | None = None) -> 
         "flowRevision": execution.flow_revision,
         "state": _state(execution.state, execution.histories),
         "inputs": inputs,
-        "outputs": masker.mask_value(dict(execution.outputs))
+        "outputs": taint.shown(dict(execution.outputs), masker)
         if execution.outputs is not None
         else None,
-        "labels": [{"key": k, "value": v} for k, v in execution.labels.items()],
-        "variables": masker.mask_value(dict(execution.variables)) or None,
-        "trigger": dict(execution.trigger) if execution.trigger is not None else None,
+        "labels": [
+            {"key": taint.mask(k, masker), "value": taint.shown(v, masker)}
+            for k, v in execution.labels.items()
+        ],
+        "variables": taint.shown(dict(execution.variables), masker) or None,
+        "trigger": taint.shown(dict(execution.trigger), masker)
+        if execution.trigger is not None
+        else None,
         "parentId": execution.parent_execution_id,
         "taskRunList": [task_run_json(r, masker) for r in execution.ordered_task_runs()],
     }
@@ -91,5 +101,5 @@ def log_json(record: LogRecord, masker: SecretMasker) -> dict[str, Any]:
         "attemptNumber": record.attempt,
         "timestamp": iso(record.timestamp),
         "level": record.level,
-        "message": masker.mask(record.message),
+        "message": taint.mask(record.message, masker),
     }

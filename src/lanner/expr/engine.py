@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from lanner.errors import RenderError, SandboxError
+from lanner.expr import taint
 from lanner.expr.scope import Scope
 
 if TYPE_CHECKING:
@@ -96,10 +97,13 @@ class ExpressionEngine:
                 from lanner.expr.filters import TEXT_FILTERS
                 from lanner.expr.functions import FUNCTIONS
                 from lanner.expr.sandbox import PebbleEnvironment
+                from lanner.expr.taint import tracked
 
-                filters = {k: _checked(v) for k, v in {**TEXT_FILTERS, **DATA_FILTERS}.items()}
+                filters = {
+                    k: tracked(k, _checked(v)) for k, v in {**TEXT_FILTERS, **DATA_FILTERS}.items()
+                }
                 tests = {k: _checked(v) for k, v in TESTS.items()}
-                functions = {k: _checked(v) for k, v in FUNCTIONS.items()}
+                functions = {k: tracked(k, _checked(v)) for k, v in FUNCTIONS.items()}
                 env = PebbleEnvironment(filters=filters, tests=tests, functions=functions)
                 # A plain dict: Template.new_context would copy a ChainMap per render.
                 self._built = (env, dict(env.globals))
@@ -238,7 +242,7 @@ class ExpressionEngine:
             if state.depth:  # a nested render(): the outermost render reports
                 raise
             raise self._error(exc, template, state.template, state.scope) from exc
-        return "".join(parts)
+        return taint.joined(parts, "".join(parts))
 
     @staticmethod
     def _where(scope: Scope) -> str:

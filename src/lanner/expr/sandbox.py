@@ -28,7 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing
 
 from lanner.errors import SandboxError
-from lanner.expr import runtime
+from lanner.expr import runtime, taint
 from lanner.expr.convert import to_output
 from lanner.expr.syntax import PebbleCodeGenerator, PebbleLexer, PebbleParser
 
@@ -65,7 +65,7 @@ class PebbleEnvironment(SandboxedEnvironment):
         super().__init__(
             undefined=runtime.PebbleUndefined,
             autoescape=False,
-            finalize=to_output,
+            finalize=taint.finalize(to_output),
             keep_trailing_newline=True,  # Kestra does no new-line trimming
             cache_size=0,  # the engine keeps its own LRU cache
             auto_reload=False,
@@ -87,7 +87,7 @@ class PebbleEnvironment(SandboxedEnvironment):
         self.p_contains = runtime.contains
         self.p_is_in = runtime.is_in
         self.p_not_in = runtime.not_in
-        self.p_concat = runtime.concat
+        self.p_concat = taint.concat(runtime.concat)
         self.p_coalesce = runtime.coalesce
         self.p_defined = runtime.defined
         self.p_undefined = runtime.undefined
@@ -110,7 +110,7 @@ class PebbleEnvironment(SandboxedEnvironment):
         items = list(parts)
         if sum(map(len, items)) > runtime.max_output():
             raise SandboxError(f"Rendered output is larger than {runtime.max_output()} characters")
-        return "".join(items)
+        return taint.joined(items, "".join(items))
 
     # --- attribute and item access ------------------------------------------
 
@@ -119,9 +119,12 @@ class PebbleEnvironment(SandboxedEnvironment):
             raise _refuse(attribute)
         if isinstance(obj, Mapping):
             try:
-                return obj[attribute]
+                value = obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
+            if isinstance(value, taint.Sealed):  # stored encrypted, this process has no key
+                raise value.fail()
+            return value
         if isinstance(obj, Undefined):
             obj._fail_with_undefined_error()
         if isinstance(obj, LoopContext) and attribute in _LOOP_ATTRIBUTES:
@@ -135,14 +138,14 @@ class PebbleEnvironment(SandboxedEnvironment):
             obj._fail_with_undefined_error()
         if isinstance(obj, list | tuple | str):
             if isinstance(argument, slice):
-                return obj[argument]
+                return taint.sliced(obj, obj[argument])
             # Java lists have no negative indexes.
             if (
                 isinstance(argument, int)
                 and not isinstance(argument, bool)
                 and 0 <= argument < len(obj)
             ):
-                return obj[argument]
+                return taint.sliced(obj, obj[argument])
         elif isinstance(obj, Mapping):
             try:
                 return obj[argument]
@@ -166,7 +169,7 @@ class PebbleEnvironment(SandboxedEnvironment):
         return __context.call(__obj, *args, **kwargs)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        return runtime.binop(operator, left, right)
+        return taint.binop(left, right, runtime.binop(operator, left, right))
 
     def call_unop(self, context: Context, operator: str, arg: Any) -> Any:
         return runtime.unop(operator, arg)

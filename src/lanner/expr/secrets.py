@@ -23,10 +23,10 @@ from lanner.errors import RenderError
 __all__ = ["MASK", "MIN_SECRET_LENGTH", "SecretMasker", "env_secrets"]
 
 MASK = "******"
-# Values shorter than this are not masked: masking "a" or "1" would blank
-# out every occurrence of that character in every log line and make logs
+# Values shorter than this are not masked: masking "a", "1" or "yes" would
+# blank out every occurrence of that text in every log line and make logs
 # unreadable, while hiding almost nothing. Kestra is silent; Lanner decides.
-MIN_SECRET_LENGTH = 3
+MIN_SECRET_LENGTH = 4
 
 
 def env_secrets(environ: Mapping[str, str]) -> Callable[[str], str]:
@@ -69,31 +69,67 @@ def _forms(secret: str) -> set[str]:
 class SecretMasker:
     """Replaces every registered secret (and its transformations) by ``******``.
 
-    Thread-safe: ``add`` and ``mask`` may be called from any thread.
+    Thread-safe: ``add`` and ``mask`` may be called from any thread. The
+    pattern is rebuilt lazily, on the first ``mask`` after an ``add``: a
+    loop that registers many values does not recompile it each time.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._dirty = False
 
-    def add(self, secret: str) -> None:
+    def add(self, secret: str, *, forms: bool = True) -> None:
+        """Register a value; `forms`: also its common transformations (upper case,
+        base64, URL and JSON escapes), for a value a script may transform itself."""
         if len(secret) < MIN_SECRET_LENGTH:
             return
-        new = _forms(secret) - self._forms
-        if not new:
-            return
+        if not forms:
+            if secret in self._forms:
+                return
+            new = {secret}
+        else:
+            new = _forms(secret) - self._forms
+            if not new:
+                return
         with self._lock:
             self._forms |= new
-            # Longest first, so a form containing another is masked whole.
-            ordered = sorted(self._forms, key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+            self._dirty = True
+
+    def _current(self) -> re.Pattern[str] | None:
+        if self._dirty:
+            with self._lock:
+                if self._dirty:
+                    # Longest first, so a form containing another is masked whole.
+                    ordered = sorted(self._forms, key=len, reverse=True)
+                    self._pattern = re.compile("|".join(map(re.escape, ordered)))
+                    self._dirty = False
+        return self._pattern
+
+    def clear(self) -> None:
+        with self._lock:
+            self._forms = set()
+            self._pattern = None
+            self._dirty = False
+
+    def __bool__(self) -> bool:
+        return bool(self._forms)
 
     def mask(self, text: str) -> str:
-        pattern = self._pattern  # one atomic read; a concurrent add swaps it
-        if pattern is None or not text:
+        if not text:
+            return text
+        pattern = self._current() if self._dirty else self._pattern
+        if pattern is None:
             return text
         return pattern.sub(MASK, text)
+
+    def search(self, text: str) -> bool:
+        """Whether the text holds a registered value."""
+        if len(text) < MIN_SECRET_LENGTH:
+            return False
+        pattern = self._current()
+        return pattern is not None and pattern.search(text) is not None
 
     def mask_value(self, value: Any) -> Any:
         """Mask strings inside dicts and lists (keys too); other values unchanged."""

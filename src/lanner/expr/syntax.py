@@ -275,6 +275,23 @@ class PebbleCodeGenerator(CodeGenerator):
 
     _LAZY = frozenset({"p_defined", "p_undefined", "p_default"})
 
+    def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
+        # Jinja writes a slice inline; through the sandbox's getitem, a slice of
+        # a secret stays a secret (lanner.expr.taint).
+        if not isinstance(node.arg, nodes.Slice):
+            super().visit_Getitem(node, frame)
+            return
+        self.write("environment.getitem(")
+        self.visit(node.node, frame)
+        self.write(", slice(")
+        for i, part in enumerate((node.arg.start, node.arg.stop, node.arg.step)):
+            self.write(", " if i else "")
+            if part is None:
+                self.write("None")
+            else:
+                self.visit(part, frame)
+        self.write("))")
+
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
         callee = node.node
         if not (isinstance(callee, nodes.EnvironmentAttribute) and callee.name.startswith("p_")):

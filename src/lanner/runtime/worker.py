@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.states import State
 from lanner.errors import LannerError
-from lanner.expr import SecretMasker
+from lanner.expr import SecretMasker, taint
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
@@ -62,7 +62,7 @@ class _Context:
                 self.attempt,
                 datetime.now(UTC),
                 level,
-                self._masker.mask(message),
+                taint.mask(self._masker.mask(message)),
             )
         )
 
@@ -334,17 +334,21 @@ class WorkerPool:
             outcome = Outcome(State.FAILED, error=message, error_type="Timeout")
         elif ctx.cancelled and outcome.state is not State.FAILED:
             outcome = Outcome(State.KILLED)
-        if outcome.state is State.FAILED and outcome.error:
-            masked = self.masker.mask(outcome.error)
-            if not any(r.level == "ERROR" and r.message == masked for r in ctx.logs):
-                ctx.log("ERROR", outcome.error)
-        # Outputs keep secret values (downstream tasks need them); displays mask them.
+        masked = taint.mask(self.masker.mask(outcome.error)) if outcome.error else None
+        if (
+            outcome.state is State.FAILED
+            and masked
+            and not any(r.level == "ERROR" and r.message == masked for r in ctx.logs)
+        ):
+            ctx.log("ERROR", masked)
+        # Outputs keep secret values (downstream tasks need them), tainted when they
+        # hold one this task was given: sealed in the store, masked in displays.
         result = TaskResult(
             job.task_run_id,
             job.attempt,
             outcome.state,
-            dict(outcome.outputs),
-            self.masker.mask(outcome.error) if outcome.error else None,
+            taint.retaint(dict(outcome.outputs)),
+            masked,
             outcome.error_type,
         )
         if self._abandoned.is_set() and ctx.cancelled:
@@ -378,12 +382,12 @@ class WorkerPool:
         if ctx.cancelled:
             return Outcome(State.KILLED)
         try:
+            properties = dict(job.payload.get("properties") or {})
+            if taint.is_active():
+                # The task gets plain text; a value this process cannot decrypt fails it.
+                properties = taint.plain(properties)
             task = task_type.model.model_validate(
-                {
-                    "id": job.payload.get("taskId"),
-                    "type": type_name,
-                    **dict(job.payload.get("properties") or {}),
-                }
+                {"id": job.payload.get("taskId"), "type": type_name, **properties}
             )
             return task_type.run(task, ctx)
         except ValidationError as exc:

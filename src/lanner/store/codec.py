@@ -13,6 +13,11 @@ Shapes (version 1):
 - any JSON value (inputs, outputs, labels, variables, trigger, memo,
   job and event payloads, secret input names): ``{"v":1,"d":value}``
 
+Secret values (``lanner.expr.taint``) are sealed with the instance key in
+every JSON document and in a task run's ``value`` column, and come back
+tainted (``lanner.store.sealdocs``); error and log texts are stored with the
+secrets this process knows masked.
+
 Dates in documents are ISO-8601 with microseconds in UTC
 (``2025-01-02T10:30:15.123456+00:00``); date-time columns hold epoch
 microseconds (:func:`to_micros`). Decoded dates are always timezone-aware UTC;
@@ -30,6 +35,8 @@ from typing import Any
 from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
 from lanner.engine.states import State
 from lanner.errors import StoreError
+from lanner.expr import taint
+from lanner.store import sealdocs
 from lanner.store.base import (
     FlowRecord,
     Job,
@@ -67,6 +74,8 @@ _decode = json.loads
 
 
 def _encode(doc: Any) -> str:
+    if taint.is_active():  # a process that never met a secret has none to seal
+        doc = sealdocs.seal(doc)
     try:
         return _ENCODER.encode(doc)
     except (TypeError, ValueError) as exc:
@@ -157,7 +166,7 @@ def dump_error(error: ErrorInfo | None) -> str | None:
     return _encode(
         {
             "v": VERSION,
-            "message": error.message,
+            "message": taint.mask(error.message),
             "type": error.type,
             "task_id": error.task_id,
             "task_run_id": error.task_run_id,
@@ -181,7 +190,7 @@ def dump_value(value: Any) -> str:
 
 
 def load_value(text: str) -> Any:
-    return _check(_decode(text), "value")["d"]
+    return _check(sealdocs.decode(text), "value")["d"]
 
 
 def dump_opt(value: Any) -> str | None:
@@ -190,14 +199,14 @@ def dump_opt(value: Any) -> str | None:
 
 
 def load_opt(text: str | None) -> Any:
-    return None if text is None else _check(_decode(text), "value")["d"]
+    return None if text is None else _check(sealdocs.decode(text), "value")["d"]
 
 
 def load_mapping(text: str | None) -> dict[str, Any]:
     """A mapping column whose absence means empty (inputs, labels, variables)."""
     if text is None:
         return {}
-    value = _check(_decode(text), "value")["d"]
+    value = _check(sealdocs.decode(text), "value")["d"]
     return value if isinstance(value, dict) else {}
 
 
@@ -267,6 +276,16 @@ class JsonMemo:
         return text
 
 
+def _secret_inputs(inputs: Mapping[str, Any], names: frozenset[str]) -> Mapping[str, Any]:
+    """SECRET inputs are tainted: sealed in the store, masked wherever shown."""
+    if not names:
+        return inputs
+    return {
+        k: taint.mark(v, forms=True) if k in names and isinstance(v, str) else v
+        for k, v in inputs.items()
+    }
+
+
 def execution_params(execution: Execution, version: int, memo: JsonMemo) -> tuple[Any, ...]:
     """The execution as a row in EXECUTION_COLUMNS order, with `version` as its version."""
     e = execution
@@ -278,7 +297,7 @@ def execution_params(execution: Execution, version: int, memo: JsonMemo) -> tupl
         e.flow_revision,
         e.state.value,
         dump_histories(e.histories),
-        memo.mapping(e.inputs),
+        memo.mapping(_secret_inputs(e.inputs, e.secret_inputs)),
         memo.opt(e.outputs),
         memo.mapping(e.labels),
         memo.mapping(e.variables),
@@ -303,7 +322,7 @@ def task_run_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
         t.seq,
         t.task_id,
         t.parent_id,
-        t.value,
+        t.value if t.value is None else sealdocs.seal_text(t.value),
         t.iteration,
         t.phase.value,
         t.state.value,
@@ -324,7 +343,7 @@ def task_run_from_row(row: Sequence[Any]) -> TaskRun:
         execution_id,
         task_id,
         parent_id,
-        value,
+        sealdocs.unseal_text(value),
         iteration,
         _PHASES[phase],
         seq,
@@ -353,6 +372,7 @@ def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]
             ids.append(t.id)
     (id_, namespace, flow_id, revision, state, history, inputs, outputs, labels) = row[:9]
     (variables, trigger, error, secrets, parent, _created, terminal, final, version) = row[9:18]
+    secret_inputs = load_names(secrets)
     parent_task_run_id, parent_attempt = row[18:20]
     return Execution(
         id=id_,
@@ -361,7 +381,7 @@ def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]
         flow_revision=revision,
         state=_STATES[state],
         histories=load_histories(history),
-        inputs=load_mapping(inputs),
+        inputs=_secret_inputs(load_mapping(inputs), secret_inputs),
         outputs=load_opt(outputs),
         labels=load_mapping(labels),
         variables=load_mapping(variables),
@@ -371,7 +391,7 @@ def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]
         error=load_error(error),
         terminal_at=opt_from_micros(terminal),
         finalized_at=opt_from_micros(final),
-        secret_inputs=load_names(secrets),
+        secret_inputs=secret_inputs,
         parent_execution_id=parent,
         parent_task_run_id=parent_task_run_id,
         parent_attempt=parent_attempt,
@@ -420,7 +440,8 @@ def claimed_job_params(j: NewJob) -> tuple[Any, ...]:
 def log_params(r: LogRecord) -> tuple[Any, ...]:
     """execution_id, task_id, task_run_id, attempt, timestamp, level, message."""
     t = to_micros(r.timestamp)
-    return (r.execution_id, r.task_id, r.task_run_id, r.attempt, t, r.level, r.message)
+    message = taint.mask(r.message) if taint.is_active() else r.message
+    return (r.execution_id, r.task_id, r.task_run_id, r.attempt, t, r.level, message)
 
 
 def log_from_row(row: Sequence[Any]) -> LogRecord:
