@@ -70,11 +70,18 @@ def values(value: Any) -> list[Any]:
 
 def distinct(value: Any) -> list[Any]:
     result: list[Any] = []
+    seen: set[Any] = set()
     for i, item in enumerate(_items(value, "distinct")):
-        if not i & 255:
-            runtime.tick()  # quadratic: a long list takes its time
-        if item not in result:
-            result.append(item)
+        try:
+            if item in seen:
+                continue
+            seen.add(item)
+        except TypeError:  # a list or a map: compared one by one, and that takes time
+            if not i & 255:
+                runtime.tick()
+            if item in result:
+                continue
+        result.append(item)
     return result
 
 
@@ -113,7 +120,10 @@ def reverse(value: Any) -> Any:
     return _items(value, "reverse")[::-1]
 
 
-def slice_(value: Any, from_index: int = 0, to_index: int | None = None) -> Any:
+def slice_(value: Any, from_index: Any = 0, to_index: Any = None) -> Any:
+    for index in (from_index, to_index):
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise RenderError("slice needs integer indexes")
     if isinstance(value, str | list | tuple):
         return value[from_index:to_index]
     raise RenderError("slice needs a string or a list")

@@ -279,12 +279,15 @@ class ExpressionEngine:
     def _run(self, template: Template, state: RenderState) -> str:
         context = self._context(template, state.scope)
         from lanner.expr import runtime
+        from lanner.expr.convert import to_output
 
         limit = self.max_output
         parts: list[str] = []
         size = 0
         try:
             for chunk in template.root_render_func(context):
+                if type(chunk) is not str:  # a {% filter %} block yields its value
+                    chunk = to_output(chunk)
                 size += len(chunk)
                 if size > limit:
                     raise runtime.output_too_large(limit)

@@ -252,7 +252,12 @@ def abs_(value: Any) -> Any:
 def round_(value: Any, precision: int = 0) -> Any:
     if not runtime.is_number(value):
         raise RenderError("round needs a number")
-    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-precision), "ROUND_HALF_UP")
+    if not isinstance(precision, int) or isinstance(precision, bool):
+        raise RenderError("round needs an integer precision")
+    try:
+        exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-precision), "ROUND_HALF_UP")
+    except InvalidOperation as exc:
+        raise RenderError(f"Cannot round {to_output(value)} to {precision} digits") from exc
     return float(exact) if precision > 0 else int(exact)
 
 

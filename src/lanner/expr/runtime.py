@@ -246,10 +246,14 @@ def _power(a: Any, b: Any) -> Any:
         if abs(a) > 1 and (b - 1) * (abs(a).bit_length() - 1) >= _MAX_BITS:
             raise _overflow("**")
         return _long("**", a**b)
+    # Java's Math.pow: Infinity on overflow, NaN for a root of a negative.
     try:
-        return float(a) ** float(b)
-    except (OverflowError, ZeroDivisionError) as exc:
-        raise RenderError(f"Invalid power: {exc}") from exc
+        return math.pow(float(a), float(b))
+    except OverflowError:
+        odd = float(b).is_integer() and int(b) % 2 == 1
+        return -math.inf if a < 0 and odd else math.inf
+    except ValueError:
+        return math.inf if a == 0 else math.nan
 
 
 def _numeric(op: str, a: Any, b: Any) -> Any:

@@ -107,5 +107,6 @@ def scrub(message: str, *, type_error: bool = False) -> str:
     rewritten only in a message about types (``type_error``).
     """
     if type_error:
+        message = message.replace(" or None or have an __index__ method", "")
         message = _BUILTIN.sub(_builtin, message)
     return _INTERNAL.sub(lambda m: _PYTHON_NAMES[m.group(1)], message)
