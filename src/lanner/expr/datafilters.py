@@ -145,8 +145,9 @@ def string(value: Any) -> Any:
     return None if value is None else to_output(value)
 
 
-def class_name(value: Any) -> str:
-    return runtime.type_name(value)
+def class_name(value: Any) -> str | None:
+    # Kestra: null has no class, and prints nothing.
+    return None if value is None else runtime.type_name(value)
 
 
 def jq(value: Any, expression: Any) -> list[Any]:

@@ -4,8 +4,8 @@ Started as ``python -I jqchild.py MEMORY_BYTES`` with an empty environment,
 it imports jq, then confines itself before it reads a program: an address
 space of its start-up size plus MEMORY_BYTES (jq aborts, and so this process
 ends, when a program wants more), no new file descriptors (jq's module
-system cannot open a file), no files written, no core dump. It then answers
-requests on stdin until stdin closes.
+system cannot open a file), no files written, no core dump. It then says it is
+ready (an empty frame) and answers requests on stdin until stdin closes.
 
 A frame is an 8-byte big-endian length and that many bytes of UTF-8. A
 request is two frames: ``{"program": P, "prelude": D, "limit": N}``, then
@@ -73,6 +73,8 @@ def _answer(request: dict[str, Any], data: str) -> dict[str, Any]:
 def main() -> None:
     _confine(int(sys.argv[1]))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(_HEADER.pack(0))  # ready: a program's time starts now
+    stdout.flush()
     while True:
         header = _read(stdin, _HEADER.size)
         if header is None:

@@ -46,6 +46,9 @@ __all__ = ["PRELUDE", "run_jq"]
 _HEADER = struct.Struct(">Q")
 _CHILD = str(Path(__file__).with_name("jqchild.py"))
 _MAX_IDLE = 4
+# A helper's start (Python, then jq) is not the program's time; on a loaded
+# machine it can take a while, but not this long.
+_START_SECONDS = 60.0
 
 # Put before every program, on its first line (so `$__loc__` keeps its line):
 # jq's grammar allows module directives only at the very start of a program.
@@ -69,6 +72,7 @@ _MODULE_DIRECTIVE = re.compile(r"(?:import|include|module)\b")
 class _Helper:
     def __init__(self, memory: int) -> None:
         self.memory = memory
+        self.ended = False  # its stdout closed: it has ended or is ending
         self.process = subprocess.Popen(
             [sys.executable, "-I", _CHILD, str(memory)],
             stdin=subprocess.PIPE,
@@ -78,6 +82,9 @@ class _Helper:
             cwd="/",
             close_fds=True,
         )
+        if self._read(_HEADER.size, time.monotonic() + _START_SECONDS) is None:
+            self.kill()
+            raise RenderError("The jq helper process did not start")
 
     @property
     def _stdin(self) -> IO[bytes]:
@@ -92,6 +99,7 @@ class _Helper:
             self._stdin.write(data)
             self._stdin.flush()
         except (BrokenPipeError, OSError):
+            self.ended = True
             return None
         header = self._read(_HEADER.size, deadline)
         if header is None:
@@ -109,6 +117,7 @@ class _Helper:
                 return None
             chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:
+                self.ended = True
                 return None
             chunks.append(chunk)
             left -= len(chunk)
@@ -173,19 +182,18 @@ def run_jq(program: str, data_json: str, *, seconds: float, memory: int, limit: 
         raise SandboxError("No time is left in this render to run jq")
     request = json.dumps({"program": program, "prelude": PRELUDE, "limit": limit}).encode()
     data = data_json.encode("utf-8")
-    deadline = time.monotonic() + seconds
     helper = _POOL.take(memory)
-    answer = helper.ask(request, data, deadline)
-    if answer is None and helper.process.poll() is not None and helper.process.returncode == 0:
-        # An idle helper that had ended (it was killed from outside): once more.
+    answer = helper.ask(request, data, time.monotonic() + seconds)
+    if answer is None and helper.ended and helper.process.poll() == 0:
+        # An idle helper that had ended (its stdin closed from outside): once more.
         helper.kill()
         helper = _Helper(memory)
-        answer = helper.ask(request, data, deadline)
+        answer = helper.ask(request, data, time.monotonic() + seconds)
     if answer is None:
-        timed_out = helper.process.poll() is None
         helper.kill()
-        if timed_out:
+        if not helper.ended:
             raise SandboxError(f"jq program ran longer than {seconds:g} s, the time limit")
+        # jq aborts when an allocation fails: the address-space limit was hit.
         raise SandboxError(f"jq program needed more than {human_bytes(memory)}, the memory limit")
     reply = json.loads(answer)
     if "memory" in reply:
