@@ -278,19 +278,20 @@ class ExpressionEngine:
 
     def _run(self, template: Template, state: RenderState) -> str:
         context = self._context(template, state.scope)
-        from lanner.expr import runtime
-        from lanner.expr.convert import to_output
-
         limit = self.max_output
         parts: list[str] = []
         size = 0
         try:
             for chunk in template.root_render_func(context):
                 if type(chunk) is not str:  # a {% filter %} block yields its value
+                    from lanner.expr.convert import to_output
+
                     chunk = to_output(chunk)
                 size += len(chunk)
                 if size > limit:
-                    raise runtime.output_too_large(limit)
+                    from lanner.expr.runtime import output_too_large
+
+                    raise output_too_large(limit)
                 parts.append(chunk)
         except Exception as exc:
             if state.depth:  # a nested render(): the outermost render reports

@@ -21,7 +21,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from jinja2.exceptions import UndefinedError
@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 _DEFAULT_LIMITS = Limits()
+
 # Values smaller than this are not added to a render's memory total: a loop
 # makes many small short-lived values, and what keeps many small values alive
 # (variables, macro arguments) is bounded by the template's own size.
@@ -80,7 +81,7 @@ def need(value: Any) -> Any:
     return value
 
 
-@dataclass
+@dataclass(slots=True)
 class RenderState:
     """What one top-level render carries down to functions and nested renders."""
 
@@ -88,7 +89,7 @@ class RenderState:
     scope: Scope
     template: str
     depth: int = 0
-    iterations: list[int] = field(default_factory=lambda: [0])
+    iterations: int = 0
     rng: random.Random | None = None
     deadline: float = math.inf
     memory: int = 0
@@ -508,16 +509,15 @@ def iterate(value: Any, pairs: bool) -> Iterator[Any]:
         items = value
     else:
         items = (value,)  # Pebble iterates a single object once
-    state = _STATE.get()
-    counter = state.iterations if state is not None else [0]
-    budget = (state.engine.limits if state is not None else _DEFAULT_LIMITS).loop_iterations
+    state = current()
+    budget = state.engine.limits.loop_iterations
     for item in items:
-        counter[0] += 1
-        if counter[0] > budget:
+        state.iterations += 1
+        if state.iterations > budget:
             raise SandboxError(
                 f"More than {budget} loop iterations, the limit of a render (all loops together)"
             )
-        if not counter[0] & 63:
+        if not state.iterations & 63:
             tick(state)
         yield item
 
