@@ -421,6 +421,8 @@ def is_in(item: Any, container: Any) -> bool:
     if item is None or container is None:
         return False
     text = to_output(item)
+    if isinstance(container, Mapping | list | tuple) and len(container) > 4096:
+        tick()  # each item is converted: a long list takes its time
     if isinstance(container, Mapping):
         return any(to_output(k) == text or to_output(v) == text for k, v in container.items())
     if isinstance(container, list | tuple):
@@ -517,7 +519,7 @@ def iterate(value: Any, pairs: bool) -> Iterator[Any]:
             raise SandboxError(
                 f"More than {budget} loop iterations, the limit of a render (all loops together)"
             )
-        if not state.iterations & 63:
+        if not state.iterations & 15:
             tick(state)
         yield item
 

@@ -248,3 +248,53 @@ def test_powers_follow_java(render: Callable[[str], str]) -> None:
     assert render("{{ (-8) ** 0.5 }}") == "NaN"
     assert render("{{ 10.0 ** 400 }}") == "Infinity"
     assert render("{{ 0 ** -1 }}") == "Infinity"
+
+
+def _every_call() -> list[str]:
+    """Every filter and function with a spread of arguments."""
+    from lanner.expr.datafilters import DATA_FILTERS
+    from lanner.expr.filters import TEXT_FILTERS
+    from lanner.expr.functions import FUNCTIONS
+
+    values = ["null", "1", "'a'", "[1, 'b']", "{'a': 1}", "1.5", "'2024-01-02T03:04:05Z'"]
+    args = ["", "('ENV')", "(1)", "('$ENV')", "('env')", "({'a': 'b'})", "('x', 'y')"]
+    calls = [
+        "{{ %s | %s%s }}" % (value, name, arg)  # noqa: UP031 - braces of the template
+        for name in [*TEXT_FILTERS, *DATA_FILTERS]
+        if name != "jq"
+        for value in values
+        for arg in args
+    ]
+    calls += [
+        "{{ %s%s }}" % (name, arg or "()")  # noqa: UP031
+        for name in FUNCTIONS
+        if name != "secret"  # the documented route, and only to SECRET_* variables
+        for arg in args
+    ]
+    calls += [
+        "{{ {} | jq(%r) }}" % program  # noqa: UP031
+        for program in ("$ENV", "env", "[paths]", "$__loc__", "input_filename", "builtins")
+    ]
+    return calls
+
+
+def test_no_filter_or_function_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch, engine: ExpressionEngine
+) -> None:
+    marker = "env-marker-7f3a9c"
+    monkeypatch.setenv("ENV", marker)
+    monkeypatch.setenv("SECRET_A", marker)
+    monkeypatch.setenv("LANNER_DB", f"postgresql://u:{marker}@h/db")
+    scope = Scope(
+        variables={"envs": {"documented": "yes"}},
+        now=dt.datetime.now(dt.UTC),
+        secrets=lambda key: "c2VjcmV0",
+    )
+    calls = _every_call()
+    assert len(calls) > 500
+    for template in calls:
+        try:
+            output = engine.render(template, scope)
+        except RenderError as exc:
+            output = exc.message
+        assert marker not in output, template
