@@ -23,6 +23,7 @@ __all__ = [
     "MAX_LOOP_ITERATIONS",
     "MAX_MACRO_DEPTH",
     "MAX_OUTPUT_CHARS",
+    "MAX_PROCESS_RENDER_BYTES",
     "MAX_RANGE_ITEMS",
     "MAX_RENDER_BYTES",
     "MAX_RENDER_NESTING",
@@ -39,6 +40,8 @@ MAX_OUTPUT_CHARS = 1 << 20
 MAX_VALUE_BYTES = 16 << 20
 #: Estimated bytes of all the values one render builds, added up.
 MAX_RENDER_BYTES = 64 << 20
+#: The same, for all the renders in progress in one process (worker threads).
+MAX_PROCESS_RENDER_BYTES = 128 << 20
 #: Nesting of lists and maps in a value.
 MAX_VALUE_DEPTH = 200
 #: Items of one ``range()`` or ``a..b``.
@@ -70,6 +73,7 @@ class Limits:
     output_chars: int = MAX_OUTPUT_CHARS
     value_bytes: int = MAX_VALUE_BYTES
     render_bytes: int = MAX_RENDER_BYTES
+    process_render_bytes: int = MAX_PROCESS_RENDER_BYTES
     value_depth: int = MAX_VALUE_DEPTH
     range_items: int = MAX_RANGE_ITEMS
     loop_iterations: int = MAX_LOOP_ITERATIONS

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -113,7 +114,18 @@ def enter(state: RenderState) -> contextvars.Token[RenderState | None]:
 
 
 def leave(token: contextvars.Token[RenderState | None]) -> None:
+    state = _STATE.get()
     _STATE.reset(token)
+    if state is not None and state.memory:
+        global _process_memory
+        with _PROCESS_LOCK:
+            _process_memory -= state.memory
+
+
+# The memory the renders in progress in this process have built: several
+# hostile renders in worker threads must not add up past the process's means.
+_PROCESS_LOCK = threading.Lock()
+_process_memory = 0
 
 
 def limits() -> Limits:
@@ -139,12 +151,22 @@ def tick(state: RenderState | None = None) -> None:
 
 def _account(state: RenderState, size: int) -> None:
     if size >= _SMALL_VALUE:
+        global _process_memory
         state.memory += size
-        budget = state.engine.limits.render_bytes
-        if state.memory > budget:
+        with _PROCESS_LOCK:
+            _process_memory += size
+            total = _process_memory
+        bounds = state.engine.limits
+        if state.memory > bounds.render_bytes:
             raise SandboxError(
-                f"Expression built more than {human_bytes(budget)} of values, "
+                f"Expression built more than {human_bytes(bounds.render_bytes)} of values, "
                 "the memory limit of a render"
+            )
+        if total > bounds.process_render_bytes:
+            raise SandboxError(
+                f"The expressions being rendered built more than "
+                f"{human_bytes(bounds.process_render_bytes)} of values together, "
+                "the memory limit of the renders of a process"
             )
 
 

@@ -170,3 +170,27 @@ def test_jq_is_bounded_in_time_and_memory(template: str, seconds: float, message
 def test_errors_of_a_limit_are_render_errors(engine: ExpressionEngine) -> None:
     with pytest.raises(RenderError):
         engine.render(SQUARES, _scope())
+
+
+def test_renders_in_progress_share_the_process_memory_limit() -> None:
+    from lanner.expr import runtime
+
+    engine = ExpressionEngine(limits=Limits(process_render_bytes=12 << 20))
+    build = BIG + "{% set t = s ~ 'x' %}{{ t | length }}"  # about 6 MB, twice
+    inner: list[BaseException] = []
+
+    def another_render() -> list[dict[str, str]]:
+        # A second render while the first is in progress, as a worker
+        # thread would start one.
+        try:
+            engine.render(build, _scope())
+        except SandboxError as exc:
+            inner.append(exc)
+        return []
+
+    scope = Scope(variables={}, now=NOW, error_logs=another_render)
+    assert engine.render(build, scope) == "738896"  # alone, each fits
+    engine.render(build + "{{ errorLogs() }}", scope)
+    assert inner
+    assert "the memory limit of the renders of a process" in str(inner[0])
+    assert runtime._process_memory == 0  # what a render counted is given back
