@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 
@@ -179,7 +180,7 @@ def test_renders_in_progress_share_the_process_memory_limit() -> None:
     build = BIG + "{% set t = s ~ 'x' %}{{ t | length }}"  # about 6 MB, twice
     inner: list[BaseException] = []
 
-    def another_render() -> list[dict[str, str]]:
+    def another_render() -> list[Mapping[str, Any]]:
         # A second render while the first is in progress, as a worker
         # thread would start one.
         try:
