@@ -33,9 +33,13 @@ _PR_SET_DUMPABLE = 4
 
 
 def _confine(memory: int) -> None:
-    with open("/proc/self/statm") as statm:
-        size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    resource.setrlimit(resource.RLIMIT_AS, (size + memory, size + memory))
+    try:
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the memory limit is the time limit's to enforce
+        size = 0
+    if size:
+        resource.setrlimit(resource.RLIMIT_AS, (size + memory, size + memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     # No core dump, even where core_pattern is a pipe.
