@@ -158,9 +158,15 @@ class _Pool:
         for helper in idle:
             helper.kill()
 
+    def forget(self) -> None:
+        """In a forked child: the helpers are the parent's, not to be shared."""
+        self._idle = []
+        self._lock = threading.Lock()
+
 
 _POOL = _Pool()
 atexit.register(_POOL.close)
+os.register_at_fork(after_in_child=_POOL.forget)
 
 
 def _refuse_modules(program: str) -> None:
