@@ -30,7 +30,7 @@ from jinja2.runtime import LoopContext, Macro, StrictUndefined, Undefined
 
 from lanner.errors import RenderError, SandboxError
 from lanner.expr.convert import to_output, to_text
-from lanner.expr.limits import Limits
+from lanner.expr.limits import MAX_INTEGER_BITS, Limits
 from lanner.expr.sizes import human_bytes, string_bytes, value_size
 from lanner.expr.typenames import java_name
 
@@ -225,7 +225,7 @@ _OP_NAMES = {
 # Bits an integer result may have: Java's long. Pebble computes in long and
 # wraps around silently; Lanner refuses the result instead, and so no
 # arithmetic (`{% set x = x * x %}`, `10 ** 10 ** 10`) grows without bound.
-_MAX_BITS = 64
+_MAX_BITS = MAX_INTEGER_BITS
 _LONG_MIN, _LONG_MAX = -(2 ** (_MAX_BITS - 1)), 2 ** (_MAX_BITS - 1)
 
 
