@@ -4,7 +4,9 @@ Pebble writes values with Java's ``toString`` and Kestra's ``JsonWriter``;
 Lanner reproduces what a Kestra user sees: ``null`` prints nothing, maps and
 lists print as compact JSON (Jackson's shape, no spaces), booleans as
 ``true``/``false``, floats as Java's ``Double.toString`` and instants as
-ISO-8601 with six fractional digits and ``Z``.
+ISO-8601 with six fractional digits and ``Z``. A map or list is measured
+before it is serialised (``lanner.expr.sizes``), so a value that would expand
+past the value limit is refused before any text is built.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from typing import Any
 from jinja2.runtime import Undefined
 
 from lanner.errors import RenderError
+from lanner.expr.limits import MAX_VALUE_BYTES, MAX_VALUE_DEPTH
+from lanner.expr.sizes import value_size
+from lanner.expr.typenames import java_name
 
 __all__ = ["iso_instant", "java_float", "to_json", "to_output", "to_text"]
 
@@ -66,11 +71,13 @@ def _json_default(value: Any) -> Any:
         return list(value)
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()
-    raise RenderError(f"Cannot convert a value of type {type(value).__name__} to JSON")
+    raise RenderError(f"Cannot convert a value of type {java_name(value)} to JSON")
 
 
 def to_json(value: Any) -> str:
     """Compact JSON like Jackson: no spaces, non-ASCII kept, key order kept."""
+    if isinstance(value, Mapping | list | tuple):
+        value_size(value, MAX_VALUE_BYTES, MAX_VALUE_DEPTH)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
@@ -108,4 +115,4 @@ def to_output(value: Any) -> str:
         value._fail_with_undefined_error()
     # Functions, macros and other runtime objects have no text form in
     # Kestra's language; printing their Python repr would leak internals.
-    raise RenderError(f"Cannot print a value of type {type(value).__name__}")
+    raise RenderError(f"Cannot print a value of type {java_name(value)}")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
-import jq as jqlib
 import yaml as yamllib
 
 from lanner.errors import RenderError, SandboxError
-from lanner.expr import dates, runtime
+from lanner.expr import dates, jqproc, runtime
 from lanner.expr.convert import to_json, to_output, to_text
 
 __all__ = ["DATA_FILTERS", "TESTS"]
@@ -70,9 +70,18 @@ def values(value: Any) -> list[Any]:
 
 def distinct(value: Any) -> list[Any]:
     result: list[Any] = []
-    for item in _items(value, "distinct"):
-        if item not in result:
-            result.append(item)
+    seen: set[Any] = set()
+    for i, item in enumerate(_items(value, "distinct")):
+        try:
+            if item in seen:
+                continue
+            seen.add(item)
+        except TypeError:  # a list or a map: compared one by one, and that takes time
+            if not i & 255:
+                runtime.tick()
+            if item in result:
+                continue
+        result.append(item)
     return result
 
 
@@ -111,7 +120,10 @@ def reverse(value: Any) -> Any:
     return _items(value, "reverse")[::-1]
 
 
-def slice_(value: Any, from_index: int = 0, to_index: int | None = None) -> Any:
+def slice_(value: Any, from_index: Any = 0, to_index: Any = None) -> Any:
+    for index in (from_index, to_index):
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise RenderError("slice needs integer indexes")
     if isinstance(value, str | list | tuple):
         return value[from_index:to_index]
     raise RenderError("slice needs a string or a list")
@@ -133,28 +145,45 @@ def string(value: Any) -> Any:
     return None if value is None else to_output(value)
 
 
-def class_name(value: Any) -> str:
-    return runtime.type_name(value)
+def class_name(value: Any) -> str | None:
+    # Kestra: null has no class, and prints nothing.
+    return None if value is None else runtime.type_name(value)
 
 
-def jq(value: Any, expression: str) -> list[Any]:
-    """Run a jq program on the value; the result is always a list (Kestra)."""
+def jq(value: Any, expression: Any) -> list[Any]:
+    """Run a jq program on the value; the result is always a list (Kestra).
+
+    The program runs in a helper process (``lanner.expr.jqproc``), bounded in
+    time and memory and cut off from the environment and the file system.
+    """
+    if not isinstance(expression, str):
+        raise RenderError("jq needs a program as a string")
     data = value
     if isinstance(value, str):
         try:
             data = json.loads(value)
         except ValueError:
             data = value
-    try:
-        data = json.loads(to_json(data))  # plain JSON types only
-        return list(jqlib.compile(expression).input_value(data).all())
-    except ValueError as exc:
-        raise RenderError(f"Invalid jq expression '{expression}': {exc}") from exc
+    bounds = runtime.limits()
+    state = runtime.current()
+    seconds = min(bounds.jq_seconds, state.deadline - time.monotonic())
+    return jqproc.run_jq(
+        expression,
+        to_json(data),
+        seconds=seconds,
+        memory=bounds.jq_memory_bytes,
+        limit=bounds.value_bytes,
+    )
+
+
+_DUMPER = getattr(yamllib, "CSafeDumper", yamllib.SafeDumper)
 
 
 def to_yaml(value: Any) -> str:
     plain = json.loads(to_json(value))
-    return yamllib.safe_dump(plain, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    return yamllib.dump(
+        plain, Dumper=_DUMPER, default_flow_style=False, sort_keys=False, allow_unicode=True
+    )
 
 
 def date(

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lanner.errors import RenderError
+from lanner.expr.typenames import java_name
 
 __all__ = ["add", "format_date", "parse_date", "timestamp", "zone"]
 
@@ -247,9 +248,12 @@ def parse_date(
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time(12), tz)  # Kestra: LocalDate at noon
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, tz)
+        try:
+            return dt.datetime.fromtimestamp(value, tz)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise RenderError(f"Epoch time {value} is out of the range of dates") from exc
     if not isinstance(value, str):
-        raise RenderError(f"Cannot convert a value of type {type(value).__name__} to a date")
+        raise RenderError(f"Cannot convert a value of type {java_name(value)} to a date")
     try:
         if existing is not None:
             parsed = dt.datetime.strptime(value, _strptime_format(existing))
@@ -276,14 +280,19 @@ _MONTHS = {"MONTHS": 1, "YEARS": 12, "DECADES": 120, "CENTURIES": 1200, "MILLENN
 
 def add(value: dt.datetime, amount: int, unit: str) -> dt.datetime:
     """``value`` plus ``amount`` Java ``ChronoUnit``s (calendar-aware for months)."""
-    name = unit.upper()
-    if name in _UNITS:
-        return value + _UNITS[name] * amount
-    if name in _MONTHS:
-        months = value.month - 1 + amount * _MONTHS[name]
-        year, month = value.year + months // 12, months % 12 + 1
-        day = min(value.day, calendar.monthrange(year, month)[1])
-        return value.replace(year=year, month=month, day=day)
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise RenderError("dateAdd needs an integer amount")
+    name = str(unit).upper()
+    try:
+        if name in _UNITS:
+            return value + _UNITS[name] * amount
+        if name in _MONTHS:
+            months = value.month - 1 + amount * _MONTHS[name]
+            year, month = value.year + months // 12, months % 12 + 1
+            day = min(value.day, calendar.monthrange(year, month)[1])
+            return value.replace(year=year, month=month, day=day)
+    except (OverflowError, ValueError) as exc:
+        raise RenderError(f"dateAdd({amount}, '{unit}') is out of the range of dates") from exc
     raise RenderError(f"Unknown time unit '{unit}'")
 
 

@@ -10,18 +10,25 @@ context variable, so one engine serves every thread.
 Jinja2, the filters and the sandbox are imported, and the environment is
 built, on the first template: a flow without one (and `lanner run`'s start)
 does not pay for them.
+
+Every render is bounded by the engine's :class:`~lanner.expr.limits.Limits`
+(time, memory, output, nesting); whatever a template raises becomes a
+RenderError that names the place and Kestra's types, never Python's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
+import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from lanner.errors import RenderError, SandboxError
 from lanner.expr import taint
+from lanner.expr.limits import Limits
 from lanner.expr.scope import Scope
 
 if TYPE_CHECKING:
@@ -46,9 +53,26 @@ def _checked(func: Callable[..., Any]) -> Callable[..., Any]:
             runtime.need(arg)
         for arg in kwargs.values():
             runtime.need(arg)
-        return runtime.check_size(func(*args, **kwargs))
+        return runtime.check_value(func(*args, **kwargs))
 
     return checked
+
+
+def _at_render_time(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter or test that Jinja never runs while compiling.
+
+    Jinja folds a filter of constants (``{{ 1 | jq('...') }}``) at compile
+    time, and again while generating code, before running it at render time:
+    a filter taking its time limit would take it three times. Asking for the
+    context is what makes Jinja leave a filter to the render.
+    """
+    from jinja2.utils import pass_context
+
+    @functools.wraps(func)
+    def in_render(context: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return pass_context(in_render)
 
 
 def _template_line(tb: TracebackType | None, template: Template) -> int:
@@ -67,16 +91,26 @@ class ExpressionEngine:
     def __init__(
         self,
         *,
-        max_output: int = 1 << 20,
-        max_range: int = 100_000,
-        max_depth: int = 10,
+        limits: Limits | None = None,
+        max_output: int | None = None,
+        max_range: int | None = None,
+        max_depth: int | None = None,
         cache_size: int = 4096,
     ) -> None:
-        self.max_output = max_output
-        self.max_range = max_range
-        self.max_depth = max_depth
-        # Loops multiply: bound the total iterations of one render too.
-        self.max_iterations = max_range * 10
+        chosen = limits or Limits()
+        if max_output is not None:
+            chosen = dataclasses.replace(chosen, output_chars=max_output)
+        if max_range is not None:
+            # Loops multiply: the iterations of one render follow the range.
+            chosen = dataclasses.replace(
+                chosen, range_items=max_range, loop_iterations=max_range * 10
+            )
+        if max_depth is not None:
+            chosen = dataclasses.replace(chosen, render_nesting=max_depth)
+        self.limits = chosen
+        self.max_output = chosen.output_chars
+        self.max_range = chosen.range_items
+        self.max_depth = chosen.render_nesting
         self._built: tuple[PebbleEnvironment, dict[str, Any]] | None = None
         self._build_lock = threading.Lock()
         self._template = functools.lru_cache(maxsize=cache_size)(self._compile)
@@ -100,9 +134,10 @@ class ExpressionEngine:
                 from lanner.expr.taint import tracked
 
                 filters = {
-                    k: tracked(k, _checked(v)) for k, v in {**TEXT_FILTERS, **DATA_FILTERS}.items()
+                    k: _at_render_time(tracked(k, _checked(v)))
+                    for k, v in {**TEXT_FILTERS, **DATA_FILTERS}.items()
                 }
-                tests = {k: _checked(v) for k, v in TESTS.items()}
+                tests = {k: _at_render_time(_checked(v)) for k, v in TESTS.items()}
                 functions = {k: tracked(k, _checked(v)) for k, v in FUNCTIONS.items()}
                 env = PebbleEnvironment(filters=filters, tests=tests, functions=functions)
                 # A plain dict: Template.new_context would copy a ChainMap per render.
@@ -118,7 +153,7 @@ class ExpressionEngine:
         from lanner.expr import runtime
         from lanner.expr.runtime import RenderState
 
-        state = RenderState(self, scope, template)
+        state = RenderState(self, scope, template, deadline=self._deadline())
         token = runtime.enter(state)
         try:
             compiled = self._compiled(self._template, template, scope)
@@ -143,7 +178,7 @@ class ExpressionEngine:
         from lanner.expr import runtime
         from lanner.expr.runtime import RenderState
 
-        state = RenderState(self, scope, expression)
+        state = RenderState(self, scope, expression, deadline=self._deadline())
         token = runtime.enter(state)
         try:
             compiled = self._compiled(self._expression, expression, scope)
@@ -180,7 +215,7 @@ class ExpressionEngine:
             for _ in range(self.max_depth):
                 if "{" not in value:
                     return value
-                rendered = self._run(self._template(value), state)
+                rendered = self._run(self._nested_template(value), state)
                 if not recursive or rendered == value:
                     return rendered
                 value = rendered
@@ -189,6 +224,22 @@ class ExpressionEngine:
             state.depth -= 1
 
     # --- internals --------------------------------------------------------------
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.limits.render_seconds
+
+    def _nested_template(self, source: str) -> Template:
+        """A template made at run time: bounded in size before it is compiled,
+        and cached only when small, so that generated text cannot fill the cache."""
+        limit = self.limits.template_chars
+        if len(source) > limit:
+            raise SandboxError(
+                f"render() was given {len(source)} characters, more than {limit}, "
+                "the limit for a template made at run time"
+            )
+        if len(source) <= 4096:
+            return self._template(source)
+        return self._compile(source)
 
     def _compiled(self, cache: Callable[[str], Template], source: str, scope: Scope) -> Template:
         from jinja2.exceptions import TemplateSyntaxError
@@ -234,9 +285,15 @@ class ExpressionEngine:
         size = 0
         try:
             for chunk in template.root_render_func(context):
+                if type(chunk) is not str:  # a {% filter %} block yields its value
+                    from lanner.expr.convert import to_output
+
+                    chunk = to_output(chunk)
                 size += len(chunk)
                 if size > limit:
-                    raise SandboxError(f"Rendered output is larger than {limit} characters")
+                    from lanner.expr.runtime import output_too_large
+
+                    raise output_too_large(limit)
                 parts.append(chunk)
         except Exception as exc:
             if state.depth:  # a nested render(): the outermost render reports
@@ -275,8 +332,25 @@ class ExpressionEngine:
             )
         if isinstance(exc, RenderError):
             return self._located(exc, source, scope, line)
-        if isinstance(exc, SecurityError | MemoryError | RecursionError):
-            return self._located(SandboxError(str(exc) or type(exc).__name__), source, scope, line)
-        if isinstance(exc, UndefinedError):
-            return self._located(RenderError(str(exc)), source, scope, line)
-        return self._located(RenderError(f"{type(exc).__name__}: {exc}"), source, scope, line)
+        return self._located(_unexpected(exc, SecurityError, UndefinedError), source, scope, line)
+
+
+def _unexpected(
+    exc: Exception, security: type[Exception], undefined: type[Exception]
+) -> RenderError:
+    """A RenderError for an exception that no hook turned into one: its
+    message with Kestra's type names, never Python's."""
+    from lanner.expr.typenames import scrub
+
+    if isinstance(exc, RecursionError):
+        return SandboxError("Expression is nested too deeply (macros, values or render() calls)")
+    if isinstance(exc, MemoryError):
+        return SandboxError("Expression ran out of memory")
+    text = scrub(str(exc), type_error=isinstance(exc, TypeError | AttributeError | security))
+    if isinstance(exc, security):
+        return SandboxError(text or "Not allowed in an expression")
+    if isinstance(exc, undefined):
+        return RenderError(text)
+    if isinstance(exc, KeyError):
+        return RenderError(f"No such key: {text}")
+    return RenderError(text or "Invalid expression")

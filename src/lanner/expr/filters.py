@@ -20,6 +20,7 @@ from typing import Any
 from lanner.errors import RenderError, SandboxError
 from lanner.expr import runtime
 from lanner.expr.convert import to_output, to_text
+from lanner.expr.limits import MAX_INDENT
 
 __all__ = ["TEXT_FILTERS"]
 
@@ -68,6 +69,7 @@ def replace(value: Any, search: Any, replacement: Any = None) -> Any:
     text = _text(value, "replace")
     pairs = search if isinstance(search, Mapping) else {search: replacement}
     for old, new in pairs.items():
+        runtime.tick()  # each pair scans the whole text
         old_text, new_text = to_text(old), to_text(new)
         if old_text == "":
             continue
@@ -129,25 +131,34 @@ def slugify(value: Any) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
-def _indent_amount(amount: Any) -> int:
+def _indent_pad(amount: Any, prefix: Any) -> str:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
         raise RenderError("indent needs a non-negative integer amount")
-    if amount > 1024:
-        raise SandboxError("indent amount is larger than 1024")
-    return amount
+    if amount > MAX_INDENT:
+        raise SandboxError(f"indent amount is larger than {MAX_INDENT}, the limit")
+    text = to_text(prefix)
+    if len(text) * amount > MAX_INDENT:
+        raise SandboxError(f"indent prefix is longer than {MAX_INDENT} characters, the limit")
+    return text * amount
+
+
+def _indented(text: str, pad: str, lead: str) -> str:
+    # Sized before it is built: every new line grows by the pad.
+    size = len(lead) + len(text) + text.count("\n") * len(pad)
+    if size > runtime.max_output():
+        raise runtime.output_too_large(runtime.max_output(), "Result of indent")
+    return lead + (text.replace("\n", "\n" + pad) if pad else text)
 
 
 def indent(value: Any, amount: int, prefix: str = " ") -> str:
     """Indent every line but the first (Kestra, like Helm's template use)."""
-    pad = to_text(prefix) * _indent_amount(amount)
-    text = _text(value, "indent")
-    return text.replace("\n", "\n" + pad) if pad else text
+    return _indented(_text(value, "indent"), _indent_pad(amount, prefix), "")
 
 
 def nindent(value: Any, amount: int, prefix: str = " ") -> str:
     """A new line, then every line indented."""
-    pad = to_text(prefix) * _indent_amount(amount)
-    return "\n" + pad + indent(value, amount, prefix)
+    pad = _indent_pad(amount, prefix)
+    return _indented(_text(value, "nindent"), pad, "\n" + pad)
 
 
 def escape_char(value: Any, kind: str = "double") -> str:
@@ -241,7 +252,12 @@ def abs_(value: Any) -> Any:
 def round_(value: Any, precision: int = 0) -> Any:
     if not runtime.is_number(value):
         raise RenderError("round needs a number")
-    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-precision), "ROUND_HALF_UP")
+    if not isinstance(precision, int) or isinstance(precision, bool):
+        raise RenderError("round needs an integer precision")
+    try:
+        exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-precision), "ROUND_HALF_UP")
+    except InvalidOperation as exc:
+        raise RenderError(f"Cannot round {to_output(value)} to {precision} digits") from exc
     return float(exact) if precision > 0 else int(exact)
 
 

@@ -19,7 +19,8 @@ import yaml as yamllib
 
 from lanner.errors import RenderError
 from lanner.expr import dates, runtime
-from lanner.expr.convert import to_json
+from lanner.expr.convert import to_json, to_output
+from lanner.expr.sizes import too_deep, value_size
 
 __all__ = ["FUNCTIONS"]
 
@@ -46,15 +47,27 @@ def from_json(value: Any) -> Any:
         return json.loads(value)
     except ValueError as exc:
         raise RenderError(f"Invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise too_deep(runtime.limits().value_depth) from exc
+
+
+_YAML_LOADER = getattr(yamllib, "CSafeLoader", yamllib.SafeLoader)
 
 
 def from_yaml(value: Any) -> Any:
+    """Parse YAML. Aliases are kept shared while parsing; the result is then
+    measured expanded, so a billion laughs fails on the value limit after
+    walking no more than the limit."""
     if value is None:
         return None
+    text = value if isinstance(value, str) else to_output(value)
     try:
-        return yamllib.safe_load(str(value))
+        parsed = yamllib.load(text, Loader=_YAML_LOADER)
     except yamllib.YAMLError as exc:
         raise RenderError(f"Invalid YAML: {exc}") from exc
+    bounds = runtime.limits()
+    value_size(parsed, bounds.value_bytes, bounds.value_depth)
+    return parsed
 
 
 def render(value: Any, recursive: bool = True) -> Any:

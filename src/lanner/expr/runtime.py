@@ -8,8 +8,10 @@ and Python disagree: ``+ - * / %`` follow Java's binary numeric promotion
 strict-undefined error of a whole chain.
 
 The state of the render in progress (scope, limits, nesting depth, loop
-budget) lives in a context variable, so that functions such as ``now()`` or
-``render()`` find it without it ever being a template variable.
+budget, deadline, the memory its values took) lives in a context variable,
+so that functions such as ``now()`` or ``render()`` find it without it ever
+being a template variable. The hooks here are where the limits of
+``lanner.expr.limits`` are enforced, each before the work it bounds.
 """
 
 from __future__ import annotations
@@ -17,28 +19,43 @@ from __future__ import annotations
 import contextvars
 import math
 import random
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from jinja2.exceptions import UndefinedError
-from jinja2.runtime import StrictUndefined, Undefined
+from jinja2.runtime import LoopContext, Macro, StrictUndefined, Undefined
 
 from lanner.errors import RenderError, SandboxError
 from lanner.expr.convert import to_output, to_text
+from lanner.expr.limits import MAX_INTEGER_BITS, Limits
+from lanner.expr.sizes import human_bytes, string_bytes, value_size
+from lanner.expr.typenames import java_name
 
 if TYPE_CHECKING:
     from lanner.expr.engine import ExpressionEngine
     from lanner.expr.scope import Scope
 
 __all__ = [
+    "LoopMap",
     "PebbleUndefined",
     "RenderState",
     "UndefinedVariable",
     "binop",
+    "check_value",
     "current",
+    "tick",
     "unop",
 ]
+
+_DEFAULT_LIMITS = Limits()
+
+# Values smaller than this are not added to a render's memory total: a loop
+# makes many small short-lived values, and what keeps many small values alive
+# (variables, macro arguments) is bounded by the template's own size.
+_SMALL_VALUE = 1024
 
 
 class UndefinedVariable(UndefinedError):
@@ -65,7 +82,7 @@ def need(value: Any) -> Any:
     return value
 
 
-@dataclass
+@dataclass(slots=True)
 class RenderState:
     """What one top-level render carries down to functions and nested renders."""
 
@@ -73,8 +90,11 @@ class RenderState:
     scope: Scope
     template: str
     depth: int = 0
-    iterations: list[int] = field(default_factory=lambda: [0])
+    iterations: int = 0
     rng: random.Random | None = None
+    deadline: float = math.inf
+    memory: int = 0
+    macro_depth: int = 0
 
 
 _STATE: contextvars.ContextVar[RenderState | None] = contextvars.ContextVar(
@@ -94,19 +114,94 @@ def enter(state: RenderState) -> contextvars.Token[RenderState | None]:
 
 
 def leave(token: contextvars.Token[RenderState | None]) -> None:
+    state = _STATE.get()
     _STATE.reset(token)
+    if state is not None and state.memory:
+        global _process_memory
+        with _PROCESS_LOCK:
+            _process_memory -= state.memory
+
+
+# The memory the renders in progress in this process have built: several
+# hostile renders in worker threads must not add up past the process's means.
+_PROCESS_LOCK = threading.Lock()
+_process_memory = 0
+
+
+def limits() -> Limits:
+    state = _STATE.get()
+    return state.engine.limits if state is not None else _DEFAULT_LIMITS
 
 
 def max_output() -> int:
-    state = _STATE.get()
-    return state.engine.max_output if state is not None else 1 << 20
+    return limits().output_chars
 
 
-def check_size(value: Any) -> Any:
-    """Refuse strings and lists that outgrow the output limit."""
-    if isinstance(value, str | list | tuple) and len(value) > max_output():
-        raise SandboxError(f"Expression result is larger than the limit of {max_output()}")
+def output_too_large(limit: int, what: str = "Rendered output") -> SandboxError:
+    return SandboxError(f"{what} is longer than {limit} characters, the output limit")
+
+
+def tick(state: RenderState | None = None) -> None:
+    """Fail once the render has run past its deadline."""
+    state = state or _STATE.get()
+    if state is not None and time.monotonic() > state.deadline:
+        seconds = state.engine.limits.render_seconds
+        raise SandboxError(f"Expression took longer than {seconds:g} s, the time limit of a render")
+
+
+def _account(state: RenderState, size: int) -> None:
+    if size >= _SMALL_VALUE:
+        global _process_memory
+        state.memory += size
+        with _PROCESS_LOCK:
+            _process_memory += size
+            total = _process_memory
+        bounds = state.engine.limits
+        if state.memory > bounds.render_bytes:
+            raise SandboxError(
+                f"Expression built more than {human_bytes(bounds.render_bytes)} of values, "
+                "the memory limit of a render"
+            )
+        if total > bounds.process_render_bytes:
+            raise SandboxError(
+                f"The expressions being rendered built more than "
+                f"{human_bytes(bounds.process_render_bytes)} of values together, "
+                "the memory limit of the renders of a process"
+            )
+
+
+def check_value(value: Any) -> Any:
+    """Refuse a value an expression built past the limits, and count it.
+
+    Strings and lists are bounded by the output limit, every value by the
+    size and depth limits (expanded, so ``[a, a]`` doubles), and the values
+    of one render together by its memory limit; the deadline is checked too.
+    """
+    if isinstance(value, str):
+        state = _STATE.get()
+        bounds = state.engine.limits if state is not None else _DEFAULT_LIMITS
+        if len(value) > bounds.output_chars:
+            raise output_too_large(bounds.output_chars, "Expression result")
+        if state is not None:
+            _account(state, string_bytes(value))
+            tick(state)
+        return value
+    if isinstance(value, list | tuple | Mapping):
+        state = _STATE.get()
+        bounds = state.engine.limits if state is not None else _DEFAULT_LIMITS
+        if len(value) > bounds.output_chars and not isinstance(value, Mapping):
+            raise SandboxError(
+                f"Expression result has more than {bounds.output_chars} items, the output limit"
+            )
+        size = value_size(value, bounds.value_bytes, bounds.value_depth)
+        if state is not None:
+            _account(state, size)
+            tick(state)
     return value
+
+
+# Kept for the callers that named it so.
+check_size = check_value
 
 
 # --- numbers -------------------------------------------------------------
@@ -127,10 +222,23 @@ _OP_NAMES = {
     "**": "POWER",
 }
 
-# Bits a `**` result may have. Pebble has no power operator; Jinja's is kept
-# but bounded to Java's long range, as an unbounded one burns memory and CPU
-# (10 ** 10 ** 10).
-_MAX_POW_BITS = 64
+# Bits an integer result may have: Java's long. Pebble computes in long and
+# wraps around silently; Lanner refuses the result instead, and so no
+# arithmetic (`{% set x = x * x %}`, `10 ** 10 ** 10`) grows without bound.
+_MAX_BITS = MAX_INTEGER_BITS
+_LONG_MIN, _LONG_MAX = -(2 ** (_MAX_BITS - 1)), 2 ** (_MAX_BITS - 1)
+
+
+def _overflow(op: str) -> SandboxError:
+    return SandboxError(
+        f"Result of {op} is outside the 64-bit integer range, the limit for integers"
+    )
+
+
+def _long(op: str, value: int) -> int:
+    if not _LONG_MIN <= value < _LONG_MAX:
+        raise _overflow(op)
+    return value
 
 
 def _java_int_div(a: int, b: int) -> int:
@@ -158,19 +266,28 @@ def _power(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int):
         if b < 0:
             return float(a) ** b if a != 0 else math.inf
-        if abs(a) > 1 and b * max(abs(a).bit_length(), 1) > _MAX_POW_BITS:
-            raise SandboxError("Result of ** is too large")
-        return a**b
+        if abs(a) > 1 and (b - 1) * (abs(a).bit_length() - 1) >= _MAX_BITS:
+            raise _overflow("**")
+        return _long("**", a**b)
+    # Java's Math.pow: Infinity on overflow, NaN for a root of a negative.
     try:
-        return float(a) ** float(b)
-    except (OverflowError, ZeroDivisionError) as exc:
-        raise RenderError(f"Invalid power: {exc}") from exc
+        return math.pow(float(a), float(b))
+    except OverflowError:
+        odd = float(b).is_integer() and int(b) % 2 == 1
+        return -math.inf if a < 0 and odd else math.inf
+    except ValueError:
+        return math.inf if a == 0 else math.nan
 
 
 def _numeric(op: str, a: Any, b: Any) -> Any:
     if not (is_number(a) and is_number(b)):
         raise RenderError(f"invalid operands for mathematical operation [{_OP_NAMES[op]}]")
     both_int = isinstance(a, int) and isinstance(b, int)
+    if both_int and op in "+-*":
+        # Bounded before multiplying: data may hold integers of any size.
+        if op == "*" and a.bit_length() + b.bit_length() > 2 * _MAX_BITS:
+            raise _overflow(op)
+        return _long(op, a + b if op == "+" else a - b if op == "-" else a * b)
     if op == "+":
         return a + b
     if op == "-":
@@ -178,7 +295,9 @@ def _numeric(op: str, a: Any, b: Any) -> Any:
     if op == "*":
         return a * b
     if op == "/":
-        return _java_int_div(a, b) if both_int else _float_div(float(a), float(b))
+        if both_int:
+            return _long(op, _java_int_div(a, b))
+        return _float_div(float(a), float(b))
     if op == "%":
         if both_int:
             return _java_int_mod(a, b)
@@ -186,7 +305,7 @@ def _numeric(op: str, a: Any, b: Any) -> Any:
     if op == "//":
         if b == 0:
             raise RenderError("/ by zero")
-        return a // b
+        return _long(op, a // b) if both_int else a // b
     return _power(a, b)
 
 
@@ -201,9 +320,18 @@ def binop(op: str, a: Any, b: Any) -> Any:
     need(b)
     if op == "+":
         if isinstance(a, str) or isinstance(b, str):
-            return check_size(_java_string(a) + _java_string(b))
+            left, right = _java_string(a), _java_string(b)
+            limit = max_output()
+            if len(left) + len(right) > limit:
+                raise output_too_large(limit, "Result of +")
+            return check_value(left + right)
         if isinstance(a, list | tuple):
-            return check_size([*a, *b] if isinstance(b, list | tuple) else [*a, b])
+            extra = len(b) if isinstance(b, list | tuple) else 1
+            if len(a) + extra > max_output():
+                raise SandboxError(
+                    f"Result of + has more than {max_output()} items, the output limit"
+                )
+            return check_value([*a, *b] if isinstance(b, list | tuple) else [*a, b])
     elif op == "-" and isinstance(a, list | tuple):
         removed = b if isinstance(b, list | tuple) else [b]
         return [x for x in a if x not in removed]
@@ -315,6 +443,8 @@ def is_in(item: Any, container: Any) -> bool:
     if item is None or container is None:
         return False
     text = to_output(item)
+    if isinstance(container, Mapping | list | tuple) and len(container) > 4096:
+        tick()  # each item is converted: a long list takes its time
     if isinstance(container, Mapping):
         return any(to_output(k) == text or to_output(v) == text for k, v in container.items())
     if isinstance(container, list | tuple):
@@ -328,7 +458,11 @@ def not_in(item: Any, container: Any) -> bool:
 
 def concat(values: Iterable[Any]) -> str:
     """Pebble's ``~``: each operand's text, null as nothing."""
-    text: str = check_size("".join(to_text(need(v)) for v in values))
+    parts = [to_text(need(v)) for v in values]
+    limit = max_output()
+    if sum(map(len, parts)) > limit:
+        raise output_too_large(limit, "Result of ~")
+    text: str = check_value("".join(parts))
     return text
 
 
@@ -399,13 +533,16 @@ def iterate(value: Any, pairs: bool) -> Iterator[Any]:
         items = value
     else:
         items = (value,)  # Pebble iterates a single object once
-    state = _STATE.get()
-    counter = state.iterations if state is not None else [0]
-    budget = state.engine.max_iterations if state is not None else 1_000_000
+    state = current()
+    budget = state.engine.limits.loop_iterations
     for item in items:
-        counter[0] += 1
-        if counter[0] > budget:
-            raise SandboxError(f"Too many loop iterations (limit {budget})")
+        state.iterations += 1
+        if state.iterations > budget:
+            raise SandboxError(
+                f"More than {budget} loop iterations, the limit of a render (all loops together)"
+            )
+        if not state.iterations & 15:
+            tick(state)
         yield item
 
 
@@ -418,8 +555,7 @@ def bounded_range(start: Any, end: Any, step: Any = 1, inclusive: bool = False) 
         raise RenderError("range() step must not be zero")
     stop = end + (1 if step > 0 else -1) if inclusive else end
     result = range(start, stop, step)
-    state = _STATE.get()
-    limit = state.engine.max_range if state is not None else 100_000
+    limit = limits().range_items
     if len(result) > limit:
         raise SandboxError(f"Range too big: {len(result)} items, the limit is {limit}")
     return list(result)  # a plain list: filters and tests know lists
@@ -431,19 +567,52 @@ def inclusive_range(start: Any, end: Any) -> list[int]:
 
 
 def type_name(value: Any) -> str:
-    """A Kestra-ish name for a value's type, for messages and ``className``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "java.lang.Boolean"
-    if isinstance(value, int):
-        return "java.lang.Integer" if -(2**31) <= value < 2**31 else "java.lang.Long"
-    if isinstance(value, float):
-        return "java.lang.Double"
-    if isinstance(value, str):
-        return "java.lang.String"
-    if isinstance(value, Mapping):
-        return "java.util.LinkedHashMap"
-    if isinstance(value, list | tuple):
-        return "java.util.ArrayList"
-    return type(value).__name__
+    """Kestra's name for a value's type, for messages and ``className``."""
+    if isinstance(value, LoopMap | LoopContext):
+        return "java.util.HashMap"  # Pebble's `loop`
+    return java_name(value)
+
+
+# --- names that are not values ----------------------------------------------
+
+
+class LoopMap(Mapping[str, Any]):
+    """Pebble's ``loop``: a map of ``index`` (from 0), ``revindex`` (down to
+    0), ``first``, ``last`` and ``length``, read from Jinja's loop lazily."""
+
+    __slots__ = ("_loop",)
+
+    _KEYS = ("index", "revindex", "first", "last", "length")
+
+    def __init__(self, loop: LoopContext) -> None:
+        self._loop = loop
+
+    def __getitem__(self, key: str) -> Any:
+        loop = self._loop
+        if key == "index":
+            return loop.index0
+        if key == "revindex":
+            return loop.revindex0
+        if key == "first":
+            return loop.first
+        if key == "last":
+            return loop.last
+        if key == "length":
+            return loop.length
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
+
+
+def name_value(value: Any, name: str, functions: frozenset[int]) -> Any:
+    """A variable read as a value: Pebble's ``loop`` map; a function or a
+    macro named without a call is not a variable (Pebble: undefined)."""
+    if isinstance(value, LoopContext):
+        return LoopMap(value)
+    if isinstance(value, Macro) or id(value) in functions:
+        raise UndefinedVariable(f"'{name}' is a function, not a variable", name)
+    return value

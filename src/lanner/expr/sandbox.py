@@ -12,7 +12,11 @@ filters, functions and tests — nothing else:
   method calls, Lanner chooses to allow none;
 * every operator is intercepted (see ``lanner.expr.runtime``) so that
   ``'a' * 10**9`` (Pebble multiplies numbers only) and ``10 ** 10 ** 10``
-  fail at once; loops, ranges, strings and the output are bounded.
+  fail at once; list and map literals, macro calls, loops, ranges, strings
+  and the output are bounded (``lanner.expr.limits``);
+* a function or macro named without a call is not a value (Pebble: an
+  undefined variable), and ``loop`` is Pebble's map, so no Python object is
+  ever a value in a template.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2.lexer import Lexer
-from jinja2.runtime import Context, LoopContext, Macro, Undefined
+from jinja2.runtime import Context, Macro, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing
 
@@ -33,15 +37,6 @@ from lanner.expr.convert import to_output
 from lanner.expr.syntax import PebbleCodeGenerator, PebbleLexer, PebbleParser
 
 __all__ = ["PebbleEnvironment"]
-
-# Pebble's loop variable: `index` counts from 0, `revindex` down to 0.
-_LOOP_ATTRIBUTES: dict[str, Callable[[LoopContext], Any]] = {
-    "index": lambda loop: loop.index0,
-    "revindex": lambda loop: loop.revindex0,
-    "first": lambda loop: loop.first,
-    "last": lambda loop: loop.last,
-    "length": lambda loop: loop.length,
-}
 
 
 def _refuse(name: str) -> SandboxError:
@@ -94,6 +89,7 @@ class PebbleEnvironment(SandboxedEnvironment):
         self.p_default = runtime.default
         self.p_iter = runtime.iterate
         self.p_range = runtime.inclusive_range
+        self.p_built = runtime.check_value
         # `concat` joins captured blocks ({% set %}…{% endset %}, macros,
         # {% filter %}): bound it before joining.
         self.concat = self._bounded_concat  # type: ignore[method-assign]
@@ -108,9 +104,14 @@ class PebbleEnvironment(SandboxedEnvironment):
     @staticmethod
     def _bounded_concat(parts: Iterable[str]) -> str:
         items = list(parts)
-        if sum(map(len, items)) > runtime.max_output():
-            raise SandboxError(f"Rendered output is larger than {runtime.max_output()} characters")
-        return taint.joined(items, "".join(items))
+        limit = runtime.max_output()
+        if sum(map(len, items)) > limit:
+            raise runtime.output_too_large(limit)
+        text: str = runtime.check_value("".join(items))
+        return taint.joined(items, text)
+
+    def p_name(self, value: Any, name: str) -> Any:
+        return runtime.name_value(value, name, self._callables)
 
     # --- attribute and item access ------------------------------------------
 
@@ -127,8 +128,6 @@ class PebbleEnvironment(SandboxedEnvironment):
             return value
         if isinstance(obj, Undefined):
             obj._fail_with_undefined_error()
-        if isinstance(obj, LoopContext) and attribute in _LOOP_ATTRIBUTES:
-            return _LOOP_ATTRIBUTES[attribute](obj)
         return self.undefined(obj=obj, name=attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
@@ -166,7 +165,24 @@ class PebbleEnvironment(SandboxedEnvironment):
                     "expressions cannot call methods on values"
                 )
             raise SandboxError("Calling Python methods or objects is not allowed in an expression")
+        if isinstance(__obj, Macro):
+            return __self._call_macro(__context, __obj, args, kwargs)
         return __context.call(__obj, *args, **kwargs)
+
+    @staticmethod
+    def _call_macro(
+        context: Context, macro: Macro, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        state = runtime.current()
+        runtime.tick(state)
+        limit = state.engine.limits.macro_depth
+        if state.macro_depth >= limit:
+            raise SandboxError(f"Macro calls are nested more than {limit} deep, the limit")
+        state.macro_depth += 1
+        try:
+            return context.call(macro, *args, **kwargs)
+        finally:
+            state.macro_depth -= 1
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         return taint.binop(left, right, runtime.binop(operator, left, right))

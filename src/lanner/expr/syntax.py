@@ -15,7 +15,10 @@ where Pebble's grammar or semantics differ from Jinja2, and
 * ``null`` literal, ``{% elseif %}``, ``a..b`` inclusive ranges;
 * ``x is defined`` and ``x | default(...)`` tolerate a missing link
   anywhere in a chain;
-* ``{% for %}`` iterates Pebble-style and counts against the loop budget.
+* ``{% for %}`` iterates Pebble-style and counts against the loop budget;
+* list, map and tuple literals are checked against the value limits, and a
+  function, macro or ``loop`` read as a variable goes through the sandbox's
+  ``p_name`` (see ``lanner.expr.sandbox``).
 """
 
 from __future__ import annotations
@@ -275,6 +278,43 @@ class PebbleCodeGenerator(CodeGenerator):
 
     _LAZY = frozenset({"p_defined", "p_undefined", "p_default"})
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._callees: set[int] = set()
+        self._guarded: frozenset[str] | None = None
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        # Names whose value may be a function, a macro or Jinja's loop object.
+        macros = {macro.name for macro in node.find_all(nodes.Macro)}
+        self._guarded = frozenset({*self.environment.globals, *macros, "loop", "caller"})
+        super().visit_Template(node, frame)
+
+    def visit_Name(self, node: nodes.Name, frame: Frame) -> None:
+        guarded = self._guarded or ()
+        if node.ctx == "load" and node.name in guarded and id(node) not in self._callees:
+            self.write("environment.p_name(")
+            super().visit_Name(node, frame)
+            self.write(f", {node.name!r})")
+        else:
+            super().visit_Name(node, frame)
+
+    def _built(self, visit: Any, node: nodes.Expr, frame: Frame) -> None:
+        self.write("environment.p_built(")
+        visit(node, frame)
+        self.write(")")
+
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        self._built(super().visit_List, node, frame)
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        self._built(super().visit_Dict, node, frame)
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        if node.ctx == "store":
+            super().visit_Tuple(node, frame)
+        else:
+            self._built(super().visit_Tuple, node, frame)
+
     def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
         # Jinja writes a slice inline; through the sandbox's getitem, a slice of
         # a secret stays a secret (lanner.expr.taint).
@@ -295,6 +335,7 @@ class PebbleCodeGenerator(CodeGenerator):
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
         callee = node.node
         if not (isinstance(callee, nodes.EnvironmentAttribute) and callee.name.startswith("p_")):
+            self._callees.add(id(callee))  # a function called is not read as a value
             super().visit_Call(node, frame, forward_caller=forward_caller)
             return
         name, args = callee.name, node.args
