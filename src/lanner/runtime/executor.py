@@ -40,6 +40,7 @@ from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import effects, eventcodec
 from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.scope import RunScope
 from lanner.store.base import (
     CycleWrite,
     EventRow,
@@ -118,12 +119,15 @@ class Executor:
         self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
         self.on_handoff: Callable[[list[Job]], None] = lambda jobs: None
         self.worker_id = "executor"
+        # The executions whose cycles this executor runs; None: every one (runtime.scope).
+        self.scope: RunScope | None = None
         self._inbox: list[LocalResult] = []
         self._timers: list[datetime] = []  # due times of the timers this executor wrote
         self._seen_version = -1
         self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._inbox_lock = threading.Lock()
         self.cycle_lock = threading.Lock()  # one thread runs cycles at a time
+        self._closed = False
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
         return self._entry(namespace, flow_id, revision).planner
@@ -145,6 +149,15 @@ class Executor:
         """Drop the cached executions (after a failed cycle: the store is the truth)."""
         self._executions.clear()
 
+    def close(self) -> list[LocalResult]:
+        """Run no more cycles (the runtime stops); returns the local results that
+        will not be committed, whose jobs the caller hands back."""
+        with self.cycle_lock:  # a cycle in progress ends first
+            self._closed = True
+        with self._inbox_lock:
+            left, self._inbox = self._inbox, []
+        return left
+
     def drive(self) -> bool:
         """Run cycles on the calling thread until there is nothing to do, unless another
         thread is running them (then False: wake that one). A worker that just finished a job calls it, so that a
@@ -152,6 +165,8 @@ class Executor:
         if not self.cycle_lock.acquire(blocking=False):
             return False
         try:
+            if self._closed:
+                return True  # stopped: the result stays in the inbox, for close()
             # Only local results here: the executor thread's own loop looks at the
             # store for everything else, so a worker never pays for that look.
             while self.run_once(local_only=True):
@@ -187,6 +202,8 @@ class Executor:
     def run_once(self, *, local_only: bool = False, checked: bool = False) -> bool:
         """One cycle for one execution with due events or local results;
         False when there was nothing to do. `checked`: has_work() just said yes."""
+        if self._closed:
+            return False
         local = self._take_local()
         if not local and (local_only or not (checked or self._maybe_due())):
             return False
@@ -198,7 +215,9 @@ class Executor:
 
     def _run_cycle(self, local: list[LocalResult], local_only: bool, now: datetime) -> bool:
         with self.store.executor_tx() as tx:
-            execution_id = local[0].job.execution_id if local else tx.next_execution(now)
+            execution_id = (
+                local[0].job.execution_id if local else tx.next_execution(now, self._scope())
+            )
             if execution_id is None:
                 return False
             # The clock of the cycle is read once this executor holds the execution
@@ -239,6 +258,11 @@ class Executor:
                 # transaction of its own.
                 raise _Unplannable(execution_id, _reason(exc)) from exc
             tx.write(cycle)
+            if self.scope is not None:
+                # The Subflow children this cycle starts are this run's to finish.
+                self.scope.add(
+                    e.id for e in cycle.new_executions if e.parent_execution_id in self.scope
+                )
             crash_point("executor.before_commit")
         crash_point("executor.after_commit")
         self._committed(new, decision, handed)
@@ -310,6 +334,8 @@ class Executor:
         execution_id = new.id
         if new.finalized_at is not None:
             self._executions.pop(execution_id, None)
+            if self.scope is not None:
+                self.scope.discard(execution_id)
         else:
             self._executions[execution_id] = new
         if handed:
@@ -383,10 +409,13 @@ class Executor:
         while self._timers and self._timers[0] <= now:
             heapq.heappop(self._timers)
         self._next_poll = now + timedelta(seconds=0.25)
-        if self.store.has_due_events(now):  # read-only: no write lock taken
+        if self.store.has_due_events(now, self._scope()):  # read-only: no write lock taken
             self._next_poll = now  # more may be due: look again at once
             return True
         return False
+
+    def _scope(self) -> tuple[str, ...] | None:
+        return None if self.scope is None else self.scope.ids
 
     def _error_logs(self, execution_id: str) -> list[Mapping[str, Any]]:
         return [
