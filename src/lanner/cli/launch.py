@@ -7,78 +7,24 @@ even starts. A plain `lanner run` with well-formed options needs none of
 that. Anything the short way does not recognise (help, an unknown or
 malformed option, a missing argument) is left to typer, so usage errors and
 help read the same as before.
+
+This module imports nothing at its top but what Python has already loaded:
+`main` catches Ctrl-C (and, for `lanner run`, SIGTERM) from its first line,
+so that a signal during the imports that follow exits 130 without a
+traceback (lanner.cli.interrupts).
 """
 
 from __future__ import annotations
 
-import contextlib
+# The C module, loaded with the interpreter: `signal` would import enum first,
+# while a Ctrl-C is not yet caught. It has no type stubs.
+import _signal  # type: ignore[import-not-found]
 import os
 import sys
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from types import FrameType
 
-from lanner.cli.exitcodes import INTERRUPTED
-
-
-@dataclass
-class RunArgs:
-    flow_file: Path
-    inputs: list[str] = field(default_factory=list)
-    json_output: bool = False
-    db: str | None = None
-    config: Path | None = None
-    debug: bool = False
-
-
-_VALUED = {"--input": "inputs", "-i": "inputs", "--db": "db", "--config": "config"}
-
-
-def parse_run(argv: list[str]) -> RunArgs | None:
-    """The arguments of `lanner run`, or None when the full CLI should parse them."""
-    if not argv or argv[0] != "run":
-        return None
-    positional: list[str] = []
-    inputs: list[str] = []
-    values: dict[str, str] = {}
-    flags = {"--json": False, "--debug": False}
-    rest = argv[1:]
-    i = 0
-    while i < len(rest):
-        arg = rest[i]
-        i += 1
-        if arg in flags:
-            flags[arg] = True
-            continue
-        name, eq, value = arg.partition("=")
-        if name in _VALUED and name.startswith("--") and eq:
-            pass
-        elif arg in _VALUED and i < len(rest) and not rest[i].startswith("-"):
-            name, value = arg, rest[i]
-            i += 1
-        elif arg.startswith("-") or positional:
-            return None  # help, an unknown option, a second argument: the full CLI says
-        else:
-            positional.append(arg)
-            continue
-        if _VALUED[name] == "inputs":
-            inputs.append(value)
-        else:
-            values[_VALUED[name]] = value  # the last one wins, as with click
-    if len(positional) != 1:
-        return None
-    # Click reads an option's environment variable only when it is set and not empty.
-    db = values.get("db", os.environ.get("LANNER_DB") or None)
-    config = values.get("config", os.environ.get("LANNER_CONFIG") or None)
-    return RunArgs(
-        Path(positional[0]),
-        inputs,
-        flags["--json"],
-        db,
-        Path(config) if config is not None else None,
-        flags["--debug"],
-    )
+INTERRUPTED = 130  # as lanner.cli.exitcodes, which is not imported yet
 
 
 def parse_input_pairs(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -94,7 +40,17 @@ def parse_input_pairs(pairs: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
-def _run(args: RunArgs) -> int:
+def _main(argv: list[str]) -> int | None:
+    """The exit code of `lanner run`; None when the full CLI ran (it exits itself)."""
+    from lanner.cli.runargs import parse_run
+
+    args = parse_run(argv)
+    if args is None:
+        from lanner.cli.main import main as full_cli
+
+        full_cli()
+        return None
+
     from lanner.cli.exitcodes import guarded
 
     @guarded
@@ -117,22 +73,29 @@ def _run(args: RunArgs) -> int:
         return 1
 
 
-def _other_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t is not threading.main_thread()]
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
-    args = parse_run(sys.argv[1:])
-    if args is None:
-        from lanner.cli.main import main as full_cli
-
-        full_cli()
-        return
+    if sys.argv[1:2] == ["run"]:
+        # SIGTERM ends `lanner run` as Ctrl-C does, from here on; run_flow
+        # takes both signals over once it has something to stop.
+        _signal.signal(_signal.SIGTERM, _interrupt)
     try:
-        code = _run(args)
+        code = _main(sys.argv[1:])
     except KeyboardInterrupt:
+        # Before anything else: a second signal must not interrupt the exit.
+        _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
         code = INTERRUPTED
-    if any(t.is_alive() and not t.daemon for t in _other_threads()):
+    if code is None:
+        return
+    import contextlib
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(t.is_alive() and not t.daemon for t in others):
         sys.exit(code)  # a task left a thread the interpreter must wait for
     # Everything is committed and every thread stopped: leave without the
     # interpreter's teardown (freeing every module and object one by one),
