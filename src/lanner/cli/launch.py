@@ -27,6 +27,20 @@ from types import FrameType
 INTERRUPTED = 130  # as lanner.cli.exitcodes, which is not imported yet
 
 
+def _note(signum: int, frame: FrameType | None) -> None:
+    _noted.append(signum)
+
+
+_noted: list[int] = []
+# The console script pip writes compiles a regular expression between importing
+# this module and calling main(): a Ctrl-C there would end in a traceback no
+# code of ours could catch. Imported by that script for `lanner run`, this
+# module only notes the signals until main() answers them.
+if sys.argv[1:2] == ["run"] and os.path.basename(sys.argv[0]) == "lanner":
+    _signal.signal(_signal.SIGINT, _note)
+    _signal.signal(_signal.SIGTERM, _note)
+
+
 def parse_input_pairs(pairs: Sequence[str] | None) -> dict[str, str]:
     """`--input NAME=VALUE` options as a mapping (split at the first `=`)."""
     from lanner.errors import InputValueError
@@ -78,11 +92,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["run"]:
-        # SIGTERM ends `lanner run` as Ctrl-C does, from here on; run_flow
-        # takes both signals over once it has something to stop.
-        _signal.signal(_signal.SIGTERM, _interrupt)
     try:
+        if sys.argv[1:2] == ["run"]:
+            # SIGTERM ends `lanner run` as Ctrl-C does, from here on; run_flow
+            # takes both signals over once it has something to stop.
+            _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+            _signal.signal(_signal.SIGTERM, _interrupt)
+        if _noted:
+            raise KeyboardInterrupt
         code = _main(sys.argv[1:])
     except KeyboardInterrupt:
         # Before anything else: a second signal must not interrupt the exit.
