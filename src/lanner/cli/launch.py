@@ -8,10 +8,11 @@ that. Anything the short way does not recognise (help, an unknown or
 malformed option, a missing argument) is left to typer, so usage errors and
 help read the same as before.
 
-This module imports nothing at its top but what Python has already loaded:
-`main` catches Ctrl-C (and, for `lanner run`, SIGTERM) from its first line,
-so that a signal during the imports that follow exits 130 without a
-traceback (lanner.cli.interrupts).
+For `lanner run`, Ctrl-C and SIGTERM exit 130 without a traceback from this
+module's import on (docs/runtime.md): it imports nothing at its top but what
+Python has already loaded, notes the signals until `main` runs, and `main`
+catches them from its first line, the imports that follow included; then
+`lanner.cli.interrupts` takes over.
 """
 
 from __future__ import annotations

@@ -116,15 +116,23 @@ class Runtime:
         for thread in [self._thread, *self._more_threads]:
             if thread is not None:
                 thread.join(5)
-        self.executor.close()  # no more cycles: nothing new is handed to the workers
+        # No more cycles: nothing new is handed to the workers. Results that came
+        # in after the last cycle are not committed: their jobs go back too.
+        leftover = self.executor.close()
         for more in self.more_executors:
-            more.close()
-        self.workers.drain(0)
+            leftover += more.close()
+        try:
+            self.workers.drain(0)
+        except LannerError as exc:  # their leases run out: a reaper takes them
+            print(f"lanner: cannot hand jobs back: {exc.message}", file=sys.stderr)
         self.workers.stop()
-        # Results that came in after the last cycle: their jobs go back too.
-        leftover = [r.job.claim_token for r in self.executor.close()]
-        if leftover:
-            self.store.release_jobs(leftover)
+        leftover += self.executor.close()
+        tokens = [r.job.claim_token for r in leftover]
+        if tokens:
+            try:
+                self.store.release_jobs(tokens)
+            except LannerError as exc:
+                print(f"lanner: cannot hand jobs back: {exc.message}", file=sys.stderr)
 
     def _executor_loop(self, executor: Executor) -> None:
         wake = self.workers.on_complete
