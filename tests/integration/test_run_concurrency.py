@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from lanner.store import open_store
+from tests.support.postgres import postgres_server  # noqa: F401 (fixture)
 
 LANNER = str(Path(sys.executable).parent / "lanner")
 FLOWS = Path(__file__).parent / "flows"
@@ -77,16 +78,26 @@ def _assert_ran_everything(code: int, execution: dict[str, Any]) -> None:
     assert set(states.values()) == {"SUCCESS"}, states
 
 
-def test_eight_runs_at_once_on_one_home_all_finish(tmp_path: Path, env: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_eight_runs_at_once_on_one_store_all_finish(
+    tmp_path: Path, env: dict[str, str], backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{env['LANNER_HOME']}/lanner.db"
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_server").new_database()
+        env = {**env, "LANNER_DB": url}
     flow = _twenty(tmp_path, "PT0.2S")
-    for _ in range(3):
+    rounds = 3
+    for _ in range(rounds):
         procs = [_start(flow, env) for _ in range(RUNS)]
         for proc in procs:
             _assert_ran_everything(*_finish(proc))
-    store = open_store(f"sqlite:///{env['LANNER_HOME']}/lanner.db")
+    store = open_store(url)
     try:
         executions = store.list_executions(limit=100)
-        assert len(executions) == 3 * RUNS
+        assert len(executions) == rounds * RUNS
         assert {e.state.value for e in executions} == {"SUCCESS"}
         counts = store.counts()
         # Nothing left behind: no job claimed and abandoned, no event unconsumed.
