@@ -4,6 +4,11 @@ real SQLite store stand for two processes."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +19,7 @@ from lanner.plugin import TaskRegistry
 from lanner.runtime.runtime import Runtime
 from lanner.store import open_store
 
+LANNER = str(Path(sys.executable).parent / "lanner")
 SLEEPY = (
     "id: sleepy\nnamespace: t\ntasks:\n"
     "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.2S\n"
@@ -69,3 +75,60 @@ def test_a_run_hears_of_its_execution_finalized_by_another_process(tmp_path: Pat
     finally:
         server.stop()
         store.close()
+
+
+KID = (
+    "id: kid\nnamespace: t\ntasks:\n"
+    "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT3S\n"
+    "  - id: hi\n    type: io.kestra.plugin.core.log.Log\n    message: kid done\n"
+)
+MOM = (
+    "id: mom\nnamespace: t\ntasks:\n"
+    "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: t\n"
+    "    flowId: kid\n    wait: false\n"
+    "  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: mom done\n"
+)
+
+
+def test_a_run_hands_back_what_it_still_holds_when_its_execution_ends(tmp_path: Path) -> None:
+    """A Subflow child started with `wait: false` still runs when `lanner run` ends:
+    its task is stopped and handed back unfinished (not KILLED), for a server."""
+    registry = TaskRegistry.from_entry_points()
+    url = f"sqlite:///{tmp_path}/lanner.db"
+    store = open_store(url)
+    store.deploy_flow("t", "kid", KID)
+    (tmp_path / "mom.yml").write_text(MOM)
+    env = {**os.environ, "LANNER_DB": url, "LANNER_HOME": str(tmp_path / "home")}
+    env.pop("LANNER_CONFIG", None)
+    proc = subprocess.run(
+        [LANNER, "run", str(tmp_path / "mom.yml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    server = Runtime(store, registry, Config())
+    try:
+        [kid] = store.list_executions(flow_id="kid")
+        assert kid.state is State.RUNNING
+        [(claim,)] = _job_claims(tmp_path / "lanner.db")
+        assert claim is None  # handed back: no lease to wait for
+        server.start()
+        deadline = time.monotonic() + 60
+        while (done := store.get_execution(kid.id)) is None or done.finalized_at is None:
+            assert time.monotonic() < deadline, "the server never finished it"
+            time.sleep(0.05)  # polling with a deadline
+        assert done.state is State.SUCCESS
+        assert {r.task_id: r.state for r in done.task_runs.values()} == {
+            "nap": State.SUCCESS,
+            "hi": State.SUCCESS,
+        }
+    finally:
+        server.stop()
+        store.close()
+
+
+def _job_claims(db: Path) -> list[tuple[str | None]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT claim_token FROM job").fetchall()
