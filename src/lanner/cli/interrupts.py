@@ -42,19 +42,40 @@ class RunSignals:
     """How one `lanner run` answers SIGINT and SIGTERM (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.received = 0
+        from lanner.cli import launch
+
+        # Shared with the entry point, which may have seen one already.
+        self._noted = launch.noted
         self._kill: Callable[[], None] | None = None
         self._killing = False
         self._holding = False
         self._ended = False
+
+    @property
+    def received(self) -> int:
+        return len(self._noted)
 
     def install(self) -> None:
         for signum in SIGNALS:
             signal.signal(signum, self._handle)
 
     @contextmanager
+    def starting(self) -> Iterator[None]:
+        """Before the execution exists: an error raised while a signal came is the
+        interrupt (Python reports a KeyboardInterrupt raised in some places, such
+        as a class body's `__set_name__`, as a RuntimeError)."""
+        try:
+            yield
+        except Exception:
+            if self.received:
+                raise KeyboardInterrupt from None
+            raise
+
+    @contextmanager
     def held(self) -> Iterator[None]:
         """Hold signals back while the execution is created and `running` is called."""
+        if self.received:  # an interrupt Python swallowed (in a __del__, say)
+            raise KeyboardInterrupt
         self._holding = True
         try:
             yield
@@ -88,7 +109,7 @@ class RunSignals:
             _say(f"lanner run: cannot kill the execution: {getattr(exc, 'message', exc)}\n")
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.received += 1
+        self._noted.append(signum)
         if self._ended or self._holding:
             return
         if self._kill is None:

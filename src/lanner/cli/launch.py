@@ -28,11 +28,15 @@ from types import FrameType
 INTERRUPTED = 130  # as lanner.cli.exitcodes, which is not imported yet
 
 
+# Every SIGINT and SIGTERM `lanner run` received, from this module's import to
+# its exit (lanner.cli.interrupts adds its own): any of them makes the exit 130.
+noted: list[int] = []
+
+
 def _note(signum: int, frame: FrameType | None) -> None:
-    _noted.append(signum)
+    noted.append(signum)
 
 
-_noted: list[int] = []
 # The console script pip writes compiles a regular expression between importing
 # this module and calling main(): a Ctrl-C there would end in a traceback no
 # code of ours could catch. Imported by that script for `lanner run`, this
@@ -70,8 +74,12 @@ def _main(argv: list[str]) -> int | None:
 
     @guarded
     def command(*, debug: bool) -> int:
-        from lanner.cli.runcmd import run_flow
-
+        try:
+            from lanner.cli.runcmd import run_flow
+        except Exception:
+            if noted:  # Python reports some interrupted imports as another error
+                raise KeyboardInterrupt from None
+            raise
         return run_flow(
             args.flow_file,
             parse_input_pairs(args.inputs),
@@ -89,6 +97,7 @@ def _main(argv: list[str]) -> int | None:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    noted.append(signum)
     raise KeyboardInterrupt
 
 
@@ -97,18 +106,23 @@ def main() -> None:
         if sys.argv[1:2] == ["run"]:
             # SIGTERM ends `lanner run` as Ctrl-C does, from here on; run_flow
             # takes both signals over once it has something to stop.
-            _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+            _signal.signal(_signal.SIGINT, _interrupt)
             _signal.signal(_signal.SIGTERM, _interrupt)
-        if _noted:
+        if noted:
             raise KeyboardInterrupt
         code = _main(sys.argv[1:])
-    except KeyboardInterrupt:
-        # Before anything else: a second signal must not interrupt the exit.
+    except (KeyboardInterrupt, Exception) as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or noted):
+            raise
+        # An interrupt (possibly reported by Python as another error, e.g. from
+        # an import). Before anything else: a second signal must not interrupt the exit.
         _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
         _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
         code = INTERRUPTED
     if code is None:
         return
+    if noted:
+        code = INTERRUPTED
     import contextlib
     import threading
 

@@ -68,27 +68,29 @@ def run_flow(
     # the execution exists they interrupt; then they kill it.
     signals = RunSignals()
     signals.install()
-    cfg = load_config(config)
-    registry = TaskRegistry.from_entry_points()
-    flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults)
-    store = open_store(db or default_db_url(lanner_home()))
-    runtime = Runtime(store, registry, cfg, alone=True)
-    # Inputs are checked before anything is stored: bad inputs run nothing.
-    from lanner.model.inputs import parse_inputs
+    with signals.starting():
+        cfg = load_config(config)
+        registry = TaskRegistry.from_entry_points()
+        flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults)
+        store = open_store(db or default_db_url(lanner_home()))
+        runtime = Runtime(store, registry, cfg, alone=True)
+        # Inputs are checked before anything is stored: bad inputs run nothing.
+        from lanner.model.inputs import parse_inputs
 
-    parse_inputs(flow.inputs or (), inputs, from_strings=True)
-    if flow.triggers:
-        names = ", ".join(t.id for t in flow.triggers)
-        print(
-            f"lanner run ignores the flow's triggers ({names}); deploy the flow to a server to use them.",
-            file=sys.stderr,
-        )
-    revision, _ = store.deploy_flow(flow.namespace, flow.id, source)
+        parse_inputs(flow.inputs or (), inputs, from_strings=True)
+        if flow.triggers:
+            names = ", ".join(t.id for t in flow.triggers)
+            print(
+                f"lanner run ignores the flow's triggers ({names}); deploy the flow to a server to use them.",
+                file=sys.stderr,
+            )
+        revision, _ = store.deploy_flow(flow.namespace, flow.id, source)
     live = sys.stdout.isatty() and not json_output
     if live:
         runtime.executor.listeners.append(_Progress())
     try:
-        runtime.start()
+        with signals.starting():
+            runtime.start()
         with signals.held():
             execution = runtime.create_execution(flow, revision, inputs)
             execution_id = execution.id

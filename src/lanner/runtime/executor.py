@@ -127,7 +127,6 @@ class Executor:
         self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._inbox_lock = threading.Lock()
         self.cycle_lock = threading.Lock()  # one thread runs cycles at a time
-        self._closed = False
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
         return self._entry(namespace, flow_id, revision).planner
@@ -149,15 +148,6 @@ class Executor:
         """Drop the cached executions (after a failed cycle: the store is the truth)."""
         self._executions.clear()
 
-    def close(self) -> list[LocalResult]:
-        """Run no more cycles (the runtime stops); returns the local results that
-        will not be committed, whose jobs the caller hands back."""
-        with self.cycle_lock:  # a cycle in progress ends first
-            self._closed = True
-        with self._inbox_lock:
-            left, self._inbox = self._inbox, []
-        return left
-
     def drive(self) -> bool:
         """Run cycles on the calling thread until there is nothing to do, unless another
         thread is running them (then False: wake that one). A worker that just finished a job calls it, so that a
@@ -165,8 +155,6 @@ class Executor:
         if not self.cycle_lock.acquire(blocking=False):
             return False
         try:
-            if self._closed:
-                return True  # stopped: the result stays in the inbox, for close()
             # Only local results here: the executor thread's own loop looks at the
             # store for everything else, so a worker never pays for that look.
             while self.run_once(local_only=True):
@@ -202,8 +190,6 @@ class Executor:
     def run_once(self, *, local_only: bool = False, checked: bool = False) -> bool:
         """One cycle for one execution with due events or local results;
         False when there was nothing to do. `checked`: has_work() just said yes."""
-        if self._closed:
-            return False
         local = self._take_local()
         if not local and (local_only or not (checked or self._maybe_due())):
             return False

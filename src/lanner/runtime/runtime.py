@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,10 @@ from lanner.runtime.launch import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
 from lanner.store.base import Job, LogRecord, Store
+
+# How long a stopping runtime waits for the cancelled tasks of executions that
+# are over: a task must stop when cancelled (SPEC §0), so this is a backstop.
+STOP_SECONDS = 10.0
 
 
 class Runtime:
@@ -108,31 +113,35 @@ class Runtime:
             self._more_threads.append(thread)
 
     def stop(self) -> None:
-        """Stop the threads. What this process still holds (a task of a Subflow child
-        `lanner run` did not wait for, a result not yet committed) is handed back to
-        the store, unfinished, for any executor or worker later started on it."""
+        """Stop the threads. A task still running for an execution that is over (a
+        killed one's, its cancel on its way) ends first and its result is committed;
+        what runs for an execution still going (a Subflow child `lanner run` did not
+        wait for) is handed back to the store, unfinished, for any executor or
+        worker later started on it."""
         self._stop.set()
         self.workers.on_complete.set()
         for thread in [self._thread, *self._more_threads]:
             if thread is not None:
                 thread.join(5)
-        # No more cycles: nothing new is handed to the workers. Results that came
-        # in after the last cycle are not committed: their jobs go back too.
-        leftover = self.executor.close()
-        for more in self.more_executors:
-            leftover += more.close()
+        if self.scope is not None:
+            scope = self.scope
+            deadline = time.monotonic() + STOP_SECONDS
+            while any(e not in scope for e in self.workers.held_executions()):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
         try:
             self.workers.drain(0)
         except LannerError as exc:  # their leases run out: a reaper takes them
             print(f"lanner: cannot hand jobs back: {exc.message}", file=sys.stderr)
         self.workers.stop()
-        leftover += self.executor.close()
-        tokens = [r.job.claim_token for r in leftover]
-        if tokens:
-            try:
-                self.store.release_jobs(tokens)
-            except LannerError as exc:
-                print(f"lanner: cannot hand jobs back: {exc.message}", file=sys.stderr)
+        # Results that came in after the last cycle are committed as any other.
+        try:
+            with self.executor.cycle_lock:
+                while self.executor.run_once(local_only=True):
+                    pass
+        except LannerError as exc:
+            print(f"lanner: cannot record the last results: {exc.message}", file=sys.stderr)
 
     def _executor_loop(self, executor: Executor) -> None:
         wake = self.workers.on_complete

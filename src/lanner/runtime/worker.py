@@ -179,6 +179,12 @@ class WorkerPool:
             return 0
         return self.store.release_jobs([job.claim_token for job in leftover])
 
+    def held_executions(self) -> set[str]:
+        """The executions whose jobs this pool runs or has queued."""
+        with self._lock:
+            jobs = [job for job, _ in self._running.values()] + list(self._queued.values())
+        return {job.execution_id for job in jobs}
+
     def jobs_ready(self, count: int) -> None:
         """The executor wrote `count` unclaimed jobs: that many idle threads go claim."""
         for _ in range(count):
