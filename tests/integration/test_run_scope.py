@@ -14,8 +14,9 @@ from pathlib import Path
 
 from lanner.config import Config
 from lanner.engine.states import State
+from lanner.model.task import Task
 from lanner.model.validate import load_flow
-from lanner.plugin import TaskRegistry
+from lanner.plugin import Outcome, TaskContext, TaskRegistry, TaskType
 from lanner.runtime.runtime import Runtime
 from lanner.store import open_store
 
@@ -132,3 +133,44 @@ def test_a_run_hands_back_what_it_still_holds_when_its_execution_ends(tmp_path: 
 def _job_claims(db: Path) -> list[tuple[str | None]]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         return conn.execute("SELECT claim_token FROM job").fetchall()
+
+
+class Stubborn(Task):
+    type: str
+
+
+def run_stubborn(task: Stubborn, ctx: TaskContext) -> Outcome:
+    """Takes a second to stop once cancelled, as a task cleaning up would."""
+    ctx.wait(60)
+    time.sleep(1)
+    return Outcome()
+
+
+def test_a_stopping_run_records_the_end_of_a_killed_task_that_outlives_its_execution(
+    tmp_path: Path,
+) -> None:
+    """A kill ends the execution at once (Kestra); the task's own KILLED result
+    comes later. The run waits for it and records it (the job is deleted) rather
+    than hand the job back, which a server would run again."""
+    registry = TaskRegistry.from_entry_points()
+    registry.register(TaskType(name="test.Stubborn", model=Stubborn, run=run_stubborn))
+    source = "id: stubborn\nnamespace: t\ntasks:\n  - id: slow\n    type: test.Stubborn\n"
+    store = open_store(f"sqlite:///{tmp_path}/lanner.db")
+    runtime = Runtime(store, registry, Config(), alone=True)
+    runtime.start()
+    try:
+        flow = load_flow(source, registry)
+        revision, _ = store.deploy_flow(flow.namespace, flow.id, source)
+        execution = runtime.create_execution(flow, revision, {})
+        deadline = time.monotonic() + 30
+        while not runtime.workers.held_executions():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)  # polling with a deadline
+        runtime.kill(execution.id)
+        assert runtime.wait_finalized(execution.id, timeout=60).state is State.KILLED
+    finally:
+        runtime.stop()
+    try:
+        assert store.counts()["job"] == 0
+    finally:
+        store.close()
