@@ -9,8 +9,8 @@ Both signals mean the same (docs/runtime.md):
 - while it runs: the first signal kills it (running tasks stop, `errors` and
   `finally` do not run, afterExecution does) and the run waits for its end,
   then exits 130; a second one says how to leave at once; a third leaves at
-  once, handing back what the process holds: the execution stays KILLING for
-  any executor later started on the store;
+  once, handing back what the process holds: the execution stays unfinished
+  for any executor later started on the store;
 - once it has ended: noted, the exit code is 130.
 
 The handler runs on the main thread between two of its bytecodes, possibly
@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from lanner.cli import launch
 from lanner.cli.exitcodes import INTERRUPTED
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -42,8 +43,6 @@ class RunSignals:
     """How one `lanner run` answers SIGINT and SIGTERM (see the module docstring)."""
 
     def __init__(self) -> None:
-        from lanner.cli import launch
-
         # Shared with the entry point, which may have seen one already.
         self._noted = launch.noted
         self._kill: Callable[[], None] | None = None
