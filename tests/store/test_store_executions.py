@@ -258,6 +258,28 @@ def test_next_execution_is_the_one_with_the_oldest_visible_event(
         assert tx.next_execution(now - dt.timedelta(seconds=10)) is None
 
 
+def test_a_scoped_executor_sees_only_the_events_of_its_executions(
+    store: Store, make: Any, now: dt.datetime
+):
+    for name in ("a", "b", "c"):
+        store.create_execution(make.execution(name), [])
+    store.add_event(make.event("a", at=now - dt.timedelta(seconds=5)))
+    store.add_event(make.event("b", at=now))
+    store.add_event(make.event("c", at=now + dt.timedelta(seconds=5)))
+    assert store.has_due_events(now)
+    assert store.has_due_events(now, ["b"])
+    assert store.has_due_events(now, ["a", "c"])
+    assert not store.has_due_events(now, ["c"])  # its event is not due yet
+    assert not store.has_due_events(now, ["nope"])
+    assert not store.has_due_events(now, [])
+    with store.executor_tx() as tx:
+        assert tx.next_execution(now) == "a"
+        assert tx.next_execution(now, ["b", "c"]) == "b"  # "a" is older, but not in scope
+        assert tx.next_execution(now, ["c"]) is None
+        assert tx.next_execution(now, []) is None
+        assert tx.next_execution(now + dt.timedelta(seconds=5), ["c", "b"]) == "b"
+
+
 def test_events_come_in_insertion_order_with_their_payload(
     store: Store, make: Any, now: dt.datetime
 ):

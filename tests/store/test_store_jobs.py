@@ -46,6 +46,32 @@ def test_claim_takes_due_jobs_in_order_under_a_lease(store: Store, make: Any, no
     assert [j.task_run_id for j in store.claim_jobs("w2", 10, 30, later)] == ["future"]
 
 
+def test_a_scoped_claim_takes_only_the_jobs_of_its_executions(
+    store: Store, make: Any, now: dt.datetime
+):
+    _queue(store, make, ["a1", "a2"])
+    for name in ("other", "third"):
+        store.create_execution(make.execution(name), [])
+        execution = store.get_execution(name)
+        assert execution is not None
+        jobs = [make.job(f"{name}-t", execution_id=name, at=now - dt.timedelta(seconds=1))]
+        with store.executor_tx() as tx:
+            new = replace(execution, version=execution.version + 1)
+            tx.write(CycleWrite(new, execution.version, new_jobs=jobs))
+    assert store.claim_jobs("w", 10, 30, now, []) == []
+    assert store.claim_jobs("w", 10, 30, now, ["nope"]) == []
+    # The oldest job of the store is another execution's: passed over.
+    scoped = store.claim_jobs("w", 1, 30, now, ["exec1"])
+    assert [(j.task_run_id, j.execution_id) for j in scoped] == [("a1", "exec1")]
+    assert [j.task_run_id for j in store.claim_jobs("w", 10, 30, now, ["exec1", "third"])] == [
+        "third-t",
+        "a2",
+    ]
+    assert store.claim_jobs("w", 10, 30, now, ["exec1", "third"]) == []
+    # An unscoped claimer (a server's worker) still takes any job.
+    assert [j.task_run_id for j in store.claim_jobs("w2", 10, 30, now)] == ["other-t"]
+
+
 def test_complete_job_deletes_the_job_and_writes_event_and_logs(
     store: Store, make: Any, now: dt.datetime
 ):

@@ -7,86 +7,43 @@ even starts. A plain `lanner run` with well-formed options needs none of
 that. Anything the short way does not recognise (help, an unknown or
 malformed option, a missing argument) is left to typer, so usage errors and
 help read the same as before.
+
+For `lanner run`, Ctrl-C and SIGTERM exit 130 without a traceback from this
+module's import on (docs/runtime.md): it imports nothing at its top but what
+Python has already loaded, notes the signals until `main` runs, and `main`
+catches them from its first line, the imports that follow included; then
+`lanner.cli.interrupts` takes over.
 """
 
 from __future__ import annotations
 
-import contextlib
+# The C module, loaded with the interpreter: `signal` would import enum first,
+# while a Ctrl-C is not yet caught. It has no type stubs.
+import _signal  # type: ignore[import-not-found]
 import os
 import sys
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from types import FrameType
 
-from lanner.cli.exitcodes import INTERRUPTED
-
-
-@dataclass
-class RunArgs:
-    flow_file: Path
-    inputs: list[str] = field(default_factory=list)
-    json_output: bool = False
-    db: str | None = None
-    config: Path | None = None
-    debug: bool = False
-    flow_id: str | None = None
+INTERRUPTED = 130  # as lanner.cli.exitcodes, which is not imported yet
 
 
-_VALUED = {
-    "--input": "inputs",
-    "-i": "inputs",
-    "--db": "db",
-    "--config": "config",
-    "--flow": "flow",
-}
+# Every SIGINT and SIGTERM `lanner run` received, from this module's import to
+# its exit (lanner.cli.interrupts adds its own): any of them makes the exit 130.
+noted: list[int] = []
 
 
-def parse_run(argv: list[str]) -> RunArgs | None:
-    """The arguments of `lanner run`, or None when the full CLI should parse them."""
-    if not argv or argv[0] != "run":
-        return None
-    positional: list[str] = []
-    inputs: list[str] = []
-    values: dict[str, str] = {}
-    flags = {"--json": False, "--debug": False}
-    rest = argv[1:]
-    i = 0
-    while i < len(rest):
-        arg = rest[i]
-        i += 1
-        if arg in flags:
-            flags[arg] = True
-            continue
-        name, eq, value = arg.partition("=")
-        if name in _VALUED and name.startswith("--") and eq:
-            pass
-        elif arg in _VALUED and i < len(rest) and not rest[i].startswith("-"):
-            name, value = arg, rest[i]
-            i += 1
-        elif arg.startswith("-") or positional:
-            return None  # help, an unknown option, a second argument: the full CLI says
-        else:
-            positional.append(arg)
-            continue
-        if _VALUED[name] == "inputs":
-            inputs.append(value)
-        else:
-            values[_VALUED[name]] = value  # the last one wins, as with click
-    if len(positional) != 1:
-        return None
-    # Click reads an option's environment variable only when it is set and not empty.
-    db = values.get("db", os.environ.get("LANNER_DB") or None)
-    config = values.get("config", os.environ.get("LANNER_CONFIG") or None)
-    return RunArgs(
-        Path(positional[0]),
-        inputs,
-        flags["--json"],
-        db,
-        Path(config) if config is not None else None,
-        flags["--debug"],
-        values.get("flow"),
-    )
+def _note(signum: int, frame: FrameType | None) -> None:
+    noted.append(signum)
+
+
+# The console script pip writes compiles a regular expression between importing
+# this module and calling main(): a Ctrl-C there would end in a traceback no
+# code of ours could catch. Imported by that script for `lanner run`, this
+# module only notes the signals until main() answers them.
+if sys.argv[1:2] == ["run"] and os.path.basename(sys.argv[0]) == "lanner":
+    _signal.signal(_signal.SIGINT, _note)
+    _signal.signal(_signal.SIGTERM, _note)
 
 
 def parse_input_pairs(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -102,13 +59,27 @@ def parse_input_pairs(pairs: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
-def _run(args: RunArgs) -> int:
+def _main(argv: list[str]) -> int | None:
+    """The exit code of `lanner run`; None when the full CLI ran (it exits itself)."""
+    from lanner.cli.runargs import parse_run
+
+    args = parse_run(argv)
+    if args is None:
+        from lanner.cli.main import main as full_cli
+
+        full_cli()
+        return None
+
     from lanner.cli.exitcodes import guarded
 
     @guarded
     def command(*, debug: bool) -> int:
-        from lanner.cli.runcmd import run_flow
-
+        try:
+            from lanner.cli.runcmd import run_flow
+        except Exception:
+            if noted:  # Python reports some interrupted imports as another error
+                raise KeyboardInterrupt from None
+            raise
         return run_flow(
             args.flow_file,
             parse_input_pairs(args.inputs),
@@ -126,22 +97,38 @@ def _run(args: RunArgs) -> int:
         return 1
 
 
-def _other_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t is not threading.main_thread()]
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    noted.append(signum)
+    raise KeyboardInterrupt
 
 
 def main() -> None:
-    args = parse_run(sys.argv[1:])
-    if args is None:
-        from lanner.cli.main import main as full_cli
-
-        full_cli()
-        return
     try:
-        code = _run(args)
-    except KeyboardInterrupt:
+        if sys.argv[1:2] == ["run"]:
+            # SIGTERM ends `lanner run` as Ctrl-C does, from here on; run_flow
+            # takes both signals over once it has something to stop.
+            _signal.signal(_signal.SIGINT, _interrupt)
+            _signal.signal(_signal.SIGTERM, _interrupt)
+        if noted:
+            raise KeyboardInterrupt
+        code = _main(sys.argv[1:])
+    except (KeyboardInterrupt, Exception) as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or noted):
+            raise
+        # An interrupt (possibly reported by Python as another error, e.g. from
+        # an import). Before anything else: a second signal must not interrupt the exit.
+        _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
         code = INTERRUPTED
-    if any(t.is_alive() and not t.daemon for t in _other_threads()):
+    if code is None:
+        return
+    if noted:
+        code = INTERRUPTED
+    import contextlib
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(t.is_alive() and not t.daemon for t in others):
         sys.exit(code)  # a task left a thread the interpreter must wait for
     # Everything is committed and every thread stopped: leave without the
     # interpreter's teardown (freeing every module and object one by one),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from types import FrameType
 
 from lanner.cli.exitcodes import EXECUTION_FAILED, INTERRUPTED, OK
+from lanner.cli.interrupts import RunSignals
 from lanner.config import lanner_home, load_config
 from lanner.engine.events import Decision
 from lanner.engine.model import Execution
@@ -68,50 +67,44 @@ def run_flow(
     config: Path | None,
     flow_id: str | None = None,
 ) -> int:
-    cfg = load_config(config)
-    registry = TaskRegistry.from_entry_points()
-    flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults, flow_id=flow_id)
-    # Inputs are checked before the store is even opened: bad inputs create nothing.
-    from lanner.model.inputs import parse_inputs
+    # Ctrl-C and SIGTERM, from here to the exit (lanner.cli.interrupts): before
+    # the execution exists they interrupt; then they kill it.
+    signals = RunSignals()
+    signals.install()
+    with signals.starting():
+        cfg = load_config(config)
+        registry = TaskRegistry.from_entry_points()
+        flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults, flow_id=flow_id)
+        # Inputs are checked before the store is even opened: bad inputs create nothing.
+        from lanner.model.inputs import parse_inputs
 
-    parse_inputs(flow.inputs or (), inputs, from_strings=True)
-    store = open_store(db or default_db_url(lanner_home()))
-    runtime = Runtime(store, registry, cfg, alone=True)
-    if flow.triggers:
-        names = ", ".join(t.id for t in flow.triggers)
-        print(
-            f"lanner run ignores the flow's triggers ({names}); deploy the flow to a server to use them.",
-            file=sys.stderr,
-        )
-    revision, _ = store.deploy_flow(flow.namespace, flow.id, source)
+        parse_inputs(flow.inputs or (), inputs, from_strings=True)
+        store = open_store(db or default_db_url(lanner_home()))
+        runtime = Runtime(store, registry, cfg, alone=True)
+        if flow.triggers:
+            names = ", ".join(t.id for t in flow.triggers)
+            print(
+                f"lanner run ignores the flow's triggers ({names}); deploy the flow to a server to use them.",
+                file=sys.stderr,
+            )
+        revision, _ = store.deploy_flow(flow.namespace, flow.id, source)
     live = sys.stdout.isatty() and not json_output
     if live:
         runtime.executor.listeners.append(_Progress())
-    runtime.start()
-    interrupted = threading.Event()
     try:
-        execution = runtime.create_execution(flow, revision, inputs)
+        with signals.starting():
+            runtime.start()
+        with signals.held():
+            execution = runtime.create_execution(flow, revision, inputs)
+            execution_id = execution.id
+            signals.running(lambda: runtime.kill(execution_id))
         if live:
             print(
                 f"Execution {execution.id} of {flow.namespace}.{flow.id} (revision {revision})",
                 flush=True,
             )
-
-        def on_sigint(signum: int, frame: FrameType | None) -> None:
-            if not interrupted.is_set():
-                interrupted.set()
-                print(
-                    "\nKilling the execution (afterExecution still runs)...",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                runtime.kill(execution.id)
-
-        previous = signal.signal(signal.SIGINT, on_sigint)
-        try:
-            final = runtime.wait_finalized(execution.id)
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        final = runtime.wait_finalized(execution.id)
+        signals.ended()
         final = store.get_execution(execution.id) or final
     finally:
         runtime.stop()
@@ -126,6 +119,6 @@ def run_flow(
         )
     else:
         print(f"Execution {final.id} ended {final.state.value} ({len(final.task_runs)} task runs)")
-    if interrupted.is_set():
+    if signals.received:
         return INTERRUPTED
     return EXECUTION_FAILED if final.state in _FAILED else OK

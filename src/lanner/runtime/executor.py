@@ -41,6 +41,7 @@ from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import effects, eventcodec
 from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.scope import RunScope
 from lanner.store.base import (
     CycleWrite,
     EventRow,
@@ -121,6 +122,8 @@ class Executor:
         self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
         self.on_handoff: Callable[[list[Job]], None] = lambda jobs: None
         self.worker_id = "executor"
+        # The executions whose cycles this executor runs; None: every one (runtime.scope).
+        self.scope: RunScope | None = None
         self._inbox: list[LocalResult] = []
         self._timers: list[datetime] = []  # due times of the timers this executor wrote
         self._seen_version = -1
@@ -205,7 +208,9 @@ class Executor:
 
     def _run_cycle(self, local: list[LocalResult], local_only: bool, now: datetime) -> bool:
         with self.store.executor_tx() as tx:
-            execution_id = local[0].job.execution_id if local else tx.next_execution(now)
+            execution_id = (
+                local[0].job.execution_id if local else tx.next_execution(now, self._scope())
+            )
             if execution_id is None:
                 return False
             # The clock of the cycle is read once this executor holds the execution
@@ -246,6 +251,11 @@ class Executor:
                 # transaction of its own.
                 raise _Unplannable(execution_id, _reason(exc)) from exc
             tx.write(cycle)
+            if self.scope is not None:
+                # The Subflow children this cycle starts are this run's to finish.
+                self.scope.add(
+                    e.id for e in cycle.new_executions if e.parent_execution_id in self.scope
+                )
             crash_point("executor.before_commit")
         crash_point("executor.after_commit")
         self._committed(new, decision, handed)
@@ -317,6 +327,8 @@ class Executor:
         execution_id = new.id
         if new.finalized_at is not None:
             self._executions.pop(execution_id, None)
+            if self.scope is not None:
+                self.scope.discard(execution_id)
         else:
             self._executions[execution_id] = new
         if handed:
@@ -390,10 +402,13 @@ class Executor:
         while self._timers and self._timers[0] <= now:
             heapq.heappop(self._timers)
         self._next_poll = now + timedelta(seconds=0.25)
-        if self.store.has_due_events(now):  # read-only: no write lock taken
+        if self.store.has_due_events(now, self._scope()):  # read-only: no write lock taken
             self._next_poll = now  # more may be due: look again at once
             return True
         return False
+
+    def _scope(self) -> tuple[str, ...] | None:
+        return None if self.scope is None else self.scope.ids
 
     def _error_logs(
         self, execution: Execution, local: list[LocalResult]

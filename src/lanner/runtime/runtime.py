@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +21,13 @@ from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.executor import Executor
 from lanner.runtime.launch import new_execution, start_event
+from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
 from lanner.store.base import Job, LogRecord, Store
+
+# How long a stopping runtime waits for the cancelled tasks of executions that
+# are over: a task must stop when cancelled (SPEC §0), so this is a backstop.
+STOP_SECONDS = 10.0
 
 
 class Runtime:
@@ -43,7 +49,11 @@ class Runtime:
         self.alone = alone
         self.run_executor = executor
         self.masker = SecretMasker()
+        # `lanner run` works on its own executions only (runtime.scope): other
+        # processes may run other executions on the same store meanwhile.
+        self.scope = RunScope() if alone else None
         self.executor = Executor(store, registry, config, self.masker)
+        self.executor.scope = self.scope
         self.workers = WorkerPool(
             store,
             registry,
@@ -52,6 +62,7 @@ class Runtime:
             prefetch=None if alone else 0,
             lease_seconds=config.worker.leaseSeconds,
             watch=not executor,
+            scope=self.scope,
         )
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity
@@ -102,12 +113,35 @@ class Runtime:
             self._more_threads.append(thread)
 
     def stop(self) -> None:
+        """Stop the threads. A task still running for an execution that is over (a
+        killed one's, its cancel on its way) ends first and its result is committed;
+        what runs for an execution still going (a Subflow child `lanner run` did not
+        wait for) is handed back to the store, unfinished, for any executor or
+        worker later started on it."""
         self._stop.set()
         self.workers.on_complete.set()
         for thread in [self._thread, *self._more_threads]:
             if thread is not None:
                 thread.join(5)
+        if self.scope is not None:
+            scope = self.scope
+            deadline = time.monotonic() + STOP_SECONDS
+            while any(e not in scope for e in self.workers.held_executions()):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+        try:
+            self.workers.drain(0)
+        except LannerError as exc:  # their leases run out: a reaper takes them
+            print(f"lanner: cannot hand jobs back: {exc.message}", file=sys.stderr)
         self.workers.stop()
+        # Results that came in after the last cycle are committed as any other.
+        try:
+            with self.executor.cycle_lock:
+                while self.executor.run_once(local_only=True):
+                    pass
+        except LannerError as exc:
+            print(f"lanner: cannot record the last results: {exc.message}", file=sys.stderr)
 
     def _executor_loop(self, executor: Executor) -> None:
         wake = self.workers.on_complete
@@ -168,6 +202,8 @@ class Runtime:
             value = execution.inputs.get(key)
             if isinstance(value, str):
                 self.masker.add(value)
+        if self.scope is not None:
+            self.scope.add([execution.id])  # before its Start event can be seen
         self.store.create_execution(execution, [start_event(execution, now)])
         self.workers.on_complete.set()
         return execution
@@ -178,10 +214,12 @@ class Runtime:
         self.workers.on_complete.set()
 
     def wait_finalized(self, execution_id: str, timeout: float | None = None) -> Execution:
-        """Block until the execution is finalized (afterExecution done)."""
+        """Block until the execution is finalized (afterExecution done), by this
+        process's executor or, every half second, as the store says: a server on the
+        same store may run a cycle of it too."""
         deadline = None if timeout is None else datetime.now(UTC).timestamp() + timeout
-        with self._changed:
-            while True:
+        while True:
+            with self._changed:
                 if self.error is not None:
                     raise self.error
                 latest = self._latest.pop(execution_id, None)
@@ -190,7 +228,13 @@ class Runtime:
                 remaining = None if deadline is None else deadline - datetime.now(UTC).timestamp()
                 if remaining is not None and remaining <= 0:
                     raise LannerError(f"execution {execution_id} did not finish in time")
-                self._changed.wait(0.5 if remaining is None else min(0.5, remaining))
+                if self._changed.wait(0.5 if remaining is None else min(0.5, remaining)):
+                    continue
+            stored = self.store.get_execution(execution_id)
+            if stored is not None and stored.finalized_at is not None:
+                with self._changed:
+                    self._latest.pop(execution_id, None)
+                return stored
 
 
 __all__ = ["InputValueError", "Runtime"]

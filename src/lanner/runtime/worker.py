@@ -28,6 +28,7 @@ from lanner.expr import SecretMasker, taint
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.scope import RunScope
 from lanner.store.base import Job, LogRecord, Store
 
 LEASE_SECONDS = 30.0
@@ -108,6 +109,8 @@ class WorkerPool:
     # a process without an executor of its own, which would otherwise only see
     # new jobs when its threads poll.
     watch: bool = False
+    # Claim only the jobs of these executions (a `lanner run`); None: any job.
+    scope: RunScope | None = None
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -176,6 +179,12 @@ class WorkerPool:
             return 0
         return self.store.release_jobs([job.claim_token for job in leftover])
 
+    def held_executions(self) -> set[str]:
+        """The executions whose jobs this pool runs or has queued."""
+        with self._lock:
+            jobs = [job for job, _ in self._running.values()] + list(self._queued.values())
+        return {job.execution_id for job in jobs}
+
     def jobs_ready(self, count: int) -> None:
         """The executor wrote `count` unclaimed jobs: that many idle threads go claim."""
         for _ in range(count):
@@ -234,7 +243,8 @@ class WorkerPool:
         jobs: list[Job] = []
         try:
             now = datetime.now(UTC)
-            jobs = self.store.claim_jobs(self.worker_id, 1, self.lease_seconds, now)
+            scope = None if self.scope is None else self.scope.ids
+            jobs = self.store.claim_jobs(self.worker_id, 1, self.lease_seconds, now, scope)
         finally:
             if not jobs:  # nothing claimed (or the claim failed): nothing in flight
                 with self._lock:
@@ -281,14 +291,19 @@ class WorkerPool:
         ctx = _Context(job, self.masker)
         with self._lock:
             self._claiming -= claimed
-            if self._abandoned.is_set():
-                return  # handed back by drain()
-            self._busy += 1
-            self._queued.pop(job.task_run_id, None)
-            self._running[job.task_run_id] = (job, ctx)
-            if job.task_run_id in self._cancelled:
-                self._cancelled.discard(job.task_run_id)
-                ctx.cancel_event.set()  # killed while it waited in the queue
+            abandoned = self._abandoned.is_set()
+            if not abandoned:
+                self._busy += 1
+                self._queued.pop(job.task_run_id, None)
+                self._running[job.task_run_id] = (job, ctx)
+                if job.task_run_id in self._cancelled:
+                    self._cancelled.discard(job.task_run_id)
+                    ctx.cancel_event.set()  # killed while it waited in the queue
+        if abandoned:
+            # drain() handed back what it found; a claim that was in flight then
+            # goes back here (a token already released matches nothing).
+            self.store.release_jobs([job.claim_token])
+            return
         if not local:
             # Fenced: a claim lost before the task starts runs nothing.
             started = eventcodec.encode(

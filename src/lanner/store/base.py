@@ -16,6 +16,12 @@ from typing import Any, Protocol
 
 from lanner.engine.model import Execution, TaskRun
 
+# The executions a process works on: their events, their cycles, their jobs.
+# None: every execution of the store (servers, executors, workers). A `lanner
+# run` passes the ids of its own execution and of the Subflow children its
+# cycles started, so that it never takes (and then abandons) another run's work.
+Scope = Sequence[str] | None
+
 
 @dataclass(frozen=True)
 class FlowRecord:
@@ -133,8 +139,9 @@ class CycleWrite:
 class ExecutorTx(Protocol):
     """One executor transaction (the single writer on SQLite, a row lock on PostgreSQL)."""
 
-    def next_execution(self, now: datetime) -> str | None:
-        """An execution that has events visible at `now`, oldest event first."""
+    def next_execution(self, now: datetime, scope: Scope = None) -> str | None:
+        """An execution (of `scope`, when given) that has events visible at `now`,
+        oldest event first."""
         ...
 
     def events(self, execution_id: str, now: datetime) -> list[EventRow]:
@@ -235,8 +242,8 @@ class Store(Protocol):
         """Insert an event outside a cycle (kill, resume); False if its dedup key exists."""
         ...
 
-    def has_due_events(self, now: datetime) -> bool:
-        """A cheap read-only hint: is there anything for an executor to do?"""
+    def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
+        """A cheap read-only hint: is there anything for an executor (of `scope`) to do?"""
         ...
 
     def executor_tx(self) -> AbstractContextManager[ExecutorTx]: ...
@@ -247,8 +254,16 @@ class Store(Protocol):
 
     # -- jobs --
     def claim_jobs(
-        self, worker_id: str, limit: int, lease_seconds: float, now: datetime
-    ) -> list[Job]: ...
+        self,
+        worker_id: str,
+        limit: int,
+        lease_seconds: float,
+        now: datetime,
+        scope: Scope = None,
+    ) -> list[Job]:
+        """Claim up to `limit` due unclaimed jobs, oldest first, under a lease; with
+        `scope`, only jobs of those executions."""
+        ...
 
     def renew_leases(
         self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime

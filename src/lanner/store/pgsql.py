@@ -44,6 +44,17 @@ CLAIM = (
     " RETURNING job.run_after, job.id, job.task_run_id, job.attempt, job.execution_id,"
     " job.payload, job.claim_token, job.claims"
 )
+# The same, for the jobs of a scope's executions only (an array of ids).
+CLAIM_SCOPED = (
+    "WITH picked AS MATERIALIZED (SELECT task_run_id, attempt FROM job"
+    " WHERE claim_token IS NULL AND run_after <= %s AND execution_id = ANY(%s)"
+    " ORDER BY run_after, id LIMIT %s FOR UPDATE SKIP LOCKED)"
+    " UPDATE job SET claim_token = replace(gen_random_uuid()::text, '-', ''), claimed_by = %s,"
+    " lease_expires_at = %s, claims = job.claims + 1 FROM picked"
+    " WHERE job.task_run_id = picked.task_run_id AND job.attempt = picked.attempt"
+    " RETURNING job.run_after, job.id, job.task_run_id, job.attempt, job.execution_id,"
+    " job.payload, job.claim_token, job.claims"
+)
 RENEW = (
     "UPDATE job SET lease_expires_at = %s WHERE claimed_by = %s AND claim_token = ANY(%s)"
     " RETURNING claim_token, task_run_id, cancel_requested"
@@ -91,6 +102,16 @@ NEXT_EXECUTION = (
 HAS_DUE_EVENTS = (
     "SELECT EXISTS (SELECT 1 FROM execution_event AS e JOIN execution AS x"
     " ON x.id = e.execution_id WHERE e.visible_at <= %s)"
+)
+# The same two, for a scope's executions only (an array of ids).
+NEXT_EXECUTION_SCOPED = (
+    "SELECT e.execution_id FROM execution_event AS e JOIN execution AS x ON x.id = e.execution_id"
+    " WHERE e.visible_at <= %s AND e.execution_id = ANY(%s) AND e.execution_id <> ALL(%s)"
+    " ORDER BY e.visible_at, e.id LIMIT 1 FOR UPDATE OF x SKIP LOCKED"
+)
+HAS_DUE_EVENTS_SCOPED = (
+    "SELECT EXISTS (SELECT 1 FROM execution_event AS e JOIN execution AS x"
+    " ON x.id = e.execution_id WHERE e.visible_at <= %s AND e.execution_id = ANY(%s))"
 )
 EVENTS = (
     "SELECT id, execution_id, kind, payload, visible_at FROM execution_event"

@@ -48,6 +48,7 @@ from lanner.store.base import (
     LogRecord,
     NewEvent,
     Renewal,
+    Scope,
 )
 from lanner.store.pgconn import POOL_MAX_SIZE, Conn, Connections, Session
 from lanner.store.pgruntime import PgRuntime, PgRuntimeTx
@@ -189,9 +190,15 @@ class PostgresStore(PgRuntime):
             s.changed = s.conn.execute(sql.EVENT_INSERT, codec.event_params(event)).rowcount == 1
             return s.changed
 
-    def has_due_events(self, now: datetime) -> bool:
+    def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
+        if scope is not None and not scope:
+            return False
         with self._db.session("look for due events") as s:
-            row = s.conn.execute(sql.HAS_DUE_EVENTS, (codec.to_micros(now),)).fetchone()
+            if scope is None:
+                row = s.conn.execute(sql.HAS_DUE_EVENTS, (codec.to_micros(now),)).fetchone()
+            else:
+                params = (codec.to_micros(now), list(scope))
+                row = s.conn.execute(sql.HAS_DUE_EVENTS_SCOPED, params).fetchone()
         return row is not None and bool(row[0])
 
     def executor_tx(self) -> PostgresExecutorTx:
@@ -211,16 +218,25 @@ class PostgresStore(PgRuntime):
     # -- jobs --------------------------------------------------------------------
 
     def claim_jobs(
-        self, worker_id: str, limit: int, lease_seconds: float, now: datetime
+        self,
+        worker_id: str,
+        limit: int,
+        lease_seconds: float,
+        now: datetime,
+        scope: Scope = None,
     ) -> list[Job]:
-        if limit <= 0:
+        if limit <= 0 or (scope is not None and not scope):
             return []
         expires = now + timedelta(seconds=lease_seconds)
-        params = (codec.to_micros(now), limit, worker_id, codec.to_micros(expires))
+        tail = (limit, worker_id, codec.to_micros(expires))
         # No data-version bump: nobody waits for a claim, and a bump would send
         # every other worker to claim in vain.
         with self._db.session("claim jobs") as s:
-            claimed = s.conn.execute(sql.CLAIM, params).fetchall()
+            if scope is None:
+                claimed = s.conn.execute(sql.CLAIM, (codec.to_micros(now), *tail)).fetchall()
+            else:
+                params = (codec.to_micros(now), list(scope), *tail)
+                claimed = s.conn.execute(sql.CLAIM_SCOPED, params).fetchall()
         return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
@@ -324,12 +340,18 @@ class PostgresExecutorTx(PgRuntimeTx):
         except psycopg.Error as exc:
             raise self._db.error(exc, what) from exc
 
-    def next_execution(self, now: datetime) -> str | None:
+    def next_execution(self, now: datetime, scope: Scope = None) -> str | None:
+        if scope is not None and not scope:
+            return None
         micros = codec.to_micros(now)
         skipped: list[str] = []
         with self._guard("find the next execution") as db:
             for _ in range(_PICK_ATTEMPTS):
-                row = db.execute(sql.NEXT_EXECUTION, (micros, skipped)).fetchone()
+                if scope is None:
+                    row = db.execute(sql.NEXT_EXECUTION, (micros, skipped)).fetchone()
+                else:
+                    params = (micros, list(scope), skipped)
+                    row = db.execute(sql.NEXT_EXECUTION_SCOPED, params).fetchone()
                 if row is None:
                     return None
                 execution_id = str(row[0])

@@ -48,6 +48,7 @@ from lanner.store.base import (
     LogRecord,
     NewEvent,
     Renewal,
+    Scope,
 )
 from lanner.store.sqliteruntime import SQLiteRuntime, SQLiteRuntimeTx
 from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
@@ -62,6 +63,14 @@ _CLAIM = (
     "UPDATE job SET claim_token = lower(hex(randomblob(16))), claimed_by = ?,"
     " lease_expires_at = ?, claims = claims + 1 WHERE rowid IN (SELECT rowid FROM job"
     " WHERE claim_token IS NULL AND run_after <= ? ORDER BY run_after, rowid LIMIT ?)"
+    " RETURNING run_after, rowid, task_run_id, attempt, execution_id, payload, claim_token, claims"
+)
+# The same, for the jobs of a scope's executions only (a JSON array of ids).
+_CLAIM_SCOPED = (
+    "UPDATE job SET claim_token = lower(hex(randomblob(16))), claimed_by = ?,"
+    " lease_expires_at = ?, claims = claims + 1 WHERE rowid IN (SELECT rowid FROM job"
+    " WHERE claim_token IS NULL AND run_after <= ?"
+    " AND execution_id IN (SELECT value FROM json_each(?)) ORDER BY run_after, rowid LIMIT ?)"
     " RETURNING run_after, rowid, task_run_id, attempt, execution_id, payload, claim_token, claims"
 )
 # json_each keeps one SQL text (one cached statement) for any number of tokens.
@@ -100,6 +109,10 @@ _ERROR_LOG_PAGE = 500
 
 _NEXT_EXECUTION = (
     "SELECT execution_id FROM execution_event WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1"
+)
+_NEXT_EXECUTION_SCOPED = (
+    "SELECT execution_id FROM execution_event WHERE visible_at <= ?"
+    " AND execution_id IN (SELECT value FROM json_each(?)) ORDER BY visible_at, id LIMIT 1"
 )
 _EVENTS = (
     "SELECT id, execution_id, kind, payload, visible_at FROM execution_event"
@@ -277,9 +290,9 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
         # errors inside the `with` block, and nothing above the store sees sqlite3.
         return _Tx(self._db, self._path, what, None)
 
-    def next_execution(self, now: datetime) -> str | None:
+    def next_execution(self, now: datetime, scope: Scope = None) -> str | None:
         with self._guard("find the next execution") as db:
-            row = db.execute(_NEXT_EXECUTION, (codec.to_micros(now),)).fetchone()
+            row = _next_execution(db, now, scope)
         return None if row is None else str(row[0])
 
     def events(self, execution_id: str, now: datetime) -> list[EventRow]:
@@ -575,9 +588,9 @@ class SQLiteStore(SQLiteRuntime):
         with self._one("add an event") as db:
             return _insert_events(db, (event,)) == 1
 
-    def has_due_events(self, now: datetime) -> bool:
+    def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
         with self._read("look for due events") as db:
-            return db.execute(_NEXT_EXECUTION, (codec.to_micros(now),)).fetchone() is not None
+            return _next_execution(db, now, scope) is not None
 
     def executor_tx(self) -> SQLiteExecutorTx:
         db, memo = self._writer_conn()
@@ -594,14 +607,23 @@ class SQLiteStore(SQLiteRuntime):
     # -- jobs --------------------------------------------------------------------
 
     def claim_jobs(
-        self, worker_id: str, limit: int, lease_seconds: float, now: datetime
+        self,
+        worker_id: str,
+        limit: int,
+        lease_seconds: float,
+        now: datetime,
+        scope: Scope = None,
     ) -> list[Job]:
-        if limit <= 0:
+        if limit <= 0 or (scope is not None and not scope):
             return []
         expires = now + timedelta(seconds=lease_seconds)
-        params = (worker_id, codec.to_micros(expires), codec.to_micros(now), limit)
+        head = (worker_id, codec.to_micros(expires), codec.to_micros(now))
         with self._one("claim jobs") as db:
-            claimed = db.execute(_CLAIM, params).fetchall()
+            if scope is None:
+                claimed = db.execute(_CLAIM, (*head, limit)).fetchall()
+            else:
+                params = (*head, json.dumps(list(scope)), limit)
+                claimed = db.execute(_CLAIM_SCOPED, params).fetchall()
         return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
@@ -657,6 +679,16 @@ class SQLiteStore(SQLiteRuntime):
             if len(page) < _ERROR_LOG_PAGE:
                 return
             last = page[-1][0]
+
+
+def _next_execution(db: sqlite3.Connection, now: datetime, scope: Scope) -> Any:
+    """The row of the oldest due event (of `scope`'s executions), or None."""
+    if scope is None:
+        return db.execute(_NEXT_EXECUTION, (codec.to_micros(now),)).fetchone()
+    if not scope:
+        return None
+    params = (codec.to_micros(now), json.dumps(list(scope)))
+    return db.execute(_NEXT_EXECUTION_SCOPED, params).fetchone()
 
 
 def _many(db: sqlite3.Connection, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
