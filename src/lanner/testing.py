@@ -22,6 +22,7 @@ from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.states import State
 from lanner.engine.variables import error_log
 from lanner.expr import ExpressionEngine
+from lanner.model import loglevel
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.validate import load_flow
@@ -61,6 +62,8 @@ class _Context:
 
     def log(self, level: str, message: str) -> None:
         d = self._dispatch
+        if not loglevel.kept(level, d.log_level):
+            return
         self._logs.append(LogLine(level, message, d.task_run_id, d.task_id, d.attempt))
 
     @property

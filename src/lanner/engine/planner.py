@@ -64,6 +64,7 @@ from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope, is_truthy
 from lanner.model import inputvalues as iv
 from lanner.model.common import format_duration, parse_duration
+from lanner.model.loglevel import kept
 from lanner.model.task import Task, TaskKind
 
 # Properties every task has; what is left are the task type's own, rendered at dispatch.
@@ -256,6 +257,9 @@ class _Cycle:
             self.root_dirty = True
 
     def log(self, level: str, message: str, run: TaskRun | None = None) -> None:
+        task = self.index.tasks.get(run.task_id) if run is not None else None
+        if task is not None and not kept(level, task.task.logLevel):
+            return
         attempt = len(run.attempts) if run and run.attempts else None
         self.commands.append(
             LogLine(level, message, run.id if run else None, run.task_id if run else None, attempt)
@@ -713,7 +717,9 @@ class _Cycle:
             return
         attempt_obj = Attempt(State.CREATED, (History(State.CREATED, self.now),))
         self.put(evolve(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
-        self.commands.append(Dispatch(run.id, attempt, task.id, task.type, properties, timeout))
+        self.commands.append(
+            Dispatch(run.id, attempt, task.id, task.type, properties, timeout, task.logLevel)
+        )
 
     def start_flowable(self, run: TaskRun, task: Task) -> None:
         try:
