@@ -17,6 +17,7 @@ from typing import Any
 
 from lanner.engine.events import Cancel, Dispatch, Event, Kill, LogLine, Start, TaskResult, Timer
 from lanner.engine.flowindex import FlowIndex
+from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.states import State
@@ -98,7 +99,12 @@ def simulate(
         flow_revision=flow.revision or 1,
         state=State.CREATED,
         histories=(History(State.CREATED, now),),
-        inputs=parse_inputs(declared, inputs or {}, from_strings=False),
+        inputs=parse_inputs(
+            declared,
+            inputs or {},
+            from_strings=False,
+            render=input_renderer(flow.namespace, flow.id, flow.revision, now),
+        ),
         labels=dict(flow.labels or {}),
         variables=dict(flow.variables or {}),
         secret_inputs=frozenset(secret_input_ids(declared)),

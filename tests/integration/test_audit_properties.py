@@ -52,3 +52,33 @@ def test_a_task_keeps_only_its_log_lines_at_or_above_its_log_level(env: dict[str
     assert by_task["everything"] == [("TRACE", "trace line")]
     assert ("ERROR", "the error line stays") in by_task["fails"]
     assert all(level == "ERROR" for level, _ in by_task["fails"])
+
+
+CONDITIONAL = FLOWS / "conditional_inputs.yml"
+
+
+def test_an_input_whose_condition_is_false_is_disabled(env: dict[str, str]) -> None:
+    # `approver` is required but its condition is false: no error, no value, and
+    # `ticket`, which depends on it, is disabled too (its default is not applied).
+    execution = run_json(CONDITIONAL, env, "--input", "approver=ignored")
+    assert execution["state"]["current"] == "SUCCESS"
+    assert execution["inputs"] == {"env": "dev", "region": "local"}
+
+
+def test_an_input_whose_condition_is_true_is_required_and_takes_its_default(
+    env: dict[str, str],
+) -> None:
+    proc = lanner("run", str(CONDITIONAL), "--input", "env=prod", env=env)
+    assert proc.returncode == 2
+    assert "input 'approver': missing (it is required and has no default)" in proc.stderr
+    execution = run_json(CONDITIONAL, env, "--input", "env=prod", "--input", "approver=bob")
+    assert execution["inputs"] == {"env": "prod", "approver": "bob", "ticket": 0, "region": "eu"}
+
+
+def test_a_select_expression_renders_its_allowed_values(env: dict[str, str]) -> None:
+    proc = lanner("run", str(CONDITIONAL), "--input", "region=us", env=env)
+    assert proc.returncode == 2 and "input 'region': 'us' is not one of 'local'" in proc.stderr
+    execution = run_json(
+        CONDITIONAL, env, "--input", "env=prod", "--input", "approver=a", "--input", "region=us"
+    )
+    assert execution["inputs"]["region"] == "us"

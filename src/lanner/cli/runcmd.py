@@ -71,9 +71,13 @@ def run_flow(
     store = open_store(db or default_db_url(lanner_home()))
     runtime = Runtime(store, registry, cfg, alone=True)
     # Inputs are checked before anything is stored: bad inputs run nothing.
+    from datetime import UTC, datetime
+
+    from lanner.engine.inputrender import input_renderer
     from lanner.model.inputs import parse_inputs
 
-    parse_inputs(flow.inputs or (), inputs, from_strings=True)
+    render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
+    parse_inputs(flow.inputs or (), inputs, from_strings=True, render=render)
     if flow.triggers:
         names = ", ".join(t.id for t in flow.triggers)
         print(

@@ -30,6 +30,7 @@ from lanner.engine.flowwindow import (
     merged_outputs,
     stored_windows,
 )
+from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.states import State
 from lanner.engine.variables import execution_variables, nested_labels
@@ -246,7 +247,10 @@ class _TriggerRun:
             return
         try:
             given = self.engine.render_value(dict(trigger.inputs or {}), scope)
-            inputs = parse_inputs(flow.inputs or (), given, from_strings=False)
+            render = input_renderer(
+                flow.namespace, flow.id, flow.revision, scope.now, engine=self.engine
+            )
+            inputs = parse_inputs(flow.inputs or (), given, from_strings=False, render=render)
         except LannerError as exc:
             self.warnings.append(f"Failed to trigger flow {self.name}: invalid inputs: {exc}")
             return

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from lanner.errors import InputValueError
-from lanner.model import common
+from lanner.model import common, inputdeps
 
 Path = tuple[str | int, ...]
 
@@ -258,6 +258,8 @@ FILE_STORE_MISSING = "FILE inputs need a file store, not available yet"
 class DependsOnDecl(Protocol):
     @property
     def inputs(self) -> list[str]: ...
+    @property
+    def condition(self) -> str | None: ...
 
 
 class InputDecl(Protocol):
@@ -384,6 +386,7 @@ def parse_inputs(
     given: Mapping[str, Any],
     *,
     from_strings: bool = True,
+    render: inputdeps.Render | None = None,
 ) -> dict[str, Any]:
     """The execution's input values, keyed by input id (FORM children by `form.child`).
 
@@ -392,7 +395,9 @@ def parse_inputs(
     (`from_strings=False`: API body). Missing inputs get their defaults; a
     default that is a `{{ expression }}` is returned unchanged for the caller
     to render. An optional input without value or default is absent. Every
-    problem is collected; one InputValueError lists them all.
+    problem is collected; one InputValueError lists them all. `render` evaluates
+    `dependsOn.condition` and SELECT `expression` (:mod:`lanner.model.inputdeps`);
+    without it both are left alone.
     """
     flat = [item for _, item in leaves(declared)]
     known = {item.id for item in flat}
@@ -401,7 +406,17 @@ def parse_inputs(
         if name not in known:
             problems.append(_unknown(name, [item.id for item in flat]))
     result: dict[str, Any] = {}
-    for item in flat:
+    disabled: set[str] = set()
+    for item in inputdeps.dependencies_first(flat):
+        try:
+            if not inputdeps.enabled(item, result, disabled, render):
+                disabled.add(item.id)
+                continue
+            item = inputdeps.rendered_choices(item, result, render)
+        except ValueError as exc:
+            disabled.add(item.id)
+            problems.append(f"input '{item.id}': {exc}")
+            continue
         value = given.get(item.id)
         if isinstance(value, str) and value == "" and item.type not in _EMPTY_IS_A_VALUE:
             value = None
@@ -431,7 +446,8 @@ def parse_inputs(
         raise InputValueError(
             f"Invalid inputs ({count}):\n" + "\n".join(f"  {p}" for p in problems)
         )
-    return result
+    order = {item.id: i for i, item in enumerate(flat)}
+    return dict(sorted(result.items(), key=lambda kv: order[kv[0]]))
 
 
 def _unknown(name: str, declared: list[str]) -> str:
