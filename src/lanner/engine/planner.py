@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from lanner.engine import childfailure, control, listeners, pause, restart, sla, subflow
+from lanner.engine import (
+    childfailure,
+    control,
+    flowoutputs,
+    listeners,
+    pause,
+    restart,
+    sla,
+    subflow,
+)
 from lanner.engine.containers import (
     NewChild,
     Summary,
@@ -623,9 +632,12 @@ class _Cycle:
         flow = self.index.flow
         if flow.outputs and state not in (State.KILLED, State.CANCELLED):
             try:
-                outputs = {
-                    o.id: typed_output(o.type, self.render(o.value, None)) for o in flow.outputs
-                }
+                outputs = flowoutputs.render_outputs(
+                    flow.outputs,
+                    lambda value: self.render(value, None),
+                    typed_output,
+                    lambda message: self.log("WARN", message),
+                )
                 self.ex = evolve(self.ex, outputs=outputs)
             except (LannerError, ValueError) as exc:
                 message = exc.message if isinstance(exc, LannerError) else str(exc)
