@@ -1,11 +1,11 @@
 """A flow's `outputs`, rendered when the execution ends (SPEC §3.5), with Kestra's
-`required` (default true).
+`required` (default true), as Kestra's flow output rendering.
 
-Required outputs are rendered and converted to their `type`; one that fails to
-render, is not of its type, or has no value (`value: null`) ends the execution
-FAILED with "Failed to render output values". An output with `required: false`
-is rendered on its own: when that fails, a WARN line says it is ignored and its
-value is null; a null value is kept null, whatever its type.
+Every output is converted to its `type`; a value that is not of it ends the
+execution FAILED with "Failed to render output values". A required output
+that fails to render or has no value (`value: null`) does the same. An output
+with `required: false` is rendered on its own: when that fails, a WARN line
+says it is ignored and its value is null; a null value stays null.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def render_outputs(
     convert: Convert,
     warn: Callable[[str], None],
 ) -> dict[str, Any]:
-    """The execution's outputs; OutputError or LannerError for a required one that fails."""
+    """The execution's outputs; OutputError, ValueError or LannerError when one fails."""
     values: dict[str, Any] = {}
     for output in outputs:
         if not output.required:
@@ -44,12 +44,12 @@ def render_outputs(
             continue
         try:
             rendered = render(output.value)
-            values[output.id] = None if rendered is None else convert(output.type, rendered)
-        except (LannerError, ValueError) as exc:
-            message = exc.message if isinstance(exc, LannerError) else str(exc)
+        except LannerError as exc:
             warn(
-                f"Failed to render optional flow output '{output.id}'. Output is ignored: {message}"
+                f"Failed to render optional flow output '{output.id}'. Output is ignored: {exc.message}"
             )
-            values[output.id] = None
+            rendered = None
+        # A rendered value must still be of its type, as for a required output.
+        values[output.id] = None if rendered is None else convert(output.type, rendered)
     # The declaration order, as written in the flow.
     return {o.id: values[o.id] for o in outputs}

@@ -19,10 +19,6 @@ outputs:
     type: STRING
     required: false
     value: "{{ outputs.nothing.here }}"
-  - id: typed
-    type: INT
-    required: false
-    value: "not a number"
   - id: empty
     type: INT
     required: false
@@ -33,9 +29,9 @@ outputs:
 def test_an_optional_output_that_fails_is_null_and_warned_about() -> None:
     sim = run(OPTIONAL_BROKEN)
     assert sim.execution.state is State.SUCCESS
-    assert sim.execution.outputs == {"fine": 42, "maybe": None, "typed": None, "empty": None}
+    assert sim.execution.outputs == {"fine": 42, "maybe": None, "empty": None}
     warnings = [line.message for line in sim.logs if line.level == "WARN"]
-    assert len(warnings) == 2
+    assert len(warnings) == 1
     assert warnings[0].startswith(
         "Failed to render optional flow output 'maybe'. Output is ignored"
     )
@@ -59,3 +55,20 @@ def test_a_required_output_without_a_value_fails_the_execution() -> None:
     assert errors == [
         "Failed to render output values: output 'nothing' is required and has no value"
     ]
+
+
+def test_an_optional_output_that_renders_to_the_wrong_type_fails_the_execution() -> None:
+    sim = run(
+        """
+        tasks:
+          - id: a
+            type: Log
+            message: a
+        outputs:
+          - id: count
+            type: INT
+            required: false
+            value: "{{ 'not a number' }}"
+        """
+    )
+    assert sim.execution.state is State.FAILED
