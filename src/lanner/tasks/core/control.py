@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from lanner.model.common import DurationLike, DynamicInt, Text
 from lanner.model.inputs import Input
 from lanner.model.task import Task, TaskKind, TaskList
-from lanner.model.unsupported import reject
+from lanner.model.unsupported import unsupported
 from lanner.plugin import TaskType
 
 
@@ -80,10 +80,7 @@ class Subflow(Task):
         None, description="Deprecated; not supported: use the child flow's outputs."
     )
 
-    @field_validator("restartBehavior", "outputs")
-    @classmethod
-    def _subflow_not_supported(cls, v: Any, info: ValidationInfo) -> Any:
-        return reject(str(info.field_name), v)
+    _subflow_not_supported = unsupported("restartBehavior", "outputs")
 
     def problems_in_flow(self, namespace: str, flow_id: str) -> list[tuple[str, str]]:
         # Kestra's FlowValidator: a literal self-reference is an endless recursion. An
