@@ -551,7 +551,8 @@ def test_subflow_defaults() -> None:
     props = {"namespace": "a", "flowId": "b"}
     task: Any = load(flow_data([_task(CORE + "flow.Subflow", props)])).tasks[0]
     assert (task.wait, task.transmitFailed, task.inheritLabels) == (True, True, False)
-    assert task.revision is None and task.restartBehavior == "RETRY_FAILED"
+    # Lanner's default, not Kestra's RETRY_FAILED: what a restart does (docs/semantics.md)
+    assert task.revision is None and task.restartBehavior == "NEW_EXECUTION"
 
 
 # --- legacy aliases (SPEC §5.18) ---------------------------------------------------------------

@@ -72,9 +72,12 @@ class Subflow(Task):
         description="When the child starts: an ISO-8601 date-time with a time zone"
         " (the child stays CREATED until then); at once when absent or past.",
     )
+    # Kestra's default is RETRY_FAILED (restart the failed child); Lanner's restart
+    # starts a new child, so its default says so (docs/semantics.md "Subflow").
     restartBehavior: Literal["RETRY_FAILED", "NEW_EXECUTION"] = Field(
-        "RETRY_FAILED",
-        description="Only NEW_EXECUTION may be given: a restart always starts a new child.",
+        "NEW_EXECUTION",
+        description="A restart starts a new child execution (NEW_EXECUTION, Lanner's default);"
+        " RETRY_FAILED is not supported.",
     )
     outputs: dict[str, Any] | None = Field(
         None, description="Deprecated; not supported: use the child flow's outputs."
