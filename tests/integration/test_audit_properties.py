@@ -62,7 +62,11 @@ def test_an_input_whose_condition_is_false_is_disabled(env: dict[str, str]) -> N
     # `ticket`, which depends on it, is disabled too (its default is not applied).
     execution = run_json(CONDITIONAL, env, "--input", "approver=ignored")
     assert execution["state"]["current"] == "SUCCESS"
-    assert execution["inputs"] == {"env": "dev", "region": "local"}
+    assert execution["inputs"] == {
+        "env": "dev",
+        "label": "conditional_inputs-dev",
+        "region": "local",
+    }
 
 
 def test_an_input_whose_condition_is_true_is_required_and_takes_its_default(
@@ -72,7 +76,13 @@ def test_an_input_whose_condition_is_true_is_required_and_takes_its_default(
     assert proc.returncode == 2
     assert "input 'approver': missing (it is required and has no default)" in proc.stderr
     execution = run_json(CONDITIONAL, env, "--input", "env=prod", "--input", "approver=bob")
-    assert execution["inputs"] == {"env": "prod", "approver": "bob", "ticket": 0, "region": "eu"}
+    assert execution["inputs"] == {
+        "env": "prod",
+        "approver": "bob",
+        "ticket": 0,
+        "label": "conditional_inputs-prod",
+        "region": "eu",
+    }
 
 
 def test_a_select_expression_renders_its_allowed_values(env: dict[str, str]) -> None:
@@ -82,3 +92,12 @@ def test_a_select_expression_renders_its_allowed_values(env: dict[str, str]) -> 
         CONDITIONAL, env, "--input", "env=prod", "--input", "approver=a", "--input", "region=us"
     )
     assert execution["inputs"]["region"] == "us"
+
+
+def test_an_expression_default_is_rendered_when_the_execution_is_created(
+    env: dict[str, str],
+) -> None:
+    execution = run_json(CONDITIONAL, env, "--input", "env=qa")
+    assert execution["inputs"]["label"] == "conditional_inputs-qa"
+    shown = [m for t, _, m in logs(execution["id"], env) if t == "show"]
+    assert shown and "conditional_inputs-qa" in shown[0] and "{{" not in shown[0]

@@ -1,9 +1,15 @@
-"""The renderer of input declarations at execution time (`dependsOn.condition`,
-SELECT `expression`): the `flow` and the values of the inputs the declaration
-depends on, nothing of an execution that does not exist yet."""
+"""The renderer of input declarations at execution time: `dependsOn.condition`,
+SELECT `expression` and expression `defaults`.
+
+As in Kestra, `inputs` holds only the values of the inputs the declaration
+depends on (`dependsOn.inputs`); the rest is the scope of the caller: for a
+new execution the `flow` alone (the execution does not exist yet), for a
+Pause's `onResume` the paused task's scope.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -21,12 +27,15 @@ def input_renderer(
     *,
     engine: ExpressionEngine | None = None,
     secrets: Callable[[str], str] | None = None,
+    scope: Scope | None = None,
 ) -> Render:
+    """Render with `scope` (default: `flow` only) and the dependencies as `inputs`."""
     expressions = engine or ExpressionEngine()
     flow = {"namespace": namespace, "id": flow_id, "revision": revision}
+    base = scope or Scope({"flow": flow}, now, secrets=secrets)
 
     def render(template: str, inputs: Mapping[str, Any]) -> str:
-        variables = {"flow": flow, "inputs": nest_inputs(inputs)}
-        return expressions.render(template, Scope(variables, now, secrets=secrets))
+        variables = {**base.variables, "inputs": nest_inputs(inputs)}
+        return expressions.render(template, dataclasses.replace(base, variables=variables))
 
     return render

@@ -111,12 +111,17 @@ def _values(
     cycle: _Cycle, run: TaskRun, declared: Sequence[Any], given: Mapping[str, Any]
 ) -> dict[str, Any]:
     flow = cycle.index.flow
+    # Expression defaults render in the paused task's scope, with `inputs` holding the
+    # onResume values they depend on (as Kestra); the values a user gave are never rendered.
     render = input_renderer(
-        flow.namespace, flow.id, flow.revision, cycle.now, engine=cycle.p.engine
+        flow.namespace,
+        flow.id,
+        flow.revision,
+        cycle.now,
+        engine=cycle.p.engine,
+        scope=cycle.scope(run),
     )
-    values = parse_inputs(declared, given, from_strings=False, render=render)
-    # Defaults may be expressions; the values a user gave are never rendered.
-    return {k: v if k in given else cycle.render(v, run) for k, v in values.items()}
+    return parse_inputs(declared, given, from_strings=False, render=render)
 
 
 def _defaults(cycle: _Cycle, run: TaskRun, props: Any) -> dict[str, Any]:

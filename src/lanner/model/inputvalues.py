@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from lanner.errors import InputValueError
+from lanner.errors import InputValueError, LannerError
 from lanner.model import common, inputdeps
 
 Path = tuple[str | int, ...]
@@ -396,8 +396,8 @@ def parse_inputs(
     default that is a `{{ expression }}` is returned unchanged for the caller
     to render. An optional input without value or default is absent. Every
     problem is collected; one InputValueError lists them all. `render` evaluates
-    `dependsOn.condition` and SELECT `expression` (:mod:`lanner.model.inputdeps`);
-    without it both are left alone.
+    `dependsOn.condition`, SELECT `expression` (:mod:`lanner.model.inputdeps`)
+    and expression defaults; without it they are left alone.
     """
     flat = [item for _, item in leaves(declared)]
     known = {item.id for item in flat}
@@ -435,8 +435,15 @@ def parse_inputs(
                     )
                 continue
             if common.is_dynamic(value):
-                result[item.id] = value
-                continue
+                if render is None:
+                    result[item.id] = value
+                    continue
+                try:
+                    value = render(value, inputdeps.dependency_values(item, result))
+                except LannerError as exc:
+                    problems.append(f"input '{item.id}': defaults: {exc.message}")
+                    continue
+                text = True
         try:
             result[item.id] = item.convert(value, text)
         except ValueError as exc:
