@@ -36,6 +36,7 @@ from lanner.engine.states import State
 from lanner.engine.variables import execution_variables, nested_labels
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope
+from lanner.model import loglevel
 from lanner.model.conditions import MultipleCondition
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
@@ -130,7 +131,8 @@ def evaluate_flow_triggers(
             run.evaluate(trigger_state)
             executions.extend(run.executions)
             updates.extend(run.updates)
-            warnings.extend((flow.namespace, flow.id, m) for m in run.warnings)
+            if loglevel.kept("WARN", trigger.logLevel):  # the trigger's own `logLevel`
+                warnings.extend((flow.namespace, flow.id, m) for m in run.warnings)
     return TriggerOutcome(tuple(executions), tuple(updates), tuple(warnings))
 
 
