@@ -37,7 +37,6 @@ REASONS: dict[str, str] = {
     "deleted": "a flow is deleted with `lanner flows delete`, not in its source",
     "ref": "named plugin defaults are not implemented",
     # Subflow (SPEC §5.10).
-    "restartBehavior": "a restarted Subflow always starts a new child execution (NEW_EXECUTION)",
     "outputs": "Subflow `outputs` is deprecated since Kestra 0.15 (and off by default there);"
     " declare `outputs` on the child flow and read `outputs.<task>.outputs`",
 }
@@ -46,7 +45,6 @@ ALLOWED: dict[str, frozenset[Any]] = {
     "logToFile": frozenset({False}),
     "deleted": frozenset({False}),
     "behavior": frozenset({"RETRY_FAILED_TASK"}),
-    "restartBehavior": frozenset({"NEW_EXECUTION"}),
 }
 
 

@@ -551,8 +551,7 @@ def test_subflow_defaults() -> None:
     props = {"namespace": "a", "flowId": "b"}
     task: Any = load(flow_data([_task(CORE + "flow.Subflow", props)])).tasks[0]
     assert (task.wait, task.transmitFailed, task.inheritLabels) == (True, True, False)
-    # Lanner's default, not Kestra's RETRY_FAILED: what a restart does (docs/semantics.md)
-    assert task.revision is None and task.restartBehavior == "NEW_EXECUTION"
+    assert task.revision is None and task.restartBehavior == "RETRY_FAILED"
 
 
 # --- legacy aliases (SPEC §5.18) ---------------------------------------------------------------

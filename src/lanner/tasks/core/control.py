@@ -72,18 +72,17 @@ class Subflow(Task):
         description="When the child starts: an ISO-8601 date-time with a time zone"
         " (the child stays CREATED until then); at once when absent or past.",
     )
-    # Kestra's default is RETRY_FAILED (restart the failed child); Lanner's restart
-    # starts a new child, so its default says so (docs/semantics.md "Subflow").
     restartBehavior: Literal["RETRY_FAILED", "NEW_EXECUTION"] = Field(
-        "NEW_EXECUTION",
-        description="A restart starts a new child execution (NEW_EXECUTION, Lanner's default);"
-        " RETRY_FAILED is not supported.",
+        "RETRY_FAILED",
+        description="What a restart of this execution does with a failed Subflow:"
+        " RETRY_FAILED restarts the child execution it started (when that child ended"
+        " FAILED or KILLED), NEW_EXECUTION starts a new child.",
     )
     outputs: dict[str, Any] | None = Field(
         None, description="Deprecated; not supported: use the child flow's outputs."
     )
 
-    _subflow_not_supported = unsupported("restartBehavior", "outputs")
+    _subflow_not_supported = unsupported("outputs")
 
     def problems_in_flow(self, namespace: str, flow_id: str) -> list[tuple[str, str]]:
         # Kestra's FlowValidator: a literal self-reference is an endless recursion. An
