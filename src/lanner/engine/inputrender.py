@@ -18,6 +18,9 @@ from lanner.expr import ExpressionEngine, Scope
 from lanner.model.inputdeps import Render
 from lanner.model.inputvalues import nest_inputs
 
+# One engine for the callers that have none (its templates are built once, on first use).
+_SHARED = ExpressionEngine()
+
 
 def input_renderer(
     namespace: str,
@@ -30,7 +33,7 @@ def input_renderer(
     scope: Scope | None = None,
 ) -> Render:
     """Render with `scope` (default: `flow` only) and the dependencies as `inputs`."""
-    expressions = engine or ExpressionEngine()
+    expressions = engine or _SHARED
     flow = {"namespace": namespace, "id": flow_id, "revision": revision}
     base = scope or Scope({"flow": flow}, now, secrets=secrets)
 
