@@ -393,8 +393,8 @@ def parse_inputs(
     `given` holds text (`from_strings=True`: CLI, HTML form; ARRAY, MULTISELECT
     and JSON as JSON text, YAML as YAML text) or typed JSON values
     (`from_strings=False`: API body). Missing inputs get their defaults; a
-    default that is a `{{ expression }}` is returned unchanged for the caller
-    to render. An optional input without value or default is absent. Every
+    default that is a `{{ expression }}` is rendered with `render`, or returned
+    unchanged without it. An optional input without value or default is absent. Every
     problem is collected; one InputValueError lists them all. `render` evaluates
     `dependsOn.condition`, SELECT `expression` (:mod:`lanner.model.inputdeps`)
     and expression defaults; without it they are left alone.
