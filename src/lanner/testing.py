@@ -17,11 +17,13 @@ from typing import Any
 
 from lanner.engine.events import Cancel, Dispatch, Event, Kill, LogLine, Start, TaskResult, Timer
 from lanner.engine.flowindex import FlowIndex
+from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.states import State
 from lanner.engine.variables import error_log
 from lanner.expr import ExpressionEngine
+from lanner.model import loglevel
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.validate import load_flow
@@ -61,6 +63,8 @@ class _Context:
 
     def log(self, level: str, message: str) -> None:
         d = self._dispatch
+        if not loglevel.kept(level, d.log_level):
+            return
         self._logs.append(LogLine(level, message, d.task_run_id, d.task_id, d.attempt))
 
     @property
@@ -95,7 +99,12 @@ def simulate(
         flow_revision=flow.revision or 1,
         state=State.CREATED,
         histories=(History(State.CREATED, now),),
-        inputs=parse_inputs(declared, inputs or {}, from_strings=False),
+        inputs=parse_inputs(
+            declared,
+            inputs or {},
+            from_strings=False,
+            render=input_renderer(flow.namespace, flow.id, flow.revision, now),
+        ),
         labels=dict(flow.labels or {}),
         variables=dict(flow.variables or {}),
         secret_inputs=frozenset(secret_input_ids(declared)),

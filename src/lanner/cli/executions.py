@@ -243,6 +243,9 @@ def _resume_inputs(
     config_file: Path | None,
 ) -> dict[str, object]:
     """Check the values against the paused task's `onResume` definitions (exit 2 when bad)."""
+    from datetime import UTC, datetime
+
+    from lanner.engine.inputrender import input_renderer
     from lanner.errors import InputValueError
     from lanner.model.inputs import parse_inputs
     from lanner.model.validate import load_flow
@@ -259,7 +262,8 @@ def _resume_inputs(
                 "the paused task declares no onResume inputs; given: " + ", ".join(sorted(given))
             )
         return {}
-    return dict(parse_inputs(declared, given, from_strings=True))
+    render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
+    return dict(parse_inputs(declared, given, from_strings=True, render=render))
 
 
 @app.command("restart")

@@ -76,9 +76,13 @@ def run_flow(
         registry = TaskRegistry.from_entry_points()
         flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults, flow_id=flow_id)
         # Inputs are checked before the store is even opened: bad inputs create nothing.
+        from datetime import UTC, datetime
+
+        from lanner.engine.inputrender import input_renderer
         from lanner.model.inputs import parse_inputs
 
-        parse_inputs(flow.inputs or (), inputs, from_strings=True)
+        render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
+        parse_inputs(flow.inputs or (), inputs, from_strings=True, render=render)
         store = open_store(db or default_db_url(lanner_home()))
         runtime = Runtime(store, registry, cfg, alone=True)
         if flow.triggers:

@@ -145,6 +145,7 @@ class Dispatch:
     type: str
     properties: Mapping[str, Any]  # rendered by the executor
     timeout: float | None  # seconds, per attempt
+    log_level: str | None = None  # the task's `logLevel`: its lines below it are dropped
 
     @property
     def idempotency_key(self) -> str:

@@ -30,11 +30,13 @@ from lanner.engine.flowwindow import (
     merged_outputs,
     stored_windows,
 )
+from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.states import State
 from lanner.engine.variables import execution_variables, nested_labels
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope
+from lanner.model import loglevel
 from lanner.model.conditions import MultipleCondition
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
@@ -129,7 +131,8 @@ def evaluate_flow_triggers(
             run.evaluate(trigger_state)
             executions.extend(run.executions)
             updates.extend(run.updates)
-            warnings.extend((flow.namespace, flow.id, m) for m in run.warnings)
+            if loglevel.kept("WARN", trigger.logLevel):  # the trigger's own `logLevel`
+                warnings.extend((flow.namespace, flow.id, m) for m in run.warnings)
     return TriggerOutcome(tuple(executions), tuple(updates), tuple(warnings))
 
 
@@ -246,7 +249,10 @@ class _TriggerRun:
             return
         try:
             given = self.engine.render_value(dict(trigger.inputs or {}), scope)
-            inputs = parse_inputs(flow.inputs or (), given, from_strings=False)
+            render = input_renderer(
+                flow.namespace, flow.id, flow.revision, scope.now, engine=self.engine
+            )
+            inputs = parse_inputs(flow.inputs or (), given, from_strings=False, render=render)
         except LannerError as exc:
             self.warnings.append(f"Failed to trigger flow {self.name}: invalid inputs: {exc}")
             return

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from lanner.engine.events import PauseElapsed, Resume, Timer
+from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Attempt, ErrorInfo, History, TaskRun, evolve
 from lanner.engine.states import State
 from lanner.engine.variables import iso
@@ -109,9 +110,18 @@ def resume(cycle: _Cycle, event: Resume) -> None:
 def _values(
     cycle: _Cycle, run: TaskRun, declared: Sequence[Any], given: Mapping[str, Any]
 ) -> dict[str, Any]:
-    values = parse_inputs(declared, given, from_strings=False)
-    # Defaults may be expressions; the values a user gave are never rendered.
-    return {k: v if k in given else cycle.render(v, run) for k, v in values.items()}
+    flow = cycle.index.flow
+    # Expression defaults render in the paused task's scope, with `inputs` holding the
+    # onResume values they depend on (as Kestra); the values a user gave are never rendered.
+    render = input_renderer(
+        flow.namespace,
+        flow.id,
+        flow.revision,
+        cycle.now,
+        engine=cycle.p.engine,
+        scope=cycle.scope(run),
+    )
+    return parse_inputs(declared, given, from_strings=False, render=render)
 
 
 def _defaults(cycle: _Cycle, run: TaskRun, props: Any) -> dict[str, Any]:

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from lanner.engine import childfailure, control, listeners, pause, restart, sla, subflow
+from lanner.engine import (
+    childfailure,
+    control,
+    flowoutputs,
+    listeners,
+    pause,
+    restart,
+    sla,
+    subflow,
+)
 from lanner.engine.containers import (
     NewChild,
     Summary,
@@ -64,6 +73,7 @@ from lanner.errors import LannerError, RenderError
 from lanner.expr import ExpressionEngine, Scope, is_truthy
 from lanner.model import inputvalues as iv
 from lanner.model.common import format_duration, parse_duration
+from lanner.model.loglevel import kept
 from lanner.model.task import Task, TaskKind
 
 # Properties every task has; what is left are the task type's own, rendered at dispatch.
@@ -256,6 +266,9 @@ class _Cycle:
             self.root_dirty = True
 
     def log(self, level: str, message: str, run: TaskRun | None = None) -> None:
+        task = self.index.tasks.get(run.task_id) if run is not None else None
+        if task is not None and not kept(level, task.task.logLevel):
+            return
         attempt = len(run.attempts) if run and run.attempts else None
         self.commands.append(
             LogLine(level, message, run.id if run else None, run.task_id if run else None, attempt)
@@ -628,9 +641,12 @@ class _Cycle:
         flow = self.index.flow
         if flow.outputs and state not in (State.KILLED, State.CANCELLED):
             try:
-                outputs = {
-                    o.id: typed_output(o.type, self.render(o.value, None)) for o in flow.outputs
-                }
+                outputs = flowoutputs.render_outputs(
+                    flow.outputs,
+                    lambda value: self.render(value, None),
+                    typed_output,
+                    lambda message: self.log("WARN", message),
+                )
                 self.ex = evolve(self.ex, outputs=outputs)
             except (LannerError, ValueError) as exc:
                 message = exc.message if isinstance(exc, LannerError) else str(exc)
@@ -725,7 +741,9 @@ class _Cycle:
             return
         attempt_obj = Attempt(State.CREATED, (History(State.CREATED, self.now),))
         self.put(evolve(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
-        self.commands.append(Dispatch(run.id, attempt, task.id, task.type, properties, timeout))
+        self.commands.append(
+            Dispatch(run.id, attempt, task.id, task.type, properties, timeout, task.logLevel)
+        )
 
     def start_flowable(self, run: TaskRun, task: Task) -> None:
         try:

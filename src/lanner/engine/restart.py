@@ -39,7 +39,12 @@ def generation(execution: Execution) -> int:
 
 def restart(cycle: _Cycle) -> None:
     if cycle.ex.state not in RESTARTABLE:
-        return  # only a failed or killed execution restarts; a repeated Restart is a no-op
+        # Only a failed or killed execution restarts; a repeated Restart is a no-op.
+        if cycle.ex.finalized_at is not None:
+            from lanner.engine.subflow import notify_parent_again  # subflow imports this module
+
+            notify_parent_again(cycle)
+        return
     runs = cycle.runs
     again: set[str] = set()
     for run in runs.values():

@@ -5,16 +5,23 @@ runtime creates the child (or answers a FAILED TaskResult). With `wait` the
 task run stays RUNNING, its memo naming the child, until `SubflowEnded`
 arrives; a task run stopped any other way (kill, timeout, a failing sibling)
 sends the child a `Kill`. A finalized child tells its parent with `Deliver`.
+
+A restart of the parent runs a failed Subflow task run again by its
+`restartBehavior`: RETRY_FAILED (Kestra's default) restarts the child it
+started, when that child ended FAILED or KILLED, and waits for it again;
+NEW_EXECUTION, or a child that cannot be restarted, starts a new child.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from lanner.engine.events import (
     Deliver,
     Kill,
+    Restart,
     StartSubflow,
     SubflowEnded,
     TaskResult,
@@ -43,9 +50,24 @@ def child_id(run_id: str, attempt: int) -> str:
     return new_execution_id(f"subflow:{run_id}:{attempt}")
 
 
+def _restartable_child(run: TaskRun, props: Any) -> tuple[str, int] | None:
+    """(child id, the attempt that started it) when a restart of `run` restarts that
+    child: RETRY_FAILED, and the child ended FAILED or KILLED (as the parent heard)."""
+    if run.state is not State.RESTARTED or props.restartBehavior != "RETRY_FAILED":
+        return None
+    memo, outputs = run.memo or {}, run.outputs or {}
+    child = memo.get("child")
+    if not child or outputs.get("executionId") != child:
+        return None
+    if outputs.get("state") not in (State.FAILED.value, State.KILLED.value):
+        return None
+    return str(child), int(memo.get("childAttempt", len(run.attempts)))
+
+
 def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
     props: Any = task
     attempt = len(run.attempts) + 1
+    again = _restartable_child(run, props)
     # A retried or restarted run: its earlier child is no concern any more.
     kept = {k: v for k, v in (run.memo or {}).items() if k == BASE}
     if run.memo is not None:
@@ -71,21 +93,27 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
             TaskResult(run.id, attempt, State.FAILED, error=message, error_type="RenderError")
         )
         return
-    child = child_id(run.id, attempt)
-    cycle.commands.append(
-        StartSubflow(
-            run.id,
-            attempt,
-            child,
-            namespace,
-            flow_id,
-            revision,
-            inputs,
-            labels,
-            cycle.ex.id,
-            schedule,
+    if again is not None:
+        # The child keeps the attempt that started it: its end names that attempt.
+        child, child_attempt = again
+        kept = {**kept, "childAttempt": child_attempt}
+        cycle.commands.append(Deliver(child, Restart(), f"restart:{child}:{run.id}:{attempt}"))
+    else:
+        child = child_id(run.id, attempt)
+        cycle.commands.append(
+            StartSubflow(
+                run.id,
+                attempt,
+                child,
+                namespace,
+                flow_id,
+                revision,
+                inputs,
+                labels,
+                cycle.ex.id,
+                schedule,
+            )
         )
-    )
     now = cycle.now
     running = Attempt(State.RUNNING, (History(State.RUNNING, now),))
     run = evolve(
@@ -132,9 +160,11 @@ def before_result(cycle: _Cycle, event: TaskResult) -> None:
 
 def ended(cycle: _Cycle, event: SubflowEnded) -> None:
     run = cycle.runs.get(event.task_run_id)
-    if run is None or run.state is not State.RUNNING or len(run.attempts) != event.attempt:
-        return  # stale (an earlier attempt's child) or already handled
+    if run is None or run.state is not State.RUNNING:
+        return
     memo = run.memo or {}
+    if int(memo.get("childAttempt", len(run.attempts))) != event.attempt:
+        return  # stale (an earlier attempt's child) or already handled
     if memo.get("child") != event.execution_id or not memo.get("waiting"):
         return
     props: Any = cycle.index.task(run.task_id)
@@ -149,7 +179,9 @@ def ended(cycle: _Cycle, event: SubflowEnded) -> None:
     error = f"Subflow execution {event.execution_id} ended {child_state.value}"
     # Through the runnable path: retry policy, allowFailure, allowWarning (SPEC §4.2).
     cycle.on_result(
-        TaskResult(run.id, event.attempt, state, outputs, error=error, error_type="SubflowFailed")
+        TaskResult(
+            run.id, len(run.attempts), state, outputs, error=error, error_type="SubflowFailed"
+        )
     )
 
 
@@ -194,6 +226,16 @@ def notify_parent(cycle: _Cycle) -> None:
     notice = parent_notice(cycle.ex)
     if notice is not None:
         cycle.commands.append(notice)
+
+
+def notify_parent_again(cycle: _Cycle) -> None:
+    """A Restart reached this finalized child, which cannot restart (restarted by hand
+    and ended well since, say): the parent, restarted with RETRY_FAILED and waiting
+    for it, hears again how it ended. A parent that does not wait ignores it."""
+    notice = parent_notice(cycle.ex)
+    if notice is not None:
+        key = f"{notice.dedup_key}:again:{cycle.now.isoformat()}"
+        cycle.commands.append(dataclasses.replace(notice, dedup_key=key))
 
 
 def parent_notice(ex: Execution) -> Deliver | None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from lanner.model.common import (
     FLOW_ID_RE,
@@ -20,7 +20,7 @@ from lanner.model.conditions import Not, Or, canonical_condition_type, label_map
 from lanner.model.inputs import Input
 from lanner.model.task import Retry, Task, TaskList
 from lanner.model.triggers import Condition, Trigger
-from lanner.model.unsupported import reject
+from lanner.model.unsupported import unsupported
 
 RESERVED_FLOW_IDS = frozenset(
     {
@@ -46,10 +46,7 @@ class PluginDefault(Model):
     values: dict[str, Any] = Field(default_factory=dict)
     ref: str | None = None
 
-    @field_validator("ref")
-    @classmethod
-    def _not_supported(cls, v: str | None) -> str | None:
-        return reject("ref", v)
+    _not_supported = unsupported("ref")
 
     def applies_to(self, *type_names: str) -> bool:
         return any(name == self.type or name.startswith(self.type) for name in type_names)
@@ -235,10 +232,7 @@ class Flow(Model):
             data = {("pluginDefaults" if k == "taskDefaults" else k): v for k, v in data.items()}
         return data
 
-    @field_validator("checks", "deleted", "tenantId", "workerGroup")
-    @classmethod
-    def _not_supported(cls, v: Any, info: ValidationInfo) -> Any:
-        return reject(str(info.field_name), v)
+    _not_supported = unsupported("checks", "deleted", "tenantId", "workerGroup")
 
     @field_validator("id")
     @classmethod

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from lanner.errors import InputValueError
-from lanner.model import common
+from lanner.errors import InputValueError, LannerError
+from lanner.model import common, inputdeps
 from lanner.model.limits import MAX_INPUT_CHARS, MAX_NESTING
 from lanner.model.yamlsource import YamlError, check_bounds
 
@@ -296,6 +296,8 @@ FILE_STORE_MISSING = "FILE inputs need a file store, not available yet"
 class DependsOnDecl(Protocol):
     @property
     def inputs(self) -> list[str]: ...
+    @property
+    def condition(self) -> str | None: ...
 
 
 class InputDecl(Protocol):
@@ -422,15 +424,18 @@ def parse_inputs(
     given: Mapping[str, Any],
     *,
     from_strings: bool = True,
+    render: inputdeps.Render | None = None,
 ) -> dict[str, Any]:
     """The execution's input values, keyed by input id (FORM children by `form.child`).
 
     `given` holds text (`from_strings=True`: CLI, HTML form; ARRAY, MULTISELECT
     and JSON as JSON text, YAML as YAML text) or typed JSON values
     (`from_strings=False`: API body). Missing inputs get their defaults; a
-    default that is a `{{ expression }}` is returned unchanged for the caller
-    to render. An optional input without value or default is absent. Every
-    problem is collected; one InputValueError lists them all.
+    default that is a `{{ expression }}` is rendered with `render`, or returned
+    unchanged without it. An optional input without value or default is absent. Every
+    problem is collected; one InputValueError lists them all. `render` evaluates
+    `dependsOn.condition`, SELECT `expression` (:mod:`lanner.model.inputdeps`)
+    and expression defaults; without it they are left alone.
     """
     flat = [item for _, item in leaves(declared)]
     known = {item.id for item in flat}
@@ -439,7 +444,17 @@ def parse_inputs(
         if name not in known:
             problems.append(_unknown(name, [item.id for item in flat]))
     result: dict[str, Any] = {}
-    for item in flat:
+    disabled: set[str] = set()
+    for item in inputdeps.dependencies_first(flat):
+        try:
+            if not inputdeps.enabled(item, result, disabled, render):
+                disabled.add(item.id)
+                continue
+            item = inputdeps.rendered_choices(item, result, render)
+        except ValueError as exc:
+            disabled.add(item.id)
+            problems.append(f"input '{item.id}': {exc}")
+            continue
         value = given.get(item.id)
         if isinstance(value, str) and len(value) > MAX_INPUT_CHARS:
             problems.append(
@@ -464,8 +479,15 @@ def parse_inputs(
                     )
                 continue
             if common.is_dynamic(value):
-                result[item.id] = value
-                continue
+                if render is None:
+                    result[item.id] = value
+                    continue
+                try:
+                    value = render(value, inputdeps.dependency_values(item, result))
+                except LannerError as exc:
+                    problems.append(f"input '{item.id}': defaults: {exc.message}")
+                    continue
+                text = True
         try:
             result[item.id] = item.convert(value, text)
         except ValueError as exc:
@@ -475,7 +497,8 @@ def parse_inputs(
         raise InputValueError(
             f"Invalid inputs ({count}):\n" + "\n".join(f"  {p}" for p in problems)
         )
-    return result
+    order = {item.id: i for i, item in enumerate(flat)}
+    return dict(sorted(result.items(), key=lambda kv: order[kv[0]]))
 
 
 def _unknown(name: str, declared: list[str]) -> str:

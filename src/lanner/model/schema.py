@@ -2,11 +2,14 @@
 
 Every task type of the registry contributes its pydantic schema, with
 `type` restricted to its name and aliases; child task lists refer back to
-the union of all task types.
+the union of all task types. A property validation rejects as not supported
+(:mod:`lanner.model.unsupported`) is not offered, or offered with only the
+values that are accepted (``logToFile: false``).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
@@ -14,6 +17,7 @@ from pydantic_core import core_schema
 
 from lanner.model.common import _to_str
 from lanner.model.flow import Flow
+from lanner.model.unsupported import unsupported_fields
 from lanner.plugin import TaskRegistry
 
 _TASK_REF = {"$ref": "#/$defs/Task"}
@@ -57,6 +61,27 @@ class _FlowSchema(GenerateJsonSchema):
         if function is _to_str and inner.get("type") == "string":
             return {**inner, "type": ["string", "number", "boolean"]}
         return inner
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        out = super().model_schema(schema)
+        rejected = unsupported_fields(schema["cls"])
+        properties = out.get("properties")
+        if rejected and isinstance(properties, dict):
+            for name, (accepted, reason) in rejected.items():
+                if name not in properties:
+                    continue
+                if accepted:
+                    values = sorted(accepted, key=str)
+                    shown = ", ".join(map(json.dumps, values))
+                    properties[name] = {
+                        "enum": values,
+                        "description": f"Only {shown} is accepted: {reason}.",
+                    }
+                else:
+                    del properties[name]
+            if "required" in out:
+                out["required"] = [n for n in out["required"] if n in properties]
+        return out
 
 
 def _accept_old_forms(schema: dict[str, Any], defs: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lanner.model.common import (
     TASK_ID_RE,
@@ -27,7 +27,7 @@ from lanner.model.common import (
     is_dynamic,
     parse_duration,
 )
-from lanner.model.unsupported import reject
+from lanner.model.unsupported import unsupported
 
 
 class TaskKind(StrEnum):
@@ -59,10 +59,7 @@ class _RetryBase(Model):
             data = {("maxAttempts" if k == "maxAttempt" else k): v for k, v in data.items()}
         return data
 
-    @field_validator("behavior")
-    @classmethod
-    def _not_supported(cls, v: RetryBehavior) -> RetryBehavior:
-        return reject("behavior", v)
+    _not_supported = unsupported("behavior")
 
     @field_validator("maxAttempts")
     @classmethod
@@ -169,12 +166,9 @@ class Task(Model):
     pluginDefaultsRef: str | None = None
     assets: dict[str, Any] | None = None
 
-    @field_validator(
+    _not_supported = unsupported(
         "logToFile", "workerGroup", "taskCache", "version", "pluginDefaultsRef", "assets"
     )
-    @classmethod
-    def _not_supported(cls, v: Any, info: ValidationInfo) -> Any:
-        return reject(str(info.field_name), v)
 
     @field_validator("id")
     @classmethod

@@ -41,7 +41,7 @@ from lanner.model.conditions import (
     label_map,
 )
 from lanner.model.conditions import condition_matches as condition_matches
-from lanner.model.unsupported import reject
+from lanner.model.unsupported import unsupported
 
 __all__ = [
     "CONDITION_TYPES",
@@ -290,10 +290,9 @@ class Flow(_Trigger):
 
     # Flow triggers fire now (the others only validate, until they fire too):
     # what they do not implement is rejected rather than ignored.
-    @field_validator("workerGroup", "logToFile", "assets", "version", "stopAfter")
-    @classmethod
-    def _flow_trigger_not_supported(cls, v: Any, info: ValidationInfo) -> Any:
-        return reject(str(info.field_name), v, _FLOW_TRIGGER_REASONS.get(str(info.field_name)))
+    _flow_trigger_not_supported = unsupported(
+        "workerGroup", "logToFile", "assets", "version", "stopAfter", reasons=_FLOW_TRIGGER_REASONS
+    )
 
     @field_validator("states")
     @classmethod

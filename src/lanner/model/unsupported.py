@@ -2,17 +2,23 @@
 
 The project's rule: nothing is accepted and silently ignored. A property
 either does what Kestra documents, or validation rejects it, at its place in
-the file, with "not supported here" and the reason. The models call
-:func:`reject` from a field validator, which pydantic runs only for a
-property the flow sets; `ALLOWED` holds the values that are what Lanner does
-anyway (``logToFile: false``), which stay accepted.
+the file, with "not supported here" and the reason. The models declare
+:func:`unsupported` field validators (which call :func:`reject`), run by
+pydantic only for a property the flow sets; `ALLOWED` holds the values that
+are what Lanner does anyway (``logToFile: false``), which stay accepted.
+:func:`unsupported_fields` finds them again for the JSON Schema, which
+offers such a property only with its accepted values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from pydantic import ValidationInfo, field_validator
+
 T = TypeVar("T")
+_MARK = "__lanner_unsupported__"
 
 REASONS: dict[str, str] = {
     # Task properties (SPEC §1.2).
@@ -31,7 +37,6 @@ REASONS: dict[str, str] = {
     "deleted": "a flow is deleted with `lanner flows delete`, not in its source",
     "ref": "named plugin defaults are not implemented",
     # Subflow (SPEC §5.10).
-    "restartBehavior": "a restarted Subflow always starts a new child execution (NEW_EXECUTION)",
     "outputs": "Subflow `outputs` is deprecated since Kestra 0.15 (and off by default there);"
     " declare `outputs` on the child flow and read `outputs.<task>.outputs`",
 }
@@ -40,7 +45,6 @@ ALLOWED: dict[str, frozenset[Any]] = {
     "logToFile": frozenset({False}),
     "deleted": frozenset({False}),
     "behavior": frozenset({"RETRY_FAILED_TASK"}),
-    "restartBehavior": frozenset({"NEW_EXECUTION"}),
 }
 
 
@@ -58,3 +62,31 @@ def _hashable(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def unsupported(*fields: str, reasons: Mapping[str, str] | None = None) -> Any:
+    """A model's field validator rejecting `fields` (:func:`reject`); `reasons`
+    replaces the reason of some of them."""
+
+    def check(cls: type, value: Any, info: ValidationInfo) -> Any:
+        name = str(info.field_name)
+        return reject(name, value, (reasons or {}).get(name))
+
+    setattr(check, _MARK, dict(reasons or {}))
+    return field_validator(*fields)(classmethod(check))
+
+
+def unsupported_fields(cls: type) -> dict[str, tuple[frozenset[Any], str]]:
+    """The fields of a model declared with :func:`unsupported`: (accepted values, reason)."""
+    decorators = getattr(cls, "__pydantic_decorators__", None)
+    if decorators is None:
+        return {}
+    out: dict[str, tuple[frozenset[Any], str]] = {}
+    for decorator in decorators.field_validators.values():
+        reasons = getattr(decorator.func, _MARK, None)
+        if reasons is None:
+            continue
+        for name in decorator.info.fields:
+            reason = reasons.get(name) or REASONS.get(name, "not implemented")
+            out[name] = (ALLOWED.get(name, frozenset()), reason)
+    return out

@@ -448,6 +448,7 @@ class Executor:
                     "type": command.type,
                     "properties": dict(command.properties),
                     "timeout": command.timeout,
+                    "logLevel": command.log_level,
                 }
                 if capacity > len(handed):
                     lease = now + timedelta(seconds=self.config.worker.leaseSeconds)

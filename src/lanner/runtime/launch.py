@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.states import State
 from lanner.errors import InputError
@@ -36,7 +37,8 @@ def new_execution(
     if flow.disabled:
         raise DisabledFlowError(f"Cannot execute a disabled flow: {flow.namespace}.{flow.id}")
     declared = flow.inputs or ()
-    parsed = parse_inputs(declared, inputs, from_strings=from_strings)
+    render = input_renderer(flow.namespace, flow.id, revision, now)
+    parsed = parse_inputs(declared, inputs, from_strings=from_strings, render=render)
     return Execution(
         id=execution_id or new_execution_id(),
         namespace=flow.namespace,

@@ -25,6 +25,7 @@ from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.states import State
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
+from lanner.model import loglevel
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
@@ -50,11 +51,14 @@ class _Context:
         self.cancel_event = threading.Event()
         self.timed_out = False
         self.logs: list[LogRecord] = []
+        self._log_level: str | None = job.payload.get("logLevel")
 
     def render(self, value: Any) -> Any:
         return value
 
     def log(self, level: str, message: str) -> None:
+        if not loglevel.kept(level, self._log_level):
+            return
         self.logs.append(
             LogRecord(
                 self.execution_id,

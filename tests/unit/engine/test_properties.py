@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from lanner.engine.events import (
+    Deliver,
     Dispatch,
     Event,
     Kill,
@@ -165,6 +166,7 @@ def drive(
     counter = itertools.count()
     trace = Trace()
     previous: list[Event] = []
+    children: dict[str, StartSubflow] = {}
     for cycle in range(5_000):
         ended = execution.state in (State.FAILED, State.KILLED) and execution.finalized_at
         if not pending and restart and ended:
@@ -198,7 +200,14 @@ def drive(
             elif isinstance(command, Dispatch):
                 pending.extend(_outcome(seed, command))
             elif isinstance(command, StartSubflow):
+                children[command.execution_id] = command
                 pending.append(_child_end(seed, command))
+            elif (
+                isinstance(command, Deliver)
+                and isinstance(command.event, Restart)
+                and command.execution_id in children
+            ):  # restartBehavior RETRY_FAILED: the restarted child ends again
+                pending.append(_child_end(seed, children[command.execution_id], again=True))
         now += timedelta(milliseconds=1)
     trace.final = execution
     return trace
@@ -209,8 +218,8 @@ def _resumes(execution: Execution) -> list[Event]:
     return [Resume({}, r.id) for r in runs if r.state is State.PAUSED]
 
 
-def _child_end(seed: int, c: StartSubflow) -> SubflowEnded:
-    draw = random.Random(f"{seed}:{c.execution_id}").random()
+def _child_end(seed: int, c: StartSubflow, *, again: bool = False) -> SubflowEnded:
+    draw = random.Random(f"{seed}:{c.execution_id}:{again}").random()
     state = State.SUCCESS if draw < 0.5 else State.FAILED if draw < 0.8 else State.WARNING
     return SubflowEnded(c.task_run_id, c.attempt, c.execution_id, state, {"n": 1})
 

@@ -319,7 +319,11 @@ def test_subflow_render_error_fails_attempt() -> None:
 
 
 def test_subflow_restarted_starts_new_child() -> None:
-    d, first = started()
+    d, first = started(
+        SUBFLOW.replace(
+            "    flowId: child\n", "    flowId: child\n    restartBehavior: NEW_EXECUTION\n"
+        )
+    )
     d.plan(ended(d, first, State.FAILED))
     assert d.execution.state is State.FAILED
     d.plan(Restart())
@@ -380,3 +384,61 @@ def test_subflow_schedule_date_without_a_zone_fails_the_attempt() -> None:
     assert run.state is State.FAILED
     assert d.of_type(StartSubflow) == []
     assert run.error is not None and "with a time zone" in run.error.message
+
+
+def test_subflow_restart_retry_failed_restarts_the_failed_child() -> None:
+    """RETRY_FAILED (Kestra's default): the parent's restart restarts the child it
+    started, waits for it again, and takes its end for the new attempt."""
+    d, first = started()
+    d.plan(ended(d, first, State.FAILED))
+    d.plan(Restart())
+    assert len(d.of_type(StartSubflow)) == 1  # no new child
+    [restart] = [c for c in d.of_type(Deliver) if isinstance(c.event, Restart)]
+    assert restart.execution_id == first.execution_id
+    run = d.run("call")
+    assert run.state is State.RUNNING and len(run.attempts) == 2
+    # The restarted child names the attempt that started it.
+    d.plan(ended(d, first, State.SUCCESS, result="ok"))
+    run = d.run("call")
+    assert run.state is State.SUCCESS
+    assert [a.state for a in run.attempts] == [State.FAILED, State.SUCCESS]
+    assert run.outputs["executionId"] == first.execution_id
+
+
+def test_subflow_restart_retry_failed_starts_a_child_when_none_ended_failed() -> None:
+    """A child the parent never heard end FAILED or KILLED (killed by the Subflow's
+    timeout, here) cannot be restarted: a new child is started."""
+    d, first = started("""
+        tasks:
+          - id: call
+            type: Subflow
+            namespace: a
+            flowId: b
+            timeout: PT5M
+        """)
+    d.plan(d.timers()[-1].event)  # the timeout kills the child
+    assert d.execution.state is State.FAILED
+    d.plan(Restart())
+    second = d.of_type(StartSubflow)[-1]
+    assert second.attempt == 2 and second.execution_id != first.execution_id
+
+
+def test_a_restart_reaching_a_child_that_ended_well_tells_the_parent_again() -> None:
+    """The child was restarted by hand and ended SUCCESS before its parent was
+    restarted with RETRY_FAILED: the parent must not wait for ever."""
+    d = Driver.of("""
+        tasks:
+          - id: a
+            type: Log
+            message: a
+        """)
+    d.execution = evolve(
+        d.execution, parent_execution_id="parent", parent_task_run_id="tr", parent_attempt=1
+    )
+    d.plan(Start())
+    d.plan(d.result("a"))
+    [first] = d.of_type(Deliver)
+    d.plan(Restart())
+    again = d.of_type(Deliver)[-1]
+    assert again.event == first.event and again.dedup_key != first.dedup_key
+    assert d.execution.state is State.SUCCESS

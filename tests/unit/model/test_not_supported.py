@@ -66,11 +66,6 @@ REJECTED: list[tuple[str, dict[str, Any], str]] = [
         "pluginDefaults[0].ref",
     ),
     # Subflow (SPEC §5.10)
-    (
-        "restartBehavior",
-        flow_data([_subflow(restartBehavior="RETRY_FAILED")]),
-        "tasks[0].restartBehavior",
-    ),
     ("outputs", flow_data([_subflow(outputs={"x": "{{ outputs.t.value }}"})]), "tasks[0].outputs"),
     # Flow trigger (SPEC §7)
     ("stopAfter", _on_upstream(stopAfter=["FAILED"]), "triggers[0].stopAfter"),
@@ -115,6 +110,7 @@ def test_an_exported_flow_saying_it_is_not_deleted_is_accepted() -> None:
     assert load(flow_data(deleted=False, revision=3)).deleted is False
 
 
-def test_a_subflow_may_ask_for_a_new_execution_on_restart() -> None:
-    flow = load(flow_data([_subflow(restartBehavior="NEW_EXECUTION")]))
-    assert flow.tasks[0].restartBehavior == "NEW_EXECUTION"  # type: ignore[attr-defined]
+@pytest.mark.parametrize("behavior", ["NEW_EXECUTION", "RETRY_FAILED"])
+def test_a_subflow_takes_either_restart_behavior(behavior: str) -> None:
+    flow = load(flow_data([_subflow(restartBehavior=behavior)]))
+    assert flow.tasks[0].restartBehavior == behavior  # type: ignore[attr-defined]

@@ -325,3 +325,66 @@ def test_sink_runs_standalone(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+# --- HTTP client options (readIdleTimeout, connectionPoolIdleTimeout, defaultCharset) -----------
+
+
+def test_read_idle_timeout_bounds_the_wait_for_the_response(sink: HttpSink) -> None:
+    sink.delay = 10
+    options = {"readTimeout": "PT60S", "readIdleTimeout": "PT0.2S"}
+    task = make(url=sink.url + SECRET_PATH, messageText="hi", options=options)
+    started = time.monotonic()
+    outcome = run_slack_incoming_webhook(task, LocalTaskContext())
+    assert time.monotonic() - started < 5
+    assert outcome.state is State.FAILED
+    assert outcome.error is not None and "timed out waiting for the response" in outcome.error
+
+
+def test_connection_pool_idle_timeout_is_the_keep_alive_expiry() -> None:
+    task = make(url="http://127.0.0.1/x", messageText="hi")
+    default = slack._build_request(task, LocalTaskContext(), task.url, b"{}")
+    assert default.limits.keepalive_expiry == 0
+    task = make(url="http://127.0.0.1/x", options={"connectionPoolIdleTimeout": "PT30S"})
+    assert (
+        slack._build_request(task, LocalTaskContext(), task.url, b"{}").limits.keepalive_expiry
+        == 30
+    )
+
+
+def test_default_charset_encodes_the_body(sink: HttpSink) -> None:
+    options = {"defaultCharset": "ISO-8859-1"}
+    task = make(url=sink.url + SECRET_PATH, messageText="café", options=options)
+    assert run_slack_incoming_webhook(task, LocalTaskContext()).state is State.SUCCESS
+    [request] = sink.wait_for(1)
+    assert request.body == '{"text":"café"}'.encode("latin-1")
+    assert request.header("content-type") == "application/json; charset=iso8859-1"
+
+
+def test_a_character_the_charset_lacks_is_sent_as_a_json_escape(sink: HttpSink) -> None:
+    options = {"defaultCharset": "ISO-8859-1"}
+    task = make(url=sink.url + SECRET_PATH, messageText="5 € café", options=options)
+    assert run_slack_incoming_webhook(task, LocalTaskContext()).state is State.SUCCESS
+    [request] = sink.wait_for(1)
+    assert request.body == b'{"text":"5 \\u20ac caf\\u00e9"}'
+    assert json.loads(request.body) == {"text": "5 € café"}
+
+
+def test_utf8_is_the_default_charset(sink: HttpSink) -> None:
+    task = make(url=sink.url + SECRET_PATH, messageText="5 € café")
+    assert run_slack_incoming_webhook(task, LocalTaskContext()).state is State.SUCCESS
+    [request] = sink.wait_for(1)
+    assert request.body == '{"text":"5 € café"}'.encode()
+    assert request.header("content-type") == "application/json"
+
+
+def test_an_unknown_charset_fails_the_task(sink: HttpSink) -> None:
+    options = {"defaultCharset": "NOPE-42"}
+    outcome = run_slack_incoming_webhook(
+        make(url=sink.url, messageText="hi", options=options), LocalTaskContext()
+    )
+    assert (
+        outcome.state is State.FAILED
+        and outcome.error == "defaultCharset: unknown charset 'NOPE-42'"
+    )
+    assert sink.requests == []

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from lanner.model.common import DurationLike, DynamicInt, Text
 from lanner.model.inputs import Input
 from lanner.model.task import Task, TaskKind, TaskList
-from lanner.model.unsupported import reject
+from lanner.model.unsupported import unsupported
 from lanner.plugin import TaskType
 
 
@@ -74,16 +74,15 @@ class Subflow(Task):
     )
     restartBehavior: Literal["RETRY_FAILED", "NEW_EXECUTION"] = Field(
         "RETRY_FAILED",
-        description="Only NEW_EXECUTION may be given: a restart always starts a new child.",
+        description="What a restart of this execution does with a failed Subflow:"
+        " RETRY_FAILED restarts the child execution it started (when that child ended"
+        " FAILED or KILLED), NEW_EXECUTION starts a new child.",
     )
     outputs: dict[str, Any] | None = Field(
         None, description="Deprecated; not supported: use the child flow's outputs."
     )
 
-    @field_validator("restartBehavior", "outputs")
-    @classmethod
-    def _subflow_not_supported(cls, v: Any, info: ValidationInfo) -> Any:
-        return reject(str(info.field_name), v)
+    _subflow_not_supported = unsupported("outputs")
 
     def problems_in_flow(self, namespace: str, flow_id: str) -> list[tuple[str, str]]:
         # Kestra's FlowValidator: a literal self-reference is an endless recursion. An

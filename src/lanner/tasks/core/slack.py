@@ -20,6 +20,7 @@ receiver can drop the duplicate of an attempt re-run after a worker died.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import threading
@@ -68,16 +69,22 @@ class SlackRequestOptions(Model):
         "PT10S", description="The maximum time allowed for reading the response."
     )
     readIdleTimeout: DurationLike = Field(
-        "PT5M", description="Accepted for compatibility; the read timeout bounds idle reads."
+        "PT5M",
+        description="The time a read may wait for the next bytes of the response"
+        " (the wait is bounded by readTimeout too).",
     )
     connectionPoolIdleTimeout: DurationLike = Field(
-        "PT0S", description="Accepted for compatibility; each request uses a fresh connection."
+        "PT0S",
+        description="The time an idle connection stays in the client's pool"
+        " (each task run has its own client).",
     )
     maxContentLength: DynamicInt = Field(
         10 * 1024 * 1024, description="The maximum number of response bytes read."
     )
     defaultCharset: Text = Field(
-        "UTF-8", description="Accepted for compatibility; the JSON body is always UTF-8."
+        "UTF-8",
+        description="The charset the JSON body is encoded in (named in its Content-Type"
+        " when it is not UTF-8); characters it cannot encode are sent as JSON escapes.",
     )
     headers: dict[str, Text] | None = Field(
         None, description="HTTP headers added to the request (they override the defaults)."
@@ -153,6 +160,27 @@ def message_body(payload: str | None, message_text: str | None) -> bytes:
     raise _BadMessage(NO_MESSAGE)
 
 
+def _charset(name: str) -> str:
+    """The Python codec of a charset name (`UTF-8`, `ISO-8859-1`, ...); ValueError if unknown."""
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        raise ValueError(f"defaultCharset: unknown charset '{name}'") from None
+
+
+def encode_body(body: bytes, charset: str) -> bytes:
+    """The UTF-8 JSON `body` in `charset`; when a character does not fit, every
+    non-ASCII character is written as a JSON escape (the same JSON value)."""
+    if charset == "utf-8":
+        return body
+    text = body.decode("utf-8")
+    try:
+        return text.encode(charset)
+    except UnicodeEncodeError:
+        escaped = json.dumps(json.loads(text), ensure_ascii=True, separators=(",", ":"))
+        return escaped.encode(charset)
+
+
 # --- the URL as it may be shown -----------------------------------------------------------------
 
 
@@ -194,6 +222,7 @@ class _Request:
     body: bytes
     headers: dict[str, str]
     timeout: httpx.Timeout
+    limits: httpx.Limits
     proxy: str | None
     max_bytes: int
 
@@ -223,17 +252,25 @@ def _build_request(task: SlackIncomingWebhook, ctx: TaskContext, url: str, body:
     import httpx  # imported on use: it is slow to import and most flows never send
 
     options = task.options or SlackRequestOptions()
-    headers = {"Content-Type": "application/json", "Idempotency-Key": ctx.idempotency_key}
+    charset = _charset(as_text(ctx.render(options.defaultCharset)))
+    content_type = (
+        "application/json" if charset == "utf-8" else f"application/json; charset={charset}"
+    )
+    headers = {"Content-Type": content_type, "Idempotency-Key": ctx.idempotency_key}
     if options.headers:
         rendered = ctx.render(dict(options.headers))
         headers.update({str(k): as_text(v) for k, v in rendered.items()})
     connect = _seconds(ctx, options.connectTimeout or _DEFAULT_CONNECT_TIMEOUT)
-    read = _seconds(ctx, options.readTimeout)
+    # httpx's read timeout is the wait for each next bytes: the idle time, never
+    # longer than the read timeout.
+    read = min(_seconds(ctx, options.readTimeout), _seconds(ctx, options.readIdleTimeout))
+    pool_idle = _seconds(ctx, options.connectionPoolIdleTimeout)
     return _Request(
         url=url,
-        body=body,
+        body=encode_body(body, charset),
         headers=headers,
         timeout=httpx.Timeout(read, connect=connect),
+        limits=httpx.Limits(keepalive_expiry=pool_idle),
         proxy=_proxy_url(ctx, options.proxy),
         max_bytes=int(as_text(ctx.render(options.maxContentLength))),
     )
@@ -245,7 +282,10 @@ async def _send(request: _Request) -> _Response:
     # OkHttp (behind Kestra's Slack client) follows redirects; so do we.
     async with (
         httpx.AsyncClient(
-            timeout=request.timeout, proxy=request.proxy, follow_redirects=True
+            timeout=request.timeout,
+            limits=request.limits,
+            proxy=request.proxy,
+            follow_redirects=True,
         ) as client,
         client.stream("POST", request.url, content=request.body, headers=request.headers) as resp,
     ):
@@ -338,7 +378,10 @@ def run_slack_incoming_webhook(task: SlackIncomingWebhook, ctx: TaskContext) -> 
         body = message_body(payload, text)
     except _BadMessage as exc:
         return Outcome(State.FAILED, error=str(exc))
-    request = _build_request(task, ctx, url, body)
+    try:
+        request = _build_request(task, ctx, url, body)
+    except ValueError as exc:  # an option that renders to something unusable
+        return Outcome(State.FAILED, error=masked(str(exc)))
     ctx.log("DEBUG", f"Send Slack webhook: {body.decode('utf-8')}")
 
     if ctx.cancelled:  # §0 decision 4: a stopped attempt sends nothing
