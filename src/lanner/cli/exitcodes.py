@@ -33,6 +33,15 @@ def exit_code_for(exc: BaseException) -> int:
     return ENVIRONMENT
 
 
+def _masked(text: str) -> str:
+    """The message with every secret value this process has seen masked."""
+    if "lanner.expr.taint" not in sys.modules:
+        return text  # no expression ran: no secret is known (and none is imported for it)
+    from lanner.expr import taint
+
+    return taint.mask(text)
+
+
 def guarded(func: F) -> F:
     """Turn every exception into one clear line on stderr and its exit code;
     the traceback only with --debug."""
@@ -51,10 +60,11 @@ def guarded(func: F) -> F:
             if code == INTERRUPTED:
                 print("lanner: interrupted", file=sys.stderr)
             elif isinstance(exc, LannerError):
-                print(f"lanner: {exc.message}", file=sys.stderr)
+                print(f"lanner: {_masked(exc.message)}", file=sys.stderr)
             else:
                 print(
-                    f"lanner: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                    f"lanner: internal error: {type(exc).__name__}: {_masked(str(exc))}"
+                    " (run with --debug for the traceback)",
                     file=sys.stderr,
                 )
             raise SystemExit(code) from None

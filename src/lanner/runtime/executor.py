@@ -36,7 +36,7 @@ from lanner.engine.states import State
 from lanner.engine.unplannable import fail_unplannable
 from lanner.engine.variables import error_log
 from lanner.errors import LannerError, StoreError
-from lanner.expr import ExpressionEngine, SecretMasker, env_secrets
+from lanner.expr import ExpressionEngine, SecretMasker, env_secrets, taint
 from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import effects, eventcodec
@@ -341,7 +341,8 @@ class Executor:
 
     def _give_up(self, execution_id: str, reason: str, local: list[LocalResult]) -> None:
         """End an execution the planner cannot take further (engine.unplannable)."""
-        print(f"lanner executor: execution {execution_id}: {reason}", file=sys.stderr)
+        shown = taint.mask(reason, self.masker)
+        print(f"lanner executor: execution {execution_id}: {shown}", file=sys.stderr)
         self._executions.pop(execution_id, None)
         with self.store.executor_tx() as tx:
             now = datetime.now(UTC)
