@@ -30,10 +30,11 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from lanner.errors import ConfigError
+from lanner.errors import ConfigError, FileReadError
 from lanner.expr.sealing import keyring
 from lanner.model.common import DurationLike, Model
 from lanner.model.flow import PluginDefault
+from lanner.model.flowfile import read_flow_text
 from lanner.model.yamlsource import YamlError, format_path, load_yaml
 
 
@@ -85,11 +86,10 @@ def _load_config(path: str | Path | None) -> Config:
         path = default
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"{name}: cannot read the configuration file ({exc.strerror or exc})"
-        ) from None
+        # A regular file of bounded size only: a FIFO or /dev/zero must not hang the process.
+        text = read_flow_text(path, kind="configuration file")
+    except FileReadError as exc:
+        raise ConfigError(exc.message) from None
     try:
         data, smap = load_yaml(text, name)
     except YamlError as exc:

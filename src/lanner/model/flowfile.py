@@ -15,8 +15,9 @@ from lanner.errors import FileReadError
 from lanner.model.limits import MAX_FLOW_BYTES
 
 
-def read_flow_text(path: str | Path) -> str:
-    """A flow file's text: a regular file only, of at most MAX_FLOW_BYTES.
+def read_flow_text(path: str | Path, kind: str = "flow file") -> str:
+    """A flow file's text (or another `kind` of Lanner file): a regular file only, of
+    at most MAX_FLOW_BYTES.
 
     The file is opened without blocking and checked on its descriptor, so a
     FIFO, a device (`/dev/zero`) or a directory is refused before anything is
@@ -28,20 +29,20 @@ def read_flow_text(path: str | Path) -> str:
     except FileNotFoundError:
         raise FileReadError(f"{name}: no such file") from None
     except IsADirectoryError:
-        raise FileReadError(f"{name}: is a directory, expected a flow file") from None
+        raise FileReadError(f"{name}: is a directory, expected a {kind}") from None
     except OSError as exc:
         raise FileReadError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise FileReadError(f"{name}: is a directory, expected a flow file")
+            raise FileReadError(f"{name}: is a directory, expected a {kind}")
         if not stat.S_ISREG(info.st_mode):
             raise FileReadError(
                 f"{name}: is not a regular file (a FIFO, device or socket); "
-                "a flow is read from a regular file only"
+                f"a {kind} is read from a regular file only"
             )
         if info.st_size > MAX_FLOW_BYTES:
-            raise FileReadError(too_large(name, info.st_size))
+            raise FileReadError(too_large(name, info.st_size, kind))
         chunks: list[bytes] = []
         size = 0
         # One byte more than allowed: a file that grew since fstat is caught too.
@@ -57,7 +58,7 @@ def read_flow_text(path: str | Path) -> str:
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > MAX_FLOW_BYTES:
-        raise FileReadError(too_large(name, len(data)))
+        raise FileReadError(too_large(name, len(data), kind))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -67,8 +68,8 @@ def read_flow_text(path: str | Path) -> str:
         ) from None
 
 
-def too_large(name: str, size: int) -> str:
+def too_large(name: str, size: int, kind: str = "flow file") -> str:
     return (
-        f"{name}: {size} bytes, more than the {MAX_FLOW_BYTES} bytes a flow file may have "
+        f"{name}: {size} bytes, more than the {MAX_FLOW_BYTES} bytes a {kind} may have "
         "(limit, see docs/limits.md)"
     )
