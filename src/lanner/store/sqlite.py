@@ -32,7 +32,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,13 +43,14 @@ from lanner.store import codec, migrations
 from lanner.store.base import (
     CycleWrite,
     EventRow,
-    FlowRecord,
     Job,
     LogRecord,
     NewEvent,
     Renewal,
     Scope,
 )
+from lanner.store.sql import SQLITE as SQL
+from lanner.store.sql import SqlCycleMethods, SqlMethods, read_execution
 from lanner.store.sqliteruntime import SQLiteRuntime, SQLiteRuntimeTx
 from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
 
@@ -82,31 +83,6 @@ _RENEW = (
 _FENCED_DELETE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
 _FENCED_CHECK = "SELECT 1 FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
 
-_FLOW_COLUMNS = "namespace, id, revision, source, updated_at"
-_FLOW_LATEST = (
-    f"SELECT {_FLOW_COLUMNS}, deleted FROM flow WHERE namespace = ? AND id = ?"
-    " ORDER BY revision DESC LIMIT 1"
-)
-_FLOW_REVISION = f"SELECT {_FLOW_COLUMNS} FROM flow WHERE namespace = ? AND id = ? AND revision = ?"
-_FLOW_INSERT = f"INSERT INTO flow ({_FLOW_COLUMNS}, deleted) VALUES (?, ?, ?, ?, ?, 0)"
-_FLOW_LIST = (
-    f"SELECT {_FLOW_COLUMNS} FROM flow AS f WHERE deleted = 0 AND revision ="
-    " (SELECT max(revision) FROM flow AS g WHERE g.namespace = f.namespace AND g.id = f.id)"
-    " ORDER BY namespace, id"
-)
-_FLOW_DELETE = "UPDATE flow SET deleted = 1 WHERE namespace = ? AND id = ? AND deleted = 0"
-
-_EXEC_LIST = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution"
-_EXEC_ORDER = " ORDER BY created_at DESC, id DESC LIMIT ?"
-
-_LOG_COLUMNS = "execution_id, task_id, task_run_id, attempt, timestamp, level, message"
-_LOG_SELECT = f"SELECT {_LOG_COLUMNS} FROM log WHERE execution_id = ? ORDER BY id"
-_LOG_ERRORS = (
-    f"SELECT id, {_LOG_COLUMNS} FROM log WHERE execution_id = ? AND level = 'ERROR' AND id > ?"
-    " ORDER BY id LIMIT ?"
-)
-_ERROR_LOG_PAGE = 500
-
 _NEXT_EXECUTION = (
     "SELECT execution_id FROM execution_event WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1"
 )
@@ -114,50 +90,11 @@ _NEXT_EXECUTION_SCOPED = (
     "SELECT execution_id FROM execution_event WHERE visible_at <= ?"
     " AND execution_id IN (SELECT value FROM json_each(?)) ORDER BY visible_at, id LIMIT 1"
 )
-_EVENTS = (
-    "SELECT id, execution_id, kind, payload, visible_at FROM execution_event"
-    " WHERE execution_id = ? AND visible_at <= ? ORDER BY id"
-)
-_EXEC_VERSION = "SELECT version FROM execution WHERE id = ?"
-_EXEC_SELECT = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = ?"
-_EXEC_INSERT = (
-    f"INSERT INTO execution ({codec.EXECUTION_COLUMNS})"
-    f" VALUES ({', '.join('?' * codec.EXECUTION_COLUMN_COUNT)})"
-    " ON CONFLICT (id) DO NOTHING"
-)
-_EXEC_UPDATE = (
-    "UPDATE execution SET state = ?, state_history = ?, inputs = ?, outputs = ?, labels = ?,"
-    " variables = ?, trigger = ?, error = ?, secret_inputs = ?, terminal_at = ?,"
-    " finalized_at = ?, version = ? WHERE id = ? AND version = ?"
-)
-_RUNS_SELECT = f"SELECT {codec.TASK_RUN_COLUMNS} FROM task_run WHERE execution_id = ? ORDER BY seq"
-# Identity columns (they make the id) and seq (creation order) never change;
-# leaving them out of the SET spares the index on (execution_id, seq) a write.
-_RUN_UPSERT = (
-    f"INSERT INTO task_run ({codec.TASK_RUN_COLUMNS}) VALUES ({', '.join('?' * 15)})"
-    " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
-    " histories = excluded.histories, attempts = excluded.attempts,"
-    " outputs = excluded.outputs, error = excluded.error, memo = excluded.memo,"
-    " generation = excluded.generation"
-)
+# One row per statement: sqlite3 runs executemany as a loop of cached steps anyway.
 _RUN_DELETE = "DELETE FROM task_run WHERE id = ?"
-_JOB_INSERT = (
-    "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_run_id, attempt) DO NOTHING"
-)
-_JOB_INSERT_CLAIMED = (
-    "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after,"
-    " claim_token, claimed_by, lease_expires_at, claims)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (task_run_id, attempt) DO NOTHING"
-)
 _JOB_TAKE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
-_JOB_CANCEL = "UPDATE job SET cancel_requested = 1 WHERE task_run_id = ?"
-_EVENT_INSERT = (
-    "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING"
-)
+_JOB_CANCEL = "UPDATE job SET cancel_requested = TRUE WHERE task_run_id = ?"
 _EVENT_DELETE = "DELETE FROM execution_event WHERE id = ?"
-_LOG_INSERT = f"INSERT INTO log ({_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 def _describe(exc: sqlite3.Error, what: str, path: str) -> StoreError:
@@ -262,10 +199,12 @@ class _Tx:
                 self._db.execute("ROLLBACK")
 
 
-class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
+class SQLiteExecutorTx(_Tx, SqlCycleMethods, SQLiteRuntimeTx):
     """The executor's cycle: the write lock is held from enter to exit."""
 
     __slots__ = ("_memo",)
+
+    sql = SQL
 
     def __init__(
         self,
@@ -297,20 +236,10 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
 
     def events(self, execution_id: str, now: datetime) -> list[EventRow]:
         with self._guard("read events") as db:
-            found = db.execute(_EVENTS, (execution_id, codec.to_micros(now))).fetchall()
+            found = db.execute(SQL.EVENTS, (execution_id, codec.to_micros(now))).fetchall()
         return [
             EventRow(i, e, k, codec.load_value(p), codec.from_micros(v)) for i, e, k, p, v in found
         ]
-
-    def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
-        with self._guard("load an execution") as db:
-            row = db.execute(_EXEC_VERSION, (execution_id,)).fetchone()
-            if row is None:
-                return None
-            # The hot path: the executor keeps executions in memory between cycles.
-            if cached is not None and cached.id == execution_id and cached.version == row[0]:
-                return cached
-            return _read_execution(db, execution_id)
 
     def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
         with self._guard("complete jobs") as db:
@@ -332,7 +261,7 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
         e = codec.execution_params(cycle.execution, expected + 1, memo)
         with self._guard("write an executor cycle") as db:
             changed = db.execute(
-                _EXEC_UPDATE, (*e[4:13], *e[15:18], cycle.execution.id, expected)
+                SQL.EXEC_UPDATE, (*e[4:13], *e[15:18], cycle.execution.id, expected)
             ).rowcount
             if changed != 1:
                 raise StoreError(
@@ -343,14 +272,14 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
                 _many(db, _RUN_DELETE, [(i,) for i in cycle.delete_task_runs])
             if cycle.upsert_task_runs:
                 upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
-                _many(db, _RUN_UPSERT, upserts)
+                _many(db, SQL.RUN_UPSERT, upserts)
             if cycle.new_jobs:
                 free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
                 claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]
                 if free:
-                    _many(db, _JOB_INSERT, free)
+                    _many(db, SQL.JOB_INSERT, free)
                 if claimed:
-                    _many(db, _JOB_INSERT_CLAIMED, claimed)
+                    _many(db, SQL.JOB_INSERT_CLAIMED, claimed)
             if cycle.cancel_jobs:
                 _many(db, _JOB_CANCEL, [(i,) for i in cycle.cancel_jobs])
             _insert_executions(db, memo, cycle.new_executions)
@@ -369,10 +298,11 @@ class _LocalState(threading.local):
     writing: int = 0  # write transactions this thread has open (under the write lock)
 
 
-class SQLiteStore(SQLiteRuntime):
+class SQLiteStore(SqlMethods, SQLiteRuntime):
     """The Store protocol on one SQLite file (see the module docstring)."""
 
     concurrent_writers = False
+    sql = SQL
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(Path(path).expanduser().resolve())
@@ -499,7 +429,7 @@ class SQLiteStore(SQLiteRuntime):
                 for statement in migrations.split_sqlite(migration.sql):
                     db.execute(statement)
                 db.execute(
-                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    SQL.SCHEMA_RECORD,
                     (migration.version, migration.name, codec.to_micros(datetime.now(UTC))),
                 )
 
@@ -520,33 +450,13 @@ class SQLiteStore(SQLiteRuntime):
 
     def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
         with self._write("deploy a flow") as db:
-            latest = db.execute(_FLOW_LATEST, (namespace, flow_id)).fetchone()
+            latest = db.execute(SQL.FLOW_LATEST, (namespace, flow_id)).fetchone()
             if latest is not None and not latest[5] and latest[3] == source:
                 return int(latest[2]), False
             revision = 1 if latest is None else int(latest[2]) + 1
             now = codec.to_micros(datetime.now(UTC))
-            db.execute(_FLOW_INSERT, (namespace, flow_id, revision, source, now))
+            db.execute(SQL.FLOW_INSERT, (namespace, flow_id, revision, source, now))
             return revision, True
-
-    def get_flow(
-        self, namespace: str, flow_id: str, revision: int | None = None
-    ) -> FlowRecord | None:
-        with self._read("read a flow") as db:
-            if revision is None:
-                row = db.execute(_FLOW_LATEST, (namespace, flow_id)).fetchone()
-                if row is not None and row[5]:
-                    return None
-            else:
-                row = db.execute(_FLOW_REVISION, (namespace, flow_id, revision)).fetchone()
-        return None if row is None else codec.flow_from_row(row)
-
-    def list_flows(self) -> list[FlowRecord]:
-        with self._read("list flows") as db:
-            return [codec.flow_from_row(row) for row in db.execute(_FLOW_LIST).fetchall()]
-
-    def delete_flow(self, namespace: str, flow_id: str) -> bool:
-        with self._one("delete a flow") as db:
-            return db.execute(_FLOW_DELETE, (namespace, flow_id)).rowcount > 0
 
     # -- executions ------------------------------------------------------------
 
@@ -564,25 +474,6 @@ class SQLiteStore(SQLiteRuntime):
     def get_execution(self, execution_id: str) -> Execution | None:
         with self._read("read an execution", snapshot=True) as db:
             return _read_execution(db, execution_id)
-
-    def list_executions(
-        self,
-        *,
-        namespace: str | None = None,
-        flow_id: str | None = None,
-        limit: int = 50,
-        state: str | None = None,
-    ) -> list[Execution]:
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (("namespace", namespace), ("flow_id", flow_id), ("state", state)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        sql = _EXEC_LIST + (" WHERE " + " AND ".join(where) if where else "") + _EXEC_ORDER
-        with self._read("list executions") as db:
-            found = db.execute(sql, (*params, limit)).fetchall()
-        return [codec.execution_from_row(row, ()) for row in found]
 
     def add_event(self, event: NewEvent) -> bool:
         with self._one("add an event") as db:
@@ -660,26 +551,6 @@ class SQLiteStore(SQLiteRuntime):
             with self._write("append logs") as db:
                 _insert_logs(db, records)
 
-    def get_logs(self, execution_id: str) -> list[LogRecord]:
-        with self._read("read logs") as db:
-            return [
-                codec.log_from_row(row)
-                for row in db.execute(_LOG_SELECT, (execution_id,)).fetchall()
-            ]
-
-    def iter_error_logs(self, execution_id: str) -> Iterator[LogRecord]:
-        # Pages by id rather than one open cursor: a cursor left half-read by
-        # the caller would pin a read snapshot and stall WAL checkpoints.
-        last = 0
-        while True:
-            with self._read("read logs") as db:
-                page = db.execute(_LOG_ERRORS, (execution_id, last, _ERROR_LOG_PAGE)).fetchall()
-            for row in page:
-                yield codec.log_from_row(row[1:])
-            if len(page) < _ERROR_LOG_PAGE:
-                return
-            last = page[-1][0]
-
 
 def _next_execution(db: sqlite3.Connection, now: datetime, scope: Scope) -> Any:
     """The row of the oldest due event (of `scope`'s executions), or None."""
@@ -699,10 +570,7 @@ def _many(db: sqlite3.Connection, sql: str, params: Sequence[tuple[Any, ...]]) -
 
 
 def _read_execution(db: sqlite3.Connection, execution_id: str) -> Execution | None:
-    row = db.execute(_EXEC_SELECT, (execution_id,)).fetchone()
-    if row is None:
-        return None
-    return codec.execution_from_row(row, db.execute(_RUNS_SELECT, (execution_id,)).fetchall())
+    return read_execution(SQL, db, execution_id)
 
 
 def _insert_executions(
@@ -714,11 +582,11 @@ def _insert_executions(
     """
     count = 0
     for e in executions:
-        if db.execute(_EXEC_INSERT, codec.execution_params(e, e.version, memo)).rowcount:
+        if db.execute(SQL.EXEC_INSERT, codec.execution_params(e, e.version, memo)).rowcount:
             count += 1
             if e.task_runs:
                 db.executemany(
-                    _RUN_UPSERT, [codec.task_run_params(t, memo) for t in e.ordered_task_runs()]
+                    SQL.RUN_UPSERT, [codec.task_run_params(t, memo) for t in e.ordered_task_runs()]
                 )
     return count
 
@@ -727,9 +595,9 @@ def _insert_events(db: sqlite3.Connection, events: Sequence[NewEvent]) -> int:
     """Insert events, dropping those whose dedup key exists; returns how many were inserted."""
     if not events:
         return 0
-    return _many(db, _EVENT_INSERT, [codec.event_params(e) for e in events])
+    return _many(db, SQL.EVENT_INSERT, [codec.event_params(e) for e in events])
 
 
 def _insert_logs(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
     if records:
-        _many(db, _LOG_INSERT, [codec.log_params(r) for r in records])
+        _many(db, SQL.LOG_INSERT, [codec.log_params(r) for r in records])

@@ -11,42 +11,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
 
 from lanner.store import codec
 from lanner.store.base import Job, NewEvent, ProcessRecord
-
-# As sqlite._EVENT_INSERT (that module imports this one).
-_EVENT_INSERT = (
-    "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING"
-)
-
-# started_at is written by the first heartbeat only.
-_HEARTBEAT = (
-    f"INSERT INTO worker ({codec.PROCESS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (id) DO UPDATE SET role = excluded.role, host = excluded.host,"
-    " pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, info = excluded.info"
-)
-_PROCESSES = f"SELECT {codec.PROCESS_COLUMNS} FROM worker ORDER BY role, id"
-_RUNNING_JOBS = (
-    f"SELECT {codec.RUNNING_JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
-    " AND claimed_by IN (SELECT id FROM worker) ORDER BY execution_id, task_run_id, attempt"
-)
-_PROCESS_DELETE = "DELETE FROM worker WHERE id = ?"
-_PROCESS_PRUNE = "DELETE FROM worker WHERE heartbeat_at < ?"
+from lanner.store.sql import SQLITE as SQL
 
 _EXPIRED = (
     f"SELECT {codec.JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
     " AND lease_expires_at < ? ORDER BY lease_expires_at, rowid LIMIT ?"
-)
-# claims is kept: the next claim counts this one (max claims, "worker lost").
-_REQUEUE = (
-    "UPDATE job SET claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL,"
-    " run_after = ? WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
 )
 _RELEASE = (
     "UPDATE job SET claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL"
@@ -64,26 +39,6 @@ _PURGE = tuple(
         ("task_run", "execution_id"),
         ("execution", "id"),
     )
-)
-
-_SLOTS_TAKEN = (
-    "SELECT count(*) FROM execution WHERE namespace = ? AND flow_id = ?"
-    " AND finalized_at IS NULL AND state NOT IN ('CREATED', 'QUEUED') AND id <> ?"
-)
-_OLDEST_QUEUED = (
-    "SELECT id FROM execution WHERE namespace = ? AND flow_id = ? AND state = 'QUEUED'"
-    " AND finalized_at IS NULL ORDER BY created_at, id LIMIT 1"
-)
-_TRIGGER_STATE = (
-    "SELECT data FROM flow_trigger_state WHERE namespace = ? AND flow_id = ? AND trigger_id = ?"
-)
-_TRIGGER_PUT = (
-    "INSERT INTO flow_trigger_state (namespace, flow_id, trigger_id, data, updated_at)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (namespace, flow_id, trigger_id)"
-    " DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"
-)
-_TRIGGER_DELETE = (
-    "DELETE FROM flow_trigger_state WHERE namespace = ? AND flow_id = ? AND trigger_id = ?"
 )
 
 Db = AbstractContextManager[sqlite3.Connection]
@@ -104,33 +59,11 @@ class SQLiteRuntime:
 
     # -- processes -------------------------------------------------------------
 
-    def heartbeat_process(
-        self,
-        process_id: str,
-        role: str,
-        host: str,
-        pid: int,
-        info: Mapping[str, Any],
-        now: datetime,
-    ) -> None:
-        at = codec.to_micros(now)
-        params = (process_id, role, host, pid, at, at, codec.dump_mapping(info))
-        with self._one("record a process heartbeat") as db:
-            db.execute(_HEARTBEAT, params)
-
     def list_processes(self) -> list[ProcessRecord]:
         with self._read("list processes", snapshot=True) as db:
-            rows = db.execute(_PROCESSES).fetchall()
-            jobs = db.execute(_RUNNING_JOBS).fetchall() if rows else []
+            rows = db.execute(SQL.PROCESSES).fetchall()
+            jobs = db.execute(SQL.RUNNING_JOBS).fetchall() if rows else []
         return codec.processes_from_rows(rows, jobs)
-
-    def remove_process(self, process_id: str) -> None:
-        with self._one("remove a process") as db:
-            db.execute(_PROCESS_DELETE, (process_id,))
-
-    def prune_processes(self, before: datetime) -> int:
-        with self._one("prune processes") as db:
-            return int(db.execute(_PROCESS_PRUNE, (codec.to_micros(before),)).rowcount)
 
     # -- the lease reaper and hand-back --------------------------------------------
 
@@ -144,9 +77,9 @@ class SQLiteRuntime:
     def requeue_job(self, job: Job, event: NewEvent, now: datetime) -> bool:
         fence = (codec.to_micros(now), job.task_run_id, job.attempt, job.claim_token)
         with self._write("requeue a job") as db:
-            if db.execute(_REQUEUE, fence).rowcount == 0:
+            if db.execute(SQL.REQUEUE, fence).rowcount == 0:
                 return False  # completed, re-queued or claimed again meanwhile
-            db.execute(_EVENT_INSERT, codec.event_params(event))
+            db.execute(SQL.EVENT_INSERT, codec.event_params(event))
         return True
 
     def release_jobs(self, tokens: Sequence[str]) -> int:
@@ -173,11 +106,6 @@ class SQLiteRuntime:
             if len(ids) < limit:
                 return total
 
-    def counts(self) -> Mapping[str, int]:
-        with self._read("count rows") as db:
-            row = db.execute(codec.COUNTS_SQL).fetchone()
-        return dict(zip(codec.COUNTED, (int(n) for n in row), strict=True))
-
 
 class SQLiteRuntimeTx:
     """The executor-transaction methods for flow concurrency and flow-trigger state.
@@ -194,32 +122,10 @@ class SQLiteRuntimeTx:
 
     def slots_taken(self, namespace: str, flow_id: str, excluding: str) -> int:
         with self._guard("count concurrency slots") as db:
-            row = db.execute(_SLOTS_TAKEN, (namespace, flow_id, excluding)).fetchone()
+            row = db.execute(SQL.SLOTS_TAKEN, (namespace, flow_id, excluding)).fetchone()
         return int(row[0])
 
     def oldest_queued(self, namespace: str, flow_id: str) -> str | None:
         with self._guard("find a queued execution") as db:
-            row = db.execute(_OLDEST_QUEUED, (namespace, flow_id)).fetchone()
+            row = db.execute(SQL.OLDEST_QUEUED, (namespace, flow_id)).fetchone()
         return None if row is None else str(row[0])
-
-    def trigger_state(
-        self, namespace: str, flow_id: str, trigger_id: str
-    ) -> Mapping[str, Any] | None:
-        with self._guard("read a trigger's state") as db:
-            row = db.execute(_TRIGGER_STATE, (namespace, flow_id, trigger_id)).fetchone()
-        return None if row is None else codec.load_mapping(row[0])
-
-    def put_trigger_state(
-        self,
-        namespace: str,
-        flow_id: str,
-        trigger_id: str,
-        data: Mapping[str, Any] | None,
-        now: datetime,
-    ) -> None:
-        key = (namespace, flow_id, trigger_id)
-        with self._guard("save a trigger's state") as db:
-            if data is None:
-                db.execute(_TRIGGER_DELETE, key)
-            else:
-                db.execute(_TRIGGER_PUT, (*key, codec.dump_value(data), codec.to_micros(now)))

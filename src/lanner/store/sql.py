@@ -1,0 +1,364 @@
+"""The SQL both stores share: one text per statement, and the methods that only run them.
+
+The two dialects differ in a few places only: how a job is claimed, how the
+executor picks its next execution, how a job is completed, what the data
+version is, how connections and transactions work, and the placeholder
+(``?`` in sqlite3, ``%s`` in psycopg). Those stay in the dialect modules
+(``sqlite*.py``, ``postgres*.py``). Everything else is here, written once:
+
+- :class:`Statements`: every statement whose text is the same on both
+  databases but for its placeholders, written with ``?`` and built once per
+  dialect at import (constant strings, so that sqlite3's statement cache and
+  psycopg's prepared statements keep working).
+- :class:`SqlMethods`: the store methods that are one read or one
+  statement on both databases; a dialect provides ``_read``, ``_one`` and
+  its :class:`Statements`.
+- :class:`SqlCycleMethods`: the same for the executor's transaction.
+
+Column lists come from :mod:`lanner.store.codec`: one logical schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, ClassVar
+
+from lanner.engine.model import Execution
+from lanner.store import codec
+from lanner.store.base import EventRow, FlowRecord, Job, LogRecord
+
+ERROR_LOG_PAGE = 500
+
+FLOW_COLUMNS = "namespace, id, revision, source, updated_at"
+LOG_COLUMNS = "execution_id, task_id, task_run_id, attempt, timestamp, level, message"
+
+
+def _marks(n: int) -> str:
+    return ", ".join(["?"] * n)
+
+
+class Statements:
+    """The shared statements, with one dialect's placeholder (see the module docstring)."""
+
+    def __init__(self, placeholder: str) -> None:
+        def p(text: str) -> str:
+            # No statement has a "?" or a "%" of its own: every "?" is a placeholder.
+            return text if placeholder == "?" else text.replace("?", placeholder)
+
+        self.placeholder = placeholder
+
+        # -- schema --------------------------------------------------------------
+        self.SCHEMA_CURRENT = "SELECT max(version) FROM schema_version"
+        self.SCHEMA_RECORD = p(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)"
+        )
+
+        # -- flows ---------------------------------------------------------------
+        self.FLOW_LATEST = p(
+            f"SELECT {FLOW_COLUMNS}, deleted FROM flow WHERE namespace = ? AND id = ?"
+            " ORDER BY revision DESC LIMIT 1"
+        )
+        self.FLOW_REVISION = p(
+            f"SELECT {FLOW_COLUMNS} FROM flow WHERE namespace = ? AND id = ? AND revision = ?"
+        )
+        # TRUE and FALSE are 1 and 0 on SQLite, BOOLEAN on PostgreSQL.
+        self.FLOW_INSERT = p(
+            f"INSERT INTO flow ({FLOW_COLUMNS}, deleted) VALUES ({_marks(5)}, FALSE)"
+        )
+        self.FLOW_LIST = (
+            f"SELECT {FLOW_COLUMNS} FROM flow AS f WHERE NOT deleted AND revision ="
+            " (SELECT max(revision) FROM flow AS g WHERE g.namespace = f.namespace AND g.id = f.id)"
+            " ORDER BY namespace, id"
+        )
+        self.FLOW_DELETE = p(
+            "UPDATE flow SET deleted = TRUE WHERE namespace = ? AND id = ? AND NOT deleted"
+        )
+
+        # -- executions and task runs --------------------------------------------
+        self.EXEC_LIST = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution"
+        self.EXEC_ORDER = p(" ORDER BY created_at DESC, id DESC LIMIT ?")
+        self.EXEC_VERSION = p("SELECT version FROM execution WHERE id = ?")
+        self.EXEC_SELECT = p(f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = ?")
+        self.EXEC_INSERT = p(
+            f"INSERT INTO execution ({codec.EXECUTION_COLUMNS})"
+            f" VALUES ({_marks(codec.EXECUTION_COLUMN_COUNT)})"
+            " ON CONFLICT (id) DO NOTHING"
+        )
+        self.EXEC_UPDATE = p(
+            "UPDATE execution SET state = ?, state_history = ?, inputs = ?, outputs = ?,"
+            " labels = ?, variables = ?, trigger = ?, error = ?, secret_inputs = ?,"
+            " terminal_at = ?, finalized_at = ?, version = ? WHERE id = ? AND version = ?"
+        )
+        self.RUNS_SELECT = p(
+            f"SELECT {codec.TASK_RUN_COLUMNS} FROM task_run WHERE execution_id = ? ORDER BY seq"
+        )
+        # Identity columns (they make the id) and seq (creation order) never
+        # change; leaving them out of the SET spares the index on
+        # (execution_id, seq) a write.
+        self.RUN_UPSERT = p(
+            f"INSERT INTO task_run ({codec.TASK_RUN_COLUMNS}) VALUES ({_marks(15)})"
+            " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+            " histories = excluded.histories, attempts = excluded.attempts,"
+            " outputs = excluded.outputs, error = excluded.error, memo = excluded.memo,"
+            " generation = excluded.generation"
+        )
+
+        # -- jobs and events -----------------------------------------------------
+        self.JOB_INSERT = p(
+            "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after)"
+            f" VALUES ({_marks(5)}) ON CONFLICT (task_run_id, attempt) DO NOTHING"
+        )
+        self.JOB_INSERT_CLAIMED = p(
+            "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after,"
+            " claim_token, claimed_by, lease_expires_at, claims)"
+            f" VALUES ({_marks(8)}, 1) ON CONFLICT (task_run_id, attempt) DO NOTHING"
+        )
+        self.EVENT_INSERT = p(
+            "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
+            f" VALUES ({_marks(5)}) ON CONFLICT (dedup_key) DO NOTHING"
+        )
+        self.EVENTS = p(
+            "SELECT id, execution_id, kind, payload, visible_at FROM execution_event"
+            " WHERE execution_id = ? AND visible_at <= ? ORDER BY id"
+        )
+        # claims is kept: the next claim counts this one (max claims, "worker lost").
+        self.REQUEUE = p(
+            "UPDATE job SET claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL,"
+            " run_after = ? WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
+        )
+
+        # -- logs ----------------------------------------------------------------
+        self.LOG_SELECT = p(f"SELECT {LOG_COLUMNS} FROM log WHERE execution_id = ? ORDER BY id")
+        self.LOG_ERRORS = p(
+            f"SELECT id, {LOG_COLUMNS} FROM log WHERE execution_id = ? AND level = 'ERROR'"
+            " AND id > ? ORDER BY id LIMIT ?"
+        )
+        self.LOG_INSERT = p(f"INSERT INTO log ({LOG_COLUMNS}) VALUES ({_marks(7)})")
+
+        # -- live processes ------------------------------------------------------
+        # started_at is written by the first heartbeat only.
+        self.HEARTBEAT = p(
+            f"INSERT INTO worker ({codec.PROCESS_COLUMNS}) VALUES ({_marks(7)})"
+            " ON CONFLICT (id) DO UPDATE SET role = excluded.role, host = excluded.host,"
+            " pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, info = excluded.info"
+        )
+        self.PROCESSES = f"SELECT {codec.PROCESS_COLUMNS} FROM worker ORDER BY role, id"
+        self.RUNNING_JOBS = (
+            f"SELECT {codec.RUNNING_JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
+            " AND claimed_by IN (SELECT id FROM worker) ORDER BY execution_id, task_run_id, attempt"
+        )
+        self.PROCESS_DELETE = p("DELETE FROM worker WHERE id = ?")
+        self.PROCESS_PRUNE = p("DELETE FROM worker WHERE heartbeat_at < ?")
+
+        # -- flow concurrency and flow-trigger state -----------------------------
+        self.SLOTS_TAKEN = p(
+            "SELECT count(*) FROM execution WHERE namespace = ? AND flow_id = ?"
+            " AND finalized_at IS NULL AND state NOT IN ('CREATED', 'QUEUED') AND id <> ?"
+        )
+        self.OLDEST_QUEUED = p(
+            "SELECT id FROM execution WHERE namespace = ? AND flow_id = ? AND state = 'QUEUED'"
+            " AND finalized_at IS NULL ORDER BY created_at, id LIMIT 1"
+        )
+        self.TRIGGER_STATE = p(
+            "SELECT data FROM flow_trigger_state"
+            " WHERE namespace = ? AND flow_id = ? AND trigger_id = ?"
+        )
+        self.TRIGGER_PUT = p(
+            "INSERT INTO flow_trigger_state (namespace, flow_id, trigger_id, data, updated_at)"
+            f" VALUES ({_marks(5)}) ON CONFLICT (namespace, flow_id, trigger_id)"
+            " DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"
+        )
+        self.TRIGGER_DELETE = p(
+            "DELETE FROM flow_trigger_state WHERE namespace = ? AND flow_id = ? AND trigger_id = ?"
+        )
+
+
+SQLITE = Statements("?")
+POSTGRES = Statements("%s")
+
+
+Db = AbstractContextManager[Any]
+
+
+class SqlMethods:
+    """The store methods that are the same statements on both dialects.
+
+    A dialect provides :attr:`sql` (its :class:`Statements`), ``_read(what)``
+    (a connection for reads, joining the calling thread's executor cycle if
+    one is open) and ``_one(what)`` (a connection for one data-changing
+    statement, which the dialect commits and reports as a change).
+    """
+
+    sql: ClassVar[Statements]
+
+    def _read(self, what: str) -> Db:
+        raise NotImplementedError
+
+    def _one(self, what: str) -> Db:
+        raise NotImplementedError
+
+    # -- flows -----------------------------------------------------------------
+
+    def get_flow(
+        self, namespace: str, flow_id: str, revision: int | None = None
+    ) -> FlowRecord | None:
+        sql = self.sql
+        with self._read("read a flow") as db:
+            if revision is None:
+                row = db.execute(sql.FLOW_LATEST, (namespace, flow_id)).fetchone()
+                if row is not None and row[5]:
+                    return None
+            else:
+                row = db.execute(sql.FLOW_REVISION, (namespace, flow_id, revision)).fetchone()
+        return None if row is None else codec.flow_from_row(row)
+
+    def list_flows(self) -> list[FlowRecord]:
+        with self._read("list flows") as db:
+            return [codec.flow_from_row(row) for row in db.execute(self.sql.FLOW_LIST).fetchall()]
+
+    def delete_flow(self, namespace: str, flow_id: str) -> bool:
+        with self._one("delete a flow") as db:
+            return bool(db.execute(self.sql.FLOW_DELETE, (namespace, flow_id)).rowcount > 0)
+
+    # -- executions ------------------------------------------------------------
+
+    def list_executions(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        limit: int = 50,
+        state: str | None = None,
+    ) -> list[Execution]:
+        sql = self.sql
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("namespace", namespace), ("flow_id", flow_id), ("state", state)):
+            if value is not None:
+                where.append(f"{column} = {sql.placeholder}")
+                params.append(value)
+        query = sql.EXEC_LIST + (" WHERE " + " AND ".join(where) if where else "") + sql.EXEC_ORDER
+        with self._read("list executions") as db:
+            found = db.execute(query, (*params, limit)).fetchall()
+        return [codec.execution_from_row(row, ()) for row in found]
+
+    # -- logs ------------------------------------------------------------------
+
+    def get_logs(self, execution_id: str) -> list[LogRecord]:
+        with self._read("read logs") as db:
+            rows = db.execute(self.sql.LOG_SELECT, (execution_id,)).fetchall()
+        return [codec.log_from_row(row) for row in rows]
+
+    def iter_error_logs(self, execution_id: str) -> Iterator[LogRecord]:
+        # Pages by id rather than one open cursor: a cursor left half-read by
+        # the caller would hold a connection and pin a read snapshot (on
+        # SQLite, it would stall WAL checkpoints).
+        last = 0
+        while True:
+            with self._read("read logs") as db:
+                params = (execution_id, last, ERROR_LOG_PAGE)
+                page = db.execute(self.sql.LOG_ERRORS, params).fetchall()
+            for row in page:
+                yield codec.log_from_row(row[1:])
+            if len(page) < ERROR_LOG_PAGE:
+                return
+            last = page[-1][0]
+
+    # -- live processes --------------------------------------------------------
+
+    def heartbeat_process(
+        self,
+        process_id: str,
+        role: str,
+        host: str,
+        pid: int,
+        info: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        at = codec.to_micros(now)
+        params = (process_id, role, host, pid, at, at, codec.dump_mapping(info))
+        with self._one("record a process heartbeat") as db:
+            db.execute(self.sql.HEARTBEAT, params)
+
+    def remove_process(self, process_id: str) -> None:
+        with self._one("remove a process") as db:
+            db.execute(self.sql.PROCESS_DELETE, (process_id,))
+
+    def prune_processes(self, before: datetime) -> int:
+        with self._one("prune processes") as db:
+            return int(db.execute(self.sql.PROCESS_PRUNE, (codec.to_micros(before),)).rowcount)
+
+    # -- the lease reaper and counts -------------------------------------------
+
+    def counts(self) -> Mapping[str, int]:
+        with self._read("count rows") as db:
+            row = db.execute(codec.COUNTS_SQL).fetchone()
+        return dict(zip(codec.COUNTED, (int(n) for n in row), strict=True))
+
+
+class SqlCycleMethods:
+    """The executor-transaction methods that are the same statements on both dialects.
+
+    A dialect provides :attr:`sql` and ``_guard(what)``: the cycle's
+    connection, its driver errors translated.
+    """
+
+    __slots__ = ()
+
+    sql: ClassVar[Statements]
+
+    def _guard(self, what: str) -> Db:
+        raise NotImplementedError
+
+    def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
+        sql = self.sql
+        with self._guard("load an execution") as db:
+            row = db.execute(sql.EXEC_VERSION, (execution_id,)).fetchone()
+            if row is None:
+                return None
+            # The hot path: the executor keeps executions in memory between cycles.
+            if cached is not None and cached.id == execution_id and cached.version == row[0]:
+                return cached
+            return read_execution(sql, db, execution_id)
+
+    def trigger_state(
+        self, namespace: str, flow_id: str, trigger_id: str
+    ) -> Mapping[str, Any] | None:
+        with self._guard("read a trigger's state") as db:
+            row = db.execute(self.sql.TRIGGER_STATE, (namespace, flow_id, trigger_id)).fetchone()
+        return None if row is None else codec.load_mapping(row[0])
+
+    def put_trigger_state(
+        self,
+        namespace: str,
+        flow_id: str,
+        trigger_id: str,
+        data: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        sql = self.sql
+        key = (namespace, flow_id, trigger_id)
+        with self._guard("save a trigger's state") as db:
+            if data is None:
+                db.execute(sql.TRIGGER_DELETE, key)
+            else:
+                db.execute(sql.TRIGGER_PUT, (*key, codec.dump_value(data), codec.to_micros(now)))
+
+
+def read_execution(sql: Statements, db: Any, execution_id: str) -> Execution | None:
+    """The execution and its task runs, as `db` sees them (the caller picks the snapshot)."""
+    row = db.execute(sql.EXEC_SELECT, (execution_id,)).fetchone()
+    if row is None:
+        return None
+    return codec.execution_from_row(row, db.execute(sql.RUNS_SELECT, (execution_id,)).fetchall())
+
+
+def event_rows(rows: list[Any]) -> list[EventRow]:
+    """Rows of ``Statements.EVENTS`` as EventRows."""
+    return [EventRow(i, e, k, codec.load_value(p), codec.from_micros(v)) for i, e, k, p, v in rows]
+
+
+def jobs_from_rows(rows: list[Any]) -> list[Job]:
+    return [codec.job_from_row(row) for row in rows]
