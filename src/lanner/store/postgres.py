@@ -20,8 +20,8 @@ Concurrency model (DESIGN.md, "Exactly-once effects"):
   runs in that transaction (a write in a savepoint): it sees the cycle's
   writes and does not take a second connection from the pool.
 
-Connections, the pool and error translation live in :mod:`lanner.store.pgconn`,
-the SQL in :mod:`lanner.store.pgsql`. Schema and dates as on SQLite (``migrations/postgres/0001_initial.sql``):
+Connections, the pool and error translation live in :mod:`lanner.store.postgresconn`,
+the SQL in :mod:`lanner.store.postgressql`. Schema and dates as on SQLite (``migrations/postgres/0001_initial.sql``):
 BIGINT epoch microseconds and TEXT JSON documents, so :mod:`lanner.store.codec`
 is shared. Every psycopg error leaves as a StoreError.
 """
@@ -39,30 +39,31 @@ import psycopg
 from lanner.engine.model import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
-from lanner.store import pgsql as sql
+from lanner.store import postgressql as pg
 from lanner.store.base import (
     CycleWrite,
     EventRow,
-    FlowRecord,
     Job,
     LogRecord,
     NewEvent,
     Renewal,
     Scope,
 )
-from lanner.store.pgconn import POOL_MAX_SIZE, Conn, Connections, Session
-from lanner.store.pgruntime import PgRuntime, PgRuntimeTx
+from lanner.store.postgresconn import POOL_MAX_SIZE, Conn, Connections, Session
+from lanner.store.postgresruntime import PostgresRuntime, PostgresRuntimeTx
+from lanner.store.sql import POSTGRES as SQL
+from lanner.store.sql import event_rows, read_execution
 
 # An executor that finds the execution it picked already consumed by another
 # executor (which committed in between) looks again, a few times at most.
 _PICK_ATTEMPTS = 4
-_ERROR_LOG_PAGE = 500
 
 
-class PostgresStore(PgRuntime):
+class PostgresStore(PostgresRuntime):
     """The Store protocol on one PostgreSQL database (see the module docstring)."""
 
     concurrent_writers = True
+    sql = SQL
 
     def __init__(self, url: str, *, max_connections: int = POOL_MAX_SIZE) -> None:
         self._db = Connections(url, max_connections)
@@ -75,13 +76,25 @@ class PostgresStore(PgRuntime):
     def close(self) -> None:
         self._db.close()
 
+    @contextlib.contextmanager
+    def _read(self, what: str) -> Iterator[Conn]:
+        with self._db.session(what) as s:
+            yield s.conn
+
+    def _change(self, what: str, query: str, params: tuple[Any, ...]) -> int:
+        # Autocommit: the statement is its own transaction.
+        with self._db.session(what) as s:
+            changed = s.conn.execute(query, params).rowcount
+            s.changed |= changed > 0  # never unset: the session may be an executor cycle's
+        return changed
+
     def migrate(self) -> None:
         """Apply the migrations this database lacks; safe to run from many processes at once."""
         pending = migrations.load("postgres")
         with self._db.session("migrate the schema") as s:
             # Fast path, no lock: most opens find the schema current.
-            if s.conn.execute(sql.SCHEMA_EXISTS).fetchone() == (True,):
-                row = s.conn.execute(sql.SCHEMA_CURRENT).fetchone()
+            if s.conn.execute(pg.SCHEMA_EXISTS).fetchone() == (True,):
+                row = s.conn.execute(SQL.SCHEMA_CURRENT).fetchone()
                 if row is not None and row[0] is not None and row[0] >= pending[-1].version:
                     return
         with self._db.session("migrate the schema", tx=True) as s:
@@ -89,16 +102,16 @@ class PostgresStore(PgRuntime):
             # Held until the commit: other processes wait here, then find the
             # schema current. CREATE TABLE is transactional on PostgreSQL, so
             # a failed migration leaves nothing behind.
-            db.execute("SELECT pg_advisory_xact_lock(%s)", (sql.MIGRATE_LOCK,))
-            db.execute(sql.SCHEMA_VERSION_TABLE)
-            row = db.execute(sql.SCHEMA_CURRENT).fetchone()
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (pg.MIGRATE_LOCK,))
+            db.execute(pg.SCHEMA_VERSION_TABLE)
+            row = db.execute(SQL.SCHEMA_CURRENT).fetchone()
             current = 0 if row is None or row[0] is None else int(row[0])
             for migration in pending:
                 if migration.version <= current:
                     continue
                 db.execute(migration.sql.encode())  # a script: no parameters, several statements
                 db.execute(
-                    sql.SCHEMA_RECORD,
+                    SQL.SCHEMA_RECORD,
                     (migration.version, migration.name, codec.to_micros(datetime.now(UTC))),
                 )
                 s.changed = True
@@ -108,36 +121,15 @@ class PostgresStore(PgRuntime):
     def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
         with self._db.session("deploy a flow", tx=True) as s:
             db = s.conn
-            db.execute(sql.FLOW_LOCK, (f"{namespace}\x1f{flow_id}",))
-            latest = db.execute(sql.FLOW_LATEST, (namespace, flow_id)).fetchone()
+            db.execute(pg.FLOW_LOCK, (f"{namespace}\x1f{flow_id}",))
+            latest = db.execute(SQL.FLOW_LATEST, (namespace, flow_id)).fetchone()
             if latest is not None and not latest[5] and latest[3] == source:
                 return int(latest[2]), False
             revision = 1 if latest is None else int(latest[2]) + 1
             now = codec.to_micros(datetime.now(UTC))
-            db.execute(sql.FLOW_INSERT, (namespace, flow_id, revision, source, now))
+            db.execute(SQL.FLOW_INSERT, (namespace, flow_id, revision, source, now))
             s.changed = True
             return revision, True
-
-    def get_flow(
-        self, namespace: str, flow_id: str, revision: int | None = None
-    ) -> FlowRecord | None:
-        with self._db.session("read a flow") as s:
-            if revision is None:
-                row = s.conn.execute(sql.FLOW_LATEST, (namespace, flow_id)).fetchone()
-                if row is not None and row[5]:
-                    return None
-            else:
-                row = s.conn.execute(sql.FLOW_REVISION, (namespace, flow_id, revision)).fetchone()
-        return None if row is None else codec.flow_from_row(row)
-
-    def list_flows(self) -> list[FlowRecord]:
-        with self._db.session("list flows") as s:
-            return [codec.flow_from_row(row) for row in s.conn.execute(sql.FLOW_LIST).fetchall()]
-
-    def delete_flow(self, namespace: str, flow_id: str) -> bool:
-        with self._db.session("delete a flow") as s:
-            s.changed = s.conn.execute(sql.FLOW_DELETE, (namespace, flow_id)).rowcount > 0
-            return s.changed
 
     # -- executions ------------------------------------------------------------
 
@@ -166,28 +158,9 @@ class PostgresStore(PgRuntime):
             s.conn.execute("COMMIT")
             return found
 
-    def list_executions(
-        self,
-        *,
-        namespace: str | None = None,
-        flow_id: str | None = None,
-        limit: int = 50,
-        state: str | None = None,
-    ) -> list[Execution]:
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (("namespace", namespace), ("flow_id", flow_id), ("state", state)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
-        query = sql.EXEC_LIST + (" WHERE " + " AND ".join(where) if where else "") + sql.EXEC_ORDER
-        with self._db.session("list executions") as s:
-            found = s.conn.execute(query.encode(), (*params, limit)).fetchall()
-        return [codec.execution_from_row(row, ()) for row in found]
-
     def add_event(self, event: NewEvent) -> bool:
         with self._db.session("add an event") as s:
-            s.changed = s.conn.execute(sql.EVENT_INSERT, codec.event_params(event)).rowcount == 1
+            s.changed = s.conn.execute(SQL.EVENT_INSERT, codec.event_params(event)).rowcount == 1
             return s.changed
 
     def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
@@ -195,10 +168,10 @@ class PostgresStore(PgRuntime):
             return False
         with self._db.session("look for due events") as s:
             if scope is None:
-                row = s.conn.execute(sql.HAS_DUE_EVENTS, (codec.to_micros(now),)).fetchone()
+                row = s.conn.execute(pg.HAS_DUE_EVENTS, (codec.to_micros(now),)).fetchone()
             else:
                 params = (codec.to_micros(now), list(scope))
-                row = s.conn.execute(sql.HAS_DUE_EVENTS_SCOPED, params).fetchone()
+                row = s.conn.execute(pg.HAS_DUE_EVENTS_SCOPED, params).fetchone()
         return row is not None and bool(row[0])
 
     def executor_tx(self) -> PostgresExecutorTx:
@@ -211,7 +184,7 @@ class PostgresStore(PgRuntime):
         between loses the bump), and it never says what changed.
         """
         with self._db.session("read the data version") as s:
-            row = s.conn.execute(sql.DATA_VERSION).fetchone()
+            row = s.conn.execute(pg.DATA_VERSION).fetchone()
         assert row is not None
         return int(row[0]) if row[1] else 0
 
@@ -233,10 +206,10 @@ class PostgresStore(PgRuntime):
         # every other worker to claim in vain.
         with self._db.session("claim jobs") as s:
             if scope is None:
-                claimed = s.conn.execute(sql.CLAIM, (codec.to_micros(now), *tail)).fetchall()
+                claimed = s.conn.execute(pg.CLAIM, (codec.to_micros(now), *tail)).fetchall()
             else:
                 params = (codec.to_micros(now), list(scope), *tail)
-                claimed = s.conn.execute(sql.CLAIM_SCOPED, params).fetchall()
+                claimed = s.conn.execute(pg.CLAIM_SCOPED, params).fetchall()
         return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
@@ -246,14 +219,14 @@ class PostgresStore(PgRuntime):
             return Renewal(frozenset(), frozenset())
         expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
         with self._db.session("renew leases") as s:  # no bump either: nobody waits for it
-            renewed = s.conn.execute(sql.RENEW, (expires, worker_id, list(tokens))).fetchall()
+            renewed = s.conn.execute(pg.RENEW, (expires, worker_id, list(tokens))).fetchall()
         return codec.renewal(tokens, renewed)
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
         columns = [list(c) for c in zip(*_log_rows(logs), strict=True)] or [[]] * 7
         params = (job.task_run_id, job.attempt, job.claim_token, *codec.event_params(event))
         with self._db.session("complete a job") as s:
-            row = s.conn.execute(sql.JOB_COMPLETE, (*params, *columns)).fetchone()
+            row = s.conn.execute(pg.JOB_COMPLETE, (*params, *columns)).fetchone()
             # None of it is written for a zombie (its job completed or claimed again).
             done = bool(row and row[0])
             s.changed |= done  # never unset: the session may be an executor cycle's
@@ -262,7 +235,7 @@ class PostgresStore(PgRuntime):
     def job_started(self, job: Job, event: NewEvent) -> bool:
         params = (job.task_run_id, job.attempt, job.claim_token, *codec.event_params(event))
         with self._db.session("record a job start") as s:
-            row = s.conn.execute(sql.JOB_STARTED, params).fetchone()
+            row = s.conn.execute(pg.JOB_STARTED, params).fetchone()
             started = bool(row and row[0])
             s.changed |= started
         return started
@@ -275,29 +248,13 @@ class PostgresStore(PgRuntime):
                 _insert_logs(s.conn, records)
                 s.changed = True
 
-    def get_logs(self, execution_id: str) -> list[LogRecord]:
-        with self._db.session("read logs") as s:
-            rows = s.conn.execute(sql.LOG_SELECT, (execution_id,)).fetchall()
-        return [codec.log_from_row(row) for row in rows]
 
-    def iter_error_logs(self, execution_id: str) -> Iterator[LogRecord]:
-        # Pages by id: no connection is held while the caller consumes a page.
-        last = 0
-        while True:
-            with self._db.session("read logs") as s:
-                params = (execution_id, last, _ERROR_LOG_PAGE)
-                page = s.conn.execute(sql.LOG_ERRORS, params).fetchall()
-            for row in page:
-                yield codec.log_from_row(row[1:])
-            if len(page) < _ERROR_LOG_PAGE:
-                return
-            last = page[-1][0]
-
-
-class PostgresExecutorTx(PgRuntimeTx):
+class PostgresExecutorTx(PostgresRuntimeTx):
     """The executor's cycle: one transaction on one connection, from enter to exit."""
 
     __slots__ = ("_cm", "_db", "_prefetched", "_session")
+
+    sql = SQL
 
     def __init__(self, db: Connections) -> None:
         self._db = db
@@ -348,10 +305,10 @@ class PostgresExecutorTx(PgRuntimeTx):
         with self._guard("find the next execution") as db:
             for _ in range(_PICK_ATTEMPTS):
                 if scope is None:
-                    row = db.execute(sql.NEXT_EXECUTION, (micros, skipped)).fetchone()
+                    row = db.execute(pg.NEXT_EXECUTION, (micros, skipped)).fetchone()
                 else:
                     params = (micros, list(scope), skipped)
-                    row = db.execute(sql.NEXT_EXECUTION_SCOPED, params).fetchone()
+                    row = db.execute(pg.NEXT_EXECUTION_SCOPED, params).fetchone()
                 if row is None:
                     return None
                 execution_id = str(row[0])
@@ -372,22 +329,12 @@ class PostgresExecutorTx(PgRuntimeTx):
         with self._guard("read events") as db:
             return _events(db, execution_id, codec.to_micros(now))
 
-    def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
-        with self._guard("load an execution") as db:
-            row = db.execute(sql.EXEC_VERSION, (execution_id,)).fetchone()
-            if row is None:
-                return None
-            # The hot path: the executor keeps executions in memory between cycles.
-            if cached is not None and cached.id == execution_id and cached.version == row[0]:
-                return cached
-            return _read_execution(db, execution_id)
-
     def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
         if not claims:
             return []
         columns = ([c[0] for c in claims], [c[1] for c in claims], [c[2] for c in claims])
         with self._guard("complete jobs") as db:
-            taken = {tuple(row) for row in db.execute(sql.JOB_TAKE, columns).fetchall()}
+            taken = {tuple(row) for row in db.execute(pg.JOB_TAKE, columns).fetchall()}
         # As one DELETE per claim would answer: a claim given twice is taken once.
         found: list[bool] = []
         for claim in claims:
@@ -398,7 +345,7 @@ class PostgresExecutorTx(PgRuntimeTx):
     def drop_events(self, event_ids: Sequence[int]) -> None:
         if event_ids:
             with self._guard("drop events") as db:
-                db.execute(sql.EVENT_DELETE, (list(event_ids),))
+                db.execute(pg.EVENT_DELETE, (list(event_ids),))
 
     def write(self, cycle: CycleWrite) -> None:
         """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``."""
@@ -407,7 +354,7 @@ class PostgresExecutorTx(PgRuntimeTx):
         e = codec.execution_params(cycle.execution, expected + 1, memo)
         with self._guard("write an executor cycle") as db:
             changed = db.execute(
-                sql.EXEC_UPDATE, (*e[4:13], *e[15:18], cycle.execution.id, expected)
+                SQL.EXEC_UPDATE, (*e[4:13], *e[15:18], cycle.execution.id, expected)
             ).rowcount
             if changed != 1:
                 raise StoreError(
@@ -418,22 +365,22 @@ class PostgresExecutorTx(PgRuntimeTx):
             # The rest in one round trip; an error fails the whole cycle.
             with db.pipeline():
                 if cycle.delete_task_runs:
-                    db.execute(sql.RUN_DELETE, (list(cycle.delete_task_runs),))
+                    db.execute(pg.RUN_DELETE, (list(cycle.delete_task_runs),))
                 if cycle.upsert_task_runs:
                     upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
-                    db.cursor().executemany(sql.RUN_UPSERT, upserts)
+                    db.cursor().executemany(SQL.RUN_UPSERT, upserts)
                 if cycle.new_jobs:
                     free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
                     claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]
                     if free:
-                        db.cursor().executemany(sql.JOB_INSERT, free)
+                        db.cursor().executemany(SQL.JOB_INSERT, free)
                     if claimed:
-                        db.cursor().executemany(sql.JOB_INSERT_CLAIMED, claimed)
+                        db.cursor().executemany(SQL.JOB_INSERT_CLAIMED, claimed)
                 if cycle.cancel_jobs:
-                    db.execute(sql.JOB_CANCEL, (list(cycle.cancel_jobs),))
+                    db.execute(pg.JOB_CANCEL, (list(cycle.cancel_jobs),))
                 # Consumed events go first: a key they carried is free for a new event.
                 if cycle.consumed_events:
-                    db.execute(sql.EVENT_DELETE, (list(cycle.consumed_events),))
+                    db.execute(pg.EVENT_DELETE, (list(cycle.consumed_events),))
                 _insert_events(db, cycle.new_events)
                 _insert_logs(db, cycle.logs)
         assert self._session is not None
@@ -441,15 +388,11 @@ class PostgresExecutorTx(PgRuntimeTx):
 
 
 def _events(db: Conn, execution_id: str, micros: int) -> list[EventRow]:
-    found = db.execute(sql.EVENTS, (execution_id, micros)).fetchall()
-    return [EventRow(i, e, k, codec.load_value(p), codec.from_micros(v)) for i, e, k, p, v in found]
+    return event_rows(db.execute(SQL.EVENTS, (execution_id, micros)).fetchall())
 
 
 def _read_execution(db: Conn, execution_id: str) -> Execution | None:
-    row = db.execute(sql.EXEC_SELECT, (execution_id,)).fetchone()
-    if row is None:
-        return None
-    return codec.execution_from_row(row, db.execute(sql.RUNS_SELECT, (execution_id,)).fetchall())
+    return read_execution(SQL, db, execution_id)
 
 
 def _insert_executions(db: Conn, memo: codec.JsonMemo, executions: Sequence[Execution]) -> int:
@@ -459,11 +402,11 @@ def _insert_executions(db: Conn, memo: codec.JsonMemo, executions: Sequence[Exec
     """
     count = 0
     for e in executions:
-        if db.execute(sql.EXEC_INSERT, codec.execution_params(e, e.version, memo)).rowcount:
+        if db.execute(SQL.EXEC_INSERT, codec.execution_params(e, e.version, memo)).rowcount:
             count += 1
             if e.task_runs:
                 db.cursor().executemany(
-                    sql.RUN_UPSERT, [codec.task_run_params(t, memo) for t in e.ordered_task_runs()]
+                    SQL.RUN_UPSERT, [codec.task_run_params(t, memo) for t in e.ordered_task_runs()]
                 )
     return count
 
@@ -471,14 +414,14 @@ def _insert_executions(db: Conn, memo: codec.JsonMemo, executions: Sequence[Exec
 def _insert_events(db: Conn, events: Sequence[NewEvent]) -> None:
     """Insert events, dropping those whose dedup key exists."""
     if len(events) == 1:
-        db.execute(sql.EVENT_INSERT, codec.event_params(events[0]))
+        db.execute(SQL.EVENT_INSERT, codec.event_params(events[0]))
     elif events:
-        db.cursor().executemany(sql.EVENT_INSERT, [codec.event_params(e) for e in events])
+        db.cursor().executemany(SQL.EVENT_INSERT, [codec.event_params(e) for e in events])
 
 
 def _insert_logs(db: Conn, records: Sequence[LogRecord]) -> None:
     if records:
-        db.cursor().executemany(sql.LOG_INSERT, _log_rows(records))
+        db.cursor().executemany(SQL.LOG_INSERT, _log_rows(records))
 
 
 def _log_rows(records: Sequence[LogRecord]) -> list[tuple[Any, ...]]:

@@ -187,8 +187,9 @@ class SqlMethods:
 
     A dialect provides :attr:`sql` (its :class:`Statements`), ``_read(what)``
     (a connection for reads, joining the calling thread's executor cycle if
-    one is open) and ``_one(what)`` (a connection for one data-changing
-    statement, which the dialect commits and reports as a change).
+    one is open) and ``_change(what, query, params)`` (one data-changing
+    statement, committed on its own; it returns the row count, and a dialect
+    that signals changes to other processes signals it when rows changed).
     """
 
     sql: ClassVar[Statements]
@@ -196,7 +197,7 @@ class SqlMethods:
     def _read(self, what: str) -> Db:
         raise NotImplementedError
 
-    def _one(self, what: str) -> Db:
+    def _change(self, what: str, query: str, params: tuple[Any, ...]) -> int:
         raise NotImplementedError
 
     # -- flows -----------------------------------------------------------------
@@ -219,8 +220,7 @@ class SqlMethods:
             return [codec.flow_from_row(row) for row in db.execute(self.sql.FLOW_LIST).fetchall()]
 
     def delete_flow(self, namespace: str, flow_id: str) -> bool:
-        with self._one("delete a flow") as db:
-            return bool(db.execute(self.sql.FLOW_DELETE, (namespace, flow_id)).rowcount > 0)
+        return self._change("delete a flow", self.sql.FLOW_DELETE, (namespace, flow_id)) > 0
 
     # -- executions ------------------------------------------------------------
 
@@ -279,16 +279,13 @@ class SqlMethods:
     ) -> None:
         at = codec.to_micros(now)
         params = (process_id, role, host, pid, at, at, codec.dump_mapping(info))
-        with self._one("record a process heartbeat") as db:
-            db.execute(self.sql.HEARTBEAT, params)
+        self._change("record a process heartbeat", self.sql.HEARTBEAT, params)
 
     def remove_process(self, process_id: str) -> None:
-        with self._one("remove a process") as db:
-            db.execute(self.sql.PROCESS_DELETE, (process_id,))
+        self._change("remove a process", self.sql.PROCESS_DELETE, (process_id,))
 
     def prune_processes(self, before: datetime) -> int:
-        with self._one("prune processes") as db:
-            return int(db.execute(self.sql.PROCESS_PRUNE, (codec.to_micros(before),)).rowcount)
+        return self._change("prune processes", self.sql.PROCESS_PRUNE, (codec.to_micros(before),))
 
     # -- the lease reaper and counts -------------------------------------------
 

@@ -50,7 +50,7 @@ from lanner.store.base import (
     Scope,
 )
 from lanner.store.sql import SQLITE as SQL
-from lanner.store.sql import SqlCycleMethods, SqlMethods, read_execution
+from lanner.store.sql import read_execution
 from lanner.store.sqliteruntime import SQLiteRuntime, SQLiteRuntimeTx
 from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
 
@@ -199,7 +199,7 @@ class _Tx:
                 self._db.execute("ROLLBACK")
 
 
-class SQLiteExecutorTx(_Tx, SqlCycleMethods, SQLiteRuntimeTx):
+class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
     """The executor's cycle: the write lock is held from enter to exit."""
 
     __slots__ = ("_memo",)
@@ -298,7 +298,7 @@ class _LocalState(threading.local):
     writing: int = 0  # write transactions this thread has open (under the write lock)
 
 
-class SQLiteStore(SqlMethods, SQLiteRuntime):
+class SQLiteStore(SQLiteRuntime):
     """The Store protocol on one SQLite file (see the module docstring)."""
 
     concurrent_writers = False
@@ -398,6 +398,10 @@ class SQLiteStore(SqlMethods, SQLiteRuntime):
         """One DML statement: atomic on its own, and it takes the write lock when it starts."""
         db, _ = self._writer_conn()
         return _Tx(db, self.path, what, None, self._write_lock, local=self._local)
+
+    def _change(self, what: str, query: str, params: tuple[Any, ...]) -> int:
+        with self._one(what) as db:
+            return db.execute(query, params).rowcount
 
     def _read(self, what: str, *, snapshot: bool = False) -> _Tx:
         """Reads; `snapshot` when several statements must see one state of the database.

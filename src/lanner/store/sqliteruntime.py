@@ -18,6 +18,7 @@ from datetime import datetime
 from lanner.store import codec
 from lanner.store.base import Job, NewEvent, ProcessRecord
 from lanner.store.sql import SQLITE as SQL
+from lanner.store.sql import SqlCycleMethods, SqlMethods
 
 _EXPIRED = (
     f"SELECT {codec.JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
@@ -44,7 +45,7 @@ _PURGE = tuple(
 Db = AbstractContextManager[sqlite3.Connection]
 
 
-class SQLiteRuntime:
+class SQLiteRuntime(SqlMethods):
     """The runtime methods of SQLiteStore (see the module docstring)."""
 
     # Provided by SQLiteStore: a single statement, a write transaction, a read.
@@ -107,7 +108,7 @@ class SQLiteRuntime:
                 return total
 
 
-class SQLiteRuntimeTx:
+class SQLiteRuntimeTx(SqlCycleMethods):
     """The executor-transaction methods for flow concurrency and flow-trigger state.
 
     SQLite's single writer already serialises executors: a count taken in a

@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from lanner.errors import StoreError
 from lanner.store import codec
-from lanner.store import pgsql as sql
+from lanner.store import postgressql as pg
 
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_TIMEOUT_SECONDS = 30.0  # waiting for a free connection of the pool
@@ -173,7 +173,7 @@ class Connections:
                 else:
                     yield session
                 if session.changed:
-                    conn.execute(sql.BUMP)
+                    conn.execute(pg.BUMP)
         except psycopg.Error as exc:
             raise self.error(exc, what) from exc
 

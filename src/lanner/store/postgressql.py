@@ -1,19 +1,18 @@
-"""The SQL of PostgresStore, one constant per statement.
+"""The SQL only PostgresStore runs, one constant per statement.
 
-Constant strings let psycopg prepare each statement once per connection
-(it prepares a query after it has run a few times), as the constant SQL of
-SQLiteStore hits sqlite3's statement cache. Column lists come from
-:mod:`lanner.store.codec`, shared with SQLite: one logical schema.
+What differs from SQLite: claiming (``FOR UPDATE SKIP LOCKED``), the
+executor's pick (a row lock on the execution), a worker's completion (one
+statement of data-modifying CTEs), the data version (a sequence), advisory
+locks, and arrays (``= ANY(%s)``) where SQLite takes a JSON array. The
+statements both dialects share are :data:`lanner.store.sql.POSTGRES`.
+Constant strings let psycopg prepare each statement once per connection (it
+prepares a query after it has run a few times).
 """
 
 from __future__ import annotations
 
 from lanner.store import codec
-
-
-def _marks(n: int) -> str:
-    return ", ".join(["%s"] * n)
-
+from lanner.store.sql import LOG_COLUMNS
 
 # Taken by migrate(): 0x6c616e6e6572 is "lanner" in ASCII, so that another
 # application's advisory locks in the same database are unlikely to collide.
@@ -23,8 +22,6 @@ SCHEMA_VERSION_TABLE = (
     " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
 )
 SCHEMA_EXISTS = "SELECT to_regclass('schema_version') IS NOT NULL"
-SCHEMA_CURRENT = "SELECT max(version) FROM schema_version"
-SCHEMA_RECORD = "INSERT INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)"
 
 # A sequence is not transactional: bumped after a commit, read by data_version().
 BUMP = "SELECT nextval('change_counter')"
@@ -60,34 +57,9 @@ RENEW = (
     " RETURNING claim_token, task_run_id, cancel_requested"
 )
 
-FLOW_COLUMNS = "namespace, id, revision, source, updated_at"
 # Serialises deploys of one flow (two processes must not both take revision n+1).
 FLOW_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
-FLOW_LATEST = (
-    f"SELECT {FLOW_COLUMNS}, deleted FROM flow WHERE namespace = %s AND id = %s"
-    " ORDER BY revision DESC LIMIT 1"
-)
-FLOW_REVISION = (
-    f"SELECT {FLOW_COLUMNS} FROM flow WHERE namespace = %s AND id = %s AND revision = %s"
-)
-FLOW_INSERT = f"INSERT INTO flow ({FLOW_COLUMNS}, deleted) VALUES (%s, %s, %s, %s, %s, FALSE)"
-FLOW_LIST = (
-    f"SELECT {FLOW_COLUMNS} FROM flow AS f WHERE NOT deleted AND revision ="
-    " (SELECT max(revision) FROM flow AS g WHERE g.namespace = f.namespace AND g.id = f.id)"
-    " ORDER BY namespace, id"
-)
-FLOW_DELETE = "UPDATE flow SET deleted = TRUE WHERE namespace = %s AND id = %s AND NOT deleted"
 
-EXEC_LIST = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution"
-EXEC_ORDER = " ORDER BY created_at DESC, id DESC LIMIT %s"
-
-LOG_COLUMNS = "execution_id, task_id, task_run_id, attempt, timestamp, level, message"
-LOG_SELECT = f"SELECT {LOG_COLUMNS} FROM log WHERE execution_id = %s ORDER BY id"
-LOG_ERRORS = (
-    f"SELECT id, {LOG_COLUMNS} FROM log WHERE execution_id = %s AND level = 'ERROR'"
-    " AND id > %s ORDER BY id LIMIT %s"
-)
-LOG_INSERT = f"INSERT INTO log ({LOG_COLUMNS}) VALUES ({_marks(7)})"
 
 # The executor's pick: the oldest visible event whose execution no other
 # executor holds. The execution row is the lock (FOR UPDATE OF x SKIP LOCKED);
@@ -113,41 +85,7 @@ HAS_DUE_EVENTS_SCOPED = (
     "SELECT EXISTS (SELECT 1 FROM execution_event AS e JOIN execution AS x"
     " ON x.id = e.execution_id WHERE e.visible_at <= %s AND e.execution_id = ANY(%s))"
 )
-EVENTS = (
-    "SELECT id, execution_id, kind, payload, visible_at FROM execution_event"
-    " WHERE execution_id = %s AND visible_at <= %s ORDER BY id"
-)
-EXEC_VERSION = "SELECT version FROM execution WHERE id = %s"
-EXEC_SELECT = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = %s"
-EXEC_INSERT = (
-    f"INSERT INTO execution ({codec.EXECUTION_COLUMNS})"
-    f" VALUES ({_marks(codec.EXECUTION_COLUMN_COUNT)})"
-    " ON CONFLICT (id) DO NOTHING"
-)
-EXEC_UPDATE = (
-    "UPDATE execution SET state = %s, state_history = %s, inputs = %s, outputs = %s,"
-    " labels = %s, variables = %s, trigger = %s, error = %s, secret_inputs = %s,"
-    " terminal_at = %s, finalized_at = %s, version = %s WHERE id = %s AND version = %s"
-)
-RUNS_SELECT = f"SELECT {codec.TASK_RUN_COLUMNS} FROM task_run WHERE execution_id = %s ORDER BY seq"
-# Identity columns and seq never change: they stay out of the SET.
-RUN_UPSERT = (
-    f"INSERT INTO task_run ({codec.TASK_RUN_COLUMNS}) VALUES ({_marks(15)})"
-    " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
-    " histories = excluded.histories, attempts = excluded.attempts,"
-    " outputs = excluded.outputs, error = excluded.error, memo = excluded.memo,"
-    " generation = excluded.generation"
-)
 RUN_DELETE = "DELETE FROM task_run WHERE id = ANY(%s)"
-JOB_INSERT = (
-    "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after)"
-    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (task_run_id, attempt) DO NOTHING"
-)
-JOB_INSERT_CLAIMED = (
-    "INSERT INTO job (task_run_id, attempt, execution_id, payload, run_after,"
-    " claim_token, claimed_by, lease_expires_at, claims)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1) ON CONFLICT (task_run_id, attempt) DO NOTHING"
-)
 # Fenced deletes of many claims in one statement: (task_run_id, attempt, token) arrays.
 JOB_TAKE = (
     "DELETE FROM job USING unnest(%s::text[], %s::int[], %s::text[]) AS c (t, a, k)"
@@ -155,10 +93,6 @@ JOB_TAKE = (
     " RETURNING job.task_run_id, job.attempt, job.claim_token"
 )
 JOB_CANCEL = "UPDATE job SET cancel_requested = TRUE WHERE task_run_id = ANY(%s)"
-EVENT_INSERT = (
-    "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
-    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (dedup_key) DO NOTHING"
-)
 EVENT_DELETE = "DELETE FROM execution_event WHERE id = ANY(%s)"
 
 # A worker's two writes of every job, each one statement (one round trip in
@@ -190,21 +124,8 @@ JOB_COMPLETE = (
     " SELECT count(*) FROM done"
 )
 
-# -- the durable runtime (pgruntime) ----------------------------------------------------
+# -- the durable runtime (postgresruntime) ---------------------------------------------
 
-# started_at is written by the first heartbeat only.
-HEARTBEAT = (
-    f"INSERT INTO worker ({codec.PROCESS_COLUMNS}) VALUES ({_marks(7)})"
-    " ON CONFLICT (id) DO UPDATE SET role = excluded.role, host = excluded.host,"
-    " pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, info = excluded.info"
-)
-PROCESSES = f"SELECT {codec.PROCESS_COLUMNS} FROM worker ORDER BY role, id"
-RUNNING_JOBS = (
-    f"SELECT {codec.RUNNING_JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
-    " AND claimed_by IN (SELECT id FROM worker) ORDER BY execution_id, task_run_id, attempt"
-)
-PROCESS_DELETE = "DELETE FROM worker WHERE id = %s"
-PROCESS_PRUNE = "DELETE FROM worker WHERE heartbeat_at < %s"
 
 # SKIP LOCKED: a job whose row a session holds (its worker completing it, or
 # frozen in the middle of a transaction until the server ends the session) is
@@ -212,11 +133,6 @@ PROCESS_PRUNE = "DELETE FROM worker WHERE heartbeat_at < %s"
 EXPIRED = (
     f"SELECT {codec.JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
     " AND lease_expires_at < %s ORDER BY lease_expires_at, id LIMIT %s FOR UPDATE SKIP LOCKED"
-)
-# claims is kept: the next claim counts this one (max claims, "worker lost").
-REQUEUE = (
-    "UPDATE job SET claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL,"
-    " run_after = %s WHERE task_run_id = %s AND attempt = %s AND claim_token = %s"
 )
 RELEASE = (
     "UPDATE job SET claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL"
@@ -245,22 +161,3 @@ PURGE = tuple(
 # a flow's slots before either has taken one. Seed 1 keeps it apart from
 # FLOW_LOCK (seed 0) on the same text.
 SLOTS_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))"
-SLOTS_TAKEN = (
-    "SELECT count(*) FROM execution WHERE namespace = %s AND flow_id = %s"
-    " AND finalized_at IS NULL AND state NOT IN ('CREATED', 'QUEUED') AND id <> %s"
-)
-OLDEST_QUEUED = (
-    "SELECT id FROM execution WHERE namespace = %s AND flow_id = %s AND state = 'QUEUED'"
-    " AND finalized_at IS NULL ORDER BY created_at, id LIMIT 1"
-)
-TRIGGER_STATE = (
-    "SELECT data FROM flow_trigger_state WHERE namespace = %s AND flow_id = %s AND trigger_id = %s"
-)
-TRIGGER_PUT = (
-    "INSERT INTO flow_trigger_state (namespace, flow_id, trigger_id, data, updated_at)"
-    f" VALUES ({_marks(5)}) ON CONFLICT (namespace, flow_id, trigger_id)"
-    " DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"
-)
-TRIGGER_DELETE = (
-    "DELETE FROM flow_trigger_state WHERE namespace = %s AND flow_id = %s AND trigger_id = %s"
-)

@@ -3,7 +3,7 @@
 Live processes, the lease reaper, hand-back on shutdown, retention, flow
 concurrency and flow-trigger state (docs/store.md). Mixed into
 :class:`lanner.store.postgres.PostgresStore` and its executor transaction;
-the SQL is in :mod:`lanner.store.pgsql`.
+the SQL is in :mod:`lanner.store.postgressql`.
 """
 
 from __future__ import annotations
@@ -14,55 +14,32 @@ from datetime import datetime
 from typing import Any
 
 from lanner.store import codec
-from lanner.store import pgsql as sql
+from lanner.store import postgressql as pg
 from lanner.store.base import Job, NewEvent, ProcessRecord
-from lanner.store.pgconn import Conn, Connections, Session
+from lanner.store.postgresconn import Conn, Connections, Session
+from lanner.store.sql import POSTGRES as SQL
+from lanner.store.sql import SqlCycleMethods, SqlMethods
 
 
-class PgRuntime:
+class PostgresRuntime(SqlMethods):
     """The runtime methods of PostgresStore (see the module docstring)."""
 
     _db: Connections  # set by PostgresStore
 
     # -- processes -------------------------------------------------------------
 
-    def heartbeat_process(
-        self,
-        process_id: str,
-        role: str,
-        host: str,
-        pid: int,
-        info: Mapping[str, Any],
-        now: datetime,
-    ) -> None:
-        at = codec.to_micros(now)
-        params = (process_id, role, host, pid, at, at, codec.dump_mapping(info))
-        with self._db.session("record a process heartbeat") as s:
-            s.conn.execute(sql.HEARTBEAT, params)
-            s.changed = True
-
     def list_processes(self) -> list[ProcessRecord]:
         with self._db.session("list processes") as s:
             if self._db.local.session is s:  # inside a cycle: its own view
-                rows = s.conn.execute(sql.PROCESSES).fetchall()
-                jobs = s.conn.execute(sql.RUNNING_JOBS).fetchall() if rows else []
+                rows = s.conn.execute(SQL.PROCESSES).fetchall()
+                jobs = s.conn.execute(SQL.RUNNING_JOBS).fetchall() if rows else []
             else:
                 # One snapshot, so that the jobs match the processes.
                 with s.conn.transaction():
                     s.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    rows = s.conn.execute(sql.PROCESSES).fetchall()
-                    jobs = s.conn.execute(sql.RUNNING_JOBS).fetchall() if rows else []
+                    rows = s.conn.execute(SQL.PROCESSES).fetchall()
+                    jobs = s.conn.execute(SQL.RUNNING_JOBS).fetchall() if rows else []
         return codec.processes_from_rows(rows, jobs)
-
-    def remove_process(self, process_id: str) -> None:
-        with self._db.session("remove a process") as s:
-            s.changed = s.conn.execute(sql.PROCESS_DELETE, (process_id,)).rowcount > 0
-
-    def prune_processes(self, before: datetime) -> int:
-        with self._db.session("prune processes") as s:
-            pruned = s.conn.execute(sql.PROCESS_PRUNE, (codec.to_micros(before),)).rowcount
-            s.changed = pruned > 0
-        return pruned
 
     # -- the lease reaper and hand-back --------------------------------------------
 
@@ -70,7 +47,7 @@ class PgRuntime:
         if limit <= 0:
             return []
         with self._db.session("find expired leases") as s:
-            rows = s.conn.execute(sql.EXPIRED, (codec.to_micros(now), limit)).fetchall()
+            rows = s.conn.execute(pg.EXPIRED, (codec.to_micros(now), limit)).fetchall()
         return [codec.job_from_row(row) for row in rows]
 
     def requeue_job(self, job: Job, event: NewEvent, now: datetime) -> bool:
@@ -78,9 +55,9 @@ class PgRuntime:
         with self._db.session("requeue a job", tx=True) as s:
             # The UPDATE locks the row: a complete_job or a renewal by the old
             # claim waits for this commit, then finds the token gone.
-            if s.conn.execute(sql.REQUEUE, fence).rowcount == 0:
+            if s.conn.execute(SQL.REQUEUE, fence).rowcount == 0:
                 return False  # completed, re-queued or claimed again meanwhile
-            s.conn.execute(sql.EVENT_INSERT, codec.event_params(event))
+            s.conn.execute(SQL.EVENT_INSERT, codec.event_params(event))
             s.changed = True
         return True
 
@@ -88,7 +65,7 @@ class PgRuntime:
         if not tokens:
             return 0
         with self._db.session("release jobs") as s:
-            released = s.conn.execute(sql.RELEASE, (list(tokens),)).rowcount
+            released = s.conn.execute(pg.RELEASE, (list(tokens),)).rowcount
             s.changed = released > 0
         return released
 
@@ -100,25 +77,19 @@ class PgRuntime:
         total = 0
         while True:
             with self._db.session("purge executions", tx=True) as s:
-                rows = s.conn.execute(sql.PURGE_PICK, (cutoff, limit)).fetchall()
+                rows = s.conn.execute(pg.PURGE_PICK, (cutoff, limit)).fetchall()
                 ids = [row[0] for row in rows]
                 if ids:
                     with s.conn.pipeline():
-                        for statement in sql.PURGE:
+                        for statement in pg.PURGE:
                             s.conn.execute(statement, (ids,))
                     s.changed = True
             total += len(ids)
             if len(ids) < limit:
                 return total
 
-    def counts(self) -> Mapping[str, int]:
-        with self._db.session("count rows") as s:
-            row = s.conn.execute(codec.COUNTS_SQL).fetchone()
-        assert row is not None
-        return dict(zip(codec.COUNTED, (int(n) for n in row), strict=True))
 
-
-class PgRuntimeTx:
+class PostgresRuntimeTx(SqlCycleMethods):
     """The executor-transaction methods for flow concurrency and flow-trigger state."""
 
     __slots__ = ()
@@ -134,8 +105,8 @@ class PgRuntimeTx:
             # Two statements, not one: under READ COMMITTED the count's
             # snapshot is taken when it starts, so it must start after the
             # lock is granted to see what the previous holder committed.
-            db.execute(sql.SLOTS_LOCK, (f"{namespace}\x1f{flow_id}",))
-            row = db.execute(sql.SLOTS_TAKEN, (namespace, flow_id, excluding)).fetchone()
+            db.execute(pg.SLOTS_LOCK, (f"{namespace}\x1f{flow_id}",))
+            row = db.execute(SQL.SLOTS_TAKEN, (namespace, flow_id, excluding)).fetchone()
         assert row is not None
         return int(row[0])
 
@@ -145,16 +116,9 @@ class PgRuntimeTx:
             # that queues an execution could each miss the other's write (the
             # first sees no queued execution, the second counts the slot still
             # taken) and leave that execution queued for ever.
-            db.execute(sql.SLOTS_LOCK, (f"{namespace}\x1f{flow_id}",))
-            row = db.execute(sql.OLDEST_QUEUED, (namespace, flow_id)).fetchone()
+            db.execute(pg.SLOTS_LOCK, (f"{namespace}\x1f{flow_id}",))
+            row = db.execute(SQL.OLDEST_QUEUED, (namespace, flow_id)).fetchone()
         return None if row is None else str(row[0])
-
-    def trigger_state(
-        self, namespace: str, flow_id: str, trigger_id: str
-    ) -> Mapping[str, Any] | None:
-        with self._guard("read a trigger's state") as db:
-            row = db.execute(sql.TRIGGER_STATE, (namespace, flow_id, trigger_id)).fetchone()
-        return None if row is None else codec.load_mapping(row[0])
 
     def put_trigger_state(
         self,
@@ -164,11 +128,6 @@ class PgRuntimeTx:
         data: Mapping[str, Any] | None,
         now: datetime,
     ) -> None:
-        key = (namespace, flow_id, trigger_id)
-        with self._guard("save a trigger's state") as db:
-            if data is None:
-                db.execute(sql.TRIGGER_DELETE, key)
-            else:
-                db.execute(sql.TRIGGER_PUT, (*key, codec.dump_value(data), codec.to_micros(now)))
+        super().put_trigger_state(namespace, flow_id, trigger_id, data, now)
         if self._session is not None:
             self._session.changed = True
