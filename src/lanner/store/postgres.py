@@ -51,7 +51,7 @@ from lanner.store.base import (
 )
 from lanner.store.postgresconn import POOL_MAX_SIZE, Conn, Connections, Session
 from lanner.store.postgresruntime import PostgresRuntime, PostgresRuntimeTx
-from lanner.store.sql import POSTGRES as SQL
+from lanner.store.postgressql import SQL
 from lanner.store.sql import event_rows, read_execution
 
 # An executor that finds the execution it picked already consumed by another
@@ -80,6 +80,21 @@ class PostgresStore(PostgresRuntime):
     def _read(self, what: str) -> Iterator[Conn]:
         with self._db.session(what) as s:
             yield s.conn
+
+    @contextlib.contextmanager
+    def _snapshot(self, what: str) -> Iterator[Conn]:
+        with self._db.session(what) as s:
+            if self._db.local.session is s:  # inside a cycle: its own view
+                yield s.conn
+                return
+            s.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield s.conn
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):  # the first error is the one to report
+                    s.conn.execute("ROLLBACK")
+                raise
+            s.conn.execute("COMMIT")
 
     def _change(self, what: str, query: str, params: tuple[Any, ...]) -> int:
         # Autocommit: the statement is its own transaction.
@@ -142,26 +157,6 @@ class PostgresStore(PostgresRuntime):
             if _insert_executions(s.conn, self._db.local.json_memo(), (execution,)):
                 _insert_events(s.conn, events)
                 s.changed = True
-
-    def get_execution(self, execution_id: str) -> Execution | None:
-        with self._db.session("read an execution") as s:
-            if self._db.local.session is s:  # inside a cycle: its own view
-                return _read_execution(s.conn, execution_id)
-            # One snapshot, so that the task runs match the execution row.
-            s.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try:
-                found = _read_execution(s.conn, execution_id)
-            except BaseException:
-                with contextlib.suppress(psycopg.Error):  # the first error is the one to report
-                    s.conn.execute("ROLLBACK")
-                raise
-            s.conn.execute("COMMIT")
-            return found
-
-    def add_event(self, event: NewEvent) -> bool:
-        with self._db.session("add an event") as s:
-            s.changed = s.conn.execute(SQL.EVENT_INSERT, codec.event_params(event)).rowcount == 1
-            return s.changed
 
     def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
         if scope is not None and not scope:

@@ -8,16 +8,16 @@ the SQL is in :mod:`lanner.store.postgressql`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 from lanner.store import codec
 from lanner.store import postgressql as pg
-from lanner.store.base import Job, NewEvent, ProcessRecord
+from lanner.store.base import Job, NewEvent
 from lanner.store.postgresconn import Conn, Connections, Session
-from lanner.store.sql import POSTGRES as SQL
+from lanner.store.postgressql import SQL
 from lanner.store.sql import SqlCycleMethods, SqlMethods
 
 
@@ -28,27 +28,7 @@ class PostgresRuntime(SqlMethods):
 
     # -- processes -------------------------------------------------------------
 
-    def list_processes(self) -> list[ProcessRecord]:
-        with self._db.session("list processes") as s:
-            if self._db.local.session is s:  # inside a cycle: its own view
-                rows = s.conn.execute(SQL.PROCESSES).fetchall()
-                jobs = s.conn.execute(SQL.RUNNING_JOBS).fetchall() if rows else []
-            else:
-                # One snapshot, so that the jobs match the processes.
-                with s.conn.transaction():
-                    s.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    rows = s.conn.execute(SQL.PROCESSES).fetchall()
-                    jobs = s.conn.execute(SQL.RUNNING_JOBS).fetchall() if rows else []
-        return codec.processes_from_rows(rows, jobs)
-
     # -- the lease reaper and hand-back --------------------------------------------
-
-    def expired_jobs(self, now: datetime, limit: int) -> list[Job]:
-        if limit <= 0:
-            return []
-        with self._db.session("find expired leases") as s:
-            rows = s.conn.execute(pg.EXPIRED, (codec.to_micros(now), limit)).fetchall()
-        return [codec.job_from_row(row) for row in rows]
 
     def requeue_job(self, job: Job, event: NewEvent, now: datetime) -> bool:
         fence = (codec.to_micros(now), job.task_run_id, job.attempt, job.claim_token)
@@ -60,14 +40,6 @@ class PostgresRuntime(SqlMethods):
             s.conn.execute(SQL.EVENT_INSERT, codec.event_params(event))
             s.changed = True
         return True
-
-    def release_jobs(self, tokens: Sequence[str]) -> int:
-        if not tokens:
-            return 0
-        with self._db.session("release jobs") as s:
-            released = s.conn.execute(pg.RELEASE, (list(tokens),)).rowcount
-            s.changed = released > 0
-        return released
 
     # -- retention and counts ------------------------------------------------------
 
@@ -100,25 +72,13 @@ class PostgresRuntimeTx(SqlCycleMethods):
     def _guard(self, what: str) -> AbstractContextManager[Conn]:
         raise NotImplementedError
 
-    def slots_taken(self, namespace: str, flow_id: str, excluding: str) -> int:
-        with self._guard("count concurrency slots") as db:
-            # Two statements, not one: under READ COMMITTED the count's
-            # snapshot is taken when it starts, so it must start after the
-            # lock is granted to see what the previous holder committed.
-            db.execute(pg.SLOTS_LOCK, (f"{namespace}\x1f{flow_id}",))
-            row = db.execute(SQL.SLOTS_TAKEN, (namespace, flow_id, excluding)).fetchone()
-        assert row is not None
-        return int(row[0])
-
-    def oldest_queued(self, namespace: str, flow_id: str) -> str | None:
-        with self._guard("find a queued execution") as db:
-            # The same lock: without it, a cycle that frees a slot and one
-            # that queues an execution could each miss the other's write (the
-            # first sees no queued execution, the second counts the slot still
-            # taken) and leave that execution queued for ever.
-            db.execute(pg.SLOTS_LOCK, (f"{namespace}\x1f{flow_id}",))
-            row = db.execute(SQL.OLDEST_QUEUED, (namespace, flow_id)).fetchone()
-        return None if row is None else str(row[0])
+    def _hold_flow(self, db: Conn, namespace: str, flow_id: str) -> None:
+        # Held until the cycle's transaction ends: an executor counting the
+        # same flow waits for it. The count must be a separate statement:
+        # under READ COMMITTED its snapshot is taken when it starts, so it
+        # must start after the lock is granted to see what the previous
+        # holder committed.
+        db.execute(pg.SLOTS_LOCK, (f"{namespace}\x1f{flow_id}",))
 
     def put_trigger_state(
         self,

@@ -11,8 +11,10 @@ prepares a query after it has run a few times).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lanner.store import codec
-from lanner.store.sql import LOG_COLUMNS
+from lanner.store.sql import LOG_COLUMNS, Statements
 
 # Taken by migrate(): 0x6c616e6e6572 is "lanner" in ASCII, so that another
 # application's advisory locks in the same database are unlikely to collide.
@@ -161,3 +163,19 @@ PURGE = tuple(
 # a flow's slots before either has taken one. Seed 1 keeps it apart from
 # FLOW_LOCK (seed 0) on the same text.
 SLOTS_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))"
+
+
+class PostgresStatements(Statements):
+    """The shared statements with ``%s`` placeholders, and PostgreSQL's own the shared methods run."""
+
+    EXPIRED = EXPIRED
+    RELEASE = RELEASE
+
+    def __init__(self) -> None:
+        super().__init__("%s")
+
+    def ids(self, values: Sequence[str]) -> list[str]:
+        return list(values)  # an array: = ANY(%s)
+
+
+SQL = PostgresStatements()

@@ -8,7 +8,8 @@ version is, how connections and transactions work, and the placeholder
 
 - :class:`Statements`: every statement whose text is the same on both
   databases but for its placeholders, written with ``?`` and built once per
-  dialect at import (constant strings, so that sqlite3's statement cache and
+  dialect at import (each dialect's subclass, ``sqlitesql.SQL`` and
+  ``postgressql.SQL``, adds its own statements) (constant strings, so that sqlite3's statement cache and
   psycopg's prepared statements keep working).
 - :class:`SqlMethods`: the store methods that are one read or one
   statement on both databases; a dialect provides ``_read``, ``_one`` and
@@ -20,14 +21,14 @@ Column lists come from :mod:`lanner.store.codec`: one logical schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, ClassVar
 
 from lanner.engine.model import Execution
 from lanner.store import codec
-from lanner.store.base import EventRow, FlowRecord, Job, LogRecord
+from lanner.store.base import EventRow, FlowRecord, Job, LogRecord, NewEvent, ProcessRecord
 
 ERROR_LOG_PAGE = 500
 
@@ -174,9 +175,13 @@ class Statements:
             "DELETE FROM flow_trigger_state WHERE namespace = ? AND flow_id = ? AND trigger_id = ?"
         )
 
+    # The dialect's own statements that the shared methods run, set by its subclass.
+    EXPIRED: str  # claimed jobs whose lease ended before ?, oldest first, at most ?
+    RELEASE: str  # unclaim the jobs of the tokens in ?
 
-SQLITE = Statements("?")
-POSTGRES = Statements("%s")
+    def ids(self, values: Sequence[str]) -> Any:
+        """`values` as the one parameter that stands for a list of ids."""
+        raise NotImplementedError
 
 
 Db = AbstractContextManager[Any]
@@ -187,7 +192,8 @@ class SqlMethods:
 
     A dialect provides :attr:`sql` (its :class:`Statements`), ``_read(what)``
     (a connection for reads, joining the calling thread's executor cycle if
-    one is open) and ``_change(what, query, params)`` (one data-changing
+    one is open), ``_snapshot(what)`` (the same, where several reads must see
+    one state of the database) and ``_change(what, query, params)``  (one data-changing
     statement, committed on its own; it returns the row count, and a dialect
     that signals changes to other processes signals it when rows changed).
     """
@@ -195,6 +201,9 @@ class SqlMethods:
     sql: ClassVar[Statements]
 
     def _read(self, what: str) -> Db:
+        raise NotImplementedError
+
+    def _snapshot(self, what: str) -> Db:
         raise NotImplementedError
 
     def _change(self, what: str, query: str, params: tuple[Any, ...]) -> int:
@@ -244,6 +253,15 @@ class SqlMethods:
             found = db.execute(query, (*params, limit)).fetchall()
         return [codec.execution_from_row(row, ()) for row in found]
 
+    def get_execution(self, execution_id: str) -> Execution | None:
+        # One snapshot, so that the task runs match the execution row.
+        with self._snapshot("read an execution") as db:
+            return read_execution(self.sql, db, execution_id)
+
+    def add_event(self, event: NewEvent) -> bool:
+        params = codec.event_params(event)
+        return self._change("add an event", self.sql.EVENT_INSERT, params) == 1
+
     # -- logs ------------------------------------------------------------------
 
     def get_logs(self, execution_id: str) -> list[LogRecord]:
@@ -281,13 +299,34 @@ class SqlMethods:
         params = (process_id, role, host, pid, at, at, codec.dump_mapping(info))
         self._change("record a process heartbeat", self.sql.HEARTBEAT, params)
 
+    def list_processes(self) -> list[ProcessRecord]:
+        sql = self.sql
+        # One snapshot, so that the jobs match the processes.
+        with self._snapshot("list processes") as db:
+            rows = db.execute(sql.PROCESSES).fetchall()
+            jobs = db.execute(sql.RUNNING_JOBS).fetchall() if rows else []
+        return codec.processes_from_rows(rows, jobs)
+
     def remove_process(self, process_id: str) -> None:
         self._change("remove a process", self.sql.PROCESS_DELETE, (process_id,))
 
     def prune_processes(self, before: datetime) -> int:
         return self._change("prune processes", self.sql.PROCESS_PRUNE, (codec.to_micros(before),))
 
-    # -- the lease reaper and counts -------------------------------------------
+    # -- the lease reaper, hand-back and counts --------------------------------
+
+    def expired_jobs(self, now: datetime, limit: int) -> list[Job]:
+        if limit <= 0:
+            return []
+        with self._read("find expired leases") as db:
+            rows = db.execute(self.sql.EXPIRED, (codec.to_micros(now), limit)).fetchall()
+        return [codec.job_from_row(row) for row in rows]
+
+    def release_jobs(self, tokens: Sequence[str]) -> int:
+        if not tokens:
+            return 0
+        sql = self.sql
+        return self._change("release jobs", sql.RELEASE, (sql.ids(tokens),))
 
     def counts(self) -> Mapping[str, int]:
         with self._read("count rows") as db:
@@ -298,8 +337,10 @@ class SqlMethods:
 class SqlCycleMethods:
     """The executor-transaction methods that are the same statements on both dialects.
 
-    A dialect provides :attr:`sql` and ``_guard(what)``: the cycle's
-    connection, its driver errors translated.
+    A dialect provides :attr:`sql`, ``_guard(what)`` (the cycle's
+    connection, its driver errors translated) and ``_hold_flow(db, namespace,
+    flow_id)``, which makes the executors that count one flow's concurrency
+    slots take turns until the cycle ends.
     """
 
     __slots__ = ()
@@ -308,6 +349,25 @@ class SqlCycleMethods:
 
     def _guard(self, what: str) -> Db:
         raise NotImplementedError
+
+    def _hold_flow(self, db: Any, namespace: str, flow_id: str) -> None:
+        raise NotImplementedError
+
+    def slots_taken(self, namespace: str, flow_id: str, excluding: str) -> int:
+        with self._guard("count concurrency slots") as db:
+            self._hold_flow(db, namespace, flow_id)
+            row = db.execute(self.sql.SLOTS_TAKEN, (namespace, flow_id, excluding)).fetchone()
+        return int(row[0])
+
+    def oldest_queued(self, namespace: str, flow_id: str) -> str | None:
+        with self._guard("find a queued execution") as db:
+            # The same hold: without it, a cycle that frees a slot and one
+            # that queues an execution could each miss the other's write (the
+            # first sees no queued execution, the second counts the slot still
+            # taken) and leave that execution queued for ever.
+            self._hold_flow(db, namespace, flow_id)
+            row = db.execute(self.sql.OLDEST_QUEUED, (namespace, flow_id)).fetchone()
+        return None if row is None else str(row[0])
 
     def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
         sql = self.sql
@@ -355,7 +415,3 @@ def read_execution(sql: Statements, db: Any, execution_id: str) -> Execution | N
 def event_rows(rows: list[Any]) -> list[EventRow]:
     """Rows of ``Statements.EVENTS`` as EventRows."""
     return [EventRow(i, e, k, codec.load_value(p), codec.from_micros(v)) for i, e, k, p, v in rows]
-
-
-def jobs_from_rows(rows: list[Any]) -> list[Job]:
-    return [codec.job_from_row(row) for row in rows]

@@ -40,6 +40,7 @@ from typing import Any
 from lanner.engine.model import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
+from lanner.store import sqlitesql as lite
 from lanner.store.base import (
     CycleWrite,
     EventRow,
@@ -49,52 +50,13 @@ from lanner.store.base import (
     Renewal,
     Scope,
 )
-from lanner.store.sql import SQLITE as SQL
 from lanner.store.sql import read_execution
 from lanner.store.sqliteruntime import SQLiteRuntime, SQLiteRuntimeTx
+from lanner.store.sqlitesql import SQL
 from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
 
 BUSY_TIMEOUT_SECONDS = 10.0
 WRITER_CACHE_KIB = 32 * 1024  # SQLite's default is 2 MiB per connection
-
-# One statement is one atomic transaction, and SQLite takes the write lock
-# when an UPDATE starts (as BEGIN IMMEDIATE would): no two claimers can pick
-# the same rows. The token is 128 random bits, like a uuid4's.
-_CLAIM = (
-    "UPDATE job SET claim_token = lower(hex(randomblob(16))), claimed_by = ?,"
-    " lease_expires_at = ?, claims = claims + 1 WHERE rowid IN (SELECT rowid FROM job"
-    " WHERE claim_token IS NULL AND run_after <= ? ORDER BY run_after, rowid LIMIT ?)"
-    " RETURNING run_after, rowid, task_run_id, attempt, execution_id, payload, claim_token, claims"
-)
-# The same, for the jobs of a scope's executions only (a JSON array of ids).
-_CLAIM_SCOPED = (
-    "UPDATE job SET claim_token = lower(hex(randomblob(16))), claimed_by = ?,"
-    " lease_expires_at = ?, claims = claims + 1 WHERE rowid IN (SELECT rowid FROM job"
-    " WHERE claim_token IS NULL AND run_after <= ?"
-    " AND execution_id IN (SELECT value FROM json_each(?)) ORDER BY run_after, rowid LIMIT ?)"
-    " RETURNING run_after, rowid, task_run_id, attempt, execution_id, payload, claim_token, claims"
-)
-# json_each keeps one SQL text (one cached statement) for any number of tokens.
-_RENEW = (
-    "UPDATE job SET lease_expires_at = ? WHERE claimed_by = ?"
-    " AND claim_token IN (SELECT value FROM json_each(?))"
-    " RETURNING claim_token, task_run_id, cancel_requested"
-)
-_FENCED_DELETE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
-_FENCED_CHECK = "SELECT 1 FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
-
-_NEXT_EXECUTION = (
-    "SELECT execution_id FROM execution_event WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1"
-)
-_NEXT_EXECUTION_SCOPED = (
-    "SELECT execution_id FROM execution_event WHERE visible_at <= ?"
-    " AND execution_id IN (SELECT value FROM json_each(?)) ORDER BY visible_at, id LIMIT 1"
-)
-# One row per statement: sqlite3 runs executemany as a loop of cached steps anyway.
-_RUN_DELETE = "DELETE FROM task_run WHERE id = ?"
-_JOB_TAKE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
-_JOB_CANCEL = "UPDATE job SET cancel_requested = TRUE WHERE task_run_id = ?"
-_EVENT_DELETE = "DELETE FROM execution_event WHERE id = ?"
 
 
 def _describe(exc: sqlite3.Error, what: str, path: str) -> StoreError:
@@ -243,11 +205,11 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
 
     def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
         with self._guard("complete jobs") as db:
-            return [db.execute(_JOB_TAKE, claim).rowcount == 1 for claim in claims]
+            return [db.execute(lite.JOB_TAKE, claim).rowcount == 1 for claim in claims]
 
     def drop_events(self, event_ids: Sequence[int]) -> None:
         with self._guard("drop events") as db:
-            _many(db, _EVENT_DELETE, [(i,) for i in event_ids])
+            _many(db, lite.EVENT_DELETE, [(i,) for i in event_ids])
 
     def write(self, cycle: CycleWrite) -> None:
         """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``.
@@ -269,7 +231,7 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
                     f" (expected version {expected})"
                 )
             if cycle.delete_task_runs:
-                _many(db, _RUN_DELETE, [(i,) for i in cycle.delete_task_runs])
+                _many(db, lite.RUN_DELETE, [(i,) for i in cycle.delete_task_runs])
             if cycle.upsert_task_runs:
                 upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
                 _many(db, SQL.RUN_UPSERT, upserts)
@@ -281,11 +243,11 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
                 if claimed:
                     _many(db, SQL.JOB_INSERT_CLAIMED, claimed)
             if cycle.cancel_jobs:
-                _many(db, _JOB_CANCEL, [(i,) for i in cycle.cancel_jobs])
+                _many(db, lite.JOB_CANCEL, [(i,) for i in cycle.cancel_jobs])
             _insert_executions(db, memo, cycle.new_executions)
             # Consumed events go first: a key they carried is free for a new event.
             if cycle.consumed_events:
-                _many(db, _EVENT_DELETE, [(i,) for i in cycle.consumed_events])
+                _many(db, lite.EVENT_DELETE, [(i,) for i in cycle.consumed_events])
             _insert_events(db, cycle.new_events)
             _insert_logs(db, cycle.logs)
 
@@ -403,6 +365,9 @@ class SQLiteStore(SQLiteRuntime):
         with self._one(what) as db:
             return db.execute(query, params).rowcount
 
+    def _snapshot(self, what: str) -> _Tx:
+        return self._read(what, snapshot=True)
+
     def _read(self, what: str, *, snapshot: bool = False) -> _Tx:
         """Reads; `snapshot` when several statements must see one state of the database.
         Inside this thread's own write transaction a read joins it and sees its writes."""
@@ -475,14 +440,6 @@ class SQLiteStore(SQLiteRuntime):
             if _insert_executions(db, memo, (execution,)):
                 _insert_events(db, events)
 
-    def get_execution(self, execution_id: str) -> Execution | None:
-        with self._read("read an execution", snapshot=True) as db:
-            return _read_execution(db, execution_id)
-
-    def add_event(self, event: NewEvent) -> bool:
-        with self._one("add an event") as db:
-            return _insert_events(db, (event,)) == 1
-
     def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
         with self._read("look for due events") as db:
             return _next_execution(db, now, scope) is not None
@@ -515,10 +472,10 @@ class SQLiteStore(SQLiteRuntime):
         head = (worker_id, codec.to_micros(expires), codec.to_micros(now))
         with self._one("claim jobs") as db:
             if scope is None:
-                claimed = db.execute(_CLAIM, (*head, limit)).fetchall()
+                claimed = db.execute(lite.CLAIM, (*head, limit)).fetchall()
             else:
                 params = (*head, json.dumps(list(scope)), limit)
-                claimed = db.execute(_CLAIM_SCOPED, params).fetchall()
+                claimed = db.execute(lite.CLAIM_SCOPED, params).fetchall()
         return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
@@ -528,13 +485,15 @@ class SQLiteStore(SQLiteRuntime):
             return Renewal(frozenset(), frozenset())
         expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
         with self._one("renew leases") as db:
-            renewed = db.execute(_RENEW, (expires, worker_id, json.dumps(list(tokens)))).fetchall()
+            renewed = db.execute(
+                lite.RENEW, (expires, worker_id, json.dumps(list(tokens)))
+            ).fetchall()
         return codec.renewal(tokens, renewed)
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
         with self._write("complete a job") as db:
             fence = (job.task_run_id, job.attempt, job.claim_token)
-            if db.execute(_FENCED_DELETE, fence).rowcount == 0:
+            if db.execute(lite.FENCED_DELETE, fence).rowcount == 0:
                 return False  # a zombie: its job was completed or claimed again
             _insert_events(db, (event,))
             _insert_logs(db, logs)
@@ -543,7 +502,7 @@ class SQLiteStore(SQLiteRuntime):
     def job_started(self, job: Job, event: NewEvent) -> bool:
         with self._write("record a job start") as db:
             fence = (job.task_run_id, job.attempt, job.claim_token)
-            if db.execute(_FENCED_CHECK, fence).fetchone() is None:
+            if db.execute(lite.FENCED_CHECK, fence).fetchone() is None:
                 return False
             _insert_events(db, (event,))
         return True
@@ -559,11 +518,11 @@ class SQLiteStore(SQLiteRuntime):
 def _next_execution(db: sqlite3.Connection, now: datetime, scope: Scope) -> Any:
     """The row of the oldest due event (of `scope`'s executions), or None."""
     if scope is None:
-        return db.execute(_NEXT_EXECUTION, (codec.to_micros(now),)).fetchone()
+        return db.execute(lite.NEXT_EXECUTION, (codec.to_micros(now),)).fetchone()
     if not scope:
         return None
     params = (codec.to_micros(now), json.dumps(list(scope)))
-    return db.execute(_NEXT_EXECUTION_SCOPED, params).fetchone()
+    return db.execute(lite.NEXT_EXECUTION_SCOPED, params).fetchone()
 
 
 def _many(db: sqlite3.Connection, sql: str, params: Sequence[tuple[Any, ...]]) -> int:

@@ -11,36 +11,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Any
 
 from lanner.store import codec
-from lanner.store.base import Job, NewEvent, ProcessRecord
-from lanner.store.sql import SQLITE as SQL
+from lanner.store import sqlitesql as lite
+from lanner.store.base import Job, NewEvent
 from lanner.store.sql import SqlCycleMethods, SqlMethods
-
-_EXPIRED = (
-    f"SELECT {codec.JOB_COLUMNS} FROM job WHERE claim_token IS NOT NULL"
-    " AND lease_expires_at < ? ORDER BY lease_expires_at, rowid LIMIT ?"
-)
-_RELEASE = (
-    "UPDATE job SET claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL"
-    " WHERE claim_token IN (SELECT value FROM json_each(?))"
-)
-
-_PURGE_PICK = "SELECT id FROM execution WHERE finalized_at < ? ORDER BY finalized_at LIMIT ?"
-# The ids of one batch as one JSON array: one SQL text (one cached statement) per table.
-_PURGE = tuple(
-    f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))"
-    for table, column in (
-        ("log", "execution_id"),
-        ("execution_event", "execution_id"),
-        ("job", "execution_id"),
-        ("task_run", "execution_id"),
-        ("execution", "id"),
-    )
-)
+from lanner.store.sqlitesql import SQL
 
 Db = AbstractContextManager[sqlite3.Connection]
 
@@ -60,20 +39,7 @@ class SQLiteRuntime(SqlMethods):
 
     # -- processes -------------------------------------------------------------
 
-    def list_processes(self) -> list[ProcessRecord]:
-        with self._read("list processes", snapshot=True) as db:
-            rows = db.execute(SQL.PROCESSES).fetchall()
-            jobs = db.execute(SQL.RUNNING_JOBS).fetchall() if rows else []
-        return codec.processes_from_rows(rows, jobs)
-
     # -- the lease reaper and hand-back --------------------------------------------
-
-    def expired_jobs(self, now: datetime, limit: int) -> list[Job]:
-        if limit <= 0:
-            return []
-        with self._read("find expired leases") as db:
-            rows = db.execute(_EXPIRED, (codec.to_micros(now), limit)).fetchall()
-        return [codec.job_from_row(row) for row in rows]
 
     def requeue_job(self, job: Job, event: NewEvent, now: datetime) -> bool:
         fence = (codec.to_micros(now), job.task_run_id, job.attempt, job.claim_token)
@@ -82,12 +48,6 @@ class SQLiteRuntime(SqlMethods):
                 return False  # completed, re-queued or claimed again meanwhile
             db.execute(SQL.EVENT_INSERT, codec.event_params(event))
         return True
-
-    def release_jobs(self, tokens: Sequence[str]) -> int:
-        if not tokens:
-            return 0
-        with self._one("release jobs") as db:
-            return int(db.execute(_RELEASE, (json.dumps(list(tokens)),)).rowcount)
 
     # -- retention and counts ------------------------------------------------------
 
@@ -98,10 +58,10 @@ class SQLiteRuntime(SqlMethods):
         total = 0
         while True:
             with self._write("purge executions") as db:
-                ids = [row[0] for row in db.execute(_PURGE_PICK, (cutoff, limit)).fetchall()]
+                ids = [row[0] for row in db.execute(lite.PURGE_PICK, (cutoff, limit)).fetchall()]
                 if ids:
                     batch = (json.dumps(ids),)
-                    for statement in _PURGE:
+                    for statement in lite.PURGE:
                         db.execute(statement, batch)
             total += len(ids)
             if len(ids) < limit:
@@ -121,12 +81,5 @@ class SQLiteRuntimeTx(SqlCycleMethods):
     def _guard(self, what: str) -> Db:
         raise NotImplementedError
 
-    def slots_taken(self, namespace: str, flow_id: str, excluding: str) -> int:
-        with self._guard("count concurrency slots") as db:
-            row = db.execute(SQL.SLOTS_TAKEN, (namespace, flow_id, excluding)).fetchone()
-        return int(row[0])
-
-    def oldest_queued(self, namespace: str, flow_id: str) -> str | None:
-        with self._guard("find a queued execution") as db:
-            row = db.execute(SQL.OLDEST_QUEUED, (namespace, flow_id)).fetchone()
-        return None if row is None else str(row[0])
+    def _hold_flow(self, db: Any, namespace: str, flow_id: str) -> None:
+        pass  # the single writer: a count taken in a cycle holds until the cycle commits
