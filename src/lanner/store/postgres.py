@@ -20,10 +20,13 @@ Concurrency model (DESIGN.md, "Exactly-once effects"):
   runs in that transaction (a write in a savepoint): it sees the cycle's
   writes and does not take a second connection from the pool.
 
-Connections, the pool and error translation live in :mod:`lanner.store.postgresconn`,
-the SQL in :mod:`lanner.store.postgressql`. Schema and dates as on SQLite (``migrations/postgres/0001_initial.sql``):
-BIGINT epoch microseconds and TEXT JSON documents, so :mod:`lanner.store.codec`
-is shared. Every psycopg error leaves as a StoreError.
+Connections, the pool and error translation live in
+:mod:`lanner.store.postgresconn`, PostgreSQL's own SQL in
+:mod:`lanner.store.postgressql`; the statements and methods shared with SQLite
+in :mod:`lanner.store.sql`. Schema and dates as on SQLite
+(``migrations/postgres/0001_initial.sql``): BIGINT epoch microseconds and TEXT
+JSON documents, so :mod:`lanner.store.codec` is shared. Every psycopg error
+leaves as a StoreError.
 """
 
 from __future__ import annotations

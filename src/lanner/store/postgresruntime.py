@@ -1,9 +1,11 @@
-"""PostgresStore's part of the store contract that serves the durable runtime.
+"""PostgreSQL's own part of the store contract that serves the durable runtime.
 
-Live processes, the lease reaper, hand-back on shutdown, retention, flow
-concurrency and flow-trigger state (docs/store.md). Mixed into
+Re-queueing an expired job, purging old executions, and the flow-slot hold
+(an advisory lock). The rest of the runtime methods (processes, the reaper's
+read, hand-back, flow slots, flow-trigger state) are the shared ones of
+:mod:`lanner.store.sql`, which these classes extend. Mixed into
 :class:`lanner.store.postgres.PostgresStore` and its executor transaction;
-the SQL is in :mod:`lanner.store.postgressql`.
+its own SQL is in :mod:`lanner.store.postgressql`.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ What differs from SQLite: claiming (``FOR UPDATE SKIP LOCKED``), the
 executor's pick (a row lock on the execution), a worker's completion (one
 statement of data-modifying CTEs), the data version (a sequence), advisory
 locks, and arrays (``= ANY(%s)``) where SQLite takes a JSON array. The
-statements both dialects share are :data:`lanner.store.sql.POSTGRES`.
-Constant strings let psycopg prepare each statement once per connection (it
-prepares a query after it has run a few times).
+statements both dialects share are :class:`lanner.store.sql.Statements`;
+:data:`SQL` is them with PostgreSQL's placeholder, and these added. Constant
+strings let psycopg prepare each statement once per connection (it prepares a
+query after it has run a few times).
 """
 
 from __future__ import annotations

@@ -21,8 +21,10 @@ Concurrency model (DESIGN.md, "Exactly-once effects"):
 - The executor holds the write lock for one whole cycle: that is what makes
   SQLite "one executor decides for one execution at a time".
 
-Date-time columns are epoch microseconds (INTEGER); see
-``migrations/sqlite/0001_initial.sql`` and :mod:`lanner.store.codec`.
+SQLite's own SQL is in :mod:`lanner.store.sqlitesql`; the statements and
+methods shared with PostgreSQL in :mod:`lanner.store.sql`. Date-time columns
+are epoch microseconds (INTEGER); see ``migrations/sqlite/0001_initial.sql``
+and :mod:`lanner.store.codec`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""SQLiteStore's part of the store contract that serves the durable runtime.
+"""SQLite's own part of the store contract that serves the durable runtime.
 
-Live processes, the lease reaper, hand-back on shutdown, retention, flow
-concurrency and flow-trigger state (docs/store.md). Mixed into
-:class:`lanner.store.sqlite.SQLiteStore` and its executor transaction, whose
-transactions (the single writer) these methods use; kept apart so that
-neither module grows past a readable size.
+Re-queueing an expired job, purging old executions, and the flow-slot hold
+(none: the single writer already serialises executors). The rest of the
+runtime methods (processes, the reaper's read, hand-back, flow slots,
+flow-trigger state) are the shared ones of :mod:`lanner.store.sql`, which
+these classes extend. Mixed into :class:`lanner.store.sqlite.SQLiteStore`
+and its executor transaction, whose transactions (the single writer) these
+methods use.
 """
 
 from __future__ import annotations
