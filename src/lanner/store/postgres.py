@@ -84,6 +84,9 @@ class PostgresStore(PostgresRuntime):
         with self._db.session(what) as s:
             yield s.conn
 
+    def _transaction(self, what: str) -> contextlib.AbstractContextManager[Session]:
+        return self._db.session(what, tx=True)
+
     @contextlib.contextmanager
     def _snapshot(self, what: str) -> Iterator[Conn]:
         with self._db.session(what) as s:
@@ -133,21 +136,6 @@ class PostgresStore(PostgresRuntime):
                     (migration.version, migration.name, codec.to_micros(datetime.now(UTC))),
                 )
                 s.changed = True
-
-    # -- flows -----------------------------------------------------------------
-
-    def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
-        with self._db.session("deploy a flow", tx=True) as s:
-            db = s.conn
-            db.execute(pg.FLOW_LOCK, (f"{namespace}\x1f{flow_id}",))
-            latest = db.execute(SQL.FLOW_LATEST, (namespace, flow_id)).fetchone()
-            if latest is not None and not latest[5] and latest[3] == source:
-                return int(latest[2]), False
-            revision = 1 if latest is None else int(latest[2]) + 1
-            now = codec.to_micros(datetime.now(UTC))
-            db.execute(SQL.FLOW_INSERT, (namespace, flow_id, revision, source, now))
-            s.changed = True
-            return revision, True
 
     # -- executions ------------------------------------------------------------
 

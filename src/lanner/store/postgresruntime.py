@@ -17,9 +17,7 @@ from typing import Any
 
 from lanner.store import codec
 from lanner.store import postgressql as pg
-from lanner.store.base import Job, NewEvent
 from lanner.store.postgresconn import Conn, Connections, Session
-from lanner.store.postgressql import SQL
 from lanner.store.sql import SqlCycleMethods, SqlMethods
 
 
@@ -28,22 +26,7 @@ class PostgresRuntime(SqlMethods):
 
     _db: Connections  # set by PostgresStore
 
-    # -- processes -------------------------------------------------------------
-
-    # -- the lease reaper and hand-back --------------------------------------------
-
-    def requeue_job(self, job: Job, event: NewEvent, now: datetime) -> bool:
-        fence = (codec.to_micros(now), job.task_run_id, job.attempt, job.claim_token)
-        with self._db.session("requeue a job", tx=True) as s:
-            # The UPDATE locks the row: a complete_job or a renewal by the old
-            # claim waits for this commit, then finds the token gone.
-            if s.conn.execute(SQL.REQUEUE, fence).rowcount == 0:
-                return False  # completed, re-queued or claimed again meanwhile
-            s.conn.execute(SQL.EVENT_INSERT, codec.event_params(event))
-            s.changed = True
-        return True
-
-    # -- retention and counts ------------------------------------------------------
+    # -- retention -----------------------------------------------------------------
 
     def purge_executions(self, before: datetime, limit: int = 1000) -> int:
         limit = max(1, limit)

@@ -169,6 +169,7 @@ SLOTS_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))"
 class PostgresStatements(Statements):
     """The shared statements with ``%s`` placeholders, and PostgreSQL's own the shared methods run."""
 
+    FLOW_LOCK = FLOW_LOCK
     EXPIRED = EXPIRED
     RELEASE = RELEASE
 

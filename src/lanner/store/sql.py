@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from lanner.engine.model import Execution
@@ -176,6 +176,7 @@ class Statements:
         )
 
     # The dialect's own statements that the shared methods run, set by its subclass.
+    FLOW_LOCK: str | None = None  # held by a deploy until it commits (none: a single writer)
     EXPIRED: str  # claimed jobs whose lease ended before ?, oldest first, at most ?
     RELEASE: str  # unclaim the jobs of the tokens in ?
 
@@ -193,9 +194,11 @@ class SqlMethods:
     A dialect provides :attr:`sql` (its :class:`Statements`), ``_read(what)``
     (a connection for reads, joining the calling thread's executor cycle if
     one is open), ``_snapshot(what)`` (the same, where several reads must see
-    one state of the database) and ``_change(what, query, params)``  (one data-changing
-    statement, committed on its own; it returns the row count, and a dialect
-    that signals changes to other processes signals it when rows changed).
+    one state of the database), ``_change(what, query, params)`` (one
+    data-changing statement, committed on its own; it returns the row count,
+    and a dialect that signals changes to other processes signals it when rows
+    changed) and ``_transaction(what)`` (a write transaction: an object with
+    ``conn`` and ``changed``, to be set when the transaction wrote something).
     """
 
     sql: ClassVar[Statements]
@@ -207,6 +210,9 @@ class SqlMethods:
         raise NotImplementedError
 
     def _change(self, what: str, query: str, params: tuple[Any, ...]) -> int:
+        raise NotImplementedError
+
+    def _transaction(self, what: str) -> Db:
         raise NotImplementedError
 
     # -- flows -----------------------------------------------------------------
@@ -223,6 +229,22 @@ class SqlMethods:
             else:
                 row = db.execute(sql.FLOW_REVISION, (namespace, flow_id, revision)).fetchone()
         return None if row is None else codec.flow_from_row(row)
+
+    def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
+        sql = self.sql
+        with self._transaction("deploy a flow") as s:
+            db = s.conn
+            if sql.FLOW_LOCK is not None:
+                # Two processes deploying one flow must not both take revision n+1.
+                db.execute(sql.FLOW_LOCK, (f"{namespace}\x1f{flow_id}",))
+            latest = db.execute(sql.FLOW_LATEST, (namespace, flow_id)).fetchone()
+            if latest is not None and not latest[5] and latest[3] == source:
+                return int(latest[2]), False
+            revision = 1 if latest is None else int(latest[2]) + 1
+            now = codec.to_micros(datetime.now(UTC))
+            db.execute(sql.FLOW_INSERT, (namespace, flow_id, revision, source, now))
+            s.changed = True
+            return revision, True
 
     def list_flows(self) -> list[FlowRecord]:
         with self._read("list flows") as db:
@@ -321,6 +343,19 @@ class SqlMethods:
         with self._read("find expired leases") as db:
             rows = db.execute(self.sql.EXPIRED, (codec.to_micros(now), limit)).fetchall()
         return [codec.job_from_row(row) for row in rows]
+
+    def requeue_job(self, job: Job, event: NewEvent, now: datetime) -> bool:
+        sql = self.sql
+        fence = (codec.to_micros(now), job.task_run_id, job.attempt, job.claim_token)
+        with self._transaction("requeue a job") as s:
+            # On PostgreSQL the UPDATE locks the row: a complete_job or a
+            # renewal by the old claim waits for this commit, then finds the
+            # token gone. On SQLite the single writer orders them.
+            if s.conn.execute(sql.REQUEUE, fence).rowcount == 0:
+                return False  # completed, re-queued or claimed again meanwhile
+            s.conn.execute(sql.EVENT_INSERT, codec.event_params(event))
+            s.changed = True
+        return True
 
     def release_jobs(self, tokens: Sequence[str]) -> int:
         if not tokens:

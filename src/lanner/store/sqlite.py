@@ -34,7 +34,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -254,6 +254,16 @@ class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
             _insert_logs(db, cycle.logs)
 
 
+class _Session:
+    """A write transaction lent to a shared method (the single writer needs no change flag)."""
+
+    __slots__ = ("changed", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.changed = False
+
+
 class _LocalState(threading.local):
     """Per-thread state: the connection for reads."""
 
@@ -367,6 +377,11 @@ class SQLiteStore(SQLiteRuntime):
         with self._one(what) as db:
             return db.execute(query, params).rowcount
 
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[_Session]:
+        with self._write(what) as db:
+            yield _Session(db)
+
     def _snapshot(self, what: str) -> _Tx:
         return self._read(what, snapshot=True)
 
@@ -416,18 +431,6 @@ class SQLiteStore(SQLiteRuntime):
                 with contextlib.suppress(sqlite3.Error):  # at shutdown: nothing to do about it
                     db.close()
         self._local = _LocalState()
-
-    # -- flows -----------------------------------------------------------------
-
-    def deploy_flow(self, namespace: str, flow_id: str, source: str) -> tuple[int, bool]:
-        with self._write("deploy a flow") as db:
-            latest = db.execute(SQL.FLOW_LATEST, (namespace, flow_id)).fetchone()
-            if latest is not None and not latest[5] and latest[3] == source:
-                return int(latest[2]), False
-            revision = 1 if latest is None else int(latest[2]) + 1
-            now = codec.to_micros(datetime.now(UTC))
-            db.execute(SQL.FLOW_INSERT, (namespace, flow_id, revision, source, now))
-            return revision, True
 
     # -- executions ------------------------------------------------------------
 

@@ -19,9 +19,7 @@ from typing import Any
 
 from lanner.store import codec
 from lanner.store import sqlitesql as lite
-from lanner.store.base import Job, NewEvent
 from lanner.store.sql import SqlCycleMethods, SqlMethods
-from lanner.store.sqlitesql import SQL
 
 Db = AbstractContextManager[sqlite3.Connection]
 
@@ -29,29 +27,11 @@ Db = AbstractContextManager[sqlite3.Connection]
 class SQLiteRuntime(SqlMethods):
     """The runtime methods of SQLiteStore (see the module docstring)."""
 
-    # Provided by SQLiteStore: a single statement, a write transaction, a read.
-    def _one(self, what: str) -> Db:
-        raise NotImplementedError
-
+    # Provided by SQLiteStore: a write transaction.
     def _write(self, what: str) -> Db:
         raise NotImplementedError
 
-    def _read(self, what: str, *, snapshot: bool = False) -> Db:
-        raise NotImplementedError
-
-    # -- processes -------------------------------------------------------------
-
-    # -- the lease reaper and hand-back --------------------------------------------
-
-    def requeue_job(self, job: Job, event: NewEvent, now: datetime) -> bool:
-        fence = (codec.to_micros(now), job.task_run_id, job.attempt, job.claim_token)
-        with self._write("requeue a job") as db:
-            if db.execute(SQL.REQUEUE, fence).rowcount == 0:
-                return False  # completed, re-queued or claimed again meanwhile
-            db.execute(SQL.EVENT_INSERT, codec.event_params(event))
-        return True
-
-    # -- retention and counts ------------------------------------------------------
+    # -- retention -----------------------------------------------------------------
 
     def purge_executions(self, before: datetime, limit: int = 1000) -> int:
         # One transaction per batch: the write lock is never held for long.
