@@ -8,13 +8,14 @@ version is, how connections and transactions work, and the placeholder
 
 - :class:`Statements`: every statement whose text is the same on both
   databases but for its placeholders, written with ``?`` and built once per
-  dialect at import (each dialect's subclass, ``sqlitesql.SQL`` and
-  ``postgressql.SQL``, adds its own statements) (constant strings, so that sqlite3's statement cache and
-  psycopg's prepared statements keep working).
-- :class:`SqlMethods`: the store methods that are one read or one
-  statement on both databases; a dialect provides ``_read``, ``_one`` and
-  its :class:`Statements`.
-- :class:`SqlCycleMethods`: the same for the executor's transaction.
+  dialect at import, so that they stay constant strings (sqlite3's statement
+  cache, psycopg's prepared statements). Each dialect's subclass
+  (``sqlitesql.SQL``, ``postgressql.SQL``) adds its own statements.
+- :class:`SqlMethods`: the store methods whose steps are the same on both
+  databases; a dialect lends them connections and transactions through a few
+  hooks (``_read``, ``_snapshot``, ``_change``, ``_transaction``).
+- :class:`SqlCycleMethods`: the same for the executor's transaction
+  (``_guard``, ``_hold_flow``).
 
 Column lists come from :mod:`lanner.store.codec`: one logical schema.
 """
