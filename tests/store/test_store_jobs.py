@@ -206,6 +206,7 @@ def test_claims_are_exclusive_across_processes(
     finally:
         child.stdin.close()
         child.wait(timeout=60)
+        child.stdout.close()
     every = [i for out in claimed for i in out] + from_child
     assert sorted(every) == ids  # each job exactly once
     assert from_child, "the other process claimed nothing: the test did not race"
