@@ -35,6 +35,8 @@ MIX = [
 ]
 
 
+# The chaos run itself, then the time every execution it started takes to finish.
+@pytest.mark.timeout(int(CHAOS_SECONDS) + 900)
 def test_chaos_kills_and_restarts_lose_nothing(cluster: Cluster, sink: HttpSink) -> None:
     seed = int(os.environ.get("LANNER_CHAOS_SEED", str(int(time.time()))))
     rng = random.Random(seed)
@@ -67,6 +69,7 @@ def test_chaos_kills_and_restarts_lose_nothing(cluster: Cluster, sink: HttpSink)
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(900)  # initdb, a restart and the flows' retries
 def test_restarting_postgresql_mid_flow_loses_nothing(
     private_postgres: PrivatePostgres, tmp_path: Path, sink: HttpSink
 ) -> None:

@@ -16,7 +16,10 @@ from tests.support.cluster import Cluster, Proc
 from tests.support.http_sink import HttpSink
 from tests.support.seed import SEED_FLOWS
 
-pytestmark = pytest.mark.slow
+# A crash test starts, kills and restarts several processes and waits up to
+# 90 s for the executions to finish: more than the default 300 s on a loaded
+# machine is a hang.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 EXPECTED = {
     "chain": "SUCCESS",

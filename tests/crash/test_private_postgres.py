@@ -15,6 +15,9 @@ from tests.support import private_postgres
 from tests.support.postgres import PostgresServer
 from tests.support.private_postgres import private_postgres_cluster
 
+# initdb and two server starts: slow on a loaded machine.
+pytestmark = pytest.mark.timeout(600)
+
 
 def _started_at(url: str) -> object:
     with psycopg.connect(url, connect_timeout=10) as conn:

@@ -20,8 +20,9 @@ import psycopg
 
 from lanner.store import open_store
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_sqlite_store import run_flow
+# Run as a script: the repository root makes `tests.store` importable.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tests.store.bench_sqlite_store import run_flow
 
 ADMIN = os.environ.get("LANNER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -29,7 +29,8 @@ from lanner.store.base import CycleWrite, EventRow, LogRecord, NewEvent, NewJob,
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
-Change = Callable[[Execution, list[EventRow]], tuple[Execution, list[TaskRun], list[NewJob]]]
+ChangeParts = tuple[Execution, list[TaskRun], list[NewJob]]
+Change = Callable[[Execution, list[EventRow]], ChangeParts]
 
 
 def cycle(store: Store, cached: Execution | None, change: Change) -> tuple[Execution, float]:
@@ -108,7 +109,11 @@ def run_flow(store: Store, tasks: int, n: int) -> tuple[list[float], list[float]
         [job] = store.claim_jobs("worker", 1, 30, NOW)
         assert store.job_started(job, NewEvent(execution_id, "TaskStarted", {"t": tid}, NOW))
         round_trips.append(time.perf_counter() - start)
-        cached, took = cycle(store, cached, lambda e, _, i=i: (*advance(e, i, State.RUNNING), []))
+
+        def running(e: Execution, _: list[EventRow], i: int = i) -> ChangeParts:
+            return (*advance(e, i, State.RUNNING), [])
+
+        cached, took = cycle(store, cached, running)
         cycles.append(took)
         start = time.perf_counter()
         outputs = {"t": tid, "outputs": {"value": i}}
@@ -116,7 +121,11 @@ def run_flow(store: Store, tasks: int, n: int) -> tuple[list[float], list[float]
         log = LogRecord(execution_id, f"t{i}", tid, 1, NOW, "INFO", f"hello {i}")
         assert store.complete_job(job, result, [log])
         round_trips[-1] += time.perf_counter() - start
-        cached, took = cycle(store, cached, lambda e, _, i=i: finish(e, i))
+
+        def ended(e: Execution, _: list[EventRow], i: int = i) -> ChangeParts:
+            return finish(e, i)
+
+        cached, took = cycle(store, cached, ended)
         cycles.append(took)
     assert cached.state is State.SUCCESS and len(cached.task_runs) == tasks
     return cycles, round_trips, time.perf_counter() - flow_start

@@ -205,7 +205,12 @@ class Make:
         return NewEvent(execution_id, kind, payload, at, dedup_key)
 
     def job(
-        self, task_run_id: str, *, attempt: int = 1, execution_id: str = "exec1", at=NOW
+        self,
+        task_run_id: str,
+        *,
+        attempt: int = 1,
+        execution_id: str = "exec1",
+        at: dt.datetime = NOW,
     ) -> NewJob:
         return NewJob(task_run_id, execution_id, attempt, {"task": task_run_id}, at)
 

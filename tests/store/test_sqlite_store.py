@@ -28,7 +28,7 @@ def _tables(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     "form", ["sqlite:///{path}", "sqlite:////{path}", "{path}"], ids=["url", "url4", "plain"]
 )
-def test_open_store_url_forms(tmp_path: Path, form: str):
+def test_open_store_url_forms(tmp_path: Path, form: str) -> None:
     path = tmp_path / "deep" / "dir" / "lanner.db"
     store = open_store(form.format(path=str(path).lstrip("/") if "sqlite" in form else path))
     try:
@@ -40,14 +40,14 @@ def test_open_store_url_forms(tmp_path: Path, form: str):
         store.close()
 
 
-def test_open_store_relative_plain_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_open_store_relative_plain_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     store = open_store("rel/lanner.db")
     store.close()
     assert store.url == f"sqlite://{tmp_path / 'rel' / 'lanner.db'}"
 
 
-def test_default_db_url(tmp_path: Path):
+def test_default_db_url(tmp_path: Path) -> None:
     url = default_db_url(tmp_path / "home")
     assert url == f"sqlite://{tmp_path}/home/lanner.db"
     open_store(url).close()
@@ -62,12 +62,12 @@ def test_default_db_url(tmp_path: Path):
         ("", "empty store URL"),
     ],
 )
-def test_open_store_rejects(url: str, message: str):
+def test_open_store_rejects(url: str, message: str) -> None:
     with pytest.raises(StoreError, match=message):
         open_store(url)
 
 
-def test_unwritable_path_is_a_clear_store_error(tmp_path: Path):
+def test_unwritable_path_is_a_clear_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     with pytest.raises(StoreError, match=r"cannot open database file .*a-file/lanner\.db"):
@@ -76,7 +76,7 @@ def test_unwritable_path_is_a_clear_store_error(tmp_path: Path):
         open_store(str(tmp_path))  # a directory
 
 
-def test_migrations_are_idempotent(tmp_path: Path):
+def test_migrations_are_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "lanner.db"
     first = open_store(str(path))
     first.deploy_flow("ns", "f", "id: f")
@@ -99,7 +99,7 @@ open_store(sys.argv[1]).close()
 """
 
 
-def test_several_processes_migrate_one_new_file_at_once(tmp_path: Path):
+def test_several_processes_migrate_one_new_file_at_once(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'lanner.db'}"
     children = [subprocess.Popen([sys.executable, "-c", _MIGRATE, url]) for _ in range(4)]
     assert [c.wait(timeout=60) for c in children] == [0, 0, 0, 0]
@@ -109,7 +109,7 @@ def test_several_processes_migrate_one_new_file_at_once(tmp_path: Path):
 
 def test_a_lock_held_too_long_is_a_clear_store_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Any
-):
+) -> None:
     monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_SECONDS", 0.05)
     store = open_store(str(tmp_path / "lanner.db"))
     other = sqlite3.connect(tmp_path / "lanner.db", isolation_level=None)
@@ -124,14 +124,14 @@ def test_a_lock_held_too_long_is_a_clear_store_error(
     store.close()
 
 
-def test_a_closed_store_refuses_work(tmp_path: Path):
+def test_a_closed_store_refuses_work(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "lanner.db"))
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.list_flows()
 
 
-def test_codec_documents_are_versioned():
+def test_codec_documents_are_versioned() -> None:
     now = dt.datetime(2025, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
     text = codec.dump_histories((History(State.CREATED, now),))
     assert text == '{"v":1,"h":[["CREATED","2025-01-02T03:04:05.000006+00:00"]]}'
@@ -144,7 +144,7 @@ def test_codec_documents_are_versioned():
         codec.load_value("[1, 2]")
 
 
-def test_codec_dates_are_utc():
+def test_codec_dates_are_utc() -> None:
     naive = dt.datetime(2025, 1, 2, 3, 4, 5, 6)
     paris = dt.datetime(2025, 1, 2, 4, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert codec.to_micros(naive) == codec.to_micros(paris)
@@ -154,13 +154,13 @@ def test_codec_dates_are_utc():
     assert history.date == paris and history.date.utcoffset() == dt.timedelta(0)
 
 
-def test_codec_values_that_are_not_json_are_a_store_error():
+def test_codec_values_that_are_not_json_are_a_store_error() -> None:
     assert codec.load_value(codec.dump_value({"at": dt.date(2025, 1, 2)})) == {"at": "2025-01-02"}
     with pytest.raises(StoreError, match="cannot store a value as JSON"):
         codec.dump_value({"x": object()})
 
 
-def test_a_database_of_schema_1_is_upgraded_in_place(tmp_path: Path):
+def test_a_database_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
     from lanner.store import migrations
 
     path = tmp_path / "lanner.db"
@@ -188,7 +188,7 @@ def test_a_database_of_schema_1_is_upgraded_in_place(tmp_path: Path):
         store.close()
 
 
-def test_reads_inside_a_cycle_see_its_writes(tmp_path: Path, make: Any):
+def test_reads_inside_a_cycle_see_its_writes(tmp_path: Path, make: Any) -> None:
     """Writes go through the process's one write connection; a read on the thread of an
     open cycle joins that cycle's transaction instead of reading beside it."""
     from dataclasses import replace
@@ -221,7 +221,7 @@ def _version(store: Any) -> int:
     return int(found.version)
 
 
-def test_wal_checkpoints_run_on_their_own_thread(tmp_path: Path, make: Any):
+def test_wal_checkpoints_run_on_their_own_thread(tmp_path: Path, make: Any) -> None:
     from lanner.store.walcheckpoint import COMMITS_PER_CHECKPOINT
 
     store = open_store(str(tmp_path / "lanner.db"))

@@ -24,9 +24,9 @@ class Boom(Exception):
 
 def test_slots_are_held_by_started_unfinalized_executions_of_the_flow(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     later = now + 60 * _SECOND
-    for execution_id, state, fields in [
+    cases: list[tuple[str, State, dict[str, Any]]] = [
         ("created", State.CREATED, {}),
         ("queued", State.QUEUED, {}),
         ("running", State.RUNNING, {}),
@@ -37,7 +37,8 @@ def test_slots_are_held_by_started_unfinalized_executions_of_the_flow(
         ("finalized", State.FAILED, {"terminal_at": now, "finalized_at": later}),
         ("other-flow", State.RUNNING, {"flow_id": "other"}),
         ("other-ns", State.RUNNING, {"namespace": "other.ns"}),
-    ]:
+    ]
+    for execution_id, state, fields in cases:
         store.create_execution(make.execution(execution_id, state=state, **fields), [])
     with store.executor_tx() as tx:
         assert tx.slots_taken("company.team", "hello", "me") == 3
@@ -46,7 +47,7 @@ def test_slots_are_held_by_started_unfinalized_executions_of_the_flow(
         assert tx.slots_taken("nobody", "hello", "me") == 0
 
 
-def test_a_slot_taken_in_a_cycle_is_counted_by_the_next(store: Store, make: Any):
+def test_a_slot_taken_in_a_cycle_is_counted_by_the_next(store: Store, make: Any) -> None:
     store.create_execution(make.execution("a", state=State.CREATED), [])
     store.create_execution(make.execution("b", state=State.CREATED), [])
     with store.executor_tx() as tx:
@@ -59,7 +60,7 @@ def test_a_slot_taken_in_a_cycle_is_counted_by_the_next(store: Store, make: Any)
         assert tx.slots_taken("company.team", "hello", "a") == 0
 
 
-def test_oldest_queued_is_by_creation_then_id(store: Store, make: Any, now: dt.datetime):
+def test_oldest_queued_is_by_creation_then_id(store: Store, make: Any, now: dt.datetime) -> None:
     with store.executor_tx() as tx:
         assert tx.oldest_queued("company.team", "hello") is None
     queued = [("q-b", now), ("q-a", now), ("q-first", now - _SECOND), ("q-later", now + _SECOND)]
@@ -82,7 +83,7 @@ def test_oldest_queued_is_by_creation_then_id(store: Store, make: Any, now: dt.d
 # -- flow-trigger state ----------------------------------------------------------------------------
 
 
-def test_trigger_state_is_saved_replaced_and_deleted(store: Store, now: dt.datetime):
+def test_trigger_state_is_saved_replaced_and_deleted(store: Store, now: dt.datetime) -> None:
     window = {"start": "2025-03-04T05:00:00+00:00", "seen": {"a.b/c": ["SUCCESS"]}, "n": 2}
     with store.executor_tx() as tx:
         assert tx.trigger_state("ns", "f", "t") is None
@@ -103,7 +104,7 @@ def test_trigger_state_is_saved_replaced_and_deleted(store: Store, now: dt.datet
         assert tx.trigger_state("ns", "f", "other") == {}
 
 
-def test_trigger_state_is_rolled_back_with_its_cycle(store: Store, now: dt.datetime):
+def test_trigger_state_is_rolled_back_with_its_cycle(store: Store, now: dt.datetime) -> None:
     with store.executor_tx() as tx:
         tx.put_trigger_state("ns", "f", "t", {"n": 1}, now)
     with pytest.raises(Boom), store.executor_tx() as tx:
@@ -118,7 +119,7 @@ def test_trigger_state_is_rolled_back_with_its_cycle(store: Store, now: dt.datet
 # -- subflow links and executions created by a cycle -------------------------------------------
 
 
-def test_subflow_links_round_trip(store: Store, make: Any):
+def test_subflow_links_round_trip(store: Store, make: Any) -> None:
     child = make.execution(
         "child",
         parent_execution_id="parent",
@@ -171,7 +172,7 @@ def _subflow_cycle(store: Store, make: Any, now: dt.datetime, *, fail: bool = Fa
 
 def test_a_cycle_writes_a_child_execution_and_events_to_other_executions_together(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     store.create_execution(make.execution("parent"), [])
     store.create_execution(make.execution(), [])
     with pytest.raises(Boom):
@@ -203,7 +204,7 @@ def test_a_cycle_writes_a_child_execution_and_events_to_other_executions_togethe
 
 def test_create_execution_is_idempotent_for_an_id_a_cycle_created(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     store.create_execution(make.execution("parent"), [])
     store.create_execution(make.execution(), [])
     _subflow_cycle(store, make, now)
@@ -217,7 +218,9 @@ def test_create_execution_is_idempotent_for_an_id_a_cycle_created(
 # -- orphan events ---------------------------------------------------------------------------
 
 
-def test_drop_events_deletes_events_no_cycle_can_consume(store: Store, make: Any, now: dt.datetime):
+def test_drop_events_deletes_events_no_cycle_can_consume(
+    store: Store, make: Any, now: dt.datetime
+) -> None:
     store.create_execution(make.execution("kept"), [make.event("kept")])
     store.add_event(make.event("purged", kind="SubflowEnded", dedup_key="late"))
     with store.executor_tx() as tx:

@@ -22,7 +22,7 @@ def _write(store: Store, cycle: CycleWrite) -> None:
 
 def test_round_trip_of_an_execution_with_task_runs_of_every_phase(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     execution = make.execution(
         task_runs=make.every_phase(),
         inputs={"name": "World", "n": 7},
@@ -49,13 +49,13 @@ def test_round_trip_of_an_execution_with_task_runs_of_every_phase(
         assert tx.load("exec1") == execution
 
 
-def test_unknown_execution_is_none(store: Store):
+def test_unknown_execution_is_none(store: Store) -> None:
     assert store.get_execution("nope") is None
     with store.executor_tx() as tx:
         assert tx.load("nope") is None
 
 
-def test_create_execution_twice_is_a_no_op(store: Store, make: Any, now: dt.datetime):
+def test_create_execution_twice_is_a_no_op(store: Store, make: Any, now: dt.datetime) -> None:
     store.create_execution(make.execution(), [make.event()])
     store.create_execution(make.execution(state=State.FAILED), [make.event()])
     loaded = store.get_execution("exec1")
@@ -66,7 +66,7 @@ def test_create_execution_twice_is_a_no_op(store: Store, make: Any, now: dt.date
 
 def test_list_executions_most_recent_first_without_task_runs(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     for i in range(3):
         created = now + dt.timedelta(seconds=i)
         flow_id = "other" if i == 1 else "hello"
@@ -82,7 +82,9 @@ def test_list_executions_most_recent_first_without_task_runs(
     assert [e.id for e in store.list_executions(limit=1)] == ["e2"]
 
 
-def test_load_returns_the_cached_execution_while_its_version_is_current(store: Store, make: Any):
+def test_load_returns_the_cached_execution_while_its_version_is_current(
+    store: Store, make: Any
+) -> None:
     store.create_execution(make.execution(task_runs=make.every_phase()), [])
     with store.executor_tx() as tx:
         first = tx.load("exec1")
@@ -96,7 +98,7 @@ def test_load_returns_the_cached_execution_while_its_version_is_current(store: S
     assert fresh is not first and fresh == moved
 
 
-def test_write_applies_every_part_of_a_cycle(store: Store, make: Any, now: dt.datetime):
+def test_write_applies_every_part_of_a_cycle(store: Store, make: Any, now: dt.datetime) -> None:
     runs = make.every_phase()
     store.create_execution(make.execution(task_runs=runs), [make.event(), make.event(kind="X")])
     with store.executor_tx() as tx:
@@ -149,7 +151,7 @@ _HOUR = dt.timedelta(hours=1)
 
 def test_a_stale_expected_version_raises_and_writes_nothing(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     store.create_execution(make.execution(version=5), [make.event()])
     with pytest.raises(StoreError, match="changed concurrently"), store.executor_tx() as tx:
         execution = tx.load("exec1")
@@ -166,7 +168,7 @@ def test_a_stale_expected_version_raises_and_writes_nothing(
     assert store.claim_jobs("w", 10, 30, now) == []
 
 
-def test_executor_tx_rolls_back_on_exception(store: Store, make: Any, now: dt.datetime):
+def test_executor_tx_rolls_back_on_exception(store: Store, make: Any, now: dt.datetime) -> None:
     store.create_execution(make.execution(task_runs=make.every_phase()), [make.event()])
     before = store.get_execution("exec1")
     assert before is not None
@@ -200,7 +202,7 @@ def test_executor_tx_rolls_back_on_exception(store: Store, make: Any, now: dt.da
 
 def test_replaying_a_cycle_whose_jobs_exist_leaves_the_jobs_alone(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     store.create_execution(make.execution(), [])
     execution = store.get_execution("exec1")
     assert execution is not None
@@ -217,7 +219,7 @@ def test_replaying_a_cycle_whose_jobs_exist_leaves_the_jobs_alone(
     assert store.complete_job(claimed, make.event(kind="TaskResult"))
 
 
-def test_cancel_jobs_is_reported_by_renew_leases(store: Store, make: Any, now: dt.datetime):
+def test_cancel_jobs_is_reported_by_renew_leases(store: Store, make: Any, now: dt.datetime) -> None:
     store.create_execution(make.execution(), [])
     _write(
         store,
@@ -233,7 +235,7 @@ def test_cancel_jobs_is_reported_by_renew_leases(store: Store, make: Any, now: d
     assert store.renew_leases("someone-else", tokens, 30, now).cancelled == frozenset()
 
 
-def test_timers_are_invisible_until_due(store: Store, make: Any, now: dt.datetime):
+def test_timers_are_invisible_until_due(store: Store, make: Any, now: dt.datetime) -> None:
     later = now + dt.timedelta(seconds=30)
     store.create_execution(make.execution(), [make.event(kind="RetryDue", at=later)])
     with store.executor_tx() as tx:
@@ -247,7 +249,7 @@ def test_timers_are_invisible_until_due(store: Store, make: Any, now: dt.datetim
 
 def test_next_execution_is_the_one_with_the_oldest_visible_event(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     for name in ("a", "b", "c"):
         store.create_execution(make.execution(name), [])
     store.add_event(make.event("a", at=now + dt.timedelta(seconds=5)))
@@ -260,7 +262,7 @@ def test_next_execution_is_the_one_with_the_oldest_visible_event(
 
 def test_a_scoped_executor_sees_only_the_events_of_its_executions(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     for name in ("a", "b", "c"):
         store.create_execution(make.execution(name), [])
     store.add_event(make.event("a", at=now - dt.timedelta(seconds=5)))
@@ -282,7 +284,7 @@ def test_a_scoped_executor_sees_only_the_events_of_its_executions(
 
 def test_events_come_in_insertion_order_with_their_payload(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     store.create_execution(make.execution(), [make.event(kind="Start")])
     assert store.add_event(make.event(kind="TaskResult", task_run_id="t1", outputs={"a": [1]}))
     assert store.add_event(make.event(kind="Kill"))
@@ -293,7 +295,7 @@ def test_events_come_in_insertion_order_with_their_payload(
     assert [e.id for e in events] == sorted(e.id for e in events)
 
 
-def test_dedup_keys_drop_the_second_event(store: Store, make: Any, now: dt.datetime):
+def test_dedup_keys_drop_the_second_event(store: Store, make: Any, now: dt.datetime) -> None:
     store.create_execution(make.execution(), [make.event(dedup_key="start")])
     assert not store.add_event(make.event(kind="Again", dedup_key="start"))
     assert store.add_event(make.event(kind="Kill", dedup_key="kill"))
@@ -314,7 +316,7 @@ def test_dedup_keys_drop_the_second_event(store: Store, make: Any, now: dt.datet
     assert kinds == ["Start", "Kill", "NoKey", "NoKey", "Timer"]
 
 
-def test_consumed_events_are_deleted(store: Store, make: Any, now: dt.datetime):
+def test_consumed_events_are_deleted(store: Store, make: Any, now: dt.datetime) -> None:
     store.create_execution(make.execution(), [make.event(), make.event(kind="Kill")])
     with store.executor_tx() as tx:
         first = tx.events("exec1", now)[0]
@@ -323,7 +325,7 @@ def test_consumed_events_are_deleted(store: Store, make: Any, now: dt.datetime):
         assert [e.kind for e in tx.events("exec1", now)] == ["Kill"]
 
 
-def test_data_version_changes_when_another_connection_commits(store: Store, make: Any):
+def test_data_version_changes_when_another_connection_commits(store: Store, make: Any) -> None:
     before = store.data_version()
     assert store.data_version() == before  # nothing committed elsewhere
     thread = threading.Thread(target=lambda: store.create_execution(make.execution(), []))
@@ -332,7 +334,7 @@ def test_data_version_changes_when_another_connection_commits(store: Store, make
     assert store.data_version() != before
 
 
-def test_executions_written_by_one_thread_are_read_by_another(store: Store, make: Any):
+def test_executions_written_by_one_thread_are_read_by_another(store: Store, make: Any) -> None:
     found: list[Execution | None] = []
     store.create_execution(make.execution(task_runs=make.every_phase()), [])
     thread = threading.Thread(target=lambda: found.append(store.get_execution("exec1")))

@@ -10,7 +10,7 @@ from lanner.store.base import LogRecord, Store
 SOURCE = "id: hello\nnamespace: company.team\ntasks: []\n"
 
 
-def test_deploy_creates_a_revision_only_when_the_source_changes(store: Store):
+def test_deploy_creates_a_revision_only_when_the_source_changes(store: Store) -> None:
     assert store.deploy_flow("company.team", "hello", SOURCE) == (1, True)
     assert store.deploy_flow("company.team", "hello", SOURCE) == (1, False)
     assert store.deploy_flow("company.team", "hello", SOURCE + "# v2\n") == (2, True)
@@ -26,7 +26,7 @@ def test_deploy_creates_a_revision_only_when_the_source_changes(store: Store):
     assert store.get_flow("company.team", "nope") is None
 
 
-def test_list_flows_gives_the_latest_revision_of_each_live_flow(store: Store):
+def test_list_flows_gives_the_latest_revision_of_each_live_flow(store: Store) -> None:
     store.deploy_flow("b.ns", "f", SOURCE)
     store.deploy_flow("a.ns", "f", SOURCE)
     store.deploy_flow("a.ns", "f", SOURCE + "#2")
@@ -36,7 +36,7 @@ def test_list_flows_gives_the_latest_revision_of_each_live_flow(store: Store):
     assert listed == [("a.ns", "f", 2), ("b.ns", "f", 1)]
 
 
-def test_delete_flow_hides_it_but_keeps_its_revisions(store: Store):
+def test_delete_flow_hides_it_but_keeps_its_revisions(store: Store) -> None:
     store.deploy_flow("ns", "f", SOURCE)
     assert store.delete_flow("ns", "f")
     assert not store.delete_flow("ns", "f")
@@ -49,7 +49,7 @@ def test_delete_flow_hides_it_but_keeps_its_revisions(store: Store):
     assert [f.revision for f in store.list_flows()] == [2]
 
 
-def test_logs_keep_their_order_and_fields(store: Store, make: Any, now: dt.datetime):
+def test_logs_keep_their_order_and_fields(store: Store, make: Any, now: dt.datetime) -> None:
     store.append_logs(
         [make.log(f"line {i}", level="ERROR" if i % 3 == 0 else "INFO") for i in range(10)]
     )
@@ -65,6 +65,6 @@ def test_logs_keep_their_order_and_fields(store: Store, make: Any, now: dt.datet
     assert store.get_logs("nope") == [] and list(store.iter_error_logs("nope")) == []
 
 
-def test_error_logs_are_read_in_pages_without_losing_any(store: Store, make: Any):
+def test_error_logs_are_read_in_pages_without_losing_any(store: Store, make: Any) -> None:
     store.append_logs([make.log(f"e{i}", level="ERROR") for i in range(1234)])
     assert [log.message for log in store.iter_error_logs("exec1")] == [f"e{i}" for i in range(1234)]

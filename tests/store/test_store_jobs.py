@@ -18,7 +18,7 @@ JOBS = 600
 _HELD = Renewal(frozenset(), frozenset())  # every claim still held, nothing cancelled
 
 
-def _queue(store: Store, make: Any, task_run_ids: list[str], at: dt.datetime | None = None):
+def _queue(store: Store, make: Any, task_run_ids: list[str], at: dt.datetime | None = None) -> None:
     """Jobs go in through an executor cycle, as in production."""
     if store.get_execution("exec1") is None:
         store.create_execution(make.execution(), [])
@@ -30,7 +30,9 @@ def _queue(store: Store, make: Any, task_run_ids: list[str], at: dt.datetime | N
         tx.write(CycleWrite(new, execution.version, new_jobs=jobs))
 
 
-def test_claim_takes_due_jobs_in_order_under_a_lease(store: Store, make: Any, now: dt.datetime):
+def test_claim_takes_due_jobs_in_order_under_a_lease(
+    store: Store, make: Any, now: dt.datetime
+) -> None:
     _queue(store, make, ["a", "b", "c"])
     _queue(store, make, ["early"], at=now - dt.timedelta(seconds=1))
     _queue(store, make, ["future"], at=now + dt.timedelta(seconds=60))
@@ -48,7 +50,7 @@ def test_claim_takes_due_jobs_in_order_under_a_lease(store: Store, make: Any, no
 
 def test_a_scoped_claim_takes_only_the_jobs_of_its_executions(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     _queue(store, make, ["a1", "a2"])
     for name in ("other", "third"):
         store.create_execution(make.execution(name), [])
@@ -74,7 +76,7 @@ def test_a_scoped_claim_takes_only_the_jobs_of_its_executions(
 
 def test_complete_job_deletes_the_job_and_writes_event_and_logs(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     _queue(store, make, ["t1"])
     [job] = store.claim_jobs("w", 1, 30, now)
     result = make.event(kind="TaskResult", dedup_key="t1:1:result", state="SUCCESS")
@@ -89,7 +91,7 @@ def test_complete_job_deletes_the_job_and_writes_event_and_logs(
     assert store.claim_jobs("w", 10, 30, now) == []
 
 
-def test_a_stale_claim_token_is_fenced_off(store: Store, make: Any, now: dt.datetime):
+def test_a_stale_claim_token_is_fenced_off(store: Store, make: Any, now: dt.datetime) -> None:
     _queue(store, make, ["t1"])
     [job] = store.claim_jobs("w", 1, 30, now)
     zombie = replace(job, claim_token="0" * 32)
@@ -106,7 +108,9 @@ def test_a_stale_claim_token_is_fenced_off(store: Store, make: Any, now: dt.date
         assert [e.kind for e in tx.events("exec1", now)] == ["TaskStarted", "TaskResult"]
 
 
-def test_result_dedup_key_drops_a_duplicate_result(store: Store, make: Any, now: dt.datetime):
+def test_result_dedup_key_drops_a_duplicate_result(
+    store: Store, make: Any, now: dt.datetime
+) -> None:
     _queue(store, make, ["t1"])
     assert store.add_event(make.event(kind="TaskResult", dedup_key="t1:1"))
     [job] = store.claim_jobs("w", 1, 30, now)
@@ -116,7 +120,7 @@ def test_result_dedup_key_drops_a_duplicate_result(store: Store, make: Any, now:
         assert len(tx.events("exec1", now)) == 1
 
 
-def test_renew_leases_extends_only_own_claims(store: Store, make: Any, now: dt.datetime):
+def test_renew_leases_extends_only_own_claims(store: Store, make: Any, now: dt.datetime) -> None:
     _queue(store, make, ["t1"])
     [job] = store.claim_jobs("w", 1, 30, now)
     assert store.renew_leases("w", [], 30, now) == _HELD
@@ -127,7 +131,7 @@ def test_renew_leases_extends_only_own_claims(store: Store, make: Any, now: dt.d
     assert renewal == Renewal(frozenset(), frozenset({job.claim_token}))
 
 
-def test_claims_are_exclusive_across_threads(store: Store, make: Any, now: dt.datetime):
+def test_claims_are_exclusive_across_threads(store: Store, make: Any, now: dt.datetime) -> None:
     ids = [f"t{i:04d}" for i in range(JOBS)]
     _queue(store, make, ids)
     claimed: list[list[str]] = [[] for _ in range(6)]
@@ -170,7 +174,7 @@ print(json.dumps(claimed), flush=True)
 @pytest.mark.parametrize("threads", [3])
 def test_claims_are_exclusive_across_processes(
     store: Store, store_url: str, make: Any, now: dt.datetime, threads: int
-):
+) -> None:
     ids = [f"t{i:04d}" for i in range(JOBS * 2)]
     _queue(store, make, ids)
     child = subprocess.Popen(
@@ -202,13 +206,16 @@ def test_claims_are_exclusive_across_processes(
     finally:
         child.stdin.close()
         child.wait(timeout=60)
+        child.stdout.close()
     every = [i for out in claimed for i in out] + from_child
     assert sorted(every) == ids  # each job exactly once
     assert from_child, "the other process claimed nothing: the test did not race"
     assert child.returncode == 0
 
 
-def test_a_claim_waits_for_the_writer_instead_of_failing(store: Store, make: Any, now: dt.datetime):
+def test_a_claim_waits_for_the_writer_instead_of_failing(
+    store: Store, make: Any, now: dt.datetime
+) -> None:
     """A claimer blocked by a long executor cycle gets the job once the cycle commits."""
     _queue(store, make, [])
     got: list[str] = []

@@ -41,7 +41,7 @@ def _pending_kinds(store: Store, execution_id: str, at: dt.datetime) -> list[str
 # -- live processes -----------------------------------------------------------------------
 
 
-def test_heartbeat_records_a_process_and_keeps_its_start(store: Store, now: dt.datetime):
+def test_heartbeat_records_a_process_and_keeps_its_start(store: Store, now: dt.datetime) -> None:
     store.heartbeat_process("p1", "worker", "host-a", 101, {"threads": 4}, now)
     later = now + 5 * _SECOND
     store.heartbeat_process("p1", "worker", "host-a", 101, {"threads": 8}, later)
@@ -52,7 +52,7 @@ def test_heartbeat_records_a_process_and_keeps_its_start(store: Store, now: dt.d
 
 def test_processes_are_listed_by_role_then_id_with_the_jobs_they_hold(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     store.heartbeat_process("w2", "worker", "h", 2, {}, now)
     store.heartbeat_process("w1", "worker", "h", 1, {}, now)
     store.heartbeat_process("x1", "executor", "h", 3, {"v": [1, "a"]}, now)
@@ -82,7 +82,7 @@ def test_processes_are_listed_by_role_then_id_with_the_jobs_they_hold(
     assert b.task_run_id == "b" and c.task_run_id == "c"
 
 
-def test_remove_and_prune_processes(store: Store, now: dt.datetime):
+def test_remove_and_prune_processes(store: Store, now: dt.datetime) -> None:
     store.heartbeat_process("old", "worker", "h", 1, {}, now)
     store.heartbeat_process("edge", "worker", "h", 2, {}, now + 10 * _SECOND)
     store.heartbeat_process("new", "executor", "h", 3, {}, now + 20 * _SECOND)
@@ -99,7 +99,7 @@ def test_remove_and_prune_processes(store: Store, now: dt.datetime):
 
 def test_expired_jobs_are_the_claimed_ones_past_their_lease_oldest_first(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     _queue(store, make, ["a", "b", "c", "free"], now)
     [a] = store.claim_jobs("w", 1, 20, now)
     [b] = store.claim_jobs("w", 1, 10, now)
@@ -114,7 +114,7 @@ def test_expired_jobs_are_the_claimed_ones_past_their_lease_oldest_first(
 
 def test_requeue_unclaims_keeps_the_claim_count_and_writes_the_event(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     _queue(store, make, ["t1"], now)
     [job] = store.claim_jobs("w", 1, 10, now)
     later = now + 15 * _SECOND
@@ -138,7 +138,9 @@ def test_requeue_unclaims_keeps_the_claim_count_and_writes_the_event(
     assert _pending_kinds(store, "exec1", later) == ["Resubmitted"]
 
 
-def test_requeue_of_a_zombie_claim_writes_nothing(store: Store, make: Any, now: dt.datetime):
+def test_requeue_of_a_zombie_claim_writes_nothing(
+    store: Store, make: Any, now: dt.datetime
+) -> None:
     _queue(store, make, ["t1", "t2"], now)
     first, second = store.claim_jobs("w", 2, 10, now)
     later = now + 15 * _SECOND
@@ -156,7 +158,7 @@ def test_requeue_of_a_zombie_claim_writes_nothing(store: Store, make: Any, now: 
     )
 
 
-def test_requeue_honours_the_event_dedup_key(store: Store, make: Any, now: dt.datetime):
+def test_requeue_honours_the_event_dedup_key(store: Store, make: Any, now: dt.datetime) -> None:
     _queue(store, make, ["t1"], now)
     assert store.add_event(make.event(kind="Resubmitted", dedup_key="k"))
     [job] = store.claim_jobs("w", 1, 10, now)
@@ -165,7 +167,9 @@ def test_requeue_honours_the_event_dedup_key(store: Store, make: Any, now: dt.da
     assert [j.task_run_id for j in store.claim_jobs("w", 1, 10, now)] == ["t1"]
 
 
-def test_release_jobs_hands_back_the_claims_still_held(store: Store, make: Any, now: dt.datetime):
+def test_release_jobs_hands_back_the_claims_still_held(
+    store: Store, make: Any, now: dt.datetime
+) -> None:
     _queue(store, make, ["a", "b", "c"], now)
     a, b, c = store.claim_jobs("w", 3, 30, now)
     assert store.complete_job(c, make.event(kind="TaskResult"))
@@ -199,7 +203,7 @@ def _execution_with_everything(
 
 def test_purge_deletes_finalized_executions_with_everything_they_own(
     store: Store, make: Any, now: dt.datetime
-):
+) -> None:
     old = [f"old{i}" for i in range(5)]
     for i, execution_id in enumerate(old):
         _execution_with_everything(store, make, execution_id, now + i * _SECOND, now)
@@ -238,7 +242,7 @@ def test_purge_deletes_finalized_executions_with_everything_they_own(
     assert {e.id for e in store.list_executions()} == {"running", "terminal"}
 
 
-def test_counts_of_an_empty_store(store: Store):
+def test_counts_of_an_empty_store(store: Store) -> None:
     assert store.counts() == {
         "execution": 0,
         "finalized": 0,
@@ -249,7 +253,7 @@ def test_counts_of_an_empty_store(store: Store):
     }
 
 
-def test_list_executions_filters_by_state(store: Store, make: Any, now: dt.datetime):
+def test_list_executions_filters_by_state(store: Store, make: Any, now: dt.datetime) -> None:
     for i, state in enumerate([State.RUNNING, State.QUEUED, State.RUNNING, State.SUCCESS]):
         created = now + i * _SECOND
         store.create_execution(make.execution(f"e{i}", state=state, created=created), [])

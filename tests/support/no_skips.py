@@ -14,7 +14,7 @@ import pytest
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
-    if skipped and session.exitstatus == pytest.ExitCode.OK:
+    if reporter is not None and skipped and session.exitstatus == pytest.ExitCode.OK:
         reporter.write_line(
             f"{len(skipped)} test(s) skipped: every test must run in CI", red=True, bold=True
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,6 +13,23 @@ from lanner.cli.options import ConfigOpt, Db, Debug, config, open_db, registry
 if TYPE_CHECKING:
     from lanner.config import Config
 
+
+class Level(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+LogLevel = Annotated[
+    Level,
+    typer.Option(
+        "--log-level",
+        envvar="LANNER_LOG_LEVEL",
+        case_sensitive=False,
+        help="Least severe log record written to stderr.",
+    ),
+]
 Threads = Annotated[
     int | None,
     typer.Option("--threads", min=1, max=256, help="Worker threads (default: worker.threads)."),
@@ -29,17 +47,24 @@ def register(app: typer.Typer) -> None:
         db: Db = None,
         config_file: ConfigOpt = None,
         debug: Debug = False,
+        log_level: LogLevel = Level.INFO,
     ) -> None:
         """Executor, worker threads and maintenance in one process, until SIGTERM."""
         cfg = config(config_file)
         count = 0 if no_worker else (threads or cfg.worker.threads)
-        _serve(db, cfg, role="server", executor=True, threads=count)
+        _serve(db, cfg, role="server", executor=True, threads=count, log_level=log_level)
 
     @app.command()
     @guarded
-    def executor(db: Db = None, config_file: ConfigOpt = None, debug: Debug = False) -> None:
+    def executor(
+        db: Db = None,
+        config_file: ConfigOpt = None,
+        debug: Debug = False,
+        log_level: LogLevel = Level.INFO,
+    ) -> None:
         """Only the executor (and the lease reaper), until SIGTERM."""
-        _serve(db, config(config_file), role="executor", executor=True, threads=0)
+        cfg = config(config_file)
+        _serve(db, cfg, role="executor", executor=True, threads=0, log_level=log_level)
 
     @app.command()
     @guarded
@@ -48,15 +73,21 @@ def register(app: typer.Typer) -> None:
         db: Db = None,
         config_file: ConfigOpt = None,
         debug: Debug = False,
+        log_level: LogLevel = Level.INFO,
     ) -> None:
         """Only worker threads, until SIGTERM (running tasks get the grace period)."""
         cfg = config(config_file)
-        _serve(db, cfg, role="worker", executor=False, threads=threads or cfg.worker.threads)
+        count = threads or cfg.worker.threads
+        _serve(db, cfg, role="worker", executor=False, threads=count, log_level=log_level)
 
 
-def _serve(db: str | None, cfg: Config, *, role: str, executor: bool, threads: int) -> None:
+def _serve(
+    db: str | None, cfg: Config, *, role: str, executor: bool, threads: int, log_level: str
+) -> None:
+    from lanner.logs import configure_role
     from lanner.runtime.node import serve
 
+    configure_role(role, log_level)
     raise SystemExit(
         serve(open_db(db), registry(), cfg, role=role, executor=executor, threads=threads)
     )

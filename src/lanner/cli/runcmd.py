@@ -14,6 +14,7 @@ from lanner.engine.events import Decision
 from lanner.engine.model import Execution
 from lanner.engine.states import State
 from lanner.expr import taint
+from lanner.logs import configure_plain
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
 from lanner.runtime.runtime import Runtime
@@ -84,6 +85,7 @@ def run_flow(
         render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
         parse_inputs(flow.inputs or (), inputs, from_strings=True, render=render)
         store = open_store(db or default_db_url(lanner_home()))
+        configure_plain()  # the runtime's warnings, as `lanner worker: ...` lines
         runtime = Runtime(store, registry, cfg, alone=True)
         if flow.triggers:
             names = ", ".join(t.id for t in flow.triggers)

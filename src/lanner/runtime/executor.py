@@ -9,6 +9,7 @@ not the size of the execution.
 from __future__ import annotations
 
 import heapq
+import logging
 import os
 import sys
 import threading
@@ -52,6 +53,8 @@ from lanner.store.base import (
     NewJob,
     Store,
 )
+
+log = logging.getLogger(__name__)
 
 CommitListener = Callable[[Execution, Decision], None]
 
@@ -232,10 +235,10 @@ class Executor:
                 # Its execution was purged (a Subflow child ending after its
                 # parent, say): nothing can consume these events any more.
                 tx.drop_events([r.id for r in rows])
-                print(
-                    f"lanner executor: dropped {len(rows)} event(s) of execution"
-                    f" {execution_id}, which is not stored",
-                    file=sys.stderr,
+                log.warning(
+                    "dropped %d event(s) of execution %s, which is not stored",
+                    len(rows),
+                    execution_id,
                 )
                 return True
             for key in execution.secret_inputs:
@@ -342,7 +345,7 @@ class Executor:
     def _give_up(self, execution_id: str, reason: str, local: list[LocalResult]) -> None:
         """End an execution the planner cannot take further (engine.unplannable)."""
         shown = taint.mask(reason, self.masker)
-        print(f"lanner executor: execution {execution_id}: {shown}", file=sys.stderr)
+        log.error("execution %s: %s", execution_id, shown)
         self._executions.pop(execution_id, None)
         with self.store.executor_tx() as tx:
             now = datetime.now(UTC)

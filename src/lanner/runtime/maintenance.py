@@ -11,9 +11,9 @@ up are fenced on the claim token, so two reapers never double either.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
-import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,8 @@ from lanner.model.common import parse_duration
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
 from lanner.store.base import Job, LogRecord, Store
+
+log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(minutes=10)
 PRUNE_EVERY = timedelta(minutes=1)
@@ -71,7 +73,7 @@ class Maintenance:
                 self._next_purge = now + PURGE_EVERY
                 self.store.purge_executions(now - parse_duration(older))
         except LannerError as exc:  # the store is down: try again next round
-            print(f"lanner {self.role}: {exc.message}", file=sys.stderr)
+            log.warning("%s", exc.message)
 
     def reap(self, now: datetime) -> int:
         """Re-queue or fail every job whose lease expired; returns how many."""

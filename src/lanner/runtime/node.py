@@ -10,8 +10,8 @@ removes its heartbeat row.
 
 from __future__ import annotations
 
+import logging
 import signal
-import sys
 import threading
 from datetime import UTC, datetime
 from types import FrameType
@@ -22,6 +22,8 @@ from lanner.plugin import TaskRegistry
 from lanner.runtime.maintenance import Maintenance
 from lanner.runtime.runtime import Runtime
 from lanner.store.base import Store
+
+log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
 
@@ -51,18 +53,19 @@ def serve(
         def on_signal(signum: int, frame: FrameType | None) -> None:
             if stop.is_set():  # a second signal: do not wait for the grace period
                 raise SystemExit(130)
-            print(f"lanner {role}: stopping ({signal.Signals(signum).name})", file=sys.stderr)
+            log.info("stopping (%s)", signal.Signals(signum).name)
             stop.set()
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     runtime.start()
     maintenance.tick(datetime.now(UTC))
-    print(
-        f"lanner {role} {process_id} on {store.url}: "
-        f"{'executor, ' if executor else ''}{threads} worker thread(s)",
-        file=sys.stderr,
-        flush=True,
+    log.info(
+        "%s on %s: %s%d worker thread(s)",
+        process_id,
+        store.url,
+        "executor, " if executor else "",
+        threads,
     )
     if ready is not None:
         ready.set()
@@ -72,7 +75,7 @@ def serve(
     finally:
         handed = runtime.workers.drain(config.worker.shutdownGraceSeconds)
         if handed:
-            print(f"lanner {role}: handed {handed} job(s) back", file=sys.stderr)
+            log.info("handed %d job(s) back", handed)
         runtime.stop()
         try:
             store.remove_process(process_id)

@@ -4,7 +4,7 @@ use this same runtime; every state change is committed when it happens."""
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -24,6 +24,8 @@ from lanner.runtime.launch import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
 from lanner.store.base import Job, LogRecord, Store
+
+log = logging.getLogger(__name__)
 
 # How long a stopping runtime waits for the cancelled tasks of executions that
 # are over: a task must stop when cancelled (SPEC §0), so this is a backstop.
@@ -133,7 +135,7 @@ class Runtime:
         try:
             self.workers.drain(0)
         except LannerError as exc:  # their leases run out: a reaper takes them
-            print(f"lanner: cannot hand jobs back: {exc.message}", file=sys.stderr)
+            log.warning("cannot hand jobs back: %s", exc.message)
         self.workers.stop()
         # Results that came in after the last cycle are committed as any other.
         try:
@@ -141,7 +143,7 @@ class Runtime:
                 while self.executor.run_once(local_only=True):
                     pass
         except LannerError as exc:
-            print(f"lanner: cannot record the last results: {exc.message}", file=sys.stderr)
+            log.warning("cannot record the last results: %s", exc.message)
 
     def _executor_loop(self, executor: Executor) -> None:
         wake = self.workers.on_complete
@@ -158,7 +160,7 @@ class Runtime:
                         raise
                     # A long-running executor outlives a store that is down or a
                     # cycle that lost a race: the cycle was rolled back, try again.
-                    print(f"lanner executor: {exc.message}", file=sys.stderr)
+                    logging.getLogger("lanner.runtime.executor").warning("%s", exc.message)
                     executor.forget()
                     self._stop.wait(0.5)
                     continue

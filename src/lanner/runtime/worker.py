@@ -8,9 +8,9 @@ timeout's FAILED or the kill's KILLED, never as a success.
 
 from __future__ import annotations
 
+import logging
 import queue
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -31,6 +31,8 @@ from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.scope import RunScope
 from lanner.store.base import Job, LogRecord, Store
+
+log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30.0
 _CLAIM = object()  # "go and claim a job from the store"
@@ -236,7 +238,7 @@ class WorkerPool:
             except LannerError as exc:
                 # The store is unreachable or locked for now: the job's lease
                 # lets another worker (or this one, later) take it over.
-                print(f"lanner worker: {exc.message}", file=sys.stderr)
+                log.warning("%s", exc.message)
                 self._stop.wait(0.5)
 
     def _claim_and_run(self) -> bool:
@@ -381,10 +383,10 @@ class WorkerPool:
             if not self.store.complete_job(job, event, ctx.logs):
                 # Its lease expired and the job went to another worker (or the
                 # execution moved on): this late result must reach no one.
-                print(
-                    f"lanner worker: result of task run {job.task_run_id} attempt {job.attempt}"
-                    " dropped: its claim was lost",
-                    file=sys.stderr,
+                log.warning(
+                    "result of task run %s attempt %d dropped: its claim was lost",
+                    job.task_run_id,
+                    job.attempt,
                 )
             crash_point("worker.after_complete")
             self.on_complete.set()
@@ -452,7 +454,7 @@ class WorkerPool:
             try:
                 self.check_cancellations()
             except LannerError as exc:
-                print(f"lanner worker: cannot renew leases: {exc.message}", file=sys.stderr)
+                log.warning("cannot renew leases: %s", exc.message)
                 if time.monotonic() - self._renewed > self.lease_seconds:
                     # The leases ran out: the reaper may hand these jobs to another
                     # worker, so this one stops its tasks rather than run them twice.

@@ -75,7 +75,9 @@ def upstream(
     runs: dict[str, TaskRun] = {}
     children: dict[tuple[str, Phase], tuple[str, ...]] = {}
     seq = 0
-    main = {k: (State.SUCCESS, v) for k, v in (task_outputs or {}).items()}
+    main: dict[str, tuple[State, Mapping[str, Any] | None]] = {
+        k: (State.SUCCESS, v) for k, v in (task_outputs or {}).items()
+    }
     main.update({k: (tries[-1], None) for k, tries in (attempts or {}).items()})
     for phase, items in (
         (Phase.MAIN, main),

@@ -303,4 +303,5 @@ def test_timed_out_flowable_skips_its_local_handlers() -> None:
     d.plan(timer.event)
     d.plan(d.result("flow_e"))
     assert d.states() == [("box", "FAILED"), ("s", "KILLED"), ("flow_e", "SUCCESS")]
-    assert d.run("box").error is not None and d.run("box").error.type == "Timeout"
+    error = d.run("box").error
+    assert error is not None and error.type == "Timeout"

@@ -9,6 +9,7 @@ from lanner.engine.states import State, final_state
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome
+from lanner.testing import Forced
 from tests.support.seed import SEED_DIR as SEED
 from tests.unit.engine.support import Driver, ok, order, registry, run, state_of
 
@@ -81,7 +82,7 @@ def test_failed_task_stops_the_main_list_C19() -> None:
     ],
 )
 def test_warning_and_skipped_let_the_next_task_start(
-    first: str, forced: dict[str, Outcome], expected_first: str, expected_state: str
+    first: str, forced: dict[str, Forced], expected_first: str, expected_state: str
 ) -> None:
     """§3.2.2: WARNING and SKIPPED are terminal without failure: the next task starts."""
     sim = run(

@@ -101,8 +101,9 @@ def test_resume_inputs_validated_like_flow_inputs() -> None:
     d = Driver.of(ON_RESUME)
     d.plan(Start())
     d.plan(Resume({"approved": "true"}))
-    assert d.run("wait").outputs is not None
-    assert d.run("wait").outputs["onResume"] == {"approved": True, "reason": "none given"}
+    outputs = d.run("wait").outputs
+    assert outputs is not None
+    assert outputs["onResume"] == {"approved": True, "reason": "none given"}
     assert d.dispatch_of("after").properties["message"] == "true none given"
 
 

@@ -402,7 +402,7 @@ def test_subflow_restart_retry_failed_restarts_the_failed_child() -> None:
     run = d.run("call")
     assert run.state is State.SUCCESS
     assert [a.state for a in run.attempts] == [State.FAILED, State.SUCCESS]
-    assert run.outputs["executionId"] == first.execution_id
+    assert run.outputs is not None and run.outputs["executionId"] == first.execution_id
 
 
 def test_subflow_restart_retry_failed_starts_a_child_when_none_ended_failed() -> None:

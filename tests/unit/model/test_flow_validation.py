@@ -432,7 +432,7 @@ def test_bracket_notation_accepted(message: str) -> None:
         ),
         (
             "list element",
-            flow_data([log("a", ["ok", "{{ inputs.my-in }}"])]),
+            flow_data([{**log("a"), "message": ["ok", "{{ inputs.my-in }}"]}]),
             "tasks[0].message[1]",
         ),
     ],

@@ -108,7 +108,7 @@ def test_keys_unknown_to_a_type_are_ignored() -> None:
 
 
 def test_map_values_are_merged_deeply() -> None:
-    task = {"id": "n", "type": SLACK, "url": HOOK, "messageText": "hi"}
+    task: dict[str, Any] = {"id": "n", "type": SLACK, "url": HOOK, "messageText": "hi"}
     task["options"] = {"headers": {"X-Own": "1"}}
     data = flow_data(
         [task],

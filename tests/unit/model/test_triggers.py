@@ -242,14 +242,14 @@ def test_kestra_condition_example_validates(props: dict[str, Any]) -> None:
 )
 def test_condition_alias_resolves(alias: str, canonical: str) -> None:
     assert CONDITION_TYPES[alias] is CONDITION_TYPES[canonical]
-    minimal = {
+    examples: dict[str, dict[str, Any]] = {
         C + "ExecutionStatus": {"in": ["FAILED"]},
         C + "Expression": {"expression": "{{ true }}"},
         C + "Weekend": {},
         C + "DayWeek": {"dayOfWeek": "MONDAY"},
         C + "MultipleCondition": {"id": "m", "conditions": {"a": {"type": C + "Weekend"}}},
-    }[canonical]
-    parsed = condition(type=alias, **minimal)
+    }
+    parsed = condition(type=alias, **examples[canonical])
     assert isinstance(parsed, CONDITION_TYPES[canonical])
     assert canonical_condition_type(parsed) == canonical
 
