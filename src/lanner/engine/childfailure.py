@@ -31,7 +31,8 @@ def interrupt(cycle: _Cycle, task: Task, runs: Sequence[TaskRun]) -> bool:
     """Interrupt what still goes among `runs` (the loop's main-list task runs that
     are not known complete) if one of them failed and the policy says so. Whether
     anything was interrupted."""
-    state = _INTERRUPTED.get(getattr(task, "child_failure", "CONTINUE"))
+    policy = task.behaviour.child_failure  # the property naming the policy, if any
+    state = _INTERRUPTED.get(getattr(task, policy) if policy is not None else "CONTINUE")
     if state is None:
         return False
     going = [r for r in runs if not r.state.terminated]

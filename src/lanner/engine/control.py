@@ -17,6 +17,7 @@ from lanner.engine.events import (
 )
 from lanner.engine.model import ErrorInfo, TaskRun, evolve
 from lanner.engine.states import State
+from lanner.model.behaviour import Action
 from lanner.model.task import Task, TaskKind
 
 if TYPE_CHECKING:
@@ -42,11 +43,11 @@ def apply(cycle: _Cycle, event: Event) -> None:
 
 
 def start_task(cycle: _Cycle, run: TaskRun, task: Task) -> bool:
-    """Start a task run of a type handled here; False for the planner's own types."""
-    name = type(task).__name__
-    if name == "Pause":
+    """Start a task run whose declared action is handled here; False for the others."""
+    action = task.behaviour.action
+    if action is Action.PAUSE:
         pause.start(cycle, run, task)
-    elif name == "Subflow":
+    elif action is Action.SUBFLOW:
         subflow.start(cycle, run, task)
     else:
         return False

@@ -72,6 +72,7 @@ from lanner.engine.variables import error_log, execution_variables, task_variabl
 from lanner.errors import LannerError, RenderError
 from lanner.expr import ExpressionEngine, Scope, is_truthy
 from lanner.model import inputvalues as iv
+from lanner.model.behaviour import Choice, Order, StateRule
 from lanner.model.common import format_duration, parse_duration
 from lanner.model.loglevel import kept
 from lanner.model.task import Task, TaskKind
@@ -704,11 +705,13 @@ class _Cycle:
                 )
                 self.finish(skipped, State.SKIPPED)
                 return
-        if task.kind is TaskKind.RUNNABLE:
+        # What happens is the task type's declared behaviour (lanner.model.behaviour).
+        behaviour = task.behaviour
+        if behaviour.kind is TaskKind.RUNNABLE and not behaviour.planned:
             self.dispatch(run, task)
         elif control.start_task(self, run, task):
-            pass  # Pause and Subflow
-        elif task.kind is TaskKind.FLOWABLE:
+            pass  # a pause or a subflow
+        elif behaviour.kind is TaskKind.FLOWABLE or behaviour.planned:
             self.start_flowable(run, task)
         else:
             self.execute_inline(run, task)
@@ -776,25 +779,26 @@ class _Cycle:
     def resolve_flowable(
         self, run: TaskRun, task: Task
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """Decide once what a flowable will run: the If branch, the Switch case, the loop values."""
-        props: Any = task
-        if hasattr(task, "then"):
-            result = is_truthy(self.p.engine.render(props.condition, self.scope(run)))
+        """Decide once what a flowable will run: its branch or case (`behaviour.choose`),
+        its loop values and its limit."""
+        behaviour = task.behaviour
+        if behaviour.planned:
+            raise ValueError(f"task type {task.type} needs what this Lanner does not run yet")
+        if behaviour.choose is Choice.CONDITION:
+            selector = getattr(task, behaviour.selector or "")
+            result = is_truthy(self.p.engine.render(selector, self.scope(run)))
             return {"branch": "then" if result else "else"}, {"evaluationResult": result}
-        if hasattr(task, "cases"):
-            value = str(self.render(props.value, run))
-            cases = task.cases or {}
+        if behaviour.choose is Choice.CASE:
+            value = str(self.render(getattr(task, behaviour.selector or ""), run))
+            cases = getattr(task, behaviour.children[0]) or {}
             case = value if value in cases else None
             return {"case": case}, {"value": value, "defaults": case is None}
-        values = getattr(task, "values", None)
-        if values is None:
-            values = getattr(task, "value", None)
         memo: dict[str, Any] = {}
-        if values is not None:
-            memo["values"] = self.loop_values(values, run)
-        for name in ("concurrent", "concurrencyLimit"):
-            if hasattr(task, name):
-                memo["limit"] = int(str(self.render(getattr(task, name), run)))
+        if behaviour.values is not None:
+            memo["values"] = self.loop_values(getattr(task, behaviour.values), run)
+        if behaviour.limit_property is not None:
+            limit = getattr(task, behaviour.limit_property)
+            memo["limit"] = int(str(self.render(limit, run)))
         return memo, None
 
     def loop_values(self, values: Any, run: TaskRun) -> list[str]:
@@ -850,7 +854,8 @@ class _Cycle:
         if not main or expected == 0:
             self.resolve(run, task, State.SUCCESS)
             return
-        sequential_loop = values is not None and type(task).__name__ != "EachParallel"
+        behaviour = task.behaviour
+        sequential_loop = values is not None and behaviour.order is Order.LOOP
         cursor = None
         if sequential_loop and values:
             cursor = self.p.cursor(run.id, values).valid_for(self.input_runs, self.runs)
@@ -875,7 +880,7 @@ class _Cycle:
                 self.resolve(run, task, final_state([self.runs[i].state for i in ids]))
                 return
             if cursor is not None and values is not None:
-                limit = 1 if type(task).__name__ == "EachSequential" else int(memo.get("limit", 0))
+                limit = int(memo.get("limit", behaviour.limit))
                 children, frontier = loop_next(main, values, tail, limit, cursor.first)
                 cursor.advance(frontier, ids, self.runs)
             else:
@@ -894,11 +899,12 @@ class _Cycle:
     def next_children(
         self, task: Task, memo: Mapping[str, Any], main: tuple[Task, ...], runs: list[TaskRun]
     ) -> list[NewChild]:
-        limit = int(memo.get("limit", 0))
+        order = task.behaviour.order
+        limit = int(memo.get("limit", task.behaviour.limit))
         values = memo.get("values")
-        if values is not None:  # EachParallel: every (value, task) pair at once
+        if values is not None:  # Order.LOOP_PARALLEL: every (value, task) pair at once
             return loop_parallel_next(main, values, runs, limit)
-        if type(task).__name__ == "Parallel":
+        if order is Order.PARALLEL:
             return [NewChild(t, Phase.MAIN) for t in parallel_next(main, runs, limit)]
         nxt = sequential_next(main, runs)
         return [NewChild(nxt, Phase.MAIN)] if nxt is not None else []
@@ -907,7 +913,8 @@ class _Cycle:
         self, run: TaskRun, task: Task, state: State, cause: ErrorInfo | None = None
     ) -> None:
         """A flowable's own end: allowFailure / allowWarning mapping, then stop what still runs."""
-        if state is State.FAILED and (task.allowFailure or type(task).__name__ == "AllowFailure"):
+        failed_is_warning = task.behaviour.state_rule is StateRule.FAILED_IS_WARNING
+        if state is State.FAILED and (task.allowFailure or failed_is_warning):
             state = State.WARNING
         if state is State.WARNING and task.allowWarning:
             state = State.SUCCESS
