@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from lanner.engine.events import Command, Decision, Deliver, Event, Kill, LogLine
+from lanner.engine.events import Command, Decision, Deliver, Kill, LogLine, TaskResult
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import ROOT, ErrorInfo, Execution, Phase, TaskRun, evolve
 from lanner.engine.states import State
@@ -268,10 +268,8 @@ class Cycle(ABC):
     def render(self, value: Any, run: TaskRun | None) -> Any: ...
 
     @abstractmethod
-    def apply(self, event: Event) -> None: ...
-
-    @abstractmethod
-    def on_result(self, event: Any) -> None: ...
+    def on_result(self, ev: TaskResult) -> None:
+        """A task run's attempt ended (its retry policy, allowFailure, allowWarning apply)."""
 
     @abstractmethod
     def finish(
