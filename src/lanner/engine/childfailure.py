@@ -13,25 +13,23 @@ failure, whatever the policy (the loop then runs its `errors` and `finally`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel
 from lanner.engine.model import ErrorInfo, Phase, TaskRun, evolve
 from lanner.engine.states import State
 from lanner.model.task import Task, TaskKind
 
-if TYPE_CHECKING:
-    from lanner.engine.planner import _Cycle
-
 _INTERRUPTED = {"CANCEL": State.CANCELLED, "FAIL": State.FAILED}
 INTERRUPTED = "Interrupted"  # the error type of an interrupted task run
 
 
-def interrupt(cycle: _Cycle, task: Task, runs: Sequence[TaskRun]) -> bool:
+def interrupt(cycle: Cycle, task: Task, runs: Sequence[TaskRun]) -> bool:
     """Interrupt what still goes among `runs` (the loop's main-list task runs that
     are not known complete) if one of them failed and the policy says so. Whether
     anything was interrupted."""
-    state = _INTERRUPTED.get(getattr(task, "child_failure", "CONTINUE"))
+    policy = task.behaviour.child_failure  # the property naming the policy, if any
+    state = _INTERRUPTED.get(getattr(task, policy) if policy is not None else "CONTINUE")
     if state is None:
         return False
     going = [r for r in runs if not r.state.terminated]
@@ -45,7 +43,7 @@ def interrupt(cycle: _Cycle, task: Task, runs: Sequence[TaskRun]) -> bool:
     return True
 
 
-def _stop(cycle: _Cycle, run: TaskRun, state: State, culprit: str) -> None:
+def _stop(cycle: Cycle, run: TaskRun, state: State, culprit: str) -> None:
     for phase in Phase:
         for child in cycle.runs_of(run.id, phase):
             if not child.state.terminated:
@@ -54,7 +52,7 @@ def _stop(cycle: _Cycle, run: TaskRun, state: State, culprit: str) -> None:
         State.SUBMITTED,
         State.RUNNING,
     ):
-        cycle.commands.append(Cancel(run.id))
+        cycle.emit(Cancel(run.id))
     message = f"Task terminated because sibling task '{culprit}' failed."
     cycle.log("WARN", message, run)
     attempts = run.attempts

@@ -3,9 +3,8 @@ and the dispatch of the events of pause, subflow and restart to their modules.""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lanner.engine import pause, restart, subflow
+from lanner.engine.cycle import Cycle
 from lanner.engine.events import (
     Dequeue,
     Event,
@@ -17,16 +16,14 @@ from lanner.engine.events import (
 )
 from lanner.engine.model import ErrorInfo, TaskRun, evolve
 from lanner.engine.states import State
+from lanner.model.behaviour import Action
 from lanner.model.task import Task, TaskKind
-
-if TYPE_CHECKING:
-    from lanner.engine.planner import _Cycle
 
 CONTROL_EVENTS = (Resubmitted, Resume, PauseElapsed, SubflowEnded, Restart, Dequeue)
 CONCURRENCY_FAILED = "Execution is FAILED due to concurrency limit exceeded"
 
 
-def apply(cycle: _Cycle, event: Event) -> None:
+def apply(cycle: Cycle, event: Event) -> None:
     if isinstance(event, Resubmitted):
         resubmitted(cycle, event)
     elif isinstance(event, Resume):
@@ -41,12 +38,12 @@ def apply(cycle: _Cycle, event: Event) -> None:
         cycle.set_ex(State.RUNNING)
 
 
-def start_task(cycle: _Cycle, run: TaskRun, task: Task) -> bool:
-    """Start a task run of a type handled here; False for the planner's own types."""
-    name = type(task).__name__
-    if name == "Pause":
+def start_task(cycle: Cycle, run: TaskRun, task: Task) -> bool:
+    """Start a task run whose declared action is handled here; False for the others."""
+    action = task.behaviour.action
+    if action is Action.PAUSE:
         pause.start(cycle, run, task)
-    elif name == "Subflow":
+    elif action is Action.SUBFLOW:
         subflow.start(cycle, run, task)
     else:
         return False
@@ -54,7 +51,7 @@ def start_task(cycle: _Cycle, run: TaskRun, task: Task) -> bool:
 
 
 # -- concurrency -----------------------------------------------------------------------------
-def slot_free(cycle: _Cycle) -> bool:
+def slot_free(cycle: Cycle) -> bool:
     limit = cycle.index.flow.concurrency
     taken = cycle.ctx.slots_taken
     if limit is None or taken is None:
@@ -62,7 +59,7 @@ def slot_free(cycle: _Cycle) -> bool:
     return taken() < limit.limit
 
 
-def start(cycle: _Cycle) -> None:
+def start(cycle: Cycle) -> None:
     """`Start`: RUNNING, unless the flow's concurrency limit is reached."""
     if cycle.ex.state is not State.CREATED:
         return
@@ -77,18 +74,18 @@ def start(cycle: _Cycle) -> None:
         _end(cycle, State.CANCELLED)
     else:
         cycle.log("ERROR", CONCURRENCY_FAILED)
-        cycle.ex = evolve(cycle.ex, error=ErrorInfo(CONCURRENCY_FAILED, "ConcurrencyLimit"))
+        cycle.update_execution(error=ErrorInfo(CONCURRENCY_FAILED, "ConcurrencyLimit"))
         _end(cycle, State.FAILED)
 
 
-def _end(cycle: _Cycle, state: State) -> None:
+def _end(cycle: Cycle, state: State) -> None:
     # Nothing ran: no flow outputs to render; afterExecution still runs.
     cycle.set_ex(state)
-    cycle.ex = evolve(cycle.ex, terminal_at=cycle.now)
+    cycle.update_execution(terminal_at=cycle.now)
 
 
 # -- lost workers ----------------------------------------------------------------------------
-def resubmitted(cycle: _Cycle, event: Resubmitted) -> None:
+def resubmitted(cycle: Cycle, event: Resubmitted) -> None:
     """The attempt's history notes RESUBMITTED; its next TaskStarted makes it RUNNING
     again. The attempt count does not change: a lost worker is no failed attempt."""
     run = cycle.runs.get(event.task_run_id)
@@ -106,7 +103,7 @@ def resubmitted(cycle: _Cycle, event: Resubmitted) -> None:
     cycle.log("WARN", "Worker lost: the attempt was queued again", run)
 
 
-def started_again(cycle: _Cycle, run: TaskRun, attempt: int) -> None:
+def started_again(cycle: Cycle, run: TaskRun, attempt: int) -> None:
     """TaskStarted of a resubmitted attempt whose task run was already RUNNING."""
     if len(run.attempts) != attempt or run.attempts[-1].state is not State.RESUBMITTED:
         return

@@ -1,5 +1,6 @@
 """A flow, indexed for the planner: every task by id, where it sits, and
-the task lists of each container (the root or a flowable task)."""
+the task lists of each container (the root or a flowable task), found
+through the task's declared behaviour (lanner.model.behaviour)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lanner.engine.model import Phase
+from lanner.model.behaviour import Choice, TaskKind
 from lanner.model.flow import Flow
-from lanner.model.task import Retry, Task, TaskKind, TaskList
+from lanner.model.task import Retry, Task, TaskList
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +46,9 @@ class FlowIndex:
 
     def _add(self, task: Task, parent: str | None, phase: Phase) -> None:
         self.tasks[task.id] = TaskInfo(task, parent, phase)
+        behaviour = task.behaviour
         for field, child in task.children():
-            self._add(child, task.id, _phase_of(field))
+            self._add(child, task.id, _phase_of(field, behaviour.errors, behaviour.finally_))
 
     def task(self, task_id: str) -> Task:
         return self.tasks[task_id].task
@@ -66,31 +69,37 @@ class FlowIndex:
 
     @staticmethod
     def handler_lists(task: Task) -> tuple[tuple[Task, ...], tuple[Task, ...]]:
-        return enabled(getattr(task, "errors", None)), enabled(getattr(task, "finally_", None))
+        behaviour = task.behaviour
+        return _list(task, behaviour.errors), _list(task, behaviour.finally_)
 
     @staticmethod
     def is_flowable(task: Task) -> bool:
-        return task.kind is TaskKind.FLOWABLE
+        return task.behaviour.kind is TaskKind.FLOWABLE
 
 
-def _phase_of(field: str) -> Phase:
-    if field == "errors":
+def _list(task: Task, name: str | None) -> tuple[Task, ...]:
+    return enabled(getattr(task, name)) if name is not None else ()
+
+
+def _phase_of(field: str, errors: str | None, finally_: str | None) -> Phase:
+    if field == errors:
         return Phase.ERRORS
-    if field == "finally_":
+    if field == finally_:
         return Phase.FINALLY
     return Phase.MAIN
 
 
 def main_list(task: Task, memo: dict[str, Any] | Any) -> tuple[Task, ...] | None:
-    """The MAIN list of a flowable once its branch is known; None when nothing matches
-    (a Switch with no matching case and no defaults)."""
-    if hasattr(task, "then"):  # If
-        then = getattr(task, "then", None)
-        return enabled(then if memo.get("branch") == "then" else getattr(task, "else_", None))
-    if hasattr(task, "cases"):  # Switch
+    """The MAIN list of a flowable once its branch is known (`behaviour.choose`); None
+    when nothing matches (Choice.CASE with no matching case and no defaults)."""
+    behaviour = task.behaviour
+    lists = behaviour.children
+    if behaviour.choose is Choice.CONDITION:
+        return _list(task, lists[0] if memo.get("branch") == "then" else lists[1])
+    if behaviour.choose is Choice.CASE:
         case = memo.get("case")
         if case is None:
-            defaults = getattr(task, "defaults", None)
+            defaults = getattr(task, lists[1])
             return enabled(defaults) if defaults is not None else None
-        return enabled((getattr(task, "cases", None) or {}).get(case))
-    return enabled(getattr(task, "tasks", None))
+        return enabled((getattr(task, lists[0]) or {}).get(case))
+    return _list(task, lists[0]) if lists else ()

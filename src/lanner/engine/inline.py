@@ -1,31 +1,32 @@
-"""Task types the executor runs inline, because they change the execution
-itself (SPEC §5.3, §5.15): Exit, Labels, SetVariables, UnsetVariables."""
+"""The actions the executor performs inline, because they change the execution
+itself (SPEC §5.3, §5.15): a task type declares one as its behaviour's
+`action` (lanner.model.behaviour.Action) -- exit, set labels, set or unset
+variables -- and each reads the task's properties by their documented names."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from lanner.engine.cycle import Cycle
 from lanner.engine.model import Attempt, History, TaskRun, evolve
 from lanner.engine.states import State
+from lanner.model.behaviour import Action
 from lanner.model.common import is_label_key
 from lanner.model.task import Task
 
-if TYPE_CHECKING:
-    from lanner.engine.planner import _Cycle
 
-
-def execute(cycle: _Cycle, run: TaskRun, task: Task) -> State | None:
+def execute(cycle: Cycle, run: TaskRun, task: Task) -> State | None:
     """Run the task; returns its final state, or None when it finished the run itself."""
-    name = type(task).__name__
-    props: Any = task  # each branch reads the properties of its own task type
-    if name == "Exit":
+    action = task.behaviour.action
+    props: Any = task  # each action reads the properties it documents
+    if action is Action.EXIT:
         _exit(cycle, run, task)
         return None
-    if name == "Labels":
+    if action is Action.SET_LABELS:
         labels = _labels(cycle.render(props.labels, run))
-        cycle.ex = evolve(cycle.ex, labels={**cycle.ex.labels, **labels})
-    elif name == "SetVariables":
+        cycle.update_execution(labels={**cycle.ex.labels, **labels})
+    elif action is Action.SET_VARIABLES:
         values = cycle.render(props.variables, run)
         if not props.overwrite:
             clash = sorted(k for k in values if k in cycle.ex.variables)
@@ -33,21 +34,21 @@ def execute(cycle: _Cycle, run: TaskRun, task: Task) -> State | None:
                 raise ValueError(
                     f"variables already exist and overwrite is false: {', '.join(clash)}"
                 )
-        cycle.ex = evolve(cycle.ex, variables={**cycle.ex.variables, **values})
-    elif name == "UnsetVariables":
+        cycle.update_execution(variables={**cycle.ex.variables, **values})
+    elif action is Action.UNSET_VARIABLES:
         names = [str(n) for n in cycle.render(props.variables, run)]
         missing = [n for n in names if n not in cycle.ex.variables]
         if missing and not props.ignoreMissing:
             raise ValueError(f"variables not found: {', '.join(missing)}")
-        cycle.ex = evolve(
-            cycle.ex, variables={k: v for k, v in cycle.ex.variables.items() if k not in names}
+        cycle.update_execution(
+            variables={k: v for k, v in cycle.ex.variables.items() if k not in names}
         )
     else:
         raise ValueError(f"task type {task.type} cannot run in the executor")
     return State.SUCCESS
 
 
-def _exit(cycle: _Cycle, run: TaskRun, task: Task) -> None:
+def _exit(cycle: Cycle, run: TaskRun, task: Task) -> None:
     wanted = str(getattr(task, "state", "SUCCESS"))
     state = State.CANCELLED if wanted == "CANCELED" else State(wanted)
     attempt = Attempt(state, (History(state, cycle.now),))

@@ -15,18 +15,15 @@ next one, and they never change the execution's state.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from lanner.engine.cycle import Cycle
 from lanner.engine.flowindex import enabled
 from lanner.engine.flowmatch import Matcher
 from lanner.engine.model import Phase, TaskRun
 from lanner.model.task import Task
 
-if TYPE_CHECKING:
-    from lanner.engine.planner import _Cycle
 
-
-def next_task(cycle: _Cycle, runs: Sequence[TaskRun]) -> Task | None:
+def next_task(cycle: Cycle, runs: Sequence[TaskRun]) -> Task | None:
     """The next post-terminal task to create; None when every group is done.
 
     `runs`: the root's after_execution task runs, all terminated."""
@@ -52,7 +49,7 @@ def next_task(cycle: _Cycle, runs: Sequence[TaskRun]) -> Task | None:
     return None
 
 
-def _matches(cycle: _Cycle, index: int) -> bool:
+def _matches(cycle: Cycle, index: int) -> bool:
     listener = (cycle.index.flow.listeners or ())[index]
     if not listener.conditions:
         return True
@@ -60,7 +57,7 @@ def _matches(cycle: _Cycle, index: int) -> bool:
     scope = cycle.scope(None, f"listener:{index}")
 
     def render(text: str) -> str:
-        return str(cycle.p.engine.render(text, scope))
+        return str(cycle.engine.render(text, scope))
 
     matcher = Matcher(ex, render, ex.terminal_at or cycle.now)
     where = f"listeners[{index}]"

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from lanner.engine.states import State
 
 ROOT = ""  # the parent key of the flow's own task lists
+BASE = "attemptsBeforeRestart"  # memo key: attempts that the retry policy no longer counts
 
 T = TypeVar("T")
 
@@ -189,3 +190,14 @@ def task_run_id(
     """Deterministic identity (DESIGN.md): a replayed cycle computes the same rows."""
     key = f"{execution_id}|{parent_id or ''}|{task_id}|{value if value is not None else ''}|{iteration if iteration is not None else ''}|{generation}"
     return _base62(_uuid5_int(key))
+
+
+def attempt_base(run: TaskRun) -> int:
+    """How many attempts the task run had when it was last restarted (engine/restart.py)."""
+    memo = run.memo
+    return int(memo.get(BASE, 0)) if memo else 0
+
+
+def generation(execution: Execution) -> int:
+    """How many times the execution was restarted: the generation of new handler task runs."""
+    return sum(1 for h in execution.histories if h.state is State.RESTARTED)

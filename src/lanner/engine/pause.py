@@ -10,26 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from lanner.engine.cycle import Cycle
 from lanner.engine.events import PauseElapsed, Resume, Timer
 from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Attempt, ErrorInfo, History, TaskRun, evolve
 from lanner.engine.states import State
+from lanner.engine.timefmt import hms
 from lanner.engine.variables import iso
 from lanner.errors import LannerError
 from lanner.model.common import format_duration, parse_duration
 from lanner.model.inputvalues import parse_inputs
 from lanner.model.task import Task
 
-if TYPE_CHECKING:
-    from lanner.engine.planner import _Cycle
-
 # What the end of `pauseDuration` does (`behavior`); RESUME resumes like a user.
 _BEHAVIOR_STATE = {"WARN": State.WARNING, "FAIL": State.FAILED, "CANCEL": State.CANCELLED}
 
 
-def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
+def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
     props: Any = task
     try:
         duration = _duration(cycle, props.pauseDuration, run)
@@ -65,20 +64,20 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
     cycle.put(run)
     wait = duration if duration is not None else timeout
     if wait is not None:
-        cycle.commands.append(Timer(now + wait, PauseElapsed(run.id, len(run.attempts))))
+        cycle.emit(Timer(now + wait, PauseElapsed(run.id, len(run.attempts))))
     if cycle.ex.state in (State.RUNNING, State.RETRYING):
         cycle.set_ex(State.PAUSED)
     until = f" for {format_duration(wait)}" if wait is not None else " until resumed"
     cycle.log("INFO", "Execution paused" + until, run)
 
 
-def _duration(cycle: _Cycle, value: str | None, run: TaskRun) -> timedelta | None:
+def _duration(cycle: Cycle, value: str | None, run: TaskRun) -> timedelta | None:
     if value is None:
         return None
     return parse_duration(str(cycle.render(value, run)))
 
 
-def resume(cycle: _Cycle, event: Resume) -> None:
+def resume(cycle: Cycle, event: Resume) -> None:
     """A manual resume: every paused task run (or the one named) goes on, whatever its
     behavior; the values given for `onResume` are validated like flow inputs."""
     if cycle.ex.state is not State.PAUSED:
@@ -108,7 +107,7 @@ def resume(cycle: _Cycle, event: Resume) -> None:
 
 
 def _values(
-    cycle: _Cycle, run: TaskRun, declared: Sequence[Any], given: Mapping[str, Any]
+    cycle: Cycle, run: TaskRun, declared: Sequence[Any], given: Mapping[str, Any]
 ) -> dict[str, Any]:
     flow = cycle.index.flow
     # Expression defaults render in the paused task's scope, with `inputs` holding the
@@ -118,13 +117,13 @@ def _values(
         flow.id,
         flow.revision,
         cycle.now,
-        engine=cycle.p.engine,
+        engine=cycle.engine,
         scope=cycle.scope(run),
     )
     return parse_inputs(declared, given, from_strings=False, render=render)
 
 
-def _defaults(cycle: _Cycle, run: TaskRun, props: Any) -> dict[str, Any]:
+def _defaults(cycle: Cycle, run: TaskRun, props: Any) -> dict[str, Any]:
     """The onResume values when nobody answers: the declared defaults."""
     with_defaults = [i for i in props.onResume or () if i.defaults is not None]
     try:
@@ -133,11 +132,11 @@ def _defaults(cycle: _Cycle, run: TaskRun, props: Any) -> dict[str, Any]:
         return {}
 
 
-def _outputs(cycle: _Cycle, values: Mapping[str, Any]) -> dict[str, Any]:
+def _outputs(cycle: Cycle, values: Mapping[str, Any]) -> dict[str, Any]:
     return {"onResume": dict(values), "resumed": {"on": iso(cycle.now), "to": "RUNNING"}}
 
 
-def _go_on(cycle: _Cycle, run: TaskRun, values: Mapping[str, Any]) -> None:
+def _go_on(cycle: Cycle, run: TaskRun, values: Mapping[str, Any]) -> None:
     now = cycle.now
     attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, now))
     outputs = _outputs(cycle, values)
@@ -146,7 +145,7 @@ def _go_on(cycle: _Cycle, run: TaskRun, values: Mapping[str, Any]) -> None:
     cycle.log("INFO", "Execution resumed", run)
 
 
-def elapsed(cycle: _Cycle, event: PauseElapsed) -> None:
+def elapsed(cycle: Cycle, event: PauseElapsed) -> None:
     run = cycle.runs.get(event.task_run_id)
     if run is None or run.state is not State.PAUSED or len(run.attempts) != event.attempt:
         return  # resumed, killed or restarted meanwhile
@@ -154,10 +153,8 @@ def elapsed(cycle: _Cycle, event: PauseElapsed) -> None:
     props: Any = task
     mode = (run.memo or {}).get("pause")
     if mode == "timeout":
-        from lanner.engine.planner import _hms  # planner imports this module
-
         wait = _duration(cycle, task.timeout, run) or timedelta()
-        message = f"Timeout after {_hms(wait)}: the execution was not resumed in time"
+        message = f"Timeout after {hms(wait)}: the execution was not resumed in time"
         cycle.log("ERROR", message, run)
         cycle.resolve(run, task, State.FAILED, ErrorInfo(message, "Timeout", task.id, run.id))
     elif props.behavior == "RESUME":
@@ -171,7 +168,7 @@ def elapsed(cycle: _Cycle, event: PauseElapsed) -> None:
     sync_state(cycle)
 
 
-def sync_state(cycle: _Cycle) -> None:
+def sync_state(cycle: Cycle) -> None:
     """The execution is PAUSED while one of its task runs is; then it goes on."""
     if cycle.ex.state is not State.PAUSED:
         return

@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from lanner.engine import (
     childfailure,
     control,
     flowoutputs,
+    inline,
     listeners,
     pause,
     restart,
@@ -38,9 +38,9 @@ from lanner.engine.containers import (
     select,
     sequential_next,
 )
+from lanner.engine.cycle import Cycle, PlanContext
 from lanner.engine.events import (
     Cancel,
-    Command,
     Decision,
     Dispatch,
     Event,
@@ -64,16 +64,19 @@ from lanner.engine.model import (
     History,
     Phase,
     TaskRun,
+    attempt_base,
     evolve,
+    generation,
     task_run_id,
 )
 from lanner.engine.states import State, final_state
+from lanner.engine.timefmt import hms
 from lanner.engine.variables import error_log, execution_variables, task_variables
 from lanner.errors import LannerError, RenderError
 from lanner.expr import ExpressionEngine, Scope, is_truthy
 from lanner.model import inputvalues as iv
+from lanner.model.behaviour import Choice, Order, StateRule
 from lanner.model.common import format_duration, parse_duration
-from lanner.model.loglevel import kept
 from lanner.model.task import Task, TaskKind
 
 # Properties every task has; what is left are the task type's own, rendered at dispatch.
@@ -97,23 +100,6 @@ _COMMON = frozenset(
         "assets",
     }
 )
-
-
-@dataclass(frozen=True)
-class PlanContext:
-    """Everything the planner reads besides the flow and the execution."""
-
-    now: datetime
-    seed: int = 0
-    secrets: Callable[[str], str] | None = None
-    on_secret: Callable[[str], None] | None = None
-    # What `errorLogs()` returns besides the ERROR lines the cycle itself writes: the
-    # execution's ERROR logs in the store and those of the results the cycle applies
-    # (variables.error_log entries, oldest first). A value, read before the cycle.
-    error_logs: Sequence[Mapping[str, Any]] = ()
-    envs: Mapping[str, str] = field(default_factory=dict)
-    # How many other executions of the flow hold a concurrency slot (SPEC §2.4).
-    slots_taken: Callable[[], int] | None = None
 
 
 class LoopCursor:
@@ -194,110 +180,21 @@ class Planner:
         return cycle.decision()
 
 
-class _Cycle:
+class _Cycle(Cycle):
+    """The planner's cycle: the bookkeeping of `Cycle`, and the reference loop over it."""
+
     def __init__(
         self, planner: Planner, execution: Execution, ctx: PlanContext, consume: bool = False
     ) -> None:
+        super().__init__(planner.index, execution, ctx, consume)
         self.p = planner
-        self.index = planner.index
-        self.ctx = ctx
-        self.now = ctx.now
-        self.ex = execution
-        self.input_runs = execution.task_runs
-        runs = execution.task_runs
-        self.runs: dict[str, TaskRun] = runs if consume and isinstance(runs, dict) else dict(runs)
-        self.children: dict[tuple[str, Phase], tuple[str, ...]] = dict(execution.children)
-        known = execution.active
-        self.active: set[str] = (
-            set(known)
-            if known is not None
-            else {i for i, r in self.runs.items() if not r.state.terminated}
-        )
-        failed = execution.failed_lists
-        self.failed_lists: set[tuple[str, Phase]] = (
-            set(failed)
-            if failed is not None
-            else {
-                (r.parent_id or ROOT, r.phase)
-                for r in self.runs.values()
-                if r.state is State.FAILED
-            }
-        )
-        # How many task runs of the root's main list are not terminated.
-        self.root_going = sum(
-            1
-            for i in self.active
-            if self.runs[i].parent_id is None and self.runs[i].phase is Phase.MAIN
-        )
-        self.commands: list[Command] = []
-        self.root_dirty = True
-        self.touched: set[str] = set()  # flowables to look at again
-        self.changed: set[str] = set()
-        self.deleted: set[str] = set()  # task runs removed by a restart
-        self.dirty = False
 
-    # -- bookkeeping ---------------------------------------------------------------
-    def put(self, run: TaskRun) -> None:
-        old = self.runs.get(run.id)
-        self.runs[run.id] = run
-        self.changed.add(run.id)
-        if run.state is State.FAILED:
-            self.failed_lists.add((run.parent_id or ROOT, run.phase))
-        if run.parent_id is None:
-            self.root_dirty = True
-            if run.phase is Phase.MAIN:
-                was = old is not None and not old.state.terminated
-                self.root_going += int(not run.state.terminated) - int(was)
-        else:
-            self.touched.add(run.parent_id)
-        self.touched.add(run.id)
-        if run.state.terminated:
-            if run.memo is not None and run.memo.get("waiting") and run.id in self.active:
-                subflow.kill_child(self, run)  # stopped while its child execution runs
-            self.active.discard(run.id)
-        else:
-            self.active.add(run.id)
-        self.dirty = True
+    @property
+    def engine(self) -> ExpressionEngine:
+        return self.p.engine
 
-    def set_ex(self, state: State) -> None:
-        if state is not self.ex.state:
-            self.ex = self.ex.to(state, self.now)
-            self.dirty = True
-            self.root_dirty = True
-
-    def log(self, level: str, message: str, run: TaskRun | None = None) -> None:
-        task = self.index.tasks.get(run.task_id) if run is not None else None
-        if task is not None and not kept(level, task.task.logLevel):
-            return
-        attempt = len(run.attempts) if run and run.attempts else None
-        self.commands.append(
-            LogLine(level, message, run.id if run else None, run.task_id if run else None, attempt)
-        )
-
-    def runs_of(self, parent: str | None, phase: Phase) -> list[TaskRun]:
-        return [self.runs[i] for i in self.children.get((parent or ROOT, phase), ())]
-
-    def snapshot(self) -> Execution:
-        return evolve(
-            self.ex, task_runs=self.runs, children=self.children, active=None, failed_lists=None
-        )
-
-    def decision(self) -> Decision:
-        execution = evolve(
-            self.ex,
-            task_runs=self.runs,
-            children=self.children,
-            active=frozenset(self.active),
-            failed_lists=frozenset(self.failed_lists),
-        )
-        return Decision(
-            execution, tuple(self.commands), frozenset(self.changed), frozenset(self.deleted)
-        )
-
-    def top_phase(self, run: TaskRun) -> Phase:
-        while run.parent_id:
-            run = self.runs[run.parent_id]
-        return run.phase
+    def forget_loop(self, run_id: str) -> None:
+        self.p._cursors.pop(run_id, None)
 
     # -- rendering -------------------------------------------------------------------
     def scope(self, run: TaskRun | None, salt: str = "") -> Scope:
@@ -383,7 +280,7 @@ class _Cycle:
             if run and not run.state.terminated and len(run.attempts) == event.attempt:
                 task = self.index.task(run.task_id)
                 message = (
-                    f"Timeout after {_hms(parse_duration(str(self.render(task.timeout, run))))}"
+                    f"Timeout after {hms(parse_duration(str(self.render(task.timeout, run))))}"
                 )
                 self.log("ERROR", message, run)
                 self.stop_descendants(run, State.KILLED)
@@ -419,9 +316,7 @@ class _Cycle:
                     self.set_attempt(run, State.FAILED, ev.outputs, error)
                     run = self.runs[run.id]
                     self.put(evolve(run.to(State.RETRYING, self.now), error=error))
-                    self.commands.append(
-                        Timer(self.now + delay, RetryDue(run.id, len(run.attempts)))
-                    )
+                    self.emit(Timer(self.now + delay, RetryDue(run.id, len(run.attempts))))
                     if self.ex.state is State.RUNNING:
                         self.set_ex(State.RETRYING)
                     return
@@ -448,7 +343,7 @@ class _Cycle:
         )
 
     def retry_delay(self, policy: Any, run: TaskRun) -> timedelta | None:
-        base = restart.attempt_base(run)  # a restart gives the policy a fresh start
+        base = attempt_base(run)  # a restart gives the policy a fresh start
         attempts = len(run.attempts) - base
         max_attempts = policy.maxAttempts
         if isinstance(max_attempts, str):
@@ -491,7 +386,7 @@ class _Cycle:
             run = evolve(run, error=error)
         self.put(run)
         if state is State.FAILED and self.ex.error is None and error is not None:
-            self.ex = evolve(self.ex, error=error)
+            self.update_execution(error=error)
 
     def with_closed_attempt(self, run: TaskRun, state: State) -> TaskRun:
         """The run with its last attempt ended in `state` (one FAILED attempt if it had none)."""
@@ -509,7 +404,7 @@ class _Cycle:
                     State.SUBMITTED,
                     State.RUNNING,
                 ):
-                    self.commands.append(Cancel(child.id))
+                    self.emit(Cancel(child.id))
                 attempts = child.attempts
                 if attempts:
                     attempts = (*attempts[:-1], attempts[-1].to(state, self.now))
@@ -518,7 +413,7 @@ class _Cycle:
     # -- the reference loop -------------------------------------------------------------
     def settle(self) -> None:
         for _ in range(10_000):
-            self.dirty = False
+            self.begin_pass()
             self.step()
             if not self.dirty:
                 return
@@ -538,8 +433,7 @@ class _Cycle:
             return
         # The root list is looked at again only when one of its task runs or the
         # execution's state changed since the last look in this cycle.
-        if not ex_state.terminated and self.root_dirty:
-            self.root_dirty = False
+        if not ex_state.terminated and self.take_root_dirty():
             self.root_step()
         for run_id in sorted(self.active, key=lambda i: self.runs[i].seq):
             run = self.runs[run_id]
@@ -551,12 +445,11 @@ class _Cycle:
                 self.start(run)
             elif (
                 run.state is State.RUNNING
-                and run_id in self.touched
                 and self.index.task(run.task_id).kind is TaskKind.FLOWABLE
+                and self.take_touched(run_id)
             ):
                 # A flowable is looked at again only when it or one of its task runs
                 # changed: what it decides depends on nothing else.
-                self.touched.discard(run_id)
                 self.flowable_step(run)
         if self.ex.state.terminated and self.ex.finalized_at is None:
             self.after_step()
@@ -571,7 +464,7 @@ class _Cycle:
                 run.state in (State.SUBMITTED, State.RUNNING)
                 and self.index.task(run.task_id).kind is TaskKind.RUNNABLE
             ):
-                self.commands.append(Cancel(run.id))
+                self.emit(Cancel(run.id))
             attempts = run.attempts
             if attempts:
                 attempts = (*attempts[:-1], attempts[-1].to(State.KILLED, self.now))
@@ -580,9 +473,9 @@ class _Cycle:
     def create(self, child: NewChild, parent: TaskRun | None) -> TaskRun:
         parent_id = parent.id if parent else None
         # Handler task runs created again after a restart get new ids (restart.py).
-        generation = restart.generation(self.ex) if child.phase is not Phase.MAIN else 0
+        gen = generation(self.ex) if child.phase is not Phase.MAIN else 0
         run_id = task_run_id(
-            self.ex.id, parent_id, child.task.id, child.value, child.iteration, generation
+            self.ex.id, parent_id, child.task.id, child.value, child.iteration, gen
         )
         existing = self.runs.get(run_id)
         if existing is not None:
@@ -598,11 +491,9 @@ class _Cycle:
             seq=len(self.runs),
             state=State.CREATED,
             histories=(History(State.CREATED, self.now),),
-            generation=generation,
+            generation=gen,
         )
-        key = (parent_id or ROOT, child.phase)
-        self.children[key] = (*self.children.get(key, ()), run_id)
-        self.put(run)
+        self.add(run)
         return run
 
     # -- the root container ---------------------------------------------------------------
@@ -647,7 +538,7 @@ class _Cycle:
                     typed_output,
                     lambda message: self.log("WARN", message),
                 )
-                self.ex = evolve(self.ex, outputs=outputs)
+                self.update_execution(outputs=outputs)
             except (LannerError, ValueError) as exc:
                 message = exc.message if isinstance(exc, LannerError) else str(exc)
                 self.log("ERROR", f"Failed to render output values: {message}")
@@ -664,7 +555,7 @@ class _Cycle:
         if self.root_going:
             restart.stop_root(self, state)  # possible only after a restart
         self.set_ex(state)
-        self.ex = evolve(self.ex, terminal_at=self.now)
+        self.update_execution(terminal_at=self.now)
 
     def after_step(self) -> None:
         tasks = self.index.root[Phase.AFTER]
@@ -678,8 +569,8 @@ class _Cycle:
             done = all_terminated(len(tasks), runs)
             nxt = None if done else sequential_next(tasks, runs)
         if done:
-            self.ex = evolve(self.ex, finalized_at=self.now)
-            self.dirty = True
+            self.update_execution(finalized_at=self.now)
+            self.mark_dirty()
             subflow.notify_parent(self)
             return
         if nxt is not None:
@@ -704,11 +595,13 @@ class _Cycle:
                 )
                 self.finish(skipped, State.SKIPPED)
                 return
-        if task.kind is TaskKind.RUNNABLE:
+        # What happens is the task type's declared behaviour (lanner.model.behaviour).
+        behaviour = task.behaviour
+        if behaviour.kind is TaskKind.RUNNABLE and not behaviour.planned:
             self.dispatch(run, task)
         elif control.start_task(self, run, task):
-            pass  # Pause and Subflow
-        elif task.kind is TaskKind.FLOWABLE:
+            pass  # a pause or a subflow
+        elif behaviour.kind is TaskKind.FLOWABLE or behaviour.planned:
             self.start_flowable(run, task)
         else:
             self.execute_inline(run, task)
@@ -741,9 +634,7 @@ class _Cycle:
             return
         attempt_obj = Attempt(State.CREATED, (History(State.CREATED, self.now),))
         self.put(evolve(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
-        self.commands.append(
-            Dispatch(run.id, attempt, task.id, task.type, properties, timeout, task.logLevel)
-        )
+        self.emit(Dispatch(run.id, attempt, task.id, task.type, properties, timeout, task.logLevel))
 
     def start_flowable(self, run: TaskRun, task: Task) -> None:
         try:
@@ -769,32 +660,33 @@ class _Cycle:
         self.put(run)
         timeout = self.timeout_seconds(run, task)
         if timeout is not None:
-            self.commands.append(
+            self.emit(
                 Timer(self.now + timedelta(seconds=timeout), TimeoutDue(run.id, len(run.attempts)))
             )
 
     def resolve_flowable(
         self, run: TaskRun, task: Task
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """Decide once what a flowable will run: the If branch, the Switch case, the loop values."""
-        props: Any = task
-        if hasattr(task, "then"):
-            result = is_truthy(self.p.engine.render(props.condition, self.scope(run)))
+        """Decide once what a flowable will run: its branch or case (`behaviour.choose`),
+        its loop values and its limit."""
+        behaviour = task.behaviour
+        if behaviour.planned:
+            raise ValueError(f"task type {task.type} needs what this Lanner does not run yet")
+        if behaviour.choose is Choice.CONDITION:
+            selector = getattr(task, behaviour.selector or "")
+            result = is_truthy(self.p.engine.render(selector, self.scope(run)))
             return {"branch": "then" if result else "else"}, {"evaluationResult": result}
-        if hasattr(task, "cases"):
-            value = str(self.render(props.value, run))
-            cases = task.cases or {}
+        if behaviour.choose is Choice.CASE:
+            value = str(self.render(getattr(task, behaviour.selector or ""), run))
+            cases = getattr(task, behaviour.children[0]) or {}
             case = value if value in cases else None
             return {"case": case}, {"value": value, "defaults": case is None}
-        values = getattr(task, "values", None)
-        if values is None:
-            values = getattr(task, "value", None)
         memo: dict[str, Any] = {}
-        if values is not None:
-            memo["values"] = self.loop_values(values, run)
-        for name in ("concurrent", "concurrencyLimit"):
-            if hasattr(task, name):
-                memo["limit"] = int(str(self.render(getattr(task, name), run)))
+        if behaviour.values is not None:
+            memo["values"] = self.loop_values(getattr(task, behaviour.values), run)
+        if behaviour.limit_property is not None:
+            limit = getattr(task, behaviour.limit_property)
+            memo["limit"] = int(str(self.render(limit, run)))
         return memo, None
 
     def loop_values(self, values: Any, run: TaskRun) -> list[str]:
@@ -820,12 +712,10 @@ class _Cycle:
         return out
 
     def execute_inline(self, run: TaskRun, task: Task) -> None:
-        from lanner.engine.inline import execute  # small module of executor-side task types
-
         attempt = Attempt(State.RUNNING, (History(State.RUNNING, self.now),))
         run = evolve(run, attempts=(attempt,))
         try:
-            outcome = execute(self, run, task)
+            outcome = inline.execute(self, run, task)
         except (LannerError, ValueError) as exc:
             message = exc.message if isinstance(exc, LannerError) else str(exc)
             self.log("ERROR", message, run)
@@ -850,7 +740,8 @@ class _Cycle:
         if not main or expected == 0:
             self.resolve(run, task, State.SUCCESS)
             return
-        sequential_loop = values is not None and type(task).__name__ != "EachParallel"
+        behaviour = task.behaviour
+        sequential_loop = values is not None and behaviour.order is Order.LOOP
         cursor = None
         if sequential_loop and values:
             cursor = self.p.cursor(run.id, values).valid_for(self.input_runs, self.runs)
@@ -875,7 +766,7 @@ class _Cycle:
                 self.resolve(run, task, final_state([self.runs[i].state for i in ids]))
                 return
             if cursor is not None and values is not None:
-                limit = 1 if type(task).__name__ == "EachSequential" else int(memo.get("limit", 0))
+                limit = int(memo.get("limit", behaviour.limit))
                 children, frontier = loop_next(main, values, tail, limit, cursor.first)
                 cursor.advance(frontier, ids, self.runs)
             else:
@@ -894,11 +785,12 @@ class _Cycle:
     def next_children(
         self, task: Task, memo: Mapping[str, Any], main: tuple[Task, ...], runs: list[TaskRun]
     ) -> list[NewChild]:
-        limit = int(memo.get("limit", 0))
+        order = task.behaviour.order
+        limit = int(memo.get("limit", task.behaviour.limit))
         values = memo.get("values")
-        if values is not None:  # EachParallel: every (value, task) pair at once
+        if values is not None:  # Order.LOOP_PARALLEL: every (value, task) pair at once
             return loop_parallel_next(main, values, runs, limit)
-        if type(task).__name__ == "Parallel":
+        if order is Order.PARALLEL:
             return [NewChild(t, Phase.MAIN) for t in parallel_next(main, runs, limit)]
         nxt = sequential_next(main, runs)
         return [NewChild(nxt, Phase.MAIN)] if nxt is not None else []
@@ -907,7 +799,8 @@ class _Cycle:
         self, run: TaskRun, task: Task, state: State, cause: ErrorInfo | None = None
     ) -> None:
         """A flowable's own end: allowFailure / allowWarning mapping, then stop what still runs."""
-        if state is State.FAILED and (task.allowFailure or type(task).__name__ == "AllowFailure"):
+        failed_is_warning = task.behaviour.state_rule is StateRule.FAILED_IS_WARNING
+        if state is State.FAILED and (task.allowFailure or failed_is_warning):
             state = State.WARNING
         if state is State.WARNING and task.allowWarning:
             state = State.SUCCESS
@@ -968,15 +861,6 @@ def typed_output(type_name: str, value: Any) -> Any:
     if convert is None or value is None:
         return value
     return convert(value, isinstance(value, str))
-
-
-def _hms(delta: timedelta) -> str:
-    """Kestra's "Timeout after HH:MM:SS.mmm"."""
-    total_ms = int(delta.total_seconds() * 1000)
-    hours, rem = divmod(total_ms, 3_600_000)
-    minutes, rem = divmod(rem, 60_000)
-    seconds, ms = divmod(rem, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}"
 
 
 __all__ = ["PlanContext", "Planner", "format_duration"]

@@ -11,39 +11,24 @@ under new ids (a new `generation`), so that their jobs are new jobs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
+from lanner.engine import subflow
 from lanner.engine.childfailure import INTERRUPTED
+from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel
-from lanner.engine.model import ROOT, Execution, Phase, TaskRun, evolve
+from lanner.engine.model import BASE, ROOT, Phase, TaskRun, evolve
 from lanner.engine.states import State
 from lanner.model.task import TaskKind
 
-if TYPE_CHECKING:
-    from lanner.engine.planner import _Cycle
-
 RESTARTABLE = frozenset({State.FAILED, State.KILLED})
-BASE = "attemptsBeforeRestart"  # memo key: attempts that the retry policy no longer counts
 
 
-def attempt_base(run: TaskRun) -> int:
-    """How many attempts the task run had when it was last restarted."""
-    memo = run.memo
-    return int(memo.get(BASE, 0)) if memo else 0
-
-
-def generation(execution: Execution) -> int:
-    """How many times the execution was restarted: the generation of new handler task runs."""
-    return sum(1 for h in execution.histories if h.state is State.RESTARTED)
-
-
-def restart(cycle: _Cycle) -> None:
+def restart(cycle: Cycle) -> None:
     if cycle.ex.state not in RESTARTABLE:
         # Only a failed or killed execution restarts; a repeated Restart is a no-op.
         if cycle.ex.finalized_at is not None:
-            from lanner.engine.subflow import notify_parent_again  # subflow imports this module
-
-            notify_parent_again(cycle)
+            subflow.notify_parent_again(cycle)
         return
     runs = cycle.runs
     again: set[str] = set()
@@ -63,19 +48,14 @@ def restart(cycle: _Cycle) -> None:
     now = cycle.now
     for run_id in sorted(again, key=lambda i: runs[i].seq):
         run = runs[run_id]
-        cycle.p._cursors.pop(run_id, None)  # its loop groups may be incomplete again
+        cycle.forget_loop(run_id)  # its loop groups may be incomplete again
         memo = {**(run.memo or {}), BASE: len(run.attempts)}
         cycle.put(evolve(run.to(State.RESTARTED, now), error=None, memo=memo))
     cycle.set_ex(State.RESTARTED)
     cycle.set_ex(State.RUNNING)
-    cycle.ex = evolve(cycle.ex, terminal_at=None, finalized_at=None, error=None, outputs=None)
-    # Counts kept between cycles are rebuilt: task runs left them in ways put() does not track.
-    cycle.failed_lists = {
-        (r.parent_id or ROOT, r.phase) for r in runs.values() if r.state is State.FAILED
-    }
-    cycle.root_going = sum(
-        1 for i in cycle.active if runs[i].parent_id is None and runs[i].phase is Phase.MAIN
-    )
+    cycle.update_execution(terminal_at=None, finalized_at=None, error=None, outputs=None)
+    # Counts kept between cycles are rebuilt: task runs left FAILED, which put() does not track.
+    cycle.recount()
     cycle.log("INFO", f"Execution restarted: {len(again)} task run(s) run again")
 
 
@@ -87,7 +67,7 @@ def _restartable(run: TaskRun) -> bool:
     return run.state in RESTARTABLE
 
 
-def _in_main(runs: dict[str, TaskRun], run: TaskRun) -> bool:
+def _in_main(runs: Mapping[str, TaskRun], run: TaskRun) -> bool:
     node: TaskRun | None = run
     while node is not None:
         if node.phase is not Phase.MAIN:
@@ -96,47 +76,27 @@ def _in_main(runs: dict[str, TaskRun], run: TaskRun) -> bool:
     return True
 
 
-def _collect(cycle: _Cycle, run_id: str, out: list[str]) -> None:
+def _collect(cycle: Cycle, run_id: str, out: list[str]) -> None:
     out.append(run_id)
     for phase in Phase:
         for child in cycle.children.get((run_id, phase), ()):
             _collect(cycle, child, out)
 
 
-def _delete(cycle: _Cycle, doomed: list[str]) -> None:
-    if not doomed:
-        return
-    gone = set(doomed)
-    runs = cycle.runs
+def _delete(cycle: Cycle, doomed: list[str]) -> None:
     for run_id in doomed:
-        run = runs[run_id]
+        run = cycle.runs[run_id]
         if (
             run.state in (State.SUBMITTED, State.RUNNING)
             and cycle.index.task(run.task_id).kind is TaskKind.RUNNABLE
         ):
-            cycle.commands.append(Cancel(run_id))  # an afterExecution job still going
+            cycle.emit(Cancel(run_id))  # an afterExecution job still going
         if run.memo and run.memo.get("waiting") and not run.state.terminated:
-            from lanner.engine.subflow import kill_child  # subflow imports this module
-
-            kill_child(cycle, run)
-        del runs[run_id]
-        cycle.active.discard(run_id)
-        cycle.changed.discard(run_id)
-        cycle.touched.discard(run_id)
-        cycle.deleted.add(run_id)
-    cycle.children = {
-        key: ids
-        for key, ids in cycle.children.items()
-        if key[0] not in gone and not (ids and ids[0] in gone)
-    }
-    # New task runs take `seq = len(runs)`: renumber so that it stays unique.
-    for seq, run in enumerate(sorted(runs.values(), key=lambda r: r.seq)):
-        if run.seq != seq:
-            runs[run.id] = evolve(run, seq=seq)
-            cycle.changed.add(run.id)
+            cycle.kill_child(run)
+    cycle.delete(doomed)
 
 
-def stop_root(cycle: _Cycle, state: State) -> None:
+def stop_root(cycle: Cycle, state: State) -> None:
     """The root ends while some of its tasks still go: a restart restarted several
     of them at once. They take the root's state, as the still-running children of
     a flowable take the flowable's (SPEC §3.5)."""
@@ -149,5 +109,5 @@ def stop_root(cycle: _Cycle, state: State) -> None:
             run.state in (State.SUBMITTED, State.RUNNING)
             and cycle.index.task(run.task_id).kind is TaskKind.RUNNABLE
         ):
-            cycle.commands.append(Cancel(run.id))
+            cycle.emit(Cancel(run.id))
         cycle.put(cycle.with_closed_attempt(run, state).to(state, cycle.now))

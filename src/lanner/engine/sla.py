@@ -18,11 +18,10 @@ does: the last task run still going takes that state, the others are KILLED
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel, SlaDue, Timer
-from lanner.engine.model import ErrorInfo, Phase, TaskRun, evolve
-from lanner.engine.restart import generation
+from lanner.engine.model import ErrorInfo, Phase, TaskRun, evolve, generation
 from lanner.engine.states import State
 from lanner.errors import LannerError
 from lanner.expr import is_truthy
@@ -30,16 +29,13 @@ from lanner.model.common import format_duration, parse_duration
 from lanner.model.flow import Sla
 from lanner.model.task import TaskKind
 
-if TYPE_CHECKING:
-    from lanner.engine.planner import _Cycle
-
 # The states in which an execution runs: an SLA is checked only then.
 _GOING = frozenset({State.RUNNING, State.PAUSED, State.RETRYING, State.QUEUED})
 _ENDS = {"FAIL": State.FAILED, "CANCEL": State.CANCELLED}
 _MS = timedelta(milliseconds=1)
 
 
-def arm(cycle: _Cycle) -> None:
+def arm(cycle: Cycle) -> None:
     """The execution (re)started in this cycle: one timer per MAX_DURATION SLA."""
     if cycle.ex.state not in _GOING:
         return  # ended at once (concurrency limit): nothing to watch
@@ -53,10 +49,10 @@ def arm(cycle: _Cycle) -> None:
             message = exc.message if isinstance(exc, LannerError) else str(exc)
             cycle.log("ERROR", f"SLA '{sla.id}' ignored: invalid duration: {message}")
             continue
-        cycle.commands.append(Timer(cycle.now + duration, SlaDue(index, sla.id, run)))
+        cycle.emit(Timer(cycle.now + duration, SlaDue(index, sla.id, run)))
 
 
-def due(cycle: _Cycle, event: SlaDue) -> None:
+def due(cycle: Cycle, event: SlaDue) -> None:
     """A MAX_DURATION deadline passed: a violation unless the execution already ended."""
     if cycle.ex.state not in _GOING or event.generation != generation(cycle.ex):
         return  # terminal (or being killed), or a timer of a run before a restart
@@ -72,7 +68,7 @@ def due(cycle: _Cycle, event: SlaDue) -> None:
     )
 
 
-def check_running(cycle: _Cycle) -> None:
+def check_running(cycle: Cycle) -> None:
     """After a cycle's events: the FAIL and CANCEL assertions of a running execution.
 
     A render error counts as no violation here (what the assertion reads, such as
@@ -91,7 +87,7 @@ def check_running(cycle: _Cycle) -> None:
             return  # the execution ended
 
 
-def at_end(cycle: _Cycle, state: State) -> State:
+def at_end(cycle: Cycle, state: State) -> State:
     """The execution reaches `state`: every assertion is checked once more; the first
     FAIL or CANCEL violation decides the state. A kill is never overridden."""
     if state is State.KILLED:
@@ -116,7 +112,7 @@ def at_end(cycle: _Cycle, state: State) -> State:
     return ended if ended is not None else state
 
 
-def violate(cycle: _Cycle, sla: Sla, reason: str) -> None:
+def violate(cycle: Cycle, sla: Sla, reason: str) -> None:
     """Record a violation of a running execution and apply its behavior."""
     _record(cycle, sla, reason)
     target = _ENDS.get(sla.behavior)
@@ -125,32 +121,32 @@ def violate(cycle: _Cycle, sla: Sla, reason: str) -> None:
     _announce(cycle, sla, reason, target)
     _stop_runs(cycle, target)
     cycle.set_ex(target)
-    cycle.ex = evolve(cycle.ex, terminal_at=cycle.now)
+    cycle.update_execution(terminal_at=cycle.now)
 
 
-def _holds(cycle: _Cycle, sla: Sla) -> bool:
-    rendered = cycle.p.engine.render(sla.assert_ or "", cycle.scope(None, f"sla:{sla.id}"))
+def _holds(cycle: Cycle, sla: Sla) -> bool:
+    rendered = cycle.engine.render(sla.assert_ or "", cycle.scope(None, f"sla:{sla.id}"))
     return is_truthy(rendered)
 
 
-def _record(cycle: _Cycle, sla: Sla, reason: str) -> None:
+def _record(cycle: Cycle, sla: Sla, reason: str) -> None:
     cycle.log("WARN", f"SLA '{sla.id}' violated: {reason}")
     if sla.labels and any(cycle.ex.labels.get(k) != v for k, v in sla.labels.items()):
-        cycle.ex = evolve(cycle.ex, labels={**cycle.ex.labels, **sla.labels})
-        cycle.dirty = True
+        cycle.update_execution(labels={**cycle.ex.labels, **sla.labels})
+        cycle.mark_dirty()
 
 
-def _announce(cycle: _Cycle, sla: Sla, reason: str, target: State) -> None:
+def _announce(cycle: Cycle, sla: Sla, reason: str, target: State) -> None:
     if target is State.FAILED:
         message = f"Execution failed due to SLA '{sla.id}' violated: {reason}"
         cycle.log("ERROR", message)
         if cycle.ex.error is None:
-            cycle.ex = evolve(cycle.ex, error=ErrorInfo(message, "SLAViolation"))
+            cycle.update_execution(error=ErrorInfo(message, "SLAViolation"))
     else:
         cycle.log("WARN", f"Execution cancelled due to SLA '{sla.id}' violated: {reason}")
 
 
-def _run_start(cycle: _Cycle) -> datetime:
+def _run_start(cycle: Cycle) -> datetime:
     """When the timer was set: the execution's start (a scheduled Subflow child starts
     after its creation), or its last restart."""
     restarts = [h.date for h in cycle.ex.histories if h.state is State.RESTARTED]
@@ -160,7 +156,7 @@ def _run_start(cycle: _Cycle) -> datetime:
     return next(started, cycle.ex.start_date)
 
 
-def _stop_runs(cycle: _Cycle, target: State) -> None:
+def _stop_runs(cycle: Cycle, target: State) -> None:
     """Kestra's violation: the last task run still going takes the execution's new
     state, every other one is KILLED; running jobs are cancelled."""
     going = [
@@ -177,12 +173,12 @@ def _stop_runs(cycle: _Cycle, target: State) -> None:
             _stop(cycle, cycle.runs[run.id], State.KILLED)
 
 
-def _stop(cycle: _Cycle, run: TaskRun, state: State) -> None:
+def _stop(cycle: Cycle, run: TaskRun, state: State) -> None:
     if run.state.terminated:
         return
     task = cycle.index.task(run.task_id)
     if task.kind is TaskKind.RUNNABLE and run.state in (State.SUBMITTED, State.RUNNING):
-        cycle.commands.append(Cancel(run.id))
+        cycle.emit(Cancel(run.id))
     attempts = run.attempts
     if attempts:
         attempts = (*attempts[:-1], attempts[-1].to(state, cycle.now))

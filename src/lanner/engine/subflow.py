@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from lanner.engine.cycle import Cycle
 from lanner.engine.events import (
     Deliver,
-    Kill,
     Restart,
     StartSubflow,
     SubflowEnded,
@@ -28,15 +28,20 @@ from lanner.engine.events import (
     TimeoutDue,
     Timer,
 )
-from lanner.engine.model import Attempt, Execution, History, TaskRun, evolve, new_execution_id
-from lanner.engine.restart import BASE
+from lanner.engine.model import (
+    BASE,
+    Attempt,
+    Execution,
+    History,
+    TaskRun,
+    evolve,
+    new_execution_id,
+)
 from lanner.engine.states import State
+from lanner.engine.timefmt import hms
 from lanner.errors import LannerError
 from lanner.model.inputvalues import parse_datetime
 from lanner.model.task import Task
-
-if TYPE_CHECKING:
-    from lanner.engine.planner import _Cycle
 
 CORRELATION = "system.correlationId"
 
@@ -64,7 +69,7 @@ def _restartable_child(run: TaskRun, props: Any) -> tuple[str, int] | None:
     return str(child), int(memo.get("childAttempt", len(run.attempts)))
 
 
-def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
+def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
     props: Any = task
     attempt = len(run.attempts) + 1
     again = _restartable_child(run, props)
@@ -97,10 +102,10 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         # The child keeps the attempt that started it: its end names that attempt.
         child, child_attempt = again
         kept = {**kept, "childAttempt": child_attempt}
-        cycle.commands.append(Deliver(child, Restart(), f"restart:{child}:{run.id}:{attempt}"))
+        cycle.emit(Deliver(child, Restart(), f"restart:{child}:{run.id}:{attempt}"))
     else:
         child = child_id(run.id, attempt)
-        cycle.commands.append(
+        cycle.emit(
             StartSubflow(
                 run.id,
                 attempt,
@@ -128,10 +133,10 @@ def start(cycle: _Cycle, run: TaskRun, task: Task) -> None:
         return
     cycle.put(run)
     if timeout is not None:
-        cycle.commands.append(Timer(now + timedelta(seconds=timeout), TimeoutDue(run.id, attempt)))
+        cycle.emit(Timer(now + timedelta(seconds=timeout), TimeoutDue(run.id, attempt)))
 
 
-def child_labels(cycle: _Cycle, run: TaskRun, given: Any, inherit: bool) -> dict[str, str]:
+def child_labels(cycle: Cycle, run: TaskRun, given: Any, inherit: bool) -> dict[str, str]:
     parent = cycle.ex.labels
     labels: dict[str, str] = {}
     if inherit:
@@ -149,7 +154,7 @@ def child_labels(cycle: _Cycle, run: TaskRun, given: Any, inherit: bool) -> dict
     return labels
 
 
-def before_result(cycle: _Cycle, event: TaskResult) -> None:
+def before_result(cycle: Cycle, event: TaskResult) -> None:
     """The runtime could not create the child (missing flow, invalid inputs): nothing to kill."""
     run = cycle.runs.get(event.task_run_id)
     if run is None or not run.memo or not run.memo.get("waiting"):
@@ -158,7 +163,7 @@ def before_result(cycle: _Cycle, event: TaskResult) -> None:
         cycle.put(evolve(run, memo={**run.memo, "waiting": False}))
 
 
-def ended(cycle: _Cycle, event: SubflowEnded) -> None:
+def ended(cycle: Cycle, event: SubflowEnded) -> None:
     run = cycle.runs.get(event.task_run_id)
     if run is None or run.state is not State.RUNNING:
         return
@@ -185,7 +190,7 @@ def ended(cycle: _Cycle, event: SubflowEnded) -> None:
     )
 
 
-def timed_out(cycle: _Cycle, event: TimeoutDue) -> bool:
+def timed_out(cycle: Cycle, event: TimeoutDue) -> bool:
     """The `timeout` of a waiting Subflow attempt elapsed: the child is killed and the
     attempt fails, then the retry policy and allowFailure apply (as for a runnable)."""
     run = cycle.runs.get(event.task_run_id)
@@ -194,13 +199,11 @@ def timed_out(cycle: _Cycle, event: TimeoutDue) -> bool:
     memo = run.memo or {}
     if not memo.get("waiting"):
         return False
-    from lanner.engine.planner import _hms  # planner imports this module
-
     task = cycle.index.task(run.task_id)
     seconds = cycle.timeout_seconds(run, task) or 0.0
-    message = f"Timeout after {_hms(timedelta(seconds=seconds))}"
+    message = f"Timeout after {hms(timedelta(seconds=seconds))}"
     cycle.log("ERROR", message, run)
-    kill_child(cycle, run)
+    cycle.kill_child(run)
     cycle.put(evolve(run, memo={**memo, "waiting": False}))
     cycle.on_result(
         TaskResult(run.id, event.attempt, State.FAILED, error=message, error_type="Timeout")
@@ -208,34 +211,21 @@ def timed_out(cycle: _Cycle, event: TimeoutDue) -> bool:
     return True
 
 
-def kill_child(cycle: _Cycle, run: TaskRun) -> None:
-    """`run` was stopped while its child still runs: the child is killed too."""
-    kill = child_kill(run)
-    if kill is not None:
-        cycle.commands.append(kill)
-
-
-def child_kill(run: TaskRun) -> Deliver | None:
-    """The kill for the child execution `run` started, if it started one."""
-    child = (run.memo or {}).get("child")
-    return Deliver(str(child), Kill(), f"kill:{child}") if child else None
-
-
-def notify_parent(cycle: _Cycle) -> None:
+def notify_parent(cycle: Cycle) -> None:
     """This execution is finalized: the Subflow task run that started it may go on."""
     notice = parent_notice(cycle.ex)
     if notice is not None:
-        cycle.commands.append(notice)
+        cycle.emit(notice)
 
 
-def notify_parent_again(cycle: _Cycle) -> None:
+def notify_parent_again(cycle: Cycle) -> None:
     """A Restart reached this finalized child, which cannot restart (restarted by hand
     and ended well since, say): the parent, restarted with RETRY_FAILED and waiting
     for it, hears again how it ended. A parent that does not wait ignores it."""
     notice = parent_notice(cycle.ex)
     if notice is not None:
         key = f"{notice.dedup_key}:again:{cycle.now.isoformat()}"
-        cycle.commands.append(dataclasses.replace(notice, dedup_key=key))
+        cycle.emit(dataclasses.replace(notice, dedup_key=key))
 
 
 def parent_notice(ex: Execution) -> Deliver | None:

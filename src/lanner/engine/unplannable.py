@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lanner.engine import subflow
+from lanner.engine.cycle import child_kill
 from lanner.engine.events import Cancel, Command, Decision, LogLine
 from lanner.engine.model import ErrorInfo, Execution, TaskRun, evolve
 from lanner.engine.states import State
@@ -39,7 +40,7 @@ def fail_unplannable(execution: Execution, reason: str, now: datetime) -> Decisi
             continue
         if run.state in (State.SUBMITTED, State.RUNNING):
             commands.append(Cancel(run.id))
-        kill = subflow.child_kill(run)
+        kill = child_kill(run)
         if kill is not None:
             commands.append(kill)
         attempts = run.attempts

@@ -2,10 +2,12 @@
 how a task type tells the engine what it is.
 
 A task type's own properties live in its plugin (``lanner.tasks``), as a
-subclass of :class:`Task`. Flowable tasks describe their children as data:
-the class variable ``child_fields`` names the properties that hold task
-lists (or, for ``Switch.cases``, a map of task lists), so that validation
-and the engine can walk any flowable without knowing its type.
+subclass of :class:`Task`. What the engine needs to know of it is data: the
+class variable ``behaviour`` (lanner.model.behaviour) says where it runs,
+which properties hold its child task lists (or, for ``Switch.cases``, a map
+of task lists) and how they run, so that validation and the engine can walk
+and run any task without knowing its type. ``kind`` and ``child_fields``
+are derived from it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from lanner.model.behaviour import RUNNABLE, Behaviour
+from lanner.model.behaviour import TaskKind as TaskKind  # re-exported: its old home
 from lanner.model.common import (
     TASK_ID_RE,
     DurationLike,
@@ -28,14 +32,6 @@ from lanner.model.common import (
     parse_duration,
 )
 from lanner.model.unsupported import unsupported
-
-
-class TaskKind(StrEnum):
-    """Where a task runs."""
-
-    RUNNABLE = "runnable"  # on a worker, as a job
-    FLOWABLE = "flowable"  # resolved by the executor: it only creates child task runs
-    EXECUTION = "execution"  # executed inline by the executor (Exit, Labels, SetVariables, ...)
 
 
 class RetryBehavior(StrEnum):
@@ -145,6 +141,8 @@ Retry = Annotated[ConstantRetry | ExponentialRetry | RandomRetry, Field(discrimi
 class Task(Model):
     """Common task properties (SPEC §1.2)."""
 
+    behaviour: ClassVar[Behaviour] = RUNNABLE
+    # Derived from `behaviour` when the class is made; a subclass declares behaviour only.
     kind: ClassVar[TaskKind] = TaskKind.RUNNABLE
     # Properties holding child tasks: a tuple of tasks, or a map of tuples.
     child_fields: ClassVar[tuple[str, ...]] = ()
@@ -169,6 +167,24 @@ class Task(Model):
     _not_supported = unsupported(
         "logToFile", "workerGroup", "taskCache", "version", "pluginDefaultsRef", "assets"
     )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        own = cls.__dict__
+        if ("kind" in own or "child_fields" in own) and "behaviour" not in own:
+            raise TypeError(
+                f"task class {cls.__qualname__}: declare `behaviour = Behaviour(...)`"
+                " (lanner.model.behaviour), not kind or child_fields"
+            )
+        behaviour = cls.behaviour
+        named = (behaviour.selector, behaviour.values, behaviour.limit_property)
+        abstract = cls.__name__.startswith("_")  # a base whose subclasses add the lists
+        for name in (*behaviour.child_fields, *(n for n in named if n is not None)):
+            if name not in cls.model_fields and not abstract:
+                raise TypeError(f"task class {cls.__qualname__}: no property {name!r}")
+        cls.kind = behaviour.kind
+        cls.child_fields = behaviour.child_fields
 
     @field_validator("id")
     @classmethod

@@ -11,9 +11,10 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from lanner.model.behaviour import Action, Behaviour, TaskKind
 from lanner.model.common import DurationLike, DynamicInt, Text
 from lanner.model.inputs import Input
-from lanner.model.task import Task, TaskKind, TaskList
+from lanner.model.task import Task, TaskList
 from lanner.model.unsupported import unsupported
 from lanner.plugin import TaskType
 
@@ -21,8 +22,10 @@ from lanner.plugin import TaskType
 class Pause(Task):
     """Pause the execution until it is resumed, or for a duration."""
 
-    kind: ClassVar[TaskKind] = TaskKind.FLOWABLE
-    child_fields: ClassVar[tuple[str, ...]] = ("tasks", "errors", "finally_")
+    # Paused by the executor; once resumed, its (deprecated) `tasks` run in order.
+    behaviour: ClassVar[Behaviour] = Behaviour(
+        TaskKind.FLOWABLE, ("tasks",), errors="errors", finally_="finally_", action=Action.PAUSE
+    )
 
     pauseDuration: DurationLike | None = Field(
         None, description="Resume on its own after this duration (old name: `delay`)."
@@ -53,7 +56,7 @@ class Pause(Task):
 class Subflow(Task):
     """Start an execution of another flow, and by default wait for its end."""
 
-    kind: ClassVar[TaskKind] = TaskKind.EXECUTION
+    behaviour: ClassVar[Behaviour] = Behaviour(TaskKind.EXECUTION, action=Action.SUBFLOW)
 
     namespace: Text = Field(description="The namespace of the flow to start.")
     flowId: Text = Field(description="The id of the flow to start.")

@@ -1,21 +1,25 @@
 """Flowable task types (SPEC §5.5–§5.12): they run no code of their own.
 
 The executor resolves them inline: it reads their properties and creates
-child task runs (see ``lanner.engine.flowables``). Their `errors` and
-`finally` blocks are local to the container.
+child task runs, as each type's ``behaviour`` declares (docs/architecture.md
+"Task behaviour"). Their `errors` and `finally` blocks are local to the
+container.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from lanner.model.behaviour import Behaviour, Choice, Order, StateRule, TaskKind
 from lanner.model.common import DynamicInt, Text
-from lanner.model.task import Task, TaskKind, TaskList
+from lanner.model.task import Task, TaskList
 from lanner.plugin import TaskType
 
-_CHILDREN = ("tasks", "errors", "finally_")
+# A container of `tasks`, with local `errors` and `finally`, run one after the other.
+_SEQUENCE = Behaviour(TaskKind.FLOWABLE, ("tasks",), errors="errors", finally_="finally_")
 
 
 def _nonempty() -> Any:
@@ -23,8 +27,7 @@ def _nonempty() -> Any:
 
 
 class _Flowable(Task):
-    kind: ClassVar[TaskKind] = TaskKind.FLOWABLE
-    child_fields: ClassVar[tuple[str, ...]] = _CHILDREN
+    behaviour: ClassVar[Behaviour] = _SEQUENCE
 
     errors: TaskList | None = Field(None, description="Tasks run when a child task fails.")
     finally_: TaskList | None = Field(
@@ -41,6 +44,10 @@ class Sequential(_Flowable):
 class Parallel(_Flowable):
     """Run tasks at the same time."""
 
+    behaviour: ClassVar[Behaviour] = replace(
+        _SEQUENCE, order=Order.PARALLEL, limit_property="concurrent"
+    )
+
     tasks: TaskList = _nonempty()
     concurrent: DynamicInt = Field(0, description="How many tasks run at once; 0 means all.")
 
@@ -48,13 +55,17 @@ class Parallel(_Flowable):
 class AllowFailure(_Flowable):
     """Run tasks one after the other; a failure ends this task in WARNING."""
 
+    behaviour: ClassVar[Behaviour] = replace(_SEQUENCE, state_rule=StateRule.FAILED_IS_WARNING)
+
     tasks: TaskList = _nonempty()
 
 
 class If(_Flowable):
     """Run `then` when the condition is true, else `else`."""
 
-    child_fields: ClassVar[tuple[str, ...]] = ("then", "else_", "errors", "finally_")
+    behaviour: ClassVar[Behaviour] = replace(
+        _SEQUENCE, children=("then", "else_"), choose=Choice.CONDITION, selector="condition"
+    )
 
     condition: Text = Field(description="Rendered and tested for truthiness.")
     then: TaskList = Field(min_length=1, description="Tasks run when the condition is true.")
@@ -66,7 +77,9 @@ class If(_Flowable):
 class Switch(_Flowable):
     """Run the tasks of the case equal to the rendered value."""
 
-    child_fields: ClassVar[tuple[str, ...]] = ("cases", "defaults", "errors", "finally_")
+    behaviour: ClassVar[Behaviour] = replace(
+        _SEQUENCE, children=("cases", "defaults"), choose=Choice.CASE, selector="value"
+    )
 
     value: Text = Field(description="Rendered to a string and compared with the case keys.")
     cases: dict[str, TaskList] | None = Field(None, description="Task lists by value.")
@@ -85,6 +98,14 @@ OnChildFailure = Literal["CONTINUE", "CANCEL", "FAIL"]
 
 class ForEach(_Flowable):
     """Run a group of tasks for each value."""
+
+    behaviour: ClassVar[Behaviour] = replace(
+        _SEQUENCE,
+        order=Order.LOOP,
+        values="values",
+        limit_property="concurrencyLimit",
+        child_failure="child_failure",
+    )
 
     values: list[Any] | str = Field(description="A list, or a JSON array as a string.")
     concurrencyLimit: DynamicInt = Field(
@@ -124,12 +145,18 @@ class ForEach(_Flowable):
 class EachSequential(_Flowable):
     """Deprecated: run tasks for each value, one value after the other."""
 
+    behaviour: ClassVar[Behaviour] = replace(_SEQUENCE, order=Order.LOOP, values="value", limit=1)
+
     value: list[Any] | str = Field(description="A list, or a JSON array as a string.")
     tasks: TaskList = _nonempty()
 
 
 class EachParallel(_Flowable):
     """Deprecated: run tasks for each value, values at the same time."""
+
+    behaviour: ClassVar[Behaviour] = replace(
+        _SEQUENCE, order=Order.LOOP_PARALLEL, values="value", limit_property="concurrent"
+    )
 
     value: list[Any] | str = Field(description="A list, or a JSON array as a string.")
     concurrent: DynamicInt = Field(0, description="Values running at once; 0 means all.")
