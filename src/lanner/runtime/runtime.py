@@ -67,6 +67,9 @@ class Runtime:
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity
         self.executor.on_handoff = self.workers.hand
+        self.executor.local_idle = self.workers.idle
+        self.executor.take_backlog = self.workers.take_backlog
+        self.executor.return_backlog = self.workers.return_backlog
         self.executor.worker_id = self.workers.worker_id
         self.workers.on_local_result = self._local_result
         self.executor.listeners.append(self._on_commit)
@@ -169,8 +172,10 @@ class Runtime:
             with self._changed:
                 self._changed.notify_all()
 
-    def _local_result(self, job: Job, result: TaskResult, logs: list[LogRecord]) -> None:
-        self.executor.submit_local(job, result, logs)
+    def _local_result(
+        self, job: Job, result: TaskResult, logs: list[LogRecord], stored_start: bool
+    ) -> None:
+        self.executor.submit_local(job, result, logs, stored_start)
         if not self.executor.drive():
             self.workers.on_complete.set()  # the executor thread is busy: it takes it next
 
