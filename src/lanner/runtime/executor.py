@@ -232,6 +232,14 @@ class Executor:
             )
             if execution_id is None:
                 return False
+            execution: Execution | None = None
+            held = bool(local)
+            if held:
+                # Local results name their execution: hold it before anything else
+                # (on PostgreSQL, `load` locks its row, as next_execution does), so
+                # that no other executor of the process runs a cycle of it meanwhile
+                # on the same cached copy.
+                execution = tx.load(execution_id, self._executions.get(execution_id))
             # The clock of the cycle is read once this executor holds the execution
             # (it may have waited for another executor's commit): dates written by
             # successive cycles never go backwards.
@@ -249,7 +257,8 @@ class Executor:
             local = [r for r, ok in zip(local, taken, strict=True) if ok]
             if not rows and not local:
                 return True
-            execution = tx.load(execution_id, self._executions.get(execution_id))
+            if not held:
+                execution = tx.load(execution_id, self._executions.get(execution_id))
             if execution is None:
                 # Its execution was purged (a Subflow child ending after its
                 # parent, say): nothing can consume these events any more.

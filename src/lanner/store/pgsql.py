@@ -117,7 +117,8 @@ EVENTS = (
     "SELECT id, execution_id, kind, payload, visible_at FROM execution_event"
     " WHERE execution_id = %s AND visible_at <= %s ORDER BY id"
 )
-EXEC_VERSION = "SELECT version FROM execution WHERE id = %s"
+# Locks the row: a cycle of local results holds its execution as next_execution's does.
+EXEC_VERSION = "SELECT version FROM execution WHERE id = %s FOR UPDATE"
 EXEC_SELECT = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = %s"
 EXEC_INSERT = (
     f"INSERT INTO execution ({codec.EXECUTION_COLUMNS})"
