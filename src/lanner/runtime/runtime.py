@@ -4,6 +4,7 @@ use this same runtime; every state change is committed when it happens."""
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -24,6 +25,20 @@ from lanner.runtime.launch import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
 from lanner.store.base import Job, LogRecord, Store
+
+_frozen = False  # whether this process moved its start-up objects out of the collector's way
+
+
+def _freeze_start_up() -> None:
+    """Move what the process allocated until now (modules, classes, validators: most of
+    its objects) to the collector's permanent generation, once per process. A full
+    collection then scans only what the runtime allocates, ~1 ms instead of ~15 ms,
+    and hits short executions less (docs/performance.md)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
 
 # How long a stopping runtime waits for the cancelled tasks of executions that
 # are over: a task must stop when cancelled (SPEC §0), so this is a backstop.
@@ -101,6 +116,7 @@ class Runtime:
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
+        _freeze_start_up()
         self.workers.start()
         if not self.run_executor:
             return
