@@ -82,7 +82,13 @@ def _check(seen: set[str], most: int, final: Execution) -> None:
         if run.task_id in SLEEPERS:
             states = [h.state for h in run.histories]
             assert State.RUNNING in states, (run.task_id, states)
-            assert states[-1] is State.SUCCESS, (run.task_id, run.state, states, run.attempts, final.task_runs)
+            assert states[-1] is State.SUCCESS, (
+                run.task_id,
+                run.state,
+                states,
+                run.attempts,
+                final.task_runs,
+            )
             assert states.index(State.RUNNING) < len(states) - 1, (run.task_id, states)
             started[run.task_id] = next(h.date for h in run.histories if h.state is State.RUNNING)
     # A job waiting for a thread is not RUNNING: the fifth of the Parallel's sleepers
