@@ -180,7 +180,8 @@ def test_every_state_change_is_in_the_store_during_the_run(
         text=True,
     )
     try:
-        seen = _wait_for_state(env, "wait", "SUBMITTED")
+        # RUNNING is committed before the task's code runs (docs/runtime.md).
+        seen = _wait_for_state(env, "wait", "RUNNING")
         assert seen["first"] == "SUCCESS"
     finally:
         _, err = proc.communicate(timeout=60)  # reads and closes its stderr pipe
@@ -261,7 +262,7 @@ def test_ctrl_c_kills_the_execution_and_after_execution_still_runs(
         stderr=subprocess.PIPE,
         text=True,
     )
-    _wait_for_state(env, "nap", "SUBMITTED")
+    _wait_for_state(env, "nap", "RUNNING")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err

@@ -28,6 +28,7 @@ from lanner.engine.events import (
     LogLine,
     StartSubflow,
     TaskResult,
+    TaskStarted,
     Timer,
 )
 from lanner.engine.flowindex import FlowIndex
@@ -64,6 +65,9 @@ class LocalResult:
     job: Job
     result: TaskResult
     logs: list[LogRecord]
+    # Its start was committed as a stored event (a job that waited for a thread): the
+    # cycle applies the execution's stored events too, so the start comes first.
+    stored_start: bool = False
 
 
 class _Unplannable(Exception):
@@ -123,7 +127,14 @@ class Executor:
         # Wiring to the workers of this process (none by default):
         self.on_dispatch: Callable[[int], None] = lambda count: None  # unclaimed jobs written
         self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
-        self.on_handoff: Callable[[list[Job]], None] = lambda jobs: None
+        # Jobs handed over claimed; the first `started` of them start at once (an idle
+        # thread waits for each), so their RUNNING is committed with the hand-off.
+        self.on_handoff: Callable[[list[Job], int], None] = lambda jobs, started: None
+        self.local_idle: Callable[[], int] = lambda: 0  # local threads free to start now
+        # Handed-over jobs of an execution still waiting for a thread (taken, to be
+        # started by its cycle), and the way back for those of a cycle that failed.
+        self.take_backlog: Callable[[str, int], list[Job]] = lambda execution_id, count: []
+        self.return_backlog: Callable[[list[Job]], None] = lambda jobs: None
         self.worker_id = "executor"
         # The executions whose cycles this executor runs; None: every one (runtime.scope).
         self.scope: RunScope | None = None
@@ -132,6 +143,8 @@ class Executor:
         self._seen_version = -1
         self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._inbox_lock = threading.Lock()
+        self._starting = 0  # how many of the cycle's hand-offs were started with it
+        self._backlog_started: list[Job] = []  # waiting jobs this cycle starts
         self.cycle_lock = threading.Lock()  # one thread runs cycles at a time
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
@@ -173,10 +186,12 @@ class Executor:
             self.cycle_lock.release()
         return True
 
-    def submit_local(self, job: Job, result: TaskResult, logs: list[LogRecord]) -> None:
+    def submit_local(
+        self, job: Job, result: TaskResult, logs: list[LogRecord], stored_start: bool = False
+    ) -> None:
         """A worker of this process finished a job the executor handed it."""
         with self._inbox_lock:
-            self._inbox.append(LocalResult(job, result, logs))
+            self._inbox.append(LocalResult(job, result, logs, stored_start))
 
     def _take_local(self) -> list[LocalResult]:
         """The local results of the execution whose result came first."""
@@ -208,6 +223,10 @@ class Executor:
         except _Unplannable as exc:
             self._give_up(exc.execution_id, exc.reason, local)
             return True
+        finally:
+            if self._backlog_started:  # the cycle failed: they wait again
+                self.return_backlog(self._backlog_started)
+                self._backlog_started = []
 
     def _run_cycle(self, local: list[LocalResult], local_only: bool, now: datetime) -> bool:
         with self.store.executor_tx() as tx:
@@ -216,13 +235,24 @@ class Executor:
             )
             if execution_id is None:
                 return False
+            execution: Execution | None = None
+            held = bool(local)
+            if held:
+                # Local results name their execution: hold it before anything else
+                # (on PostgreSQL, `load` locks its row, as next_execution does), so
+                # that no other executor of the process runs a cycle of it meanwhile
+                # on the same cached copy.
+                execution = tx.load(execution_id, self._executions.get(execution_id))
             # The clock of the cycle is read once this executor holds the execution
             # (it may have waited for another executor's commit): dates written by
             # successive cycles never go backwards.
             now = datetime.now(UTC)
             # A worker driving its own results leaves stored events (a kill, a
-            # timer) to the executor thread, which is woken for them.
-            rows = [] if local_only else tx.events(execution_id, now)
+            # timer) to the executor thread, which is woken for them; unless a
+            # result's start is one of them: applied after its result, it would
+            # find the task run over and leave no RUNNING in its history.
+            stored = not local_only or any(r.stored_start for r in local)
+            rows = tx.events(execution_id, now) if stored else []
             taken = tx.take_jobs(
                 [(r.job.task_run_id, r.job.attempt, r.job.claim_token) for r in local]
             )
@@ -230,7 +260,8 @@ class Executor:
             local = [r for r, ok in zip(local, taken, strict=True) if ok]
             if not rows and not local:
                 return True
-            execution = tx.load(execution_id, self._executions.get(execution_id))
+            if not held:
+                execution = tx.load(execution_id, self._executions.get(execution_id))
             if execution is None:
                 # Its execution was purged (a Subflow child ending after its
                 # parent, say): nothing can consume these events any more.
@@ -286,19 +317,54 @@ class Executor:
             slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
         )
         before_state, was_finalized = execution.state, execution.finalized_at is not None
-        events = [*(eventcodec.decode(r) for r in rows), *(r.result for r in local)]
+        # Threads free now first start the jobs of this execution handed over earlier
+        # that wait for a thread: their start is one more event of this cycle.
+        idle = self.local_idle()
+        waiting = self.take_backlog(execution_id, idle) if idle else []
+        self._backlog_started = waiting
+        events = [
+            *(eventcodec.decode(r) for r in rows),
+            *(r.result for r in local),
+            *(TaskStarted(j.task_run_id, j.attempt) for j in waiting),
+        ]
         # The cached execution is given up to the planner; if this cycle fails
         # before its commit, the cache is dropped and the store reloaded.
         self._executions.pop(execution_id, None)
         decision = entry.planner.plan(execution, events, context, consume=True)
+        capacity = self.local_capacity()
+        idle = min(idle - len(waiting), capacity)
+        decision = self._start_handed(entry.planner, decision, context, idle)
         # evolve, not dataclasses.replace: no __init__ over every field at each cycle.
         new = evolve(decision.execution, version=execution.version + 1)
         logs = [log for r in local for log in r.logs]
         extra = self._after_cycle(tx, before_state, was_finalized, new, entry.flow, now)
         cycle, handed = self._cycle(
-            new, execution.version, decision, [r.id for r in rows], now, logs, extra
+            new, execution.version, decision, [r.id for r in rows], now, logs, extra, capacity
         )
         return decision, new, cycle, handed
+
+    def _start_handed(
+        self, planner: Planner, decision: Decision, context: PlanContext, idle: int
+    ) -> Decision:
+        """The decision with the dispatches that `idle` local threads start at once
+        made RUNNING, so that the hand-off's commit records the start before the
+        task's code runs (docs/runtime.md, durability). They are the first
+        dispatches: _cycle hands those over first."""
+        self._starting = 0
+        if not idle:
+            return decision
+        dispatches = [c for c in decision.commands if isinstance(c, Dispatch)][:idle]
+        if not dispatches:
+            return decision
+        self._starting = len(dispatches)
+        started = [TaskStarted(c.task_run_id, c.attempt) for c in dispatches]
+        more = planner.plan(decision.execution, started, context, consume=True)
+        return Decision(
+            more.execution,
+            decision.commands + more.commands,
+            decision.changed | more.changed,
+            decision.deleted | more.deleted,
+        )
 
     def _after_cycle(
         self,
@@ -334,8 +400,10 @@ class Executor:
                 self.scope.discard(execution_id)
         else:
             self._executions[execution_id] = new
-        if handed:
-            self.on_handoff(handed)
+        starting, more = min(self._starting, len(handed)), self._backlog_started
+        self._starting, self._backlog_started = 0, []
+        if handed or more:
+            self.on_handoff([*handed[:starting], *more, *handed[starting:]], starting + len(more))
         unclaimed = sum(1 for c in decision.commands if isinstance(c, Dispatch)) - len(handed)
         if unclaimed:
             self.on_dispatch(unclaimed)
@@ -344,6 +412,10 @@ class Executor:
 
     def _give_up(self, execution_id: str, reason: str, local: list[LocalResult]) -> None:
         """End an execution the planner cannot take further (engine.unplannable)."""
+        self._starting = 0  # the failed cycle's hand-offs were not written
+        if self._backlog_started:  # nor its starts
+            self.return_backlog(self._backlog_started)
+            self._backlog_started = []
         shown = taint.mask(reason, self.masker)
         log.error("execution %s: %s", execution_id, shown)
         self._executions.pop(execution_id, None)
@@ -437,10 +509,13 @@ class Executor:
         now: datetime,
         logs: list[LogRecord],
         extra: effects.Effects,
+        capacity: int | None = None,
     ) -> tuple[CycleWrite, list[Job]]:
         """The cycle's write; `logs`: the local results' logs, which come first;
-        `extra`: what the cycle does beyond the planner's execution (effects)."""
-        capacity = self.local_capacity()
+        `extra`: what the cycle does beyond the planner's execution (effects);
+        `capacity`: how many jobs local threads take over (asked when None)."""
+        if capacity is None:
+            capacity = self.local_capacity()
         handed: list[Job] = []
         jobs: list[NewJob] = []
         cancels: list[str] = []

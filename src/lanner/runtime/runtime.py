@@ -4,6 +4,7 @@ use this same runtime; every state change is committed when it happens."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -26,6 +27,19 @@ from lanner.runtime.worker import WorkerPool
 from lanner.store.base import Job, LogRecord, Store
 
 log = logging.getLogger(__name__)
+_frozen = False  # whether this process moved its start-up objects out of the collector's way
+
+
+def _freeze_start_up() -> None:
+    """Move what the process allocated until now (modules, classes, validators: most of
+    its objects) to the collector's permanent generation, once per process. A full
+    collection then scans only what the runtime allocates, ~1 ms instead of ~15 ms,
+    and hits short executions less (docs/performance.md)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
 
 # How long a stopping runtime waits for the cancelled tasks of executions that
 # are over: a task must stop when cancelled (SPEC §0), so this is a backstop.
@@ -69,6 +83,9 @@ class Runtime:
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity
         self.executor.on_handoff = self.workers.hand
+        self.executor.local_idle = self.workers.idle
+        self.executor.take_backlog = self.workers.take_backlog
+        self.executor.return_backlog = self.workers.return_backlog
         self.executor.worker_id = self.workers.worker_id
         self.workers.on_local_result = self._local_result
         self.executor.listeners.append(self._on_commit)
@@ -100,6 +117,7 @@ class Runtime:
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
+        _freeze_start_up()
         self.workers.start()
         if not self.run_executor:
             return
@@ -171,8 +189,10 @@ class Runtime:
             with self._changed:
                 self._changed.notify_all()
 
-    def _local_result(self, job: Job, result: TaskResult, logs: list[LogRecord]) -> None:
-        self.executor.submit_local(job, result, logs)
+    def _local_result(
+        self, job: Job, result: TaskResult, logs: list[LogRecord], stored_start: bool
+    ) -> None:
+        self.executor.submit_local(job, result, logs, stored_start)
         if not self.executor.drive():
             self.workers.on_complete.set()  # the executor thread is busy: it takes it next
 

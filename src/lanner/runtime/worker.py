@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30.0
 _CLAIM = object()  # "go and claim a job from the store"
+_BACKLOG = object()  # "take a job from the backlog"
 HEARTBEAT_SECONDS = 2.0
 WATCH_SECONDS = 0.005
 
@@ -106,7 +108,8 @@ class WorkerPool:
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
     # Where results of jobs handed over by this process's executor go (they
     # are completed in the executor's next cycle, not by a transaction here).
-    on_local_result: Callable[[Job, TaskResult, list[LogRecord]], None] | None = None
+    # (the last argument: whether its start went to the store as an event)
+    on_local_result: Callable[[Job, TaskResult, list[LogRecord], bool], None] | None = None
     # How many handed-over jobs may wait for a thread; None: no bound (one
     # process alone on its store, as `lanner run`, has no one to leave work to).
     prefetch: int | None = 0
@@ -125,6 +128,12 @@ class WorkerPool:
         self._work: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
         self._busy = 0
         self._queued: dict[str, Job] = {}  # handed over, not started: their leases are renewed too
+        # Handed-over jobs whose RUNNING state the hand-off's cycle committed.
+        self._started: set[str] = set()
+        # Handed-over jobs not started yet (no thread was free): the cycle that frees
+        # a thread starts one of its execution's (take_backlog), or an idle thread
+        # takes one and commits its start event first, as a job claimed from the store.
+        self._backlog: deque[Job] = deque()
         self._cancelled: set[str] = set()
         self._stop = threading.Event()
         self._running: dict[str, tuple[Job, _Context]] = {}
@@ -181,6 +190,7 @@ class WorkerPool:
             for _, ctx in self._running.values():
                 ctx.cancel_event.set()
             self._queued.clear()
+            self._backlog.clear()
         if not leftover:
             return 0
         return self.store.release_jobs([job.claim_token for job in leftover])
@@ -206,11 +216,29 @@ class WorkerPool:
         with self._lock:
             return max(self.threads + self.prefetch - self._busy - self._work.qsize() - kept, 0)
 
-    def hand(self, jobs: list[Job]) -> None:
-        """Jobs the executor wrote already claimed for this pool."""
+    def idle(self) -> int:
+        """How many threads would start a job handed over now at once (the thread that
+        drives the cycle keeps one for itself)."""
+        if self._draining.is_set():
+            return 0
+        kept = int(self._local.kept is not None)
         with self._lock:
-            for job in jobs:
+            return max(self.threads - self._busy - self._claiming - self._work.qsize() - kept, 0)
+
+    def hand(self, jobs: list[Job], started: int = 0) -> None:
+        """Jobs the executor wrote already claimed for this pool; the first `started`
+        were made RUNNING by the cycle that handed them over, the others wait in the
+        backlog for a thread."""
+        waiting = jobs[started:]
+        jobs = jobs[:started]
+        with self._lock:
+            for job in (*jobs, *waiting):
                 self._queued[job.task_run_id] = job
+            self._started.update(job.task_run_id for job in jobs)
+            self._backlog.extend(waiting)
+            idle = self.threads - self._busy - self._claiming - self._work.qsize() - len(jobs)
+        for _ in range(min(len(waiting), max(idle, 0))):
+            self._work.put(_BACKLOG)
         local = self._local
         if local.keeping and local.kept is None and jobs:
             local.kept = jobs[0]
@@ -218,15 +246,50 @@ class WorkerPool:
         for job in jobs:
             self._work.put(job)
 
+    def take_backlog(self, execution_id: str, count: int) -> list[Job]:
+        """Up to `count` waiting jobs of the execution, for its cycle to start."""
+        taken: list[Job] = []
+        with self._lock:
+            for job in self._backlog:
+                if len(taken) == count:
+                    break
+                if job.execution_id == execution_id:
+                    taken.append(job)
+            for job in taken:
+                self._backlog.remove(job)
+        return taken
+
+    def return_backlog(self, jobs: list[Job]) -> None:
+        """Jobs from take_backlog whose cycle failed: they wait again, first in line."""
+        with self._lock:
+            self._backlog.extendleft(reversed(jobs))
+        for _ in jobs:
+            self._work.put(_BACKLOG)
+
+    def _next_backlog(self) -> Job | None:
+        with self._lock:
+            return self._backlog.popleft() if self._backlog else None
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            item: Job | object | None
             try:
-                item = self._work.get(timeout=0.2)
+                item = self._work.get_nowait()
             except queue.Empty:
-                item = _CLAIM
+                # A thread back from a job takes a waiting one before it sleeps.
+                item = self._next_backlog()
+            if item is None:
+                try:
+                    item = self._work.get(timeout=0.2)
+                except queue.Empty:
+                    item = _CLAIM
             if self._stop.is_set():
                 return
             try:
+                if item is _BACKLOG:
+                    item = self._next_backlog()
+                    if item is None:
+                        continue
                 if isinstance(item, Job):
                     self._run_chain(item)
                     continue
@@ -310,7 +373,14 @@ class WorkerPool:
             # goes back here (a token already released matches nothing).
             self.store.release_jobs([job.claim_token])
             return
-        if not local:
+        with self._lock:
+            prestarted = job.task_run_id in self._started
+            self._started.discard(job.task_run_id)
+        # RUNNING is committed before the task's code runs: by the cycle that handed the
+        # job over or found it a thread, or else (a job claimed from the store, or one
+        # that waited in the backlog) as a fenced start event, which the next cycle of
+        # the execution applies before the task's result.
+        if not prestarted and not (local and ctx.cancelled):
             # Fenced: a claim lost before the task starts runs nothing.
             started = eventcodec.encode(
                 job.execution_id,
@@ -375,7 +445,7 @@ class WorkerPool:
         if self._abandoned.is_set() and ctx.cancelled:
             return  # stopped by the shutdown: drain() hands the job back
         if local and self.on_local_result is not None:
-            self.on_local_result(job, result, ctx.logs)
+            self.on_local_result(job, result, ctx.logs, not prestarted)
         else:
             key = eventcodec.result_key(job.task_run_id, job.attempt)
             event = eventcodec.encode(job.execution_id, result, datetime.now(UTC), key)

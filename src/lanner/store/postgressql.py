@@ -88,6 +88,8 @@ HAS_DUE_EVENTS_SCOPED = (
     "SELECT EXISTS (SELECT 1 FROM execution_event AS e JOIN execution AS x"
     " ON x.id = e.execution_id WHERE e.visible_at <= %s AND e.execution_id = ANY(%s))"
 )
+# Locks the row: a cycle of local results holds its execution as next_execution's does.
+EXEC_VERSION = "SELECT version FROM execution WHERE id = %s FOR UPDATE"
 RUN_DELETE = "DELETE FROM task_run WHERE id = ANY(%s)"
 # Fenced deletes of many claims in one statement: (task_run_id, attempt, token) arrays.
 JOB_TAKE = (
@@ -172,6 +174,7 @@ class PostgresStatements(Statements):
     FLOW_LOCK = FLOW_LOCK
     EXPIRED = EXPIRED
     RELEASE = RELEASE
+    EXEC_VERSION = EXEC_VERSION
 
     def __init__(self) -> None:
         super().__init__("%s")

@@ -81,7 +81,6 @@ class Statements:
         # -- executions and task runs --------------------------------------------
         self.EXEC_LIST = f"SELECT {codec.EXECUTION_COLUMNS} FROM execution"
         self.EXEC_ORDER = p(" ORDER BY created_at DESC, id DESC LIMIT ?")
-        self.EXEC_VERSION = p("SELECT version FROM execution WHERE id = ?")
         self.EXEC_SELECT = p(f"SELECT {codec.EXECUTION_COLUMNS} FROM execution WHERE id = ?")
         self.EXEC_INSERT = p(
             f"INSERT INTO execution ({codec.EXECUTION_COLUMNS})"
@@ -180,6 +179,7 @@ class Statements:
     FLOW_LOCK: str | None = None  # held by a deploy until it commits (none: a single writer)
     EXPIRED: str  # claimed jobs whose lease ended before ?, oldest first, at most ?
     RELEASE: str  # unclaim the jobs of the tokens in ?
+    EXEC_VERSION: str  # an execution's version; PostgreSQL locks its row (a cycle holds it)
 
     def ids(self, values: Sequence[str]) -> Any:
         """`values` as the one parameter that stands for a list of ids."""

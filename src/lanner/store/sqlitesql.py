@@ -84,6 +84,7 @@ class SQLiteStatements(Statements):
     """The shared statements with ``?`` placeholders, and SQLite's own the shared methods run."""
 
     EXPIRED = EXPIRED
+    EXEC_VERSION = "SELECT version FROM execution WHERE id = ?"  # the single writer holds it
     RELEASE = RELEASE
 
     def __init__(self) -> None:
