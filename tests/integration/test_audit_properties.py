@@ -3,43 +3,7 @@ doing what Kestra documents, through the real CLI on a throw-away SQLite store."
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-FLOWS = Path(__file__).resolve().parent / "flows"
-LANNER = str(Path(sys.executable).parent / "lanner")
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "LANNER_HOME": str(tmp_path / "home"),
-        "LANNER_DB": f"sqlite:///{tmp_path}/lanner.db",
-    }
-
-
-def lanner(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LANNER, *args], env=env, capture_output=True, text=True, timeout=120)
-
-
-def run_json(flow: Path, env: dict[str, str], *extra: str) -> dict[str, Any]:
-    proc = lanner("run", str(flow), "--json", *extra, env=env)
-    assert proc.returncode in (0, 1), proc.stderr
-    result: dict[str, Any] = json.loads(proc.stdout)
-    return result
-
-
-def logs(execution_id: str, env: dict[str, str]) -> list[tuple[str | None, str, str]]:
-    proc = lanner("logs", execution_id, "--json", env=env)
-    assert proc.returncode == 0, proc.stderr
-    return [(r["taskId"], r["level"], r["message"]) for r in json.loads(proc.stdout)]
+from tests.support.cli import FLOWS, lanner, logs, run_json
 
 
 def test_a_task_keeps_only_its_log_lines_at_or_above_its_log_level(env: dict[str, str]) -> None:

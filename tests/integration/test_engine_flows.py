@@ -3,45 +3,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
-
 import pytest
 
+from tests.support.cli import FLOWS, lanner, logs, run_json
 from tests.support.cluster import Cluster
-
-FLOWS = Path(__file__).resolve().parent / "flows"
-LANNER = str(Path(sys.executable).parent / "lanner")
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "LANNER_HOME": str(tmp_path / "home"),
-        "LANNER_DB": f"sqlite:///{tmp_path}/lanner.db",
-    }
-
-
-def lanner(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LANNER, *args], env=env, capture_output=True, text=True, timeout=120)
-
-
-def run_json(flow: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
-    proc = lanner("run", str(FLOWS / flow), "--json", *extra, env=env)
-    assert proc.returncode in (0, 1), proc.stderr
-    result: dict[str, Any] = json.loads(proc.stdout)
-    return result
-
-
-def logs(execution_id: str, env: dict[str, str]) -> list[tuple[str | None, str, str]]:
-    proc = lanner("logs", execution_id, "--json", env=env)
-    assert proc.returncode == 0, proc.stderr
-    return [(r["taskId"], r["level"], r["message"]) for r in json.loads(proc.stdout)]
 
 
 def test_first_errors_task_sees_the_failed_task_error_logs(env: dict[str, str]) -> None:

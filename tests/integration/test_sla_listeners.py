@@ -4,27 +4,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-FLOWS = Path(__file__).resolve().parent / "flows"
-LANNER = str(Path(sys.executable).parent / "lanner")
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "LANNER_HOME": str(tmp_path / "home"),
-        "LANNER_DB": f"sqlite:///{tmp_path}/lanner.db",
-    }
+from tests.support.cli import FLOWS, LANNER
 
 
 def run(flow: str, env: dict[str, str], *inputs: str) -> tuple[int, dict[str, Any]]:
