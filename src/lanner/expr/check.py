@@ -45,7 +45,7 @@ def _syntax_error(template: str) -> str | None:
     from jinja2.exceptions import TemplateSyntaxError
 
     try:
-        _engine()._env.parse(template)
+        _engine().parse(template)
     except TemplateSyntaxError as exc:
         message = (exc.message or "syntax error").replace("Jinja was looking for", "expected")
         return f"{message.rstrip('. ')} (line {exc.lineno} of the expression)"

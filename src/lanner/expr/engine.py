@@ -146,6 +146,11 @@ class ExpressionEngine:
 
     # --- public API ------------------------------------------------------------
 
+    def parse(self, template: str) -> None:
+        """Parse `template` without rendering it; raises Jinja's TemplateSyntaxError,
+        or a RenderError for what the Pebble layer refuses (lanner.expr.check)."""
+        self._env.parse(template)
+
     def render(self, template: str, scope: Scope) -> str:
         """Render a template once (single pass)."""
         if "{" not in template:
