@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
 
 ENTRY_POINT_GROUP = "lanner.tasks"

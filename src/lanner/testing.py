@@ -20,12 +20,12 @@ from lanner.engine.flowindex import FlowIndex
 from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
-from lanner.engine.states import State
 from lanner.engine.variables import error_log
 from lanner.expr import ExpressionEngine
 from lanner.model import loglevel
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
+from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskRegistry
 

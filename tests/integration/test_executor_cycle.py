@@ -32,7 +32,7 @@ def test_maintenance_heartbeats_and_purges_by_the_configured_retention(tmp_path:
     from datetime import timedelta
 
     from lanner.engine.model import Execution, History
-    from lanner.engine.states import State
+    from lanner.model.states import State
     from lanner.runtime.maintenance import Maintenance
 
     now = datetime.now(UTC)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from lanner.config import Config
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskContext, TaskRegistry, TaskType

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lanner.engine.model import Execution
-from lanner.engine.states import State
 from lanner.errors import LannerError
+from lanner.model.states import State
 from lanner.store import open_store
 from tests.support.cluster import Cluster
 

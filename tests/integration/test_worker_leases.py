@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lanner.engine.model import Execution, History
-from lanner.engine.states import State
 from lanner.expr import SecretMasker
+from lanner.model.states import State
 from lanner.plugin import TaskRegistry
 from lanner.runtime.worker import WorkerPool
 from lanner.store import open_store

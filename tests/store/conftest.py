@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.store import open_store
 from lanner.store.base import LogRecord, NewEvent, NewJob, Store
 from tests.support.postgres import postgres_db, postgres_server  # noqa: F401 (fixtures)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lanner.engine.states import State
 from lanner.errors import StoreError
+from lanner.model.states import State
 from lanner.store import open_store
 from lanner.store.base import CycleWrite, NewJob, Renewal, Store
 

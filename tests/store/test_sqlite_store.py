@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from lanner.engine.model import Attempt, History
-from lanner.engine.states import State
 from lanner.errors import StoreError
+from lanner.model.states import State
 from lanner.store import SQLiteStore, codec, default_db_url, open_store
 from lanner.store import sqlite as sqlite_module
 

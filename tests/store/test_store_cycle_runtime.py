@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.store.base import CycleWrite, Store
 
 _SECOND = dt.timedelta(seconds=1)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from lanner.engine.model import ErrorInfo, Execution, Phase
-from lanner.engine.states import State
 from lanner.errors import StoreError
+from lanner.model.states import State
 from lanner.store.base import CycleWrite, NewJob, Renewal, Store
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.store.base import CycleWrite, NewJob, ProcessRecord, Renewal, RunningJob, Store
 
 _SECOND = dt.timedelta(seconds=1)

@@ -12,9 +12,9 @@ import psycopg
 import pytest
 
 from lanner.config import Config
-from lanner.engine.states import State
 from lanner.expr.sealing import keyring
 from lanner.expr.taint import Sealed, Secret, TaintedList, mark, taint
+from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime.runtime import Runtime

@@ -17,7 +17,6 @@ ALLOWED = {
         "lanner.model",
         "lanner.errors",
         "lanner.plugin",
-        "lanner.engine.states",
         "lanner.expr",
     },
     "expr": {"lanner.expr", "lanner.errors"},

@@ -46,7 +46,7 @@ def _get(store: Store, execution_id: str) -> Execution:
 
 
 def exit_code(execution: Execution) -> int:
-    from lanner.engine.states import State
+    from lanner.model.states import State
 
     failed = {State.FAILED, State.KILLED, State.CANCELLED}
     return EXECUTION_FAILED if execution.state in failed else OK
@@ -64,9 +64,9 @@ def list_executions(
     debug: Debug = False,
 ) -> None:
     """List executions, most recent first."""
-    from lanner.engine.states import State
     from lanner.engine.variables import iso
     from lanner.errors import InputValueError
+    from lanner.model.states import State
 
     if state is not None and state.upper() not in State.__members__:
         raise InputValueError(
@@ -213,8 +213,8 @@ def resume(
 ) -> None:
     """Resume a PAUSED execution (with the Pause task's onResume inputs, if any)."""
     from lanner.engine.events import Resume
-    from lanner.engine.states import State
     from lanner.errors import InputError
+    from lanner.model.states import State
 
     store = open_db(db)
     execution = _get(store, execution_id)
@@ -271,8 +271,8 @@ def _resume_inputs(
 def restart(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None:
     """Restart a FAILED or KILLED execution from its failed task runs."""
     from lanner.engine.events import Restart
-    from lanner.engine.states import State
     from lanner.errors import InputError
+    from lanner.model.states import State
 
     store = open_db(db)
     execution = _get(store, execution_id)

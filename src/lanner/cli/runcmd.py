@@ -12,9 +12,9 @@ from lanner.cli.interrupts import RunSignals
 from lanner.config import lanner_home, load_config
 from lanner.engine.events import Decision
 from lanner.engine.model import Execution
-from lanner.engine.states import State
 from lanner.expr import taint
 from lanner.logs import configure_plain
+from lanner.model.states import State
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
 from lanner.runtime.runtime import Runtime

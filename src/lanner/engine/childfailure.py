@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel
 from lanner.engine.model import ErrorInfo, Phase, TaskRun, evolve
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
 
 _INTERRUPTED = {"CANCEL": State.CANCELLED, "FAIL": State.FAILED}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lanner.engine.model import Phase, TaskRun
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.model.task import Task
 
 

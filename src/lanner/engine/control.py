@@ -15,8 +15,8 @@ from lanner.engine.events import (
     SubflowEnded,
 )
 from lanner.engine.model import ErrorInfo, TaskRun, evolve
-from lanner.engine.states import State
 from lanner.model.behaviour import Action
+from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
 
 CONTROL_EVENTS = (Resubmitted, Resume, PauseElapsed, SubflowEnded, Restart, Dequeue)

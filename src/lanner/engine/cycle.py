@@ -32,9 +32,9 @@ from typing import Any, Final
 from lanner.engine.events import Command, Decision, Deliver, Kill, LogLine, TaskResult
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import ROOT, ErrorInfo, Execution, Phase, TaskRun, evolve
-from lanner.engine.states import State
 from lanner.expr import ExpressionEngine, Scope
 from lanner.model.loglevel import kept
+from lanner.model.states import State
 from lanner.model.task import Task
 
 

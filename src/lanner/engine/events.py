@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from lanner.engine.model import Execution
-from lanner.engine.states import State
+from lanner.model.states import State
 
 # -- events -------------------------------------------------------------------
 

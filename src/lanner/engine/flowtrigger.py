@@ -32,7 +32,6 @@ from lanner.engine.flowwindow import (
 )
 from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Execution, History, new_execution_id
-from lanner.engine.states import State
 from lanner.engine.variables import execution_variables, nested_labels
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope
@@ -40,6 +39,7 @@ from lanner.model import loglevel
 from lanner.model.conditions import MultipleCondition
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
+from lanner.model.states import State
 from lanner.model.triggers import Flow as FlowTrigger
 from lanner.model.triggers import canonical_trigger_type, flow_trigger_states_match
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from lanner.engine.cycle import Cycle
 from lanner.engine.model import Attempt, History, TaskRun, evolve
-from lanner.engine.states import State
 from lanner.model.behaviour import Action
 from lanner.model.common import is_label_key
+from lanner.model.states import State
 from lanner.model.task import Task
 
 

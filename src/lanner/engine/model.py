@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from lanner.engine.states import State
+from lanner.model.states import State
 
 ROOT = ""  # the parent key of the flow's own task lists
 BASE = "attemptsBeforeRestart"  # memo key: attempts that the retry policy no longer counts

@@ -16,12 +16,12 @@ from lanner.engine.cycle import Cycle
 from lanner.engine.events import PauseElapsed, Resume, Timer
 from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Attempt, ErrorInfo, History, TaskRun, evolve
-from lanner.engine.states import State
 from lanner.engine.timefmt import hms
 from lanner.engine.variables import iso
 from lanner.errors import LannerError
 from lanner.model.common import format_duration, parse_duration
 from lanner.model.inputvalues import parse_inputs
+from lanner.model.states import State
 from lanner.model.task import Task
 
 # What the end of `pauseDuration` does (`behavior`); RESUME resumes like a user.

@@ -69,7 +69,6 @@ from lanner.engine.model import (
     generation,
     task_run_id,
 )
-from lanner.engine.states import State, final_state
 from lanner.engine.timefmt import hms
 from lanner.engine.variables import error_log, execution_variables, task_variables
 from lanner.errors import LannerError, RenderError
@@ -77,6 +76,7 @@ from lanner.expr import ExpressionEngine, Scope, is_truthy
 from lanner.model import inputvalues as iv
 from lanner.model.behaviour import Choice, Order, StateRule
 from lanner.model.common import format_duration, parse_duration
+from lanner.model.states import State, final_state
 from lanner.model.task import Task, TaskKind
 
 # Properties every task has; what is left are the task type's own, rendered at dispatch.

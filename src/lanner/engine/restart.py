@@ -18,7 +18,7 @@ from lanner.engine.childfailure import INTERRUPTED
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel
 from lanner.engine.model import BASE, ROOT, Phase, TaskRun, evolve
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.model.task import TaskKind
 
 RESTARTABLE = frozenset({State.FAILED, State.KILLED})

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel, SlaDue, Timer
 from lanner.engine.model import ErrorInfo, Phase, TaskRun, evolve, generation
-from lanner.engine.states import State
 from lanner.errors import LannerError
 from lanner.expr import is_truthy
 from lanner.model.common import format_duration, parse_duration
 from lanner.model.flow import Sla
+from lanner.model.states import State
 from lanner.model.task import TaskKind
 
 # The states in which an execution runs: an SLA is checked only then.

@@ -37,10 +37,10 @@ from lanner.engine.model import (
     evolve,
     new_execution_id,
 )
-from lanner.engine.states import State
 from lanner.engine.timefmt import hms
 from lanner.errors import LannerError
 from lanner.model.inputvalues import parse_datetime
+from lanner.model.states import State
 from lanner.model.task import Task
 
 CORRELATION = "system.correlationId"

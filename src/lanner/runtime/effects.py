@@ -19,10 +19,10 @@ from lanner.config import Config
 from lanner.engine.events import Deliver, Dequeue, StartSubflow, TaskResult
 from lanner.engine.flowtrigger import TriggerCandidate, evaluate_flow_triggers
 from lanner.engine.model import Execution
-from lanner.engine.states import State
 from lanner.errors import LannerError, NotFoundError
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
+from lanner.model.states import State
 from lanner.model.triggers import Flow as FlowTrigger
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry

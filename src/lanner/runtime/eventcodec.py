@@ -22,7 +22,7 @@ from lanner.engine.events import (
     TaskStarted,
     TimeoutDue,
 )
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.store.base import EventRow, NewEvent
 
 _KINDS: dict[str, type[Any]] = {

@@ -34,12 +34,12 @@ from lanner.engine.events import (
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
-from lanner.engine.states import State
 from lanner.engine.unplannable import fail_unplannable
 from lanner.engine.variables import error_log
 from lanner.errors import LannerError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets, taint
 from lanner.model.flow import Flow
+from lanner.model.states import State
 from lanner.plugin import TaskRegistry
 from lanner.runtime import effects, eventcodec
 from lanner.runtime.crashpoints import crash_point

@@ -20,9 +20,9 @@ from typing import Any
 
 from lanner.config import Config
 from lanner.engine.events import Resubmitted, TaskResult
-from lanner.engine.states import State
 from lanner.errors import LannerError
 from lanner.model.common import parse_duration
+from lanner.model.states import State
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
 from lanner.store.base import Job, LogRecord, Store

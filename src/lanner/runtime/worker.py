@@ -23,10 +23,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from lanner.engine.events import TaskResult, TaskStarted
-from lanner.engine.states import State
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
+from lanner.model.states import State
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point

@@ -33,9 +33,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
-from lanner.engine.states import State
 from lanner.errors import StoreError
 from lanner.expr import taint
+from lanner.model.states import State
 from lanner.store import sealdocs
 from lanner.store.base import (
     FlowRecord,

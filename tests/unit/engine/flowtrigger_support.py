@@ -13,9 +13,9 @@ from typing import Any
 
 from lanner.engine.flowtrigger import TriggerCandidate, TriggerOutcome, evaluate_flow_triggers
 from lanner.engine.model import Attempt, Execution, History, Phase, TaskRun, new_execution_id
-from lanner.engine.states import State
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
+from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 

@@ -26,9 +26,9 @@ from lanner.engine.events import (
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, History, TaskRun, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
-from lanner.engine.states import State
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
+from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskContext, TaskRegistry, TaskType
 from lanner.tasks.core import task_types

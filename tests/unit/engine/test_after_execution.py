@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.events import Start
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.plugin import Outcome
 from tests.unit.engine.support import Driver, failed, order, run, run_of, runs_of
 

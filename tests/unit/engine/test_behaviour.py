@@ -9,7 +9,6 @@ import pytest
 from pydantic import Field
 
 from lanner.engine.events import Start
-from lanner.engine.states import State
 from lanner.model.behaviour import (
     Action,
     Batches,
@@ -21,6 +20,7 @@ from lanner.model.behaviour import (
     TaskKind,
     Until,
 )
+from lanner.model.states import State
 from lanner.model.task import Task, TaskList
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry, TaskType

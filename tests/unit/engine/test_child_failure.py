@@ -8,7 +8,7 @@ import pytest
 
 from lanner.engine.events import Restart, Start
 from lanner.engine.model import TaskRun
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver
 
 # Each value runs a Sequential whose first task is a runnable: `work` of a value is

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.events import Dequeue, Kill, Start
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver, history
 
 

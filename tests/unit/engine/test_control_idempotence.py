@@ -20,7 +20,7 @@ from lanner.engine.events import (
     TaskStarted,
 )
 from lanner.engine.planner import PlanContext
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver
 
 

@@ -17,7 +17,7 @@ from lanner.engine.cycle import invariant_problems
 from lanner.engine.events import Decision, Event
 from lanner.engine.model import ROOT, Execution, Phase
 from lanner.engine.planner import PlanContext, Planner, _Cycle
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine import (
     test_child_failure,
     test_flowables,

@@ -22,7 +22,7 @@ from lanner.engine.events import (
     TaskStarted,
     TimeoutDue,
 )
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.runtime.eventcodec import decode, encode
 from lanner.store.base import EventRow
 from tests.unit.engine.support import T0

@@ -3,7 +3,7 @@ value; an optional one that fails is ignored with a WARN line and is null."""
 
 from __future__ import annotations
 
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import run
 
 OPTIONAL_BROKEN = """

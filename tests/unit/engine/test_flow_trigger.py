@@ -14,9 +14,9 @@ import pytest
 from lanner.engine.events import Dispatch, Start
 from lanner.engine.flowtrigger import evaluate_flow_triggers
 from lanner.engine.model import History, Phase, new_execution_id
-from lanner.engine.states import State
 from lanner.engine.variables import execution_variables
 from lanner.expr import Scope
+from lanner.model.states import State
 from lanner.model.triggers import DEFAULT_FLOW_TRIGGER_STATES
 from tests.unit.engine.flowtrigger_support import (
     COND,

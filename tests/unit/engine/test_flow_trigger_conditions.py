@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lanner.engine.states import State
 from lanner.errors import FlowValidationError
+from lanner.model.states import State
 from tests.unit.engine.flowtrigger_support import (
     COND,
     FLOW_TRIGGER,

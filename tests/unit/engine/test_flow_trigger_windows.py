@@ -9,9 +9,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from lanner.engine.flowwindow import WindowSpec, bounds, deep_merge
-from lanner.engine.states import State
 from lanner.errors import FlowValidationError
 from lanner.model.conditions import TimeWindowType
+from lanner.model.states import State
 from tests.unit.engine.flowtrigger_support import (
     COND,
     FLOW_TRIGGER,

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import failed, order, run, run_of, runs_of, state_of
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.events import Start
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver, order, run, run_of, state_of
 
 EXIT = """

@@ -7,8 +7,8 @@ import pytest
 
 from lanner.engine.events import Kill, Restart, Start
 from lanner.engine.model import Phase
-from lanner.engine.states import State
 from lanner.errors import LannerError
+from lanner.model.states import State
 from tests.unit.engine.support import Driver, failed, load, order, run
 
 COND = "io.kestra.plugin.core.condition."

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.events import Start
-from lanner.engine.states import State, final_state
 from lanner.model.flow import Flow
+from lanner.model.states import State, final_state
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome
 from lanner.testing import Forced

@@ -8,7 +8,7 @@ import pytest
 
 from lanner.engine.events import Kill, PauseElapsed, Resume, Start, Timer
 from lanner.engine.model import evolve
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver, history
 
 PAUSE = """

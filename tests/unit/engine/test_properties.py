@@ -32,9 +32,9 @@ from lanner.engine.events import (
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import ROOT, Execution, History, Phase, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
-from lanner.engine.states import State, final_state
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
+from lanner.model.states import State, final_state
 from lanner.model.validate import load_flow
 from tests.unit.engine.support import SHORT, T0, registry
 

@@ -6,7 +6,7 @@ import pytest
 
 from lanner.engine.events import Cancel, Kill, Restart, Start
 from lanner.engine.model import ROOT, Phase
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver, history, runs_of
 
 FLOW = """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lanner.engine.events import Resubmitted, Start, TaskResult, TaskStarted
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver
 
 FLOW = """

@@ -8,7 +8,7 @@ import pytest
 
 from lanner.engine.events import RetryDue, Start, Timer
 from lanner.engine.model import TaskRun
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.plugin import Outcome
 from tests.unit.engine.support import Driver, failed, history, order, run, run_of, sequence
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.plugin import Outcome
 from tests.unit.engine.support import failed, order, run, run_of, sequence, state_of
 

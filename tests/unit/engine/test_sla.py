@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from lanner.engine.events import Cancel, Deliver, Kill, Restart, SlaDue, Start, StartSubflow, Timer
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.runtime.eventcodec import timer_key
 from tests.unit.engine.support import T0, Driver, history, load, run
 

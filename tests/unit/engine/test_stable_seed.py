@@ -22,7 +22,7 @@ from lanner.engine.events import Dispatch, Start
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, History
 from lanner.engine.planner import PlanContext, Planner
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.expr import ExpressionEngine
 from tests.unit.engine.support import T0, load
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from lanner.engine.events import Start, TaskStarted
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver, history, run, run_of
 
 ONE_LOG = """

@@ -17,7 +17,7 @@ from lanner.engine.events import (
     TimeoutDue,
 )
 from lanner.engine.model import evolve
-from lanner.engine.states import State
+from lanner.model.states import State
 from tests.unit.engine.support import Driver, history
 
 SUBFLOW = """

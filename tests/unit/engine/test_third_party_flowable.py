@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lanner.engine.events import Start
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.testing import simulate

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from lanner.engine.states import State
 from lanner.errors import RenderError
+from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskRegistry, TaskType
 from lanner.tasks.core import debug, fail, log, outputs, sleep

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from lanner.engine.states import State
+from lanner.model.states import State
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.tasks.core import slack
 from lanner.tasks.core.slack import (

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import Field
 
-from lanner.engine.states import State
 from lanner.expr import is_truthy
 from lanner.model.common import Text
+from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.core.log import as_text

@@ -31,8 +31,8 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import Field
 
-from lanner.engine.states import State
 from lanner.model.common import DurationLike, DynamicInt, Model, Text, parse_duration
+from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.core.log import as_text

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from lanner.engine.states import State
 from lanner.model.common import DurationLike, format_duration, parse_duration
+from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.core.log import as_text
