@@ -10,10 +10,11 @@ to validation and to the runtime, never a module global.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
@@ -42,6 +43,9 @@ class TaskContext(Protocol):
     task_run_id: str
     attempt: int
     idempotency_key: str  # f"{task_run_id}:{attempt}", stable across resubmissions
+    namespace: str
+    flow_id: str
+    task_id: str
 
     def render(self, value: Any) -> Any:
         """Render a property: strings through the expression engine, lists and maps item by item."""
@@ -58,6 +62,16 @@ class TaskContext(Protocol):
 
     def wait(self, seconds: float) -> bool:
         """Sleep, waking early on cancellation; returns False when cancelled."""
+        ...
+
+    def put_file(self, source: str | os.PathLike[str], name: str | None = None) -> str:
+        """Copy a local file into internal storage as a file of this task run (named
+        `name`, else the file's own name); its `kestra://` URI, for the task's outputs."""
+        ...
+
+    def open_file(self, uri: str) -> BinaryIO:
+        """Open a `kestra://` file the execution may read (its flow's files, its
+        namespace files); a StorageUriError names what is wrong otherwise."""
         ...
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from lanner.engine.events import Cancel, Dispatch, Event, Kill, LogLine, Start, TaskResult, Timer
 from lanner.engine.flowindex import FlowIndex
@@ -28,6 +31,8 @@ from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskRegistry
+from lanner.storage import LocalStorage, Storage
+from lanner.storage.taskfiles import TaskFiles
 
 Forced = Outcome | Callable[[Dispatch], Outcome]
 
@@ -50,13 +55,26 @@ class SimulatedRun:
 class _Context:
     """The TaskContext of a simulated attempt: properties arrive rendered."""
 
-    def __init__(self, dispatch: Dispatch, execution_id: str, logs: list[LogLine]) -> None:
-        self.execution_id = execution_id
+    def __init__(
+        self, dispatch: Dispatch, execution: Execution, logs: list[LogLine], storage: Storage
+    ) -> None:
+        self.execution_id = execution.id
         self.task_run_id = dispatch.task_run_id
         self.attempt = dispatch.attempt
         self.idempotency_key = dispatch.idempotency_key
+        self.namespace = execution.namespace
+        self.flow_id = execution.flow_id
+        self.task_id = dispatch.task_id
         self._dispatch = dispatch
         self._logs = logs
+        self._files = TaskFiles(
+            storage,
+            execution.namespace,
+            execution.flow_id,
+            execution.id,
+            dispatch.task_id,
+            dispatch.task_run_id,
+        )
 
     def render(self, value: Any) -> Any:
         return value
@@ -74,6 +92,12 @@ class _Context:
     def wait(self, seconds: float) -> bool:
         return True  # virtual time: sleeping costs nothing
 
+    def put_file(self, source: str | os.PathLike[str], name: str | None = None) -> str:
+        return self._files.put_file(source, name)
+
+    def open_file(self, uri: str) -> BinaryIO:
+        return self._files.open_file(uri)
+
 
 def simulate(
     flow: Flow | str,
@@ -84,8 +108,14 @@ def simulate(
     kill_when: Callable[[Execution], bool] | None = None,
     start: datetime | None = None,
     max_events: int = 100_000,
+    storage: Storage | None = None,
 ) -> SimulatedRun:
-    """Run `flow` to its end (afterExecution included) and return what happened."""
+    """Run `flow` to its end (afterExecution included) and return what happened.
+
+    Files the tasks store go to `storage`, by default a folder under the system's
+    temporary directory."""
+    if storage is None:
+        storage = LocalStorage(Path(tempfile.gettempdir()) / "lanner-simulate")
     registry = registry or TaskRegistry.from_entry_points()
     if isinstance(flow, str):
         flow = load_flow(flow, registry)
@@ -140,7 +170,7 @@ def simulate(
                 result.cancelled.append(command.task_run_id)
             elif isinstance(command, Dispatch):
                 result.dispatched.append(command)
-                pending.append(_run(command, registry, forced, execution.id, result.logs))
+                pending.append(_run(command, registry, forced, execution, result.logs, storage))
         if kill_when is not None and not killed and kill_when(execution):
             killed = True
             pending.append(Kill())
@@ -153,8 +183,9 @@ def _run(
     dispatch: Dispatch,
     registry: TaskRegistry,
     forced: Mapping[str, Forced],
-    execution_id: str,
+    execution: Execution,
     logs: list[LogLine],
+    storage: Storage,
 ) -> TaskResult:
     override = forced.get(dispatch.task_id)
     if override is not None:
@@ -166,7 +197,7 @@ def _run(
             {"id": dispatch.task_id, "type": dispatch.type, **dispatch.properties}
         )
         try:
-            outcome = task_type.run(task, _Context(dispatch, execution_id, logs))
+            outcome = task_type.run(task, _Context(dispatch, execution, logs, storage))
         except Exception as exc:
             outcome = Outcome(State.FAILED, error=str(exc))
     return TaskResult(

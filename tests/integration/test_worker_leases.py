@@ -15,6 +15,7 @@ from lanner.expr import SecretMasker
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
 from lanner.runtime.worker import WorkerPool
+from lanner.storage import LocalStorage
 from lanner.store import open_store
 from lanner.store.base import CycleWrite, NewJob
 
@@ -44,7 +45,13 @@ def test_a_worker_that_cannot_renew_its_leases_stops_its_task(tmp_path: Path) ->
                 replace(execution, version=1), 0, new_jobs=[NewJob("tr1", "e1", 1, payload, now)]
             )
         )
-    pool = WorkerPool(store, TaskRegistry.from_entry_points(), SecretMasker(), threads=1)
+    pool = WorkerPool(
+        store,
+        TaskRegistry.from_entry_points(),
+        SecretMasker(),
+        LocalStorage(tmp_path / "storage"),
+        threads=1,
+    )
     pool.lease_seconds = 0.5
     peek = sqlite3.connect(path, timeout=30)
     try:

@@ -11,12 +11,16 @@ thread with ``cancel()`` (which wakes ``wait`` at once)::
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from lanner.expr import ExpressionEngine, Scope
+from lanner.storage import LocalStorage, Storage
+from lanner.storage.taskfiles import TaskFiles
 
 
 class LocalTaskContext:
@@ -30,11 +34,19 @@ class LocalTaskContext:
         task_run_id: str = "taskrun-1",
         attempt: int = 1,
         now: datetime | None = None,
+        namespace: str = "company.team",
+        flow_id: str = "flow",
+        task_id: str = "task",
+        storage: Storage | None = None,
     ) -> None:
         self.execution_id = execution_id
         self.task_run_id = task_run_id
         self.attempt = attempt
         self.idempotency_key = f"{task_run_id}:{attempt}"
+        self.namespace = namespace
+        self.flow_id = flow_id
+        self.task_id = task_id
+        self._storage = storage
         self.variables: dict[str, Any] = dict(variables or {})
         self.now = now or datetime.now(UTC)
         self.logs: list[tuple[str, str]] = []
@@ -55,6 +67,30 @@ class LocalTaskContext:
 
     def wait(self, seconds: float) -> bool:
         return not self._cancel.wait(seconds)
+
+    @property
+    def storage(self) -> Storage:
+        """The internal storage: the one given, else a temporary folder made on first use."""
+        if self._storage is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="lanner-task-")
+            self._storage = LocalStorage(self._tmp.name)
+        return self._storage
+
+    def _files(self) -> TaskFiles:
+        return TaskFiles(
+            self.storage,
+            self.namespace,
+            self.flow_id,
+            self.execution_id,
+            self.task_id,
+            self.task_run_id,
+        )
+
+    def put_file(self, source: str | os.PathLike[str], name: str | None = None) -> str:
+        return self._files().put_file(source, name)
+
+    def open_file(self, uri: str) -> BinaryIO:
+        return self._files().open_file(uri)
 
     def cancel(self) -> None:
         """Kill the attempt: `cancelled` turns True and a pending `wait` returns False."""

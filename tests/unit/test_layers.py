@@ -20,6 +20,8 @@ ALLOWED = {
         "lanner.expr",
     },
     "expr": {"lanner.expr", "lanner.errors"},
+    # Internal storage knows files and URIs, not flows, executions or the store.
+    "storage": {"lanner.storage", "lanner.errors"},
 }
 FORBIDDEN_IN_ENGINE = {
     "sqlite3",

@@ -523,6 +523,8 @@ class Executor:
         for command in decision.commands:
             if isinstance(command, Dispatch):
                 payload = {
+                    "namespace": new.namespace,
+                    "flowId": new.flow_id,
                     "taskId": command.task_id,
                     "type": command.type,
                     "properties": dict(command.properties),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lanner.config import Config
+from lanner.config import Config, lanner_home
 from lanner.engine.events import Cancel, Decision, Kill, TaskResult
 from lanner.engine.model import Execution
 from lanner.errors import InputValueError, LannerError
@@ -24,6 +24,7 @@ from lanner.runtime.executor import Executor
 from lanner.runtime.launch import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
+from lanner.storage import LocalStorage, Storage
 from lanner.store.base import Job, LogRecord, Store
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,13 @@ class Runtime:
         alone: bool = False,
         executor: bool = True,
         threads: int | None = None,
+        storage: Storage | None = None,
     ) -> None:
         """`alone`: no other process works on this store's jobs (`lanner run`), so
         every job this process's executor writes goes straight to its workers.
         `executor`: run the executor thread (off for `lanner worker`); `threads`:
-        worker threads (default from the configuration; 0 for `lanner executor`)."""
+        worker threads (default from the configuration; 0 for `lanner executor`);
+        `storage`: internal storage (default: the folder `$LANNER_HOME/storage`)."""
         self.store = store
         self.alone = alone
         self.run_executor = executor
@@ -70,10 +73,12 @@ class Runtime:
         self.scope = RunScope() if alone else None
         self.executor = Executor(store, registry, config, self.masker)
         self.executor.scope = self.scope
+        self.storage = storage if storage is not None else LocalStorage(lanner_home() / "storage")
         self.workers = WorkerPool(
             store,
             registry,
             self.masker,
+            self.storage,
             threads=config.worker.threads if threads is None else threads,
             prefetch=None if alone else 0,
             lease_seconds=config.worker.leaseSeconds,

@@ -9,6 +9,7 @@ timeout's FAILED or the kill's KILLED, never as a success.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import socket
 import threading
@@ -18,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
@@ -31,6 +32,8 @@ from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.scope import RunScope
+from lanner.storage import Storage
+from lanner.storage.taskfiles import TaskFiles
 from lanner.store.base import Job, LogRecord, Store
 
 log = logging.getLogger(__name__)
@@ -45,12 +48,16 @@ WATCH_SECONDS = 0.005
 class _Context:
     """The TaskContext of one attempt. Properties arrive rendered by the executor."""
 
-    def __init__(self, job: Job, masker: SecretMasker) -> None:
+    def __init__(self, job: Job, masker: SecretMasker, storage: Storage) -> None:
         self.execution_id = job.execution_id
         self.task_run_id = job.task_run_id
         self.attempt = job.attempt
         self.idempotency_key = f"{job.task_run_id}:{job.attempt}"
         self._task_id = str(job.payload.get("taskId"))
+        self.task_id = self._task_id
+        self.namespace = str(job.payload.get("namespace", ""))
+        self.flow_id = str(job.payload.get("flowId", ""))
+        self._storage = storage
         self._masker = masker
         self.cancel_event = threading.Event()
         self.timed_out = False
@@ -82,6 +89,25 @@ class _Context:
     def wait(self, seconds: float) -> bool:
         return not self.cancel_event.wait(max(seconds, 0.0))
 
+    def _files(self) -> TaskFiles:
+        if not self.namespace or not self.flow_id:
+            # A job written before jobs carried their flow (an older version's queue).
+            raise LannerError("this task run's job does not name its flow: run it again")
+        return TaskFiles(
+            self._storage,
+            self.namespace,
+            self.flow_id,
+            self.execution_id,
+            self._task_id,
+            self.task_run_id,
+        )
+
+    def put_file(self, source: str | os.PathLike[str], name: str | None = None) -> str:
+        return self._files().put_file(source, name)
+
+    def open_file(self, uri: str) -> BinaryIO:
+        return self._files().open_file(uri)
+
 
 def _hms(seconds: float) -> str:
     ms = int(seconds * 1000)
@@ -103,6 +129,7 @@ class WorkerPool:
     store: Store
     registry: TaskRegistry
     masker: SecretMasker
+    storage: Storage
     threads: int = 4
     on_complete: threading.Event = field(default_factory=threading.Event)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
@@ -357,7 +384,7 @@ class WorkerPool:
                 return
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
-        ctx = _Context(job, self.masker)
+        ctx = _Context(job, self.masker, self.storage)
         with self._lock:
             self._claiming -= claimed
             abandoned = self._abandoned.is_set()

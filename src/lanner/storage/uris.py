@@ -1,0 +1,120 @@
+"""Kestra's internal-storage URIs, and which of them an execution may read.
+
+A file has one URI for its whole life, `kestra:///` followed by a path whose
+first segments are the namespace (its dots made slashes) and the flow:
+
+- a task run's file: `kestra:///company/team/my_flow/executions/EXEC/tasks/TASK/TASKRUN/name`
+- a FILE input: `kestra:///company/team/my_flow/executions/EXEC/inputs/INPUT/name`
+- a namespace file: `kestra:///company/team/_files/path/in/namespace`
+
+An execution may read the files of its own flow and the namespace files of its
+namespace and of the namespaces above it; never a host path.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import unquote
+
+from lanner.errors import LannerError
+
+SCHEME = "kestra://"
+_NAMESPACE_FILES = "_files"
+
+
+class StorageUriError(LannerError):
+    """A URI that is not an internal-storage URI this execution may use."""
+
+
+def _segment(value: str, what: str) -> str:
+    if not value or "/" in value or value in {".", ".."} or "\x00" in value:
+        raise StorageUriError(f"invalid {what} for an internal-storage file: {value!r}")
+    return value
+
+
+def _namespace_path(namespace: str) -> str:
+    return "/".join(_segment(part, "namespace") for part in namespace.split("."))
+
+
+def task_file_uri(
+    namespace: str, flow_id: str, execution_id: str, task_id: str, task_run_id: str, name: str
+) -> str:
+    """Where a file a task run produced lives."""
+    return (
+        f"{SCHEME}/{_namespace_path(namespace)}/{_segment(flow_id, 'flow id')}"
+        f"/executions/{_segment(execution_id, 'execution id')}"
+        f"/tasks/{_segment(task_id, 'task id')}/{_segment(task_run_id, 'task run id')}"
+        f"/{_relative(name)}"
+    )
+
+
+def input_file_uri(
+    namespace: str, flow_id: str, execution_id: str, input_id: str, name: str
+) -> str:
+    """Where a FILE input's content lives."""
+    return (
+        f"{SCHEME}/{_namespace_path(namespace)}/{_segment(flow_id, 'flow id')}"
+        f"/executions/{_segment(execution_id, 'execution id')}"
+        f"/inputs/{_segment(input_id, 'input id')}/{_relative(name)}"
+    )
+
+
+def namespace_file_uri(namespace: str, path: str) -> str:
+    """Where a namespace file lives (`path` is relative to the namespace's root)."""
+    return f"{SCHEME}/{_namespace_path(namespace)}/{_NAMESPACE_FILES}/{_relative(path)}"
+
+
+def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
+    """The storage path under which every file of one execution lives."""
+    return (
+        f"{_namespace_path(namespace)}/{_segment(flow_id, 'flow id')}"
+        f"/executions/{_segment(execution_id, 'execution id')}/"
+    )
+
+
+def _relative(name: str) -> str:
+    """A relative path with no way out of where it is put."""
+    normal = posixpath.normpath(name.replace("\\", "/")).lstrip("/")
+    if not name or normal in {"", "."} or normal.startswith("..") or "\x00" in normal:
+        raise StorageUriError(f"invalid file name for internal storage: {name!r}")
+    return normal
+
+
+def storage_path(uri: str) -> str:
+    """The path a `kestra://` URI names inside the storage, checked and normalised.
+
+    Refused: other schemes (host paths, `file://`, `http://`), a host part, and any
+    path that leaves the storage's root once `.` and `..` are resolved.
+    """
+    if not isinstance(uri, str) or not uri.startswith(SCHEME):
+        raise StorageUriError(
+            f"{uri!r} is not an internal-storage URI: expected one starting with {SCHEME}/"
+        )
+    rest = unquote(uri[len(SCHEME) :])
+    if not rest.startswith("/"):
+        raise StorageUriError(f"{uri!r}: an internal-storage URI has no host ({SCHEME}/path)")
+    path = rest.lstrip("/")
+    normal = posixpath.normpath(path) if path else ""
+    if (
+        not path
+        or normal in {".", ""}
+        or normal.startswith("..")
+        or "\x00" in path
+        or any(part == ".." for part in path.split("/"))
+    ):
+        raise StorageUriError(f"{uri!r} does not name a file in internal storage")
+    return normal
+
+
+def may_read(uri: str, namespace: str, flow_id: str) -> bool:
+    """Whether an execution of `namespace`.`flow_id` may read the file `uri`: its own
+    flow's files, and the namespace files of its namespace and its parents."""
+    path = storage_path(uri)
+    parts = namespace.split(".")
+    own = f"{_namespace_path(namespace)}/{flow_id}/"
+    if path.startswith(own):
+        return True
+    for i in range(len(parts), 0, -1):
+        if path.startswith(f"{'/'.join(parts[:i])}/{_NAMESPACE_FILES}/"):
+            return True
+    return False
