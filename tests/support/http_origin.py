@@ -1,0 +1,179 @@
+"""A real HTTP server on 127.0.0.1 with the answers the HTTP task tests need.
+
+    with HttpOrigin() as origin:
+        url = origin.url + "/status/404"
+
+Routes (GET or any other method):
+  /echo                 200, JSON of the request: method, path, query, headers, body (text)
+  /status/CODE          that code, body "status CODE"
+  /redirect/N           302 to /redirect/N-1; /redirect/0 answers 200 "arrived"
+  /bytes/N              N bytes (a repeated pattern) streamed 64 KiB at a time, with Content-Length
+  /slow/SECONDS         waits, then 200 "late" (the wait ends early when the server closes)
+  /basic/USER/PASSWORD  200 "welcome USER" with that basic auth, else 401
+  /bearer/TOKEN         200 with that bearer token, else 401
+  /named?cd=VALUE       200 "named" with the header Content-Disposition: VALUE
+  /empty                200, empty body
+  /short                Content-Length 100, then 50 bytes and the connection closes
+  /binary               200, bytes that are not UTF-8
+  /latin1               200 "café" in ISO-8859-1, with charset=ISO-8859-1
+Every request is kept in `requests` (method, path, headers, body).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qs, urlsplit
+
+PATTERN = bytes(range(256)) * 256  # 64 KiB
+
+
+@dataclass(frozen=True)
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def _answer(self, code: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        with self.server.lock:
+            self.server.requests.append(seen)
+        segments = [s for s in parts.path.split("/") if s]
+        route = segments[0] if segments else ""
+        if route == "echo":
+            doc = {
+                "method": self.command,
+                "path": parts.path,
+                "query": parts.query,
+                "headers": seen.headers,
+                "body": body.decode("utf-8", "replace"),
+            }
+            self._answer(200, json.dumps(doc).encode(), {"Content-Type": "application/json"})
+        elif route == "status":
+            code = int(segments[1])
+            self._answer(code, f"status {code}".encode(), {"Content-Type": "text/plain"})
+        elif route == "redirect":
+            n = int(segments[1])
+            if n <= 0:
+                self._answer(200, b"arrived", {"Content-Type": "text/plain"})
+            else:
+                self._answer(302, b"", {"Location": f"/redirect/{n - 1}"})
+        elif route == "bytes":
+            self._stream(int(segments[1]))
+        elif route == "slow":
+            if self.server.closing.wait(float(segments[1])):
+                return
+            self._answer(200, b"late")
+        elif route == "basic":
+            user, password = segments[1], segments[2]
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            if self.headers.get("Authorization") == f"Basic {token}":
+                self._answer(200, f"welcome {user}".encode())
+            else:
+                self._answer(401, b"who are you?", {"WWW-Authenticate": 'Basic realm="t"'})
+        elif route == "bearer":
+            if self.headers.get("Authorization") == f"Bearer {segments[1]}":
+                self._answer(200, b"welcome")
+            else:
+                self._answer(401, b"who are you?")
+        elif route == "named":
+            cd = parse_qs(parts.query).get("cd", [""])[0]
+            self._answer(200, b"named", {"Content-Disposition": cd})
+        elif route == "empty":
+            self._answer(200)
+        elif route == "short":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"x" * 50)
+            self.wfile.flush()
+            self.close_connection = True
+        elif route == "binary":
+            self._answer(200, b"\xff\xfe\x00\x80\x81", {"Content-Type": "application/octet-stream"})
+        elif route == "latin1":
+            self._answer(
+                200, "café".encode("latin-1"), {"Content-Type": "text/plain; charset=ISO-8859-1"}
+            )
+        else:
+            self._answer(404, b"no such route")
+
+    def _stream(self, size: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        left = size
+        while left > 0:
+            chunk = PATTERN[: min(left, len(PATTERN))]
+            self.wfile.write(chunk)
+            left -= len(chunk)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    requests: list[Seen]
+    lock: threading.Lock
+    closing: threading.Event
+
+
+class HttpOrigin:
+    """The server, started on a free port of 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.requests = []
+        self._server.lock = threading.Lock()
+        self._server.closing = threading.Event()
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def requests(self) -> list[Seen]:
+        with self._server.lock:
+            return list(self._server.requests)
+
+    def close(self) -> None:
+        self._server.closing.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> HttpOrigin:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
