@@ -10,18 +10,21 @@ Routes (GET or any other method):
   /bytes/N              N bytes (a repeated pattern) streamed 64 KiB at a time, with Content-Length
   /slow/SECONDS         waits, then 200 "late" (the wait ends early when the server closes)
   /basic/USER/PASSWORD  200 "welcome USER" with that basic auth, else 401
+  /digest/USER/PASSWORD 200 "welcome USER" with that digest auth (RFC 7616, MD5, qop=auth), else 401
   /bearer/TOKEN         200 with that bearer token, else 401
   /named?cd=VALUE       200 "named" with the header Content-Disposition: VALUE
   /empty                200, empty body
   /short                Content-Length 100, then 50 bytes and the connection closes
   /binary               200, bytes that are not UTF-8
   /latin1               200 "café" in ISO-8859-1, with charset=ISO-8859-1
+A request for an absolute URL (sent to the server as a proxy) gets 200 "proxied URL".
 Every request is kept in `requests` (method, path, headers, body).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 from dataclasses import dataclass
@@ -38,6 +41,29 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+
+
+_REALM = "origin"
+_NONCE = "5f1c0e2d"
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _digest_ok(method: str, header: str | None, user: str, password: str) -> bool:
+    if not header or not header.startswith("Digest "):
+        return False
+    fields = dict(
+        (k.strip(), v.strip().strip('"'))
+        for k, _, v in (p.partition("=") for p in header[len("Digest ") :].split(","))
+    )
+    if fields.get("username") != user or fields.get("nonce") != _NONCE:
+        return False
+    ha1 = _md5(f"{user}:{_REALM}:{password}")
+    ha2 = _md5(f"{method}:{fields.get('uri', '')}")
+    parts = (ha1, _NONCE, fields.get("nc", ""), fields.get("cnonce", ""), "auth", ha2)
+    return fields.get("response") == _md5(":".join(parts))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -63,6 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
         seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         with self.server.lock:
             self.server.requests.append(seen)
+        if self.path.startswith("http://"):  # asked as a proxy: say so
+            self._answer(200, f"proxied {self.path}".encode(), {"Content-Type": "text/plain"})
+            return
         segments = [s for s in parts.path.split("/") if s]
         route = segments[0] if segments else ""
         if route == "echo":
@@ -96,6 +125,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(200, f"welcome {user}".encode())
             else:
                 self._answer(401, b"who are you?", {"WWW-Authenticate": 'Basic realm="t"'})
+        elif route == "digest":
+            if _digest_ok(self.command, self.headers.get("Authorization"), *segments[1:3]):
+                self._answer(200, f"welcome {segments[1]}".encode())
+            else:
+                challenge = f'Digest realm="{_REALM}", qop="auth", nonce="{_NONCE}"'
+                self._answer(401, b"who are you?", {"WWW-Authenticate": challenge})
         elif route == "bearer":
             if self.headers.get("Authorization") == f"Bearer {segments[1]}":
                 self._answer(200, b"welcome")

@@ -234,6 +234,14 @@ def test_request_basic_auth_and_its_deprecated_form(origin: HttpOrigin) -> None:
     assert outcome.state is State.FAILED and "401" in (outcome.error or "")
 
 
+def test_request_digest_auth(origin: HttpOrigin) -> None:
+    auth = {"type": "DIGEST", "username": "ada", "password": "s3cret"}
+    task = make(uri=origin.url + "/digest/ada/s3cret", options={"auth": auth})
+    assert run_request(task, LocalTaskContext()).outputs["body"] == "welcome ada"
+    wrong = make(uri=origin.url + "/digest/ada/other", options={"auth": auth})
+    assert run_request(wrong, LocalTaskContext()).state is State.FAILED
+
+
 def test_request_bearer_auth(origin: HttpOrigin) -> None:
     task = make(
         uri=origin.url + "/bearer/tok-123", options={"auth": {"type": "BEARER", "token": "tok-123"}}
@@ -338,3 +346,19 @@ def test_request_rendered_uri_that_is_not_http_fails(origin: HttpOrigin) -> None
     task = make(uri="{{ inputs.url }}")
     outcome = run_request(task, LocalTaskContext({"inputs": {"url": "file:///etc/passwd"}}))
     assert outcome.state is State.FAILED and "http:// or https://" in (outcome.error or "")
+
+
+def test_request_through_an_http_proxy(origin: HttpOrigin) -> None:
+    port = origin.url.rsplit(":", 1)[1]
+    for options in (
+        {"proxy": {"type": "HTTP", "address": "127.0.0.1", "port": port}},
+        {"proxyAddress": "127.0.0.1", "proxyPort": int(port)},  # the deprecated names
+    ):
+        task = make(uri="http://example.invalid/data.json", options=options)
+        outcome = run_request(task, LocalTaskContext())
+        assert outcome.outputs["body"] == "proxied http://example.invalid/data.json"
+    direct = make(
+        uri=origin.url + "/status/200",
+        options={"proxy": {"type": "DIRECT", "address": "127.0.0.1", "port": 1}},
+    )
+    assert run_request(direct, LocalTaskContext()).outputs["body"] == "status 200"

@@ -20,6 +20,8 @@ import posixpath
 import re
 import tempfile
 from email.message import Message
+from email.utils import collapse_rfc2231_value
+from email.utils import unquote as unquote_param
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -71,9 +73,20 @@ def name_from_disposition(header: str | None) -> str | None:
     message = Message()
     message["content-disposition"] = header
     try:
-        return message.get_filename()
+        params = message.get_params(header="content-disposition") or []
     except (ValueError, LookupError):
         return None
+    plain: str | None = None
+    for key, value in params[1:]:
+        if key.lower() != "filename":
+            continue
+        if isinstance(value, tuple):  # RFC 5987 `filename*`: it wins over `filename`
+            try:
+                return collapse_rfc2231_value(value)
+            except (ValueError, LookupError):
+                continue
+        plain = plain or unquote_param(value)
+    return plain
 
 
 def file_name(headers: dict[str, list[str]], url: str) -> str:
