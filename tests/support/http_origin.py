@@ -24,11 +24,15 @@ Every request is kept in `requests` (method, path, headers, body).
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
+import ipaddress
 import json
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
@@ -179,16 +183,60 @@ class _Server(ThreadingHTTPServer):
     closing: threading.Event
 
 
-class HttpOrigin:
-    """The server, started on a free port of 127.0.0.1."""
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1 and its key (PEM files in `folder`)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
-    def __init__(self) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "origin.crt", folder / "origin.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class HttpOrigin:
+    """The server, started on a free port of 127.0.0.1; with `tls_folder`, HTTPS with
+    a self-signed certificate written there."""
+
+    def __init__(self, tls_folder: Path | None = None) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
+        scheme = "http"
+        if tls_folder is not None:
+            cert, key = _self_signed(tls_folder)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
         self._server.requests = []
         self._server.lock = threading.Lock()
         self._server.closing = threading.Event()
         host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
+        self.url = f"{scheme}://{host!s}:{port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 

@@ -362,3 +362,17 @@ def test_request_through_an_http_proxy(origin: HttpOrigin) -> None:
         options={"proxy": {"type": "DIRECT", "address": "127.0.0.1", "port": 1}},
     )
     assert run_request(direct, LocalTaskContext()).outputs["body"] == "status 200"
+
+
+def test_request_https_self_signed_needs_insecure_trust(tmp_path: Path) -> None:
+    with HttpOrigin(tls_folder=tmp_path) as secure:
+        url = secure.url + "/status/200"
+        refused = run_request(make(uri=url), LocalTaskContext())
+        assert refused.state is State.FAILED and "CERTIFICATE_VERIFY_FAILED" in (
+            refused.error or ""
+        )
+        for task in (
+            make(uri=url, options={"ssl": {"insecureTrustAllCertificates": True}}),
+            make(uri=url, sslOptions={"insecureTrustAllCertificates": True}),  # deprecated place
+        ):
+            assert run_request(task, LocalTaskContext()).outputs["body"] == "status 200"
