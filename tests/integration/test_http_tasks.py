@@ -186,3 +186,49 @@ def test_download_of_200_mb_streams_in_bounded_memory(
     # Named from the URL's last segment.
     [stored] = Path(env["LANNER_HOME"]).rglob(str(size))
     assert stored.stat().st_size == size
+
+
+def test_dynamic_properties_rendered_by_the_executor(
+    origin: HttpOrigin, tmp_path: Path, env: dict[str, str]
+) -> None:
+    flow = write_flow(
+        tmp_path,
+        f"""\
+        id: http_dynamic
+        namespace: company.team
+        inputs:
+          - id: base
+            type: STRING
+            defaults: {origin.url}
+          - id: verb
+            type: STRING
+            defaults: put
+          - id: codes
+            type: JSON
+            defaults: "[418]"
+        tasks:
+          - id: teapot
+            type: io.kestra.plugin.core.http.Request
+            uri: "{{{{ inputs.base }}}}/status/418"
+            options:
+              allowedResponseCodes: "{{{{ inputs.codes }}}}"
+              followRedirects: "{{{{ true }}}}"
+          - id: send
+            type: io.kestra.plugin.core.http.Request
+            uri: "{{{{ inputs.base }}}}/echo"
+            method: "{{{{ inputs.verb }}}}"
+            formData: "{{{{ {{'code': outputs.teapot.code}} | toJson }}}}"
+            headers: "{{{{ {{'X-Code': outputs.teapot.code ~ ''}} | toJson }}}}"
+          - id: empty
+            type: io.kestra.plugin.core.http.Download
+            uri: "{{{{ inputs.base }}}}/empty"
+            failOnEmptyResponse: "{{{{ false }}}}"
+        """,
+    )
+    execution = run_json(flow, env)
+    assert execution["state"]["current"] == "SUCCESS", execution
+    assert task_run(execution, "teapot")["outputs"]["code"] == 418
+    sent = json.loads(task_run(execution, "send")["outputs"]["body"])
+    assert sent["method"] == "PUT" and sent["body"] == "code=418"
+    assert sent["headers"]["x-code"] == "418"
+    assert task_run(execution, "empty")["outputs"]["length"] == 0

@@ -119,8 +119,21 @@ class HttpOptions(Model):
     @field_validator("allowedResponseCodes")
     @classmethod
     def _codes(cls, v: Any) -> Any:
+        # A string is an expression, or (on a worker) what one rendered to: a JSON list.
         if isinstance(v, str) and "{{" not in v:
-            raise ValueError("allowedResponseCodes is a list of response codes, like [200, 404]")
+            import json
+
+            try:
+                parsed = json.loads(v)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, list) or not all(
+                isinstance(c, int) and not isinstance(c, bool) for c in parsed
+            ):
+                raise ValueError(
+                    "allowedResponseCodes is a list of response codes, like [200, 404]"
+                )
+            return parsed
         return v
 
 
