@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,26 @@ def test_dynamic_properties_rendered_by_the_executor(
     assert sent["method"] == "PUT" and sent["body"] == "code=418"
     assert sent["headers"]["x-code"] == "418"
     assert task_run(execution, "empty")["outputs"]["length"] == 0
+
+
+def test_task_timeout_stops_a_slow_request(
+    origin: HttpOrigin, tmp_path: Path, env: dict[str, str]
+) -> None:
+    flow = write_flow(
+        tmp_path,
+        f"""\
+        id: http_timeout
+        namespace: company.team
+        tasks:
+          - id: slow
+            type: io.kestra.plugin.core.http.Download
+            uri: {origin.url}/slow/30
+            timeout: PT0.5S
+        """,
+    )
+    started = time.monotonic()
+    execution = run_json(flow, env)
+    assert time.monotonic() - started < 20
+    assert execution["state"]["current"] == "FAILED"
+    messages = [m for _, level, m in logs(execution["id"], env) if level == "ERROR"]
+    assert any("Timeout after" in m for m in messages), messages

@@ -320,15 +320,28 @@ def test_request_binary_body_fails_and_points_to_download(origin: HttpOrigin) ->
 def test_request_encrypt_body_gives_a_secret_encrypted_body(origin: HttpOrigin) -> None:
     taint.reset()
     try:
-        outcome = run_request(
-            make(uri=origin.url + "/status/200", encryptBody=True), LocalTaskContext()
+        task = make(
+            uri=origin.url + "/status/200", encryptBody=True, options={"logs": ["RESPONSE_BODY"]}
         )
+        ctx = LocalTaskContext()
+        outcome = run_request(task, ctx)
         assert "body" not in outcome.outputs
         value = outcome.outputs["encryptedBody"]
         assert isinstance(value, taint.Secret) and value == "status 200"
-        assert taint.mask("got status 200 back") == "got ****** back"
+        # Known as secret before it was logged: the runtime's masking hides it.
+        assert [taint.mask(m) for m in ctx.messages("INFO")] == ["Response body:\n******"]
     finally:
         taint.reset()
+
+
+def test_request_refused_code_with_a_cut_multibyte_body_still_fails_clearly(
+    origin: HttpOrigin,
+) -> None:
+    outcome = run_request(
+        make(uri=origin.url + "/binary", options={"allowedResponseCodes": [201]}),
+        LocalTaskContext(),
+    )
+    assert outcome.state is State.FAILED and "response code 200" in (outcome.error or "")
 
 
 def test_request_head_has_no_body(origin: HttpOrigin) -> None:

@@ -150,9 +150,25 @@ def _rendered_map(
     return {str(k): v for k, v in rendered.items()}
 
 
+def rendered_bool(ctx: TaskContext, value: bool | str) -> bool:
+    """A DynamicBool property's value (an expression rendering to true or false)."""
+    if isinstance(value, bool):
+        return value
+    return as_text(ctx.render(value)).strip().lower() == "true"
+
+
 def prepare(task: HttpTask, ctx: TaskContext) -> Prepared:
     """The request the task's properties describe; ValueError names a property that
-    renders to something unusable."""
+    renders to something unusable. Files it opened are closed by `closer`."""
+    closer = ExitStack()
+    try:
+        return _prepare(task, ctx, closer)
+    except BaseException:
+        closer.close()
+        raise
+
+
+def _prepare(task: HttpTask, ctx: TaskContext, closer: ExitStack) -> Prepared:
     settings = resolve_options(ctx, task.client_options())
     # Kestra encodes the common case of spaces in a URL; other characters must be encoded.
     url = check_url(as_text(ctx.render(task.uri)).strip().replace(" ", "%20"))
@@ -162,7 +178,6 @@ def prepare(task: HttpTask, ctx: TaskContext) -> Prepared:
     content: bytes | None = None
     form: dict[str, str] | None = None
     files: list[tuple[str, tuple[str | None, BinaryIO | str]]] = []
-    closer = ExitStack()
     form_data = _rendered_map(ctx, task.formData, "formData")
     if form_data and content_type.lower() == MULTIPART:
         for key, value in form_data.items():

@@ -23,7 +23,7 @@ from email.message import Message
 from email.utils import collapse_rfc2231_value
 from email.utils import unquote as unquote_param
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field
@@ -31,9 +31,9 @@ from pydantic import Field
 from lanner.model.common import DynamicBool
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext, TaskType
-from lanner.tasks.http.common import HttpTask, Prepared, prepare
+from lanner.tasks.http.common import HttpTask, Prepared, prepare, rendered_bool
 from lanner.tasks.http.request import excerpt
-from lanner.tasks.http.sending import send, status_error, transport_error
+from lanner.tasks.http.sending import Reader, send, status_error, transport_error
 
 if TYPE_CHECKING:
     import httpx
@@ -101,7 +101,7 @@ class _SizeMismatch(Exception):
     pass
 
 
-def _reader(prepared: Prepared, target: Path) -> Any:
+def _reader(prepared: Prepared, target: Path) -> Reader[tuple[int, bytes]]:
     async def read(response: httpx.Response) -> tuple[int, bytes]:
         if not prepared.settings.accepts(response.status_code):
             head = bytearray()
@@ -127,12 +127,6 @@ def _reader(prepared: Prepared, target: Path) -> Any:
         return size, b""
 
     return read
-
-
-def _is_true(ctx: TaskContext, value: bool | str) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(ctx.render(value)).strip().lower() == "true"
 
 
 def run_download(task: Download, ctx: TaskContext) -> Outcome:
@@ -162,7 +156,7 @@ def run_download(task: Download, ctx: TaskContext) -> Outcome:
             text = head.decode("utf-8", "replace")
             return Outcome(State.FAILED, error=status_error(prepared, answer, excerpt(text)))
         if size == 0:
-            if _is_true(ctx, task.failOnEmptyResponse) and not prepared.settings.allow_failed:
+            if rendered_bool(ctx, task.failOnEmptyResponse) and not prepared.settings.allow_failed:
                 return Outcome(
                     State.FAILED,
                     error=f"{prepared.method} {prepared.url}: no response from server, the body"

@@ -23,8 +23,8 @@ from lanner.expr import taint
 from lanner.model.common import DynamicBool
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext, TaskType
-from lanner.tasks.http.common import HttpTask, Prepared, prepare
-from lanner.tasks.http.sending import send, status_error, transport_error
+from lanner.tasks.http.common import HttpTask, Prepared, prepare, rendered_bool
+from lanner.tasks.http.sending import Answer, Reader, send, status_error, transport_error
 
 if TYPE_CHECKING:
     import httpx
@@ -51,7 +51,7 @@ def excerpt(text: str) -> str:
     return flat if len(flat) <= _EXCERPT_CHARS else flat[:_EXCERPT_CHARS] + "…"
 
 
-def _reader(prepared: Prepared) -> Any:
+def _reader(prepared: Prepared) -> Reader[bytes]:
     limit = prepared.settings.max_content_length
 
     async def read(response: httpx.Response) -> bytes:
@@ -71,12 +71,6 @@ def _reader(prepared: Prepared) -> Any:
         return bytes(body)
 
     return read
-
-
-def _is_true(ctx: TaskContext, value: bool | str) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(ctx.render(value)).strip().lower() == "true"
 
 
 def run_request(task: Request, ctx: TaskContext) -> Outcome:
@@ -105,28 +99,29 @@ def run_request(task: Request, ctx: TaskContext) -> Outcome:
     if result is None:
         return Outcome(State.KILLED)
     answer, data = result
-    text_or_error: str
+    accepted = prepared.settings.accepts(answer.code)
+    if not accepted:
+        text = _decode_answer(data, answer, errors="replace")
+        if "RESPONSE_BODY" in prepared.settings.logs:
+            ctx.log("INFO", "Response body:\n" + text)
+        return Outcome(State.FAILED, error=status_error(prepared, answer, excerpt(text)))
     try:
-        text_or_error = _decode_answer(data, answer) if data else ""
+        text = _decode_answer(data, answer)
     except ValueError as exc:
-        text_or_error = ""
-        if prepared.settings.accepts(answer.code):
-            return Outcome(State.FAILED, error=f"{prepared.method} {prepared.url}: {exc}")
+        return Outcome(State.FAILED, error=f"{prepared.method} {prepared.url}: {exc}")
+    encrypt = rendered_bool(ctx, task.encryptBody)
+    if encrypt and text:
+        text = taint.mark(text)  # known from now on: the log line below is masked
     if "RESPONSE_BODY" in prepared.settings.logs:
-        ctx.log("INFO", "Response body:\n" + text_or_error)
-    if not prepared.settings.accepts(answer.code):
-        return Outcome(State.FAILED, error=status_error(prepared, answer, excerpt(text_or_error)))
+        ctx.log("INFO", "Response body:\n" + text)
     outputs: dict[str, Any] = {"uri": prepared.url, "code": answer.code, "headers": answer.headers}
     if data:
-        if _is_true(ctx, task.encryptBody):
-            outputs["encryptedBody"] = taint.mark(text_or_error)
-        else:
-            outputs["body"] = text_or_error
+        outputs["encryptedBody" if encrypt else "body"] = text
     ctx.log("DEBUG", f"Request {prepared.method} {prepared.url}: response code {answer.code}")
     return Outcome(outputs=outputs)
 
 
-def _decode_answer(data: bytes, answer: Any) -> str:
+def _decode_answer(data: bytes, answer: Answer, errors: str = "strict") -> str:
     """The body as text, in the charset its Content-Type names (UTF-8 if none)."""
     content_type = next(
         (v[0] for k, v in answer.headers.items() if k.lower() == "content-type" and v), ""
@@ -137,8 +132,10 @@ def _decode_answer(data: bytes, answer: Any) -> str:
         if key.lower() == "charset" and value:
             encoding = value.strip().strip('"')
     try:
-        return bytes(data).decode(encoding)
-    except (UnicodeDecodeError, LookupError):
+        return data.decode(encoding, errors)
+    except LookupError:
+        return data.decode("utf-8", errors)  # a charset Python does not know: UTF-8
+    except UnicodeDecodeError:
         raise ValueError(
             f"the response body is not valid {encoding} text (Content-Type:"
             f" {content_type or 'none'}); use io.kestra.plugin.core.http.Download"
