@@ -144,6 +144,20 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "options": {"connectTimeout": "PT5S", "readTimeout": "PT10S", "headers": {"X": "1"}},
         },
     ],
+    CORE + "http.Request": [
+        {"uri": "https://example.com/api", "method": "POST", "body": '{"a": 1}'},
+        {
+            "uri": "{{ inputs.url }}",
+            "contentType": "multipart/form-data",
+            "formData": {"file": "{{ outputs.d.uri }}", "user": "ada"},
+            "options": {"auth": {"type": "BASIC", "username": "u", "password": "p"}},
+        },
+        {"uri": "http://h/x", "encryptBody": True, "options": {"allowedResponseCodes": [200]}},
+    ],
+    CORE + "http.Download": [
+        {"uri": "https://example.com/orders.csv"},
+        {"uri": "http://h/x", "failOnEmptyResponse": False, "headers": {"user-agent": "k"}},
+    ],
 }
 
 # ... and invalid ones: (properties, YAML path under the task, message fragment).
@@ -248,6 +262,16 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
             "options.readTimout",
             "did you mean 'readTimeout'?",
         ),
+    ],
+    CORE + "http.Request": [
+        ({}, "uri", "missing required property 'uri'"),
+        ({"uri": "ftp://h/x"}, "uri", "http:// or https://"),
+        ({"uri": "http://h", "method": "CONNECT"}, "method", "not supported here"),
+        ({"uri": "http://h", "options": {"auth": {"type": "NTLM"}}}, "options.auth", "NTLM"),
+    ],
+    CORE + "http.Download": [
+        ({"uri": "http://h", "failOnEmptyResponse": "maybe"}, "failOnEmptyResponse", ""),
+        ({"uri": "http://h", "savAs": "x.csv"}, "savAs", "did you mean 'saveAs'?"),
     ],
 }
 
@@ -585,6 +609,10 @@ LEGACY_ALIASES = {
     "io.kestra.core.tasks.debugs.Echo": CORE + "debug.Echo",
     "io.kestra.plugin.slack.SlackIncomingWebhook": SLACK,
     "io.kestra.plugin.notifications.slack.SlackIncomingWebhook": SLACK,
+    "io.kestra.plugin.fs.http.Request": CORE + "http.Request",
+    "io.kestra.plugin.fs.http.Download": CORE + "http.Download",
+    "io.kestra.core.tasks.http.Request": CORE + "http.Request",
+    "io.kestra.core.tasks.http.Download": CORE + "http.Download",
 }
 
 

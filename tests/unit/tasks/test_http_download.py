@@ -86,6 +86,14 @@ def test_download_file_name_from_content_disposition_sanitised(
     assert stored(ctx, outcome.outputs["uri"]) == b"named"
 
 
+def test_download_save_as_wins_and_is_sanitised(origin: HttpOrigin, ctx: LocalTaskContext) -> None:
+    url = f"{origin.url}/named?cd={quote('attachment; filename=a.csv')}"
+    for save_as, name in (("report-{{ inputs.n }}.csv", "report-7.csv"), ("../x/y.txt", "y.txt")):
+        ctx.variables["inputs"] = {"n": 7}
+        outcome = run_download(make(uri=url, saveAs=save_as), ctx)
+        assert outcome.outputs["uri"].rsplit("/", 1)[1] == name
+
+
 def test_safe_name_and_disposition_parsing() -> None:
     assert safe_name("a b&c.csv") == "a_b_c.csv"
     assert safe_name("") is None and safe_name("...") is None and safe_name("/") is None

@@ -5,7 +5,7 @@ The body goes chunk by chunk to a temporary file, then into internal storage
 Kestra's: `uri` (the `kestra://` file), `code`, `length` (the bytes
 stored) and `headers`.
 
-The file's name is the one `Content-Disposition` gives (its `filename*` or
+The file's name is `saveAs` when given, else the one `Content-Disposition` gives (its `filename*` or
 `filename`), else the last segment of the URL's path, else `download`;
 reduced to its last path segment and to letters, digits, `.`, `_` and `-`
 (anything else becomes `_`), so that no server can choose where the file
@@ -28,9 +28,10 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import Field
 
-from lanner.model.common import DynamicBool
+from lanner.model.common import DynamicBool, Text
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext, TaskType
+from lanner.tasks.core.log import as_text
 from lanner.tasks.http.common import HttpTask, Prepared, prepare, rendered_bool
 from lanner.tasks.http.request import excerpt
 from lanner.tasks.http.sending import Reader, send, status_error, transport_error
@@ -48,6 +49,10 @@ class Download(HttpTask):
 
     failOnEmptyResponse: DynamicBool = Field(
         True, description="Fail the task when the response body is empty (default true)."
+    )
+    saveAs: Text | None = Field(
+        None,
+        description="The stored file's name; wins over Content-Disposition and the URL.",
     )
 
 
@@ -89,7 +94,10 @@ def name_from_disposition(header: str | None) -> str | None:
     return plain
 
 
-def file_name(headers: dict[str, list[str]], url: str) -> str:
+def file_name(headers: dict[str, list[str]], url: str, save_as: str | None = None) -> str:
+    """The stored file's name: `saveAs`, else Content-Disposition's, else the URL's."""
+    if safe_name(save_as):
+        return safe_name(save_as) or ""
     disposition = next(
         (v[0] for k, v in headers.items() if k.lower() == "content-disposition" and v), None
     )
@@ -164,7 +172,8 @@ def run_download(task: Download, ctx: TaskContext) -> Outcome:
                     " to accept an empty file",
                 )
             ctx.log("WARN", f"File '{prepared.url}' is empty")
-        name = file_name(answer.headers, answer.url)
+        save_as = None if task.saveAs is None else as_text(ctx.render(task.saveAs))
+        name = file_name(answer.headers, answer.url, save_as)
         uri = ctx.put_file(target, name)
     ctx.log("DEBUG", f"File '{prepared.url}' downloaded with size '{size}'")
     return Outcome(
