@@ -256,3 +256,26 @@ def test_task_timeout_stops_a_slow_request(
     assert execution["state"]["current"] == "FAILED"
     messages = [m for _, level, m in logs(execution["id"], env) if level == "ERROR"]
     assert any("Timeout after" in m for m in messages), messages
+
+
+def test_retry_of_a_failed_request(origin: HttpOrigin, tmp_path: Path, env: dict[str, str]) -> None:
+    flow = write_flow(
+        tmp_path,
+        f"""\
+        id: http_retry
+        namespace: company.team
+        tasks:
+          - id: call
+            type: io.kestra.plugin.core.http.Request
+            uri: {origin.url}/flaky/call/2
+            retry:
+              type: constant
+              interval: PT0.1S
+              maxAttempts: 3
+        """,
+    )
+    execution = run_json(flow, env)
+    assert execution["state"]["current"] == "SUCCESS", execution
+    run = task_run(execution, "call")
+    assert [a["state"]["current"] for a in run["attempts"]] == ["FAILED", "FAILED", "SUCCESS"]
+    assert run["outputs"]["body"] == "recovered"

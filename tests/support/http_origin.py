@@ -13,6 +13,7 @@ Routes (GET or any other method):
   /digest/USER/PASSWORD 200 "welcome USER" with that digest auth (RFC 7616, MD5, qop=auth), else 401
   /bearer/TOKEN         200 with that bearer token, else 401
   /named?cd=VALUE       200 "named" with the header Content-Disposition: VALUE
+  /flaky/KEY/N          503 for the first N requests of KEY, then 200 "recovered"
   /empty                200, empty body
   /short                Content-Length 100, then 50 bytes and the connection closes
   /binary               200, bytes that are not UTF-8
@@ -143,6 +144,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif route == "named":
             cd = parse_qs(parts.query).get("cd", [""])[0]
             self._answer(200, b"named", {"Content-Disposition": cd})
+        elif route == "flaky":
+            with self.server.lock:
+                count = self.server.counts[segments[1]] = self.server.counts.get(segments[1], 0) + 1
+            if count <= int(segments[2]):
+                self._answer(503, b"try again")
+            else:
+                self._answer(200, b"recovered")
         elif route == "empty":
             self._answer(200)
         elif route == "short":
@@ -181,6 +189,7 @@ class _Server(ThreadingHTTPServer):
     requests: list[Seen]
     lock: threading.Lock
     closing: threading.Event
+    counts: dict[str, int]
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -235,6 +244,7 @@ class HttpOrigin:
         self._server.requests = []
         self._server.lock = threading.Lock()
         self._server.closing = threading.Event()
+        self._server.counts = {}
         host, port = self._server.server_address[:2]
         self.url = f"{scheme}://{host!s}:{port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
