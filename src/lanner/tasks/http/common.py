@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -119,10 +118,6 @@ class Prepared:
     files: list[tuple[str, tuple[str | None, BinaryIO | str]]]
     settings: ClientSettings
     closer: ExitStack
-
-    def shown_headers(self) -> Iterator[str]:
-        for name, value in self.headers:
-            yield f"{name}: {value}"
 
 
 def _form_value(value: Any) -> str:
