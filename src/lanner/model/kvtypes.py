@@ -23,7 +23,7 @@ from typing import Any
 
 from lanner.model.common import format_duration, parse_duration
 
-__all__ = ["KEY_RE", "KVEntry", "KVType", "check_key", "coerce", "expiry", "infer"]
+__all__ = ["KEY_RE", "KVEntry", "KVType", "check_key", "coerce", "expiry", "infer", "lineage"]
 
 # Kestra's KV keys: letters, digits, '.', '-', '_' (its KVStore.validateKey pattern).
 KEY_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
@@ -54,6 +54,13 @@ class KVEntry:
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
+
+
+def lineage(namespace: str) -> list[str]:
+    """The namespace, then its parents, nearest first (a.b.c, a.b, a): where a read of
+    the flow's own namespace looks (expr/functions.py's kv() keeps the same rule)."""
+    parts = namespace.split(".")
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
 def check_key(key: str) -> str:
@@ -168,6 +175,8 @@ def coerce(value: Any, kv_type: KVType | None) -> tuple[KVType, Any]:
         converted = _duration(value)
     else:
         converted = _json(value)
+        if converted is None:  # JSON null: a pair is never null (null means missing)
+            raise ValueError("a KV value cannot be null")
     return kv_type, converted
 
 
