@@ -13,7 +13,14 @@ from __future__ import annotations
 import fnmatch
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from lanner.errors import InputError, NotFoundError
 from lanner.model.common import DurationLike, DynamicBool, Model, Text, is_dynamic
@@ -182,11 +189,13 @@ class PurgeKV(Task):
         None, description="Deprecated in Kestra: overrides `behavior.expiredOnly` when set."
     )
 
-    @model_validator(mode="after")
-    def _one_namespace_filter(self) -> PurgeKV:
-        if self.namespaces is not None and self.namespacePattern is not None:
+    @field_validator("namespacePattern")
+    @classmethod
+    def _one_namespace_filter(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Located at namespacePattern: `namespaces` is declared (so validated) first.
+        if value is not None and info.data.get("namespaces") is not None:
             raise ValueError("give either namespaces or namespacePattern, not both")
-        return self
+        return value
 
     def wanted(self, namespace: str) -> bool:
         if self.namespacePattern is not None:
