@@ -139,3 +139,14 @@ def test_a_secret_value_is_sealed_at_rest_and_comes_back_tainted(
     doc = store.kv_get("company.team", "doc", NOW)
     assert doc is not None and taint.tainted(doc.value)
     assert taint.shown(doc.value) == {"nested": "******"}
+
+
+def test_the_attempt_that_wrote_a_pair_may_write_it_again(store: Store) -> None:
+    # A resubmitted Set (overwrite false) whose first run's write was committed
+    # before its worker was lost finds its own write, not someone else's.
+    assert store.kv_put(_pair("k", "v"), NOW, overwrite=False, writer="run1:1")
+    assert store.kv_put(_pair("k", "v"), LATER, overwrite=False, writer="run1:1")
+    assert not store.kv_put(_pair("k", "w"), LATER, overwrite=False, writer="run2:1")
+    assert not store.kv_put(_pair("k", "w"), LATER, overwrite=False)
+    found = store.kv_get("company.team", "k", LATER)
+    assert found is not None and found.value == "v" and found.updated_at == LATER

@@ -29,11 +29,18 @@ class StoreKV:
     """A `KVAccess` over a store, for one execution's namespace (or the CLI's)."""
 
     def __init__(
-        self, store: Store, namespace: str, clock: Callable[[], datetime] = _utcnow
+        self,
+        store: Store,
+        namespace: str,
+        clock: Callable[[], datetime] = _utcnow,
+        writer: str | None = None,
     ) -> None:
+        """`writer`: the idempotency key of the task run attempt that writes (none for
+        the CLI), so that the attempt resubmitted finds its own write (store.kv_put)."""
         self._store = store
         self._namespace = namespace
         self._clock = clock
+        self._writer = writer
 
     @property
     def namespace(self) -> str:
@@ -62,7 +69,7 @@ class StoreKV:
         if taint.is_active():
             parsed = taint.retaint(parsed)
         entry = KVEntry(namespace, _key(key), kind, parsed, description, now, expires)
-        if not self._store.kv_put(entry, now, overwrite=overwrite):
+        if not self._store.kv_put(entry, now, overwrite=overwrite, writer=self._writer):
             raise InputError(
                 f"the key '{key}' already exists in the namespace '{namespace}'"
                 " and overwrite is false"

@@ -67,7 +67,7 @@ class _Context:
             if self._store is None:
                 raise LannerError("the KV store is not available to this task")
             namespace = self._job_namespace()
-            self._kv = StoreKV(self._store, namespace)
+            self._kv = StoreKV(self._store, namespace, writer=self.idempotency_key)
         return self._kv
 
     def _job_namespace(self) -> str:

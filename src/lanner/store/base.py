@@ -338,9 +338,12 @@ class Store(Protocol):
         """The pairs of `namespace` not expired at `now`, by key."""
         ...
 
-    def kv_put(self, entry: KVEntry, now: datetime, *, overwrite: bool = True) -> bool:
+    def kv_put(
+        self, entry: KVEntry, now: datetime, *, overwrite: bool = True, writer: str | None = None
+    ) -> bool:
         """Save the pair (`updated_at` defaults to `now`). With `overwrite` False, a pair
-        that exists and is not expired is left alone and False is returned."""
+        that exists and is not expired is left alone and False is returned, unless
+        `writer` (a task run attempt's idempotency key) wrote it: a resubmitted attempt."""
         ...
 
     def kv_delete(self, namespace: str, key: str, now: datetime) -> bool:

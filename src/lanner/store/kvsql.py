@@ -9,7 +9,10 @@ through the dialect's hooks (``_read``, ``_change``, ``_transaction``).
 An expired pair reads as missing everywhere (``now`` is an argument, never
 the clock), and a Set that must not overwrite replaces an expired pair as if
 it were absent: one upsert whose ``WHERE`` makes it a no-op on a live row, so
-two processes setting the same key cannot both believe they created it.
+two processes setting the same key cannot both believe they created it. A
+row remembers the task run attempt that wrote it (``written_by``, its
+idempotency key): the same attempt resubmitted after its worker was lost
+finds its own write and succeeds again (at-least-once, like every task).
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from lanner.model.kvtypes import KVEntry, KVType
 from lanner.store import codec
 
 KV_COLUMNS = "namespace, key, type, value, description, updated_at, expires_at"
+_WRITE_COLUMNS = KV_COLUMNS + ", written_by"
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 _UPSERT = (
-    f"INSERT INTO kv ({KV_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO kv ({_WRITE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (namespace, key) DO UPDATE SET type = excluded.type,"
     " value = excluded.value, description = excluded.description,"
-    " updated_at = excluded.updated_at, expires_at = excluded.expires_at"
+    " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
+    " written_by = excluded.written_by"
 )
 
 
@@ -43,8 +48,12 @@ class KVStatements:
         self.GET = p(f"SELECT {KV_COLUMNS} FROM kv WHERE namespace = ? AND key = ? AND {_LIVE}")
         self.LIST = p(f"SELECT {KV_COLUMNS} FROM kv WHERE namespace = ? AND {_LIVE} ORDER BY key")
         self.PUT = p(_UPSERT)
-        # overwrite: false. The update happens only over an expired pair.
-        self.CREATE = p(_UPSERT + " WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?")
+        # overwrite: false. The update happens only over an expired pair, or over the
+        # pair this very attempt wrote (a resubmitted task run writing again).
+        self.CREATE = p(
+            _UPSERT + " WHERE (kv.expires_at IS NOT NULL AND kv.expires_at <= ?)"
+            " OR kv.written_by = ?"
+        )
         self.DELETE = p("DELETE FROM kv WHERE namespace = ? AND key = ? RETURNING expires_at")
         self.INDEX = "SELECT namespace, key, expires_at FROM kv ORDER BY namespace, key"
         self.DELETE_ONE = p("DELETE FROM kv WHERE namespace = ? AND key = ?")
@@ -72,7 +81,7 @@ def entry_from_row(row: Sequence[Any]) -> KVEntry:
     )
 
 
-def _params(entry: KVEntry, now: datetime) -> tuple[Any, ...]:
+def _params(entry: KVEntry, now: datetime, writer: str | None) -> tuple[Any, ...]:
     return (
         entry.namespace,
         entry.key,
@@ -81,6 +90,7 @@ def _params(entry: KVEntry, now: datetime) -> tuple[Any, ...]:
         entry.description,
         codec.to_micros(entry.updated_at or now),
         codec.opt_micros(entry.expires_at),
+        writer,
     )
 
 
@@ -110,13 +120,16 @@ class SqlKVMethods:
             rows = db.execute(self.kv_sql.LIST, (namespace, codec.to_micros(now))).fetchall()
         return [entry_from_row(row) for row in rows]
 
-    def kv_put(self, entry: KVEntry, now: datetime, *, overwrite: bool = True) -> bool:
-        params = _params(entry, now)
+    def kv_put(
+        self, entry: KVEntry, now: datetime, *, overwrite: bool = True, writer: str | None = None
+    ) -> bool:
+        params = _params(entry, now, writer)
         if overwrite:
             self._change("set a KV pair", self.kv_sql.PUT, params)
             return True
-        query = self.kv_sql.CREATE
-        return self._change("set a KV pair", query, (*params, codec.to_micros(now))) == 1
+        # A NULL writer matches no row: `written_by = NULL` is never true.
+        fence = (codec.to_micros(now), writer)
+        return self._change("set a KV pair", self.kv_sql.CREATE, (*params, *fence)) == 1
 
     def kv_delete(self, namespace: str, key: str, now: datetime) -> bool:
         with self._transaction("delete a KV pair") as s:

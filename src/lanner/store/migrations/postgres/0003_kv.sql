@@ -3,7 +3,9 @@
 -- Kestra. `value` is a versioned JSON document ({"v":1,"d":...}) whose
 -- secret values are sealed like any other stored document; `type` is its
 -- kvType. `expires_at` (epoch microseconds) is NULL for a pair that never
--- expires; an expired pair reads as missing until it is purged.
+-- expires; an expired pair reads as missing until it is purged. `written_by`
+-- is the task run attempt (its idempotency key) that last wrote the pair, if a
+-- task did: a resubmitted Set with overwrite false finds its own write there.
 --
 -- 0001 created a placeholder `kv` table that nothing ever wrote (no value
 -- type, no description): it is replaced, not altered, so that its columns
@@ -15,6 +17,7 @@ CREATE TABLE kv (
     type         TEXT    NOT NULL,
     value        TEXT    NOT NULL,
     description  TEXT,
+    written_by   TEXT,
     updated_at   BIGINT  NOT NULL,
     expires_at   BIGINT,
     PRIMARY KEY (namespace, key)
