@@ -12,6 +12,7 @@ import pytest
 from lanner.expr import taint
 from lanner.expr.sealing import keyring
 from lanner.model.kvtypes import KVEntry, KVType
+from lanner.store import postgressql, sqlitesql
 from lanner.store.base import Store
 from tests.store.conftest import NOW
 
@@ -150,3 +151,10 @@ def test_the_attempt_that_wrote_a_pair_may_write_it_again(store: Store) -> None:
     assert not store.kv_put(_pair("k", "w"), LATER, overwrite=False)
     found = store.kv_get("company.team", "k", LATER)
     assert found is not None and found.value == "v" and found.updated_at == LATER
+
+
+def test_the_kv_statements_differ_only_by_their_placeholder() -> None:
+    lite, pg = vars(sqlitesql.SQL.kv), vars(postgressql.SQL.kv)
+    assert lite.keys() == pg.keys() and len(lite) >= 8
+    for name, text in lite.items():
+        assert "%" not in text and pg[name] == text.replace("?", "%s"), name

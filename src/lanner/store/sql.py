@@ -177,7 +177,7 @@ class Statements:
         )
 
         # -- the KV store (kvsql) ------------------------------------------------
-        self.KV = KVStatements(placeholder)
+        self.kv = KVStatements(placeholder)
 
     # The dialect's own statements that the shared methods run, set by its subclass.
     FLOW_LOCK: str | None = None  # held by a deploy until it commits (none: a single writer)
@@ -210,7 +210,7 @@ class SqlMethods(SqlKVMethods):
 
     @property
     def kv_sql(self) -> KVStatements:
-        return self.sql.KV
+        return self.sql.kv
 
     def _read(self, what: str) -> Db:
         raise NotImplementedError

@@ -54,11 +54,11 @@ def make(model: type[Task], **props: Any) -> Any:
 
 
 def _set(ctx: LocalTaskContext, **props: Any) -> None:
-    assert kvtasks.run_set(make(kvtasks.Set, **props), ctx).outputs == {}
+    assert kvtasks.run_set(make(kvtasks.SetKV, **props), ctx).outputs == {}
 
 
 def _get(ctx: LocalTaskContext, **props: Any) -> Any:
-    return kvtasks.run_get(make(kvtasks.Get, **props), ctx).outputs["value"]
+    return kvtasks.run_get(make(kvtasks.GetKV, **props), ctx).outputs["value"]
 
 
 @pytest.mark.parametrize(
@@ -145,10 +145,10 @@ def test_get_of_the_flow_namespace_inherits_from_parents(
 
 def test_delete_says_whether_it_deleted(ctx: LocalTaskContext) -> None:
     _set(ctx, key="k", value="v", namespace="dev")
-    delete = make(kvtasks.Delete, key="k", namespace="dev")
+    delete = make(kvtasks.DeleteKV, key="k", namespace="dev")
     assert kvtasks.run_delete(delete, ctx).outputs == {"deleted": True}
     assert kvtasks.run_delete(delete, ctx).outputs == {"deleted": False}
-    strict = make(kvtasks.Delete, key="k", namespace="dev", errorOnMissing=True)
+    strict = make(kvtasks.DeleteKV, key="k", namespace="dev", errorOnMissing=True)
     with pytest.raises(NotFoundError):
         kvtasks.run_delete(strict, ctx)
 
@@ -192,10 +192,10 @@ def test_purge_kv_deletes_expired_pairs_of_the_chosen_namespaces(
 @pytest.mark.parametrize(
     ("model", "props", "message"),
     [
-        (kvtasks.Set, {"key": "k", "value": "v", "kvType": "TEXT"}, "kvType must be one of"),
-        (kvtasks.Set, {"key": "k"}, "value"),
-        (kvtasks.Set, {"key": "k", "value": "v", "ttl": "10 minutes"}, "ISO-8601 duration"),
-        (kvtasks.Get, {"key": "k", "errorOnMissing": "maybe"}, "expected true, false"),
+        (kvtasks.SetKV, {"key": "k", "value": "v", "kvType": "TEXT"}, "kvType must be one of"),
+        (kvtasks.SetKV, {"key": "k"}, "value"),
+        (kvtasks.SetKV, {"key": "k", "value": "v", "ttl": "10 minutes"}, "ISO-8601 duration"),
+        (kvtasks.GetKV, {"key": "k", "errorOnMissing": "maybe"}, "expected true, false"),
         (
             kvtasks.PurgeKV,
             {"namespaces": ["a"], "namespacePattern": "a*"},

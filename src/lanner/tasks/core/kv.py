@@ -64,7 +64,7 @@ class _KVTask(Task):
         return self.namespace or kv.namespace
 
 
-class Set(_KVTask):
+class SetKV(_KVTask):
     """Create or replace a key-value pair."""
 
     type: str
@@ -84,13 +84,13 @@ class Set(_KVTask):
     )
 
     @model_validator(mode="after")
-    def _value_given(self) -> Set:
+    def _value_given(self) -> SetKV:
         if self.value is None:
             raise ValueError("value is required (a KV value cannot be null)")
         return self
 
 
-def run_set(task: Set, ctx: TaskContext) -> Outcome:
+def run_set(task: SetKV, ctx: TaskContext) -> Outcome:
     kv = ctx.kv
     namespace = task.target(kv)
     kv_type = None if task.kvType is None else KVType(task.kvType)
@@ -107,7 +107,7 @@ def run_set(task: Set, ctx: TaskContext) -> Outcome:
     return Outcome()
 
 
-class Get(_KVTask):
+class GetKV(_KVTask):
     """Read the value of a key."""
 
     type: str
@@ -117,7 +117,7 @@ class Get(_KVTask):
     )
 
 
-def run_get(task: Get, ctx: TaskContext) -> Outcome:
+def run_get(task: GetKV, ctx: TaskContext) -> Outcome:
     kv = ctx.kv
     namespace = task.target(kv)
     searched = lineage(namespace) if namespace == kv.namespace else [namespace]
@@ -130,7 +130,7 @@ def run_get(task: Get, ctx: TaskContext) -> Outcome:
     return Outcome(outputs={"value": None})
 
 
-class Delete(_KVTask):
+class DeleteKV(_KVTask):
     """Delete a key-value pair."""
 
     type: str
@@ -138,7 +138,7 @@ class Delete(_KVTask):
     errorOnMissing: DynamicBool = Field(False, description="Fail the task when the key is missing.")
 
 
-def run_delete(task: Delete, ctx: TaskContext) -> Outcome:
+def run_delete(task: DeleteKV, ctx: TaskContext) -> Outcome:
     kv = ctx.kv
     namespace = task.target(kv)
     deleted = kv.delete(namespace, task.key)
@@ -224,9 +224,9 @@ def run_purge_kv(task: PurgeKV, ctx: TaskContext) -> Outcome:
 
 
 TASK_TYPES: list[TaskType] = [
-    TaskType(name=_PREFIX + "Set", model=Set, run=run_set),
-    TaskType(name=_PREFIX + "Get", model=Get, run=run_get),
-    TaskType(name=_PREFIX + "Delete", model=Delete, run=run_delete),
+    TaskType(name=_PREFIX + "Set", model=SetKV, run=run_set),
+    TaskType(name=_PREFIX + "Get", model=GetKV, run=run_get),
+    TaskType(name=_PREFIX + "Delete", model=DeleteKV, run=run_delete),
     TaskType(name=_PREFIX + "GetKeys", model=GetKeys, run=run_get_keys),
     TaskType(name=_PREFIX + "PurgeKV", model=PurgeKV, run=run_purge_kv),
 ]
