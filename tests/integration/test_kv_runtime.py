@@ -7,13 +7,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lanner.config import Config
+from lanner.engine.model import Execution, History
+from lanner.expr import SecretMasker
 from lanner.model.kvtypes import KVEntry, KVType
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime.maintenance import Maintenance
 from lanner.runtime.runtime import Runtime
+from lanner.runtime.worker import _Context
 from lanner.store import open_store
+from lanner.store.base import Job
 
 FLOW = """
 id: counter
@@ -67,5 +71,33 @@ def test_maintenance_purges_expired_pairs(db_url: str) -> None:
         store.kv_put(KVEntry("ns", "kept", KVType.STRING, "v"), now)
         Maintenance(store, Config(), "p1", "executor", reaper=True).tick(now)
         assert [k for _, k, _ in store.kv_index()] == ["kept", "live"]
+    finally:
+        store.close()
+
+
+def test_a_job_written_without_its_namespace_finds_it_in_the_store(db_url: str) -> None:
+    # Jobs written before jobs carried "namespace" still give their task the
+    # execution's namespace, read from the store.
+    store = open_store(db_url)
+    now = datetime.now(UTC)
+    try:
+        store.create_execution(
+            Execution(
+                id="e1",
+                namespace="company.data",
+                flow_id="f",
+                flow_revision=1,
+                state=State.RUNNING,
+                histories=(History(State.CREATED, now),),
+            ),
+            [],
+        )
+        job = Job("tr1", "e1", 1, {"taskId": "t", "type": "x"}, "token", 1, now)
+        ctx = _Context(job, SecretMasker(), store)
+        assert ctx.kv.namespace == "company.data"
+        ctx.kv.set(ctx.kv.namespace, "k", "v", overwrite=False)
+        ctx.kv.set(ctx.kv.namespace, "k", "v", overwrite=False)  # the same attempt, again
+        with_payload = Job("tr2", "e1", 1, {"taskId": "t", "namespace": "other"}, "t2", 1, now)
+        assert _Context(with_payload, SecretMasker(), store).kv.namespace == "other"
     finally:
         store.close()

@@ -17,7 +17,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -126,7 +126,8 @@ def _datetime(value: Any) -> str:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text[:80]!r} is not an ISO-8601 date-time") from None
-    return parsed.isoformat() if parsed.tzinfo is not None else text
+    # A date-time without an offset is taken as UTC, as the store takes every date.
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).isoformat()
 
 
 def _date(value: Any) -> str:

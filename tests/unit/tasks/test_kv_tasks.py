@@ -71,6 +71,7 @@ def _get(ctx: LocalTaskContext, **props: Any) -> Any:
         ("true", "BOOLEAN", True, KVType.BOOLEAN),
         (False, None, False, KVType.BOOLEAN),
         ("2025-01-02T03:04:05Z", "DATETIME", "2025-01-02T03:04:05+00:00", KVType.DATETIME),
+        ("2025-01-02T03:04:05", "DATETIME", "2025-01-02T03:04:05+00:00", KVType.DATETIME),
         ("2025-01-02", "DATE", "2025-01-02", KVType.DATE),
         ("PT90S", "DURATION", "PT1M30S", KVType.DURATION),
         ('{"a": [1, 2]}', "JSON", {"a": [1, 2]}, KVType.JSON),
