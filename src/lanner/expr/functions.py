@@ -104,10 +104,10 @@ def secret(key: str, namespace: str | None = None, subkey: str | None = None) ->
 def kv(key: Any, namespace: Any = None, errorOnMissing: Any = True) -> Any:
     """Kestra's ``kv(key, namespace, errorOnMissing)``: a KV pair's value.
 
-    Without a namespace (or with the flow's own), the flow's namespace is read,
-    then its parents from the nearest (``a.b.c``, ``a.b``, ``a``), as Kestra's
-    KV Get does; a namespace given explicitly is read alone. A missing or
-    expired key fails the render, or is null with ``errorOnMissing=false``."""
+    Without a namespace, the flow's namespace is read, then its parents from
+    the nearest (``a.b.c``, ``a.b``, ``a``), as Kestra's function does; a
+    namespace given explicitly is read alone. A missing or expired key fails
+    the render, or is null with ``errorOnMissing=false``."""
     scope = runtime.current().scope
     if scope.kv is None:
         raise RenderError(
@@ -121,7 +121,7 @@ def kv(key: Any, namespace: Any = None, errorOnMissing: Any = True) -> Any:
     wanted = own if namespace is None else str(namespace)
     if not wanted:
         raise RenderError("kv() needs a namespace outside a flow: kv('KEY', 'NAMESPACE')")
-    for candidate in _lineage(wanted) if wanted == own else (wanted,):
+    for candidate in _lineage(wanted) if namespace is None else (wanted,):
         value = scope.kv(candidate, key)
         if value is not None:
             return _revealed(taint.check(value), scope.on_secret)

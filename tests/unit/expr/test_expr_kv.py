@@ -41,18 +41,20 @@ def _scope(reads: list[tuple[str, str]] | None = None, **fields: Any) -> Scope:
         ("{{ kv('nope', 'other', false) ?? 'dflt' }}", "dflt"),
         # The flow's namespace inherits from its parents, nearest first.
         ("{{ kv('parent_only') }}", "from company"),
-        ("{{ kv('parent_only', 'company.team') }}", "from company"),
     ],
 )
 def test_kv_reads_the_store(engine: ExpressionEngine, template: str, expected: str) -> None:
     assert engine.render(template, _scope()) == expected
 
 
-def test_an_explicit_other_namespace_is_read_alone(engine: ExpressionEngine) -> None:
+def test_an_explicit_namespace_is_read_alone(engine: ExpressionEngine) -> None:
     reads: list[tuple[str, str]] = []
     with pytest.raises(RenderError, match=r"'parent_only' does not exist in the namespace 'a\.b'"):
         engine.render("{{ kv('parent_only', 'a.b') }}", _scope(reads))
-    assert reads == [("a.b", "parent_only")]
+    # Even the flow's own namespace, named, is read without its parents (as in Kestra).
+    template = "{{ kv('parent_only', 'company.team', false) is null }}"
+    assert engine.render(template, _scope(reads)) == "true"
+    assert reads == [("a.b", "parent_only"), ("company.team", "parent_only")]
 
 
 def test_a_missing_key_fails_by_default_after_the_whole_lineage(engine: ExpressionEngine) -> None:
