@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib.metadata import entry_points
 from typing import Any, BinaryIO, Protocol
 
+from lanner.model.kvtypes import KVEntry, KVType
 from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
 
@@ -36,6 +38,51 @@ class Outcome:
     error_type: str | None = None
 
 
+class KVAccess(Protocol):
+    """The KV store as a runnable task reaches it (docs/kv.md). An expired pair is missing."""
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of the execution's flow: where the KV tasks read and write by default."""
+        ...
+
+    def get(self, namespace: str, key: str) -> KVEntry | None:
+        """The pair of `key` in `namespace` alone (no parent lookup)."""
+        ...
+
+    def set(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        kv_type: KVType | None = None,
+        ttl: str | None = None,
+        overwrite: bool = True,
+        description: str | None = None,
+    ) -> KVEntry:
+        """Save a pair; `value` is parsed as `kv_type` (inferred when None), `ttl` is an
+        ISO-8601 duration. Raises InputError for a bad key, value or ttl, and when the
+        key exists and `overwrite` is False."""
+        ...
+
+    def delete(self, namespace: str, key: str) -> bool:
+        """True if a pair was there."""
+        ...
+
+    def entries(self, namespace: str) -> list[KVEntry]:
+        """The pairs of `namespace`, by key."""
+        ...
+
+    def index(self) -> list[tuple[str, str, datetime | None]]:
+        """Every stored pair, expired ones too: (namespace, key, expires_at)."""
+        ...
+
+    def purge(self, pairs: Sequence[tuple[str, str]], *, expired_only: bool) -> int:
+        """Delete these (namespace, key) pairs (with `expired_only`, those expired now)."""
+        ...
+
+
 class TaskContext(Protocol):
     """What a runnable task gets from the worker for one attempt."""
 
@@ -46,6 +93,11 @@ class TaskContext(Protocol):
     namespace: str
     flow_id: str
     task_id: str
+
+    @property
+    def kv(self) -> KVAccess:
+        """The KV store, for the KV task types (docs/kv.md)."""
+        ...
 
     def render(self, value: Any) -> Any:
         """Render a property: strings through the expression engine, lists and maps item by item."""

@@ -24,13 +24,14 @@ from lanner.engine.inputrender import input_renderer
 from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.variables import error_log
+from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine
 from lanner.model import loglevel
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.model.validate import load_flow
-from lanner.plugin import Outcome, TaskRegistry
+from lanner.plugin import KVAccess, Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.taskfiles import TaskFiles
 
@@ -97,6 +98,11 @@ class _Context:
 
     def open_file(self, uri: str) -> BinaryIO:
         return self._files.open_file(uri)
+
+    @property
+    def kv(self) -> KVAccess:
+        # The simulator has no store; kv() in an expression fails the same way.
+        raise LannerError("the KV store is not available in the simulator (lanner.testing)")
 
 
 def simulate(

@@ -7,6 +7,9 @@ thread with ``cancel()`` (which wakes ``wait`` at once)::
     ctx = LocalTaskContext({"inputs": {"name": "Ada"}})
     outcome = run_log(Log(id="hello", type="...", message="Hi {{ inputs.name }}"), ctx)
     assert ctx.logs == [("INFO", "Hi Ada")]
+
+The KV tasks need a store: give one with ``kv=StoreKV(store, "company.team")``
+(a real store, as the worker's context has); without it ``ctx.kv`` fails.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from lanner.expr import ExpressionEngine, Scope
+from lanner.plugin import KVAccess
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.taskfiles import TaskFiles
 
@@ -38,6 +42,7 @@ class LocalTaskContext:
         flow_id: str = "flow",
         task_id: str = "task",
         storage: Storage | None = None,
+        kv: KVAccess | None = None,
     ) -> None:
         self.execution_id = execution_id
         self.task_run_id = task_run_id
@@ -53,6 +58,13 @@ class LocalTaskContext:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._engine = ExpressionEngine()
+        self._kv = kv
+
+    @property
+    def kv(self) -> KVAccess:
+        if self._kv is None:
+            raise AssertionError("this LocalTaskContext was given no kv= (a StoreKV over a store)")
+        return self._kv
 
     def render(self, value: Any) -> Any:
         return self._engine.render_value(value, Scope(variables=self.variables, now=self.now))

@@ -4,7 +4,9 @@ They read the render in progress (``runtime.current()``), never the clock,
 the process environment or the network: ``now()`` is the scope's instant,
 ``uuid()`` and ``randomInt()`` draw from a generator seeded by the scope, and
 ``secret()`` asks the scope's resolver. Functions that need a file store or
-the network in Kestra (``read``, ``kv``, ``http``...) fail with a clear error.
+the network in Kestra (``read``, ``http``...) fail with a clear error. ``kv()``
+reads through the scope's ``kv`` lookup, which the runtime gives the renders
+that may read the KV store (docs/kv.md).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import yaml as yamllib
 
 from lanner.errors import RenderError
-from lanner.expr import dates, runtime
+from lanner.expr import dates, runtime, taint
 from lanner.expr.convert import to_json, to_output
 from lanner.expr.sizes import too_deep, value_size
 
@@ -97,6 +99,55 @@ def secret(key: str, namespace: str | None = None, subkey: str | None = None) ->
     if scope.on_secret is not None:
         scope.on_secret(result)
     return result
+
+
+def kv(key: Any, namespace: Any = None, errorOnMissing: Any = True) -> Any:
+    """Kestra's ``kv(key, namespace, errorOnMissing)``: a KV pair's value.
+
+    Without a namespace, the flow's namespace is read, then its parents from
+    the nearest (``a.b.c``, ``a.b``, ``a``), as Kestra's function does; a
+    namespace given explicitly is read alone. A missing or expired key fails
+    the render, or is null with ``errorOnMissing=false``."""
+    scope = runtime.current().scope
+    if scope.kv is None:
+        raise RenderError(
+            "kv() is not available here: it reads the KV store when a task's properties"
+            " are rendered, not in flow inputs, triggers or outside a run"
+        )
+    if not isinstance(key, str) or not key:
+        raise RenderError("kv() needs a key (a non-empty string)")
+    flow = scope.variables.get("flow")
+    own = flow.get("namespace") if isinstance(flow, Mapping) else None
+    wanted = own if namespace is None else str(namespace)
+    if not wanted:
+        raise RenderError("kv() needs a namespace outside a flow: kv('KEY', 'NAMESPACE')")
+    for candidate in _lineage(wanted) if namespace is None else (wanted,):
+        value = scope.kv(candidate, key)
+        if value is not None:
+            return _revealed(taint.check(value), scope.on_secret)
+    if errorOnMissing is False or (isinstance(errorOnMissing, str) and errorOnMissing == "false"):
+        return None
+    raise RenderError(f"kv(): the key '{key}' does not exist in the namespace '{wanted}'")
+
+
+def _lineage(namespace: str) -> list[str]:
+    """The namespace, then its parents, nearest first."""
+    parts = namespace.split(".")
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+def _revealed(value: Any, on_secret: Callable[[str], None] | None) -> Any:
+    """A value read from the store: its secret strings go to the masker, as secret()'s do."""
+    if on_secret is not None and taint.tainted(value):
+        if isinstance(value, str):
+            on_secret(str.__str__(value))
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                _revealed(item, on_secret)
+        elif isinstance(value, list):
+            for item in value:
+                _revealed(item, on_secret)
+    return value
 
 
 def uuid() -> str:
@@ -202,6 +253,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "id": id_,
     "randomInt": random_int,
     "errorLogs": error_logs,
+    "kv": kv,
     "tasksWithState": tasks_with_state,
     "currentEachOutput": current_each_output,
     "printContext": print_context,
@@ -212,7 +264,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         name: _unavailable(name)
         for name in (
             "read",
-            "kv",
             "fileURI",
             "fileSize",
             "fileExists",

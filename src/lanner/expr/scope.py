@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Scope", "is_truthy"]
+__all__ = ["KVLookup", "Scope", "is_truthy"]
+
+# What `kv()` reads: (namespace, key) -> the pair's value, or None when the key is
+# missing or expired in that namespace (a KV value is never null). The runtime
+# builds it over its store (docs/kv.md); the expression layer never sees a store.
+KVLookup = Callable[[str, str], Any]
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Scope:
     error_logs: Callable[[], list[Mapping[str, Any]]] | None = None
     tasks_with_state: Callable[[str], list[Mapping[str, Any]]] | None = None
     task_id: str | None = None
+    kv: KVLookup | None = None
 
 
 _FALSY = frozenset({"false", "0", "-0", ""})

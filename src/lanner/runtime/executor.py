@@ -43,6 +43,7 @@ from lanner.model.states import State
 from lanner.plugin import TaskRegistry
 from lanner.runtime import effects, eventcodec
 from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.kvreader import CycleKV
 from lanner.runtime.scope import RunScope
 from lanner.store.base import (
     CycleWrite,
@@ -315,6 +316,7 @@ class Executor:
             error_logs=self._error_logs(execution, local) if entry.reads_error_logs else (),
             envs=self.envs,
             slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
+            kv=CycleKV(self.store, now),
         )
         before_state, was_finalized = execution.state, execution.finalized_at is not None
         # Threads free now first start the jobs of this execution handed over earlier

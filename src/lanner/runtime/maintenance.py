@@ -1,5 +1,5 @@
 """Maintenance of a `lanner` process: its heartbeat row (``lanner workers
-list``), the lease reaper and retention.
+list``), the lease reaper and retention (old executions; expired KV pairs).
 
 The reaper runs in every executor: a job whose lease expired lost its worker
 (killed, frozen, cut off). It goes back to the queue, recorded as
@@ -54,6 +54,7 @@ class Maintenance:
         self.pid = os.getpid()
         self._next_prune = datetime.min.replace(tzinfo=UTC)
         self._next_purge = datetime.min.replace(tzinfo=UTC)
+        self._next_kv_purge = datetime.min.replace(tzinfo=UTC)
 
     def tick(self, now: datetime) -> None:
         """One round: heartbeat, reap, and from time to time prune and purge."""
@@ -72,6 +73,10 @@ class Maintenance:
             if self.reaper and older is not None and now >= self._next_purge:
                 self._next_purge = now + PURGE_EVERY
                 self.store.purge_executions(now - parse_duration(older))
+            if self.reaper and now >= self._next_kv_purge:
+                self._next_kv_purge = now + PURGE_EVERY
+                # Expired KV pairs already read as missing: this only frees their rows.
+                self.store.kv_purge_expired(now)
         except LannerError as exc:  # the store is down: try again next round
             log.warning("%s", exc.message)
 

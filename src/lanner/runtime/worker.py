@@ -31,6 +31,7 @@ from lanner.model.states import State
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
 from lanner.storage import Storage
 from lanner.storage.taskfiles import TaskFiles
@@ -48,7 +49,9 @@ WATCH_SECONDS = 0.005
 class _Context:
     """The TaskContext of one attempt. Properties arrive rendered by the executor."""
 
-    def __init__(self, job: Job, masker: SecretMasker, storage: Storage) -> None:
+    def __init__(
+        self, job: Job, masker: SecretMasker, storage: Storage, store: Store | None = None
+    ) -> None:
         self.execution_id = job.execution_id
         self.task_run_id = job.task_run_id
         self.attempt = job.attempt
@@ -58,11 +61,33 @@ class _Context:
         self.namespace = str(job.payload.get("namespace", ""))
         self.flow_id = str(job.payload.get("flowId", ""))
         self._storage = storage
+        self._payload_namespace: str | None = job.payload.get("namespace")
         self._masker = masker
         self.cancel_event = threading.Event()
         self.timed_out = False
         self.logs: list[LogRecord] = []
         self._log_level: str | None = job.payload.get("logLevel")
+        self._store = store
+        self._kv: StoreKV | None = None
+
+    @property
+    def kv(self) -> StoreKV:
+        if self._kv is None:
+            if self._store is None:
+                raise LannerError("the KV store is not available to this task")
+            namespace = self._job_namespace()
+            self._kv = StoreKV(self._store, namespace, writer=self.idempotency_key)
+        return self._kv
+
+    def _job_namespace(self) -> str:
+        namespace = self._payload_namespace
+        if namespace is None:  # a job written before jobs carried it
+            assert self._store is not None
+            execution = self._store.get_execution(self.execution_id)
+            if execution is None:
+                raise LannerError(f"execution {self.execution_id} is not in the store")
+            namespace = execution.namespace
+        return namespace
 
     def render(self, value: Any) -> Any:
         return value
@@ -384,7 +409,7 @@ class WorkerPool:
                 return
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
-        ctx = _Context(job, self.masker, self.storage)
+        ctx = _Context(job, self.masker, self.storage, self.store)
         with self._lock:
             self._claiming -= claimed
             abandoned = self._abandoned.is_set()

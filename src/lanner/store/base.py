@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from lanner.engine.model import Execution, TaskRun
+from lanner.model.kvtypes import KVEntry
 
 # The executions a process works on: their events, their cycles, their jobs.
 # None: every execution of the store (servers, executors, workers). A `lanner
@@ -327,3 +328,39 @@ class Store(Protocol):
     def get_logs(self, execution_id: str) -> list[LogRecord]: ...
 
     def iter_error_logs(self, execution_id: str) -> Iterator[LogRecord]: ...
+
+    # -- the KV store (docs/kv.md); an expired pair reads as missing --
+    def kv_get(self, namespace: str, key: str, now: datetime) -> KVEntry | None:
+        """The pair of `key` in `namespace` (that namespace only), unless missing or expired."""
+        ...
+
+    def kv_list(self, namespace: str, now: datetime) -> list[KVEntry]:
+        """The pairs of `namespace` not expired at `now`, by key."""
+        ...
+
+    def kv_put(
+        self, entry: KVEntry, now: datetime, *, overwrite: bool = True, writer: str | None = None
+    ) -> bool:
+        """Save the pair (`updated_at` defaults to `now`). With `overwrite` False, a pair
+        that exists and is not expired is left alone and False is returned, unless
+        `writer` (a task run attempt's idempotency key) wrote it: a resubmitted attempt."""
+        ...
+
+    def kv_delete(self, namespace: str, key: str, now: datetime) -> bool:
+        """Delete the pair; True if it existed and was not expired."""
+        ...
+
+    def kv_index(self) -> list[tuple[str, str, datetime | None]]:
+        """Every stored pair, expired ones too, as (namespace, key, expires_at)."""
+        ...
+
+    def kv_delete_many(
+        self, pairs: Sequence[tuple[str, str]], expired_at: datetime | None = None
+    ) -> int:
+        """Delete these (namespace, key) pairs in one transaction; with `expired_at`, only
+        those expired at that instant (one set again meanwhile is kept). Returns how many."""
+        ...
+
+    def kv_purge_expired(self, now: datetime) -> int:
+        """Delete every pair expired at `now`; returns how many."""
+        ...

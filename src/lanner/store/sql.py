@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 from lanner.engine.model import Execution
 from lanner.store import codec
 from lanner.store.base import EventRow, FlowRecord, Job, LogRecord, NewEvent, ProcessRecord
+from lanner.store.kvsql import KVStatements, SqlKVMethods
 
 ERROR_LOG_PAGE = 500
 
@@ -175,6 +176,9 @@ class Statements:
             "DELETE FROM flow_trigger_state WHERE namespace = ? AND flow_id = ? AND trigger_id = ?"
         )
 
+        # -- the KV store (kvsql) ------------------------------------------------
+        self.kv = KVStatements(placeholder)
+
     # The dialect's own statements that the shared methods run, set by its subclass.
     FLOW_LOCK: str | None = None  # held by a deploy until it commits (none: a single writer)
     EXPIRED: str  # claimed jobs whose lease ended before ?, oldest first, at most ?
@@ -189,7 +193,7 @@ class Statements:
 Db = AbstractContextManager[Any]
 
 
-class SqlMethods:
+class SqlMethods(SqlKVMethods):
     """The store methods that are the same statements on both dialects.
 
     A dialect provides :attr:`sql` (its :class:`Statements`), ``_read(what)``
@@ -203,6 +207,10 @@ class SqlMethods:
     """
 
     sql: ClassVar[Statements]
+
+    @property
+    def kv_sql(self) -> KVStatements:
+        return self.sql.kv
 
     def _read(self, what: str) -> Db:
         raise NotImplementedError

@@ -158,6 +158,18 @@ VALID: dict[str, list[dict[str, Any]]] = {
         {"uri": "https://example.com/orders.csv"},
         {"uri": "http://h/x", "failOnEmptyResponse": False, "headers": {"user-agent": "k"}},
     ],
+    CORE + "kv.Set": [
+        {"key": "orders_file", "value": "{{ outputs.dl.uri }}", "kvType": "STRING"},
+        {"key": "n", "value": 42, "ttl": "PT1H", "overwrite": False, "kvDescription": "d"},
+        {"key": "{{ inputs.k }}", "value": {"a": 1}, "namespace": "dev", "kvType": "JSON"},
+    ],
+    CORE + "kv.Get": [{"key": "my_variable", "namespace": "dev", "errorOnMissing": True}],
+    CORE + "kv.Delete": [{"key": "my_variable", "errorOnMissing": "{{ inputs.strict }}"}],
+    CORE + "kv.GetKeys": [{"prefix": "my_var", "namespace": "dev"}, {}],
+    CORE + "kv.PurgeKV": [
+        {"expiredOnly": True, "namespaces": ["company"], "includeChildNamespaces": True},
+        {"namespacePattern": "comp*", "keyPattern": "AI_*", "behavior": {"expiredOnly": False}},
+    ],
 }
 
 # ... and invalid ones: (properties, YAML path under the task, message fragment).
@@ -272,6 +284,18 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     CORE + "http.Download": [
         ({"uri": "http://h", "failOnEmptyResponse": "maybe"}, "failOnEmptyResponse", ""),
         ({"uri": "http://h", "savAs": "x.csv"}, "savAs", "did you mean 'saveAs'?"),
+    ],
+    CORE + "kv.Set": [
+        ({"value": "v"}, "key", "missing required property 'key'"),
+        ({"key": "k", "value": "v", "kvType": "TEXT"}, "kvType", "kvType must be one of"),
+        ({"key": "k", "value": "v", "ttl": "1h"}, "ttl", "ISO-8601"),
+    ],
+    CORE + "kv.Get": [({"key": "k", "errorOnMisssing": True}, "errorOnMisssing", "did you mean")],
+    CORE + "kv.Delete": [({}, "key", "missing required property 'key'")],
+    CORE + "kv.GetKeys": [({"prefix": ["a"]}, "prefix", "")],
+    CORE + "kv.PurgeKV": [
+        ({"namespaces": ["a"], "namespacePattern": "a*"}, "namespacePattern", "either"),
+        ({"behavior": {"type": "version"}}, "behavior.type", ""),
     ],
 }
 

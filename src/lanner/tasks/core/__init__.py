@@ -13,11 +13,12 @@ def task_types() -> list[TaskType]:
         execution,
         fail,
         flow,
+        kv,
         log,
         outputs,
         slack,
         sleep,
     )
 
-    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack)
+    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack, kv)
     return [t for module in modules for t in module.TASK_TYPES]

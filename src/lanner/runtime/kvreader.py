@@ -1,0 +1,34 @@
+"""What `kv()` reads in an executor cycle: the KV store, read-only, through the cycle.
+
+The planner is pure: it is never handed a store. The executor gives each
+cycle's PlanContext a :class:`CycleKV`, a lookup that reads a pair through
+the store on the executor's thread, so inside the cycle's own transaction
+(SQLite's single writer, PostgreSQL's cycle connection): what the renders of
+one cycle read is one state of the store. Each pair is read once per cycle
+and kept, so that a render repeated within the cycle gives the same value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lanner.store.base import Store
+
+
+class CycleKV:
+    """A `KVLookup` (lanner.expr.scope) over `store` for the cycle planned at `now`."""
+
+    __slots__ = ("_now", "_seen", "_store")
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self._store = store
+        self._now = now
+        self._seen: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, namespace: str, key: str) -> Any:
+        wanted = (namespace, key)
+        if wanted not in self._seen:
+            entry = self._store.kv_get(namespace, key, self._now)  # expired: None
+            self._seen[wanted] = None if entry is None else entry.value
+        return self._seen[wanted]
