@@ -51,8 +51,10 @@ class PlanContext:
     # (variables.error_log entries, oldest first). A value, read before the cycle.
     error_logs: Sequence[Mapping[str, Any]] = ()
     envs: Mapping[str, str] = field(default_factory=dict)
-    # How many other executions of the flow hold a concurrency slot (SPEC §2.4).
-    slots_taken: Callable[[], int] | None = None
+    # How many other executions of the flow hold a concurrency slot (SPEC §2.4): a
+    # value read before the cycle, in its transaction, when `control.counts_slots`
+    # says the cycle may need it. None: not counted, so no limit applies.
+    slots_taken: int | None = None
 
 
 def child_kill(run: TaskRun) -> Deliver | None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lanner.config import Config, env_variables
+from lanner.engine import control
 from lanner.engine.events import (
     Cancel,
     Decision,
@@ -306,16 +307,6 @@ class Executor:
         """The planner's decision on the events and local results, and its write."""
         execution_id = execution.id
         entry = self._entry(execution.namespace, execution.flow_id, execution.flow_revision)
-        namespace, flow_id = execution.namespace, execution.flow_id
-        context = PlanContext(
-            now=now,
-            seed=rows[0].id if rows else 0,
-            secrets=self.secrets,
-            on_secret=self.masker.add,
-            error_logs=self._error_logs(execution, local) if entry.reads_error_logs else (),
-            envs=self.envs,
-            slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
-        )
         before_state, was_finalized = execution.state, execution.finalized_at is not None
         # Threads free now first start the jobs of this execution handed over earlier
         # that wait for a thread: their start is one more event of this cycle.
@@ -327,6 +318,23 @@ class Executor:
             *(r.result for r in local),
             *(TaskStarted(j.task_run_id, j.attempt) for j in waiting),
         ]
+        # Everything the planner reads is read here, before it runs: the count of
+        # taken slots only in the rare cycle that may ask for it (it takes the
+        # flow's lock), the ERROR logs only for a flow that names errorLogs().
+        slots = (
+            tx.slots_taken(execution.namespace, execution.flow_id, execution_id)
+            if control.counts_slots(entry.flow, execution, events)
+            else None
+        )
+        context = PlanContext(
+            now=now,
+            seed=rows[0].id if rows else 0,
+            secrets=self.secrets,
+            on_secret=self.masker.add,
+            error_logs=self._error_logs(execution, local) if entry.reads_error_logs else (),
+            envs=self.envs,
+            slots_taken=slots,
+        )
         # The cached execution is given up to the planner; if this cycle fails
         # before its commit, the cache is dropped and the store reloaded.
         self._executions.pop(execution_id, None)
