@@ -14,10 +14,10 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from lanner.config import Config, env_variables
 from lanner.engine import control
@@ -26,6 +26,7 @@ from lanner.engine.events import (
     Decision,
     Deliver,
     Dispatch,
+    Event,
     LogLine,
     StartSubflow,
     TaskResult,
@@ -59,6 +60,18 @@ from lanner.store.base import (
 log = logging.getLogger(__name__)
 
 CommitListener = Callable[[Execution, Decision], None]
+
+
+class PlanRecorder(Protocol):
+    """Sees every call the executor makes to the planner, with all it passes
+    (tests/golden records real executions this way and replays them through the
+    planner alone). Off by default: then a cycle pays one attribute test."""
+
+    def planning(self, execution: Execution, events: Sequence[Event], context: PlanContext) -> None:
+        """Before the call: the execution is given up to the planner right after."""
+
+    def planned(self, decision: Decision) -> None:
+        """After the call, on the same thread."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,7 @@ class Executor:
         # previous cycle ran on another thread.
         self._executions: dict[str, Execution] = {} if executions is None else executions
         self.listeners: list[CommitListener] = []
+        self.recorder: PlanRecorder | None = None
         # Wiring to the workers of this process (none by default):
         self.on_dispatch: Callable[[int], None] = lambda count: None  # unclaimed jobs written
         self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
@@ -338,7 +352,7 @@ class Executor:
         # The cached execution is given up to the planner; if this cycle fails
         # before its commit, the cache is dropped and the store reloaded.
         self._executions.pop(execution_id, None)
-        decision = entry.planner.plan(execution, events, context, consume=True)
+        decision = self._call_planner(entry.planner, execution, events, context)
         capacity = self.local_capacity()
         idle = min(idle - len(waiting), capacity)
         decision = self._start_handed(entry.planner, decision, context, idle)
@@ -350,6 +364,21 @@ class Executor:
             new, execution.version, decision, [r.id for r in rows], now, logs, extra, capacity
         )
         return decision, new, cycle, handed
+
+    def _call_planner(
+        self,
+        planner: Planner,
+        execution: Execution,
+        events: Sequence[Event],
+        context: PlanContext,
+    ) -> Decision:
+        recorder = self.recorder
+        if recorder is None:
+            return planner.plan(execution, events, context, consume=True)
+        recorder.planning(execution, events, context)
+        decision = planner.plan(execution, events, context, consume=True)
+        recorder.planned(decision)
+        return decision
 
     def _start_handed(
         self, planner: Planner, decision: Decision, context: PlanContext, idle: int
@@ -366,7 +395,7 @@ class Executor:
             return decision
         self._starting = len(dispatches)
         started = [TaskStarted(c.task_run_id, c.attempt) for c in dispatches]
-        more = planner.plan(decision.execution, started, context, consume=True)
+        more = self._call_planner(planner, decision.execution, started, context)
         return Decision(
             more.execution,
             decision.commands + more.commands,
