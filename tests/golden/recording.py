@@ -250,6 +250,18 @@ def _restart(session: Session) -> None:
     )
 
 
+def _concurrency(session: Session) -> None:
+    # Limit 1, behaviour QUEUE: the second waits QUEUED, then a Dequeue starts it.
+    first = session.start(FLOWS / "one_at_a_time.yml")
+    second = session.start(FLOWS / "one_at_a_time.yml")
+    session.finish(first)
+    session.finish(second)
+
+
+def _error_logs(session: Session) -> None:
+    session.finish(session.start(FLOWS / "error_logs.yml"))
+
+
 SCENARIOS: dict[str, Callable[[Session], None]] = {
     # The seed flows (tests/support/seed.py), their Slack webhooks sent to a local sink.
     "seed_after_execution_errors": _example("after_execution_errors"),
@@ -268,6 +280,8 @@ SCENARIOS: dict[str, Callable[[Session], None]] = {
     "pause_resume": _pause_resume,
     "kill": _kill,
     "restart": _restart,
+    "concurrency_queue": _concurrency,
+    "error_logs": _error_logs,
 }
 
 

@@ -77,6 +77,12 @@ def test_the_files_hold_what_they_are_named_for() -> None:
     restarted = from_rows(_load(path_of("restart"))["executions"][0]["calls"][-1]["output"])
     assert State.RESTARTED in [h.state for h in restarted.histories]
     assert states("timeout") == [State.WARNING.value]  # the timed-out task is allowed to fail
+    queued = _load(path_of("concurrency_queue"))
+    assert "Dequeue" in kinds("concurrency_queue")
+    assert any("slots_taken" in c for x in queued["executions"] for c in x["calls"])
+    assert any(
+        "error_logs" in c for x in _load(path_of("error_logs"))["executions"] for c in x["calls"]
+    )
     foreach = from_rows(_load(path_of("foreach"))["executions"][0]["calls"][-1]["output"])
     assert sum(1 for r in foreach.task_runs.values() if r.task_id == "shout") == 3
 
