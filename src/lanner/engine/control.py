@@ -3,6 +3,8 @@ and the dispatch of the events of pause, subflow and restart to their modules.""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lanner.engine import pause, restart, subflow
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import (
@@ -12,10 +14,12 @@ from lanner.engine.events import (
     Restart,
     Resubmitted,
     Resume,
+    Start,
     SubflowEnded,
 )
-from lanner.engine.model import ErrorInfo, TaskRun, evolve
+from lanner.engine.model import ErrorInfo, Execution, TaskRun, evolve
 from lanner.model.behaviour import Action
+from lanner.model.flow import Flow
 from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
 
@@ -51,12 +55,27 @@ def start_task(cycle: Cycle, run: TaskRun, task: Task) -> bool:
 
 
 # -- concurrency -----------------------------------------------------------------------------
+def counts_slots(flow: Flow, execution: Execution, events: Iterable[Event]) -> bool:
+    """Whether a cycle applying `events` to `execution` may ask how many slots are taken
+    (PlanContext.slots_taken): only a limited flow's execution that is CREATED and gets
+    its Start, or QUEUED and gets a Dequeue. The runtime counts only then: the count
+    takes the flow's lock, which no other cycle needs."""
+    if flow.concurrency is None:
+        return False
+    state = execution.state
+    if state is State.CREATED:
+        return any(isinstance(e, Start) for e in events)
+    if state is State.QUEUED:
+        return any(isinstance(e, Dequeue) for e in events)
+    return False
+
+
 def slot_free(cycle: Cycle) -> bool:
     limit = cycle.index.flow.concurrency
     taken = cycle.ctx.slots_taken
     if limit is None or taken is None:
         return True
-    return taken() < limit.limit
+    return taken < limit.limit
 
 
 def start(cycle: Cycle) -> None:

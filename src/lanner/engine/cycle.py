@@ -52,8 +52,10 @@ class PlanContext:
     # (variables.error_log entries, oldest first). A value, read before the cycle.
     error_logs: Sequence[Mapping[str, Any]] = ()
     envs: Mapping[str, str] = field(default_factory=dict)
-    # How many other executions of the flow hold a concurrency slot (SPEC §2.4).
-    slots_taken: Callable[[], int] | None = None
+    # How many other executions of the flow hold a concurrency slot (SPEC §2.4): a
+    # value read before the cycle, in its transaction, when `control.counts_slots`
+    # says the cycle may need it. None: not counted, so no limit applies.
+    slots_taken: int | None = None
     # What `kv()` reads (docs/kv.md): a read-only lookup the runtime builds for the
     # cycle, never a store. None: `kv()` fails the render ("not available here").
     kv: KVLookup | None = None
@@ -79,7 +81,16 @@ class Cycle(ABC):
         self.input_runs: Final[Mapping[str, TaskRun]] = execution.task_runs
         runs = execution.task_runs
         self._runs: dict[str, TaskRun] = runs if consume and isinstance(runs, dict) else dict(runs)
-        self._children: dict[tuple[str, Phase], tuple[str, ...]] = dict(execution.children)
+        # A loop appends its task runs one by one: each list grows in place (O(1)
+        # amortised per task run, not a new tuple each time). Given up (`consume`),
+        # the execution's lists are the cycle's to grow; otherwise each is copied,
+        # as the task-run map is, so that the caller's execution stays as it was.
+        children = execution.children
+        self._children: dict[tuple[str, Phase], Sequence[str]] = (
+            children
+            if consume and isinstance(children, dict)
+            else {key: list(ids) for key, ids in children.items()}
+        )
         known = execution.active
         self._active: set[str] = (
             set(known)
@@ -99,7 +110,7 @@ class Cycle(ABC):
         self._dirty = False
         # Read-only views of the same objects: reading costs an attribute lookup only.
         self.runs: Final[Mapping[str, TaskRun]] = self._runs
-        self.children: Final[Mapping[tuple[str, Phase], tuple[str, ...]]] = self._children
+        self.children: Final[Mapping[tuple[str, Phase], Sequence[str]]] = self._children
         self.active: Final[Set[str]] = self._active
         self.failed_lists: Final[Set[tuple[str, Phase]]] = self._failed_lists
         self.commands: Final[Sequence[Command]] = self._commands
@@ -171,7 +182,13 @@ class Cycle(ABC):
     def add(self, run: TaskRun) -> None:
         """A new task run, last of its list (invariants 4 and 5: `seq` is the next)."""
         key = (run.parent_id or ROOT, run.phase)
-        self._children[key] = (*self._children.get(key, ()), run.id)
+        ids = self._children.get(key)
+        if ids is None:
+            self._children[key] = [run.id]
+        elif isinstance(ids, list):
+            ids.append(run.id)
+        else:  # a tuple, as the store reads it: a list of this cycle's from now on
+            self._children[key] = [*ids, run.id]
         self.put(run)
 
     def set_ex(self, state: State) -> None:
@@ -234,7 +251,7 @@ class Cycle(ABC):
             self._touched.discard(run_id)
             self._deleted.add(run_id)
         for key, ids in list(self._children.items()):
-            kept_ids = tuple(i for i in ids if i not in gone)
+            kept_ids = [i for i in ids if i not in gone]
             if len(kept_ids) != len(ids):
                 if kept_ids:
                     self._children[key] = kept_ids
@@ -323,7 +340,7 @@ def _root_going(runs: Mapping[str, TaskRun], active: Iterable[str]) -> int:
 
 def invariant_problems(
     runs: Mapping[str, TaskRun],
-    children: Mapping[tuple[str, Phase], tuple[str, ...]],
+    children: Mapping[tuple[str, Phase], Sequence[str]],
     active: Set[str],
     failed_lists: Set[tuple[str, Phase]],
     root_going: int | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -113,8 +113,10 @@ class Execution:
     variables: Mapping[str, Any] = field(default_factory=dict)
     trigger: Mapping[str, Any] | None = None
     task_runs: Mapping[str, TaskRun] = field(default_factory=dict)
-    # (parent id or ROOT, phase) -> task run ids in creation order
-    children: Mapping[tuple[str, Phase], tuple[str, ...]] = field(default_factory=dict)
+    # (parent id or ROOT, phase) -> task run ids in creation order. Derived from
+    # task_runs (parent, phase, seq), so not compared; a list where the planner
+    # appends to it in place (engine/cycle.py), a tuple as the store reads it.
+    children: Mapping[tuple[str, Phase], Sequence[str]] = field(default_factory=dict, compare=False)
     error: ErrorInfo | None = None
     terminal_at: datetime | None = None
     finalized_at: datetime | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -122,7 +122,7 @@ class LoopCursor:
             self.first = self.pos = 0
         return self
 
-    def advance(self, first: int, ids: tuple[str, ...], runs: Mapping[str, TaskRun]) -> None:
+    def advance(self, first: int, ids: Sequence[str], runs: Mapping[str, TaskRun]) -> None:
         self.runs = runs
         if first <= self.first:
             return

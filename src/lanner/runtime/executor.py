@@ -14,17 +14,19 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from lanner.config import Config, env_variables
+from lanner.engine import control
 from lanner.engine.events import (
     Cancel,
     Decision,
     Deliver,
     Dispatch,
+    Event,
     LogLine,
     StartSubflow,
     TaskResult,
@@ -59,6 +61,18 @@ from lanner.store.base import (
 log = logging.getLogger(__name__)
 
 CommitListener = Callable[[Execution, Decision], None]
+
+
+class PlanRecorder(Protocol):
+    """Sees every call the executor makes to the planner, with all it passes
+    (tests/golden records real executions this way and replays them through the
+    planner alone). Off by default: then a cycle pays one attribute test."""
+
+    def planning(self, execution: Execution, events: Sequence[Event], context: PlanContext) -> None:
+        """Before the call: the execution is given up to the planner right after."""
+
+    def planned(self, decision: Decision) -> None:
+        """After the call, on the same thread."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,7 @@ class Executor:
         # previous cycle ran on another thread.
         self._executions: dict[str, Execution] = {} if executions is None else executions
         self.listeners: list[CommitListener] = []
+        self.recorder: PlanRecorder | None = None
         # Wiring to the workers of this process (none by default):
         self.on_dispatch: Callable[[int], None] = lambda count: None  # unclaimed jobs written
         self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
@@ -307,17 +322,6 @@ class Executor:
         """The planner's decision on the events and local results, and its write."""
         execution_id = execution.id
         entry = self._entry(execution.namespace, execution.flow_id, execution.flow_revision)
-        namespace, flow_id = execution.namespace, execution.flow_id
-        context = PlanContext(
-            now=now,
-            seed=rows[0].id if rows else 0,
-            secrets=self.secrets,
-            on_secret=self.masker.add,
-            error_logs=self._error_logs(execution, local) if entry.reads_error_logs else (),
-            envs=self.envs,
-            slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
-            kv=CycleKV(self.store, now),
-        )
         before_state, was_finalized = execution.state, execution.finalized_at is not None
         # Threads free now first start the jobs of this execution handed over earlier
         # that wait for a thread: their start is one more event of this cycle.
@@ -329,10 +333,28 @@ class Executor:
             *(r.result for r in local),
             *(TaskStarted(j.task_run_id, j.attempt) for j in waiting),
         ]
+        # Everything the planner reads is read here, before it runs: the count of
+        # taken slots only in the rare cycle that may ask for it (it takes the
+        # flow's lock), the ERROR logs only for a flow that names errorLogs().
+        slots = (
+            tx.slots_taken(execution.namespace, execution.flow_id, execution_id)
+            if control.counts_slots(entry.flow, execution, events)
+            else None
+        )
+        context = PlanContext(
+            now=now,
+            seed=rows[0].id if rows else 0,
+            secrets=self.secrets,
+            on_secret=self.masker.add,
+            error_logs=self._error_logs(execution, local) if entry.reads_error_logs else (),
+            envs=self.envs,
+            slots_taken=slots,
+            kv=CycleKV(self.store, now),
+        )
         # The cached execution is given up to the planner; if this cycle fails
         # before its commit, the cache is dropped and the store reloaded.
         self._executions.pop(execution_id, None)
-        decision = entry.planner.plan(execution, events, context, consume=True)
+        decision = self._call_planner(entry.planner, execution, events, context)
         capacity = self.local_capacity()
         idle = min(idle - len(waiting), capacity)
         decision = self._start_handed(entry.planner, decision, context, idle)
@@ -344,6 +366,21 @@ class Executor:
             new, execution.version, decision, [r.id for r in rows], now, logs, extra, capacity
         )
         return decision, new, cycle, handed
+
+    def _call_planner(
+        self,
+        planner: Planner,
+        execution: Execution,
+        events: Sequence[Event],
+        context: PlanContext,
+    ) -> Decision:
+        recorder = self.recorder
+        if recorder is None:
+            return planner.plan(execution, events, context, consume=True)
+        recorder.planning(execution, events, context)
+        decision = planner.plan(execution, events, context, consume=True)
+        recorder.planned(decision)
+        return decision
 
     def _start_handed(
         self, planner: Planner, decision: Decision, context: PlanContext, idle: int
@@ -360,7 +397,7 @@ class Executor:
             return decision
         self._starting = len(dispatches)
         started = [TaskStarted(c.task_run_id, c.attempt) for c in dispatches]
-        more = planner.plan(decision.execution, started, context, consume=True)
+        more = self._call_planner(planner, decision.execution, started, context)
         return Decision(
             more.execution,
             decision.commands + more.commands,

@@ -87,6 +87,9 @@ class PostgresStore(PostgresRuntime):
     def _transaction(self, what: str) -> contextlib.AbstractContextManager[Session]:
         return self._db.session(what, tx=True)
 
+    def _json_memo(self) -> codec.JsonMemo:
+        return self._db.local.json_memo()
+
     @contextlib.contextmanager
     def _snapshot(self, what: str) -> Iterator[Conn]:
         with self._db.session(what) as s:
@@ -138,16 +141,6 @@ class PostgresStore(PostgresRuntime):
                 s.changed = True
 
     # -- executions ------------------------------------------------------------
-
-    def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None:
-        """Insert the execution, its task runs and its events together.
-
-        Creating an execution whose id exists is a no-op (nothing is written).
-        """
-        with self._db.session("create an execution", tx=True) as s:
-            if _insert_executions(s.conn, self._db.local.json_memo(), (execution,)):
-                _insert_events(s.conn, events)
-                s.changed = True
 
     def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
         if scope is not None and not scope:
@@ -225,14 +218,6 @@ class PostgresStore(PostgresRuntime):
             started = bool(row and row[0])
             s.changed |= started
         return started
-
-    # -- logs ----------------------------------------------------------------------
-
-    def append_logs(self, records: Sequence[LogRecord]) -> None:
-        if records:
-            with self._db.session("append logs") as s:
-                _insert_logs(s.conn, records)
-                s.changed = True
 
 
 class PostgresExecutorTx(PostgresRuntimeTx):
@@ -411,6 +396,4 @@ def _insert_logs(db: Conn, records: Sequence[LogRecord]) -> None:
 
 
 def _log_rows(records: Sequence[LogRecord]) -> list[tuple[Any, ...]]:
-    # TEXT cannot hold NUL, which a task's output may contain: U+FFFD stands in.
-    rows = [codec.log_params(r) for r in records]
-    return [(*p[:6], p[6].replace("\x00", "\ufffd")) if "\x00" in p[6] else p for p in rows]
+    return SQL.log_rows(records)  # NUL replaced: TEXT cannot hold it

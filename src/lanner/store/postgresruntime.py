@@ -1,8 +1,8 @@
 """PostgreSQL's own part of the store contract that serves the durable runtime.
 
-Re-queueing an expired job, purging old executions, and the flow-slot hold
-(an advisory lock). The rest of the runtime methods (processes, the reaper's
-read, hand-back, flow slots, flow-trigger state) are the shared ones of
+The flow-slot hold (an advisory lock). The rest of the runtime methods
+(processes, the reaper's read, re-queueing, hand-back, purging, flow slots,
+flow-trigger state) are the shared ones of
 :mod:`lanner.store.sql`, which these classes extend. Mixed into
 :class:`lanner.store.postgres.PostgresStore` and its executor transaction;
 its own SQL is in :mod:`lanner.store.postgressql`.
@@ -15,7 +15,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from lanner.store import codec
 from lanner.store import postgressql as pg
 from lanner.store.postgresconn import Conn, Connections, Session
 from lanner.store.sql import SqlCycleMethods, SqlMethods
@@ -25,25 +24,6 @@ class PostgresRuntime(SqlMethods):
     """The runtime methods of PostgresStore (see the module docstring)."""
 
     _db: Connections  # set by PostgresStore
-
-    # -- retention -----------------------------------------------------------------
-
-    def purge_executions(self, before: datetime, limit: int = 1000) -> int:
-        limit = max(1, limit)
-        cutoff = codec.to_micros(before)
-        total = 0
-        while True:
-            with self._db.session("purge executions", tx=True) as s:
-                rows = s.conn.execute(pg.PURGE_PICK, (cutoff, limit)).fetchall()
-                ids = [row[0] for row in rows]
-                if ids:
-                    with s.conn.pipeline():
-                        for statement in pg.PURGE:
-                            s.conn.execute(statement, (ids,))
-                    s.changed = True
-            total += len(ids)
-            if len(ids) < limit:
-                return total
 
 
 class PostgresRuntimeTx(SqlCycleMethods):

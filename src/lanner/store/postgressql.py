@@ -13,8 +13,10 @@ query after it has run a few times).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lanner.store import codec
+from lanner.store.base import LogRecord
 from lanner.store.sql import LOG_COLUMNS, Statements
 
 # Taken by migrate(): 0x6c616e6e6572 is "lanner" in ASCII, so that another
@@ -175,12 +177,19 @@ class PostgresStatements(Statements):
     EXPIRED = EXPIRED
     RELEASE = RELEASE
     EXEC_VERSION = EXEC_VERSION
+    PURGE_PICK = PURGE_PICK
+    PURGE = PURGE
 
     def __init__(self) -> None:
         super().__init__("%s")
 
     def ids(self, values: Sequence[str]) -> list[str]:
         return list(values)  # an array: = ANY(%s)
+
+    def log_rows(self, records: Sequence[LogRecord]) -> list[tuple[Any, ...]]:
+        # TEXT cannot hold NUL, which a task's output may contain: U+FFFD stands in.
+        rows = super().log_rows(records)
+        return [(*p[:6], p[6].replace("\x00", "\ufffd")) if "\x00" in p[6] else p for p in rows]
 
 
 SQL = PostgresStatements()

@@ -184,10 +184,16 @@ class Statements:
     EXPIRED: str  # claimed jobs whose lease ended before ?, oldest first, at most ?
     RELEASE: str  # unclaim the jobs of the tokens in ?
     EXEC_VERSION: str  # an execution's version; PostgreSQL locks its row (a cycle holds it)
+    PURGE_PICK: str  # ids of executions finalized before ?, oldest first, at most ?
+    PURGE: tuple[str, ...]  # delete the rows of the executions whose ids are in ?, table by table
 
     def ids(self, values: Sequence[str]) -> Any:
         """`values` as the one parameter that stands for a list of ids."""
         raise NotImplementedError
+
+    def log_rows(self, records: Sequence[LogRecord]) -> list[tuple[Any, ...]]:
+        """The parameters of LOG_INSERT for `records`."""
+        return [codec.log_params(r) for r in records]
 
 
 Db = AbstractContextManager[Any]
@@ -222,6 +228,10 @@ class SqlMethods(SqlKVMethods):
         raise NotImplementedError
 
     def _transaction(self, what: str) -> Db:
+        raise NotImplementedError
+
+    def _json_memo(self) -> codec.JsonMemo:
+        """The calling thread's memo of encoded values (used inside `_transaction`)."""
         raise NotImplementedError
 
     # -- flows -----------------------------------------------------------------
@@ -284,6 +294,44 @@ class SqlMethods(SqlKVMethods):
             found = db.execute(query, (*params, limit)).fetchall()
         return [codec.execution_from_row(row, ()) for row in found]
 
+    def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None:
+        """Insert the execution, its task runs and its events together.
+
+        Creating an execution whose id exists is a no-op (nothing is written):
+        triggers use deterministic ids, so a trigger that fires twice creates one.
+        """
+        sql = self.sql
+        memo = self._json_memo()
+        with self._transaction("create an execution") as s:
+            db = s.conn
+            params = codec.execution_params(execution, execution.version, memo)
+            if not db.execute(sql.EXEC_INSERT, params).rowcount:
+                return
+            if execution.task_runs:
+                runs = [codec.task_run_params(t, memo) for t in execution.ordered_task_runs()]
+                db.cursor().executemany(sql.RUN_UPSERT, runs)
+            if events:  # those whose dedup key exists are dropped
+                db.cursor().executemany(sql.EVENT_INSERT, [codec.event_params(e) for e in events])
+            s.changed = True
+
+    def purge_executions(self, before: datetime, limit: int = 1000) -> int:
+        sql = self.sql
+        limit = max(1, limit)
+        cutoff = codec.to_micros(before)
+        total = 0
+        while True:
+            # One transaction per batch: no lock is held for long.
+            with self._transaction("purge executions") as s:
+                ids = [row[0] for row in s.conn.execute(sql.PURGE_PICK, (cutoff, limit))]
+                if ids:
+                    batch = (sql.ids(ids),)
+                    for statement in sql.PURGE:
+                        s.conn.execute(statement, batch)
+                    s.changed = True
+            total += len(ids)
+            if len(ids) < limit:
+                return total
+
     def get_execution(self, execution_id: str) -> Execution | None:
         # One snapshot, so that the task runs match the execution row.
         with self._snapshot("read an execution") as db:
@@ -294,6 +342,12 @@ class SqlMethods(SqlKVMethods):
         return self._change("add an event", self.sql.EVENT_INSERT, params) == 1
 
     # -- logs ------------------------------------------------------------------
+
+    def append_logs(self, records: Sequence[LogRecord]) -> None:
+        if records:
+            with self._transaction("append logs") as s:
+                s.conn.cursor().executemany(self.sql.LOG_INSERT, self.sql.log_rows(records))
+                s.changed = True
 
     def get_logs(self, execution_id: str) -> list[LogRecord]:
         with self._read("read logs") as db:

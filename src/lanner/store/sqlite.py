@@ -382,6 +382,9 @@ class SQLiteStore(SQLiteRuntime):
         with self._write(what) as db:
             yield _Session(db)
 
+    def _json_memo(self) -> codec.JsonMemo:
+        return self._writer_conn()[1]  # the writer's: used under the write lock only
+
     def _snapshot(self, what: str) -> _Tx:
         return self._read(what, snapshot=True)
 
@@ -433,17 +436,6 @@ class SQLiteStore(SQLiteRuntime):
         self._local = _LocalState()
 
     # -- executions ------------------------------------------------------------
-
-    def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None:
-        """Insert the execution, its task runs and its events together.
-
-        Creating an execution whose id exists is a no-op (nothing is written):
-        triggers use deterministic ids, so a trigger that fires twice creates one.
-        """
-        _, memo = self._writer_conn()  # used under the write lock only
-        with self._write("create an execution") as db:
-            if _insert_executions(db, memo, (execution,)):
-                _insert_events(db, events)
 
     def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
         with self._read("look for due events") as db:
@@ -511,13 +503,6 @@ class SQLiteStore(SQLiteRuntime):
                 return False
             _insert_events(db, (event,))
         return True
-
-    # -- logs ----------------------------------------------------------------------
-
-    def append_logs(self, records: Sequence[LogRecord]) -> None:
-        if records:
-            with self._write("append logs") as db:
-                _insert_logs(db, records)
 
 
 def _next_execution(db: sqlite3.Connection, now: datetime, scope: Scope) -> Any:

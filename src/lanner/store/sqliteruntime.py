@@ -1,9 +1,8 @@
 """SQLite's own part of the store contract that serves the durable runtime.
 
-Re-queueing an expired job, purging old executions, and the flow-slot hold
-(none: the single writer already serialises executors). The rest of the
-runtime methods (processes, the reaper's read, hand-back, flow slots,
-flow-trigger state) are the shared ones of :mod:`lanner.store.sql`, which
+The flow-slot hold (none: the single writer already serialises executors).
+The rest of the runtime methods (processes, the reaper's read, re-queueing,
+hand-back, purging, flow slots, flow-trigger state) are the shared ones of :mod:`lanner.store.sql`, which
 these classes extend. Mixed into :class:`lanner.store.sqlite.SQLiteStore`
 and its executor transaction, whose transactions (the single writer) these
 methods use.
@@ -11,14 +10,10 @@ methods use.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import AbstractContextManager
-from datetime import datetime
 from typing import Any
 
-from lanner.store import codec
-from lanner.store import sqlitesql as lite
 from lanner.store.sql import SqlCycleMethods, SqlMethods
 
 Db = AbstractContextManager[sqlite3.Connection]
@@ -26,28 +21,6 @@ Db = AbstractContextManager[sqlite3.Connection]
 
 class SQLiteRuntime(SqlMethods):
     """The runtime methods of SQLiteStore (see the module docstring)."""
-
-    # Provided by SQLiteStore: a write transaction.
-    def _write(self, what: str) -> Db:
-        raise NotImplementedError
-
-    # -- retention -----------------------------------------------------------------
-
-    def purge_executions(self, before: datetime, limit: int = 1000) -> int:
-        # One transaction per batch: the write lock is never held for long.
-        limit = max(1, limit)
-        cutoff = codec.to_micros(before)
-        total = 0
-        while True:
-            with self._write("purge executions") as db:
-                ids = [row[0] for row in db.execute(lite.PURGE_PICK, (cutoff, limit)).fetchall()]
-                if ids:
-                    batch = (json.dumps(ids),)
-                    for statement in lite.PURGE:
-                        db.execute(statement, batch)
-            total += len(ids)
-            if len(ids) < limit:
-                return total
 
 
 class SQLiteRuntimeTx(SqlCycleMethods):

@@ -86,6 +86,8 @@ class SQLiteStatements(Statements):
     EXPIRED = EXPIRED
     EXEC_VERSION = "SELECT version FROM execution WHERE id = ?"  # the single writer holds it
     RELEASE = RELEASE
+    PURGE_PICK = PURGE_PICK
+    PURGE = PURGE
 
     def __init__(self) -> None:
         super().__init__("?")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -155,7 +154,7 @@ class Driver:
     execution: Execution = field(init=False)
     commands: list[Command] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
-    slots_taken: Callable[[], int] | None = None  # PlanContext.slots_taken
+    slots_taken: int | None = None  # PlanContext.slots_taken
 
     def __post_init__(self) -> None:
         self.planner = Planner(FlowIndex(self.flow), ExpressionEngine())

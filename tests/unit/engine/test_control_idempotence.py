@@ -64,10 +64,9 @@ def restart() -> tuple[Driver, Event]:
 
 def dequeue() -> tuple[Driver, Event]:
     d = Driver.of("concurrency:\n  limit: 1\ntasks:\n  - id: a\n    type: Log\n    message: a\n")
-    taken = [1]
-    d.slots_taken = lambda: taken[0]
+    d.slots_taken = 1
     d.plan(Start())
-    taken[0] = 0
+    d.slots_taken = 0
     return d, Dequeue()
 
 

@@ -135,3 +135,44 @@ def test_the_check_sees_a_broken_state() -> None:
         ex.task_runs, {**ex.children, (ROOT, Phase.ERRORS): (some.id,)}, ex.active, set()
     )
     assert any(p.startswith("4:") for p in found)
+
+
+LOOP = """
+tasks:
+  - id: each
+    type: ForEach
+    values: [a, b, c, d]
+    tasks:
+      - id: work
+        type: Log
+        message: "{{ taskrun.value }}"
+"""
+
+
+def test_a_loop_grows_its_list_in_place_only_when_the_execution_is_given_up() -> None:
+    """A ForEach adds a task run per value: a given-up execution's list grows in place
+    (O(1) amortised, docs/performance.md); a kept one stays as it was."""
+    from lanner.engine.events import Start, TaskResult
+
+    d = Driver.of(LOOP)
+    d.plan(Start())
+    each = d.run("each")
+    key = (each.id, Phase.MAIN)
+    kept = d.execution
+    before = list(kept.children[key])
+    context = PlanContext(now=d.now)
+    work = d.run("work", "a")
+    plain = d.planner.plan(kept, [TaskResult(work.id, 1, State.SUCCESS, {})], context)
+    assert list(kept.children[key]) == before  # the caller's execution is untouched
+    assert len(plain.execution.children[key]) == len(before) + 1
+    grown = plain.execution.children[key]
+    ex = plain.execution
+    for value in ("b", "c"):
+        run = ex.task_runs[grown[-1]]
+        assert run.value == value
+        ex = d.planner.plan(
+            ex, [TaskResult(run.id, 1, State.SUCCESS, {})], context, consume=True
+        ).execution
+        assert ex.children[key] is grown  # the same list, one id longer
+    assert [ex.task_runs[i].value for i in grown] == ["a", "b", "c", "d"]
+    assert invariant_problems(ex.task_runs, ex.children, set(ex.active or ()), set()) == []

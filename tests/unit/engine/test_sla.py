@@ -215,7 +215,7 @@ def test_a_queued_execution_counts_its_waiting_time() -> None:
             message: a
         """
     )
-    d.slots_taken = lambda: 1
+    d.slots_taken = 1
     d.plan(Start())
     assert d.execution.state is State.QUEUED
     d.plan(sla_due(d))
