@@ -35,11 +35,13 @@ from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
 from lanner.expr import ExpressionEngine
+from lanner.expr.scope import KVLookup
 from lanner.model.flow import PluginDefault
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
+from lanner.runtime.kvreader import CycleKV
 from lanner.runtime.runtime import Runtime
 from lanner.store import open_store
 from lanner.store.base import EventRow, Store
@@ -64,7 +66,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The PlanContext fields a golden file holds. `secrets` and `on_secret` are the
 # secret() lookup and the masking sink: the recorded flows use no secret, and a
 # replay without them would fail on one. A new field must be recorded here.
-RECORDED = {"now", "seed", "error_logs", "envs", "slots_taken"}
+# `kv` is a lookup; what it returned in the cycle is recorded as `kv_reads`.
+RECORDED = {"now", "seed", "error_logs", "envs", "slots_taken", "kv"}
 NOT_RECORDED = {"secrets", "on_secret"}
 
 
@@ -100,6 +103,7 @@ def load_event(execution_id: str, doc: Mapping[str, Any]) -> Event:
 class _Pending:
     execution_id: str
     call: dict[str, Any]
+    kv: KVLookup | None = None
 
 
 @dataclass
@@ -132,16 +136,32 @@ class Recorder:
         if context.envs:
             call["envs"] = dict(context.envs)
         call["events"] = [dump_event(execution.id, e) for e in events]
-        self._local.pending = _Pending(execution.id, call)
+        self._local.pending = _Pending(execution.id, call, context.kv)
 
     def planned(self, decision: Decision) -> None:
         pending: _Pending = self._local.pending
         self._local.pending = None
         out = rows(decision.execution)
+        if isinstance(pending.kv, CycleKV) and pending.kv.reads():
+            pending.call["kv_reads"] = [
+                [ns, key, _json(value)] for (ns, key), value in sorted(pending.kv.reads().items())
+            ]
         pending.call["output"] = out
         with self._lock:
             self.calls.setdefault(pending.execution_id, []).append(pending.call)
             self._last[pending.execution_id] = out
+
+
+def _replayed_kv(reads: Sequence[Sequence[Any]]) -> KVLookup:
+    """What the recorded cycle's kv() read; a pair it did not read is a replay error."""
+    known = {(ns, key): value for ns, key, value in reads}
+
+    def lookup(namespace: str, key: str) -> Any:
+        if (namespace, key) not in known:
+            raise AssertionError(f"the replay reads kv {namespace}/{key}, the recording did not")
+        return known[(namespace, key)]
+
+    return lookup
 
 
 def _without_version(doc: Mapping[str, Any]) -> Any:
@@ -258,6 +278,11 @@ def _concurrency(session: Session) -> None:
     session.finish(second)
 
 
+def _kv(session: Session) -> None:
+    # kv() reads the store in the cycle: the recording keeps what it read.
+    session.finish(session.start(GOLDEN / "flows" / "kv.yml"))
+
+
 def _error_logs(session: Session) -> None:
     session.finish(session.start(FLOWS / "error_logs.yml"))
 
@@ -282,6 +307,7 @@ SCENARIOS: dict[str, Callable[[Session], None]] = {
     "restart": _restart,
     "concurrency_queue": _concurrency,
     "error_logs": _error_logs,
+    "kv": _kv,
 }
 
 
@@ -363,6 +389,7 @@ def replay(doc: Mapping[str, Any], registry: TaskRegistry) -> Iterator[Replayed]
                 error_logs=call.get("error_logs", ()),
                 envs=call.get("envs", {}),
                 slots_taken=call.get("slots_taken"),
+                kv=_replayed_kv(call.get("kv_reads", ())),
             )
             events = [load_event(execution_id, e) for e in call["events"]]
             # consume: as the executor calls it, the input given up to the planner.

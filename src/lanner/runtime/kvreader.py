@@ -32,3 +32,8 @@ class CycleKV:
             entry = self._store.kv_get(namespace, key, self._now)  # expired: None
             self._seen[wanted] = None if entry is None else entry.value
         return self._seen[wanted]
+
+    def reads(self) -> dict[tuple[str, str], Any]:
+        """What this cycle's renders read, pair by pair (None: missing or expired); a
+        recording keeps it so that a replay gives the planner the same values."""
+        return dict(self._seen)
