@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from lanner.model.states import State
@@ -72,6 +73,11 @@ class TaskContext(Protocol):
     def open_file(self, uri: str) -> BinaryIO:
         """Open a `kestra://` file the execution may read (its flow's files, its
         namespace files); a StorageUriError names what is wrong otherwise."""
+        ...
+
+    def working_directory(self) -> Path:
+        """The attempt's working directory: a fresh, empty one made on first call (the
+        same one on later calls) and removed with its content when the attempt ends."""
         ...
 
 
