@@ -44,6 +44,8 @@ class TaskRunner(Model):
 
     # Docker's own options (image pull policy, volumes, cpu, ...) are accepted with it:
     # the task never runs under Docker here, it fails with the way to switch to Process.
+    # Under Process they are ignored with a warning: a forced plugin default that
+    # switches a flow's Docker runner to Process is merged into the flow's options.
     model_config = Model.model_config | {"extra": "allow"}
 
     type: str
@@ -57,13 +59,6 @@ class TaskRunner(Model):
                 f"unknown task runner '{value}': use {PROCESS_RUNNER} (or {DOCKER_RUNNER})"
             )
         return value
-
-    @model_validator(mode="after")
-    def _process_has_no_options(self) -> TaskRunner:
-        if self.type == PROCESS_RUNNER and self.model_extra:
-            names = ", ".join(sorted(self.model_extra))
-            raise ValueError(f"the Process task runner has no options (got {names})")
-        return self
 
 
 class NamespaceFiles(Model):
