@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from lanner.plugin import TaskType
+from typing import Any
+
+from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.scripts.model import (
     NodeCommands,
     NodeScript,
@@ -12,9 +14,16 @@ from lanner.tasks.scripts.model import (
     ShellCommands,
     ShellScript,
 )
-from lanner.tasks.scripts.run import run_script
 
 _PREFIX = "io.kestra.plugin.scripts"
+
+
+def run_script(task: Any, ctx: TaskContext) -> Outcome:
+    # Imported on first use, on a worker thread: the process, venv and file modules
+    # stay off the start-up of every `lanner run` (flows without scripts never load them).
+    from lanner.tasks.scripts.run import run_script as run
+
+    return run(task, ctx)
 
 
 def task_types() -> list[TaskType]:
