@@ -5,6 +5,7 @@ the Docker runner (refused, or switched to Process by a forced plugin default)."
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pty
@@ -137,6 +138,8 @@ tasks:
         read_until(r"slow_script │ second line")
         read_until(r"ended SUCCESS")
         assert proc.wait(60) == 0
+        # Sent ahead while the task ran, and not again with its result.
+        assert logs(execution_id, env).count(("slow_script", "INFO", "first line")) == 1
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -209,3 +212,31 @@ pluginDefaults:
     assert ("in_docker", "INFO", "ran here") in lines
     warnings = [m for _, level, m in lines if level == "WARN"]
     assert len(warnings) == 2  # containerImage and pullPolicy, each ignored with one warning
+
+
+def test_a_secret_reaches_a_script_only_through_its_env_and_is_masked(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    secret = "hunter2-very-secret"
+    env = {**_env(env), "SECRET_API_TOKEN": base64.b64encode(secret.encode()).decode()}
+    flow = _flow(
+        tmp_path,
+        """
+id: secretive
+namespace: company.team
+tasks:
+  - id: uses_it
+    type: io.kestra.plugin.scripts.shell.Commands
+    env:
+      TOKEN: "{{ secret('API_TOKEN') }}"
+    commands:
+      - echo "token=$TOKEN"
+      - echo "raw=${SECRET_API_TOKEN:-absent}"
+""",
+    )
+    execution = run_json(flow, env)
+    assert execution["state"]["current"] == "SUCCESS"
+    messages = [m for task, _, m in logs(execution["id"], env) if task == "uses_it"]
+    assert "raw=absent" in messages
+    assert not any(secret in m for m in messages)
+    assert any(m.startswith("token=") for m in messages)
