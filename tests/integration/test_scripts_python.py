@@ -138,7 +138,6 @@ def test_before_commands_pip_install(ctx: LocalTaskContext, wheel: Path) -> None
         PythonScript,
         beforeCommands=[f"pip install --no-index {wheel}"],
         script="import lannerdemo\nprint('value', lannerdemo.VALUE)\n",
-        warningOnStdErr=False,
     )
     assert outcome.state is State.SUCCESS, ctx.logs
     assert "value 42" in ctx.messages()

@@ -7,9 +7,7 @@ markers: `::{"outputs": {...}}::` (Kestra.outputs), `::{"metrics": [...]}::`
 Every other line is a log line: stdout at INFO, stderr at WARN, as in Kestra.
 
 Outputs become the task's `vars` (later keys win), metrics are kept in the
-order they came, and a `logs` message is logged at its own level. A library
-log line on stderr is a log at its level, not stray stderr output: it does
-not count for `warningOnStdErr`.
+order they came, and a `logs` message is logged at its own level.
 """
 
 from __future__ import annotations
@@ -33,15 +31,12 @@ class ScriptMessages:
     ctx: TaskContext
     vars: dict[str, Any] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)
-    stderr_lines: int = 0
 
     def __call__(self, line: str, is_err: bool) -> None:
         stripped = line.strip()
         found = _MESSAGE.match(stripped) if stripped.startswith("::") else None
         message = _parse(found.group(1)) if found else None
         if message is None:
-            if is_err:
-                self.stderr_lines += 1
             self.ctx.log("WARN" if is_err else "INFO", line)
             return
         outputs = message.get("outputs")

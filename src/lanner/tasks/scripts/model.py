@@ -108,8 +108,10 @@ class _ScriptTask(Task):
         None, description="Globs of working-directory files stored as the task's outputFiles."
     )
     namespaceFiles: NamespaceFiles | None = None
+    # Deprecated by Kestra 0.23, where it stopped having an effect: a script's
+    # state follows its exit code only. Accepted for the flows that still set it.
     warningOnStdErr: DynamicBool = Field(
-        True, description="End the task run WARNING when the script wrote to stderr."
+        True, description="Deprecated, no effect: the state follows the exit code only."
     )
     failFast: DynamicBool = Field(
         True, description="Stop at the first command that fails (`set -e`)."

@@ -7,9 +7,10 @@ text, after `set -e` when `failFast` and the interpreter is a POSIX shell.
 Python tasks run in the cached virtual environment of their requirements
 (venvs.py), `python` and `pip` first on PATH.
 
-The outcome: a non-zero exit code FAILED ("Command failed with exit code
-N"), else WARNING when `warningOnStdErr` and the script wrote to stderr,
-else SUCCESS. Outputs: `exitCode`, `vars` (the script's Kestra.outputs),
+The outcome follows the exit code only, as in Kestra since 0.23: a non-zero
+one FAILED ("Command failed with exit code N"), else SUCCESS, whatever the
+script wrote to stderr or logged (`warningOnStdErr` is deprecated there and
+has no effect). Outputs: `exitCode`, `vars` (the script's Kestra.outputs),
 `outputFiles` (name -> kestra:// URI, when the task declares some) and
 `metrics` (when the script sent some).
 """
@@ -95,8 +96,7 @@ def run_script(task: _ScriptTask, ctx: TaskContext) -> Outcome:
         )
     if task.outputFiles:
         outputs["outputFiles"] = store_output_files(list(task.outputFiles), working_dir, ctx)
-    warn = task.warningOnStdErr is True and messages.stderr_lines > 0
-    return Outcome(State.WARNING if warn else State.SUCCESS, outputs)
+    return Outcome(State.SUCCESS, outputs)
 
 
 def _main_commands(task: _ScriptTask, working_dir: Path) -> list[str]:
