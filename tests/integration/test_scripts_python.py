@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,32 @@ def test_a_half_made_environment_is_built_again() -> None:
     assert built == path and (path / READY).exists()
     assert (path / "bin" / "python").resolve().read_bytes()[:4] == b"\x7fELF"
     assert any(m.startswith("Creating the virtual environment") for m in logs)
+
+
+def test_printed_lines_are_logs_before_the_script_ends(
+    ctx: LocalTaskContext, tmp_path: Path
+) -> None:
+    flag = tmp_path / "go-on"
+    script = (
+        "import os, time\n"
+        "print('first')\n"
+        f"while not os.path.exists({str(flag)!r}):\n"
+        "    time.sleep(0.02)\n"
+        "print('second')\n"
+    )
+    task = PythonScript.model_validate({"id": "py", "type": "python", "script": script})
+    done: list[Outcome] = []
+    thread = threading.Thread(target=lambda: done.append(run_script(task, ctx)))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while "first" not in ctx.messages():
+            assert time.monotonic() < deadline, ctx.logs
+            time.sleep(0.02)
+        assert "second" not in ctx.messages()
+    finally:
+        flag.touch()
+        thread.join(60)
+        ctx.close()
+    assert done and done[0].state is State.SUCCESS
+    assert ctx.messages()[-2:] == ["first", "second"]

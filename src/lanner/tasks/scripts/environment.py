@@ -56,6 +56,9 @@ def script_env(
         env["PATH"] = f"{bin_first}{os.pathsep}{env['PATH']}"
     if virtual_env is not None:
         env["VIRTUAL_ENV"] = str(virtual_env)
+        # Python buffers a pipe's output in blocks: unbuffered, each line is
+        # a log line as soon as it is printed (a task's `env` may say otherwise).
+        env["PYTHONUNBUFFERED"] = "1"
     env["WORKING_DIR"] = str(working_dir)
     env.update(own or {})
     return env
