@@ -601,8 +601,9 @@ class WorkerPool:
                     continue
                 try:
                     ctx.flush(self.store)
-                except LannerError as exc:  # the result carries them later
-                    log.warning("cannot write the logs of a running task: %s", exc.message)
+                except Exception as exc:  # never the thread's end: the result carries them
+                    message = exc.message if isinstance(exc, LannerError) else repr(exc)
+                    log.warning("cannot write the logs of a running task: %s", message)
                     break
 
     def _watch(self) -> None:
