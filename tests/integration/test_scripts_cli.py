@@ -240,3 +240,31 @@ tasks:
     assert "raw=absent" in messages
     assert not any(secret in m for m in messages)
     assert any(m.startswith("token=") for m in messages)
+
+
+def test_each_task_run_has_its_own_working_directory_removed_afterwards(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    flow = _flow(
+        tmp_path,
+        """
+id: dirs
+namespace: company.team
+tasks:
+  - id: one
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands: ["touch left-here", "echo $WORKING_DIR"]
+  - id: two
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands: ["ls", "echo $WORKING_DIR"]
+""",
+    )
+    env = _env(env)
+    execution = run_json(flow, env)
+    assert execution["state"]["current"] == "SUCCESS"
+    lines = logs(execution["id"], env)
+    one = [m for task, _, m in lines if task == "one"]
+    two = [m for task, _, m in lines if task == "two"]
+    assert two[0] != "left-here" and len(two) == 1  # nothing of `one`'s directory
+    assert one[0] != two[0]
+    assert not Path(one[0]).exists() and not Path(two[0]).exists()
