@@ -16,7 +16,10 @@ _COMMON: list[dict[str, Any]] = [
 
 VALID: dict[str, list[dict[str, Any]]] = {
     P + "shell.Commands": [{"commands": ["echo hi"], **c} for c in _COMMON],
-    P + "shell.Script": [{"script": "echo hi", "interpreter": ["/bin/bash", "-c"]}],
+    P + "shell.Script": [
+        {"script": "echo hi", "interpreter": ["/bin/bash", "-c"]},
+        {"script": "echo hi", "runner": "PROCESS", "docker": {"image": "ubuntu"}},
+    ],
     P + "python.Script": [
         {"script": "print(1)", "dependencies": ["pandas"]},
         {"script": "print(1)", **_COMMON[0]},
@@ -31,9 +34,9 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ({}, "commands", "missing required property 'commands'"),
         ({"commands": ["x"], "targetOS": "WINDOWS"}, "targetOS", "not supported here"),
     ],
-    P + "shell.Script": [({"script": "x", "docker": {"image": "a"}}, "docker", "not supported")],
+    P + "shell.Script": [({"script": "x", "docker": "image"}, "docker", "")],
     P + "python.Script": [({"script": "x", "pythonVersion": "3.12"}, "pythonVersion", "not")],
-    P + "python.Commands": [({"commands": ["x"], "runner": "DOCKER"}, "runner", "not supported")],
+    P + "python.Commands": [({"commands": ["x"], "runner": "LOCAL"}, "runner", "PROCESS")],
     P + "node.Script": [({}, "script", "missing required property 'script'")],
     P + "node.Commands": [
         (

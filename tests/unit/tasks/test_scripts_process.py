@@ -174,6 +174,16 @@ def test_process_runner_options_are_ignored_with_a_warning(ctx: LocalTaskContext
     ]
 
 
+def test_the_deprecated_runner_property(ctx: LocalTaskContext) -> None:
+    outcome = shell(ctx, runner="PROCESS", docker={"image": "ubuntu"}, commands=["echo ok"])
+    assert outcome.state is State.SUCCESS and ctx.messages("INFO") == ["ok"]
+    assert ctx.messages("WARN") == [
+        "docker options image are ignored by the io.kestra.plugin.core.runner.Process task runner"
+    ]
+    outcome = shell(ctx, runner="DOCKER", commands=["echo never runs"])
+    assert outcome.state is State.FAILED and "Docker" in (outcome.error or "")
+
+
 def test_the_docker_runner_fails_with_how_to_switch_to_process(
     ctx: LocalTaskContext, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

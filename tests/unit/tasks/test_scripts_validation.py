@@ -59,8 +59,7 @@ def test_every_script_type_is_registered_and_loads(name: str) -> None:
     ("props", "path", "text"),
     [
         ({"targetOS": "WINDOWS"}, "targetOS", "not supported here"),
-        ({"docker": {"image": "x"}}, "docker", "not supported here"),
-        ({"runner": "DOCKER"}, "runner", "not supported here"),
+        ({"runner": "KUBERNETES"}, "runner", "PROCESS"),
         ({"outputDirectory": True}, "outputDirectory", "not supported here"),
         ({"taskRunner": {"type": "io.kestra.plugin.ee.aws.runner.Batch"}}, "taskRunner", "unknown"),
         ({"namespaceFiles": {"enabled": True}}, "namespaceFiles", "not supported here yet"),

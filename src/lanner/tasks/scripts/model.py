@@ -29,9 +29,6 @@ RUNNER_TYPES = (PROCESS_RUNNER, DOCKER_RUNNER)
 
 _REASONS = {
     "outputDirectory": "write files in the working directory and list them in outputFiles",
-    "docker": "the deprecated `docker` options need Docker; use `taskRunner` instead",
-    "runner": "the deprecated `runner` property is replaced by `taskRunner`"
-    f" (Lanner runs scripts with {PROCESS_RUNNER})",
     "pythonVersion": "Python tasks run on the Python that runs Lanner",
     "dependencyCacheEnabled": "Lanner always caches the environment of a set of dependencies",
     "packageManager": "Lanner installs dependencies with pip",
@@ -123,11 +120,25 @@ class _ScriptTask(Task):
     taskRunner: TaskRunner | None = Field(
         None, description=f"Where the script runs; default {PROCESS_RUNNER}."
     )
+    # Before `taskRunner` (Kestra < 0.18): `runner` chose PROCESS or DOCKER, and
+    # `docker` held the Docker options. PROCESS runs here; DOCKER is refused when the
+    # task runs, as the Docker task runner is; `docker` is ignored under Process.
+    runner: Literal["PROCESS", "DOCKER"] | None = Field(
+        None, description="Deprecated: use taskRunner. PROCESS runs here; DOCKER is refused."
+    )
+    docker: dict[str, Any] | None = Field(
+        None, description="Deprecated Docker options; ignored by the Process runner."
+    )
     outputDirectory: Any = None
-    docker: Any = None
-    runner: Any = None
 
-    _script_not_supported = unsupported("outputDirectory", "docker", "runner", reasons=_REASONS)
+    _script_not_supported = unsupported("outputDirectory", reasons=_REASONS)
+
+    def runner_type(self) -> str:
+        """The task runner this task asks for: `taskRunner`, else the deprecated
+        `runner`, else Lanner's default, Process."""
+        if self.taskRunner is not None:
+            return self.taskRunner.type
+        return DOCKER_RUNNER if self.runner == "DOCKER" else PROCESS_RUNNER
 
     @field_validator("targetOS")
     @classmethod

@@ -47,14 +47,16 @@ _POSIX_SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash"}
 
 
 def run_script(task: _ScriptTask, ctx: TaskContext) -> Outcome:
-    runner = task.taskRunner.type if task.taskRunner is not None else PROCESS_RUNNER
-    if runner == DOCKER_RUNNER:
+    if task.runner_type() == DOCKER_RUNNER:
         return Outcome(State.FAILED, error=docker_refusal(), error_type="TaskRunnerUnavailable")
     if task.taskRunner is not None and task.taskRunner.model_extra:
         names = ", ".join(sorted(task.taskRunner.model_extra))
         ctx.log(
             "WARN", f"taskRunner options {names} are ignored by the {PROCESS_RUNNER} task runner"
         )
+    if task.docker:
+        names = ", ".join(sorted(task.docker))
+        ctx.log("WARN", f"docker options {names} are ignored by the {PROCESS_RUNNER} task runner")
     if task.containerImage:
         ctx.log(
             "WARN",
