@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from lanner.model.kvtypes import KVEntry, KVType
@@ -124,6 +125,11 @@ class TaskContext(Protocol):
     def open_file(self, uri: str) -> BinaryIO:
         """Open a `kestra://` file the execution may read (its flow's files, its
         namespace files); a StorageUriError names what is wrong otherwise."""
+        ...
+
+    def working_directory(self) -> Path:
+        """The attempt's working directory: a fresh, empty one made on first call (the
+        same one on later calls) and removed with its content when the attempt ends."""
         ...
 
 

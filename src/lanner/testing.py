@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class _Context:
         self.task_id = dispatch.task_id
         self._dispatch = dispatch
         self._logs = logs
+        self._working_dir: Path | None = None
         self._files = TaskFiles(
             storage,
             execution.namespace,
@@ -103,6 +105,17 @@ class _Context:
     def kv(self) -> KVAccess:
         # The simulator has no store; kv() in an expression fails the same way.
         raise LannerError("the KV store is not available in the simulator (lanner.testing)")
+
+    def working_directory(self) -> Path:
+        if self._working_dir is None:
+            self._working_dir = Path(tempfile.mkdtemp(prefix="lanner-wd-"))
+        return self._working_dir
+
+    def close(self) -> None:
+        """The attempt ended: its working directory goes."""
+        if self._working_dir is not None:
+            shutil.rmtree(self._working_dir, ignore_errors=True)
+            self._working_dir = None
 
 
 def simulate(
@@ -202,10 +215,13 @@ def _run(
         task = task_type.model.model_validate(
             {"id": dispatch.task_id, "type": dispatch.type, **dispatch.properties}
         )
+        ctx = _Context(dispatch, execution, logs, storage)
         try:
-            outcome = task_type.run(task, _Context(dispatch, execution, logs, storage))
+            outcome = task_type.run(task, ctx)
         except Exception as exc:
             outcome = Outcome(State.FAILED, error=str(exc))
+        finally:
+            ctx.close()
     return TaskResult(
         dispatch.task_run_id,
         dispatch.attempt,

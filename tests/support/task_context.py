@@ -15,10 +15,12 @@ The KV tasks need a store: give one with ``kv=StoreKV(store, "company.team")``
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from lanner.expr import ExpressionEngine, Scope
@@ -59,6 +61,7 @@ class LocalTaskContext:
         self._lock = threading.Lock()
         self._engine = ExpressionEngine()
         self._kv = kv
+        self._working_dir: Path | None = None
 
     @property
     def kv(self) -> KVAccess:
@@ -103,6 +106,17 @@ class LocalTaskContext:
 
     def open_file(self, uri: str) -> BinaryIO:
         return self._files().open_file(uri)
+
+    def working_directory(self) -> Path:
+        if self._working_dir is None:
+            self._working_dir = Path(tempfile.mkdtemp(prefix="lanner-wd-"))
+        return self._working_dir
+
+    def close(self) -> None:
+        """End the attempt as a worker does: its working directory is removed."""
+        if self._working_dir is not None:
+            shutil.rmtree(self._working_dir, ignore_errors=True)
+            self._working_dir = None
 
     def cancel(self) -> None:
         """Kill the attempt: `cancelled` turns True and a pending `wait` returns False."""

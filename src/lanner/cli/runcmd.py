@@ -14,11 +14,13 @@ from lanner.engine.events import Decision
 from lanner.engine.model import Execution
 from lanner.expr import taint
 from lanner.logs import configure_plain
+from lanner.model.flow import Flow
 from lanner.model.states import State
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
 from lanner.runtime.runtime import Runtime
 from lanner.store import default_db_url, open_store
+from lanner.store.base import LogRecord
 
 _FAILED = {State.FAILED, State.KILLED, State.CANCELLED}
 
@@ -53,6 +55,23 @@ class _Progress:
                     State.RUNNING,
                 ):
                     print(f"  ▶ {label:<32} started", flush=True)
+
+
+class _ScriptOutput:
+    """The output lines of script tasks as they come, each prefixed by its task id."""
+
+    _PREFIX = "io.kestra.plugin.scripts."
+
+    def __init__(self, flow: Flow) -> None:
+        self._ids = {t.id for t in flow.all_tasks() if t.type.startswith(self._PREFIX)}
+        self._width = max((len(i) for i in self._ids), default=0)
+
+    def __bool__(self) -> bool:
+        return bool(self._ids)
+
+    def __call__(self, record: LogRecord) -> None:
+        if record.task_id in self._ids:
+            print(f"    {record.task_id:>{self._width}} │ {record.message}", flush=True)
 
 
 def _mark(state: State) -> str:
@@ -97,6 +116,9 @@ def run_flow(
     live = sys.stdout.isatty() and not json_output
     if live:
         runtime.executor.listeners.append(_Progress())
+        scripts = _ScriptOutput(flow)
+        if scripts:
+            runtime.workers.on_log = scripts
     try:
         with signals.starting():
             runtime.start()

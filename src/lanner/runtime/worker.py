@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -19,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import ValidationError
@@ -44,13 +47,22 @@ _CLAIM = object()  # "go and claim a job from the store"
 _BACKLOG = object()  # "take a job from the backlog"
 HEARTBEAT_SECONDS = 2.0
 WATCH_SECONDS = 0.005
+# How often the logs of running tasks reach the store while they run, and how long a
+# task runs before its logs are sent ahead of its result: a quick task's logs go with
+# its result in one write, a long one's (a script's output) show as they come.
+LIVE_LOG_SECONDS = 0.25
 
 
 class _Context:
     """The TaskContext of one attempt. Properties arrive rendered by the executor."""
 
     def __init__(
-        self, job: Job, masker: SecretMasker, storage: Storage, store: Store | None = None
+        self,
+        job: Job,
+        masker: SecretMasker,
+        storage: Storage,
+        store: Store | None = None,
+        on_log: Callable[[LogRecord], None] | None = None,
     ) -> None:
         self.execution_id = job.execution_id
         self.task_run_id = job.task_run_id
@@ -67,6 +79,14 @@ class _Context:
         self.timed_out = False
         self.logs: list[LogRecord] = []
         self._log_level: str | None = job.payload.get("logLevel")
+        self._on_log = on_log
+        self.started = time.monotonic()
+        # logs[:flushed] are in the store already (sent while the task ran); once
+        # `ended`, the rest goes with the result and the flusher leaves them alone.
+        self.flushed = 0
+        self.ended = False
+        self.flush_lock = threading.Lock()
+        self._working_dir: Path | None = None
         self._store = store
         self._kv: StoreKV | None = None
 
@@ -95,17 +115,18 @@ class _Context:
     def log(self, level: str, message: str) -> None:
         if not loglevel.kept(level, self._log_level):
             return
-        self.logs.append(
-            LogRecord(
-                self.execution_id,
-                self._task_id,
-                self.task_run_id,
-                self.attempt,
-                datetime.now(UTC),
-                level,
-                taint.mask(self._masker.mask(message)),
-            )
+        record = LogRecord(
+            self.execution_id,
+            self._task_id,
+            self.task_run_id,
+            self.attempt,
+            datetime.now(UTC),
+            level,
+            taint.mask(self._masker.mask(message)),
         )
+        self.logs.append(record)
+        if self._on_log is not None:
+            self._on_log(record)
 
     @property
     def cancelled(self) -> bool:
@@ -132,6 +153,32 @@ class _Context:
 
     def open_file(self, uri: str) -> BinaryIO:
         return self._files().open_file(uri)
+
+    def working_directory(self) -> Path:
+        if self._working_dir is None:
+            self._working_dir = Path(tempfile.mkdtemp(prefix="lanner-wd-"))
+        return self._working_dir
+
+    def close(self) -> None:
+        """The attempt ended: its working directory goes."""
+        if self._working_dir is not None:
+            shutil.rmtree(self._working_dir, ignore_errors=True)
+            self._working_dir = None
+
+    def flush(self, store: Store) -> None:
+        """Send the logs written since the last flush to the store (a running task's)."""
+        with self.flush_lock:
+            end = len(self.logs)
+            if self.ended or end == self.flushed:
+                return
+            store.append_logs(self.logs[self.flushed : end])
+            self.flushed = end
+
+    def take_unsent(self) -> list[LogRecord]:
+        """The attempt is over: the logs not sent yet, for its result to carry."""
+        with self.flush_lock:
+            self.ended = True
+            return self.logs[self.flushed :]
 
 
 def _hms(seconds: float) -> str:
@@ -172,6 +219,8 @@ class WorkerPool:
     watch: bool = False
     # Claim only the jobs of these executions (a `lanner run`); None: any job.
     scope: RunScope | None = None
+    # Called with every log line of a task as it is written (`lanner run`'s live output).
+    on_log: Callable[[LogRecord], None] | None = None
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -214,6 +263,10 @@ class WorkerPool:
             w = threading.Thread(target=self._watch, name="lanner-worker-watch", daemon=True)
             w.start()
             self._threads.append(w)
+        if self.threads:
+            f = threading.Thread(target=self._flush_logs, name="lanner-worker-logs", daemon=True)
+            f.start()
+            self._threads.append(f)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -409,7 +462,7 @@ class WorkerPool:
                 return
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
-        ctx = _Context(job, self.masker, self.storage, self.store)
+        ctx = _Context(job, self.masker, self.storage, self.store, self.on_log)
         with self._lock:
             self._claiming -= claimed
             abandoned = self._abandoned.is_set()
@@ -468,6 +521,7 @@ class WorkerPool:
         finally:
             if timer is not None:
                 timer.cancel()
+            ctx.close()
             with self._lock:
                 self._busy -= 1
                 self._running.pop(job.task_run_id, None)
@@ -496,13 +550,14 @@ class WorkerPool:
         )
         if self._abandoned.is_set() and ctx.cancelled:
             return  # stopped by the shutdown: drain() hands the job back
+        logs = ctx.take_unsent()
         if local and self.on_local_result is not None:
-            self.on_local_result(job, result, ctx.logs, not prestarted)
+            self.on_local_result(job, result, logs, not prestarted)
         else:
             key = eventcodec.result_key(job.task_run_id, job.attempt)
             event = eventcodec.encode(job.execution_id, result, datetime.now(UTC), key)
             crash_point("worker.before_complete")
-            if not self.store.complete_job(job, event, ctx.logs):
+            if not self.store.complete_job(job, event, logs):
                 # Its lease expired and the job went to another worker (or the
                 # execution moved on): this late result must reach no one.
                 log.warning(
@@ -558,6 +613,22 @@ class WorkerPool:
                     entry[1].cancel_event.set()
                 else:
                     self._cancelled.add(task_run_id)  # it may still wait in the queue
+
+    def _flush_logs(self) -> None:
+        """Send the logs of tasks running for a while to the store as they come."""
+        while not self._stop.wait(LIVE_LOG_SECONDS):
+            now = time.monotonic()
+            with self._lock:
+                running = [ctx for _, ctx in self._running.values()]
+            for ctx in running:
+                if now - ctx.started < LIVE_LOG_SECONDS or len(ctx.logs) == ctx.flushed:
+                    continue
+                try:
+                    ctx.flush(self.store)
+                except Exception as exc:  # never the thread's end: the result carries them
+                    message = exc.message if isinstance(exc, LannerError) else repr(exc)
+                    log.warning("cannot write the logs of a running task: %s", message)
+                    break
 
     def _watch(self) -> None:
         seen = None

@@ -19,6 +19,7 @@ from tests.unit.model.flowtools import (
     one_problem,
     problems,
 )
+from tests.unit.tasks import script_examples
 
 CORE = "io.kestra.plugin.core."
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
@@ -299,6 +300,10 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     ],
 }
 
+# Task types of other packages keep their examples beside their tests.
+VALID |= script_examples.VALID
+INVALID |= script_examples.INVALID
+
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:
     return {"id": task_id, "type": type_name, **props}
@@ -459,7 +464,7 @@ def test_common_task_property_rejected(props: dict[str, Any], rel: str, fragment
         ("io.kestra.plugin.core.flow.Sequentail", "io.kestra.plugin.core.flow.Sequential"),
         ("io.kestra.core.tasks.flow.Parallel", "io.kestra.plugin.core.flow.Parallel"),
         ("Sleep", "io.kestra.plugin.core.flow.Sleep"),
-        ("io.kestra.plugin.scripts.python.Script", None),
+        ("io.kestra.plugin.jdbc.postgresql.Query", None),
     ],
 )
 def test_unknown_task_type(type_name: str, suggestion: str | None) -> None:

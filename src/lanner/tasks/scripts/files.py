@@ -1,0 +1,71 @@
+"""A script's `inputFiles` (into its working directory) and `outputFiles` (out to
+internal storage)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+from lanner.errors import LannerError
+from lanner.plugin import TaskContext
+from lanner.storage.uris import SCHEME
+
+_URI_PREFIX = SCHEME
+
+
+def input_files_map(value: Mapping[str, str] | str | None) -> dict[str, str]:
+    """`inputFiles` as a map: given as one, or as a JSON string of one."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise LannerError(
+            "inputFiles: expected a map of file names to contents, or a JSON string of one"
+        )
+    return {str(k): "" if v is None else str(v) for k, v in parsed.items()}
+
+
+def write_input_files(files: Mapping[str, str], working_dir: Path, ctx: TaskContext) -> None:
+    """Each file in the working directory: a `kestra://` URI's content, else the text itself."""
+    for name, content in files.items():
+        target = inside(working_dir, name, "inputFiles")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        uri = content.strip()
+        if uri.startswith(_URI_PREFIX) and "\n" not in uri:
+            with ctx.open_file(uri) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+        else:
+            target.write_text(content, encoding="utf-8")
+
+
+def store_output_files(globs: list[str], working_dir: Path, ctx: TaskContext) -> dict[str, str]:
+    """Every file matching one of `globs` (relative to the working directory) put in
+    internal storage: relative path -> kestra:// URI."""
+    found: dict[str, str] = {}
+    for pattern in globs:
+        if PurePosixPath(pattern).is_absolute() or ".." in PurePosixPath(pattern).parts:
+            raise LannerError(
+                f"outputFiles: '{pattern}' must be a path or glob inside the working directory"
+            )
+        for path in sorted(working_dir.glob(pattern)):
+            if not path.is_file():
+                continue
+            name = path.relative_to(working_dir).as_posix()
+            if name not in found:
+                found[name] = ctx.put_file(path, name)
+    return found
+
+
+def inside(working_dir: Path, name: str, prop: str) -> Path:
+    """`name` resolved in the working directory; a LannerError when it leads outside."""
+    relative = PurePosixPath(name)
+    if not name or relative.is_absolute() or ".." in relative.parts:
+        raise LannerError(f"{prop}: '{name}' must be a relative path inside the working directory")
+    return working_dir / relative
