@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lanner.config import Config, lanner_home
+from lanner.config import Config, open_storage
 from lanner.engine.events import Cancel, Decision, Kill, TaskResult
 from lanner.engine.model import Execution
 from lanner.errors import InputValueError, LannerError
@@ -24,7 +24,7 @@ from lanner.runtime.executor import Executor
 from lanner.runtime.launch import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
-from lanner.storage import LocalStorage, Storage
+from lanner.storage import Storage
 from lanner.store.base import Job, LogRecord, Store
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Runtime:
         every job this process's executor writes goes straight to its workers.
         `executor`: run the executor thread (off for `lanner worker`); `threads`:
         worker threads (default from the configuration; 0 for `lanner executor`);
-        `storage`: internal storage (default: the folder `$LANNER_HOME/storage`)."""
+        `storage`: internal storage (default: the one the configuration names)."""
         self.store = store
         self.alone = alone
         self.run_executor = executor
@@ -73,7 +73,7 @@ class Runtime:
         self.scope = RunScope() if alone else None
         self.executor = Executor(store, registry, config, self.masker)
         self.executor.scope = self.scope
-        self.storage = storage if storage is not None else LocalStorage(lanner_home() / "storage")
+        self.storage = storage if storage is not None else open_storage(config)
         self.workers = WorkerPool(
             store,
             registry,
