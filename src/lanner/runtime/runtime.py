@@ -14,7 +14,7 @@ from typing import Any
 
 from lanner.config import Config, open_storage
 from lanner.engine.events import Cancel, Decision, Kill, TaskResult
-from lanner.engine.model import Execution
+from lanner.engine.model import Execution, new_execution_id
 from lanner.errors import InputValueError, LannerError
 from lanner.expr import SecretMasker
 from lanner.model.flow import Flow
@@ -25,6 +25,7 @@ from lanner.runtime.launch import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
 from lanner.storage import Storage
+from lanner.storage.inputfiles import InputFiles
 from lanner.store.base import Job, LogRecord, Store
 
 log = logging.getLogger(__name__)
@@ -222,8 +223,16 @@ class Runtime:
         trigger: Mapping[str, Any] | None = None,
     ) -> Execution:
         now = datetime.now(UTC)
+        execution_id = new_execution_id()
         execution = new_execution(
-            flow, revision, inputs, now, from_strings=from_strings, trigger=trigger
+            flow,
+            revision,
+            inputs,
+            now,
+            from_strings=from_strings,
+            trigger=trigger,
+            execution_id=execution_id,
+            files=InputFiles(self.storage, flow.namespace, flow.id, execution_id),
         )
         for key in execution.secret_inputs:
             value = execution.inputs.get(key)
