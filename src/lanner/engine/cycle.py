@@ -33,6 +33,7 @@ from lanner.engine.events import Command, Decision, Deliver, Kill, LogLine, Task
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import ROOT, ErrorInfo, Execution, Phase, TaskRun, evolve
 from lanner.expr import ExpressionEngine, Scope
+from lanner.expr.scope import FileReader
 from lanner.model.loglevel import kept
 from lanner.model.states import State
 from lanner.model.task import Task
@@ -53,6 +54,8 @@ class PlanContext:
     envs: Mapping[str, str] = field(default_factory=dict)
     # How many other executions of the flow hold a concurrency slot (SPEC §2.4).
     slots_taken: Callable[[], int] | None = None
+    # The internal-storage files the execution may read (read(), fileSize(), ...).
+    files: FileReader | None = None
 
 
 def child_kill(run: TaskRun) -> Deliver | None:

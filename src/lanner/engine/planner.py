@@ -214,6 +214,7 @@ class _Cycle(Cycle):
             error_logs=self._error_logs,
             tasks_with_state=self._tasks_with_state,
             task_id=task_id,
+            files=self.ctx.files,
         )
 
     def _error_logs(self) -> list[Mapping[str, Any]]:

@@ -38,6 +38,7 @@ from lanner.engine.unplannable import fail_unplannable
 from lanner.engine.variables import error_log
 from lanner.errors import LannerError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets, taint
+from lanner.expr.scope import FileReader
 from lanner.model.flow import Flow
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
@@ -124,6 +125,8 @@ class Executor:
         # previous cycle ran on another thread.
         self._executions: dict[str, Execution] = {} if executions is None else executions
         self.listeners: list[CommitListener] = []
+        # What read(), fileSize()... of an execution of (namespace, flow) read (runtime.py).
+        self.file_reader: Callable[[str, str], FileReader] | None = None
         # Wiring to the workers of this process (none by default):
         self.on_dispatch: Callable[[int], None] = lambda count: None  # unclaimed jobs written
         self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
@@ -315,6 +318,7 @@ class Executor:
             error_logs=self._error_logs(execution, local) if entry.reads_error_logs else (),
             envs=self.envs,
             slots_taken=lambda: tx.slots_taken(namespace, flow_id, execution_id),
+            files=self.file_reader(namespace, flow_id) if self.file_reader else None,
         )
         before_state, was_finalized = execution.state, execution.finalized_at is not None
         # Threads free now first start the jobs of this execution handed over earlier

@@ -26,6 +26,7 @@ from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
 from lanner.storage import Storage
 from lanner.storage.inputfiles import InputFiles
+from lanner.storage.reader import ExecutionFiles
 from lanner.store.base import Job, LogRecord, Store
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class Runtime:
         self.executor = Executor(store, registry, config, self.masker)
         self.executor.scope = self.scope
         self.storage = storage if storage is not None else open_storage(config)
+        self.executor.file_reader = self._file_reader
         self.workers = WorkerPool(
             store,
             registry,
@@ -112,6 +114,7 @@ class Runtime:
             for _ in range(extra if store.concurrent_writers else 0)
         ]
         for more in self.more_executors:
+            more.file_reader = self._file_reader
             more.on_dispatch = self.workers.jobs_ready
             more.listeners.append(self._on_commit)
         self._stop = threading.Event()
@@ -120,6 +123,9 @@ class Runtime:
         self._more_threads: list[threading.Thread] = []
         self.error: BaseException | None = None
         self._latest: dict[str, Execution] = {}
+
+    def _file_reader(self, namespace: str, flow_id: str) -> ExecutionFiles:
+        return ExecutionFiles(self.storage, namespace, flow_id)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:

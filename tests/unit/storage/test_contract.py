@@ -88,3 +88,12 @@ def test_list_by_prefix_in_path_order(storage: Storage) -> None:
     assert list(storage.list("other/")) == []
     assert storage.delete_prefix("ns/f/executions/E1/") == 2
     assert [f.path for f in storage.list("ns/f/")] == ["ns/f/executions/E10/tasks/t/TR/c.txt"]
+
+
+def test_a_folder_is_not_a_file(storage: Storage) -> None:
+    storage.put("ns/_files/queries/q.sql", io.BytesIO(b"x"))
+    assert storage.info("ns/_files/queries") is None
+    assert not storage.delete("ns/_files/queries")
+    with pytest.raises(FileNotFoundError):
+        storage.open("ns/_files/queries")
+    assert storage.info("ns/_files/queries/q.sql/deeper") is None
