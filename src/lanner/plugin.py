@@ -74,6 +74,15 @@ class TaskContext(Protocol):
         namespace files); a StorageUriError names what is wrong otherwise."""
         ...
 
+    def delete_file(self, uri: str) -> bool:
+        """Delete a `kestra://` file of this flow's executions; whether there was one
+        (a StorageUriError for any other file)."""
+        ...
+
+    def purge_execution_files(self) -> list[str]:
+        """Delete every internal-storage file of this execution; their URIs."""
+        ...
+
 
 RunFunction = Callable[[Any, TaskContext], Outcome]
 

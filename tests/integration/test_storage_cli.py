@@ -8,7 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.support.cli import lanner, logs
+from tests.support.cli import lanner, logs, run_json
 from tests.support.s3 import S3Server
 
 FLOW = """\
@@ -127,3 +127,16 @@ def test_two_processes_share_files_through_s3(
     keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
     assert f"lanner/{uri.removeprefix('kestra:///')}" in keys
     assert not any((tmp_path / name / "storage").exists() for name in ("one", "two"))
+
+
+def test_storage_tasks_through_lanner_run(env: dict[str, str]) -> None:
+    """Write, Concat, Size, Reverse, Split (rows, partitions, bytes), Delete and
+    PurgeCurrentExecutionFiles in one flow (tests/integration/flows/storage_tasks.yml)."""
+    final = run_json("storage_tasks.yml", env)
+    assert final["state"]["current"] == "SUCCESS"
+    lines = logs(final["id"], env)
+    assert ("log", "INFO", "12|6,5,4,3,2,1,|2|2,4,6,|3|false") in lines
+    assert ("exists", "INFO", "true false false") in lines
+    assert ("after", "INFO", "10 false") in lines
+    files = json.loads(_ok(lanner("executions", "files", final["id"], "--json", env=env)))
+    assert files == []

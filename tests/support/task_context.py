@@ -92,6 +92,12 @@ class LocalTaskContext:
     def open_file(self, uri: str) -> BinaryIO:
         return self._files().open_file(uri)
 
+    def delete_file(self, uri: str) -> bool:
+        return self._files().delete_file(uri)
+
+    def purge_execution_files(self) -> list[str]:
+        return self._files().purge_execution_files()
+
     def cancel(self) -> None:
         """Kill the attempt: `cancelled` turns True and a pending `wait` returns False."""
         self._cancel.set()

@@ -108,6 +108,12 @@ class _Context:
     def open_file(self, uri: str) -> BinaryIO:
         return self._files().open_file(uri)
 
+    def delete_file(self, uri: str) -> bool:
+        return self._files().delete_file(uri)
+
+    def purge_execution_files(self) -> list[str]:
+        return self._files().purge_execution_files()
+
 
 def _hms(seconds: float) -> str:
     ms = int(seconds * 1000)

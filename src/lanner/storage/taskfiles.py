@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lanner.storage.base import Storage
-from lanner.storage.uris import StorageUriError, may_read, storage_path, task_file_uri
+from lanner.storage.uris import (
+    SCHEME,
+    StorageUriError,
+    execution_prefix,
+    may_read,
+    storage_path,
+    task_file_uri,
+)
 
 
 @dataclass(frozen=True)
@@ -48,3 +55,25 @@ class TaskFiles:
             return self.storage.open(storage_path(uri))
         except FileNotFoundError:
             raise StorageUriError(f"{uri}: no such file in internal storage") from None
+
+    def delete_file(self, uri: str) -> bool:
+        """Delete a `kestra://` file of this flow's executions; whether there was one.
+        Namespace files and other flows' files are not a task's to delete."""
+        path = storage_path(uri)
+        own = execution_prefix(self.namespace, self.flow_id, self.execution_id)
+        flow_root = own[: own.index("/executions/") + 1]
+        if not path.startswith(flow_root):
+            raise StorageUriError(
+                f"{uri}: an execution of {self.namespace}.{self.flow_id} may delete its own "
+                "flow's files only"
+            )
+        return self.storage.delete(path)
+
+    def purge_execution_files(self) -> list[str]:
+        """Delete every file of this execution (inputs, task outputs); their URIs."""
+        prefix = execution_prefix(self.namespace, self.flow_id, self.execution_id)
+        deleted = []
+        for info in list(self.storage.list(prefix)):
+            if self.storage.delete(info.path):
+                deleted.append(f"{SCHEME}/{info.path}")
+        return deleted
