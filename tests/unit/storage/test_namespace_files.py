@@ -1,0 +1,62 @@
+"""Namespace files: upload a folder, pick files with Kestra's include/exclude globs,
+delete a file or a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lanner.storage import LocalStorage
+from lanner.storage.namespacefiles import (
+    delete_namespace_file,
+    matches,
+    namespace_files,
+    upload_directory,
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "pattern", "expected"),
+    [
+        ("main.py", "*.py", True),
+        ("scripts/etl.py", "*.py", False),
+        ("scripts/etl.py", "**.py", True),
+        ("scripts/etl.py", "scripts/**", True),
+        ("scripts/sub/etl.py", "scripts/*", False),
+        ("queries/q.sql", "queries/?.sql", True),
+        ("a.yml", "*.{yml,yaml}", True),
+        ("a.yaml", "/*.{yml,yaml}", True),
+    ],
+)
+def test_globs_as_javas_path_matcher(path: str, pattern: str, expected: bool) -> None:
+    assert matches(path, [pattern]) is expected
+
+
+def test_upload_list_pick_delete(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for name in (
+        "main.py",
+        "scripts/etl.py",
+        "queries/q.sql",
+        ".git/config",
+        "x/__pycache__/m.pyc",
+    ):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(name)
+    storage = LocalStorage(tmp_path / "storage")
+    stored = upload_directory(storage, "company.team", src)
+    assert [f.path for f in stored] == ["main.py", "queries/q.sql", "scripts/etl.py"]
+    assert stored[0].uri == "kestra:///company/team/_files/main.py"
+    assert [f.path for f in namespace_files(storage, "company.team", include=["**.py"])] == [
+        "main.py",
+        "scripts/etl.py",
+    ]
+    picked = namespace_files(storage, "company.team", exclude=["scripts/**"])
+    assert [(f.path, f.size) for f in picked] == [("main.py", 7), ("queries/q.sql", 13)]
+    assert list(namespace_files(storage, "company")) == []  # a parent's own files only
+    assert list(namespace_files(storage, "company.team.sub")) == []
+    assert delete_namespace_file(storage, "company.team", "scripts") == 1
+    assert delete_namespace_file(storage, "company.team", "main.py") == 1
+    assert delete_namespace_file(storage, "company.team", "main.py") == 0
+    assert [f.path for f in namespace_files(storage, "company.team")] == ["queries/q.sql"]
