@@ -19,6 +19,7 @@ from tests.unit.model.flowtools import (
     one_problem,
     problems,
 )
+from tests.unit.tasks import storage_examples
 
 CORE = "io.kestra.plugin.core."
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
@@ -145,6 +146,7 @@ VALID: dict[str, list[dict[str, Any]]] = {
         },
     ],
 }
+VALID.update(storage_examples.VALID)
 
 # ... and invalid ones: (properties, YAML path under the task, message fragment).
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
@@ -250,6 +252,7 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ),
     ],
 }
+INVALID.update(storage_examples.INVALID)
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:
@@ -275,7 +278,7 @@ def test_task_type_accepts(type_name: str, props: dict[str, Any]) -> None:
     for key, value in props.items():
         if key in ("tasks", "then", "else", "errors", "finally", "cases", "defaults"):
             continue
-        attr = {"else": "else_", "finally": "finally_"}.get(key, key)
+        attr = {"else": "else_", "finally": "finally_", "from": "from_"}.get(key, key)
         got = getattr(task, attr)
         if hasattr(got, "model_dump"):
             got = got.model_dump(exclude_unset=True)
