@@ -140,3 +140,23 @@ def test_storage_tasks_through_lanner_run(env: dict[str, str]) -> None:
     assert ("after", "INFO", "10 false") in lines
     files = json.loads(_ok(lanner("executions", "files", final["id"], "--json", env=env)))
     assert files == []
+
+
+def test_executions_start_stores_file_inputs(tmp_path: Path, env: dict[str, str]) -> None:
+    flow = tmp_path / "flow.yml"
+    flow.write_text(FLOW)
+    _ok(lanner("flows", "deploy", str(flow), env=env))
+    data = tmp_path / "in.csv"
+    data.write_text("x,y")
+    missing = lanner(
+        "executions", "start", "company.team", "files_demo", "-i", f"data={tmp_path}/nope.csv",
+        env=env,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    start = ("executions", "start", "company.team", "files_demo", "-i", f"data={data}")
+    started = json.loads(_ok(lanner(*start, "--json", env=env)))
+    shown = json.loads(_ok(lanner("executions", "show", started["id"], env=env)))
+    uri = shown["inputs"]["data"]
+    assert uri.endswith(f"/executions/{started['id']}/inputs/data/in.csv")
+    files = json.loads(_ok(lanner("executions", "files", started["id"], "--json", env=env)))
+    assert files == [{"uri": uri, "size": 3}]
