@@ -32,6 +32,8 @@ from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
+from lanner.storage.inputfiles import InputFiles
+from lanner.storage.reader import ExecutionFiles
 from lanner.storage.taskfiles import TaskFiles
 
 Forced = Outcome | Callable[[Dispatch], Outcome]
@@ -128,8 +130,10 @@ def simulate(
     planner = Planner(FlowIndex(flow), ExpressionEngine())
     now = start or datetime(2026, 1, 1, tzinfo=UTC)
     declared = flow.inputs or ()
+    execution_id = new_execution_id(f"{flow.namespace}.{flow.id}")
+    files = ExecutionFiles(storage, flow.namespace, flow.id)
     execution = Execution(
-        id=new_execution_id(f"{flow.namespace}.{flow.id}"),
+        id=execution_id,
         namespace=flow.namespace,
         flow_id=flow.id,
         flow_revision=flow.revision or 1,
@@ -140,6 +144,7 @@ def simulate(
             inputs or {},
             from_strings=False,
             render=input_renderer(flow.namespace, flow.id, flow.revision, now),
+            files=InputFiles(storage, flow.namespace, flow.id, execution_id),
         ),
         labels=dict(flow.labels or {}),
         variables=dict(flow.variables or {}),
@@ -165,7 +170,9 @@ def simulate(
             for log in result.logs
             if log.level == "ERROR"
         ]
-        decision = planner.plan(execution, events, PlanContext(now=now, error_logs=errors))
+        decision = planner.plan(
+            execution, events, PlanContext(now=now, error_logs=errors, files=files)
+        )
         execution = decision.execution
         for command in decision.commands:
             if isinstance(command, LogLine):

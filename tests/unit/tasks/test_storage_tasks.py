@@ -158,3 +158,21 @@ def test_bytes_sizes() -> None:
         st.parse_bytes("-1")
     with pytest.raises(ValidationError):
         make(st.Split, **{"from": "x"}, bytes="1XB")
+
+
+def test_the_simulator_stores_file_inputs_and_reads_files(
+    storage: LocalStorage, tmp_path: Path
+) -> None:
+    from lanner.testing import simulate
+
+    src = tmp_path / "in.txt"
+    src.write_text("from a file")
+    flow = (
+        "id: etl\nnamespace: company.team\ninputs:\n  - id: data\n    type: FILE\ntasks:\n"
+        "  - id: write\n    type: io.kestra.plugin.core.storage.Write\n"
+        '    content: "{{ read(inputs.data) }}!"\n'
+        "  - id: show\n    type: io.kestra.plugin.core.log.Log\n"
+        '    message: "{{ read(outputs.write.uri) }} {{ fileSize(inputs.data) }}"\n'
+    )
+    run = simulate(flow, inputs={"data": str(src)}, storage=storage)
+    assert run.messages("show") == ["from a file! 11"]
