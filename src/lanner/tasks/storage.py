@@ -4,7 +4,8 @@
 `PurgeCurrentExecutionFiles`, with Kestra's properties and outputs. Files are
 read through `ctx.open_file` (only what the execution may read) and stored with
 `ctx.put_file`, streamed: no task holds a whole file in memory, except Reverse,
-which keeps the positions of the lines (not the lines) to read them backwards.
+which keeps the offsets of the lines (8 bytes each, not the lines) to read them
+backwards.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shutil
 import tempfile
 import uuid
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -325,13 +327,14 @@ def run_reverse(task: Reverse, ctx: TaskContext) -> Outcome:
         with ctx.open_file(uri) as source, copy.open("wb") as out:
             shutil.copyfileobj(source, out, _CHUNK)
         # The line ends' offsets, then the lines read backwards from the local copy.
-        offsets = [0]
+        offsets = array("q", [0])  # 8 bytes a line, not a Python int's 36
         with copy.open("rb") as f:
             for row in _lines(f, separator):
                 offsets.append(offsets[-1] + len(row) + len(separator))
         result = Path(tmp) / "reversed"
         with copy.open("rb") as f, result.open("wb") as out:
-            for start, end in zip(reversed(offsets[:-1]), reversed(offsets[1:]), strict=True):
+            for i in range(len(offsets) - 1, 0, -1):
+                start, end = offsets[i - 1], offsets[i]
                 f.seek(start)
                 row = f.read(end - start)
                 out.write(row if row.endswith(separator) else row + separator)
