@@ -96,17 +96,17 @@ def test_file_inputs_read_namespace_files_list_download_purge(
 
 
 def test_two_processes_share_files_through_s3(
-    tmp_path: Path, env: dict[str, str], s3_server: S3Server
+    tmp_path: Path, env: dict[str, str], s3_server: S3Server, db_url: str
 ) -> None:
-    """Two `lanner` processes on one store, each with its own LANNER_HOME (no shared
-    folder): what one stored, the other reads, through S3."""
+    """Two `lanner run` processes on one store (SQLite, PostgreSQL), each with its own
+    LANNER_HOME (no shared folder): what one stored, the other reads, through S3."""
     bucket = s3_server.new_bucket()
     envs = []
     for name in ("one", "two"):
         home = tmp_path / name
         home.mkdir()
         (home / "config.yml").write_text(s3_server.config_yaml(bucket, prefix="lanner"))
-        envs.append({**env, "LANNER_HOME": str(home)})
+        envs.append({**env, "LANNER_HOME": str(home), "LANNER_DB": db_url})
     flow = tmp_path / "flow.yml"
     flow.write_text(FLOW)
     ns = tmp_path / "ns" / "queries"
