@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
+
+if TYPE_CHECKING:
+    from lanner.storage.namespacefiles import NamespaceFile
 
 ENTRY_POINT_GROUP = "lanner.tasks"
 
@@ -81,6 +84,17 @@ class TaskContext(Protocol):
 
     def purge_execution_files(self) -> list[str]:
         """Delete every internal-storage file of this execution; their URIs."""
+        ...
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        """Namespace files (`path`, `uri`, `size`) of the flow's namespace (or one above
+        it) matching one of `include` (all when none) and none of `exclude`, Kestra's
+        globs; read one with open_file(f.uri)."""
         ...
 
 

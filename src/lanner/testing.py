@@ -12,7 +12,7 @@ import heapq
 import itertools
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.inputfiles import InputFiles
+from lanner.storage.namespacefiles import NamespaceFile
 from lanner.storage.reader import ExecutionFiles
 from lanner.storage.taskfiles import TaskFiles
 
@@ -105,6 +106,14 @@ class _Context:
 
     def purge_execution_files(self) -> list[str]:
         return self._files.purge_execution_files()
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        return self._files.namespace_files(namespace, include, exclude)
 
 
 def simulate(

@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from lanner.expr import ExpressionEngine, Scope
 from lanner.storage import LocalStorage, Storage
+from lanner.storage.namespacefiles import NamespaceFile
 from lanner.storage.taskfiles import TaskFiles
 
 
@@ -97,6 +98,14 @@ class LocalTaskContext:
 
     def purge_execution_files(self) -> list[str]:
         return self._files().purge_execution_files()
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        return self._files().namespace_files(namespace, include, exclude)
 
     def cancel(self) -> None:
         """Kill the attempt: `cancelled` turns True and a pending `wait` returns False."""

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -33,6 +33,7 @@ from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.scope import RunScope
 from lanner.storage import Storage
+from lanner.storage.namespacefiles import NamespaceFile
 from lanner.storage.taskfiles import TaskFiles
 from lanner.store.base import Job, LogRecord, Store
 
@@ -113,6 +114,14 @@ class _Context:
 
     def purge_execution_files(self) -> list[str]:
         return self._files().purge_execution_files()
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        return self._files().namespace_files(namespace, include, exclude)
 
 
 def _hms(seconds: float) -> str:

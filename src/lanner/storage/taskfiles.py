@@ -4,11 +4,13 @@ read the files its execution may read."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from lanner.storage.base import Storage
+from lanner.storage.namespacefiles import NamespaceFile, namespace_files
 from lanner.storage.uris import (
     SCHEME,
     StorageUriError,
@@ -77,3 +79,20 @@ class TaskFiles:
             if self.storage.delete(info.path):
                 deleted.append(f"{SCHEME}/{info.path}")
         return deleted
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        """The files of `namespace` (default: the flow's; else the flow's namespace or
+        one above it) picked by include/exclude globs; open one with open_file(f.uri)."""
+        target = self.namespace if namespace is None else namespace
+        own = self.namespace.split(".")
+        if target.split(".") != own[: len(target.split("."))]:
+            raise StorageUriError(
+                f"namespace files of {target}: an execution of {self.namespace} may read its "
+                "namespace's files and those of the namespaces above it only"
+            )
+        return list(namespace_files(self.storage, target, include, exclude))

@@ -60,3 +60,27 @@ def test_upload_list_pick_delete(tmp_path: Path) -> None:
     assert delete_namespace_file(storage, "company.team", "main.py") == 1
     assert delete_namespace_file(storage, "company.team", "main.py") == 0
     assert [f.path for f in namespace_files(storage, "company.team")] == ["queries/q.sql"]
+
+
+def test_a_task_lists_its_namespace_files_and_those_above(tmp_path: Path) -> None:
+    from lanner.storage.uris import StorageUriError
+    from tests.support.task_context import LocalTaskContext
+
+    src = tmp_path / "src"
+    (src / "lib").mkdir(parents=True)
+    (src / "lib" / "util.py").write_text("X = 1\n")
+    (src / "README.md").write_text("hi")
+    storage = LocalStorage(tmp_path / "storage")
+    upload_directory(storage, "company.team", src)
+    upload_directory(storage, "company", src)
+    upload_directory(storage, "company.ops", src)
+    ctx = LocalTaskContext(storage=storage, namespace="company.team")
+    picked = ctx.namespace_files(include=["**.py"])
+    assert [(f.path, f.uri) for f in picked] == [
+        ("lib/util.py", "kestra:///company/team/_files/lib/util.py")
+    ]
+    with ctx.open_file(picked[0].uri) as f:
+        assert f.read() == b"X = 1\n"
+    assert [f.path for f in ctx.namespace_files("company")] == ["README.md", "lib/util.py"]
+    with pytest.raises(StorageUriError, match="namespaces above it only"):
+        ctx.namespace_files("company.ops")
