@@ -19,6 +19,7 @@ from tests.support.http_sink import HttpSink
 from tests.support.http_sink import http_sink as _http_sink
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401 (fixture)
 from tests.support.private_postgres import private_postgres  # noqa: F401 (fixture)
+from tests.support.s3 import s3_server  # noqa: F401 (fixture)
 
 http_sink = pytest.fixture(_http_sink)
 

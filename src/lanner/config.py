@@ -18,6 +18,11 @@ retention:
 envPrefix: ENV_            # environment variables exposed as {{ envs.* }}
 secrets:
   key: any long random text # encrypts stored secret values; default: $LANNER_HOME/instance.key
+storage:                   # internal storage (docs/storage.md)
+  type: local              # local (default) or s3
+  basePath: /data/lanner   # local: default $LANNER_HOME/storage
+  # s3: bucket (required), endpoint, region, accessKey/secretKey (else the AWS
+  # environment), prefix
 ```
 
 Every process on one store needs the same key (docs/secrets.md).
@@ -27,8 +32,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from lanner.errors import ConfigError, FileReadError
 from lanner.expr.sealing import keyring
@@ -36,6 +42,8 @@ from lanner.model.common import DurationLike, Model
 from lanner.model.flow import PluginDefault
 from lanner.model.flowfile import read_flow_text
 from lanner.model.yamlsource import YamlError, format_path, load_yaml
+from lanner.storage import opening as storage_opening
+from lanner.storage.base import Storage
 
 
 class WorkerConfig(Model):
@@ -57,6 +65,35 @@ class SecretsConfig(Model):
     key: str | None = Field(None, min_length=16)
 
 
+class StorageConfig(Model):
+    """Where internal storage lives (lanner.storage.opening reads it)."""
+
+    type: Literal["local", "s3"] = "local"
+    basePath: str | None = None
+    bucket: str | None = Field(None, min_length=1)
+    endpoint: str | None = None
+    region: str | None = None
+    accessKey: str | None = None
+    secretKey: str | None = None
+    prefix: str | None = None
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> StorageConfig:
+        s3_only = ("bucket", "endpoint", "region", "accessKey", "secretKey", "prefix")
+        if self.type == "local":
+            given = [name for name in s3_only if getattr(self, name) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)}: only for `type: s3`")
+        else:
+            if self.bucket is None:
+                raise ValueError("`type: s3` needs a `bucket`")
+            if self.basePath is not None:
+                raise ValueError("basePath: only for `type: local`")
+            if (self.accessKey is None) != (self.secretKey is None):
+                raise ValueError("give both accessKey and secretKey, or neither")
+        return self
+
+
 class Config(Model):
     pluginDefaults: tuple[PluginDefault, ...] = ()
     worker: WorkerConfig = WorkerConfig()
@@ -64,6 +101,7 @@ class Config(Model):
     retention: RetentionConfig = RetentionConfig()
     envPrefix: str = "ENV_"
     secrets: SecretsConfig = SecretsConfig()
+    storage: StorageConfig = StorageConfig()
 
 
 def lanner_home() -> Path:
@@ -103,6 +141,11 @@ def _load_config(path: str | Path | None) -> Config:
             line, col = smap.locate(loc)
             lines.append(f"{name}:{line}:{col}: {format_path(loc)}: {err['msg']}")
         raise ConfigError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def open_storage(config: Config) -> Storage:
+    """The internal storage the configuration names (default: `$LANNER_HOME/storage`)."""
+    return storage_opening.open_storage(config.storage, lanner_home())
 
 
 def env_variables(prefix: str, environ: dict[str, str] | None = None) -> dict[str, str]:

@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from lanner.model.kvtypes import KVEntry, KVType
 from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
+
+if TYPE_CHECKING:
+    from lanner.storage.namespacefiles import NamespaceFile
 
 ENTRY_POINT_GROUP = "lanner.tasks"
 
@@ -130,6 +133,26 @@ class TaskContext(Protocol):
     def working_directory(self) -> Path:
         """The attempt's working directory: a fresh, empty one made on first call (the
         same one on later calls) and removed with its content when the attempt ends."""
+        ...
+
+    def delete_file(self, uri: str) -> bool:
+        """Delete a `kestra://` file of this flow's executions; whether there was one
+        (a StorageUriError for any other file)."""
+        ...
+
+    def purge_execution_files(self) -> list[str]:
+        """Delete every internal-storage file of this execution; their URIs."""
+        ...
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        """Namespace files (`path`, `uri`, `size`) of the flow's namespace (or one above
+        it) matching one of `include` (all when none) and none of `exclude`, Kestra's
+        globs; read one with open_file(f.uri)."""
         ...
 
 

@@ -13,7 +13,7 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +34,9 @@ from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import KVAccess, Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
+from lanner.storage.inputfiles import InputFiles
+from lanner.storage.namespacefiles import NamespaceFile
+from lanner.storage.reader import ExecutionFiles
 from lanner.storage.taskfiles import TaskFiles
 
 Forced = Outcome | Callable[[Dispatch], Outcome]
@@ -117,6 +120,20 @@ class _Context:
             shutil.rmtree(self._working_dir, ignore_errors=True)
             self._working_dir = None
 
+    def delete_file(self, uri: str) -> bool:
+        return self._files.delete_file(uri)
+
+    def purge_execution_files(self) -> list[str]:
+        return self._files.purge_execution_files()
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        return self._files.namespace_files(namespace, include, exclude)
+
 
 def simulate(
     flow: Flow | str,
@@ -141,8 +158,10 @@ def simulate(
     planner = Planner(FlowIndex(flow), ExpressionEngine())
     now = start or datetime(2026, 1, 1, tzinfo=UTC)
     declared = flow.inputs or ()
+    execution_id = new_execution_id(f"{flow.namespace}.{flow.id}")
+    files = ExecutionFiles(storage, flow.namespace, flow.id)
     execution = Execution(
-        id=new_execution_id(f"{flow.namespace}.{flow.id}"),
+        id=execution_id,
         namespace=flow.namespace,
         flow_id=flow.id,
         flow_revision=flow.revision or 1,
@@ -153,6 +172,7 @@ def simulate(
             inputs or {},
             from_strings=False,
             render=input_renderer(flow.namespace, flow.id, flow.revision, now),
+            files=InputFiles(storage, flow.namespace, flow.id, execution_id),
         ),
         labels=dict(flow.labels or {}),
         variables=dict(flow.variables or {}),
@@ -178,7 +198,9 @@ def simulate(
             for log in result.logs
             if log.level == "ERROR"
         ]
-        decision = planner.plan(execution, events, PlanContext(now=now, error_logs=errors))
+        decision = planner.plan(
+            execution, events, PlanContext(now=now, error_logs=errors, files=files)
+        )
         execution = decision.execution
         for command in decision.commands:
             if isinstance(command, LogLine):

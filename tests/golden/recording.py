@@ -68,7 +68,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # replay without them would fail on one. A new field must be recorded here.
 # `kv` is a lookup; what it returned in the cycle is recorded as `kv_reads`.
 RECORDED = {"now", "seed", "error_logs", "envs", "slots_taken", "kv"}
-NOT_RECORDED = {"secrets", "on_secret"}
+# `files` is the read() & co. reader of internal storage: no recorded flow reads a
+# file, and a replay of one that did would fail on its missing reader.
+NOT_RECORDED = {"secrets", "on_secret", "files"}
 
 
 def rows(execution: Execution) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 from lanner.expr import ExpressionEngine, Scope
 from lanner.plugin import KVAccess
 from lanner.storage import LocalStorage, Storage
+from lanner.storage.namespacefiles import NamespaceFile
 from lanner.storage.taskfiles import TaskFiles
 
 
@@ -117,6 +118,20 @@ class LocalTaskContext:
         if self._working_dir is not None:
             shutil.rmtree(self._working_dir, ignore_errors=True)
             self._working_dir = None
+
+    def delete_file(self, uri: str) -> bool:
+        return self._files().delete_file(uri)
+
+    def purge_execution_files(self) -> list[str]:
+        return self._files().purge_execution_files()
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        return self._files().namespace_files(namespace, include, exclude)
 
     def cancel(self) -> None:
         """Kill the attempt: `cancelled` turns True and a pending `wait` returns False."""

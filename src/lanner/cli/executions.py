@@ -123,17 +123,30 @@ def start(
     finished execution, with `lanner run`'s exit codes)."""
     from datetime import UTC, datetime
 
+    from lanner.config import open_storage
+    from lanner.engine.model import new_execution_id
     from lanner.errors import NotFoundError
     from lanner.model.validate import load_flow
     from lanner.runtime.launch import new_execution, start_event
+    from lanner.storage.inputfiles import InputFiles
 
     store = open_db(db)
     record = store.get_flow(namespace, flow_id)
     if record is None:
         raise NotFoundError(f"flow {namespace}.{flow_id} not found in {store.url}")
-    flow = load_flow(record.source, registry(), defaults=config(config_file).pluginDefaults)
+    cfg = config(config_file)
+    flow = load_flow(record.source, registry(), defaults=cfg.pluginDefaults)
     now = datetime.now(UTC)
-    execution = new_execution(flow, record.revision, parse_input_pairs(input), now)
+    execution_id = new_execution_id()
+    files = InputFiles(open_storage(cfg), flow.namespace, flow.id, execution_id)
+    execution = new_execution(
+        flow,
+        record.revision,
+        parse_input_pairs(input),
+        now,
+        execution_id=execution_id,
+        files=files,
+    )
     store.create_execution(execution, [start_event(execution, now)])
     if not wait:
         if json_output:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from lanner.cli import executions, flows, kv, roles
+from lanner.cli import executions, files, flows, kv, namespaces, roles
 from lanner.cli.exitcodes import BAD_INPUT, INTERRUPTED, OK, guarded
 from lanner.cli.options import (
     ConfigOpt,
@@ -30,7 +30,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+executions.app.command("files")(guarded(files.files))
 app.add_typer(executions.app, name="executions")
+app.add_typer(namespaces.app, name="namespaces")
 app.add_typer(flows.app, name="flows")
 app.add_typer(kv.app, name="kv")
 workers_app = typer.Typer(help="Live lanner processes.", no_args_is_help=True)
@@ -189,19 +191,23 @@ def purge(
         ),
     ],
     db: Db = None,
+    config: ConfigOpt = None,
     debug: Debug = False,
 ) -> None:
-    """Delete finalized executions (with their task runs and logs) older than DURATION."""
+    """Delete finalized executions (with their task runs, logs and files) older than DURATION."""
     from datetime import UTC, datetime
 
+    from lanner.config import load_config, open_storage
     from lanner.errors import InputValueError
     from lanner.model.common import parse_duration
+    from lanner.runtime.filepurge import purge_executions
 
     try:
         age = parse_duration(older_than)
     except ValueError as exc:
         raise InputValueError(f"--older-than: {exc}") from None
-    count = open_db(db).purge_executions(datetime.now(UTC) - age)
+    storage = open_storage(load_config(config))
+    count = purge_executions(open_db(db), storage, datetime.now(UTC) - age)
     print(f"purged {count} execution(s) finalized more than {older_than} ago")
 
 

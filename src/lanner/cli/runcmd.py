@@ -98,14 +98,18 @@ def run_flow(
         # Inputs are checked before the store is even opened: bad inputs create nothing.
         from datetime import UTC, datetime
 
+        from lanner.config import open_storage
         from lanner.engine.inputrender import input_renderer
         from lanner.model.inputs import parse_inputs
+        from lanner.storage.inputfiles import InputFiles
 
         render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
-        parse_inputs(flow.inputs or (), inputs, from_strings=True, render=render)
+        storage = open_storage(cfg)
+        check_files = InputFiles(storage, flow.namespace, flow.id, None)
+        parse_inputs(flow.inputs or (), inputs, from_strings=True, render=render, files=check_files)
         store = open_store(db or default_db_url(lanner_home()))
         configure_plain()  # the runtime's warnings, as `lanner worker: ...` lines
-        runtime = Runtime(store, registry, cfg, alone=True)
+        runtime = Runtime(store, registry, cfg, alone=True, storage=storage)
         if flow.triggers:
             names = ", ".join(t.id for t in flow.triggers)
             print(

@@ -33,7 +33,7 @@ from lanner.engine.events import Command, Decision, Deliver, Kill, LogLine, Task
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.model import ROOT, ErrorInfo, Execution, Phase, TaskRun, evolve
 from lanner.expr import ExpressionEngine, Scope
-from lanner.expr.scope import KVLookup
+from lanner.expr.scope import FileReader, KVLookup
 from lanner.model.loglevel import kept
 from lanner.model.states import State
 from lanner.model.task import Task
@@ -59,6 +59,8 @@ class PlanContext:
     # What `kv()` reads (docs/kv.md): a read-only lookup the runtime builds for the
     # cycle, never a store. None: `kv()` fails the render ("not available here").
     kv: KVLookup | None = None
+    # The internal-storage files the execution may read (read(), fileSize(), ...).
+    files: FileReader | None = None
 
 
 def child_kill(run: TaskRun) -> Deliver | None:

@@ -215,6 +215,7 @@ class _Cycle(Cycle):
             tasks_with_state=self._tasks_with_state,
             task_id=task_id,
             kv=self.ctx.kv,
+            files=self.ctx.files,
         )
 
     def _error_logs(self) -> list[Mapping[str, Any]]:

@@ -3,10 +3,10 @@
 They read the render in progress (``runtime.current()``), never the clock,
 the process environment or the network: ``now()`` is the scope's instant,
 ``uuid()`` and ``randomInt()`` draw from a generator seeded by the scope, and
-``secret()`` asks the scope's resolver. Functions that need a file store or
-the network in Kestra (``read``, ``http``...) fail with a clear error. ``kv()``
-reads through the scope's ``kv`` lookup, which the runtime gives the renders
-that may read the KV store (docs/kv.md).
+``secret()`` asks the scope's resolver and ``read()`` & co. the scope's file
+reader. ``kv()`` reads through the scope's ``kv`` lookup, which the runtime gives
+the renders that may read the KV store (docs/kv.md). Functions that need the
+network in Kestra (``http``...) fail with a clear error.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Any
 
 import yaml as yamllib
 
-from lanner.errors import RenderError
+from lanner.errors import LannerError, RenderError
 from lanner.expr import dates, runtime, taint
 from lanner.expr.convert import to_json, to_output
+from lanner.expr.scope import FileReader
 from lanner.expr.sizes import too_deep, value_size
 
 __all__ = ["FUNCTIONS"]
@@ -150,6 +151,64 @@ def _revealed(value: Any, on_secret: Callable[[str], None] | None) -> Any:
     return value
 
 
+def _files(name: str) -> FileReader:
+    files = runtime.current().scope.files
+    if files is None:
+        raise RenderError(f"{name}() is not available here (no internal storage)")
+    return files
+
+
+def _size(name: str, path: Any) -> int | None:
+    if not isinstance(path, str) or not path:
+        raise RenderError(f"{name}() needs a kestra:// URI or a namespace file's path")
+    try:
+        return _files(name).size(path)
+    except LannerError as exc:
+        raise RenderError(f"{name}({path!r}): {exc.message}") from None
+
+
+def read(path: Any) -> str:
+    """A file's content as text (Kestra's ``read``): a ``kestra://`` URI the execution
+    may read, or a namespace file's path. A file larger than a render may write is
+    refused before it is read."""
+    size = _size("read", path)
+    if size is None:
+        raise RenderError(f"read({path!r}): no such file in internal storage")
+    limit = runtime.max_output()
+    if size > limit:
+        raise RenderError(
+            f"read({path!r}): the file is {size} bytes, more than the {limit} characters a "
+            "render may write (limit, see docs/limits.md); pass its URI to the task instead"
+        )
+    try:
+        data = _files("read").read(path, limit + 1)
+    except FileNotFoundError:
+        raise RenderError(f"read({path!r}): no such file in internal storage") from None
+    except LannerError as exc:
+        raise RenderError(f"read({path!r}): {exc.message}") from None
+    if len(data) > limit:  # it grew since: still bounded
+        raise RenderError(f"read({path!r}): more than {limit} characters (docs/limits.md)")
+    return data.decode("utf-8", errors="replace")
+
+
+def file_size(path: Any) -> int:
+    size = _size("fileSize", path)
+    if size is None:
+        raise RenderError(f"fileSize({path!r}): no such file in internal storage")
+    return size
+
+
+def file_exists(path: Any) -> bool:
+    return _size("fileExists", path) is not None
+
+
+def is_file_empty(path: Any) -> bool:
+    size = _size("isFileEmpty", path)
+    if size is None:
+        raise RenderError(f"isFileEmpty({path!r}): no such file in internal storage")
+    return size == 0
+
+
 def uuid() -> str:
     return str(uuidlib.UUID(int=_rng().getrandbits(128), version=4))
 
@@ -260,14 +319,14 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "range": range_,
     "max": _extreme(max, "max"),
     "min": _extreme(min, "min"),
+    "read": read,
+    "fileSize": file_size,
+    "fileExists": file_exists,
+    "isFileEmpty": is_file_empty,
     **{
         name: _unavailable(name)
         for name in (
-            "read",
             "fileURI",
-            "fileSize",
-            "fileExists",
-            "isFileEmpty",
             "http",
             "encrypt",
             "decrypt",

@@ -5,14 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["KVLookup", "Scope", "is_truthy"]
+__all__ = ["FileReader", "KVLookup", "Scope", "is_truthy"]
 
 # What `kv()` reads: (namespace, key) -> the pair's value, or None when the key is
 # missing or expired in that namespace (a KV value is never null). The runtime
 # builds it over its store (docs/kv.md); the expression layer never sees a store.
 KVLookup = Callable[[str, str], Any]
+
+
+class FileReader(Protocol):
+    """The internal-storage files one execution may read, as `read()`, `fileSize()`,
+    `fileExists()` and `isFileEmpty()` see them. `path` is a `kestra://` URI or a
+    namespace file's path relative to the flow's namespace. A refused or invalid
+    path raises a LannerError saying why."""
+
+    def size(self, path: str) -> int | None:
+        """The file's size in bytes; None when there is no such file."""
+        ...
+
+    def read(self, path: str, max_bytes: int) -> bytes:
+        """At most `max_bytes` bytes of the file (FileNotFoundError when none)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,8 @@ class Scope:
     tasks_with_state: Callable[[str], list[Mapping[str, Any]]] | None = None
     task_id: str | None = None
     kv: KVLookup | None = None
+    # Internal storage for read(), fileSize(), fileExists(), isFileEmpty().
+    files: FileReader | None = None
 
 
 _FALSY = frozenset({"false", "0", "-0", ""})

@@ -433,18 +433,34 @@ class EmailInput(_Input):
 
 
 class FileInput(_Input):
-    """Declared and validated; values need a file store, which Lanner does not have yet."""
+    """A file: given as a local path (`lanner run --input f=PATH`) or a `kestra://` URI,
+    its value in the execution is the `kestra://` URI of its copy in internal storage."""
 
     type: Literal["FILE"]
     allowedFileExtensions: list[str] | None = None
     extension: str | None = None  # deprecated in Kestra: use allowedFileExtensions
 
     def problems(self) -> list[tuple[str, str]]:
-        # A default is a file URI (nsfile:///, file:///), resolved with the file store.
+        # Never a host path: a deployed flow must not make a CLI read the user's files.
+        if self.defaults is not None and not (
+            isinstance(self.defaults, str)
+            and self.defaults.startswith(("kestra:///", "nsfile:///"))
+        ):
+            return [("defaults", "a FILE default is a kestra:/// or nsfile:/// URI")]
         return []
 
     def convert(self, value: Any, text: bool) -> Any:
-        raise ValueError(FILE_STORE_MISSING)
+        """The path or URI, its extension checked; the files callback stores it."""
+        if not isinstance(value, str) or not value:
+            raise ValueError("a FILE input's value is a file path or a kestra:// URI")
+        allowed = self.allowedFileExtensions or ([self.extension] if self.extension else [])
+        if allowed:
+            name = value.rsplit("/", 1)[-1].lower()
+            if not any(
+                name.endswith(e.lower() if e.startswith(".") else "." + e.lower()) for e in allowed
+            ):
+                raise ValueError(f"{name!r}: allowed file extensions are {', '.join(allowed)}")
+        return value
 
 
 class FormInput(_Input):

@@ -290,7 +290,14 @@ def convert_items(values: list[Any], item_type: str) -> list[Any]:
 
 # ---- declarations, as the rules below see them ---------------------------------------
 
-FILE_STORE_MISSING = "FILE inputs need a file store, not available yet"
+FILE_STORE_MISSING = (
+    "FILE inputs are not supported here (only `lanner run` and `lanner executions start` take them)"
+)
+
+# Stores a FILE input's value (a local path, or a `kestra://` URI the execution may
+# read) in internal storage: (input id, value) -> the `kestra://` URI that becomes the
+# input's value. ValueError says what is wrong. lanner.storage.inputfiles makes one.
+FileInputs = Callable[[str, str], str]
 
 
 class DependsOnDecl(Protocol):
@@ -425,6 +432,7 @@ def parse_inputs(
     *,
     from_strings: bool = True,
     render: inputdeps.Render | None = None,
+    files: FileInputs | None = None,
 ) -> dict[str, Any]:
     """The execution's input values, keyed by input id (FORM children by `form.child`).
 
@@ -435,7 +443,9 @@ def parse_inputs(
     unchanged without it. An optional input without value or default is absent. Every
     problem is collected; one InputValueError lists them all. `render` evaluates
     `dependsOn.condition`, SELECT `expression` (:mod:`lanner.model.inputdeps`)
-    and expression defaults; without it they are left alone.
+    and expression defaults; without it they are left alone. FILE inputs go
+    through `files` (into internal storage), once every other input is valid; without
+    it a FILE input's value is refused.
     """
     flat = [item for _, item in leaves(declared)]
     known = {item.id for item in flat}
@@ -445,6 +455,7 @@ def parse_inputs(
             problems.append(_unknown(name, [item.id for item in flat]))
     result: dict[str, Any] = {}
     disabled: set[str] = set()
+    pending_files: list[tuple[str, str]] = []
     for item in inputdeps.dependencies_first(flat):
         try:
             if not inputdeps.enabled(item, result, disabled, render):
@@ -465,8 +476,20 @@ def parse_inputs(
         if isinstance(value, str) and value == "" and item.type not in _EMPTY_IS_A_VALUE:
             value = None
         if item.type == "FILE":
-            if value is not None or item.required or item.defaults is not None:
+            if value is None:
+                value = item.defaults
+            if value is None:
+                if item.required:
+                    problems.append(
+                        f"input '{item.id}': missing (it is required and has no default)"
+                    )
+            elif files is None:
                 problems.append(f"input '{item.id}': {FILE_STORE_MISSING}")
+            else:
+                try:
+                    pending_files.append((item.id, item.convert(value, from_strings)))
+                except ValueError as exc:
+                    problems.append(f"input '{item.id}': {exc}")
             continue
         text = from_strings
         if value is None:
@@ -492,6 +515,13 @@ def parse_inputs(
             result[item.id] = item.convert(value, text)
         except ValueError as exc:
             problems.append(f"input '{item.id}': {exc}")
+    # Copied last: invalid inputs leave no file behind.
+    for input_id, path in pending_files if not problems else ():
+        assert files is not None  # pending only with a files callback
+        try:
+            result[input_id] = files(input_id, path)
+        except ValueError as exc:
+            problems.append(f"input '{input_id}': {exc}")
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         raise InputValueError(

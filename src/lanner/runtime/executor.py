@@ -40,6 +40,7 @@ from lanner.engine.unplannable import fail_unplannable
 from lanner.engine.variables import error_log
 from lanner.errors import LannerError, StoreError
 from lanner.expr import ExpressionEngine, SecretMasker, env_secrets, taint
+from lanner.expr.scope import FileReader
 from lanner.model.flow import Flow
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
@@ -140,6 +141,8 @@ class Executor:
         self._executions: dict[str, Execution] = {} if executions is None else executions
         self.listeners: list[CommitListener] = []
         self.recorder: PlanRecorder | None = None
+        # What read(), fileSize()... of an execution of (namespace, flow) read (runtime.py).
+        self.file_reader: Callable[[str, str], FileReader] | None = None
         # Wiring to the workers of this process (none by default):
         self.on_dispatch: Callable[[int], None] = lambda count: None  # unclaimed jobs written
         self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
@@ -350,6 +353,11 @@ class Executor:
             envs=self.envs,
             slots_taken=slots,
             kv=CycleKV(self.store, now),
+            files=(
+                self.file_reader(execution.namespace, execution.flow_id)
+                if self.file_reader
+                else None
+            ),
         )
         # The cached execution is given up to the planner; if this cycle fails
         # before its commit, the cache is dropped and the store reloaded.

@@ -13,6 +13,7 @@ from lanner.engine.model import Execution, History, new_execution_id
 from lanner.errors import InputError
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
+from lanner.model.inputvalues import FileInputs
 from lanner.model.states import State
 from lanner.runtime import eventcodec
 from lanner.store.base import NewEvent
@@ -32,13 +33,15 @@ def new_execution(
     execution_id: str | None = None,
     labels: Mapping[str, str] | None = None,
     trigger: Mapping[str, Any] | None = None,
+    files: FileInputs | None = None,
 ) -> Execution:
-    """The CREATED execution; raises InputValueError for bad inputs (nothing is stored)."""
+    """The CREATED execution; raises InputValueError for bad inputs (nothing is stored).
+    `files` stores FILE inputs (lanner.storage.inputfiles, made for `execution_id`)."""
     if flow.disabled:
         raise DisabledFlowError(f"Cannot execute a disabled flow: {flow.namespace}.{flow.id}")
     declared = flow.inputs or ()
     render = input_renderer(flow.namespace, flow.id, revision, now)
-    parsed = parse_inputs(declared, inputs, from_strings=from_strings, render=render)
+    parsed = parse_inputs(declared, inputs, from_strings=from_strings, render=render, files=files)
     return Execution(
         id=execution_id or new_execution_id(),
         namespace=flow.namespace,

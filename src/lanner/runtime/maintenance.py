@@ -18,13 +18,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lanner.config import Config
+from lanner.config import Config, open_storage
 from lanner.engine.events import Resubmitted, TaskResult
 from lanner.errors import LannerError
 from lanner.model.common import parse_duration
 from lanner.model.states import State
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.filepurge import purge_executions
+from lanner.storage.base import Storage
 from lanner.store.base import Job, LogRecord, Store
 
 log = logging.getLogger(__name__)
@@ -43,13 +45,16 @@ class Maintenance:
         *,
         reaper: bool,
         info: Callable[[], Mapping[str, Any]] = dict,
+        storage: Storage | None = None,
     ) -> None:
+        """`storage`: where purged executions' files are (default: the configured one)."""
         self.store = store
         self.config = config
         self.process_id = process_id
         self.role = role
         self.reaper = reaper
         self.info = info
+        self._storage = storage
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self._next_prune = datetime.min.replace(tzinfo=UTC)
@@ -72,7 +77,9 @@ class Maintenance:
             older = self.config.retention.olderThan
             if self.reaper and older is not None and now >= self._next_purge:
                 self._next_purge = now + PURGE_EVERY
-                self.store.purge_executions(now - parse_duration(older))
+                if self._storage is None:
+                    self._storage = open_storage(self.config)
+                purge_executions(self.store, self._storage, now - parse_duration(older))
             if self.reaper and now >= self._next_kv_purge:
                 self._next_kv_purge = now + PURGE_EVERY
                 # Expired KV pairs already read as missing: this only frees their rows.

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lanner.config import Config, lanner_home
+from lanner.config import Config, open_storage
 from lanner.engine.events import Cancel, Decision, Kill, TaskResult
-from lanner.engine.model import Execution
+from lanner.engine.model import Execution, new_execution_id
 from lanner.errors import InputValueError, LannerError
 from lanner.expr import SecretMasker
 from lanner.model.flow import Flow
@@ -24,7 +24,9 @@ from lanner.runtime.executor import Executor
 from lanner.runtime.launch import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
-from lanner.storage import LocalStorage, Storage
+from lanner.storage import Storage
+from lanner.storage.inputfiles import InputFiles
+from lanner.storage.reader import ExecutionFiles
 from lanner.store.base import Job, LogRecord, Store
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ class Runtime:
         every job this process's executor writes goes straight to its workers.
         `executor`: run the executor thread (off for `lanner worker`); `threads`:
         worker threads (default from the configuration; 0 for `lanner executor`);
-        `storage`: internal storage (default: the folder `$LANNER_HOME/storage`)."""
+        `storage`: internal storage (default: the one the configuration names)."""
         self.store = store
         self.alone = alone
         self.run_executor = executor
@@ -73,7 +75,8 @@ class Runtime:
         self.scope = RunScope() if alone else None
         self.executor = Executor(store, registry, config, self.masker)
         self.executor.scope = self.scope
-        self.storage = storage if storage is not None else LocalStorage(lanner_home() / "storage")
+        self.storage = storage if storage is not None else open_storage(config)
+        self.executor.file_reader = self._file_reader
         self.workers = WorkerPool(
             store,
             registry,
@@ -111,6 +114,7 @@ class Runtime:
             for _ in range(extra if store.concurrent_writers else 0)
         ]
         for more in self.more_executors:
+            more.file_reader = self._file_reader
             more.on_dispatch = self.workers.jobs_ready
             more.listeners.append(self._on_commit)
         self._stop = threading.Event()
@@ -119,6 +123,9 @@ class Runtime:
         self._more_threads: list[threading.Thread] = []
         self.error: BaseException | None = None
         self._latest: dict[str, Execution] = {}
+
+    def _file_reader(self, namespace: str, flow_id: str) -> ExecutionFiles:
+        return ExecutionFiles(self.storage, namespace, flow_id)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -222,8 +229,16 @@ class Runtime:
         trigger: Mapping[str, Any] | None = None,
     ) -> Execution:
         now = datetime.now(UTC)
+        execution_id = new_execution_id()
         execution = new_execution(
-            flow, revision, inputs, now, from_strings=from_strings, trigger=trigger
+            flow,
+            revision,
+            inputs,
+            now,
+            from_strings=from_strings,
+            trigger=trigger,
+            execution_id=execution_id,
+            files=InputFiles(self.storage, flow.namespace, flow.id, execution_id),
         )
         for key in execution.secret_inputs:
             value = execution.inputs.get(key)

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
 from lanner.storage import Storage
+from lanner.storage.namespacefiles import NamespaceFile
 from lanner.storage.taskfiles import TaskFiles
 from lanner.store.base import Job, LogRecord, Store
 
@@ -179,6 +180,20 @@ class _Context:
         with self.flush_lock:
             self.ended = True
             return self.logs[self.flushed :]
+
+    def delete_file(self, uri: str) -> bool:
+        return self._files().delete_file(uri)
+
+    def purge_execution_files(self) -> list[str]:
+        return self._files().purge_execution_files()
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        return self._files().namespace_files(namespace, include, exclude)
 
 
 def _hms(seconds: float) -> str:

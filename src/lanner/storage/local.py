@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -42,12 +43,17 @@ class LocalStorage(Storage):
         return size
 
     def open(self, path: str) -> BinaryIO:
-        return self._file(path).open("rb")
+        target = self._file(path)
+        if target.is_dir():  # a folder is no file here (S3 has none)
+            raise FileNotFoundError(path)
+        return target.open("rb")
 
     def info(self, path: str) -> FileInfo | None:
         try:
             st = self._file(path).stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not stat.S_ISREG(st.st_mode):
             return None
         return FileInfo(path, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
 
@@ -55,8 +61,12 @@ class LocalStorage(Storage):
         target = self._file(path)
         try:
             target.unlink()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return False
+        except PermissionError:  # unlinking a folder, on some systems
+            if target.is_dir():
+                return False
+            raise
         return True
 
     def list(self, prefix: str) -> Iterator[FileInfo]:

@@ -4,12 +4,21 @@ read the files its execution may read."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from lanner.storage.base import Storage
-from lanner.storage.uris import StorageUriError, may_read, storage_path, task_file_uri
+from lanner.storage.namespacefiles import NamespaceFile, namespace_files
+from lanner.storage.uris import (
+    SCHEME,
+    StorageUriError,
+    execution_prefix,
+    may_read,
+    storage_path,
+    task_file_uri,
+)
 
 
 @dataclass(frozen=True)
@@ -48,3 +57,42 @@ class TaskFiles:
             return self.storage.open(storage_path(uri))
         except FileNotFoundError:
             raise StorageUriError(f"{uri}: no such file in internal storage") from None
+
+    def delete_file(self, uri: str) -> bool:
+        """Delete a `kestra://` file of this flow's executions; whether there was one.
+        Namespace files and other flows' files are not a task's to delete."""
+        path = storage_path(uri)
+        own = execution_prefix(self.namespace, self.flow_id, self.execution_id)
+        flow_root = own[: own.index("/executions/") + 1]
+        if not path.startswith(flow_root):
+            raise StorageUriError(
+                f"{uri}: an execution of {self.namespace}.{self.flow_id} may delete its own "
+                "flow's files only"
+            )
+        return self.storage.delete(path)
+
+    def purge_execution_files(self) -> list[str]:
+        """Delete every file of this execution (inputs, task outputs); their URIs."""
+        prefix = execution_prefix(self.namespace, self.flow_id, self.execution_id)
+        deleted = []
+        for info in list(self.storage.list(prefix)):
+            if self.storage.delete(info.path):
+                deleted.append(f"{SCHEME}/{info.path}")
+        return deleted
+
+    def namespace_files(
+        self,
+        namespace: str | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> list[NamespaceFile]:
+        """The files of `namespace` (default: the flow's; else the flow's namespace or
+        one above it) picked by include/exclude globs; open one with open_file(f.uri)."""
+        target = self.namespace if namespace is None else namespace
+        own = self.namespace.split(".")
+        if target.split(".") != own[: len(target.split("."))]:
+            raise StorageUriError(
+                f"namespace files of {target}: an execution of {self.namespace} may read its "
+                "namespace's files and those of the namespaces above it only"
+            )
+        return list(namespace_files(self.storage, target, include, exclude))

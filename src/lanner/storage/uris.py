@@ -16,14 +16,14 @@ from __future__ import annotations
 import posixpath
 from urllib.parse import unquote
 
-from lanner.errors import LannerError
+from lanner.errors import InputError
 
 SCHEME = "kestra://"
 _NAMESPACE_FILES = "_files"
 
 
-class StorageUriError(LannerError):
-    """A URI that is not an internal-storage URI this execution may use."""
+class StorageUriError(InputError):
+    """A URI that is not an internal-storage URI this execution may use (bad input: exit 2)."""
 
 
 def _segment(value: str, what: str) -> str:

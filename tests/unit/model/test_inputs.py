@@ -263,6 +263,10 @@ def test_check_inputs(inputs: list[dict[str, Any]], expected: list[tuple[Any, st
         ({"id": "a", "type": "DATE", "defaults": "{{ now() }}"}, []),
         ({"id": "a", "type": "FILE", "defaults": "nsfile:///hello.txt"}, []),
         (
+            {"id": "a", "type": "FILE", "defaults": "/etc/passwd"},
+            [((0, "defaults"), "a FILE default is a kestra:/// or nsfile:/// URI")],
+        ),
+        (
             {
                 "id": "f",
                 "type": "FORM",
@@ -514,12 +518,12 @@ def test_defaults_and_absence(
         (
             {"id": "f", "type": "FILE"},
             {},
-            "input 'f': FILE inputs need a file store, not available yet",
+            "input 'f': missing (it is required and has no default)",
         ),
         (
             {"id": "f", "type": "FILE", "required": False},
             {"f": "/tmp/a.txt"},
-            "FILE inputs need a file store",
+            "FILE inputs are not supported here",
         ),
         (
             {"id": "name", "type": "STRING"},

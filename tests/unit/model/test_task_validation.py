@@ -19,7 +19,7 @@ from tests.unit.model.flowtools import (
     one_problem,
     problems,
 )
-from tests.unit.tasks import script_examples
+from tests.unit.tasks import script_examples, storage_examples
 
 CORE = "io.kestra.plugin.core."
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
@@ -172,6 +172,7 @@ VALID: dict[str, list[dict[str, Any]]] = {
         {"namespacePattern": "comp*", "keyPattern": "AI_*", "behavior": {"expiredOnly": False}},
     ],
 }
+VALID.update(storage_examples.VALID)
 
 # ... and invalid ones: (properties, YAML path under the task, message fragment).
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
@@ -299,6 +300,7 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ({"behavior": {"type": "version"}}, "behavior.type", ""),
     ],
 }
+INVALID.update(storage_examples.INVALID)
 
 # Task types of other packages keep their examples beside their tests.
 VALID |= script_examples.VALID
@@ -328,7 +330,7 @@ def test_task_type_accepts(type_name: str, props: dict[str, Any]) -> None:
     for key, value in props.items():
         if key in ("tasks", "then", "else", "errors", "finally", "cases", "defaults"):
             continue
-        attr = {"else": "else_", "finally": "finally_"}.get(key, key)
+        attr = {"else": "else_", "finally": "finally_", "from": "from_"}.get(key, key)
         got = getattr(task, attr)
         if hasattr(got, "model_dump"):
             got = got.model_dump(exclude_unset=True)
