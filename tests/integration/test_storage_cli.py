@@ -160,3 +160,31 @@ def test_executions_start_stores_file_inputs(tmp_path: Path, env: dict[str, str]
     assert uri.endswith(f"/executions/{started['id']}/inputs/data/in.csv")
     files = json.loads(_ok(lanner("executions", "files", started["id"], "--json", env=env)))
     assert files == [{"uri": uri, "size": 3}]
+
+
+SCRIPT_FLOW = """
+id: nsfiles_demo
+namespace: company.team
+tasks:
+  - id: query
+    type: io.kestra.plugin.scripts.shell.Commands
+    namespaceFiles:
+      enabled: true
+      include: ["queries/**"]
+    commands:
+      - cat queries/q.sql
+      - test ! -e README.md
+"""
+
+
+def test_a_script_gets_uploaded_namespace_files(tmp_path: Path, env: dict[str, str]) -> None:
+    ns = tmp_path / "ns"
+    (ns / "queries").mkdir(parents=True)
+    (ns / "queries" / "q.sql").write_text("select 42")
+    (ns / "README.md").write_text("not included")
+    _ok(lanner("namespaces", "files", "upload", "company.team", str(ns), env=env))
+    flow = tmp_path / "flow.yml"
+    flow.write_text(SCRIPT_FLOW)
+    final = _run(flow, env)
+    assert final["state"] == {**final["state"], "current": "SUCCESS"}  # type: ignore[dict-item]
+    assert ("query", "INFO", "select 42") in logs(str(final["id"]), env)

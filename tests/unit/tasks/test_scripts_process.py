@@ -5,6 +5,7 @@ refusal."""
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import time
@@ -16,7 +17,7 @@ import pytest
 from lanner.errors import LannerError
 from lanner.model.states import State
 from lanner.plugin import Outcome
-from lanner.storage import LocalStorage
+from lanner.storage import LocalStorage, namespace_file_uri, storage_path
 from lanner.tasks.scripts.model import NodeCommands, NodeScript, ShellCommands, ShellScript
 from lanner.tasks.scripts.run import run_script
 from tests.support.task_context import LocalTaskContext
@@ -273,3 +274,78 @@ def test_node_script_and_commands(ctx: LocalTaskContext) -> None:
 def test_long_lines_and_no_final_newline_are_kept(ctx: LocalTaskContext) -> None:
     shell(ctx, commands=["printf 'x%.0s' $(seq 1 100000)", "printf 'tail'"])
     assert ctx.messages() == ["x" * 100000 + "tail"]
+
+
+def _upload(storage: LocalStorage, namespace: str, files: dict[str, str]) -> None:
+    for path, text in files.items():
+        storage.put(storage_path(namespace_file_uri(namespace, path)), io.BytesIO(text.encode()))
+
+
+def test_namespace_files_are_copied_into_the_working_directory(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "storage")
+    _upload(storage, "company.team", {"queries/q.sql": "select 1", "notes.md": "n", "x.py": "p"})
+    _upload(storage, "company", {"queries/q.sql": "select 0", "shared.txt": "s"})
+    ctx = LocalTaskContext(storage=storage)
+    outcome = shell(
+        ctx,
+        commands=["cat queries/q.sql", "ls -1 | sort | tr '\\n' ' '"],
+        namespaceFiles={"enabled": True, "include": ["**.sql", "notes.md"]},
+    )
+    assert outcome.state is State.SUCCESS, outcome.error
+    assert ctx.messages("INFO") == ["select 1notes.md queries "]  # no newline after the SQL
+    # Several namespaces: the later one's file wins (OVERWRITE), or not (IGNORE), or
+    # each goes to a folder of its own.
+    for mode, expected in (("OVERWRITE", "select 1"), ("IGNORE", "select 0")):
+        ctx = LocalTaskContext(storage=storage)
+        outcome = shell(
+            ctx,
+            commands=["cat queries/q.sql"],
+            namespaceFiles={"namespaces": ["company", "company.team"], "ifExists": mode},
+        )
+        assert ctx.messages("INFO") == [expected], mode
+    ctx = LocalTaskContext(storage=storage)
+    outcome = shell(
+        ctx,
+        commands=["cat company/queries/q.sql company.team/queries/q.sql"],
+        namespaceFiles={"namespaces": ["company", "company.team"], "folderPerNamespace": True},
+    )
+    assert ctx.messages("INFO") == ["select 0select 1"]
+    with pytest.raises(LannerError, match="several namespaces"):
+        shell(
+            LocalTaskContext(storage=storage),
+            commands=["true"],
+            namespaceFiles={"namespaces": ["company", "company.team"], "ifExists": "FAIL"},
+        )
+
+
+def test_inline_input_files_win_over_namespace_files(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "storage")
+    _upload(storage, "company.team", {"q.sql": "from the namespace"})
+    ctx = LocalTaskContext(storage=storage)
+    outcome = shell(
+        ctx,
+        commands=["cat q.sql"],
+        namespaceFiles={"enabled": True},
+        inputFiles={"q.sql": "inline"},
+    )
+    assert outcome.state is State.SUCCESS
+    assert ctx.messages("INFO") == ["inline"]
+
+
+def test_namespace_files_of_another_namespace_are_refused(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "storage")
+    _upload(storage, "company.ops", {"secret.txt": "no"})
+    with pytest.raises(LannerError, match=r"namespace files of company\.ops"):
+        shell(
+            LocalTaskContext(storage=storage),
+            commands=["true"],
+            namespaceFiles={"namespaces": ["company.ops"]},
+        )
+
+
+def test_disabled_namespace_files_copy_nothing(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "storage")
+    _upload(storage, "company.team", {"q.sql": "x"})
+    ctx = LocalTaskContext(storage=storage)
+    shell(ctx, commands=["ls | wc -l"], namespaceFiles={"enabled": False})
+    assert ctx.messages("INFO") == ["0"]

@@ -62,7 +62,7 @@ def test_every_script_type_is_registered_and_loads(name: str) -> None:
         ({"runner": "KUBERNETES"}, "runner", "PROCESS"),
         ({"outputDirectory": True}, "outputDirectory", "not supported here"),
         ({"taskRunner": {"type": "io.kestra.plugin.ee.aws.runner.Batch"}}, "taskRunner", "unknown"),
-        ({"namespaceFiles": {"enabled": True}}, "namespaceFiles", "not supported here yet"),
+        ({"namespaceFiles": {"ifExists": "MERGE"}}, "namespaceFiles.ifExists", ""),
         ({"commands": []}, "commands", "at least 1"),
         ({"interpreter": []}, "interpreter", "at least 1"),
         ({"unknownThing": 1}, "unknownThing", "unknown property"),

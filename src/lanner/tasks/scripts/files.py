@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from lanner.errors import LannerError
 from lanner.plugin import TaskContext
 from lanner.storage.uris import SCHEME
+from lanner.tasks.scripts.model import NamespaceFiles
 
 _URI_PREFIX = SCHEME
 
@@ -43,6 +44,40 @@ def write_input_files(files: Mapping[str, str], working_dir: Path, ctx: TaskCont
                 shutil.copyfileobj(source, sink)
         else:
             target.write_text(content, encoding="utf-8")
+
+
+def write_namespace_files(spec: NamespaceFiles, working_dir: Path, ctx: TaskContext) -> None:
+    """`namespaceFiles`: the namespace files picked by include/exclude, of the flow's
+    namespace or of each of `namespaces` in order, copied into the working directory
+    (into a folder per namespace with `folderPerNamespace`). A file that another
+    namespace's already wrote is overwritten, kept with a warning, kept, or fails the
+    task, as `ifExists` says."""
+    if spec.enabled is False or spec.enabled == "false":
+        return
+    namespaces = list(spec.namespaces or [ctx.namespace])
+    written: set[str] = set()
+    for namespace in namespaces:
+        for file in ctx.namespace_files(namespace, spec.include, spec.exclude):
+            name = f"{namespace}/{file.path}" if spec.folderPerNamespace else file.path
+            target = inside(working_dir, name, "namespaceFiles")
+            if name in written:
+                if spec.ifExists == "FAIL":
+                    raise LannerError(
+                        f"namespaceFiles: '{name}' exists in several namespaces "
+                        f"({', '.join(namespaces)}) and ifExists is FAIL"
+                    )
+                if spec.ifExists == "IGNORE":
+                    continue
+                if spec.ifExists == "WARN":
+                    ctx.log(
+                        "WARN",
+                        f"namespaceFiles: '{name}' of {namespace} is not copied: it exists already",
+                    )
+                    continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with ctx.open_file(file.uri) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+            written.add(name)
 
 
 def store_output_files(globs: list[str], working_dir: Path, ctx: TaskContext) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from lanner.model.common import DynamicBool, Model, Text
 from lanner.model.task import Task
@@ -59,7 +59,8 @@ class TaskRunner(Model):
 
 
 class NamespaceFiles(Model):
-    """`namespaceFiles`: namespace files copied into the working directory."""
+    """`namespaceFiles`: namespace files copied into the working directory before the
+    script runs (files.write_namespace_files)."""
 
     enabled: DynamicBool = True
     include: list[Text] | None = None
@@ -67,15 +68,6 @@ class NamespaceFiles(Model):
     namespaces: list[Text] | None = None
     folderPerNamespace: bool = False
     ifExists: Literal["OVERWRITE", "FAIL", "WARN", "IGNORE"] = "OVERWRITE"
-
-    @model_validator(mode="after")
-    def _only_disabled(self) -> NamespaceFiles:
-        if self.enabled is not False:
-            raise ValueError(
-                "'namespaceFiles' is not supported here yet: only `enabled: false` is accepted"
-                " (namespace files are not in this Lanner's internal storage yet)"
-            )
-        return self
 
 
 class _ScriptTask(Task):

@@ -26,7 +26,12 @@ from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext
 from lanner.tasks.scripts.docker import docker_refusal
 from lanner.tasks.scripts.environment import script_env
-from lanner.tasks.scripts.files import input_files_map, store_output_files, write_input_files
+from lanner.tasks.scripts.files import (
+    input_files_map,
+    store_output_files,
+    write_input_files,
+    write_namespace_files,
+)
 from lanner.tasks.scripts.messages import ScriptMessages
 from lanner.tasks.scripts.model import (
     DOCKER_RUNNER,
@@ -64,6 +69,9 @@ def run_script(task: _ScriptTask, ctx: TaskContext) -> Outcome:
             " runner runs the script as a local process",
         )
     working_dir = ctx.working_directory()
+    # Namespace files first: inputFiles of the same name win, as in Kestra.
+    if task.namespaceFiles is not None:
+        write_namespace_files(task.namespaceFiles, working_dir, ctx)
     write_input_files(input_files_map(task.inputFiles), working_dir, ctx)
     bin_first: Path | None = None
     venv: Path | None = None
