@@ -18,6 +18,12 @@ retention:
 envPrefix: ENV_            # environment variables exposed as {{ envs.* }}
 secrets:
   key: any long random text # encrypts stored secret values; default: $LANNER_HOME/instance.key
+server:                    # `lanner server`'s HTTP API (docs/api.md)
+  host: 127.0.0.1
+  port: 8080
+  basicAuth:               # optional: every request but health needs these credentials
+    username: admin
+    password: a long password
 ```
 
 Every process on one store needs the same key (docs/secrets.md).
@@ -57,6 +63,17 @@ class SecretsConfig(Model):
     key: str | None = Field(None, min_length=16)
 
 
+class BasicAuthConfig(Model):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+
+
+class ServerConfig(Model):
+    host: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(8080, ge=0, le=65535)
+    basicAuth: BasicAuthConfig | None = None
+
+
 class Config(Model):
     pluginDefaults: tuple[PluginDefault, ...] = ()
     worker: WorkerConfig = WorkerConfig()
@@ -64,6 +81,7 @@ class Config(Model):
     retention: RetentionConfig = RetentionConfig()
     envPrefix: str = "ENV_"
     secrets: SecretsConfig = SecretsConfig()
+    server: ServerConfig = ServerConfig()
 
 
 def lanner_home() -> Path:

@@ -1,0 +1,23 @@
+"""What every route works with: the store, the task registry and the configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from lanner.config import Config
+from lanner.plugin import TaskRegistry
+from lanner.store.base import Store
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    store: Store
+    registry: TaskRegistry
+    config: Config
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.lanner
+    return ctx

@@ -1,0 +1,177 @@
+"""Executions: create (multipart inputs, `wait`, labels), get, search, and
+the actions kill, resume, restart. Every action answers with the execution
+as JSON, since kestrapy parses it.
+
+Paths of both client generations are served: kestrapy 1.x (Kestra 1.3)
+calls `DELETE .../executions/{id}/kill` and `POST .../{id}/resume`, kestrapy
+2.x calls `.../{id}/actions/kill` and `.../{id}/actions/resume`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from lanner.api.context import ApiContext, context
+from lanner.api.errors import ApiError
+from lanner.api.filters import Filter, execution_tests, parse
+from lanner.api.schemas import execution_answer, paged
+from lanner.runtime import actions
+
+router = APIRouter(tags=["Executions"])
+Ctx = Annotated[ApiContext, Depends(context)]
+
+# Search reads this many executions at most before filtering and paging in
+# memory: the store lists by namespace, flow and state only (docs/api.md).
+SEARCH_WINDOW = 10_000
+
+
+async def _form_inputs(request: Request) -> dict[str, str]:
+    """Text inputs from a multipart (or urlencoded) body; files are refused for now."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return {}
+    form = await request.form()
+    inputs: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            raise ApiError(
+                f"input {key}: FILE inputs are not supported through the API yet"
+                " (Lanner has no file store for inputs); send text inputs only"
+            )
+        inputs[key] = value
+    return inputs
+
+
+def _labels(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or ():
+        key, sep, value = item.partition(":")
+        if not sep or not key or not value:
+            raise ApiError(f"label {item!r}: write labels as key:value")
+        out[key] = value
+    return out
+
+
+@router.post("/executions/{namespace}/{flow_id}")
+async def create_execution(
+    namespace: str,
+    flow_id: str,
+    request: Request,
+    ctx: Ctx,
+    wait: bool = False,
+    revision: int | None = None,
+    labels: Annotated[list[str] | None, Query()] = None,
+    scheduleDate: str | None = None,
+    breakpoints: str | None = None,
+) -> dict[str, Any]:
+    if scheduleDate:
+        raise ApiError("scheduleDate is not supported here yet: start the execution now")
+    if breakpoints:
+        raise ApiError("breakpoints are not supported here")
+    inputs = await _form_inputs(request)
+    given_labels = _labels(labels)
+
+    def start() -> dict[str, Any]:
+        flow, rev = actions.deployed_flow(
+            ctx.store, ctx.registry, ctx.config.pluginDefaults, namespace, flow_id, revision
+        )
+        execution = actions.start_execution(ctx.store, flow, rev, inputs, labels=given_labels)
+        if wait:
+            execution = actions.wait_finalized(ctx.store, execution.id, None)
+        answer = execution_answer(execution)
+        answer["url"] = None
+        return answer
+
+    return await run_in_threadpool(start)
+
+
+def _search(
+    ctx: ApiContext,
+    filters: list[Filter],
+    page: int,
+    size: int,
+    namespace: str | None = None,
+    flow_id: str | None = None,
+    state: str | None = None,
+) -> dict[str, Any]:
+    tests = execution_tests(filters, datetime.now(UTC))
+    # Push the equality filters the store understands down to it.
+    for f in filters:
+        if f.operation == "EQUALS" and f.field == "namespace":
+            namespace = f.value
+        elif f.operation == "EQUALS" and f.field == "flowId":
+            flow_id = f.value
+    if state is not None:
+        tests.extend(execution_tests([Filter("state", "EQUALS", state)], datetime.now(UTC)))
+    rows = ctx.store.list_executions(namespace=namespace, flow_id=flow_id, limit=SEARCH_WINDOW)
+    rows = [e for e in rows if all(t(e) for t in tests)]
+    chosen = rows[(page - 1) * size : page * size]
+    full = [ctx.store.get_execution(e.id) or e for e in chosen]
+    return paged([execution_answer(e) for e in full], len(rows))
+
+
+Page = Annotated[int, Query(ge=1)]
+Size = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.get("/executions/search")
+def search_executions(
+    request: Request,
+    ctx: Ctx,
+    page: Page = 1,
+    size: Size = 10,
+    namespace: str | None = None,
+    flowId: str | None = None,
+    state: str | None = None,
+) -> dict[str, Any]:
+    filters = parse(request.query_params.multi_items())
+    return _search(ctx, filters, page, size, namespace, flowId, state)
+
+
+@router.get("/executions")
+def search_executions_by_flow(
+    ctx: Ctx, namespace: str, flowId: str, page: Page = 1, size: Size = 10
+) -> dict[str, Any]:
+    return _search(ctx, [], page, size, namespace, flowId)
+
+
+@router.get("/executions/{execution_id}")
+def get_execution(execution_id: str, ctx: Ctx) -> dict[str, Any]:
+    return execution_answer(actions.get_execution(ctx.store, execution_id))
+
+
+def _current(ctx: ApiContext, execution_id: str) -> dict[str, Any]:
+    return execution_answer(actions.get_execution(ctx.store, execution_id))
+
+
+@router.delete("/executions/{execution_id}/kill")
+@router.delete("/executions/{execution_id}/actions/kill")
+def kill_execution(execution_id: str, ctx: Ctx) -> dict[str, Any]:
+    actions.request_kill(ctx.store, execution_id)
+    return _current(ctx, execution_id)
+
+
+@router.post("/executions/{execution_id}/resume")
+@router.post("/executions/{execution_id}/actions/resume")
+async def resume_execution(execution_id: str, request: Request, ctx: Ctx) -> dict[str, Any]:
+    given = await _form_inputs(request)
+
+    def resume() -> dict[str, Any]:
+        defaults = ctx.config.pluginDefaults
+        actions.request_resume(ctx.store, ctx.registry, defaults, execution_id, given)
+        return _current(ctx, execution_id)
+
+    return await run_in_threadpool(resume)
+
+
+@router.post("/executions/{execution_id}/restart")
+@router.post("/executions/{execution_id}/actions/restart")
+def restart_execution(execution_id: str, ctx: Ctx, revision: int | None = None) -> dict[str, Any]:
+    if revision is not None:
+        raise ApiError("restart with another revision is not supported here")
+    actions.request_restart(ctx.store, execution_id)
+    return _current(ctx, execution_id)
