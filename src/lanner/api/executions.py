@@ -34,15 +34,20 @@ async def _form_inputs(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         return {}
-    form = await request.form()
     inputs: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            raise ApiError(
-                f"input {key}: FILE inputs are not supported through the API yet"
-                " (Lanner has no file store for inputs); send text inputs only"
-            )
-        inputs[key] = value
+    uploads: list[str] = []
+    # The context closes uploaded files, however the request ends.
+    async with request.form() as form:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                uploads.append(key)
+            else:
+                inputs[key] = value
+    if uploads:
+        raise ApiError(
+            f"input {', '.join(uploads)}: FILE inputs are not supported through the API yet"
+            " (Lanner has no file store for inputs); send text inputs only"
+        )
     return inputs
 
 
@@ -56,7 +61,6 @@ def _labels(values: list[str] | None) -> dict[str, str]:
     return out
 
 
-@router.post("/executions/{namespace}/{flow_id}")
 async def create_execution(
     namespace: str,
     flow_id: str,
@@ -175,3 +179,8 @@ def restart_execution(execution_id: str, ctx: Ctx, revision: int | None = None) 
         raise ApiError("restart with another revision is not supported here")
     actions.request_restart(ctx.store, execution_id)
     return _current(ctx, execution_id)
+
+
+# Last: `POST /executions/{namespace}/{flowId}` would also match the action paths
+# (`/executions/{id}/resume`); as in Kestra, literal segments win.
+router.post("/executions/{namespace}/{flow_id}")(create_execution)
