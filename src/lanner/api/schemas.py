@@ -122,6 +122,18 @@ def flow_answer(record: FlowRecord, *, with_source: bool) -> dict[str, Any]:
             "deleted": False,
         }
     )
+    inputs = data.get("inputs")
+    if isinstance(inputs, list):
+        data["inputs"] = [_property_defaults(i) if isinstance(i, dict) else i for i in inputs]
     if with_source:
         data["source"] = record.source
     return data
+
+
+def _property_defaults(declared: dict[str, Any]) -> dict[str, Any]:
+    """An input's `defaults` is a Kestra Property: JSON text unless it is a string or
+    an object (kestrapy 1.x cannot read `defaults: 1` otherwise)."""
+    defaults = declared.get("defaults")
+    if defaults is None or isinstance(defaults, str | dict):
+        return declared
+    return {**declared, "defaults": json.dumps(defaults)}

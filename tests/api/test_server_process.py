@@ -1,0 +1,59 @@
+"""The real `lanner server` process: it serves the API beside its executor
+and workers (with --no-worker too), on the port it is told, and says a
+taken port clearly."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from tests.api.conftest import API
+from tests.api.flows import HELLO
+from tests.api.process import LANNER, lanner_server
+
+
+def test_lanner_server_serves_the_api_and_runs_executions(tmp_path: Path) -> None:
+    with (
+        lanner_server(tmp_path, "--threads", "1") as (url, proc),
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        assert client.get("/health").json() == {"status": "UP"}
+        deployed = client.post(
+            f"{API}/flows", content=HELLO, headers={"Content-Type": "application/x-yaml"}
+        )
+        assert deployed.status_code == 200, deployed.text
+        run = client.post(
+            f"{API}/executions/company.team/hello",
+            files={"name": (None, "process")},
+            params={"wait": "true"},
+        ).json()
+        assert run["state"]["current"] == "SUCCESS"
+    assert proc.returncode == 0
+
+
+def test_no_worker_server_still_answers(tmp_path: Path) -> None:
+    with lanner_server(tmp_path, "--no-worker") as (url, _), httpx.Client(base_url=url) as client:
+        assert client.get(f"{API}/flows/search").json()["total"] == 0
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "LANNER_HOME": str(tmp_path)}
+        env.pop("LANNER_DB", None)
+        proc = subprocess.run(
+            [LANNER, "server", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode != 0
+    assert f"cannot serve HTTP on 127.0.0.1:{port}" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
