@@ -46,8 +46,8 @@ class ApiServer:
         )
 
 
-def start_server(tmp_path: Path, config: Config) -> Iterator[ApiServer]:
-    store = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
+def start_server(tmp_path: Path, config: Config, url: str | None = None) -> Iterator[ApiServer]:
+    store = open_store(url or f"sqlite://{tmp_path / 'lanner.db'}")
     ready, stop = threading.Event(), threading.Event()
     urls: list[str] = []
     thread = threading.Thread(
@@ -74,9 +74,21 @@ def start_server(tmp_path: Path, config: Config) -> Iterator[ApiServer]:
     assert not thread.is_alive()
 
 
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runtime's internal storage (and instance key) live in the test's folder."""
+    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+
+
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[ApiServer]:
     yield from start_server(tmp_path, Config())
+
+
+@pytest.fixture
+def api_on_db(tmp_path: Path, db_url: str) -> Iterator[ApiServer]:
+    """On each backend: a fresh SQLite file, a fresh PostgreSQL database."""
+    yield from start_server(tmp_path, Config(), db_url)
 
 
 @pytest.fixture

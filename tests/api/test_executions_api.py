@@ -176,3 +176,25 @@ def test_secret_inputs_never_appear(api: ApiServer) -> None:
         api.client.get(f"{API}/executions/search").text,
     ):
         assert "hunter2-xyz" not in text
+
+
+def test_delete_a_finished_execution_on_each_backend(api_on_db: ApiServer) -> None:
+    api = api_on_db
+    api.deploy(HELLO)
+    api.deploy(SLEEPY)
+    done = api.start("company.team", "hello", wait="true").json()
+    assert api.client.get(f"{API}/logs/{done['id']}").json()
+    running = api.start("company.team", "sleepy").json()
+    _until(api, running["id"], "RUNNING")
+    busy = api.client.delete(f"{API}/executions/{running['id']}")
+    assert busy.status_code == 409 and "kill it first" in busy.json()["message"]
+    kept = api.client.delete(f"{API}/executions/{done['id']}", params={"deleteLogs": "false"})
+    assert kept.status_code == 422
+    assert api.client.delete(f"{API}/executions/{done['id']}").status_code == 204
+    assert api.client.get(f"{API}/executions/{done['id']}").status_code == 404
+    assert api.client.get(f"{API}/logs/{done['id']}").status_code == 404
+    assert api.client.delete(f"{API}/executions/{done['id']}").status_code == 404
+    search = api.client.get(f"{API}/executions/search").json()
+    assert [e["id"] for e in search["results"]] == [running["id"]]
+    api.client.delete(f"{API}/executions/{running['id']}/kill")
+    _until(api, running["id"], "KILLED")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -57,3 +58,16 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert f"cannot serve HTTP on 127.0.0.1:{port}" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_cli_does_not_load_the_api() -> None:
+    """A cold `lanner run` (and every role's module) must not pay for FastAPI."""
+    code = (
+        "import sys, lanner.cli.main, lanner.cli.roles, lanner.runtime.node;"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('fastapi', 'uvicorn', 'starlette', 'lanner') and m.startswith(('fastapi', 'uvicorn',"
+        " 'starlette', 'lanner.api')));"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -15,6 +15,7 @@ from lanner.api import errors, executions, flows, logs
 from lanner.api.context import ApiContext
 from lanner.config import BasicAuthConfig, Config
 from lanner.plugin import TaskRegistry
+from lanner.storage import Storage
 from lanner.store.base import Store
 
 TENANT = "main"
@@ -22,7 +23,7 @@ PREFIXES = (f"/api/v1/{TENANT}", "/api/v1")
 HEALTH = "/health"
 
 
-def create_app(store: Store, registry: TaskRegistry, config: Config) -> FastAPI:
+def create_app(store: Store, registry: TaskRegistry, config: Config, storage: Storage) -> FastAPI:
     import lanner
 
     app = FastAPI(
@@ -30,7 +31,7 @@ def create_app(store: Store, registry: TaskRegistry, config: Config) -> FastAPI:
         version=getattr(lanner, "__version__", "0"),
         description="Kestra's REST API, tenant `main` (docs/api.md).",
     )
-    app.state.lanner = ApiContext(store, registry, config)
+    app.state.lanner = ApiContext(store, registry, config, storage)
     errors.install(app)
     for prefix in PREFIXES:
         for module in (flows, executions, logs):

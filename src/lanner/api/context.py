@@ -8,6 +8,7 @@ from fastapi import Request
 
 from lanner.config import Config
 from lanner.plugin import TaskRegistry
+from lanner.storage import Storage
 from lanner.store.base import Store
 
 
@@ -16,6 +17,7 @@ class ApiContext:
     store: Store
     registry: TaskRegistry
     config: Config
+    storage: Storage  # internal storage, the runtime's own
 
 
 def context(request: Request) -> ApiContext:

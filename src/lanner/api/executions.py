@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -19,6 +19,7 @@ from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
 from lanner.api.filters import Filter, execution_tests, parse
 from lanner.api.schemas import execution_answer, paged
+from lanner.errors import NotFoundError
 from lanner.runtime import actions
 
 router = APIRouter(tags=["Executions"])
@@ -146,6 +147,33 @@ def search_executions_by_flow(
 @router.get("/executions/{execution_id}")
 def get_execution(execution_id: str, ctx: Ctx) -> dict[str, Any]:
     return execution_answer(actions.get_execution(ctx.store, execution_id))
+
+
+@router.delete("/executions/{execution_id}", status_code=204)
+def delete_execution(
+    execution_id: str,
+    ctx: Ctx,
+    deleteLogs: bool = True,
+    deleteMetrics: bool = True,
+    deleteStorage: bool = True,
+) -> Response:
+    """A finished execution, with its logs, and its files unless deleteStorage=false."""
+    from lanner.storage.uris import execution_prefix
+
+    if not deleteLogs:
+        raise ApiError("deleteLogs=false is not supported here: an execution's logs go with it")
+    execution = actions.get_execution(ctx.store, execution_id)
+    if execution.finalized_at is None:
+        raise actions.ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}: only a finished execution"
+            " can be deleted (kill it first)"
+        )
+    if not ctx.store.delete_execution(execution_id):
+        raise NotFoundError(f"execution {execution_id} not found")
+    if deleteStorage:
+        prefix = execution_prefix(execution.namespace, execution.flow_id, execution.id)
+        ctx.storage.delete_prefix(prefix)
+    return Response(status_code=204)
 
 
 def _current(ctx: ApiContext, execution_id: str) -> dict[str, Any]:

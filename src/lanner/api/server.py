@@ -18,6 +18,7 @@ from lanner.api.app import create_app
 from lanner.config import Config
 from lanner.errors import LannerError
 from lanner.plugin import TaskRegistry
+from lanner.storage import Storage
 from lanner.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,13 @@ log = logging.getLogger(__name__)
 
 class HttpServer:
     def __init__(
-        self, store: Store, registry: TaskRegistry, config: Config, host: str, port: int
+        self,
+        store: Store,
+        registry: TaskRegistry,
+        config: Config,
+        storage: Storage,
+        host: str,
+        port: int,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -43,7 +50,7 @@ class HttpServer:
         self._socket = sock
         self.host = host
         self.port: int = sock.getsockname()[1]
-        app = create_app(store, registry, config)
+        app = create_app(store, registry, config, storage)
         self._server = uvicorn.Server(
             uvicorn.Config(
                 app,

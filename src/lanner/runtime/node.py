@@ -46,13 +46,13 @@ def serve(
     """Run until `stop` is set (by SIGTERM/SIGINT when on the main thread); returns 0.
     With `http` (host, port), the REST API is served too; `on_http` gets its URL."""
     stop = stop or threading.Event()
+    runtime = Runtime(store, registry, config, executor=executor, threads=threads)
     api = None
     if http is not None:
         # Imported here: the executor and worker roles never load FastAPI.
         from lanner.api.server import HttpServer
 
-        api = HttpServer(store, registry, config, *http)
-    runtime = Runtime(store, registry, config, executor=executor, threads=threads)
+        api = HttpServer(store, registry, config, runtime.storage, *http)
     process_id = runtime.workers.worker_id
 
     def info() -> dict[str, Any]:

@@ -45,6 +45,16 @@ class PostgresRuntime(SqlMethods):
             if len(ids) < limit:
                 return total
 
+    def delete_execution(self, execution_id: str) -> bool:
+        with self._db.session("delete an execution", tx=True) as s:
+            if s.conn.execute(pg.DELETE_PICK, (execution_id,)).fetchone() is None:
+                return False
+            with s.conn.pipeline():
+                for statement in pg.PURGE:
+                    s.conn.execute(statement, ([execution_id],))
+            s.changed = True
+        return True
+
 
 class PostgresRuntimeTx(SqlCycleMethods):
     """The executor-transaction methods for flow concurrency and flow-trigger state."""

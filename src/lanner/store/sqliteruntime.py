@@ -49,6 +49,14 @@ class SQLiteRuntime(SqlMethods):
             if len(ids) < limit:
                 return total
 
+    def delete_execution(self, execution_id: str) -> bool:
+        with self._write("delete an execution") as db:
+            if db.execute(lite.DELETE_PICK, (execution_id,)).fetchone() is None:
+                return False
+            for statement in lite.PURGE:
+                db.execute(statement, (json.dumps([execution_id]),))
+        return True
+
 
 class SQLiteRuntimeTx(SqlCycleMethods):
     """The executor-transaction methods for flow concurrency and flow-trigger state.
