@@ -5,15 +5,18 @@ taken port clearly."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import httpx
 
 from tests.api.conftest import API
-from tests.api.flows import HELLO
+from tests.api.flows import HELLO, SLEEPY
 from tests.api.process import LANNER, lanner_server
 
 
@@ -71,3 +74,44 @@ def test_the_cli_does_not_load_the_api() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_sigterm_ends_the_server_while_a_request_waits(tmp_path: Path) -> None:
+    """A `wait=true` request for an execution that will not end in time must not
+    keep a stopping server alive: it is answered with the execution as it stands."""
+    (tmp_path / "config.yml").write_text("worker:\n  shutdownGraceSeconds: 1\n")
+    with (
+        lanner_server(tmp_path, "--threads", "1") as (url, proc),
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        deployed = client.post(
+            f"{API}/flows", content=SLEEPY, headers={"Content-Type": "application/x-yaml"}
+        )
+        assert deployed.status_code == 200, deployed.text
+        answers: list[httpx.Response | BaseException] = []
+
+        def wait() -> None:
+            try:
+                answers.append(
+                    client.post(f"{API}/executions/company.team/sleepy", params={"wait": "true"})
+                )
+            except httpx.HTTPError as exc:
+                answers.append(exc)
+
+        waiting = threading.Thread(target=wait)
+        waiting.start()
+        deadline = time.monotonic() + 60
+        while not client.get(
+            f"{API}/executions/search", params={"filters[state][EQUALS]": "RUNNING"}
+        ).json()["total"]:
+            assert time.monotonic() < deadline, "never RUNNING"
+            time.sleep(0.05)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        assert time.monotonic() - started < 20
+        waiting.join(30)
+    assert proc.returncode == 0
+    [answer] = answers
+    if isinstance(answer, httpx.Response):
+        assert answer.status_code == 200 and answer.json()["state"]["current"] == "RUNNING"

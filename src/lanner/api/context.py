@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -18,6 +19,8 @@ class ApiContext:
     registry: TaskRegistry
     config: Config
     storage: Storage  # internal storage, the runtime's own
+    # Set when the server stops: requests waiting for an execution answer at once.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 def context(request: Request) -> ApiContext:

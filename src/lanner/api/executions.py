@@ -86,7 +86,7 @@ async def create_execution(
         )
         execution = actions.start_execution(ctx.store, flow, rev, inputs, labels=given_labels)
         if wait:
-            execution = actions.wait_finalized(ctx.store, execution.id, None)
+            execution = actions.wait_finalized(ctx.store, execution.id, None, ctx.stopping)
         answer = execution_answer(execution)
         answer["url"] = None
         return answer

@@ -15,6 +15,7 @@ import threading
 import uvicorn
 
 from lanner.api.app import create_app
+from lanner.api.context import ApiContext
 from lanner.config import Config
 from lanner.errors import LannerError
 from lanner.plugin import TaskRegistry
@@ -51,6 +52,7 @@ class HttpServer:
         self.host = host
         self.port: int = sock.getsockname()[1]
         app = create_app(store, registry, config, storage)
+        self._context: ApiContext = app.state.lanner
         self._server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -74,6 +76,7 @@ class HttpServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._context.stopping.set()  # before uvicorn waits for the requests in flight
         self._server.should_exit = True
         self._thread.join(10)
         self._socket.close()

@@ -7,6 +7,7 @@ checks the request against the execution as stored, then writes one event
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -66,13 +67,16 @@ def start_execution(
     return execution
 
 
-def wait_finalized(store: Store, execution_id: str, timeout: float | None) -> Execution:
-    """Poll the store until the execution is finalized (afterExecution done)."""
+def wait_finalized(
+    store: Store, execution_id: str, timeout: float | None, stop: threading.Event | None = None
+) -> Execution:
+    """Poll the store until the execution is finalized (afterExecution done); once `stop`
+    is set, the execution as it stands."""
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = 0.005
     while True:
         execution = get_execution(store, execution_id)
-        if execution.finalized_at is not None:
+        if execution.finalized_at is not None or (stop is not None and stop.is_set()):
             return execution
         if deadline is not None and time.monotonic() > deadline:
             raise LannerError(
