@@ -1,6 +1,7 @@
 """Kestra's official Python client, both major versions, against a real
 `lanner server`: create a flow, start it with inputs, wait, read it back,
-search, kill a running one, read logs (2.x; 1.x has no logs API).
+search, kill a running one, resume a paused one with inputs, restart a failed
+one, read logs (2.x; 1.x has no logs API).
 
 Each version is installed by the test session into its own cached folder
 with `pip install --target` (both are the same package `kestrapy`) from the
@@ -22,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.flows import HELLO, SLEEPY
+from tests.api.flows import FAILING, HELLO, PAUSED, SLEEPY
 from tests.api.process import lanner_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +72,15 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     with lanner_server(tmp_path, "--threads", "2") as (url, _):
         env = {**os.environ, "PYTHONPATH": str(folder)}
         proc = subprocess.run(
-            [sys.executable, str(CLIENTS / f"scenario_v{major}.py"), url, HELLO, SLEEPY],
+            [
+                sys.executable,
+                str(CLIENTS / f"scenario_v{major}.py"),
+                url,
+                HELLO,
+                SLEEPY,
+                PAUSED,
+                FAILING,
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -90,8 +99,12 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["labels"] == [f"client:v{major}", "team:data"]
     assert out["searched"] == [1, True]
     assert out["killed"] is True
+    assert out["resumed"] == "SUCCESS"
+    assert out["restart_answer"] is True and out["restarted"] is True
     if major == "2":
         assert out["logs"] == ["hello Ada x2"]
         assert out["warn_logs"] == ["mind"]
         assert out["download_has_hello"] is True
         assert out["kill_answer_id"] is True
+        assert out["resume_answer"] is True
+        assert out["resume_log"] == ["resumed because v2 said so"]

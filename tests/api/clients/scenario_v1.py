@@ -8,7 +8,7 @@ import time
 from kestrapy import Configuration, KestraClient
 from kestrapy.models.query_filter import QueryFilter
 
-url, hello, sleepy = sys.argv[1], sys.argv[2], sys.argv[3]
+url, hello, sleepy, paused, failing = sys.argv[1:6]
 kc = KestraClient(Configuration(host=url))
 T = "main"
 out = {}
@@ -76,4 +76,39 @@ while kc.executions.execution(execution_id=running.id, tenant=T).state.current.v
     assert time.monotonic() < deadline, "never KILLED"
     time.sleep(0.05)
 out["killed"] = True
+
+
+def until(execution_id, *states):
+    deadline = time.monotonic() + 60
+    while True:
+        current = kc.executions.execution(execution_id=execution_id, tenant=T)
+        if current.state.current.value in states:
+            return current
+        assert time.monotonic() < deadline, f"never {states}"
+        time.sleep(0.05)
+
+
+kc.flows.create_flow(tenant=T, body=paused)
+pausing = kc.executions.create_execution(
+    namespace="company.team", id="paused", wait=False, tenant=T
+)
+until(pausing.id, "PAUSED")
+kc.executions.resume_execution(
+    execution_id=pausing.id, tenant=T, additional_form_datas={"reason": "v1 said so"}
+)
+out["resumed"] = until(pausing.id, "SUCCESS", "FAILED").state.current.value
+
+kc.flows.create_flow(tenant=T, body=failing)
+failed = kc.executions.create_execution(namespace="company.ops", id="failing", wait=True, tenant=T)
+restarted = kc.executions.restart_execution(execution_id=failed.id, tenant=T, revision=None)
+out["restart_answer"] = restarted.id == failed.id
+deadline = time.monotonic() + 60
+while True:
+    again = kc.executions.execution(execution_id=failed.id, tenant=T)
+    seen = [h.state.value for h in again.state.histories]
+    if "RESTARTED" in seen and again.state.current.value == "FAILED":
+        break
+    assert time.monotonic() < deadline, seen
+    time.sleep(0.05)
+out["restarted"] = True
 print(json.dumps(out))

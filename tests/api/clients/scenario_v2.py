@@ -8,7 +8,7 @@ import time
 from kestrapy import KestraClient
 from kestrapy.models.query_filter import QueryFilter
 
-url, hello, sleepy = sys.argv[1], sys.argv[2], sys.argv[3]
+url, hello, sleepy, paused, failing = sys.argv[1:6]
 kc = KestraClient(host=url, timeout=60)
 T = "main"
 out = {}
@@ -67,4 +67,38 @@ while kc.executions.execution(running.id, T).state.current.value != "KILLED":
     assert time.monotonic() < deadline, "never KILLED"
     time.sleep(0.05)
 out["killed"] = True
+
+
+def until(execution_id, *states):
+    deadline = time.monotonic() + 60
+    while True:
+        current = kc.executions.execution(execution_id, T)
+        if current.state.current.value in states:
+            return current
+        assert time.monotonic() < deadline, f"never {states}"
+        time.sleep(0.05)
+
+
+kc.flows.create_flow(T, paused)
+pausing = kc.executions.create_execution(T, "company.team", "paused")
+until(pausing.id, "PAUSED")
+resumed = kc.executions.resume_execution(pausing.id, T, inputs={"reason": "v2 said so"})
+out["resume_answer"] = resumed.id == pausing.id
+out["resumed"] = until(pausing.id, "SUCCESS", "FAILED").state.current.value
+said = kc.logs.list_logs_from_execution(pausing.id, T, task_id="said")
+out["resume_log"] = [entry.message for entry in said]
+
+kc.flows.create_flow(T, failing)
+failed = kc.executions.create_execution(T, "company.ops", "failing", wait=True)
+restarted = kc.executions.restart_execution(failed.id, T)
+out["restart_answer"] = restarted.id == failed.id
+deadline = time.monotonic() + 60
+while True:
+    again = kc.executions.execution(failed.id, T)
+    seen = [h.state.value for h in again.state.histories]
+    if "RESTARTED" in seen and again.state.current.value == "FAILED":
+        break
+    assert time.monotonic() < deadline, seen
+    time.sleep(0.05)
+out["restarted"] = True
 print(json.dumps(out))
