@@ -1,12 +1,16 @@
-"""`server.basicAuth`: 401 without the credentials, except health."""
+"""`server.basicAuth`: 401 without the credentials, except health; the `server`
+configuration section."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+import pytest
 
-from lanner.config import Config
+from lanner.config import Config, load_config
+from lanner.errors import ConfigError
 from tests.api.conftest import API, ApiServer
 
 
@@ -32,3 +36,16 @@ def test_basic_auth(api_factory: Callable[[Config], ApiServer]) -> None:
 def test_no_auth_configured_means_open(api: ApiServer) -> None:
     assert api.client.get(f"{API}/flows/search").status_code == 200
     assert api.client.get("/openapi.json").json()["info"]["title"] == "Lanner"
+
+
+def test_the_server_section_is_checked_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text("server:\n  port: 70000\n  basicAuth:\n    username: admin\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = caught.value.message
+    assert f"{path}:2:" in message and "server.port" in message
+    assert "server.basicAuth.password" in message
+    path.write_text("server:\n  host: 0.0.0.0\n  port: 9000\n")
+    server = load_config(path).server
+    assert (server.host, server.port, server.basicAuth) == ("0.0.0.0", 9000, None)
