@@ -106,3 +106,11 @@ def test_delete(api: ApiServer) -> None:
     assert api.client.delete(f"{API}/flows/company.team/hello").status_code == 204
     assert api.client.get(f"{API}/flows/company.team/hello").status_code == 404
     assert api.client.delete(f"{API}/flows/company.team/hello").status_code == 404
+
+
+def test_one_flow_per_request_and_no_store_location_in_errors(api: ApiServer) -> None:
+    two = api.client.post(f"{API}/flows", content=HELLO + "---\n" + SLEEPY, headers=YAML)
+    assert two.status_code == 422 and "one flow per request" in two.json()["message"]
+    missing = api.client.get(f"{API}/executions/nope").json()["message"]
+    assert missing == "execution nope not found"
+    assert "sqlite" not in api.client.post(f"{API}/executions/a/b").text

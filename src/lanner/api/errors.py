@@ -71,7 +71,10 @@ def _answer(request: Request, status: int, message: str) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LannerError)
     async def lanner_error(request: Request, exc: LannerError) -> JSONResponse:
-        return _answer(request, status_of(exc), exc.message)
+        # The CLI's messages name the store ("not found in sqlite:///..."): where the
+        # server keeps its data is not the client's business.
+        url = request.app.state.lanner.store.url
+        return _answer(request, status_of(exc), exc.message.replace(f" in {url}", ""))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -40,9 +40,13 @@ async def _yaml(request: Request) -> str:
 
 
 def _validate(ctx: ApiContext, source: str) -> Flow:
-    from lanner.model.validate import load_flow
+    from lanner.model.validate import load_flows
 
-    return load_flow(source, ctx.registry, defaults=ctx.config.pluginDefaults)
+    loaded = load_flows(source, ctx.registry, defaults=ctx.config.pluginDefaults)
+    if len(loaded) != 1:
+        listed = ", ".join(f"{f.flow.namespace}.{f.flow.id} at line {f.line}" for f in loaded)
+        raise ApiError(f"send one flow per request; this body holds {len(loaded)} ({listed})")
+    return loaded[0].flow
 
 
 def _record(
