@@ -108,6 +108,13 @@ def test_search_filters_and_paging(api: ApiServer) -> None:
     assert {e["id"] for e in by_flow["results"]} <= {*ids, labelled}
     bad = api.client.get(f"{API}/executions/search", params={"filters[state][EQUALS]": "DONE"})
     assert bad.status_code == 422 and "DONE" in bad.json()["message"]
+    newest = [e["id"] for e in search()["results"]]
+    oldest = [e["id"] for e in search(sort="state.startDate:asc")["results"]]
+    assert oldest == newest[::-1] and oldest[0] == ids[0]
+    by_flow_then_new = search(sort=["flowId:asc", "state.startDate:desc"])["results"]
+    assert [e["flowId"] for e in by_flow_then_new] == ["failing"] + ["hello"] * 4
+    unsorted = api.client.get(f"{API}/executions/search", params={"sort": "color:asc"})
+    assert unsorted.status_code == 422 and "color" in unsorted.json()["message"]
 
 
 def test_kill_on_both_paths_answers_with_the_execution(api: ApiServer) -> None:

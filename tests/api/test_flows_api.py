@@ -82,6 +82,8 @@ def test_search_pages_and_filters(api: ApiServer) -> None:
     assert [f["id"] for f in query["results"]] == ["failing"]
     bad = api.client.get(f"{API}/flows/search", params={"filters[color][EQUALS]": "red"})
     assert bad.status_code == 422 and "color" in bad.json()["message"]
+    backwards = api.client.get(f"{API}/flows/search", params={"sort": "id:desc"}).json()
+    assert [f["id"] for f in backwards["results"]] == ["sleepy", "hello", "failing"]
     listed = api.client.get(f"{API}/flows/company.team").json()
     assert [f["id"] for f in listed] == ["hello", "sleepy"]
     names = api.client.get(f"{API}/flows/distinct-namespaces").json()

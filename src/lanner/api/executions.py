@@ -17,8 +17,9 @@ from starlette.datastructures import UploadFile
 
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
-from lanner.api.filters import Filter, execution_tests, parse
+from lanner.api.filters import Filter, execution_tests, parse, sort_keys, sorted_by
 from lanner.api.schemas import execution_answer, paged
+from lanner.engine.model import Execution
 from lanner.errors import NotFoundError
 from lanner.runtime import actions
 
@@ -94,6 +95,28 @@ async def create_execution(
     return await run_in_threadpool(start)
 
 
+def _sort_value(e: Execution, field: str) -> Any:
+    if field in ("state.startDate", "startDate"):
+        return e.start_date
+    if field in ("state.endDate", "endDate"):
+        return e.histories[-1].date if e.state.terminated and e.histories else None
+    if field == "state.current":
+        return e.state.value
+    return {"id": e.id, "namespace": e.namespace, "flowId": e.flow_id}[field]
+
+
+SORTS = (
+    "state.startDate",
+    "startDate",
+    "state.endDate",
+    "endDate",
+    "state.current",
+    "id",
+    "namespace",
+    "flowId",
+)
+
+
 def _search(
     ctx: ApiContext,
     filters: list[Filter],
@@ -102,7 +125,9 @@ def _search(
     namespace: str | None = None,
     flow_id: str | None = None,
     state: str | None = None,
+    sort: list[str] | None = None,
 ) -> dict[str, Any]:
+    keys = sort_keys(sort, SORTS)
     tests = execution_tests(filters, datetime.now(UTC))
     # Push the equality filters the store understands down to it.
     for f in filters:
@@ -113,7 +138,7 @@ def _search(
     if state is not None:
         tests.extend(execution_tests([Filter("state", "EQUALS", state)], datetime.now(UTC)))
     rows = ctx.store.list_executions(namespace=namespace, flow_id=flow_id, limit=SEARCH_WINDOW)
-    rows = [e for e in rows if all(t(e) for t in tests)]
+    rows = sorted_by([e for e in rows if all(t(e) for t in tests)], keys, _sort_value)
     chosen = rows[(page - 1) * size : page * size]
     full = [ctx.store.get_execution(e.id) or e for e in chosen]
     return paged([execution_answer(e) for e in full], len(rows))
@@ -132,9 +157,11 @@ def search_executions(
     namespace: str | None = None,
     flowId: str | None = None,
     state: str | None = None,
+    sort: Annotated[list[str] | None, Query()] = None,
 ) -> dict[str, Any]:
+    """Most recent first unless `sort` says otherwise."""
     filters = parse(request.query_params.multi_items())
-    return _search(ctx, filters, page, size, namespace, flowId, state)
+    return _search(ctx, filters, page, size, namespace, flowId, state, sort)
 
 
 @router.get("/executions")

@@ -11,11 +11,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from lanner.api.errors import ApiError
 from lanner.engine.model import Execution
 from lanner.model.states import State
 from lanner.store.base import FlowRecord
+
+T = TypeVar("T")
 
 _KEY = re.compile(r"^filters\[(\w+)\]\[(\w+)\](?:\[([^\]]*)\])?$")
 
@@ -190,3 +193,32 @@ def _flow_test(f: Filter) -> FlowTest:
     raise ApiError(
         f"filters[{f.field}]: not a field flows can be searched by here (namespace, id, q)"
     )
+
+
+def sort_keys(sort: list[str] | None, known: Iterable[str]) -> list[tuple[str, bool]]:
+    """`sort=field:asc|desc` (repeatable) as (field, descending), each field checked."""
+    allowed = set(known)
+    out: list[tuple[str, bool]] = []
+    for item in sort or ():
+        field, _, direction = item.partition(":")
+        direction = direction.lower() or "asc"
+        if field not in allowed or direction not in ("asc", "desc"):
+            raise ApiError(
+                f"sort {item!r}: sort by one of {', '.join(sorted(allowed))}, with :asc or :desc"
+            )
+        out.append((field, direction == "desc"))
+    return out
+
+
+def sorted_by(
+    rows: list[T], keys: list[tuple[str, bool]], value: Callable[[T, str], Any]
+) -> list[T]:
+    """Stable sorts, last key first, so that the first key decides; None sorts first."""
+    for field, descending in reversed(keys):
+
+        def key(row: T, field: str = field) -> tuple[bool, Any]:
+            v = value(row, field)
+            return (v is not None, v)
+
+        rows = sorted(rows, key=key, reverse=descending)
+    return rows

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
-from lanner.api.filters import flow_tests, parse
+from lanner.api.filters import flow_tests, parse, sort_keys, sorted_by
 from lanner.api.schemas import (
     BulkResponse,
     IdWithNamespace,
@@ -84,7 +84,10 @@ def search_flows(
     size: Annotated[int, Query(ge=1, le=10000)] = 10,
     q: str | None = None,
     namespace: str | None = None,
+    sort: Annotated[list[str] | None, Query()] = None,
 ) -> dict[str, Any]:
+    """By namespace then id unless `sort` says otherwise."""
+    keys = sort_keys(sort, ("id", "namespace"))
     filters = parse(request.query_params.multi_items())
     tests = flow_tests(filters)
     rows = sorted(ctx.store.list_flows(), key=lambda r: (r.namespace, r.id))
@@ -95,6 +98,7 @@ def search_flows(
     if q:
         rows = [r for r in rows if q.lower() in r.id.lower() or q.lower() in r.namespace.lower()]
     rows = [r for r in rows if all(t(r) for t in tests)]
+    rows = sorted_by(rows, keys, lambda r, f: r.id if f == "id" else r.namespace)
     chosen = rows[(page - 1) * size : page * size]
     return {"results": [flow_answer(r, with_source=False) for r in chosen], "total": len(rows)}
 
