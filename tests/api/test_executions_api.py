@@ -122,7 +122,13 @@ def test_kill_on_both_paths_answers_with_the_execution(api: ApiServer) -> None:
     for path in ("kill", "actions/kill"):
         started = api.start("company.team", "sleepy").json()
         _until(api, started["id"], "RUNNING")
-        resp = api.client.delete(f"{API}/executions/{started['id']}/{path}")
+        alone = api.client.delete(
+            f"{API}/executions/{started['id']}/{path}", params={"isOnKillCascade": "false"}
+        )
+        assert alone.status_code == 422 and "isOnKillCascade" in alone.json()["message"]
+        resp = api.client.delete(
+            f"{API}/executions/{started['id']}/{path}", params={"isOnKillCascade": "true"}
+        )
         assert resp.status_code == 200, resp.text
         assert resp.json()["id"] == started["id"]
         assert _until(api, started["id"], "KILLED")["state"]["current"] == "KILLED"

@@ -209,7 +209,12 @@ def _current(ctx: ApiContext, execution_id: str) -> dict[str, Any]:
 
 @router.delete("/executions/{execution_id}/kill")
 @router.delete("/executions/{execution_id}/actions/kill")
-def kill_execution(execution_id: str, ctx: Ctx) -> dict[str, Any]:
+def kill_execution(execution_id: str, ctx: Ctx, isOnKillCascade: bool = True) -> dict[str, Any]:
+    if not isOnKillCascade:
+        raise ApiError(
+            "isOnKillCascade=false is not supported here: a kill always reaches the"
+            " execution's running subflow executions"
+        )
     actions.request_kill(ctx.store, execution_id)
     return _current(ctx, execution_id)
 
