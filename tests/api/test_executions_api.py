@@ -102,6 +102,7 @@ def test_search_filters_and_paging(api: ApiServer) -> None:
     assert search(**{"filters[startDate][GREATER_THAN]": later})["total"] == 0
     # The older plain parameters, and the by-flow listing.
     assert search(namespace="company.team", state="SUCCESS")["total"] == 4
+    assert search(namespace="company")["total"] == 5  # a prefix, as in Kestra
     by_flow = api.client.get(
         f"{API}/executions", params={"namespace": "company.team", "flowId": "hello"}
     ).json()

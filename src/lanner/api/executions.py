@@ -122,21 +122,17 @@ def _search(
     filters: list[Filter],
     page: int,
     size: int,
-    namespace: str | None = None,
-    flow_id: str | None = None,
-    state: str | None = None,
     sort: list[str] | None = None,
 ) -> dict[str, Any]:
     keys = sort_keys(sort, SORTS)
     tests = execution_tests(filters, datetime.now(UTC))
     # Push the equality filters the store understands down to it.
+    namespace = flow_id = None
     for f in filters:
         if f.operation == "EQUALS" and f.field == "namespace":
             namespace = f.value
         elif f.operation == "EQUALS" and f.field == "flowId":
             flow_id = f.value
-    if state is not None:
-        tests.extend(execution_tests([Filter("state", "EQUALS", state)], datetime.now(UTC)))
     rows = ctx.store.list_executions(namespace=namespace, flow_id=flow_id, limit=SEARCH_WINDOW)
     rows = sorted_by([e for e in rows if all(t(e) for t in tests)], keys, _sort_value)
     chosen = rows[(page - 1) * size : page * size]
@@ -161,14 +157,22 @@ def search_executions(
 ) -> dict[str, Any]:
     """Most recent first unless `sort` says otherwise."""
     filters = parse(request.query_params.multi_items())
-    return _search(ctx, filters, page, size, namespace, flowId, state, sort)
+    # The older plain parameters: a namespace prefix, a flow id, states.
+    if namespace:
+        filters.append(Filter("namespace", "PREFIX", namespace))
+    if flowId:
+        filters.append(Filter("flowId", "EQUALS", flowId))
+    if state:
+        filters.append(Filter("state", "IN", state))
+    return _search(ctx, filters, page, size, sort)
 
 
 @router.get("/executions")
 def search_executions_by_flow(
     ctx: Ctx, namespace: str, flowId: str, page: Page = 1, size: Size = 10
 ) -> dict[str, Any]:
-    return _search(ctx, [], page, size, namespace, flowId)
+    filters = [Filter("namespace", "EQUALS", namespace), Filter("flowId", "EQUALS", flowId)]
+    return _search(ctx, filters, page, size)
 
 
 @router.get("/executions/{execution_id}")
