@@ -139,7 +139,8 @@ def floor_postgres(url: str, seconds: float) -> float:
 
 # -- Lanner ---------------------------------------------------------------------------
 def spawn(role: str, url: str, home: str, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LANNER_HOME": home, "LANNER_DB": url}
+    # LANNER_PORT=0: the server's API takes a free port (8080 may be taken).
+    env = {**os.environ, "LANNER_HOME": home, "LANNER_DB": url, "LANNER_PORT": "0"}
     env.pop("LANNER_CRASH_AT", None)
     return subprocess.Popen(
         [LANNER, role, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -9,6 +9,7 @@ Cluster of processes on that store.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from tests.support.private_postgres import private_postgres  # noqa: F401 (fixtu
 from tests.support.s3 import s3_server  # noqa: F401 (fixture)
 
 http_sink = pytest.fixture(_http_sink)
+
+# Every `lanner server` a test starts serves its API on a free port: tests run
+# side by side, and 8080 may be taken on the machine.
+os.environ.setdefault("LANNER_PORT", "0")
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,12 @@ storage:                   # internal storage (docs/storage.md)
   basePath: /data/lanner   # local: default $LANNER_HOME/storage
   # s3: bucket (required), endpoint, region, accessKey/secretKey (else the AWS
   # environment), prefix
+server:                    # `lanner server`'s HTTP API (docs/api.md)
+  host: 127.0.0.1
+  port: 8080
+  basicAuth:               # optional: every request but health needs these credentials
+    username: admin
+    password: a long password
 ```
 
 Every process on one store needs the same key (docs/secrets.md).
@@ -94,6 +100,17 @@ class StorageConfig(Model):
         return self
 
 
+class BasicAuthConfig(Model):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+
+
+class ServerConfig(Model):
+    host: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(8080, ge=0, le=65535)
+    basicAuth: BasicAuthConfig | None = None
+
+
 class Config(Model):
     pluginDefaults: tuple[PluginDefault, ...] = ()
     worker: WorkerConfig = WorkerConfig()
@@ -102,6 +119,7 @@ class Config(Model):
     envPrefix: str = "ENV_"
     secrets: SecretsConfig = SecretsConfig()
     storage: StorageConfig = StorageConfig()
+    server: ServerConfig = ServerConfig()
 
 
 def lanner_home() -> Path:

@@ -6,8 +6,6 @@ These commands only write events; an executor (`lanner server` or
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -27,8 +25,7 @@ from lanner.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from lanner.engine.events import Event
-    from lanner.engine.model import Execution, TaskRun
+    from lanner.engine.model import Execution
     from lanner.store.base import Store
 
 app = typer.Typer(help="Start, inspect and control executions.", no_args_is_help=True)
@@ -37,12 +34,9 @@ ExecutionId = Annotated[str, typer.Argument(metavar="EXECUTION_ID", help="The ex
 
 
 def _get(store: Store, execution_id: str) -> Execution:
-    from lanner.errors import NotFoundError
+    from lanner.runtime.actions import get_execution
 
-    execution = store.get_execution(execution_id)
-    if execution is None:
-        raise NotFoundError(f"execution {execution_id} not found in {store.url}")
-    return execution
+    return get_execution(store, execution_id)
 
 
 def exit_code(execution: Execution) -> int:
@@ -121,33 +115,19 @@ def start(
 ) -> None:
     """Start an execution of a deployed flow; prints its id (or, with --wait, the
     finished execution, with `lanner run`'s exit codes)."""
-    from datetime import UTC, datetime
-
     from lanner.config import open_storage
     from lanner.engine.model import new_execution_id
-    from lanner.errors import NotFoundError
-    from lanner.model.validate import load_flow
-    from lanner.runtime.launch import new_execution, start_event
+    from lanner.runtime.actions import deployed_flow, start_execution
     from lanner.storage.inputfiles import InputFiles
 
     store = open_db(db)
-    record = store.get_flow(namespace, flow_id)
-    if record is None:
-        raise NotFoundError(f"flow {namespace}.{flow_id} not found in {store.url}")
     cfg = config(config_file)
-    flow = load_flow(record.source, registry(), defaults=cfg.pluginDefaults)
-    now = datetime.now(UTC)
+    flow, revision = deployed_flow(store, registry(), cfg.pluginDefaults, namespace, flow_id)
     execution_id = new_execution_id()
     files = InputFiles(open_storage(cfg), flow.namespace, flow.id, execution_id)
-    execution = new_execution(
-        flow,
-        record.revision,
-        parse_input_pairs(input),
-        now,
-        execution_id=execution_id,
-        files=files,
+    execution = start_execution(
+        store, flow, revision, parse_input_pairs(input), execution_id=execution_id, files=files
     )
-    store.create_execution(execution, [start_event(execution, now)])
     if not wait:
         if json_output:
             print_json({"id": execution.id})
@@ -161,21 +141,9 @@ def start(
 
 def wait_finalized(store: Store, execution_id: str, timeout: float | None) -> Execution:
     """Poll the store until the execution is finalized (afterExecution done)."""
-    from lanner.errors import LannerError
+    from lanner.runtime import actions
 
-    deadline = None if timeout is None else time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        execution = _get(store, execution_id)
-        if execution.finalized_at is not None:
-            return execution
-        if deadline is not None and time.monotonic() > deadline:
-            raise LannerError(
-                f"execution {execution_id} is still {execution.state.value} after {timeout} s"
-                " (is an executor running on this store?)"
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.25)
+    return actions.wait_finalized(store, execution_id, timeout)
 
 
 def _print_final(execution: Execution, json_output: bool) -> None:
@@ -190,28 +158,13 @@ def _print_final(execution: Execution, json_output: bool) -> None:
         )
 
 
-def _send(store: Store, execution: Execution, event: Event, key: str) -> bool:
-    from datetime import UTC, datetime
-
-    from lanner.runtime import eventcodec
-
-    return store.add_event(eventcodec.encode(execution.id, event, datetime.now(UTC), key))
-
-
 @app.command("kill")
 @guarded
 def kill(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None:
     """Kill an execution: running tasks stop, afterExecution still runs."""
-    from lanner.engine.events import Kill
-    from lanner.errors import InputError
+    from lanner.runtime.actions import request_kill
 
-    store = open_db(db)
-    execution = _get(store, execution_id)
-    if execution.terminal_at is not None:
-        raise InputError(
-            f"execution {execution_id} already ended {execution.state.value}: nothing to kill"
-        )
-    _send(store, execution, Kill(), f"kill:{execution_id}")
+    request_kill(open_db(db), execution_id)
     print(f"execution {execution_id}: kill requested")
 
 
@@ -225,75 +178,18 @@ def resume(
     debug: Debug = False,
 ) -> None:
     """Resume a PAUSED execution (with the Pause task's onResume inputs, if any)."""
-    from lanner.engine.events import Resume
-    from lanner.errors import InputError
-    from lanner.model.states import State
+    from lanner.runtime.actions import request_resume
 
-    store = open_db(db)
-    execution = _get(store, execution_id)
-    if execution.state is not State.PAUSED:
-        raise InputError(
-            f"execution {execution_id} is {execution.state.value}, not PAUSED: nothing to resume"
-        )
-    paused = [r for r in execution.ordered_task_runs() if r.state is State.PAUSED]
-    target = paused[0] if paused else None
-    given = parse_input_pairs(input)
-    values = _resume_inputs(store, execution, target, given, config_file) if target else {}
-    _send(
-        store,
-        execution,
-        Resume(values, target.id if target else None),
-        f"resume:{execution_id}:{target.id if target else ''}:{len(execution.histories)}",
-    )
+    defaults = config(config_file).pluginDefaults
+    request_resume(open_db(db), registry(), defaults, execution_id, parse_input_pairs(input))
     print(f"execution {execution_id}: resume requested")
-
-
-def _resume_inputs(
-    store: Store,
-    execution: Execution,
-    paused: TaskRun,
-    given: dict[str, str],
-    config_file: Path | None,
-) -> dict[str, object]:
-    """Check the values against the paused task's `onResume` definitions (exit 2 when bad)."""
-    from datetime import UTC, datetime
-
-    from lanner.engine.inputrender import input_renderer
-    from lanner.errors import InputValueError
-    from lanner.model.inputs import parse_inputs
-    from lanner.model.validate import load_flow
-
-    record = store.get_flow(execution.namespace, execution.flow_id, execution.flow_revision)
-    if record is None:
-        return dict(given)
-    flow = load_flow(record.source, registry(), defaults=config(config_file).pluginDefaults)
-    task = next((t for t in flow.all_tasks() if t.id == paused.task_id), None)
-    declared = list(getattr(task, "onResume", None) or ())
-    if not declared:
-        if given:
-            raise InputValueError(
-                "the paused task declares no onResume inputs; given: " + ", ".join(sorted(given))
-            )
-        return {}
-    render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
-    return dict(parse_inputs(declared, given, from_strings=True, render=render))
 
 
 @app.command("restart")
 @guarded
 def restart(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None:
     """Restart a FAILED or KILLED execution from its failed task runs."""
-    from lanner.engine.events import Restart
-    from lanner.errors import InputError
-    from lanner.model.states import State
+    from lanner.runtime.actions import request_restart
 
-    store = open_db(db)
-    execution = _get(store, execution_id)
-    if execution.state not in (State.FAILED, State.KILLED) or execution.finalized_at is None:
-        raise InputError(
-            f"execution {execution_id} is {execution.state.value}"
-            f"{'' if execution.finalized_at else ' and not finalized'}:"
-            " only a finished FAILED or KILLED execution can be restarted"
-        )
-    _send(store, execution, Restart(), f"restart:{execution_id}:{len(execution.histories)}")
+    request_restart(open_db(db), execution_id)
     print(f"execution {execution_id}: restart requested")

@@ -30,6 +30,22 @@ LogLevel = Annotated[
         help="Least severe log record written to stderr.",
     ),
 ]
+Host = Annotated[
+    str | None,
+    typer.Option(
+        "--host", envvar="LANNER_HOST", help="HTTP address to listen on (default: server.host)."
+    ),
+]
+Port = Annotated[
+    int | None,
+    typer.Option(
+        "--port",
+        envvar="LANNER_PORT",
+        min=0,
+        max=65535,
+        help="HTTP port (default: server.port, 8080; 0 takes a free one).",
+    ),
+]
 Threads = Annotated[
     int | None,
     typer.Option("--threads", min=1, max=256, help="Worker threads (default: worker.threads)."),
@@ -44,15 +60,19 @@ def register(app: typer.Typer) -> None:
         no_worker: Annotated[
             bool, typer.Option("--no-worker", help="Run no worker threads.")
         ] = False,
+        host: Host = None,
+        port: Port = None,
         db: Db = None,
         config_file: ConfigOpt = None,
         debug: Debug = False,
         log_level: LogLevel = Level.INFO,
     ) -> None:
-        """Executor, worker threads and maintenance in one process, until SIGTERM."""
+        """The REST API, executor, worker threads and maintenance in one process, until
+        SIGTERM."""
         cfg = config(config_file)
         count = 0 if no_worker else (threads or cfg.worker.threads)
-        _serve(db, cfg, role="server", executor=True, threads=count, log_level=log_level)
+        http = (host or cfg.server.host, cfg.server.port if port is None else port)
+        _serve(db, cfg, role="server", executor=True, threads=count, log_level=log_level, http=http)
 
     @app.command()
     @guarded
@@ -82,12 +102,21 @@ def register(app: typer.Typer) -> None:
 
 
 def _serve(
-    db: str | None, cfg: Config, *, role: str, executor: bool, threads: int, log_level: str
+    db: str | None,
+    cfg: Config,
+    *,
+    role: str,
+    executor: bool,
+    threads: int,
+    log_level: str,
+    http: tuple[str, int] | None = None,
 ) -> None:
     from lanner.logs import configure_role
     from lanner.runtime.node import serve
 
     configure_role(role, log_level)
     raise SystemExit(
-        serve(open_db(db), registry(), cfg, role=role, executor=executor, threads=threads)
+        serve(
+            open_db(db), registry(), cfg, role=role, executor=executor, threads=threads, http=http
+        )
     )

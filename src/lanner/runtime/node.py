@@ -5,7 +5,8 @@ or SIGINT: the executor thread, worker threads, and maintenance (its
 heartbeat row, the lease reaper in every executor, retention). On the
 signal it stops claiming, gives running tasks the configured grace period,
 hands what is still running back to the store for another worker, and
-removes its heartbeat row.
+removes its heartbeat row. `lanner server` also serves the REST API
+(`lanner.api`) on a thread of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -38,10 +40,19 @@ def serve(
     threads: int,
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
+    http: tuple[str, int] | None = None,
+    on_http: Callable[[str], None] | None = None,
 ) -> int:
-    """Run until `stop` is set (by SIGTERM/SIGINT when on the main thread); returns 0."""
+    """Run until `stop` is set (by SIGTERM/SIGINT when on the main thread); returns 0.
+    With `http` (host, port), the REST API is served too; `on_http` gets its URL."""
     stop = stop or threading.Event()
     runtime = Runtime(store, registry, config, executor=executor, threads=threads)
+    api = None
+    if http is not None:
+        # Imported here: the executor and worker roles never load FastAPI.
+        from lanner.api.server import HttpServer
+
+        api = HttpServer(store, registry, config, runtime.storage, *http)
     process_id = runtime.workers.worker_id
 
     def info() -> dict[str, Any]:
@@ -60,6 +71,11 @@ def serve(
         signal.signal(signal.SIGINT, on_signal)
     runtime.start()
     maintenance.tick(datetime.now(UTC))
+    if api is not None:
+        api.start()
+        log.info("API on %s/api/v1/main", api.url)
+        if on_http is not None:
+            on_http(api.url)
     log.info(
         "%s on %s: %s%d worker thread(s)",
         process_id,
@@ -73,6 +89,8 @@ def serve(
         while not stop.wait(TICK_SECONDS):
             maintenance.tick(datetime.now(UTC))
     finally:
+        if api is not None:
+            api.stop()
         handed = runtime.workers.drain(config.worker.shutdownGraceSeconds)
         if handed:
             log.info("handed %d job(s) back", handed)

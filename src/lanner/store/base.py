@@ -239,6 +239,11 @@ class Store(Protocol):
         events and logs, `limit` executions per transaction; returns how many."""
         ...
 
+    def delete_execution(self, execution_id: str) -> bool:
+        """Delete one finalized execution with its task runs, jobs, events and logs;
+        False when there is no finalized execution with that id."""
+        ...
+
     def add_event(self, event: NewEvent) -> bool:
         """Insert an event outside a cycle (kill, resume); False if its dedup key exists."""
         ...

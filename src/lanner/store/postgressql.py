@@ -153,6 +153,8 @@ PURGE_PICK = (
     "SELECT id FROM execution WHERE finalized_at < %s ORDER BY finalized_at LIMIT %s"
     " FOR UPDATE SKIP LOCKED"
 )
+# One execution, by id, when it is finalized (the API's delete); locked like a purge.
+DELETE_PICK = "SELECT id FROM execution WHERE id = %s AND finalized_at IS NOT NULL FOR UPDATE"
 PURGE = tuple(
     f"DELETE FROM {table} WHERE {column} = ANY(%s)"
     for table, column in (
@@ -178,6 +180,7 @@ class PostgresStatements(Statements):
     RELEASE = RELEASE
     EXEC_VERSION = EXEC_VERSION
     PURGE_PICK = PURGE_PICK
+    DELETE_PICK = DELETE_PICK
     PURGE = PURGE
 
     def __init__(self) -> None:

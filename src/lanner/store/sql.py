@@ -185,6 +185,7 @@ class Statements:
     RELEASE: str  # unclaim the jobs of the tokens in ?
     EXEC_VERSION: str  # an execution's version; PostgreSQL locks its row (a cycle holds it)
     PURGE_PICK: str  # ids of executions finalized before ?, oldest first, at most ?
+    DELETE_PICK: str  # the id ? if that execution is finalized (locked where rows lock)
     PURGE: tuple[str, ...]  # delete the rows of the executions whose ids are in ?, table by table
 
     def ids(self, values: Sequence[str]) -> Any:
@@ -331,6 +332,17 @@ class SqlMethods(SqlKVMethods):
             total += len(ids)
             if len(ids) < limit:
                 return total
+
+    def delete_execution(self, execution_id: str) -> bool:
+        sql = self.sql
+        with self._transaction("delete an execution") as s:
+            if s.conn.execute(sql.DELETE_PICK, (execution_id,)).fetchone() is None:
+                return False
+            batch = (sql.ids([execution_id]),)
+            for statement in sql.PURGE:
+                s.conn.execute(statement, batch)
+            s.changed = True
+        return True
 
     def get_execution(self, execution_id: str) -> Execution | None:
         # One snapshot, so that the task runs match the execution row.

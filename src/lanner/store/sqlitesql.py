@@ -67,6 +67,8 @@ RELEASE = (
 )
 
 PURGE_PICK = "SELECT id FROM execution WHERE finalized_at < ? ORDER BY finalized_at LIMIT ?"
+# One execution, by id, when it is finalized (the API's delete).
+DELETE_PICK = "SELECT id FROM execution WHERE id = ? AND finalized_at IS NOT NULL"
 # The ids of one batch as one JSON array: one SQL text (one cached statement) per table.
 PURGE = tuple(
     f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))"
@@ -87,6 +89,7 @@ class SQLiteStatements(Statements):
     EXEC_VERSION = "SELECT version FROM execution WHERE id = ?"  # the single writer holds it
     RELEASE = RELEASE
     PURGE_PICK = PURGE_PICK
+    DELETE_PICK = DELETE_PICK
     PURGE = PURGE
 
     def __init__(self) -> None:

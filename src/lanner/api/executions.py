@@ -1,0 +1,250 @@
+"""Executions: create (multipart inputs, `wait`, labels), get, search, and
+the actions kill, resume, restart. Every action answers with the execution
+as JSON, since kestrapy parses it.
+
+Paths of both client generations are served: kestrapy 1.x (Kestra 1.3)
+calls `DELETE .../executions/{id}/kill` and `POST .../{id}/resume`, kestrapy
+2.x calls `.../{id}/actions/kill` and `.../{id}/actions/resume`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from lanner.api.context import ApiContext, context
+from lanner.api.errors import ApiError
+from lanner.api.filters import Filter, execution_tests, parse, sort_keys, sorted_by
+from lanner.api.schemas import execution_answer, paged
+from lanner.engine.model import Execution
+from lanner.errors import NotFoundError
+from lanner.runtime import actions
+
+router = APIRouter(tags=["Executions"])
+Ctx = Annotated[ApiContext, Depends(context)]
+
+# Search reads this many executions at most before filtering and paging in
+# memory: the store lists by namespace, flow and state only (docs/api.md).
+SEARCH_WINDOW = 10_000
+
+
+async def _form_inputs(request: Request) -> dict[str, str]:
+    """Text inputs from a multipart (or urlencoded) body; files are refused for now."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return {}
+    inputs: dict[str, str] = {}
+    uploads: list[str] = []
+    # The context closes uploaded files, however the request ends.
+    async with request.form() as form:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                uploads.append(key)
+            else:
+                inputs[key] = value
+    if uploads:
+        raise ApiError(
+            f"input {', '.join(uploads)}: FILE inputs are not supported through the API yet"
+            " (Lanner has no file store for inputs); send text inputs only"
+        )
+    return inputs
+
+
+def _labels(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or ():
+        key, sep, value = item.partition(":")
+        if not sep or not key or not value:
+            raise ApiError(f"label {item!r}: write labels as key:value")
+        out[key] = value
+    return out
+
+
+async def create_execution(
+    namespace: str,
+    flow_id: str,
+    request: Request,
+    ctx: Ctx,
+    wait: bool = False,
+    revision: int | None = None,
+    labels: Annotated[list[str] | None, Query()] = None,
+    scheduleDate: str | None = None,
+    breakpoints: str | None = None,
+) -> dict[str, Any]:
+    if scheduleDate:
+        raise ApiError("scheduleDate is not supported here yet: start the execution now")
+    if breakpoints:
+        raise ApiError("breakpoints are not supported here")
+    inputs = await _form_inputs(request)
+    given_labels = _labels(labels)
+
+    def start() -> dict[str, Any]:
+        flow, rev = actions.deployed_flow(
+            ctx.store, ctx.registry, ctx.config.pluginDefaults, namespace, flow_id, revision
+        )
+        execution = actions.start_execution(ctx.store, flow, rev, inputs, labels=given_labels)
+        if wait:
+            execution = actions.wait_finalized(ctx.store, execution.id, None, ctx.stopping)
+        answer = execution_answer(execution)
+        answer["url"] = None
+        return answer
+
+    return await run_in_threadpool(start)
+
+
+def _sort_value(e: Execution, field: str) -> Any:
+    if field in ("state.startDate", "startDate"):
+        return e.start_date
+    if field in ("state.endDate", "endDate"):
+        return e.histories[-1].date if e.state.terminated and e.histories else None
+    if field == "state.current":
+        return e.state.value
+    return {"id": e.id, "namespace": e.namespace, "flowId": e.flow_id}[field]
+
+
+SORTS = (
+    "state.startDate",
+    "startDate",
+    "state.endDate",
+    "endDate",
+    "state.current",
+    "id",
+    "namespace",
+    "flowId",
+)
+
+
+def _search(
+    ctx: ApiContext,
+    filters: list[Filter],
+    page: int,
+    size: int,
+    sort: list[str] | None = None,
+) -> dict[str, Any]:
+    keys = sort_keys(sort, SORTS)
+    tests = execution_tests(filters, datetime.now(UTC))
+    # Push the equality filters the store understands down to it.
+    namespace = flow_id = None
+    for f in filters:
+        if f.operation == "EQUALS" and f.field == "namespace":
+            namespace = f.value
+        elif f.operation == "EQUALS" and f.field == "flowId":
+            flow_id = f.value
+    rows = ctx.store.list_executions(namespace=namespace, flow_id=flow_id, limit=SEARCH_WINDOW)
+    rows = sorted_by([e for e in rows if all(t(e) for t in tests)], keys, _sort_value)
+    chosen = rows[(page - 1) * size : page * size]
+    full = [ctx.store.get_execution(e.id) or e for e in chosen]
+    return paged([execution_answer(e) for e in full], len(rows))
+
+
+Page = Annotated[int, Query(ge=1)]
+Size = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.get("/executions/search")
+def search_executions(
+    request: Request,
+    ctx: Ctx,
+    page: Page = 1,
+    size: Size = 10,
+    namespace: str | None = None,
+    flowId: str | None = None,
+    state: str | None = None,
+    sort: Annotated[list[str] | None, Query()] = None,
+) -> dict[str, Any]:
+    """Most recent first unless `sort` says otherwise."""
+    filters = parse(request.query_params.multi_items())
+    # The older plain parameters: a namespace prefix, a flow id, states.
+    if namespace:
+        filters.append(Filter("namespace", "PREFIX", namespace))
+    if flowId:
+        filters.append(Filter("flowId", "EQUALS", flowId))
+    if state:
+        filters.append(Filter("state", "IN", state))
+    return _search(ctx, filters, page, size, sort)
+
+
+@router.get("/executions")
+def search_executions_by_flow(
+    ctx: Ctx, namespace: str, flowId: str, page: Page = 1, size: Size = 10
+) -> dict[str, Any]:
+    filters = [Filter("namespace", "EQUALS", namespace), Filter("flowId", "EQUALS", flowId)]
+    return _search(ctx, filters, page, size)
+
+
+@router.get("/executions/{execution_id}")
+def get_execution(execution_id: str, ctx: Ctx) -> dict[str, Any]:
+    return execution_answer(actions.get_execution(ctx.store, execution_id))
+
+
+@router.delete("/executions/{execution_id}", status_code=204)
+def delete_execution(
+    execution_id: str,
+    ctx: Ctx,
+    deleteLogs: bool = True,
+    deleteMetrics: bool = True,
+    deleteStorage: bool = True,
+) -> Response:
+    """A finished execution, with its logs, and its files unless deleteStorage=false."""
+    from lanner.storage.uris import execution_prefix
+
+    if not deleteLogs:
+        raise ApiError("deleteLogs=false is not supported here: an execution's logs go with it")
+    execution = actions.get_execution(ctx.store, execution_id)
+    if execution.finalized_at is None:
+        raise actions.ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}: only a finished execution"
+            " can be deleted (kill it first)"
+        )
+    if not ctx.store.delete_execution(execution_id):
+        raise NotFoundError(f"execution {execution_id} not found")
+    if deleteStorage:
+        prefix = execution_prefix(execution.namespace, execution.flow_id, execution.id)
+        ctx.storage.delete_prefix(prefix)
+    return Response(status_code=204)
+
+
+def _current(ctx: ApiContext, execution_id: str) -> dict[str, Any]:
+    return execution_answer(actions.get_execution(ctx.store, execution_id))
+
+
+@router.delete("/executions/{execution_id}/kill")
+@router.delete("/executions/{execution_id}/actions/kill")
+def kill_execution(execution_id: str, ctx: Ctx, isOnKillCascade: bool = True) -> dict[str, Any]:
+    if not isOnKillCascade:
+        raise ApiError(
+            "isOnKillCascade=false is not supported here: a kill always reaches the"
+            " execution's running subflow executions"
+        )
+    actions.request_kill(ctx.store, execution_id)
+    return _current(ctx, execution_id)
+
+
+@router.post("/executions/{execution_id}/resume")
+@router.post("/executions/{execution_id}/actions/resume")
+async def resume_execution(execution_id: str, request: Request, ctx: Ctx) -> dict[str, Any]:
+    given = await _form_inputs(request)
+
+    def resume() -> dict[str, Any]:
+        defaults = ctx.config.pluginDefaults
+        actions.request_resume(ctx.store, ctx.registry, defaults, execution_id, given)
+        return _current(ctx, execution_id)
+
+    return await run_in_threadpool(resume)
+
+
+@router.post("/executions/{execution_id}/restart")
+@router.post("/executions/{execution_id}/actions/restart")
+def restart_execution(execution_id: str, ctx: Ctx, revision: int | None = None) -> dict[str, Any]:
+    if revision is not None:
+        raise ApiError("restart with another revision is not supported here")
+    actions.request_restart(ctx.store, execution_id)
+    return _current(ctx, execution_id)
+
+
+# Last: `POST /executions/{namespace}/{flowId}` would also match the action paths
+# (`/executions/{id}/resume`); as in Kestra, literal segments win.
+router.post("/executions/{namespace}/{flow_id}")(create_execution)

@@ -1,0 +1,224 @@
+"""Kestra's search filters: `filters[field][OPERATION]=value` (and
+`filters[labels][EQUALS][key]=value`), as kestrapy encodes its QueryFilter
+list, plus the older plain parameters (`namespace=`, `flowId=`, `state=`).
+
+Only the fields and operations listed here are understood; any other is
+answered with a 422 naming it, never silently ignored."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from lanner.api.errors import ApiError
+from lanner.engine.model import Execution
+from lanner.model.states import State
+from lanner.store.base import FlowRecord
+
+T = TypeVar("T")
+
+_KEY = re.compile(r"^filters\[(\w+)\]\[(\w+)\](?:\[([^\]]*)\])?$")
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    operation: str
+    value: str
+    key: str | None = None  # the label key of a labels filter
+
+
+def parse(params: Iterable[tuple[str, str]]) -> list[Filter]:
+    out: list[Filter] = []
+    for name, value in params:
+        if not name.startswith("filters"):
+            continue
+        match = _KEY.match(name)
+        if match is None:
+            raise ApiError(f"{name}: not a filter; write filters[field][OPERATION]=value")
+        field, operation, key = match.groups()
+        out.append(Filter(field, operation.upper(), value, key))
+    return out
+
+
+def _values(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _text(field: str, op: str, value: str) -> Callable[[str], bool]:
+    values = _values(value)
+    tests: dict[str, Callable[[str], bool]] = {
+        "EQUALS": lambda s: s == value,
+        "NOT_EQUALS": lambda s: s != value,
+        "IN": lambda s: s in values,
+        "NOT_IN": lambda s: s not in values,
+        "CONTAINS": lambda s: value.lower() in s.lower(),
+        "STARTS_WITH": lambda s: s.startswith(value),
+        "ENDS_WITH": lambda s: s.endswith(value),
+        "PREFIX": lambda s: s == value or s.startswith(value + "."),
+        "REGEX": lambda s: re.search(value, s) is not None,
+    }
+    if op not in tests:
+        raise ApiError(f"filters[{field}][{op}]: operation not supported on {field}")
+    return tests[op]
+
+
+def _date(field: str, value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(f"filters[{field}]: {value!r} is not an ISO 8601 date") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _duration(field: str, value: str) -> timedelta:
+    from lanner.model.common import parse_duration
+
+    try:
+        return parse_duration(value)
+    except (ValueError, TypeError):
+        raise ApiError(f"filters[{field}]: {value!r} is not an ISO 8601 duration") from None
+
+
+def _date_test(field: str, op: str, value: str) -> Callable[[datetime | None], bool]:
+    at = _date(field, value)
+    tests: dict[str, Callable[[datetime], bool]] = {
+        "GREATER_THAN": lambda d: d > at,
+        "GREATER_THAN_OR_EQUAL_TO": lambda d: d >= at,
+        "LESS_THAN": lambda d: d < at,
+        "LESS_THAN_OR_EQUAL_TO": lambda d: d <= at,
+        "EQUALS": lambda d: d == at,
+        "NOT_EQUALS": lambda d: d != at,
+    }
+    if op not in tests:
+        raise ApiError(f"filters[{field}][{op}]: operation not supported on {field}")
+    test = tests[op]
+    return lambda d: d is not None and test(d)
+
+
+ExecutionTest = Callable[[Execution], bool]
+
+
+def _end(e: Execution) -> datetime | None:
+    return e.histories[-1].date if e.state.terminated and e.histories else None
+
+
+def execution_tests(filters: list[Filter], now: datetime) -> list[ExecutionTest]:
+    tests: list[ExecutionTest] = []
+    for f in filters:
+        tests.append(_execution_test(f, now))
+    return tests
+
+
+def _execution_test(f: Filter, now: datetime) -> ExecutionTest:
+    field, op, value = f.field, f.operation, f.value
+    if field == "namespace":
+        ns = _text(field, op, value)
+        return lambda e: ns(e.namespace)
+    if field == "flowId":
+        flow = _text(field, op, value)
+        return lambda e: flow(e.flow_id)
+    if field in ("id", "executionId"):
+        ident = _text(field, op, value)
+        return lambda e: ident(e.id)
+    if field == "state":
+        states = {s.upper() for s in _values(value)}
+        unknown = states - set(State.__members__)
+        if unknown:
+            raise ApiError(f"filters[state]: {', '.join(sorted(unknown))}: not a state")
+        if op in ("EQUALS", "IN"):
+            return lambda e: e.state.value in states
+        if op in ("NOT_EQUALS", "NOT_IN"):
+            return lambda e: e.state.value not in states
+        raise ApiError(f"filters[state][{op}]: operation not supported on state")
+    if field == "labels":
+        return _labels_test(f)
+    if field == "startDate":
+        start = _date_test(field, op, value)
+        return lambda e: start(e.start_date)
+    if field == "endDate":
+        end = _date_test(field, op, value)
+        return lambda e: end(_end(e))
+    if field == "timeRange":
+        if op != "EQUALS":
+            raise ApiError(f"filters[timeRange][{op}]: only EQUALS (a duration back from now)")
+        since = now - _duration(field, value)
+        return lambda e: e.start_date is not None and e.start_date >= since
+    if field == "q":
+        needle = value.lower()
+        return lambda e: any(needle in s.lower() for s in (e.id, e.namespace, e.flow_id))
+    raise ApiError(
+        f"filters[{field}]: not a field executions can be searched by here (namespace, flowId,"
+        " state, labels, startDate, endDate, timeRange, q)"
+    )
+
+
+def _labels_test(f: Filter) -> ExecutionTest:
+    if f.key is not None:
+        pairs = {f.key: f.value}
+    else:
+        pairs = {}
+        for item in _values(f.value):
+            key, sep, val = item.partition(":")
+            if not sep:
+                raise ApiError(f"filters[labels]: {item!r} is not key:value")
+            pairs[key] = val
+    if f.operation == "EQUALS" or f.operation == "IN":
+        return lambda e: all(e.labels.get(k) == v for k, v in pairs.items())
+    if f.operation == "NOT_EQUALS":
+        return lambda e: all(e.labels.get(k) != v for k, v in pairs.items())
+    raise ApiError(f"filters[labels][{f.operation}]: operation not supported on labels")
+
+
+FlowTest = Callable[[FlowRecord], bool]
+
+
+def flow_tests(filters: list[Filter]) -> list[FlowTest]:
+    return [_flow_test(f) for f in filters]
+
+
+def _flow_test(f: Filter) -> FlowTest:
+    if f.field == "namespace":
+        ns = _text(f.field, f.operation, f.value)
+        return lambda r: ns(r.namespace)
+    if f.field in ("id", "flowId"):
+        ident = _text(f.field, f.operation, f.value)
+        return lambda r: ident(r.id)
+    if f.field == "q":
+        needle = f.value.lower()
+        return lambda r: needle in r.id.lower() or needle in r.namespace.lower()
+    raise ApiError(
+        f"filters[{f.field}]: not a field flows can be searched by here (namespace, id, q)"
+    )
+
+
+def sort_keys(sort: list[str] | None, known: Iterable[str]) -> list[tuple[str, bool]]:
+    """`sort=field:asc|desc` (repeatable) as (field, descending), each field checked."""
+    allowed = set(known)
+    out: list[tuple[str, bool]] = []
+    for item in sort or ():
+        field, _, direction = item.partition(":")
+        direction = direction.lower() or "asc"
+        if field not in allowed or direction not in ("asc", "desc"):
+            raise ApiError(
+                f"sort {item!r}: sort by one of {', '.join(sorted(allowed))}, with :asc or :desc"
+            )
+        out.append((field, direction == "desc"))
+    return out
+
+
+def sorted_by(
+    rows: list[T], keys: list[tuple[str, bool]], value: Callable[[T, str], Any]
+) -> list[T]:
+    """Stable sorts, last key first, so that the first key decides; None sorts first."""
+    for field, descending in reversed(keys):
+
+        def key(row: T, field: str = field) -> tuple[bool, Any]:
+            v = value(row, field)
+            return (v is not None, v)
+
+        rows = sorted(rows, key=key, reverse=descending)
+    return rows

@@ -1,0 +1,114 @@
+"""Run by test_kestrapy.py with kestrapy 1.0.x (Kestra 1.3's API) on the path:
+the real client, against a real `lanner server`. Prints a JSON summary."""
+
+import json
+import sys
+import time
+
+from kestrapy import Configuration, KestraClient
+from kestrapy.models.query_filter import QueryFilter
+
+url, hello, sleepy, paused, failing = sys.argv[1:6]
+kc = KestraClient(Configuration(host=url))
+T = "main"
+out = {}
+
+created = kc.flows.create_flow(tenant=T, body=hello)
+out["created"] = [created.namespace, created.id, created.revision]
+updated = kc.flows.update_flow(
+    namespace="company.team", id="hello", tenant=T, body=hello.replace("careful", "mind")
+)
+out["updated_revision"] = updated.revision
+kc.flows.create_flow(tenant=T, body=sleepy)
+got = kc.flows.flow(
+    namespace="company.team", id="hello", source=True, allow_deleted=False, tenant=T
+)
+out["got_source_has_mind"] = "mind" in (got.source or "")
+out["revisions"] = [
+    r.revision
+    for r in kc.flows.list_flow_revisions(
+        namespace="company.team", id="hello", allow_delete=False, tenant=T
+    )
+]
+found = kc.flows.search_flows(
+    page=1,
+    size=10,
+    tenant=T,
+    filters=[QueryFilter(field="NAMESPACE", operation="EQUALS", value={"value": "company.team"})],
+)
+out["flows_found"] = sorted(f.id for f in found.results)
+violations = kc.flows.validate_flows(tenant=T, body="id: x\nnamespace: a\ntasks: []\n")
+out["violation"] = violations[0].constraints
+
+execution = kc.executions.create_execution(
+    namespace="company.team",
+    id="hello",
+    wait=True,
+    tenant=T,
+    labels=["client:v1"],
+    additional_form_datas={"name": "Ada", "count": "2"},
+)
+out["run_state"] = execution.state.current.value
+out["run_inputs"] = execution.inputs
+again = kc.executions.execution(execution_id=execution.id, tenant=T)
+out["read_back"] = [again.id == execution.id, again.state.current.value]
+out["labels"] = sorted(f"{lb.key}:{lb.value}" for lb in again.labels or [])
+searched = kc.executions.search_executions(
+    page=1,
+    size=10,
+    tenant=T,
+    filters=[
+        QueryFilter(field="FLOW_ID", operation="EQUALS", value={"value": "hello"}),
+        QueryFilter(field="LABELS", operation="EQUALS", value={"client": "v1"}),
+    ],
+)
+out["searched"] = [searched.total, [e.id for e in searched.results] == [execution.id]]
+
+running = kc.executions.create_execution(
+    namespace="company.team", id="sleepy", wait=False, tenant=T
+)
+deadline = time.monotonic() + 60
+while kc.executions.execution(execution_id=running.id, tenant=T).state.current.value != "RUNNING":
+    assert time.monotonic() < deadline, "never RUNNING"
+    time.sleep(0.05)
+kc.executions.kill_execution(execution_id=running.id, is_on_kill_cascade=True, tenant=T)
+while kc.executions.execution(execution_id=running.id, tenant=T).state.current.value != "KILLED":
+    assert time.monotonic() < deadline, "never KILLED"
+    time.sleep(0.05)
+out["killed"] = True
+
+
+def until(execution_id, *states):
+    deadline = time.monotonic() + 60
+    while True:
+        current = kc.executions.execution(execution_id=execution_id, tenant=T)
+        if current.state.current.value in states:
+            return current
+        assert time.monotonic() < deadline, f"never {states}"
+        time.sleep(0.05)
+
+
+kc.flows.create_flow(tenant=T, body=paused)
+pausing = kc.executions.create_execution(
+    namespace="company.team", id="paused", wait=False, tenant=T
+)
+until(pausing.id, "PAUSED")
+kc.executions.resume_execution(
+    execution_id=pausing.id, tenant=T, additional_form_datas={"reason": "v1 said so"}
+)
+out["resumed"] = until(pausing.id, "SUCCESS", "FAILED").state.current.value
+
+kc.flows.create_flow(tenant=T, body=failing)
+failed = kc.executions.create_execution(namespace="company.ops", id="failing", wait=True, tenant=T)
+restarted = kc.executions.restart_execution(execution_id=failed.id, tenant=T, revision=None)
+out["restart_answer"] = restarted.id == failed.id
+deadline = time.monotonic() + 60
+while True:
+    again = kc.executions.execution(execution_id=failed.id, tenant=T)
+    seen = [h.state.value for h in again.state.histories]
+    if "RESTARTED" in seen and again.state.current.value == "FAILED":
+        break
+    assert time.monotonic() < deadline, seen
+    time.sleep(0.05)
+out["restarted"] = True
+print(json.dumps(out))

@@ -1,0 +1,104 @@
+"""Run by test_kestrapy.py with kestrapy 2.0.x (Kestra 2.0's API) on the path:
+the real client, against a real `lanner server`. Prints a JSON summary."""
+
+import json
+import sys
+import time
+
+from kestrapy import KestraClient
+from kestrapy.models.query_filter import QueryFilter
+
+url, hello, sleepy, paused, failing = sys.argv[1:6]
+kc = KestraClient(host=url, timeout=60)
+T = "main"
+out = {}
+
+created = kc.flows.create_flow(T, hello)
+out["created"] = [created.namespace, created.id, created.revision]
+updated = kc.flows.update_flow("company.team", "hello", T, hello.replace("careful", "mind"))
+out["updated_revision"] = updated.revision
+kc.flows.create_flow(T, sleepy)
+got = kc.flows.flow("company.team", "hello", T)
+out["got_source_has_mind"] = "mind" in (got.source or "")
+out["revisions"] = [r.revision for r in kc.flows.list_flow_revisions("company.team", "hello", T)]
+found = kc.flows.search_flows(
+    T,
+    page=1,
+    size=10,
+    filters=[QueryFilter(field="namespace", operation="EQUALS", value="company.team")],
+)
+out["flows_found"] = sorted(f.id for f in found.results)
+violations = kc.flows.validate_flows(T, "id: x\nnamespace: a\ntasks: []\n")
+out["violation"] = violations[0].constraints
+
+execution = kc.executions.create_execution(
+    T, "company.team", "hello", labels=["client:v2"], wait=True, inputs={"name": "Ada", "count": 2}
+)
+out["run_state"] = execution.state.current.value
+out["run_inputs"] = execution.inputs
+again = kc.executions.execution(execution.id, T)
+out["read_back"] = [again.id == execution.id, again.state.current.value]
+out["labels"] = sorted(f"{lb.key}:{lb.value}" for lb in again.labels or [])
+searched = kc.executions.search_executions(
+    T,
+    page=1,
+    size=10,
+    filters=[
+        QueryFilter(field="flowId", operation="EQUALS", value="hello"),
+        QueryFilter(field="labels", operation="EQUALS", value={"client": "v2"}),
+    ],
+)
+out["searched"] = [searched["total"], [e["id"] for e in searched["results"]] == [execution.id]]
+logs = kc.logs.list_logs_from_execution(execution.id, T, task_id="say")
+out["logs"] = [entry.message for entry in logs]
+out["warn_logs"] = [
+    e.message for e in kc.logs.list_logs_from_execution(execution.id, T, min_level="WARN")
+]
+out["download_has_hello"] = "hello Ada x2" in kc.logs.download_logs_from_execution(execution.id, T)
+
+running = kc.executions.create_execution(T, "company.team", "sleepy")
+deadline = time.monotonic() + 60
+while kc.executions.execution(running.id, T).state.current.value != "RUNNING":
+    assert time.monotonic() < deadline, "never RUNNING"
+    time.sleep(0.05)
+answer = kc.executions.kill_execution(running.id, T)
+out["kill_answer_id"] = answer.id == running.id
+while kc.executions.execution(running.id, T).state.current.value != "KILLED":
+    assert time.monotonic() < deadline, "never KILLED"
+    time.sleep(0.05)
+out["killed"] = True
+
+
+def until(execution_id, *states):
+    deadline = time.monotonic() + 60
+    while True:
+        current = kc.executions.execution(execution_id, T)
+        if current.state.current.value in states:
+            return current
+        assert time.monotonic() < deadline, f"never {states}"
+        time.sleep(0.05)
+
+
+kc.flows.create_flow(T, paused)
+pausing = kc.executions.create_execution(T, "company.team", "paused")
+until(pausing.id, "PAUSED")
+resumed = kc.executions.resume_execution(pausing.id, T, inputs={"reason": "v2 said so"})
+out["resume_answer"] = resumed.id == pausing.id
+out["resumed"] = until(pausing.id, "SUCCESS", "FAILED").state.current.value
+said = kc.logs.list_logs_from_execution(pausing.id, T, task_id="said")
+out["resume_log"] = [entry.message for entry in said]
+
+kc.flows.create_flow(T, failing)
+failed = kc.executions.create_execution(T, "company.ops", "failing", wait=True)
+restarted = kc.executions.restart_execution(failed.id, T)
+out["restart_answer"] = restarted.id == failed.id
+deadline = time.monotonic() + 60
+while True:
+    again = kc.executions.execution(failed.id, T)
+    seen = [h.state.value for h in again.state.histories]
+    if "RESTARTED" in seen and again.state.current.value == "FAILED":
+        break
+    assert time.monotonic() < deadline, seen
+    time.sleep(0.05)
+out["restarted"] = True
+print(json.dumps(out))
