@@ -46,7 +46,7 @@ from lanner.config import Config
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Runtime
 from lanner.store import open_store
 
 LANNER = str(Path(sys.executable).parent / "lanner")

@@ -17,7 +17,7 @@ from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskContext, TaskRegistry, TaskType
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Runtime
 from lanner.store import open_store
 
 LANNER = str(Path(sys.executable).parent / "lanner")

@@ -11,7 +11,7 @@ from lanner.config import Config
 from lanner.model.task import Task
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskContext, TaskRegistry, TaskType
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Runtime
 from lanner.store import open_store
 
 THREADS: list[str] = []

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from lanner.config import Config
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.engine.planner import Planner
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Runtime
 from lanner.store import open_store
 from tests.support.cluster import Cluster
 

@@ -17,7 +17,7 @@ from lanner.expr.taint import Sealed, Secret, TaintedList, mark, taint
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Runtime
 from lanner.store import codec, open_store
 
 SECRET = "at-rest-Secret-9876"

@@ -28,7 +28,7 @@ from lanner.cli.options import (
 
 if TYPE_CHECKING:
     from lanner.engine.events import Event
-    from lanner.engine.model import Execution, TaskRun
+    from lanner.engine.execution import Execution, TaskRun
     from lanner.store.base import Store
 
 app = typer.Typer(help="Start, inspect and control executions.", no_args_is_help=True)
@@ -125,7 +125,7 @@ def start(
 
     from lanner.errors import NotFoundError
     from lanner.model.validate import load_flow
-    from lanner.runtime.launch import new_execution, start_event
+    from lanner.runtime.newexecution import new_execution, start_event
 
     store = open_db(db)
     record = store.get_flow(namespace, flow_id)

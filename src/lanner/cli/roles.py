@@ -85,7 +85,7 @@ def _serve(
     db: str | None, cfg: Config, *, role: str, executor: bool, threads: int, log_level: str
 ) -> None:
     from lanner.logs import configure_role
-    from lanner.runtime.node import serve
+    from lanner.runtime.serve import serve
 
     configure_role(role, log_level)
     raise SystemExit(

@@ -11,13 +11,13 @@ from lanner.cli.exitcodes import EXECUTION_FAILED, INTERRUPTED, OK
 from lanner.cli.interrupts import RunSignals
 from lanner.config import lanner_home, load_config
 from lanner.engine.events import Decision
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.expr import taint
 from lanner.logs import configure_plain
 from lanner.model.states import State
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Runtime
 from lanner.store import default_db_url, open_store
 
 _FAILED = {State.FAILED, State.KILLED, State.CANCELLED}

@@ -14,7 +14,7 @@ from lanner.engine.events import (
     Resume,
     SubflowEnded,
 )
-from lanner.engine.model import ErrorInfo, TaskRun, evolve
+from lanner.engine.execution import ErrorInfo, TaskRun, evolve
 from lanner.model.behaviour import Action
 from lanner.model.states import State
 from lanner.model.task import Task, TaskKind

@@ -31,8 +31,8 @@ from lanner.engine.events import (
     TaskStarted,
     Timer,
 )
+from lanner.engine.execution import Execution, evolve
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.unplannable import fail_unplannable
 from lanner.engine.variables import error_log

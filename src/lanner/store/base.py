@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from lanner.engine.model import Execution, TaskRun
+from lanner.engine.execution import Execution, TaskRun
 
 # The executions a process works on: their events, their cycles, their jobs.
 # None: every execution of the store (servers, executors, workers). A `lanner

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
+from lanner.engine.execution import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
 from lanner.errors import StoreError
 from lanner.expr import taint
 from lanner.model.states import State

@@ -39,7 +39,7 @@ from typing import Any
 
 import psycopg
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
 from lanner.store import postgressql as pg
@@ -53,7 +53,7 @@ from lanner.store.base import (
     Scope,
 )
 from lanner.store.postgresconn import POOL_MAX_SIZE, Conn, Connections, Session
-from lanner.store.postgresruntime import PostgresRuntime, PostgresRuntimeTx
+from lanner.store.postgresmethods import PostgresRuntime, PostgresRuntimeTx
 from lanner.store.postgressql import SQL
 from lanner.store.sql import event_rows, read_execution
 

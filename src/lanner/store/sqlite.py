@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
 from lanner.store import sqlitesql as lite
@@ -53,7 +53,7 @@ from lanner.store.base import (
     Scope,
 )
 from lanner.store.sql import read_execution
-from lanner.store.sqliteruntime import SQLiteRuntime, SQLiteRuntimeTx
+from lanner.store.sqlitemethods import SQLiteRuntime, SQLiteRuntimeTx
 from lanner.store.sqlitesql import SQL
 from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
 

@@ -14,14 +14,14 @@ from typing import Any
 
 from lanner.config import Config
 from lanner.engine.events import Cancel, Decision, Kill, TaskResult
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.errors import InputValueError, LannerError
 from lanner.expr import SecretMasker
 from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.executor import Executor
-from lanner.runtime.launch import new_execution, start_event
+from lanner.runtime.newexecution import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
 from lanner.store.base import Job, LogRecord, Store

@@ -20,7 +20,7 @@ from typing import Any
 from lanner.config import Config
 from lanner.plugin import TaskRegistry
 from lanner.runtime.maintenance import Maintenance
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Runtime
 from lanner.store.base import Store
 
 log = logging.getLogger(__name__)
