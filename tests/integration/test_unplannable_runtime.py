@@ -17,7 +17,7 @@ from lanner.engine.execution import Execution
 from lanner.engine.planner import Planner
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
-from lanner.runtime.process import Runtime
+from lanner.runtime.process import Process
 from lanner.store import open_store
 from tests.support.cluster import Cluster
 
@@ -126,7 +126,7 @@ def test_a_planner_fault_fails_its_execution_and_frees_its_slot(
 ) -> None:
     registry = TaskRegistry.from_entry_points()
     store = open_store(f"sqlite:///{tmp_path}/lanner.db")
-    runtime = Runtime(store, registry, Config(), alone=alone)
+    runtime = Process(store, registry, Config(), alone=alone)
     runtime.start()
     try:
         flow = load_flow(SLEEPY, registry)

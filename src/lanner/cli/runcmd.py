@@ -17,7 +17,7 @@ from lanner.logs import configure_plain
 from lanner.model.states import State
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
-from lanner.runtime.process import Runtime
+from lanner.runtime.process import Process
 from lanner.store import default_db_url, open_store
 
 _FAILED = {State.FAILED, State.KILLED, State.CANCELLED}
@@ -86,7 +86,7 @@ def run_flow(
         parse_inputs(flow.inputs or (), inputs, from_strings=True, render=render)
         store = open_store(db or default_db_url(lanner_home()))
         configure_plain()  # the runtime's warnings, as `lanner worker: ...` lines
-        runtime = Runtime(store, registry, cfg, alone=True)
+        runtime = Process(store, registry, cfg, alone=True)
         if flow.triggers:
             names = ", ".join(t.id for t in flow.triggers)
             print(

@@ -40,8 +40,7 @@ from lanner.model.conditions import MultipleCondition
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
-from lanner.model.triggers import Flow as FlowTrigger
-from lanner.model.triggers import canonical_trigger_type, flow_trigger_states_match
+from lanner.model.triggers import FlowTrigger, canonical_trigger_type, flow_trigger_states_match
 
 CORRELATION_ID = "system.correlationId"
 

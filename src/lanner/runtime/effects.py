@@ -23,7 +23,7 @@ from lanner.errors import LannerError, NotFoundError
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
 from lanner.model.states import State
-from lanner.model.triggers import Flow as FlowTrigger
+from lanner.model.triggers import FlowTrigger
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec

@@ -135,7 +135,7 @@ class Executor:
         # started by its cycle), and the way back for those of a cycle that failed.
         self.take_backlog: Callable[[str, int], list[Job]] = lambda execution_id, count: []
         self.return_backlog: Callable[[list[Job]], None] = lambda jobs: None
-        self.worker_id = "executor"
+        self.process_id = "executor"
         # The executions whose cycles this executor runs; None: every one (runtime.scope).
         self.scope: RunScope | None = None
         self._inbox: list[LocalResult] = []
@@ -540,7 +540,7 @@ class Executor:
                             payload,
                             now,
                             token,
-                            self.worker_id,
+                            self.process_id,
                             lease,
                         )
                     )

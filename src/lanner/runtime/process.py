@@ -46,7 +46,7 @@ def _freeze_start_up() -> None:
 STOP_SECONDS = 10.0
 
 
-class Runtime:
+class Process:
     def __init__(
         self,
         store: Store,
@@ -86,7 +86,7 @@ class Runtime:
         self.executor.local_idle = self.workers.idle
         self.executor.take_backlog = self.workers.take_backlog
         self.executor.return_backlog = self.workers.return_backlog
-        self.executor.worker_id = self.workers.worker_id
+        self.executor.process_id = self.workers.process_id
         self.workers.on_local_result = self._local_result
         self.executor.listeners.append(self._on_commit)
         # More cycle threads, each an executor of its own, where the store lets
@@ -259,4 +259,4 @@ class Runtime:
                 return stored
 
 
-__all__ = ["InputValueError", "Runtime"]
+__all__ = ["InputValueError", "Process"]

@@ -20,7 +20,7 @@ from typing import Any
 from lanner.config import Config
 from lanner.plugin import TaskRegistry
 from lanner.runtime.maintenance import Maintenance
-from lanner.runtime.process import Runtime
+from lanner.runtime.process import Process
 from lanner.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ def serve(
 ) -> int:
     """Run until `stop` is set (by SIGTERM/SIGINT when on the main thread); returns 0."""
     stop = stop or threading.Event()
-    runtime = Runtime(store, registry, config, executor=executor, threads=threads)
-    process_id = runtime.workers.worker_id
+    runtime = Process(store, registry, config, executor=executor, threads=threads)
+    process_id = runtime.workers.process_id
 
     def info() -> dict[str, Any]:
         return {"threads": threads, "executor": executor}

@@ -21,7 +21,7 @@ from lanner.store.postgresconn import Conn, Connections, Session
 from lanner.store.sql import SqlCycleMethods, SqlMethods
 
 
-class PostgresRuntime(SqlMethods):
+class PostgresMethods(SqlMethods):
     """The runtime methods of PostgresStore (see the module docstring)."""
 
     _db: Connections  # set by PostgresStore
@@ -46,7 +46,7 @@ class PostgresRuntime(SqlMethods):
                 return total
 
 
-class PostgresRuntimeTx(SqlCycleMethods):
+class PostgresCycleMethods(SqlCycleMethods):
     """The executor-transaction methods for flow concurrency and flow-trigger state."""
 
     __slots__ = ()

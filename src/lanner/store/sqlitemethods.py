@@ -24,7 +24,7 @@ from lanner.store.sql import SqlCycleMethods, SqlMethods
 Db = AbstractContextManager[sqlite3.Connection]
 
 
-class SQLiteRuntime(SqlMethods):
+class SQLiteMethods(SqlMethods):
     """The runtime methods of SQLiteStore (see the module docstring)."""
 
     # Provided by SQLiteStore: a write transaction.
@@ -50,7 +50,7 @@ class SQLiteRuntime(SqlMethods):
                 return total
 
 
-class SQLiteRuntimeTx(SqlCycleMethods):
+class SQLiteCycleMethods(SqlCycleMethods):
     """The executor-transaction methods for flow concurrency and flow-trigger state.
 
     SQLite's single writer already serialises executors: a count taken in a
