@@ -11,9 +11,7 @@ from __future__ import annotations
 import heapq
 import logging
 import os
-import sys
 import threading
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -78,10 +76,10 @@ class _Unplannable(Exception):
 
 
 def _reason(exc: Exception) -> str:
-    """What the execution's ERROR log says; a bug's traceback goes to stderr."""
+    """What the execution's ERROR log says; a bug's traceback goes to the process log."""
     if isinstance(exc, LannerError):
         return exc.message
-    traceback.print_exception(exc, file=sys.stderr)
+    log.error("internal error in a cycle", exc_info=exc)
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
@@ -454,7 +452,7 @@ class Executor:
             except StoreError:
                 raise
             except Exception:  # the same fault again: the execution still ends
-                traceback.print_exc(file=sys.stderr)
+                log.exception("internal error after a failed cycle")
                 extra = effects.Effects()
             cycle, handed = self._cycle(
                 new, execution.version, decision, [r.id for r in rows], now, logs, extra
