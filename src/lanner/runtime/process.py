@@ -1,6 +1,7 @@
-"""The roles of one process, wired together: an executor thread and a pool
-of worker threads over one store. `lanner run` and (later) `lanner server`
-use this same runtime; every state change is committed when it happens."""
+"""One lanner process's roles, wired together (`Process`): an executor thread
+and a pool of worker threads over one store. `lanner run` and the long-running
+roles (`lanner.runtime.serve`) use this same class; every state change is
+committed when it happens."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from lanner.store.sql import SqlCycleMethods, SqlMethods
 
 
 class PostgresMethods(SqlMethods):
-    """The runtime methods of PostgresStore (see the module docstring)."""
+    """PostgresStore's own methods over the shared ones (see the module docstring)."""
 
     _db: Connections  # set by PostgresStore
 

@@ -25,7 +25,7 @@ Db = AbstractContextManager[sqlite3.Connection]
 
 
 class SQLiteMethods(SqlMethods):
-    """The runtime methods of SQLiteStore (see the module docstring)."""
+    """SQLiteStore's own methods over the shared ones (see the module docstring)."""
 
     # Provided by SQLiteStore: a write transaction.
     def _write(self, what: str) -> Db:
