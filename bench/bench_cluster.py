@@ -40,7 +40,7 @@ from typing import Any
 
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
-from lanner.runtime.launch import new_execution, start_event
+from lanner.runtime.newexecution import new_execution, start_event
 from lanner.store import open_store
 from lanner.store.base import Store
 

@@ -46,7 +46,7 @@ from lanner.config import Config
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Process
 from lanner.store import open_store
 
 LANNER = str(Path(sys.executable).parent / "lanner")
@@ -113,7 +113,7 @@ class Lanner:
     def __init__(self, directory: str) -> None:
         self.registry = TaskRegistry.from_entry_points()
         self.store = open_store(f"sqlite:///{directory}/lanner-{time.monotonic_ns()}.db")
-        self.runtime = Runtime(self.store, self.registry, Config(), alone=True)
+        self.runtime = Process(self.store, self.registry, Config(), alone=True)
         self.runtime.start()
 
     def deploy(self, source: str) -> Callable[[], float]:

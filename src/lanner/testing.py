@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lanner.engine.events import Cancel, Dispatch, Event, Kill, LogLine, Start, TaskResult, Timer
+from lanner.engine.execution import Execution, History, new_execution_id
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.inputrender import input_renderer
-from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.variables import error_log
 from lanner.errors import LannerError

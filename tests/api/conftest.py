@@ -1,4 +1,4 @@
-"""An API server for each test: `lanner.runtime.node.serve` (executor, one
+"""An API server for each test: `lanner.runtime.serve.serve` (executor, one
 worker thread, and the HTTP server on a free port of 127.0.0.1) on a thread,
 over a fresh SQLite store; requests go over real HTTP with httpx."""
 
@@ -15,7 +15,7 @@ import pytest
 
 from lanner.config import Config
 from lanner.plugin import TaskRegistry
-from lanner.runtime.node import serve
+from lanner.runtime.serve import serve
 from lanner.store import open_store
 from lanner.store.base import Store
 

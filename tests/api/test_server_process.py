@@ -66,7 +66,7 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
 def test_the_cli_does_not_load_the_api() -> None:
     """A cold `lanner run` (and every role's module) must not pay for FastAPI."""
     code = (
-        "import sys, lanner.cli.main, lanner.cli.roles, lanner.runtime.node;"
+        "import sys, lanner.cli.main, lanner.cli.roles, lanner.runtime.serve;"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in"
         " ('fastapi', 'uvicorn', 'starlette', 'lanner') and m.startswith(('fastapi', 'uvicorn',"
         " 'starlette', 'lanner.api')));"

@@ -31,8 +31,8 @@ from typing import Any
 
 from lanner.config import Config
 from lanner.engine.events import Decision, Event, Restart, Resume
+from lanner.engine.execution import Execution, evolve
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
 from lanner.expr import ExpressionEngine
 from lanner.expr.scope import KVLookup
@@ -42,7 +42,7 @@ from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.kvreader import CycleKV
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Process
 from lanner.store import open_store
 from lanner.store.base import EventRow, Store
 from lanner.store.codec import (
@@ -50,7 +50,7 @@ from lanner.store.codec import (
     dump_value,
     execution_from_row,
     execution_params,
-    iso,
+    history_date,
     load_value,
     task_run_params,
 )
@@ -129,7 +129,7 @@ class Recorder:
         # executor changed it, or a cycle was rolled back): replay chains the rest.
         if last is None or _without_version(last) != _without_version(given):
             call["input"] = given
-        call["now"] = iso(context.now)
+        call["now"] = history_date(context.now)
         call["seed"] = context.seed
         if context.slots_taken is not None:
             call["slots_taken"] = context.slots_taken
@@ -176,7 +176,7 @@ def _without_version(doc: Mapping[str, Any]) -> Any:
 class Session:
     """One recording: a runtime on a throw-away SQLite store, with the recorder on."""
 
-    runtime: Runtime
+    runtime: Process
     store: Store
     recorder: Recorder
     registry: TaskRegistry
@@ -327,7 +327,7 @@ def record(name: str) -> dict[str, Any]:
         ]
         config = Config.model_validate({"pluginDefaults": defaults, "worker": {"threads": 4}})
         store = open_store(f"sqlite://{Path(tmp) / 'lanner.db'}")
-        runtime = Runtime(store, registry, config, alone=True)
+        runtime = Process(store, registry, config, alone=True)
         recorder = Recorder()
         runtime.executor.recorder = recorder
         session = Session(runtime, store, recorder, registry, defaults)

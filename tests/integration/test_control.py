@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lanner.engine.model import Execution, Phase
+from lanner.engine.execution import Execution, Phase
 from tests.support.cluster import Cluster
 from tests.support.seed import SEED_FLOWS
 

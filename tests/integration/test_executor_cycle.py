@@ -31,7 +31,7 @@ def test_events_of_a_purged_execution_are_dropped_and_the_executor_goes_on(
 def test_maintenance_heartbeats_and_purges_by_the_configured_retention(tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from lanner.engine.model import Execution, History
+    from lanner.engine.execution import Execution, History
     from lanner.model.states import State
     from lanner.runtime.maintenance import Maintenance
 

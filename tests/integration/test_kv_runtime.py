@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lanner.config import Config
-from lanner.engine.model import Execution, History
+from lanner.engine.execution import Execution, History
 from lanner.expr import SecretMasker
 from lanner.model.kvtypes import KVEntry, KVType
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime.maintenance import Maintenance
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Process
 from lanner.runtime.worker import _Context
 from lanner.storage import LocalStorage
 from lanner.store import open_store
@@ -43,7 +43,7 @@ def test_each_execution_reads_what_the_previous_one_wrote(db_url: str, tmp_path:
     store = open_store(db_url)
     now = datetime.now(UTC)
     store.kv_put(KVEntry("company", "base", KVType.STRING, "inherited"), now)
-    runtime = Runtime(store, registry, Config(), alone=True)
+    runtime = Process(store, registry, Config(), alone=True)
     runtime.start()
     try:
         revision, _ = store.deploy_flow("company.team", "counter", FLOW)

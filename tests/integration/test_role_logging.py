@@ -16,7 +16,7 @@ import pytest
 from lanner.config import Config
 from lanner.logs import configure_plain, configure_role
 from lanner.plugin import TaskRegistry
-from lanner.runtime.node import serve
+from lanner.runtime.serve import serve
 from lanner.store import open_store
 from tests.support.cluster import Cluster
 
@@ -82,7 +82,7 @@ def test_serve_reports_through_logging(tmp_path: Path, caplog: pytest.LogCapture
         stop.set()
         thread.join(60)
     assert not thread.is_alive()
-    started = [r for r in caplog.records if r.name == "lanner.runtime.node"]
+    started = [r for r in caplog.records if r.name == "lanner.runtime.serve"]
     assert started and "executor, 1 worker thread(s)" in started[0].getMessage()
     assert started[0].levelno == logging.INFO
 
@@ -106,7 +106,7 @@ def test_run_keeps_its_plain_warning_lines(
     configure_plain()
     logging.getLogger("lanner.runtime.worker").info("not shown")
     logging.getLogger("lanner.runtime.worker").warning("cannot renew leases: gone")
-    logging.getLogger("lanner.runtime.runtime").warning("cannot hand jobs back: gone")
+    logging.getLogger("lanner.runtime.process").warning("cannot hand jobs back: gone")
     assert capsys.readouterr().err == (
         "lanner worker: cannot renew leases: gone\nlanner: cannot hand jobs back: gone\n"
     )

@@ -17,7 +17,7 @@ from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskContext, TaskRegistry, TaskType
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Process
 from lanner.store import open_store
 
 LANNER = str(Path(sys.executable).parent / "lanner")
@@ -37,11 +37,11 @@ def test_a_run_leaves_another_runs_execution_alone_and_a_server_takes_it(
     revision, _ = store.deploy_flow(flow.namespace, flow.id, SLEEPY)
     # `owner` creates an execution and stops before running it, as a `lanner run`
     # killed at that moment would.
-    owner = Runtime(store, registry, Config(), alone=True)
+    owner = Process(store, registry, Config(), alone=True)
     left = owner.create_execution(flow, revision, {})
-    other = Runtime(store, registry, Config(), alone=True)
+    other = Process(store, registry, Config(), alone=True)
     other.start()
-    server = Runtime(store, registry, Config())
+    server = Process(store, registry, Config())
     try:
         mine = other.create_execution(flow, revision, {})
         assert other.wait_finalized(mine.id, timeout=60).state is State.SUCCESS
@@ -67,8 +67,8 @@ def test_a_run_hears_of_its_execution_finalized_by_another_process(tmp_path: Pat
     store = open_store(f"sqlite:///{tmp_path}/lanner.db")
     flow = load_flow(SLEEPY, registry)
     revision, _ = store.deploy_flow(flow.namespace, flow.id, SLEEPY)
-    run = Runtime(store, registry, Config(), alone=True)  # waits, runs nothing
-    server = Runtime(store, registry, Config())
+    run = Process(store, registry, Config(), alone=True)  # waits, runs nothing
+    server = Process(store, registry, Config())
     server.start()
     try:
         execution = run.create_execution(flow, revision, {})
@@ -109,7 +109,7 @@ def test_a_run_hands_back_what_it_still_holds_when_its_execution_ends(tmp_path: 
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    server = Runtime(store, registry, Config())
+    server = Process(store, registry, Config())
     try:
         [kid] = store.list_executions(flow_id="kid")
         assert kid.state is State.RUNNING
@@ -156,7 +156,7 @@ def test_a_stopping_run_records_the_end_of_a_killed_task_that_outlives_its_execu
     registry.register(TaskType(name="test.Stubborn", model=Stubborn, run=run_stubborn))
     source = "id: stubborn\nnamespace: t\ntasks:\n  - id: slow\n    type: test.Stubborn\n"
     store = open_store(f"sqlite:///{tmp_path}/lanner.db")
-    runtime = Runtime(store, registry, Config(), alone=True)
+    runtime = Process(store, registry, Config(), alone=True)
     runtime.start()
     try:
         flow = load_flow(source, registry)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.errors import LannerError
 from lanner.model.states import State
 from lanner.store import open_store

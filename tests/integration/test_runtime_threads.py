@@ -11,7 +11,7 @@ from lanner.config import Config
 from lanner.model.task import Task
 from lanner.model.validate import load_flow
 from lanner.plugin import Outcome, TaskContext, TaskRegistry, TaskType
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Process
 from lanner.store import open_store
 
 THREADS: list[str] = []
@@ -33,7 +33,7 @@ def test_a_sequential_chain_stays_on_one_worker_thread(tmp_path: Path) -> None:
         f"  - id: t{i}\n    type: test.WhereAmI\n" for i in range(8)
     )
     store = open_store(f"sqlite:///{tmp_path}/lanner.db")
-    runtime = Runtime(store, registry, Config(), alone=True)
+    runtime = Process(store, registry, Config(), alone=True)
     runtime.start()
     try:
         flow = load_flow(source, registry)

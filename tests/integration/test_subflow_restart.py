@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from tests.support.cluster import Cluster
 
 FLOWS = Path(__file__).parent / "flows"

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lanner.engine.model import Execution, History
+from lanner.engine.execution import Execution, History
 from lanner.expr import SecretMasker
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from lanner.engine.model import ROOT, Execution, History, Phase, TaskRun, task_run_id
+from lanner.engine.execution import ROOT, Execution, History, Phase, TaskRun, task_run_id
 from lanner.model.states import State
 from lanner.store import open_store
 from lanner.store.base import CycleWrite, EventRow, LogRecord, NewEvent, NewJob, Store

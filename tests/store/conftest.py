@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
+from lanner.engine.execution import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
 from lanner.model.states import State
 from lanner.store import open_store
 from lanner.store.base import LogRecord, NewEvent, NewJob, Store

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lanner.engine.model import Attempt, History
+from lanner.engine.execution import Attempt, History
 from lanner.errors import StoreError
 from lanner.model.states import State
 from lanner.store import SQLiteStore, codec, default_db_url, open_store

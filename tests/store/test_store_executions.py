@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lanner.engine.model import ErrorInfo, Execution, Phase
+from lanner.engine.execution import ErrorInfo, Execution, Phase
 from lanner.errors import StoreError
 from lanner.model.states import State
 from lanner.store.base import CycleWrite, NewJob, Renewal, Store

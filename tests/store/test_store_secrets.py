@@ -17,7 +17,7 @@ from lanner.expr.taint import Sealed, Secret, TaintedList, mark, taint
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Process
 from lanner.store import codec, open_store
 
 SECRET = "at-rest-Secret-9876"
@@ -108,7 +108,7 @@ def test_a_run_leaves_no_secret_in_the_store(
     monkeypatch.setenv("SECRET_X", base64.b64encode(SECRET.encode()).decode())
     registry = TaskRegistry.from_entry_points()
     store = open_store(store_url)
-    runtime = Runtime(store, registry, Config(), alone=True)
+    runtime = Process(store, registry, Config(), alone=True)
     runtime.start()
     try:
         store.deploy_flow("test", "child", CHILD)

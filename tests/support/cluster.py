@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.errors import LannerError
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
-from lanner.runtime.launch import new_execution, start_event
+from lanner.runtime.newexecution import new_execution, start_event
 from lanner.store import open_store
 from lanner.store.base import Store
 

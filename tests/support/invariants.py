@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from lanner.engine.model import Execution, Phase
+from lanner.engine.execution import Execution, Phase
 from lanner.model.flow import Flow
 from lanner.store.base import Store
 

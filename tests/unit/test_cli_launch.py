@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lanner.cli.launch import parse_input_pairs
-from lanner.cli.runargs import RunArgs, parse_run
+from lanner.cli.runargs import RunArgs, parse_input_pairs, parse_run
 from lanner.errors import InputValueError
 
 

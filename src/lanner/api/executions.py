@@ -19,7 +19,7 @@ from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
 from lanner.api.filters import Filter, execution_tests, parse, sort_keys, sorted_by
 from lanner.api.schemas import execution_answer, paged
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.errors import NotFoundError
 from lanner.runtime import actions
 

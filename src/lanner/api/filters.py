@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from lanner.api.errors import ApiError
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.model.states import State
 from lanner.store.base import FlowRecord
 

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from lanner.cli.views import display_masker, execution_json, log_json
-from lanner.engine.model import Execution, History
+from lanner.engine.execution import Execution, History
 from lanner.engine.variables import iso
 from lanner.model.states import State
 from lanner.store.base import FlowRecord, LogRecord

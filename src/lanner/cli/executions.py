@@ -25,7 +25,7 @@ from lanner.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from lanner.engine.model import Execution
+    from lanner.engine.execution import Execution
     from lanner.store.base import Store
 
 app = typer.Typer(help="Start, inspect and control executions.", no_args_is_help=True)
@@ -116,7 +116,7 @@ def start(
     """Start an execution of a deployed flow; prints its id (or, with --wait, the
     finished execution, with `lanner run`'s exit codes)."""
     from lanner.config import open_storage
-    from lanner.engine.model import new_execution_id
+    from lanner.engine.execution import new_execution_id
     from lanner.runtime.actions import deployed_flow, start_execution
     from lanner.storage.inputfiles import InputFiles
 

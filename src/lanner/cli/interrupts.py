@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from lanner.cli import launch
+from lanner import cli
 from lanner.cli.exitcodes import INTERRUPTED
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -44,7 +44,7 @@ class RunSignals:
 
     def __init__(self) -> None:
         # Shared with the entry point, which may have seen one already.
-        self._noted = launch.noted
+        self._noted = cli.noted_signals
         self._kill: Callable[[], None] | None = None
         self._killing = False
         self._holding = False

@@ -22,15 +22,17 @@ from __future__ import annotations
 import _signal  # type: ignore[import-not-found]
 import os
 import sys
-from collections.abc import Sequence
 from types import FrameType
+
+from lanner import cli
 
 INTERRUPTED = 130  # as lanner.cli.exitcodes, which is not imported yet
 
 
 # Every SIGINT and SIGTERM `lanner run` received, from this module's import to
 # its exit (lanner.cli.interrupts adds its own): any of them makes the exit 130.
-noted: list[int] = []
+# The list lives in the package, which Python loaded before this module.
+noted = cli.noted_signals
 
 
 def _note(signum: int, frame: FrameType | None) -> None:
@@ -46,22 +48,9 @@ if sys.argv[1:2] == ["run"] and os.path.basename(sys.argv[0]) == "lanner":
     _signal.signal(_signal.SIGTERM, _note)
 
 
-def parse_input_pairs(pairs: Sequence[str] | None) -> dict[str, str]:
-    """`--input NAME=VALUE` options as a mapping (split at the first `=`)."""
-    from lanner.errors import InputValueError
-
-    out: dict[str, str] = {}
-    for pair in pairs or ():
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise InputValueError(f"--input '{pair}': expected NAME=VALUE")
-        out[name] = value
-    return out
-
-
 def _main(argv: list[str]) -> int | None:
     """The exit code of `lanner run`; None when the full CLI ran (it exits itself)."""
-    from lanner.cli.runargs import parse_run
+    from lanner.cli.runargs import parse_input_pairs, parse_run
 
     args = parse_run(argv)
     if args is None:

@@ -1,6 +1,6 @@
 """Options and helpers that several `lanner` commands share.
 
-`parse_input_pairs` lives in `lanner.cli.launch` (the fast `lanner run`
+`parse_input_pairs` lives in `lanner.cli.runargs` (the fast `lanner run`
 path needs it without typer) and is re-exported here."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lanner.cli.launch import parse_input_pairs as parse_input_pairs
+from lanner.cli.runargs import parse_input_pairs as parse_input_pairs
 
 if TYPE_CHECKING:
     from lanner.config import Config

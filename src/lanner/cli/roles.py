@@ -112,7 +112,7 @@ def _serve(
     http: tuple[str, int] | None = None,
 ) -> None:
     from lanner.logs import configure_role
-    from lanner.runtime.node import serve
+    from lanner.runtime.serve import serve
 
     configure_role(role, log_level)
     raise SystemExit(

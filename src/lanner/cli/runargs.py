@@ -4,8 +4,22 @@ command lines it takes, read as the full CLI (typer) would read them."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def parse_input_pairs(pairs: Sequence[str] | None) -> dict[str, str]:
+    """`--input NAME=VALUE` options as a mapping (split at the first `=`)."""
+    from lanner.errors import InputValueError
+
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputValueError(f"--input '{pair}': expected NAME=VALUE")
+        out[name] = value
+    return out
 
 
 @dataclass

@@ -11,14 +11,14 @@ from lanner.cli.exitcodes import EXECUTION_FAILED, INTERRUPTED, OK
 from lanner.cli.interrupts import RunSignals
 from lanner.config import lanner_home, load_config
 from lanner.engine.events import Decision
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.expr import taint
 from lanner.logs import configure_plain
 from lanner.model.flow import Flow
 from lanner.model.states import State
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Process
 from lanner.store import default_db_url, open_store
 from lanner.store.base import LogRecord
 
@@ -109,7 +109,7 @@ def run_flow(
         parse_inputs(flow.inputs or (), inputs, from_strings=True, render=render, files=check_files)
         store = open_store(db or default_db_url(lanner_home()))
         configure_plain()  # the runtime's warnings, as `lanner worker: ...` lines
-        runtime = Runtime(store, registry, cfg, alone=True, storage=storage)
+        runtime = Process(store, registry, cfg, alone=True, storage=storage)
         if flow.triggers:
             names = ", ".join(t.id for t in flow.triggers)
             print(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from lanner.engine.model import Attempt, Execution, History, TaskRun
+from lanner.engine.execution import Attempt, Execution, History, TaskRun
 from lanner.engine.variables import iso
 from lanner.expr import SecretMasker, env_secrets, taint
 from lanner.store.base import LogRecord

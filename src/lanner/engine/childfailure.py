@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel
-from lanner.engine.model import ErrorInfo, Phase, TaskRun, evolve
+from lanner.engine.execution import ErrorInfo, Phase, TaskRun, evolve
 from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lanner.engine.model import Phase, TaskRun
+from lanner.engine.execution import Phase, TaskRun
 from lanner.model.states import State
 from lanner.model.task import Task
 

@@ -17,7 +17,7 @@ from lanner.engine.events import (
     Start,
     SubflowEnded,
 )
-from lanner.engine.model import ErrorInfo, Execution, TaskRun, evolve
+from lanner.engine.execution import ErrorInfo, Execution, TaskRun, evolve
 from lanner.model.behaviour import Action
 from lanner.model.flow import Flow
 from lanner.model.states import State

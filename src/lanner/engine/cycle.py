@@ -30,8 +30,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from lanner.engine.events import Command, Decision, Deliver, Kill, LogLine, TaskResult
+from lanner.engine.execution import ROOT, ErrorInfo, Execution, Phase, TaskRun, evolve
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import ROOT, ErrorInfo, Execution, Phase, TaskRun, evolve
 from lanner.expr import ExpressionEngine, Scope
 from lanner.expr.scope import FileReader, KVLookup
 from lanner.model.loglevel import kept

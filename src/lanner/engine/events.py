@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.model.states import State
 
 # -- events -------------------------------------------------------------------

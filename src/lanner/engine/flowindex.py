@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lanner.engine.model import Phase
+from lanner.engine.execution import Phase
 from lanner.model.behaviour import Choice, TaskKind
 from lanner.model.flow import Flow
 from lanner.model.task import Retry, Task, TaskList

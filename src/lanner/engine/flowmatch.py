@@ -18,9 +18,9 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from lanner.engine.execution import Execution
 from lanner.engine.flowtime import TIME_CONDITIONS, time_condition_holds
 from lanner.engine.flowwindow import WindowSpec
-from lanner.engine.model import Execution
 from lanner.errors import LannerError
 from lanner.model.common import Model, is_dynamic, parse_duration
 from lanner.model.conditions import (

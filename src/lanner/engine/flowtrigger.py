@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from lanner.engine.execution import Execution, History, new_execution_id
 from lanner.engine.flowmatch import Matcher, window_specs
 from lanner.engine.flowwindow import (
     STATE_VERSION,
@@ -31,7 +32,6 @@ from lanner.engine.flowwindow import (
     stored_windows,
 )
 from lanner.engine.inputrender import input_renderer
-from lanner.engine.model import Execution, History, new_execution_id
 from lanner.engine.variables import execution_variables, nested_labels
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope
@@ -40,8 +40,7 @@ from lanner.model.conditions import MultipleCondition
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
-from lanner.model.triggers import Flow as FlowTrigger
-from lanner.model.triggers import canonical_trigger_type, flow_trigger_states_match
+from lanner.model.triggers import FlowTrigger, canonical_trigger_type, flow_trigger_states_match
 
 CORRELATION_ID = "system.correlationId"
 

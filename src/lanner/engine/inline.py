@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from lanner.engine.cycle import Cycle
-from lanner.engine.model import Attempt, History, TaskRun, evolve
+from lanner.engine.execution import Attempt, History, TaskRun, evolve
 from lanner.model.behaviour import Action
 from lanner.model.common import is_label_key
 from lanner.model.states import State

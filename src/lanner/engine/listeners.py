@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lanner.engine.cycle import Cycle
+from lanner.engine.execution import Phase, TaskRun
 from lanner.engine.flowindex import enabled
 from lanner.engine.flowmatch import Matcher
-from lanner.engine.model import Phase, TaskRun
 from lanner.model.task import Task
 
 

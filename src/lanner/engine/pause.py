@@ -14,8 +14,8 @@ from typing import Any
 
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import PauseElapsed, Resume, Timer
+from lanner.engine.execution import Attempt, ErrorInfo, History, TaskRun, evolve
 from lanner.engine.inputrender import input_renderer
-from lanner.engine.model import Attempt, ErrorInfo, History, TaskRun, evolve
 from lanner.engine.timefmt import hms
 from lanner.engine.variables import iso
 from lanner.errors import LannerError

@@ -55,8 +55,7 @@ from lanner.engine.events import (
     TimeoutDue,
     Timer,
 )
-from lanner.engine.flowindex import FlowIndex, main_list
-from lanner.engine.model import (
+from lanner.engine.execution import (
     ROOT,
     Attempt,
     ErrorInfo,
@@ -69,6 +68,7 @@ from lanner.engine.model import (
     generation,
     task_run_id,
 )
+from lanner.engine.flowindex import FlowIndex, main_list
 from lanner.engine.timefmt import hms
 from lanner.engine.variables import error_log, execution_variables, task_variables
 from lanner.errors import LannerError, RenderError

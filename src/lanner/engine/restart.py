@@ -17,7 +17,7 @@ from lanner.engine import subflow
 from lanner.engine.childfailure import INTERRUPTED
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel
-from lanner.engine.model import BASE, ROOT, Phase, TaskRun, evolve
+from lanner.engine.execution import BASE, ROOT, Phase, TaskRun, evolve
 from lanner.model.states import State
 from lanner.model.task import TaskKind
 

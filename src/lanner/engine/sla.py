@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import Cancel, SlaDue, Timer
-from lanner.engine.model import ErrorInfo, Phase, TaskRun, evolve, generation
+from lanner.engine.execution import ErrorInfo, Phase, TaskRun, evolve, generation
 from lanner.errors import LannerError
 from lanner.expr import is_truthy
 from lanner.model.common import format_duration, parse_duration

@@ -28,7 +28,7 @@ from lanner.engine.events import (
     TimeoutDue,
     Timer,
 )
-from lanner.engine.model import (
+from lanner.engine.execution import (
     BASE,
     Attempt,
     Execution,

@@ -21,7 +21,7 @@ from datetime import datetime
 from lanner.engine import subflow
 from lanner.engine.cycle import child_kill
 from lanner.engine.events import Cancel, Command, Decision, LogLine
-from lanner.engine.model import ErrorInfo, Execution, TaskRun, evolve
+from lanner.engine.execution import ErrorInfo, Execution, TaskRun, evolve
 from lanner.model.states import State
 
 ERROR_TYPE = "ExecutorError"

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lanner.engine.model import Execution, TaskRun
+from lanner.engine.execution import Execution, TaskRun
 from lanner.model.flow import Flow
 from lanner.model.task import Task
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml as yamllib
 
 from lanner.errors import RenderError, SandboxError
-from lanner.expr import dates, jqproc, runtime
+from lanner.expr import dates, jqproc, pebble
 from lanner.expr.convert import to_json, to_output, to_text
 
 __all__ = ["DATA_FILTERS", "TESTS"]
@@ -21,7 +21,7 @@ def _items(value: Any, name: str) -> list[Any]:
         return list(value)
     if isinstance(value, Mapping):
         return list(value.keys())
-    raise RenderError(f"{name} needs a list, got {runtime.type_name(value)}")
+    raise RenderError(f"{name} needs a list, got {pebble.type_name(value)}")
 
 
 def length(value: Any) -> int:
@@ -29,7 +29,7 @@ def length(value: Any) -> int:
         return 0
     if isinstance(value, str | list | tuple | Mapping):
         return len(value)
-    raise RenderError(f"length needs a string, a list or a map, got {runtime.type_name(value)}")
+    raise RenderError(f"length needs a string, a list or a map, got {pebble.type_name(value)}")
 
 
 def first(value: Any) -> Any:
@@ -51,7 +51,7 @@ def join(value: Any, separator: str = "") -> Any:
     parts = [to_text(v) for v in _items(value, "join")]
     sep = to_text(separator)
     # Size is checked before joining: joining is where memory would go.
-    if sum(map(len, parts)) + len(sep) * max(len(parts) - 1, 0) > runtime.max_output():
+    if sum(map(len, parts)) + len(sep) * max(len(parts) - 1, 0) > pebble.max_output():
         raise SandboxError("Result of join() is larger than the output limit")
     return sep.join(parts)
 
@@ -78,7 +78,7 @@ def distinct(value: Any) -> list[Any]:
             seen.add(item)
         except TypeError:  # a list or a map: compared one by one, and that takes time
             if not i & 255:
-                runtime.tick()
+                pebble.tick()
             if item in result:
                 continue
         result.append(item)
@@ -133,7 +133,7 @@ def merge(value: Any, other: Any) -> Any:
     if isinstance(value, Mapping) and isinstance(other, Mapping):
         return {**value, **other}
     if isinstance(value, list | tuple) and isinstance(other, list | tuple):
-        return runtime.check_size([*value, *other])
+        return pebble.check_size([*value, *other])
     raise RenderError("merge needs two maps or two lists")
 
 
@@ -147,7 +147,7 @@ def string(value: Any) -> Any:
 
 def class_name(value: Any) -> str | None:
     # Kestra: null has no class, and prints nothing.
-    return None if value is None else runtime.type_name(value)
+    return None if value is None else pebble.type_name(value)
 
 
 def jq(value: Any, expression: Any) -> list[Any]:
@@ -164,8 +164,8 @@ def jq(value: Any, expression: Any) -> list[Any]:
             data = json.loads(value)
         except ValueError:
             data = value
-    bounds = runtime.limits()
-    state = runtime.current()
+    bounds = pebble.limits()
+    state = pebble.current()
     seconds = min(bounds.jq_seconds, state.deadline - time.monotonic())
     return jqproc.run_jq(
         expression,
@@ -228,8 +228,8 @@ def _timestamp(per_second: int) -> Any:
 
 def default(value: Any, fallback: Any = None) -> Any:
     # Used only where the parser could not see the filter (a {% filter %}
-    # block); `x | default(...)` compiles to runtime.default.
-    return fallback if runtime.is_empty(value) else value
+    # block); `x | default(...)` compiles to pebble.default.
+    return fallback if pebble.is_empty(value) else value
 
 
 DATA_FILTERS = {
@@ -284,9 +284,9 @@ def _integer(value: Any, name: str) -> int:
 
 
 TESTS = {
-    "defined": lambda value: True,  # compiled to runtime.defined; see syntax.Defined
+    "defined": lambda value: True,  # compiled to pebble.defined; see syntax.Defined
     "null": lambda value: value is None,
-    "empty": runtime.is_empty,
+    "empty": pebble.is_empty,
     "even": lambda value: _integer(value, "even") % 2 == 0,
     "odd": lambda value: _integer(value, "odd") % 2 == 1,
     "iterable": lambda value: isinstance(value, list | tuple),  # a Java Map is not Iterable

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from jinja2.environment import Template
     from jinja2.runtime import Context
 
-    from lanner.expr.runtime import RenderState
+    from lanner.expr.pebble import RenderState
     from lanner.expr.sandbox import PebbleEnvironment
 
 __all__ = ["ExpressionEngine"]
@@ -45,15 +45,15 @@ _RESULT = "lanner_result"
 
 def _checked(func: Callable[..., Any]) -> Callable[..., Any]:
     """Strict about undefined arguments, bounded in the size of the result."""
-    from lanner.expr import runtime
+    from lanner.expr import pebble
 
     @functools.wraps(func)
     def checked(*args: Any, **kwargs: Any) -> Any:
         for arg in args:
-            runtime.need(arg)
+            pebble.need(arg)
         for arg in kwargs.values():
-            runtime.need(arg)
-        return runtime.check_value(func(*args, **kwargs))
+            pebble.need(arg)
+        return pebble.check_value(func(*args, **kwargs))
 
     return checked
 
@@ -155,16 +155,16 @@ class ExpressionEngine:
         """Render a template once (single pass)."""
         if "{" not in template:
             return template
-        from lanner.expr import runtime
-        from lanner.expr.runtime import RenderState
+        from lanner.expr import pebble
+        from lanner.expr.pebble import RenderState
 
         state = RenderState(self, scope, template, deadline=self._deadline())
-        token = runtime.enter(state)
+        token = pebble.enter(state)
         try:
             compiled = self._compiled(self._template, template, scope)
             return self._run(compiled, state)
         finally:
-            runtime.leave(token)
+            pebble.leave(token)
 
     def render_value(self, value: Any, scope: Scope) -> Any:
         """Render the strings in a value; dicts and lists recursively (keys too)."""
@@ -180,23 +180,23 @@ class ExpressionEngine:
 
     def evaluate(self, expression: str, scope: Scope) -> Any:
         """Evaluate a bare expression (no braces) to its Python value."""
-        from lanner.expr import runtime
-        from lanner.expr.runtime import RenderState
+        from lanner.expr import pebble
+        from lanner.expr.pebble import RenderState
 
         state = RenderState(self, scope, expression, deadline=self._deadline())
-        token = runtime.enter(state)
+        token = pebble.enter(state)
         try:
             compiled = self._compiled(self._expression, expression, scope)
             context = self._context(compiled, scope)
             try:
                 for _ in compiled.root_render_func(context):
                     pass
-                value = runtime.need(context.vars[_RESULT])
+                value = pebble.need(context.vars[_RESULT])
             except Exception as exc:
                 raise self._error(exc, compiled, expression, scope) from exc
             return list(value) if isinstance(value, range | tuple) else value
         finally:
-            runtime.leave(token)
+            pebble.leave(token)
 
     # --- used by the render() function ---------------------------------------------
 
@@ -296,7 +296,7 @@ class ExpressionEngine:
                     chunk = to_output(chunk)
                 size += len(chunk)
                 if size > limit:
-                    from lanner.expr.runtime import output_too_large
+                    from lanner.expr.pebble import output_too_large
 
                     raise output_too_large(limit)
                 parts.append(chunk)
@@ -324,7 +324,7 @@ class ExpressionEngine:
         """Turn whatever a template raised into a RenderError naming the place."""
         from jinja2.exceptions import SecurityError, UndefinedError
 
-        from lanner.expr.runtime import UndefinedVariable
+        from lanner.expr.pebble import UndefinedVariable
 
         line = _template_line(exc.__traceback__, template)
         if isinstance(exc, UndefinedVariable):

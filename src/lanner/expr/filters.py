@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from lanner.errors import RenderError, SandboxError
-from lanner.expr import runtime
+from lanner.expr import pebble
 from lanner.expr.convert import to_output, to_text
 from lanner.expr.limits import MAX_INDENT
 
@@ -69,12 +69,12 @@ def replace(value: Any, search: Any, replacement: Any = None) -> Any:
     text = _text(value, "replace")
     pairs = search if isinstance(search, Mapping) else {search: replacement}
     for old, new in pairs.items():
-        runtime.tick()  # each pair scans the whole text
+        pebble.tick()  # each pair scans the whole text
         old_text, new_text = to_text(old), to_text(new)
         if old_text == "":
             continue
         growth = text.count(old_text) * (len(new_text) - len(old_text))
-        if len(text) + growth > runtime.max_output():
+        if len(text) + growth > pebble.max_output():
             raise SandboxError("Result of replace() is larger than the output limit")
         text = text.replace(old_text, new_text)
     return text
@@ -145,8 +145,8 @@ def _indent_pad(amount: Any, prefix: Any) -> str:
 def _indented(text: str, pad: str, lead: str) -> str:
     # Sized before it is built: every new line grows by the pad.
     size = len(lead) + len(text) + text.count("\n") * len(pad)
-    if size > runtime.max_output():
-        raise runtime.output_too_large(runtime.max_output(), "Result of indent")
+    if size > pebble.max_output():
+        raise pebble.output_too_large(pebble.max_output(), "Result of indent")
     return lead + (text.replace("\n", "\n" + pad) if pad else text)
 
 
@@ -201,7 +201,7 @@ def urldecode(value: Any) -> str:
 
 def number(value: Any, kind: str | None = None) -> Any:
     """Parse text to a number; ``kind`` is a Java type name (INT, LONG, DOUBLE...)."""
-    if runtime.is_number(value):
+    if pebble.is_number(value):
         parsed: int | float = value
     else:
         text = _text(value, "number").strip()
@@ -223,7 +223,7 @@ def number(value: Any, kind: str | None = None) -> Any:
 
 def numberformat(value: Any, pattern: str) -> str:
     """Java ``DecimalFormat`` for the common patterns (``#,##0.00``, ``0.#``)."""
-    if not runtime.is_number(value):
+    if not pebble.is_number(value):
         raise RenderError("numberformat needs a number")
     integer_part, _, fraction_part = pattern.partition(".")
     min_frac = fraction_part.count("0")
@@ -244,13 +244,13 @@ def numberformat(value: Any, pattern: str) -> str:
 
 
 def abs_(value: Any) -> Any:
-    if not runtime.is_number(value):
+    if not pebble.is_number(value):
         raise RenderError("abs needs a number")
     return abs(value)
 
 
 def round_(value: Any, precision: int = 0) -> Any:
-    if not runtime.is_number(value):
+    if not pebble.is_number(value):
         raise RenderError("round needs a number")
     if not isinstance(precision, int) or isinstance(precision, bool):
         raise RenderError("round needs an integer precision")

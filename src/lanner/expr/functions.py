@@ -1,6 +1,6 @@
 """Functions callable from an expression: ``now()``, ``secret()``, ``render()``...
 
-They read the render in progress (``runtime.current()``), never the clock,
+They read the render in progress (``pebble.current()``), never the clock,
 the process environment or the network: ``now()`` is the scope's instant,
 ``uuid()`` and ``randomInt()`` draw from a generator seeded by the scope, and
 ``secret()`` asks the scope's resolver and ``read()`` & co. the scope's file
@@ -20,7 +20,7 @@ from typing import Any
 import yaml as yamllib
 
 from lanner.errors import LannerError, RenderError
-from lanner.expr import dates, runtime, taint
+from lanner.expr import dates, pebble, taint
 from lanner.expr.convert import to_json, to_output
 from lanner.expr.scope import FileReader
 from lanner.expr.sizes import too_deep, value_size
@@ -31,14 +31,14 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def _rng() -> random.Random:
-    state = runtime.current()
+    state = pebble.current()
     if state.rng is None:
         state.rng = random.Random(state.scope.seed)
     return state.rng
 
 
 def now(format: str | None = None, timeZone: str | None = None) -> str:
-    return dates.format_date(runtime.current().scope.now, format, timeZone)
+    return dates.format_date(pebble.current().scope.now, format, timeZone)
 
 
 def from_json(value: Any) -> Any:
@@ -51,7 +51,7 @@ def from_json(value: Any) -> Any:
     except ValueError as exc:
         raise RenderError(f"Invalid JSON: {exc}") from exc
     except RecursionError as exc:
-        raise too_deep(runtime.limits().value_depth) from exc
+        raise too_deep(pebble.limits().value_depth) from exc
 
 
 _YAML_LOADER = getattr(yamllib, "CSafeLoader", yamllib.SafeLoader)
@@ -68,14 +68,14 @@ def from_yaml(value: Any) -> Any:
         parsed = yamllib.load(text, Loader=_YAML_LOADER)
     except yamllib.YAMLError as exc:
         raise RenderError(f"Invalid YAML: {exc}") from exc
-    bounds = runtime.limits()
+    bounds = pebble.limits()
     value_size(parsed, bounds.value_bytes, bounds.value_depth)
     return parsed
 
 
 def render(value: Any, recursive: bool = True) -> Any:
     """Render a value again with the same scope (Kestra's ``render``)."""
-    state = runtime.current()
+    state = pebble.current()
     return state.engine.render_nested(value, state, recursive=recursive)
 
 
@@ -85,7 +85,7 @@ def render_once(value: Any) -> Any:
 
 def secret(key: str, namespace: str | None = None, subkey: str | None = None) -> str:
     """Resolve a secret and hand it to the masker before anyone sees it."""
-    scope = runtime.current().scope
+    scope = pebble.current().scope
     if scope.secrets is None:
         raise RenderError("secret() is not available here")
     value = scope.secrets(key)
@@ -109,7 +109,7 @@ def kv(key: Any, namespace: Any = None, errorOnMissing: Any = True) -> Any:
     the nearest (``a.b.c``, ``a.b``, ``a``), as Kestra's function does; a
     namespace given explicitly is read alone. A missing or expired key fails
     the render, or is null with ``errorOnMissing=false``."""
-    scope = runtime.current().scope
+    scope = pebble.current().scope
     if scope.kv is None:
         raise RenderError(
             "kv() is not available here: it reads the KV store when a task's properties"
@@ -152,7 +152,7 @@ def _revealed(value: Any, on_secret: Callable[[str], None] | None) -> Any:
 
 
 def _files(name: str) -> FileReader:
-    files = runtime.current().scope.files
+    files = pebble.current().scope.files
     if files is None:
         raise RenderError(f"{name}() is not available here (no internal storage)")
     return files
@@ -174,7 +174,7 @@ def read(path: Any) -> str:
     size = _size("read", path)
     if size is None:
         raise RenderError(f"read({path!r}): no such file in internal storage")
-    limit = runtime.max_output()
+    limit = pebble.max_output()
     if size > limit:
         raise RenderError(
             f"read({path!r}): the file is {size} bytes, more than the {limit} characters a "
@@ -231,14 +231,14 @@ def random_int(lower: int, upper: int) -> int:
 
 
 def error_logs() -> list[Mapping[str, Any]]:
-    scope = runtime.current().scope
+    scope = pebble.current().scope
     if scope.error_logs is None:
         raise RenderError("errorLogs() is not available here")
     return scope.error_logs()
 
 
 def tasks_with_state(state: str) -> list[Mapping[str, Any]]:
-    scope = runtime.current().scope
+    scope = pebble.current().scope
     if scope.tasks_with_state is None:
         raise RenderError("tasksWithState() is not available here")
     return scope.tasks_with_state(str(state).upper())
@@ -253,7 +253,7 @@ def current_each_output(outputs: Any) -> Any:
         raise RenderError(
             "The 'currentEachOutput' function expects an argument 'outputs' with type map."
         )
-    variables = runtime.current().scope.variables
+    variables = pebble.current().scope.variables
     values: list[Any] = []
     for parent in reversed(variables.get("parents") or []):
         taskrun = parent.get("taskrun") if isinstance(parent, Mapping) else None
@@ -271,19 +271,19 @@ def current_each_output(outputs: Any) -> Any:
 
 
 def print_context() -> str:
-    return to_json(dict(runtime.current().scope.variables))
+    return to_json(dict(pebble.current().scope.variables))
 
 
 def range_(start: int, end: int, step: int = 1) -> list[int]:
     # Pebble's range() includes its end: range(0, 3) is 0, 1, 2, 3.
-    return runtime.bounded_range(start, end, step, inclusive=True)
+    return pebble.bounded_range(start, end, step, inclusive=True)
 
 
 def _extreme(pick: Callable[..., Any], name: str) -> Callable[..., Any]:
     def extreme(*values: Any) -> Any:
         if not values:
             raise RenderError(f"{name}() needs at least one argument")
-        if not all(runtime.is_number(v) for v in values):
+        if not all(pebble.is_number(v) for v in values):
             raise RenderError(f"{name}() needs numbers")
         return pick(values)
 

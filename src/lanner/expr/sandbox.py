@@ -10,7 +10,7 @@ filters, functions and tests — nothing else:
 * only Lanner's own functions and template macros can be called: calling a
   Python method (``'abc'.upper()``) is refused — Pebble allows some Java
   method calls, Lanner chooses to allow none;
-* every operator is intercepted (see ``lanner.expr.runtime``) so that
+* every operator is intercepted (see ``lanner.expr.pebble``) so that
   ``'a' * 10**9`` (Pebble multiplies numbers only) and ``10 ** 10 ** 10``
   fail at once; list and map literals, macro calls, loops, ranges, strings
   and the output are bounded (``lanner.expr.limits``);
@@ -32,7 +32,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing
 
 from lanner.errors import SandboxError
-from lanner.expr import runtime, taint
+from lanner.expr import pebble, taint
 from lanner.expr.convert import to_output
 from lanner.expr.syntax import PebbleCodeGenerator, PebbleLexer, PebbleParser
 
@@ -58,7 +58,7 @@ class PebbleEnvironment(SandboxedEnvironment):
         functions: Mapping[str, Callable[..., Any]],
     ) -> None:
         super().__init__(
-            undefined=runtime.PebbleUndefined,
+            undefined=pebble.PebbleUndefined,
             autoescape=False,
             finalize=taint.finalize(to_output),
             keep_trailing_newline=True,  # Kestra does no new-line trimming
@@ -75,21 +75,21 @@ class PebbleEnvironment(SandboxedEnvironment):
         self.tests.update(tests)
         self._callables = frozenset(id(f) for f in functions.values())
         # Read by the compiled code (see PebbleCodeGenerator).
-        self.p_truth = runtime.truth
-        self.p_not = runtime.negate
-        self.p_logic = runtime.logic_operand
-        self.p_compare = runtime.compare
-        self.p_contains = runtime.contains
-        self.p_is_in = runtime.is_in
-        self.p_not_in = runtime.not_in
-        self.p_concat = taint.concat(runtime.concat)
-        self.p_coalesce = runtime.coalesce
-        self.p_defined = runtime.defined
-        self.p_undefined = runtime.undefined
-        self.p_default = runtime.default
-        self.p_iter = runtime.iterate
-        self.p_range = runtime.inclusive_range
-        self.p_built = runtime.check_value
+        self.p_truth = pebble.truth
+        self.p_not = pebble.negate
+        self.p_logic = pebble.logic_operand
+        self.p_compare = pebble.compare
+        self.p_contains = pebble.contains
+        self.p_is_in = pebble.is_in
+        self.p_not_in = pebble.not_in
+        self.p_concat = taint.concat(pebble.concat)
+        self.p_coalesce = pebble.coalesce
+        self.p_defined = pebble.defined
+        self.p_undefined = pebble.undefined
+        self.p_default = pebble.default
+        self.p_iter = pebble.iterate
+        self.p_range = pebble.inclusive_range
+        self.p_built = pebble.check_value
         # `concat` joins captured blocks ({% set %}…{% endset %}, macros,
         # {% filter %}): bound it before joining.
         self.concat = self._bounded_concat  # type: ignore[method-assign]
@@ -104,14 +104,14 @@ class PebbleEnvironment(SandboxedEnvironment):
     @staticmethod
     def _bounded_concat(parts: Iterable[str]) -> str:
         items = list(parts)
-        limit = runtime.max_output()
+        limit = pebble.max_output()
         if sum(map(len, items)) > limit:
-            raise runtime.output_too_large(limit)
-        text: str = runtime.check_value("".join(items))
+            raise pebble.output_too_large(limit)
+        text: str = pebble.check_value("".join(items))
         return taint.joined(items, text)
 
     def p_name(self, value: Any, name: str) -> Any:
-        return runtime.name_value(value, name, self._callables)
+        return pebble.name_value(value, name, self._callables)
 
     # --- attribute and item access ------------------------------------------
 
@@ -173,8 +173,8 @@ class PebbleEnvironment(SandboxedEnvironment):
     def _call_macro(
         context: Context, macro: Macro, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        state = runtime.current()
-        runtime.tick(state)
+        state = pebble.current()
+        pebble.tick(state)
         limit = state.engine.limits.macro_depth
         if state.macro_depth >= limit:
             raise SandboxError(f"Macro calls are nested more than {limit} deep, the limit")
@@ -185,7 +185,7 @@ class PebbleEnvironment(SandboxedEnvironment):
             state.macro_depth -= 1
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        return taint.binop(left, right, runtime.binop(operator, left, right))
+        return taint.binop(left, right, pebble.binop(operator, left, right))
 
     def call_unop(self, context: Context, operator: str, arg: Any) -> Any:
-        return runtime.unop(operator, arg)
+        return pebble.unop(operator, arg)

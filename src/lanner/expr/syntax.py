@@ -5,7 +5,7 @@ would break on string literals). The lexer learns the tokens ``?``, ``??``,
 ``???`` and ``..``; the parser builds Lanner's own nodes for the places
 where Pebble's grammar or semantics differ from Jinja2, and
 :class:`PebbleCodeGenerator` compiles those nodes to calls into
-``lanner.expr.runtime``:
+``lanner.expr.pebble``:
 
 * ``c ? a : b`` (lowest precedence), ``a ?? b``, ``a ??? b`` (tighter than
   every binary operator, as Kestra registers them at precedence 120);
@@ -268,12 +268,12 @@ class PebbleParser(Parser):
 
 
 class PebbleCodeGenerator(CodeGenerator):
-    """Compiles Lanner's ``p_*`` calls to direct calls into the runtime.
+    """Compiles Lanner's ``p_*`` calls to direct calls into ``lanner.expr.pebble``.
 
-    The runtime functions are reached through ``environment`` (a module
+    Its functions are reached through ``environment`` (a module
     global of every compiled template), without the sandbox's call check.
     Operands that may be undefined or must not be evaluated are passed as
-    lambdas, so the runtime can catch the strict-undefined error.
+    lambdas, so those functions can catch the strict-undefined error.
     """
 
     _LAZY = frozenset({"p_defined", "p_undefined", "p_default"})

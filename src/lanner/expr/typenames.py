@@ -90,7 +90,7 @@ _BUILTIN = re.compile(
 )
 # Lanner's and Jinja's internal classes, wherever they appear.
 _INTERNAL = re.compile(
-    r"\b(?:jinja2\.runtime\.|lanner\.expr\.runtime\.)?"
+    r"\b(?:jinja2\.runtime\.|lanner\.expr\.pebble\.)?"
     r"(LoopContext|LoopMap|Macro|StrictUndefined|PebbleUndefined|Undefined|TemplateReference)\b"
 )
 

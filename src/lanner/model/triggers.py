@@ -48,7 +48,7 @@ __all__ = [
     "DEFAULT_FLOW_TRIGGER_STATES",
     "TRIGGER_TYPES",
     "Condition",
-    "Flow",
+    "FlowTrigger",
     "Schedule",
     "Trigger",
     "Webhook",
@@ -283,7 +283,7 @@ class Preconditions(Model):
         return v
 
 
-class Flow(_Trigger):
+class FlowTrigger(_Trigger):
     inputs: dict[str, Any] | None = None
     states: list[StateName] | None = None
     preconditions: Preconditions | None = None
@@ -333,7 +333,7 @@ TRIGGER_NAMES: dict[str, str] = {
 
 _BY_CANONICAL: dict[str, type[_Trigger]] = {
     _CORE + "Schedule": Schedule,
-    _CORE + "Flow": Flow,
+    _CORE + "Flow": FlowTrigger,
     _CORE + "Webhook": Webhook,
 }
 
@@ -352,7 +352,7 @@ def _trigger_tag(value: Any) -> str | None:
 
 Trigger = Annotated[
     Annotated[Schedule, Tag(_CORE + "Schedule")]
-    | Annotated[Flow, Tag(_CORE + "Flow")]
+    | Annotated[FlowTrigger, Tag(_CORE + "Flow")]
     | Annotated[Webhook, Tag(_CORE + "Webhook")],
     Discriminator(_trigger_tag),
     BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
@@ -383,7 +383,7 @@ def check_triggers(triggers: Sequence[Model]) -> list[tuple[Path, str]]:
                 )
             else:
                 seen[tid] = i
-        if isinstance(trigger, Flow):
+        if isinstance(trigger, FlowTrigger):
             for j, cond in enumerate(trigger.conditions or ()):
                 problems.extend(_unevaluable(cond, (i, "conditions", j), nested=False))
         pre = getattr(trigger, "preconditions", None)
@@ -429,7 +429,7 @@ def _unevaluable(cond: Model, path: Path, nested: bool) -> list[tuple[Path, str]
     return []
 
 
-def flow_trigger_states_match(trigger: Flow, state: str) -> bool:
+def flow_trigger_states_match(trigger: FlowTrigger, state: str) -> bool:
     """Whether a Flow trigger listens to an upstream execution now in `state` (SPEC §7.1).
 
     Default: every terminal state and PAUSED. CREATED never matches.

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from lanner.engine.model import Execution, TaskRun
+from lanner.engine.execution import Execution, TaskRun
 from lanner.errors import InputError, InputValueError, LannerError, NotFoundError
 from lanner.model.flow import Flow, PluginDefault
 from lanner.model.inputvalues import FileInputs
@@ -63,7 +63,7 @@ def start_execution(
 ) -> Execution:
     """Create the execution (inputs checked from their text form) and its Start event;
     `files` stores its FILE inputs (under `execution_id`, which it was made for)."""
-    from lanner.runtime.launch import new_execution, start_event
+    from lanner.runtime.newexecution import new_execution, start_event
 
     now = datetime.now(UTC)
     execution = new_execution(

@@ -17,17 +17,17 @@ from datetime import datetime
 
 from lanner.config import Config
 from lanner.engine.events import Deliver, Dequeue, StartSubflow, TaskResult
+from lanner.engine.execution import Execution
 from lanner.engine.flowtrigger import TriggerCandidate, evaluate_flow_triggers
-from lanner.engine.model import Execution
 from lanner.errors import LannerError, NotFoundError
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
 from lanner.model.states import State
-from lanner.model.triggers import Flow as FlowTrigger
+from lanner.model.triggers import FlowTrigger
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
-from lanner.runtime.launch import new_execution, start_event
+from lanner.runtime.newexecution import new_execution, start_event
 from lanner.store.base import ExecutorTx, FlowRecord, LogRecord, NewEvent, Store
 
 

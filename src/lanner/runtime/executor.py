@@ -11,9 +11,7 @@ from __future__ import annotations
 import heapq
 import logging
 import os
-import sys
 import threading
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,8 +31,8 @@ from lanner.engine.events import (
     TaskStarted,
     Timer,
 )
+from lanner.engine.execution import Execution, evolve
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import Execution, evolve
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.unplannable import fail_unplannable
 from lanner.engine.variables import error_log
@@ -94,10 +92,10 @@ class _Unplannable(Exception):
 
 
 def _reason(exc: Exception) -> str:
-    """What the execution's ERROR log says; a bug's traceback goes to stderr."""
+    """What the execution's ERROR log says; a bug's traceback goes to the process log."""
     if isinstance(exc, LannerError):
         return exc.message
-    traceback.print_exception(exc, file=sys.stderr)
+    log.error("internal error in a cycle", exc_info=exc)
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
@@ -154,7 +152,7 @@ class Executor:
         # started by its cycle), and the way back for those of a cycle that failed.
         self.take_backlog: Callable[[str, int], list[Job]] = lambda execution_id, count: []
         self.return_backlog: Callable[[list[Job]], None] = lambda jobs: None
-        self.worker_id = "executor"
+        self.process_id = "executor"
         # The executions whose cycles this executor runs; None: every one (runtime.scope).
         self.scope: RunScope | None = None
         self._inbox: list[LocalResult] = []
@@ -501,7 +499,7 @@ class Executor:
             except StoreError:
                 raise
             except Exception:  # the same fault again: the execution still ends
-                traceback.print_exc(file=sys.stderr)
+                log.exception("internal error after a failed cycle")
                 extra = effects.Effects()
             cycle, handed = self._cycle(
                 new, execution.version, decision, [r.id for r in rows], now, logs, extra
@@ -589,7 +587,7 @@ class Executor:
                             payload,
                             now,
                             token,
-                            self.worker_id,
+                            self.process_id,
                             lease,
                         )
                     )

@@ -20,13 +20,14 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
 from lanner.engine.events import TaskResult, TaskStarted
+from lanner.engine.timefmt import hms
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
@@ -196,14 +197,6 @@ class _Context:
         return self._files().namespace_files(namespace, include, exclude)
 
 
-def _hms(seconds: float) -> str:
-    ms = int(seconds * 1000)
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
-
-
 class _WorkerLocal(threading.local):
     keeping: bool = False  # this thread is a worker finishing a handed-over job
     kept: Job | None = None  # the job it keeps to run next
@@ -219,7 +212,9 @@ class WorkerPool:
     storage: Storage
     threads: int = 4
     on_complete: threading.Event = field(default_factory=threading.Event)
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
+    process_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    )
     # Where results of jobs handed over by this process's executor go (they
     # are completed in the executor's next cycle, not by a transaction here).
     # (the last argument: whether its start went to the store as an event)
@@ -433,7 +428,7 @@ class WorkerPool:
         try:
             now = datetime.now(UTC)
             scope = None if self.scope is None else self.scope.ids
-            jobs = self.store.claim_jobs(self.worker_id, 1, self.lease_seconds, now, scope)
+            jobs = self.store.claim_jobs(self.process_id, 1, self.lease_seconds, now, scope)
         finally:
             if not jobs:  # nothing claimed (or the claim failed): nothing in flight
                 with self._lock:
@@ -541,7 +536,7 @@ class WorkerPool:
                 self._busy -= 1
                 self._running.pop(job.task_run_id, None)
         if ctx.timed_out:
-            message = f"Timeout after {_hms(float(timeout or 0))}"
+            message = f"Timeout after {hms(timedelta(seconds=float(timeout or 0)))}"
             ctx.log("ERROR", message)
             outcome = Outcome(State.FAILED, error=message, error_type="Timeout")
         elif ctx.cancelled and outcome.state is not State.FAILED:
@@ -680,7 +675,7 @@ class WorkerPool:
         tokens = [job.claim_token for job, _ in running] + [job.claim_token for job in queued]
         crash_point("heartbeat.before_commit")
         renewal = self.store.renew_leases(
-            self.worker_id, tokens, self.lease_seconds, datetime.now(UTC)
+            self.process_id, tokens, self.lease_seconds, datetime.now(UTC)
         )
         crash_point("heartbeat.after_commit")
         self._renewed = time.monotonic()

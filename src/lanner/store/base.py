@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from lanner.engine.model import Execution, TaskRun
+from lanner.engine.execution import Execution, TaskRun
 from lanner.model.kvtypes import KVEntry
 
 # The executions a process works on: their events, their cycles, their jobs.
@@ -261,7 +261,7 @@ class Store(Protocol):
     # -- jobs --
     def claim_jobs(
         self,
-        worker_id: str,
+        process_id: str,
         limit: int,
         lease_seconds: float,
         now: datetime,
@@ -272,9 +272,9 @@ class Store(Protocol):
         ...
 
     def renew_leases(
-        self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
+        self, process_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
     ) -> Renewal:
-        """Extend the leases of these claims (held by `worker_id`); tells which were
+        """Extend the leases of these claims (held by `process_id`); tells which were
         cancelled and which tokens no longer hold a claim."""
         ...
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from lanner.engine.model import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
+from lanner.engine.execution import ROOT, Attempt, ErrorInfo, Execution, History, Phase, TaskRun
 from lanner.errors import StoreError
 from lanner.expr import taint
 from lanner.model.states import State
@@ -112,7 +112,7 @@ def opt_from_micros(micros: int | None) -> datetime | None:
 
 
 @functools.lru_cache(maxsize=8192)
-def iso(moment: datetime) -> str:
+def history_date(moment: datetime) -> str:
     # Cached: a task run's histories are encoded again at each of its updates.
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -132,7 +132,7 @@ def _histories_from(items: list[list[str]]) -> tuple[History, ...]:
 def _history_json(histories: tuple[History, ...]) -> str:
     # Written by hand: state names and ISO dates need no escaping, and this runs for
     # every task run a cycle writes. The text is the one _ENCODER would produce.
-    return ",".join([f'["{h.state._value_}","{iso(h.date)}"]' for h in histories])
+    return ",".join([f'["{h.state._value_}","{history_date(h.date)}"]' for h in histories])
 
 
 def dump_histories(histories: tuple[History, ...]) -> str:

@@ -39,7 +39,7 @@ from typing import Any
 
 import psycopg
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
 from lanner.store import postgressql as pg
@@ -53,7 +53,7 @@ from lanner.store.base import (
     Scope,
 )
 from lanner.store.postgresconn import POOL_MAX_SIZE, Conn, Connections, Session
-from lanner.store.postgresruntime import PostgresRuntime, PostgresRuntimeTx
+from lanner.store.postgresmethods import PostgresCycleMethods, PostgresMethods
 from lanner.store.postgressql import SQL
 from lanner.store.sql import event_rows, read_execution
 
@@ -62,7 +62,7 @@ from lanner.store.sql import event_rows, read_execution
 _PICK_ATTEMPTS = 4
 
 
-class PostgresStore(PostgresRuntime):
+class PostgresStore(PostgresMethods):
     """The Store protocol on one PostgreSQL database (see the module docstring)."""
 
     concurrent_writers = True
@@ -171,7 +171,7 @@ class PostgresStore(PostgresRuntime):
 
     def claim_jobs(
         self,
-        worker_id: str,
+        process_id: str,
         limit: int,
         lease_seconds: float,
         now: datetime,
@@ -180,7 +180,7 @@ class PostgresStore(PostgresRuntime):
         if limit <= 0 or (scope is not None and not scope):
             return []
         expires = now + timedelta(seconds=lease_seconds)
-        tail = (limit, worker_id, codec.to_micros(expires))
+        tail = (limit, process_id, codec.to_micros(expires))
         # No data-version bump: nobody waits for a claim, and a bump would send
         # every other worker to claim in vain.
         with self._db.session("claim jobs") as s:
@@ -192,13 +192,13 @@ class PostgresStore(PostgresRuntime):
         return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
-        self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
+        self, process_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
     ) -> Renewal:
         if not tokens:
             return Renewal(frozenset(), frozenset())
         expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
         with self._db.session("renew leases") as s:  # no bump either: nobody waits for it
-            renewed = s.conn.execute(pg.RENEW, (expires, worker_id, list(tokens))).fetchall()
+            renewed = s.conn.execute(pg.RENEW, (expires, process_id, list(tokens))).fetchall()
         return codec.renewal(tokens, renewed)
 
     def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
@@ -220,7 +220,7 @@ class PostgresStore(PostgresRuntime):
         return started
 
 
-class PostgresExecutorTx(PostgresRuntimeTx):
+class PostgresExecutorTx(PostgresCycleMethods):
     """The executor's cycle: one transaction on one connection, from enter to exit."""
 
     __slots__ = ("_cm", "_db", "_prefetched", "_session")

@@ -131,7 +131,7 @@ JOB_COMPLETE = (
     " SELECT count(*) FROM done"
 )
 
-# -- the durable runtime (postgresruntime) ---------------------------------------------
+# -- the durable runtime (postgresmethods) ---------------------------------------------
 
 
 # SKIP LOCKED: a job whose row a session holds (its worker completing it, or

@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.store import codec
 from lanner.store.base import EventRow, FlowRecord, Job, LogRecord, NewEvent, ProcessRecord
 from lanner.store.kvsql import KVStatements, SqlKVMethods

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
 from lanner.store import sqlitesql as lite
@@ -53,7 +53,7 @@ from lanner.store.base import (
     Scope,
 )
 from lanner.store.sql import read_execution
-from lanner.store.sqliteruntime import SQLiteRuntime, SQLiteRuntimeTx
+from lanner.store.sqlitemethods import SQLiteCycleMethods, SQLiteMethods
 from lanner.store.sqlitesql import SQL
 from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
 
@@ -163,7 +163,7 @@ class _Tx:
                 self._db.execute("ROLLBACK")
 
 
-class SQLiteExecutorTx(_Tx, SQLiteRuntimeTx):
+class SQLiteExecutorTx(_Tx, SQLiteCycleMethods):
     """The executor's cycle: the write lock is held from enter to exit."""
 
     __slots__ = ("_memo",)
@@ -272,7 +272,7 @@ class _LocalState(threading.local):
     writing: int = 0  # write transactions this thread has open (under the write lock)
 
 
-class SQLiteStore(SQLiteRuntime):
+class SQLiteStore(SQLiteMethods):
     """The Store protocol on one SQLite file (see the module docstring)."""
 
     concurrent_writers = False
@@ -457,7 +457,7 @@ class SQLiteStore(SQLiteRuntime):
 
     def claim_jobs(
         self,
-        worker_id: str,
+        process_id: str,
         limit: int,
         lease_seconds: float,
         now: datetime,
@@ -466,7 +466,7 @@ class SQLiteStore(SQLiteRuntime):
         if limit <= 0 or (scope is not None and not scope):
             return []
         expires = now + timedelta(seconds=lease_seconds)
-        head = (worker_id, codec.to_micros(expires), codec.to_micros(now))
+        head = (process_id, codec.to_micros(expires), codec.to_micros(now))
         with self._one("claim jobs") as db:
             if scope is None:
                 claimed = db.execute(lite.CLAIM, (*head, limit)).fetchall()
@@ -476,14 +476,14 @@ class SQLiteStore(SQLiteRuntime):
         return codec.claimed_jobs(claimed, expires)
 
     def renew_leases(
-        self, worker_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
+        self, process_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
     ) -> Renewal:
         if not tokens:
             return Renewal(frozenset(), frozenset())
         expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
         with self._one("renew leases") as db:
             renewed = db.execute(
-                lite.RENEW, (expires, worker_id, json.dumps(list(tokens)))
+                lite.RENEW, (expires, process_id, json.dumps(list(tokens)))
             ).fetchall()
         return codec.renewal(tokens, renewed)
 

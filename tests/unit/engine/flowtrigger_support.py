@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from lanner.engine.execution import Attempt, Execution, History, Phase, TaskRun, new_execution_id
 from lanner.engine.flowtrigger import TriggerCandidate, TriggerOutcome, evaluate_flow_triggers
-from lanner.engine.model import Attempt, Execution, History, Phase, TaskRun, new_execution_id
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
 from lanner.model.states import State

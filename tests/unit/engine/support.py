@@ -22,8 +22,8 @@ from lanner.engine.events import (
     TaskResult,
     Timer,
 )
+from lanner.engine.execution import Execution, History, TaskRun, new_execution_id
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import Execution, History, TaskRun, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow

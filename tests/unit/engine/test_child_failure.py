@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.events import Restart, Start
-from lanner.engine.model import TaskRun
+from lanner.engine.execution import TaskRun
 from lanner.model.states import State
 from tests.unit.engine.support import Driver
 

@@ -6,7 +6,7 @@ import pytest
 
 from lanner.engine import control
 from lanner.engine.events import Dequeue, Event, Kill, Start
-from lanner.engine.model import evolve
+from lanner.engine.execution import evolve
 from lanner.model.states import State
 from tests.unit.engine.support import Driver, history
 

@@ -15,7 +15,7 @@ import pytest
 
 from lanner.engine.cycle import invariant_problems
 from lanner.engine.events import Decision, Event
-from lanner.engine.model import ROOT, Execution, Phase
+from lanner.engine.execution import ROOT, Execution, Phase
 from lanner.engine.planner import PlanContext, Planner, _Cycle
 from lanner.model.states import State
 from tests.unit.engine import (

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from lanner.engine.events import Dispatch, Start
+from lanner.engine.execution import History, Phase, new_execution_id
 from lanner.engine.flowtrigger import evaluate_flow_triggers
-from lanner.engine.model import History, Phase, new_execution_id
 from lanner.engine.variables import execution_variables
 from lanner.expr import Scope
 from lanner.model.states import State

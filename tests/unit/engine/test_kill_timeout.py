@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from lanner.engine.events import Kill, Start, TimeoutDue
-from lanner.engine.model import Execution
+from lanner.engine.execution import Execution
 from lanner.model.states import State
 from lanner.plugin import Outcome
 from tests.unit.engine.support import Driver, history, order, run, run_of

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.events import Kill, Restart, Start
-from lanner.engine.model import Phase
+from lanner.engine.execution import Phase
 from lanner.errors import LannerError
 from lanner.model.states import State
 from tests.unit.engine.support import Driver, failed, load, order, run

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from lanner.engine.events import Kill, PauseElapsed, Resume, Start, Timer
-from lanner.engine.model import evolve
+from lanner.engine.execution import evolve
 from lanner.model.states import State
 from tests.unit.engine.support import Driver, history
 

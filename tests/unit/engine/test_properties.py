@@ -29,8 +29,8 @@ from lanner.engine.events import (
     TaskStarted,
     Timer,
 )
+from lanner.engine.execution import ROOT, Execution, History, Phase, new_execution_id
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import ROOT, Execution, History, Phase, new_execution_id
 from lanner.engine.planner import PlanContext, Planner
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lanner.engine.events import Cancel, Kill, Restart, Start
-from lanner.engine.model import ROOT, Phase
+from lanner.engine.execution import ROOT, Phase
 from lanner.model.states import State
 from tests.unit.engine.support import Driver, history, runs_of
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from lanner.engine.events import RetryDue, Start, Timer
-from lanner.engine.model import TaskRun
+from lanner.engine.execution import TaskRun
 from lanner.model.states import State
 from lanner.plugin import Outcome
 from tests.unit.engine.support import Driver, failed, history, order, run, run_of, sequence

@@ -20,7 +20,7 @@ _SCRIPT = """
 import json
 from lanner.engine.events import Dispatch, Start
 from lanner.engine.flowindex import FlowIndex
-from lanner.engine.model import Execution, History
+from lanner.engine.execution import Execution, History
 from lanner.engine.planner import PlanContext, Planner
 from lanner.model.states import State
 from lanner.expr import ExpressionEngine

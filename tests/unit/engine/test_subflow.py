@@ -16,7 +16,7 @@ from lanner.engine.events import (
     TaskResult,
     TimeoutDue,
 )
-from lanner.engine.model import evolve
+from lanner.engine.execution import evolve
 from lanner.model.states import State
 from tests.unit.engine.support import Driver, history
 

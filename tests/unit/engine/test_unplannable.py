@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from lanner.engine.events import Cancel, Deliver, Kill, LogLine, Start, StartSubflow, SubflowEnded
-from lanner.engine.model import evolve
+from lanner.engine.execution import evolve
 from lanner.engine.unplannable import ERROR_TYPE, fail_unplannable
 from lanner.model.states import State
 from tests.unit.engine.support import T0, Driver

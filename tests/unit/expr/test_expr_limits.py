@@ -181,7 +181,7 @@ def test_errors_of_a_limit_are_render_errors(engine: ExpressionEngine) -> None:
 
 
 def test_renders_in_progress_share_the_process_memory_limit() -> None:
-    from lanner.expr import runtime
+    from lanner.expr import pebble
 
     engine = ExpressionEngine(limits=Limits(process_render_bytes=12 << 20))
     build = BIG + "{% set t = s ~ 'x' %}{{ t | length }}"  # about 6 MB, twice
@@ -201,4 +201,4 @@ def test_renders_in_progress_share_the_process_memory_limit() -> None:
     engine.render(build + "{{ errorLogs() }}", scope)
     assert inner
     assert "the memory limit of the renders of a process" in str(inner[0])
-    assert runtime._process_memory == 0  # what a render counted is given back
+    assert pebble._process_memory == 0  # what a render counted is given back

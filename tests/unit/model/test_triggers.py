@@ -12,7 +12,7 @@ from lanner.model.triggers import (
     CONDITION_TYPES,
     TRIGGER_TYPES,
     Condition,
-    Flow,
+    FlowTrigger,
     Schedule,
     Trigger,
     Webhook,
@@ -102,7 +102,7 @@ TRIGGER_EXAMPLES: list[tuple[dict[str, Any], type]] = [
                 ],
             },
         },
-        Flow,
+        FlowTrigger,
     ),
     (
         {
@@ -113,7 +113,7 @@ TRIGGER_EXAMPLES: list[tuple[dict[str, Any], type]] = [
                 {"type": C + "ExecutionNamespace", "namespace": "company", "comparison": "PREFIX"}
             ],
         },
-        Flow,
+        FlowTrigger,
     ),
     (
         {
@@ -143,9 +143,9 @@ TRIGGER_EXAMPLES: list[tuple[dict[str, Any], type]] = [
                 "resetOnSuccess": False,
             },
         },
-        Flow,
+        FlowTrigger,
     ),
-    ({"id": "legacy_flow", "type": "io.kestra.core.models.triggers.types.Flow"}, Flow),
+    ({"id": "legacy_flow", "type": "io.kestra.core.models.triggers.types.Flow"}, FlowTrigger),
     ({"id": "webhook", "type": T + "Webhook", "key": "4wjtkzwVGBM9yKnjm3yv8r"}, Webhook),
     (
         {

@@ -19,11 +19,11 @@ from lanner.store.sql import SqlCycleMethods, SqlMethods
 Db = AbstractContextManager[sqlite3.Connection]
 
 
-class SQLiteRuntime(SqlMethods):
-    """The runtime methods of SQLiteStore (see the module docstring)."""
+class SQLiteMethods(SqlMethods):
+    """SQLiteStore's own methods over the shared ones (see the module docstring)."""
 
 
-class SQLiteRuntimeTx(SqlCycleMethods):
+class SQLiteCycleMethods(SqlCycleMethods):
     """The executor-transaction methods for flow concurrency and flow-trigger state.
 
     SQLite's single writer already serialises executors: a count taken in a

@@ -1,6 +1,7 @@
-"""The roles of one process, wired together: an executor thread and a pool
-of worker threads over one store. `lanner run` and (later) `lanner server`
-use this same runtime; every state change is committed when it happens."""
+"""One lanner process's roles, wired together (`Process`): an executor thread
+and a pool of worker threads over one store. `lanner run` and the long-running
+roles (`lanner.runtime.serve`) use this same class; every state change is
+committed when it happens."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from typing import Any
 
 from lanner.config import Config, open_storage
 from lanner.engine.events import Cancel, Decision, Kill, TaskResult
-from lanner.engine.model import Execution, new_execution_id
+from lanner.engine.execution import Execution, new_execution_id
 from lanner.errors import InputValueError, LannerError
 from lanner.expr import SecretMasker
 from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.executor import Executor
-from lanner.runtime.launch import new_execution, start_event
+from lanner.runtime.newexecution import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
 from lanner.storage import Storage
@@ -49,7 +50,7 @@ def _freeze_start_up() -> None:
 STOP_SECONDS = 10.0
 
 
-class Runtime:
+class Process:
     def __init__(
         self,
         store: Store,
@@ -94,7 +95,7 @@ class Runtime:
         self.executor.local_idle = self.workers.idle
         self.executor.take_backlog = self.workers.take_backlog
         self.executor.return_backlog = self.workers.return_backlog
-        self.executor.worker_id = self.workers.worker_id
+        self.executor.process_id = self.workers.process_id
         self.workers.on_local_result = self._local_result
         self.executor.listeners.append(self._on_commit)
         # More cycle threads, each an executor of its own, where the store lets
@@ -279,4 +280,4 @@ class Runtime:
                 return stored
 
 
-__all__ = ["InputValueError", "Runtime"]
+__all__ = ["InputValueError", "Process"]

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from lanner.engine.execution import Execution, History, new_execution_id
 from lanner.engine.inputrender import input_renderer
-from lanner.engine.model import Execution, History, new_execution_id
 from lanner.errors import InputError
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids

@@ -22,7 +22,7 @@ from typing import Any
 from lanner.config import Config
 from lanner.plugin import TaskRegistry
 from lanner.runtime.maintenance import Maintenance
-from lanner.runtime.runtime import Runtime
+from lanner.runtime.process import Process
 from lanner.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,14 @@ def serve(
     """Run until `stop` is set (by SIGTERM/SIGINT when on the main thread); returns 0.
     With `http` (host, port), the REST API is served too; `on_http` gets its URL."""
     stop = stop or threading.Event()
-    runtime = Runtime(store, registry, config, executor=executor, threads=threads)
+    runtime = Process(store, registry, config, executor=executor, threads=threads)
     api = None
     if http is not None:
         # Imported here: the executor and worker roles never load FastAPI.
         from lanner.api.server import HttpServer
 
         api = HttpServer(store, registry, config, runtime.storage, *http)
-    process_id = runtime.workers.worker_id
+    process_id = runtime.workers.process_id
 
     def info() -> dict[str, Any]:
         return {"threads": threads, "executor": executor}

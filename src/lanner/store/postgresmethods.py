@@ -20,13 +20,13 @@ from lanner.store.postgresconn import Conn, Connections, Session
 from lanner.store.sql import SqlCycleMethods, SqlMethods
 
 
-class PostgresRuntime(SqlMethods):
-    """The runtime methods of PostgresStore (see the module docstring)."""
+class PostgresMethods(SqlMethods):
+    """PostgresStore's own methods over the shared ones (see the module docstring)."""
 
     _db: Connections  # set by PostgresStore
 
 
-class PostgresRuntimeTx(SqlCycleMethods):
+class PostgresCycleMethods(SqlCycleMethods):
     """The executor-transaction methods for flow concurrency and flow-trigger state."""
 
     __slots__ = ()
