@@ -21,6 +21,7 @@ from lanner.config import Config
 from lanner.plugin import TaskRegistry
 from lanner.runtime.maintenance import Maintenance
 from lanner.runtime.runtime import Runtime
+from lanner.runtime.triggers import TriggerRuntime, run_triggers
 from lanner.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,22 @@ def serve(
         "executor, " if executor else "",
         threads,
     )
+    # Triggers fire from the processes that run an executor (docs/triggers.md).
+    stop_triggers = threading.Event()
+    triggers = None
+    if executor:
+        triggers = run_triggers(
+            TriggerRuntime(store, registry, config), stop_triggers, runtime.workers.on_complete
+        )
     if ready is not None:
         ready.set()
     try:
         while not stop.wait(TICK_SECONDS):
             maintenance.tick(datetime.now(UTC))
     finally:
+        stop_triggers.set()
+        if triggers is not None:
+            triggers.join(5)
         handed = runtime.workers.drain(config.worker.shutdownGraceSeconds)
         if handed:
             log.info("handed %d job(s) back", handed)
