@@ -114,6 +114,8 @@ class ScheduleType:
         clock: CronClock,
         date: datetime,
         now: datetime,
+        *,
+        execution_id: str | None = None,
     ) -> Execution | None:
         """The execution of one date, or None when the trigger's conditions do not hold."""
         variables = {
@@ -121,7 +123,8 @@ class ScheduleType:
             "next": iso(clock.next_after(date)),
             "previous": iso(clock.previous_before(date)),
         }
-        execution_id = schedule_execution_id(flow.namespace, flow.id, trigger.id, date)
+        if execution_id is None:
+            execution_id = schedule_execution_id(flow.namespace, flow.id, trigger.id, date)
         scope = Scope(
             variables={
                 "flow": {"id": flow.id, "namespace": flow.namespace, "revision": revision},
@@ -184,12 +187,14 @@ def backfill_executions(
     start: datetime,
     end: datetime,
     now: datetime,
+    *,
+    backfill_id: str,
     inputs: dict[str, Any] | None = None,
     engine: ExpressionEngine | None = None,
 ) -> tuple[list[NewExecution], list[str]]:
-    """The executions of every date in [start, end] (Kestra's backfill); `inputs` override
-    the trigger's. Each date's execution has the same id as a scheduled one's, so a date
-    that already ran (or is backfilled twice) is created once."""
+    """The executions of every date in [start, end] (Kestra's backfill), `inputs` over the
+    trigger's. As in Kestra, a date that already ran runs again; within one backfill
+    (`backfill_id`) each date has one execution id, so it is created once."""
     if end < start:
         raise LannerError("the backfill's --end is before its --start")
     kind = ScheduleType(engine)
@@ -200,8 +205,11 @@ def backfill_executions(
     created: list[NewExecution] = []
     warnings: list[str] = []
     for date in dates:
+        seed = f"backfill\x1f{backfill_id}\x1f{iso(date)}"
         try:
-            execution = kind.execution(flow, revision, trigger, clock, date, now)
+            execution = kind.execution(
+                flow, revision, trigger, clock, date, now, execution_id=new_execution_id(seed)
+            )
         except LannerError as exc:
             warnings.append(f"date {iso(date)}: {exc}")
             continue

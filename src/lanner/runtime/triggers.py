@@ -105,22 +105,24 @@ class TriggerRuntime:
         now = now or self.clock()
         deployed = self.deployed()
         contexts = {c.key: c for c in self.store.list_trigger_contexts()}
-        for key, context in contexts.items():
-            if key not in deployed and context.type in self.types:
+        for key, gone in contexts.items():
+            if key not in deployed and gone.type in self.types:
                 self.store.delete_trigger_context(*key)
         created = 0
         next_due: datetime | None = None
         for key, (flow, revision, trigger) in deployed.items():
             kind = self.types[str(_canonical(trigger))]
-            context = contexts.get(key)
-            if context is None:
+            found = contexts.get(key)
+            if found is None:
                 fresh = kind.start(flow, trigger, now)
                 self.store.init_trigger_context(fresh, now)
                 stored = self.store.get_trigger_context(*key)
                 if stored is None:
                     continue
                 context = stored
-            elif context.data.get("fingerprint") != kind.fingerprint(trigger):
+            else:
+                context = found
+            if context.data.get("fingerprint") != kind.fingerprint(trigger):
                 restarted = kind.start(flow, trigger, now)
                 after = replace(context, next_date=restarted.next_date, data=restarted.data)
                 self.store.advance_trigger(context, after, (), now)
