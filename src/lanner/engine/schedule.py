@@ -72,7 +72,7 @@ class CronClock:
         date: datetime = it.get_next(datetime)  # type: ignore[attr-defined]
         if _repeated_wall_time(date):
             date = it.get_next(datetime)  # type: ignore[attr-defined]
-        return date
+        return self._normal(date)
 
     def previous_before(self, moment: datetime) -> datetime:
         """The last date strictly before `moment`."""
@@ -80,7 +80,11 @@ class CronClock:
         date: datetime = it.get_prev(datetime)  # type: ignore[attr-defined]
         if _repeated_wall_time(date):
             date = it.get_prev(datetime)  # type: ignore[attr-defined]
-        return date
+        return self._normal(date)
+
+    def _normal(self, date: datetime) -> datetime:
+        # Through UTC: croniter may leave `fold` set on a date that is not ambiguous.
+        return date.astimezone(UTC).astimezone(self.zone)
 
     def last_at_or_before(self, moment: datetime) -> datetime:
         return self.previous_before(moment + timedelta(microseconds=1))
