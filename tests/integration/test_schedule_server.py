@@ -5,6 +5,7 @@ restart as `recoverMissedSchedules` says."""
 from __future__ import annotations
 
 import itertools
+import json
 import signal
 import time
 from collections import Counter
@@ -138,3 +139,30 @@ def test_two_servers_on_one_postgresql_create_each_date_once(
         assert all(b - a == timedelta(seconds=1) for a, b in itertools.pairwise(dates))
     finally:
         c.close()
+
+
+def test_the_triggers_cli_lists_disables_enables_and_backfills(sqlite_cluster: Cluster) -> None:
+    c = sqlite_cluster
+    _deploy(c, "daily", cron="0 0 6 * * *")
+    server = c.spawn("server", "--threads", "1")
+    c.wait_for(lambda: c.store.list_trigger_contexts(), 60, "the trigger's context")
+    _stop(server)
+    listed = c.cli("triggers", "list")
+    assert listed.returncode == 0 and "company.team.daily.sched  Schedule  enabled" in listed.stdout
+    assert c.cli("triggers", "disable", "company.team", "daily", "sched").returncode == 0
+    context = c.store.get_trigger_context("company.team", "daily", "sched")
+    assert context is not None and context.disabled
+    assert c.cli("triggers", "enable", "company.team", "daily", "sched").returncode == 0
+    missing = c.cli("triggers", "disable", "company.team", "daily", "nope")
+    assert missing.returncode != 0 and "not found" in missing.stderr
+    args = ("company.team", "daily", "sched", "--start", "2025-01-01T00:00:00Z")
+    done = c.cli("triggers", "backfill", *args, "--end", "2025-01-03T12:00:00Z", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [d["date"] for d in json.loads(done.stdout)] == [
+        "2025-01-01T06:00:00Z",
+        "2025-01-02T06:00:00Z",
+        "2025-01-03T06:00:00Z",
+    ]
+    assert len(_fired(c, "daily")) == 3
+    future = c.cli("triggers", "backfill", *args, "--end", "2999-01-01T00:00:00Z")
+    assert future.returncode != 0 and "future" in future.stderr
