@@ -161,6 +161,10 @@ def test_disabled_flows_and_triggers_do_not_fire(store: Store) -> None:
     store.deploy_flow("company.team", "tick", _flow("    disabled: true"))
     rt.tick(T0 + 8 * S)
     assert _dates(store) == []
+    store.deploy_flow("company.team", "tick", _flow())
+    rt.tick(T0 + 20 * S)  # enabled again: starts after now, no catching up
+    rt.tick(T0 + 22 * S)
+    assert _dates(store) == [22]
 
 
 def test_disable_and_enable_from_the_store(store: Store) -> None:
@@ -170,9 +174,11 @@ def test_disable_and_enable_from_the_store(store: Store) -> None:
     set_trigger_disabled(store, KEY, True, T0)
     rt.tick(T0 + 2 * S)
     assert _dates(store) == []
-    set_trigger_disabled(store, KEY, False, T0)
-    rt.tick(T0 + 4 * S)
-    assert _dates(store) == [2, 4]  # 2 s late only: not missed, both fire
+    set_trigger_disabled(store, KEY, False, T0 + 3 * S)
+    rt.tick(T0 + 4 * S)  # enabled again: starts after now, no catching up
+    assert _dates(store) == []
+    rt.tick(T0 + 6 * S)
+    assert _dates(store) == [6]
 
 
 def test_stop_after_disables_the_trigger(store: Store) -> None:

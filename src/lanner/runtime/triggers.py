@@ -122,20 +122,28 @@ class TriggerRuntime:
                 context = stored
             else:
                 context = found
-            if context.data.get("fingerprint") != kind.fingerprint(trigger):
+            if context.disabled:
+                continue
+            if flow.disabled or getattr(trigger, "disabled", False):
+                # Disabled in the source: like `lanner triggers disable`, enabling it
+                # again starts it after now, with no catching up.
+                if context.next_date is not None:
+                    self.store.advance_trigger(context, replace(context, next_date=None), (), now)
+                continue
+            restart = context.next_date is None  # enabled again
+            if restart or context.data.get("fingerprint") != kind.fingerprint(trigger):
                 restarted = kind.start(flow, trigger, now)
                 after = replace(context, next_date=restarted.next_date, data=restarted.data)
                 self.store.advance_trigger(context, after, (), now)
                 continue  # evaluated from the fresh context next tick
-            if context.disabled or flow.disabled or getattr(trigger, "disabled", False):
-                continue
             if self._stopped(trigger, context, now):
                 continue
-            if context.next_date is not None and context.next_date <= now:
-                created += self._fire(kind, flow, revision, trigger, context, now)
-                continue
-            if context.next_date is not None and (next_due is None or context.next_date < next_due):
-                next_due = context.next_date
+            upcoming = context.next_date
+            if upcoming is not None and upcoming <= now:
+                fired, upcoming = self._fire(kind, flow, revision, trigger, context, now)
+                created += fired
+            if upcoming is not None and (next_due is None or upcoming < next_due):
+                next_due = upcoming
         self.next_due = next_due
         return created
 
@@ -147,10 +155,13 @@ class TriggerRuntime:
         trigger: Any,
         context: TriggerContext,
         now: datetime,
-    ) -> int:
+    ) -> tuple[int, datetime | None]:
+        """Evaluate and commit; (executions created, the context's next date)."""
         firing = kind.evaluate(flow, revision, trigger, context, now)
         if not self.store.advance_trigger(context, firing.context, firing.executions, now):
-            return 0  # another process committed this firing first
+            # Another process committed this firing first: it is due again at once
+            # only if that process did not advance it (read it again next tick).
+            return 0, firing.context.next_date
         for warning in firing.warnings:
             log.warning("%s", warning)
         for new in firing.executions:
@@ -161,10 +172,7 @@ class TriggerRuntime:
                 (new.execution.trigger or {}).get("date"),
             )
         self.fired += len(firing.executions)
-        nd = firing.context.next_date
-        if nd is not None and (self.next_due is None or nd < self.next_due):
-            self.next_due = nd
-        return len(firing.executions)
+        return len(firing.executions), firing.context.next_date
 
     def _stopped(self, trigger: Any, context: TriggerContext, now: datetime) -> bool:
         """stopAfter: disable the trigger once its last execution ended in one of those states."""
@@ -185,8 +193,9 @@ class TriggerRuntime:
 
 
 def set_trigger_disabled(store: Store, key: Key, disabled: bool, now: datetime) -> TriggerContext:
-    """Enable or disable a stored trigger (`lanner triggers enable|disable`). Enabling one
-    that stopAfter disabled starts it again from its stored next date."""
+    """Enable or disable a stored trigger (`lanner triggers enable|disable`). A trigger
+    enabled again starts after now, as a new one: it does not catch up on the dates of
+    the time it was disabled (the runtime restarts a context whose next date is None)."""
     from lanner.errors import NotFoundError
 
     for _ in range(10):  # fenced: retry when a server advanced it meanwhile
@@ -196,6 +205,8 @@ def set_trigger_disabled(store: Store, key: Key, disabled: bool, now: datetime) 
                 f"trigger {'.'.join(key)} not found: is the flow deployed and a server started?"
             )
         after = replace(context, disabled=disabled)
+        if context.disabled and not disabled:
+            after = replace(after, next_date=None, execution_id=None)
         if store.advance_trigger(context, after, (), now):
             return after
     raise LannerError(f"trigger {'.'.join(key)} kept changing; try again")
