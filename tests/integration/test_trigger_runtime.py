@@ -242,3 +242,14 @@ def test_backfill_creates_each_date_once_even_those_that_ran(store: Store) -> No
         store.create_execution(new.execution, new.events)
     assert _dates(store) == [0, 2, 4, 6]
     assert {e.inputs["day"] for e in store.list_executions()} == {"x"}
+
+
+def test_a_flow_that_no_longer_loads_keeps_its_state(store: Store) -> None:
+    store.deploy_flow("company.team", "tick", _flow())
+    rt = _runtime(store)
+    rt.tick(T0)
+    broken = _flow().replace("io.kestra.plugin.core.log.Log", "io.example.Missing")
+    store.deploy_flow("company.team", "tick", broken)
+    rt.tick(T0 + 2 * S)
+    assert store.get_trigger_context(*KEY) is not None
+    assert _dates(store) == []

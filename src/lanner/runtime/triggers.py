@@ -70,6 +70,7 @@ class TriggerRuntime:
         self.types = TRIGGER_TYPES if types is None else types
         self._parsed: dict[tuple[str, str, int], Flow | None] = {}
         self.next_due: datetime | None = None
+        self._unreadable: set[tuple[str, str]] = set()  # deployed flows that do not load now
         self.fired = 0  # executions this runtime created (tests, bench)
 
     # -- flows ------------------------------------------------------------------
@@ -87,11 +88,14 @@ class TriggerRuntime:
     def deployed(self) -> dict[Key, tuple[Flow, int, Any]]:
         """Every trigger of a deployed flow that a registered type evaluates."""
         found: dict[Key, tuple[Flow, int, Any]] = {}
+        self._unreadable = set()
         for record in self.store.list_flows():
             if "triggers" not in record.source:
                 continue  # cheap test before parsing
             flow = self._flow(record)
             if flow is None:
+                # Kept, not deleted: a plugin missing for a while must not lose the state.
+                self._unreadable.add((record.namespace, record.id))
                 continue
             for trigger in flow.triggers or ():
                 if _canonical(trigger) in self.types:
@@ -106,7 +110,7 @@ class TriggerRuntime:
         deployed = self.deployed()
         contexts = {c.key: c for c in self.store.list_trigger_contexts()}
         for key, gone in contexts.items():
-            if key not in deployed and gone.type in self.types:
+            if key not in deployed and key[:2] not in self._unreadable and gone.type in self.types:
                 self.store.delete_trigger_context(*key)
         created = 0
         next_due: datetime | None = None
