@@ -225,6 +225,23 @@ def test_conditions_skip_the_dates_they_reject(store: Store) -> None:
     for i in range(1, 7):
         rt.tick(T0 + i * S)
     assert _dates(store) == [2, 6]
+    # As in Kestra, next and previous are the nearest dates whose conditions hold.
+    six = next(e for e in store.list_executions() if (e.trigger or {})["date"].endswith(":06Z"))
+    assert (six.trigger or {})["previous"] == "2025-01-06T12:00:02Z"
+    assert (six.trigger or {})["next"] == "2025-01-06T12:00:08Z"
+
+
+def test_conditions_read_the_schedule_variables(store: Store) -> None:
+    only_ten = """    conditions:
+      - type: io.kestra.plugin.core.condition.Expression
+        expression: "{{ schedule.date | date('ss') == '10' }}"
+"""
+    store.deploy_flow("company.team", "tick", _flow(only_ten))
+    rt = _runtime(store)
+    rt.tick(T0)
+    for i in range(1, 13):
+        rt.tick(T0 + i * S)
+    assert _dates(store) == [10]
 
 
 def test_backfill_creates_each_date_once_even_those_that_ran(store: Store) -> None:

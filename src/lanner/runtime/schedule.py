@@ -117,33 +117,54 @@ class ScheduleType:
         *,
         execution_id: str | None = None,
     ) -> Execution | None:
-        """The execution of one date, or None when the trigger's conditions do not hold."""
-        variables = {
-            "date": iso(date),
-            "next": iso(clock.next_after(date)),
-            "previous": iso(clock.previous_before(date)),
-        }
+        """The execution of one date, or None when the trigger's conditions do not hold.
+
+        With conditions, `trigger.next` and `trigger.previous` are the nearest dates
+        whose conditions hold, as in Kestra (`trueOutputWithCondition`)."""
         if execution_id is None:
             execution_id = schedule_execution_id(flow.namespace, flow.id, trigger.id, date)
+        seed = zlib.crc32(execution_id.encode())
+        conditions = [*(trigger.conditions or ()), *(trigger.scheduleConditions or ())]
+
+        def scope_at(at: datetime) -> Scope:
+            dates = _dates(clock, at)
+            return Scope(
+                variables={
+                    "flow": {"id": flow.id, "namespace": flow.namespace, "revision": revision},
+                    # Kestra gives the conditions the dates as `schedule` and `trigger`.
+                    "trigger": dates,
+                    "schedule": dates,
+                    "labels": dict(flow.labels or {}),
+                },
+                now=now,
+                seed=seed,
+            )
+
+        def holds_at(at: datetime) -> bool:
+            scope = scope_at(at)
+            try:
+                return all(
+                    _holds(c, lambda text: self.engine.render(text, scope), at) for c in conditions
+                )
+            except ValueError as exc:
+                raise LannerError(f"invalid condition: {exc}") from None
+
+        if conditions and not holds_at(date):
+            return None
+        variables = _dates(clock, date)
+        if conditions:
+            variables["next"] = iso(_nearest(clock, date, holds_at, forward=True))
+            variables["previous"] = iso(_nearest(clock, date, holds_at, forward=False))
+        scope = scope_at(date)
         scope = Scope(
-            variables={
-                "flow": {"id": flow.id, "namespace": flow.namespace, "revision": revision},
-                "trigger": variables,
-                "labels": dict(flow.labels or {}),
-            },
+            variables={**scope.variables, "trigger": variables, "schedule": variables},
             now=now,
-            seed=zlib.crc32(execution_id.encode()),
+            seed=seed,
         )
 
         def render(text: str) -> str:
             return self.engine.render(text, scope)
 
-        conditions = [*(trigger.conditions or ()), *(trigger.scheduleConditions or ())]
-        try:
-            if not all(_holds(c, render, date) for c in conditions):
-                return None
-        except ValueError as exc:
-            raise LannerError(f"invalid condition: {exc}") from None
         labels = {str(k): render(str(v)) for k, v in (trigger.labels or {}).items()}
         given = self.engine.render_value(dict(trigger.inputs or {}), scope)
         renderer = input_renderer(flow.namespace, flow.id, revision, now, engine=self.engine)
@@ -161,6 +182,32 @@ class ScheduleType:
             trigger={"id": trigger.id, "type": canonical_trigger_type(trigger), **variables},
             secret_inputs=frozenset(secret_input_ids(flow.inputs or ())),
         )
+
+
+def _dates(clock: CronClock, date: datetime) -> dict[str, str]:
+    return {
+        "date": iso(date),
+        "next": iso(clock.next_after(date)),
+        "previous": iso(clock.previous_before(date)),
+    }
+
+
+# How far the nearest date whose conditions hold is looked for (Kestra: ten years).
+NEAREST_TRIES = 2000
+
+
+def _nearest(
+    clock: CronClock, date: datetime, holds_at: Callable[[datetime], bool], *, forward: bool
+) -> datetime:
+    """The nearest cron date after (before) `date` whose conditions hold; the cron's
+    own next (previous) date when none is found within NEAREST_TRIES dates."""
+    step = clock.next_after if forward else clock.previous_before
+    first = candidate = step(date)
+    for _ in range(NEAREST_TRIES):
+        if holds_at(candidate):
+            return candidate
+        candidate = step(candidate)
+    return first
 
 
 def _holds(condition: Model, render: Callable[[str], str], date: datetime) -> bool:
