@@ -186,13 +186,19 @@ def test_stop_after_disables_the_trigger(store: Store) -> None:
     rt = _runtime(store)
     rt.tick(T0)
     rt.tick(T0 + 2 * S)
-    first = store.list_executions(limit=1)[0]
-    _set_state(store, first, State.FAILED)
     rt.tick(T0 + 4 * S)
+    # The first one fails while the second still runs: the trigger stops.
+    first = min(store.list_executions(), key=lambda e: str((e.trigger or {})["date"]))
+    _set_state(store, first, State.FAILED)
+    rt.tick(T0 + 5 * S)
     context = store.get_trigger_context(*KEY)
     assert context is not None and context.disabled
     rt.tick(T0 + 6 * S)
-    assert _dates(store) == [2]
+    assert _dates(store) == [2, 4]
+    set_trigger_disabled(store, KEY, False, T0 + 7 * S)
+    rt.tick(T0 + 7 * S)  # enabled again: the old failure no longer counts
+    rt.tick(T0 + 8 * S)
+    assert _dates(store) == [2, 4, 8]
 
 
 def _set_state(store: Store, execution: Execution, state: State) -> None:

@@ -60,7 +60,8 @@ class ScheduleType:
             trigger_id=trigger.id,
             type=SCHEDULE_TYPE,
             next_date=first_date(CronClock.of(trigger), now),
-            data={"fingerprint": self.fingerprint(trigger)},
+            # `since`: stopAfter looks at the executions created from then on.
+            data={"fingerprint": self.fingerprint(trigger), "since": iso(now)},
         )
 
     def evaluate(

@@ -179,21 +179,42 @@ class TriggerRuntime:
         return len(firing.executions), firing.context.next_date
 
     def _stopped(self, trigger: Any, context: TriggerContext, now: datetime) -> bool:
-        """stopAfter: disable the trigger once its last execution ended in one of those states."""
+        """stopAfter: disable the trigger once one of its executions (among the flow's
+        latest STOP_AFTER_WINDOW, created since the context started) is in one of those
+        states, as Kestra disables it when such an execution ends."""
         stop_after = getattr(trigger, "stopAfter", None)
         if not stop_after or context.execution_id is None:
             return False
-        execution = self.store.get_execution(context.execution_id)
-        if execution is None or execution.state.value not in stop_after:
-            return False
-        log.warning(
-            "trigger %s.%s.%s disabled: execution %s ended %s (stopAfter)",
-            *context.key,
-            execution.id,
-            execution.state.value,
+        since = _since(context)
+        recent = self.store.list_executions(
+            namespace=context.namespace, flow_id=context.flow_id, limit=STOP_AFTER_WINDOW
         )
-        self.store.advance_trigger(context, replace(context, disabled=True), (), now)
-        return True
+        for execution in recent:
+            if (execution.trigger or {}).get("id") != context.trigger_id:
+                continue
+            if since is not None and execution.histories[0].date < since:
+                continue
+            if execution.state.value in stop_after:
+                log.warning(
+                    "trigger %s.%s.%s disabled: execution %s is %s (stopAfter)",
+                    *context.key,
+                    execution.id,
+                    execution.state.value,
+                )
+                self.store.advance_trigger(context, replace(context, disabled=True), (), now)
+                return True
+        return False
+
+
+# How many of a flow's latest executions stopAfter looks at, each tick.
+STOP_AFTER_WINDOW = 50
+
+
+def _since(context: TriggerContext) -> datetime | None:
+    text = context.data.get("since")
+    if not isinstance(text, str):
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def set_trigger_disabled(store: Store, key: Key, disabled: bool, now: datetime) -> TriggerContext:
