@@ -5,19 +5,23 @@ disabled flows and triggers, backfill."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lanner.config import Config
 from lanner.engine.model import Execution
+from lanner.model.flow import Flow
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
-from lanner.runtime.schedule import backfill_executions
+from lanner.runtime.schedule import SCHEDULE_TYPE, backfill_executions
 from lanner.runtime.triggers import TriggerRuntime, set_trigger_disabled
+from lanner.runtime.triggertypes import Evaluation, Firing
 from lanner.store import open_store
-from lanner.store.base import Store
+from lanner.store.base import Store, TriggerContext
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)  # a Monday
 S = timedelta(seconds=1)
@@ -276,3 +280,53 @@ def test_a_flow_that_no_longer_loads_keeps_its_state(store: Store) -> None:
     rt.tick(T0 + 2 * S)
     assert store.get_trigger_context(*KEY) is not None
     assert _dates(store) == []
+
+
+class _CountingPoll:
+    """A POLLING trigger type as a plugin writes one: due every 10 s, it records that
+    it was evaluated and whether it held the lock then."""
+
+    evaluation = Evaluation.POLLING
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.locked_by: list[str | None] = []
+
+    def fingerprint(self, trigger: Any) -> str:
+        return "poll"
+
+    def start(self, flow: Flow, trigger: Any, now: datetime) -> TriggerContext:
+        return TriggerContext(
+            flow.namespace, flow.id, trigger.id, "test.Poll", now + 10 * S, data={"n": 0}
+        )
+
+    def evaluate(
+        self, flow: Flow, revision: int, trigger: Any, context: TriggerContext, now: datetime
+    ) -> Firing:
+        found = self.store.get_trigger_context(*context.key)
+        self.locked_by.append(found.locked_by if found else None)
+        data = {**context.data, "n": int(context.data["n"]) + 1}
+        return Firing(replace(context, next_date=now + 10 * S, data=data))
+
+
+def test_a_polling_type_is_evaluated_under_the_lock_by_one_process(store: Store) -> None:
+    store.deploy_flow("company.team", "tick", _flow())
+    poll = _CountingPoll(store)
+    rt = TriggerRuntime(
+        store,
+        TaskRegistry.from_entry_points(),
+        Config(),
+        types={SCHEDULE_TYPE: poll},
+        owner="me",
+    )
+    rt.tick(T0)
+    assert store.lock_trigger(*KEY, "someone-else", T0 + 60 * S, T0)
+    rt.tick(T0 + 10 * S)  # locked by another process: not evaluated here
+    assert poll.locked_by == []
+    assert store.unlock_trigger(*KEY, "someone-else")
+    rt.tick(T0 + 11 * S)
+    assert poll.locked_by == ["me"]
+    context = store.get_trigger_context(*KEY)
+    assert context is not None
+    assert context.data["n"] == 1 and context.locked_by is None
+    assert context.next_date == T0 + 21 * S

@@ -73,7 +73,9 @@ def serve(
     triggers = None
     if executor:
         triggers = run_triggers(
-            TriggerRuntime(store, registry, config), stop_triggers, runtime.workers.on_complete
+            TriggerRuntime(store, registry, config, owner=process_id),
+            stop_triggers,
+            runtime.workers.on_complete,
         )
     if ready is not None:
         ready.set()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -33,13 +34,16 @@ from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime.schedule import SCHEDULE_TYPE, ScheduleType
-from lanner.runtime.triggertypes import TriggerType
+from lanner.runtime.triggertypes import Evaluation, TriggerType
 from lanner.store.base import FlowRecord, Store, TriggerContext
 
 log = logging.getLogger(__name__)
 
 # The longest a runtime sleeps between two ticks: how soon it sees a deploy.
 TICK = timedelta(seconds=1)
+# How long a POLLING evaluation holds its trigger's lock at most (a holder that died
+# frees it then; `lanner triggers unlock` sooner).
+POLL_LOCK = timedelta(minutes=5)
 
 TRIGGER_TYPES: dict[str, TriggerType] = {SCHEDULE_TYPE: ScheduleType()}
 """Canonical Kestra trigger type name -> how the runtime evaluates it."""
@@ -62,8 +66,11 @@ class TriggerRuntime:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         types: dict[str, TriggerType] | None = None,
+        owner: str | None = None,
     ) -> None:
+        """`owner`: who holds the locks this runtime takes (the process id)."""
         self.store = store
+        self.owner = owner or f"triggers-{uuid.uuid4().hex[:12]}"
         self.registry = registry
         self.config = config
         self.clock = clock
@@ -116,9 +123,11 @@ class TriggerRuntime:
         next_due: datetime | None = None
         for key, (flow, revision, trigger) in deployed.items():
             kind = self.types[str(_canonical(trigger))]
+            if kind.evaluation is Evaluation.REALTIME:
+                continue  # declared for plugins; the runtime does not hold listeners yet
             found = contexts.get(key)
             if found is None:
-                fresh = kind.start(flow, trigger, now)
+                fresh = _stamped(kind.start(flow, trigger, now), kind, trigger)
                 self.store.init_trigger_context(fresh, now)
                 stored = self.store.get_trigger_context(*key)
                 if stored is None:
@@ -136,7 +145,7 @@ class TriggerRuntime:
                 continue
             restart = context.next_date is None  # enabled again
             if restart or context.data.get("fingerprint") != kind.fingerprint(trigger):
-                restarted = kind.start(flow, trigger, now)
+                restarted = _stamped(kind.start(flow, trigger, now), kind, trigger)
                 after = replace(context, next_date=restarted.next_date, data=restarted.data)
                 self.store.advance_trigger(context, after, (), now)
                 continue  # evaluated from the fresh context next tick
@@ -160,11 +169,20 @@ class TriggerRuntime:
         context: TriggerContext,
         now: datetime,
     ) -> tuple[int, datetime | None]:
-        """Evaluate and commit; (executions created, the context's next date)."""
-        firing = kind.evaluate(flow, revision, trigger, context, now)
-        if not self.store.advance_trigger(context, firing.context, firing.executions, now):
-            # Another process committed this firing first: it is due again at once
-            # only if that process did not advance it (read it again next tick).
+        """Evaluate and commit; (executions created, the context's next date). A POLLING
+        type is evaluated under the context's lock: one process at a time calls the
+        outside world; the others skip it until the holder commits."""
+        polling = kind.evaluation is Evaluation.POLLING
+        if polling and not self.store.lock_trigger(*context.key, self.owner, now + POLL_LOCK, now):
+            return 0, None  # another process evaluates it
+        try:
+            firing = kind.evaluate(flow, revision, trigger, context, now)
+            committed = self.store.advance_trigger(context, firing.context, firing.executions, now)
+        finally:
+            if polling:
+                self.store.unlock_trigger(*context.key, self.owner)
+        if not committed:
+            # Another process committed this firing first (read it again next tick).
             return 0, firing.context.next_date
         for warning in firing.warnings:
             log.warning("%s", warning)
@@ -204,6 +222,12 @@ class TriggerRuntime:
                 self.store.advance_trigger(context, replace(context, disabled=True), (), now)
                 return True
         return False
+
+
+def _stamped(context: TriggerContext, kind: TriggerType, trigger: Any) -> TriggerContext:
+    """The context with the trigger's fingerprint in its data (kept by the runtime, so
+    that a type need not): a new revision that changes it restarts the context."""
+    return replace(context, data={**context.data, "fingerprint": kind.fingerprint(trigger)})
 
 
 # How many of a flow's latest executions stopAfter looks at, each tick.

@@ -14,7 +14,12 @@ firing exactly once.
   the executions and the new context (a cursor in ``data``) together.
 - ``REALTIME``: a long-lived listener (a broker consumer) held by one process,
   which renews the context's lock while it listens and hands each message to
-  the runtime as a firing. Declared for plugins; no built-in type uses it yet.
+  the runtime as a firing. Declared for plugins; the runtime does not hold
+  listeners yet and skips such a type (the integrations issue adds it).
+
+The runtime keeps the trigger's :meth:`TriggerType.fingerprint` in the
+context's ``data`` itself; a POLLING evaluation runs in the runtime's thread,
+so it must return quickly (seconds) or run its I/O elsewhere.
 
 Plugins implement a type and register it in :data:`TRIGGER_TYPES` under the
 trigger's canonical Kestra type name (the integrations issue adds JDBC, S3
