@@ -330,3 +330,17 @@ def test_a_polling_type_is_evaluated_under_the_lock_by_one_process(store: Store)
     assert context is not None
     assert context.data["n"] == 1 and context.locked_by is None
     assert context.next_date == T0 + 21 * S
+
+
+@pytest.mark.parametrize(("level", "logged"), [(None, True), ("INFO", True), ("ERROR", False)])
+def test_the_trigger_log_level_keeps_its_lines_at_or_above_it(
+    store: Store, caplog: pytest.LogCaptureFixture, level: str | None, logged: bool
+) -> None:
+    extra = "" if level is None else f"    logLevel: {level}"
+    store.deploy_flow("company.team", "tick", _flow(extra))
+    rt = _runtime(store)
+    rt.tick(T0)
+    with caplog.at_level("INFO", logger="lanner.runtime.triggers"):
+        rt.tick(T0 + 2 * S)
+    assert any("created execution" in r.getMessage() for r in caplog.records) is logged
+    assert _dates(store) == [2]

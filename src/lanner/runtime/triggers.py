@@ -30,6 +30,7 @@ from typing import Any
 
 from lanner.config import Config
 from lanner.errors import LannerError
+from lanner.model import loglevel
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
@@ -184,9 +185,12 @@ class TriggerRuntime:
         if not committed:
             # Another process committed this firing first (read it again next tick).
             return 0, firing.context.next_date
-        for warning in firing.warnings:
+        # The trigger's `logLevel` keeps only its lines at or above it (as a task's).
+        minimum = getattr(trigger, "logLevel", None)
+        minimum = None if minimum is None else str(minimum)
+        for warning in firing.warnings if loglevel.kept("WARN", minimum) else ():
             log.warning("%s", warning)
-        for new in firing.executions:
+        for new in firing.executions if loglevel.kept("INFO", minimum) else ():
             log.info(
                 "trigger %s.%s.%s created execution %s (%s)",
                 *context.key,
