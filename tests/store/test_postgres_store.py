@@ -133,6 +133,7 @@ def test_migrations_are_idempotent(pg_url: str) -> None:
         (1, "initial"),
         (2, "runtime"),
         (3, "kv"),
+        (4, "trigger_context"),
     ]
     first.close()
     second.close()
@@ -151,7 +152,9 @@ def test_several_processes_migrate_one_new_database_at_once(
     url = postgres_server.new_database()
     children = [subprocess.Popen([sys.executable, "-c", _MIGRATE, url]) for _ in range(5)]
     assert [c.wait(timeout=60) for c in children] == [0] * 5
-    assert _sql(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
+    assert _sql(url, "SELECT version FROM schema_version ORDER BY version") == [
+        (v,) for v in range(1, 7)
+    ]
     tables = {r[0] for r in _sql(url, "SELECT tablename FROM pg_tables")}
     assert {"flow", "execution", "task_run", "job", "execution_event", "log"} <= tables
 

@@ -86,7 +86,12 @@ def test_migrations_are_idempotent(tmp_path: Path) -> None:
     assert second.get_flow("ns", "f") is not None
     with sqlite3.connect(path) as db:
         versions = db.execute("SELECT version, name FROM schema_version ORDER BY version")
-        assert versions.fetchall() == [(1, "initial"), (2, "runtime"), (3, "kv")]
+        assert versions.fetchall() == [
+            (1, "initial"),
+            (2, "runtime"),
+            (3, "kv"),
+            (4, "trigger_context"),
+        ]
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     first.close()
     second.close()
@@ -104,7 +109,7 @@ def test_several_processes_migrate_one_new_file_at_once(tmp_path: Path) -> None:
     children = [subprocess.Popen([sys.executable, "-c", _MIGRATE, url]) for _ in range(4)]
     assert [c.wait(timeout=60) for c in children] == [0, 0, 0, 0]
     with sqlite3.connect(tmp_path / "lanner.db") as db:
-        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 3
+        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 6
 
 
 def test_a_lock_held_too_long_is_a_clear_store_error(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from lanner.cli import executions, files, flows, kv, namespaces, roles
+from lanner.cli import executions, files, flows, kv, namespaces, roles, triggers
 from lanner.cli.exitcodes import BAD_INPUT, INTERRUPTED, OK, guarded
 from lanner.cli.options import (
     ConfigOpt,
@@ -35,6 +35,7 @@ app.add_typer(executions.app, name="executions")
 app.add_typer(namespaces.app, name="namespaces")
 app.add_typer(flows.app, name="flows")
 app.add_typer(kv.app, name="kv")
+app.add_typer(triggers.app, name="triggers")
 workers_app = typer.Typer(help="Live lanner processes.", no_args_is_help=True)
 app.add_typer(workers_app, name="workers")
 roles.register(app)

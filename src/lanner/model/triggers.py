@@ -74,6 +74,39 @@ _FLOW_TRIGGER_REASONS = {
     "logToFile": "a Flow trigger writes no logs of its own",
 }
 
+_SCHEDULE_REASONS = {
+    "backfill": "the deprecated `backfill` property is not read; start a backfill with"
+    " `lanner triggers backfill NAMESPACE FLOW TRIGGER --start ... --end ...`",
+    "interval": "the deprecated `interval` is not read; give the schedule as a `cron` expression",
+    "allowConcurrent": "a Schedule creates each date's execution whatever runs already;"
+    " limit runs with the flow's `concurrency`",
+    "failOnTriggerError": "a Schedule has no evaluation that can fail",
+    "workerGroup": "worker groups are a Kestra Enterprise feature",
+    "logToFile": "a Schedule writes no logs of its own",
+}
+
+# The conditions a Schedule evaluates against its date (Kestra's "schedule conditions").
+_SCHEDULE_CONDITIONS = ("DayWeek", "DayWeekInMonth", "Weekend", "TimeBetween", "DateTimeBetween")
+
+
+def _schedule_condition_problem(cond: Model) -> str | None:
+    if isinstance(cond, Not | Or):
+        for inner in cond.conditions:
+            problem = _schedule_condition_problem(inner)
+            if problem is not None:
+                return problem
+        return None
+    name = type(cond).__name__
+    if name in _SCHEDULE_CONDITIONS or name == "Expression":
+        return None
+    if isinstance(cond, PublicHoliday):
+        return "'PublicHoliday' is not supported here: no holiday calendar is shipped"
+    return (
+        f"'{name}' is not supported here on a Schedule: it needs an upstream execution;"
+        f" a Schedule evaluates {', '.join(_SCHEDULE_CONDITIONS)}, Expression, Not and Or"
+    )
+
+
 DEFAULT_FLOW_TRIGGER_STATES: frozenset[str] = TERMINATED_STATES | {"PAUSED"}
 """What a Flow trigger listens to when `states` is not given (SPEC §7.1)."""
 
@@ -177,6 +210,30 @@ class Schedule(_Trigger):
     )
     recoverMissedSchedules: RecoverMissedSchedules | None = None
     scheduleConditions: list[Condition] | None = None  # deprecated name of `conditions`
+    interval: Any = None  # deprecated in Kestra, rejected below
+
+    # Schedule triggers fire (runtime/triggers.py): what they do not implement is
+    # rejected rather than ignored.
+    _schedule_not_supported = unsupported(
+        "workerGroup",
+        "logToFile",
+        "assets",
+        "version",
+        "backfill",
+        "interval",
+        "allowConcurrent",
+        "failOnTriggerError",
+        reasons=_SCHEDULE_REASONS,
+    )
+
+    @model_validator(mode="after")
+    def _evaluable_conditions(self) -> Schedule:
+        for name in ("conditions", "scheduleConditions"):
+            for i, cond in enumerate(getattr(self, name) or ()):
+                problem = _schedule_condition_problem(cond)
+                if problem is not None:
+                    raise ValueError(f"{name}[{i}]: {problem}")
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -23,6 +23,7 @@ from lanner.config import Config
 from lanner.plugin import TaskRegistry
 from lanner.runtime.maintenance import Maintenance
 from lanner.runtime.process import Process
+from lanner.runtime.triggers import TriggerRuntime, run_triggers
 from lanner.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,24 @@ def serve(
         "executor, " if executor else "",
         threads,
     )
+    # Triggers fire from the processes that run an executor (docs/triggers.md).
+    stop_triggers = threading.Event()
+    triggers = None
+    if executor:
+        triggers = run_triggers(
+            TriggerRuntime(store, registry, config, owner=process_id),
+            stop_triggers,
+            runtime.workers.on_complete,
+        )
     if ready is not None:
         ready.set()
     try:
         while not stop.wait(TICK_SECONDS):
             maintenance.tick(datetime.now(UTC))
     finally:
+        stop_triggers.set()
+        if triggers is not None:
+            triggers.join(5)
         if api is not None:
             api.stop()
         handed = runtime.workers.drain(config.worker.shutdownGraceSeconds)

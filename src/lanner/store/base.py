@@ -195,7 +195,90 @@ class ExecutorTx(Protocol):
         ...
 
 
-class Store(Protocol):
+# -- the trigger runtime's state (migration 0004, docs/triggers.md) --
+
+
+@dataclass(frozen=True)
+class TriggerContext:
+    """One trigger's stored state, as Kestra's trigger context: when it is next
+    evaluated, what fired last, whether it is disabled, and who holds its lock."""
+
+    namespace: str
+    flow_id: str
+    trigger_id: str
+    type: str  # the trigger's canonical Kestra type name
+    next_date: datetime | None  # the next date to evaluate; None: nothing is left
+    last_date: datetime | None = None  # the last date that fired
+    data: Mapping[str, Any] = field(default_factory=dict)  # the trigger type's own state
+    disabled: bool = False
+    execution_id: str | None = None  # the last execution it created
+    locked_by: str | None = None
+    locked_until: datetime | None = None
+    version: int = 0  # fences every change (see TriggerStoreMethods.advance_trigger)
+    updated_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.namespace, self.flow_id, self.trigger_id)
+
+
+@dataclass(frozen=True)
+class NewExecution:
+    """An execution a trigger creates, with its events (its Start)."""
+
+    execution: Execution
+    events: Sequence[NewEvent]
+
+
+class TriggerStore(Protocol):
+    """The trigger runtime's store methods (implemented in store/triggersql.py)."""
+
+    def list_trigger_contexts(self, namespace: str | None = None) -> list[TriggerContext]:
+        """Every stored trigger context (of `namespace`, when given), by key."""
+        ...
+
+    def get_trigger_context(
+        self, namespace: str, flow_id: str, trigger_id: str
+    ) -> TriggerContext | None: ...
+
+    def init_trigger_context(self, context: TriggerContext, now: datetime) -> bool:
+        """Insert the context unless one exists for its key; True if inserted."""
+        ...
+
+    def delete_trigger_context(self, namespace: str, flow_id: str, trigger_id: str) -> bool: ...
+
+    def advance_trigger(
+        self,
+        before: TriggerContext,
+        after: TriggerContext,
+        executions: Sequence[NewExecution],
+        now: datetime,
+    ) -> bool:
+        """Fenced on `before.version`: save `after` (version + 1) and create the executions,
+        in one transaction. False (nothing written) when another process changed the
+        context since `before` was read. An execution whose id exists is not created again."""
+        ...
+
+    def lock_trigger(
+        self,
+        namespace: str,
+        flow_id: str,
+        trigger_id: str,
+        owner: str,
+        until: datetime,
+        now: datetime,
+    ) -> bool:
+        """Take (or extend) the trigger's lock until `until`: free, expired or held by `owner`."""
+        ...
+
+    def unlock_trigger(
+        self, namespace: str, flow_id: str, trigger_id: str, owner: str | None = None
+    ) -> bool:
+        """Release the lock (held by `owner`, or by anyone when None); True if it was held."""
+        ...
+
+
+class Store(TriggerStore, Protocol):
     url: str
     # Whether cycles of different executions can commit side by side (PostgreSQL's
     # row locks) rather than one at a time (SQLite's single writer).

@@ -31,6 +31,7 @@ from lanner.engine.execution import Execution
 from lanner.store import codec
 from lanner.store.base import EventRow, FlowRecord, Job, LogRecord, NewEvent, ProcessRecord
 from lanner.store.kvsql import KVStatements, SqlKVMethods
+from lanner.store.triggersql import SqlTriggerMethods, TriggerStatements
 
 ERROR_LOG_PAGE = 500
 
@@ -178,6 +179,8 @@ class Statements:
 
         # -- the KV store (kvsql) ------------------------------------------------
         self.kv = KVStatements(placeholder)
+        # -- the trigger runtime's contexts (triggersql) --------------------------
+        self.triggers = TriggerStatements(placeholder)
 
     # The dialect's own statements that the shared methods run, set by its subclass.
     FLOW_LOCK: str | None = None  # held by a deploy until it commits (none: a single writer)
@@ -200,7 +203,7 @@ class Statements:
 Db = AbstractContextManager[Any]
 
 
-class SqlMethods(SqlKVMethods):
+class SqlMethods(SqlKVMethods, SqlTriggerMethods):
     """The store methods that are the same statements on both dialects.
 
     A dialect provides :attr:`sql` (its :class:`Statements`), ``_read(what)``
@@ -301,19 +304,10 @@ class SqlMethods(SqlKVMethods):
         Creating an execution whose id exists is a no-op (nothing is written):
         triggers use deterministic ids, so a trigger that fires twice creates one.
         """
-        sql = self.sql
         memo = self._json_memo()
         with self._transaction("create an execution") as s:
-            db = s.conn
-            params = codec.execution_params(execution, execution.version, memo)
-            if not db.execute(sql.EXEC_INSERT, params).rowcount:
-                return
-            if execution.task_runs:
-                runs = [codec.task_run_params(t, memo) for t in execution.ordered_task_runs()]
-                db.cursor().executemany(sql.RUN_UPSERT, runs)
-            if events:  # those whose dedup key exists are dropped
-                db.cursor().executemany(sql.EVENT_INSERT, [codec.event_params(e) for e in events])
-            s.changed = True
+            if insert_execution(self.sql, s.conn, execution, events, memo):
+                s.changed = True
 
     def purge_executions(self, before: datetime, limit: int = 1000) -> int:
         sql = self.sql
@@ -512,6 +506,26 @@ class SqlCycleMethods:
                 db.execute(sql.TRIGGER_DELETE, key)
             else:
                 db.execute(sql.TRIGGER_PUT, (*key, codec.dump_value(data), codec.to_micros(now)))
+
+
+def insert_execution(
+    sql: Statements,
+    db: Any,
+    execution: Execution,
+    events: Sequence[NewEvent],
+    memo: codec.JsonMemo,
+) -> bool:
+    """Insert the execution, its task runs and its events in the caller's transaction;
+    False (nothing written) when an execution with its id exists."""
+    params = codec.execution_params(execution, execution.version, memo)
+    if not db.execute(sql.EXEC_INSERT, params).rowcount:
+        return False
+    if execution.task_runs:
+        runs = [codec.task_run_params(t, memo) for t in execution.ordered_task_runs()]
+        db.cursor().executemany(sql.RUN_UPSERT, runs)
+    if events:  # those whose dedup key exists are dropped
+        db.cursor().executemany(sql.EVENT_INSERT, [codec.event_params(e) for e in events])
+    return True
 
 
 def read_execution(sql: Statements, db: Any, execution_id: str) -> Execution | None:

@@ -319,7 +319,7 @@ def test_unknown_condition_type_suggests_and_keeps_location() -> None:
             "Input should be",
         ),
         ({"cron": "@daily", "lateMaximumDelay": "1h"}, "lateMaximumDelay", "ISO-8601 duration"),
-        ({"cron": "@daily", "interval": "PT1H"}, "interval", "Extra inputs are not permitted"),
+        ({"cron": "@daily", "interval": "PT1H"}, "interval", "not supported here"),
         ({"cron": "@daily", "labels": {"system.correlationId": "x"}}, "labels", "system labels"),
         ({"cron": "@daily", "stopAfter": ["DONE"]}, "stopAfter", "Input should be"),
     ],

@@ -1,0 +1,73 @@
+"""How a trigger type is evaluated by the trigger runtime: the declaration it dispatches on.
+
+As a task type declares its behaviour to the engine (model/behaviour.py), a
+trigger type the runtime fires declares an :class:`Evaluation` and
+implements :class:`TriggerType`. The runtime owns the rest: the stored
+context (its next date, its data, its lock), the flows, and committing a
+firing exactly once.
+
+- ``SCHEDULE``: evaluated at the context's ``next_date``; pure date math,
+  no I/O (the Schedule trigger).
+- ``POLLING``: evaluated every ``interval`` (the type's ``next_date``), by one
+  process at a time: the runtime takes the context's lock for the evaluation,
+  which may call the outside world (a JDBC query, an S3 listing), then commits
+  the executions and the new context (a cursor in ``data``) together.
+- ``REALTIME``: a long-lived listener (a broker consumer) held by one process,
+  which renews the context's lock while it listens and hands each message to
+  the runtime as a firing. Declared for plugins; the runtime does not hold
+  listeners yet and skips such a type (the integrations issue adds it).
+
+The runtime keeps the trigger's :meth:`TriggerType.fingerprint` in the
+context's ``data`` itself; a POLLING evaluation runs in the runtime's thread,
+so it must return quickly (seconds) or run its I/O elsewhere.
+
+Plugins implement a type and register it in :data:`TRIGGER_TYPES` under the
+trigger's canonical Kestra type name (the integrations issue adds JDBC, S3
+and broker triggers this way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from lanner.model.flow import Flow
+from lanner.store.base import NewExecution, TriggerContext
+
+
+class Evaluation(StrEnum):
+    SCHEDULE = "SCHEDULE"
+    POLLING = "POLLING"
+    REALTIME = "REALTIME"
+
+
+@dataclass(frozen=True)
+class Firing:
+    """What one evaluation decided: the executions to create and the context to save."""
+
+    context: TriggerContext  # the new context (next_date, data, last_date, ...)
+    executions: Sequence[NewExecution] = ()
+    warnings: Sequence[str] = ()  # logged by the runtime
+
+
+class TriggerType(Protocol):
+    """A trigger type the runtime evaluates (see the module docstring)."""
+
+    evaluation: Evaluation
+
+    def fingerprint(self, trigger: Any) -> str:
+        """What, when it changes in a new revision, restarts the context (a new cron)."""
+        ...
+
+    def start(self, flow: Flow, trigger: Any, now: datetime) -> TriggerContext:
+        """The context of a trigger seen for the first time."""
+        ...
+
+    def evaluate(
+        self, flow: Flow, revision: int, trigger: Any, context: TriggerContext, now: datetime
+    ) -> Firing:
+        """Evaluate a due trigger; the runtime commits the Firing fenced on `context`."""
+        ...
