@@ -1,0 +1,161 @@
+"""Reading Ion text as a stream of Python values, line by line (see the package docstring)."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from amazon.ion import simpleion
+from amazon.ion.core import IonType, TimestampPrecision
+from amazon.ion.simple_types import IonPyNull
+
+MAX_VALUE_CHARS = 16 * 1024 * 1024
+"""A value spread over several lines is gathered up to this size, then refused."""
+
+_STRING = re.compile(r'("(?:[^"\\\n]|\\.)*")')
+# A bare field name right after `{` or `,`; `$` may not start one (`$10` is a symbol id).
+_BARE_NAME = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_$]*)(\s*:)")
+# Symbols that are Ion keywords are not field names.
+_KEYWORDS = frozenset({"null", "true", "false", "nan"})
+
+
+class IonFormatError(ValueError):
+    """The file is not Ion text Lanner can read; the message names the line."""
+
+
+def _number(text: str) -> float | Decimal:
+    # In Ion, 1.5 is a decimal and 1.5e0 a float.
+    return float(text) if "e" in text or "E" in text else Decimal(text)
+
+
+def _not_ion(name: str) -> Any:
+    raise ValueError(f"{name} is not Ion")  # NaN, Infinity: JSON extensions Python accepts
+
+
+_decode_json = json.JSONDecoder(parse_float=_number, parse_constant=_not_ion).decode
+
+
+def _json_shaped(line: str) -> Any:
+    """The value of a line that is JSON, or that is once its bare field names are quoted.
+
+    Safe because JSON's strings are Ion's short strings, with a subset of their
+    escapes, and JSON's numbers, true, false and null mean in Ion what we read them
+    as; anything else (quoted symbols, long strings, comments, timestamps, ...)
+    makes `json` fail, and the line goes to amazon-ion."""
+    try:
+        return _decode_json(line)
+    except ValueError:
+        pass
+    parts = _STRING.split(line)
+    for i in range(0, len(parts), 2):
+        part = parts[i]
+        # A quote or slash outside strings: a quoted symbol, long string or comment,
+        # which could hide a `"` from the split above.
+        if "'" in part or "/" in part:
+            raise ValueError("not JSON-shaped")
+        if ":" in part:
+            parts[i] = _BARE_NAME.sub(_quote_name, part)
+    return _decode_json("".join(parts))
+
+
+def _quote_name(match: re.Match[str]) -> str:
+    name = match.group(2)
+    if name in _KEYWORDS:
+        raise ValueError("a keyword is not a field name")
+    return f'{match.group(1)}"{name}"{match.group(3)}'
+
+
+def plain(value: Any) -> Any:
+    """An amazon-ion value as plain Python (see the package docstring); annotations dropped."""
+    if value is None or isinstance(value, IonPyNull):
+        return None
+    kind = getattr(value, "ion_type", None)
+    if kind is None:
+        return value
+    if kind is IonType.BOOL:
+        return bool(value)
+    if kind is IonType.INT:
+        return int(value)
+    if kind is IonType.FLOAT:
+        return float(value)
+    if kind is IonType.DECIMAL:
+        return Decimal(value)
+    if kind is IonType.TIMESTAMP:
+        return _timestamp(value)
+    if kind is IonType.SYMBOL:
+        return value.text
+    if kind is IonType.STRING:
+        return str(value)
+    if kind in (IonType.BLOB, IonType.CLOB):
+        return bytes(value)
+    if kind in (IonType.LIST, IonType.SEXP):
+        return [plain(v) for v in value]
+    if kind is IonType.STRUCT:
+        return {k: plain(v) for k, v in value.items()}
+    raise IonFormatError(f"unexpected Ion type {kind}")
+
+
+def _timestamp(value: dt.datetime) -> dt.datetime | dt.date:
+    precision = getattr(value, "precision", None)
+    if precision in (TimestampPrecision.YEAR, TimestampPrecision.MONTH, TimestampPrecision.DAY):
+        return dt.date(value.year, value.month, value.day)
+    return dt.datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        tzinfo=value.tzinfo,
+    )
+
+
+def _with_amazon_ion(text: str) -> list[Any]:
+    return [plain(v) for v in simpleion.loads(text, single_value=False)]
+
+
+def read_values(stream: BinaryIO, *, source: str = "the file") -> Iterator[Any]:
+    """Each top-level value of an Ion text file (UTF-8), in order, as plain Python.
+
+    `source` names the file in error messages."""
+    lines = codecs.getreader("utf-8")(stream)
+    pending: list[str] = []
+    pending_chars = 0
+    start = 0
+    for number, line in enumerate(lines, 1):
+        if not pending:
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                yield _json_shaped(text)
+                continue
+            except ValueError:
+                pass
+            start = number
+        pending.append(line)
+        pending_chars += len(line)
+        try:
+            values = _with_amazon_ion("".join(pending))
+        except Exception as exc:  # amazon-ion raises plain exceptions of many kinds
+            # Perhaps a value spread over lines: gather more, up to a bound.
+            if pending_chars > MAX_VALUE_CHARS:
+                raise IonFormatError(
+                    f"{source}, line {start}: not Ion text ({exc}), or a value longer"
+                    f" than {MAX_VALUE_CHARS} characters"
+                ) from exc
+            continue
+        pending.clear()
+        pending_chars = 0
+        yield from values
+    if pending:
+        try:
+            yield from _with_amazon_ion("".join(pending))
+        except Exception as exc:
+            raise IonFormatError(f"{source}, line {start}: not Ion text ({exc})") from exc
