@@ -8,38 +8,48 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, BinaryIO
+
+import orjson
 
 # Types whose JSON text is also their Ion text, with the same meaning. float is not
 # one of them: JSON's 1.5 is an Ion *decimal*.
 _JSON_SCALARS = frozenset({str, int, bool, type(None)})
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
 _dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def encode_line(value: Any) -> bytes:
+    """The Ion text of `value` on one line, newline included, in UTF-8."""
+    kind = type(value)
+    if (kind is dict and all(type(v) in _JSON_SCALARS for v in value.values())) or (
+        kind is list and all(type(v) in _JSON_SCALARS for v in value)
+    ):
+        try:
+            # Raises on a key that is not a string and on an int past 64 bits.
+            return orjson.dumps(value, option=_NEWLINE)
+        except TypeError:
+            pass
+    return (_text(value) + "\n").encode("utf-8")
+
+
+def encode_text_row(row: Mapping[str, str | None]) -> bytes:
+    """The Ion line of a struct whose values are all strings or None (a CSV row): the
+    fastest path, for callers that know their values' types."""
+    return orjson.dumps(row, option=_NEWLINE)
 
 
 def dumps_line(value: Any) -> str:
     """The Ion text of `value` on one line (no newline at the end)."""
-    if (
-        type(value) is dict
-        and all(type(v) in _JSON_SCALARS for v in value.values())
-        and all(type(k) is str for k in value)
-    ):
-        return _dump_json(value)
-    return _text(value)
+    return encode_line(value)[:-1].decode("utf-8")
 
 
-def dumps_text_row(row: Mapping[str, str | None]) -> str:
-    """The Ion text of a struct whose values are all strings or None (a CSV row): the
-    fastest path, for callers that know their values' types."""
-    return _dump_json(row)
-
-
-def write_values(out: TextIO, values: Iterable[Any]) -> int:
+def write_values(out: BinaryIO, values: Iterable[Any]) -> int:
     """Write each value on its own line; the number of values written."""
     count = 0
     write = out.write
     for value in values:
-        write(dumps_line(value))
-        write("\n")
+        write(encode_line(value))
         count += 1
     return count
 

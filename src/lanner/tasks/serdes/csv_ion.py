@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
-from lanner.ion import IonFormatError, dumps_line, dumps_text_row, read_values
+from lanner.ion import IonFormatError, encode_line, encode_text_row, read_values
 from lanner.model.common import DynamicBool, DynamicInt, Text
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
@@ -38,6 +38,7 @@ from lanner.tasks.serdes.props import (
 )
 
 MAX_FIELD = 16 * 1024 * 1024
+LIMITS = "maxFieldSize or maxBufferSize"
 """Kestra's default maxFieldSize and maxBufferSize, and Lanner's ceiling for both."""
 
 # Python's csv module has one process-wide field limit: Lanner's ceiling. It also
@@ -133,24 +134,6 @@ class IonToCsv(Task):
 # --- CsvToIon ----------------------------------------------------------------------------------
 
 
-def _records(
-    reader: Iterator[list[str]], on_bad: str, ctx: TaskContext
-) -> Iterator[tuple[int, list[str]]]:
-    """(record number, fields); malformed records handled as onBadLines says."""
-    number = 0
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            number += 1
-            _bad(ctx, on_bad, f"record {number} is malformed: {exc}")
-            continue
-        number += 1
-        yield number, record
-
-
 def _bad(ctx: TaskContext, on_bad: str, message: str) -> None:
     if on_bad == "ERROR":
         raise SerdesError(f"Bad line: {message} (onBadLines: WARN or SKIP skips such lines)")
@@ -192,45 +175,50 @@ def run_csv_to_ion(task: CsvToIon, ctx: TaskContext) -> Outcome:
         with (
             source(ctx, task.from_) as raw,
             io.TextIOWrapper(raw, encoding=props.python_charset(charset), newline="") as text,
-            target.open("w", encoding="utf-8", newline="\n") as out,
+            target.open("wb") as out,
         ):
             reader = csv.reader(text, delimiter=separator, quotechar=quote, strict=not extra_chars)
-            records = _records(reader, on_bad, ctx)
             write = out.write
             names: list[str] | None = None
             width = 0
-            for number, record in records:
-                if number % CHECK_EVERY == 0 and ctx.cancelled:
-                    raise Cancelled
-                if not record:
-                    if skip_empty:
-                        continue
-                    record = [""]  # an empty line is a record of one empty field
-                if number <= skip_rows:
-                    continue
-                if limited and _too_long(record, max_field, max_record):
-                    _bad(
-                        ctx, on_bad, f"record {number} is longer than maxFieldSize or maxBufferSize"
-                    )
-                    continue
-                if header and names is None:
-                    width = len(record)
-                    names = _header(record, on_empty)
-                    continue
-                row: Sequence[str | None] = record
-                if "\\N" in record:
-                    row = [None if v == "\\N" else v for v in record]
-                if names is None:
-                    write(dumps_line(row))
-                elif len(record) != width:
-                    message = f"record {number} has {len(record)} fields, the header {width}"
-                    if strict_count:
-                        raise SerdesError(f"Bad line: {message}")
-                    _bad(ctx, on_bad, message)
-                    continue
-                else:
-                    write(dumps_text_row(dict(zip(names, row, strict=False))))
-                write("\n")
+            number = 0
+            while True:
+                try:
+                    for record in reader:
+                        number += 1
+                        if number % CHECK_EVERY == 0 and ctx.cancelled:
+                            raise Cancelled
+                        if not record:
+                            if skip_empty:
+                                continue
+                            record = [""]  # an empty line is a record of one empty field
+                        if number <= skip_rows:
+                            continue
+                        if limited and _too_long(record, max_field, max_record):
+                            _bad(ctx, on_bad, f"record {number} is longer than {LIMITS}")
+                            continue
+                        if header and names is None:
+                            width = len(record)
+                            names = _header(record, on_empty)
+                            continue
+                        row: Sequence[str | None] = record
+                        if "\\N" in record:
+                            row = [None if v == "\\N" else v for v in record]
+                        if names is None:
+                            write(encode_line(row))
+                        elif len(record) == width:
+                            write(encode_text_row(dict(zip(names, row, strict=False))))
+                        else:
+                            message = (
+                                f"record {number} has {len(record)} fields, the header {width}"
+                            )
+                            if strict_count:
+                                raise SerdesError(f"Bad line: {message}")
+                            _bad(ctx, on_bad, message)
+                    return
+                except csv.Error as exc:  # the reader goes on with the next line
+                    number += 1
+                    _bad(ctx, on_bad, f"record {number} is malformed: {exc}")
 
     return convert(ctx, ".ion", work)
 
@@ -247,6 +235,9 @@ def _size(ctx: TaskContext, name: str, value: int | str) -> int:
 
 
 # --- IonToCsv ----------------------------------------------------------------------------------
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
 
 
 class _Numeric(str):
@@ -294,7 +285,9 @@ def run_ion_to_csv(task: IonToCsv, ctx: TaskContext) -> Outcome:
     assert quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC)
     text_of = formats.text
 
-    def fields(values: Any) -> list[Any]:
+    def fields(values: Any) -> Any:
+        if quoting != csv.QUOTE_NONNUMERIC and _TEXT_TYPES.issuperset(map(type, values)):
+            return values  # strings and nulls: csv writes them as they are
         out = [v if type(v) is str else text_of(v) for v in values]
         if quoting == csv.QUOTE_NONNUMERIC:
             # Numbers and nulls (an empty field, as Kestra writes them) go unquoted.

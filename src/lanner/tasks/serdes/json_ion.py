@@ -19,10 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
 from pydantic import Field, field_validator
 
 from lanner.expr.dates import zone
-from lanner.ion import IonFormatError, dumps_line, read_values
+from lanner.ion import IonFormatError, encode_line, read_values
 from lanner.model.common import DynamicBool, Text
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
@@ -87,10 +88,14 @@ class IonToJson(Task):
 
 def _lines(text: TextIO, name: str) -> Iterator[Any]:
     for number, line in enumerate(text, 1):
-        if not line.strip():
-            continue
         try:
-            yield _decoder.decode(line)
+            yield orjson.loads(line)  # strict JSON, floats as floats: what Jackson reads
+            continue
+        except orjson.JSONDecodeError:
+            if not line.strip():
+                continue
+        try:
+            yield _decoder.decode(line)  # integers past 64 bits, and the error message
         except ValueError as exc:
             raise SerdesError(f"{name}, line {number}: not JSON ({exc})") from None
 
@@ -166,14 +171,13 @@ def run_json_to_ion(task: JsonToIon, ctx: TaskContext) -> Outcome:
         with (
             source(ctx, task.from_) as raw,
             io.TextIOWrapper(raw, encoding=props.python_charset(charset)) as text,
-            target.open("w", encoding="utf-8", newline="\n") as out,
+            target.open("wb") as out,
         ):
             values = _lines(text, task.from_) if new_line else _document(text, task.from_)
             for number, value in enumerate(values, 1):
                 if number % CHECK_EVERY == 0 and ctx.cancelled:
                     raise Cancelled
-                out.write(dumps_line(value))
-                out.write("\n")
+                out.write(encode_line(value))
 
     return convert(ctx, ".ion", work)
 
@@ -190,7 +194,10 @@ def _json(value: Any, zone_id: str) -> str:
         return _dump(value)
     if kind is dict:
         if all(type(v) in _PLAIN for v in value.values()):
-            return _dump(value)
+            try:
+                return orjson.dumps(value).decode("utf-8")
+            except TypeError:  # an int past 64 bits
+                return _dump(value)
         return "{" + ",".join(f"{_dump(k)}:{_json(v, zone_id)}" for k, v in value.items()) + "}"
     if kind is list:
         return "[" + ",".join(_json(v, zone_id) for v in value) + "]"
