@@ -3,7 +3,9 @@ real storage folder; what CsvToIon writes is checked with amazon-ion, the refere
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +13,8 @@ from typing import Any
 
 import pytest
 from amazon.ion import simpleion
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from lanner.ion import dumps_line
@@ -346,3 +350,52 @@ def test_bad_json_fails_naming_the_line(ctx: LocalTaskContext, tmp_path: Path) -
 def test_annotations_are_not_kept(ctx: LocalTaskContext) -> None:
     with pytest.raises(ValidationError, match="not supported here"):
         make(IonToJson, **{"from": "kestra:///x", "shouldKeepAnnotations": True})
+
+
+def test_a_file_in_another_charset_fails_saying_so(ctx: LocalTaskContext, tmp_path: Path) -> None:
+    uri = stored(ctx, tmp_path, "a\nété\n".encode("latin-1"))
+    failed = run_csv_to_ion(make(CsvToIon, **{"from": uri}), ctx)
+    assert failed.state is State.FAILED
+    assert "'charset'" in (failed.error or "")
+
+
+def test_a_killed_conversion_stops_and_stores_nothing(
+    ctx: LocalTaskContext, tmp_path: Path
+) -> None:
+    uri = stored(ctx, tmp_path, b"a\n" + b"x\n" * 10_000)
+    ctx.cancel()
+    assert run_csv_to_ion(make(CsvToIon, **{"from": uri}), ctx).state is State.KILLED
+    ion = stored(ctx, tmp_path, b'{"a":"x"}\n' * 10_000)
+    assert run_ion_to_csv(make(IonToCsv, **{"from": ion}), ctx).state is State.KILLED
+    lines = stored(ctx, tmp_path, b'{"a":1}\n' * 10_000)
+    assert run_json_to_ion(make(JsonToIon, **{"from": lines}), ctx).state is State.KILLED
+    assert run_ion_to_json(make(IonToJson, **{"from": ion}), ctx).state is State.KILLED
+
+
+CELLS = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\x00"), max_size=12)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda width: st.tuples(
+            st.lists(CELLS.filter(bool), min_size=width, max_size=width, unique=True),
+            st.lists(st.lists(CELLS, min_size=width, max_size=width), max_size=6),
+        )
+    )
+)
+def test_any_table_survives_csv_to_ion_and_back(
+    ctx: LocalTaskContext, tmp_path: Path, table: tuple[list[str], list[list[str]]]
+) -> None:
+    names, rows = table
+    rows = [r for r in rows if r != [""] and "\\N" not in r]  # an empty line; Kestra's null
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([names, *rows])
+    uri = stored(ctx, tmp_path, buffer.getvalue().encode())
+    ion = run_csv_to_ion(make(CsvToIon, **{"from": uri}), ctx)
+    assert ion_rows(result(ctx, ion)) == [dict(zip(names, r, strict=True)) for r in rows]
+    back = result(ctx, run_ion_to_csv(make(IonToCsv, **{"from": ion.outputs["uri"]}), ctx))
+    parsed = list(csv.reader(io.StringIO(back.decode(), newline="")))
+    assert parsed == ([names, *rows] if rows else [])

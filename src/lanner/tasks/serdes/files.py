@@ -47,6 +47,8 @@ def convert(ctx: TaskContext, suffix: str, work: Callable[[Path], None]) -> Outc
             work(target)
         except Cancelled:
             return Outcome(State.KILLED)
-        except (SerdesError, StorageUriError, UnicodeError) as exc:
+        except (SerdesError, StorageUriError) as exc:
             return Outcome(State.FAILED, error=str(exc))
+        except UnicodeError as exc:
+            return Outcome(State.FAILED, error=f"{exc}: is the 'charset' property right?")
         return Outcome(outputs={"uri": ctx.put_file(target)})
