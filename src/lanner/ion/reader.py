@@ -48,10 +48,11 @@ def _json_shaped(line: str) -> Any:
     escapes, and JSON's numbers, true, false and null mean in Ion what we read them
     as; anything else (quoted symbols, long strings, comments, timestamps, ...)
     makes `json` fail, and the line goes to amazon-ion."""
-    try:
-        return _decode_json(line)
-    except ValueError:
-        pass
+    if not (line[:1] == "{" and (line[1:2].isalpha() or line[1:2] == "_")):  # {name: is not JSON
+        try:
+            return _decode_json(line)
+        except ValueError:
+            pass
     parts = _STRING.split(line)
     for i in range(0, len(parts), 2):
         part = parts[i]
@@ -59,7 +60,15 @@ def _json_shaped(line: str) -> Any:
         # which could hide a `"` from the split above.
         if "'" in part or "/" in part:
             raise ValueError("not JSON-shaped")
-        if ":" in part:
+        if ":" not in part:
+            continue
+        # The usual segment between two strings: `,name:` (or `{name:`), without a regex.
+        name = part[1:-1]
+        if part[-1] == ":" and part[0] in "{," and name.isidentifier() and name.isascii():
+            if name in _KEYWORDS:
+                raise ValueError("a keyword is not a field name")
+            parts[i] = f'{part[0]}"{name}":'
+        else:
             parts[i] = _BARE_NAME.sub(_quote_name, part)
     return _decode_json("".join(parts))
 
@@ -126,11 +135,12 @@ def _fast(line: bytes) -> Any:
     exponent (orjson reads 1.5 as a float, where Ion means a decimal); else ValueError."""
     value = orjson.loads(line)
     kind = type(value)
+    # issuperset(map(type, ...)) runs in C: this check is on every row.
     if kind is dict:
-        if all(type(v) in _PLAIN for v in value.values()):
+        if _PLAIN.issuperset(map(type, value.values())):
             return value
     elif kind is list:
-        if all(type(v) in _PLAIN for v in value):
+        if _PLAIN.issuperset(map(type, value)):
             return value
     elif kind in _PLAIN:
         return value

@@ -22,8 +22,8 @@ _dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def encode_line(value: Any) -> bytes:
     """The Ion text of `value` on one line, newline included, in UTF-8."""
     kind = type(value)
-    if (kind is dict and all(type(v) in _JSON_SCALARS for v in value.values())) or (
-        kind is list and all(type(v) in _JSON_SCALARS for v in value)
+    if (kind is dict and _JSON_SCALARS.issuperset(map(type, value.values()))) or (
+        kind is list and _JSON_SCALARS.issuperset(map(type, value))
     ):
         try:
             # Raises on a key that is not a string and on an int past 64 bits.
