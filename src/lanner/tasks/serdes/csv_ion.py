@@ -38,8 +38,8 @@ from lanner.tasks.serdes.props import (
 )
 
 MAX_FIELD = 16 * 1024 * 1024
-LIMITS = "maxFieldSize or maxBufferSize"
 """Kestra's default maxFieldSize and maxBufferSize, and Lanner's ceiling for both."""
+LIMITS = "maxFieldSize or maxBufferSize"
 
 # Python's csv module has one process-wide field limit: Lanner's ceiling. It also
 # bounds what an unclosed quote can make the reader hold.
