@@ -157,8 +157,9 @@ def test_dynamic_properties_are_rendered(tmp_path: Path) -> None:
     )
     assert rows == [["1", "2"]]
     bad = make(CsvToIon, **{"from": stored(ctx, tmp_path, b"x"), "fieldSeparator": "{{ 'ab' }}"})
-    with pytest.raises(ValueError, match="'fieldSeparator': expected a single character"):
-        run_csv_to_ion(bad, ctx)
+    failed = run_csv_to_ion(bad, ctx)
+    assert failed.state is State.FAILED
+    assert failed.error == "'fieldSeparator': expected a single character (got 'ab')"
 
 
 @pytest.mark.parametrize(

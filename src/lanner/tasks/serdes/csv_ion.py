@@ -23,7 +23,7 @@ from lanner.model.common import DynamicBool, DynamicInt, Text
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.serdes import props
-from lanner.tasks.serdes.files import CHECK_EVERY, Cancelled, convert, source
+from lanner.tasks.serdes.files import CHECK_EVERY, Cancelled, convert, fails_cleanly, source
 from lanner.tasks.serdes.javatext import Formats
 from lanner.tasks.serdes.props import (
     Char,
@@ -150,6 +150,7 @@ def _header(names: list[str], on_empty: str) -> list[str]:
     return names[:end] + [f"col_{i}" for i in range(end, len(names))]
 
 
+@fails_cleanly
 def run_csv_to_ion(task: CsvToIon, ctx: TaskContext) -> Outcome:
     charset = render(ctx, "charset", task.charset, props.check_charset)
     separator = render(ctx, "fieldSeparator", task.fieldSeparator, props.check_char)
@@ -267,6 +268,7 @@ def _is_numeric(text: str) -> bool:
     return (whole + fraction).isdigit() and (whole + fraction).isascii() and "." not in fraction
 
 
+@fails_cleanly
 def run_ion_to_csv(task: IonToCsv, ctx: TaskContext) -> Outcome:
     charset = render(ctx, "charset", task.charset, props.check_charset)
     separator = render(ctx, "fieldSeparator", task.fieldSeparator, props.check_char)

@@ -3,11 +3,12 @@ errors a user can act on."""
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext
@@ -15,12 +16,28 @@ from lanner.storage.uris import StorageUriError
 from lanner.tasks.core.log import as_text
 from lanner.tasks.serdes.props import SerdesError
 
+T = TypeVar("T")
+
 CHECK_EVERY = 4096
 """Rows between two looks at the cancellation flag."""
 
 
 class Cancelled(Exception):
     """The attempt was killed or timed out while converting."""
+
+
+def fails_cleanly(run: Callable[[T, TaskContext], Outcome]) -> Callable[[T, TaskContext], Outcome]:
+    """A run function whose property errors (a SerdesError raised while rendering)
+    end the task FAILED with their message, as errors met while converting do."""
+
+    @functools.wraps(run)
+    def wrapper(task: T, ctx: TaskContext) -> Outcome:
+        try:
+            return run(task, ctx)
+        except SerdesError as exc:
+            return Outcome(State.FAILED, error=str(exc))
+
+    return wrapper
 
 
 @contextmanager

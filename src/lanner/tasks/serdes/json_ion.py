@@ -28,7 +28,7 @@ from lanner.model.common import DynamicBool, Text
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.serdes import props
-from lanner.tasks.serdes.files import CHECK_EVERY, Cancelled, convert, source
+from lanner.tasks.serdes.files import CHECK_EVERY, Cancelled, convert, fails_cleanly, source
 from lanner.tasks.serdes.javatext import java_double
 from lanner.tasks.serdes.props import Charset, SerdesError, ZoneId, render, render_bool
 
@@ -163,6 +163,7 @@ def _skip_space(buffer: str, at: int) -> int:
     return at
 
 
+@fails_cleanly
 def run_json_to_ion(task: JsonToIon, ctx: TaskContext) -> Outcome:
     charset = render(ctx, "charset", task.charset, props.check_charset)
     new_line = render_bool(ctx, "newLine", task.newLine)
@@ -218,6 +219,7 @@ def _json(value: Any, zone_id: str) -> str:
     raise SerdesError(f"{kind.__name__} values cannot be written as JSON")
 
 
+@fails_cleanly
 def run_ion_to_json(task: IonToJson, ctx: TaskContext) -> Outcome:
     charset = render(ctx, "charset", task.charset, props.check_charset)
     new_line = render_bool(ctx, "newLine", task.newLine)
