@@ -23,6 +23,8 @@ from tests.unit.model.flowtools import (
 CORE = "io.kestra.plugin.core."
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
 HOOK = "https://hooks.slack.com/services/T0/B0/XYZ"
+SERDES = "io.kestra.plugin.serdes."
+FILE = "kestra:///company/team/_files/data.csv"
 
 
 def child(task_id: str = "child") -> dict[str, Any]:
@@ -144,6 +146,23 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "options": {"connectTimeout": "PT5S", "readTimeout": "PT10S", "headers": {"X": "1"}},
         },
     ],
+    # The serdes tasks (lanner.tasks.serdes; their behaviour: tests/unit/tasks/test_serdes.py).
+    SERDES + "csv.CsvToIon": [
+        {"from": "{{ outputs.download.uri }}"},
+        {"from": FILE, "fieldSeparator": ";", "textDelimiter": "'", "header": False},
+        {"from": FILE, "skipRows": 2, "onBadLines": "WARN", "charset": "ISO-8859-1"},
+        {"from": FILE, "fieldSeparator": "{{ inputs.sep }}", "maxFieldSize": 1024},
+    ],
+    SERDES + "csv.IonToCsv": [
+        {"from": FILE},
+        {"from": FILE, "quoteMode": "NON_NUMERIC", "lineDelimiter": "\r\n", "header": False},
+        {"from": FILE, "dateFormat": "dd/MM/yyyy", "timeZoneId": "Europe/Paris"},
+    ],
+    SERDES + "json.JsonToIon": [{"from": FILE}, {"from": FILE, "newLine": False}],
+    SERDES + "json.IonToJson": [
+        {"from": FILE},
+        {"from": FILE, "newLine": False, "timeZoneId": "UTC", "shouldKeepAnnotations": False},
+    ],
 }
 
 # ... and invalid ones: (properties, YAML path under the task, message fragment).
@@ -249,6 +268,20 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
             "did you mean 'readTimeout'?",
         ),
     ],
+    SERDES + "csv.CsvToIon": [
+        ({}, "from", "missing required property 'from'"),
+        ({"from": FILE, "fieldSeparator": ";;"}, "fieldSeparator", "single character"),
+        ({"from": FILE, "charset": "NOPE"}, "charset", "not a charset name"),
+        ({"from": FILE, "onBadLines": "IGNORE"}, "onBadLines", "ERROR, WARN, SKIP"),
+    ],
+    SERDES + "csv.IonToCsv": [
+        ({"from": FILE, "quoteMode": "SOMETIMES"}, "quoteMode", "ALWAYS, REQUIRED"),
+        ({"from": FILE, "timeZoneId": "Mars/Base"}, "timeZoneId", "time zone"),
+    ],
+    SERDES + "json.JsonToIon": [({"from": FILE, "newLine": "often"}, "newLine", "true, false")],
+    SERDES + "json.IonToJson": [
+        ({"from": FILE, "shouldKeepAnnotations": True}, "shouldKeepAnnotations", "not supported"),
+    ],
 }
 
 
@@ -275,7 +308,7 @@ def test_task_type_accepts(type_name: str, props: dict[str, Any]) -> None:
     for key, value in props.items():
         if key in ("tasks", "then", "else", "errors", "finally", "cases", "defaults"):
             continue
-        attr = {"else": "else_", "finally": "finally_"}.get(key, key)
+        attr = {"else": "else_", "finally": "finally_", "from": "from_"}.get(key, key)
         got = getattr(task, attr)
         if hasattr(got, "model_dump"):
             got = got.model_dump(exclude_unset=True)
@@ -585,6 +618,10 @@ LEGACY_ALIASES = {
     "io.kestra.core.tasks.debugs.Echo": CORE + "debug.Echo",
     "io.kestra.plugin.slack.SlackIncomingWebhook": SLACK,
     "io.kestra.plugin.notifications.slack.SlackIncomingWebhook": SLACK,
+    SERDES + "csv.CsvReader": SERDES + "csv.CsvToIon",
+    SERDES + "csv.CsvWriter": SERDES + "csv.IonToCsv",
+    SERDES + "json.JsonReader": SERDES + "json.JsonToIon",
+    SERDES + "json.JsonWriter": SERDES + "json.IonToJson",
 }
 
 
