@@ -12,7 +12,7 @@ from pathlib import Path
 
 from amazon.ion import simpleion
 
-from lanner.ion.reader import plain
+from lanner.ion.reference import plain
 from lanner.storage.uris import namespace_file_uri, storage_path
 from tests.support.cli import lanner, run_json
 

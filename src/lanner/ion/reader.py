@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -10,9 +9,6 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 import orjson
-from amazon.ion import simpleion
-from amazon.ion.core import IonType, TimestampPrecision
-from amazon.ion.simple_types import IonPyNull
 
 MAX_VALUE_CHARS = 16 * 1024 * 1024
 """A value spread over several lines is gathered up to this size, then refused."""
@@ -80,56 +76,6 @@ def _quote_name(match: re.Match[str]) -> str:
     return f'{match.group(1)}"{name}"{match.group(3)}'
 
 
-def plain(value: Any) -> Any:
-    """An amazon-ion value as plain Python (see the package docstring); annotations dropped."""
-    if value is None or isinstance(value, IonPyNull):
-        return None
-    kind = getattr(value, "ion_type", None)
-    if kind is None:
-        return value
-    if kind is IonType.BOOL:
-        return bool(value)
-    if kind is IonType.INT:
-        return int(value)
-    if kind is IonType.FLOAT:
-        return float(value)
-    if kind is IonType.DECIMAL:
-        return Decimal(value)
-    if kind is IonType.TIMESTAMP:
-        return _timestamp(value)
-    if kind is IonType.SYMBOL:
-        return value.text
-    if kind is IonType.STRING:
-        return str(value)
-    if kind in (IonType.BLOB, IonType.CLOB):
-        return bytes(value)
-    if kind in (IonType.LIST, IonType.SEXP):
-        return [plain(v) for v in value]
-    if kind is IonType.STRUCT:
-        return {k: plain(v) for k, v in value.items()}
-    raise IonFormatError(f"unexpected Ion type {kind}")
-
-
-def _timestamp(value: dt.datetime) -> dt.datetime | dt.date:
-    precision = getattr(value, "precision", None)
-    if precision in (TimestampPrecision.YEAR, TimestampPrecision.MONTH, TimestampPrecision.DAY):
-        return dt.date(value.year, value.month, value.day)
-    return dt.datetime(
-        value.year,
-        value.month,
-        value.day,
-        value.hour,
-        value.minute,
-        value.second,
-        value.microsecond,
-        tzinfo=value.tzinfo,
-    )
-
-
-def _with_amazon_ion(text: str) -> list[Any]:
-    return [plain(v) for v in simpleion.loads(text, single_value=False)]
-
-
 def _fast(line: bytes) -> Any:
     """A line read with orjson, when its value holds no number with a fraction or an
     exponent (orjson reads 1.5 as a float, where Ion means a decimal); else ValueError."""
@@ -145,6 +91,12 @@ def _fast(line: bytes) -> Any:
     elif kind in _PLAIN:
         return value
     raise ValueError("not a flat value")
+
+
+def _with_amazon_ion(text: str) -> list[Any]:
+    from lanner.ion import reference  # imported on first need: see its docstring
+
+    return reference.load_text(text)
 
 
 def read_values(stream: BinaryIO, *, source: str = "the file") -> Iterator[Any]:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lanner.ion import IonFormatError, dumps_line, read_values, write_values
-from lanner.ion.reader import plain
+from lanner.ion.reference import plain
 
 # Ion has no lone surrogates (they are not Unicode scalar values).
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)

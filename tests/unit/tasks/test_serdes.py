@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from lanner.ion import dumps_line
-from lanner.ion.reader import plain
+from lanner.ion.reference import plain
 from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import Outcome
