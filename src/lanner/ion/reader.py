@@ -99,14 +99,24 @@ def _with_amazon_ion(text: str) -> list[Any]:
     return reference.load_text(text)
 
 
-def read_values(stream: BinaryIO, *, source: str = "the file") -> Iterator[Any]:
+def read_values(
+    stream: BinaryIO, *, source: str = "the file", max_chars: int = MAX_VALUE_CHARS
+) -> Iterator[Any]:
     """Each top-level value of an Ion text file (UTF-8), in order, as plain Python.
 
-    `source` names the file in error messages."""
+    `source` names the file in error messages; `max_chars` bounds a line and a value
+    spread over lines."""
     pending: list[str] = []
     pending_chars = 0
     start = 0
-    for number, raw in enumerate(stream, 1):
+    # A bounded readline: a file with no line breaks must not be read whole.
+    lines = iter(lambda: stream.readline(max_chars + 1), b"")
+    for number, raw in enumerate(lines, 1):
+        if len(raw) > max_chars:
+            raise IonFormatError(
+                f"{source}, line {number}: longer than {max_chars} bytes (Lanner reads"
+                " Ion text a line at a time, a value per line as Kestra writes it)"
+            )
         if not pending:
             try:
                 yield _fast(raw)
@@ -133,10 +143,10 @@ def read_values(stream: BinaryIO, *, source: str = "the file") -> Iterator[Any]:
             values = _with_amazon_ion("".join(pending))
         except Exception as exc:  # amazon-ion raises plain exceptions of many kinds
             # Perhaps a value spread over lines: gather more, up to a bound.
-            if pending_chars > MAX_VALUE_CHARS:
+            if pending_chars > max_chars:
                 raise IonFormatError(
                     f"{source}, line {start}: not Ion text ({exc}), or a value longer"
-                    f" than {MAX_VALUE_CHARS} characters"
+                    f" than {max_chars} characters"
                 ) from exc
             continue
         pending.clear()

@@ -215,3 +215,14 @@ def test_floats_keep_their_type_and_special_values() -> None:
     assert values[:3] == [1.0, float("inf"), float("-inf")]
     assert values[3] != values[3]
     assert all(type(v) is float for v in values)
+
+
+def test_a_file_without_line_breaks_is_not_read_whole() -> None:
+    def read(text: str) -> list[Any]:
+        return list(read_values(io.BytesIO(text.encode()), max_chars=1000))
+
+    with pytest.raises(IonFormatError, match="line 1: longer than 1000 bytes"):
+        read('{"a":"' + "x" * 5000 + '"}')
+    assert read('{"a":"' + "x" * 900 + '"}\n') == [{"a": "x" * 900}]
+    with pytest.raises(IonFormatError, match="line 1: not Ion text"):
+        read("{\n" + '  a: "xxxxxxxxxx",\n' * 100)  # a value spread over lines, unbounded
