@@ -24,6 +24,8 @@ from tests.unit.tasks import script_examples, storage_examples
 CORE = "io.kestra.plugin.core."
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
 HOOK = "https://hooks.slack.com/services/T0/B0/XYZ"
+SERDES = "io.kestra.plugin.serdes."
+FILE = "kestra:///company/team/_files/data.csv"
 
 
 def child(task_id: str = "child") -> dict[str, Any]:
@@ -171,6 +173,23 @@ VALID: dict[str, list[dict[str, Any]]] = {
         {"expiredOnly": True, "namespaces": ["company"], "includeChildNamespaces": True},
         {"namespacePattern": "comp*", "keyPattern": "AI_*", "behavior": {"expiredOnly": False}},
     ],
+    # The serdes tasks (lanner.tasks.serdes; their behaviour: tests/unit/tasks/test_serdes.py).
+    SERDES + "csv.CsvToIon": [
+        {"from": "{{ outputs.download.uri }}"},
+        {"from": FILE, "fieldSeparator": ";", "textDelimiter": "'", "header": False},
+        {"from": FILE, "skipRows": 2, "onBadLines": "WARN", "charset": "ISO-8859-1"},
+        {"from": FILE, "fieldSeparator": "{{ inputs.sep }}", "maxFieldSize": 1024},
+    ],
+    SERDES + "csv.IonToCsv": [
+        {"from": FILE},
+        {"from": FILE, "quoteMode": "NON_NUMERIC", "lineDelimiter": "\r\n", "header": False},
+        {"from": FILE, "dateFormat": "dd/MM/yyyy", "timeZoneId": "Europe/Paris"},
+    ],
+    SERDES + "json.JsonToIon": [{"from": FILE}, {"from": FILE, "newLine": False}],
+    SERDES + "json.IonToJson": [
+        {"from": FILE},
+        {"from": FILE, "newLine": False, "timeZoneId": "UTC", "shouldKeepAnnotations": False},
+    ],
 }
 VALID.update(storage_examples.VALID)
 
@@ -298,6 +317,20 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     CORE + "kv.PurgeKV": [
         ({"namespaces": ["a"], "namespacePattern": "a*"}, "namespacePattern", "either"),
         ({"behavior": {"type": "version"}}, "behavior.type", ""),
+    ],
+    SERDES + "csv.CsvToIon": [
+        ({}, "from", "missing required property 'from'"),
+        ({"from": FILE, "fieldSeparator": ";;"}, "fieldSeparator", "single character"),
+        ({"from": FILE, "charset": "NOPE"}, "charset", "not a charset name"),
+        ({"from": FILE, "onBadLines": "IGNORE"}, "onBadLines", "ERROR, WARN, SKIP"),
+    ],
+    SERDES + "csv.IonToCsv": [
+        ({"from": FILE, "quoteMode": "SOMETIMES"}, "quoteMode", "ALWAYS, REQUIRED"),
+        ({"from": FILE, "timeZoneId": "Mars/Base"}, "timeZoneId", "time zone"),
+    ],
+    SERDES + "json.JsonToIon": [({"from": FILE, "newLine": "often"}, "newLine", "true, false")],
+    SERDES + "json.IonToJson": [
+        ({"from": FILE, "shouldKeepAnnotations": True}, "shouldKeepAnnotations", "not supported"),
     ],
 }
 INVALID.update(storage_examples.INVALID)
@@ -644,6 +677,10 @@ LEGACY_ALIASES = {
     "io.kestra.plugin.fs.http.Download": CORE + "http.Download",
     "io.kestra.core.tasks.http.Request": CORE + "http.Request",
     "io.kestra.core.tasks.http.Download": CORE + "http.Download",
+    SERDES + "csv.CsvReader": SERDES + "csv.CsvToIon",
+    SERDES + "csv.CsvWriter": SERDES + "csv.IonToCsv",
+    SERDES + "json.JsonReader": SERDES + "json.JsonToIon",
+    SERDES + "json.JsonWriter": SERDES + "json.IonToJson",
 }
 
 

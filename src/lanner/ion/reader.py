@@ -1,0 +1,159 @@
+"""Reading Ion text as a stream of Python values, line by line (see the package docstring)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+import orjson
+
+MAX_VALUE_CHARS = 16 * 1024 * 1024
+"""A value spread over several lines is gathered up to this size, then refused."""
+
+_STRING = re.compile(r'("(?:[^"\\\n]|\\.)*")')
+# A bare field name right after `{` or `,`; `$` may not start one (`$10` is a symbol id).
+_BARE_NAME = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_$]*)(\s*:)")
+# Symbols that are Ion keywords are not field names.
+_KEYWORDS = frozenset({"null", "true", "false", "nan"})
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+class IonFormatError(ValueError):
+    """The file is not Ion text Lanner can read; the message names the line."""
+
+
+def _number(text: str) -> float | Decimal:
+    # In Ion, 1.5 is a decimal and 1.5e0 a float.
+    return float(text) if "e" in text or "E" in text else Decimal(text)
+
+
+def _not_ion(name: str) -> Any:
+    raise ValueError(f"{name} is not Ion")  # NaN, Infinity: JSON extensions Python accepts
+
+
+_decode_json = json.JSONDecoder(parse_float=_number, parse_constant=_not_ion).decode
+
+
+def _json_shaped(line: str) -> Any:
+    """The value of a line that is JSON, or that is once its bare field names are quoted.
+
+    Safe because JSON's strings are Ion's short strings, with a subset of their
+    escapes, and JSON's numbers, true, false and null mean in Ion what we read them
+    as; anything else (quoted symbols, long strings, comments, timestamps, ...)
+    makes `json` fail, and the line goes to amazon-ion."""
+    if not (line[:1] == "{" and (line[1:2].isalpha() or line[1:2] == "_")):  # {name: is not JSON
+        try:
+            return _decode_json(line)
+        except ValueError:
+            pass
+    parts = _STRING.split(line)
+    for i in range(0, len(parts), 2):
+        part = parts[i]
+        # A quote or slash outside strings: a quoted symbol, long string or comment,
+        # which could hide a `"` from the split above.
+        if "'" in part or "/" in part:
+            raise ValueError("not JSON-shaped")
+        if ":" not in part:
+            continue
+        # The usual segment between two strings: `,name:` (or `{name:`), without a regex.
+        name = part[1:-1]
+        if part[-1] == ":" and part[0] in "{," and name.isidentifier() and name.isascii():
+            if name in _KEYWORDS:
+                raise ValueError("a keyword is not a field name")
+            parts[i] = f'{part[0]}"{name}":'
+        else:
+            parts[i] = _BARE_NAME.sub(_quote_name, part)
+    return _decode_json("".join(parts))
+
+
+def _quote_name(match: re.Match[str]) -> str:
+    name = match.group(2)
+    if name in _KEYWORDS:
+        raise ValueError("a keyword is not a field name")
+    return f'{match.group(1)}"{name}"{match.group(3)}'
+
+
+def _fast(line: bytes) -> Any:
+    """A line read with orjson, when its value holds no number with a fraction or an
+    exponent (orjson reads 1.5 as a float, where Ion means a decimal); else ValueError."""
+    value = orjson.loads(line)
+    kind = type(value)
+    # issuperset(map(type, ...)) runs in C: this check is on every row.
+    if kind is dict:
+        if _PLAIN.issuperset(map(type, value.values())):
+            return value
+    elif kind is list:
+        if _PLAIN.issuperset(map(type, value)):
+            return value
+    elif kind in _PLAIN:
+        return value
+    raise ValueError("not a flat value")
+
+
+def _with_amazon_ion(text: str) -> list[Any]:
+    from lanner.ion import reference  # imported on first need: see its docstring
+
+    return reference.load_text(text)
+
+
+def read_values(
+    stream: BinaryIO, *, source: str = "the file", max_chars: int = MAX_VALUE_CHARS
+) -> Iterator[Any]:
+    """Each top-level value of an Ion text file (UTF-8), in order, as plain Python.
+
+    `source` names the file in error messages; `max_chars` bounds a line and a value
+    spread over lines."""
+    pending: list[str] = []
+    pending_chars = 0
+    start = 0
+    # A bounded readline: a file with no line breaks must not be read whole.
+    lines = iter(lambda: stream.readline(max_chars + 1), b"")
+    for number, raw in enumerate(lines, 1):
+        if len(raw) > max_chars:
+            raise IonFormatError(
+                f"{source}, line {number}: longer than {max_chars} bytes (Lanner reads"
+                " Ion text a line at a time, a value per line as Kestra writes it)"
+            )
+        if not pending:
+            try:
+                yield _fast(raw)
+                continue
+            except ValueError:  # orjson's errors are ValueErrors too
+                pass
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise IonFormatError(f"{source}, line {number}: not UTF-8 ({exc})") from None
+        if not pending:
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                yield _json_shaped(text)
+                continue
+            except ValueError:
+                pass
+            start = number
+        pending.append(line)
+        pending_chars += len(line)
+        try:
+            values = _with_amazon_ion("".join(pending))
+        except Exception as exc:  # amazon-ion raises plain exceptions of many kinds
+            # Perhaps a value spread over lines: gather more, up to a bound.
+            if pending_chars > max_chars:
+                raise IonFormatError(
+                    f"{source}, line {start}: not Ion text ({exc}), or a value longer"
+                    f" than {max_chars} characters"
+                ) from exc
+            continue
+        pending.clear()
+        pending_chars = 0
+        yield from values
+    if pending:
+        try:
+            yield from _with_amazon_ion("".join(pending))
+        except Exception as exc:
+            raise IonFormatError(f"{source}, line {start}: not Ion text ({exc})") from exc

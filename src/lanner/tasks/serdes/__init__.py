@@ -1,0 +1,17 @@
+"""Kestra's serialisation tasks (`io.kestra.plugin.serdes.*`): files converted to and
+from Ion, the row format tasks hand each other through internal storage.
+
+Registered through their own `lanner.tasks` entry point (``serdes``). The Ion
+codec itself is :mod:`lanner.ion`; docs/tasks-serdes.md describes each task.
+"""
+
+from __future__ import annotations
+
+from lanner.plugin import TaskType
+
+
+def task_types() -> list[TaskType]:
+    """CsvToIon, IonToCsv, JsonToIon, IonToJson (and their old names)."""
+    from lanner.tasks.serdes import csv_ion, json_ion
+
+    return [*csv_ion.TASK_TYPES, *json_ion.TASK_TYPES]
