@@ -18,7 +18,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port as free_port  # tests patch it here
 from tests.support.postgres import PostgresServer, postgres_unavailable
 
 START_TIMEOUT = 120  # seconds; initdb and a start on a loaded 2-core machine
@@ -50,13 +50,6 @@ def server_bin_dir() -> Path | None:
     if found and shutil.which("pg_ctl"):
         return Path(os.path.realpath(found)).parent
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class PrivatePostgres:

@@ -7,11 +7,12 @@ own (`S3Server.new_bucket`), so that tests never see each other's files.
 from __future__ import annotations
 
 import secrets
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.support.ports import free_port
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -50,18 +51,11 @@ class S3Server:
         return "\n".join(lines) + "\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
