@@ -179,6 +179,19 @@ class Planner:
         cycle.settle()
         return cycle.decision()
 
+    def start(
+        self, execution: Execution, started: Iterable[TaskStarted], context: PlanContext
+    ) -> Decision:
+        """`plan` for the starts of task runs the same cycle dispatched (the executor hands
+        them to threads that start them at once), without passes over the flow: no rule
+        tells a submitted task run from a running one but the start itself (flowables,
+        kills, restarts and SLAs treat SUBMITTED and RUNNING alike). `execution` is
+        consumed."""
+        cycle = _Cycle(self, execution, context, consume=True)
+        for event in started:
+            cycle.apply(event)
+        return cycle.decision()
+
 
 class _Cycle(Cycle):
     """The planner's cycle: the bookkeeping of `Cycle`, and the reference loop over it."""

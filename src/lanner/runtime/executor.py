@@ -358,7 +358,7 @@ class Executor:
             return decision
         self._starting = len(dispatches)
         started = [TaskStarted(c.task_run_id, c.attempt) for c in dispatches]
-        more = planner.plan(decision.execution, started, context, consume=True)
+        more = planner.start(decision.execution, started, context)
         return Decision(
             more.execution,
             decision.commands + more.commands,
