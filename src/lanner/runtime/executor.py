@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
 from lanner.config import Config, env_variables
 from lanner.engine.events import (
     Cancel,
@@ -68,6 +70,23 @@ class LocalResult:
     # Its start was committed as a stored event (a job that waited for a thread): the
     # cycle applies the execution's stored events too, so the start comes first.
     stored_start: bool = False
+
+
+def _mentions(value: Any, word: str) -> bool:
+    """Whether a text anywhere in `value` (a flow: models, mappings, lists) holds `word`.
+
+    Walked by hand: serializing the flow would build the serializers of every model a
+    Flow may hold (all input, trigger and condition types), the largest part of a
+    one-task `lanner run`'s start-up, which only builds the validators its flow uses."""
+    if isinstance(value, str):
+        return word in value
+    if isinstance(value, BaseModel):
+        return any(_mentions(v, word) for v in value.__dict__.values())
+    if isinstance(value, Mapping):
+        return any(_mentions(k, word) or _mentions(v, word) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_mentions(v, word) for v in value)
+    return False
 
 
 class _Unplannable(Exception):
@@ -158,7 +177,7 @@ class Executor:
             entry = _FlowEntry(
                 flow,
                 Planner(FlowIndex(flow), self.engine),
-                "errorLogs" in flow.model_dump_json(serialize_as_any=True),
+                _mentions(flow, "errorLogs"),
             )
             self._flows[key] = entry
         return entry
