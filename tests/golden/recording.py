@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from lanner.config import Config
-from lanner.engine.events import Decision, Event, Restart, Resume
+from lanner.engine.events import Decision, Event, Restart, Resume, TaskStarted
 from lanner.engine.execution import Execution, evolve
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.planner import PlanContext, Planner
@@ -117,7 +117,13 @@ class Recorder:
     _local: threading.local = field(default_factory=threading.local)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def planning(self, execution: Execution, events: Sequence[Event], context: PlanContext) -> None:
+    def planning(
+        self,
+        execution: Execution,
+        events: Sequence[Event],
+        context: PlanContext,
+        start: bool = False,
+    ) -> None:
         unknown = {f.name for f in fields(context)} - RECORDED - NOT_RECORDED
         if unknown:
             raise AssertionError(f"PlanContext fields the golden files miss: {sorted(unknown)}")
@@ -137,6 +143,8 @@ class Recorder:
             call["error_logs"] = _json(list(context.error_logs))
         if context.envs:
             call["envs"] = dict(context.envs)
+        if start:
+            call["start"] = True
         call["events"] = [dump_event(execution.id, e) for e in events]
         self._local.pending = _Pending(execution.id, call, context.kv)
 
@@ -395,7 +403,11 @@ def replay(doc: Mapping[str, Any], registry: TaskRegistry) -> Iterator[Replayed]
             )
             events = [load_event(execution_id, e) for e in call["events"]]
             # consume: as the executor calls it, the input given up to the planner.
-            decision = planner.plan(execution, events, context, consume=True)
+            if call.get("start"):
+                started = [e for e in events if isinstance(e, TaskStarted)]
+                decision = planner.start(execution, started, context)
+            else:
+                decision = planner.plan(execution, events, context, consume=True)
             current = decision.execution
             yield Replayed(execution_id, number, call["output"], rows(current))
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from lanner.engine import (
@@ -179,6 +179,39 @@ class Planner:
         cycle.settle()
         return cycle.decision()
 
+    def start(
+        self, execution: Execution, started: Iterable[TaskStarted], context: PlanContext
+    ) -> Decision:
+        """`plan` for the starts of task runs the same cycle dispatched (the executor hands
+        them to threads that start them at once), without a cycle and its passes over the
+        flow: no rule tells a submitted task run from a running one but the start itself
+        (flowables, kills, restarts and SLAs treat SUBMITTED and RUNNING alike), and a
+        start changes neither the execution's lists nor its counts. `execution` is
+        consumed: its task-run map is updated in place when it is a dict."""
+        runs = execution.task_runs
+        if not isinstance(runs, dict):
+            runs = dict(runs)
+        changed: set[str] = set()
+        for event in started:
+            run = runs.get(event.task_run_id)
+            if run is not None:
+                running = started_run(run, event.attempt, context.now)
+                if running is not None:
+                    runs[run.id] = running
+                    changed.add(run.id)
+        if runs is not execution.task_runs:
+            execution = evolve(execution, task_runs=runs)
+        return Decision(execution, (), frozenset(changed))
+
+
+def started_run(run: TaskRun, attempt: int, now: datetime) -> TaskRun | None:
+    """`run` made RUNNING by the start of `attempt`; None when the start is not its
+    current one (stale, or already applied)."""
+    if run.state is not State.SUBMITTED or len(run.attempts) != attempt:
+        return None
+    attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, now))
+    return evolve(run.to(State.RUNNING, now), attempts=attempts)
+
 
 class _Cycle(Cycle):
     """The planner's cycle: the bookkeeping of `Cycle`, and the reference loop over it."""
@@ -264,9 +297,9 @@ class _Cycle(Cycle):
             self.on_result(event)
         elif isinstance(event, TaskStarted):
             run = self.runs.get(event.task_run_id)
-            if run and run.state is State.SUBMITTED and len(run.attempts) == event.attempt:
-                attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, self.now))
-                self.put(evolve(run.to(State.RUNNING, self.now), attempts=attempts))
+            running = None if run is None else started_run(run, event.attempt, self.now)
+            if running is not None:
+                self.put(running)
             elif run and run.state is State.RUNNING:
                 control.started_again(self, run, event.attempt)
         elif isinstance(event, RetryDue):

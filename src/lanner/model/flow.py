@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal, cast
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
 from lanner.model.common import (
     FLOW_ID_RE,
@@ -290,3 +290,27 @@ class Flow(Model):
             for task in tasks:
                 yield task
                 yield from task.descendants()
+
+
+# The parts of a flow whose validators are large (unions of many input, trigger and
+# condition models) and that most flows leave out. A flow without some of them is
+# validated by a subclass of Flow whose schema lacks them, built on first use: a
+# `lanner run` of a small flow then never builds them (a third of its start-up).
+_LARGE_PARTS = ("inputs", "triggers", "listeners", "sla")
+_WITHOUT: dict[frozenset[str], type[Flow]] = {}
+
+
+def validate_flow(data: Mapping[str, Any]) -> Flow:
+    """`Flow.model_validate(data)`, building only the validators of the parts it has.
+
+    The same rules and the same errors: the subclass only narrows absent parts to
+    None (what Flow gives them anyway), and its result is copied into a Flow."""
+    absent = frozenset(part for part in _LARGE_PARTS if data.get(part) is None)
+    if not absent:
+        return Flow.model_validate(data)
+    model = _WITHOUT.get(absent)
+    if model is None:
+        fields: dict[str, Any] = {part: (None, None) for part in sorted(absent)}
+        model = _WITHOUT[absent] = cast("type[Flow]", create_model("Flow", __base__=Flow, **fields))
+    lean = model.model_validate(data)
+    return Flow.model_construct(lean.model_fields_set, **dict(lean))

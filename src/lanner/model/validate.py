@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lanner.errors import FlowValidationError, InputError, Problem
-from lanner.model.flow import Flow, PluginDefault
+from lanner.model.flow import Flow, PluginDefault, validate_flow
 from lanner.model.flowfile import read_flow_text, too_large
 from lanner.model.inputs import check_inputs
 from lanner.model.limits import MAX_FLOW_BYTES, MAX_TASKS
@@ -288,7 +288,7 @@ class _FlowChecker:
         self.hyphenated_references(data)
         self.template_syntax(data)
         try:
-            flow = Flow.model_validate(walked)
+            flow = validate_flow(walked)
         except ValidationError as exc:
             self.pydantic_problems(exc, walked, (), Flow)
             # The flow-wide rules of the parts that are valid still apply.

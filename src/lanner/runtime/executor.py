@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from lanner.config import Config, env_variables
 from lanner.engine import control
 from lanner.engine.events import (
@@ -67,8 +69,16 @@ class PlanRecorder(Protocol):
     (tests/golden records real executions this way and replays them through the
     planner alone). Off by default: then a cycle pays one attribute test."""
 
-    def planning(self, execution: Execution, events: Sequence[Event], context: PlanContext) -> None:
-        """Before the call: the execution is given up to the planner right after."""
+    def planning(
+        self,
+        execution: Execution,
+        events: Sequence[Event],
+        context: PlanContext,
+        start: bool = False,
+    ) -> None:
+        """Before the call: the execution is given up to the planner right after.
+        `start`: the call is `Planner.start` (the starts of the jobs the cycle just
+        handed to threads), not `Planner.plan`."""
 
     def planned(self, decision: Decision) -> None:
         """After the call, on the same thread."""
@@ -82,6 +92,23 @@ class LocalResult:
     # Its start was committed as a stored event (a job that waited for a thread): the
     # cycle applies the execution's stored events too, so the start comes first.
     stored_start: bool = False
+
+
+def _mentions(value: Any, word: str) -> bool:
+    """Whether a text anywhere in `value` (a flow: models, mappings, lists) holds `word`.
+
+    Walked by hand: serializing the flow would build the serializers of every model a
+    Flow may hold (all input, trigger and condition types), the largest part of a
+    one-task `lanner run`'s start-up, which only builds the validators its flow uses."""
+    if isinstance(value, str):
+        return word in value
+    if isinstance(value, BaseModel):
+        return any(_mentions(v, word) for v in value.__dict__.values())
+    if isinstance(value, Mapping):
+        return any(_mentions(k, word) or _mentions(v, word) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_mentions(v, word) for v in value)
+    return False
 
 
 class _Unplannable(Exception):
@@ -175,7 +202,7 @@ class Executor:
             entry = _FlowEntry(
                 flow,
                 Planner(FlowIndex(flow), self.engine),
-                "errorLogs" in flow.model_dump_json(serialize_as_any=True),
+                _mentions(flow, "errorLogs"),
             )
             self._flows[key] = entry
         return entry
@@ -379,13 +406,20 @@ class Executor:
         execution: Execution,
         events: Sequence[Event],
         context: PlanContext,
+        *,
+        start: bool = False,
     ) -> Decision:
         recorder = self.recorder
-        if recorder is None:
-            return planner.plan(execution, events, context, consume=True)
-        recorder.planning(execution, events, context)
-        decision = planner.plan(execution, events, context, consume=True)
-        recorder.planned(decision)
+        if recorder is not None:
+            recorder.planning(execution, events, context, start)
+        if start:
+            decision = planner.start(
+                execution, (e for e in events if isinstance(e, TaskStarted)), context
+            )
+        else:
+            decision = planner.plan(execution, events, context, consume=True)
+        if recorder is not None:
+            recorder.planned(decision)
         return decision
 
     def _start_handed(
@@ -403,7 +437,7 @@ class Executor:
             return decision
         self._starting = len(dispatches)
         started = [TaskStarted(c.task_run_id, c.attempt) for c in dispatches]
-        more = self._call_planner(planner, decision.execution, started, context)
+        more = self._call_planner(planner, decision.execution, started, context, start=True)
         return Decision(
             more.execution,
             decision.commands + more.commands,

@@ -166,7 +166,7 @@ class _Tx:
 class SQLiteExecutorTx(_Tx, SQLiteCycleMethods):
     """The executor's cycle: the write lock is held from enter to exit."""
 
-    __slots__ = ("_memo",)
+    __slots__ = ("_loaded", "_memo")
 
     sql = SQL
 
@@ -183,6 +183,7 @@ class SQLiteExecutorTx(_Tx, SQLiteCycleMethods):
             db, path, "run an executor cycle", "BEGIN IMMEDIATE", lock, committed, local
         )
         self._memo = memo
+        self._loaded: Execution | None = None  # as stored when the cycle loaded it
 
     def __enter__(self) -> SQLiteExecutorTx:  # type: ignore[override]
         super().__enter__()
@@ -197,6 +198,10 @@ class SQLiteExecutorTx(_Tx, SQLiteCycleMethods):
         with self._guard("find the next execution") as db:
             row = _next_execution(db, now, scope)
         return None if row is None else str(row[0])
+
+    def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
+        self._loaded = loaded = super().load(execution_id, cached)
+        return loaded
 
     def events(self, execution_id: str, now: datetime) -> list[EventRow]:
         with self._guard("read events") as db:
@@ -222,11 +227,23 @@ class SQLiteExecutorTx(_Tx, SQLiteCycleMethods):
         """
         memo = self._memo
         expected = cycle.expected_version
-        e = codec.execution_params(cycle.execution, expected + 1, memo)
+        new = cycle.execution
+        e = codec.execution_params(new, expected + 1, memo)
+        loaded = self._loaded
         with self._guard("write an executor cycle") as db:
-            changed = db.execute(
-                SQL.EXEC_UPDATE, (*e[4:13], *e[15:18], cycle.execution.id, expected)
-            ).rowcount
+            if (
+                loaded is not None
+                and loaded.id == new.id
+                and loaded.version == expected
+                and loaded.state is new.state
+                and loaded.finalized_at == new.finalized_at
+            ):
+                # The stored row has the state and finalized_at it keeps.
+                params = (*e[5:13], e[15], e[17], new.id, expected)
+                changed = db.execute(lite.EXEC_UPDATE_SAME_STATE, params).rowcount
+            else:
+                params = (*e[4:13], *e[15:18], new.id, expected)
+                changed = db.execute(SQL.EXEC_UPDATE, params).rowcount
             if changed != 1:
                 raise StoreError(
                     f"execution {cycle.execution.id} changed concurrently"

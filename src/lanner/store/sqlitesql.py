@@ -50,6 +50,14 @@ NEXT_EXECUTION_SCOPED = (
     "SELECT execution_id FROM execution_event WHERE visible_at <= ?"
     " AND execution_id IN (SELECT value FROM json_each(?)) ORDER BY visible_at, id LIMIT 1"
 )
+# A cycle that changes neither the execution's state nor its finalized_at: SQLite
+# rewrites the entries of every index on a column the SET names, whatever the value,
+# and both are in indexes (execution_slots, execution_finalized): one page less a cycle.
+EXEC_UPDATE_SAME_STATE = (
+    "UPDATE execution SET state_history = ?, inputs = ?, outputs = ?, labels = ?,"
+    " variables = ?, trigger = ?, error = ?, secret_inputs = ?, terminal_at = ?, version = ?"
+    " WHERE id = ? AND version = ?"
+)
 # One row per statement: sqlite3 runs executemany as a loop of cached steps anyway.
 RUN_DELETE = "DELETE FROM task_run WHERE id = ?"
 JOB_TAKE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"

@@ -20,8 +20,11 @@ import threading
 from collections.abc import Callable
 
 # The store wakes the checkpointer every this many commits. A cycle writes
-# about ten pages, so the WAL stays near SQLite's default of 1000 pages.
-COMMITS_PER_CHECKPOINT = 64
+# about twelve pages, mostly the same few again (the execution's, the job
+# table's, the log's last ones): a checkpoint copies each distinct page once, so
+# rarer checkpoints copy less per commit (256 against 64: 2-6 % of a chain's or
+# a Parallel's CPU, docs/performance.md). The WAL then stays near 3000 pages.
+COMMITS_PER_CHECKPOINT = 256
 # The writers' automatic checkpoint (pages), the backstop.
 BACKSTOP_PAGES = 10_000
 
