@@ -79,6 +79,12 @@ def test_a_pipeline_of_scripts_and_its_outputs(tmp_path: Path, env: dict[str, st
     again = {r["taskId"]: r for r in json.loads(shown.stdout)["taskRunList"]}
     assert again["transform"]["outputs"]["vars"] == {"total": 7, "rows": 2}
     assert again["transform"]["outputs"]["outputFiles"] == transform["outputFiles"]
+    # ... and the files they stored, with their sizes and the text of small ones.
+    files = {f["uri"]: f for f in json.loads(shown.stdout)["files"]}
+    report = files[transform["outputFiles"]["report.txt"]]
+    assert report == {**report, "size": len("total=7\n"), "preview": "total=7\n"}
+    data = files[runs["extract"]["outputs"]["outputFiles"]["data.csv"]]
+    assert data["preview"] == "name,amount\nada,3\nbob,4\n"
     lines = logs(execution["id"], env)
     assert ("extract", "INFO", "extracted") in lines
     assert ("show", "INFO", "total is 7") in lines

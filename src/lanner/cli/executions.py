@@ -89,11 +89,23 @@ def list_executions(
 
 @app.command("show")
 @guarded
-def show(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None:
-    """Print one execution as JSON, in Kestra's API shape."""
-    from lanner.cli.views import execution_json
+def show(
+    execution_id: ExecutionId,
+    db: Db = None,
+    config_file: ConfigOpt = None,
+    debug: Debug = False,
+) -> None:
+    """Print one execution as JSON, in Kestra's API shape, with its files in internal
+    storage under `files` (URI, size, and the text of a small text file)."""
+    from lanner.cli.files import file_views
+    from lanner.cli.views import display_masker, execution_json
+    from lanner.config import open_storage
 
-    print_json(execution_json(_get(open_db(db), execution_id)))
+    execution = _get(open_db(db), execution_id)
+    masker = display_masker(execution)
+    shown = execution_json(execution, masker)
+    shown["files"] = file_views(open_storage(config(config_file)), execution, masker)
+    print_json(shown)
 
 
 @app.command("start")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lanner.cli.options import ConfigOpt, Db, Debug, JsonOpt, config, open_db, print_json
 
 if TYPE_CHECKING:
+    from lanner.engine.execution import Execution
+    from lanner.expr import SecretMasker
     from lanner.storage.base import Storage
 
 
@@ -91,3 +93,31 @@ def _prefix(execution_id: str, db: str | None) -> str:
     if execution is None:
         raise NotFoundError(f"execution {execution_id} not found in {store.url}")
     return execution_prefix(execution.namespace, execution.flow_id, execution.id)
+
+
+# A file this small whose bytes are UTF-8 text is shown whole in `executions show`.
+PREVIEW_BYTES = 2048
+
+
+def file_views(
+    storage: Storage, execution: Execution, masker: SecretMasker
+) -> list[dict[str, Any]]:
+    """The execution's files for `lanner executions show`: URI, size, and the text of a
+    small text file (secrets masked), in path order."""
+    from lanner.expr import taint
+    from lanner.storage.uris import SCHEME, execution_prefix
+
+    views: list[dict[str, Any]] = []
+    prefix = execution_prefix(execution.namespace, execution.flow_id, execution.id)
+    for info in storage.list(prefix):
+        view: dict[str, Any] = {"uri": f"{SCHEME}/{info.path}", "size": info.size}
+        if info.size <= PREVIEW_BYTES:
+            try:
+                with storage.open(info.path) as source:
+                    text = source.read(PREVIEW_BYTES + 1).decode("utf-8")
+            except (FileNotFoundError, UnicodeDecodeError):
+                text = None
+            if text is not None and "\x00" not in text:
+                view["preview"] = taint.mask(masker.mask(text), masker)
+        views.append(view)
+    return views
