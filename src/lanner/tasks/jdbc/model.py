@@ -53,6 +53,13 @@ class JdbcQuery(Task):
             raise ValueError(f"fetchType must be one of {', '.join(FetchType)}, got {value!r}")
         return value
 
+    @field_validator("fetchSize")
+    @classmethod
+    def _fetch_size(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"fetchSize must be at least 1, got {value}")
+        return value
+
     @field_validator("autoCommit")
     @classmethod
     def _auto_commit(cls, value: bool | None) -> bool | None:

@@ -62,9 +62,22 @@ def output_value(value: Any, zone: dt.tzinfo | None) -> Any:
     return str(value)
 
 
+def _ion(module: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise RuntimeError(
+            "fetchType STORE writes an Ion file and amazon-ion is not installed: install"
+            " Lanner's `jdbc` extra (pip install 'lanner[jdbc]') or `pip install amazon-ion`"
+        ) from None
+
+
 def ion_value(value: Any, zone: dt.tzinfo | None) -> Any:
     """A value for the Ion file of STORE."""
-    from amazon.ion.core import Timestamp, TimestampPrecision  # type: ignore[import-untyped]
+    core = _ion("amazon.ion.core")
+    Timestamp, TimestampPrecision = core.Timestamp, core.TimestampPrecision
 
     if value is None or isinstance(value, bool | int | float | str | Decimal | bytes):
         return value
@@ -89,8 +102,7 @@ def ion_value(value: Any, zone: dt.tzinfo | None) -> Any:
 
 def write_ion_rows(rows: Iterable[Mapping[str, Any]], out: IO[bytes]) -> int:
     """Write one Ion struct per line; the number of rows written."""
-    from amazon.ion import simpleion  # type: ignore[import-untyped]
-
+    simpleion = _ion("amazon.ion.simpleion")
     count = 0
     for row in rows:
         out.write(simpleion.dumps(dict(row), binary=False, omit_version_marker=True).encode())
