@@ -1,4 +1,4 @@
-"""io.kestra.plugin.jdbc.postgresql.* and mysql/mariadb.*, against the machine's
+"""io.kestra.plugin.jdbc.postgresql.* (CopyIn/CopyOut too) and mysql/mariadb.*, against the machine's
 PostgreSQL and MariaDB (a throw-away database each), and their cancellation."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.storage import LocalStorage, storage_path
+from lanner.tasks.jdbc.copy import CopyIn, CopyOut, run_copy_in, run_copy_out
 from lanner.tasks.jdbc.model import JdbcQuery, PostgresQueries, PostgresQuery, Queries
 from lanner.tasks.jdbc.run import run_jdbc
 from tests.support.mariadb import MariaDb, mariadb  # noqa: F401 (fixture)
@@ -228,3 +230,63 @@ def test_mysql_url_parameters(mariadb: MariaDb, ctx: LocalTaskContext) -> None: 
     assert ok.outputs == {"row": {"one": 1}, "size": 1}
     bad = run_jdbc(make(JdbcQuery, url=url + "&sslMode=REQUIRED", sql="SELECT 1"), ctx, "mysql")
     assert bad.state is State.FAILED and "sslMode are not supported here" in (bad.error or "")
+
+
+# -- CopyOut / CopyIn ---------------------------------------------------------------------
+
+
+def test_postgres_copy_out_then_in(
+    pg: dict[str, str], ctx: LocalTaskContext, storage: LocalStorage
+) -> None:
+    setup = """DROP TABLE IF EXISTS src, dst;
+        CREATE TABLE src(id int, name text); CREATE TABLE dst(id int, name text);
+        INSERT INTO src VALUES (1, 'a,b'), (2, NULL)"""
+    assert (
+        run_jdbc(make(PostgresQueries, **pg, sql=setup), ctx, "postgresql").state is State.SUCCESS
+    )
+    out = run_copy_out(
+        make(CopyOut, **pg, sql="SELECT * FROM src ORDER BY id", format="CSV", header=True),
+        ctx,
+    )
+    assert out.state is State.SUCCESS, out.error
+    assert out.outputs["rowCount"] == 2 and out.outputs["uri"].endswith(".csv")
+    assert read(storage, out.outputs["uri"]) == 'id,name\n1,"a,b"\n2,\n'
+    back = run_copy_in(
+        make(
+            CopyIn,
+            **pg,
+            table="dst",
+            columns=["id", "name"],
+            format="CSV",
+            header=True,
+            **{"from": out.outputs["uri"]},
+        ),
+        ctx,
+    )
+    assert back.state is State.SUCCESS, back.error
+    assert back.outputs == {"rowCount": 2}
+    text = run_copy_out(make(CopyOut, **pg, table="dst", delimiter="|", nullString="-"), ctx)
+    assert sorted(read(storage, text.outputs["uri"]).splitlines()) == ["1|a,b", "2|-"]
+
+
+@pytest.mark.parametrize(
+    ("model", "props", "message"),
+    [
+        (CopyOut, {}, "either `table` or `sql`"),
+        (CopyOut, {"table": "t", "sql": "SELECT 1"}, "either `table` or `sql`"),
+        (CopyOut, {"table": "t", "format": "XML"}, "format must be one of"),
+        (CopyOut, {"table": "t", "oids": True}, "'oids' is not supported here"),
+        (CopyOut, {"table": "t", "sslMode": "REQUIRE"}, "'sslMode' is not supported here"),
+        (CopyIn, {"from": "kestra:///x.csv"}, "`table` is required"),
+    ],
+)
+def test_copy_validation(model: type[Task], props: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make(model, url="jdbc:postgresql://127.0.0.1/db", **props)
+
+
+def test_copy_refuses_a_table_name_that_is_not_one(
+    pg: dict[str, str], ctx: LocalTaskContext
+) -> None:
+    with pytest.raises(ValueError, match="is not a table or column name"):
+        run_copy_out(make(CopyOut, **pg, table="t; DROP TABLE src"), ctx)

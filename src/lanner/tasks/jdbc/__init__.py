@@ -8,6 +8,7 @@ from typing import Any
 
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
+from lanner.tasks.jdbc.copy import CopyIn, CopyOut, run_copy_in, run_copy_out
 from lanner.tasks.jdbc.model import (
     DuckDbQueries,
     DuckDbQuery,
@@ -45,4 +46,7 @@ def task_types() -> list[TaskType]:
         base = f"io.kestra.plugin.jdbc.{package}."
         types.append(TaskType(name=base + "Query", model=query, run=run))
         types.append(TaskType(name=base + "Queries", model=queries, run=run))
+    pg = "io.kestra.plugin.jdbc.postgresql."
+    types.append(TaskType(name=pg + "CopyOut", model=CopyOut, run=run_copy_out))
+    types.append(TaskType(name=pg + "CopyIn", model=CopyIn, run=run_copy_in))
     return types

@@ -164,6 +164,11 @@ class PostgresSession(Session):
             return None
         return Result([d.name for d in cur.description], cur.fetchmany)
 
+    @property
+    def connection(self) -> Any:
+        """The psycopg connection (CopyIn/CopyOut use its COPY support)."""
+        return self._conn
+
     def cancel(self) -> None:
         self._conn.cancel_safe(timeout=5)
 

@@ -79,8 +79,8 @@ class Queries(JdbcQuery):
     transaction: DynamicBool = Field(True, description="Run all statements in one transaction.")
 
 
-_PG_FIELDS = ("ssl", "sslMode", "sslRootCert", "sslCert", "sslKey", "sslKeyPassword")
-_PG_REASONS = dict.fromkeys(_PG_FIELDS, _SSL)
+PG_FIELDS = ("ssl", "sslMode", "sslRootCert", "sslCert", "sslKey", "sslKeyPassword")
+PG_REASONS = dict.fromkeys(PG_FIELDS, _SSL)
 
 
 class PostgresQuery(JdbcQuery):
@@ -90,7 +90,7 @@ class PostgresQuery(JdbcQuery):
     sslCert: Any = None
     sslKey: Any = None
     sslKeyPassword: Any = None
-    _pg_not_supported = unsupported(*_PG_FIELDS, reasons=_PG_REASONS)
+    _pg_not_supported = unsupported(*PG_FIELDS, reasons=PG_REASONS)
 
 
 class PostgresQueries(Queries):
@@ -100,7 +100,7 @@ class PostgresQueries(Queries):
     sslCert: Any = None
     sslKey: Any = None
     sslKeyPassword: Any = None
-    _pg_not_supported = unsupported(*_PG_FIELDS, reasons=_PG_REASONS)
+    _pg_not_supported = unsupported(*PG_FIELDS, reasons=PG_REASONS)
 
 
 class SqliteQuery(JdbcQuery):

@@ -203,7 +203,7 @@ def _open(task: JdbcQuery, ctx: TaskContext, kind: str, files: _Files) -> tuple[
     return DuckDbSession(files.db_path, url.params, workdir), as_text(ctx.render(sql))
 
 
-class _Watcher:
+class Watcher:
     """Cancels the running statement when the attempt is stopped."""
 
     def __init__(self, ctx: TaskContext, session: Session) -> None:
@@ -212,7 +212,7 @@ class _Watcher:
         self.fired = False
         self._thread = threading.Thread(target=self._watch, name="jdbc-cancel", daemon=True)
 
-    def __enter__(self) -> _Watcher:
+    def __enter__(self) -> Watcher:
         self._thread.start()
         return self
 
@@ -303,7 +303,7 @@ def run_jdbc(task: JdbcQuery, ctx: TaskContext, kind: str) -> Outcome:
     except Exception as exc:
         return Outcome(State.FAILED, error=f"cannot connect to {kind}: {exc}")
     try:
-        with _Watcher(ctx, session) as watcher:
+        with Watcher(ctx, session) as watcher:
             try:
                 outputs = _statements(task, ctx, session, sql, fetch, size, zone, parameters, many)
             except ParameterError as exc:
