@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from lanner.errors import FlowValidationError
 from lanner.model.states import State
 from lanner.model.task import Task
+from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.storage import LocalStorage, storage_path, task_file_uri
 from lanner.tasks import jdbc
@@ -326,3 +328,37 @@ def test_duckdb_missing_output_file_fails(ctx: LocalTaskContext) -> None:
     task = make(DuckDbQuery, sql="SELECT 1", outputFiles=["never"])
     with pytest.raises(ValueError, match="wrote no file 'never'"):
         run_jdbc(task, ctx, "duckdb")
+
+
+def test_queries_without_transaction_keep_what_ran(tmp_path: Path, ctx: LocalTaskContext) -> None:
+    url = f"jdbc:sqlite:{tmp_path / 'nt.db'}"
+    sql = "CREATE TABLE t(a INT); INSERT INTO t VALUES (1); SELECT * FROM missing"
+    failed = run_jdbc(make(SqliteQueries, url=url, sql=sql, transaction=False), ctx, "sqlite")
+    assert failed.state is State.FAILED
+    assert sqlite3.connect(tmp_path / "nt.db").execute("SELECT a FROM t").fetchall() == [(1,)]
+
+
+def test_dynamic_fetch_type_and_its_error(ctx: LocalTaskContext) -> None:
+    ok = make(SqliteQuery, sql="SELECT 1 AS a", fetchType="{{ 'FETCH' }}")
+    assert run_jdbc(ok, ctx, "sqlite").outputs == {"rows": [{"a": 1}], "size": 1}
+    bad = make(SqliteQuery, sql="SELECT 1", fetchType="{{ 'ALL' }}")
+    with pytest.raises(ValueError, match="fetchType must be one of"):
+        run_jdbc(bad, ctx, "sqlite")
+
+
+def test_flow_validation_locates_jdbc_errors() -> None:
+    source = """\
+id: f
+namespace: company.team
+tasks:
+  - id: q
+    type: io.kestra.plugin.jdbc.postgresql.Query
+    url: jdbc:postgresql://127.0.0.1/db
+    sql: SELECT 1
+    sslMode: REQUIRE
+"""
+    registry = TaskRegistry(jdbc.task_types())
+    with pytest.raises(FlowValidationError) as caught:
+        load_flow(source, registry)
+    message = str(caught.value)
+    assert "tasks[0].sslMode" in message and "not supported here" in message

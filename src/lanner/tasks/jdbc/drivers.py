@@ -45,7 +45,6 @@ def _need(module: str, package: str) -> Any:
 @dataclass(frozen=True)
 class Statement:
     sql: str
-    rows_expected: bool | None = None  # None: decided from the driver's description
 
 
 class Result:
@@ -82,13 +81,13 @@ class Session:
         raise NotImplementedError
 
     def begin(self) -> None:
-        self.execute(Statement("BEGIN", rows_expected=False), None)
+        self.execute(Statement("BEGIN"), None)
 
     def commit(self) -> None:
-        self.execute(Statement("COMMIT", rows_expected=False), None)
+        self.execute(Statement("COMMIT"), None)
 
     def rollback(self) -> None:
-        self.execute(Statement("ROLLBACK", rows_expected=False), None)
+        self.execute(Statement("ROLLBACK"), None)
 
     def cancel(self) -> None:
         raise NotImplementedError

@@ -284,7 +284,7 @@ def _run_one(
         escape_percent=session.escape_percent,
         backslash_escapes=session.backslash_escapes,
     )
-    return session.execute(Statement(sql, statement.rows_expected), bound or None)
+    return session.execute(Statement(sql), bound or None)
 
 
 def run_jdbc(task: JdbcQuery, ctx: TaskContext, kind: str) -> Outcome:
