@@ -362,3 +362,20 @@ tasks:
         load_flow(source, registry)
     message = str(caught.value)
     assert "tasks[0].sslMode" in message and "not supported here" in message
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"inputFiles": {"../up.csv": "x"}}, "must be a relative file name"),
+        ({"outputFiles": ["/abs"]}, "must be a relative file name"),
+        ({"databaseUri": "kestra:///company/team/other/x.duckdb"}, "kestra:///company/team/other"),
+        ({"url": "jdbc:duckdb:/tmp/x.duckdb", "databaseUri": "kestra:///a/b"}, "not both"),
+    ],
+)
+def test_duckdb_file_properties_fail_clearly(
+    ctx: LocalTaskContext, props: dict[str, Any], message: str
+) -> None:
+    outcome = run_jdbc(make(DuckDbQuery, sql="SELECT 1", **props), ctx, "duckdb")
+    assert outcome.state is State.FAILED
+    assert message in (outcome.error or ""), outcome.error

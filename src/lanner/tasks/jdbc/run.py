@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from lanner.errors import LannerError
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext
 from lanner.tasks.core.log import as_text
@@ -298,7 +299,9 @@ def run_jdbc(task: JdbcQuery, ctx: TaskContext, kind: str) -> Outcome:
     files = _Files()
     try:
         session, sql = _open(task, ctx, kind, files)
-    except (JdbcUrlError, MissingDriverError, ParameterError) as exc:
+    except (ValueError, LannerError, MissingDriverError, OSError) as exc:
+        # A bad URL, parameter or file property (JdbcUrlError and ParameterError are
+        # ValueErrors), a kestra:// file that cannot be read, a missing driver.
         return Outcome(State.FAILED, error=str(exc))
     except Exception as exc:
         return Outcome(State.FAILED, error=f"cannot connect to {kind}: {exc}")
