@@ -1,0 +1,149 @@
+"""The JDBC tasks' pure parts: URLs, SQL splitting and named parameters, value shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from lanner.tasks.jdbc.sqltext import ParameterError, bind_named, split_statements
+from lanner.tasks.jdbc.urls import JdbcUrl, JdbcUrlError, parse_jdbc_url
+from lanner.tasks.jdbc.values import ion_value, output_value, parse_zone, write_ion_rows
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "expected"),
+    [
+        (
+            "jdbc:postgresql://127.0.0.1:5432/db?sslmode=disable",
+            "postgresql",
+            JdbcUrl("postgresql", "127.0.0.1", 5432, "db", params={"sslmode": "disable"}),
+        ),
+        ("jdbc:postgresql://db.local/", "postgresql", JdbcUrl("postgresql", "db.local")),
+        ("jdbc:postgresql:shop", "postgresql", JdbcUrl("postgresql", "localhost", None, "shop")),
+        ("jdbc:mysql://[::1]:3307/x", "mysql", JdbcUrl("mysql", "::1", 3307, "x")),
+        (
+            "jdbc:mariadb://h:3306/x?user=u;password=p",
+            "mariadb",
+            JdbcUrl("mariadb", "h", 3306, "x", params={"user": "u", "password": "p"}),
+        ),
+        ("jdbc:sqlite::memory:", "sqlite", JdbcUrl("sqlite")),
+        ("jdbc:sqlite:", "sqlite", JdbcUrl("sqlite")),
+        ("jdbc:sqlite:/tmp/a.db", "sqlite", JdbcUrl("sqlite", path="/tmp/a.db")),
+        ("jdbc:sqlite:myfile.db", "sqlite", JdbcUrl("sqlite", path="myfile.db")),
+        ("jdbc:duckdb:", "duckdb", JdbcUrl("duckdb")),
+        (
+            "jdbc:duckdb:/d/x.duckdb?access_mode=READ_ONLY",
+            "duckdb",
+            JdbcUrl("duckdb", path="/d/x.duckdb", params={"access_mode": "READ_ONLY"}),
+        ),
+    ],
+)
+def test_urls_are_read_as_written(url: str, kind: str, expected: JdbcUrl) -> None:
+    assert parse_jdbc_url(url, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "message"),
+    [
+        ("postgresql://h/db", "postgresql", "is not a postgresql JDBC URL"),
+        ("jdbc:mysql://h/db", "postgresql", "is not a postgresql JDBC URL"),
+        ("jdbc:postgresql://h:99999/db", "postgresql", "is not a port number"),
+        ("jdbc:postgresql://h:abc/db", "postgresql", "is not a port number"),
+        ("jdbc:postgresql://a,b/db", "postgresql", "several hosts"),
+        ("jdbc:mysql://u@h/db", "mysql", "username"),
+        ("jdbc:duckdb:md:my_db", "duckdb", "MotherDuck"),
+        ("jdbc:mysql:db", "mysql", "no //host"),
+    ],
+)
+def test_bad_urls_say_what_is_wrong(url: str, kind: str, message: str) -> None:
+    with pytest.raises(JdbcUrlError, match=message):
+        parse_jdbc_url(url, kind)
+
+
+def test_split_keeps_semicolons_inside_quotes_comments_and_dollar_bodies() -> None:
+    sql = """
+    INSERT INTO t VALUES ('a;b'); -- a comment; still one
+    SELECT "x;y" FROM t /* ; */;
+    CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;
+    -- trailing comment only
+    """
+    assert split_statements(sql) == [
+        "INSERT INTO t VALUES ('a;b')",
+        '-- a comment; still one\n    SELECT "x;y" FROM t /* ; */',
+        "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql",
+    ]
+
+
+def test_split_with_backslash_escapes_mysql() -> None:
+    assert split_statements(r"SELECT 'it\'s;'; SELECT 2 # x;y", backslash_escapes=True) == [
+        r"SELECT 'it\'s;'",
+        "SELECT 2 # x;y",
+    ]
+
+
+def test_named_parameters_become_placeholders_in_order() -> None:
+    sql, values = bind_named(
+        "SELECT :a, ':a', x::int, :b, '50%' FROM t WHERE y = :a",
+        {"a": 1, "b": "two"},
+        placeholder="%s",
+        escape_percent=True,
+    )
+    assert sql == "SELECT %s, ':a', x::int, %s, '50%%' FROM t WHERE y = %s"
+    assert values == [1, "two", 1]
+
+
+def test_a_missing_parameter_is_named() -> None:
+    with pytest.raises(ParameterError, match=r":missing.*given: a"):
+        bind_named("SELECT :missing", {"a": 1}, placeholder="?", escape_percent=False)
+
+
+def test_output_values_are_json_shaped() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    row = {
+        "d": dt.date(2024, 1, 2),
+        "t": dt.time(10, 30, 5),
+        "ts": dt.datetime(2024, 1, 2, 10, 0, 0, 123000),
+        "tz": dt.datetime(2024, 1, 2, 10, 0, tzinfo=dt.UTC),
+        "dec": Decimal("1.50"),
+        "big": Decimal("12"),
+        "b": b"\xaa\xbb",
+        "u": uuid.UUID(int=1),
+        "j": {"k": [1, Decimal("2.5")]},
+        "iv": dt.timedelta(hours=1, minutes=30),
+    }
+    assert {k: output_value(v, paris) for k, v in row.items()} == {
+        "d": "2024-01-02",
+        "t": "10:30:05",
+        "ts": "2024-01-02T10:00:00.123000",
+        "tz": "2024-01-02T11:00:00+01:00",
+        "dec": 1.5,
+        "big": 12,
+        "b": "qrs=",
+        "u": "00000000-0000-0000-0000-000000000001",
+        "j": {"k": [1, 2.5]},
+        "iv": "PT1H30M",
+    }
+
+
+def test_ion_rows_keep_exact_types() -> None:
+    out = io.BytesIO()
+    rows = [
+        {"d": ion_value(dt.date(2024, 1, 2), None), "dec": ion_value(Decimal("1.50"), None)},
+        {"b": ion_value(b"\xaa", None), "n": None},
+    ]
+    assert write_ion_rows(rows, out) == 2
+    assert out.getvalue().decode().splitlines() == [
+        "{d:2024-01-02,dec:1.50}",
+        "{b:{{qg==}},n:null}",
+    ]
+
+
+def test_zone_ids() -> None:
+    assert parse_zone("Europe/Paris") == ZoneInfo("Europe/Paris")
+    with pytest.raises(ValueError, match="timeZoneId"):
+        parse_zone("Mars/Olympus")
