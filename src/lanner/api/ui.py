@@ -1,0 +1,46 @@
+"""The web UI's routes: `/` redirects to `/ui/`, `/ui/static/...` serves the
+files of `lanner/ui/static/`, and every other `/ui/...` path answers the one
+page (`lanner/ui/index.html`), whose JavaScript routes on the path and reads
+everything through the REST API (docs/ui.md).
+
+Nothing here is imported outside `lanner server`'s HTTP server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+from starlette.staticfiles import StaticFiles
+
+UI = Path(__file__).resolve().parent.parent / "ui"
+# The UI loads nothing from elsewhere: no CDN, no inline script, no frame.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self';"
+        " script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+    ),
+    "Cache-Control": "no-cache",
+}
+
+
+class _Static(StaticFiles):
+    """Static files with the UI's headers (revalidated: an upgrade shows at once)."""
+
+    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().file_response(*args, **kwargs)
+        response.headers.update(HEADERS)
+        return response
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/ui/static", _Static(directory=UI / "static"), name="ui-static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=307)
+
+    @app.get("/ui", include_in_schema=False)
+    @app.get("/ui/{path:path}", include_in_schema=False)
+    def page(path: str = "") -> FileResponse:
+        return FileResponse(UI / "index.html", media_type="text/html", headers=HEADERS)

@@ -1,0 +1,87 @@
+// The start form: one field per input the flow declares, by its type. A field
+// left empty is not sent, so the flow's default applies (a dynamic default is
+// shown as the placeholder).
+import { h } from "./dom.js";
+
+const TEXT = { STRING: "text", EMAIL: "email", URI: "url", SECRET: "password", DURATION: "text", DATETIME: "text", DATE: "text", TIME: "text" };
+const HINTS = { DURATION: "PT5M", DATETIME: "2024-01-31T10:00:00Z", DATE: "2024-01-31", TIME: "10:00:00", JSON: '{"key": "value"}', ARRAY: '["a", "b"]', YAML: "key: value" };
+
+function shown(value) {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+const dynamic = (text) => /\{\{|\{%/.test(text);
+
+function field(input) {
+  const type = (input.type || "STRING").toUpperCase();
+  const name = input.id;
+  const initial = shown(input.defaults);
+  const fixed = initial && !dynamic(initial) ? initial : "";
+  const placeholder = initial && dynamic(initial) ? `default: ${initial}` : HINTS[type] || "";
+  const common = { name, id: `input-${name}`, "data-type": type };
+  if (type === "BOOL" || type === "BOOLEAN") {
+    return h("select", common,
+      h("option", { value: "", text: fixed ? `default (${fixed})` : "(not set)" }),
+      h("option", { value: "true", text: "true" }),
+      h("option", { value: "false", text: "false" }));
+  }
+  if (type === "SELECT" || type === "ENUM" || type === "MULTISELECT") {
+    const multiple = type === "MULTISELECT";
+    let chosen = [];
+    try {
+      chosen = multiple && fixed ? JSON.parse(fixed) : [fixed];
+    } catch {
+      chosen = [fixed];
+    }
+    const options = (input.values || input.options || []).map((v) => h("option", { value: shown(v), text: shown(v), selected: chosen.includes(shown(v)) }));
+    if (!multiple) options.unshift(h("option", { value: "", text: fixed ? `default (${fixed})` : "(not set)" }));
+    return h("select", { ...common, multiple }, options);
+  }
+  if (type === "INT" || type === "FLOAT") {
+    return h("input", { ...common, type: "number", step: type === "INT" ? "1" : "any", value: fixed, placeholder, min: input.min, max: input.max });
+  }
+  if (type === "JSON" || type === "ARRAY" || type === "YAML") {
+    return h("textarea", { ...common, rows: 3, placeholder, value: fixed });
+  }
+  if (type === "FILE") {
+    return h("input", { ...common, type: "file", disabled: true, title: "FILE inputs are not supported through the API yet" });
+  }
+  return h("input", { ...common, type: TEXT[type] || "text", value: fixed, placeholder });
+}
+
+export function inputsForm(inputs, onSubmit) {
+  const rows = (inputs || []).map((input) => {
+    const required = input.required !== false && (input.defaults === undefined || input.defaults === null);
+    return h("label", { class: "field" },
+      h("span", { class: "field-name" }, input.displayName || input.id, required ? h("span", { class: "required", text: " *" }) : null,
+        h("span", { class: "muted", text: ` ${input.type || "STRING"}` })),
+      field(input),
+      input.description ? h("span", { class: "muted small", text: input.description }) : null);
+  });
+  const labels = h("input", { name: "__labels", id: "start-labels", placeholder: "key:value, key2:value2" });
+  const button = h("button", { type: "submit", class: "primary", id: "start-execution", text: "Execute" });
+  const form = h("form", { class: "start-form", id: "start-form" },
+    rows.length ? rows : h("p", { class: "muted", text: "This flow declares no inputs." }),
+    h("label", { class: "field" }, h("span", { class: "field-name", text: "Labels" }), labels),
+    button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData();
+    for (const el of form.querySelectorAll("[data-type]")) {
+      if (el.disabled) continue;
+      if (el.multiple) {
+        const chosen = [...el.selectedOptions].map((o) => o.value);
+        if (chosen.length) data.append(el.name, JSON.stringify(chosen));
+      } else if (el.value !== "") data.append(el.name, el.value);
+    }
+    const given = labels.value.split(",").map((s) => s.trim()).filter(Boolean);
+    button.disabled = true;
+    try {
+      await onSubmit(data, given);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}

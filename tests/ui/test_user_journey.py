@@ -1,0 +1,134 @@
+"""What a user does in the UI, in headless Chromium against a real server:
+deploy a flow by pasting its YAML, start it with inputs, watch it finish,
+read its logs; fix a flow the validator located; kill a running execution."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.api.conftest import API, ApiServer
+from tests.api.flows import HELLO, SLEEPY
+from tests.ui.conftest import UiPage
+
+
+def test_deploy_start_with_inputs_watch_and_read_logs(ui: UiPage, server: ApiServer) -> None:
+    page = ui.open("/ui/flows")
+    page.click("#new-flow")
+    page.fill("textarea.source", HELLO)
+    expect(page.locator("#validation")).to_have_text("Valid")
+    page.click("#save-flow")
+    expect(page).to_have_url(ui.url + "/ui/flows/company.team/hello")
+    expect(page.locator("#flow-revision")).to_have_text("revision 1")
+    assert server.store.get_flow("company.team", "hello") is not None
+
+    # A new revision from the editor.
+    page.fill("textarea.source", HELLO.replace("careful", "very careful"))
+    expect(page.locator("#validation")).to_have_text("Valid")
+    page.click("#save-flow")
+    expect(page.locator("#flow-revision")).to_have_text("revision 2")
+    expect(page.locator("#banner")).to_have_text("Saved: revision 2")
+
+    page.click("[data-tab=execute]")
+    page.fill("#input-name", "Ada")
+    page.fill("#input-count", "3")
+    page.fill("#start-labels", "env:ui")
+    page.click("#start-execution")
+    expect(page).to_have_url(re.compile(r"/ui/executions/\w+$"))
+    expect(page.locator("#execution-state")).to_have_text("SUCCESS", timeout=30_000)
+    expect(page.locator(".gantt-row")).to_have_count(2)
+    expect(page.locator("#logs")).to_contain_text("hello Ada x3")
+    expect(page.locator("#logs")).to_contain_text("very careful")
+    expect(page.locator("#inputs")).to_contain_text('"count": 3')
+    page.select_option("#log-level", "WARN")
+    expect(page.locator("#logs .log")).to_have_count(1)
+    expect(page.locator("#logs .log")).to_contain_text("very careful")
+    page.select_option("#log-level", "INFO")
+    page.select_option("#log-task", "say")
+    expect(page.locator("#logs .log")).to_have_count(1)
+    expect(page.locator("#logs .log")).to_contain_text("hello Ada x3")
+
+    execution_id = page.url.rsplit("/", 1)[1]
+    body = server.client.get(f"{API}/executions/{execution_id}").json()
+    assert body["inputs"] == {"name": "Ada", "count": 3}
+    assert {"key": "env", "value": "ui"} in body["labels"]
+
+
+def test_validation_locates_errors_as_you_type(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(HELLO)
+    page = ui.open("/ui/flows/company.team/hello")
+    expect(page.locator("#validation")).to_have_text("Valid")
+    page.fill(
+        "textarea.source",
+        HELLO.replace("io.kestra.plugin.core.log.Log", "io.kestra.nope.Missing", 1),
+    )
+    expect(page.locator("#validation")).to_have_text(re.compile(r"\d+ problems?"))
+    problem = page.locator("#problems li").first
+    expect(problem).to_contain_text("line 14")
+    expect(page.locator(".gutter .ln.err")).to_have_text(["14"])
+    page.fill("textarea.source", HELLO)
+    expect(page.locator("#validation")).to_have_text("Valid")
+    expect(page.locator("#problems li")).to_have_count(0)
+
+
+def test_kill_a_running_execution(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(SLEEPY)
+    page = ui.open("/ui/flows/company.team/sleepy?tab=execute")
+    page.click("#start-execution")
+    expect(page.locator("#execution-state")).to_have_text("RUNNING", timeout=30_000)
+    expect(page.locator("#kill")).to_be_enabled()
+    page.click("#kill")
+    expect(page.locator("#execution-state")).to_have_text("KILLED", timeout=30_000)
+    expect(page.locator("#kill")).to_be_disabled()
+    expect(page.locator("#restart")).to_be_enabled()
+    expect(page.locator(".gantt-row[data-task=nap]")).to_have_attribute("data-state", "KILLED")
+
+
+def test_executions_list_filters_and_refreshes_live(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(HELLO)
+    server.deploy(SLEEPY)
+    done = server.start("company.team", "hello", wait="true").json()
+    page = ui.open("/ui/executions")
+    expect(page.locator(f"tr[data-execution='{done['id']}']")).to_be_visible()
+    # Started after the page loaded: polling shows it.
+    running = server.start("company.team", "sleepy").json()
+    row = page.locator(f"tr[data-execution='{running['id']}']")
+    expect(row).to_have_attribute("data-state", "RUNNING", timeout=30_000)
+    page.select_option("#filter-state", "SUCCESS")
+    expect(page.locator("#executions tbody tr[data-execution]")).to_have_count(1)
+    expect(page.locator(f"tr[data-execution='{done['id']}']")).to_be_visible()
+    page.select_option("#filter-state", "")
+    page.fill("#filter-flow", "sleepy")
+    expect(page.locator("#executions tbody tr[data-execution]")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"flowId=sleepy"))
+    server.client.delete(f"{API}/executions/{running['id']}/kill")
+    expect(row).to_have_attribute("data-state", "KILLED", timeout=30_000)
+
+
+def test_flows_list_search_and_namespace_filter(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(HELLO)
+    server.deploy(SLEEPY)
+    server.deploy(HELLO.replace("company.team", "other.place"))
+    page = ui.open("/ui/flows")
+    rows = page.locator("#flows tbody tr[data-flow]")
+    expect(rows).to_have_count(3)
+    page.fill("#flow-search", "sleep")
+    expect(rows).to_have_count(1)
+    page.fill("#flow-search", "")
+    expect(rows).to_have_count(3)
+    page.select_option("#flow-namespace", "other.place")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-flow", "other.place.hello")
+
+
+def test_secret_inputs_stay_masked(ui: UiPage, server: ApiServer) -> None:
+    from tests.api.flows import SECRET
+
+    server.deploy(SECRET)
+    run = server.start("company.team", "secretive", {"token": "hunter2"}, wait="true").json()
+    page = ui.open(f"/ui/executions/{run['id']}")
+    expect(page.locator("#execution-state")).to_have_text("SUCCESS")
+    expect(page.locator("#logs .log")).to_have_count(1)
+    assert "hunter2" not in page.content()
+    expect(page.locator("#inputs")).to_contain_text("******")
