@@ -2,7 +2,7 @@
 // on a timeline (one bar per task run, one segment per attempt), inputs and
 // outputs, and its logs filtered by task and level. Polled while it runs.
 import { call } from "./api.js";
-import { badge, clear, duration, every, flowHref, h, link, notify, pretty, terminated, when } from "./dom.js";
+import { append, badge, clear, duration, every, flowHref, h, link, notify, pretty, terminated, when } from "./dom.js";
 
 const REFRESH_MS = 1000;
 const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
@@ -108,13 +108,13 @@ export function render(main, { id }) {
     const s = execution.state;
     clear(header).append(h("h1", { class: "mono", text: execution.id }), h("span", { id: "execution-state" }, badge(s.current)));
     const [start, end] = span(s.histories, s.current, now);
-    clear(facts).append(
+    append(clear(facts), [
       h("dt", { text: "Flow" }), h("dd", {}, link(flowHref(execution.namespace, execution.flowId), `${execution.namespace}.${execution.flowId}`), h("span", { class: "muted", text: ` revision ${execution.flowRevision}` })),
       h("dt", { text: "Started" }), h("dd", { text: when(s.startDate) }),
       h("dt", { text: "Duration" }), h("dd", { text: start === null ? "" : duration(end - start) }),
       h("dt", { text: "Labels" }), h("dd", {}, (execution.labels || []).map((l) => h("span", { class: "label", text: `${l.key}:${l.value}` }))),
       execution.parentId ? [h("dt", { text: "Parent" }), h("dd", {}, link(`/ui/executions/${encodeURIComponent(execution.parentId)}`, execution.parentId))] : null,
-    );
+    ]);
     drawActions();
     clear(gantt).append(timeline(execution, now));
     clear(data).append(...outputs(execution));

@@ -2,7 +2,7 @@
 // revision), the start form from its typed inputs, its executions, and its
 // revisions with a diff against the one before.
 import { call, yaml } from "./api.js";
-import { clear, executionHref, flowHref, go, h, notify, when } from "./dom.js";
+import { append, clear, executionHref, flowHref, go, h, notify, when } from "./dom.js";
 import { createEditor, diffLines, parseConstraints } from "./editor.js";
 import { executionTable } from "./executions.js";
 import { inputsForm } from "./inputs.js";
@@ -56,11 +56,11 @@ export function render(main, params) {
       header.append(h("h1", { text: "New flow" }));
       return;
     }
-    header.append(
+    append(header, [
       h("h1", {}, h("span", { class: "muted", text: `${flow.namespace}.` }), flow.id),
       h("span", { class: "muted", id: "flow-revision", text: `revision ${flow.revision}` }),
       flow.disabled ? h("span", { class: "state state-killed", text: "disabled" }) : null,
-    );
+    ]);
   }
 
   function editorTab() {
