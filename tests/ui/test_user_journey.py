@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.api.conftest import API, ApiServer
-from tests.api.flows import HELLO, SLEEPY
+from tests.api.flows import FAILING, HELLO, PAUSED, SLEEPY
 from tests.ui.conftest import UiPage
 
 
@@ -132,3 +132,28 @@ def test_secret_inputs_stay_masked(ui: UiPage, server: ApiServer) -> None:
     expect(page.locator("#logs .log")).to_have_count(1)
     assert "hunter2" not in page.content()
     expect(page.locator("#inputs")).to_contain_text("******")
+
+
+def test_resume_a_paused_execution_with_its_inputs(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(PAUSED)
+    run = server.start("company.team", "paused").json()
+    page = ui.open(f"/ui/executions/{run['id']}")
+    expect(page.locator("#execution-state")).to_have_text("PAUSED", timeout=30_000)
+    page.fill("#input-reason", "approved")
+    page.click("#resume-submit")
+    expect(page.locator("#execution-state")).to_have_text("SUCCESS", timeout=30_000)
+    expect(page.locator("#logs")).to_contain_text("resumed because approved")
+    expect(page.locator("#resume-box")).to_be_empty()
+
+
+def test_restart_a_failed_execution(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(FAILING)
+    run = server.start("company.ops", "failing", wait="true").json()
+    page = ui.open(f"/ui/executions/{run['id']}")
+    expect(page.locator("#execution-state")).to_have_text("FAILED")
+    expect(page.locator("#logs")).to_contain_text("disk is full")
+    page.click("#restart")
+    # It fails again, as its task does: the restart made a second attempt.
+    row = page.locator(".gantt-row[data-task=fails]")
+    expect(row).to_have_attribute("data-attempts", "2", timeout=30_000)
+    expect(page.locator("#execution-state")).to_have_text("FAILED")

@@ -2,6 +2,7 @@
 // on a timeline (one bar per task run, one segment per attempt), inputs and
 // outputs, and its logs filtered by task and level. Polled while it runs.
 import { call } from "./api.js";
+import { inputsForm } from "./inputs.js";
 import { append, badge, clear, duration, every, flowHref, h, link, notify, pretty, terminated, when } from "./dom.js";
 
 const REFRESH_MS = 1000;
@@ -40,7 +41,7 @@ function timeline(execution, now) {
       }
     }
     const label = r.value !== null && r.value !== undefined ? `${r.taskId} [${r.value}]` : r.taskId;
-    rows.append(h("div", { class: "gantt-row", "data-task-run": r.id, "data-task": r.taskId, "data-state": r.state.current },
+    rows.append(h("div", { class: "gantt-row", "data-attempts": attempts.length, "data-task-run": r.id, "data-task": r.taskId, "data-state": r.state.current },
       h("div", { class: "gantt-name", style: { paddingLeft: `${(depth.get(r.id) || 0) * 14 + 4}px` }, title: label, text: label }),
       h("div", { class: "gantt-state" }, badge(r.state.current), attempts.length > 1 ? h("span", { class: "muted small", text: ` ×${attempts.length}` }) : null),
       h("div", { class: "gantt-track" }, bar),
@@ -63,16 +64,38 @@ function outputs(execution) {
   return blocks.length ? blocks : [h("p", { class: "muted", text: "No inputs or outputs." })];
 }
 
+// The task of this id anywhere in the flow (tasks, errors, finally, children of flowables).
+function findTask(node, id) {
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const found = findTask(item, id);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (!node || typeof node !== "object") return null;
+  if (node.id === id && typeof node.type === "string") return node;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "inputs" || key === "source") continue;
+    if (value && typeof value === "object") {
+      const found = findTask(value, id);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 export function render(main, { id }) {
   const header = h("div", { class: "title" });
   const actions = h("div", { class: "toolbar", id: "actions" });
+  const resumeBox = h("div", { class: "resume", id: "resume-box" });
   const facts = h("dl", { class: "facts" });
   const gantt = h("section");
   const data = h("section", { class: "outputs" });
   const taskFilter = h("select", { id: "log-task" }, h("option", { value: "", text: "All tasks" }));
   const levelFilter = h("select", { id: "log-level" }, LEVELS.map((l) => h("option", { value: l, text: `${l} and above`, selected: l === "INFO" })));
   const logBox = h("div", { class: "logs", id: "logs" });
-  main.append(header, actions, facts,
+  main.append(header, actions, resumeBox, facts,
     h("h2", { text: "Timeline" }), gantt,
     h("h2", { text: "Logs" }), h("div", { class: "filters" }, taskFilter, levelFilter), logBox,
     h("h2", { text: "Inputs and outputs" }), data);
@@ -82,8 +105,13 @@ export function render(main, { id }) {
   let finalLogs = false;
   let stopped = false;
 
+  let drawnState = null;
   function drawActions() {
     const s = execution.state.current;
+    // Redrawn only when the state changes: a poll must not wipe a form being filled.
+    if (s === drawnState) return;
+    drawnState = s;
+    drawResume(s).catch((err) => notify(err.message));
     const act = (label, idName, run, enabled, kind = "") =>
       h("button", { id: idName, class: kind, disabled: !enabled, onclick: async () => {
         try {
@@ -142,6 +170,29 @@ export function render(main, { id }) {
       h("span", { class: "log-message", text: e.message }))));
     if (!entries.length) logBox.append(h("div", { class: "muted", text: "No log line." }));
     if (atBottom) logBox.scrollTop = logBox.scrollHeight;
+  }
+
+  // A PAUSED execution's Pause task may ask inputs on resume (`onResume`): the
+  // form for them, from the task's declaration in the execution's revision.
+  async function drawResume(s) {
+    clear(resumeBox);
+    if (s !== "PAUSED") return;
+    const paused = (execution.taskRunList || []).find((r) => r.state.current === "PAUSED");
+    if (!paused) return;
+    const flow = await call(`/flows/${encodeURIComponent(execution.namespace)}/${encodeURIComponent(execution.flowId)}`, { params: { revision: execution.flowRevision } });
+    const task = findTask(flow, paused.taskId);
+    const asked = task && Array.isArray(task.onResume) ? task.onResume : [];
+    if (!asked.length || drawnState !== "PAUSED") return;
+    resumeBox.append(h("h2", { text: `Resume ${paused.taskId} with` }), inputsForm(asked, async (data) => {
+      try {
+        execution = await call(`/executions/${encodeURIComponent(execution.id)}/resume`, { method: "POST", body: data });
+        draw();
+        notify("Resume: asked", "info");
+        restart();
+      } catch (err) {
+        notify(err.message);
+      }
+    }, { button: "Resume", id: "resume", labels: false }));
   }
 
   let stop = () => {};

@@ -50,7 +50,9 @@ function field(input) {
   return h("input", { ...common, type: TEXT[type] || "text", value: fixed, placeholder });
 }
 
-export function inputsForm(inputs, onSubmit) {
+// `options`: the button's text and id, and whether labels are asked (a start
+// form asks them; the resume form of a Pause task does not).
+export function inputsForm(inputs, onSubmit, { button: buttonText = "Execute", id = "start", labels: withLabels = true } = {}) {
   const rows = (inputs || []).map((input) => {
     const required = input.required !== false && (input.defaults === undefined || input.defaults === null);
     return h("label", { class: "field" },
@@ -59,11 +61,11 @@ export function inputsForm(inputs, onSubmit) {
       field(input),
       input.description ? h("span", { class: "muted small", text: input.description }) : null);
   });
-  const labels = h("input", { name: "__labels", id: "start-labels", placeholder: "key:value, key2:value2" });
-  const button = h("button", { type: "submit", class: "primary", id: "start-execution", text: "Execute" });
-  const form = h("form", { class: "start-form", id: "start-form" },
-    rows.length ? rows : h("p", { class: "muted", text: "This flow declares no inputs." }),
-    h("label", { class: "field" }, h("span", { class: "field-name", text: "Labels" }), labels),
+  const labels = h("input", { name: "__labels", id: `${id}-labels`, placeholder: "key:value, key2:value2" });
+  const button = h("button", { type: "submit", class: "primary", id: id === "start" ? "start-execution" : `${id}-submit`, text: buttonText });
+  const form = h("form", { class: "start-form", id: `${id}-form` },
+    rows.length ? rows : h("p", { class: "muted", text: withLabels ? "This flow declares no inputs." : "No input is asked." }),
+    withLabels ? h("label", { class: "field" }, h("span", { class: "field-name", text: "Labels" }), labels) : null,
     button);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -75,7 +77,7 @@ export function inputsForm(inputs, onSubmit) {
         if (chosen.length) data.append(el.name, JSON.stringify(chosen));
       } else if (el.value !== "") data.append(el.name, el.value);
     }
-    const given = labels.value.split(",").map((s) => s.trim()).filter(Boolean);
+    const given = withLabels ? labels.value.split(",").map((s) => s.trim()).filter(Boolean) : [];
     button.disabled = true;
     try {
       await onSubmit(data, given);
