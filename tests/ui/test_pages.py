@@ -31,5 +31,12 @@ def test_every_page_loads(ui: UiPage, server: ApiServer) -> None:
     page.goto(ui.url + f"/ui/executions/{run['id']}")
     expect(page.locator("#execution-state")).to_have_text("SUCCESS")
     expect(page.locator("#logs .log")).to_have_count(2)
+    page.goto(ui.url + "/ui/dashboard")
+    expect(page.locator("#executions-count")).to_have_text("1")
+    expect(page.locator("#failure-rate")).to_have_text("0%")
+    expect(page.locator("#slowest tbody tr")).to_have_count(1)
+    for window in ("PT1H", "P7D"):
+        page.select_option("#dashboard-window", window)
+        expect(page.locator("#executions-count")).to_have_text("1")
     page.goto(ui.url + "/ui/flows/new")
     expect(page.locator("#validation")).to_have_text("Valid")

@@ -5,12 +5,14 @@ import * as flows from "./flows.js";
 import * as flow from "./flow.js";
 import * as executions from "./executions.js";
 import * as execution from "./execution.js";
+import * as dashboard from "./dashboard.js";
 
 const ROUTES = [
   [/^\/ui\/?$/, () => ({ redirect: "/ui/flows" })],
   [/^\/ui\/flows\/?$/, () => ({ page: flows, nav: "flows" })],
   [/^\/ui\/flows\/new\/?$/, () => ({ page: flow, nav: "flows", params: { isNew: true } })],
   [/^\/ui\/flows\/([^/]+)\/([^/]+)\/?$/, (m) => ({ page: flow, nav: "flows", params: { namespace: decodeURIComponent(m[1]), id: decodeURIComponent(m[2]) } })],
+  [/^\/ui\/dashboard\/?$/, () => ({ page: dashboard, nav: "dashboard" })],
   [/^\/ui\/executions\/?$/, () => ({ page: executions, nav: "executions" })],
   [/^\/ui\/executions\/([^/]+)\/?$/, (m) => ({ page: execution, nav: "executions", params: { id: decodeURIComponent(m[1]) } })],
 ];
