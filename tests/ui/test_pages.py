@@ -40,3 +40,68 @@ def test_every_page_loads(ui: UiPage, server: ApiServer) -> None:
         expect(page.locator("#executions-count")).to_have_text("1")
     page.goto(ui.url + "/ui/flows/new")
     expect(page.locator("#validation")).to_have_text("Valid")
+
+
+BRANCHY = """\
+id: branchy
+namespace: company.team
+triggers:
+  - id: nightly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 2 * * *"
+tasks:
+  - id: fan
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: left
+        type: io.kestra.plugin.core.log.Log
+        message: left
+      - id: right
+        type: io.kestra.plugin.core.log.Log
+        message: right
+  - id: choose
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ true }}"
+    then:
+      - id: accept
+        type: io.kestra.plugin.core.log.Log
+        message: yes
+    else:
+      - id: reject
+        type: io.kestra.plugin.core.log.Log
+        message: no
+errors:
+  - id: alert
+    type: io.kestra.plugin.core.log.Log
+    message: failed
+finally:
+  - id: cleanup
+    type: io.kestra.plugin.core.log.Log
+    message: done
+"""
+
+
+def test_topology_shows_flowables_and_blocks_apart(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(BRANCHY)
+    page = ui.open("/ui/flows/company.team/branchy?tab=topology")
+    tasks = page.locator("[data-block=tasks]")
+    expect(tasks.locator("[data-task=fan] [data-task=left]")).to_be_visible()
+    expect(tasks.locator("[data-task=choose] [data-task=reject]")).to_be_visible()
+    expect(tasks.locator("[data-task=choose] .topo-label")).to_have_text(["then", "else"])
+    expect(page.locator("[data-block=errors] [data-task=alert]")).to_be_visible()
+    expect(page.locator("[data-block=finally] [data-task=cleanup]")).to_be_visible()
+    expect(tasks.locator("[data-task=alert]")).to_have_count(0)
+    expect(page.locator("[data-block=triggers] [data-trigger=nightly]")).to_contain_text(
+        "0 2 * * *"
+    )
+
+
+def test_executions_time_range_filter(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(HELLO)
+    run = server.start("company.team", "hello", wait="true").json()
+    page = ui.open("/ui/executions?timeRange=PT1H")
+    expect(page.locator("#filter-time")).to_have_value("PT1H")
+    expect(page.locator(f"tr[data-execution='{run['id']}']")).to_be_visible()
+    page.select_option("#filter-time", "P7D")
+    expect(page).to_have_url(f"{ui.url}/ui/executions?timeRange=P7D")
+    expect(page.locator(f"tr[data-execution='{run['id']}']")).to_be_visible()

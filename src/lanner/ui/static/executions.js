@@ -37,6 +37,7 @@ export function executionTable(holder, fixed = {}, filters = () => ({})) {
     if (fixed.flowId) params["filters[flowId][EQUALS]"] = fixed.flowId;
     else if (chosen.flowId) params["filters[flowId][CONTAINS]"] = chosen.flowId;
     if (chosen.state) params["filters[state][IN]"] = chosen.state;
+    if (chosen.timeRange) params["filters[timeRange][EQUALS]"] = chosen.timeRange;
     const answer = await call("/executions/search", { params });
     if (mine !== seq) return;
     clear(body);
@@ -62,10 +63,12 @@ export function render(main, { query }) {
     STATES.map((s) => h("option", { value: s, text: s, selected: s === query.get("state") })));
   const namespace = h("input", { type: "search", id: "filter-namespace", placeholder: "Namespace", value: query.get("namespace") || "" });
   const flow = h("input", { type: "search", id: "filter-flow", placeholder: "Flow id", value: query.get("flowId") || "" });
+  const range = h("select", { id: "filter-time" },
+    [["", "Any time"], ["PT1H", "Last hour"], ["PT24H", "Last 24 hours"], ["P7D", "Last 7 days"], ["P30D", "Last 30 days"]].map(([v, t]) => h("option", { value: v, text: t, selected: v === (query.get("timeRange") || "") })));
   const live = h("label", { class: "live" }, h("input", { type: "checkbox", id: "live", checked: true }), " live");
   const holder = h("div");
-  main.append(h("div", { class: "title" }, h("h1", { text: "Executions" })), h("div", { class: "filters" }, stateSelect, namespace, flow, live), holder);
-  const current = () => ({ state: stateSelect.value, namespace: namespace.value.trim(), flowId: flow.value.trim() });
+  main.append(h("div", { class: "title" }, h("h1", { text: "Executions" })), h("div", { class: "filters" }, stateSelect, namespace, flow, range, live), holder);
+  const current = () => ({ state: stateSelect.value, namespace: namespace.value.trim(), flowId: flow.value.trim(), timeRange: range.value });
   let stop = executionTable(holder, {}, current);
   const refilter = () => {
     const url = new URL(location.href);
@@ -76,6 +79,7 @@ export function render(main, { query }) {
   let debounce = null;
   for (const el of [namespace, flow]) el.addEventListener("input", () => { clearTimeout(debounce); debounce = setTimeout(refilter, 250); });
   stateSelect.addEventListener("change", refilter);
+  range.addEventListener("change", refilter);
   live.querySelector("input").addEventListener("change", (event) => {
     // Off: the table stays as it is; on: polling again.
     stop();

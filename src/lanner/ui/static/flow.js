@@ -6,6 +6,7 @@ import { append, clear, executionHref, flowHref, go, h, notify, when } from "./d
 import { createEditor, diffLines, parseConstraints } from "./editor.js";
 import { executionTable } from "./executions.js";
 import { inputsForm } from "./inputs.js";
+import { topology } from "./topology.js";
 
 const TEMPLATE = `id: hello
 namespace: company.team
@@ -30,8 +31,8 @@ export function render(main, params) {
   main.append(header, tabs, body);
   let flow = null;
 
-  const names = isNew ? ["editor"] : ["editor", "execute", "executions", "revisions"];
-  const labels = { editor: "Editor", execute: "Execute", executions: "Executions", revisions: "Revisions" };
+  const names = isNew ? ["editor"] : ["editor", "topology", "execute", "executions", "revisions"];
+  const labels = { editor: "Editor", topology: "Topology", execute: "Execute", executions: "Executions", revisions: "Revisions" };
   let current = params.query.get("tab") || (isNew ? "editor" : "editor");
   if (!names.includes(current)) current = "editor";
 
@@ -44,7 +45,7 @@ export function render(main, params) {
     else url.searchParams.set("tab", name);
     history.replaceState(null, "", url);
     clear(body);
-    ({ editor: editorTab, execute: executeTab, executions: executionsTab, revisions: revisionsTab })[name]();
+    ({ editor: editorTab, topology: () => body.append(topology(flow)), execute: executeTab, executions: executionsTab, revisions: revisionsTab })[name]();
   }
   for (const name of names) {
     tabs.append(h("button", { class: "tab", "data-tab": name, role: "tab", onclick: () => showTab(name) }, labels[name]));
@@ -120,7 +121,13 @@ export function render(main, params) {
         save.disabled = false;
       }
     });
-    body.append(h("div", { class: "toolbar" }, save, status), ed.el, problemsList);
+    ed.el.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === "s") {
+        event.preventDefault();
+        save.click();
+      }
+    });
+    body.append(h("div", { class: "toolbar" }, save, status, h("span", { class: "muted small", text: "Ctrl+S saves" })), ed.el, problemsList);
     validate(ed.value);
   }
 
