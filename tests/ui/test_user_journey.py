@@ -157,3 +157,79 @@ def test_restart_a_failed_execution(ui: UiPage, server: ApiServer) -> None:
     row = page.locator(".gantt-row[data-task=fails]")
     expect(row).to_have_attribute("data-attempts", "2", timeout=30_000)
     expect(page.locator("#execution-state")).to_have_text("FAILED")
+
+
+TYPED = """\
+id: typed
+namespace: company.team
+inputs:
+  - id: region
+    type: SELECT
+    values: [eu, us, apac]
+    defaults: eu
+  - id: dry_run
+    type: BOOL
+    defaults: false
+  - id: targets
+    type: MULTISELECT
+    values: [db, cache, queue]
+  - id: sizes
+    type: ARRAY
+    itemType: INT
+  - id: config
+    type: JSON
+  - id: ratio
+    type: FLOAT
+    defaults: 0.5
+  - id: at
+    type: DATETIME
+    required: false
+  - id: token
+    type: SECRET
+    required: false
+  - id: note
+    type: STRING
+    defaults: "{{ 'dyn' ~ 'amic' }}"
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.region }} {{ inputs.dry_run }} {{ inputs.targets }} {{ inputs.sizes }}"
+"""
+
+
+def test_start_form_follows_the_input_types(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(TYPED)
+    page = ui.open("/ui/flows/company.team/typed?tab=execute")
+    expect(page.locator("#input-region")).to_have_value("eu")
+    expect(page.locator("#input-token")).to_have_attribute("type", "password")
+    expect(page.locator("#input-ratio")).to_have_attribute("type", "number")
+    expect(page.locator("#input-note")).to_have_attribute("placeholder", re.compile("default: "))
+    page.select_option("#input-region", "us")
+    page.select_option("#input-dry_run", "true")
+    page.select_option("#input-targets", ["db", "queue"])
+    page.fill("#input-sizes", "[1, 2]")
+    page.fill("#input-config", '{"a": {"b": 1}}')
+    page.fill("#input-at", "2026-01-31T10:00:00Z")
+    page.click("#start-execution")
+    expect(page.locator("#execution-state")).to_have_text("SUCCESS", timeout=30_000)
+    execution_id = page.url.rsplit("/", 1)[1]
+    inputs = server.client.get(f"{API}/executions/{execution_id}").json()["inputs"]
+    assert inputs["region"] == "us"
+    assert inputs["dry_run"] is True
+    assert inputs["targets"] == ["db", "queue"]
+    assert inputs["sizes"] == [1, 2]
+    assert inputs["config"] == {"a": {"b": 1}}
+    assert inputs["ratio"] == 0.5
+    assert inputs["note"] == "dynamic"
+    assert inputs["at"].startswith("2026-01-31T10:00:00")
+
+
+def test_a_refused_start_says_why(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(TYPED)
+    page = ui.open("/ui/flows/company.team/typed?tab=execute")
+    page.fill("#input-sizes", "not a list")
+    page.click("#start-execution")
+    expect(page.locator("#banner")).to_contain_text("sizes")
+    # The browser logs the refused request (422) as a console error: expected here.
+    assert all("422" in e for e in ui.errors), ui.errors
+    ui.errors.clear()

@@ -1,7 +1,7 @@
 // An execution: its state and actions (kill, resume, restart), the task runs
 // on a timeline (one bar per task run, one segment per attempt), inputs and
 // outputs, and its logs filtered by task and level. Polled while it runs.
-import { call } from "./api.js";
+import { API, call } from "./api.js";
 import { inputsForm } from "./inputs.js";
 import { append, badge, clear, duration, every, flowHref, h, link, notify, pretty, terminated, when } from "./dom.js";
 
@@ -97,7 +97,8 @@ export function render(main, { id }) {
   const logBox = h("div", { class: "logs", id: "logs" });
   main.append(header, actions, resumeBox, facts,
     h("h2", { text: "Timeline" }), gantt,
-    h("h2", { text: "Logs" }), h("div", { class: "filters" }, taskFilter, levelFilter), logBox,
+    h("h2", { text: "Logs" }), h("div", { class: "filters" }, taskFilter, levelFilter,
+      h("a", { href: `${API}/logs/${encodeURIComponent(id)}/download`, id: "logs-download", download: `${id}.log`, class: "button" }, "Download")), logBox,
     h("h2", { text: "Inputs and outputs" }), data);
 
   let execution = null;
