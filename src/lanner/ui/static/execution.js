@@ -201,10 +201,11 @@ export function render(main, { id }) {
     stop();
     finalLogs = false;
     stop = every(REFRESH_MS, async () => {
-      execution = await call(`/executions/${encodeURIComponent(id)}`);
+      // The execution and its logs in parallel: a long execution's page shows sooner.
+      const [fetched] = await Promise.all([call(`/executions/${encodeURIComponent(id)}`), loadLogs()]);
       if (stopped) return;
+      execution = fetched;
       draw();
-      await loadLogs();
       if (terminated(execution.state.current)) {
         // One more round once it ended: the last lines may land just after.
         if (finalLogs) stop();
