@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.api.conftest import ApiServer
+from tests.api.conftest import API, ApiServer
 from tests.api.flows import HELLO
 from tests.ui.conftest import UiPage
 
@@ -110,3 +110,37 @@ def test_executions_time_range_filter(ui: UiPage, server: ApiServer) -> None:
     page.select_option("#filter-time", "P7D")
     expect(page).to_have_url(f"{ui.url}/ui/executions?timeRange=P7D")
     expect(page.locator(f"tr[data-execution='{run['id']}']")).to_be_visible()
+
+
+def test_restore_a_revision_and_disable_the_flow(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(HELLO)
+    server.client.put(
+        f"{API}/flows/company.team/hello",
+        content=HELLO.replace("careful", "changed"),
+        headers={"Content-Type": "application/x-yaml"},
+    )
+    page = ui.open("/ui/flows/company.team/hello?tab=revisions")
+    expect(page.locator("#revisions li")).to_have_count(2)
+    expect(page.locator("pre.diff .add")).to_contain_text("changed")
+    expect(page.locator("pre.diff .del")).to_contain_text("careful")
+    expect(page.locator("#restore-revision")).to_have_count(0)  # the latest is shown first
+    page.click("#revisions li[data-revision='1']")
+    page.click("#restore-revision")
+    expect(page.locator("textarea.source")).to_have_value(HELLO)
+    page.click("#save-flow")
+    expect(page.locator("#flow-revision")).to_have_text("revision 3")
+    page.click("#toggle-flow")
+    expect(page.locator("#flow-disabled")).to_be_visible()
+    expect(page.locator("#flow-revision")).to_have_text("revision 4")
+    assert "disabled: true" in server.client.get(f"{API}/flows/company.team/hello").json()["source"]
+    page.click("#toggle-flow")
+    expect(page.locator("#flow-disabled")).to_have_count(0)
+
+
+def test_an_unknown_execution_says_so_and_stops_asking(ui: UiPage) -> None:
+    page = ui.open("/ui/executions/doesnotexist")
+    expect(page.locator("#banner")).to_contain_text("doesnotexist")
+    page.wait_for_timeout(2500)  # several polling periods: no more requests
+    assert all("404" in e for e in ui.errors), ui.errors
+    assert 1 <= len(ui.errors) <= 2, ui.errors  # the execution and its logs, once
+    ui.errors.clear()

@@ -202,7 +202,14 @@ export function render(main, { id }) {
     finalLogs = false;
     stop = every(REFRESH_MS, async () => {
       // The execution and its logs in parallel: a long execution's page shows sooner.
-      const [fetched] = await Promise.all([call(`/executions/${encodeURIComponent(id)}`), loadLogs()]);
+      let fetched;
+      try {
+        [fetched] = await Promise.all([call(`/executions/${encodeURIComponent(id)}`), loadLogs()]);
+      } catch (err) {
+        // An execution that does not exist (or was deleted) will not come back: stop asking.
+        if (err.status === 404) stop();
+        throw err;
+      }
       if (stopped) return;
       execution = fetched;
       draw();

@@ -30,6 +30,7 @@ export function render(main, params) {
   const body = h("div", { class: "tab-body" });
   main.append(header, tabs, body);
   let flow = null;
+  let pendingSource = null; // a revision to restore, put in the editor when it opens
 
   const names = isNew ? ["editor"] : ["editor", "topology", "execute", "executions", "revisions"];
   const labels = { editor: "Editor", topology: "Topology", execute: "Execute", executions: "Executions", revisions: "Revisions" };
@@ -60,8 +61,23 @@ export function render(main, params) {
     append(header, [
       h("h1", {}, h("span", { class: "muted", text: `${flow.namespace}.` }), flow.id),
       h("span", { class: "muted", id: "flow-revision", text: `revision ${flow.revision}` }),
-      flow.disabled ? h("span", { class: "state state-killed", text: "disabled" }) : null,
+      flow.disabled ? h("span", { class: "state state-killed", id: "flow-disabled", text: "disabled" }) : null,
+      h("button", { id: "toggle-flow", class: "title-action", onclick: toggle }, flow.disabled ? "Enable" : "Disable"),
     ]);
+  }
+
+  // Kestra's way: `disabled: true|false` written into the source, a new revision.
+  async function toggle() {
+    try {
+      const which = flow.disabled ? "enable" : "disable";
+      await call(`/flows/${which}/by-ids`, { method: "POST", body: JSON.stringify([{ namespace: flow.namespace, id: flow.id }]), headers: { "Content-Type": "application/json" } });
+      flow = await call(`/flows/${encodeURIComponent(flow.namespace)}/${encodeURIComponent(flow.id)}`);
+      drawHeader();
+      notify(`Flow ${which}d: revision ${flow.revision}`, "info");
+      showTab(current);
+    } catch (err) {
+      notify(err.message);
+    }
   }
 
   function editorTab() {
@@ -92,7 +108,9 @@ export function render(main, params) {
         if (mine === seq) notify(err.message);
       }
     };
-    const ed = createEditor(flow ? flow.source : TEMPLATE, {
+    const initial = pendingSource ?? (flow ? flow.source : TEMPLATE);
+    pendingSource = null;
+    const ed = createEditor(initial, {
       onChange: (text) => {
         clearTimeout(timer);
         status.textContent = "Checking…";
@@ -169,7 +187,10 @@ export function render(main, params) {
       const previous = byNumber.get(r.revision - 1);
       const lines = diffLines(previous ? previous.source : "", r.source);
       clear(view).append(
-        h("p", { class: "muted", text: previous ? `Revision ${r.revision} against revision ${previous.revision}` : `Revision ${r.revision}` }),
+        h("div", { class: "toolbar" },
+          h("span", { class: "muted", text: previous ? `Revision ${r.revision} against revision ${previous.revision}` : `Revision ${r.revision}` }),
+          // Restoring is editing: the old source goes into the editor, and saving makes a new revision.
+          r.revision !== flow.revision ? h("button", { id: "restore-revision", onclick: () => { pendingSource = r.source; showTab("editor"); notify(`Revision ${r.revision} is in the editor: save it to make it the latest`, "info"); } }, "Restore in the editor") : null),
         h("pre", { class: "diff" }, lines.map((l) => h("div", { class: l.op === "+" ? "add" : l.op === "-" ? "del" : "same", text: `${l.op} ${l.text}` }))),
       );
     };
