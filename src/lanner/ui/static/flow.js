@@ -185,7 +185,8 @@ export function render(main, params) {
     const show = (r) => {
       for (const li of list.children) li.classList.toggle("active", li.dataset.revision === String(r.revision));
       const previous = byNumber.get(r.revision - 1);
-      const lines = diffLines(previous ? previous.source : "", r.source);
+      // The first revision is shown as it is; every later one against the one before.
+      const lines = previous ? diffLines(previous.source, r.source) : r.source.split("\n").map((text) => ({ op: " ", text }));
       clear(view).append(
         h("div", { class: "toolbar" },
           h("span", { class: "muted", text: previous ? `Revision ${r.revision} against revision ${previous.revision}` : `Revision ${r.revision}` }),
