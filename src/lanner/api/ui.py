@@ -7,11 +7,14 @@ Nothing here is imported outside `lanner server`'s HTTP server."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
-from starlette.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
 
 UI = Path(__file__).resolve().parent.parent / "ui"
 # The UI loads nothing from elsewhere: no CDN, no inline script, no frame.
@@ -27,8 +30,14 @@ HEADERS = {
 class _Static(StaticFiles):
     """Static files with the UI's headers (revalidated: an upgrade shows at once)."""
 
-    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        response = super().file_response(*args, **kwargs)
+    def file_response(
+        self,
+        full_path: PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers.update(HEADERS)
         return response
 
