@@ -190,6 +190,9 @@ inputs:
   - id: note
     type: STRING
     defaults: "{{ 'dyn' ~ 'amic' }}"
+  - id: attachment
+    type: FILE
+    required: false
 tasks:
   - id: say
     type: io.kestra.plugin.core.log.Log
@@ -203,6 +206,7 @@ def test_start_form_follows_the_input_types(ui: UiPage, server: ApiServer) -> No
     expect(page.locator("#input-region")).to_have_value("eu")
     expect(page.locator("#input-token")).to_have_attribute("type", "password")
     expect(page.locator("#input-ratio")).to_have_attribute("type", "number")
+    expect(page.locator("#input-attachment")).to_have_attribute("type", "file")
     expect(page.locator("#input-note")).to_have_attribute("placeholder", re.compile("default: "))
     page.select_option("#input-region", "us")
     page.select_option("#input-dry_run", "true")

@@ -45,7 +45,9 @@ function field(input) {
     return h("textarea", { ...common, rows: 3, placeholder, value: fixed });
   }
   if (type === "FILE") {
-    return h("input", { ...common, type: "file", disabled: true, title: "FILE inputs are not supported through the API yet" });
+    // Sent as a file part of the multipart body, as Kestra's UI does; a server
+    // whose API takes no FILE input answers with a 422 naming it.
+    return h("input", { ...common, type: "file" });
   }
   return h("input", { ...common, type: TEXT[type] || "text", value: fixed, placeholder });
 }
@@ -72,7 +74,9 @@ export function inputsForm(inputs, onSubmit, { button: buttonText = "Execute", i
     const data = new FormData();
     for (const el of form.querySelectorAll("[data-type]")) {
       if (el.disabled) continue;
-      if (el.multiple) {
+      if (el.type === "file") {
+        if (el.files.length) data.append(el.name, el.files[0], el.files[0].name);
+      } else if (el.multiple) {
         const chosen = [...el.selectedOptions].map((o) => o.value);
         if (chosen.length) data.append(el.name, JSON.stringify(chosen));
       } else if (el.value !== "") data.append(el.name, el.value);
