@@ -237,3 +237,27 @@ def test_a_refused_start_says_why(ui: UiPage, server: ApiServer) -> None:
     # The browser logs the refused request (422) as a console error: expected here.
     assert all("422" in e for e in ui.errors), ui.errors
     ui.errors.clear()
+
+
+def test_editor_completes_from_the_json_schema(ui: UiPage, server: ApiServer) -> None:
+    page = ui.open("/ui/flows/new")
+    expect(page.locator("#validation")).to_have_text("Valid")
+    editor = page.locator("textarea.source")
+    head = (
+        "id: done\nnamespace: company.team\ntasks:\n  - id: say\n    type: io.kestra.plugin.core.lo"
+    )
+    editor.fill(head)
+    editor.press("End")
+    editor.press("Control+End")
+    editor.press("Control+Space")
+    menu = page.locator("#completions")
+    expect(menu.locator("li")).to_have_text(["io.kestra.plugin.core.log.Log"])
+    editor.press("Enter")
+    editor.press("Enter")
+    page.keyboard.type("    mes")
+    expect(menu.locator("li[data-value=message]")).to_be_visible()
+    editor.press("Tab")
+    page.keyboard.type("hi")
+    expect(editor).to_have_value(head + "g.Log\n    message: hi")
+    expect(menu).to_be_hidden()
+    expect(page.locator("#validation")).to_have_text("Valid")

@@ -1,5 +1,6 @@
 """The web UI's routes: `/` redirects to `/ui/`, `/ui/static/...` serves the
-files of `lanner/ui/static/`, and every other `/ui/...` path answers the one
+files of `lanner/ui/static/`, `/ui/schema/flow.json` the flow language's JSON Schema
+(for the editor's completion), and every other `/ui/...` path answers the one
 page (`lanner/ui/index.html`), whose JavaScript routes on the path and reads
 everything through the REST API (docs/ui.md).
 
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
@@ -48,6 +50,19 @@ def install(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/ui/", status_code=307)
+
+    schema: list[dict[str, Any]] = []  # built at the first request, then kept
+
+    @app.get("/ui/schema/flow.json", include_in_schema=False)
+    def flow_schema(request: Request) -> JSONResponse:
+        """The flow language's JSON Schema with the task types this server knows:
+        the editor's completion reads it."""
+        from lanner.api.context import context
+        from lanner.model.schema import flow_json_schema
+
+        if not schema:
+            schema.append(flow_json_schema(context(request).registry))
+        return JSONResponse(schema[0], headers=HEADERS)
 
     @app.get("/ui", include_in_schema=False)
     @app.get("/ui/{path:path}", include_in_schema=False)

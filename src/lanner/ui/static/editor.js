@@ -35,13 +35,62 @@ export function highlightLine(line) {
   return values(code) + tail;
 }
 
-export function createEditor(source, { onChange, readOnly = false } = {}) {
+// `suggest(text, cursor)` gives completions ({from, items: [{text, insert, detail}]}) or
+// null, or a promise of them.
+export function createEditor(source, { onChange, readOnly = false, suggest = null } = {}) {
   const gutter = h("div", { class: "gutter", "aria-hidden": "true" });
   const pre = h("pre", { class: "highlight", "aria-hidden": "true" });
   const area = h("textarea", { class: "source", spellcheck: "false", autocapitalize: "off", wrap: "off", "aria-label": "Flow YAML", readonly: readOnly });
   area.value = source;
-  const el = h("div", { class: "editor" }, gutter, h("div", { class: "code" }, pre, area));
+  const menu = h("ul", { class: "completions", id: "completions", role: "listbox", hidden: true });
+  const probe = h("span", { class: "probe", "aria-hidden": "true", text: "MMMMMMMMMM" });
+  const code = h("div", { class: "code" }, pre, area, menu, probe);
+  const el = h("div", { class: "editor" }, gutter, code);
   let problems = new Map();
+  let open = null; // {from, items, index}
+
+  function closeMenu() {
+    open = null;
+    menu.hidden = true;
+  }
+
+  function accept(item) {
+    const cursor = area.selectionStart;
+    area.setRangeText(item.insert, open.from, cursor, "end");
+    closeMenu();
+    paint();
+    if (onChange) onChange(area.value);
+  }
+
+  function drawMenu() {
+    menu.replaceChildren(...open.items.map((item, i) => h("li", {
+      class: i === open.index ? "active" : "", role: "option", "data-value": item.text,
+      onmousedown: (event) => { event.preventDefault(); accept(item); },
+    }, h("span", { class: "completion-name", text: item.text }), item.detail ? h("span", { class: "muted small", text: ` ${item.detail}` }) : null)));
+    const before = area.value.slice(0, open.from);
+    const line = before.split("\n").length - 1;
+    const column = open.from - (before.lastIndexOf("\n") + 1);
+    const charWidth = probe.getBoundingClientRect().width / 10 || 8;
+    menu.style.top = `${8 + (line + 1) * 20 - area.scrollTop}px`;
+    menu.style.left = `${10 + column * charWidth - area.scrollLeft}px`;
+    menu.hidden = false;
+    const active = menu.children[open.index];
+    if (active && active.scrollIntoView) active.scrollIntoView({ block: "nearest" });
+  }
+
+  async function complete(forced) {
+    if (!suggest) return;
+    const cursor = area.selectionStart;
+    if (cursor !== area.selectionEnd) return closeMenu();
+    const text = area.value;
+    const found = await suggest(text, cursor);
+    // The text moved on while the suggestions were computed: a newer call will answer.
+    if (area.value !== text || area.selectionStart !== cursor) return;
+    const word = found ? area.value.slice(found.from, cursor) : "";
+    if (!found || !found.items.length || (!forced && !word) || (found.items.length === 1 && found.items[0].text === word)) return closeMenu();
+    open = { from: found.from, items: found.items.slice(0, 50), index: 0 };
+    drawMenu();
+  }
 
   function paint() {
     const lines = area.value.split("\n");
@@ -67,12 +116,42 @@ export function createEditor(source, { onChange, readOnly = false } = {}) {
     gutter.scrollTop = area.scrollTop;
   }
 
-  area.addEventListener("input", () => {
+  area.addEventListener("input", (event) => {
     paint();
     if (onChange) onChange(area.value);
+    if (event.inputType && event.inputType.startsWith("insert") && /[\w.$-]$/.test(area.value.slice(0, area.selectionStart))) complete(false).catch(closeMenu);
+    else closeMenu();
   });
-  area.addEventListener("scroll", sync);
+  area.addEventListener("scroll", () => {
+    sync();
+    closeMenu();
+  });
+  area.addEventListener("blur", closeMenu);
   area.addEventListener("keydown", (event) => {
+    if (event.ctrlKey && (event.key === " " || event.code === "Space")) {
+      event.preventDefault();
+      complete(true).catch(closeMenu);
+      return;
+    }
+    if (open) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const n = open.items.length;
+        open.index = (open.index + (event.key === "ArrowDown" ? 1 : n - 1)) % n;
+        drawMenu();
+        return;
+      }
+      if (event.key === "Enter" || event.key === "Tab") {
+        event.preventDefault();
+        accept(open.items[open.index]);
+        return;
+      }
+      if (event.key === "Escape") {
+        event.preventDefault();
+        closeMenu();
+        return;
+      }
+    }
     if (event.key === "Tab" && !event.shiftKey && !readOnly) {
       // YAML is indented with spaces: Tab inserts two.
       event.preventDefault();

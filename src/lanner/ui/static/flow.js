@@ -3,10 +3,18 @@
 // revisions with a diff against the one before.
 import { call, yaml } from "./api.js";
 import { append, clear, executionHref, flowHref, go, h, notify, when } from "./dom.js";
+import { suggest } from "./complete.js";
 import { createEditor, diffLines, parseConstraints } from "./editor.js";
 import { executionTable } from "./executions.js";
 import { inputsForm } from "./inputs.js";
 import { topology } from "./topology.js";
+
+// The flow language's JSON Schema, fetched once per page load for completion.
+let schemaPromise = null;
+function flowSchema() {
+  schemaPromise = schemaPromise || fetch("/ui/schema/flow.json").then((r) => (r.ok ? r.json() : null), () => null);
+  return schemaPromise;
+}
 
 const TEMPLATE = `id: hello
 namespace: company.team
@@ -111,6 +119,10 @@ export function render(main, params) {
     const initial = pendingSource ?? (flow ? flow.source : TEMPLATE);
     pendingSource = null;
     const ed = createEditor(initial, {
+      suggest: async (text, cursor) => {
+        const schema = await flowSchema();
+        return schema ? suggest(schema, text, cursor) : null;
+      },
       onChange: (text) => {
         clearTimeout(timer);
         status.textContent = "Checking…";
