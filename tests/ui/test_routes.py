@@ -29,6 +29,16 @@ def test_root_redirects_and_ui_paths_answer_the_page(server: ApiServer) -> None:
     assert "/ui" not in server.client.get("/openapi.json").text
 
 
+def test_the_editor_reads_the_flow_schema_of_the_loaded_task_types(server: ApiServer) -> None:
+    resp = server.client.get("/ui/schema/flow.json")
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/json"
+    schema = resp.json()
+    assert "tasks" in schema["properties"]
+    log = schema["$defs"]["task:io.kestra.plugin.core.log.Log"]
+    assert "message" in log["properties"]
+    assert server.client.get("/ui/schema/flow.json").json() == schema  # kept, not rebuilt
+
+
 def test_basic_auth_covers_the_ui(tmp_path: Path) -> None:
     config = Config.model_validate(
         {"server": {"basicAuth": {"username": "admin", "password": "a long password"}}}
