@@ -42,7 +42,7 @@ function timeline(execution, now) {
     }
     const label = r.value !== null && r.value !== undefined ? `${r.taskId} [${r.value}]` : r.taskId;
     rows.append(h("div", { class: "gantt-row", "data-attempts": attempts.length, "data-task-run": r.id, "data-task": r.taskId, "data-state": r.state.current },
-      h("div", { class: "gantt-name", style: { paddingLeft: `${(depth.get(r.id) || 0) * 14 + 4}px` }, title: label, text: label }),
+      h("div", { class: "gantt-name", style: { paddingLeft: `${(depth.get(r.id) || 0) * 14 + 4}px` }, title: `${label}: click to show its logs`, text: label, "data-show-logs": r.taskId }),
       h("div", { class: "gantt-state" }, badge(r.state.current), attempts.length > 1 ? h("span", { class: "muted small", text: ` ×${attempts.length}` }) : null),
       h("div", { class: "gantt-track" }, bar),
       h("div", { class: "gantt-duration muted small", text: s === null ? "" : duration((e || now) - s) })));
@@ -220,6 +220,14 @@ export function render(main, { id }) {
       }
     });
   }
+  // A task run's name in the timeline shows that task's logs.
+  gantt.addEventListener("click", (event) => {
+    const name = event.target.closest("[data-show-logs]");
+    if (!name) return;
+    taskFilter.value = name.dataset.showLogs;
+    loadLogs().catch((err) => notify(err.message));
+    logBox.scrollIntoView({ block: "nearest" });
+  });
   taskFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
   levelFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
   restart();
