@@ -37,6 +37,10 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
         for module in (flows, executions, logs):
             app.include_router(module.router, prefix=prefix)
 
+    from lanner.api import ui
+
+    ui.install(app)
+
     @app.get(HEALTH, tags=["Health"])
     def health() -> dict[str, str]:
         return {"status": "UP"}

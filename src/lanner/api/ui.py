@@ -1,0 +1,70 @@
+"""The web UI's routes: `/` redirects to `/ui/`, `/ui/static/...` serves the
+files of `lanner/ui/static/`, `/ui/schema/flow.json` the flow language's JSON Schema
+(for the editor's completion), and every other `/ui/...` path answers the one
+page (`lanner/ui/index.html`), whose JavaScript routes on the path and reads
+everything through the REST API (docs/ui.md).
+
+Nothing here is imported outside `lanner server`'s HTTP server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
+
+UI = Path(__file__).resolve().parent.parent / "ui"
+# The UI loads nothing from elsewhere: no CDN, no inline script, no frame.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self';"
+        " script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+    ),
+    "Cache-Control": "no-cache",
+}
+
+
+class _Static(StaticFiles):
+    """Static files with the UI's headers (revalidated: an upgrade shows at once)."""
+
+    def file_response(
+        self,
+        full_path: PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers.update(HEADERS)
+        return response
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/ui/static", _Static(directory=UI / "static"), name="ui-static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=307)
+
+    schema: list[dict[str, Any]] = []  # built at the first request, then kept
+
+    @app.get("/ui/schema/flow.json", include_in_schema=False)
+    def flow_schema(request: Request) -> JSONResponse:
+        """The flow language's JSON Schema with the task types this server knows:
+        the editor's completion reads it."""
+        from lanner.api.context import context
+        from lanner.model.schema import flow_json_schema
+
+        if not schema:
+            schema.append(flow_json_schema(context(request).registry))
+        return JSONResponse(schema[0], headers=HEADERS)
+
+    @app.get("/ui", include_in_schema=False)
+    @app.get("/ui/{path:path}", include_in_schema=False)
+    def page(path: str = "") -> FileResponse:
+        return FileResponse(UI / "index.html", media_type="text/html", headers=HEADERS)

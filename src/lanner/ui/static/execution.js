@@ -1,0 +1,238 @@
+// An execution: its state and actions (kill, resume, restart), the task runs
+// on a timeline (one bar per task run, one segment per attempt), inputs and
+// outputs, and its logs filtered by task and level. Polled while it runs.
+import { API, call } from "./api.js";
+import { inputsForm } from "./inputs.js";
+import { append, badge, clear, duration, every, flowHref, h, link, notify, pretty, terminated, when } from "./dom.js";
+
+const REFRESH_MS = 1000;
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
+
+const ms = (iso) => (iso ? new Date(iso).getTime() : null);
+
+function span(histories, current, now) {
+  const start = histories.length ? ms(histories[0].date) : null;
+  const end = terminated(current) && histories.length ? ms(histories[histories.length - 1].date) : now;
+  return [start, end];
+}
+
+function timeline(execution, now) {
+  const [start, end] = span(execution.state.histories, execution.state.current, now);
+  const total = Math.max(1, (end || now) - (start || now));
+  const runs = execution.taskRunList || [];
+  const depth = new Map();
+  for (const r of runs) depth.set(r.id, r.parentTaskRunId ? (depth.get(r.parentTaskRunId) || 0) + 1 : 0);
+  const rows = document.createDocumentFragment();
+  for (const r of runs) {
+    const [s, e] = span(r.state.histories, r.state.current, now);
+    const left = s === null ? 0 : ((s - start) / total) * 100;
+    const width = s === null ? 0 : Math.max(0.4, (((e || now) - s) / total) * 100);
+    const bar = h("div", { class: `bar state-bg-${r.state.current.toLowerCase()}`, style: { left: `${left}%`, width: `${width}%` }, title: `${r.taskId}: ${r.state.current}, ${duration((e || now) - (s || now))}` });
+    const attempts = r.attempts || [];
+    if (attempts.length > 1) {
+      // Each attempt a segment of the bar, its width its share of the run.
+      const runStart = s;
+      const runTotal = Math.max(1, (e || now) - s);
+      for (const [i, a] of attempts.entries()) {
+        const [as, ae] = span(a.state.histories, a.state.current, now);
+        if (as === null) continue;
+        bar.append(h("span", { class: `attempt state-bg-${a.state.current.toLowerCase()}`, title: `attempt ${i + 1}: ${a.state.current}`,
+          style: { left: `${((as - runStart) / runTotal) * 100}%`, width: `${Math.max(1, (((ae || now) - as) / runTotal) * 100)}%` } }));
+      }
+    }
+    const label = r.value !== null && r.value !== undefined ? `${r.taskId} [${r.value}]` : r.taskId;
+    rows.append(h("div", { class: "gantt-row", "data-attempts": attempts.length, "data-task-run": r.id, "data-task": r.taskId, "data-state": r.state.current },
+      h("div", { class: "gantt-name", style: { paddingLeft: `${(depth.get(r.id) || 0) * 14 + 4}px` }, title: `${label}: click to show its logs`, text: label, "data-show-logs": r.taskId }),
+      h("div", { class: "gantt-state" }, badge(r.state.current), attempts.length > 1 ? h("span", { class: "muted small", text: ` ×${attempts.length}` }) : null),
+      h("div", { class: "gantt-track" }, bar),
+      h("div", { class: "gantt-duration muted small", text: s === null ? "" : duration((e || now) - s) })));
+  }
+  return h("div", { class: "gantt", id: "gantt" }, rows.childNodes.length ? rows : h("p", { class: "muted", text: "No task run yet." }));
+}
+
+function outputs(execution) {
+  const blocks = [];
+  if (execution.inputs && Object.keys(execution.inputs).length) blocks.push(h("h3", { text: "Inputs" }), h("pre", { class: "json", id: "inputs" }, pretty(execution.inputs)));
+  if (execution.outputs && Object.keys(execution.outputs).length) blocks.push(h("h3", { text: "Flow outputs" }), h("pre", { class: "json" }, pretty(execution.outputs)));
+  const withOutputs = (execution.taskRunList || []).filter((r) => r.outputs && Object.keys(r.outputs).length);
+  if (withOutputs.length) {
+    blocks.push(h("h3", { text: "Task outputs" }));
+    for (const r of withOutputs) {
+      blocks.push(h("details", { open: withOutputs.length <= 5 }, h("summary", { text: r.value ? `${r.taskId} [${r.value}]` : r.taskId }), h("pre", { class: "json" }, pretty(r.outputs))));
+    }
+  }
+  return blocks.length ? blocks : [h("p", { class: "muted", text: "No inputs or outputs." })];
+}
+
+// The task of this id anywhere in the flow (tasks, errors, finally, children of flowables).
+function findTask(node, id) {
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const found = findTask(item, id);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (!node || typeof node !== "object") return null;
+  if (node.id === id && typeof node.type === "string") return node;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "inputs" || key === "source") continue;
+    if (value && typeof value === "object") {
+      const found = findTask(value, id);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+export function render(main, { id }) {
+  const header = h("div", { class: "title" });
+  const actions = h("div", { class: "toolbar", id: "actions" });
+  const resumeBox = h("div", { class: "resume", id: "resume-box" });
+  const facts = h("dl", { class: "facts" });
+  const gantt = h("section");
+  const data = h("section", { class: "outputs" });
+  const taskFilter = h("select", { id: "log-task" }, h("option", { value: "", text: "All tasks" }));
+  const levelFilter = h("select", { id: "log-level" }, LEVELS.map((l) => h("option", { value: l, text: `${l} and above`, selected: l === "INFO" })));
+  const logBox = h("div", { class: "logs", id: "logs" });
+  main.append(header, actions, resumeBox, facts,
+    h("h2", { text: "Timeline" }), gantt,
+    h("h2", { text: "Logs" }), h("div", { class: "filters" }, taskFilter, levelFilter,
+      h("a", { href: `${API}/logs/${encodeURIComponent(id)}/download`, id: "logs-download", download: `${id}.log`, class: "button" }, "Download")), logBox,
+    h("h2", { text: "Inputs and outputs" }), data);
+
+  let execution = null;
+  let knownTasks = new Set();
+  let finalLogs = false;
+  let stopped = false;
+
+  let drawnState = null;
+  function drawActions() {
+    const s = execution.state.current;
+    // Redrawn only when the state changes: a poll must not wipe a form being filled.
+    if (s === drawnState) return;
+    drawnState = s;
+    drawResume(s).catch((err) => notify(err.message));
+    const act = (label, idName, run, enabled, kind = "") =>
+      h("button", { id: idName, class: kind, disabled: !enabled, onclick: async () => {
+        try {
+          execution = await run();
+          draw();
+          notify(`${label}: asked`, "info");
+          restart();
+        } catch (err) {
+          notify(err.message);
+        }
+      } }, label);
+    const base = `/executions/${encodeURIComponent(execution.id)}`;
+    clear(actions).append(
+      act("Kill", "kill", () => call(`${base}/kill`, { method: "DELETE" }), !terminated(s) && s !== "KILLING", "danger"),
+      act("Resume", "resume", () => call(`${base}/resume`, { method: "POST" }), s === "PAUSED"),
+      act("Restart", "restart", () => call(`${base}/restart`, { method: "POST" }), s === "FAILED" || s === "KILLED"),
+    );
+  }
+
+  function draw() {
+    const now = Date.now();
+    const s = execution.state;
+    clear(header).append(h("h1", { class: "mono", text: execution.id }), h("span", { id: "execution-state" }, badge(s.current)));
+    const [start, end] = span(s.histories, s.current, now);
+    append(clear(facts), [
+      h("dt", { text: "Flow" }), h("dd", {}, link(flowHref(execution.namespace, execution.flowId), `${execution.namespace}.${execution.flowId}`), h("span", { class: "muted", text: ` revision ${execution.flowRevision}` })),
+      h("dt", { text: "Started" }), h("dd", { text: when(s.startDate) }),
+      h("dt", { text: "Duration" }), h("dd", { text: start === null ? "" : duration(end - start) }),
+      h("dt", { text: "Labels" }), h("dd", {}, (execution.labels || []).map((l) => h("span", { class: "label", text: `${l.key}:${l.value}` }))),
+      execution.parentId ? [h("dt", { text: "Parent" }), h("dd", {}, link(`/ui/executions/${encodeURIComponent(execution.parentId)}`, execution.parentId))] : null,
+    ]);
+    drawActions();
+    clear(gantt).append(timeline(execution, now));
+    clear(data).append(...outputs(execution));
+    for (const r of execution.taskRunList || []) {
+      if (!knownTasks.has(r.taskId)) {
+        knownTasks.add(r.taskId);
+        taskFilter.append(h("option", { value: r.taskId, text: r.taskId }));
+      }
+    }
+  }
+
+  let logSeq = 0;
+  async function loadLogs() {
+    // Only the latest request draws: a slow answer to an older filter is dropped.
+    const mine = ++logSeq;
+    const params = { minLevel: levelFilter.value };
+    if (taskFilter.value) params.taskId = taskFilter.value;
+    const entries = await call(`/logs/${encodeURIComponent(id)}`, { params });
+    if (mine !== logSeq || stopped) return;
+    const atBottom = logBox.scrollTop + logBox.clientHeight >= logBox.scrollHeight - 4;
+    clear(logBox).append(...entries.map((e) => h("div", { class: `log level-${e.level.toLowerCase()}`, "data-level": e.level, "data-task": e.taskId || "" },
+      h("span", { class: "log-time mono", text: when(e.timestamp) }), " ",
+      h("span", { class: "log-level", text: e.level }), " ",
+      h("span", { class: "log-task", text: e.taskId || "" }), " ",
+      h("span", { class: "log-message", text: e.message }))));
+    if (!entries.length) logBox.append(h("div", { class: "muted", text: "No log line." }));
+    if (atBottom) logBox.scrollTop = logBox.scrollHeight;
+  }
+
+  // A PAUSED execution's Pause task may ask inputs on resume (`onResume`): the
+  // form for them, from the task's declaration in the execution's revision.
+  async function drawResume(s) {
+    clear(resumeBox);
+    if (s !== "PAUSED") return;
+    const paused = (execution.taskRunList || []).find((r) => r.state.current === "PAUSED");
+    if (!paused) return;
+    const flow = await call(`/flows/${encodeURIComponent(execution.namespace)}/${encodeURIComponent(execution.flowId)}`, { params: { revision: execution.flowRevision } });
+    const task = findTask(flow, paused.taskId);
+    const asked = task && Array.isArray(task.onResume) ? task.onResume : [];
+    if (!asked.length || drawnState !== "PAUSED") return;
+    resumeBox.append(h("h2", { text: `Resume ${paused.taskId} with` }), inputsForm(asked, async (data) => {
+      try {
+        execution = await call(`/executions/${encodeURIComponent(execution.id)}/resume`, { method: "POST", body: data });
+        draw();
+        notify("Resume: asked", "info");
+        restart();
+      } catch (err) {
+        notify(err.message);
+      }
+    }, { button: "Resume", id: "resume", labels: false }));
+  }
+
+  let stop = () => {};
+  function restart() {
+    stop();
+    finalLogs = false;
+    stop = every(REFRESH_MS, async () => {
+      // The execution and its logs in parallel: a long execution's page shows sooner.
+      let fetched;
+      try {
+        [fetched] = await Promise.all([call(`/executions/${encodeURIComponent(id)}`), loadLogs()]);
+      } catch (err) {
+        // An execution that does not exist (or was deleted) will not come back: stop asking.
+        if (err.status === 404) stop();
+        throw err;
+      }
+      if (stopped) return;
+      execution = fetched;
+      draw();
+      if (terminated(execution.state.current)) {
+        // One more round once it ended: the last lines may land just after.
+        if (finalLogs) stop();
+        finalLogs = true;
+      }
+    });
+  }
+  // A task run's name in the timeline shows that task's logs.
+  gantt.addEventListener("click", (event) => {
+    const name = event.target.closest("[data-show-logs]");
+    if (!name) return;
+    taskFilter.value = name.dataset.showLogs;
+    loadLogs().catch((err) => notify(err.message));
+    logBox.scrollIntoView({ block: "nearest" });
+  });
+  taskFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
+  levelFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
+  restart();
+  return () => {
+    stopped = true;
+    stop();
+  };
+}

@@ -1,0 +1,120 @@
+"""Takes the screenshots of docs/ui.md (docs/ui/*.png) in headless Chromium
+against a real server with a demo flow run a few times:
+
+    .venv/bin/python -m tests.ui.screenshots [FOLDER]
+
+Not a test: run it after a change to the UI's looks and review the pictures."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+from lanner.config import Config
+from tests.api.conftest import API, ApiServer, start_server
+from tests.api.flows import SLEEPY
+from tests.ui.conftest import ARGS, CHROMIUM
+
+DEMO = """\
+id: nightly_report
+namespace: company.analytics
+description: Builds the nightly report from three sources.
+labels:
+  team: analytics
+inputs:
+  - id: day
+    type: DATE
+    defaults: "2026-12-05"
+  - id: region
+    type: SELECT
+    values: [eu, us, apac]
+    defaults: eu
+  - id: rows
+    type: INT
+    defaults: 1000
+tasks:
+  - id: start
+    type: io.kestra.plugin.core.log.Log
+    message: "Report for {{ inputs.day }} in {{ inputs.region }}"
+  - id: extract
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: orders
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT0.6S
+      - id: customers
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT0.3S
+  - id: flaky_upload
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ taskrun.attemptsCount < 2 }}"
+    errorMessage: "upload attempt {{ taskrun.attemptsCount }} timed out"
+    retry:
+      type: constant
+      interval: PT0.2S
+      maxAttempts: 3
+  - id: summary
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.rows }} rows for {{ inputs.region }}"
+  - id: done
+    type: io.kestra.plugin.core.log.Log
+    level: WARN
+    message: "{{ outputs.summary.value }}, 2 late sources"
+"""
+
+
+def _runs(server: ApiServer) -> str:
+    server.deploy(DEMO)
+    server.deploy(SLEEPY)
+    last = ""
+    for region in ("eu", "us", "apac"):
+        last = server.start(
+            "company.analytics", "nightly_report", {"region": region}, wait="true"
+        ).json()["id"]
+    server.start("company.team", "sleepy")
+    return last
+
+
+def main(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["LANNER_HOME"] = home
+        running = start_server(Path(home), Config())
+        server = next(running)
+        try:
+            execution_id = _runs(server)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 760})
+                page.goto(server.url + "/ui/flows")
+                expect(page.locator("#flows tbody tr[data-flow]")).to_have_count(2)
+                page.screenshot(path=str(folder / "flows.png"))
+                page.goto(server.url + "/ui/flows/company.analytics/nightly_report")
+                source = DEMO.replace("maxAttempts: 3", "maxAttempts: three")
+                page.fill("textarea.source", source)
+                expect(page.locator("#problems li")).to_have_count(1)
+                page.screenshot(path=str(folder / "editor.png"))
+                page.goto(server.url + f"/ui/executions/{execution_id}")
+                expect(page.locator("#execution-state")).to_have_text("SUCCESS")
+                expect(page.locator("#logs .log").first).to_be_visible()
+                time.sleep(1.5)  # the last poll's drawing, for a still picture
+                page.screenshot(path=str(folder / "execution.png"), full_page=True)
+                page.goto(server.url + "/ui/executions")
+                expect(page.locator("#executions tbody tr[data-execution]")).to_have_count(4)
+                page.screenshot(path=str(folder / "executions.png"))
+                browser.close()
+            kill = server.client.get(f"{API}/executions/search").json()["results"]
+            for e in kill:
+                if e["state"]["current"] == "RUNNING":
+                    server.client.delete(f"{API}/executions/{e['id']}/kill")
+        finally:
+            next(running, None)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/ui"))
