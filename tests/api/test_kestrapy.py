@@ -101,6 +101,12 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["killed"] is True
     assert out["resumed"] == "SUCCESS"
     assert out["restart_answer"] is True and out["restarted"] is True
+    assert out["webhook"] == ["hooked", "hook"]
+    assert out["webhook_path"] == "io.kestra.plugin.core.trigger.Webhook"
+    assert out["kv_get"] == ["NUMBER", 3]
+    assert out["kv_list"] == [2, ["color", "size"]]
+    assert out["kv_delete"] is True
+    assert out["kv_inherited"] == ["size"]
     if major == "2":
         assert out["logs"] == ["hello Ada x2"]
         assert out["warn_logs"] == ["mind"]

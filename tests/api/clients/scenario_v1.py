@@ -111,4 +111,40 @@ while True:
     assert time.monotonic() < deadline, seen
     time.sleep(0.05)
 out["restarted"] = True
+
+HOOKED = """\
+id: hooked
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "hooked"
+triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: the-key
+"""
+kc.flows.create_flow(tenant=T, body=HOOKED)
+hooked = kc.executions.trigger_execution_by_get_webhook(
+    namespace="company.team", id="hooked", key="the-key", tenant=T
+)
+out["webhook"] = [hooked.flow_id, hooked.trigger.id]
+posted = kc.executions.trigger_execution_by_post_webhook_with_path(
+    namespace="company.team", id="hooked", key="the-key", path="extra", tenant=T
+)
+out["webhook_path"] = posted.trigger.type
+
+kc.kv.set_key_value(namespace="company.team", key="color", tenant=T, body='"blue"')
+kc.kv.set_key_value(namespace="company.team", key="size", tenant=T, body="3")
+detail = kc.kv.key_value(namespace="company.team", key="size", tenant=T)
+out["kv_get"] = [
+    str(detail.type.value if hasattr(detail.type, "value") else detail.type),
+    detail.value,
+]
+listed = kc.kv.list_keys(namespace="company.team", tenant=T)
+out["kv_list"] = [len(listed), sorted(e.key for e in listed)]
+out["kv_delete"] = kc.kv.delete_key_value(namespace="company.team", key="color", tenant=T)
+out["kv_inherited"] = [
+    e.key for e in kc.kv.list_keys_with_inheritence(namespace="company.team", tenant=T)
+]
 print(json.dumps(out))

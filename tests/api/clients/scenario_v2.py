@@ -101,4 +101,41 @@ while True:
     assert time.monotonic() < deadline, seen
     time.sleep(0.05)
 out["restarted"] = True
+
+HOOKED = """\
+id: hooked
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "hooked"
+triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: the-key
+"""
+kc.flows.create_flow(T, HOOKED)
+hooked = kc.executions.trigger_execution_by_get_webhook(T, "company.team", "hooked", "the-key")
+out["webhook"] = [hooked.flow_id, hooked.trigger.id]
+posted = kc.executions.trigger_execution_by_post_webhook_with_path(
+    T, "company.team", "hooked", "the-key", "extra"
+)
+out["webhook_path"] = posted.trigger.type
+
+kc.kv.set_key_value("company.team", "color", T, '"blue"')
+kc.kv.set_key_value("company.team", "size", T, "3")
+detail = kc.kv.key_value("company.team", "size", T)
+out["kv_get"] = [
+    str(detail.type.value if hasattr(detail.type, "value") else detail.type),
+    detail.value,
+]
+listed = kc.kv.list_all_keys(
+    T,
+    page=1,
+    size=10,
+    filters=[QueryFilter(field="namespace", operation="EQUALS", value="company.team")],
+)
+out["kv_list"] = [listed.total, sorted(e.key for e in listed.results)]
+out["kv_delete"] = kc.kv.delete_key_value("company.team", "color", T)
+out["kv_inherited"] = [e.key for e in kc.kv.list_keys_with_inheritance("company.team", T)]
 print(json.dumps(out))
