@@ -11,7 +11,17 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from lanner.api import errors, executions, flows, kv, logs, webhook
+from lanner.api import (
+    errors,
+    executionfiles,
+    executions,
+    flows,
+    kv,
+    logs,
+    namespacefiles,
+    outputs,
+    webhook,
+)
 from lanner.api.context import ApiContext
 from lanner.config import BasicAuthConfig, Config
 from lanner.plugin import TaskRegistry
@@ -34,7 +44,16 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
     app.state.lanner = ApiContext(store, registry, config, storage)
     errors.install(app)
     for prefix in PREFIXES:
-        for module in (webhook, flows, executions, logs, kv):
+        for module in (
+            webhook,
+            executionfiles,
+            flows,
+            executions,
+            logs,
+            kv,
+            outputs,
+            namespacefiles,
+        ):
             app.include_router(module.router, prefix=prefix)
 
     @app.get(HEALTH, tags=["Health"])
