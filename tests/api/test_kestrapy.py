@@ -108,6 +108,9 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["kv_delete"] is True
     assert out["kv_inherited"] == ["size"]
     if major == "2":
+        assert out["file_download"] == "file body" and out["file_size"] == 9
+        assert out["outputs"] == {"content": "file body"}
+        assert out["nsfile"] == "select 1" and out["nsfile_list"] == ["one.sql"]
         assert out["logs"] == ["hello Ada x2"]
         assert out["warn_logs"] == ["mind"]
         assert out["download_has_hello"] is True

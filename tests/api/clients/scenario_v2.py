@@ -138,4 +138,34 @@ listed = kc.kv.list_all_keys(
 out["kv_list"] = [listed.total, sorted(e.key for e in listed.results)]
 out["kv_delete"] = kc.kv.delete_key_value("company.team", "color", T)
 out["kv_inherited"] = [e.key for e in kc.kv.list_keys_with_inheritance("company.team", T)]
+
+WITH_FILE = """\
+id: withfile
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: read
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.data) }}"
+outputs:
+  - id: content
+    type: STRING
+    value: "{{ outputs.read.value }}"
+"""
+kc.flows.create_flow(T, WITH_FILE)
+filed = kc.executions.create_execution(
+    T, "company.team", "withfile", wait=True, inputs={"data": ("in.txt", b"file body")}
+)
+uri = filed.inputs["data"]
+out["file_download"] = kc.executions.download_file_from_execution(filed.id, uri, T).decode()
+out["file_size"] = kc.executions.file_metadatas_from_execution(filed.id, uri, T).size
+out["outputs"] = kc.outputs.execution_outputs(filed.id, T)
+kc.files.create_namespace_file("company.team", "/q/one.sql", T, file_content=b"select 1")
+out["nsfile"] = kc.files.file_content("company.team", "/q/one.sql", T).decode()
+out["nsfile_list"] = [
+    f.file_name for f in kc.files.list_namespace_directory_files("company.team", T, path="/q")
+]
+kc.files.delete_file_directory("company.team", "/q/one.sql", T)
 print(json.dumps(out))
