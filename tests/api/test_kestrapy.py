@@ -107,6 +107,8 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["kv_list"] == [2, ["color", "size"]]
     assert out["kv_delete"] is True
     assert out["kv_inherited"] == ["size"]
+    assert out["triggers"] == ["newyear"]
+    assert out["trigger_disabled"] is True and out["trigger_unlocked"] == "newyear"
     if major == "2":
         assert out["file_download"] == "file body" and out["file_size"] == 9
         assert out["outputs"] == {"content": "file body"}

@@ -20,6 +20,7 @@ from lanner.api import (
     logs,
     namespacefiles,
     outputs,
+    triggers,
     webhook,
 )
 from lanner.api.context import ApiContext
@@ -53,6 +54,7 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
             kv,
             outputs,
             namespacefiles,
+            triggers,
         ):
             app.include_router(module.router, prefix=prefix)
 

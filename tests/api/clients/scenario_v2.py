@@ -7,6 +7,10 @@ import time
 
 from kestrapy import KestraClient
 from kestrapy.models.query_filter import QueryFilter
+from kestrapy.models.trigger_controller_api_trigger_id import TriggerControllerApiTriggerId
+from kestrapy.models.trigger_controller_set_disabled_request import (
+    TriggerControllerSetDisabledRequest,
+)
 
 url, hello, sleepy, paused, failing = sys.argv[1:6]
 kc = KestraClient(host=url, timeout=60)
@@ -168,4 +172,42 @@ out["nsfile_list"] = [
     f.file_name for f in kc.files.list_namespace_directory_files("company.team", T, path="/q")
 ]
 kc.files.delete_file_directory("company.team", "/q/one.sql", T)
+
+YEARLY = """\
+id: yearly
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date }}"
+triggers:
+  - id: newyear
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 0 1 1 *"
+"""
+
+kc.flows.create_flow(T, YEARLY)
+deadline = time.monotonic() + 30
+while True:  # the server's trigger runtime stores the context on its next tick
+    found = kc.triggers.search_triggers(T, page=1, size=10)
+    if found["total"]:
+        break
+    assert time.monotonic() < deadline
+    time.sleep(0.1)
+out["triggers"] = [r["state"]["triggerId"] for r in found["results"]]
+kc.triggers.disabled_triggers_by_ids(
+    T,
+    TriggerControllerSetDisabledRequest(
+        triggers=[
+            TriggerControllerApiTriggerId(
+                namespace="company.team", flowId="yearly", triggerId="newyear"
+            )
+        ],
+        disabled=True,
+    ),
+)
+again = kc.triggers.search_triggers(T, page=1, size=10)
+out["trigger_disabled"] = again["results"][0]["state"]["disabled"]
+unlocked = kc.triggers.unlock_trigger(T, "company.team", "yearly", "newyear")
+out["trigger_unlocked"] = unlocked["triggerId"]
 print(json.dumps(out))
