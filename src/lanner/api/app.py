@@ -16,6 +16,7 @@ from lanner.api import (
     executionfiles,
     executions,
     flows,
+    follow,
     kv,
     logs,
     namespacefiles,
@@ -47,6 +48,7 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
     for prefix in PREFIXES:
         for module in (
             webhook,
+            follow,
             executionfiles,
             flows,
             executions,

@@ -210,4 +210,15 @@ again = kc.triggers.search_triggers(T, page=1, size=10)
 out["trigger_disabled"] = again["results"][0]["state"]["disabled"]
 unlocked = kc.triggers.unlock_trigger(T, "company.team", "yearly", "newyear")
 out["trigger_unlocked"] = unlocked["triggerId"]
+
+followed = kc.executions.create_execution(T, "company.team", "hello", inputs={"name": "Flo"})
+# The first event (Kestra's `start`) holds only the id.
+events = list(kc.executions.follow_execution(followed.id, T))
+seen = [e.state.current.value for e in events if getattr(e, "state", None)]
+out["followed_last"] = seen[-1]
+out["followed_logs"] = [
+    entry.message
+    for entry in kc.logs.follow_logs_from_execution(followed.id, T, min_level="INFO")
+    if entry.message
+]
 print(json.dumps(out))
