@@ -8,6 +8,7 @@ Values read from a secret stay masked in every answer (docs/secrets.md)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -139,7 +140,7 @@ def list_keys(namespace: str, ctx: Ctx) -> list[dict[str, Any]]:
     return [entry_answer(e) for e in _access(ctx, namespace).entries(namespace)]
 
 
-def _kv_test(f: Filter) -> Any:
+def _kv_test(f: Filter) -> Callable[[KVEntry], bool]:
     if f.field == "namespace":
         test = _text(f.field, f.operation, f.value)
         return lambda e: test(e.namespace)

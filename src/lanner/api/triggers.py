@@ -12,6 +12,7 @@ backfill` does."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -84,8 +85,11 @@ def _result(ctx: ApiContext, c: TriggerContext) -> dict[str, Any]:
     }
 
 
-def _test(f: Filter) -> Any:
-    fields = {
+Test = Callable[[TriggerContext], bool]
+
+
+def _test(f: Filter) -> Test:
+    fields: dict[str, Callable[[TriggerContext], str]] = {
         "namespace": lambda c: c.namespace,
         "flowId": lambda c: c.flow_id,
         "triggerId": lambda c: c.trigger_id,
