@@ -110,6 +110,7 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["triggers"] == ["newyear"]
     assert out["trigger_disabled"] is True and out["trigger_unlocked"] == "newyear"
     if major == "2":
+        assert out["plugin_listed"] and out["plugin_schema"] and out["plugin_doc"]
         assert out["followed_last"] == "SUCCESS"
         assert out["followed_logs"] == ["hello Flo x1", "mind"]
         assert out["file_download"] == "file body" and out["file_size"] == 9

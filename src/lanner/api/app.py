@@ -21,6 +21,7 @@ from lanner.api import (
     logs,
     namespacefiles,
     outputs,
+    plugins,
     triggers,
     webhook,
 )
@@ -57,6 +58,7 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
             outputs,
             namespacefiles,
             triggers,
+            plugins,
         ):
             app.include_router(module.router, prefix=prefix)
 

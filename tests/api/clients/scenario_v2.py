@@ -221,4 +221,11 @@ out["followed_logs"] = [
     for entry in kc.logs.follow_logs_from_execution(followed.id, T, min_level="INFO")
     if entry.message
 ]
+
+LOG = "io.kestra.plugin.core.log.Log"
+out["plugin_listed"] = any(LOG in p["tasks"] for p in kc.plugins.list_plugins())
+out["plugin_schema"] = "task:" + LOG in kc.plugins.plugin_schema("flow")["$defs"]
+out["plugin_doc"] = (
+    "message" in kc.plugins.plugin_documentation(LOG)["schema"]["properties"]["properties"]
+)
 print(json.dumps(out))
