@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
-from lanner.api.filters import Filter, _text, parse
+from lanner.api.filters import Filter, parse, text_test
 from lanner.api.schemas import paged
 from lanner.errors import NotFoundError
 from lanner.model.kvtypes import KVEntry
@@ -142,11 +142,11 @@ def list_keys(namespace: str, ctx: Ctx) -> list[dict[str, Any]]:
 
 def _kv_test(f: Filter) -> Callable[[KVEntry], bool]:
     if f.field == "namespace":
-        test = _text(f.field, f.operation, f.value)
+        test = text_test(f.field, f.operation, f.value)
         return lambda e: test(e.namespace)
     if f.field in ("key", "q"):
         op = "CONTAINS" if f.field == "q" else f.operation
-        test = _text(f.field, op, f.value)
+        test = text_test(f.field, op, f.value)
         return lambda e: test(e.key)
     raise ApiError(f"filters[{f.field}]: KV pairs are filtered by namespace, key or q")
 

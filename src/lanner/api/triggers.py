@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
-from lanner.api.filters import Filter, _text, parse
+from lanner.api.filters import Filter, parse, text_test
 from lanner.api.schemas import flow_document, paged
 from lanner.errors import NotFoundError
 from lanner.store.base import TriggerContext
@@ -101,7 +101,7 @@ def _test(f: Filter) -> Test:
         raise ApiError(
             f"filters[{f.field}]: triggers are filtered by namespace, flowId, triggerId or q"
         )
-    test = _text(f.field, f.operation, f.value)
+    test = text_test(f.field, f.operation, f.value)
     get = fields[f.field]
     return lambda c: test(get(c))
 
