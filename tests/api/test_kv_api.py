@@ -31,7 +31,8 @@ def _put(api: ApiServer, url: str, body: str, **headers: str) -> None:
     assert resp.status_code == 200, resp.text
 
 
-def test_set_get_list_delete(api: ApiServer) -> None:
+def test_set_get_list_delete(api_on_db: ApiServer) -> None:
+    api = api_on_db  # on SQLite and PostgreSQL
     _put(api, f"{NS}/name", '"Ada"')
     _put(api, f"{NS}/count", "42")
     _put(api, f"{NS}/conf", '{"a": [1, 2]}')

@@ -92,7 +92,8 @@ def _executions(api: ApiServer) -> list[dict[str, Any]]:
     return results
 
 
-def test_backfill_in_both_generations(api: ApiServer) -> None:
+def test_backfill_in_both_generations(api_on_db: ApiServer) -> None:
+    api = api_on_db  # on SQLite and PostgreSQL
     _deployed(api)
     v2 = api.client.put(
         f"{T}/backfill/create",

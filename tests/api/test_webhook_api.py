@@ -81,7 +81,8 @@ EN = {"lang": "en"}
 HOOK = f"{API}/executions/webhook/company.team/hooked"
 
 
-def test_a_post_starts_an_execution_with_the_request_in_trigger(api: ApiServer) -> None:
+def test_a_post_starts_an_execution_with_the_request_in_trigger(api_on_db: ApiServer) -> None:
+    api = api_on_db  # on SQLite and PostgreSQL
     api.deploy(HOOKED)
     resp = api.client.post(
         f"{HOOK}/s3cr3t-key",
