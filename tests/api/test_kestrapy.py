@@ -101,7 +101,21 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["killed"] is True
     assert out["resumed"] == "SUCCESS"
     assert out["restart_answer"] is True and out["restarted"] is True
+    assert out["webhook"] == ["hooked", "hook"]
+    assert out["webhook_path"] == "io.kestra.plugin.core.trigger.Webhook"
+    assert out["kv_get"] == ["NUMBER", 3]
+    assert out["kv_list"] == [2, ["color", "size"]]
+    assert out["kv_delete"] is True
+    assert out["kv_inherited"] == ["size"]
+    assert out["triggers"] == ["newyear"]
+    assert out["trigger_disabled"] is True and out["trigger_unlocked"] == "newyear"
     if major == "2":
+        assert out["plugin_listed"] and out["plugin_schema"] and out["plugin_doc"]
+        assert out["followed_last"] == "SUCCESS"
+        assert out["followed_logs"] == ["hello Flo x1", "mind"]
+        assert out["file_download"] == "file body" and out["file_size"] == 9
+        assert out["outputs"] == {"content": "file body"}
+        assert out["nsfile"] == "select 1" and out["nsfile_list"] == ["one.sql"]
         assert out["logs"] == ["hello Ada x2"]
         assert out["warn_logs"] == ["mind"]
         assert out["download_has_hello"] is True

@@ -11,7 +11,20 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from lanner.api import errors, executions, flows, logs
+from lanner.api import (
+    errors,
+    executionfiles,
+    executions,
+    flows,
+    follow,
+    kv,
+    logs,
+    namespacefiles,
+    outputs,
+    plugins,
+    triggers,
+    webhook,
+)
 from lanner.api.context import ApiContext
 from lanner.config import BasicAuthConfig, Config
 from lanner.plugin import TaskRegistry
@@ -34,7 +47,19 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
     app.state.lanner = ApiContext(store, registry, config, storage)
     errors.install(app)
     for prefix in PREFIXES:
-        for module in (flows, executions, logs):
+        for module in (
+            webhook,
+            follow,
+            executionfiles,
+            flows,
+            executions,
+            logs,
+            kv,
+            outputs,
+            namespacefiles,
+            triggers,
+            plugins,
+        ):
             app.include_router(module.router, prefix=prefix)
 
     from lanner.api import ui

@@ -32,7 +32,8 @@ SEARCH_WINDOW = 10_000
 
 
 async def _form_inputs(request: Request) -> dict[str, str]:
-    """Text inputs from a multipart (or urlencoded) body; files are refused for now."""
+    """Text inputs from a multipart (or urlencoded) body (resume: a Pause's onResume
+    inputs, which Lanner does not take as files)."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         return {}
@@ -47,8 +48,8 @@ async def _form_inputs(request: Request) -> dict[str, str]:
                 inputs[key] = value
     if uploads:
         raise ApiError(
-            f"input {', '.join(uploads)}: FILE inputs are not supported through the API yet"
-            " (Lanner has no file store for inputs); send text inputs only"
+            f"input {', '.join(uploads)}: files are not supported here when resuming;"
+            " send text inputs only"
         )
     return inputs
 
@@ -78,21 +79,69 @@ async def create_execution(
         raise ApiError("scheduleDate is not supported here yet: start the execution now")
     if breakpoints:
         raise ApiError("breakpoints are not supported here")
-    inputs = await _form_inputs(request)
     given_labels = _labels(labels)
-
-    def start() -> dict[str, Any]:
-        flow, rev = actions.deployed_flow(
-            ctx.store, ctx.registry, ctx.config.pluginDefaults, namespace, flow_id, revision
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return await run_in_threadpool(
+            _start, ctx, namespace, flow_id, revision, {}, {}, given_labels, wait
         )
-        execution = actions.start_execution(ctx.store, flow, rev, inputs, labels=given_labels)
-        if wait:
-            execution = actions.wait_finalized(ctx.store, execution.id, None, ctx.stopping)
-        answer = execution_answer(execution)
-        answer["url"] = None
-        return answer
+    inputs: dict[str, str] = {}
+    uploads: dict[str, UploadFile] = {}
+    # The form stays open while the execution is created: its uploaded files are
+    # copied into internal storage from their spooled temporary files.
+    async with request.form() as form:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                uploads[key] = value
+            else:
+                inputs[key] = value
+        return await run_in_threadpool(
+            _start, ctx, namespace, flow_id, revision, inputs, uploads, given_labels, wait
+        )
 
-    return await run_in_threadpool(start)
+
+def _start(
+    ctx: ApiContext,
+    namespace: str,
+    flow_id: str,
+    revision: int | None,
+    inputs: dict[str, str],
+    uploads: dict[str, UploadFile],
+    labels: dict[str, str],
+    wait: bool,
+) -> dict[str, Any]:
+    """Create the execution; FILE inputs are stored at their URI under its id first (and
+    removed again when the execution is refused)."""
+    from lanner.engine.execution import new_execution_id
+    from lanner.storage.inputfiles import InputFiles
+    from lanner.storage.uris import execution_prefix, input_file_uri, storage_path
+
+    flow, rev = actions.deployed_flow(
+        ctx.store, ctx.registry, ctx.config.pluginDefaults, namespace, flow_id, revision
+    )
+    execution_id = new_execution_id()
+    given = dict(inputs)
+    try:
+        for input_id, upload in uploads.items():
+            uri = input_file_uri(
+                flow.namespace, flow.id, execution_id, input_id, upload.filename or input_id
+            )
+            upload.file.seek(0)
+            ctx.storage.put(storage_path(uri), upload.file)
+            given[input_id] = uri
+        files = InputFiles(ctx.storage, flow.namespace, flow.id, execution_id)
+        execution = actions.start_execution(
+            ctx.store, flow, rev, given, labels=labels, execution_id=execution_id, files=files
+        )
+    except BaseException:
+        if uploads:
+            ctx.storage.delete_prefix(execution_prefix(flow.namespace, flow.id, execution_id))
+        raise
+    if wait:
+        execution = actions.wait_finalized(ctx.store, execution.id, None, ctx.stopping)
+    answer = execution_answer(execution)
+    answer["url"] = None
+    return answer
 
 
 def _sort_value(e: Execution, field: str) -> Any:

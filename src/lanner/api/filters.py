@@ -48,7 +48,8 @@ def _values(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _text(field: str, op: str, value: str) -> Callable[[str], bool]:
+def text_test(field: str, op: str, value: str) -> Callable[[str], bool]:
+    """A test of a text field for one operation (a 422 naming an operation not served)."""
     values = _values(value)
     tests: dict[str, Callable[[str], bool]] = {
         "EQUALS": lambda s: s == value,
@@ -116,13 +117,13 @@ def execution_tests(filters: list[Filter], now: datetime) -> list[ExecutionTest]
 def _execution_test(f: Filter, now: datetime) -> ExecutionTest:
     field, op, value = f.field, f.operation, f.value
     if field == "namespace":
-        ns = _text(field, op, value)
+        ns = text_test(field, op, value)
         return lambda e: ns(e.namespace)
     if field == "flowId":
-        flow = _text(field, op, value)
+        flow = text_test(field, op, value)
         return lambda e: flow(e.flow_id)
     if field in ("id", "executionId"):
-        ident = _text(field, op, value)
+        ident = text_test(field, op, value)
         return lambda e: ident(e.id)
     if field == "state":
         states = {s.upper() for s in _values(value)}
@@ -182,10 +183,10 @@ def flow_tests(filters: list[Filter]) -> list[FlowTest]:
 
 def _flow_test(f: Filter) -> FlowTest:
     if f.field == "namespace":
-        ns = _text(f.field, f.operation, f.value)
+        ns = text_test(f.field, f.operation, f.value)
         return lambda r: ns(r.namespace)
     if f.field in ("id", "flowId"):
-        ident = _text(f.field, f.operation, f.value)
+        ident = text_test(f.field, f.operation, f.value)
         return lambda r: ident(r.id)
     if f.field == "q":
         needle = f.value.lower()

@@ -7,6 +7,9 @@ import time
 
 from kestrapy import Configuration, KestraClient
 from kestrapy.models.query_filter import QueryFilter
+from kestrapy.models.trigger_controller_set_disabled_request import (
+    TriggerControllerSetDisabledRequest,
+)
 
 url, hello, sleepy, paused, failing = sys.argv[1:6]
 kc = KestraClient(Configuration(host=url))
@@ -111,4 +114,75 @@ while True:
     assert time.monotonic() < deadline, seen
     time.sleep(0.05)
 out["restarted"] = True
+
+HOOKED = """\
+id: hooked
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "hooked"
+triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: the-key
+"""
+kc.flows.create_flow(tenant=T, body=HOOKED)
+hooked = kc.executions.trigger_execution_by_get_webhook(
+    namespace="company.team", id="hooked", key="the-key", tenant=T
+)
+out["webhook"] = [hooked.flow_id, hooked.trigger.id]
+posted = kc.executions.trigger_execution_by_post_webhook_with_path(
+    namespace="company.team", id="hooked", key="the-key", path="extra", tenant=T
+)
+out["webhook_path"] = posted.trigger.type
+
+kc.kv.set_key_value(namespace="company.team", key="color", tenant=T, body='"blue"')
+kc.kv.set_key_value(namespace="company.team", key="size", tenant=T, body="3")
+detail = kc.kv.key_value(namespace="company.team", key="size", tenant=T)
+out["kv_get"] = [
+    str(detail.type.value if hasattr(detail.type, "value") else detail.type),
+    detail.value,
+]
+listed = kc.kv.list_keys(namespace="company.team", tenant=T)
+out["kv_list"] = [len(listed), sorted(e.key for e in listed)]
+out["kv_delete"] = kc.kv.delete_key_value(namespace="company.team", key="color", tenant=T)
+out["kv_inherited"] = [
+    e.key for e in kc.kv.list_keys_with_inheritence(namespace="company.team", tenant=T)
+]
+
+YEARLY = """\
+id: yearly
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date }}"
+triggers:
+  - id: newyear
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 0 1 1 *"
+"""
+
+kc.flows.create_flow(tenant=T, body=YEARLY)
+deadline = time.monotonic() + 30
+while True:  # the server's trigger runtime stores the context on its next tick
+    found = kc.triggers.search_triggers(page=1, size=10, tenant=T)
+    if found.total:
+        break
+    assert time.monotonic() < deadline
+    time.sleep(0.1)
+out["triggers"] = [r.trigger_context.trigger_id for r in found.results]
+kc.triggers.disabled_triggers_by_ids(
+    tenant=T,
+    trigger_controller_set_disabled_request=TriggerControllerSetDisabledRequest(
+        triggers=[found.results[0].trigger_context], disabled=True
+    ),
+)
+again = kc.triggers.search_triggers(page=1, size=10, tenant=T)
+out["trigger_disabled"] = again.results[0].trigger_context.disabled
+unlocked = kc.triggers.unlock_trigger(
+    namespace="company.team", flow_id="yearly", trigger_id="newyear", tenant=T
+)
+out["trigger_unlocked"] = unlocked.trigger_id
 print(json.dumps(out))

@@ -7,6 +7,10 @@ import time
 
 from kestrapy import KestraClient
 from kestrapy.models.query_filter import QueryFilter
+from kestrapy.models.trigger_controller_api_trigger_id import TriggerControllerApiTriggerId
+from kestrapy.models.trigger_controller_set_disabled_request import (
+    TriggerControllerSetDisabledRequest,
+)
 
 url, hello, sleepy, paused, failing = sys.argv[1:6]
 kc = KestraClient(host=url, timeout=60)
@@ -101,4 +105,127 @@ while True:
     assert time.monotonic() < deadline, seen
     time.sleep(0.05)
 out["restarted"] = True
+
+HOOKED = """\
+id: hooked
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "hooked"
+triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: the-key
+"""
+kc.flows.create_flow(T, HOOKED)
+hooked = kc.executions.trigger_execution_by_get_webhook(T, "company.team", "hooked", "the-key")
+out["webhook"] = [hooked.flow_id, hooked.trigger.id]
+posted = kc.executions.trigger_execution_by_post_webhook_with_path(
+    T, "company.team", "hooked", "the-key", "extra"
+)
+out["webhook_path"] = posted.trigger.type
+
+kc.kv.set_key_value("company.team", "color", T, '"blue"')
+kc.kv.set_key_value("company.team", "size", T, "3")
+detail = kc.kv.key_value("company.team", "size", T)
+out["kv_get"] = [
+    str(detail.type.value if hasattr(detail.type, "value") else detail.type),
+    detail.value,
+]
+listed = kc.kv.list_all_keys(
+    T,
+    page=1,
+    size=10,
+    filters=[QueryFilter(field="namespace", operation="EQUALS", value="company.team")],
+)
+out["kv_list"] = [listed.total, sorted(e.key for e in listed.results)]
+out["kv_delete"] = kc.kv.delete_key_value("company.team", "color", T)
+out["kv_inherited"] = [e.key for e in kc.kv.list_keys_with_inheritance("company.team", T)]
+
+WITH_FILE = """\
+id: withfile
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: read
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.data) }}"
+outputs:
+  - id: content
+    type: STRING
+    value: "{{ outputs.read.value }}"
+"""
+kc.flows.create_flow(T, WITH_FILE)
+filed = kc.executions.create_execution(
+    T, "company.team", "withfile", wait=True, inputs={"data": ("in.txt", b"file body")}
+)
+uri = filed.inputs["data"]
+out["file_download"] = kc.executions.download_file_from_execution(filed.id, uri, T).decode()
+out["file_size"] = kc.executions.file_metadatas_from_execution(filed.id, uri, T).size
+out["outputs"] = kc.outputs.execution_outputs(filed.id, T)
+kc.files.create_namespace_file("company.team", "/q/one.sql", T, file_content=b"select 1")
+out["nsfile"] = kc.files.file_content("company.team", "/q/one.sql", T).decode()
+out["nsfile_list"] = [
+    f.file_name for f in kc.files.list_namespace_directory_files("company.team", T, path="/q")
+]
+kc.files.delete_file_directory("company.team", "/q/one.sql", T)
+
+YEARLY = """\
+id: yearly
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date }}"
+triggers:
+  - id: newyear
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 0 1 1 *"
+"""
+
+kc.flows.create_flow(T, YEARLY)
+deadline = time.monotonic() + 30
+while True:  # the server's trigger runtime stores the context on its next tick
+    found = kc.triggers.search_triggers(T, page=1, size=10)
+    if found["total"]:
+        break
+    assert time.monotonic() < deadline
+    time.sleep(0.1)
+out["triggers"] = [r["state"]["triggerId"] for r in found["results"]]
+kc.triggers.disabled_triggers_by_ids(
+    T,
+    TriggerControllerSetDisabledRequest(
+        triggers=[
+            TriggerControllerApiTriggerId(
+                namespace="company.team", flowId="yearly", triggerId="newyear"
+            )
+        ],
+        disabled=True,
+    ),
+)
+again = kc.triggers.search_triggers(T, page=1, size=10)
+out["trigger_disabled"] = again["results"][0]["state"]["disabled"]
+unlocked = kc.triggers.unlock_trigger(T, "company.team", "yearly", "newyear")
+out["trigger_unlocked"] = unlocked["triggerId"]
+
+followed = kc.executions.create_execution(T, "company.team", "hello", inputs={"name": "Flo"})
+# The first event (Kestra's `start`) holds only the id.
+events = list(kc.executions.follow_execution(followed.id, T))
+seen = [e.state.current.value for e in events if getattr(e, "state", None)]
+out["followed_last"] = seen[-1]
+out["followed_logs"] = [
+    entry.message
+    for entry in kc.logs.follow_logs_from_execution(followed.id, T, min_level="INFO")
+    if entry.message
+]
+
+LOG = "io.kestra.plugin.core.log.Log"
+out["plugin_listed"] = any(LOG in p["tasks"] for p in kc.plugins.list_plugins())
+out["plugin_schema"] = "task:" + LOG in kc.plugins.plugin_schema("flow")["$defs"]
+out["plugin_doc"] = (
+    "message" in kc.plugins.plugin_documentation(LOG)["schema"]["properties"]["properties"]
+)
 print(json.dumps(out))
