@@ -76,7 +76,8 @@ def test_a_subflow_parent_waits_for_the_child_and_its_after_execution(server: Cl
 def test_a_scheduled_subflow_child_stays_created_until_its_schedule_date(
     server: Cluster,
 ) -> None:
-    at = datetime.now(UTC) + timedelta(seconds=3)
+    # Far enough ahead that a loaded machine sees the child before its date.
+    at = datetime.now(UTC) + timedelta(seconds=10)
     parent_id = server.start("control.test", "scheduled_parent", {"at": at.isoformat()})
 
     def child() -> Execution | None:
