@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import os
-import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from lanner.engine.events import Cancel, Dispatch, Event, Kill, LogLine, Start, TaskResult, Timer
 from lanner.engine.execution import Execution, History, new_execution_id
@@ -34,8 +32,8 @@ from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import KVAccess, Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
+from lanner.storage.attempt import AttemptFiles
 from lanner.storage.inputfiles import InputFiles
-from lanner.storage.namespacefiles import NamespaceFile
 from lanner.storage.reader import ExecutionFiles
 from lanner.storage.taskfiles import TaskFiles
 
@@ -57,7 +55,7 @@ class SimulatedRun:
         return [line.message for line in self.logs if task_id is None or line.task_id == task_id]
 
 
-class _Context:
+class _Context(AttemptFiles):
     """The TaskContext of a simulated attempt: properties arrive rendered."""
 
     def __init__(
@@ -73,7 +71,7 @@ class _Context:
         self._dispatch = dispatch
         self._logs = logs
         self._working_dir: Path | None = None
-        self._files = TaskFiles(
+        self._task_files = TaskFiles(
             storage,
             execution.namespace,
             execution.flow_id,
@@ -81,6 +79,9 @@ class _Context:
             dispatch.task_id,
             dispatch.task_run_id,
         )
+
+    def _files(self) -> TaskFiles:
+        return self._task_files
 
     def render(self, value: Any) -> Any:
         return value
@@ -98,41 +99,10 @@ class _Context:
     def wait(self, seconds: float) -> bool:
         return True  # virtual time: sleeping costs nothing
 
-    def put_file(self, source: str | os.PathLike[str], name: str | None = None) -> str:
-        return self._files.put_file(source, name)
-
-    def open_file(self, uri: str) -> BinaryIO:
-        return self._files.open_file(uri)
-
     @property
     def kv(self) -> KVAccess:
         # The simulator has no store; kv() in an expression fails the same way.
         raise LannerError("the KV store is not available in the simulator (lanner.testing)")
-
-    def working_directory(self) -> Path:
-        if self._working_dir is None:
-            self._working_dir = Path(tempfile.mkdtemp(prefix="lanner-wd-"))
-        return self._working_dir
-
-    def close(self) -> None:
-        """The attempt ended: its working directory goes."""
-        if self._working_dir is not None:
-            shutil.rmtree(self._working_dir, ignore_errors=True)
-            self._working_dir = None
-
-    def delete_file(self, uri: str) -> bool:
-        return self._files.delete_file(uri)
-
-    def purge_execution_files(self) -> list[str]:
-        return self._files.purge_execution_files()
-
-    def namespace_files(
-        self,
-        namespace: str | None = None,
-        include: Sequence[str] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> list[NamespaceFile]:
-        return self._files.namespace_files(namespace, include, exclude)
 
 
 def simulate(

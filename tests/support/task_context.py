@@ -14,23 +14,21 @@ The KV tasks need a store: give one with ``kv=StoreKV(store, "company.team")``
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from lanner.expr import ExpressionEngine, Scope
 from lanner.plugin import KVAccess
 from lanner.storage import LocalStorage, Storage
-from lanner.storage.namespacefiles import NamespaceFile
+from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
 
 
-class LocalTaskContext:
+class LocalTaskContext(AttemptFiles):
     """A TaskContext for one attempt, in memory."""
 
     def __init__(
@@ -101,37 +99,6 @@ class LocalTaskContext:
             self.task_id,
             self.task_run_id,
         )
-
-    def put_file(self, source: str | os.PathLike[str], name: str | None = None) -> str:
-        return self._files().put_file(source, name)
-
-    def open_file(self, uri: str) -> BinaryIO:
-        return self._files().open_file(uri)
-
-    def working_directory(self) -> Path:
-        if self._working_dir is None:
-            self._working_dir = Path(tempfile.mkdtemp(prefix="lanner-wd-"))
-        return self._working_dir
-
-    def close(self) -> None:
-        """End the attempt as a worker does: its working directory is removed."""
-        if self._working_dir is not None:
-            shutil.rmtree(self._working_dir, ignore_errors=True)
-            self._working_dir = None
-
-    def delete_file(self, uri: str) -> bool:
-        return self._files().delete_file(uri)
-
-    def purge_execution_files(self) -> list[str]:
-        return self._files().purge_execution_files()
-
-    def namespace_files(
-        self,
-        namespace: str | None = None,
-        include: Sequence[str] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> list[NamespaceFile]:
-        return self._files().namespace_files(namespace, include, exclude)
 
     def cancel(self) -> None:
         """Kill the attempt: `cancelled` turns True and a pending `wait` returns False."""

@@ -9,20 +9,17 @@ timeout's FAILED or the kill's KILLED, never as a success.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import shutil
 import socket
-import tempfile
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -38,7 +35,7 @@ from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
 from lanner.storage import Storage
-from lanner.storage.namespacefiles import NamespaceFile
+from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
 from lanner.store.base import Job, LogRecord, Store
 
@@ -55,7 +52,7 @@ WATCH_SECONDS = 0.005
 LIVE_LOG_SECONDS = 0.25
 
 
-class _Context:
+class _Context(AttemptFiles):
     """The TaskContext of one attempt. Properties arrive rendered by the executor."""
 
     def __init__(
@@ -150,23 +147,6 @@ class _Context:
             self.task_run_id,
         )
 
-    def put_file(self, source: str | os.PathLike[str], name: str | None = None) -> str:
-        return self._files().put_file(source, name)
-
-    def open_file(self, uri: str) -> BinaryIO:
-        return self._files().open_file(uri)
-
-    def working_directory(self) -> Path:
-        if self._working_dir is None:
-            self._working_dir = Path(tempfile.mkdtemp(prefix="lanner-wd-"))
-        return self._working_dir
-
-    def close(self) -> None:
-        """The attempt ended: its working directory goes."""
-        if self._working_dir is not None:
-            shutil.rmtree(self._working_dir, ignore_errors=True)
-            self._working_dir = None
-
     def flush(self, store: Store) -> None:
         """Send the logs written since the last flush to the store (a running task's)."""
         with self.flush_lock:
@@ -181,20 +161,6 @@ class _Context:
         with self.flush_lock:
             self.ended = True
             return self.logs[self.flushed :]
-
-    def delete_file(self, uri: str) -> bool:
-        return self._files().delete_file(uri)
-
-    def purge_execution_files(self) -> list[str]:
-        return self._files().purge_execution_files()
-
-    def namespace_files(
-        self,
-        namespace: str | None = None,
-        include: Sequence[str] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> list[NamespaceFile]:
-        return self._files().namespace_files(namespace, include, exclude)
 
 
 class _WorkerLocal(threading.local):
