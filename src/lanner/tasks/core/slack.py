@@ -23,8 +23,6 @@ from __future__ import annotations
 import codecs
 import json
 import re
-import threading
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -35,6 +33,7 @@ from lanner.model.common import DurationLike, DynamicInt, Model, Text, parse_dur
 from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
+from lanner.tasks.asyncsend import run_coroutine, unless_cancelled
 from lanner.tasks.core.log import as_text
 
 if TYPE_CHECKING:
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
 
 NO_MESSAGE = "Either 'messageText' or 'payload' must be provided"
 
-_POLL_SECONDS = 0.05  # how often an in-flight request looks at the cancellation flag
 _EXCERPT_CHARS = 200  # how much of an error response body goes into the error message
 _DEFAULT_CONNECT_TIMEOUT = "PT10S"  # OkHttp's default, which Kestra's Slack client keeps
 
@@ -298,49 +296,6 @@ async def _send(request: _Request) -> _Response:
         return _Response(resp.status_code, resp.reason_phrase, bytes(body))
 
 
-async def _send_unless_cancelled(
-    request: _Request, cancelled: Callable[[], bool]
-) -> _Response | None:
-    """Send, polling the cancellation flag; None when cancelled (the connection is closed)."""
-    import asyncio  # imported on use, like httpx: loading every task module must stay cheap
-
-    sending = asyncio.ensure_future(_send(request))
-    while True:
-        done, _ = await asyncio.wait({sending}, timeout=_POLL_SECONDS)
-        if done:
-            return sending.result()
-        if cancelled():
-            sending.cancel()
-            await asyncio.gather(sending, return_exceptions=True)
-            return None
-
-
-def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from synchronous code, even under a running event loop."""
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
-    # Called from a thread that runs an event loop: run ours on a thread of its own.
-    result: list[T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(factory()))
-        except BaseException as exc:
-            error.append(exc)
-
-    thread = threading.Thread(target=target, name="lanner-slack-send", daemon=True)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
-
-
 def _excerpt(body: bytes) -> str:
     text = " ".join(body.decode("utf-8", errors="replace").split())
     return text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS] + "…"
@@ -387,7 +342,9 @@ def run_slack_incoming_webhook(task: SlackIncomingWebhook, ctx: TaskContext) -> 
     if ctx.cancelled:  # §0 decision 4: a stopped attempt sends nothing
         return Outcome(State.KILLED)
     try:
-        response = _run_coroutine(lambda: _send_unless_cancelled(request, lambda: ctx.cancelled))
+        response = run_coroutine(
+            lambda: unless_cancelled(_send(request), lambda: ctx.cancelled), "lanner-slack-send"
+        )
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return Outcome(State.FAILED, error=masked(_transport_error(exc, shown_url, request)))
     except ImportError as exc:  # a SOCKS proxy without httpx's socks extra

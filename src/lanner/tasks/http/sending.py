@@ -10,20 +10,19 @@ held in memory.
 from __future__ import annotations
 
 import base64
-import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lanner.expr.secrets import MASK
 from lanner.plugin import TaskContext
+from lanner.tasks.asyncsend import run_coroutine, unless_cancelled
 from lanner.tasks.http.common import Prepared
 
 if TYPE_CHECKING:
     import httpx
 
 T = TypeVar("T")
-_POLL_SECONDS = 0.05  # how often an in-flight request looks at the cancellation flag
 _HIDDEN_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
@@ -124,53 +123,14 @@ async def _exchange(prepared: Prepared, ctx: TaskContext, reader: Reader[T]) -> 
             await response.aclose()
 
 
-async def _unless_cancelled(
-    prepared: Prepared, ctx: TaskContext, reader: Reader[T]
-) -> tuple[Answer, T] | None:
-    import asyncio  # imported on use: loading every task module must stay cheap
-
-    sending = asyncio.ensure_future(_exchange(prepared, ctx, reader))
-    while True:
-        done, _ = await asyncio.wait({sending}, timeout=_POLL_SECONDS)
-        if done:
-            return sending.result()
-        if ctx.cancelled:
-            sending.cancel()
-            await asyncio.gather(sending, return_exceptions=True)
-            return None
-
-
-def _run(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from synchronous code, even under a running loop."""
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
-    # Called from a thread that runs an event loop: run ours on a thread of its own.
-    result: list[T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(factory()))
-        except BaseException as exc:
-            error.append(exc)
-
-    thread = threading.Thread(target=target, name="lanner-http-send", daemon=True)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
-
-
 def send(prepared: Prepared, ctx: TaskContext, reader: Reader[T]) -> tuple[Answer, T] | None:
     """Send and read the answer; None when the attempt was cancelled meanwhile.
     httpx's errors (connection, timeout, protocol) propagate: see `transport_error`."""
     with prepared.closer:
-        return _run(lambda: _unless_cancelled(prepared, ctx, reader))
+        return run_coroutine(
+            lambda: unless_cancelled(_exchange(prepared, ctx, reader), lambda: ctx.cancelled),
+            "lanner-http-send",
+        )
 
 
 def transport_error(exc: Exception, prepared: Prepared) -> str:
