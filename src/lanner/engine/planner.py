@@ -221,6 +221,7 @@ class _Cycle(Cycle):
     ) -> None:
         super().__init__(planner.index, execution, ctx, consume)
         self.p = planner
+        self._new: list[str] = []  # task runs created in this pass, not started yet
 
     @property
     def engine(self) -> ExpressionEngine:
@@ -486,8 +487,24 @@ class _Cycle(Cycle):
                 # A flowable is looked at again only when it or one of its task runs
                 # changed: what it decides depends on nothing else.
                 self.flowable_step(run)
+        self.start_new()
         if self.ex.state.terminated and self.ex.finalized_at is None:
             self.after_step()
+
+    def start_new(self) -> None:
+        """Start the task runs this pass created, before the next pass computes any
+        flowable's state (SPEC §3.8: step 8 before step 9). Otherwise a loop that
+        resolves FAILED in the next pass, for a sibling group that failed in this
+        one, would stop a task run whose `runIf` was never evaluated, in its own
+        state, instead of leaving it SKIPPED."""
+        new, self._new = self._new, []
+        for run_id in new:
+            run = self.runs.get(run_id)
+            if run is None or not run.state.created:
+                continue
+            if self.ex.state.terminated and self.top_phase(run) is not Phase.AFTER:
+                continue
+            self.start(run)
 
     def kill_all(self) -> None:
         for run_id in sorted(self.active, key=lambda i: self.runs[i].seq):
@@ -529,6 +546,7 @@ class _Cycle(Cycle):
             generation=gen,
         )
         self.add(run)
+        self._new.append(run_id)
         return run
 
     # -- the root container ---------------------------------------------------------------

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
+from lanner.engine.events import Start, StartSubflow
+from lanner.engine.execution import TaskRun
 from lanner.model.states import State
 from lanner.plugin import Outcome
-from tests.unit.engine.support import failed, order, run, run_of, sequence, state_of
+from tests.unit.engine.support import (
+    Driver,
+    failed,
+    order,
+    run,
+    run_of,
+    sequence,
+    state_of,
+)
 
 # -- runIf ---------------------------------------------------------------------------------
 
@@ -142,6 +154,92 @@ def test_run_if_sees_variables_set_by_earlier_tasks_C11() -> None:
         ("runs", "SUCCESS"),
         ("skipped", "SKIPPED"),
     ]
+
+
+_GUARDED = {
+    "Log": "type: Log\nmessage: never",
+    "Return": "type: Return\nformat: never",
+    "Subflow": "type: Subflow\nnamespace: tests\nflowId: child\nwait: true\ntransmitFailed: true",
+    "Sequential": "type: Sequential\ntasks:\n  - id: inner\n    type: Log\n    message: never",
+    "SetVariables": "type: SetVariables\nvariables:\n  x: 1",
+    "Pause": "type: Pause\nbehavior: FAIL",
+}
+_RETRY = "retry:\n  type: constant\n  interval: PT1S\n  maxAttempts: 3"
+
+
+def _loop_with_guarded(guarded: str) -> str:
+    """A ForEach whose value groups run a Sequential of `work` then `guarded` (the
+    shape Hypothesis found: a direct child of the loop is never created after a
+    failure, SPEC §3.3, but the next task of a group's Sequential is)."""
+    steps = (
+        f"- id: work\n  type: Log\n  message: w\n- id: guarded\n{textwrap.indent(guarded, '  ')}"
+    )
+    group = f"- id: group\n  type: Sequential\n  tasks:\n{textwrap.indent(steps, '    ')}"
+    return f"""
+tasks:
+  - id: loop
+    type: ForEach
+    values: [a, b]
+    concurrencyLimit: 0
+    tasks:
+{textwrap.indent(group, "      ")}
+"""
+
+
+def _work_run(d: Driver, value: str) -> TaskRun:
+    """The `work` task run of the value group `value`, at whatever depth it sits."""
+    runs = d.execution.task_runs
+    for r in d.execution.ordered_task_runs():
+        if r.task_id != "work":
+            continue
+        owner = r
+        while owner.value is None and owner.parent_id:
+            owner = runs[owner.parent_id]
+        if owner.value == value:
+            return r
+    raise AssertionError(f"no work task run for {value}")
+
+
+@pytest.mark.parametrize("retry", [True, False])
+@pytest.mark.parametrize("kind", list(_GUARDED))
+def test_run_if_false_skips_a_task_created_as_its_loop_fails(kind: str, retry: bool) -> None:
+    """§4.1 and §3.8 (step 8, runIf, before step 9, the loop's state): group `a`
+    creates `guarded` in the same cycle as group `b` fails. The loop then resolves
+    FAILED and stops what still runs, but `guarded`, whose runIf is false, was
+    SKIPPED first: one SKIPPED attempt, never dispatched nor started, and its retry
+    does not apply (Hypothesis seed 864 found it ending FAILED with no attempt)."""
+    guarded = f'runIf: "{{{{ 1 == 2 }}}}"\n{_GUARDED[kind]}'
+    if retry:
+        guarded += "\n" + _RETRY
+    d = Driver.of(_loop_with_guarded(guarded))
+    d.plan(Start())
+    d.plan(
+        d.result_of(_work_run(d, "a")),
+        d.result_of(_work_run(d, "b"), State.FAILED),
+    )
+    skipped = [r for r in d.execution.ordered_task_runs() if r.task_id == "guarded"]
+    assert [(r.state, [a.state for a in r.attempts]) for r in skipped] == [
+        (State.SKIPPED, [State.SKIPPED])
+    ]
+    assert not d.execution.children.get((skipped[0].id, skipped[0].phase))
+    assert "guarded" not in d.dispatched()
+    assert not d.of_type(StartSubflow)
+    assert run_of(d.execution, "loop").state is State.FAILED
+    assert d.execution.state is State.FAILED
+
+
+def test_run_if_true_task_created_as_its_loop_fails_takes_the_loop_state() -> None:
+    """The contrast (docs/semantics.md, "Stopping siblings still running"): with a
+    true runIf the same task is dispatched, then stopped in the loop's state."""
+    d = Driver.of(_loop_with_guarded("type: Log\nmessage: runs"))
+    d.plan(Start())
+    d.plan(
+        d.result_of(_work_run(d, "a")),
+        d.result_of(_work_run(d, "b"), State.FAILED),
+    )
+    assert d.run("guarded").state is State.FAILED
+    assert "guarded" in d.dispatched()
+    assert "guarded" in d.cancelled()
 
 
 # -- allowFailure / allowWarning (§4.2) ------------------------------------------------------
