@@ -13,5 +13,6 @@ def test_filter_then_deduplicate_through_lanner_run(env: dict[str, str]) -> None
     assert outputs["filter"]["droppedItemsTotal"] == 1
     assert outputs["dedup"]["numKeys"] == 2
     assert outputs["dedup"]["droppedItemsTotal"] == 1
+    assert outputs["dedup"]["uri"].endswith(".ion")  # whatever the source's extension
     lines = logs(final["id"], env)
     assert ("log", "INFO", '{"key":"k2","value":2}\n{"key":"k1","value":3}\n') in lines

@@ -65,10 +65,8 @@ def _items(ctx: TaskContext, uri: str) -> Iterator[Any]:
         yield from read_values(source, source=uri)
 
 
-def _store(ctx: TaskContext, path: Path, uri: str) -> str:
-    name = uri.rsplit("/", 1)[-1]
-    ext = "." + name.rpartition(".")[2] if "." in name else ".ion"
-    return ctx.put_file(path, f"{uuid.uuid4().hex}{ext}")
+def _store(ctx: TaskContext, path: Path) -> str:
+    return ctx.put_file(path, f"{uuid.uuid4().hex}.ion")
 
 
 # -- FilterItems ------------------------------------------------------------------------
@@ -161,7 +159,7 @@ def run_filter(task: FilterItems, ctx: TaskContext) -> Outcome:
                 out.write(encode_line(item))
                 if processed % 1024 == 0 and ctx.cancelled:
                     return Outcome(State.KILLED)
-        stored = _store(ctx, path, uri)
+        stored = _store(ctx, path)
     return Outcome(
         outputs={"uri": stored, "processedItemsTotal": processed, "droppedItemsTotal": dropped}
     )
@@ -215,7 +213,7 @@ def run_deduplicate(task: DeduplicateItems, ctx: TaskContext) -> Outcome:
                 processed = number
                 if number in keep:
                     out.write(encode_line(item))
-        stored = _store(ctx, path, uri)
+        stored = _store(ctx, path)
     return Outcome(
         outputs={
             "uri": stored,
