@@ -116,3 +116,22 @@ def test_one_flow_per_request_and_no_store_location_in_errors(api: ApiServer) ->
     missing = api.client.get(f"{API}/executions/nope").json()["message"]
     assert missing == "execution nope not found"
     assert "sqlite" not in api.client.post(f"{API}/executions/a/b").text
+
+
+def test_flow_json_reads_yaml_as_kestra_does(api: ApiServer) -> None:
+    """`yes`, `no`, `on` and dates stay strings in the flow JSON, as in the flow that
+    runs (PyYAML's YAML 1.1 rules would make them booleans and datetimes)."""
+    source = (
+        "id: yaml_rules\nnamespace: company.team\nlabels:\n  since: 2024-01-01\n"
+        "tasks:\n  - id: yes\n    type: io.kestra.plugin.core.log.Log\n    message: on\n"
+        "  - id: no\n    type: io.kestra.plugin.core.log.Log\n    message: 2024-01-02\n"
+    )
+    api.deploy(source)
+    got = api.client.get(f"{API}/flows/company.team/yaml_rules").json()
+    assert [(t["id"], t["message"]) for t in got["tasks"]] == [
+        ("yes", "on"),
+        ("no", "2024-01-02"),
+    ]
+    assert got["labels"] == [{"key": "since", "value": "2024-01-01"}]
+    listed = api.client.get(f"{API}/flows/company.team").json()
+    assert [t["id"] for t in listed[0]["tasks"]] == ["yes", "no"]

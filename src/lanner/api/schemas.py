@@ -12,13 +12,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from lanner.cli.views import display_masker, execution_json, log_json
 from lanner.engine.execution import Execution, History
 from lanner.engine.variables import iso
 from lanner.model.states import State
+from lanner.model.yamlsource import load_yaml
 from lanner.store.base import FlowRecord, LogRecord
 
 
@@ -101,8 +101,10 @@ def log_answer(record: LogRecord, execution: Execution, masker: Any) -> dict[str
 
 
 def flow_document(source: str) -> dict[str, Any]:
-    """The flow's YAML as a mapping (already validated when it was deployed)."""
-    data = yaml.safe_load(source)
+    """The flow's YAML as a mapping (already validated when it was deployed), read by
+    the loader that validated it: as Kestra does, not with PyYAML's YAML 1.1 rules
+    (which would make `id: yes` true and a date a datetime)."""
+    data, _ = load_yaml(source)
     return data if isinstance(data, dict) else {}
 
 

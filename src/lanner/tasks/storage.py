@@ -1,7 +1,7 @@
 """`io.kestra.plugin.core.storage.*`: tasks on internal-storage files (docs/storage.md).
 
 `Write`, `Concat`, `Delete`, `Size`, `Split`, `Reverse` and
-`PurgeCurrentExecutionFiles`, with Kestra's properties and outputs. Files are
+`PurgeCurrentExecutionFiles` (`FilterItems` and `DeduplicateItems` are in storageitems.py), with Kestra's properties and outputs. Files are
 read through `ctx.open_file` (only what the execution may read) and stored with
 `ctx.put_file`, streamed: no task holds a whole file in memory, except Reverse,
 which keeps the offsets of the lines (8 bytes each, not the lines) to read them
@@ -28,6 +28,7 @@ from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.model.unsupported import reject
 from lanner.plugin import Outcome, TaskContext, TaskType
+from lanner.tasks import storageitems as items
 from lanner.tasks.core.log import as_text
 
 _CHUNK = 1 << 20
@@ -348,6 +349,8 @@ def _types(name: str, model: type[Task], run: Any, *aliases: str) -> TaskType:
 def task_types() -> list[TaskType]:
     """The `io.kestra.plugin.core.storage` task types (the `storage` entry point)."""
     return [
+        _types("FilterItems", items.FilterItems, items.run_filter),
+        _types("DeduplicateItems", items.DeduplicateItems, items.run_deduplicate),
         _types("Write", Write, run_write),
         _types("Concat", Concat, run_concat),
         _types("Delete", Delete, run_delete),

@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from lanner.errors import FlowValidationError
+from lanner.ion import read_values
 from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.model.validate import load_flow
@@ -48,6 +49,12 @@ def put(storage: LocalStorage, data: bytes, name: str) -> str:
 def read(storage: LocalStorage, uri: str) -> bytes:
     with storage.open(storage_path(uri)) as f:
         return f.read()
+
+
+def ion_rows(storage: LocalStorage, uri: str) -> list[Any]:
+    """The values of a STORE file, read back (lanner.ion's reader)."""
+    with storage.open(storage_path(uri)) as f:
+        return list(read_values(f))
 
 
 def test_registered_under_kestras_names() -> None:
@@ -116,10 +123,7 @@ def test_sqlite_store_writes_an_ion_file(
     outcome = run_jdbc(task, ctx, "sqlite")
     assert outcome.outputs["size"] == 2
     assert outcome.outputs["uri"].endswith(".ion")
-    assert read(storage, outcome.outputs["uri"]).decode().splitlines() == [
-        '{a:1,b:"x"}',
-        "{a:2,b:null}",
-    ]
+    assert ion_rows(storage, outcome.outputs["uri"]) == [{"a": 1, "b": "x"}, {"a": 2, "b": None}]
 
 
 def test_named_parameters_and_after_sql_in_one_transaction(
@@ -312,7 +316,7 @@ def test_duckdb_parameters_store_and_changes(ctx: LocalTaskContext, storage: Loc
     assert outcome.state is State.SUCCESS, outcome.error
     [entry] = outcome.outputs["outputs"]
     assert entry["size"] == 3
-    assert read(storage, entry["uri"]).decode().splitlines() == ["{i:3}", "{i:4}", "{i:10}"]
+    assert ion_rows(storage, entry["uri"]) == [{"i": 3}, {"i": 4}, {"i": 10}]
 
 
 def test_duckdb_query_is_interrupted_when_killed(ctx: LocalTaskContext) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from lanner.ion import read_values
 from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.storage import LocalStorage, storage_path
@@ -39,6 +40,12 @@ def ctx(storage: LocalStorage) -> LocalTaskContext:
 def read(storage: LocalStorage, uri: str) -> str:
     with storage.open(storage_path(uri)) as f:
         return f.read().decode()
+
+
+def ion_rows(storage: LocalStorage, uri: str) -> list[Any]:
+    """The values of a STORE file, read back (lanner.ion's reader)."""
+    with storage.open(storage_path(uri)) as f:
+        return list(read_values(f))
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +111,8 @@ def test_postgres_queries_parameters_store_and_transaction(
     assert outcome.state is State.SUCCESS, outcome.error
     first, second = outcome.outputs["outputs"]
     assert first["size"] == 2
-    assert read(storage, first["uri"]).splitlines() == ['{id:2,name:"50%"}', '{id:3,name:"c"}']
-    assert read(storage, second["uri"]).splitlines() == ["{n:3}"]
+    assert ion_rows(storage, first["uri"]) == [{"id": 2, "name": "50%"}, {"id": 3, "name": "c"}]
+    assert ion_rows(storage, second["uri"]) == [{"n": 3}]
     failed = run_jdbc(
         make(PostgresQueries, **pg, sql="DELETE FROM items; SELECT * FROM missing"),
         ctx,
@@ -206,7 +213,7 @@ def test_mariadb_after_sql_and_store(
     first = run_jdbc(task, ctx, "mariadb")
     assert first.state is State.SUCCESS, first.error
     assert first.outputs["size"] == 2
-    assert read(storage, first.outputs["uri"]).splitlines() == ["{id:1}", "{id:2}"]
+    assert ion_rows(storage, first.outputs["uri"]) == [{"id": 1}, {"id": 2}]
     assert run_jdbc(task, ctx, "mariadb").outputs["size"] == 0
 
 

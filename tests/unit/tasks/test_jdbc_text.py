@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import uuid
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from amazon.ion import simpleion
 
+from lanner.ion import read_values
 from lanner.tasks.jdbc.sqltext import ParameterError, bind_named, split_statements
 from lanner.tasks.jdbc.urls import JdbcUrl, JdbcUrlError, parse_jdbc_url
 from lanner.tasks.jdbc.values import ion_value, output_value, parse_zone, write_ion_rows
@@ -131,16 +134,61 @@ def test_output_values_are_json_shaped() -> None:
 
 
 def test_ion_rows_keep_exact_types() -> None:
+    """Every value type the drivers give, written with lanner.ion's writer, reads back
+    the same with lanner.ion's reader and with amazon-ion (what Kestra's reader does)."""
+    paris = ZoneInfo("Europe/Paris")
+    row = {
+        "d": dt.date(2024, 1, 2),
+        "t": dt.time(10, 30, 5),
+        "ts": dt.datetime(2024, 1, 2, 10, 0, 0, 123000),
+        "tz": dt.datetime(2024, 1, 2, 10, 0, tzinfo=dt.UTC),
+        "dec": Decimal("1.50"),
+        "nan": Decimal("NaN"),
+        "f": 0.25,
+        "big": 2**70,
+        "b": b"\xaa\xbb",
+        "mv": memoryview(b"\x01"),
+        "u": uuid.UUID(int=1),
+        "j": {"k": [1, Decimal("2.5"), None, True]},
+        "iv": dt.timedelta(hours=1, minutes=30),
+        "s": 'é\n"x"',
+        "n": None,
+    }
     out = io.BytesIO()
-    rows = [
-        {"d": ion_value(dt.date(2024, 1, 2), None), "dec": ion_value(Decimal("1.50"), None)},
-        {"b": ion_value(b"\xaa", None), "n": None},
-    ]
+    rows = [{k: ion_value(v, paris) for k, v in row.items()}, {"a": 1, "b": "x"}]
     assert write_ion_rows(rows, out) == 2
-    assert out.getvalue().decode().splitlines() == [
-        "{d:2024-01-02,dec:1.50}",
-        "{b:{{qg==}},n:null}",
-    ]
+    expected = {
+        "d": dt.date(2024, 1, 2),
+        "t": "10:30:05",
+        "ts": dt.datetime(2024, 1, 2, 10, 0, 0, 123000),
+        "tz": dt.datetime(2024, 1, 2, 11, 0, tzinfo=paris),
+        "dec": Decimal("1.50"),
+        "f": 0.25,
+        "big": 2**70,
+        "b": b"\xaa\xbb",
+        "mv": b"\x01",
+        "u": "00000000-0000-0000-0000-000000000001",
+        "j": {"k": [1, Decimal("2.5"), None, True]},
+        "iv": "PT1H30M",
+        "s": 'é\n"x"',
+        "n": None,
+    }
+    first, second = read_values(io.BytesIO(out.getvalue()))
+    assert math.isnan(first.pop("nan"))
+    assert first == expected
+    assert str(first["dec"]) == "1.50"  # the scale is kept
+    assert second == {"a": 1, "b": "x"}
+    # amazon-ion reads the same values (timestamps as its datetime subclass).
+    kestra_first, kestra_second = simpleion.loads(out.getvalue().decode(), single_value=False)
+    assert kestra_first["dec"] == Decimal("1.50") and kestra_first["big"] == 2**70
+    assert kestra_first["d"].date() == dt.date(2024, 1, 2)
+    assert kestra_first["tz"] == expected["tz"]
+    assert kestra_first["ts"].replace(tzinfo=None) == expected["ts"]
+    assert bytes(kestra_first["b"]) == b"\xaa\xbb" and kestra_first["s"] == expected["s"]
+    assert math.isnan(kestra_first["nan"]) and kestra_first["f"] == 0.25
+    assert kestra_first["j"]["k"][:2] == [1, Decimal("2.5")]
+    assert kestra_first["n"].ion_type.name == "NULL"
+    assert dict(kestra_second) == {"a": 1, "b": "x"}
 
 
 def test_zone_ids() -> None:
