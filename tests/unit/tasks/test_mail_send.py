@@ -174,6 +174,13 @@ def test_missing_attachment_fails_with_its_name(smtp: SmtpServer, tmp_path: Path
     assert smtp.received == []
 
 
+def test_a_line_break_in_a_header_is_refused(smtp: SmtpServer) -> None:
+    outcome = run_mail_send(make(smtp.port, subject="a\nBcc: eve@x"), LocalTaskContext())
+    assert outcome.state == State.FAILED
+    assert "the mail cannot be built" in (outcome.error or "")
+    assert smtp.received == []
+
+
 def test_no_recipient_fails(smtp: SmtpServer) -> None:
     outcome = run_mail_send(make(smtp.port, to=" ; "), LocalTaskContext())
     assert outcome.state == State.FAILED and "no recipient" in (outcome.error or "")

@@ -284,6 +284,8 @@ def run_mail_send(task: MailSend, ctx: TaskContext) -> Outcome:
         message, recipients = build_message(task, ctx)
     except MailError as exc:
         return Outcome(State.FAILED, error=str(exc))
+    except ValueError as exc:  # the email package refuses a header (a line break in it, ...)
+        return Outcome(State.FAILED, error=f"the mail cannot be built: {exc}")
     if ctx.cancelled:  # a stopped attempt sends nothing
         return Outcome(State.KILLED)
     ctx.log(
