@@ -19,7 +19,7 @@ from tests.unit.model.flowtools import (
     one_problem,
     problems,
 )
-from tests.unit.tasks import script_examples, storage_examples
+from tests.unit.tasks import integration_examples, script_examples, storage_examples
 
 CORE = "io.kestra.plugin.core."
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
@@ -338,6 +338,8 @@ INVALID.update(storage_examples.INVALID)
 # Task types of other packages keep their examples beside their tests.
 VALID |= script_examples.VALID
 INVALID |= script_examples.INVALID
+VALID |= integration_examples.VALID
+INVALID |= integration_examples.INVALID
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:
@@ -499,7 +501,7 @@ def test_common_task_property_rejected(props: dict[str, Any], rel: str, fragment
         ("io.kestra.plugin.core.flow.Sequentail", "io.kestra.plugin.core.flow.Sequential"),
         ("io.kestra.core.tasks.flow.Parallel", "io.kestra.plugin.core.flow.Parallel"),
         ("Sleep", "io.kestra.plugin.core.flow.Sleep"),
-        ("io.kestra.plugin.jdbc.postgresql.Query", None),
+        ("io.kestra.plugin.gcp.gcs.Upload", None),
     ],
 )
 def test_unknown_task_type(type_name: str, suggestion: str | None) -> None:
