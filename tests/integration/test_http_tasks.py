@@ -6,7 +6,6 @@ import base64
 import json
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import LANNER, lanner, logs, run_json
+from tests.support.cli import LANNER, lanner, logs, run_json, write_flow
 from tests.support.http_origin import HttpOrigin
 
 TOKEN = "tok-0f9e8d7c6b5a"
@@ -24,12 +23,6 @@ TOKEN = "tok-0f9e8d7c6b5a"
 def origin() -> Iterator[HttpOrigin]:
     with HttpOrigin() as server:
         yield server
-
-
-def write_flow(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "flow.yml"
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 def task_run(execution: dict[str, Any], task_id: str) -> dict[str, Any]:

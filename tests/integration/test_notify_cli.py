@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import logs, run_json
+from tests.support.cli import logs, run_json, write_flow
 from tests.support.http_sink import HttpSink, http_sink
 from tests.support.smtp_server import SmtpServer
 
@@ -25,12 +24,6 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
 @pytest.fixture
 def sink() -> Iterator[HttpSink]:
     yield from http_sink()
-
-
-def write_flow(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "flow.yml"
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 def test_mail_send_in_errors_with_an_attachment(

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +45,10 @@ def logs(execution_id: str, env: dict[str, str]) -> list[tuple[str | None, str, 
     proc = lanner("logs", execution_id, "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     return [(r["taskId"], r["level"], r["message"]) for r in json.loads(proc.stdout)]
+
+
+def write_flow(tmp_path: Path, text: str, name: str = "flow.yml") -> Path:
+    """`text` (dedented) as a flow file in `tmp_path`."""
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
