@@ -72,7 +72,6 @@ class _Context(AttemptFiles):
         self.namespace = str(job.payload.get("namespace", ""))
         self.flow_id = str(job.payload.get("flowId", ""))
         self._storage = storage
-        self._payload_namespace: str | None = job.payload.get("namespace")
         self._masker = masker
         self.cancel_event = threading.Event()
         self.timed_out = False
@@ -99,8 +98,8 @@ class _Context(AttemptFiles):
         return self._kv
 
     def _job_namespace(self) -> str:
-        namespace = self._payload_namespace
-        if namespace is None:  # a job written before jobs carried it
+        namespace = self.namespace
+        if not namespace:  # a job written before jobs carried it
             assert self._store is not None
             execution = self._store.get_execution(self.execution_id)
             if execution is None:
