@@ -57,6 +57,14 @@ def test_a_worker_that_cannot_renew_its_leases_stops_its_task(tmp_path: Path) ->
     try:
         pool.start()
         _poll(lambda: pool._running, 30, "the task to run")
+
+        def start_committed() -> bool:
+            # The worker commits a fenced start before the task's code runs; blocking
+            # the store before that commit would stop the attempt before it began.
+            rows = peek.execute("SELECT count(*) FROM execution_event WHERE kind = 'TaskStarted'")
+            return bool(rows.fetchone()[0])
+
+        _poll(start_committed, 30, "the task's start to be committed")
         blocker = sqlite3.connect(path, timeout=0, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")  # nothing can be written any more
         started = time.monotonic()
