@@ -75,14 +75,18 @@ class _Stderr:
         self.launched = threading.Event()
         assert proc.stderr is not None
         self._stream = proc.stderr
+        # This thread is stderr's only reader: `communicate` would read it too and
+        # close it under the thread's feet.
+        proc.stderr = None
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
-        for line in self._stream:
-            self.lines.append(line)
-            if line.rstrip().endswith("| lanner.cli.launch"):
-                self.launched.set()
+        with self._stream:
+            for line in self._stream:
+                self.lines.append(line)
+                if line.rstrip().endswith("| lanner.cli.launch"):
+                    self.launched.set()
 
     def text(self) -> str:
         self._thread.join(30)
