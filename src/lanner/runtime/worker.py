@@ -19,18 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.timefmt import hms
+from lanner.engine.variables import with_working_dir
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
+from lanner.runtime.cancel import CancelEvent
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
@@ -38,6 +40,9 @@ from lanner.storage import Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
 from lanner.store.base import Job, LogRecord, Store
+
+if TYPE_CHECKING:
+    from lanner.runtime.jobchildren import ChildRuntime
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +78,7 @@ class _Context(AttemptFiles):
         self.flow_id = str(job.payload.get("flowId", ""))
         self._storage = storage
         self._masker = masker
-        self.cancel_event = threading.Event()
+        self.cancel_event = CancelEvent()
         self.timed_out = False
         self.logs: list[LogRecord] = []
         self._log_level: str | None = job.payload.get("logLevel")
@@ -196,6 +201,9 @@ class WorkerPool:
     scope: RunScope | None = None
     # Called with every log line of a task as it is written (`lanner run`'s live output).
     on_log: Callable[[LogRecord], None] | None = None
+    # What rendering the children of a one_job task (WorkingDirectory) needs; None: this
+    # pool fails such a task.
+    children: ChildRuntime | None = None
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -555,10 +563,13 @@ class WorkerPool:
         if ctx.cancelled:
             return Outcome(State.KILLED)
         try:
+            if task_type.model.behaviour.one_job:
+                return self._run_children(job, ctx)
             properties = dict(job.payload.get("properties") or {})
             if taint.is_active():
                 # The task gets plain text; a value this process cannot decrypt fails it.
                 properties = taint.plain(properties)
+            properties = with_working_dir(properties, ctx.working_directory)
             task = task_type.model.model_validate(
                 {"id": job.payload.get("taskId"), "type": type_name, **properties}
             )
@@ -578,6 +589,23 @@ class WorkerPool:
             return Outcome(
                 State.FAILED, error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__
             )
+
+    def _run_children(self, job: Job, ctx: _Context) -> Outcome:
+        """The job of a one_job task (WorkingDirectory): its children, in this thread."""
+        from lanner.runtime.jobchildren import JobChildren  # loaded by such a job only
+
+        if self.children is None:
+            raise LannerError(f"this worker cannot run a {job.payload.get('type')} task")
+        return JobChildren(
+            job,
+            ctx,
+            self.children,
+            self.store,
+            self.registry,
+            self.masker,
+            lambda child: _Context(child, self.masker, self.storage, self.store, self.on_log),
+            on_started=self.on_complete.set,
+        ).run()
 
     def cancel(self, task_run_ids: list[str]) -> None:
         """In-process shortcut for a kill decided by an executor in this process."""
