@@ -54,6 +54,7 @@ from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.cancel import CancelEvent
+from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.effects import FlowCache
 from lanner.runtime.kvreader import CycleKV
 from lanner.store.base import Job, LogRecord, Store
@@ -168,6 +169,7 @@ class JobChildren:
         job = self.job
         if not self._send(ChildStarted(job.task_run_id, job.attempt, job.claims, child.id)):
             return Outcome(State.KILLED), State.KILLED, None
+        crash_point("worker.mid_child")
         run_id = task_run_id(execution.id, job.task_run_id, child.id, None, None, 0)
         before = runs.get(run_id)
         now = datetime.now(UTC)

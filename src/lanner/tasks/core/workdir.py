@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from lanner.model.behaviour import Behaviour, TaskKind
 from lanner.model.common import Text
@@ -53,9 +53,10 @@ class WorkingDirectory(Task):
 
     _workdir_not_supported = unsupported("cache", "errors", "finally_", reasons=_REASONS)
 
-    @model_validator(mode="after")
-    def _children_run_in_the_job(self) -> WorkingDirectory:
-        for child in self.tasks:
+    @field_validator("tasks")
+    @classmethod
+    def _children_run_in_the_job(cls, tasks: TaskList) -> TaskList:
+        for child in tasks:
             if child.kind is not TaskKind.RUNNABLE or child.behaviour.one_job:
                 raise ValueError(
                     f"task '{child.id}' ({child.type}) cannot run in a WorkingDirectory:"
@@ -67,7 +68,7 @@ class WorkingDirectory(Task):
                     " WorkingDirectory (its tasks run once each, in one job);"
                     " put the retry on the WorkingDirectory"
                 )
-        return self
+        return tasks
 
 
 def _only_on_a_worker(task: Any, ctx: TaskContext) -> Outcome:
