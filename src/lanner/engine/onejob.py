@@ -33,7 +33,7 @@ from lanner.engine.execution import (
 )
 from lanner.model.states import State
 
-_CLAIMS = "claims"  # a child's memo: the claim of the job whose run started it
+_RUN = "jobRun"  # a child's memo: [attempt, claims] of the job run that started it
 
 
 def _parent(cycle: Cycle, event: ChildStarted | ChildResult) -> TaskRun | None:
@@ -49,6 +49,17 @@ def _parent(cycle: Cycle, event: ChildStarted | ChildResult) -> TaskRun | None:
     if not any(child.id == event.task_id for _, child in task.children()):
         return None
     return parent
+
+
+def in_job(cycle: Cycle, run: TaskRun) -> bool:
+    """Whether `run` is a child of a one_job task run: the worker starts it, never the
+    planner (a restarted child waits for its parent's job to run it again)."""
+    parent = cycle.runs.get(run.parent_id) if run.parent_id else None
+    return parent is not None and cycle.index.task(parent.task_id).behaviour.one_job
+
+
+def _job_run(event: ChildStarted | ChildResult) -> list[int]:
+    return [event.attempt, event.claims]
 
 
 def child_id(cycle: Cycle, parent: TaskRun, task_id: str) -> str:
@@ -79,12 +90,12 @@ def started(cycle: Cycle, event: ChildStarted) -> None:
             state=State.RUNNING,
             histories=(History(State.CREATED, cycle.now), History(State.RUNNING, cycle.now)),
             attempts=(running,),
-            memo={_CLAIMS: event.claims},
+            memo={_RUN: _job_run(event)},
         )
         cycle.add(child)
         return
     memo = child.memo or {}
-    if int(memo.get(_CLAIMS, 0)) >= event.claims and child.state is State.RUNNING:
+    if list(memo.get(_RUN) or ()) == _job_run(event) and child.state is State.RUNNING:
         return  # this start was applied already
     attempts = child.attempts
     if attempts and not attempts[-1].state.terminated:
@@ -94,7 +105,7 @@ def started(cycle: Cycle, event: ChildStarted) -> None:
         evolve(
             child.to(State.RUNNING, cycle.now),
             attempts=(*attempts, running),
-            memo={**memo, _CLAIMS: event.claims},
+            memo={**memo, _RUN: _job_run(event)},
             outputs=None,
             error=None,
         )
@@ -108,7 +119,7 @@ def ended(cycle: Cycle, event: ChildResult) -> None:
     child = cycle.runs.get(child_id(cycle, parent, event.task_id))
     if child is None or child.state is not State.RUNNING:
         return
-    if int((child.memo or {}).get(_CLAIMS, 0)) != event.claims:
+    if list((child.memo or {}).get(_RUN) or ()) != _job_run(event):
         return  # another run of the job started it
     task = cycle.index.task(child.task_id)
     state = event.state

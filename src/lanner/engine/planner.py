@@ -636,6 +636,8 @@ class _Cycle(Cycle):
 
     # -- starting a task run ------------------------------------------------------------
     def start(self, run: TaskRun) -> None:
+        if run.parent_id is not None and onejob.in_job(self, run):
+            return  # its parent's worker starts it
         task = self.index.task(run.task_id)
         if task.runIf.strip() != "true":
             try:

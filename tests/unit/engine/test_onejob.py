@@ -5,7 +5,15 @@ giving each child a new attempt, a kill stopping the children."""
 
 from __future__ import annotations
 
-from lanner.engine.events import ChildResult, ChildStarted, Kill, Resubmitted, Start, TaskStarted
+from lanner.engine.events import (
+    ChildResult,
+    ChildStarted,
+    Kill,
+    Restart,
+    Resubmitted,
+    Start,
+    TaskStarted,
+)
 from lanner.model.states import State
 from tests.unit.engine.support import Driver
 
@@ -101,3 +109,24 @@ def test_a_kill_stops_the_running_child() -> None:
     assert d.run("first").state is State.KILLED
     assert d.run("wdir").state is State.KILLED
     assert "wdir" in d.cancelled()
+
+
+def test_a_restart_runs_the_job_again_and_never_a_child_alone() -> None:
+    d = Driver.of(FLOW.replace("allowFailure: true", "allowFailure: false"))
+    wdir, attempt = _started(d)
+    d.plan(ChildStarted(wdir, attempt, 1, "first"))
+    d.plan(ChildResult(wdir, attempt, 1, "first", State.SUCCESS))
+    d.plan(ChildStarted(wdir, attempt, 1, "second"))
+    d.plan(ChildResult(wdir, attempt, 1, "second", State.FAILED, error="boom"))
+    d.plan(d.result("wdir", State.FAILED, error="boom"))
+    assert d.execution.state is State.FAILED
+    d.plan(Restart())
+    assert d.dispatched() == ["wdir", "wdir"]  # the job again, not `second` alone
+    assert d.run("second").state is State.RESTARTED
+    d.plan(TaskStarted(wdir, 2))
+    for task_id in ("first", "second"):
+        d.plan(ChildStarted(wdir, 2, 1, task_id))
+        d.plan(ChildResult(wdir, 2, 1, task_id, State.SUCCESS))
+    d.plan(d.result("wdir"))
+    assert [a.state for a in d.run("second").attempts] == [State.FAILED, State.SUCCESS]
+    assert d.run("wdir").state is State.SUCCESS
