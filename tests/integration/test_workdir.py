@@ -284,3 +284,63 @@ def test_validation_locates_a_task_that_cannot_run_in_it(
     out = proc.stdout + proc.stderr
     assert "cannot run in a WorkingDirectory" in out, out
     assert "'cache' is not supported here" in out, out
+
+
+CONTEXT = """
+id: context
+namespace: company.team
+labels:
+  env: prod
+variables:
+  threshold: 42
+inputs:
+  - id: dataset
+    type: STRING
+    defaults: products
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.debug.Return
+    format: hello
+  - id: read
+    type: io.kestra.plugin.scripts.python.Script
+    executionContext: true
+    script: |
+      from kestra import context, Kestra
+      Kestra.outputs({
+          "dataset": context.inputs.dataset,
+          "env": context.labels.env,
+          "threshold": context.vars.threshold,
+          "first": context.outputs.first.value,
+          "task": context.task.id,
+          "keys": sorted(context),
+      })
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.scripts.python.Script
+        executionContext: true
+        script: |
+          from kestra import context, Kestra
+          Kestra.outputs({"read": context.outputs.read.vars.dataset, "parent": context.taskrun.parentId})
+"""
+
+
+def test_execution_context_for_the_kestra_library(tmp_path: Path, env: dict[str, str]) -> None:
+    env = {**env, "LANNER_VENVS": SHARED_VENVS}
+    execution = run_json(write_flow(tmp_path, CONTEXT), env)
+    runs = _runs(execution)
+    assert execution["state"]["current"] == "SUCCESS", runs
+    read = runs["read"]["outputs"]["vars"]
+    keys = read.pop("keys")
+    assert read == {
+        "dataset": "products",
+        "env": "prod",
+        "threshold": 42,
+        "first": "hello",
+        "task": "read",
+    }
+    # The execution's metadata only: no environment, secrets or working directory.
+    expected = {"flow", "execution", "task", "taskrun", "inputs", "outputs", "labels", "vars"}
+    assert set(keys) == expected, keys
+    assert runs["inner"]["outputs"]["vars"] == {"read": "products", "parent": runs["wdir"]["id"]}

@@ -38,6 +38,36 @@ def with_working_dir(value: Any, directory: Callable[[], object]) -> Any:
     return value
 
 
+# What a script's `executionContext: true` writes (runtime, tasks/scripts): the
+# execution's metadata, not the environment, the working directory or secrets.
+CONTEXT_KEYS = (
+    "flow",
+    "execution",
+    "task",
+    "taskrun",
+    "inputs",
+    "outputs",
+    "labels",
+    "vars",
+    "trigger",
+    "parents",
+    "parent",
+)
+
+
+def context_data(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """The CONTEXT_KEYS of a template's variables, as plain dicts and lists."""
+    return {k: _plain(variables[k]) for k in CONTEXT_KEYS if k in variables}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def iso(date: datetime) -> str:
     return date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

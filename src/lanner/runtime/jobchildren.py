@@ -75,6 +75,7 @@ class AttemptContext(TaskContext, Protocol):
     cancel_event: CancelEvent
     timed_out: bool
     logs: list[LogRecord]
+    context_variables: Callable[[], Mapping[str, Any]] | None
 
     def use_directory(self, path: Path) -> None: ...
 
@@ -96,6 +97,21 @@ class ChildRuntime:
         if found is None:
             found = self._engines.engine = ExpressionEngine()
         return found
+
+
+def job_variables(store: Store, runtime: ChildRuntime, job: Job) -> dict[str, Any]:
+    """The variables of a job's task run, as the executor rendered its properties with
+    them (the execution as the store holds it now)."""
+    execution = store.get_execution(job.execution_id)
+    if execution is None:
+        raise LannerError(f"execution {job.execution_id} is not in the store")
+    flow, _ = runtime.flows.flow(execution.namespace, execution.flow_id, execution.flow_revision)
+    variables = execution_variables(flow, execution, runtime.envs)
+    run = execution.task_runs.get(job.task_run_id)
+    if run is not None:
+        task = FlowIndex(flow).task(run.task_id)
+        variables = task_variables(variables, execution, run, task)
+    return variables
 
 
 @dataclass
@@ -243,6 +259,7 @@ class JobChildren:
         timer: threading.Timer | None = None
         try:
             scope = self._scope(execution, run, child, directory)
+            ctx.context_variables = lambda: scope.variables
             engine = self.runtime.engine()
             if child.runIf.strip() != "true" and not is_truthy(engine.render(child.runIf, scope)):
                 return Outcome(State.SKIPPED)

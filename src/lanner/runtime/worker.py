@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.timefmt import hms
-from lanner.engine.variables import with_working_dir
+from lanner.engine.variables import context_data, with_working_dir
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
@@ -92,6 +92,8 @@ class _Context(AttemptFiles):
         self._working_dir: Path | None = None
         self._store = store
         self._kv: StoreKV | None = None
+        # The variables the task's properties were rendered with (execution_context()).
+        self.context_variables: Callable[[], Mapping[str, Any]] | None = None
 
     @property
     def kv(self) -> StoreKV:
@@ -114,6 +116,12 @@ class _Context(AttemptFiles):
 
     def render(self, value: Any) -> Any:
         return value
+
+    def execution_context(self) -> Mapping[str, Any]:
+        if self.context_variables is None:
+            raise LannerError("the execution context is not available to this task here")
+        data = context_data(self.context_variables())
+        return taint.plain(data) if taint.is_active() else data
 
     def log(self, level: str, message: str) -> None:
         if not loglevel.kept(level, self._log_level):
@@ -446,6 +454,7 @@ class WorkerPool:
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
         ctx = _Context(job, self.masker, self.storage, self.store, self.on_log)
+        ctx.context_variables = lambda: self._variables(job)
         with self._lock:
             self._claiming -= claimed
             abandoned = self._abandoned.is_set()
@@ -589,6 +598,14 @@ class WorkerPool:
             return Outcome(
                 State.FAILED, error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__
             )
+
+    def _variables(self, job: Job) -> Mapping[str, Any]:
+        """The variables a job's properties were rendered with, read again from the store."""
+        from lanner.runtime.jobchildren import job_variables
+
+        if self.children is None:
+            raise LannerError("the execution context is not available on this worker")
+        return job_variables(self.store, self.children, job)
 
     def _run_children(self, job: Job, ctx: _Context) -> Outcome:
         """The job of a one_job task (WorkingDirectory): its children, in this thread."""
