@@ -5,6 +5,8 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from tests.crash.conftest import FLOWS
@@ -47,3 +49,36 @@ def test_a_worker_killed_mid_job_has_the_job_run_again_without_duplicates(
             assert [a.state.value for a in runs["nap"].attempts][-1] == "SUCCESS"
             assert "RESUBMITTED" in [h.state.value for h in wdir.attempts[0].histories]
     assert rerun >= 1
+
+
+def test_a_frozen_worker_past_its_lease_writes_nothing_for_the_job(cluster: Cluster) -> None:
+    cluster.deploy(FLOWS / "workdir.yml")
+    cluster.spawn("executor")
+    frozen = cluster.spawn("worker")
+    [execution_id] = ids = [cluster.start("crash.test", "workdir")]
+
+    def nap_running() -> bool:
+        execution = cluster.store.get_execution(execution_id)
+        return execution is not None and any(
+            r.task_id == "nap" and r.state.value == "RUNNING" for r in execution.task_runs.values()
+        )
+
+    cluster.wait_for(nap_running, 30, "the frozen worker to start `nap`")
+    frozen.signal(signal.SIGSTOP)
+    cluster.spawn("worker")  # takes the job over once the lease expired
+    try:
+        [execution] = cluster.wait_finalized(ids, timeout=90)
+    finally:
+        frozen.signal(signal.SIGCONT)
+    cluster.wait_for(
+        lambda: "dropped" in frozen.output(), 30, "the frozen worker to drop its late result"
+    )
+    [execution] = cluster.wait_finalized(ids)  # read again: nothing changed since
+    runs = {r.task_id: r for r in execution.task_runs.values()}
+    assert execution.state.value == "SUCCESS"
+    nap = [a.state.value for a in runs["nap"].attempts]
+    assert nap == ["RESUBMITTED", "SUCCESS"], nap  # the late end of the first is not there
+    assert [a.state.value for a in runs["write"].attempts] == ["SUCCESS", "SUCCESS"]
+    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
+    report = invariants.check(cluster.store, [execution], flows)
+    assert not report.problems, "\n".join(report.problems)
