@@ -95,7 +95,8 @@ def test_the_tasks_of_a_working_directory_share_it(tmp_path: Path, env: dict[str
         assert _state(runs[child]) == "SUCCESS"
         assert len(runs[child]["attempts"]) == 1
     assert runs["first"]["outputs"]["vars"] == {"n": 3}
-    assert set(runs["files"]["outputs"]["outputFiles"]) == {"both.out"}
+    assert set(runs["files"]["outputs"]["uris"]) == {"both.out"}
+    assert runs["files"]["outputs"]["outputFiles"] == runs["files"]["outputs"]["uris"]
     second = runs["second"]["outputs"]["vars"]
     assert second == {"both": "given inlinefrom storage", "note": "n is 3", "same": True}
     assert set(wdir["outputs"]["outputFiles"]) == {"both.out"}

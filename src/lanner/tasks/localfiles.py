@@ -28,7 +28,7 @@ class LocalFiles(Task):
         " kestra:// URI), or a JSON string of one.",
     )
     outputs: list[Text] | None = Field(
-        None, description="Globs of working-directory files to store (output `outputFiles`)."
+        None, description="Globs of working-directory files to store (output `uris`)."
     )
 
 
@@ -37,7 +37,9 @@ def run_local_files(task: LocalFiles, ctx: TaskContext) -> Outcome:
     write_input_files(input_files_map(task.inputs), working_dir, ctx)
     outputs: dict[str, Any] = {}
     if task.outputs:
-        outputs["outputFiles"] = store_output_files(list(task.outputs), working_dir, ctx)
+        stored = store_output_files(list(task.outputs), working_dir, ctx)
+        # `uris` is Kestra's output; its documentation's examples read `outputFiles`.
+        outputs = {"uris": stored, "outputFiles": stored}
     return Outcome(State.SUCCESS, outputs)
 
 
