@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets as random_bits
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,16 +46,15 @@ from lanner.engine.variables import (
     with_working_dir,
 )
 from lanner.errors import LannerError
-from lanner.expr import ExpressionEngine, Scope, SecretMasker, is_truthy, taint
-from lanner.expr.scope import FileReader
+from lanner.expr import Scope, SecretMasker, is_truthy, taint
 from lanner.model.common import parse_duration
 from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.cancel import CancelEvent
+from lanner.runtime.childruntime import ChildRuntime
 from lanner.runtime.crashpoints import crash_point
-from lanner.runtime.effects import FlowCache
 from lanner.runtime.kvreader import CycleKV
 from lanner.store.base import Job, LogRecord, Store
 from lanner.tasks.scripts.files import (
@@ -78,25 +77,6 @@ class AttemptContext(TaskContext, Protocol):
     context_variables: Callable[[], Mapping[str, Any]] | None
 
     def use_directory(self, path: Path) -> None: ...
-
-
-@dataclass
-class ChildRuntime:
-    """What a worker needs to render a child as the executor renders a task: the flows,
-    the secrets and environment variables, the files of an execution."""
-
-    flows: FlowCache
-    secrets: Callable[[str], str] | None
-    envs: Mapping[str, str]
-    files: Callable[[str, str], FileReader] | None
-    _engines: threading.local = field(default_factory=threading.local)
-
-    def engine(self) -> ExpressionEngine:
-        """This thread's expression engine (one per worker thread, made once)."""
-        found: ExpressionEngine | None = getattr(self._engines, "engine", None)
-        if found is None:
-            found = self._engines.engine = ExpressionEngine()
-        return found
 
 
 def job_variables(store: Store, runtime: ChildRuntime, job: Job) -> dict[str, Any]:

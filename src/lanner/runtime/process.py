@@ -21,8 +21,8 @@ from lanner.expr import SecretMasker
 from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
+from lanner.runtime.childruntime import ChildRuntime
 from lanner.runtime.executor import Executor
-from lanner.runtime.jobchildren import ChildRuntime
 from lanner.runtime.newexecution import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool

@@ -42,7 +42,7 @@ from lanner.storage.taskfiles import TaskFiles
 from lanner.store.base import Job, LogRecord, Store
 
 if TYPE_CHECKING:
-    from lanner.runtime.jobchildren import ChildRuntime
+    from lanner.runtime.childruntime import ChildRuntime
 
 log = logging.getLogger(__name__)
 
