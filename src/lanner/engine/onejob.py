@@ -46,7 +46,8 @@ def _parent(cycle: Cycle, event: ChildStarted | ChildResult) -> TaskRun | None:
     task = cycle.index.task(parent.task_id)
     if not task.behaviour.one_job:
         return None
-    if not any(child.id == event.task_id for _, child in task.children()):
+    main = (t for name in task.behaviour.children for t in getattr(task, name) or ())
+    if not any(child.id == event.task_id for child in main):
         return None
     return parent
 

@@ -79,6 +79,11 @@ class AttemptContext(TaskContext, Protocol):
     def use_directory(self, path: Path) -> None: ...
 
 
+def parent_tasks(parent: Task) -> list[Task]:
+    """The tasks a one_job task's job runs: its main lists, in order."""
+    return [t for name in parent.behaviour.children for t in getattr(parent, name) or ()]
+
+
 def job_variables(store: Store, runtime: ChildRuntime, job: Job) -> dict[str, Any]:
     """The variables of a job's task run, as the executor rendered its properties with
     them (the execution as the store holds it now)."""
@@ -128,7 +133,7 @@ class JobChildren:
         runs = dict(execution.task_runs)
         worst = State.SUCCESS
         failure: Outcome | None = None
-        for _, child in parent.children():
+        for child in parent_tasks(parent):
             if child.disabled:
                 continue
             if self.ctx.cancelled:
