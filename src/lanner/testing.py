@@ -104,6 +104,9 @@ class _Context(AttemptFiles):
         # The simulator has no store; kv() in an expression fails the same way.
         raise LannerError("the KV store is not available in the simulator (lanner.testing)")
 
+    def execution_context(self) -> Mapping[str, Any]:
+        raise LannerError("executionContext is not available in the simulator (lanner.testing)")
+
 
 def simulate(
     flow: Flow | str,

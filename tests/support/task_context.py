@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lanner.engine.variables import context_data
 from lanner.expr import ExpressionEngine, Scope
 from lanner.plugin import KVAccess
 from lanner.storage import LocalStorage, Storage
@@ -67,6 +68,9 @@ class LocalTaskContext(AttemptFiles):
         if self._kv is None:
             raise AssertionError("this LocalTaskContext was given no kv= (a StoreKV over a store)")
         return self._kv
+
+    def execution_context(self) -> Mapping[str, Any]:
+        return context_data(self.variables)
 
     def render(self, value: Any) -> Any:
         return self._engine.render_value(value, Scope(variables=self.variables, now=self.now))

@@ -15,22 +15,24 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.timefmt import hms
+from lanner.engine.variables import context_data, with_working_dir
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
+from lanner.runtime.cancel import CancelEvent
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
@@ -38,6 +40,9 @@ from lanner.storage import Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
 from lanner.store.base import Job, LogRecord, Store
+
+if TYPE_CHECKING:
+    from lanner.runtime.childruntime import ChildRuntime
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +78,7 @@ class _Context(AttemptFiles):
         self.flow_id = str(job.payload.get("flowId", ""))
         self._storage = storage
         self._masker = masker
-        self.cancel_event = threading.Event()
+        self.cancel_event = CancelEvent()
         self.timed_out = False
         self.logs: list[LogRecord] = []
         self._log_level: str | None = job.payload.get("logLevel")
@@ -87,6 +92,8 @@ class _Context(AttemptFiles):
         self._working_dir: Path | None = None
         self._store = store
         self._kv: StoreKV | None = None
+        # The variables the task's properties were rendered with (execution_context()).
+        self.context_variables: Callable[[], Mapping[str, Any]] | None = None
 
     @property
     def kv(self) -> StoreKV:
@@ -109,6 +116,12 @@ class _Context(AttemptFiles):
 
     def render(self, value: Any) -> Any:
         return value
+
+    def execution_context(self) -> Mapping[str, Any]:
+        if self.context_variables is None:
+            raise LannerError("the execution context is not available to this task here")
+        data = context_data(self.context_variables())
+        return taint.plain(data) if taint.is_active() else data
 
     def log(self, level: str, message: str) -> None:
         if not loglevel.kept(level, self._log_level):
@@ -196,6 +209,9 @@ class WorkerPool:
     scope: RunScope | None = None
     # Called with every log line of a task as it is written (`lanner run`'s live output).
     on_log: Callable[[LogRecord], None] | None = None
+    # What rendering the children of a one_job task (WorkingDirectory) needs; None: this
+    # pool fails such a task.
+    children: ChildRuntime | None = None
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -438,6 +454,7 @@ class WorkerPool:
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
         ctx = _Context(job, self.masker, self.storage, self.store, self.on_log)
+        ctx.context_variables = lambda: self._variables(job)
         with self._lock:
             self._claiming -= claimed
             abandoned = self._abandoned.is_set()
@@ -555,10 +572,13 @@ class WorkerPool:
         if ctx.cancelled:
             return Outcome(State.KILLED)
         try:
+            if task_type.model.behaviour.one_job:
+                return self._run_children(job, ctx)
             properties = dict(job.payload.get("properties") or {})
             if taint.is_active():
                 # The task gets plain text; a value this process cannot decrypt fails it.
                 properties = taint.plain(properties)
+            properties = with_working_dir(properties, ctx.working_directory)
             task = task_type.model.model_validate(
                 {"id": job.payload.get("taskId"), "type": type_name, **properties}
             )
@@ -578,6 +598,31 @@ class WorkerPool:
             return Outcome(
                 State.FAILED, error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__
             )
+
+    def _variables(self, job: Job) -> Mapping[str, Any]:
+        """The variables a job's properties were rendered with, read again from the store."""
+        from lanner.runtime.jobchildren import job_variables
+
+        if self.children is None:
+            raise LannerError("the execution context is not available on this worker")
+        return job_variables(self.store, self.children, job)
+
+    def _run_children(self, job: Job, ctx: _Context) -> Outcome:
+        """The job of a one_job task (WorkingDirectory): its children, in this thread."""
+        from lanner.runtime.jobchildren import JobChildren  # loaded by such a job only
+
+        if self.children is None:
+            raise LannerError(f"this worker cannot run a {job.payload.get('type')} task")
+        return JobChildren(
+            job,
+            ctx,
+            self.children,
+            self.store,
+            self.registry,
+            self.masker,
+            lambda child: _Context(child, self.masker, self.storage, self.store, self.on_log),
+            on_started=self.on_complete.set,
+        ).run()
 
     def cancel(self, task_run_ids: list[str]) -> None:
         """In-process shortcut for a kill decided by an executor in this process."""

@@ -18,7 +18,8 @@ def task_types() -> list[TaskType]:
         outputs,
         slack,
         sleep,
+        workdir,
     )
 
-    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack, kv)
+    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack, kv, workdir)
     return [t for module in modules for t in module.TASK_TYPES]
