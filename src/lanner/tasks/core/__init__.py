@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from lanner.plugin import TaskType
+from lanner.plugin import TaskFamily
 
 
-def task_types() -> list[TaskType]:
-    """Every built-in task type."""
-    from lanner.tasks.core import (
-        control,
-        debug,
-        execution,
-        fail,
-        flow,
-        kv,
-        log,
-        outputs,
-        slack,
-        sleep,
+def task_types() -> TaskFamily:
+    """Every built-in task type, module by module (each imported when one of its types
+    is first asked for: lanner.plugin.TaskRegistry)."""
+    return TaskFamily(
+        "lanner.tasks.core",
+        ("flow", "control", "execution", "log", "fail", "sleep", "debug", "outputs", "slack", "kv"),
     )
-
-    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack, kv)
-    return [t for module in modules for t in module.TASK_TYPES]
