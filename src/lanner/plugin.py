@@ -3,20 +3,22 @@ registry that resolves Kestra type names (and their legacy aliases).
 
 Built-in task types register through the ``lanner.tasks`` entry-point group
 exactly as a third-party package would: the entry point is a callable that
-returns :class:`TaskType` objects. The registry is an explicit object passed
+returns :class:`TaskType` objects, or a :class:`TaskFamily` naming the modules
+that hold them (loaded one by one, as types are asked for). The registry is an explicit object passed
 to validation and to the runtime, never a module global.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
@@ -200,6 +202,11 @@ class _Source:
     load: Callable[[], Any]
 
 
+def _entry_point_types(ep: EntryPoint) -> Any:
+    """What the entry point's callable returns: task types, or a TaskFamily."""
+    return ep.load()()
+
+
 def _module_types(module: str) -> list[TaskType]:
     types: list[TaskType] = importlib.import_module(module).TASK_TYPES
     return types
@@ -233,7 +240,8 @@ class TaskRegistry:
         """Every task type installed; a plugin that fails to load is reported, not fatal."""
         registry = cls()
         registry._pending = [
-            _Source(ep.name, ep.name, lambda ep=ep: ep.load()()) for ep in entry_points(group=group)
+            _Source(ep.name, ep.name, functools.partial(_entry_point_types, ep))
+            for ep in entry_points(group=group)
         ]
         return registry
 
@@ -248,7 +256,7 @@ class TaskRegistry:
                     _Source(
                         module,
                         source.plugin,
-                        lambda m=f"{provided.package}.{module}": _module_types(m),
+                        functools.partial(_module_types, f"{provided.package}.{module}"),
                     )
                     for module in provided.modules
                 ]

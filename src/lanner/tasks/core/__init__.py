@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from lanner.plugin import TaskFamily
+from lanner.plugin import TaskFamily, TaskType
+
+# Each module holds a TASK_TYPES list.
+MODULES = (
+    "flow",
+    "control",
+    "execution",
+    "log",
+    "fail",
+    "sleep",
+    "debug",
+    "outputs",
+    "slack",
+    "kv",
+)
 
 
-def task_types() -> TaskFamily:
-    """Every built-in task type, module by module (each imported when one of its types
-    is first asked for: lanner.plugin.TaskRegistry)."""
-    return TaskFamily(
-        "lanner.tasks.core",
-        ("flow", "control", "execution", "log", "fail", "sleep", "debug", "outputs", "slack", "kv"),
-    )
+def task_family() -> TaskFamily:
+    """The entry point: every built-in task type, module by module, each module imported
+    when one of its types is first asked for (lanner.plugin.TaskRegistry)."""
+    return TaskFamily(__name__, MODULES)
+
+
+def task_types() -> list[TaskType]:
+    """Every built-in task type."""
+    import importlib
+
+    return [t for m in MODULES for t in importlib.import_module(f"{__name__}.{m}").TASK_TYPES]
