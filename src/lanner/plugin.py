@@ -3,18 +3,22 @@ registry that resolves Kestra type names (and their legacy aliases).
 
 Built-in task types register through the ``lanner.tasks`` entry-point group
 exactly as a third-party package would: the entry point is a callable that
-returns :class:`TaskType` objects. The registry is an explicit object passed
+returns :class:`TaskType` objects, or a :class:`TaskFamily` naming the modules
+that hold them (loaded one by one, as types are asked for). The registry is an explicit object passed
 to validation and to the runtime, never a module global.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
@@ -184,12 +188,57 @@ class TaskType:
         return self.model.kind
 
 
+@dataclass(frozen=True)
+class TaskFamily:
+    """What an entry point may return instead of its task types: the modules that
+    hold them, each with a ``TASK_TYPES`` list. The registry then imports a module
+    only when a type is asked for (the module named like a segment of the type
+    name first, `log` for `io.kestra.plugin.core.log.Log`), not every module of
+    the family."""
+
+    package: str
+    modules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Task types not loaded yet: an entry point, or one module of a TaskFamily."""
+
+    hint: str  # tried first for a type name that has it as a segment
+    plugin: str  # the entry point's name, for load_errors
+    load: Callable[[], Any]
+
+
+def _entry_point_types(ep: EntryPoint) -> Any:
+    """What the entry point's callable returns: task types, or a TaskFamily."""
+    return ep.load()()
+
+
+def _module_types(module: str) -> list[TaskType]:
+    types: list[TaskType] = importlib.import_module(module).TASK_TYPES
+    return types
+
+
 class TaskRegistry:
-    """Resolves a type name or alias to its TaskType."""
+    """Resolves a type name or alias to its TaskType.
+
+    A registry made from the entry points loads a plugin (its modules and their
+    pydantic models) only when a type is asked for, trying first the plugin
+    whose entry-point name is a segment of the type name (`core` for
+    `io.kestra.plugin.core.log.Log`), then the others in order until the name
+    is found; a plugin that returns a TaskFamily is loaded a module at a time
+    the same way. A one-task `lanner run` then builds the models it uses, not
+    those of every task type installed (docs/performance.md). Asking for every
+    name (`names`, `types`, `suggest`, `load_errors`) loads them all, and so
+    does a name no plugin has: laziness never changes an answer."""
 
     def __init__(self, types: Iterable[TaskType] = ()) -> None:
         self._by_name: dict[str, TaskType] = {}
-        self.load_errors: dict[str, str] = {}
+        self._load_errors: dict[str, str] = {}
+        # What is not loaded yet, in the order it is tried.
+        self._pending: list[_Source] = []
+        # Worker and executor threads share the registry: one loads at a time.
+        self._loading = threading.RLock()
         for t in types:
             self.register(t)
 
@@ -197,14 +246,43 @@ class TaskRegistry:
     def from_entry_points(cls, group: str = ENTRY_POINT_GROUP) -> TaskRegistry:
         """Every task type installed; a plugin that fails to load is reported, not fatal."""
         registry = cls()
-        for ep in entry_points(group=group):
-            try:
-                provided = ep.load()()
-                for t in provided:
-                    registry.register(t)
-            except Exception as exc:  # a broken plugin must not stop Lanner
-                registry.load_errors[ep.name] = f"{type(exc).__name__}: {exc}"
+        registry._pending = [
+            _Source(ep.name, ep.name, functools.partial(_entry_point_types, ep))
+            for ep in entry_points(group=group)
+        ]
         return registry
+
+    def _load(self, source: _Source) -> None:
+        """Load one pending source; the caller holds _loading."""
+        at = self._pending.index(source)
+        del self._pending[at]
+        try:
+            provided = source.load()
+            if isinstance(provided, TaskFamily):
+                self._pending[at:at] = [
+                    _Source(
+                        module,
+                        source.plugin,
+                        functools.partial(_module_types, f"{provided.package}.{module}"),
+                    )
+                    for module in provided.modules
+                ]
+                return
+            for t in provided:
+                self.register(t)
+        except Exception as exc:  # a broken plugin must not stop Lanner
+            self._load_errors.setdefault(source.plugin, f"{type(exc).__name__}: {exc}")
+
+    def _load_all(self) -> None:
+        with self._loading:
+            while self._pending:
+                self._load(self._pending[0])
+
+    @property
+    def load_errors(self) -> dict[str, str]:
+        """The plugins that failed to load, by entry-point name, with the reason."""
+        self._load_all()
+        return self._load_errors
 
     def register(self, task_type: TaskType) -> None:
         for name in (task_type.name, *task_type.aliases):
@@ -214,13 +292,26 @@ class TaskRegistry:
             self._by_name[name] = task_type
 
     def get(self, name: str) -> TaskType | None:
-        return self._by_name.get(name)
+        found = self._by_name.get(name)
+        if found is not None or not self._pending:
+            return found
+        segments = name.split(".")
+        with self._loading:
+            while self._pending:
+                found = self._by_name.get(name)  # another thread may have loaded it
+                if found is not None:
+                    return found
+                # A family loaded here puts its modules in the queue: sort again.
+                self._load(min(self._pending, key=lambda s: s.hint not in segments))
+            return self._by_name.get(name)
 
     def names(self) -> list[str]:
+        self._load_all()
         return sorted(self._by_name)
 
     def types(self) -> list[TaskType]:
         """Each type once, in name order."""
+        self._load_all()
         seen: dict[str, TaskType] = {t.name: t for t in self._by_name.values()}
         return [seen[k] for k in sorted(seen)]
 

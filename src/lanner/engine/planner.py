@@ -342,8 +342,13 @@ class _Cycle(Cycle):
         if ev.state in (State.RUNNING,):
             return
         state = ev.state
-        error = ErrorInfo(
-            ev.error or "Task failed", ev.error_type or "TaskFailure", run.task_id, run.id
+        # Built for a failure only: most results are successes.
+        error = (
+            ErrorInfo(
+                ev.error or "Task failed", ev.error_type or "TaskFailure", run.task_id, run.id
+            )
+            if state is State.FAILED
+            else None
         )
         if state is State.FAILED:
             policy, own = self.index.retry_policy(run.task_id)

@@ -132,6 +132,9 @@ class _FlowEntry:
     planner: Planner
     # Whether the flow names errorLogs(): only then does a cycle read the ERROR logs.
     reads_error_logs: bool
+    # What read(), fileSize()... of the flow's executions read: one per flow, built on
+    # its first cycle (the reader holds no state), not one per cycle.
+    files: FileReader | None = None
 
 
 class Executor:
@@ -378,11 +381,7 @@ class Executor:
             envs=self.envs,
             slots_taken=slots,
             kv=CycleKV(self.store, now),
-            files=(
-                self.file_reader(execution.namespace, execution.flow_id)
-                if self.file_reader
-                else None
-            ),
+            files=self._files(entry, execution),
         )
         # The cached execution is given up to the planner; if this cycle fails
         # before its commit, the cache is dropped and the store reloaded.
@@ -399,6 +398,11 @@ class Executor:
             new, execution.version, decision, [r.id for r in rows], now, logs, extra, capacity
         )
         return decision, new, cycle, handed
+
+    def _files(self, entry: _FlowEntry, execution: Execution) -> FileReader | None:
+        if entry.files is None and self.file_reader is not None:
+            entry.files = self.file_reader(execution.namespace, execution.flow_id)
+        return entry.files
 
     def _call_planner(
         self,

@@ -3,6 +3,8 @@ through the `lanner.tasks` entry-point group; a broken plugin is reported, not f
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -152,3 +154,39 @@ def test_suggest_matches_simple_class_names() -> None:
     assert registry.suggest("io.kestra.plugin.core.log.Logg") == LOG
     assert registry.suggest("Parallell") == "io.kestra.plugin.core.flow.Parallel"
     assert registry.suggest("com.nothing.Close") is None
+
+
+LAZY_PROBE = f"""
+import json
+import sys
+from lanner.plugin import TaskRegistry
+
+def loaded():
+    return {{m for m in sys.modules if m.startswith("lanner.tasks.")}}
+
+registry = TaskRegistry.from_entry_points()
+assert not loaded(), loaded()
+assert registry.get("{LOG}") is not None
+first = sorted(loaded())
+registry.names()
+print(json.dumps([first, len(loaded())]))
+"""
+
+
+def test_a_type_asked_for_loads_its_module_only() -> None:
+    """A plugin, and a TaskFamily's module, is imported when one of its types is first
+    asked for (the one named like a segment of the type name first); listing the names
+    loads everything. In a new process: this one imported every task module already."""
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, check=True
+    )
+    first, everything = json.loads(done.stdout)
+    assert first == ["lanner.tasks.core", "lanner.tasks.core.log"]
+    assert everything > 20
+
+
+def test_a_type_that_no_plugin_has_loads_them_all(plugins_on_path: Path) -> None:
+    registry = TaskRegistry.from_entry_points()
+    assert registry.get("com.example.Nothing") is None
+    assert set(registry.load_errors) == {"broken", "ghost"}
+    assert registry.get("com.example.Greet") is not None

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from lanner.plugin import TaskType
+from lanner.plugin import TaskFamily, TaskType
+
+# Each module holds a TASK_TYPES list.
+MODULES = (
+    "flow",
+    "control",
+    "execution",
+    "log",
+    "fail",
+    "sleep",
+    "debug",
+    "outputs",
+    "slack",
+    "kv",
+    "workdir",
+)
+
+
+def task_family() -> TaskFamily:
+    """The entry point: every built-in task type, module by module, each module imported
+    when one of its types is first asked for (lanner.plugin.TaskRegistry)."""
+    return TaskFamily(__name__, MODULES)
 
 
 def task_types() -> list[TaskType]:
     """Every built-in task type."""
-    from lanner.tasks.core import (
-        control,
-        debug,
-        execution,
-        fail,
-        flow,
-        kv,
-        log,
-        outputs,
-        slack,
-        sleep,
-        workdir,
-    )
+    import importlib
 
-    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack, kv, workdir)
-    return [t for module in modules for t in module.TASK_TYPES]
+    return [t for m in MODULES for t in importlib.import_module(f"{__name__}.{m}").TASK_TYPES]
