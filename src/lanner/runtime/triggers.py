@@ -193,17 +193,18 @@ class TriggerRuntime:
         try:
             firing = kind.evaluate(flow, revision, trigger, context, now)
             committed = self.store.advance_trigger(context, firing.context, firing.executions, now)
+            if committed and firing.after_commit is not None:
+                # Still under the lock: the next evaluation sees what it did.
+                try:
+                    firing.after_commit()
+                except Exception as exc:  # done again by the next evaluation
+                    log.warning("trigger %s.%s.%s: after its firing: %s", *context.key, exc)
         finally:
             if polling:
                 self.store.unlock_trigger(*context.key, self.owner)
         if not committed:
             # Another process committed this firing first (read it again next tick).
             return 0, firing.context.next_date
-        if firing.after_commit is not None:
-            try:
-                firing.after_commit()
-            except Exception as exc:  # done again by the next evaluation
-                log.warning("trigger %s.%s.%s: after its firing: %s", *context.key, exc)
         # The trigger's `logLevel` keeps only its lines at or above it (as a task's).
         minimum = getattr(trigger, "logLevel", None)
         minimum = None if minimum is None else str(minimum)

@@ -508,7 +508,7 @@ def test_common_task_property_rejected(props: dict[str, Any], rel: str, fragment
         ("io.kestra.plugin.core.flow.Sequentail", "io.kestra.plugin.core.flow.Sequential"),
         ("io.kestra.core.tasks.flow.Parallel", "io.kestra.plugin.core.flow.Parallel"),
         ("Sleep", "io.kestra.plugin.core.flow.Sleep"),
-        ("io.kestra.plugin.gcp.gcs.Upload", None),
+        ("io.kestra.plugin.gcp.vertexai.CustomJob", None),
     ],
 )
 def test_unknown_task_type(type_name: str, suggestion: str | None) -> None:
