@@ -6,6 +6,7 @@ with two runtimes on one PostgreSQL database."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from lanner.runtime.triggers import TriggerRuntime
 from lanner.storage import LocalStorage, Storage, storage_path
 from lanner.store import open_store
 from lanner.store.base import Store
+from tests.support.cluster import Cluster
+from tests.support.mariadb import MariaDb, mariadb  # noqa: F401 (fixture)
 from tests.support.postgres import PostgresServer
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
@@ -281,3 +284,80 @@ triggers:
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_server_fires_the_s3_trigger_and_the_execution_reads_the_objects(
+    tmp_path: Path, s3_server: S3Server
+) -> None:
+    bucket = s3_server.new_bucket()
+    s3_server.client().put_object(Bucket=bucket, Key="in/hello.txt", Body=b"hello from s3")
+    flow = _s3_flow(s3_server, bucket, "    action: DELETE").replace(
+        "{{ trigger.objects | length }}", "{{ read(trigger.objects[0].uri) }}"
+    )
+    cluster = Cluster(f"sqlite://{tmp_path / 'lanner.db'}", tmp_path / "home")
+    try:
+        path = tmp_path / "watch.yml"
+        path.write_text(flow)
+        cluster.deploy(path)
+        server = cluster.spawn("server", "--threads", "1")
+
+        def done() -> bool:
+            found = cluster.store.list_executions(flow_id="watch", limit=10)
+            return bool(found) and found[0].state.value == "SUCCESS"
+
+        cluster.wait_for(done, 60, "the S3 trigger's execution to succeed")
+        server.signal(signal.SIGTERM)
+        assert server.popen.wait(60) == 0, server.output()
+        (execution,) = cluster.store.list_executions(flow_id="watch", limit=10)
+        logs = cluster.store.get_logs(execution.id)
+        assert any(r.message == "hello from s3" for r in logs)
+        assert _keys(s3_server, bucket) == []
+    finally:
+        cluster.close()
+
+
+def _family_flow(family: str, url: str, sql: str, extra: str = "") -> str:
+    return f"""id: rows
+namespace: company.team
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{{{ trigger.size }}}}"
+triggers:
+  - id: q
+    type: io.kestra.plugin.jdbc.{family}.Trigger
+    url: "{url}"
+    sql: "{sql}"
+    fetchType: FETCH
+    interval: PT10S
+{extra}
+"""
+
+
+@pytest.mark.parametrize("family", ["mariadb", "mysql"])
+def test_jdbc_trigger_on_mariadb(
+    family: str,
+    mariadb: MariaDb,  # noqa: F811 (the fixture)
+    store: Store,
+    storage: Storage,
+) -> None:
+    url = mariadb.jdbc_url.replace("jdbc:mariadb:", f"jdbc:{family}:")
+    extra = f"    username: {mariadb.user}\n    password: '{mariadb.password}'"
+    flow = _family_flow(family, url, "select 7 as n union all select 8", extra)
+    store.deploy_flow("company.team", "rows", flow)
+    assert _runtime(store, storage).tick(T0) == 1
+    (execution,) = store.list_executions(limit=10)
+    assert (execution.trigger or {})["rows"] == [{"n": 7}, {"n": 8}]
+    assert (execution.trigger or {})["type"] == f"io.kestra.plugin.jdbc.{family}.Trigger"
+
+
+def test_jdbc_trigger_on_duckdb_fires_nothing_without_rows(store: Store, storage: Storage) -> None:
+    flow = _family_flow("duckdb", "jdbc:duckdb:", "select 1 as n where 1 = 0")
+    store.deploy_flow("company.team", "rows", flow)
+    rt = _runtime(store, storage)
+    assert rt.tick(T0) == 0
+    store.deploy_flow("company.team", "rows", flow.replace("where 1 = 0", "where 1 = 1"))
+    assert rt.tick(T0 + 1 * S) == 0  # a changed query restarts the context...
+    assert rt.tick(T0 + 2 * S) == 1  # ...which is due at once
+    (execution,) = store.list_executions(limit=10)
+    assert (execution.trigger or {})["rows"] == [{"n": 1}]

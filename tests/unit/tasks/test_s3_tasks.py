@@ -3,8 +3,11 @@ outputs as Kestra documents them, files through a real local internal storage.""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
@@ -154,3 +157,15 @@ def test_create_bucket_and_s3_errors_fail_the_task(s3_server: S3Server, tmp_path
     assert missing.state is State.FAILED and "NoSuchKey" in str(missing.error)
     nobucket = _run(s3_server, "List", ctx, bucket="lanner-no-such-bucket")
     assert nobucket.state is State.FAILED and "NoSuchBucket" in str(nobucket.error)
+
+
+def test_without_boto3_the_task_fails_saying_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # boto3 is the optional `s3` extra: a None entry makes `import boto3` fail as when
+    # it is not installed.
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    server = S3Server("http://127.0.0.1:9")
+    out = _run(server, "List", _ctx(tmp_path), bucket="b")
+    assert out.state is State.FAILED
+    assert "pip install 'lanner[s3]'" in str(out.error)
