@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -361,3 +362,36 @@ def test_jdbc_trigger_on_duckdb_fires_nothing_without_rows(store: Store, storage
     assert rt.tick(T0 + 2 * S) == 1  # ...which is due at once
     (execution,) = store.list_executions(limit=10)
     assert (execution.trigger or {})["rows"] == [{"n": 1}]
+
+
+@pytest.mark.postgres
+def test_two_servers_on_one_postgres_fire_each_object_once(
+    postgres_server: PostgresServer, tmp_path: Path, s3_server: S3Server
+) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_server.client()
+    flow = _s3_flow(s3_server, bucket, "    action: DELETE").replace("PT10S", "PT1S")
+    cluster = Cluster(postgres_server.new_database(), tmp_path / "home")
+    try:
+        path = tmp_path / "watch.yml"
+        path.write_text(flow)
+        cluster.deploy(path)
+        servers = [cluster.spawn("server", "--threads", "1") for _ in range(2)]
+        for n in range(30):
+            client.put_object(Bucket=bucket, Key=f"in/{n:02d}.csv", Body=b"x")
+            time.sleep(0.1)
+
+        def fired() -> list[str]:
+            found = cluster.store.list_executions(flow_id="watch", limit=1000)
+            return [o["key"] for e in found for o in (e.trigger or {}).get("objects", [])]
+
+        cluster.wait_for(lambda: len(fired()) >= 30, 90, "every object fired")
+        for server in servers:
+            server.signal(signal.SIGTERM)
+        for server in servers:
+            assert server.popen.wait(60) == 0, server.output()
+        keys = fired()
+        assert sorted(keys) == [f"in/{n:02d}.csv" for n in range(30)]  # each exactly once
+        assert _keys(s3_server, bucket) == []
+    finally:
+        cluster.close()
