@@ -395,3 +395,21 @@ def test_two_servers_on_one_postgres_fire_each_object_once(
         assert _keys(s3_server, bucket) == []
     finally:
         cluster.close()
+
+
+def test_s3_trigger_fetches_at_most_max_files_per_evaluation(
+    s3_server: S3Server, store: Store, storage: Storage
+) -> None:
+    bucket = s3_server.new_bucket()
+    for n in range(3):
+        s3_server.client().put_object(Bucket=bucket, Key=f"in/{n}.csv", Body=b"x")
+    extra = "    action: DELETE\n    maxFiles: 2"
+    store.deploy_flow("company.team", "watch", _s3_flow(s3_server, bucket, extra))
+    rt = _runtime(store, storage)
+    assert rt.tick(T0) == 1
+    assert _keys(s3_server, bucket) == ["in/2.csv"]
+    assert rt.tick(T0 + 10 * S) == 1
+    assert [[o["key"] for o in t["objects"]] for t in _triggers(store)] == [
+        ["in/0.csv", "in/1.csv"],
+        ["in/2.csv"],
+    ]

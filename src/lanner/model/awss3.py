@@ -135,6 +135,16 @@ class S3Actions(S3Listing):
 
     action: Action = Field(description="MOVE, DELETE or NONE (the objects stay).")
     moveTo: MoveTo | None = Field(None, description="Where MOVE puts the objects.")
+    maxFiles: DynamicInt = Field(
+        25, description="At most this many objects are fetched at once; the rest wait."
+    )
+
+    @field_validator("maxFiles")
+    @classmethod
+    def _max_files(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"maxFiles must be at least 1, got {value}")
+        return value
 
     @model_validator(mode="after")
     def _move_needs_target(self) -> S3Actions:

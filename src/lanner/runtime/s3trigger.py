@@ -74,10 +74,19 @@ class S3TriggerType(PollingType):
                 before is not None and before != _etag(item) and on is not OnEvent.CREATE
             ):
                 new.append(item)
+        most = s3.integer(render, trigger.maxFiles, "maxFiles", 1, 1_000_000)
+        warnings = []
+        if len(new) > most:
+            # The rest are new at the next evaluation (they are not in `seen`).
+            warnings.append(
+                f"trigger {'.'.join(context.key)}: {len(new)} new objects, the first"
+                f" {most} fired (maxFiles)"
+            )
+            new = new[:most]
         kept = {k: _etag(item) for k, item in current.items() if k in seen}
         kept.update({str(item["Key"]): _etag(item) for item in new})
         if not new:
-            return Poll(data={"seen": kept})
+            return Poll(data={"seen": kept}, warnings=warnings)
         fact = "\n".join(f"{item['Key']}\x1f{_etag(item)}" for item in new)
         new_id = execution_id(fact)
         objects = []
@@ -101,6 +110,7 @@ class S3TriggerType(PollingType):
             variables={"objects": objects},
             data={"seen": kept},
             after_commit=None if action is Action.NONE else after_commit,
+            warnings=warnings,
         )
 
 

@@ -142,6 +142,10 @@ def test_downloads_moves_the_objects_and_delete_list_counts(
     keys = sorted(o["Key"] for o in client.list_objects(Bucket=bucket)["Contents"])
     assert keys == ["done/1.csv", "done/2.csv"]
 
+    capped = _run(s3_server, "Downloads", ctx, bucket=bucket, action="NONE", maxFiles=1)
+    assert [o["key"] for o in capped.outputs["objects"]] == ["done/1.csv"]
+    assert any("maxFiles" in m for _, m in ctx.logs)
+
     gone = _run(s3_server, "DeleteList", ctx, bucket=bucket, prefix="done/")
     assert gone.outputs == {"count": 2, "size": 16}
     empty = _run(s3_server, "DeleteList", ctx, bucket=bucket, errorOnEmpty=True)

@@ -144,6 +144,10 @@ def run_downloads(task: Downloads, ctx: TaskContext) -> Outcome:
     client = s3.s3_client(task, ctx.render)
     bucket = str(ctx.render(task.bucket))
     listed = [o for o in s3.list_objects(client, task, ctx.render) if not o["Key"].endswith("/")]
+    most = s3.integer(ctx.render, task.maxFiles, "maxFiles", 1, 1_000_000)
+    if len(listed) > most:
+        ctx.log("WARN", f"{len(listed)} objects listed, the first {most} fetched (maxFiles)")
+        listed = listed[:most]
     objects: list[dict[str, Any]] = []
     files: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="lanner-s3-") as tmp:
