@@ -128,10 +128,12 @@ def run_archive_compress(task: ArchiveCompress, ctx: TaskContext) -> Outcome:
     return Outcome(outputs={"uri": uri})
 
 
+SUFFIXES = {"GZIP": ".gz", "BZIP2": ".bz2", "XZ": ".xz", "LZMA": ".lzma", "DEFLATE": ".zz"}
+
+
 def _extension(algorithm: str, compression: str | None) -> str:
     base = {"ZIP": "zip", "JAR": "jar", "TAR": "tar"}[algorithm]
-    suffix = {"GZIP": ".gz", "BZIP2": ".bz2", "XZ": ".xz", "LZMA": ".lzma", "DEFLATE": ".zz"}
-    return base + (suffix[compression] if compression else "")
+    return base + (SUFFIXES[compression] if compression else "")
 
 
 @contextmanager
@@ -225,7 +227,7 @@ def run_file_compress(task: FileCompress, ctx: TaskContext) -> Outcome:
         ):
             codecs.copy(source, out)
         name = posixpath.basename(uri) or "file"
-        uri = ctx.put_file(path, name + _extension("ZIP", compression)[3:])
+        uri = ctx.put_file(path, name + SUFFIXES[compression])
     return Outcome(outputs={"uri": uri})
 
 
@@ -243,7 +245,7 @@ def run_file_decompress(task: FileDecompress, ctx: TaskContext) -> Outcome:
         ):
             budget.copy(source, out)
         name = posixpath.basename(uri) or "file"
-        for ending in (".gz", ".bz2", ".xz", ".lzma", ".zz", ".z"):
+        for ending in (*SUFFIXES.values(), ".z"):
             if name.lower().endswith(ending) and len(name) > len(ending):
                 name = name[: -len(ending)]
                 break

@@ -42,8 +42,10 @@ def _guarded(run: Callable[[Any, TaskContext], Outcome]) -> Callable[[Task, Task
         except (LannerError, ValueError) as exc:
             return Outcome(State.FAILED, error=str(exc))
         except Exception as exc:
-            from botocore.exceptions import BotoCoreError, ClientError
-
+            try:
+                from botocore.exceptions import BotoCoreError, ClientError
+            except ImportError:
+                raise exc from None
             if isinstance(exc, ClientError | BotoCoreError):
                 return Outcome(State.FAILED, error=f"S3: {exc}")
             raise
