@@ -413,3 +413,20 @@ def test_s3_trigger_fetches_at_most_max_files_per_evaluation(
         ["in/0.csv", "in/1.csv"],
         ["in/2.csv"],
     ]
+
+
+def test_s3_trigger_on_update_fires_only_for_changed_objects(
+    s3_server: S3Server, store: Store, storage: Storage
+) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_server.client()
+    client.put_object(Bucket=bucket, Key="in/a.csv", Body=b"1")
+    extra = "    action: NONE\n    on: UPDATE"
+    store.deploy_flow("company.team", "watch", _s3_flow(s3_server, bucket, extra))
+    rt = _runtime(store, storage)
+    assert rt.tick(T0) == 0  # there already: not an update
+    client.put_object(Bucket=bucket, Key="in/b.csv", Body=b"b")
+    assert rt.tick(T0 + 10 * S) == 0  # a new key: not an update either
+    client.put_object(Bucket=bucket, Key="in/a.csv", Body=b"2")
+    assert rt.tick(T0 + 20 * S) == 1
+    assert [[o["key"] for o in t["objects"]] for t in _triggers(store)] == [["in/a.csv"]]

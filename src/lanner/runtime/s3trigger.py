@@ -82,9 +82,18 @@ class S3TriggerType(PollingType):
                 f"trigger {'.'.join(context.key)}: {len(new)} new objects, the first"
                 f" {most} fired (maxFiles)"
             )
+            deferred = {str(item["Key"]) for item in new[most:]}
             new = new[:most]
-        kept = {k: _etag(item) for k, item in current.items() if k in seen}
-        kept.update({str(item["Key"]): _etag(item) for item in new})
+        else:
+            deferred = set()
+        if trigger.action is Action.NONE:
+            # Every listed object as it is now, so that UPDATE sees the next change; but
+            # not those left for the next evaluation (they are still new then).
+            kept = {k: _etag(item) for k, item in current.items() if k not in deferred}
+        else:
+            # Only what fired: an object in `seen` gets its action at the next evaluation.
+            kept = {k: _etag(item) for k, item in current.items() if k in seen}
+            kept.update({str(item["Key"]): _etag(item) for item in new})
         if not new:
             return Poll(data={"seen": kept}, warnings=warnings)
         fact = "\n".join(f"{item['Key']}\x1f{_etag(item)}" for item in new)
