@@ -214,8 +214,14 @@ def test_jdbc_trigger_store_and_fetch_one(tmp_path: Path, store: Store, storage:
     with storage.open(storage_path(trigger["uri"])) as f:
         rows = list(read_values(f))
     assert [r["id"] for r in rows] == [1, 2]
+    with sqlite3.connect(db) as conn:
+        conn.execute("update orders set done = 1")
+    assert _runtime(store, storage).tick(T0 + 10 * S) == 0  # no rows: no file left behind
+    assert len(list(storage.list(""))) == 1
+    with sqlite3.connect(db) as conn:
+        conn.execute("update orders set done = 0")
     store.deploy_flow("company.team", "rows", _sqlite_flow(db, "FETCH_ONE"))
-    assert _runtime(store, storage).tick(T0 + 10 * S) == 1
+    assert _runtime(store, storage).tick(T0 + 20 * S) == 1
     newest = max(store.list_executions(limit=10), key=lambda e: e.histories[0].date)
     assert (newest.trigger or {})["row"] == {"id": 1, "total": 9.5}
 

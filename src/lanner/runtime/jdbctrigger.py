@@ -25,6 +25,7 @@ from lanner.model.states import State
 from lanner.model.triggers import JdbcTrigger
 from lanner.runtime.pollbase import Poll, PollingType
 from lanner.runtime.triggertask import TriggerTaskContext
+from lanner.storage.uris import storage_path
 from lanner.store.base import TriggerContext
 from lanner.tasks.jdbc import task_types as jdbc_task_types
 from lanner.tasks.jdbc.run import run_jdbc
@@ -81,6 +82,10 @@ class JdbcTriggerType(PollingType):
             raise LannerError(outcome.error or f"the query ended {outcome.state.value}")
         size = int(outcome.outputs.get("size") or 0)
         if size == 0:
+            stored = outcome.outputs.get("uri")
+            if isinstance(stored, str) and self.storage is not None:
+                # STORE wrote an empty file for an execution that will not exist.
+                self.storage.delete(storage_path(stored))
             return Poll()
         variables = {} if fetch is FetchType.NONE else dict(outcome.outputs)
         return Poll(variables=variables)
