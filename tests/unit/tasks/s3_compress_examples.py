@@ -67,7 +67,7 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
             "stsRoleArn",
             "not supported here",
         ),
-        ({"bucket": "b", "key": "k", "from": URI, "acl": "private"}, "acl", "unknown"),
+        ({"bucket": "b", "key": "k", "from": URI, "tagging": "a=b"}, "tagging", "unknown"),
     ],
     S3 + "Download": [({"key": "k"}, "bucket", "missing required")],
     S3 + "Downloads": [

@@ -62,8 +62,12 @@ def test_upload_list_download_copy_delete(s3_server: S3Server, tmp_path: Path) -
         **{"from": uri},
         contentType="text/csv",
         metadata={"team": "{{ 'data' }}"},
+        storageClass="STANDARD_IA",
+        acl="private",
     )
     assert up.state is State.SUCCESS, up.error
+    head = s3_server.client().head_object(Bucket=bucket, Key="in/orders.csv")
+    assert head["StorageClass"] == "STANDARD_IA"
     assert up.outputs["bucket"] == bucket and up.outputs["key"] == "in/orders.csv"
     assert up.outputs["eTag"]
 

@@ -28,6 +28,10 @@ class Upload(S3Connection, Task):
     contentDisposition: Text | None = Field(None, description="The object's disposition.")
     cacheControl: Text | None = Field(None, description="The object's Cache-Control.")
     metadata: dict[str, Text] | None = Field(None, description="User metadata of the object.")
+    storageClass: Text | None = Field(
+        None, description="STANDARD, STANDARD_IA, GLACIER, ... (S3's storage classes)."
+    )
+    acl: Text | None = Field(None, description="A canned ACL: private, public-read, ...")
 
 
 class Download(S3Connection, Task):

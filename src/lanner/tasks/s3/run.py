@@ -79,6 +79,8 @@ def run_upload(task: Upload, ctx: TaskContext) -> Outcome:
         ("ContentEncoding", task.contentEncoding),
         ("ContentDisposition", task.contentDisposition),
         ("CacheControl", task.cacheControl),
+        ("StorageClass", task.storageClass),
+        ("ACL", task.acl),
     ):
         rendered = s3.text(ctx.render, value)
         if rendered:
