@@ -91,8 +91,9 @@ class S3TriggerType(PollingType):
             # not those left for the next evaluation (they are still new then).
             kept = {k: _etag(item) for k, item in current.items() if k not in deferred}
         else:
-            # Only what fired: an object in `seen` gets its action at the next evaluation.
-            kept = {k: _etag(item) for k, item in current.items() if k in seen}
+            # Only what fired, as it fired: an object in `seen` with that ETag gets its
+            # action at the next evaluation (never a version that did not fire).
+            kept = {k: seen[k] for k in current if k in seen}
             kept.update({str(item["Key"]): _etag(item) for item in new})
         if not new:
             return Poll(data={"seen": kept}, warnings=warnings)
