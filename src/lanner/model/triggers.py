@@ -41,6 +41,12 @@ from lanner.model.conditions import (
     label_map,
 )
 from lanner.model.conditions import condition_matches as condition_matches
+from lanner.model.polltriggers import (
+    JDBC_TRIGGERS,
+    S3_TRIGGER,
+    JdbcTriggerProperties,
+    S3TriggerProperties,
+)
 from lanner.model.unsupported import unsupported
 
 __all__ = [
@@ -382,9 +388,21 @@ class Webhook(_Trigger):
         return self
 
 
+# Polling triggers (runtime/polltrigger.py): their own properties first, so that
+# what they reject (conditions, ...) wins over the common fields.
+class S3Trigger(S3TriggerProperties, _Trigger):
+    """io.kestra.plugin.aws.s3.Trigger (docs/tasks-s3.md)."""
+
+
+class JdbcTrigger(JdbcTriggerProperties, _Trigger):
+    """io.kestra.plugin.jdbc.<family>.Trigger (docs/tasks-jdbc.md)."""
+
+
 TRIGGER_NAMES: dict[str, str] = {
     **{_CORE + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
     **{_LEGACY + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
+    S3_TRIGGER: S3_TRIGGER,
+    **{name: name for name in JDBC_TRIGGERS},
 }
 """Every accepted trigger type name -> the canonical one."""
 
@@ -392,6 +410,8 @@ _BY_CANONICAL: dict[str, type[_Trigger]] = {
     _CORE + "Schedule": Schedule,
     _CORE + "Flow": FlowTrigger,
     _CORE + "Webhook": Webhook,
+    S3_TRIGGER: S3Trigger,
+    **dict.fromkeys(JDBC_TRIGGERS, JdbcTrigger),
 }
 
 TRIGGER_TYPES: dict[str, type[Model]] = {
@@ -404,13 +424,16 @@ def _trigger_tag(value: Any) -> str | None:
     raw = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     if not isinstance(raw, str):
         return None
-    return TRIGGER_NAMES.get(raw, raw)
+    canonical = TRIGGER_NAMES.get(raw, raw)
+    return "jdbc" if canonical in JDBC_TRIGGERS else canonical
 
 
 Trigger = Annotated[
     Annotated[Schedule, Tag(_CORE + "Schedule")]
     | Annotated[FlowTrigger, Tag(_CORE + "Flow")]
-    | Annotated[Webhook, Tag(_CORE + "Webhook")],
+    | Annotated[Webhook, Tag(_CORE + "Webhook")]
+    | Annotated[S3Trigger, Tag(S3_TRIGGER)]
+    | Annotated[JdbcTrigger, Tag("jdbc")],
     Discriminator(_trigger_tag),
     BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
 ]

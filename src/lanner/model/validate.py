@@ -206,7 +206,7 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 def apply_plugin_defaults(
     raw: dict[str, Any],
     type_names: Sequence[str],
-    model: type[Task],
+    model: type[BaseModel],
     defaults: Sequence[PluginDefault],
 ) -> dict[str, Any]:
     """Kestra's PluginDefaultService: non-forced defaults fill what the task did not set,
@@ -249,6 +249,17 @@ class _FlowChecker:
             Problem(message, format_path(path), self.smap.file, line, col, task_id, task_type)
         )
 
+    def trigger_defaults(self, raw: Any) -> Any:
+        """Plugin defaults apply to the polling triggers too (an S3 endpoint, a JDBC url),
+        as Kestra applies them to triggers."""
+        from lanner.model.polltriggers import JDBC_TRIGGERS, S3_TRIGGER
+        from lanner.model.triggers import TRIGGER_TYPES
+
+        name = raw.get("type") if isinstance(raw, dict) else None
+        if not isinstance(name, str) or (name != S3_TRIGGER and name not in JDBC_TRIGGERS):
+            return raw
+        return apply_plugin_defaults(raw, (name,), TRIGGER_TYPES[name], self.defaults)
+
     # -- the flow ---------------------------------------------------------------
     def check(self, data: dict[str, Any]) -> Flow | None:
         namespace, flow_id = data.get("namespace"), data.get("id")
@@ -276,6 +287,8 @@ class _FlowChecker:
         for key in _TASK_LISTS:
             if key in walked:
                 walked[key] = self.task_list(walked[key], (key,))
+        if isinstance(walked.get("triggers"), list) and self.defaults:
+            walked["triggers"] = [self.trigger_defaults(t) for t in walked["triggers"]]
         listeners = walked.get("listeners")
         if isinstance(listeners, list):
             walked["listeners"] = [

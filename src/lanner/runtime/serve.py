@@ -89,7 +89,7 @@ def serve(
     triggers = None
     if executor:
         triggers = run_triggers(
-            TriggerRuntime(store, registry, config, owner=process_id),
+            TriggerRuntime(store, registry, config, owner=process_id, storage=runtime.storage),
             stop_triggers,
             runtime.workers.on_complete,
         )

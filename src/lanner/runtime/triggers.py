@@ -34,8 +34,10 @@ from lanner.model import loglevel
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
+from lanner.runtime.polltrigger import POLLING_TYPES
 from lanner.runtime.schedule import SCHEDULE_TYPE, ScheduleType
 from lanner.runtime.triggertypes import Evaluation, TriggerType
+from lanner.storage.base import Storage
 from lanner.store.base import FlowRecord, Store, TriggerContext
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,18 @@ TICK = timedelta(seconds=1)
 # frees it then; `lanner triggers unlock` sooner).
 POLL_LOCK = timedelta(minutes=5)
 
-TRIGGER_TYPES: dict[str, TriggerType] = {SCHEDULE_TYPE: ScheduleType()}
+TRIGGER_TYPES: dict[str, TriggerType] = {SCHEDULE_TYPE: ScheduleType(), **POLLING_TYPES}
 """Canonical Kestra trigger type name -> how the runtime evaluates it."""
+
+
+def _bound(types: dict[str, TriggerType], storage: Storage | None) -> dict[str, TriggerType]:
+    """The types, those that keep files bound to the runtime's storage (triggertypes.py)."""
+    out: dict[str, TriggerType] = {}
+    for name, kind in types.items():
+        bind = getattr(kind, "bound", None)
+        out[name] = bind(storage) if callable(bind) else kind
+    return out
+
 
 Key = tuple[str, str, str]
 
@@ -68,14 +80,16 @@ class TriggerRuntime:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         types: dict[str, TriggerType] | None = None,
         owner: str | None = None,
+        storage: Storage | None = None,
     ) -> None:
-        """`owner`: who holds the locks this runtime takes (the process id)."""
+        """`owner`: who holds the locks this runtime takes (the process id); `storage`:
+        the internal storage polling triggers keep the files they fetch in."""
         self.store = store
         self.owner = owner or f"triggers-{uuid.uuid4().hex[:12]}"
         self.registry = registry
         self.config = config
         self.clock = clock
-        self.types = TRIGGER_TYPES if types is None else types
+        self.types = _bound(TRIGGER_TYPES if types is None else types, storage)
         self._parsed: dict[tuple[str, str, int], Flow | None] = {}
         self.next_due: datetime | None = None
         self._unreadable: set[tuple[str, str]] = set()  # deployed flows that do not load now
@@ -179,6 +193,12 @@ class TriggerRuntime:
         try:
             firing = kind.evaluate(flow, revision, trigger, context, now)
             committed = self.store.advance_trigger(context, firing.context, firing.executions, now)
+            if committed and firing.after_commit is not None:
+                # Still under the lock: the next evaluation sees what it did.
+                try:
+                    firing.after_commit()
+                except Exception as exc:  # done again by the next evaluation
+                    log.warning("trigger %s.%s.%s: after its firing: %s", *context.key, exc)
         finally:
             if polling:
                 self.store.unlock_trigger(*context.key, self.owner)

@@ -24,11 +24,18 @@ so it must return quickly (seconds) or run its I/O elsewhere.
 Plugins implement a type and register it in :data:`TRIGGER_TYPES` under the
 trigger's canonical Kestra type name (the integrations issue adds JDBC, S3
 and broker triggers this way).
+
+A type that needs the internal storage (to keep the files it fetched for the
+execution it creates) also has a ``bound(storage)`` method returning the type
+bound to the runtime's storage; the runtime calls it once when it starts.
+A firing's ``after_commit`` runs once its firing is committed, and only then
+(an S3 trigger moves the objects it fired for): it must be safe to run again,
+since a crash between the commit and it leaves it to the next evaluation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -51,6 +58,7 @@ class Firing:
     context: TriggerContext  # the new context (next_date, data, last_date, ...)
     executions: Sequence[NewExecution] = ()
     warnings: Sequence[str] = ()  # logged by the runtime
+    after_commit: Callable[[], None] | None = None  # run once the firing is committed
 
 
 class TriggerType(Protocol):

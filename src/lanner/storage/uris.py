@@ -5,6 +5,7 @@ first segments are the namespace (its dots made slashes) and the flow:
 
 - a task run's file: `kestra:///company/team/my_flow/executions/EXEC/tasks/TASK/TASKRUN/name`
 - a FILE input: `kestra:///company/team/my_flow/executions/EXEC/inputs/INPUT/name`
+- a polling trigger's file: `kestra:///company/team/my_flow/executions/EXEC/trigger/TRIGGER/name`
 - a namespace file: `kestra:///company/team/_files/path/in/namespace`
 
 An execution may read the files of its own flow and the namespace files of its
@@ -56,6 +57,18 @@ def input_file_uri(
         f"{SCHEME}/{_namespace_path(namespace)}/{_segment(flow_id, 'flow id')}"
         f"/executions/{_segment(execution_id, 'execution id')}"
         f"/inputs/{_segment(input_id, 'input id')}/{_relative(name)}"
+    )
+
+
+def trigger_file_uri(
+    namespace: str, flow_id: str, execution_id: str, trigger_id: str, name: str
+) -> str:
+    """Where a file a polling trigger fetched for the execution it creates lives (an S3
+    trigger's objects, a JDBC trigger's stored rows)."""
+    return (
+        f"{SCHEME}/{_namespace_path(namespace)}/{_segment(flow_id, 'flow id')}"
+        f"/executions/{_segment(execution_id, 'execution id')}"
+        f"/trigger/{_segment(trigger_id, 'trigger id')}/{_relative(name)}"
     )
 
 

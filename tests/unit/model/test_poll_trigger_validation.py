@@ -1,0 +1,192 @@
+"""The polling triggers as the flow loads them: the S3 Trigger and each JDBC Trigger,
+Kestra's documented examples accepted, what Lanner does not do rejected with the
+reason and the place, plugin defaults applied to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lanner.model.flow import PluginDefault
+from lanner.model.triggers import JdbcTrigger, S3Trigger
+from tests.unit.model.flowtools import flow_data, load, problems
+
+S3T = "io.kestra.plugin.aws.s3.Trigger"
+
+
+def _flow(**trigger: Any) -> dict[str, Any]:
+    return flow_data(triggers=[{"id": "watch", **trigger}])
+
+
+VALID: list[tuple[dict[str, Any], type]] = [
+    # Kestra's plugin documentation examples.
+    (
+        {
+            "type": S3T,
+            "interval": "PT5M",
+            "accessKeyId": "{{ secret('AWS_ACCESS_KEY_ID') }}",
+            "secretKeyId": "{{ secret('AWS_SECRET_KEY_ID') }}",
+            "region": "eu-central-1",
+            "bucket": "my-bucket",
+            "prefix": "sub-dir",
+            "action": "MOVE",
+            "moveTo": {"key": "archive", "bucket": "new-bucket"},
+        },
+        S3Trigger,
+    ),
+    ({"type": S3T, "bucket": "b", "action": "NONE", "filter": "FILES", "maxKeys": 1}, S3Trigger),
+    (
+        {"type": S3T, "bucket": "b", "action": "DELETE", "on": "CREATE", "stopAfter": ["FAILED"]},
+        S3Trigger,
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.jdbc.postgresql.Trigger",
+            "url": "jdbc:postgresql://127.0.0.1:5432/",
+            "username": "postgres",
+            "password": "{{ secret('PG') }}",
+            "sql": "SELECT * FROM my_table",
+            "interval": "PT30S",
+            "fetchType": "FETCH",
+        },
+        JdbcTrigger,
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.jdbc.mysql.Trigger",
+            "url": "jdbc:mysql://h/db",
+            "sql": "select 1",
+        },
+        JdbcTrigger,
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.jdbc.mariadb.Trigger",
+            "url": "jdbc:mariadb://h/db",
+            "sql": "select 1",
+            "fetchType": "STORE",
+        },
+        JdbcTrigger,
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.jdbc.sqlite.Trigger",
+            "url": "jdbc:sqlite:/tmp/x.db",
+            "sql": "select 1",
+        },
+        JdbcTrigger,
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.jdbc.duckdb.Trigger",
+            "url": "jdbc:duckdb:",
+            "sql": "select 1",
+            "fetchType": "FETCH_ONE",
+        },
+        JdbcTrigger,
+    ),
+]
+
+
+@pytest.mark.parametrize(("props", "model"), VALID)
+def test_documented_polling_triggers_load(props: dict[str, Any], model: type) -> None:
+    flow = load(_flow(**props))
+    assert flow.triggers is not None and type(flow.triggers[0]) is model
+
+
+INVALID: list[tuple[dict[str, Any], str, str]] = [
+    ({"type": S3T, "bucket": "b"}, "triggers[0].action", "missing required"),
+    ({"type": S3T, "bucket": "b", "action": "MOVE"}, "triggers[0]", "action MOVE needs moveTo"),
+    ({"type": S3T, "bucket": "b", "action": "NONE", "on": "DELETE"}, "triggers[0].on", "CREATE"),
+    (
+        {"type": S3T, "bucket": "b", "action": "NONE", "interval": "PT0.1S"},
+        "triggers[0].interval",
+        "at least PT1S",
+    ),
+    (
+        {"type": S3T, "bucket": "b", "action": "NONE", "stsRoleArn": "arn:x"},
+        "triggers[0].stsRoleArn",
+        "STS",
+    ),
+    (
+        {"type": S3T, "bucket": "b", "action": "NONE", "conditions": []},
+        "triggers[0].conditions",
+        "not supported here",
+    ),
+    (
+        {"type": S3T, "bucket": "b", "action": "NONE", "allowConcurrent": True},
+        "triggers[0].allowConcurrent",
+        "not supported here",
+    ),
+    (
+        {"type": S3T, "bucket": "b", "action": "NONE", "acl": "private"},
+        "triggers[0].acl",
+        "unknown",
+    ),
+    (
+        {"type": "io.kestra.plugin.jdbc.postgresql.Trigger", "sql": "select 1"},
+        "triggers[0].url",
+        "missing required",
+    ),
+    (
+        {"type": "io.kestra.plugin.jdbc.postgresql.Trigger", "url": "postgres://h/db", "sql": "s"},
+        "triggers[0].url",
+        "JDBC URL",
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.jdbc.sqlite.Trigger",
+            "url": "jdbc:sqlite:",
+            "sql": "s",
+            "fetchType": "ALL",
+        },
+        "triggers[0].fetchType",
+        "FETCH",
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.jdbc.duckdb.Trigger",
+            "url": "jdbc:duckdb:",
+            "sql": "s",
+            "databaseUri": "kestra:///x",
+        },
+        "triggers[0].databaseUri",
+        "unknown",
+    ),
+]
+
+
+@pytest.mark.parametrize(("props", "path", "fragment"), INVALID)
+def test_what_a_polling_trigger_does_not_do_is_rejected_in_place(
+    props: dict[str, Any], path: str, fragment: str
+) -> None:
+    found = problems(_flow(**props))
+    matching = [p for p in found if p.path == path]
+    assert matching, [(p.path, p.message) for p in found]
+    assert fragment in matching[0].message
+    assert matching[0].line is not None
+
+
+def test_plugin_defaults_apply_to_polling_triggers() -> None:
+    data = _flow(type=S3T, bucket="b", action="NONE")
+    data["pluginDefaults"] = [
+        {"type": "io.kestra.plugin.aws.s3", "values": {"endpointOverride": "http://127.0.0.1:9000"}}
+    ]
+    flow = load(data)
+    assert flow.triggers is not None
+    trigger = flow.triggers[0]
+    assert isinstance(trigger, S3Trigger) and trigger.endpointOverride == "http://127.0.0.1:9000"
+    instance = PluginDefault.model_validate(
+        {"type": "io.kestra.plugin.jdbc", "forced": True, "values": {"username": "reader"}}
+    )
+    pg = _flow(
+        type="io.kestra.plugin.jdbc.postgresql.Trigger",
+        url="jdbc:postgresql://h/db",
+        sql="s",
+        username="me",
+    )
+    loaded = load(pg, defaults=[instance])
+    assert loaded.triggers is not None
+    jdbc = loaded.triggers[0]
+    assert isinstance(jdbc, JdbcTrigger) and jdbc.username == "reader"  # forced wins
