@@ -29,6 +29,7 @@ server:                    # `lanner server`'s HTTP API (docs/api.md)
   basicAuth:               # optional: every request but health needs these credentials
     username: admin
     password: a long password
+  url: https://lanner.example.com  # the public base URL, for links in notifications
 ```
 
 Every process on one store needs the same key (docs/secrets.md).
@@ -40,7 +41,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from lanner.errors import ConfigError, FileReadError
 from lanner.expr.sealing import keyring
@@ -109,6 +110,14 @@ class ServerConfig(Model):
     host: str = Field("127.0.0.1", min_length=1)
     port: int = Field(8080, ge=0, le=65535)
     basicAuth: BasicAuthConfig | None = None
+    # The public base URL (https://lanner.example.com), for the links notifications send
+    # (docs/configuration: TLS and SSO belong to a reverse proxy in front).
+    url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+
+    @field_validator("url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return None if value is None else value.rstrip("/")
 
 
 class Config(Model):

@@ -88,6 +88,7 @@ class Process:
             lease_seconds=config.worker.leaseSeconds,
             watch=not executor,
             scope=self.scope,
+            server_url=config.server.url,
         )
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity

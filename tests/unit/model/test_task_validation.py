@@ -19,7 +19,12 @@ from tests.unit.model.flowtools import (
     one_problem,
     problems,
 )
-from tests.unit.tasks import integration_examples, script_examples, storage_examples
+from tests.unit.tasks import (
+    integration_examples,
+    notify_examples,
+    script_examples,
+    storage_examples,
+)
 
 CORE = "io.kestra.plugin.core."
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
@@ -340,6 +345,8 @@ VALID |= script_examples.VALID
 INVALID |= script_examples.INVALID
 VALID |= integration_examples.VALID
 INVALID |= integration_examples.INVALID
+VALID |= notify_examples.VALID
+INVALID |= notify_examples.INVALID
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:
@@ -501,7 +508,7 @@ def test_common_task_property_rejected(props: dict[str, Any], rel: str, fragment
         ("io.kestra.plugin.core.flow.Sequentail", "io.kestra.plugin.core.flow.Sequential"),
         ("io.kestra.core.tasks.flow.Parallel", "io.kestra.plugin.core.flow.Parallel"),
         ("Sleep", "io.kestra.plugin.core.flow.Sleep"),
-        ("io.kestra.plugin.gcp.gcs.Upload", None),
+        ("io.kestra.plugin.gcp.pubsub.Publish", None),
     ],
 )
 def test_unknown_task_type(type_name: str, suggestion: str | None) -> None:
