@@ -27,6 +27,13 @@ VALID: dict[str, list[dict[str, Any]]] = {
     "io.kestra.plugin.googleworkspace.chat.GoogleChatExecution": [
         {"url": HOOK, "text": "Google Chat Notification", "executionId": EXEC},
     ],
+    "io.kestra.plugin.telegram.TelegramSend": [
+        {"token": "{{ secret('TG') }}", "channel": "2072728690", "payload": '{"text": "hi"}'},
+        {"token": "t", "channel": "c", "payload": "hi", "parseMode": "MARKDOWNV2"},
+    ],
+    "io.kestra.plugin.telegram.TelegramExecution": [
+        {"token": "t", "channel": "c", "executionId": EXEC, "endpointOverride": HOOK},
+    ],
     "io.kestra.plugin.terraform.cli.TerraformCLI": [
         {"commands": ["terraform init", "terraform apply -auto-approve"]},
         {"commands": ["terraform plan"], "containerImage": "hashicorp/terraform:1.9"},
@@ -61,6 +68,13 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     ],
     "io.kestra.plugin.googleworkspace.chat.GoogleChatExecution": [
         ({"executionId": EXEC}, "url", "missing required"),
+    ],
+    "io.kestra.plugin.telegram.TelegramSend": [
+        ({"token": "t", "payload": "hi"}, "channel", "missing required"),
+        ({"token": "t", "channel": "c", "parseMode": "RTF"}, "parseMode", "HTML, MARKDOWNV2"),
+    ],
+    "io.kestra.plugin.telegram.TelegramExecution": [
+        ({"channel": "c"}, "token", "missing required"),
     ],
     "io.kestra.plugin.terraform.cli.TerraformCLI": [({}, "commands", "missing required")],
     "io.kestra.plugin.ansible.cli.AnsibleCLI": [

@@ -21,6 +21,12 @@ from lanner.tasks.notify.executions import (
     run_webhook_summary,
 )
 from lanner.tasks.notify.model import MailExecution, MailSend
+from lanner.tasks.notify.telegram import (
+    TelegramExecution,
+    TelegramSend,
+    run_telegram_execution,
+    run_telegram_send,
+)
 
 _NOTIFICATIONS = "io.kestra.plugin.notifications"
 
@@ -104,5 +110,16 @@ def task_types() -> list[TaskType]:
             GoogleChatExecution,
             aliases=(f"{_NOTIFICATIONS}.google.GoogleChatExecution",),
             run=run_webhook_summary,
+        ),
+        TaskType(
+            "io.kestra.plugin.telegram.TelegramSend",
+            TelegramSend,
+            aliases=(f"{_NOTIFICATIONS}.telegram.TelegramSend",),
+            run=run_telegram_send,
+        ),
+        TaskType(
+            "io.kestra.plugin.telegram.TelegramExecution",
+            TelegramExecution,
+            run=run_telegram_execution,
         ),
     ]
