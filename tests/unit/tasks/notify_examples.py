@@ -1,4 +1,5 @@
-"""Validation examples of the execution summaries, Telegram and the CLI tasks, for
+"""Validation examples of the execution summaries, Telegram, the CLI tasks and the Excel
+serdes tasks, for
 tests/unit/model/test_task_validation.py's tables (kept here, beside their tests)."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from typing import Any
 HOOK = "http://127.0.0.1:8765/hook"
 SMTP: dict[str, Any] = {"host": "127.0.0.1", "port": 25, "from": "a@example.com", "to": "b@c.org"}
 EXEC = "{{ trigger.executionId }}"
+URI = "kestra:///company/team/f/executions/E/tasks/t/TR/book.xlsx"
 
 VALID: dict[str, list[dict[str, Any]]] = {
     "io.kestra.plugin.email.MailExecution": [
@@ -26,6 +28,13 @@ VALID: dict[str, list[dict[str, Any]]] = {
     ],
     "io.kestra.plugin.googleworkspace.chat.GoogleChatExecution": [
         {"url": HOOK, "text": "Google Chat Notification", "executionId": EXEC},
+    ],
+    "io.kestra.plugin.serdes.excel.ExcelToIon": [
+        {"from": URI, "sheetsTitle": ["Sheet1"], "header": False, "skipRows": 2},
+        {"from": URI, "valueRender": "FORMULA", "dateTimeRender": "SERIAL_NUMBER"},
+    ],
+    "io.kestra.plugin.serdes.excel.IonToExcel": [
+        {"from": URI, "sheetsTitle": "Data", "styles": False, "timeZoneId": "Europe/Paris"},
     ],
     "io.kestra.plugin.telegram.TelegramSend": [
         {"token": "{{ secret('TG') }}", "channel": "2072728690", "payload": '{"text": "hi"}'},
@@ -68,6 +77,14 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     ],
     "io.kestra.plugin.googleworkspace.chat.GoogleChatExecution": [
         ({"executionId": EXEC}, "url", "missing required"),
+    ],
+    "io.kestra.plugin.serdes.excel.ExcelToIon": [
+        ({"from": URI, "valueRender": "FORMATTED_VALUE"}, "valueRender", "not supported here"),
+        ({"from": URI, "charset": "ISO-8859-1"}, "charset", "not supported here"),
+    ],
+    "io.kestra.plugin.serdes.excel.IonToExcel": [
+        ({"from": URI, "dateFormat": "dd/MM/yyyy"}, "dateFormat", "not supported here"),
+        ({}, "from", "missing required"),
     ],
     "io.kestra.plugin.telegram.TelegramSend": [
         ({"token": "t", "payload": "hi"}, "channel", "missing required"),
