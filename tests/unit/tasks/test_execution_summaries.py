@@ -123,3 +123,29 @@ def test_the_link_opens_lanners_ui() -> None:
         f"https://l.example.com/ui/executions/{UPSTREAM.id}"
     )
     assert execution_link(None, UPSTREAM) is None
+
+
+def test_a_text_payload_comes_first_and_the_summary_follows(sink: HttpSink) -> None:
+    # As in Kestra's blueprints: `payload` written as plain text on SlackExecution.
+    ctx = LocalTaskContext(
+        {"trigger": {"executionId": UPSTREAM.id}}, executions={UPSTREAM.id: UPSTREAM}
+    )
+    outcome = run(
+        SlackExecution,
+        ctx,
+        url=sink.url,
+        executionId="{{ trigger.executionId }}",
+        payload="The workflow execution {{ trigger.executionId }} failed",
+    )
+    assert outcome.state is State.SUCCESS, outcome.error
+    [request] = sink.wait_for(1)
+    assert request.json["text"] == f"The workflow execution {UPSTREAM.id} failed"
+    assert request.json["attachments"][0]["title"] == "[prod.sales] orders ➛ SUCCESS"
+
+
+def test_a_json_payload_is_sent_instead_of_the_summary(sink: HttpSink) -> None:
+    ctx = LocalTaskContext(execution_id=UPSTREAM.id, executions={UPSTREAM.id: UPSTREAM})
+    outcome = run(GoogleChatExecution, ctx, url=sink.url, payload='{"text": "my own"}')
+    assert outcome.state is State.SUCCESS, outcome.error
+    [request] = sink.wait_for(1)
+    assert request.json == {"text": "my own"}

@@ -16,7 +16,13 @@ from lanner.model.common import DynamicInt, Model, Text
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext
 from lanner.tasks.core.log import as_text
-from lanner.tasks.notify.summary import Summary, SummaryError, SummaryTask, read_summary
+from lanner.tasks.notify.summary import (
+    Summary,
+    SummaryError,
+    SummaryTask,
+    own_payload,
+    read_summary,
+)
 from lanner.tasks.webhook import RequestOptions, dump_json, post_webhook
 
 
@@ -26,6 +32,11 @@ class WebhookSummary(SummaryTask):
         min_length=1, description="The incoming webhook URL (a secret: keep it in secret())."
     )
     options: RequestOptions | None = Field(None, description="HTTP client options.")
+    payload: Text | None = Field(
+        None,
+        description="A JSON object: the message sent instead of the built-in summary. Any"
+        " other text: the message's first text, the summary after it.",
+    )
 
 
 class SlackExecution(WebhookSummary):
@@ -87,8 +98,10 @@ def _opt(ctx: TaskContext, value: str | None) -> str | None:
     return text or None
 
 
-def slack_message(task: SlackExecution, ctx: TaskContext, summary: Summary) -> dict[str, Any]:
-    text = _opt(ctx, task.messageText) or summary.title
+def slack_message(
+    task: SlackExecution, ctx: TaskContext, summary: Summary, lead: str | None
+) -> dict[str, Any]:
+    text = _opt(ctx, task.messageText) or lead or summary.title
     attachment: dict[str, Any] = {
         "fallback": summary.title,
         "color": f"#{summary.hex_color}",
@@ -142,7 +155,9 @@ def _embed(ctx: TaskContext, embed: DiscordEmbed) -> dict[str, Any]:
     return out
 
 
-def discord_message(task: DiscordExecution, ctx: TaskContext, summary: Summary) -> dict[str, Any]:
+def discord_message(
+    task: DiscordExecution, ctx: TaskContext, summary: Summary, lead: str | None
+) -> dict[str, Any]:
     r, g, b = summary.color
     embed: dict[str, Any] = {
         "title": summary.title,
@@ -154,6 +169,8 @@ def discord_message(task: DiscordExecution, ctx: TaskContext, summary: Summary) 
     if summary.custom_message:
         embed["description"] = summary.custom_message
     message: dict[str, Any] = {"embeds": [embed, *(_embed(ctx, e) for e in task.embedList or [])]}
+    if lead:
+        message["content"] = lead
     for key, value in (
         ("content", task.content),
         ("username", task.username),
@@ -165,7 +182,9 @@ def discord_message(task: DiscordExecution, ctx: TaskContext, summary: Summary) 
     return message
 
 
-def teams_message(task: TeamsExecution, ctx: TaskContext, summary: Summary) -> dict[str, Any]:
+def teams_message(
+    task: TeamsExecution, ctx: TaskContext, summary: Summary, lead: str | None
+) -> dict[str, Any]:
     theme = as_text(ctx.render(task.themeColor)).strip().lstrip("#") or summary.hex_color
     section: dict[str, Any] = {
         "activityTitle": _opt(ctx, task.activityTitle) or summary.title,
@@ -183,6 +202,8 @@ def teams_message(task: TeamsExecution, ctx: TaskContext, summary: Summary) -> d
         "summary": summary.title,
         "sections": [section],
     }
+    if lead:
+        card["text"] = lead
     if summary.link:
         card["potentialAction"] = [
             {
@@ -195,9 +216,11 @@ def teams_message(task: TeamsExecution, ctx: TaskContext, summary: Summary) -> d
 
 
 def google_chat_message(
-    task: GoogleChatExecution, ctx: TaskContext, summary: Summary
+    task: GoogleChatExecution, ctx: TaskContext, summary: Summary, lead: str | None
 ) -> dict[str, Any]:
     lines = [f"*{_opt(ctx, task.text) or summary.title}*"]
+    if lead:
+        lines.append(lead)
     if summary.custom_message:
         lines.append(summary.custom_message)
     lines += [f"{n}: {v}" for n, v in summary.fields()]
@@ -218,7 +241,8 @@ def run_webhook_summary(task: WebhookSummary, ctx: TaskContext) -> Outcome:
     service, build = _SERVICES[type(task)]
     try:
         summary = read_summary(ctx, task.executionId, task.customMessage, task.customFields)
-        message = build(task, ctx, summary)
+        own, lead = own_payload(ctx, task.payload)
+        message = own if own is not None else build(task, ctx, summary, lead)
     except (SummaryError, ValueError) as exc:
         return Outcome(State.FAILED, error=str(exc))
     url = as_text(ctx.render(task.url)).strip()

@@ -20,6 +20,7 @@ from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import ExecutionView, TaskContext
 from lanner.tasks.core.log import as_text
+from lanner.tasks.webhook import parse_json
 
 _GOOD = (State.SUCCESS,)
 _BAD = (State.FAILED, State.KILLED, State.CANCELLED)
@@ -145,3 +146,18 @@ def read_summary(
     if link is None:
         ctx.log("DEBUG", "No server.url configured: the summary has no link to the execution")
     return Summary(execution, link, message or None, fields)
+
+
+def own_payload(ctx: TaskContext, payload: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """`payload` rendered: (a JSON object to send instead of the summary, None) or
+    (None, the text to put first in the summary's message)."""
+    if payload is None:
+        return None, None
+    text = as_text(ctx.render(payload)).strip()
+    try:
+        parsed = parse_json(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        return parsed, None
+    return None, text or None

@@ -18,7 +18,7 @@ from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext
 from lanner.tasks.core.log import as_text
-from lanner.tasks.notify.summary import SummaryError, SummaryTask, read_summary
+from lanner.tasks.notify.summary import SummaryError, SummaryTask, own_payload, read_summary
 from lanner.tasks.webhook import RequestOptions, dump_json, parse_json, post_webhook
 
 API = "https://api.telegram.org"
@@ -61,6 +61,12 @@ class TelegramSend(_TelegramFields):
 class TelegramExecution(_TelegramFields, SummaryTask):
     """Send a Telegram message summing up an execution."""
 
+    payload: Text | None = Field(
+        None,
+        description="A JSON object: sendMessage's parameters sent instead of the summary."
+        " Any other text: the message's first line, the summary after it.",
+    )
+
 
 def _send(task: _TelegramFields, ctx: TaskContext, message: dict[str, Any]) -> Outcome:
     token = as_text(ctx.render(task.token)).strip()
@@ -96,5 +102,8 @@ def run_telegram_execution(task: TelegramExecution, ctx: TaskContext) -> Outcome
         summary = read_summary(ctx, task.executionId, task.customMessage, task.customFields)
     except SummaryError as exc:
         return Outcome(State.FAILED, error=str(exc))
-    # Plain text: a parseMode would make Telegram parse the summary's own characters.
-    return _send(task, ctx, {"text": summary.plain_text()})
+    own, lead = own_payload(ctx, task.payload)
+    if own is not None:
+        return _send(task, ctx, own)
+    text = summary.plain_text()
+    return _send(task, ctx, {"text": f"{lead}\n\n{text}" if lead else text})
