@@ -38,6 +38,7 @@ Every process on one store needs the same key (docs/secrets.md).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -112,12 +113,16 @@ class ServerConfig(Model):
     basicAuth: BasicAuthConfig | None = None
     # The public base URL (https://lanner.example.com), for the links notifications send
     # (docs/configuration: TLS and SSO belong to a reverse proxy in front).
-    url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    url: str | None = None
 
     @field_validator("url")
     @classmethod
-    def _no_trailing_slash(cls, value: str | None) -> str | None:
-        return None if value is None else value.rstrip("/")
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(f"'{value}' is not an http(s) URL such as https://lanner.example.com")
+        return value.rstrip("/")
 
 
 class Config(Model):
