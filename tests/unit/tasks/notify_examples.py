@@ -55,6 +55,26 @@ VALID: dict[str, list[dict[str, Any]]] = {
         {"commands": ["dbt build"], "profiles": "p:\n  target: dev\n", "projectDir": "dbt"},
         {"commands": ["dbt run"], "parseRunResults": False},
     ],
+    **{
+        f"io.kestra.plugin.dbt.cli.{name}": [
+            {"dbtPath": "/usr/local/bin/dbt", "profiles": "p: {}", "projectDir": "dbt"},
+            {"failFast": True, "warnError": True, "parseRunResults": False, "debug": True},
+        ]
+        for name in (
+            "Build",
+            "Run",
+            "Test",
+            "Seed",
+            "Snapshot",
+            "Compile",
+            "List",
+            "Deps",
+            "Freshness",
+        )
+    },
+    "io.kestra.plugin.dbt.cli.Build": [
+        {"thread": 4, "fullRefresh": True, "target": "prod", "select": ["a+"], "exclude": ["b"]},
+    ],
     "io.kestra.plugin.aws.cli.AwsCLI": [
         {"commands": ["aws s3 ls"], "accessKeyId": "A", "secretKeyId": "S", "region": "eu-west-1"},
     ],
@@ -98,9 +118,16 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ({"commands": ["ansible"], "outputLogFile": True}, "outputLogFile", "not supported here"),
     ],
     "io.kestra.plugin.dbt.cli.DbtCLI": [
-        ({"commands": ["dbt run"], "parseRunResults": True}, "parseRunResults", "not supported"),
         ({"commands": ["dbt run"], "storeManifest": {}}, "storeManifest", "not supported"),
     ],
+    **{
+        f"io.kestra.plugin.dbt.cli.{name}": [({"thread": 2}, "thread", "unknown")]
+        for name in ("Deps", "Freshness")
+    },
+    **{
+        f"io.kestra.plugin.dbt.cli.{name}": [({"select": "a"}, "select", "list")]
+        for name in ("Build", "Run", "Test", "Seed", "Snapshot", "Compile", "List")
+    },
     "io.kestra.plugin.aws.cli.AwsCLI": [({"commands": []}, "commands", "at least 1")],
     "io.kestra.plugin.cloudquery.CloudQueryCLI": [({"command": "x"}, "command", "unknown")],
     "io.kestra.plugin.gcp.cli.GCloudCLI": [({"commands": ["gcloud"], "scopes": []}, "scopes", "")],

@@ -14,6 +14,7 @@ import pytest
 from lanner.model.states import State
 from lanner.plugin import Outcome
 from lanner.storage import LocalStorage
+from lanner.tasks.clis.dbt import Build, Deps, run_dbt_command
 from lanner.tasks.clis.model import (
     AnsibleCLI,
     AwsCLI,
@@ -209,3 +210,80 @@ def test_lanners_own_environment_does_not_reach_the_tool(
     )
     assert outcome.state is State.SUCCESS
     assert ctx.messages("INFO")[1] == "LANNER_DB="
+
+
+# A fake dbt: prints its arguments, writes target/ files in the --project-dir it is given.
+FAKE_DBT = """#!/bin/sh
+echo "dbt $*"
+project=.
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--project-dir" ]; then project="$2"; fi
+  shift
+done
+mkdir -p "$project/target"
+echo '{"results": []}' > "$project/target/run_results.json"
+echo '{"nodes": {}}' > "$project/target/manifest.json"
+"""
+
+
+def dbt_bin(tmp_path: Path) -> Path:
+    folder = tmp_path / "dbt-bin"
+    folder.mkdir()
+    (folder / "dbt").write_text(FAKE_DBT)
+    (folder / "dbt").chmod(0o755)
+    return folder
+
+
+def test_dbt_build_runs_the_command_its_properties_make(
+    ctx: LocalTaskContext, tmp_path: Path
+) -> None:
+    task = Build.model_validate(
+        {
+            "id": "build",
+            "type": "io.kestra.plugin.dbt.cli.Build",
+            "env": {"PATH": _path(dbt_bin(tmp_path))},
+            "profiles": "demo:\n  target: dev\n",
+            "projectDir": "project",
+            "failFast": True,
+            "thread": 4,
+            "target": "prod",
+            "select": ["orders+", "customers"],
+            "exclude": ["legacy"],
+        }
+    )
+    outcome = run_dbt_command(task, ctx)
+    assert outcome.state is State.SUCCESS, outcome.error
+    [line] = ctx.messages("INFO")
+    wd = line.split("--profiles-dir ")[1].split("/.profile")[0]
+    assert line == (
+        f"dbt --fail-fast build --profiles-dir {wd}/.profile --threads 4 --target prod"
+        f" --select orders+ customers --exclude legacy --project-dir {wd}/project"
+    )
+    assert set(outcome.outputs["outputFiles"]) == {"run_results.json", "manifest.json"}
+    with ctx.open_file(outcome.outputs["outputFiles"]["run_results.json"]) as f:
+        assert f.read() == b'{"results": []}\n'
+    ctx.close()
+
+
+def test_dbt_deps_without_dbt_on_path_names_it(ctx: LocalTaskContext) -> None:
+    task = Deps.model_validate(
+        {"id": "deps", "type": "io.kestra.plugin.dbt.cli.Deps", "env": {"PATH": "/nonexistent"}}
+    )
+    outcome = run_dbt_command(task, ctx)
+    assert outcome.state is State.FAILED
+    assert outcome.error is not None and outcome.error.startswith("'dbt' is not on PATH")
+    ctx.close()
+
+
+def test_dbt_cli_keeps_run_results_unless_told_not_to(
+    ctx: LocalTaskContext, tmp_path: Path
+) -> None:
+    outcome = run(
+        ctx,
+        DbtCLI,
+        env={"PATH": _path(dbt_bin(tmp_path))},
+        parseRunResults=False,
+        commands=["dbt build --project-dir ."],
+    )
+    assert outcome.state is State.SUCCESS, outcome.error
+    assert set(outcome.outputs["outputFiles"]) == {"manifest.json"}

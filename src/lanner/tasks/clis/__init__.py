@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.clis.model import (
     AnsibleCLI,
@@ -23,8 +24,21 @@ def run_cli(task: Any, ctx: TaskContext) -> Outcome:
     return run(task, ctx)
 
 
+def run_dbt_command(task: Any, ctx: TaskContext) -> Outcome:
+    from lanner.tasks.clis.dbt import run_dbt_command as run
+
+    return run(task, ctx)
+
+
 def task_types() -> list[TaskType]:
+    from lanner.tasks.clis.dbt import COMMAND_TASKS
+
+    dbt_commands = [
+        TaskType(f"io.kestra.plugin.dbt.cli.{_name(t)}", t, run=run_dbt_command)
+        for t in COMMAND_TASKS
+    ]
     return [
+        *dbt_commands,
         TaskType("io.kestra.plugin.terraform.cli.TerraformCLI", TerraformCLI, run=run_cli),
         TaskType("io.kestra.plugin.ansible.cli.AnsibleCLI", AnsibleCLI, run=run_cli),
         TaskType("io.kestra.plugin.dbt.cli.DbtCLI", DbtCLI, run=run_cli),
@@ -32,3 +46,8 @@ def task_types() -> list[TaskType]:
         TaskType("io.kestra.plugin.cloudquery.CloudQueryCLI", CloudQueryCLI, run=run_cli),
         TaskType("io.kestra.plugin.gcp.cli.GCloudCLI", GCloudCLI, run=run_cli),
     ]
+
+
+def _name(model: type[Task]) -> str:
+    # DbtList is dbt's `list` (a class named List would shadow typing's).
+    return "List" if model.__name__ == "DbtList" else model.__name__

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from lanner.model.common import Text
+from lanner.model.common import DynamicBool, Text
 from lanner.model.unsupported import reject
 from lanner.tasks.scripts.model import _ScriptTask
 
@@ -100,19 +100,13 @@ class DbtCLI(_CliTask):
         description="The dbt project's folder, relative to the working directory"
         " (DBT_PROJECT_DIR).",
     )
-    parseRunResults: Any = None
+    parseRunResults: DynamicBool = Field(
+        True,
+        description="Keep target/run_results.json as the output file run_results.json (dbt's"
+        " nodes do not become task runs).",
+    )
     loadManifest: Any = None
     storeManifest: Any = None
-
-    @field_validator("parseRunResults")
-    @classmethod
-    def _no_parse(cls, value: Any) -> Any:
-        return _only_false(
-            "parseRunResults",
-            value,
-            "Lanner does not turn dbt's run results into task runs; list"
-            " target/run_results.json in outputFiles to keep it",
-        )
 
     @field_validator("loadManifest", "storeManifest")
     @classmethod

@@ -13,7 +13,7 @@ from lanner.plugin import Outcome, TaskContext
 from lanner.tasks.clis.model import AnsibleCLI, AwsCLI, DbtCLI, GCloudCLI, _CliTask
 from lanner.tasks.core.log import as_text
 from lanner.tasks.scripts.environment import script_env
-from lanner.tasks.scripts.model import ShellCommands
+from lanner.tasks.scripts.model import ShellCommands, _ScriptTask
 from lanner.tasks.scripts.run import run_script
 
 
@@ -74,19 +74,58 @@ def tools_needed(task: _CliTask) -> list[str]:
     return found or [task.tool]
 
 
+def missing_tool(
+    tools: list[str], own: dict[str, str], working_dir: Path, hint: str, task: str = ""
+) -> Outcome | None:
+    """A FAILED outcome naming the first of `tools` not found on the task's PATH."""
+    path = script_env(own, working_dir)["PATH"]
+    for tool in tools:
+        found = (working_dir / tool).is_file() if "/" in tool else shutil.which(tool, path=path)
+        if not found:
+            where = "in the working directory" if "/" in tool else f"on PATH ({path})"
+            runs = f"; {task} runs it as a local process" if task else ""
+            return Outcome(
+                State.FAILED,
+                error=f"'{tool}' is not {where}: {hint}, or set PATH in the task's env{runs}",
+                error_type="ToolNotFound",
+            )
+    return None
+
+
+def run_commands(
+    task: _ScriptTask,
+    ctx: TaskContext,
+    commands: list[str],
+    env: dict[str, str],
+    *,
+    shell_fail_fast: bool | str | None = None,
+) -> Outcome:
+    """`commands` run as a shell Commands task with the script properties of `task`."""
+    fields = {
+        name: getattr(task, name)
+        for name in ShellCommands.model_fields
+        if name in type(task).model_fields
+    }
+    fields["type"] = task.type
+    fields["commands"] = commands
+    fields["env"] = env
+    if shell_fail_fast is not None:
+        fields["failFast"] = shell_fail_fast
+    shell = ShellCommands.model_construct(**fields)
+    return run_script(shell, ctx)
+
+
 def run_cli(task: _CliTask, ctx: TaskContext) -> Outcome:
     working_dir = ctx.working_directory()
     own = {**tool_env(task, ctx, working_dir), **(task.env or {})}
-    path = script_env(own, working_dir)["PATH"]
-    for tool in tools_needed(task):
-        if shutil.which(tool, path=path) is None:
-            return Outcome(
-                State.FAILED,
-                error=f"'{tool}' is not on PATH ({path}): {task.install_hint}, or set PATH"
-                f" in the task's env; {type(task).__name__} runs it as a local process",
-                error_type="ToolNotFound",
-            )
-    fields = {name: getattr(task, name) for name in ShellCommands.model_fields}
-    fields["env"] = own
-    shell = ShellCommands.model_construct(**fields)
-    return run_script(shell, ctx)
+    error = missing_tool(
+        tools_needed(task), own, working_dir, task.install_hint, type(task).__name__
+    )
+    if error is not None:
+        return error
+    outcome = run_commands(task, ctx, list(task.commands), own)
+    if isinstance(task, DbtCLI) and outcome.state is State.SUCCESS:
+        from lanner.tasks.clis.dbt import keep_dbt_artifacts
+
+        return keep_dbt_artifacts(task, ctx, working_dir, outcome)
+    return outcome
