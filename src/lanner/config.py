@@ -29,6 +29,7 @@ server:                    # `lanner server`'s HTTP API (docs/api.md)
   basicAuth:               # optional: every request but health needs these credentials
     username: admin
     password: a long password
+  url: https://lanner.example.com  # the public base URL, for links in notifications
 ```
 
 Every process on one store needs the same key (docs/secrets.md).
@@ -37,10 +38,11 @@ Every process on one store needs the same key (docs/secrets.md).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from lanner.errors import ConfigError, FileReadError
 from lanner.expr.sealing import keyring
@@ -109,6 +111,18 @@ class ServerConfig(Model):
     host: str = Field("127.0.0.1", min_length=1)
     port: int = Field(8080, ge=0, le=65535)
     basicAuth: BasicAuthConfig | None = None
+    # The public base URL (https://lanner.example.com), for the links notifications send
+    # (docs/configuration: TLS and SSO belong to a reverse proxy in front).
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(f"'{value}' is not an http(s) URL such as https://lanner.example.com")
+        return value.rstrip("/")
 
 
 class Config(Model):

@@ -46,6 +46,28 @@ class Outcome:
     error_type: str | None = None
 
 
+@dataclass(frozen=True)
+class ExecutionView:
+    """An execution as a task may read it (the execution summaries: SlackExecution, ...).
+
+    `end_date` is None while the execution runs; `failed_task_id` is the first task
+    run that ended FAILED (creation order), with its error message."""
+
+    id: str
+    namespace: str
+    flow_id: str
+    flow_revision: int
+    state: State
+    start_date: datetime
+    end_date: datetime | None
+    labels: Mapping[str, str]
+    inputs: Mapping[str, Any]
+    failed_task_id: str | None = None
+    failed_message: str | None = None
+    task_run_count: int = 0
+    trigger: Mapping[str, Any] | None = None
+
+
 class KVAccess(Protocol):
     """The KV store as a runnable task reaches it (docs/kv.md). An expired pair is missing."""
 
@@ -105,6 +127,16 @@ class TaskContext(Protocol):
     @property
     def kv(self) -> KVAccess:
         """The KV store, for the KV task types (docs/kv.md)."""
+        ...
+
+    @property
+    def server_url(self) -> str | None:
+        """Configuration `server.url`: the public base URL of Lanner's UI and API, for
+        links in notifications (None when not configured)."""
+        ...
+
+    def read_execution(self, execution_id: str) -> ExecutionView | None:
+        """An execution of the store (any namespace), None when there is none."""
         ...
 
     def render(self, value: Any) -> Any:

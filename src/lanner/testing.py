@@ -30,7 +30,7 @@ from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.model.validate import load_flow
-from lanner.plugin import KVAccess, Outcome, TaskRegistry
+from lanner.plugin import ExecutionView, KVAccess, Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.inputfiles import InputFiles
@@ -69,6 +69,7 @@ class _Context(AttemptFiles):
         self.flow_id = execution.flow_id
         self.task_id = dispatch.task_id
         self._dispatch = dispatch
+        self._execution = execution
         self._logs = logs
         self._working_dir: Path | None = None
         self._task_files = TaskFiles(
@@ -98,6 +99,18 @@ class _Context(AttemptFiles):
 
     def wait(self, seconds: float) -> bool:
         return True  # virtual time: sleeping costs nothing
+
+    @property
+    def server_url(self) -> str | None:
+        return None
+
+    def read_execution(self, execution_id: str) -> ExecutionView | None:
+        # The simulator knows its own execution only (as it stood when the task started).
+        if execution_id != self._execution.id:
+            return None
+        from lanner.runtime.executionview import view_of
+
+        return view_of(self._execution)
 
     @property
     def kv(self) -> KVAccess:

@@ -69,8 +69,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # `kv` is a lookup; what it returned in the cycle is recorded as `kv_reads`.
 RECORDED = {"now", "seed", "error_logs", "envs", "slots_taken", "kv"}
 # `files` is the read() & co. reader of internal storage: no recorded flow reads a
-# file, and a replay of one that did would fail on its missing reader.
-NOT_RECORDED = {"secrets", "on_secret", "files"}
+# file, and a replay of one that did would fail on its missing reader; the same for
+# `flow_history` (consecutiveFailures(), flowRecovered()).
+NOT_RECORDED = {"secrets", "on_secret", "files", "flow_history"}
 
 
 def rows(execution: Execution) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from lanner.engine.variables import context_data
 from lanner.expr import ExpressionEngine, Scope
-from lanner.plugin import KVAccess
+from lanner.plugin import ExecutionView, KVAccess
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
@@ -45,6 +45,8 @@ class LocalTaskContext(AttemptFiles):
         task_id: str = "task",
         storage: Storage | None = None,
         kv: KVAccess | None = None,
+        server_url: str | None = None,
+        executions: Mapping[str, ExecutionView] | None = None,
     ) -> None:
         self.execution_id = execution_id
         self.task_run_id = task_run_id
@@ -61,6 +63,8 @@ class LocalTaskContext(AttemptFiles):
         self._lock = threading.Lock()
         self._engine = ExpressionEngine()
         self._kv = kv
+        self._server_url = server_url
+        self.executions: dict[str, ExecutionView] = dict(executions or {})
         self._working_dir: Path | None = None
 
     @property
@@ -71,6 +75,13 @@ class LocalTaskContext(AttemptFiles):
 
     def execution_context(self) -> Mapping[str, Any]:
         return context_data(self.variables)
+
+    @property
+    def server_url(self) -> str | None:
+        return self._server_url
+
+    def read_execution(self, execution_id: str) -> ExecutionView | None:
+        return self.executions.get(execution_id)
 
     def render(self, value: Any) -> Any:
         return self._engine.render_value(value, Scope(variables=self.variables, now=self.now))

@@ -41,3 +41,19 @@ def test_a_configuration_that_is_not_a_small_regular_file_is_refused_at_once(
     assert done.returncode != 0
     assert "ConfigError" in done.stderr
     assert str(path) in done.stderr
+
+
+def test_server_url_is_the_public_base_url(tmp_path: Path) -> None:
+    from lanner.config import load_config
+    from lanner.errors import ConfigError
+
+    path = tmp_path / "config.yml"
+    path.write_text("server:\n  url: https://lanner.example.com/base/\n")
+    assert load_config(path).server.url == "https://lanner.example.com/base"
+    assert load_config(tmp_path / "config.yml").server.port == 8080
+    path.write_text("server:\n  url: lanner.example.com\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"config.yml:2:3: server.url: Value error, .lanner.example.com. is not an http\(s\) URL",
+    ):
+        load_config(path)

@@ -33,7 +33,7 @@ from lanner.engine.events import Command, Decision, Deliver, Kill, LogLine, Task
 from lanner.engine.execution import ROOT, ErrorInfo, Execution, Phase, TaskRun, evolve
 from lanner.engine.flowindex import FlowIndex
 from lanner.expr import ExpressionEngine, Scope
-from lanner.expr.scope import FileReader, KVLookup
+from lanner.expr.scope import FileReader, FlowHistory, KVLookup
 from lanner.model.loglevel import kept
 from lanner.model.states import State
 from lanner.model.task import Task
@@ -59,6 +59,9 @@ class PlanContext:
     # What `kv()` reads (docs/kv.md): a read-only lookup the runtime builds for the
     # cycle, never a store. None: `kv()` fails the render ("not available here").
     kv: KVLookup | None = None
+    # What consecutiveFailures() and flowRecovered() read: a read-only lookup of the
+    # flow's past executions the runtime builds for the cycle. None: not available.
+    flow_history: FlowHistory | None = None
     # The internal-storage files the execution may read (read(), fileSize(), ...).
     files: FileReader | None = None
 

@@ -14,7 +14,7 @@ condition counts as not satisfied.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from lanner.engine.flowwindow import WindowSpec
 from lanner.errors import LannerError
 from lanner.model.common import Model, is_dynamic, parse_duration
 from lanner.model.conditions import (
+    STREAK_CONDITIONS,
     HasRetryAttempt,
     MultipleCondition,
     Not,
@@ -32,6 +33,7 @@ from lanner.model.conditions import (
     TimeWindow,
     canonical_condition_type,
     condition_matches,
+    streak_holds,
 )
 from lanner.model.triggers import (
     ExecutionFilter,
@@ -69,6 +71,9 @@ class Matcher:
         self.render = render
         self.now = now
         self.problems: list[str] = []
+        # The terminal states of the upstream's flow, oldest first, its own last (streak
+        # conditions); None when the upstream has not ended.
+        self.history: Sequence[str] | None = None
         self.facts: dict[str, Any] = {
             "namespace": upstream.namespace,
             "flowId": upstream.flow_id,
@@ -105,6 +110,8 @@ class Matcher:
             return time_condition_holds(condition, self.render, self.now)
         if isinstance(condition, HasRetryAttempt):
             return self._retried(condition)
+        if isinstance(condition, STREAK_CONDITIONS):
+            return self.history is not None and streak_holds(condition, self.history)
         if isinstance(condition, PublicHoliday | MultipleCondition):
             # No holiday calendar is shipped; a window inside Not/Or has no meaning.
             raise _NotEvaluable(canonical_condition_type(condition).rsplit(".", 1)[-1])

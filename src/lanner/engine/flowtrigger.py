@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from lanner.engine.execution import Execution, History, new_execution_id
 from lanner.engine.flowmatch import Matcher, window_specs
+from lanner.engine.flowstreak import record_terminal, stored_streaks
 from lanner.engine.flowwindow import (
     STATE_VERSION,
     WindowOutcome,
@@ -36,7 +37,7 @@ from lanner.engine.variables import execution_variables, nested_labels
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope
 from lanner.model import loglevel
-from lanner.model.conditions import MultipleCondition
+from lanner.model.conditions import MultipleCondition, streak_conditions
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
@@ -163,6 +164,11 @@ class _TriggerRun:
         self.executions: list[Execution] = []
         self.updates: list[tuple[TriggerKey, Mapping[str, Any] | None]] = []
         self.warnings: list[str] = []
+        # Streak conditions: the trigger's stored state as read, its new streaks (None:
+        # none to record) and whether the state was written already.
+        self.stored: Mapping[str, Any] | None = None
+        self.streaks: dict[str, Any] | None = None
+        self.stored_written = False
 
     @property
     def name(self) -> str:
@@ -179,12 +185,33 @@ class _TriggerRun:
         )
 
     def evaluate(self, trigger_state: Callable[[str, str, str], Mapping[str, Any] | None]) -> None:
+        key: TriggerKey = (self.flow.namespace, self.flow.id, self.trigger.id)
+        conditions = list(self.trigger.conditions or ())
+        history: list[str] | None = None
+        if streak_conditions(conditions) and self.ctx.execution.state.terminated:
+            # Every terminal state of an upstream flow is recorded, whatever the trigger's
+            # `states` and other conditions say: a streak is broken by what they filter out.
+            stored = trigger_state(*key)
+            history, streaks = record_terminal(stored, self.ctx.execution, conditions)
+            self.streaks = streaks
+            self.stored = stored
+        self._evaluate(key, trigger_state, history)
+        if self.streaks is not None and not self.stored_written:
+            self._store(key, self.stored, [], fired=False, keep_windows=True)
+
+    def _evaluate(
+        self,
+        key: TriggerKey,
+        trigger_state: Callable[[str, str, str], Mapping[str, Any] | None],
+        history: list[str] | None,
+    ) -> None:
         up = self.ctx.execution
         trigger = self.trigger
         if not flow_trigger_states_match(trigger, up.state.value):
             return
         scope = self.scope(up.outputs or {})
         matcher = Matcher(up, lambda text: self.engine.render(text, scope), self.now)
+        matcher.history = history
         conditions = list(trigger.conditions or ())
         multiples = [c for c in conditions if isinstance(c, MultipleCondition)]
         plain_ok = all(
@@ -202,8 +229,7 @@ class _TriggerRun:
         if not specs:
             self._fire(up.outputs or {})
             return
-        key: TriggerKey = (self.flow.namespace, self.flow.id, trigger.id)
-        stored = trigger_state(*key)
+        stored = self.stored if self.streaks is not None else trigger_state(*key)
         windows = stored_windows(stored)
         outcomes = [
             advance(spec, windows.get(spec.key), self.now, up.id, up.outputs) for spec in specs
@@ -219,15 +245,24 @@ class _TriggerRun:
         stored: Mapping[str, Any] | None,
         outcomes: list[WindowOutcome],
         fired: bool,
+        keep_windows: bool = False,
     ) -> None:
-        kept = {
-            o.key: o.state
-            for o in outcomes
-            if o.state is not None and not (fired and o.reset_on_success)
-        }
-        new: Mapping[str, Any] | None = (
-            {"version": STATE_VERSION, "windows": kept} if kept else None
-        )
+        self.stored_written = True
+        kept: dict[str, Any]
+        if keep_windows:  # only the streaks changed
+            kept = dict(stored_windows(stored))
+        else:
+            kept = {
+                o.key: o.state
+                for o in outcomes
+                if o.state is not None and not (fired and o.reset_on_success)
+            }
+        streaks = self.streaks if self.streaks is not None else stored_streaks(stored)
+        new: dict[str, Any] | None = None
+        if kept or streaks:
+            new = {"version": STATE_VERSION, "windows": kept}
+            if streaks:
+                new["streaks"] = streaks
         if new != (dict(stored) if stored else None):
             self.updates.append((key, new))
 

@@ -249,6 +249,7 @@ class _Cycle(Cycle):
             tasks_with_state=self._tasks_with_state,
             task_id=task_id,
             kv=self.ctx.kv,
+            flow_history=self.ctx.flow_history,
             files=self.ctx.files,
         )
 

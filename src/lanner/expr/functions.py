@@ -131,6 +131,63 @@ def kv(key: Any, namespace: Any = None, errorOnMissing: Any = True) -> Any:
     raise RenderError(f"kv(): the key '{key}' does not exist in the namespace '{wanted}'")
 
 
+_STREAK_LIMIT = 100  # how far back consecutiveFailures() looks
+
+
+def _history(name: str, limit: int) -> tuple[str, list[str]]:
+    """This execution's state and the states of its flow's ended executions before it,
+    newest first (Lanner's streak functions: docs/triggers.md)."""
+    scope = pebble.current().scope
+    if scope.flow_history is None:
+        raise RenderError(
+            f"{name}() is not available here: it reads the flow's past executions when"
+            " an execution's runIf or task properties are rendered"
+        )
+    flow = scope.variables.get("flow")
+    execution = scope.variables.get("execution")
+    if not isinstance(flow, Mapping) or not isinstance(execution, Mapping):
+        raise RenderError(f"{name}() needs an execution")
+    state = str(execution.get("state", ""))
+    before = scope.flow_history(
+        str(flow.get("namespace")), str(flow.get("id")), str(execution.get("id")), limit
+    )
+    return state, before
+
+
+def _state_list(value: Any, default: list[str]) -> list[str]:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    raise RenderError("states must be a state name or a list of state names")
+
+
+def consecutive_failures(states: Any = None) -> int:
+    """Lanner's ``consecutiveFailures(states)``: how many executions of this flow in a
+    row, this one included, ended in `states` (default FAILED); 0 when this one did not."""
+    wanted = _state_list(states, ["FAILED"])
+    state, before = _history("consecutiveFailures", _STREAK_LIMIT)
+    if state not in wanted:
+        return 0
+    count = 1
+    for earlier in before:
+        if earlier not in wanted:
+            break
+        count += 1
+    return count
+
+
+def flow_recovered(failedStates: Any = None) -> bool:
+    """Lanner's ``flowRecovered(failedStates)``: this execution succeeded (SUCCESS or
+    WARNING) and the execution of its flow that ended before it ended in
+    `failedStates` (default FAILED)."""
+    failed = _state_list(failedStates, ["FAILED"])
+    state, before = _history("flowRecovered", 1)
+    return state in ("SUCCESS", "WARNING") and bool(before) and before[0] in failed
+
+
 def _lineage(namespace: str) -> list[str]:
     """The namespace, then its parents, nearest first."""
     parts = namespace.split(".")
@@ -313,6 +370,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "randomInt": random_int,
     "errorLogs": error_logs,
     "kv": kv,
+    "consecutiveFailures": consecutive_failures,
+    "flowRecovered": flow_recovered,
     "tasksWithState": tasks_with_state,
     "currentEachOutput": current_each_output,
     "printContext": print_context,

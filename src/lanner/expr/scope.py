@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["FileReader", "KVLookup", "Scope", "is_truthy"]
+__all__ = ["FileReader", "FlowHistory", "KVLookup", "Scope", "is_truthy"]
 
 # What `kv()` reads: (namespace, key) -> the pair's value, or None when the key is
 # missing or expired in that namespace (a KV value is never null). The runtime
 # builds it over its store (docs/kv.md); the expression layer never sees a store.
 KVLookup = Callable[[str, str], Any]
+
+# What consecutiveFailures() and flowRecovered() read: (namespace, flow id, the
+# execution to leave out, how many) -> the states of the flow's most recent ended
+# executions, newest first. The runtime builds it over its store (docs/triggers.md).
+FlowHistory = Callable[[str, str, str, int], list[str]]
 
 
 class FileReader(Protocol):
@@ -49,6 +54,7 @@ class Scope:
     tasks_with_state: Callable[[str], list[Mapping[str, Any]]] | None = None
     task_id: str | None = None
     kv: KVLookup | None = None
+    flow_history: FlowHistory | None = None
     # Internal storage for read(), fileSize(), fileExists(), isFileEmpty().
     files: FileReader | None = None
 

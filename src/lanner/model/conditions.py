@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -155,6 +155,38 @@ class FlowNamespaceCondition(_Condition):
 class HasRetryAttempt(_Condition):
     in_: list[StateName] | None = Field(None, alias="in")
     notIn: list[StateName] | None = None
+
+
+# ---- Lanner's own: streaks of an upstream flow's terminal states (docs/triggers.md)
+
+_LANNER = "io.lanner.condition."
+
+
+def _failures() -> list[StateName]:
+    return ["FAILED"]
+
+
+def _successes() -> list[StateName]:
+    return ["SUCCESS", "WARNING"]
+
+
+class ConsecutiveFailures(_Condition):
+    """True when the upstream execution is the `count`-th in a row of its flow to end in
+    one of `states` (once per streak: the next ones in the streak do not match)."""
+
+    count: int = Field(ge=1, le=100)
+    states: list[StateName] = Field(default_factory=_failures, min_length=1)
+
+
+class FlowRecovered(_Condition):
+    """True when the upstream execution ends in one of `states` and the execution of its
+    flow that ended before it ended in one of `failedStates` (once per recovery)."""
+
+    states: list[StateName] = Field(default_factory=_successes, min_length=1)
+    failedStates: list[StateName] = Field(default_factory=_failures, min_length=1)
+
+
+STREAK_CONDITIONS = (ConsecutiveFailures, FlowRecovered)
 
 
 # ---- time conditions: their `date` defaults to the trigger date, rendered at run time
@@ -378,6 +410,8 @@ def _condition_names() -> dict[str, str]:
         names[_LEGACY + short] = _CORE + short
     names[_CORE + "MultipleCondition"] = _CORE + "MultipleCondition"
     names[_LEGACY + "MultipleCondition"] = _CORE + "MultipleCondition"
+    for cls in STREAK_CONDITIONS:
+        names[_LANNER + cls.__name__] = _LANNER + cls.__name__
     return names
 
 
@@ -388,6 +422,7 @@ _BY_CANONICAL: dict[str, type[_Condition]] = {
     _CORE + "FlowCondition": FlowCondition,
     _CORE + "FlowNamespaceCondition": FlowNamespaceCondition,
     _CORE + "MultipleCondition": MultipleCondition,
+    **{_LANNER + cls.__name__: cls for cls in STREAK_CONDITIONS},
 }
 
 CONDITION_TYPES: dict[str, type[Model]] = {
@@ -443,7 +478,9 @@ Condition = Annotated[
     | Annotated[PublicHoliday, Tag(_CORE + "PublicHoliday")]
     | Annotated[FlowCondition, Tag(_CORE + "FlowCondition")]
     | Annotated[FlowNamespaceCondition, Tag(_CORE + "FlowNamespaceCondition")]
-    | Annotated[MultipleCondition, Tag(_CORE + "MultipleCondition")],
+    | Annotated[MultipleCondition, Tag(_CORE + "MultipleCondition")]
+    | Annotated[ConsecutiveFailures, Tag(_LANNER + "ConsecutiveFailures")]
+    | Annotated[FlowRecovered, Tag(_LANNER + "FlowRecovered")],
     Discriminator(_condition_tag),
     BeforeValidator(lambda v: known_type(v, CONDITION_NAMES, "condition")),
 ]
@@ -451,6 +488,38 @@ Condition = Annotated[
 
 # Not, Or and MultipleCondition refer to `Condition`: their forward
 # references resolve when they are first used (defer_build).
+
+
+def streak_conditions(conditions: Sequence[Model]) -> list[Model]:
+    """The streak conditions among `conditions`, Not and Or walked."""
+    found: list[Model] = []
+    for condition in conditions:
+        if isinstance(condition, STREAK_CONDITIONS):
+            found.append(condition)
+        elif isinstance(condition, Not | Or):
+            found.extend(streak_conditions(condition.conditions))
+    return found
+
+
+def streak_holds(condition: Model, history: Sequence[str]) -> bool:
+    """A streak condition against the terminal states of the upstream's flow, oldest
+    first, the upstream's own last."""
+    if not history:
+        return False
+    if isinstance(condition, ConsecutiveFailures):
+        run = 0
+        for state in reversed(history):
+            if state not in condition.states:
+                break
+            run += 1
+        return run == condition.count
+    if isinstance(condition, FlowRecovered):
+        return (
+            len(history) >= 2
+            and history[-1] in condition.states
+            and history[-2] in condition.failedStates
+        )
+    raise TypeError(f"{getattr(condition, 'type', condition)!r} is not a streak condition")
 
 
 def canonical_condition_type(condition: Model) -> str:

@@ -46,7 +46,7 @@ from lanner.model.states import State
 from lanner.plugin import TaskRegistry
 from lanner.runtime import effects, eventcodec
 from lanner.runtime.crashpoints import crash_point
-from lanner.runtime.kvreader import CycleKV
+from lanner.runtime.kvreader import CycleHistory, CycleKV
 from lanner.runtime.scope import RunScope
 from lanner.store.base import (
     CycleWrite,
@@ -381,6 +381,7 @@ class Executor:
             envs=self.envs,
             slots_taken=slots,
             kv=CycleKV(self.store, now),
+            flow_history=CycleHistory(self.store),
             files=self._files(entry, execution),
         )
         # The cached execution is given up to the planner; if this cycle fails

@@ -37,3 +37,30 @@ class CycleKV:
         """What this cycle's renders read, pair by pair (None: missing or expired); a
         recording keeps it so that a replay gives the planner the same values."""
         return dict(self._seen)
+
+
+_ENDED = frozenset({"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"})
+
+
+class CycleHistory:
+    """A `FlowHistory` (lanner.expr.scope) over `store`: the states of a flow's most recent
+    ended executions, newest first, read once per cycle and flow."""
+
+    __slots__ = ("_seen", "_store")
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._seen: dict[tuple[str, str, str, int], list[str]] = {}
+
+    def __call__(self, namespace: str, flow_id: str, leave_out: str, limit: int) -> list[str]:
+        wanted = (namespace, flow_id, leave_out, limit)
+        if wanted not in self._seen:
+            # Executions still running are skipped: a streak is about ended ones.
+            found = self._store.list_executions(
+                namespace=namespace, flow_id=flow_id, limit=limit + 50
+            )
+            states: list[str] = [
+                str(e.state.value) for e in found if e.id != leave_out and e.state.value in _ENDED
+            ]
+            self._seen[wanted] = states[:limit]
+        return list(self._seen[wanted])

@@ -89,6 +89,7 @@ class Process:
             lease_seconds=config.worker.leaseSeconds,
             watch=not executor,
             scope=self.scope,
+            server_url=config.server.url,
         )
         self.workers.children = ChildRuntime(
             self.executor.flows, self.executor.secrets, self.executor.envs, self._file_reader

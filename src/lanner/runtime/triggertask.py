@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lanner.errors import LannerError
-from lanner.plugin import KVAccess
+from lanner.plugin import ExecutionView, KVAccess
 from lanner.storage.base import Storage
 from lanner.storage.uris import storage_path, trigger_file_uri
 
@@ -49,6 +49,16 @@ class TriggerTaskContext:
     @property
     def kv(self) -> KVAccess:
         raise NotInTriggerError("the KV store is not available to a trigger's evaluation")
+
+    @property
+    def server_url(self) -> str | None:
+        return None
+
+    def read_execution(self, execution_id: str) -> ExecutionView | None:
+        raise NotInTriggerError("a trigger's evaluation does not read executions")
+
+    def execution_context(self) -> Mapping[str, Any]:
+        raise NotInTriggerError("a trigger's evaluation has no execution context")
 
     def render(self, value: Any) -> Any:
         return self._render(value)

@@ -30,10 +30,11 @@ from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
 from lanner.model.states import State
-from lanner.plugin import Outcome, TaskRegistry
+from lanner.plugin import ExecutionView, Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.cancel import CancelEvent
 from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.executionview import view_of
 from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
 from lanner.storage import Storage
@@ -67,6 +68,7 @@ class _Context(AttemptFiles):
         storage: Storage,
         store: Store | None = None,
         on_log: Callable[[LogRecord], None] | None = None,
+        server_url: str | None = None,
     ) -> None:
         self.execution_id = job.execution_id
         self.task_run_id = job.task_run_id
@@ -94,6 +96,17 @@ class _Context(AttemptFiles):
         self._kv: StoreKV | None = None
         # The variables the task's properties were rendered with (execution_context()).
         self.context_variables: Callable[[], Mapping[str, Any]] | None = None
+        self._server_url = server_url
+
+    @property
+    def server_url(self) -> str | None:
+        return self._server_url
+
+    def read_execution(self, execution_id: str) -> ExecutionView | None:
+        if self._store is None:
+            raise LannerError("the store is not available to this task")
+        execution = self._store.get_execution(execution_id)
+        return None if execution is None else view_of(execution)
 
     @property
     def kv(self) -> StoreKV:
@@ -212,6 +225,8 @@ class WorkerPool:
     # What rendering the children of a one_job task (WorkingDirectory) needs; None: this
     # pool fails such a task.
     children: ChildRuntime | None = None
+    # Configuration `server.url`, for the links that notifications send.
+    server_url: str | None = None
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -453,7 +468,7 @@ class WorkerPool:
                 return
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
-        ctx = _Context(job, self.masker, self.storage, self.store, self.on_log)
+        ctx = _Context(job, self.masker, self.storage, self.store, self.on_log, self.server_url)
         ctx.context_variables = lambda: self._variables(job)
         with self._lock:
             self._claiming -= claimed
@@ -620,7 +635,9 @@ class WorkerPool:
             self.store,
             self.registry,
             self.masker,
-            lambda child: _Context(child, self.masker, self.storage, self.store, self.on_log),
+            lambda child: _Context(
+                child, self.masker, self.storage, self.store, self.on_log, self.server_url
+            ),
             on_started=self.on_complete.set,
         ).run()
 

@@ -265,11 +265,13 @@ def post_webhook(
     url: str,
     body: bytes,
     options: RequestOptions | None,
+    shown_url: str | None = None,
 ) -> Outcome:
-    """POST the JSON `body` to the rendered webhook `url` of `service` ("Slack", "Discord", ...)."""
+    """POST the JSON `body` to the rendered webhook `url` of `service` ("Slack", "Discord", ...).
+    `shown_url`: the URL as errors show it (default: `mask_url(url)`)."""
     import httpx  # imported on use: it is slow to import and most flows never send
 
-    shown_url = mask_url(url)
+    shown_url = shown_url or mask_url(url)
 
     def masked(message: str) -> str:
         return message.replace(url, shown_url) if url else message

@@ -21,6 +21,7 @@ from tests.unit.model.flowtools import (
 )
 from tests.unit.tasks import (
     integration_examples,
+    notify_examples,
     s3_compress_examples,
     script_examples,
     storage_examples,
@@ -350,6 +351,8 @@ VALID |= workdir_examples.VALID
 INVALID |= workdir_examples.INVALID
 VALID |= s3_compress_examples.VALID
 INVALID |= s3_compress_examples.INVALID
+VALID |= notify_examples.VALID
+INVALID |= notify_examples.INVALID
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:
@@ -512,6 +515,7 @@ def test_common_task_property_rejected(props: dict[str, Any], rel: str, fragment
         ("io.kestra.core.tasks.flow.Parallel", "io.kestra.plugin.core.flow.Parallel"),
         ("Sleep", "io.kestra.plugin.core.flow.Sleep"),
         ("io.kestra.plugin.gcp.vertexai.CustomJob", None),
+        ("io.kestra.plugin.gcp.pubsub.Publish", None),
     ],
 )
 def test_unknown_task_type(type_name: str, suggestion: str | None) -> None:

@@ -13,7 +13,20 @@ from lanner.tasks.notify.chat import (
     ZulipIncomingWebhook,
     run_incoming_webhook,
 )
-from lanner.tasks.notify.model import MailSend
+from lanner.tasks.notify.executions import (
+    DiscordExecution,
+    GoogleChatExecution,
+    SlackExecution,
+    TeamsExecution,
+    run_webhook_summary,
+)
+from lanner.tasks.notify.model import MailExecution, MailSend
+from lanner.tasks.notify.telegram import (
+    TelegramExecution,
+    TelegramSend,
+    run_telegram_execution,
+    run_telegram_send,
+)
 
 _NOTIFICATIONS = "io.kestra.plugin.notifications"
 
@@ -22,6 +35,12 @@ def run_mail_send(task: Any, ctx: TaskContext) -> Outcome:
     # Imported on first use, on a worker thread: smtplib and email stay off the
     # start-up of every `lanner run` (most flows never send mail).
     from lanner.tasks.notify.mail import run_mail_send as run
+
+    return run(task, ctx)
+
+
+def run_mail_execution(task: Any, ctx: TaskContext) -> Outcome:
+    from lanner.tasks.notify.mailsummary import run_mail_execution as run
 
     return run(task, ctx)
 
@@ -49,6 +68,7 @@ def task_types() -> list[TaskType]:
         TaskType(
             f"{_NOTIFICATIONS}.google.GoogleChatIncomingWebhook",
             GoogleChatIncomingWebhook,
+            aliases=("io.kestra.plugin.googleworkspace.chat.GoogleChatIncomingWebhook",),
             run=run_incoming_webhook,
         ),
         TaskType(
@@ -56,5 +76,50 @@ def task_types() -> list[TaskType]:
             ZulipIncomingWebhook,
             aliases=("io.kestra.plugin.zulip.ZulipIncomingWebhook",),
             run=run_incoming_webhook,
+        ),
+        # The execution summaries: the current plugin's name first, the old names after.
+        TaskType(
+            "io.kestra.plugin.email.MailExecution",
+            MailExecution,
+            aliases=("io.kestra.plugin.notifications.mail.MailExecution",),
+            run=run_mail_execution,
+        ),
+        TaskType(
+            "io.kestra.plugin.slack.notifications.SlackExecution",
+            SlackExecution,
+            aliases=(
+                f"{_NOTIFICATIONS}.slack.SlackExecution",
+                "io.kestra.plugin.slack.SlackExecution",
+            ),
+            run=run_webhook_summary,
+        ),
+        TaskType(
+            "io.kestra.plugin.discord.DiscordExecution",
+            DiscordExecution,
+            aliases=(f"{_NOTIFICATIONS}.discord.DiscordExecution",),
+            run=run_webhook_summary,
+        ),
+        TaskType(
+            "io.kestra.plugin.microsoft365.teams.TeamsExecution",
+            TeamsExecution,
+            aliases=(f"{_NOTIFICATIONS}.teams.TeamsExecution",),
+            run=run_webhook_summary,
+        ),
+        TaskType(
+            "io.kestra.plugin.googleworkspace.chat.GoogleChatExecution",
+            GoogleChatExecution,
+            aliases=(f"{_NOTIFICATIONS}.google.GoogleChatExecution",),
+            run=run_webhook_summary,
+        ),
+        TaskType(
+            "io.kestra.plugin.telegram.TelegramSend",
+            TelegramSend,
+            aliases=(f"{_NOTIFICATIONS}.telegram.TelegramSend",),
+            run=run_telegram_send,
+        ),
+        TaskType(
+            "io.kestra.plugin.telegram.TelegramExecution",
+            TelegramExecution,
+            run=run_telegram_execution,
         ),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 
 from lanner.model.common import DynamicBool, DynamicInt, Model, Text
@@ -74,3 +76,27 @@ class MailSend(Task):
         if value == "SMTP_OAUTH2":
             raise ValueError("transportStrategy SMTP_OAUTH2 is not supported here")
         raise ValueError(f"transportStrategy must be one of {', '.join(TRANSPORT_STRATEGIES)}")
+
+
+class MailExecution(MailSend):
+    """Send an e-mail summing up an execution (its HTML body is the summary)."""
+
+    executionId: Text | None = Field(
+        None,
+        description="The execution to summarise: default the current one; in a flow started"
+        " by a Flow trigger, use '{{ trigger.executionId }}'.",
+    )
+    customMessage: Text | None = Field(None, description="A message added to the summary.")
+    customFields: dict[str, Any] | None = Field(
+        None, description="Name/value pairs added to the summary's fields."
+    )
+
+    @field_validator("htmlTextContent")
+    @classmethod
+    def _summary_is_the_body(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError(
+                "not supported here: MailExecution's HTML body is the execution summary"
+                " (use plainTextContent or customMessage)"
+            )
+        return value

@@ -11,7 +11,8 @@ from lanner.plugin import TaskType
 
 
 def task_types() -> list[TaskType]:
-    """CsvToIon, IonToCsv, JsonToIon, IonToJson (and their old names)."""
-    from lanner.tasks.serdes import csv_ion, json_ion
+    """CsvToIon, IonToCsv, JsonToIon, IonToJson (and their old names), ExcelToIon and
+    IonToExcel (openpyxl, imported when one runs)."""
+    from lanner.tasks.serdes import csv_ion, excel, json_ion
 
-    return [*csv_ion.TASK_TYPES, *json_ion.TASK_TYPES]
+    return [*csv_ion.TASK_TYPES, *json_ion.TASK_TYPES, *excel.TASK_TYPES]
