@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from lanner.model.brokers import REALTIME_TRIGGERS, AmqpRealtimeTrigger
 from lanner.model.common import TASK_ID_RE, DurationLike, Model, Text
 from lanner.model.conditions import (
     CONDITION_TYPES,
@@ -385,6 +386,8 @@ class Webhook(_Trigger):
 TRIGGER_NAMES: dict[str, str] = {
     **{_CORE + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
     **{_LEGACY + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
+    # Message brokers' realtime triggers (model/brokers.py).
+    **{name: name for name in REALTIME_TRIGGERS},
 }
 """Every accepted trigger type name -> the canonical one."""
 
@@ -393,9 +396,10 @@ _BY_CANONICAL: dict[str, type[_Trigger]] = {
     _CORE + "Flow": FlowTrigger,
     _CORE + "Webhook": Webhook,
 }
+_BY_CANONICAL_ANY: dict[str, type[Model]] = {**_BY_CANONICAL, **REALTIME_TRIGGERS}
 
 TRIGGER_TYPES: dict[str, type[Model]] = {
-    name: _BY_CANONICAL[canonical] for name, canonical in TRIGGER_NAMES.items()
+    name: _BY_CANONICAL_ANY[canonical] for name, canonical in TRIGGER_NAMES.items()
 }
 """Every trigger type name and alias -> its model (for 'did you mean' suggestions)."""
 
@@ -410,7 +414,8 @@ def _trigger_tag(value: Any) -> str | None:
 Trigger = Annotated[
     Annotated[Schedule, Tag(_CORE + "Schedule")]
     | Annotated[FlowTrigger, Tag(_CORE + "Flow")]
-    | Annotated[Webhook, Tag(_CORE + "Webhook")],
+    | Annotated[Webhook, Tag(_CORE + "Webhook")]
+    | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")],
     Discriminator(_trigger_tag),
     BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
 ]

@@ -1,0 +1,124 @@
+"""Message brokers (docs/tasks-brokers.md): how a flow reaches a broker, and the
+realtime triggers that start one execution per message.
+
+The connection properties are shared by a family's tasks (tasks/amqp, ...)
+and its `RealtimeTrigger`, as in Kestra's plugins; the trigger models live
+here because the flow model validates triggers (model/triggers.py lists them).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from lanner.model.common import DynamicInt, Model, Text
+from lanner.model.unsupported import unsupported
+
+AMQP = "io.kestra.plugin.amqp."
+
+
+class SerdeType(StrEnum):
+    """How a message body is read and written (Kestra's `serdeType`)."""
+
+    STRING = "STRING"
+    JSON = "JSON"
+
+
+class AmqpConnection(Model):
+    """Where the RabbitMQ (AMQP 0-9-1) broker is: `host`/`port`/`username`/`password`/
+    `virtualHost`, or Kestra's deprecated `url` (amqp://user:pass@host:port/vhost)."""
+
+    url: Text | None = Field(
+        None, description="Deprecated: amqp://user:password@host:port/virtualHost."
+    )
+    host: Text | None = Field(None, description="The broker's host.")
+    port: DynamicInt | None = Field(None, description="The broker's port (default 5672).")
+    username: Text | None = Field(None, description="The user to log in as (default guest).")
+    password: Text | None = Field(None, description="The user's password (default guest).")
+    virtualHost: Text | None = Field(None, description="The virtual host (default /).")
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Any:
+        if self.url is None and self.host is None:
+            raise ValueError("give the broker's `host` (or the deprecated `url`)")
+        return self
+
+
+_REALTIME_REASONS = {
+    "stopAfter": "a realtime trigger listens until its flow is disabled or deleted",
+    "conditions": "a realtime trigger starts one execution per message; filter in the flow"
+    " with `runIf` or an `If` task",
+    "allowConcurrent": "each message starts its execution at once; limit runs with the"
+    " flow's `concurrency`",
+    "failOnTriggerError": "a message that cannot start an execution is logged and"
+    " acknowledged (it is not redelivered forever)",
+    "workerGroup": "worker groups are a Kestra Enterprise feature",
+    "logToFile": "a realtime trigger writes no logs of its own",
+}
+
+
+def _realtime_unsupported() -> Any:
+    return unsupported(
+        "stopAfter",
+        "conditions",
+        "allowConcurrent",
+        "failOnTriggerError",
+        "workerGroup",
+        "logToFile",
+        "assets",
+        "version",
+        reasons=_REALTIME_REASONS,
+    )
+
+
+class _RealtimeTrigger(Model):
+    """Properties every trigger has (model/triggers.py's _Trigger) for the realtime ones;
+    kept apart so that a realtime trigger rejects what it does not do."""
+
+    id: Annotated[str, Field(min_length=1, max_length=256)]
+    type: str
+    version: str | None = None
+    description: Text | None = None
+    conditions: list[Any] | None = None
+    disabled: bool = False
+    workerGroup: Any = None
+    logLevel: Text | None = None
+    labels: dict[str, Text] | None = None
+    stopAfter: list[str] | None = None
+    logToFile: bool = False
+    failOnTriggerError: bool = False
+    allowConcurrent: bool = False
+    assets: Any = None
+
+    _realtime_not_supported = _realtime_unsupported()
+
+
+class AmqpRealtimeTrigger(_RealtimeTrigger, AmqpConnection):
+    """Consume a RabbitMQ queue; one execution per message (`trigger.data`, ...)."""
+
+    queue: Text = Field(min_length=1, description="The queue to consume (it must exist).")
+    consumerTag: Text = Field("Kestra", description="The consumer tag shown by the broker.")
+    serdeType: SerdeType = Field(
+        SerdeType.STRING, description="STRING: the body as text; JSON: the body parsed."
+    )
+    autoAck: bool = Field(
+        False,
+        description="Must stay false: a message is acknowledged once its execution is stored.",
+    )
+
+    @model_validator(mode="after")
+    def _acknowledged_after_commit(self) -> AmqpRealtimeTrigger:
+        if self.autoAck:
+            raise ValueError(
+                "'autoAck' is not supported here: Lanner acknowledges a message once its"
+                " execution is stored, so that a crash loses none"
+            )
+        return self
+
+
+REALTIME_TRIGGERS: dict[str, type[Model]] = {
+    AMQP + "RealtimeTrigger": AmqpRealtimeTrigger,
+}
+"""Broker realtime trigger type name -> its model (model/triggers.py adds them)."""

@@ -1,0 +1,15 @@
+"""The message brokers' realtime trigger types (docs/tasks-brokers.md), by Kestra name.
+
+Each opens its broker's listener from its task family (tasks/amqp, ...);
+the client library is imported only when a listener opens.
+"""
+
+from __future__ import annotations
+
+from lanner.model.brokers import AMQP
+from lanner.runtime.realtime import RealtimeKind
+from lanner.tasks.amqp.listener import open_listener as open_amqp
+
+REALTIME_TYPES: dict[str, RealtimeKind] = {
+    AMQP + "RealtimeTrigger": RealtimeKind(AMQP + "RealtimeTrigger", open_amqp),
+}

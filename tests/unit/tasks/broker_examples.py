@@ -1,0 +1,49 @@
+"""Validation examples of the message brokers' task types (docs/tasks-brokers.md), for
+tests/unit/model/test_task_validation.py's tables (kept here, beside their tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+AMQP = "io.kestra.plugin.amqp."
+BROKER = {"host": "127.0.0.1", "port": 5672, "username": "guest", "password": "guest"}
+
+VALID: dict[str, list[dict[str, Any]]] = {
+    AMQP + "Publish": [
+        {**BROKER, "exchange": "orders", "routingKey": "new", "from": '{"data": "one"}'},
+        {"url": "amqp://guest:guest@127.0.0.1:5672/", "exchange": "", "from": '[{"data": 1}]'},
+        {**BROKER, "exchange": "x", "from": "kestra:///a/b/_files/m.ion", "serdeType": "JSON"},
+    ],
+    AMQP + "Consume": [
+        {**BROKER, "queue": "orders", "maxRecords": 10},
+        {**BROKER, "queue": "orders", "maxDuration": "PT5S", "serdeType": "JSON"},
+    ],
+    AMQP + "CreateQueue": [{**BROKER, "name": "orders", "durability": False}],
+    AMQP + "DeclareExchange": [{**BROKER, "name": "orders", "exchangeType": "TOPIC"}],
+    AMQP + "QueueBind": [{**BROKER, "exchange": "orders", "queue": "q", "routingKey": "a.*"}],
+}
+
+INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
+    AMQP + "Publish": [
+        ({**BROKER, "from": {"data": "x"}}, "exchange", "missing required"),
+        (
+            {**BROKER, "exchange": "x", "from": {"data": "x"}, "routingkey": "a"},
+            "routingkey",
+            "unknown",
+        ),
+        (
+            {**BROKER, "exchange": "x", "from": {"data": "x", "priority": 999}},
+            "from.priority",
+            "255",
+        ),
+    ],
+    AMQP + "Consume": [
+        ({**BROKER, "queue": "orders", "maxDuration": "soon"}, "maxDuration", "duration"),
+        ({**BROKER, "queue": "q", "maxRecords": 1, "serdeType": "XML"}, "serdeType", "JSON"),
+    ],
+    AMQP + "CreateQueue": [({**BROKER}, "name", "missing required")],
+    AMQP + "DeclareExchange": [
+        ({**BROKER, "name": "x", "exchangeType": "FAN"}, "exchangeType", "FANOUT")
+    ],
+    AMQP + "QueueBind": [({**BROKER, "exchange": "x"}, "queue", "missing required")],
+}
