@@ -1,0 +1,70 @@
+"""The message brokers' realtime triggers as the flow model validates them
+(model/brokers.py): Kestra's examples load; what Lanner does not do is rejected,
+located, with the reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lanner.model.brokers import AmqpRealtimeTrigger, SerdeType
+from tests.unit.model.flowtools import flow_data, load, messages, problems
+
+AMQP = "io.kestra.plugin.amqp.RealtimeTrigger"
+
+
+def _flow(**trigger: Any) -> dict[str, Any]:
+    return flow_data(triggers=[{"id": "rt", "type": AMQP, **trigger}])
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        # Kestra's plugin documentation examples.
+        {"url": "amqp://guest:guest@localhost:5672/my_vhost", "queue": "amqpTrigger.queue"},
+        {
+            "host": "localhost",
+            "port": 5672,
+            "username": "guest",
+            "password": "{{ secret('AMQP_PASSWORD') }}",
+            "virtualHost": "/my_vhost",
+            "queue": "amqpTrigger.queue",
+            "serdeType": "JSON",
+            "labels": {"source": "amqp"},
+        },
+    ],
+)
+def test_kestra_examples_load(props: dict[str, Any]) -> None:
+    flow = load(_flow(**props))
+    trigger = (flow.triggers or [])[0]
+    assert isinstance(trigger, AmqpRealtimeTrigger)
+    assert trigger.consumerTag == "Kestra"
+    assert trigger.serdeType in (SerdeType.STRING, SerdeType.JSON)
+
+
+@pytest.mark.parametrize(
+    ("props", "path", "fragment"),
+    [
+        ({"host": "h"}, "triggers[0].queue", "missing required property 'queue'"),
+        ({"queue": "q"}, "triggers[0]", "give the broker's `host`"),
+        ({"host": "h", "queue": "q", "autoAck": True}, "triggers[0]", "once its execution is"),
+        (
+            {"host": "h", "queue": "q", "stopAfter": ["FAILED"]},
+            "triggers[0].stopAfter",
+            "not supported here",
+        ),
+        (
+            {"host": "h", "queue": "q", "conditions": [{"type": "x"}]},
+            "triggers[0].conditions",
+            "runIf",
+        ),
+        ({"host": "h", "queue": "q", "serdeType": "XML"}, "triggers[0].serdeType", "JSON"),
+        ({"host": "h", "queue": "q", "queu": "q"}, "triggers[0].queu", "unknown"),
+    ],
+)
+def test_rejected_with_place_and_reason(props: dict[str, Any], path: str, fragment: str) -> None:
+    found = problems(_flow(**props))
+    located = [p for p in found if p.path == path]
+    assert located, messages(found)
+    assert fragment in located[0].message, messages(found)
