@@ -17,6 +17,7 @@ from lanner.model.common import DynamicInt, Model, Text
 from lanner.model.unsupported import unsupported
 
 AMQP = "io.kestra.plugin.amqp."
+REDIS = "io.kestra.plugin.redis."
 
 
 class SerdeType(StrEnum):
@@ -118,7 +119,28 @@ class AmqpRealtimeTrigger(_RealtimeTrigger, AmqpConnection):
         return self
 
 
+class RedisConnection(Model):
+    url: Text = Field(
+        min_length=1, description="The connection string: redis://[:password@]host:port/db."
+    )
+
+
+class RedisListRealtimeTrigger(_RealtimeTrigger, RedisConnection):
+    """Pop a Redis list's elements; one execution per element (`trigger.value`)."""
+
+    key: Text = Field(min_length=1, description="The list's key.")
+    serdeType: SerdeType = Field(
+        SerdeType.STRING, description="STRING: the element as text; JSON: parsed."
+    )
+
+
 REALTIME_TRIGGERS: dict[str, type[Model]] = {
     AMQP + "RealtimeTrigger": AmqpRealtimeTrigger,
+    REDIS + "list.RealtimeTrigger": RedisListRealtimeTrigger,
 }
 """Broker realtime trigger type name -> its model (model/triggers.py adds them)."""
+
+REALTIME_ALIASES: dict[str, str] = {
+    # The name Kestra's own example of the Redis list trigger uses.
+    REDIS + "RealtimeTrigger": REDIS + "list.RealtimeTrigger",
+}

@@ -26,7 +26,12 @@ from pydantic import (
     model_validator,
 )
 
-from lanner.model.brokers import REALTIME_TRIGGERS, AmqpRealtimeTrigger
+from lanner.model.brokers import (
+    REALTIME_ALIASES,
+    REALTIME_TRIGGERS,
+    AmqpRealtimeTrigger,
+    RedisListRealtimeTrigger,
+)
 from lanner.model.common import TASK_ID_RE, DurationLike, Model, Text
 from lanner.model.conditions import (
     CONDITION_TYPES,
@@ -388,6 +393,7 @@ TRIGGER_NAMES: dict[str, str] = {
     **{_LEGACY + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
     # Message brokers' realtime triggers (model/brokers.py).
     **{name: name for name in REALTIME_TRIGGERS},
+    **REALTIME_ALIASES,
 }
 """Every accepted trigger type name -> the canonical one."""
 
@@ -415,7 +421,8 @@ Trigger = Annotated[
     Annotated[Schedule, Tag(_CORE + "Schedule")]
     | Annotated[FlowTrigger, Tag(_CORE + "Flow")]
     | Annotated[Webhook, Tag(_CORE + "Webhook")]
-    | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")],
+    | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")]
+    | Annotated[RedisListRealtimeTrigger, Tag("io.kestra.plugin.redis.list.RealtimeTrigger")],
     Discriminator(_trigger_tag),
     BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
 ]

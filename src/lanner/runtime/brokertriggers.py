@@ -6,10 +6,12 @@ the client library is imported only when a listener opens.
 
 from __future__ import annotations
 
-from lanner.model.brokers import AMQP
+from lanner.model.brokers import AMQP, REDIS
 from lanner.runtime.realtime import RealtimeKind
 from lanner.tasks.amqp.listener import open_listener as open_amqp
+from lanner.tasks.redis.listener import open_listener as open_redis_list
 
 REALTIME_TYPES: dict[str, RealtimeKind] = {
     AMQP + "RealtimeTrigger": RealtimeKind(AMQP + "RealtimeTrigger", open_amqp),
+    REDIS + "list.RealtimeTrigger": RealtimeKind(REDIS + "list.RealtimeTrigger", open_redis_list),
 }

@@ -52,7 +52,7 @@ BATCH = 500  # messages committed in one transaction at most
 WAIT = 0.05  # seconds a receive waits for the first message of a batch
 RETRY_SECONDS = 2.0  # after a listener failed (broker down), before trying again
 
-OpenListener = Callable[[Any, Callable[[Any], Any]], Listener]
+OpenListener = Callable[[Any, Callable[[Any], Any], str], Listener]
 
 
 def message_execution_id(key: tuple[str, str, str], message_id: str | None) -> str:
@@ -96,8 +96,8 @@ class RealtimeKind:
     ) -> Firing:
         return Firing(context)  # never due: its runner commits the messages
 
-    def listen(self, trigger: Any, render: Callable[[Any], Any]) -> Listener:
-        return self.open_listener(trigger, render)
+    def listen(self, trigger: Any, render: Callable[[Any], Any], name: str) -> Listener:
+        return self.open_listener(trigger, render, name)
 
 
 class RealtimeRunner(threading.Thread):
@@ -146,7 +146,7 @@ class RealtimeRunner(threading.Thread):
     def run(self) -> None:
         try:
             try:
-                listener = self.kind.listen(self.trigger, self.render)
+                listener = self.kind.listen(self.trigger, self.render, ".".join(self.key))
             except Exception as exc:  # the broker is down or refuses: try again later
                 log.warning("realtime trigger %s: cannot listen: %s", ".".join(self.key), exc)
                 self.stopping.wait(RETRY_SECONDS)

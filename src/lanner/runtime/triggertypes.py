@@ -101,6 +101,7 @@ class Listener(Protocol):
 class RealtimeType(TriggerType, Protocol):
     """A REALTIME trigger type: how to open its listener."""
 
-    def listen(self, trigger: Any, render: Any) -> Listener:
-        """Connect and subscribe; `render(value)` renders a dynamic property."""
+    def listen(self, trigger: Any, render: Any, name: str) -> Listener:
+        """Connect and subscribe; `render(value)` renders a dynamic property; `name`
+        ("namespace.flow.trigger") names what the listener keeps on the broker."""
         ...

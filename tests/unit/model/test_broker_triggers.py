@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lanner.model.brokers import AmqpRealtimeTrigger, SerdeType
+from lanner.model.brokers import AmqpRealtimeTrigger, RedisListRealtimeTrigger, SerdeType
 from tests.unit.model.flowtools import flow_data, load, messages, problems
 
 AMQP = "io.kestra.plugin.amqp.RealtimeTrigger"
@@ -68,3 +68,21 @@ def test_rejected_with_place_and_reason(props: dict[str, Any], path: str, fragme
     located = [p for p in found if p.path == path]
     assert located, messages(found)
     assert fragment in located[0].message, messages(found)
+
+
+REDIS = "io.kestra.plugin.redis.list.RealtimeTrigger"
+
+
+@pytest.mark.parametrize("name", [REDIS, "io.kestra.plugin.redis.RealtimeTrigger"])
+def test_the_redis_list_trigger_loads_under_both_names(name: str) -> None:
+    data = flow_data(
+        triggers=[{"id": "watch", "type": name, "url": "redis://localhost:6379/0", "key": "k"}]
+    )
+    trigger = (load(data).triggers or [])[0]
+    assert isinstance(trigger, RedisListRealtimeTrigger)
+
+
+def test_the_redis_list_trigger_needs_its_key() -> None:
+    data = flow_data(triggers=[{"id": "watch", "type": REDIS, "url": "redis://h"}])
+    found = problems(data)
+    assert any(p.path == "triggers[0].key" for p in found), messages(found)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 AMQP = "io.kestra.plugin.amqp."
+REDIS = "io.kestra.plugin.redis."
+URL = "redis://127.0.0.1:6379/0"
 BROKER = {"host": "127.0.0.1", "port": 5672, "username": "guest", "password": "guest"}
 
 VALID: dict[str, list[dict[str, Any]]] = {
@@ -21,6 +23,17 @@ VALID: dict[str, list[dict[str, Any]]] = {
     AMQP + "CreateQueue": [{**BROKER, "name": "orders", "durability": False}],
     AMQP + "DeclareExchange": [{**BROKER, "name": "orders", "exchangeType": "TOPIC"}],
     AMQP + "QueueBind": [{**BROKER, "exchange": "orders", "queue": "q", "routingKey": "a.*"}],
+    REDIS + "list.ListPush": [
+        {"url": URL, "key": "jobs", "from": ["a", "b"]},
+        {"url": URL, "key": "jobs", "from": "kestra:///a/b/_files/e.ion", "serdeType": "JSON"},
+    ],
+    REDIS + "list.ListPop": [{"url": URL, "key": "jobs", "maxRecords": 10, "count": 5}],
+    REDIS + "string.Set": [
+        {"url": URL, "key": "k", "value": "v", "get": True},
+        {"url": URL, "key": "k", "value": '{"a": 1}', "serdeType": "JSON"},
+    ],
+    REDIS + "string.Get": [{"url": URL, "key": "k", "serdeType": "JSON"}],
+    REDIS + "string.Delete": [{"url": URL, "keys": ["a", "b"], "failedOnMissing": True}],
 }
 
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
@@ -46,4 +59,13 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ({**BROKER, "name": "x", "exchangeType": "FAN"}, "exchangeType", "FANOUT")
     ],
     AMQP + "QueueBind": [({**BROKER, "exchange": "x"}, "queue", "missing required")],
+    REDIS + "list.ListPush": [({"url": URL, "from": ["a"]}, "key", "missing required")],
+    REDIS + "list.ListPop": [
+        ({"url": URL, "key": "k", "maxDuration": "later"}, "maxDuration", "duration")
+    ],
+    REDIS + "string.Set": [
+        ({"url": URL, "key": "k", "value": "v", "options": {"ex": 1}}, "options.ex", "unknown")
+    ],
+    REDIS + "string.Get": [({"key": "k"}, "url", "missing required")],
+    REDIS + "string.Delete": [({"url": URL}, "keys", "missing required")],
 }

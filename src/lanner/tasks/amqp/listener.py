@@ -60,6 +60,6 @@ class AmqpListener:
             self.connection.close()
 
 
-def open_listener(trigger: Any, render: Callable[[Any], Any]) -> AmqpListener:
+def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> AmqpListener:
     assert isinstance(trigger, AmqpRealtimeTrigger)
     return AmqpListener(trigger, render)
