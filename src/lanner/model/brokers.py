@@ -9,15 +9,16 @@ here because the flow model validates triggers (model/triggers.py lists them).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from lanner.model.common import DynamicInt, Model, Text
+from lanner.model.common import DurationLike, DynamicInt, Model, Text
 from lanner.model.unsupported import unsupported
 
 AMQP = "io.kestra.plugin.amqp."
 REDIS = "io.kestra.plugin.redis."
+MQTT = "io.kestra.plugin.mqtt."
 
 
 class SerdeType(StrEnum):
@@ -134,9 +135,55 @@ class RedisListRealtimeTrigger(_RealtimeTrigger, RedisConnection):
     )
 
 
+class MqttSerdeType(StrEnum):
+    STRING = "STRING"
+    JSON = "JSON"
+    BYTES = "BYTES"
+
+
+class MqttConnection(Model):
+    """An MQTT broker (Kestra's AbstractMqttConnection): `server` is tcp://host:port
+    or ssl://host:port (`crt`: the CA certificate file that signs the broker's)."""
+
+    server: Text = Field(min_length=1, description="tcp://host:1883 or ssl://host:8883.")
+    clientId: Text | None = Field(None, description="The client identifier on the broker.")
+    mqttVersion: Literal["V3", "V5"] = Field("V5", description="The MQTT version.")
+    username: Text | None = Field(None, description="The user to connect as.")
+    password: Text | None = Field(None, description="The user's password.")
+    connectionTimeout: DurationLike | None = Field(None, description="Connect timeout.")
+    crt: Text | None = Field(None, description="The CA certificate file, for ssl://.")
+    authMethod: Text | None = None
+    httpsHostnameVerificationEnabled: bool | None = None
+
+    _mqtt_not_supported = unsupported(
+        "authMethod",
+        "httpsHostnameVerificationEnabled",
+        reasons={
+            "authMethod": "MQTT 5 enhanced authentication is not implemented;"
+            " use username and password",
+            "httpsHostnameVerificationEnabled": "ssl:// always verifies the broker's host name",
+        },
+    )
+
+
+def topic_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class MqttRealtimeTrigger(_RealtimeTrigger, MqttConnection):
+    """Subscribe to MQTT topics; one execution per message (`trigger.payload`, `topic`)."""
+
+    topic: Annotated[list[Text], BeforeValidator(topic_list)] = Field(
+        min_length=1, description="A topic filter, or a list of them."
+    )
+    qos: int = Field(1, ge=0, le=2, description="The subscription's quality of service.")
+    serdeType: MqttSerdeType = Field(MqttSerdeType.JSON, description="How a payload is read.")
+
+
 REALTIME_TRIGGERS: dict[str, type[Model]] = {
     AMQP + "RealtimeTrigger": AmqpRealtimeTrigger,
     REDIS + "list.RealtimeTrigger": RedisListRealtimeTrigger,
+    MQTT + "RealtimeTrigger": MqttRealtimeTrigger,
 }
 """Broker realtime trigger type name -> its model (model/triggers.py adds them)."""
 

@@ -30,6 +30,7 @@ from lanner.model.brokers import (
     REALTIME_ALIASES,
     REALTIME_TRIGGERS,
     AmqpRealtimeTrigger,
+    MqttRealtimeTrigger,
     RedisListRealtimeTrigger,
 )
 from lanner.model.common import TASK_ID_RE, DurationLike, Model, Text
@@ -422,7 +423,8 @@ Trigger = Annotated[
     | Annotated[FlowTrigger, Tag(_CORE + "Flow")]
     | Annotated[Webhook, Tag(_CORE + "Webhook")]
     | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")]
-    | Annotated[RedisListRealtimeTrigger, Tag("io.kestra.plugin.redis.list.RealtimeTrigger")],
+    | Annotated[RedisListRealtimeTrigger, Tag("io.kestra.plugin.redis.list.RealtimeTrigger")]
+    | Annotated[MqttRealtimeTrigger, Tag("io.kestra.plugin.mqtt.RealtimeTrigger")],
     Discriminator(_trigger_tag),
     BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
 ]

@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from lanner.model.brokers import AmqpRealtimeTrigger, RedisListRealtimeTrigger, SerdeType
+from lanner.model.brokers import (
+    AmqpRealtimeTrigger,
+    MqttRealtimeTrigger,
+    RedisListRealtimeTrigger,
+    SerdeType,
+)
 from tests.unit.model.flowtools import flow_data, load, messages, problems
 
 AMQP = "io.kestra.plugin.amqp.RealtimeTrigger"
@@ -86,3 +91,15 @@ def test_the_redis_list_trigger_needs_its_key() -> None:
     data = flow_data(triggers=[{"id": "watch", "type": REDIS, "url": "redis://h"}])
     found = problems(data)
     assert any(p.path == "triggers[0].key" for p in found), messages(found)
+
+
+def test_the_mqtt_trigger_takes_one_topic_or_several() -> None:
+    one = {"id": "rt", "type": "io.kestra.plugin.mqtt.RealtimeTrigger", "server": "tcp://h:1883"}
+    flow = load(flow_data(triggers=[{**one, "topic": "a/b"}]))
+    trigger = (flow.triggers or [])[0]
+    assert isinstance(trigger, MqttRealtimeTrigger)
+    assert trigger.topic == ["a/b"] and trigger.qos == 1
+    flow = load(flow_data(triggers=[{**one, "topic": ["a", "b"], "qos": 2}]))
+    assert getattr((flow.triggers or [])[0], "topic", None) == ["a", "b"]
+    found = problems(flow_data(triggers=[{**one, "topic": "a", "qos": 3}]))
+    assert any(p.path == "triggers[0].qos" for p in found), messages(found)

@@ -8,6 +8,8 @@ from typing import Any
 AMQP = "io.kestra.plugin.amqp."
 REDIS = "io.kestra.plugin.redis."
 URL = "redis://127.0.0.1:6379/0"
+MQTT = "io.kestra.plugin.mqtt."
+SERVER = {"server": "tcp://127.0.0.1:1883", "clientId": "kestraProducer"}
 BROKER = {"host": "127.0.0.1", "port": 5672, "username": "guest", "password": "guest"}
 
 VALID: dict[str, list[dict[str, Any]]] = {
@@ -34,6 +36,20 @@ VALID: dict[str, list[dict[str, Any]]] = {
     ],
     REDIS + "string.Get": [{"url": URL, "key": "k", "serdeType": "JSON"}],
     REDIS + "string.Delete": [{"url": URL, "keys": ["a", "b"], "failedOnMissing": True}],
+    MQTT + "Publish": [
+        {
+            **SERVER,
+            "topic": "kestra/sensors/cpu",
+            "serdeType": "JSON",
+            "retain": True,
+            "from": '{"a": 1}',
+        },
+        {**SERVER, "topic": "t", "serdeType": "STRING", "from": "hello", "mqttVersion": "V3"},
+    ],
+    MQTT + "Subscribe": [
+        {**SERVER, "topic": ["kestra/sensors/cpu"], "serdeType": "JSON", "maxRecords": 10},
+        {**SERVER, "topic": ["a/#", "b"], "maxDuration": "PT10S", "qos": 0},
+    ],
 }
 
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
@@ -68,4 +84,15 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     ],
     REDIS + "string.Get": [({"key": "k"}, "url", "missing required")],
     REDIS + "string.Delete": [({"url": URL}, "keys", "missing required")],
+    MQTT + "Publish": [
+        ({**SERVER, "topic": "t", "from": "x"}, "serdeType", "missing required"),
+        (
+            {**SERVER, "topic": "t", "from": "x", "serdeType": "JSON", "authMethod": "SCRAM"},
+            "authMethod",
+            "not supported here",
+        ),
+    ],
+    MQTT + "Subscribe": [
+        ({**SERVER, "topic": "t", "maxRecords": 1, "mqttVersion": "V4"}, "mqttVersion", "V5")
+    ],
 }
