@@ -19,6 +19,7 @@ from lanner.model.unsupported import unsupported
 AMQP = "io.kestra.plugin.amqp."
 REDIS = "io.kestra.plugin.redis."
 MQTT = "io.kestra.plugin.mqtt."
+NATS = "io.kestra.plugin.nats."
 
 
 class SerdeType(StrEnum):
@@ -180,14 +181,68 @@ class MqttRealtimeTrigger(_RealtimeTrigger, MqttConnection):
     serdeType: MqttSerdeType = Field(MqttSerdeType.JSON, description="How a payload is read.")
 
 
+class NatsConnection(Model):
+    """A NATS server: `url` (nats://[token@]host:port), `username`/`password` or `token`."""
+
+    url: Text = Field(min_length=1, description="nats://host:4222 (or nats://token@host:4222).")
+    username: Text | None = Field(None, description="The user to connect as.")
+    password: Text | None = Field(None, description="The user's password.")
+    token: Text | None = Field(None, description="A connection token.")
+    creds: Text | None = None
+
+    _nats_not_supported = unsupported(
+        "creds",
+        reasons={
+            "creds": "credentials files are not implemented; use username and password or a token"
+        },
+    )
+
+
+class DeliverPolicy(StrEnum):
+    All = "All"
+    Last = "Last"
+    New = "New"
+    ByStartTime = "ByStartTime"
+    LastPerSubject = "LastPerSubject"
+    ByStartSequence = "ByStartSequence"
+
+
+class NatsConsumer(NatsConnection):
+    """How a JetStream consumer reads a subject (Consume and the RealtimeTrigger)."""
+
+    subject: Text = Field(min_length=1, description="The subject (wildcards allowed).")
+    durableId: Text | None = Field(None, description="The durable consumer's name.")
+    deliverPolicy: DeliverPolicy = Field(DeliverPolicy.All, description="Where to start reading.")
+    since: Text | None = Field(None, description="With ByStartTime: the date-time to start at.")
+    batchSize: int = Field(10, ge=1, description="Messages fetched at once.")
+
+    @model_validator(mode="after")
+    def _start(self) -> Any:
+        if self.deliverPolicy is DeliverPolicy.ByStartSequence:
+            raise ValueError(
+                "deliverPolicy 'ByStartSequence' is not supported here: Kestra gives no property"
+                " for the start sequence; use ByStartTime with `since`"
+            )
+        if self.deliverPolicy is DeliverPolicy.ByStartTime and self.since is None:
+            raise ValueError("deliverPolicy ByStartTime needs `since` (a date-time)")
+        return self
+
+
+class NatsRealtimeTrigger(_RealtimeTrigger, NatsConsumer):
+    """Consume a JetStream subject; one execution per message (`trigger.data`, ...)."""
+
+
 REALTIME_TRIGGERS: dict[str, type[Model]] = {
     AMQP + "RealtimeTrigger": AmqpRealtimeTrigger,
     REDIS + "list.RealtimeTrigger": RedisListRealtimeTrigger,
     MQTT + "RealtimeTrigger": MqttRealtimeTrigger,
+    NATS + "RealtimeTrigger": NatsRealtimeTrigger,
 }
 """Broker realtime trigger type name -> its model (model/triggers.py adds them)."""
 
 REALTIME_ALIASES: dict[str, str] = {
     # The name Kestra's own example of the Redis list trigger uses.
     REDIS + "RealtimeTrigger": REDIS + "list.RealtimeTrigger",
+    # Kestra's newer name of the NATS trigger.
+    NATS + "core.RealtimeTrigger": NATS + "RealtimeTrigger",
 }

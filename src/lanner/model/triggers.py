@@ -31,6 +31,7 @@ from lanner.model.brokers import (
     REALTIME_TRIGGERS,
     AmqpRealtimeTrigger,
     MqttRealtimeTrigger,
+    NatsRealtimeTrigger,
     RedisListRealtimeTrigger,
 )
 from lanner.model.common import TASK_ID_RE, DurationLike, Model, Text
@@ -424,7 +425,8 @@ Trigger = Annotated[
     | Annotated[Webhook, Tag(_CORE + "Webhook")]
     | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")]
     | Annotated[RedisListRealtimeTrigger, Tag("io.kestra.plugin.redis.list.RealtimeTrigger")]
-    | Annotated[MqttRealtimeTrigger, Tag("io.kestra.plugin.mqtt.RealtimeTrigger")],
+    | Annotated[MqttRealtimeTrigger, Tag("io.kestra.plugin.mqtt.RealtimeTrigger")]
+    | Annotated[NatsRealtimeTrigger, Tag("io.kestra.plugin.nats.RealtimeTrigger")],
     Discriminator(_trigger_tag),
     BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
 ]

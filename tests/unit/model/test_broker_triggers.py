@@ -11,6 +11,7 @@ import pytest
 from lanner.model.brokers import (
     AmqpRealtimeTrigger,
     MqttRealtimeTrigger,
+    NatsRealtimeTrigger,
     RedisListRealtimeTrigger,
     SerdeType,
 )
@@ -103,3 +104,27 @@ def test_the_mqtt_trigger_takes_one_topic_or_several() -> None:
     assert getattr((flow.triggers or [])[0], "topic", None) == ["a", "b"]
     found = problems(flow_data(triggers=[{**one, "topic": "a", "qos": 3}]))
     assert any(p.path == "triggers[0].qos" for p in found), messages(found)
+
+
+@pytest.mark.parametrize(
+    ("props", "fragment"),
+    [
+        ({"deliverPolicy": "ByStartTime"}, "needs `since`"),
+        ({"deliverPolicy": "ByStartSequence"}, "not supported here"),
+    ],
+)
+def test_the_nats_trigger_checks_where_it_starts(props: dict[str, Any], fragment: str) -> None:
+    trigger = {"id": "w", "type": "io.kestra.plugin.nats.RealtimeTrigger", "url": "nats://h"}
+    found = problems(flow_data(triggers=[{**trigger, "subject": "s", **props}]))
+    assert any(fragment in p.message for p in found), messages(found)
+
+
+def test_the_nats_trigger_loads_under_both_names() -> None:
+    for name in (
+        "io.kestra.plugin.nats.RealtimeTrigger",
+        "io.kestra.plugin.nats.core.RealtimeTrigger",
+    ):
+        trigger = {"id": "w", "type": name, "url": "nats://h", "subject": "s", "durableId": "d"}
+        assert isinstance(
+            (load(flow_data(triggers=[trigger])).triggers or [])[0], NatsRealtimeTrigger
+        )

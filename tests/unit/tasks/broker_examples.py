@@ -10,6 +10,8 @@ REDIS = "io.kestra.plugin.redis."
 URL = "redis://127.0.0.1:6379/0"
 MQTT = "io.kestra.plugin.mqtt."
 SERVER = {"server": "tcp://127.0.0.1:1883", "clientId": "kestraProducer"}
+NATS = "io.kestra.plugin.nats."
+NATS_URL = "nats://127.0.0.1:4222"
 BROKER = {"host": "127.0.0.1", "port": 5672, "username": "guest", "password": "guest"}
 
 VALID: dict[str, list[dict[str, Any]]] = {
@@ -49,6 +51,32 @@ VALID: dict[str, list[dict[str, Any]]] = {
     MQTT + "Subscribe": [
         {**SERVER, "topic": ["kestra/sensors/cpu"], "serdeType": "JSON", "maxRecords": 10},
         {**SERVER, "topic": ["a/#", "b"], "maxDuration": "PT10S", "qos": 0},
+    ],
+    NATS + "Produce": [
+        {"url": NATS_URL, "subject": "kestra.publish", "from": '{"data": "hi"}'},
+        {
+            "url": NATS_URL,
+            "username": "u",
+            "password": "p",
+            "subject": "s",
+            "from": "kestra:///a/b/_files/m.ion",
+        },
+    ],
+    NATS + "Consume": [
+        {
+            "url": NATS_URL,
+            "subject": "kestra.>",
+            "durableId": "d",
+            "pollDuration": "PT5S",
+            "maxRecords": 5,
+        },
+        {
+            "url": NATS_URL,
+            "subject": "s",
+            "deliverPolicy": "ByStartTime",
+            "since": "2025-01-01T00:00:00Z",
+            "maxDuration": "PT1M",
+        },
     ],
 }
 
@@ -94,5 +122,18 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     ],
     MQTT + "Subscribe": [
         ({**SERVER, "topic": "t", "maxRecords": 1, "mqttVersion": "V4"}, "mqttVersion", "V5")
+    ],
+    NATS + "Produce": [({"url": NATS_URL, "from": {"data": "x"}}, "subject", "missing required")],
+    NATS + "Consume": [
+        (
+            {"url": NATS_URL, "subject": "s", "maxRecords": 1, "creds": "/x"},
+            "creds",
+            "not supported here",
+        ),
+        (
+            {"url": NATS_URL, "subject": "s", "maxRecords": 1, "batchSize": 0},
+            "batchSize",
+            "greater than",
+        ),
     ],
 }
