@@ -193,3 +193,31 @@ def test_a_missing_queue_is_retried_not_fatal(
         rt.close()
         connection.channel().queue_delete(rabbit.queue + "-later")
         connection.close()
+
+
+def test_two_servers_on_one_database_start_each_message_once(
+    db_url: str, runtimes: list[TriggerRuntime], rabbit: Rabbit
+) -> None:
+    """Two trigger runtimes with stores of their own on one database (SQLite file or
+    PostgreSQL), as two `lanner server` processes: one listener, each message once."""
+    stores = [open_store(db_url), open_store(db_url)]
+    try:
+        stores[0].migrate()
+        stores[0].deploy_flow("company.team", "orders", _flow(rabbit))
+        first, second = (_runtime(s, runtimes) for s in stores)
+        first.tick()
+        second.tick()
+        assert len(first.runners) + len(second.runners) == 1
+        rabbit.publish([str(i) for i in range(100)])
+        _wait(lambda: _count(stores[0]) == 100, "100 executions")
+        first.close()  # the listener's process stops: the other takes over
+        second.close()
+        third = _runtime(stores[1], runtimes)
+        third.tick()
+        rabbit.publish([str(i) for i in range(100, 150)], ids=False)
+        _wait(lambda: _count(stores[1]) == 150, "150 executions")
+    finally:
+        for rt in runtimes:
+            rt.close()
+        for s in stores:
+            s.close()
