@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from lanner.model.common import DurationLike, DynamicInt, Model, Text
+from lanner.model.conditions import label_map
 from lanner.model.unsupported import unsupported
 
 AMQP = "io.kestra.plugin.amqp."
@@ -87,8 +88,8 @@ class _RealtimeTrigger(Model):
     conditions: list[Any] | None = None
     disabled: bool = False
     workerGroup: Any = None
-    logLevel: Text | None = None
-    labels: dict[str, Text] | None = None
+    logLevel: Literal["ERROR", "WARN", "INFO", "DEBUG", "TRACE"] | None = None
+    labels: Annotated[dict[str, Text] | None, BeforeValidator(label_map)] = None
     stopAfter: list[str] | None = None
     logToFile: bool = False
     failOnTriggerError: bool = False

@@ -128,3 +128,18 @@ def test_the_nats_trigger_loads_under_both_names() -> None:
         assert isinstance(
             (load(flow_data(triggers=[trigger])).triggers or [])[0], NatsRealtimeTrigger
         )
+
+
+def test_labels_as_a_list_and_log_level() -> None:
+    trigger = {
+        "id": "rt",
+        "type": "io.kestra.plugin.amqp.RealtimeTrigger",
+        "host": "h",
+        "queue": "q",
+        "labels": [{"key": "team", "value": "sales"}],
+        "logLevel": "WARN",
+    }
+    loaded = (load(flow_data(triggers=[trigger])).triggers or [])[0]
+    assert getattr(loaded, "labels", None) == {"team": "sales"}
+    found = problems(flow_data(triggers=[{**trigger, "logLevel": "LOUD"}]))
+    assert any(p.path == "triggers[0].logLevel" for p in found), messages(found)
