@@ -52,6 +52,7 @@ triggers:
   - id: realtime
     type: io.kestra.plugin.mqtt.RealtimeTrigger
     server: {mosquitto.server}
+    clientId: {mosquitto.prefix.replace("/", "-")}
     topic:
       - {mosquitto.topic("cpu")}
       - {mosquitto.topic("mem")}
@@ -107,3 +108,25 @@ def test_messages_not_acknowledged_by_a_dead_listener_come_again(mosquitto: Mosq
         second.ack()
     finally:
         second.close()
+
+
+def test_topics_a_new_revision_dropped_start_nothing(mosquitto: Mosquitto) -> None:
+    base = {"id": "rt", "type": "x", "server": mosquitto.server, "serdeType": "STRING"}
+    name = f"ns.flow.{mosquitto.prefix}"
+    old = MqttRealtimeTrigger.model_validate({**base, "topic": mosquitto.topic("old")})
+    MqttListener(old, lambda v: v, name).close()  # the session subscribes to "old"
+    new = MqttRealtimeTrigger.model_validate({**base, "topic": mosquitto.topic("new")})
+    listener = MqttListener(new, lambda v: v, name)
+    try:
+        time.sleep(0.3)
+        mosquitto.publish(mosquitto.topic("old"), ["stale"])
+        mosquitto.publish(mosquitto.topic("new"), ["fresh"])
+        got: list[Any] = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not got:
+            got.extend(m.variables["payload"] for m in listener.receive(10, 0.2))
+        time.sleep(0.3)
+        got.extend(m.variables["payload"] for m in listener.receive(10, 0.2))
+        assert got == ["fresh"]
+    finally:
+        listener.close()

@@ -6,7 +6,9 @@ QoS 1/2 messages by hand, once their executions are stored: a listener that
 dies leaves them unacknowledged and the broker sends them again when the
 next one connects with the same client id; messages published meanwhile are
 kept for the session. MQTT gives messages no id of their own (a packet id is
-reused), so delivery is at least once.
+reused), so delivery is at least once. The session keeps the subscriptions of
+an earlier revision of the trigger: messages of topics the trigger no longer
+names are acknowledged and dropped.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class MqttListener:
         self.serde = trigger.serdeType
         self.qos = trigger.qos
         topics = [str(render(t)) for t in trigger.topic]
+        self.topics = topics
         self._received: queue.Queue[Any] = queue.Queue()
         self._handed: list[Any] = []
         client_id = str(render(trigger.clientId)) if trigger.clientId else default_client_id(name)
@@ -62,8 +65,17 @@ class MqttListener:
                 taken.append(self._received.get_nowait())
             except queue.Empty:
                 break
-        self._handed.extend(taken)
-        return [Message(message_fields(m, self.serde)) for m in taken]
+        from paho.mqtt.client import topic_matches_sub
+
+        kept = []
+        for message in taken:
+            if any(topic_matches_sub(t, message.topic) for t in self.topics):
+                kept.append(message)
+            elif message.qos > 0:
+                # A subscription an earlier revision left in the persistent session.
+                self.client.ack(message.mid, message.qos)
+        self._handed.extend(kept)
+        return [Message(message_fields(m, self.serde)) for m in kept]
 
     def ack(self) -> None:
         for message in self._handed:
