@@ -29,7 +29,8 @@ class NatsListener:
         self.session = NatsSession(trigger, render)
         try:
             subject = str(render(trigger.subject))
-            durable = durable_name(trigger, render, name)
+            # A new subject needs a new consumer: JetStream keeps a durable's filter.
+            durable = durable_name(trigger, render, f"{name}|{subject}")
             self.subscription = self.session.run(
                 self.session.js.pull_subscribe(
                     subject, durable=durable, config=consumer_config(trigger, render, durable)
