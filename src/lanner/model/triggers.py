@@ -26,6 +26,14 @@ from pydantic import (
     model_validator,
 )
 
+from lanner.model.brokers import (
+    REALTIME_ALIASES,
+    REALTIME_TRIGGERS,
+    AmqpRealtimeTrigger,
+    MqttRealtimeTrigger,
+    NatsRealtimeTrigger,
+    RedisListRealtimeTrigger,
+)
 from lanner.model.common import TASK_ID_RE, DurationLike, Model, Text
 from lanner.model.conditions import (
     CONDITION_TYPES,
@@ -403,6 +411,9 @@ TRIGGER_NAMES: dict[str, str] = {
     **{_LEGACY + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
     S3_TRIGGER: S3_TRIGGER,
     **{name: name for name in JDBC_TRIGGERS},
+    # Message brokers' realtime triggers (model/brokers.py).
+    **{name: name for name in REALTIME_TRIGGERS},
+    **REALTIME_ALIASES,
 }
 """Every accepted trigger type name -> the canonical one."""
 
@@ -413,9 +424,10 @@ _BY_CANONICAL: dict[str, type[_Trigger]] = {
     S3_TRIGGER: S3Trigger,
     **dict.fromkeys(JDBC_TRIGGERS, JdbcTrigger),
 }
+_BY_CANONICAL_ANY: dict[str, type[Model]] = {**_BY_CANONICAL, **REALTIME_TRIGGERS}
 
 TRIGGER_TYPES: dict[str, type[Model]] = {
-    name: _BY_CANONICAL[canonical] for name, canonical in TRIGGER_NAMES.items()
+    name: _BY_CANONICAL_ANY[canonical] for name, canonical in TRIGGER_NAMES.items()
 }
 """Every trigger type name and alias -> its model (for 'did you mean' suggestions)."""
 
@@ -433,7 +445,11 @@ Trigger = Annotated[
     | Annotated[FlowTrigger, Tag(_CORE + "Flow")]
     | Annotated[Webhook, Tag(_CORE + "Webhook")]
     | Annotated[S3Trigger, Tag(S3_TRIGGER)]
-    | Annotated[JdbcTrigger, Tag("jdbc")],
+    | Annotated[JdbcTrigger, Tag("jdbc")]
+    | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")]
+    | Annotated[RedisListRealtimeTrigger, Tag("io.kestra.plugin.redis.list.RealtimeTrigger")]
+    | Annotated[MqttRealtimeTrigger, Tag("io.kestra.plugin.mqtt.RealtimeTrigger")]
+    | Annotated[NatsRealtimeTrigger, Tag("io.kestra.plugin.nats.RealtimeTrigger")],
     Discriminator(_trigger_tag),
     BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
 ]

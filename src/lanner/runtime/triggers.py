@@ -34,7 +34,9 @@ from lanner.model import loglevel
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
+from lanner.runtime.brokertriggers import REALTIME_TYPES
 from lanner.runtime.polltrigger import POLLING_TYPES
+from lanner.runtime.realtime import REALTIME_LOCK, RealtimeKind, RealtimeRunner
 from lanner.runtime.schedule import SCHEDULE_TYPE, ScheduleType
 from lanner.runtime.triggertypes import Evaluation, TriggerType
 from lanner.storage.base import Storage
@@ -48,7 +50,11 @@ TICK = timedelta(seconds=1)
 # frees it then; `lanner triggers unlock` sooner).
 POLL_LOCK = timedelta(minutes=5)
 
-TRIGGER_TYPES: dict[str, TriggerType] = {SCHEDULE_TYPE: ScheduleType(), **POLLING_TYPES}
+TRIGGER_TYPES: dict[str, TriggerType] = {
+    SCHEDULE_TYPE: ScheduleType(),
+    **POLLING_TYPES,
+    **REALTIME_TYPES,
+}
 """Canonical Kestra trigger type name -> how the runtime evaluates it."""
 
 
@@ -94,6 +100,8 @@ class TriggerRuntime:
         self.next_due: datetime | None = None
         self._unreadable: set[tuple[str, str]] = set()  # deployed flows that do not load now
         self.fired = 0  # executions this runtime created (tests, bench)
+        self.runners: dict[Key, RealtimeRunner] = {}  # the realtime listeners it holds
+        self.on_created: Callable[[], None] | None = None  # wakes the executor
 
     # -- flows ------------------------------------------------------------------
     def _flow(self, record: FlowRecord) -> Flow | None:
@@ -134,12 +142,12 @@ class TriggerRuntime:
         for key, gone in contexts.items():
             if key not in deployed and key[:2] not in self._unreadable and gone.type in self.types:
                 self.store.delete_trigger_context(*key)
+        for key in [k for k in self.runners if k not in deployed]:
+            self._stop_runner(key)
         created = 0
         next_due: datetime | None = None
         for key, (flow, revision, trigger) in deployed.items():
             kind = self.types[str(_canonical(trigger))]
-            if kind.evaluation is Evaluation.REALTIME:
-                continue  # declared for plugins; the runtime does not hold listeners yet
             found = contexts.get(key)
             if found is None:
                 fresh = _stamped(kind.start(flow, trigger, now), kind, trigger)
@@ -150,6 +158,9 @@ class TriggerRuntime:
                 context = stored
             else:
                 context = found
+            if isinstance(kind, RealtimeKind):
+                self._realtime(kind, flow, revision, trigger, context, now)
+                continue
             if context.disabled:
                 continue
             if flow.disabled or getattr(trigger, "disabled", False):
@@ -174,6 +185,58 @@ class TriggerRuntime:
                 next_due = upcoming
         self.next_due = next_due
         return created
+
+    # -- realtime -------------------------------------------------------------------
+    def _realtime(
+        self,
+        kind: RealtimeKind,
+        flow: Flow,
+        revision: int,
+        trigger: Any,
+        context: TriggerContext,
+        now: datetime,
+    ) -> None:
+        """Keep one listener for an enabled realtime trigger, in the process that holds
+        its lock; stop it when the trigger is disabled or a new revision is deployed."""
+        key = context.key
+        enabled = not (context.disabled or flow.disabled or getattr(trigger, "disabled", False))
+        runner = self.runners.get(key)
+        if runner is not None and (
+            not enabled or runner.revision != revision or not runner.is_alive()
+        ):
+            self._stop_runner(key)
+            runner = None
+        if runner is not None or not enabled:
+            return
+        if not self.store.lock_trigger(*key, self.owner, now + REALTIME_LOCK, now):
+            return  # another process listens
+        runner = RealtimeRunner(
+            self.store,
+            kind,
+            flow,
+            revision,
+            trigger,
+            self.owner,
+            clock=self.clock,
+            on_created=self._created,
+        )
+        self.runners[key] = runner
+        runner.start()
+
+    def _created(self, count: int) -> None:
+        self.fired += count
+        if self.on_created is not None:
+            self.on_created()
+
+    def _stop_runner(self, key: Key) -> None:
+        runner = self.runners.pop(key)
+        runner.stop()
+        runner.join(10)  # its lock is released when it ends: a new one must not overlap
+
+    def close(self) -> None:
+        """Stop every realtime listener (their unacknowledged messages go back)."""
+        for key in list(self.runners):
+            self._stop_runner(key)
 
     def _fire(
         self,
@@ -291,7 +354,16 @@ def run_triggers(
     """Tick `runtime` in a daemon thread until `stop` is set: at each due date, and at
     least every TICK (to see deploys)."""
 
+    if wake is not None:
+        runtime.on_created = wake.set  # realtime executions wake the executor too
+
     def loop() -> None:
+        try:
+            ticks()
+        finally:
+            runtime.close()
+
+    def ticks() -> None:
         while not stop.is_set():
             try:
                 if runtime.tick() and wake is not None:

@@ -13,9 +13,9 @@ firing exactly once.
   which may call the outside world (a JDBC query, an S3 listing), then commits
   the executions and the new context (a cursor in ``data``) together.
 - ``REALTIME``: a long-lived listener (a broker consumer) held by one process,
-  which renews the context's lock while it listens and hands each message to
-  the runtime as a firing. Declared for plugins; the runtime does not hold
-  listeners yet and skips such a type (the integrations issue adds it).
+  which renews the context's lock while it listens; a :class:`RealtimeType`
+  opens a :class:`Listener`, and the runtime (runtime/realtime.py) commits
+  each batch of messages as executions, then acknowledges them.
 
 The runtime keeps the trigger's :meth:`TriggerType.fingerprint` in the
 context's ``data`` itself; a POLLING evaluation runs in the runtime's thread,
@@ -35,7 +35,7 @@ since a crash between the commit and it leaves it to the next evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -78,4 +78,38 @@ class TriggerType(Protocol):
         self, flow: Flow, revision: int, trigger: Any, context: TriggerContext, now: datetime
     ) -> Firing:
         """Evaluate a due trigger; the runtime commits the Firing fenced on `context`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message a realtime listener received."""
+
+    variables: Mapping[str, Any]  # the trigger variables it gives (`trigger.data`, ...)
+    message_id: str | None = None  # the broker's id of the message: duplicates are dropped
+
+
+class Listener(Protocol):
+    """A broker consumer, used from one thread: receive, then acknowledge what was
+    received once the runtime has stored its executions."""
+
+    def receive(self, max_messages: int, timeout: float) -> Sequence[Message]:
+        """Up to `max_messages`, waiting at most `timeout` seconds for the first."""
+        ...
+
+    def ack(self) -> None:
+        """Acknowledge every message received so far."""
+        ...
+
+    def close(self) -> None:
+        """Disconnect; what was received and not acknowledged is delivered again."""
+        ...
+
+
+class RealtimeType(TriggerType, Protocol):
+    """A REALTIME trigger type: how to open its listener."""
+
+    def listen(self, trigger: Any, render: Any, name: str) -> Listener:
+        """Connect and subscribe; `render(value)` renders a dynamic property; `name`
+        ("namespace.flow.trigger") names what the listener keeps on the broker."""
         ...

@@ -20,6 +20,7 @@ from tests.unit.model.flowtools import (
     problems,
 )
 from tests.unit.tasks import (
+    broker_examples,
     integration_examples,
     notify_examples,
     s3_compress_examples,
@@ -353,6 +354,8 @@ VALID |= s3_compress_examples.VALID
 INVALID |= s3_compress_examples.INVALID
 VALID |= notify_examples.VALID
 INVALID |= notify_examples.INVALID
+VALID |= broker_examples.VALID
+INVALID |= broker_examples.INVALID
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:
@@ -515,7 +518,6 @@ def test_common_task_property_rejected(props: dict[str, Any], rel: str, fragment
         ("io.kestra.core.tasks.flow.Parallel", "io.kestra.plugin.core.flow.Parallel"),
         ("Sleep", "io.kestra.plugin.core.flow.Sleep"),
         ("io.kestra.plugin.gcp.vertexai.CustomJob", None),
-        ("io.kestra.plugin.gcp.pubsub.Publish", None),
     ],
 )
 def test_unknown_task_type(type_name: str, suggestion: str | None) -> None:

@@ -268,7 +268,8 @@ def test_trigger_alias_resolves(name: str) -> None:
         ),
         (
             {"id": "a", "type": "Cron", "cron": "@daily"},
-            f"{T}Flow, {T}Schedule, {T}Webhook",  # among the valid types listed
+            # Among the valid types listed (the brokers' realtime triggers too).
+            f"{T}Flow, {T}Schedule, {T}Webhook",
         ),
         ({"id": "a", "cron": "@daily"}, "missing required property 'type'"),
     ],
