@@ -26,6 +26,7 @@ from lanner.engine import (
     restart,
     sla,
     subflow,
+    until,
 )
 from lanner.engine.containers import (
     NewChild,
@@ -46,6 +47,7 @@ from lanner.engine.events import (
     Event,
     Kill,
     LogLine,
+    LoopDue,
     Restart,
     RetryDue,
     SlaDue,
@@ -285,6 +287,8 @@ class _Cycle(Cycle):
                 sla.arm(self)
         elif isinstance(event, SlaDue):
             sla.due(self, event)
+        elif isinstance(event, LoopDue):
+            until.due(self, event)
         elif isinstance(event, control.CONTROL_EVENTS):
             restarting = isinstance(event, Restart) and self.ex.state in restart.RESTARTABLE
             control.apply(self, event)
@@ -725,6 +729,8 @@ class _Cycle(Cycle):
         behaviour = task.behaviour
         if behaviour.planned:
             raise ValueError(f"task type {task.type} needs what this Lanner does not run yet")
+        if behaviour.order is Order.UNTIL:
+            return until.resolve(self, run, task)
         if behaviour.choose is Choice.CONDITION:
             selector = getattr(task, behaviour.selector or "")
             result = is_truthy(self.p.engine.render(selector, self.scope(run)))
@@ -787,6 +793,10 @@ class _Cycle(Cycle):
         errors, finally_ = self.index.handler_lists(task)
         if main is None:  # Switch without a matching case nor defaults
             self.resolve(run, task, State.FAILED)
+            return
+        if task.behaviour.order is Order.UNTIL:  # LoopUntil / WaitFor: engine/until.py
+            for child in until.step(self, run, task, main):
+                self.create(child, run)
             return
         values: list[str] | None = memo.get("values")
         expected = len(main) * len(values) if values is not None else len(main)

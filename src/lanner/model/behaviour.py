@@ -48,7 +48,7 @@ class Order(StrEnum):
     # Every (value, task) pair at once, at most `limit` going.
     LOOP_PARALLEL = "loop-parallel"
     DAG = "dag"  # planned: each child after the children its `dag.depends_on` names
-    UNTIL = "until"  # planned: the main list again and again while `until` says so
+    UNTIL = "until"  # the main list again and again, until `until`'s condition holds
 
 
 class StateRule(StrEnum):
@@ -73,9 +73,10 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class Until:
-    """Planned (LoopUntil, alias WaitFor): run the main list, then render `condition`;
-    while it is false, run it again after `interval`, at most `max_iterations` times
-    and for at most `max_duration`. Each field names a property of the task."""
+    """LoopUntil, alias WaitFor (engine/until.py): run the main list, then render
+    `condition`; while it is false, run it again after `interval`, at most
+    `max_iterations` times and for at most `max_duration`. Each field names a property
+    of the task (a dotted name reads a property of a property)."""
 
     condition: str = "condition"
     interval: str = "checkFrequency.interval"
@@ -132,7 +133,7 @@ class Behaviour:
     # Planned: the children run as one job on one worker, in one working directory
     # (WorkingDirectory); the task is then RUNNABLE with children.
     one_job: bool = False
-    until: Until | None = None  # planned: Order.UNTIL's condition and bounds
+    until: Until | None = None  # Order.UNTIL's condition and bounds
     batches: Batches | None = None  # planned: ForEachItem
     dag: DagSpec | None = None  # planned: Order.DAG's entries
 
@@ -178,7 +179,7 @@ class Behaviour:
     @property
     def planned(self) -> bool:
         """Whether the task needs what the engine does not run yet."""
-        return self.one_job or self.order in (Order.DAG, Order.UNTIL) or self.batches is not None
+        return self.one_job or self.order is Order.DAG or self.batches is not None
 
 
 RUNNABLE = Behaviour()

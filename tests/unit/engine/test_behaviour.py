@@ -57,7 +57,8 @@ def test_the_coming_flowables_can_be_declared() -> None:
     loop_until = Behaviour(F, ("tasks",), order=Order.UNTIL, until=Until())
     for_each_item = Behaviour(F, batches=Batches(), action=Action.SUBFLOW)
     dag = Behaviour(F, ("tasks",), order=Order.DAG, dag=DagSpec())
-    assert all(b.planned for b in (working_directory, loop_until, for_each_item, dag))
+    assert all(b.planned for b in (working_directory, for_each_item, dag))
+    assert not loop_until.planned  # engine/until.py runs it
     assert not Behaviour(F, ("tasks",), order=Order.PARALLEL).planned
 
 
@@ -102,9 +103,9 @@ def test_a_declared_property_must_exist() -> None:
 
 
 class Later(Task):
-    """A LoopUntil-like flowable this Lanner does not run yet."""
+    """A Dag-like flowable this Lanner does not run yet."""
 
-    behaviour: ClassVar[Behaviour] = Behaviour(F, ("tasks",), order=Order.UNTIL, until=Until())
+    behaviour: ClassVar[Behaviour] = Behaviour(F, ("tasks",), order=Order.DAG, dag=DagSpec())
 
     tasks: TaskList = Field(min_length=1)
 

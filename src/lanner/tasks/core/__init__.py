@@ -15,10 +15,11 @@ def task_types() -> list[TaskType]:
         flow,
         kv,
         log,
+        loopuntil,
         outputs,
         slack,
         sleep,
     )
 
-    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack, kv)
+    modules = (flow, loopuntil, control, execution, log, fail, sleep, debug, outputs, slack, kv)
     return [t for module in modules for t in module.TASK_TYPES]
