@@ -19,6 +19,7 @@ from typing import Any
 from lanner.engine import (
     childfailure,
     control,
+    dag,
     flowoutputs,
     inline,
     listeners,
@@ -855,6 +856,8 @@ class _Cycle(Cycle):
             return loop_parallel_next(main, values, runs, limit)
         if order is Order.PARALLEL:
             return [NewChild(t, Phase.MAIN) for t in parallel_next(main, runs, limit)]
+        if order is Order.DAG:  # Dag: engine/dag.py
+            return dag.next_children(task, main, runs, limit)
         nxt = sequential_next(main, runs)
         return [NewChild(nxt, Phase.MAIN)] if nxt is not None else []
 

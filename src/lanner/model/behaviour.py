@@ -47,7 +47,7 @@ class Order(StrEnum):
     LOOP = "loop"
     # Every (value, task) pair at once, at most `limit` going.
     LOOP_PARALLEL = "loop-parallel"
-    DAG = "dag"  # planned: each child after the children its `dag.depends_on` names
+    DAG = "dag"  # each child after the children its `dag.depends_on` names (engine/dag.py)
     UNTIL = "until"  # the main list again and again, until `until`'s condition holds
 
 
@@ -97,7 +97,7 @@ class Batches:
 
 @dataclass(frozen=True)
 class DagSpec:
-    """Planned (Dag): each entry of the main list wraps a task (`task`) and names the
+    """Dag (engine/dag.py): each entry of the main list wraps a task (`task`) and names the
     ids of the entries it waits for (`depends_on`)."""
 
     task: str = "task"
@@ -135,7 +135,7 @@ class Behaviour:
     one_job: bool = False
     until: Until | None = None  # Order.UNTIL's condition and bounds
     batches: Batches | None = None  # planned: ForEachItem
-    dag: DagSpec | None = None  # planned: Order.DAG's entries
+    dag: DagSpec | None = None  # Order.DAG's entries
 
     def __post_init__(self) -> None:
         problems = list(self._problems())
@@ -179,7 +179,7 @@ class Behaviour:
     @property
     def planned(self) -> bool:
         """Whether the task needs what the engine does not run yet."""
-        return self.one_job or self.order is Order.DAG or self.batches is not None
+        return self.one_job or self.batches is not None
 
 
 RUNNABLE = Behaviour()

@@ -57,8 +57,8 @@ def test_the_coming_flowables_can_be_declared() -> None:
     loop_until = Behaviour(F, ("tasks",), order=Order.UNTIL, until=Until())
     for_each_item = Behaviour(F, batches=Batches(), action=Action.SUBFLOW)
     dag = Behaviour(F, ("tasks",), order=Order.DAG, dag=DagSpec())
-    assert all(b.planned for b in (working_directory, for_each_item, dag))
-    assert not loop_until.planned  # engine/until.py runs it
+    assert all(b.planned for b in (working_directory, for_each_item))
+    assert not loop_until.planned and not dag.planned  # engine/until.py, engine/dag.py
     assert not Behaviour(F, ("tasks",), order=Order.PARALLEL).planned
 
 
@@ -103,9 +103,9 @@ def test_a_declared_property_must_exist() -> None:
 
 
 class Later(Task):
-    """A Dag-like flowable this Lanner does not run yet."""
+    """A ForEachItem-like flowable this Lanner does not run yet."""
 
-    behaviour: ClassVar[Behaviour] = Behaviour(F, ("tasks",), order=Order.DAG, dag=DagSpec())
+    behaviour: ClassVar[Behaviour] = Behaviour(F, ("tasks",), batches=Batches())
 
     tasks: TaskList = Field(min_length=1)
 

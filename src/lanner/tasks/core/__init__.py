@@ -9,6 +9,7 @@ def task_types() -> list[TaskType]:
     """Every built-in task type."""
     from lanner.tasks.core import (
         control,
+        dag,
         debug,
         execution,
         fail,
@@ -21,5 +22,18 @@ def task_types() -> list[TaskType]:
         sleep,
     )
 
-    modules = (flow, loopuntil, control, execution, log, fail, sleep, debug, outputs, slack, kv)
+    modules = (
+        flow,
+        loopuntil,
+        dag,
+        control,
+        execution,
+        log,
+        fail,
+        sleep,
+        debug,
+        outputs,
+        slack,
+        kv,
+    )
     return [t for module in modules for t in module.TASK_TYPES]
