@@ -303,6 +303,10 @@ def _loop_until(session: Session) -> None:
     session.finish(session.start(FLOWS / "wait_for_bounded.yml"))
 
 
+def _dag(session: Session) -> None:
+    session.finish(session.start(FLOWS / "dag.yml"))
+
+
 SCENARIOS: dict[str, Callable[[Session], None]] = {
     # The seed flows (tests/support/seed.py), their Slack webhooks sent to a local sink.
     "seed_after_execution_errors": _example("after_execution_errors"),
@@ -325,6 +329,7 @@ SCENARIOS: dict[str, Callable[[Session], None]] = {
     "error_logs": _error_logs,
     "kv": _kv,
     "loop_until": _loop_until,
+    "dag": _dag,
 }
 
 
