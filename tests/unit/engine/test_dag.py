@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lanner.engine.events import Start
+from lanner.engine.events import Restart, Start
 from lanner.model.states import State
 from tests.unit.engine.support import Driver, failed, order, run, runs_of
 
@@ -101,3 +101,23 @@ def test_a_disabled_or_skipped_dependency_is_met() -> None:
     # task4 needs only the disabled task2: it starts at once, beside task1.
     assert order(sim) == ["dag", "task1", "task4", "task3", "task5", "after"]
     assert [r.state.value for r in runs_of(sim.execution, "task3")] == ["SKIPPED"]
+
+
+def test_restart_runs_the_failed_task_then_its_dependents() -> None:
+    d = Driver.of(diamond())
+    d.plan(Start())
+    d.plan(d.result("task1"))
+    d.plan(d.result("task3"))
+    d.plan(d.result("task2", State.FAILED, error="boom"))
+    d.plan(d.result("on_error"))
+    assert d.execution.state is State.FAILED
+    d.plan(Restart())
+    n = len(d.dispatched())
+    assert d.dispatched()[-1] == "task2"  # again, as a new attempt
+    d.plan(d.result("task2"))
+    assert _dispatched_now(d, n) == ["task2", "task4"][1:]
+    d.plan(d.result("task4"))
+    d.plan(d.result("task5"))
+    d.plan(d.result("after"))
+    assert d.execution.state is State.SUCCESS
+    assert len(d.run("task2").attempts) == 2

@@ -158,3 +158,29 @@ def test_restart_goes_on_in_the_iteration_that_failed() -> None:
     assert d.run("loop").outputs == {"iterationCount": 2}
     assert [r.iteration for r in runs_of(d.execution, "ret")] == [1, 2]
     assert runs_of(d.execution, "ret")[1].state is State.SUBMITTED
+
+
+def test_a_loop_inside_a_for_each_loops_per_value() -> None:
+    body = f"""
+tasks:
+  - id: each
+    type: ForEach
+    values: ["a", "b"]
+    tasks:
+      - id: loop
+        type: {LOOP}
+        condition: "{{{{ outputs.loop[taskrun.value].iterationCount == 2 }}}}"
+        checkFrequency:
+          interval: PT1S
+        tasks:
+          - id: ret
+            type: Return
+            format: "{{{{ parent.taskrun.value }}}}"
+"""
+    sim = run(body)
+    assert sim.execution.state is State.SUCCESS
+    assert sorted((r.value, r.outputs) for r in runs_of(sim.execution, "loop")) == [
+        ("a", {"iterationCount": 2}),
+        ("b", {"iterationCount": 2}),
+    ]
+    assert len(runs_of(sim.execution, "ret")) == 4
