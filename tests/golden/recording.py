@@ -298,6 +298,16 @@ def _error_logs(session: Session) -> None:
     session.finish(session.start(FLOWS / "error_logs.yml"))
 
 
+def _loop_until(session: Session) -> None:
+    # Three iterations, each after a LoopDue timer; then a WaitFor that gives up.
+    session.finish(session.start(FLOWS / "loop_until.yml"))
+    session.finish(session.start(FLOWS / "wait_for_bounded.yml"))
+
+
+def _dag(session: Session) -> None:
+    session.finish(session.start(FLOWS / "dag.yml"))
+
+
 SCENARIOS: dict[str, Callable[[Session], None]] = {
     # The seed flows (tests/support/seed.py), their Slack webhooks sent to a local sink.
     "seed_after_execution_errors": _example("after_execution_errors"),
@@ -319,6 +329,8 @@ SCENARIOS: dict[str, Callable[[Session], None]] = {
     "concurrency_queue": _concurrency,
     "error_logs": _error_logs,
     "kv": _kv,
+    "loop_until": _loop_until,
+    "dag": _dag,
 }
 
 

@@ -139,6 +139,17 @@ class ChildResult:
 
 
 @dataclass(frozen=True, slots=True)
+class LoopDue:
+    """The `checkFrequency.interval` of a LoopUntil (WaitFor) task run elapsed: its
+    iteration `iteration` (1-based) may start. A persisted timer, so that a restarted
+    server goes on with the loop."""
+
+    task_run_id: str
+    attempt: int
+    iteration: int
+
+
+@dataclass(frozen=True, slots=True)
 class Dequeue:
     """A concurrency slot of the flow may be free: a QUEUED execution checks again."""
 
@@ -159,6 +170,7 @@ Event = (
     | SlaDue
     | ChildStarted
     | ChildResult
+    | LoopDue
 )
 
 # -- commands -----------------------------------------------------------------

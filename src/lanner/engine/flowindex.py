@@ -102,4 +102,7 @@ def main_list(task: Task, memo: dict[str, Any] | Any) -> tuple[Task, ...] | None
             defaults = getattr(task, lists[1])
             return enabled(defaults) if defaults is not None else None
         return enabled((getattr(task, lists[0]) or {}).get(case))
+    if behaviour.dag is not None:  # each entry wraps its task (engine/dag.py)
+        wrapped = getattr(task, lists[0]) or ()
+        return enabled(tuple(getattr(e, behaviour.dag.task) for e in wrapped))
     return _list(task, lists[0]) if lists else ()

@@ -19,6 +19,7 @@ from typing import Any
 from lanner.engine import (
     childfailure,
     control,
+    dag,
     flowoutputs,
     inline,
     listeners,
@@ -27,6 +28,7 @@ from lanner.engine import (
     restart,
     sla,
     subflow,
+    until,
 )
 from lanner.engine.containers import (
     NewChild,
@@ -49,6 +51,7 @@ from lanner.engine.events import (
     Event,
     Kill,
     LogLine,
+    LoopDue,
     Restart,
     RetryDue,
     SlaDue,
@@ -286,6 +289,8 @@ class _Cycle(Cycle):
                 sla.arm(self)
         elif isinstance(event, SlaDue):
             sla.due(self, event)
+        elif isinstance(event, LoopDue):
+            until.due(self, event)
         elif isinstance(event, control.CONTROL_EVENTS):
             restarting = isinstance(event, Restart) and self.ex.state in restart.RESTARTABLE
             control.apply(self, event)
@@ -738,6 +743,8 @@ class _Cycle(Cycle):
         behaviour = task.behaviour
         if behaviour.planned:
             raise ValueError(f"task type {task.type} needs what this Lanner does not run yet")
+        if behaviour.order is Order.UNTIL:
+            return until.resolve(self, run, task)
         if behaviour.choose is Choice.CONDITION:
             selector = getattr(task, behaviour.selector or "")
             result = is_truthy(self.p.engine.render(selector, self.scope(run)))
@@ -801,6 +808,10 @@ class _Cycle(Cycle):
         if main is None:  # Switch without a matching case nor defaults
             self.resolve(run, task, State.FAILED)
             return
+        if task.behaviour.order is Order.UNTIL:  # LoopUntil / WaitFor: engine/until.py
+            for child in until.step(self, run, task, main):
+                self.create(child, run)
+            return
         values: list[str] | None = memo.get("values")
         expected = len(main) * len(values) if values is not None else len(main)
         if not main or expected == 0:
@@ -858,6 +869,8 @@ class _Cycle(Cycle):
             return loop_parallel_next(main, values, runs, limit)
         if order is Order.PARALLEL:
             return [NewChild(t, Phase.MAIN) for t in parallel_next(main, runs, limit)]
+        if order is Order.DAG:  # Dag: engine/dag.py
+            return dag.next_children(task, main, runs, limit)
         nxt = sequential_next(main, runs)
         return [NewChild(nxt, Phase.MAIN)] if nxt is not None else []
 

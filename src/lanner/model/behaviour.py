@@ -46,8 +46,8 @@ class Order(StrEnum):
     LOOP = "loop"
     # Every (value, task) pair at once, at most `limit` going.
     LOOP_PARALLEL = "loop-parallel"
-    DAG = "dag"  # planned: each child after the children its `dag.depends_on` names
-    UNTIL = "until"  # planned: the main list again and again while `until` says so
+    DAG = "dag"  # each child after the children its `dag.depends_on` names (engine/dag.py)
+    UNTIL = "until"  # the main list again and again, until `until`'s condition holds
 
 
 class StateRule(StrEnum):
@@ -72,9 +72,10 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class Until:
-    """Planned (LoopUntil, alias WaitFor): run the main list, then render `condition`;
-    while it is false, run it again after `interval`, at most `max_iterations` times
-    and for at most `max_duration`. Each field names a property of the task."""
+    """LoopUntil, alias WaitFor (engine/until.py): run the main list, then render
+    `condition`; while it is false, run it again after `interval`, at most
+    `max_iterations` times and for at most `max_duration`. Each field names a property
+    of the task (a dotted name reads a property of a property)."""
 
     condition: str = "condition"
     interval: str = "checkFrequency.interval"
@@ -95,7 +96,7 @@ class Batches:
 
 @dataclass(frozen=True)
 class DagSpec:
-    """Planned (Dag): each entry of the main list wraps a task (`task`) and names the
+    """Dag (engine/dag.py): each entry of the main list wraps a task (`task`) and names the
     ids of the entries it waits for (`depends_on`)."""
 
     task: str = "task"
@@ -132,9 +133,9 @@ class Behaviour:
     # (WorkingDirectory): the task is RUNNABLE with children, the worker runs them in
     # order and reports each child's start and result (engine/onejob.py).
     one_job: bool = False
-    until: Until | None = None  # planned: Order.UNTIL's condition and bounds
+    until: Until | None = None  # Order.UNTIL's condition and bounds
     batches: Batches | None = None  # planned: ForEachItem
-    dag: DagSpec | None = None  # planned: Order.DAG's entries
+    dag: DagSpec | None = None  # Order.DAG's entries
 
     def __post_init__(self) -> None:
         problems = list(self._problems())
@@ -178,7 +179,7 @@ class Behaviour:
     @property
     def planned(self) -> bool:
         """Whether the task needs what the engine does not run yet."""
-        return self.order in (Order.DAG, Order.UNTIL) or self.batches is not None
+        return self.batches is not None
 
 
 RUNNABLE = Behaviour()

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lanner.errors import FlowValidationError, InputError, Problem
+from lanner.model.behaviour import DagSpec
 from lanner.model.flow import Flow, PluginDefault, validate_flow
 from lanner.model.flowfile import read_flow_text, too_large
 from lanner.model.inputs import check_inputs
@@ -374,10 +375,13 @@ class _FlowChecker:
         model = task_type.model
         # A copy: the raw data is read again afterwards (hyphenated references).
         data = dict(apply_plugin_defaults(raw, (type_name, task_type.name), model, self.defaults))
+        dag = model.behaviour.dag
         for name in model.child_fields:
             key = model.model_fields[name].alias or name
             value = data.get(key)
-            if isinstance(value, dict):
+            if dag is not None and name in model.behaviour.children:
+                data[key] = self.dag_entries(value, (*path, key), dag, task_id, type_name)
+            elif isinstance(value, dict):
                 data[key] = {k: self.task_list(v, (*path, key, k)) for k, v in value.items()}
             elif value is not None:
                 data[key] = self.task_list(value, (*path, key))
@@ -390,6 +394,49 @@ class _FlowChecker:
             for prop, message in task.problems_in_flow(*self.flow_key):
                 self.add(message, (*path, prop), task_id, type_name)
         return task
+
+    def dag_entries(
+        self, raw: Any, path: Path, dag: DagSpec, dag_id: str | None, dag_type: str
+    ) -> Any:
+        """A Dag's entries (`behaviour.dag`): each wrapped task validated as a task, then
+        the edges checked: every `dependsOn` id names an entry of the list, and no cycle."""
+        if not isinstance(raw, list):
+            return raw  # pydantic reports the wrong type with the right place
+        walked: list[Any] = []
+        ids: dict[str, int] = {}
+        for i, entry in enumerate(raw):
+            if isinstance(entry, dict) and isinstance(entry.get(dag.task), dict):
+                entry = {**entry, dag.task: self.task(entry[dag.task], (*path, i, dag.task))}
+                task_id = entry[dag.task].id
+                if task_id:
+                    ids.setdefault(task_id, i)
+            walked.append(entry)
+        edges: dict[str, list[str]] = {}
+        for i, entry in enumerate(walked):
+            depends = entry.get(dag.depends_on) if isinstance(entry, dict) else None
+            task = entry.get(dag.task) if isinstance(entry, dict) else None
+            if not isinstance(depends, list) or not isinstance(task, Task):
+                continue
+            for j, other in enumerate(depends):
+                if isinstance(other, str) and other not in ids:
+                    self.add(
+                        f"Not existing task id in dependency: '{other}' is no task of this Dag"
+                        f" (its tasks: {', '.join(ids)})",
+                        (*path, i, dag.depends_on, j),
+                        dag_id,
+                        dag_type,
+                    )
+            edges[task.id] = [d for d in depends if isinstance(d, str) and d in ids]
+        cycle = _find_cycle(edges)
+        if cycle:
+            at = ids[cycle[0]]
+            self.add(
+                f"Cyclic dependency detected: {' -> '.join(cycle)}",
+                (*path, at, dag.depends_on),
+                dag_id,
+                dag_type,
+            )
+        return walked
 
     # -- problems ---------------------------------------------------------------
     def pydantic_problems(
@@ -518,6 +565,31 @@ _RENDERED_SCOPES = (
     "taskDefaults",
 )
 _NOT_RENDERED = frozenset({"description", "displayName"})
+
+
+def _find_cycle(edges: dict[str, list[str]]) -> list[str]:
+    """A cycle of the graph `node -> nodes it depends on`, as [a, b, ..., a]; [] for none.
+    Iterative: a Dag may chain thousands of tasks."""
+    done: set[str] = set()
+    for root in edges:
+        if root in done:
+            continue
+        path: list[str] = [root]
+        on_path = {root}
+        stack = [iter(edges.get(root, ()))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                done.add(path[-1])
+                on_path.discard(path.pop())
+            elif nxt in on_path:
+                return [*path[path.index(nxt) :], nxt]
+            elif nxt not in done:
+                path.append(nxt)
+                on_path.add(nxt)
+                stack.append(iter(edges.get(nxt, ())))
+    return []
 
 
 def _count_tasks(data: dict[str, Any]) -> int:

@@ -12,6 +12,7 @@ from lanner.engine.events import (
     Dequeue,
     Event,
     Kill,
+    LoopDue,
     PauseElapsed,
     Restart,
     Resubmitted,
@@ -45,6 +46,7 @@ _KINDS: dict[str, type[Any]] = {
         SlaDue,
         ChildStarted,
         ChildResult,
+        LoopDue,
     )
 }
 
@@ -77,4 +79,6 @@ def result_key(task_run_id: str, attempt: int) -> str:
 def timer_key(execution_id: str, event: Event) -> str:
     if isinstance(event, SlaDue):  # one timer per SLA of the flow and run of the execution
         return f"timer:{execution_id}:SlaDue:{event.index}:{event.generation}"
+    if isinstance(event, LoopDue):  # one timer per iteration of the loop
+        return f"timer:{execution_id}:LoopDue:{event.task_run_id}:{event.attempt}:{event.iteration}"
     return f"timer:{execution_id}:{type(event).__name__}:{getattr(event, 'task_run_id', '')}:{getattr(event, 'attempt', '')}"

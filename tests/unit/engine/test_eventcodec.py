@@ -10,6 +10,7 @@ from lanner.engine.events import (
     Dequeue,
     Event,
     Kill,
+    LoopDue,
     PauseElapsed,
     Restart,
     Resubmitted,
@@ -23,7 +24,7 @@ from lanner.engine.events import (
     TimeoutDue,
 )
 from lanner.model.states import State
-from lanner.runtime.eventcodec import decode, encode
+from lanner.runtime.eventcodec import decode, encode, timer_key
 from lanner.store.base import EventRow
 from tests.unit.engine.support import T0
 
@@ -42,6 +43,7 @@ EVENTS: list[Event] = [
     Restart(),
     Dequeue(),
     SlaDue(1, "max", 2),
+    LoopDue("r", 1, 3),
 ]
 
 
@@ -50,3 +52,8 @@ def test_event_round_trip(event: Event) -> None:
     row = encode("ex", event, T0, "key")
     payload = json.loads(json.dumps(row.payload))  # what a store keeps
     assert decode(EventRow(1, "ex", row.kind, payload, T0)) == event
+
+
+def test_each_loop_iteration_has_its_own_timer_key() -> None:
+    keys = {timer_key("ex", LoopDue("r", 1, i)) for i in (2, 3)}
+    assert len(keys) == 2

@@ -21,6 +21,7 @@ from tests.unit.model.flowtools import (
 )
 from tests.unit.tasks import (
     broker_examples,
+    flowable_examples,
     integration_examples,
     notify_examples,
     s3_compress_examples,
@@ -356,6 +357,8 @@ VALID |= notify_examples.VALID
 INVALID |= notify_examples.INVALID
 VALID |= broker_examples.VALID
 INVALID |= broker_examples.INVALID
+VALID |= flowable_examples.VALID
+INVALID |= flowable_examples.INVALID
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:

@@ -12,7 +12,7 @@ from lanner.ion import read_values
 from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.storage import LocalStorage, storage_path
-from lanner.tasks.redis.model import Delete, Get, ListPop, ListPush, Set
+from lanner.tasks.redis.model import ListPop, ListPush, StringDelete, StringGet, StringSet
 from lanner.tasks.redis.tasks import run_delete, run_get, run_list_pop, run_list_push, run_set
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
 from tests.support.task_context import LocalTaskContext
@@ -68,15 +68,15 @@ def test_list_push_flush_key_and_pop_until_max_duration(
 def test_set_get_delete(redis_server: RedisServer, ctx: LocalTaskContext) -> None:
     key = redis_server.key("k")
     url = redis_server.url
-    assert run_set(make(Set, url=url, key=key, value="v1"), ctx).outputs == {}
-    out = run_set(make(Set, url=url, key=key, value="v2", get=True), ctx)
+    assert run_set(make(StringSet, url=url, key=key, value="v1"), ctx).outputs == {}
+    out = run_set(make(StringSet, url=url, key=key, value="v2", get=True), ctx)
     assert out.outputs == {"oldValue": "v1"}
-    assert run_get(make(Get, url=url, key=key), ctx).outputs == {"data": "v2"}
-    nx = make(Set, url=url, key=key, value="v3", options={"mustNotExist": True})
+    assert run_get(make(StringGet, url=url, key=key), ctx).outputs == {"data": "v2"}
+    nx = make(StringSet, url=url, key=key, value="v3", options={"mustNotExist": True})
     run_set(nx, ctx)
-    assert run_get(make(Get, url=url, key=key), ctx).outputs == {"data": "v2"}
+    assert run_get(make(StringGet, url=url, key=key), ctx).outputs == {"data": "v2"}
     ttl = make(
-        Set,
+        StringSet,
         url=url,
         key=key,
         value={"a": [1]},
@@ -85,10 +85,10 @@ def test_set_get_delete(redis_server: RedisServer, ctx: LocalTaskContext) -> Non
     )
     run_set(ttl, ctx)
     assert 3500 < redis_server.client.ttl(key) <= 3600
-    got = run_get(make(Get, url=url, key=key, serdeType="JSON"), ctx)
+    got = run_get(make(StringGet, url=url, key=key, serdeType="JSON"), ctx)
     assert got.outputs == {"data": {"a": [1]}}
-    assert run_get(make(Get, url=url, key=key + "-none"), ctx).outputs == {"data": None}
-    missing = make(Delete, url=url, keys=[key, key + "-none"], failedOnMissing=True)
+    assert run_get(make(StringGet, url=url, key=key + "-none"), ctx).outputs == {"data": None}
+    missing = make(StringDelete, url=url, keys=[key, key + "-none"], failedOnMissing=True)
     outcome = run_delete(missing, ctx)
     assert outcome.state is State.FAILED and outcome.outputs == {"count": 1}
     assert "1 of the 2 keys were missing" in str(outcome.error)
@@ -98,7 +98,7 @@ def test_json_serde_refuses_text_that_is_not_json(
     redis_server: RedisServer, ctx: LocalTaskContext
 ) -> None:
     task = make(
-        Set, url=redis_server.url, key=redis_server.key("k"), value="{oops", serdeType="JSON"
+        StringSet, url=redis_server.url, key=redis_server.key("k"), value="{oops", serdeType="JSON"
     )
     outcome = run_set(task, ctx)
     assert outcome.state is State.FAILED and "not JSON" in str(outcome.error)
@@ -108,7 +108,7 @@ def test_an_unreachable_server_fails_the_task(ctx: LocalTaskContext) -> None:
     from tests.support.ports import free_port
 
     port = free_port()
-    outcome = run_get(make(Get, url=f"redis://127.0.0.1:{port}/0", key="k"), ctx)
+    outcome = run_get(make(StringGet, url=f"redis://127.0.0.1:{port}/0", key="k"), ctx)
     assert outcome.state is State.FAILED
     assert f"Redis 127.0.0.1:{port}/0" in str(outcome.error)
 

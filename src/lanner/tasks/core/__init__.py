@@ -7,6 +7,8 @@ from lanner.plugin import TaskFamily, TaskType
 # Each module holds a TASK_TYPES list.
 MODULES = (
     "flow",
+    "loopuntil",
+    "dag",
     "control",
     "execution",
     "log",

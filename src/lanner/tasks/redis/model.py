@@ -52,7 +52,7 @@ class SetOptions(Model):
     keepTtl: bool = Field(False, description="Keep the key's time to live (KEEPTTL).")
 
 
-class Set(RedisTask):
+class StringSet(RedisTask):
     """Set a key's string value (SET)."""
 
     key: Text = Field(min_length=1, description="The key.")
@@ -62,14 +62,14 @@ class Set(RedisTask):
     options: SetOptions = Field(default_factory=SetOptions, description="SET's options.")
 
 
-class Get(RedisTask):
+class StringGet(RedisTask):
     """Get a key's string value (GET)."""
 
     key: Text = Field(min_length=1, description="The key.")
     serdeType: SerdeType = Field(SerdeType.STRING, description="How the value is read.")
 
 
-class Delete(RedisTask):
+class StringDelete(RedisTask):
     """Delete keys (DEL)."""
 
     keys: list[Text] | Text = Field(description="The keys to delete.")

@@ -14,7 +14,7 @@ from lanner.model.common import parse_duration
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.redis.connection import client, decode, encode, guarded
-from lanner.tasks.redis.model import Delete, Get, ListPop, ListPush, Set
+from lanner.tasks.redis.model import ListPop, ListPush, StringDelete, StringGet, StringSet
 
 REDIS = "io.kestra.plugin.redis."
 
@@ -78,7 +78,7 @@ def run_list_pop(task: ListPop, ctx: TaskContext) -> Outcome:
 
 
 @guarded
-def run_set(task: Set, ctx: TaskContext) -> Outcome:
+def run_set(task: StringSet, ctx: TaskContext) -> Outcome:
     key = str(ctx.render(task.key))
     value = encode(ctx.render(task.value), task.serdeType, text_is_json=True)
     o = task.options
@@ -98,7 +98,7 @@ def run_set(task: Set, ctx: TaskContext) -> Outcome:
 
 
 @guarded
-def run_get(task: Get, ctx: TaskContext) -> Outcome:
+def run_get(task: StringGet, ctx: TaskContext) -> Outcome:
     key = str(ctx.render(task.key))
     with client(str(ctx.render(task.url))) as redis:
         raw = redis.get(key)
@@ -106,7 +106,7 @@ def run_get(task: Get, ctx: TaskContext) -> Outcome:
 
 
 @guarded
-def run_delete(task: Delete, ctx: TaskContext) -> Outcome:
+def run_delete(task: StringDelete, ctx: TaskContext) -> Outcome:
     rendered = ctx.render(task.keys)
     keys = [str(k) for k in (rendered if isinstance(rendered, list) else json.loads(rendered))]
     with client(str(ctx.render(task.url))) as redis:
@@ -130,9 +130,12 @@ TASK_TYPES = [
     TaskType(
         name=REDIS + "list.ListPop", model=ListPop, run=run_list_pop, aliases=(REDIS + "ListPop",)
     ),
-    TaskType(name=REDIS + "string.Set", model=Set, run=run_set, aliases=(REDIS + "Set",)),
-    TaskType(name=REDIS + "string.Get", model=Get, run=run_get, aliases=(REDIS + "Get",)),
+    TaskType(name=REDIS + "string.Set", model=StringSet, run=run_set, aliases=(REDIS + "Set",)),
+    TaskType(name=REDIS + "string.Get", model=StringGet, run=run_get, aliases=(REDIS + "Get",)),
     TaskType(
-        name=REDIS + "string.Delete", model=Delete, run=run_delete, aliases=(REDIS + "Delete",)
+        name=REDIS + "string.Delete",
+        model=StringDelete,
+        run=run_delete,
+        aliases=(REDIS + "Delete",),
     ),
 ]
