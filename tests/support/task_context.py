@@ -9,7 +9,9 @@ thread with ``cancel()`` (which wakes ``wait`` at once)::
     assert ctx.logs == [("INFO", "Hi Ada")]
 
 The KV tasks need a store: give one with ``kv=StoreKV(store, "company.team")``
-(a real store, as the worker's context has); without it ``ctx.kv`` fails.
+(a real store, as the worker's context has); without it ``ctx.kv`` fails. The
+administration tasks need ``instance=StoreInstance(store, storage)``, and
+``run_task`` (TemplatedTask) a ``registry=``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lanner.expr import ExpressionEngine, Scope
-from lanner.plugin import KVAccess
+from lanner.plugin import InstanceAccess, KVAccess, Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
@@ -44,6 +46,8 @@ class LocalTaskContext(AttemptFiles):
         task_id: str = "task",
         storage: Storage | None = None,
         kv: KVAccess | None = None,
+        instance: InstanceAccess | None = None,
+        registry: TaskRegistry | None = None,
     ) -> None:
         self.execution_id = execution_id
         self.task_run_id = task_run_id
@@ -60,6 +64,8 @@ class LocalTaskContext(AttemptFiles):
         self._lock = threading.Lock()
         self._engine = ExpressionEngine()
         self._kv = kv
+        self._instance = instance
+        self._registry = registry
         self._working_dir: Path | None = None
 
     @property
@@ -67,6 +73,19 @@ class LocalTaskContext(AttemptFiles):
         if self._kv is None:
             raise AssertionError("this LocalTaskContext was given no kv= (a StoreKV over a store)")
         return self._kv
+
+    @property
+    def instance(self) -> InstanceAccess:
+        if self._instance is None:
+            raise AssertionError("this LocalTaskContext was given no instance= (a StoreInstance)")
+        return self._instance
+
+    def run_task(self, definition: Mapping[str, Any]) -> Outcome:
+        if self._registry is None:
+            raise AssertionError("this LocalTaskContext was given no registry=")
+        task_type, task = self._registry.runnable({"id": self.task_id, **definition})
+        assert task_type.run is not None
+        return task_type.run(task, self)
 
     def render(self, value: Any) -> Any:
         return self._engine.render_value(value, Scope(variables=self.variables, now=self.now))

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from lanner.model.states import State
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.instanceaccess import StoreInstance
 from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
 from lanner.storage import Storage
@@ -62,6 +63,7 @@ class _Context(AttemptFiles):
         storage: Storage,
         store: Store | None = None,
         on_log: Callable[[LogRecord], None] | None = None,
+        registry: TaskRegistry | None = None,
     ) -> None:
         self.execution_id = job.execution_id
         self.task_run_id = job.task_run_id
@@ -87,6 +89,7 @@ class _Context(AttemptFiles):
         self._working_dir: Path | None = None
         self._store = store
         self._kv: StoreKV | None = None
+        self._registry = registry
 
     @property
     def kv(self) -> StoreKV:
@@ -96,6 +99,19 @@ class _Context(AttemptFiles):
             namespace = self._job_namespace()
             self._kv = StoreKV(self._store, namespace, writer=self.idempotency_key)
         return self._kv
+
+    @property
+    def instance(self) -> StoreInstance:
+        if self._store is None:
+            raise LannerError("the store is not available to this task")
+        return StoreInstance(self._store, self._storage)
+
+    def run_task(self, definition: Mapping[str, Any]) -> Outcome:
+        if self._registry is None:
+            raise LannerError("no task registry is available to this task")
+        task_type, task = self._registry.runnable({"id": self.task_id, **definition})
+        assert task_type.run is not None  # runnable() checked it
+        return task_type.run(task, self)
 
     def _job_namespace(self) -> str:
         namespace = self.namespace
@@ -437,7 +453,7 @@ class WorkerPool:
                 return
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
-        ctx = _Context(job, self.masker, self.storage, self.store, self.on_log)
+        ctx = _Context(job, self.masker, self.storage, self.store, self.on_log, self.registry)
         with self._lock:
             self._claiming -= claimed
             abandoned = self._abandoned.is_set()

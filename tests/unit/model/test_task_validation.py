@@ -19,7 +19,12 @@ from tests.unit.model.flowtools import (
     one_problem,
     problems,
 )
-from tests.unit.tasks import integration_examples, script_examples, storage_examples
+from tests.unit.tasks import (
+    coretask_examples,
+    integration_examples,
+    script_examples,
+    storage_examples,
+)
 
 CORE = "io.kestra.plugin.core."
 SLACK = "io.kestra.plugin.slack.notifications.SlackIncomingWebhook"
@@ -340,6 +345,8 @@ VALID |= script_examples.VALID
 INVALID |= script_examples.INVALID
 VALID |= integration_examples.VALID
 INVALID |= integration_examples.INVALID
+VALID |= coretask_examples.VALID
+INVALID |= coretask_examples.INVALID
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:

@@ -8,6 +8,7 @@ from lanner.plugin import TaskType
 def task_types() -> list[TaskType]:
     """Every built-in task type."""
     from lanner.tasks.core import (
+        assertion,
         control,
         debug,
         execution,
@@ -15,10 +16,19 @@ def task_types() -> list[TaskType]:
         flow,
         kv,
         log,
+        logfetch,
+        namespacefiles,
         outputs,
+        purge,
+        resume,
         slack,
         sleep,
+        state,
+        templating,
     )
 
-    modules = (flow, control, execution, log, fail, sleep, debug, outputs, slack, kv)
+    modules = (
+        *(flow, control, execution, log, fail, sleep, debug, outputs, slack, kv),
+        *(assertion, templating, state, namespacefiles, purge, logfetch, resume),
+    )
     return [t for module in modules for t in module.TASK_TYPES]
