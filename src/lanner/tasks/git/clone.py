@@ -105,7 +105,8 @@ def run_clone(task: Clone, ctx: TaskContext) -> Outcome:
         raise InputError(f"depth must be at least 1 (got {depth})")
     args = ["clone", "--quiet"]
     if task.commit is None:
-        args += ["--depth", str(depth)]
+        # --no-local: a clone of a local path would copy everything, ignoring the depth.
+        args += ["--no-local", "--depth", str(depth)]
         ref = task.branch or task.tag
         if ref is not None:
             args += ["--branch", ref]
