@@ -103,6 +103,18 @@ class ExecutionFilter:
 
 
 @dataclass(frozen=True)
+class DeployedFlow:
+    """A flow as stored: its source and revision; `changed` tells whether a deploy
+    made (or, dry, would make) a new revision."""
+
+    namespace: str
+    id: str
+    source: str
+    revision: int
+    changed: bool = False
+
+
+@dataclass(frozen=True)
 class PurgeCounts:
     """What PurgeExecutions deleted (Kestra's output names are in its docs)."""
 
@@ -158,6 +170,21 @@ class InstanceAccess(Protocol):
         self, namespace: str, flow_id: str, trigger_id: str, enabled: bool
     ) -> None:
         """Enable or disable a stored trigger (as `lanner triggers enable|disable`)."""
+        ...
+
+    def flows(self, namespace: str, children: bool) -> list[DeployedFlow]:
+        """The deployed flows of `namespace` (and of those below it with `children`)."""
+        ...
+
+    def deploy_flow(self, source: str, *, dry_run: bool = False) -> DeployedFlow:
+        """Validate a flow's source (with the process's plugin defaults, as `lanner flows
+        deploy`) and deploy it (a new revision when it changed); with `dry_run`, only
+        validate and say what would be deployed. An invalid flow raises its
+        FlowValidationError."""
+        ...
+
+    def delete_flow(self, namespace: str, flow_id: str) -> bool:
+        """Delete a deployed flow; whether there was one."""
         ...
 
 

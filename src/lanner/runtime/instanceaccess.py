@@ -10,13 +10,14 @@ is `lanner triggers enable|disable`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from lanner.errors import NotFoundError
+from lanner.model.flow import PluginDefault
 from lanner.model.states import State
-from lanner.plugin import ExecutionFilter, PurgeCounts
+from lanner.plugin import DeployedFlow, ExecutionFilter, PurgeCounts, TaskRegistry
 from lanner.storage import Storage
 from lanner.storage.uris import execution_prefix
 from lanner.store.base import Store
@@ -25,9 +26,19 @@ from lanner.store.base import Store
 class StoreInstance:
     """An `InstanceAccess` over a store and the internal storage beside it."""
 
-    def __init__(self, store: Store, storage: Storage) -> None:
+    def __init__(
+        self,
+        store: Store,
+        storage: Storage,
+        registry: TaskRegistry | None = None,
+        plugin_defaults: Sequence[PluginDefault] = (),
+    ) -> None:
+        """`registry` and `plugin_defaults`: what a flow a task deploys is validated with
+        (SyncFlows), as `lanner flows deploy` validates."""
         self._store = store
         self._storage = storage
+        self._registry = registry
+        self._defaults = tuple(plugin_defaults)
 
     def execution_flow(self, execution_id: str) -> tuple[str, str]:
         execution = self._store.get_execution(execution_id)
@@ -119,3 +130,26 @@ class StoreInstance:
 
         key = (namespace, flow_id, trigger_id)
         set_trigger_disabled(self._store, key, not enabled, datetime.now(UTC))
+
+    def flows(self, namespace: str, children: bool) -> list[DeployedFlow]:
+        return [
+            DeployedFlow(f.namespace, f.id, f.source, f.revision)
+            for f in self._store.list_flows()
+            if f.namespace == namespace or (children and f.namespace.startswith(namespace + "."))
+        ]
+
+    def deploy_flow(self, source: str, *, dry_run: bool = False) -> DeployedFlow:
+        from lanner.model.validate import load_flow
+
+        registry = self._registry or TaskRegistry.from_entry_points()
+        flow = load_flow(source, registry, defaults=self._defaults)
+        current = self._store.get_flow(flow.namespace, flow.id)
+        if dry_run:
+            same = current is not None and current.source == source
+            revision = current.revision if current is not None else 0
+            return DeployedFlow(flow.namespace, flow.id, source, revision, not same)
+        revision, created = self._store.deploy_flow(flow.namespace, flow.id, source)
+        return DeployedFlow(flow.namespace, flow.id, source, revision, created)
+
+    def delete_flow(self, namespace: str, flow_id: str) -> bool:
+        return self._store.delete_flow(namespace, flow_id)

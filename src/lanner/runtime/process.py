@@ -88,6 +88,7 @@ class Process:
             lease_seconds=config.worker.leaseSeconds,
             watch=not executor,
             scope=self.scope,
+            plugin_defaults=tuple(config.pluginDefaults),
         )
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity

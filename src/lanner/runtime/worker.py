@@ -28,6 +28,7 @@ from lanner.engine.timefmt import hms
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
+from lanner.model.flow import PluginDefault
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
@@ -64,6 +65,7 @@ class _Context(AttemptFiles):
         store: Store | None = None,
         on_log: Callable[[LogRecord], None] | None = None,
         registry: TaskRegistry | None = None,
+        plugin_defaults: tuple[PluginDefault, ...] = (),
     ) -> None:
         self.execution_id = job.execution_id
         self.task_run_id = job.task_run_id
@@ -90,6 +92,7 @@ class _Context(AttemptFiles):
         self._store = store
         self._kv: StoreKV | None = None
         self._registry = registry
+        self._plugin_defaults = plugin_defaults
 
     @property
     def kv(self) -> StoreKV:
@@ -104,7 +107,7 @@ class _Context(AttemptFiles):
     def instance(self) -> StoreInstance:
         if self._store is None:
             raise LannerError("the store is not available to this task")
-        return StoreInstance(self._store, self._storage)
+        return StoreInstance(self._store, self._storage, self._registry, self._plugin_defaults)
 
     def run_task(self, definition: Mapping[str, Any]) -> Outcome:
         if self._registry is None:
@@ -212,6 +215,9 @@ class WorkerPool:
     scope: RunScope | None = None
     # Called with every log line of a task as it is written (`lanner run`'s live output).
     on_log: Callable[[LogRecord], None] | None = None
+    # The configuration's plugin defaults: a flow a task deploys (SyncFlows) is
+    # validated with them, as `lanner flows deploy` does.
+    plugin_defaults: tuple[PluginDefault, ...] = ()
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -453,7 +459,15 @@ class WorkerPool:
                 return
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
-        ctx = _Context(job, self.masker, self.storage, self.store, self.on_log, self.registry)
+        ctx = _Context(
+            job,
+            self.masker,
+            self.storage,
+            self.store,
+            self.on_log,
+            self.registry,
+            self.plugin_defaults,
+        )
         with self._lock:
             self._claiming -= claimed
             abandoned = self._abandoned.is_set()

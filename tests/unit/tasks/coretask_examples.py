@@ -77,6 +77,33 @@ VALID: dict[str, list[dict[str, Any]]] = {
         {"url": REPO, "commit": "98189392a2a4ea0b1a951cd9dbbfe72f0193d77b"},
         {"url": REPO, "tag": "v1", "gitConfig": {"core.autocrlf": False}, "noProxy": True},
     ],
+    "io.kestra.plugin.git.PushFlows": [
+        {"url": REPO},
+        {
+            "url": REPO,
+            "branch": "dev",
+            "sourceNamespace": "dev",
+            "targetNamespace": "prod",
+            "flows": "etl_*",
+            "includeChildNamespaces": True,
+            "gitDirectory": "flows",
+            "commitMessage": "add flows {{ now() }}",
+            "dryRun": True,
+            "authorName": "ci",
+            "authorEmail": "ci@example.com",
+        },
+    ],
+    "io.kestra.plugin.git.SyncFlows": [
+        {"url": REPO, "targetNamespace": "prod"},
+        {
+            "url": REPO,
+            "targetNamespace": "{{ taskrun.value }}",
+            "gitDirectory": "flows",
+            "includeChildNamespaces": True,
+            "delete": True,
+            "dryRun": "{{ inputs.dry }}",
+        },
+    ],
 }
 
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
@@ -112,5 +139,17 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ({"url": REPO, "privateKey": "k"}, "privateKey", "SSH keys are not supported here"),
         ({"url": REPO, "connectTimeout": 5}, "connectTimeout", "not supported here"),
         ({"url": REPO, "branch": "a", "tag": "b"}, "tag", "give one of branch, tag and commit"),
+    ],
+    "io.kestra.plugin.git.PushFlows": [
+        ({}, "url", "missing required"),
+        ({"url": REPO, "dryRun": "{{ x }}"}, "dryRun", "valid boolean"),
+    ],
+    "io.kestra.plugin.git.SyncFlows": [
+        ({"url": REPO}, "targetNamespace", "missing required"),
+        (
+            {"url": REPO, "targetNamespace": "p", "ignoreInvalidFlows": True},
+            "ignoreInvalidFlows",
+            "not supported here",
+        ),
     ],
 }

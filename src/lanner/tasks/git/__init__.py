@@ -8,6 +8,6 @@ from lanner.plugin import TaskType
 
 def task_types() -> list[TaskType]:
     """The git task types."""
-    from lanner.tasks.git import clone
+    from lanner.tasks.git import clone, flows
 
-    return [*clone.TASK_TYPES]
+    return [*clone.TASK_TYPES, *flows.TASK_TYPES]

@@ -27,7 +27,7 @@ from lanner.tasks.git.command import Git
 _SSH_REASON = "SSH keys are not supported here yet: clone over HTTP(S) with username and password"
 
 
-class _GitTask(Task):
+class GitTask(Task):
     type: str
     url: Text = Field(description="The repository's URL (HTTP(S), file:// or a local path).")
     username: Text | None = Field(None, description="The HTTP(S) user name.")
@@ -69,7 +69,7 @@ class _GitTask(Task):
         )
 
 
-class Clone(_GitTask):
+class Clone(GitTask):
     """Clone a git repository into the working directory."""
 
     directory: Text | None = Field(

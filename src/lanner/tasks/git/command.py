@@ -83,11 +83,13 @@ class Git:
 
         argv = [self._program, *self._options, *args]
         result = run_process(argv, cwd, self._env, on_line, lambda: self._ctx.cancelled)
+        # The command's name, past any `-c key=value` options.
+        name = next((a for a in args if not a.startswith("-") and "=" not in a), args[0])
         if result.stopped:
-            raise LannerError(f"git {args[0]} was stopped")
+            raise LannerError(f"git {name} was stopped")
         if result.exit_code != 0:
             detail = " / ".join(line for line in lines[-5:] if line.strip())
-            raise InputError(f"git {args[0]} failed (exit {result.exit_code}): {detail}")
+            raise InputError(f"git {name} failed (exit {result.exit_code}): {detail}")
         return lines
 
     def close(self) -> None:
