@@ -134,6 +134,7 @@ def test_push_flows_to_a_new_branch_with_a_target_namespace_and_dry_run(
         authorName="ci",
         authorEmail="ci@example.com",
     )
+    assert out["commitId"] is not None
     git_dir = bare.removeprefix("file://")
     assert git(tmp_path, "--git-dir", git_dir, "log", "-1", "--format=%an <%ae> %s", "release") == (
         "ci <ci@example.com> release"
