@@ -104,6 +104,14 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "dryRun": "{{ inputs.dry }}",
         },
     ],
+    "io.kestra.plugin.git.PushNamespaceFiles": [
+        {"url": REPO},
+        {"url": REPO, "namespace": "company", "files": ["**.py"], "gitDirectory": "scripts"},
+    ],
+    "io.kestra.plugin.git.SyncNamespaceFiles": [
+        {"url": REPO},
+        {"url": REPO, "namespace": "company", "delete": True, "dryRun": True, "branch": "dev"},
+    ],
 }
 
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
@@ -151,5 +159,9 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
             "ignoreInvalidFlows",
             "not supported here",
         ),
+    ],
+    "io.kestra.plugin.git.PushNamespaceFiles": [({}, "url", "missing required")],
+    "io.kestra.plugin.git.SyncNamespaceFiles": [
+        ({"url": REPO, "delete": "maybe"}, "delete", "expected true, false")
     ],
 }

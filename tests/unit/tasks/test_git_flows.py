@@ -1,4 +1,5 @@
-"""io.kestra.plugin.git.PushFlows and SyncFlows between a real SQLite store and a real
+"""io.kestra.plugin.git.PushFlows, SyncFlows, PushNamespaceFiles and SyncNamespaceFiles
+between a real SQLite store and a real
 local bare repository (docs/tasks-git.md)."""
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from lanner.storage import LocalStorage
 from lanner.store import open_store
 from lanner.store.base import Store
 from lanner.tasks.git.flows import PushFlows, SyncFlows, run_push_flows, run_sync_flows
+from lanner.tasks.git.nsfiles import (
+    PushNamespaceFiles,
+    SyncNamespaceFiles,
+    run_push_files,
+    run_sync_files,
+)
 from tests.support.task_context import LocalTaskContext
 from tests.unit.tasks.test_git_clone import git
 
@@ -177,3 +184,54 @@ def test_sync_flows_deploys_nothing_when_one_flow_is_invalid(
     with pytest.raises(FlowValidationError):
         sync(store, tmp_path / "s", url=bare, targetNamespace="prod")
     assert store.list_flows() == []
+
+
+# -- namespace files ---------------------------------------------------------------------
+
+
+def _put(ctx: LocalTaskContext, namespace: str, path: str, text: str) -> None:
+    local = ctx.working_directory() / "upload.tmp"
+    local.write_text(text)
+    with local.open("rb") as data:
+        ctx.put_namespace_file(namespace, path, data)
+
+
+def _files(ctx: LocalTaskContext, namespace: str) -> dict[str, str]:
+    found = {}
+    for f in ctx.namespace_files(namespace):
+        with ctx.open_file(f.uri) as data:
+            found[f.path] = data.read().decode()
+    return found
+
+
+def test_push_namespace_files_then_sync_them_back(store: Store, tmp_path: Path, bare: str) -> None:
+    ctx = context(store, tmp_path)  # flow ops.gitops
+    _put(ctx, "ops", "scripts/etl.py", "print(1)")
+    _put(ctx, "ops", "queries/q.sql", "select 1")
+    push = PushNamespaceFiles.model_validate(
+        {"id": "p", "type": "x", "url": bare, "files": ["scripts/**"]}
+    )
+    out = run_push_files(push, ctx).outputs
+    assert out["commitId"] is not None
+    assert [r["file"] for r in rows(ctx, out["files"])] == ["_files/scripts/etl.py"]
+    git_dir = bare.removeprefix("file://")
+    assert git(tmp_path, "--git-dir", git_dir, "show", "main:_files/scripts/etl.py") == "print(1)"
+
+    # The namespace changes: a new file, one edited, the query gone.
+    ctx2 = context(store, tmp_path)  # the same store and storage, a new attempt
+    _put(ctx2, "ops", "scripts/etl.py", "print(2)")
+    _put(ctx2, "ops", "stale.txt", "old")
+    dry = SyncNamespaceFiles.model_validate(
+        {"id": "s", "type": "x", "url": bare, "delete": True, "dryRun": True}
+    )
+    planned = rows(ctx2, run_sync_files(dry, ctx2).outputs["files"])
+    assert _files(ctx2, "ops")["scripts/etl.py"] == "print(2)"  # a dry run changes nothing
+    sync = SyncNamespaceFiles.model_validate({"id": "s", "type": "x", "url": bare, "delete": True})
+    done = rows(ctx2, run_sync_files(sync, ctx2).outputs["files"])
+    assert done == planned
+    assert sorted((r["kestraPath"], r["syncState"]) for r in done) == [
+        ("/queries/q.sql", "DELETED"),
+        ("/scripts/etl.py", "OVERWRITTEN"),
+        ("/stale.txt", "DELETED"),
+    ]
+    assert _files(ctx2, "ops") == {"scripts/etl.py": "print(1)"}

@@ -8,6 +8,6 @@ from lanner.plugin import TaskType
 
 def task_types() -> list[TaskType]:
     """The git task types."""
-    from lanner.tasks.git import clone, flows
+    from lanner.tasks.git import clone, flows, nsfiles
 
-    return [*clone.TASK_TYPES, *flows.TASK_TYPES]
+    return [*clone.TASK_TYPES, *flows.TASK_TYPES, *nsfiles.TASK_TYPES]

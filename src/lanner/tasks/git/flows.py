@@ -67,8 +67,7 @@ def run_push_flows(task: PushFlows, ctx: TaskContext) -> Outcome:
     source_ns = task.sourceNamespace or ctx.namespace
     target_ns = task.targetNamespace or source_ns
     globs = _globs(task.flows)
-    where = ctx.working_directory() / "repository"
-    with task.git(ctx) as git:
+    with task.git(ctx) as git, repository.workspace(ctx) as where:
         repository.checkout_branch(git, task.url, task.branch, where)
         base = repository.inside(where, task.gitDirectory)
         wanted: dict[Path, str] = {}
@@ -109,6 +108,21 @@ def run_push_flows(task: PushFlows, ctx: TaskContext) -> Outcome:
     )
 
 
+def _flow_sources(task: SyncFlows, base: Path, children: bool) -> list[tuple[str, str]]:
+    """(git path, source with its namespace line rewritten) of each flow file."""
+    found = sorted(base.rglob("*") if children else base.glob("*"))
+    sources = []
+    for path in found:
+        if path.suffix not in (".yml", ".yaml") or not path.is_file() or ".git" in path.parts:
+            continue
+        sub = repository.relative_dir(path, base)
+        namespace = task.targetNamespace + ("." + sub.replace("/", ".") if sub else "")
+        text = _NAMESPACE_LINE.sub(f"namespace: {namespace}", path.read_text(), count=1)
+        git_path = f"{task.gitDirectory.strip('/')}/{path.relative_to(base).as_posix()}"
+        sources.append((git_path.lstrip("/"), text.rstrip() + "\n"))
+    return sources
+
+
 class SyncFlows(GitTask):
     """Deploy the flows of a git branch."""
 
@@ -138,24 +152,10 @@ class SyncFlows(GitTask):
 def run_sync_flows(task: SyncFlows, ctx: TaskContext) -> Outcome:
     children = flag(task.includeChildNamespaces)
     dry = flag(task.dryRun)
-    where = ctx.working_directory() / "repository"
-    with task.git(ctx) as git:
+    with task.git(ctx) as git, repository.workspace(ctx) as where:
         if not repository.checkout_branch(git, task.url, task.branch, where):
             raise InputError(f"the branch {task.branch} does not exist in {task.url}")
-    base = repository.inside(where, task.gitDirectory)
-    files = sorted(base.rglob("*.y*ml") if children else base.glob("*.y*ml"))
-    files = [f for f in files if f.suffix in (".yml", ".yaml") and ".git" not in f.parts]
-    sources: list[tuple[str, str]] = []
-    for path in files:
-        sub = repository.relative_dir(path, base)
-        namespace = task.targetNamespace + ("." + sub.replace("/", ".") if sub else "")
-        text = _NAMESPACE_LINE.sub(f"namespace: {namespace}", path.read_text(), count=1)
-        sources.append(
-            (
-                f"{task.gitDirectory.strip('/')}/{path.relative_to(base).as_posix()}",
-                text.rstrip() + "\n",
-            )
-        )
+        sources = _flow_sources(task, repository.inside(where, task.gitDirectory), children)
     instance = ctx.instance
     checked = [(git_path, instance.deploy_flow(text, dry_run=True)) for git_path, text in sources]
     before = {(f.namespace, f.id): f for f in instance.flows(task.targetNamespace, children)}

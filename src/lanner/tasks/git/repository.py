@@ -5,6 +5,10 @@ Kestra's diff rows (docs/tasks-git.md)."""
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,18 @@ from lanner.errors import InputError
 from lanner.ion.writer import write_values
 from lanner.plugin import TaskContext
 from lanner.tasks.git.command import Git
+
+
+@contextmanager
+def workspace(ctx: TaskContext) -> Iterator[Path]:
+    """A fresh folder for one task's working copy, inside its working directory (so the
+    attempt's cleanup covers a crash), removed when the task is done with it: two git
+    tasks of one WorkingDirectory never meet each other's copy."""
+    where = Path(tempfile.mkdtemp(prefix=".lanner-git-", dir=ctx.working_directory()))
+    try:
+        yield where
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def checkout_branch(git: Git, url: str, branch: str, where: Path) -> bool:
