@@ -12,6 +12,7 @@ import pytest
 
 from lanner.errors import InputError
 from lanner.tasks.git.clone import Clone, run_clone
+from tests.support.git_http import GitHttpServer
 from tests.support.task_context import LocalTaskContext
 
 GIT_ENV = {
@@ -131,3 +132,20 @@ def test_clone_into_a_directory_that_is_not_empty_fails(origin: dict[str, Any]) 
     (ctx.working_directory() / "x" / "f").write_text("")
     with pytest.raises(InputError, match="not empty"):
         clone(ctx, url=origin["url"], directory="x")
+
+
+def test_clone_over_http_with_username_and_password(origin: dict[str, Any]) -> None:
+    secret = "s3cr3t-token"
+    with GitHttpServer(origin["path"].parent, "ci", secret) as server:
+        url = f"{server.url}/{origin['path'].name}"
+        ctx = LocalTaskContext()
+        where = clone(ctx, url=url, username="ci", password=secret)
+        assert git(where, "rev-parse", "HEAD") == origin["last"]
+        # The password reached git through GIT_ASKPASS: not in the URL git keeps.
+        assert secret not in git(where, "config", "remote.origin.url")
+        assert not any(secret in message for message in ctx.messages())
+        with pytest.raises(InputError, match="git clone failed"):
+            clone(LocalTaskContext(), url=url, username="ci", password="wrong")
+        with pytest.raises(InputError, match="git clone failed"):
+            clone(LocalTaskContext(), url=url)  # no credentials: git asks no one
+        assert server.failed_logins >= 2
