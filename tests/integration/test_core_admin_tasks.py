@@ -83,6 +83,29 @@ def test_resume_a_paused_execution_from_a_task(server: Cluster) -> None:
     assert "not PAUSED" in str(again.error)
 
 
+def test_resume_finds_the_paused_execution_of_a_flow(server: Cluster) -> None:
+    paused = server.start("core.admin", "waits")
+    server.wait_for(
+        lambda: server.store.get_execution(paused).state.value == "PAUSED",  # type: ignore[union-attr]
+        30,
+        "the execution to pause",
+    )
+    assert run(server, "resumer_by_flow").state.value == "SUCCESS"
+    [done] = server.wait_finalized([paused])
+    assert "resumed: found by its flow" in [r.message for r in server.store.get_logs(paused)]
+    nothing = run(server, "resumer_by_flow")  # no PAUSED execution left
+    assert nothing.state.value == "FAILED" and "no PAUSED execution" in str(nothing.error)
+
+
+def test_fetch_reads_its_own_execution_by_default(server: Cluster) -> None:
+    done = run(server, "selfie")
+    out = outputs(done, "fetch")
+    assert out["size"] == 1
+    with LocalStorage(server.home / "storage").open(storage_path(out["uri"])) as data:
+        [line] = read_values(data)
+    assert (line["executionId"], line["message"]) == (done.id, "note this")
+
+
 def test_toggle_disables_a_trigger(server: Cluster) -> None:
     key = ("core.admin", "scheduled", "yearly")
     server.wait_for(lambda: server.store.get_trigger_context(*key), 30, "the trigger context")
