@@ -92,6 +92,7 @@ def test_resume_finds_the_paused_execution_of_a_flow(server: Cluster) -> None:
     )
     assert run(server, "resumer_by_flow").state.value == "SUCCESS"
     [done] = server.wait_finalized([paused])
+    assert done.state.value == "SUCCESS"
     assert "resumed: found by its flow" in [r.message for r in server.store.get_logs(paused)]
     nothing = run(server, "resumer_by_flow")  # no PAUSED execution left
     assert nothing.state.value == "FAILED" and "no PAUSED execution" in str(nothing.error)
