@@ -62,9 +62,7 @@ def test_select_executions_by_namespace_prefix_flow_dates_and_states(
     assert ids(after=now + _H, before=now + 3 * _H) == ["b", "c"]
     assert ids(states=["FAILED", "KILLED"]) == ["b"]
     assert ids(states=[]) == []
-    assert store.select_executions(before=now + _H, namespace="company") == [
-        ("a", "company", "f")
-    ]
+    assert store.select_executions(before=now + _H, namespace="company") == [("a", "company", "f")]
 
 
 def test_delete_executions_rows_logs_or_both(store: Store, make: Any, now: dt.datetime) -> None:
