@@ -26,7 +26,7 @@ from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.core.logfetch import target_execution
 
 
-class Resume(Task):
+class ResumeExecution(Task):
     """Resume a paused execution."""
 
     type: str
@@ -36,7 +36,7 @@ class Resume(Task):
     inputs: dict[str, Any] | None = Field(None, description="The Pause's onResume values.")
 
 
-def run_resume(task: Resume, ctx: TaskContext) -> Outcome:
+def run_resume(task: ResumeExecution, ctx: TaskContext) -> Outcome:
     if task.executionId is None and task.namespace is not None and task.flowId is not None:
         found = ctx.instance.paused_execution(task.namespace, task.flowId)
         if found is None:
@@ -69,6 +69,6 @@ def run_toggle(task: Toggle, ctx: TaskContext) -> Outcome:
 
 
 TASK_TYPES: list[TaskType] = [
-    TaskType("io.kestra.plugin.core.execution.Resume", Resume, run=run_resume),
+    TaskType("io.kestra.plugin.core.execution.Resume", ResumeExecution, run=run_resume),
     TaskType("io.kestra.plugin.core.trigger.Toggle", Toggle, run=run_toggle),
 ]
