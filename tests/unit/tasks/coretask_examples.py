@@ -150,7 +150,7 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     ],
     "io.kestra.plugin.git.PushFlows": [
         ({}, "url", "missing required"),
-        ({"url": REPO, "dryRun": "{{ x }}"}, "dryRun", "valid boolean"),
+        ({"url": REPO, "dryRun": "maybe"}, "dryRun", "expected true, false"),
     ],
     "io.kestra.plugin.git.SyncFlows": [
         ({"url": REPO}, "targetNamespace", "missing required"),

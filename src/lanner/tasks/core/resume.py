@@ -20,9 +20,10 @@ from typing import Any
 from pydantic import Field
 
 from lanner.errors import NotFoundError
-from lanner.model.common import Text
+from lanner.model.common import DynamicBool, Text
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
+from lanner.tasks.core.kv import flag
 from lanner.tasks.core.logfetch import target_execution
 
 
@@ -56,14 +57,15 @@ class Toggle(Task):
     namespace: Text | None = Field(None, description="The flow's namespace; by default this one.")
     flowId: Text | None = Field(None, description="The flow's id; by default this flow.")
     trigger: Text = Field(description="The trigger's id.")
-    enabled: bool = Field(False, description="Enable (true) or disable (false) the trigger.")
+    enabled: DynamicBool = Field(False, description="Enable (true) or disable (false) the trigger.")
 
 
 def run_toggle(task: Toggle, ctx: TaskContext) -> Outcome:
     namespace = task.namespace or ctx.namespace
     flow_id = task.flowId or ctx.flow_id
-    ctx.instance.set_trigger_enabled(namespace, flow_id, task.trigger, task.enabled)
-    state = "Enabled" if task.enabled else "Disabled"
+    enabled = flag(task.enabled)
+    ctx.instance.set_trigger_enabled(namespace, flow_id, task.trigger, enabled)
+    state = "Enabled" if enabled else "Disabled"
     ctx.log("INFO", f"{state} the trigger {namespace}.{flow_id}.{task.trigger}")
     return Outcome()
 

@@ -48,7 +48,9 @@ class PushFlows(GitTask):
     flows: Text | list[Text] | None = Field(None, description="Globs of flow ids; all by default.")
     includeChildNamespaces: DynamicBool = Field(False, description="Push child namespaces too.")
     commitMessage: Text | None = Field(None, description="The commit message.")
-    dryRun: bool = Field(False, description="Compute the diff only; commit and push nothing.")
+    dryRun: DynamicBool = Field(
+        False, description="Compute the diff only; commit and push nothing."
+    )
     authorName: Text | None = Field(None, description="The commit author; `username` by default.")
     authorEmail: Text | None = Field(None, description="The commit author's email.")
 
@@ -93,7 +95,7 @@ def run_push_flows(task: PushFlows, ctx: TaskContext) -> Outcome:
         rows = repository.staged_diff(git, where)
         diff = repository.store_rows(ctx, rows, "flows-diff.ion")
         commit = None
-        if task.dryRun:
+        if flag(task.dryRun):
             ctx.log("INFO", f"Dry run: {len(rows)} file(s) would change; nothing pushed")
         else:
             message = task.commitMessage or f"Add flows from {source_ns} namespace"

@@ -41,7 +41,9 @@ class PushNamespaceFiles(GitTask):
     files: Text | list[Text] | None = Field(None, description="Globs of paths; all by default.")
     gitDirectory: Text = Field("_files", description="The folder of the files in the repository.")
     commitMessage: Text | None = Field(None, description="The commit message.")
-    dryRun: bool = Field(False, description="Compute the diff only; commit and push nothing.")
+    dryRun: DynamicBool = Field(
+        False, description="Compute the diff only; commit and push nothing."
+    )
     authorName: Text | None = Field(None, description="The commit author; `username` by default.")
     authorEmail: Text | None = Field(None, description="The commit author's email.")
 
@@ -72,7 +74,7 @@ def run_push_files(task: PushNamespaceFiles, ctx: TaskContext) -> Outcome:
         rows = repository.staged_diff(git, where)
         diff = repository.store_rows(ctx, rows, "files-diff.ion")
         commit = None
-        if task.dryRun:
+        if flag(task.dryRun):
             ctx.log("INFO", f"Dry run: {len(rows)} file(s) would change; nothing pushed")
         else:
             message = task.commitMessage or f"Add files from {namespace} namespace"
