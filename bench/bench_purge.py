@@ -56,7 +56,7 @@ def fill(store: Store, count: int) -> None:
             terminal_at=created,
             finalized_at=created,
         )
-        store.create_execution(execution, [NewEvent(eid, "Late", "{}", created, None)])
+        store.create_execution(execution, [NewEvent(eid, "Late", {}, created, None)])
         store.append_logs(
             [LogRecord(eid, "t", run.id, 1, created, "INFO", f"line {n}") for n in range(3)]
         )
