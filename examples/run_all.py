@@ -2,7 +2,8 @@
 
 Starts a local webhook receiver on 127.0.0.1:8765 (the URL that
 examples/config.yml forces on every Slack task) and a file server on
-127.0.0.1:8766 for examples/data/ (the orders CSV of orders_report.yml),
+127.0.0.1:8766 for examples/data/ (the orders CSV of orders_report.yml and
+working_directory.yml),
 runs each flow of examples/flows/ through the real CLI, and prints what each
 ended with. Python script tasks keep their virtual environments in
 $LANNER_VENVS (run-examples.sh keeps them in .venv/lanner-venvs).
@@ -42,6 +43,7 @@ EXPECTED = {
     "run_if": "SUCCESS",
     "slack_notification": "SUCCESS",
     "orders_report": "SUCCESS",
+    "working_directory": "SUCCESS",
 }
 DATA_PORT = 8766
 

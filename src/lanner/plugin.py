@@ -279,6 +279,13 @@ class TaskContext(Protocol):
         """Delete the files of `namespace` matching one of the globs; those deleted."""
         ...
 
+    def execution_context(self) -> Mapping[str, Any]:
+        """The execution's metadata as the task's properties saw it, as plain JSON data:
+        `flow`, `execution`, `task`, `taskrun`, `inputs`, `outputs`, `labels`, `vars`,
+        `trigger`, `parents` (what a script's `executionContext: true` writes for the
+        kestra library's `context`)."""
+        ...
+
 
 RunFunction = Callable[[Any, TaskContext], Outcome]
 

@@ -121,6 +121,9 @@ class _Context(AttemptFiles):
         assert task_type.run is not None  # runnable() checked it
         return task_type.run(task, self)
 
+    def execution_context(self) -> Mapping[str, Any]:
+        raise LannerError("executionContext is not available in the simulator (lanner.testing)")
+
 
 def simulate(
     flow: Flow | str,

@@ -60,7 +60,8 @@ def test_example_ends_as_expected(
     env: dict[str, str],  # noqa: F811
     data_url: str,
 ) -> None:
-    extra = ["--input", f"source={data_url}/orders.csv"] if flow.stem == "orders_report" else []
+    uses_data = flow.stem in ("orders_report", "working_directory")
+    extra = ["--input", f"source={data_url}/orders.csv"] if uses_data else []
     _, execution = run_json(flow, {**env, "LANNER_VENVS": VENVS}, *extra)
     assert execution["state"]["current"] == run_all.EXPECTED[flow.stem]
 

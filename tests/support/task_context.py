@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lanner.engine.variables import context_data
 from lanner.expr import ExpressionEngine, Scope
 from lanner.plugin import InstanceAccess, KVAccess, Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
@@ -86,6 +87,9 @@ class LocalTaskContext(AttemptFiles):
         task_type, task = self._registry.runnable({"id": self.task_id, **definition})
         assert task_type.run is not None
         return task_type.run(task, self)
+
+    def execution_context(self) -> Mapping[str, Any]:
+        return context_data(self.variables)
 
     def render(self, value: Any) -> Any:
         return self._engine.render_value(value, Scope(variables=self.variables, now=self.now))

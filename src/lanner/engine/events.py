@@ -112,6 +112,33 @@ class SlaDue:
 
 
 @dataclass(frozen=True, slots=True)
+class ChildStarted:
+    """The worker running the job of a one_job task run (WorkingDirectory) starts one of
+    its children: the child's task run is created (or, when the job runs again after a
+    lost worker, given a new attempt) and made RUNNING. `claims`: which claim of the
+    job sent it, so that a later claim's run supersedes an earlier one's."""
+
+    task_run_id: str  # the one_job task run's
+    attempt: int  # the one_job task run's attempt
+    claims: int
+    task_id: str  # the child's
+
+
+@dataclass(frozen=True, slots=True)
+class ChildResult:
+    """A child of a one_job task run's job ended (see ChildStarted)."""
+
+    task_run_id: str  # the one_job task run's
+    attempt: int
+    claims: int
+    task_id: str
+    state: State
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Dequeue:
     """A concurrency slot of the flow may be free: a QUEUED execution checks again."""
 
@@ -130,6 +157,8 @@ Event = (
     | Restart
     | Dequeue
     | SlaDue
+    | ChildStarted
+    | ChildResult
 )
 
 # -- commands -----------------------------------------------------------------

@@ -22,6 +22,7 @@ from lanner.engine import (
     flowoutputs,
     inline,
     listeners,
+    onejob,
     pause,
     restart,
     sla,
@@ -41,6 +42,8 @@ from lanner.engine.containers import (
 from lanner.engine.cycle import Cycle, PlanContext
 from lanner.engine.events import (
     Cancel,
+    ChildResult,
+    ChildStarted,
     Decision,
     Dispatch,
     Event,
@@ -146,10 +149,7 @@ class Planner:
         """A task type's own properties, as the job carries them before rendering."""
         found = self._properties.get(task.id)
         if found is None:
-            dumped = task.model_dump(by_alias=True, exclude_none=True)
-            found = self._properties[task.id] = {
-                k: v for k, v in dumped.items() if k not in _COMMON
-            }
+            found = self._properties[task.id] = own_properties(task)
         return found
 
     def cursor(self, task_run_id: str, values: list[str]) -> LoopCursor:
@@ -296,6 +296,11 @@ class _Cycle(Cycle):
         elif isinstance(event, TaskResult):
             subflow.before_result(self, event)
             self.on_result(event)
+            onejob.after_result(self, event)
+        elif isinstance(event, ChildStarted):
+            onejob.started(self, event)
+        elif isinstance(event, ChildResult):
+            onejob.ended(self, event)
         elif isinstance(event, TaskStarted):
             run = self.runs.get(event.task_run_id)
             running = None if run is None else started_run(run, event.attempt, self.now)
@@ -631,6 +636,8 @@ class _Cycle(Cycle):
 
     # -- starting a task run ------------------------------------------------------------
     def start(self, run: TaskRun) -> None:
+        if run.parent_id is not None and onejob.in_job(self, run):
+            return  # its parent's worker starts it
         task = self.index.task(run.task_id)
         if task.runIf.strip() != "true":
             try:
@@ -890,6 +897,18 @@ _OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
+def own_properties(task: Task) -> dict[str, Any]:
+    """A task type's own properties, unrendered (the common ones left out). The child
+    lists of a one_job task stay out too: its worker renders each child in turn."""
+    dumped = task.model_dump(by_alias=True, exclude_none=True)
+    left_out = _COMMON
+    if task.behaviour.one_job:
+        fields = type(task).model_fields
+        aliases = {name: fields[name].alias or name for name in task.child_fields}
+        left_out = _COMMON | set(aliases.values())
+    return {k: v for k, v in dumped.items() if k not in left_out}
+
+
 def render_seed(seed: int, task_run_id: str, salt: str) -> int:
     """The seed of one render's `uuid()`/`randomInt()`: a digest of the cycle's seed, the
     task run and the purpose, not `hash()`, which Python salts per process, so that a
@@ -916,4 +935,4 @@ def typed_output(type_name: str, value: Any) -> Any:
     return convert(value, isinstance(value, str))
 
 
-__all__ = ["PlanContext", "Planner", "format_duration"]
+__all__ = ["PlanContext", "Planner", "format_duration", "own_properties"]

@@ -7,13 +7,65 @@ every task run of the execution.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from lanner.engine.execution import Execution, TaskRun
 from lanner.model.flow import Flow
 from lanner.model.task import Task
+
+# `{{ workingDir }}` (Kestra's variable: the task's working directory) renders, at
+# dispatch, to this mark: the directory is made on the worker, which puts its path in
+# place of the mark before the task runs (with_working_dir).
+WORKING_DIR_MARK = "@lanner:workingDir@"
+
+
+def with_working_dir(value: Any, directory: Callable[[], object]) -> Any:
+    """`value` (rendered properties) with the working-directory mark replaced by the
+    path of `directory()`, which is called only when the mark is there; `value` itself
+    when it holds none."""
+    if isinstance(value, str):
+        if WORKING_DIR_MARK not in value:
+            return value
+        return value.replace(WORKING_DIR_MARK, str(directory()))
+    if isinstance(value, dict):
+        items = {k: with_working_dir(v, directory) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    if isinstance(value, list):
+        listed = [with_working_dir(v, directory) for v in value]
+        return value if all(a is b for a, b in zip(listed, value, strict=True)) else listed
+    return value
+
+
+# What a script's `executionContext: true` writes (runtime, tasks/scripts): the
+# execution's metadata, not the environment, the working directory or secrets.
+CONTEXT_KEYS = (
+    "flow",
+    "execution",
+    "task",
+    "taskrun",
+    "inputs",
+    "outputs",
+    "labels",
+    "vars",
+    "trigger",
+    "parents",
+    "parent",
+)
+
+
+def context_data(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """The CONTEXT_KEYS of a template's variables, as plain dicts and lists."""
+    return {k: _plain(variables[k]) for k in CONTEXT_KEYS if k in variables}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def iso(date: datetime) -> str:
@@ -182,7 +234,12 @@ def task_variables(
                 entry["outputs"] = dict(current.outputs)
             parents.append(entry)
         current = execution.task_runs.get(current.parent_id) if current.parent_id else None
-    variables = {**base, "task": {"id": task.id, "type": task.type}, "taskrun": taskrun}
+    variables = {
+        **base,
+        "task": {"id": task.id, "type": task.type},
+        "taskrun": taskrun,
+        "workingDir": WORKING_DIR_MARK,
+    }
     if parents:
         variables["parents"] = parents
         variables["parent"] = parents[0]

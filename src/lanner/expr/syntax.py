@@ -229,15 +229,21 @@ class PebbleParser(Parser):
     def parse_unary(self, with_filter: bool = True) -> nodes.Expr:
         # `??`/`???` bind tighter than filters (Kestra's precedence 120 vs
         # Pebble's 100 for `|`): `a ?? 'b' | upper` is `(a ?? 'b') | upper`.
+        # A filter's right side is only its invocation, so a coalescing operator
+        # after it applies to the filtered value: `a | first ?? b` is
+        # `(a | first) ?? b`, as in Pebble's precedence climbing.
         lineno = self.stream.current.lineno
         node = super().parse_unary(with_filter=False)
-        while self.stream.current.type in ("nullcoalesce", "undefcoalesce"):
-            null_too = next(self.stream).type == "nullcoalesce"
-            right = super().parse_unary(with_filter=False)
-            node = _p("p_coalesce", node, right, null_too, lineno=lineno)
-        if with_filter:
+        while True:
+            while self.stream.current.type in ("nullcoalesce", "undefcoalesce"):
+                null_too = next(self.stream).type == "nullcoalesce"
+                right = super().parse_unary(with_filter=False)
+                node = _p("p_coalesce", node, right, null_too, lineno=lineno)
+            if not with_filter:
+                return node
             node = self.parse_filter_expr(node)
-        return node
+            if self.stream.current.type not in ("nullcoalesce", "undefcoalesce"):
+                return node
 
     def parse_filter_expr(self, node: nodes.Expr) -> nodes.Expr:
         # As Jinja's minus `is`, which parse_is handles at Pebble's precedence.

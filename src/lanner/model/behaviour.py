@@ -8,9 +8,8 @@ the task's own state follows from theirs, and which built-in action the
 executor performs for it. A third-party flowable task is a task class with a
 behaviour built from these parts. docs/architecture.md "Task behaviour"
 describes every field; the fields marked *planned* describe the flowables to
-come (WorkingDirectory, LoopUntil/WaitFor, ForEachItem, Dag): they are
-validated now, and the planner fails such a task run with a clear error
-until it runs them.
+come (LoopUntil/WaitFor, ForEachItem, Dag): they are validated now, and the
+planner fails such a task run with a clear error until it runs them.
 """
 
 from __future__ import annotations
@@ -129,8 +128,9 @@ class Behaviour:
     # CANCEL or FAIL (engine/childfailure.py); none means CONTINUE.
     child_failure: str | None = None
     action: Action | None = None
-    # Planned: the children run as one job on one worker, in one working directory
-    # (WorkingDirectory); the task is then RUNNABLE with children.
+    # The children run as one job on one worker, in one working directory
+    # (WorkingDirectory): the task is RUNNABLE with children, the worker runs them in
+    # order and reports each child's start and result (engine/onejob.py).
     one_job: bool = False
     until: Until | None = None  # planned: Order.UNTIL's condition and bounds
     batches: Batches | None = None  # planned: ForEachItem
@@ -178,7 +178,7 @@ class Behaviour:
     @property
     def planned(self) -> bool:
         """Whether the task needs what the engine does not run yet."""
-        return self.one_job or self.order in (Order.DAG, Order.UNTIL) or self.batches is not None
+        return self.order in (Order.DAG, Order.UNTIL) or self.batches is not None
 
 
 RUNNABLE = Behaviour()

@@ -10,7 +10,9 @@ The points, one before and one after every kind of commit:
 - ``executor.before_commit`` / ``executor.after_commit``: an executor cycle
   (the body of the transaction is written, the COMMIT is not / is done)
 - ``worker.before_complete`` / ``worker.after_complete``: a worker's fenced
-  completion of a job; ``worker.mid_task``: a task has started running
+  completion of a job; ``worker.mid_task``: a task has started running;
+  ``worker.mid_child``: a task of a WorkingDirectory's job has started (its
+  start event is committed)
 - ``reaper.before_commit`` / ``reaper.after_commit``: re-queuing or failing a
   job whose lease expired
 - ``heartbeat.before_commit`` / ``heartbeat.after_commit``: lease renewal

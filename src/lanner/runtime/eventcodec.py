@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from lanner.engine.events import (
+    ChildResult,
+    ChildStarted,
     Dequeue,
     Event,
     Kill,
@@ -41,6 +43,8 @@ _KINDS: dict[str, type[Any]] = {
         Restart,
         Dequeue,
         SlaDue,
+        ChildStarted,
+        ChildResult,
     )
 }
 
@@ -49,7 +53,7 @@ def encode(
     execution_id: str, event: Event, visible_at: datetime, dedup_key: str | None = None
 ) -> NewEvent:
     payload = asdict(event)
-    if isinstance(event, TaskResult | SubflowEnded):
+    if isinstance(event, TaskResult | SubflowEnded | ChildResult):
         payload["state"] = event.state.value
         payload["outputs"] = dict(event.outputs)
     elif isinstance(event, Resume):
@@ -60,7 +64,7 @@ def encode(
 def decode(row: EventRow) -> Event:
     cls = _KINDS[row.kind]
     payload = dict(row.payload)
-    if cls is TaskResult or cls is SubflowEnded:
+    if cls is TaskResult or cls is SubflowEnded or cls is ChildResult:
         payload["state"] = State(payload["state"])
     event: Event = cls(**payload)
     return event

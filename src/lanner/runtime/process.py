@@ -21,6 +21,7 @@ from lanner.expr import SecretMasker
 from lanner.model.flow import Flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
+from lanner.runtime.childruntime import ChildRuntime
 from lanner.runtime.executor import Executor
 from lanner.runtime.newexecution import new_execution, start_event
 from lanner.runtime.scope import RunScope
@@ -89,6 +90,9 @@ class Process:
             watch=not executor,
             scope=self.scope,
             plugin_defaults=tuple(config.pluginDefaults),
+        )
+        self.workers.children = ChildRuntime(
+            self.executor.flows, self.executor.secrets, self.executor.envs, self._file_reader
         )
         self.executor.on_dispatch = self.workers.jobs_ready
         self.executor.local_capacity = self.workers.capacity

@@ -19,12 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.timefmt import hms
+from lanner.engine.variables import context_data, with_working_dir
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
@@ -32,6 +33,7 @@ from lanner.model.flow import PluginDefault
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskRegistry
 from lanner.runtime import eventcodec
+from lanner.runtime.cancel import CancelEvent
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.instanceaccess import StoreInstance
 from lanner.runtime.kvaccess import StoreKV
@@ -40,6 +42,9 @@ from lanner.storage import Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
 from lanner.store.base import Job, LogRecord, Store
+
+if TYPE_CHECKING:
+    from lanner.runtime.childruntime import ChildRuntime
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +82,7 @@ class _Context(AttemptFiles):
         self.flow_id = str(job.payload.get("flowId", ""))
         self._storage = storage
         self._masker = masker
-        self.cancel_event = threading.Event()
+        self.cancel_event = CancelEvent()
         self.timed_out = False
         self.logs: list[LogRecord] = []
         self._log_level: str | None = job.payload.get("logLevel")
@@ -93,6 +98,8 @@ class _Context(AttemptFiles):
         self._kv: StoreKV | None = None
         self._registry = registry
         self._plugin_defaults = plugin_defaults
+        # The variables the task's properties were rendered with (execution_context()).
+        self.context_variables: Callable[[], Mapping[str, Any]] | None = None
 
     @property
     def kv(self) -> StoreKV:
@@ -128,6 +135,12 @@ class _Context(AttemptFiles):
 
     def render(self, value: Any) -> Any:
         return value
+
+    def execution_context(self) -> Mapping[str, Any]:
+        if self.context_variables is None:
+            raise LannerError("the execution context is not available to this task here")
+        data = context_data(self.context_variables())
+        return taint.plain(data) if taint.is_active() else data
 
     def log(self, level: str, message: str) -> None:
         if not loglevel.kept(level, self._log_level):
@@ -218,6 +231,9 @@ class WorkerPool:
     # The configuration's plugin defaults: a flow a task deploys (SyncFlows) is
     # validated with them, as `lanner flows deploy` does.
     plugin_defaults: tuple[PluginDefault, ...] = ()
+    # What rendering the children of a one_job task (WorkingDirectory) needs; None: this
+    # pool fails such a task.
+    children: ChildRuntime | None = None
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -468,6 +484,7 @@ class WorkerPool:
             self.registry,
             self.plugin_defaults,
         )
+        ctx.context_variables = lambda: self._variables(job)
         with self._lock:
             self._claiming -= claimed
             abandoned = self._abandoned.is_set()
@@ -585,10 +602,13 @@ class WorkerPool:
         if ctx.cancelled:
             return Outcome(State.KILLED)
         try:
+            if task_type.model.behaviour.one_job:
+                return self._run_children(job, ctx)
             properties = dict(job.payload.get("properties") or {})
             if taint.is_active():
                 # The task gets plain text; a value this process cannot decrypt fails it.
                 properties = taint.plain(properties)
+            properties = with_working_dir(properties, ctx.working_directory)
             task = task_type.model.model_validate(
                 {"id": job.payload.get("taskId"), "type": type_name, **properties}
             )
@@ -608,6 +628,31 @@ class WorkerPool:
             return Outcome(
                 State.FAILED, error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__
             )
+
+    def _variables(self, job: Job) -> Mapping[str, Any]:
+        """The variables a job's properties were rendered with, read again from the store."""
+        from lanner.runtime.jobchildren import job_variables
+
+        if self.children is None:
+            raise LannerError("the execution context is not available on this worker")
+        return job_variables(self.store, self.children, job)
+
+    def _run_children(self, job: Job, ctx: _Context) -> Outcome:
+        """The job of a one_job task (WorkingDirectory): its children, in this thread."""
+        from lanner.runtime.jobchildren import JobChildren  # loaded by such a job only
+
+        if self.children is None:
+            raise LannerError(f"this worker cannot run a {job.payload.get('type')} task")
+        return JobChildren(
+            job,
+            ctx,
+            self.children,
+            self.store,
+            self.registry,
+            self.masker,
+            lambda child: _Context(child, self.masker, self.storage, self.store, self.on_log),
+            on_started=self.on_complete.set,
+        ).run()
 
     def cancel(self, task_run_ids: list[str]) -> None:
         """In-process shortcut for a kill decided by an executor in this process."""

@@ -20,6 +20,7 @@ class AttemptFiles:
     give `_files()`, it gives the TaskContext's file members."""
 
     _working_dir: Path | None = None
+    _shared_dir = False  # the directory is another attempt's (a WorkingDirectory job's)
 
     @abstractmethod
     def _files(self) -> TaskFiles:
@@ -60,8 +61,13 @@ class AttemptFiles:
             self._working_dir = Path(tempfile.mkdtemp(prefix="lanner-wd-"))
         return self._working_dir
 
+    def use_directory(self, path: Path) -> None:
+        """Work in `path`, a directory the attempt shares and does not remove."""
+        self._working_dir = path
+        self._shared_dir = True
+
     def close(self) -> None:
-        """The attempt ended: its working directory goes."""
-        if self._working_dir is not None:
+        """The attempt ended: its working directory goes (unless it is a shared one)."""
+        if self._working_dir is not None and not self._shared_dir:
             shutil.rmtree(self._working_dir, ignore_errors=True)
-            self._working_dir = None
+        self._working_dir = None

@@ -28,6 +28,7 @@ from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.model.unsupported import reject
 from lanner.plugin import Outcome, TaskContext, TaskType
+from lanner.tasks import localfiles
 from lanner.tasks import storageitems as items
 from lanner.tasks.core.log import as_text
 
@@ -357,6 +358,7 @@ def task_types() -> list[TaskType]:
         _types("Size", Size, run_size),
         _types("Split", Split, run_split),
         _types("Reverse", Reverse, run_reverse),
+        localfiles.TASK_TYPE,
         TaskType(
             name=_NEW + "PurgeCurrentExecutionFiles",
             model=PurgeCurrentExecutionFiles,

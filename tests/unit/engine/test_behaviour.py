@@ -57,7 +57,8 @@ def test_the_coming_flowables_can_be_declared() -> None:
     loop_until = Behaviour(F, ("tasks",), order=Order.UNTIL, until=Until())
     for_each_item = Behaviour(F, batches=Batches(), action=Action.SUBFLOW)
     dag = Behaviour(F, ("tasks",), order=Order.DAG, dag=DagSpec())
-    assert all(b.planned for b in (working_directory, loop_until, for_each_item, dag))
+    assert all(b.planned for b in (loop_until, for_each_item, dag))
+    assert not working_directory.planned  # the worker runs it (runtime/jobchildren.py)
     assert not Behaviour(F, ("tasks",), order=Order.PARALLEL).planned
 
 

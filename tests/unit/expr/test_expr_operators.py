@@ -119,6 +119,11 @@ def test_operator_errors(render: Callable[[str], str], template: str, message: s
         # `??` binds tighter than filters and `~`
         ("{{ outputs.missing ?? 'd' | upper }}", "D"),
         ("{{ 'a' ~ outputs.missing ?? 'b' }}", "ab"),
+        # a filter takes only its invocation: what follows it coalesces the
+        # filtered value (a published blueprint writes `... | first ?? null`)
+        ("{{ [] | first ?? 'none' }}", "none"),
+        ("{{ [null] | first ?? 'x' | upper }}", "X"),
+        ("{{ ['a'] | first ?? 'x' | upper }}", "A"),
         # `not` is the loosest
         ("{{ not 1 == 2 }}", "true"),
     ],

@@ -24,6 +24,7 @@ from tests.unit.tasks import (
     integration_examples,
     script_examples,
     storage_examples,
+    workdir_examples,
 )
 
 CORE = "io.kestra.plugin.core."
@@ -347,6 +348,8 @@ VALID |= integration_examples.VALID
 INVALID |= integration_examples.INVALID
 VALID |= coretask_examples.VALID
 INVALID |= coretask_examples.INVALID
+VALID |= workdir_examples.VALID
+INVALID |= workdir_examples.INVALID
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:

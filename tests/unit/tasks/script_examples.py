@@ -23,6 +23,7 @@ VALID: dict[str, list[dict[str, Any]]] = {
     P + "python.Script": [
         {"script": "print(1)", "dependencies": ["pandas"]},
         {"script": "print(1)", **_COMMON[0]},
+        {"script": "from kestra import context", "executionContext": True},
     ],
     P + "python.Commands": [{"commands": ["python -V"], **_COMMON[1]}],
     P + "node.Script": [{"script": "console.log(1)"}],

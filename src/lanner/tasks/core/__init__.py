@@ -25,10 +25,11 @@ def task_types() -> list[TaskType]:
         sleep,
         state,
         templating,
+        workdir,
     )
 
     modules = (
-        *(flow, control, execution, log, fail, sleep, debug, outputs, slack, kv),
+        *(flow, control, execution, log, fail, sleep, debug, outputs, slack, kv, workdir),
         *(assertion, templating, state, namespacefiles, purge, logfetch, resume),
     )
     return [t for module in modules for t in module.TASK_TYPES]

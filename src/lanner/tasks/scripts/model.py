@@ -105,6 +105,11 @@ class _ScriptTask(Task):
     failFast: DynamicBool = Field(
         True, description="Stop at the first command that fails (`set -e`)."
     )
+    executionContext: DynamicBool = Field(
+        False,
+        description="Write the execution's metadata to .kestra-execution-context.json in"
+        " the working directory, for the kestra library's `from kestra import context`.",
+    )
     targetOS: Literal["AUTO", "LINUX", "WINDOWS"] = "AUTO"
     containerImage: Text | None = Field(
         None, description="The Docker image; ignored by the Process runner (with a warning)."

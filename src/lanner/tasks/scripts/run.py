@@ -17,6 +17,7 @@ has no effect). Outputs: `exitCode`, `vars` (the script's Kestra.outputs),
 
 from __future__ import annotations
 
+import json
 import secrets
 import shlex
 from pathlib import Path
@@ -48,6 +49,8 @@ from lanner.tasks.scripts.model import (
 from lanner.tasks.scripts.process import run_process
 from lanner.tasks.scripts.venvs import ensure_venv
 
+# Where `executionContext: true` writes the execution's metadata (Kestra's file name).
+CONTEXT_FILE = ".kestra-execution-context.json"
 _POSIX_SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash"}
 
 
@@ -84,6 +87,11 @@ def run_script(task: _ScriptTask, ctx: TaskContext) -> Outcome:
         )
         bin_first = venv / "bin"
     env = script_env(task.env, working_dir, bin_first=bin_first, virtual_env=venv)
+    if task.executionContext in (True, "true"):
+        path = working_dir / CONTEXT_FILE
+        path.write_text(json.dumps(ctx.execution_context(), default=str), encoding="utf-8")
+        # The library reads it from the current directory, or from this variable.
+        env.setdefault("KESTRA_EXECUTION_CONTEXT_FILE", str(path))
     lines = [*(task.beforeCommands or ()), *_main_commands(task, working_dir)]
     interpreter = list(task.interpreter)
     if task.failFast is True and Path(interpreter[0]).name in _POSIX_SHELLS:

@@ -1,0 +1,338 @@
+"""The job of a one_job task (WorkingDirectory) on a worker: its children run one
+after the other, in one working directory, in this job (docs/tasks-workdir.md).
+
+The worker renders each child's properties itself, as the executor renders a
+task's at dispatch (the same variables, built from the execution as the store
+holds it when the job starts), plus the outputs of the children this job ran
+before it, so that a child reads `outputs.previous.*`. Each child's start and
+end go to the store as `ChildStarted` / `ChildResult` events, fenced by the
+job's claim exactly as a job's own start is (`Store.job_started`): a worker
+that lost its claim writes nothing, and stops. Its logs go with the job's.
+
+A child that fails (and does not allow failure) ends the job: the children
+after it do not run, and the one_job task FAILS with its error. When the job
+runs again (a lost worker, a retry), it starts over in a new directory.
+"""
+
+from __future__ import annotations
+
+import secrets as random_bits
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from lanner.engine.events import ChildResult, ChildStarted, Event
+from lanner.engine.execution import (
+    Attempt,
+    Execution,
+    History,
+    Phase,
+    TaskRun,
+    evolve,
+    task_run_id,
+)
+from lanner.engine.flowindex import FlowIndex
+from lanner.engine.planner import own_properties
+from lanner.engine.timefmt import hms
+from lanner.engine.variables import (
+    error_log,
+    execution_variables,
+    task_variables,
+    with_working_dir,
+)
+from lanner.errors import LannerError
+from lanner.expr import Scope, SecretMasker, is_truthy, taint
+from lanner.model.common import parse_duration
+from lanner.model.states import State
+from lanner.model.task import Task
+from lanner.plugin import Outcome, TaskContext, TaskRegistry
+from lanner.runtime import eventcodec
+from lanner.runtime.cancel import CancelEvent
+from lanner.runtime.childruntime import ChildRuntime
+from lanner.runtime.crashpoints import crash_point
+from lanner.runtime.kvreader import CycleKV
+from lanner.store.base import Job, LogRecord, Store
+from lanner.tasks.scripts.files import (
+    input_files_map,
+    store_output_files,
+    write_input_files,
+    write_namespace_files,
+)
+from lanner.tasks.scripts.model import NamespaceFiles
+
+WORKING_DIR = "workingDir"  # Kestra's variable: the task's working directory
+
+
+class AttemptContext(TaskContext, Protocol):
+    """The worker's context of one attempt, as this module uses it."""
+
+    cancel_event: CancelEvent
+    timed_out: bool
+    logs: list[LogRecord]
+    context_variables: Callable[[], Mapping[str, Any]] | None
+
+    def use_directory(self, path: Path) -> None: ...
+
+
+def parent_tasks(parent: Task) -> list[Task]:
+    """The tasks a one_job task's job runs: its main lists, in order."""
+    return [t for name in parent.behaviour.children for t in getattr(parent, name) or ()]
+
+
+def job_variables(store: Store, runtime: ChildRuntime, job: Job) -> dict[str, Any]:
+    """The variables of a job's task run, as the executor rendered its properties with
+    them (the execution as the store holds it now)."""
+    execution = store.get_execution(job.execution_id)
+    if execution is None:
+        raise LannerError(f"execution {job.execution_id} is not in the store")
+    flow, _ = runtime.flows.flow(execution.namespace, execution.flow_id, execution.flow_revision)
+    variables = execution_variables(flow, execution, runtime.envs)
+    run = execution.task_runs.get(job.task_run_id)
+    if run is not None:
+        task = FlowIndex(flow).task(run.task_id)
+        variables = task_variables(variables, execution, run, task)
+    return variables
+
+
+@dataclass
+class JobChildren:
+    """One run of a one_job task's job."""
+
+    job: Job
+    ctx: AttemptContext
+    runtime: ChildRuntime
+    store: Store
+    registry: TaskRegistry
+    masker: SecretMasker
+    new_context: Callable[[Job], AttemptContext]
+    on_started: Callable[[], None] = lambda: None  # an event went to the store
+
+    def run(self) -> Outcome:
+        job = self.job
+        execution = self.store.get_execution(job.execution_id)
+        if execution is None:
+            raise LannerError(f"execution {job.execution_id} is not in the store")
+        flow, _ = self.runtime.flows.flow(
+            execution.namespace, execution.flow_id, execution.flow_revision
+        )
+        parent = FlowIndex(flow).task(str(job.payload.get("taskId")))
+        properties = dict(job.payload.get("properties") or {})
+        if taint.is_active():
+            properties = taint.plain(properties)
+        directory = self.ctx.working_directory()
+        properties = with_working_dir(properties, lambda: directory)
+        if properties.get("namespaceFiles") is not None:
+            spec = NamespaceFiles.model_validate(properties["namespaceFiles"])
+            write_namespace_files(spec, directory, self.ctx)
+        write_input_files(input_files_map(properties.get("inputFiles")), directory, self.ctx)
+        runs = dict(execution.task_runs)
+        worst = State.SUCCESS
+        failure: Outcome | None = None
+        for child in parent_tasks(parent):
+            if child.disabled:
+                continue
+            if self.ctx.cancelled:
+                return Outcome(State.KILLED)
+            outcome, state, run = self._child(execution, runs, child, directory)
+            if run is None:  # the claim is lost: this job's run is over
+                return Outcome(State.KILLED)
+            runs[run.id] = run
+            if state is State.KILLED:
+                return Outcome(State.KILLED)
+            if state is State.FAILED:
+                failure = outcome
+                break
+            if state is State.WARNING:
+                worst = State.WARNING
+        if failure is not None:
+            return Outcome(
+                State.FAILED,
+                error=failure.error or "Task failed",
+                error_type=failure.error_type or "TaskFailure",
+            )
+        outputs: dict[str, Any] = {}
+        globs = properties.get("outputFiles")
+        if globs:
+            outputs["outputFiles"] = store_output_files(list(globs), directory, self.ctx)
+        return Outcome(worst, outputs)
+
+    # -- one child ---------------------------------------------------------------------
+    def _child(
+        self, execution: Execution, runs: dict[str, TaskRun], child: Task, directory: Path
+    ) -> tuple[Outcome, State, TaskRun | None]:
+        """Run one child; its outcome, its state as the flow sees it (allowFailure
+        applied), and its task run as later children see it (None: claim lost)."""
+        job = self.job
+        if not self._send(ChildStarted(job.task_run_id, job.attempt, job.claims, child.id)):
+            return Outcome(State.KILLED), State.KILLED, None
+        crash_point("worker.mid_child")
+        run_id = task_run_id(execution.id, job.task_run_id, child.id, None, None, 0)
+        before = runs.get(run_id)
+        now = datetime.now(UTC)
+        attempt = len(before.attempts) + 1 if before else 1
+        run = TaskRun(
+            id=run_id,
+            execution_id=execution.id,
+            task_id=child.id,
+            parent_id=job.task_run_id,
+            value=None,
+            iteration=None,
+            phase=Phase.MAIN,
+            seq=before.seq if before else len(runs),
+            state=State.RUNNING,
+            histories=(History(State.RUNNING, now),),
+            attempts=(*(before.attempts if before else ()), Attempt(State.RUNNING, ())),
+        )
+        child_job = replace(
+            job,
+            task_run_id=run_id,
+            attempt=attempt,
+            payload={
+                "taskId": child.id,
+                "type": child.type,
+                "namespace": execution.namespace,
+                "flowId": execution.flow_id,
+                "logLevel": child.logLevel,
+            },
+        )
+        ctx = self.new_context(child_job)
+        ctx.logs = self.ctx.logs  # the job's logs: sent while it runs, and with its result
+        ctx.use_directory(directory)
+        self.ctx.cancel_event.link(ctx.cancel_event)
+        try:
+            outcome = self._execute(child, ctx, evolve(execution, task_runs=runs), run, directory)
+        finally:
+            self.ctx.cancel_event.unlink(ctx.cancel_event)
+        masked = taint.mask(self.masker.mask(outcome.error)) if outcome.error else None
+        if outcome.state is State.FAILED and masked:
+            ctx.log("ERROR", masked)
+        outputs = taint.retaint(dict(outcome.outputs))
+        result = ChildResult(
+            job.task_run_id,
+            job.attempt,
+            job.claims,
+            child.id,
+            outcome.state,
+            outputs,
+            masked,
+            outcome.error_type,
+        )
+        if not self._send(result):
+            return outcome, State.KILLED, None
+        state = outcome.state
+        if state is State.FAILED and child.allowFailure:
+            state = State.WARNING
+        if state is State.WARNING and child.allowWarning:
+            state = State.SUCCESS
+        return outcome, state, evolve(run, state=state, outputs=outputs or None)
+
+    def _execute(
+        self, child: Task, ctx: AttemptContext, execution: Execution, run: TaskRun, directory: Path
+    ) -> Outcome:
+        task_type = self.registry.get(child.type)
+        if task_type is None or task_type.run is None:
+            return Outcome(
+                State.FAILED,
+                error=f"task type {child.type} is not installed on this worker",
+                error_type="UnknownTaskType",
+            )
+        timer: threading.Timer | None = None
+        try:
+            scope = self._scope(execution, run, child, directory)
+            ctx.context_variables = lambda: scope.variables
+            engine = self.runtime.engine()
+            if child.runIf.strip() != "true" and not is_truthy(engine.render(child.runIf, scope)):
+                return Outcome(State.SKIPPED)
+            properties = engine.render_value(own_properties(child), scope)
+            if taint.is_active():
+                properties = taint.plain(properties)
+            timeout = None
+            if child.timeout is not None:
+                text = str(engine.render_value(child.timeout, scope))
+                timeout = parse_duration(text).total_seconds()
+            task = task_type.model.model_validate(
+                {"id": child.id, "type": child.type, **properties}
+            )
+            if timeout is not None:
+
+                def expire() -> None:
+                    ctx.timed_out = True
+                    ctx.cancel_event.set()
+
+                timer = threading.Timer(timeout, expire)
+                timer.daemon = True
+                timer.start()
+            if ctx.cancelled:
+                return Outcome(State.KILLED)
+            outcome = task_type.run(task, ctx)
+            if ctx.timed_out:
+                message = f"Timeout after {hms(timedelta(seconds=timeout or 0))}"
+                return Outcome(State.FAILED, error=message, error_type="Timeout")
+            if ctx.cancelled and outcome.state is not State.FAILED:
+                return Outcome(State.KILLED)
+            return outcome
+        except ValidationError as exc:
+            details = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+            )
+            return Outcome(
+                State.FAILED,
+                error=f"invalid rendered properties: {details}",
+                error_type="InvalidProperties",
+            )
+        except LannerError as exc:
+            return Outcome(State.FAILED, error=exc.message, error_type=type(exc).__name__)
+        except ValueError as exc:  # a rendered timeout that is no duration
+            return Outcome(State.FAILED, error=str(exc), error_type="RenderError")
+        except Exception as exc:  # a task's bug fails its attempt, never the worker
+            return Outcome(
+                State.FAILED, error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__
+            )
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _scope(self, execution: Execution, run: TaskRun, child: Task, directory: Path) -> Scope:
+        flow, _ = self.runtime.flows.flow(
+            execution.namespace, execution.flow_id, execution.flow_revision
+        )
+        variables = execution_variables(flow, execution, self.runtime.envs)
+        variables = task_variables(variables, execution, run, child)
+        variables[WORKING_DIR] = str(directory)
+        now = datetime.now(UTC)
+        store = self.store
+
+        def error_logs() -> list[Mapping[str, Any]]:
+            return [
+                error_log(execution, r.task_id, r.task_run_id, r.attempt, r.timestamp, r.message)
+                for r in store.iter_error_logs(execution.id)
+            ]
+
+        files = self.runtime.files
+        return Scope(
+            variables=variables,
+            now=now,
+            seed=random_bits.randbits(32),
+            secrets=self.runtime.secrets,
+            on_secret=self.masker.add,
+            error_logs=error_logs,
+            task_id=child.id,
+            kv=CycleKV(store, now),
+            files=files(execution.namespace, execution.flow_id) if files else None,
+        )
+
+    def _send(self, event: Event) -> bool:
+        """Write a child's event if this worker still holds the job's claim."""
+        job = self.job
+        key = f"child:{job.task_run_id}:{job.attempt}:{job.claims}:{type(event).__name__}"
+        task_id = getattr(event, "task_id", "")
+        encoded = eventcodec.encode(job.execution_id, event, datetime.now(UTC), f"{key}:{task_id}")
+        sent = self.store.job_started(job, encoded)
+        if sent:
+            self.on_started()
+        return sent

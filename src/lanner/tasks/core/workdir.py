@@ -1,0 +1,91 @@
+"""`io.kestra.plugin.core.flow.WorkingDirectory`: tasks run one after the other as
+one job, on one worker, in one working directory (docs/tasks-workdir.md).
+
+The class only declares the task (`Behaviour.one_job`) and checks its children
+at load; the worker runs the job (runtime/jobchildren.py) and the planner
+records each child's task run (engine/onejob.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from lanner.model.behaviour import Behaviour, TaskKind
+from lanner.model.common import Text
+from lanner.model.states import State
+from lanner.model.task import Task, TaskList
+from lanner.model.unsupported import unsupported
+from lanner.plugin import Outcome, TaskContext, TaskType
+from lanner.tasks.scripts.model import NamespaceFiles
+
+_REASONS = {
+    "cache": "Lanner starts every WorkingDirectory job in a new, empty directory;"
+    " Python dependencies are cached per set of requirements anyway (docs/tasks-scripts.md)",
+    "errors": "a WorkingDirectory's own errors/finally lists are not run here;"
+    " use the flow's (or an enclosing Sequential's) errors and finally",
+    "finally_": "a WorkingDirectory's own errors/finally lists are not run here;"
+    " use the flow's (or an enclosing Sequential's) errors and finally",
+}
+
+
+class WorkingDirectory(Task):
+    """Run tasks one after the other in one shared working directory, as one job."""
+
+    behaviour: ClassVar[Behaviour] = Behaviour(TaskKind.RUNNABLE, ("tasks",), one_job=True)
+
+    tasks: TaskList = Field(
+        min_length=1, description="The runnable tasks to run, in order, in the directory."
+    )
+    inputFiles: dict[str, Text] | Text | None = Field(
+        None,
+        description="Files written in the directory before the first task: a map of file"
+        " name to content (inline text or a kestra:// URI), or a JSON string of one.",
+    )
+    outputFiles: list[Text] | None = Field(
+        None, description="Globs of files stored once every task ran (output `outputFiles`)."
+    )
+    namespaceFiles: NamespaceFiles | None = None
+    cache: Any = None
+    errors: Any = None
+    finally_: Any = Field(None, alias="finally")
+
+    _workdir_not_supported = unsupported("cache", "errors", "finally_", reasons=_REASONS)
+
+    @field_validator("tasks")
+    @classmethod
+    def _children_run_in_the_job(cls, tasks: TaskList) -> TaskList:
+        for child in tasks:
+            if child.kind is not TaskKind.RUNNABLE or child.behaviour.one_job:
+                raise ValueError(
+                    f"task '{child.id}' ({child.type}) cannot run in a WorkingDirectory:"
+                    " only runnable tasks run on the worker, in its directory"
+                )
+            if child.retry is not None:
+                raise ValueError(
+                    f"task '{child.id}': 'retry' is not supported here for a task inside a"
+                    " WorkingDirectory (its tasks run once each, in one job);"
+                    " put the retry on the WorkingDirectory"
+                )
+        return tasks
+
+
+def _only_on_a_worker(task: Any, ctx: TaskContext) -> Outcome:
+    # The worker runs a one_job task's children itself (runtime/jobchildren.py); a
+    # runner that calls this (a simulator without workers) cannot.
+    return Outcome(
+        State.FAILED,
+        error="a WorkingDirectory runs only on a Lanner worker, with its tasks",
+        error_type="NotSupported",
+    )
+
+
+TASK_TYPES = [
+    TaskType(
+        "io.kestra.plugin.core.flow.WorkingDirectory",
+        WorkingDirectory,
+        ("io.kestra.core.tasks.flows.WorkingDirectory", "io.kestra.core.tasks.flows.Worker"),
+        run=_only_on_a_worker,
+    )
+]
