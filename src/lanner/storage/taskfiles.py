@@ -109,7 +109,8 @@ class TaskFiles:
         if not overwrite and self.storage.info(target) is not None:
             return None
         size = self.storage.put(target, data)
-        return NamespaceFile(uri.split("/_files/", 1)[1], uri, size)
+        root = namespace_file_uri(namespace, "x")[:-1]  # the URI of the namespace's root
+        return NamespaceFile(uri[len(root) :], uri, size)
 
     def delete_namespace_files(
         self, namespace: str, patterns: Sequence[str]
