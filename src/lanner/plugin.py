@@ -113,6 +113,107 @@ class KVAccess(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ExecutionFilter:
+    """Which executions (or logs) an administration task acts on, as Kestra's purge
+    tasks name them: `namespace` is a prefix unless `flow_id` is given (then the flow's
+    own namespace); dates bound the execution's start (a log's timestamp for logs)."""
+
+    end: datetime
+    start: datetime | None = None
+    namespace: str | None = None
+    flow_id: str | None = None
+    execution_id: str | None = None
+    states: tuple[str, ...] | None = None  # State values; None: any
+    levels: tuple[str, ...] | None = None  # log levels (PurgeLogs); None: any
+
+
+@dataclass(frozen=True)
+class DeployedFlow:
+    """A flow as stored: its source and revision; `changed` tells whether a deploy
+    made (or, dry, would make) a new revision."""
+
+    namespace: str
+    id: str
+    source: str
+    revision: int
+    changed: bool = False
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    """What PurgeExecutions deleted (Kestra's output names are in its docs)."""
+
+    executions: int = 0
+    logs: int = 0
+    storage: int = 0
+
+
+class InstanceAccess(Protocol):
+    """The Lanner instance (its store and internal storage) as the administration tasks
+    reach it: purges, log fetches, resumes, trigger toggles (docs/tasks-core.md)."""
+
+    def execution_flow(self, execution_id: str) -> tuple[str, str]:
+        """(namespace, flow id) of a stored execution; NotFoundError when there is none."""
+        ...
+
+    def task_run_value(self, execution_id: str, task_run_id: str) -> str | None:
+        """The `taskrun.value` of a task run (inside a ForEach), else None."""
+        ...
+
+    def logs(self, execution_id: str) -> list[dict[str, Any]]:
+        """The execution's log lines in order, each as Kestra's LogEntry (namespace, flowId,
+        taskId, executionId, taskRunId, attemptNumber, timestamp, level, message)."""
+        ...
+
+    def purge_executions(
+        self,
+        which: ExecutionFilter,
+        *,
+        executions: bool,
+        logs: bool,
+        storage: bool,
+        batch_size: int = 100,
+    ) -> PurgeCounts:
+        """Delete the finalized executions `which` selects: their rows (with task runs,
+        jobs and events), their logs, their internal-storage files, as asked;
+        `batch_size` executions per transaction."""
+        ...
+
+    def purge_logs(self, which: ExecutionFilter) -> int:
+        """Delete the log lines `which` selects; how many."""
+        ...
+
+    def paused_execution(self, namespace: str, flow_id: str) -> str | None:
+        """The id of the latest PAUSED execution of the flow, if any."""
+        ...
+
+    def resume(self, execution_id: str, inputs: Mapping[str, Any]) -> None:
+        """Ask for the resume of a PAUSED execution, with its Pause's onResume values."""
+        ...
+
+    def set_trigger_enabled(
+        self, namespace: str, flow_id: str, trigger_id: str, enabled: bool
+    ) -> None:
+        """Enable or disable a stored trigger (as `lanner triggers enable|disable`)."""
+        ...
+
+    def flows(self, namespace: str, children: bool) -> list[DeployedFlow]:
+        """The deployed flows of `namespace` (and of those below it with `children`)."""
+        ...
+
+    def deploy_flow(self, source: str, *, dry_run: bool = False) -> DeployedFlow:
+        """Validate a flow's source (with the process's plugin defaults, as `lanner flows
+        deploy`) and deploy it (a new revision when it changed); with `dry_run`, only
+        validate and say what would be deployed. An invalid flow raises its
+        FlowValidationError."""
+        ...
+
+    def delete_flow(self, namespace: str, flow_id: str) -> bool:
+        """Delete a deployed flow; whether there was one."""
+        ...
+
+
 class TaskContext(Protocol):
     """What a runnable task gets from the worker for one attempt."""
 
@@ -137,6 +238,16 @@ class TaskContext(Protocol):
 
     def read_execution(self, execution_id: str) -> ExecutionView | None:
         """An execution of the store (any namespace), None when there is none."""
+        ...
+
+    @property
+    def instance(self) -> InstanceAccess:
+        """The instance's executions, logs and triggers, for the administration tasks."""
+        ...
+
+    def run_task(self, definition: Mapping[str, Any]) -> Outcome:
+        """Validate `definition` (a runnable task's properties with its `type`) against its
+        task type and run it in this attempt, as its own (TemplatedTask)."""
         ...
 
     def render(self, value: Any) -> Any:
@@ -189,6 +300,19 @@ class TaskContext(Protocol):
         """Namespace files (`path`, `uri`, `size`) of the flow's namespace (or one above
         it) matching one of `include` (all when none) and none of `exclude`, Kestra's
         globs; read one with open_file(f.uri)."""
+        ...
+
+    def put_namespace_file(
+        self, namespace: str, path: str, data: BinaryIO, *, overwrite: bool = True
+    ) -> NamespaceFile | None:
+        """Store `data` as the namespace file `path` of `namespace` (any namespace); with
+        `overwrite` False an existing file is kept and None returned."""
+        ...
+
+    def delete_namespace_files(
+        self, namespace: str, patterns: Sequence[str]
+    ) -> list[NamespaceFile]:
+        """Delete the files of `namespace` matching one of the globs; those deleted."""
         ...
 
     def execution_context(self) -> Mapping[str, Any]:
@@ -336,6 +460,27 @@ class TaskRegistry:
                 # A family loaded here puts its modules in the queue: sort again.
                 self._load(min(self._pending, key=lambda s: s.hint not in segments))
             return self._by_name.get(name)
+
+    def runnable(self, definition: Mapping[str, Any]) -> tuple[TaskType, Task]:
+        """The runnable task a definition (its properties with `id` and `type`) describes,
+        validated; an InputError says why when it is unknown, not runnable or invalid."""
+        from pydantic import ValidationError
+
+        from lanner.errors import InputError
+
+        name = definition.get("type")
+        task_type = self.get(name) if isinstance(name, str) else None
+        if task_type is None:
+            raise InputError(f"unknown task type {name!r}")
+        if task_type.run is None:
+            raise InputError(f"{name} is not a runnable task type")
+        try:
+            return task_type, task_type.model.model_validate(dict(definition))
+        except ValidationError as exc:
+            details = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+            )
+            raise InputError(f"invalid {name} task: {details}") from None
 
     def names(self) -> list[str]:
         self._load_all()

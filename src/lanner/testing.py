@@ -30,7 +30,7 @@ from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.model.validate import load_flow
-from lanner.plugin import ExecutionView, KVAccess, Outcome, TaskRegistry
+from lanner.plugin import ExecutionView, InstanceAccess, KVAccess, Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.inputfiles import InputFiles
@@ -59,7 +59,12 @@ class _Context(AttemptFiles):
     """The TaskContext of a simulated attempt: properties arrive rendered."""
 
     def __init__(
-        self, dispatch: Dispatch, execution: Execution, logs: list[LogLine], storage: Storage
+        self,
+        dispatch: Dispatch,
+        execution: Execution,
+        logs: list[LogLine],
+        storage: Storage,
+        registry: TaskRegistry | None = None,
     ) -> None:
         self.execution_id = execution.id
         self.task_run_id = dispatch.task_run_id
@@ -71,6 +76,7 @@ class _Context(AttemptFiles):
         self._dispatch = dispatch
         self._execution = execution
         self._logs = logs
+        self._registry = registry
         self._working_dir: Path | None = None
         self._task_files = TaskFiles(
             storage,
@@ -116,6 +122,17 @@ class _Context(AttemptFiles):
     def kv(self) -> KVAccess:
         # The simulator has no store; kv() in an expression fails the same way.
         raise LannerError("the KV store is not available in the simulator (lanner.testing)")
+
+    @property
+    def instance(self) -> InstanceAccess:
+        raise LannerError("the store is not available in the simulator (lanner.testing)")
+
+    def run_task(self, definition: Mapping[str, Any]) -> Outcome:
+        if self._registry is None:
+            raise LannerError("no task registry is available to this task")
+        task_type, task = self._registry.runnable({"id": self.task_id, **definition})
+        assert task_type.run is not None  # runnable() checked it
+        return task_type.run(task, self)
 
     def execution_context(self) -> Mapping[str, Any]:
         raise LannerError("executionContext is not available in the simulator (lanner.testing)")
@@ -223,7 +240,7 @@ def _run(
         task = task_type.model.model_validate(
             {"id": dispatch.task_id, "type": dispatch.type, **dispatch.properties}
         )
-        ctx = _Context(dispatch, execution, logs, storage)
+        ctx = _Context(dispatch, execution, logs, storage, registry)
         try:
             outcome = task_type.run(task, ctx)
         except Exception as exc:

@@ -9,7 +9,9 @@ thread with ``cancel()`` (which wakes ``wait`` at once)::
     assert ctx.logs == [("INFO", "Hi Ada")]
 
 The KV tasks need a store: give one with ``kv=StoreKV(store, "company.team")``
-(a real store, as the worker's context has); without it ``ctx.kv`` fails.
+(a real store, as the worker's context has); without it ``ctx.kv`` fails. The
+administration tasks need ``instance=StoreInstance(store, storage)``, and
+``run_task`` (TemplatedTask) a ``registry=``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from lanner.engine.variables import context_data
 from lanner.expr import ExpressionEngine, Scope
-from lanner.plugin import ExecutionView, KVAccess
+from lanner.plugin import ExecutionView, InstanceAccess, KVAccess, Outcome, TaskRegistry
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
@@ -47,6 +49,8 @@ class LocalTaskContext(AttemptFiles):
         kv: KVAccess | None = None,
         server_url: str | None = None,
         executions: Mapping[str, ExecutionView] | None = None,
+        instance: InstanceAccess | None = None,
+        registry: TaskRegistry | None = None,
     ) -> None:
         self.execution_id = execution_id
         self.task_run_id = task_run_id
@@ -65,6 +69,8 @@ class LocalTaskContext(AttemptFiles):
         self._kv = kv
         self._server_url = server_url
         self.executions: dict[str, ExecutionView] = dict(executions or {})
+        self._instance = instance
+        self._registry = registry
         self._working_dir: Path | None = None
 
     @property
@@ -72,6 +78,19 @@ class LocalTaskContext(AttemptFiles):
         if self._kv is None:
             raise AssertionError("this LocalTaskContext was given no kv= (a StoreKV over a store)")
         return self._kv
+
+    @property
+    def instance(self) -> InstanceAccess:
+        if self._instance is None:
+            raise AssertionError("this LocalTaskContext was given no instance= (a StoreInstance)")
+        return self._instance
+
+    def run_task(self, definition: Mapping[str, Any]) -> Outcome:
+        if self._registry is None:
+            raise AssertionError("this LocalTaskContext was given no registry=")
+        task_type, task = self._registry.runnable({"id": self.task_id, **definition})
+        assert task_type.run is not None
+        return task_type.run(task, self)
 
     def execution_context(self) -> Mapping[str, Any]:
         return context_data(self.variables)

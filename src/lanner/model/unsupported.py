@@ -41,6 +41,17 @@ REASONS: dict[str, str] = {
     " declare `outputs` on the child flow and read `outputs.<task>.outputs`",
 }
 
+# Task types Kestra has that Lanner refuses by name, with the reason (validation says it
+# at the task's `type`, instead of "unknown task type").
+UNSUPPORTED_TYPES: dict[str, str] = {
+    "io.kestra.plugin.core.flow.Template": "a Template task runs a template of Kestra's"
+    " templates resource, which is off by default since Kestra 0.11 and removed in 2.0;"
+    " use a Subflow",
+}
+UNSUPPORTED_TYPES["io.kestra.core.tasks.flows.Template"] = UNSUPPORTED_TYPES[
+    "io.kestra.plugin.core.flow.Template"
+]
+
 ALLOWED: dict[str, frozenset[Any]] = {
     "logToFile": frozenset({False}),
     "deleted": frozenset({False}),

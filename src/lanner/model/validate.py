@@ -26,6 +26,7 @@ from lanner.model.inputs import check_inputs
 from lanner.model.limits import MAX_FLOW_BYTES, MAX_TASKS
 from lanner.model.task import InvalidTask, Task
 from lanner.model.triggers import check_triggers
+from lanner.model.unsupported import UNSUPPORTED_TYPES
 from lanner.model.yamlsource import (
     Path,
     SourceMap,
@@ -362,6 +363,15 @@ class _FlowChecker:
             )
             return _invalid(task_id, None)
         task_type = self.registry.get(type_name)
+        if task_type is None and type_name in UNSUPPORTED_TYPES:
+            reason = UNSUPPORTED_TYPES[type_name]
+            self.add(
+                f"'{type_name}' is not supported here: {reason}",
+                (*path, "type"),
+                task_id,
+                type_name,
+            )
+            return _invalid(task_id, type_name)
         if task_type is None:
             message = f"unknown task type '{type_name}'"
             suggestion = self.registry.suggest(type_name)

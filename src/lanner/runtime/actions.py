@@ -139,6 +139,26 @@ def request_resume(
     return execution
 
 
+def request_resume_with(store: Store, execution_id: str, values: Mapping[str, Any]) -> Execution:
+    """Resume a PAUSED execution with typed onResume values (the Resume task's
+    `inputs`), which the planner checks against the Pause's declarations when it
+    applies the event (a refusal is logged on the paused task run)."""
+    from lanner.engine.events import Resume
+
+    execution = get_execution(store, execution_id)
+    if execution.state is not State.PAUSED:
+        raise ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}, not PAUSED: nothing to resume"
+        )
+    _send(
+        store,
+        execution,
+        Resume(dict(values), None),
+        f"resume:{execution_id}::{len(execution.histories)}",
+    )
+    return execution
+
+
 def _resume_inputs(
     store: Store,
     registry: TaskRegistry,

@@ -90,6 +90,7 @@ class Process:
             watch=not executor,
             scope=self.scope,
             server_url=config.server.url,
+            plugin_defaults=tuple(config.pluginDefaults),
         )
         self.workers.children = ChildRuntime(
             self.executor.flows, self.executor.secrets, self.executor.envs, self._file_reader

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lanner.errors import LannerError
-from lanner.plugin import ExecutionView, KVAccess
+from lanner.plugin import ExecutionView, InstanceAccess, KVAccess, Outcome
 from lanner.storage.base import Storage
 from lanner.storage.uris import storage_path, trigger_file_uri
 
@@ -59,6 +59,23 @@ class TriggerTaskContext:
 
     def execution_context(self) -> Mapping[str, Any]:
         raise NotInTriggerError("a trigger's evaluation has no execution context")
+
+    @property
+    def instance(self) -> InstanceAccess:
+        raise NotInTriggerError("a trigger's evaluation does not administer the instance")
+
+    def run_task(self, definition: Mapping[str, Any]) -> Outcome:
+        raise NotInTriggerError("a trigger's evaluation runs no task")
+
+    def put_namespace_file(
+        self, namespace: str, path: str, data: BinaryIO, *, overwrite: bool = True
+    ) -> NamespaceFile | None:
+        raise NotInTriggerError("a trigger's evaluation writes no namespace file")
+
+    def delete_namespace_files(
+        self, namespace: str, patterns: Sequence[str]
+    ) -> list[NamespaceFile]:
+        raise NotInTriggerError("a trigger's evaluation deletes no namespace file")
 
     def render(self, value: Any) -> Any:
         return self._render(value)

@@ -29,12 +29,14 @@ from lanner.engine.variables import context_data, with_working_dir
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
+from lanner.model.flow import PluginDefault
 from lanner.model.states import State
 from lanner.plugin import ExecutionView, Outcome, TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.cancel import CancelEvent
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.executionview import view_of
+from lanner.runtime.instanceaccess import StoreInstance
 from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
 from lanner.storage import Storage
@@ -69,6 +71,8 @@ class _Context(AttemptFiles):
         store: Store | None = None,
         on_log: Callable[[LogRecord], None] | None = None,
         server_url: str | None = None,
+        registry: TaskRegistry | None = None,
+        plugin_defaults: tuple[PluginDefault, ...] = (),
     ) -> None:
         self.execution_id = job.execution_id
         self.task_run_id = job.task_run_id
@@ -94,6 +98,8 @@ class _Context(AttemptFiles):
         self._working_dir: Path | None = None
         self._store = store
         self._kv: StoreKV | None = None
+        self._registry = registry
+        self._plugin_defaults = plugin_defaults
         # The variables the task's properties were rendered with (execution_context()).
         self.context_variables: Callable[[], Mapping[str, Any]] | None = None
         self._server_url = server_url
@@ -116,6 +122,19 @@ class _Context(AttemptFiles):
             namespace = self._job_namespace()
             self._kv = StoreKV(self._store, namespace, writer=self.idempotency_key)
         return self._kv
+
+    @property
+    def instance(self) -> StoreInstance:
+        if self._store is None:
+            raise LannerError("the store is not available to this task")
+        return StoreInstance(self._store, self._storage, self._registry, self._plugin_defaults)
+
+    def run_task(self, definition: Mapping[str, Any]) -> Outcome:
+        if self._registry is None:
+            raise LannerError("no task registry is available to this task")
+        task_type, task = self._registry.runnable({"id": self.task_id, **definition})
+        assert task_type.run is not None  # runnable() checked it
+        return task_type.run(task, self)
 
     def _job_namespace(self) -> str:
         namespace = self.namespace
@@ -222,6 +241,9 @@ class WorkerPool:
     scope: RunScope | None = None
     # Called with every log line of a task as it is written (`lanner run`'s live output).
     on_log: Callable[[LogRecord], None] | None = None
+    # The configuration's plugin defaults: a flow a task deploys (SyncFlows) is
+    # validated with them, as `lanner flows deploy` does.
+    plugin_defaults: tuple[PluginDefault, ...] = ()
     # What rendering the children of a one_job task (WorkingDirectory) needs; None: this
     # pool fails such a task.
     children: ChildRuntime | None = None
@@ -468,7 +490,16 @@ class WorkerPool:
                 return
 
     def run_job(self, job: Job, *, local: bool = False, claimed: bool = False) -> None:
-        ctx = _Context(job, self.masker, self.storage, self.store, self.on_log, self.server_url)
+        ctx = _Context(
+            job,
+            self.masker,
+            self.storage,
+            self.store,
+            self.on_log,
+            self.server_url,
+            self.registry,
+            self.plugin_defaults,
+        )
         ctx.context_variables = lambda: self._variables(job)
         with self._lock:
             self._claiming -= claimed

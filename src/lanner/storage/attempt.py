@@ -46,6 +46,16 @@ class AttemptFiles:
     ) -> list[NamespaceFile]:
         return self._files().namespace_files(namespace, include, exclude)
 
+    def put_namespace_file(
+        self, namespace: str, path: str, data: BinaryIO, *, overwrite: bool = True
+    ) -> NamespaceFile | None:
+        return self._files().put_namespace_file(namespace, path, data, overwrite=overwrite)
+
+    def delete_namespace_files(
+        self, namespace: str, patterns: Sequence[str]
+    ) -> list[NamespaceFile]:
+        return self._files().delete_namespace_files(namespace, patterns)
+
     def working_directory(self) -> Path:
         if self._working_dir is None:
             self._working_dir = Path(tempfile.mkdtemp(prefix="lanner-wd-"))

@@ -16,6 +16,7 @@ from lanner.storage.uris import (
     StorageUriError,
     execution_prefix,
     may_read,
+    namespace_file_uri,
     storage_path,
     task_file_uri,
 )
@@ -96,3 +97,27 @@ class TaskFiles:
                 "namespace's files and those of the namespaces above it only"
             )
         return list(namespace_files(self.storage, target, include, exclude))
+
+    def put_namespace_file(
+        self, namespace: str, path: str, data: BinaryIO, *, overwrite: bool = True
+    ) -> NamespaceFile | None:
+        """Store `data` as the namespace file `path` of `namespace`; with `overwrite`
+        False, an existing file is kept and None returned (UploadFiles). Any namespace:
+        Kestra's open-source edition has no namespace permissions either."""
+        uri = namespace_file_uri(namespace, path)
+        target = storage_path(uri)
+        if not overwrite and self.storage.info(target) is not None:
+            return None
+        size = self.storage.put(target, data)
+        root = namespace_file_uri(namespace, "x")[:-1]  # the URI of the namespace's root
+        return NamespaceFile(uri[len(root) :], uri, size)
+
+    def delete_namespace_files(
+        self, namespace: str, patterns: Sequence[str]
+    ) -> list[NamespaceFile]:
+        """Delete the files of `namespace` matching one of the globs; those deleted."""
+        deleted = []
+        for f in list(namespace_files(self.storage, namespace, include=patterns or ["**"])):
+            if self.storage.delete(storage_path(f.uri)):
+                deleted.append(f)
+        return deleted

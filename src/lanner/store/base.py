@@ -327,6 +327,39 @@ class Store(TriggerStore, Protocol):
         False when there is no finalized execution with that id."""
         ...
 
+    # -- selective purges (store/purgesql.py; PurgeExecutions, PurgeLogs) --
+    def select_executions(
+        self,
+        *,
+        before: datetime,
+        after: datetime | None = None,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        states: Sequence[str] | None = None,
+    ) -> list[tuple[str, str, str]]:
+        """(id, namespace, flow id) of the finalized executions created in [after, before),
+        of `namespace` or below (its own only with `flow_id`), in `states`; oldest first."""
+        ...
+
+    def delete_executions(self, ids: Sequence[str], *, rows: bool, logs: bool) -> tuple[int, int]:
+        """Delete the logs (`logs`) and the rows (`rows`) of these finalized executions in
+        one transaction; (executions deleted, log lines deleted)."""
+        ...
+
+    def delete_logs(
+        self,
+        *,
+        before: datetime,
+        after: datetime | None = None,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        execution_id: str | None = None,
+        levels: Sequence[str] | None = None,
+    ) -> int:
+        """Delete the log lines written in [after, before) of the executions named (namespace
+        as a prefix unless `flow_id`), at `levels`; how many."""
+        ...
+
     def add_event(self, event: NewEvent) -> bool:
         """Insert an event outside a cycle (kill, resume); False if its dedup key exists."""
         ...

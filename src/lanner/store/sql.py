@@ -31,6 +31,7 @@ from lanner.engine.execution import Execution
 from lanner.store import codec
 from lanner.store.base import EventRow, FlowRecord, Job, LogRecord, NewEvent, ProcessRecord
 from lanner.store.kvsql import KVStatements, SqlKVMethods
+from lanner.store.purgesql import SqlPurgeMethods
 from lanner.store.triggersql import SqlTriggerMethods, TriggerStatements
 
 ERROR_LOG_PAGE = 500
@@ -203,7 +204,7 @@ class Statements:
 Db = AbstractContextManager[Any]
 
 
-class SqlMethods(SqlKVMethods, SqlTriggerMethods):
+class SqlMethods(SqlKVMethods, SqlTriggerMethods, SqlPurgeMethods):
     """The store methods that are the same statements on both dialects.
 
     A dialect provides :attr:`sql` (its :class:`Statements`), ``_read(what)``
@@ -221,6 +222,10 @@ class SqlMethods(SqlKVMethods, SqlTriggerMethods):
     @property
     def kv_sql(self) -> KVStatements:
         return self.sql.kv
+
+    @property
+    def purge_sql(self) -> Statements:
+        return self.sql
 
     def _read(self, what: str) -> Db:
         raise NotImplementedError

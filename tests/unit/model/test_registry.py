@@ -153,7 +153,7 @@ def test_suggest_matches_simple_class_names() -> None:
     registry = TaskRegistry.from_entry_points()
     assert registry.suggest("io.kestra.plugin.core.log.Logg") == LOG
     assert registry.suggest("Parallell") == "io.kestra.plugin.core.flow.Parallel"
-    assert registry.suggest("com.nothing.Close") is None
+    assert registry.suggest("com.nothing.Qwzxv") is None
 
 
 LAZY_PROBE = f"""

@@ -21,6 +21,7 @@ from tests.unit.model.flowtools import (
 )
 from tests.unit.tasks import (
     broker_examples,
+    coretask_examples,
     flowable_examples,
     integration_examples,
     notify_examples,
@@ -349,6 +350,8 @@ VALID |= script_examples.VALID
 INVALID |= script_examples.INVALID
 VALID |= integration_examples.VALID
 INVALID |= integration_examples.INVALID
+VALID |= coretask_examples.VALID
+INVALID |= coretask_examples.INVALID
 VALID |= workdir_examples.VALID
 INVALID |= workdir_examples.INVALID
 VALID |= s3_compress_examples.VALID

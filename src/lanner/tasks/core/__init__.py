@@ -19,6 +19,13 @@ MODULES = (
     "slack",
     "kv",
     "workdir",
+    "assertion",
+    "templating",
+    "state",
+    "namespacefiles",
+    "purge",
+    "logfetch",
+    "resume",
 )
 
 

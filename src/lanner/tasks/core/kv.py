@@ -48,7 +48,7 @@ KVTypeName = Annotated[
 ]
 
 
-def _flag(value: bool | str) -> bool:
+def flag(value: bool | str) -> bool:
     """A DynamicBool after rendering (the worker validates rendered properties again)."""
     if isinstance(value, bool):
         return value
@@ -100,7 +100,7 @@ def run_set(task: SetKV, ctx: TaskContext) -> Outcome:
         task.value,
         kv_type=kv_type,
         ttl=task.ttl,
-        overwrite=_flag(task.overwrite),
+        overwrite=flag(task.overwrite),
         description=task.kvDescription,
     )
     ctx.log("DEBUG", f"Set the {entry.type.value} pair '{entry.key}' in the namespace {namespace}")
@@ -125,7 +125,7 @@ def run_get(task: GetKV, ctx: TaskContext) -> Outcome:
         entry = kv.get(candidate, task.key)
         if entry is not None:
             return Outcome(outputs={"value": entry.value})
-    if _flag(task.errorOnMissing):
+    if flag(task.errorOnMissing):
         raise NotFoundError(f"the key '{task.key}' does not exist in the namespace '{namespace}'")
     return Outcome(outputs={"value": None})
 
@@ -142,7 +142,7 @@ def run_delete(task: DeleteKV, ctx: TaskContext) -> Outcome:
     kv = ctx.kv
     namespace = task.target(kv)
     deleted = kv.delete(namespace, task.key)
-    if not deleted and _flag(task.errorOnMissing):
+    if not deleted and flag(task.errorOnMissing):
         raise NotFoundError(f"the key '{task.key}' does not exist in the namespace '{namespace}'")
     return Outcome(outputs={"deleted": deleted})
 
@@ -202,7 +202,7 @@ class PurgeKV(Task):
             return fnmatch.fnmatchcase(namespace, self.namespacePattern)
         if self.namespaces is None:
             return True
-        children = _flag(self.includeChildNamespaces)
+        children = flag(self.includeChildNamespaces)
         return any(
             namespace == n or (children and namespace.startswith(n + ".")) for n in self.namespaces
         )
@@ -210,8 +210,8 @@ class PurgeKV(Task):
 
 def run_purge_kv(task: PurgeKV, ctx: TaskContext) -> Outcome:
     kv = ctx.kv
-    flag = task.behavior.expiredOnly if task.expiredOnly is None else task.expiredOnly
-    expired_only = _flag(flag)
+    given = task.behavior.expiredOnly if task.expiredOnly is None else task.expiredOnly
+    expired_only = flag(given)
     pattern = task.keyPattern
     pairs = [
         (namespace, key)

@@ -1,0 +1,104 @@
+"""Running the `git` command line for a task: credentials, configuration, cancellation.
+
+Lanner drives the `git` program (it must be on the worker's PATH) rather than a Python
+implementation of git: it is the reference implementation, it speaks every transport and
+handles shallow clones and submodules completely, and the machine already has it.
+
+An HTTP(S) username and password never go into a URL or a command line (where `ps` and
+git's own messages would show them): git asks for them through ``GIT_ASKPASS``, a small
+script of the attempt's that prints them from its environment. ``gitConfig`` entries are
+``-c key=value`` options; ``noProxy`` empties ``http.proxy`` and the proxy variables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lanner.errors import InputError, LannerError
+from lanner.plugin import TaskContext
+from lanner.tasks.scripts.process import run_process
+
+_ASKPASS = """#!/bin/sh
+case "$1" in
+  Username*) printf '%s\\n' "$LANNER_GIT_USERNAME" ;;
+  *) printf '%s\\n' "$LANNER_GIT_PASSWORD" ;;
+esac
+"""
+_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+class Git:
+    """`git` for one attempt, with its credentials and configuration."""
+
+    def __init__(
+        self,
+        ctx: TaskContext,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        no_proxy: bool = False,
+    ) -> None:
+        self._ctx = ctx
+        self._program = shutil.which("git")
+        if self._program is None:
+            raise LannerError("the git program is not on this worker's PATH")
+        self._options: list[str] = []
+        for key, value in (config or {}).items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            self._options += ["-c", f"{key}={text}"]
+        env = dict(os.environ)
+        env["GIT_TERMINAL_PROMPT"] = "0"  # never wait for someone to type a password
+        if no_proxy:
+            self._options += ["-c", "http.proxy="]
+            for name in _PROXY_VARS:
+                env.pop(name, None)
+        self._askpass_dir: Path | None = None
+        if username is not None or password is not None:
+            self._askpass_dir = Path(tempfile.mkdtemp(prefix="lanner-git-"))
+            script = self._askpass_dir / "askpass.sh"
+            script.write_text(_ASKPASS)
+            script.chmod(stat.S_IRWXU)
+            env["GIT_ASKPASS"] = str(script)
+            env["LANNER_GIT_USERNAME"] = username or ""
+            env["LANNER_GIT_PASSWORD"] = password or ""
+        self._env = env
+
+    def run(self, args: Sequence[str], cwd: Path, *, quiet: bool = False) -> list[str]:
+        """Run `git args` in `cwd`; its output lines (logged at DEBUG unless `quiet`).
+        A non-zero exit fails with git's last lines."""
+        assert self._program is not None
+        lines: list[str] = []
+
+        def on_line(line: str, is_err: bool) -> None:
+            lines.append(line)
+            if not quiet:
+                self._ctx.log("DEBUG", line)
+
+        argv = [self._program, *self._options, *args]
+        result = run_process(argv, cwd, self._env, on_line, lambda: self._ctx.cancelled)
+        # The command's name, past any `-c key=value` options.
+        name = next((a for a in args if not a.startswith("-") and "=" not in a), args[0])
+        if result.stopped:
+            raise LannerError(f"git {name} was stopped")
+        if result.exit_code != 0:
+            detail = " / ".join(line for line in lines[-5:] if line.strip())
+            raise InputError(f"git {name} failed (exit {result.exit_code}): {detail}")
+        return lines
+
+    def close(self) -> None:
+        if self._askpass_dir is not None:
+            shutil.rmtree(self._askpass_dir, ignore_errors=True)
+            self._askpass_dir = None
+
+    def __enter__(self) -> Git:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
