@@ -17,18 +17,14 @@ from starlette.datastructures import UploadFile
 
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
-from lanner.api.filters import Filter, execution_tests, parse, sort_keys, sorted_by
+from lanner.api.filters import Filter, execution_conditions, parse, sort_keys
 from lanner.api.schemas import execution_answer, paged
-from lanner.engine.execution import Execution
 from lanner.errors import NotFoundError
 from lanner.runtime import actions
+from lanner.store.search import ExecutionSearch
 
 router = APIRouter(tags=["Executions"])
 Ctx = Annotated[ApiContext, Depends(context)]
-
-# Search reads this many executions at most before filtering and paging in
-# memory: the store lists by namespace, flow and state only (docs/api.md).
-SEARCH_WINDOW = 10_000
 
 
 async def _form_inputs(request: Request) -> dict[str, str]:
@@ -144,26 +140,17 @@ def _start(
     return answer
 
 
-def _sort_value(e: Execution, field: str) -> Any:
-    if field in ("state.startDate", "startDate"):
-        return e.start_date
-    if field in ("state.endDate", "endDate"):
-        return e.histories[-1].date if e.state.terminated and e.histories else None
-    if field == "state.current":
-        return e.state.value
-    return {"id": e.id, "namespace": e.namespace, "flowId": e.flow_id}[field]
-
-
-SORTS = (
-    "state.startDate",
-    "startDate",
-    "state.endDate",
-    "endDate",
-    "state.current",
-    "id",
-    "namespace",
-    "flowId",
-)
+# Kestra's sort fields, and the store's.
+SORTS = {
+    "state.startDate": "start_date",
+    "startDate": "start_date",
+    "state.endDate": "end_date",
+    "endDate": "end_date",
+    "state.current": "state",
+    "id": "id",
+    "namespace": "namespace",
+    "flowId": "flow_id",
+}
 
 
 def _search(
@@ -173,20 +160,14 @@ def _search(
     size: int,
     sort: list[str] | None = None,
 ) -> dict[str, Any]:
-    keys = sort_keys(sort, SORTS)
-    tests = execution_tests(filters, datetime.now(UTC))
-    # Push the equality filters the store understands down to it.
-    namespace = flow_id = None
-    for f in filters:
-        if f.operation == "EQUALS" and f.field == "namespace":
-            namespace = f.value
-        elif f.operation == "EQUALS" and f.field == "flowId":
-            flow_id = f.value
-    rows = ctx.store.list_executions(namespace=namespace, flow_id=flow_id, limit=SEARCH_WINDOW)
-    rows = sorted_by([e for e in rows if all(t(e) for t in tests)], keys, _sort_value)
-    chosen = rows[(page - 1) * size : page * size]
-    full = [ctx.store.get_execution(e.id) or e for e in chosen]
-    return paged([execution_answer(e) for e in full], len(rows))
+    """Filtered, sorted and paged by the store (in SQL); the page's executions are then
+    read whole (with their task runs)."""
+    keys = tuple((SORTS[field], desc) for field, desc in sort_keys(sort, SORTS))
+    conditions = tuple(execution_conditions(filters, datetime.now(UTC)))
+    search = ExecutionSearch(conditions, keys, offset=(page - 1) * size, limit=size)
+    found = ctx.store.search_executions(search)
+    full = [ctx.store.get_execution(e.id) or e for e in found.executions]
+    return paged([execution_answer(e) for e in full], found.total)
 
 
 Page = Annotated[int, Query(ge=1)]

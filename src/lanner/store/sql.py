@@ -28,9 +28,10 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from lanner.engine.execution import Execution
-from lanner.store import codec
+from lanner.store import codec, searchsql
 from lanner.store.base import EventRow, FlowRecord, Job, LogRecord, NewEvent, ProcessRecord
 from lanner.store.kvsql import KVStatements, SqlKVMethods
+from lanner.store.search import ExecutionPage, ExecutionSearch
 from lanner.store.triggersql import SqlTriggerMethods, TriggerStatements
 
 ERROR_LOG_PAGE = 500
@@ -297,6 +298,15 @@ class SqlMethods(SqlKVMethods, SqlTriggerMethods):
         with self._read("list executions") as db:
             found = db.execute(query, (*params, limit)).fetchall()
         return [codec.execution_from_row(row, ()) for row in found]
+
+    def search_executions(self, search: ExecutionSearch) -> ExecutionPage:
+        page, params, count, count_params = searchsql.build(search, self.sql.placeholder)
+        # One snapshot: the total and the page agree.
+        open_db = self._snapshot if count is not None else self._read
+        with open_db("search executions") as db:
+            found = db.execute(page, params).fetchall()
+            total = int(db.execute(count, count_params).fetchone()[0]) if count else 0
+        return ExecutionPage([codec.execution_from_row(row, ()) for row in found], total)
 
     def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None:
         """Insert the execution, its task runs and its events together.
