@@ -125,3 +125,15 @@ def test_sort_orders(seeded: Store) -> None:
     assert ids(seeded, sort=(("end_date", False),)) == ["e2", "e0", "e1", "e3", "e4"]
     assert ids(seeded, sort=(("end_date", True),)) == ["e4", "e3", "e1", "e0", "e2"]
     assert ids(seeded, sort=(("state", False), ("id", False))) == ["e1", "e4", "e2", "e0", "e3"]
+
+
+def test_task_runs_of_the_page_on_request(store: Store, make: Any, now: dt.datetime) -> None:
+    for i in range(3):
+        created = now + dt.timedelta(seconds=i)
+        store.create_execution(
+            make.execution(f"e{i}", make.every_phase(f"e{i}"), created=created), []
+        )
+    page = store.search_executions(ExecutionSearch(limit=2, task_runs=True))
+    assert [e.id for e in page.executions] == ["e2", "e1"]
+    for e in page.executions:
+        assert e == store.get_execution(e.id)

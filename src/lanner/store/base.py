@@ -319,8 +319,7 @@ class Store(TriggerStore, Protocol):
         ...
 
     def search_executions(self, search: ExecutionSearch) -> ExecutionPage:
-        """One page of the executions matching every condition, and how many match;
-        task runs are not loaded."""
+        """One page of the executions matching every condition, and how many match."""
         ...
 
     def purge_executions(self, before: datetime, limit: int = 1000) -> int:

@@ -81,9 +81,10 @@ class ExecutionSearch:
     offset: int = 0
     limit: int = 10
     count: bool = True  # also count every match (the page's `total`)
+    task_runs: bool = False  # load the page's task runs too (in one more query)
 
 
 @dataclass(frozen=True)
 class ExecutionPage:
-    executions: list[Execution]  # without their task runs
+    executions: list[Execution]  # with their task runs when the search asked for them
     total: int  # every match (0 when not counted)

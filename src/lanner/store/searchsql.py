@@ -115,15 +115,21 @@ class _Builder:
     def labels(self, c: LabelCondition) -> str:
         parts: list[str] = []
         for key, value in c.labels:
-            self.add(key, value)
+            # A cheap test first: the pair's JSON text is in the document (as the
+            # store's encoder writes it); reading the JSON then rules out a pair
+            # that is only text inside another value.
+            self.add(codec.json_text({key: value})[1:-1], key, value)
             if self.postgres:
-                test = "((labels::jsonb -> 'd' ->> ?) IS NOT DISTINCT FROM ?)"
+                test = (
+                    "(strpos(labels, ?) > 0"
+                    " AND (labels::jsonb -> 'd' ->> ?) IS NOT DISTINCT FROM ?)"
+                )
             else:
                 test = (
-                    "EXISTS (SELECT 1 FROM json_each(execution.labels, '$.d')"
-                    " WHERE key = ? AND value = ?)"
+                    "(instr(labels, ?) > 0 AND EXISTS (SELECT 1 FROM"
+                    " json_each(execution.labels, '$.d') WHERE key = ? AND value = ?))"
                 )
-            parts.append(f"NOT {test}" if c.negated else test)
+            parts.append(f"NOT coalesce({test}, FALSE)" if c.negated else test)
         return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
 
     def order(self, search: ExecutionSearch) -> str:
@@ -131,8 +137,12 @@ class _Builder:
         terms = []
         for name, descending in keys:
             column = _COLUMNS[name]
-            # SQLite's default: NULL sorts first ascending, last descending.
-            nulls = (" NULLS LAST" if descending else " NULLS FIRST") if self.postgres else ""
+            # SQLite's default: NULL sorts first ascending, last descending; only the end
+            # date may be NULL (a NULLS clause on another column would keep PostgreSQL
+            # from reading its index backwards).
+            nulls = ""
+            if self.postgres and column == "terminal_at":
+                nulls = " NULLS LAST" if descending else " NULLS FIRST"
             terms.append(f"{column} {'DESC' if descending else 'ASC'}{nulls}")
         if not any(name == "id" for name, _ in keys):
             terms.append("id DESC")
@@ -156,3 +166,12 @@ def build(
         page = page.replace("?", placeholder)
         count = count.replace("?", placeholder) if count else None
     return page, (*condition_params, search.limit, search.offset), count, condition_params
+
+
+def task_runs_of(n: int, placeholder: str) -> str:
+    """The task runs of n executions (their ids the parameters), each execution's in seq order."""
+    query = (
+        f"SELECT {codec.TASK_RUN_COLUMNS} FROM task_run WHERE execution_id IN {_list(n)}"
+        " ORDER BY execution_id, seq"
+    )
+    return query if placeholder == "?" else query.replace("?", placeholder)

@@ -301,12 +301,18 @@ class SqlMethods(SqlKVMethods, SqlTriggerMethods):
 
     def search_executions(self, search: ExecutionSearch) -> ExecutionPage:
         page, params, count, count_params = searchsql.build(search, self.sql.placeholder)
-        # One snapshot: the total and the page agree.
-        open_db = self._snapshot if count is not None else self._read
+        # One snapshot: the total, the page and its task runs agree.
+        open_db = self._snapshot if count is not None or search.task_runs else self._read
         with open_db("search executions") as db:
             found = db.execute(page, params).fetchall()
             total = int(db.execute(count, count_params).fetchone()[0]) if count else 0
-        return ExecutionPage([codec.execution_from_row(row, ()) for row in found], total)
+            runs: dict[str, list[Any]] = {row[0]: [] for row in found}
+            if search.task_runs and found:
+                query = searchsql.task_runs_of(len(found), self.sql.placeholder)
+                for run in db.execute(query, tuple(runs)).fetchall():
+                    runs[run[1]].append(run)
+        executions = [codec.execution_from_row(row, runs[row[0]]) for row in found]
+        return ExecutionPage(executions, total)
 
     def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None:
         """Insert the execution, its task runs and its events together.
