@@ -202,6 +202,7 @@ def main() -> int:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only-search", action="store_true")
+    parser.add_argument("--no-search", action="store_true")
     args = parser.parse_args()
     missed = 0
 
@@ -249,7 +250,9 @@ def main() -> int:
     stores: list[tuple[str, Callable[[str], str], Callable[[str], None]]] = [
         ("SQLite", lambda home: f"sqlite://{home}/lanner.db", lambda url: None)
     ]
-    if not args.no_postgres:
+    if args.no_search:
+        stores = []
+    if not args.no_postgres and not args.no_search:
         stores.append(
             (
                 "PostgreSQL",

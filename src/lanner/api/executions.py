@@ -134,7 +134,9 @@ def _start(
             ctx.storage.delete_prefix(execution_prefix(flow.namespace, flow.id, execution_id))
         raise
     if wait:
-        execution = actions.wait_finalized(ctx.store, execution.id, None, ctx.stopping)
+        execution = actions.wait_finalized(
+            ctx.store, execution.id, None, ctx.stopping, ctx.finalized
+        )
     answer = execution_answer(execution)
     answer["url"] = None
     return answer

@@ -19,6 +19,7 @@ from lanner.model.flow import Flow, PluginDefault
 from lanner.model.inputvalues import FileInputs
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
+from lanner.runtime.finalwait import FinalizedSignals
 from lanner.store.base import Store
 
 
@@ -74,23 +75,41 @@ def start_execution(
 
 
 def wait_finalized(
-    store: Store, execution_id: str, timeout: float | None, stop: threading.Event | None = None
+    store: Store,
+    execution_id: str,
+    timeout: float | None,
+    stop: threading.Event | None = None,
+    signals: FinalizedSignals | None = None,
 ) -> Execution:
     """Poll the store until the execution is finalized (afterExecution done); once `stop`
-    is set, the execution as it stands."""
+    is set, the execution as it stands. With `signals` (this process's executors), the
+    execution is read as soon as one of them finalizes it, between polls."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        execution = get_execution(store, execution_id)
-        if execution.finalized_at is not None or (stop is not None and stop.is_set()):
-            return execution
-        if deadline is not None and time.monotonic() > deadline:
-            raise LannerError(
-                f"execution {execution_id} is still {execution.state.value} after {timeout} s"
-                " (is an executor running on this store?)"
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
+    delay, longest = 0.005, 0.1
+    event = None
+    if signals is not None:
+        event = signals.listen(execution_id)
+        # Told at once when this process ends it: the polls only catch an execution
+        # that another process ends, and can be rare (each is a read of it whole).
+        delay, longest = 0.05, 0.2
+    try:
+        while True:
+            execution = get_execution(store, execution_id)
+            if execution.finalized_at is not None or (stop is not None and stop.is_set()):
+                return execution
+            if deadline is not None and time.monotonic() > deadline:
+                raise LannerError(
+                    f"execution {execution_id} is still {execution.state.value} after"
+                    f" {timeout} s (is an executor running on this store?)"
+                )
+            if event is not None:
+                event.wait(delay)
+            else:
+                time.sleep(delay)
+            delay = min(delay * 2, longest)
+    finally:
+        if signals is not None and event is not None:
+            signals.forget(execution_id, event)
 
 
 def _send(store: Store, execution: Execution, event: Any, key: str) -> bool:
