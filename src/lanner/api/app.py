@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from lanner.api import (
     errors,
+    executionactions,
     executionfiles,
     executions,
     flows,
@@ -52,6 +53,7 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
             follow,
             executionfiles,
             flows,
+            executionactions,
             executions,
             logs,
             kv,

@@ -200,3 +200,36 @@ def request_restart(store: Store, execution_id: str) -> Execution:
         )
     _send(store, execution, Restart(), f"restart:{execution_id}:{len(execution.histories)}")
     return execution
+
+
+def replay_execution(
+    store: Store,
+    registry: TaskRegistry,
+    defaults: Sequence[PluginDefault],
+    execution_id: str,
+    revision: int | None = None,
+    latest: bool = False,
+) -> Execution:
+    """A new execution of a finished one's flow, with its inputs and labels: of the
+    same revision, or of `revision`, or of the latest when `latest`."""
+    from lanner.runtime.newexecution import new_execution, start_event
+
+    original = get_execution(store, execution_id)
+    if original.finalized_at is None:
+        raise ExecutionStateError(
+            f"execution {execution_id} is {original.state.value}: only a finished execution"
+            " can be replayed"
+        )
+    if latest:
+        revision = None
+    elif revision is None:
+        revision = original.flow_revision
+    flow, rev = deployed_flow(
+        store, registry, defaults, original.namespace, original.flow_id, revision
+    )
+    now = datetime.now(UTC)
+    execution = new_execution(
+        flow, rev, original.inputs, now, from_strings=False, labels=original.labels
+    )
+    store.create_execution(execution, [start_event(execution, now)])
+    return execution
