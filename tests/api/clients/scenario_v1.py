@@ -204,4 +204,7 @@ out["imported"] = kc.flows.flow(
     namespace="company.ops", id="imported", source=False, allow_deleted=False, tenant=T
 ).id
 
+graph = kc.flows.generate_flow_graph(namespace="company.ops", id="failing", tenant=T)
+out["graph"] = sorted(n.uid for n in graph.nodes or [])
+
 print(json.dumps(out))

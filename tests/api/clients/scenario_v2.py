@@ -245,4 +245,7 @@ out["import_problems"] = kc.flows.import_flows(
 )
 out["imported"] = kc.flows.flow("company.ops", "imported", T).id
 
+graph = kc.flows.generate_flow_graph("company.ops", "failing", T)
+out["graph"] = sorted(n.uid for n in graph.nodes or [])
+
 print(json.dumps(out))
