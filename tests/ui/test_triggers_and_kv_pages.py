@@ -1,7 +1,10 @@
-"""The Triggers page (a Schedule's context, disabled and enabled again) and the KV
-page (set, show, delete a pair), in headless Chromium against a real server."""
+"""The Triggers page (a Schedule's context, disabled and enabled again), the KV page
+(set, show, delete a pair) and the namespace files page (browse, read, upload,
+delete), in headless Chromium against a real server."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -52,3 +55,28 @@ def test_set_show_and_delete_a_pair(ui: UiPage, server: ApiServer) -> None:
     assert got["type"] == "NUMBER" and got["value"] == 3
     row.locator("button.delete").click()
     expect(page.locator("#kv")).to_contain_text("No pair")
+
+
+def test_upload_browse_read_and_delete_namespace_files(
+    ui: UiPage, server: ApiServer, tmp_path: Path
+) -> None:
+    server.deploy(YEARLY)
+    server.client.post(
+        f"{API}/namespaces/company.team/files",
+        params={"path": "/sql/one.sql"},
+        files={"fileContent": ("one.sql", b"select 1")},
+    )
+    page = ui.open("/ui/files?namespace=company.team")
+    page.locator('[data-file="/sql"] a.open').click()
+    expect(page.locator("#nsfiles-path")).to_have_text("/sql")
+    page.locator('[data-file="/sql/one.sql"] a.open').click()
+    expect(page.locator("#nsfiles-content")).to_contain_text("select 1")
+    upload = tmp_path / "two.sql"
+    upload.write_text("select 2")
+    page.set_input_files("#nsfiles-file", str(upload))
+    page.click("#nsfiles-upload")
+    expect(page.locator('[data-file="/sql/two.sql"]')).to_be_visible()
+    got = server.client.get(f"{API}/namespaces/company.team/files", params={"path": "/sql/two.sql"})
+    assert got.text == "select 2"
+    page.locator('[data-file="/sql/one.sql"] button.delete').click()
+    expect(page.locator('[data-file="/sql/one.sql"]')).to_have_count(0)

@@ -8,6 +8,7 @@ import * as execution from "./execution.js";
 import * as dashboard from "./dashboard.js";
 import * as triggers from "./triggers.js";
 import * as kv from "./kv.js";
+import * as nsfiles from "./nsfiles.js";
 
 const ROUTES = [
   [/^\/ui\/?$/, () => ({ redirect: "/ui/flows" })],
@@ -18,6 +19,7 @@ const ROUTES = [
   [/^\/ui\/executions\/?$/, () => ({ page: executions, nav: "executions" })],
   [/^\/ui\/triggers\/?$/, () => ({ page: triggers, nav: "triggers" })],
   [/^\/ui\/kv\/?$/, () => ({ page: kv, nav: "kv" })],
+  [/^\/ui\/files\/?$/, () => ({ page: nsfiles, nav: "files" })],
   [/^\/ui\/executions\/([^/]+)\/?$/, (m) => ({ page: execution, nav: "executions", params: { id: decodeURIComponent(m[1]) } })],
 ];
 
