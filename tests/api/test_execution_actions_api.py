@@ -4,6 +4,7 @@ generations' paths."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -108,3 +109,19 @@ def test_bulk_actions_by_ids(api: ApiServer) -> None:
     assert api.client.get(f"{API}/executions/{sleeping[0]}").status_code == 404
     empty = api.client.request("DELETE", f"{API}/executions/by-ids", json=[])
     assert empty.status_code == 422
+
+
+def test_schedule_date_starts_the_execution_then(api: ApiServer) -> None:
+    api.deploy(HELLO)
+    at = datetime.now(UTC) + timedelta(seconds=2)
+    resp = api.start("company.team", "hello", scheduleDate=at.isoformat())
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["state"]["current"] == "CREATED" and body["scheduleDate"]
+    time.sleep(1)
+    assert _until(api, body["id"], "CREATED")["state"]["current"] == "CREATED"
+    done = _until(api, body["id"], "SUCCESS")
+    started = datetime.fromisoformat(done["state"]["histories"][1]["date"].replace("Z", "+00:00"))
+    assert started >= at
+    bad = api.start("company.team", "hello", scheduleDate="tomorrow")
+    assert bad.status_code == 422 and "scheduleDate" in bad.json()["message"]

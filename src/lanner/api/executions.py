@@ -19,6 +19,7 @@ from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
 from lanner.api.filters import Filter, execution_conditions, parse, sort_keys
 from lanner.api.schemas import execution_answer, paged
+from lanner.engine.variables import iso
 from lanner.errors import NotFoundError
 from lanner.runtime import actions
 from lanner.store.search import ExecutionSearch
@@ -71,15 +72,14 @@ async def create_execution(
     scheduleDate: str | None = None,
     breakpoints: str | None = None,
 ) -> dict[str, Any]:
-    if scheduleDate:
-        raise ApiError("scheduleDate is not supported here yet: start the execution now")
+    start_at = _schedule_date(scheduleDate) if scheduleDate else None
     if breakpoints:
         raise ApiError("breakpoints are not supported here")
     given_labels = _labels(labels)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         return await run_in_threadpool(
-            _start, ctx, namespace, flow_id, revision, {}, {}, given_labels, wait
+            _start, ctx, namespace, flow_id, revision, {}, {}, given_labels, wait, start_at
         )
     inputs: dict[str, str] = {}
     uploads: dict[str, UploadFile] = {}
@@ -92,7 +92,7 @@ async def create_execution(
             else:
                 inputs[key] = value
         return await run_in_threadpool(
-            _start, ctx, namespace, flow_id, revision, inputs, uploads, given_labels, wait
+            _start, ctx, namespace, flow_id, revision, inputs, uploads, given_labels, wait, start_at
         )
 
 
@@ -105,6 +105,7 @@ def _start(
     uploads: dict[str, UploadFile],
     labels: dict[str, str],
     wait: bool,
+    start_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Create the execution; FILE inputs are stored at their URI under its id first (and
     removed again when the execution is refused)."""
@@ -127,7 +128,14 @@ def _start(
             given[input_id] = uri
         files = InputFiles(ctx.storage, flow.namespace, flow.id, execution_id)
         execution = actions.start_execution(
-            ctx.store, flow, rev, given, labels=labels, execution_id=execution_id, files=files
+            ctx.store,
+            flow,
+            rev,
+            given,
+            labels=labels,
+            execution_id=execution_id,
+            files=files,
+            start_at=start_at,
         )
     except BaseException:
         if uploads:
@@ -139,7 +147,18 @@ def _start(
         )
     answer = execution_answer(execution)
     answer["url"] = None
+    if start_at is not None:
+        answer["scheduleDate"] = iso(start_at)
     return answer
+
+
+def _schedule_date(value: str) -> datetime:
+    """Kestra's scheduleDate: an ISO 8601 date-time (a zone, else UTC)."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(f"scheduleDate {value!r}: not an ISO 8601 date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # Kestra's sort fields, and the store's.

@@ -61,16 +61,19 @@ def start_execution(
     labels: Mapping[str, str] | None = None,
     execution_id: str | None = None,
     files: FileInputs | None = None,
+    start_at: datetime | None = None,
 ) -> Execution:
     """Create the execution (inputs checked from their text form) and its Start event;
-    `files` stores its FILE inputs (under `execution_id`, which it was made for)."""
+    `files` stores its FILE inputs (under `execution_id`, which it was made for). With a
+    future `start_at` it stays CREATED until then (its Start event is due then)."""
     from lanner.runtime.newexecution import new_execution, start_event
 
     now = datetime.now(UTC)
     execution = new_execution(
         flow, revision, inputs, now, labels=labels, execution_id=execution_id, files=files
     )
-    store.create_execution(execution, [start_event(execution, now)])
+    due = start_at if start_at is not None and start_at > now else now
+    store.create_execution(execution, [start_event(execution, due)])
     return execution
 
 
