@@ -109,6 +109,11 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["kv_inherited"] == ["size"]
     assert out["triggers"] == ["newyear"]
     assert out["trigger_disabled"] is True and out["trigger_unlocked"] == "newyear"
+    assert out["replayed"] == [True, {"name": "Ada", "count": 2}]
+    assert out["bulk_restart"] == 1
+    assert out["exported"] == ["company.ops.failing.yml"]
+    assert out["import_problems"] == [] and out["imported"] == "imported"
+    assert out["graph"] == ["root.end", "root.fails", "root.root"]
     if major == "2":
         assert out["plugin_listed"] and out["plugin_schema"] and out["plugin_doc"]
         assert out["followed_last"] == "SUCCESS"

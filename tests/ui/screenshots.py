@@ -68,9 +68,30 @@ tasks:
 """
 
 
+NIGHTLY = """\
+id: nightly_trigger
+namespace: company.analytics
+tasks:
+  - id: run
+    type: io.kestra.plugin.core.log.Log
+    message: every night
+triggers:
+  - id: nightly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 2 * * *"
+"""
+
+
 def _runs(server: ApiServer) -> str:
     server.deploy(DEMO)
     server.deploy(SLEEPY)
+    server.deploy(NIGHTLY)
+    for key, value in (("last_report_day", '"2026-12-05"'), ("row_limit", "5000")):
+        server.client.put(
+            f"{API}/namespaces/company.analytics/kv/{key}",
+            content=value,
+            headers={"Content-Type": "text/plain"},
+        )
     last = ""
     for region in ("eu", "us", "apac"):
         last = server.start(
@@ -92,7 +113,7 @@ def main(folder: Path) -> None:
                 browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 760})
                 page.goto(server.url + "/ui/flows")
-                expect(page.locator("#flows tbody tr[data-flow]")).to_have_count(2)
+                expect(page.locator("#flows tbody tr[data-flow]")).to_have_count(3)
                 page.screenshot(path=str(folder / "flows.png"))
                 page.goto(server.url + "/ui/flows/company.analytics/nightly_report")
                 source = DEMO.replace("maxAttempts: 3", "maxAttempts: three")
@@ -107,6 +128,14 @@ def main(folder: Path) -> None:
                 page.goto(server.url + "/ui/executions")
                 expect(page.locator("#executions tbody tr[data-execution]")).to_have_count(4)
                 page.screenshot(path=str(folder / "executions.png"))
+                page.goto(server.url + "/ui/triggers")
+                expect(page.locator("#triggers tbody tr[data-trigger]")).to_have_count(1)
+                page.screenshot(path=str(folder / "triggers.png"))
+                page.goto(server.url + "/ui/kv?namespace=company.analytics")
+                expect(page.locator("#kv tbody tr[data-key]")).to_have_count(2)
+                page.locator("[data-key=row_limit] button.show").click()
+                expect(page.locator("#kv-value")).to_contain_text("5000")
+                page.screenshot(path=str(folder / "kv.png"))
                 browser.close()
             kill = server.client.get(f"{API}/executions/search").json()["results"]
             for e in kill:

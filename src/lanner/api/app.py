@@ -13,9 +13,12 @@ from fastapi.responses import JSONResponse
 
 from lanner.api import (
     errors,
+    executionactions,
     executionfiles,
     executions,
+    flowgraph,
     flows,
+    flowtransfer,
     follow,
     kv,
     logs,
@@ -51,7 +54,10 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
             webhook,
             follow,
             executionfiles,
+            flowtransfer,
+            flowgraph,
             flows,
+            executionactions,
             executions,
             logs,
             kv,

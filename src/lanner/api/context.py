@@ -9,6 +9,7 @@ from fastapi import Request
 
 from lanner.config import Config
 from lanner.plugin import TaskRegistry
+from lanner.runtime.finalwait import FinalizedSignals
 from lanner.storage import Storage
 from lanner.store.base import Store
 
@@ -21,6 +22,8 @@ class ApiContext:
     storage: Storage  # internal storage, the runtime's own
     # Set when the server stops: requests waiting for an execution answer at once.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # Told by this process's executors when they finalize an execution (wait=true).
+    finalized: FinalizedSignals = field(default_factory=FinalizedSignals)
 
 
 def context(request: Request) -> ApiContext:

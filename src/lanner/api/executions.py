@@ -17,18 +17,15 @@ from starlette.datastructures import UploadFile
 
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
-from lanner.api.filters import Filter, execution_tests, parse, sort_keys, sorted_by
+from lanner.api.filters import Filter, execution_conditions, parse, sort_keys
 from lanner.api.schemas import execution_answer, paged
-from lanner.engine.execution import Execution
+from lanner.engine.variables import iso
 from lanner.errors import NotFoundError
 from lanner.runtime import actions
+from lanner.store.search import ExecutionSearch
 
 router = APIRouter(tags=["Executions"])
 Ctx = Annotated[ApiContext, Depends(context)]
-
-# Search reads this many executions at most before filtering and paging in
-# memory: the store lists by namespace, flow and state only (docs/api.md).
-SEARCH_WINDOW = 10_000
 
 
 async def _form_inputs(request: Request) -> dict[str, str]:
@@ -75,15 +72,14 @@ async def create_execution(
     scheduleDate: str | None = None,
     breakpoints: str | None = None,
 ) -> dict[str, Any]:
-    if scheduleDate:
-        raise ApiError("scheduleDate is not supported here yet: start the execution now")
+    start_at = _schedule_date(scheduleDate) if scheduleDate else None
     if breakpoints:
         raise ApiError("breakpoints are not supported here")
     given_labels = _labels(labels)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         return await run_in_threadpool(
-            _start, ctx, namespace, flow_id, revision, {}, {}, given_labels, wait
+            _start, ctx, namespace, flow_id, revision, {}, {}, given_labels, wait, start_at
         )
     inputs: dict[str, str] = {}
     uploads: dict[str, UploadFile] = {}
@@ -96,7 +92,7 @@ async def create_execution(
             else:
                 inputs[key] = value
         return await run_in_threadpool(
-            _start, ctx, namespace, flow_id, revision, inputs, uploads, given_labels, wait
+            _start, ctx, namespace, flow_id, revision, inputs, uploads, given_labels, wait, start_at
         )
 
 
@@ -109,6 +105,7 @@ def _start(
     uploads: dict[str, UploadFile],
     labels: dict[str, str],
     wait: bool,
+    start_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Create the execution; FILE inputs are stored at their URI under its id first (and
     removed again when the execution is refused)."""
@@ -131,39 +128,50 @@ def _start(
             given[input_id] = uri
         files = InputFiles(ctx.storage, flow.namespace, flow.id, execution_id)
         execution = actions.start_execution(
-            ctx.store, flow, rev, given, labels=labels, execution_id=execution_id, files=files
+            ctx.store,
+            flow,
+            rev,
+            given,
+            labels=labels,
+            execution_id=execution_id,
+            files=files,
+            start_at=start_at,
         )
     except BaseException:
         if uploads:
             ctx.storage.delete_prefix(execution_prefix(flow.namespace, flow.id, execution_id))
         raise
     if wait:
-        execution = actions.wait_finalized(ctx.store, execution.id, None, ctx.stopping)
+        execution = actions.wait_finalized(
+            ctx.store, execution.id, None, ctx.stopping, ctx.finalized
+        )
     answer = execution_answer(execution)
     answer["url"] = None
+    if start_at is not None:
+        answer["scheduleDate"] = iso(start_at)
     return answer
 
 
-def _sort_value(e: Execution, field: str) -> Any:
-    if field in ("state.startDate", "startDate"):
-        return e.start_date
-    if field in ("state.endDate", "endDate"):
-        return e.histories[-1].date if e.state.terminated and e.histories else None
-    if field == "state.current":
-        return e.state.value
-    return {"id": e.id, "namespace": e.namespace, "flowId": e.flow_id}[field]
+def _schedule_date(value: str) -> datetime:
+    """Kestra's scheduleDate: an ISO 8601 date-time (a zone, else UTC)."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(f"scheduleDate {value!r}: not an ISO 8601 date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-SORTS = (
-    "state.startDate",
-    "startDate",
-    "state.endDate",
-    "endDate",
-    "state.current",
-    "id",
-    "namespace",
-    "flowId",
-)
+# Kestra's sort fields, and the store's.
+SORTS = {
+    "state.startDate": "start_date",
+    "startDate": "start_date",
+    "state.endDate": "end_date",
+    "endDate": "end_date",
+    "state.current": "state",
+    "id": "id",
+    "namespace": "namespace",
+    "flowId": "flow_id",
+}
 
 
 def _search(
@@ -173,20 +181,13 @@ def _search(
     size: int,
     sort: list[str] | None = None,
 ) -> dict[str, Any]:
-    keys = sort_keys(sort, SORTS)
-    tests = execution_tests(filters, datetime.now(UTC))
-    # Push the equality filters the store understands down to it.
-    namespace = flow_id = None
-    for f in filters:
-        if f.operation == "EQUALS" and f.field == "namespace":
-            namespace = f.value
-        elif f.operation == "EQUALS" and f.field == "flowId":
-            flow_id = f.value
-    rows = ctx.store.list_executions(namespace=namespace, flow_id=flow_id, limit=SEARCH_WINDOW)
-    rows = sorted_by([e for e in rows if all(t(e) for t in tests)], keys, _sort_value)
-    chosen = rows[(page - 1) * size : page * size]
-    full = [ctx.store.get_execution(e.id) or e for e in chosen]
-    return paged([execution_answer(e) for e in full], len(rows))
+    """Filtered, sorted and paged by the store (in SQL), with the page's task runs."""
+    keys = tuple((SORTS[field], desc) for field, desc in sort_keys(sort, SORTS))
+    conditions = tuple(execution_conditions(filters, datetime.now(UTC)))
+    offset = (page - 1) * size
+    search = ExecutionSearch(conditions, keys, offset=offset, limit=size, task_runs=True)
+    found = ctx.store.search_executions(search)
+    return paged([execution_answer(e) for e in found.executions], found.total)
 
 
 Page = Annotated[int, Query(ge=1)]

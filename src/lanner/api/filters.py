@@ -14,9 +14,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from lanner.api.errors import ApiError
-from lanner.engine.execution import Execution
 from lanner.model.states import State
 from lanner.store.base import FlowRecord
+from lanner.store.search import (
+    DATE_OPERATIONS,
+    TEXT_OPERATIONS,
+    AnyTextCondition,
+    Condition,
+    DateCondition,
+    LabelCondition,
+    StateCondition,
+    TextCondition,
+)
 
 T = TypeVar("T")
 
@@ -84,80 +93,57 @@ def _duration(field: str, value: str) -> timedelta:
         raise ApiError(f"filters[{field}]: {value!r} is not an ISO 8601 duration") from None
 
 
-def _date_test(field: str, op: str, value: str) -> Callable[[datetime | None], bool]:
-    at = _date(field, value)
-    tests: dict[str, Callable[[datetime], bool]] = {
-        "GREATER_THAN": lambda d: d > at,
-        "GREATER_THAN_OR_EQUAL_TO": lambda d: d >= at,
-        "LESS_THAN": lambda d: d < at,
-        "LESS_THAN_OR_EQUAL_TO": lambda d: d <= at,
-        "EQUALS": lambda d: d == at,
-        "NOT_EQUALS": lambda d: d != at,
-    }
-    if op not in tests:
-        raise ApiError(f"filters[{field}][{op}]: operation not supported on {field}")
-    test = tests[op]
-    return lambda d: d is not None and test(d)
+_FIELDS = {"namespace": "namespace", "flowId": "flow_id", "id": "id", "executionId": "id"}
 
 
-ExecutionTest = Callable[[Execution], bool]
+def execution_conditions(filters: list[Filter], now: datetime) -> list[Condition]:
+    """The filters as the store's search conditions (each field and operation checked)."""
+    return [_execution_condition(f, now) for f in filters]
 
 
-def _end(e: Execution) -> datetime | None:
-    return e.histories[-1].date if e.state.terminated and e.histories else None
-
-
-def execution_tests(filters: list[Filter], now: datetime) -> list[ExecutionTest]:
-    tests: list[ExecutionTest] = []
-    for f in filters:
-        tests.append(_execution_test(f, now))
-    return tests
-
-
-def _execution_test(f: Filter, now: datetime) -> ExecutionTest:
+def _execution_condition(f: Filter, now: datetime) -> Condition:
     field, op, value = f.field, f.operation, f.value
-    if field == "namespace":
-        ns = text_test(field, op, value)
-        return lambda e: ns(e.namespace)
-    if field == "flowId":
-        flow = text_test(field, op, value)
-        return lambda e: flow(e.flow_id)
-    if field in ("id", "executionId"):
-        ident = text_test(field, op, value)
-        return lambda e: ident(e.id)
+    if field in _FIELDS:
+        if op not in TEXT_OPERATIONS:
+            raise ApiError(f"filters[{field}][{op}]: operation not supported on {field}")
+        if op == "REGEX":
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ApiError(f"filters[{field}][REGEX]: {value!r}: {exc}") from None
+        values = tuple(_values(value)) if op in ("IN", "NOT_IN") else (value,)
+        return TextCondition(_FIELDS[field], op, values)
     if field == "state":
         states = {s.upper() for s in _values(value)}
         unknown = states - set(State.__members__)
         if unknown:
             raise ApiError(f"filters[state]: {', '.join(sorted(unknown))}: not a state")
         if op in ("EQUALS", "IN"):
-            return lambda e: e.state.value in states
+            return StateCondition(frozenset(states))
         if op in ("NOT_EQUALS", "NOT_IN"):
-            return lambda e: e.state.value not in states
+            return StateCondition(frozenset(states), negated=True)
         raise ApiError(f"filters[state][{op}]: operation not supported on state")
     if field == "labels":
-        return _labels_test(f)
-    if field == "startDate":
-        start = _date_test(field, op, value)
-        return lambda e: start(e.start_date)
-    if field == "endDate":
-        end = _date_test(field, op, value)
-        return lambda e: end(_end(e))
+        return _labels_condition(f)
+    if field in ("startDate", "endDate"):
+        if op not in DATE_OPERATIONS:
+            raise ApiError(f"filters[{field}][{op}]: operation not supported on {field}")
+        column = "start_date" if field == "startDate" else "end_date"
+        return DateCondition(column, op, _date(field, value))
     if field == "timeRange":
         if op != "EQUALS":
             raise ApiError(f"filters[timeRange][{op}]: only EQUALS (a duration back from now)")
         since = now - _duration(field, value)
-        return lambda e: e.start_date is not None and e.start_date >= since
+        return DateCondition("start_date", "GREATER_THAN_OR_EQUAL_TO", since)
     if field == "q":
-        needle = value.lower()
-        return lambda e: any(needle in s.lower() for s in (e.id, e.namespace, e.flow_id))
+        return AnyTextCondition(value)
     raise ApiError(
         f"filters[{field}]: not a field executions can be searched by here (namespace, flowId,"
         " state, labels, startDate, endDate, timeRange, q)"
     )
 
 
-def _labels_test(f: Filter) -> ExecutionTest:
+def _labels_condition(f: Filter) -> Condition:
     if f.key is not None:
         pairs = {f.key: f.value}
     else:
@@ -167,10 +153,10 @@ def _labels_test(f: Filter) -> ExecutionTest:
             if not sep:
                 raise ApiError(f"filters[labels]: {item!r} is not key:value")
             pairs[key] = val
-    if f.operation == "EQUALS" or f.operation == "IN":
-        return lambda e: all(e.labels.get(k) == v for k, v in pairs.items())
+    if f.operation in ("EQUALS", "IN"):
+        return LabelCondition(tuple(pairs.items()))
     if f.operation == "NOT_EQUALS":
-        return lambda e: all(e.labels.get(k) != v for k, v in pairs.items())
+        return LabelCondition(tuple(pairs.items()), negated=True)
     raise ApiError(f"filters[labels][{f.operation}]: operation not supported on labels")
 
 

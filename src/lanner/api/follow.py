@@ -63,10 +63,10 @@ async def follow_execution(execution_id: str, request: Request, ctx: Ctx) -> Str
         execution, sent, delay = first, "", FIRST
         while True:
             answer = execution_answer(execution)
-            text = json.dumps(answer, sort_keys=True)
             if execution.finalized_at is not None:
                 yield event("end", answer)
                 return
+            text = json.dumps(answer, sort_keys=True)  # to send only a changed execution
             if text != sent:
                 sent = text
                 yield event("progress", answer)

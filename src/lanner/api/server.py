@@ -36,7 +36,10 @@ class HttpServer:
         port: int,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY on the accepted sockets
+        # only when their proto says TCP; with 0, Nagle held each answer's last
+        # segment until the client's delayed ACK (~40 ms per request).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
@@ -63,6 +66,10 @@ class HttpServer:
             )
         )
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)
+
+    @property
+    def context(self) -> ApiContext:
+        return self._context
 
     @property
     def url(self) -> str:

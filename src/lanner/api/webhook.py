@@ -200,7 +200,9 @@ def _fire(
     ctx.store.create_execution(execution, [start_event(execution, now)])
     if not trigger.wait:
         return JSONResponse(webhook_answer(execution_answer(execution)))
-    ended = execution_answer(actions.wait_finalized(ctx.store, execution_id, None, ctx.stopping))
+    ended = execution_answer(
+        actions.wait_finalized(ctx.store, execution_id, None, ctx.stopping, ctx.finalized)
+    )
     if not trigger.returnOutputs:
         return JSONResponse(webhook_answer(ended))
     outputs = ended.get("outputs") or {}

@@ -7,6 +7,7 @@ every task run of the execution.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -68,8 +69,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(date: datetime) -> str:
-    return date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Cached: an execution's JSON repeats each date (a state's history, its attempt's,
+    # its start and end); isoformat is cheaper than strftime, with the same text.
+    return date.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class _Lazy(Mapping[str, Any]):

@@ -19,6 +19,7 @@ from lanner.model.flow import Flow, PluginDefault
 from lanner.model.inputvalues import FileInputs
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
+from lanner.runtime.finalwait import FinalizedSignals
 from lanner.store.base import Store
 
 
@@ -60,37 +61,58 @@ def start_execution(
     labels: Mapping[str, str] | None = None,
     execution_id: str | None = None,
     files: FileInputs | None = None,
+    start_at: datetime | None = None,
 ) -> Execution:
     """Create the execution (inputs checked from their text form) and its Start event;
-    `files` stores its FILE inputs (under `execution_id`, which it was made for)."""
+    `files` stores its FILE inputs (under `execution_id`, which it was made for). With a
+    future `start_at` it stays CREATED until then (its Start event is due then)."""
     from lanner.runtime.newexecution import new_execution, start_event
 
     now = datetime.now(UTC)
     execution = new_execution(
         flow, revision, inputs, now, labels=labels, execution_id=execution_id, files=files
     )
-    store.create_execution(execution, [start_event(execution, now)])
+    due = start_at if start_at is not None and start_at > now else now
+    store.create_execution(execution, [start_event(execution, due)])
     return execution
 
 
 def wait_finalized(
-    store: Store, execution_id: str, timeout: float | None, stop: threading.Event | None = None
+    store: Store,
+    execution_id: str,
+    timeout: float | None,
+    stop: threading.Event | None = None,
+    signals: FinalizedSignals | None = None,
 ) -> Execution:
     """Poll the store until the execution is finalized (afterExecution done); once `stop`
-    is set, the execution as it stands."""
+    is set, the execution as it stands. With `signals` (this process's executors), the
+    execution is read as soon as one of them finalizes it, between polls."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        execution = get_execution(store, execution_id)
-        if execution.finalized_at is not None or (stop is not None and stop.is_set()):
-            return execution
-        if deadline is not None and time.monotonic() > deadline:
-            raise LannerError(
-                f"execution {execution_id} is still {execution.state.value} after {timeout} s"
-                " (is an executor running on this store?)"
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
+    delay, longest = 0.005, 0.1
+    event = None
+    if signals is not None:
+        event = signals.listen(execution_id)
+        # Told at once when this process ends it: the polls only catch an execution
+        # that another process ends, and can be rare (each is a read of it whole).
+        delay, longest = 0.05, 0.2
+    try:
+        while True:
+            execution = get_execution(store, execution_id)
+            if execution.finalized_at is not None or (stop is not None and stop.is_set()):
+                return execution
+            if deadline is not None and time.monotonic() > deadline:
+                raise LannerError(
+                    f"execution {execution_id} is still {execution.state.value} after"
+                    f" {timeout} s (is an executor running on this store?)"
+                )
+            if event is not None:
+                event.wait(delay)
+            else:
+                time.sleep(delay)
+            delay = min(delay * 2, longest)
+    finally:
+        if signals is not None and event is not None:
+            signals.forget(execution_id, event)
 
 
 def _send(store: Store, execution: Execution, event: Any, key: str) -> bool:
@@ -200,4 +222,37 @@ def request_restart(store: Store, execution_id: str) -> Execution:
             " only a finished FAILED or KILLED execution can be restarted"
         )
     _send(store, execution, Restart(), f"restart:{execution_id}:{len(execution.histories)}")
+    return execution
+
+
+def replay_execution(
+    store: Store,
+    registry: TaskRegistry,
+    defaults: Sequence[PluginDefault],
+    execution_id: str,
+    revision: int | None = None,
+    latest: bool = False,
+) -> Execution:
+    """A new execution of a finished one's flow, with its inputs and labels: of the
+    same revision, or of `revision`, or of the latest when `latest`."""
+    from lanner.runtime.newexecution import new_execution, start_event
+
+    original = get_execution(store, execution_id)
+    if original.finalized_at is None:
+        raise ExecutionStateError(
+            f"execution {execution_id} is {original.state.value}: only a finished execution"
+            " can be replayed"
+        )
+    if latest:
+        revision = None
+    elif revision is None:
+        revision = original.flow_revision
+    flow, rev = deployed_flow(
+        store, registry, defaults, original.namespace, original.flow_id, revision
+    )
+    now = datetime.now(UTC)
+    execution = new_execution(
+        flow, rev, original.inputs, now, from_strings=False, labels=original.labels
+    )
+    store.create_execution(execution, [start_event(execution, now)])
     return execution

@@ -54,6 +54,9 @@ def serve(
         from lanner.api.server import HttpServer
 
         api = HttpServer(store, registry, config, runtime.storage, *http)
+        # `wait=true` answers as soon as this process's executors finalize the execution.
+        for executor_ in (runtime.executor, *runtime.more_executors):
+            executor_.listeners.append(api.context.finalized.on_commit)
     process_id = runtime.workers.process_id
 
     def info() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from lanner.engine.execution import Execution, TaskRun
 from lanner.model.kvtypes import KVEntry
+from lanner.store.search import ExecutionPage, ExecutionSearch
 
 # The executions a process works on: their events, their cycles, their jobs.
 # None: every execution of the store (servers, executors, workers). A `lanner
@@ -315,6 +316,10 @@ class Store(TriggerStore, Protocol):
         state: str | None = None,
     ) -> list[Execution]:
         """Most recent first; task runs are not loaded. `state` is a State value ("RUNNING")."""
+        ...
+
+    def search_executions(self, search: ExecutionSearch) -> ExecutionPage:
+        """One page of the executions matching every condition, and how many match."""
         ...
 
     def purge_executions(self, before: datetime, limit: int = 1000) -> int:

@@ -82,6 +82,11 @@ def _encode(doc: Any) -> str:
         raise StoreError(f"cannot store a value as JSON: {exc}") from exc
 
 
+def json_text(value: Any) -> str:
+    """`value` as this module's encoder writes it (no sealing): what a search looks for."""
+    return _ENCODER.encode(value)
+
+
 def _check(doc: Any, what: str) -> Any:
     if type(doc) is not dict or doc.get("v") != VERSION:
         version = doc.get("v") if isinstance(doc, dict) else None

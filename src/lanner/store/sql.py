@@ -28,10 +28,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from lanner.engine.execution import Execution
-from lanner.store import codec
+from lanner.store import codec, searchsql
 from lanner.store.base import EventRow, FlowRecord, Job, LogRecord, NewEvent, ProcessRecord
 from lanner.store.kvsql import KVStatements, SqlKVMethods
 from lanner.store.purgesql import SqlPurgeMethods
+from lanner.store.search import ExecutionPage, ExecutionSearch
 from lanner.store.triggersql import SqlTriggerMethods, TriggerStatements
 
 ERROR_LOG_PAGE = 500
@@ -302,6 +303,21 @@ class SqlMethods(SqlKVMethods, SqlTriggerMethods, SqlPurgeMethods):
         with self._read("list executions") as db:
             found = db.execute(query, (*params, limit)).fetchall()
         return [codec.execution_from_row(row, ()) for row in found]
+
+    def search_executions(self, search: ExecutionSearch) -> ExecutionPage:
+        page, params, count, count_params = searchsql.build(search, self.sql.placeholder)
+        # One snapshot: the total, the page and its task runs agree.
+        open_db = self._snapshot if count is not None or search.task_runs else self._read
+        with open_db("search executions") as db:
+            found = db.execute(page, params).fetchall()
+            total = int(db.execute(count, count_params).fetchone()[0]) if count else 0
+            runs: dict[str, list[Any]] = {row[0]: [] for row in found}
+            if search.task_runs and found:
+                query = searchsql.task_runs_of(len(found), self.sql.placeholder)
+                for run in db.execute(query, tuple(runs)).fetchall():
+                    runs[run[1]].append(run)
+        executions = [codec.execution_from_row(row, runs[row[0]]) for row in found]
+        return ExecutionPage(executions, total)
 
     def create_execution(self, execution: Execution, events: Sequence[NewEvent]) -> None:
         """Insert the execution, its task runs and its events together.

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -370,6 +371,8 @@ class SQLiteStore(SQLiteMethods):
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
+            # Execution search's REGEX filter (store/searchsql.py).
+            db.create_function("regexp", 2, _regexp, deterministic=True)
         except sqlite3.Error as exc:
             db.close()
             raise _describe(exc, "open the database", self.path) from exc
@@ -571,3 +574,10 @@ def _insert_events(db: sqlite3.Connection, events: Sequence[NewEvent]) -> int:
 def _insert_logs(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
     if records:
         _many(db, SQL.LOG_INSERT, [codec.log_params(r) for r in records])
+
+
+def _regexp(pattern: str, text: str | None) -> bool:
+    try:
+        return text is not None and re.search(pattern, text) is not None
+    except re.error:
+        return False

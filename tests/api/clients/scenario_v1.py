@@ -1,11 +1,14 @@
 """Run by test_kestrapy.py with kestrapy 1.0.x (Kestra 1.3's API) on the path:
 the real client, against a real `lanner server`. Prints a JSON summary."""
 
+import io
 import json
 import sys
 import time
+import zipfile
 
 from kestrapy import Configuration, KestraClient
+from kestrapy.models.id_with_namespace import IdWithNamespace
 from kestrapy.models.query_filter import QueryFilter
 from kestrapy.models.trigger_controller_set_disabled_request import (
     TriggerControllerSetDisabledRequest,
@@ -185,4 +188,23 @@ unlocked = kc.triggers.unlock_trigger(
     namespace="company.team", flow_id="yearly", trigger_id="newyear", tenant=T
 )
 out["trigger_unlocked"] = unlocked.trigger_id
+# Replay, bulk actions by ids, flows export and import (issue 10's remaining API).
+replayed = kc.executions.replay_execution(execution.id, T)
+out["replayed"] = [replayed.id != execution.id, until(replayed.id, "SUCCESS").inputs]
+bulk = kc.executions.restart_executions_by_ids(T, [failed.id])
+out["bulk_restart"] = bulk["count"] if isinstance(bulk, dict) else bulk.count
+exported = kc.flows.export_flows_by_ids(T, [IdWithNamespace(namespace="company.ops", id="failing")])
+with zipfile.ZipFile(io.BytesIO(bytes(exported))) as archive:
+    out["exported"] = archive.namelist()
+IMPORTED = "id: imported\nnamespace: company.ops\ntasks:\n  - id: x\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+out["import_problems"] = kc.flows.import_flows(
+    False, T, file_upload=("flows.yml", IMPORTED.encode())
+)
+out["imported"] = kc.flows.flow(
+    namespace="company.ops", id="imported", source=False, allow_deleted=False, tenant=T
+).id
+
+graph = kc.flows.generate_flow_graph(namespace="company.ops", id="failing", tenant=T)
+out["graph"] = sorted(n.uid for n in graph.nodes or [])
+
 print(json.dumps(out))

@@ -1,11 +1,14 @@
 """Run by test_kestrapy.py with kestrapy 2.0.x (Kestra 2.0's API) on the path:
 the real client, against a real `lanner server`. Prints a JSON summary."""
 
+import io
 import json
 import sys
 import time
+import zipfile
 
 from kestrapy import KestraClient
+from kestrapy.models.id_with_namespace import IdWithNamespace
 from kestrapy.models.query_filter import QueryFilter
 from kestrapy.models.trigger_controller_api_trigger_id import TriggerControllerApiTriggerId
 from kestrapy.models.trigger_controller_set_disabled_request import (
@@ -228,4 +231,21 @@ out["plugin_schema"] = "task:" + LOG in kc.plugins.plugin_schema("flow")["$defs"
 out["plugin_doc"] = (
     "message" in kc.plugins.plugin_documentation(LOG)["schema"]["properties"]["properties"]
 )
+# Replay, bulk actions by ids, flows export and import (issue 10's remaining API).
+replayed = kc.executions.replay_execution(execution.id, T)
+out["replayed"] = [replayed.id != execution.id, until(replayed.id, "SUCCESS").inputs]
+bulk = kc.executions.restart_executions_by_ids(T, [failed.id])
+out["bulk_restart"] = bulk["count"] if isinstance(bulk, dict) else bulk.count
+exported = kc.flows.export_flows_by_ids(T, [IdWithNamespace(namespace="company.ops", id="failing")])
+with zipfile.ZipFile(io.BytesIO(bytes(exported))) as archive:
+    out["exported"] = archive.namelist()
+IMPORTED = "id: imported\nnamespace: company.ops\ntasks:\n  - id: x\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+out["import_problems"] = kc.flows.import_flows(
+    T, fail_on_error=False, file_content=IMPORTED.encode()
+)
+out["imported"] = kc.flows.flow("company.ops", "imported", T).id
+
+graph = kc.flows.generate_flow_graph("company.ops", "failing", T)
+out["graph"] = sorted(n.uid for n in graph.nodes or [])
+
 print(json.dumps(out))

@@ -6,6 +6,9 @@ import * as flow from "./flow.js";
 import * as executions from "./executions.js";
 import * as execution from "./execution.js";
 import * as dashboard from "./dashboard.js";
+import * as triggers from "./triggers.js";
+import * as kv from "./kv.js";
+import * as nsfiles from "./nsfiles.js";
 
 const ROUTES = [
   [/^\/ui\/?$/, () => ({ redirect: "/ui/flows" })],
@@ -14,6 +17,9 @@ const ROUTES = [
   [/^\/ui\/flows\/([^/]+)\/([^/]+)\/?$/, (m) => ({ page: flow, nav: "flows", params: { namespace: decodeURIComponent(m[1]), id: decodeURIComponent(m[2]) } })],
   [/^\/ui\/dashboard\/?$/, () => ({ page: dashboard, nav: "dashboard" })],
   [/^\/ui\/executions\/?$/, () => ({ page: executions, nav: "executions" })],
+  [/^\/ui\/triggers\/?$/, () => ({ page: triggers, nav: "triggers" })],
+  [/^\/ui\/kv\/?$/, () => ({ page: kv, nav: "kv" })],
+  [/^\/ui\/files\/?$/, () => ({ page: nsfiles, nav: "files" })],
   [/^\/ui\/executions\/([^/]+)\/?$/, (m) => ({ page: execution, nav: "executions", params: { id: decodeURIComponent(m[1]) } })],
 ];
 

@@ -1,11 +1,15 @@
-// An execution: its state and actions (kill, resume, restart), the task runs
-// on a timeline (one bar per task run, one segment per attempt), inputs and
-// outputs, and its logs filtered by task and level. Polled while it runs.
+// An execution: its state and actions (kill, resume, restart, replay), the task
+// runs on a timeline (one bar per task run, one segment per attempt), inputs and
+// outputs, and its logs filtered by task and level. Followed live through the
+// API's server-sent events (`/executions/{id}/follow`) while it runs; polled for
+// a while after an action (whose effect the stream may not have yet).
 import { API, call } from "./api.js";
 import { inputsForm } from "./inputs.js";
-import { append, badge, clear, duration, every, flowHref, h, link, notify, pretty, terminated, when } from "./dom.js";
+import { append, badge, clear, duration, every, flowHref, go, h, link, notify, pretty, terminated, when } from "./dom.js";
 
 const REFRESH_MS = 1000;
+// Logs are read again at most this often while the followed execution changes.
+const LOGS_MS = 500;
 const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
 
 const ms = (iso) => (iso ? new Date(iso).getTime() : null);
@@ -129,6 +133,14 @@ export function render(main, { id }) {
       act("Kill", "kill", () => call(`${base}/kill`, { method: "DELETE" }), !terminated(s) && s !== "KILLING", "danger"),
       act("Resume", "resume", () => call(`${base}/resume`, { method: "POST" }), s === "PAUSED"),
       act("Restart", "restart", () => call(`${base}/restart`, { method: "POST" }), s === "FAILED" || s === "KILLED"),
+      h("button", { id: "replay", disabled: !terminated(s), title: "A new execution with the same inputs and labels", onclick: async () => {
+        try {
+          const replayed = await call(`${base}/replay`, { method: "POST" });
+          go(`/ui/executions/${encodeURIComponent(replayed.id)}`);
+        } catch (err) {
+          notify(err.message);
+        }
+      } }, "Replay"),
     );
   }
 
@@ -197,6 +209,49 @@ export function render(main, { id }) {
   }
 
   let stop = () => {};
+  // Live: the execution each time it changes, then the finalized one; the logs
+  // follow it (read again, throttled, with the page's filters). Falls back to
+  // polling when the stream fails.
+  function follow() {
+    stop();
+    const source = new EventSource(`${API}/executions/${encodeURIComponent(id)}/follow`);
+    let logsTimer = null;
+    let closed = false;
+    const logsSoon = () => {
+      if (logsTimer === null) logsTimer = setTimeout(() => {
+        logsTimer = null;
+        loadLogs().catch((err) => notify(err.message));
+      }, LOGS_MS);
+    };
+    const close = () => {
+      closed = true;
+      source.close();
+      if (logsTimer !== null) clearTimeout(logsTimer);
+      logsTimer = null;
+    };
+    stop = close;
+    source.onmessage = (message) => {
+      if (stopped || closed || message.lastEventId === "start") return;
+      execution = JSON.parse(message.data);
+      draw();
+      if (message.lastEventId === "end") {
+        close();
+        loadLogs().catch((err) => notify(err.message));
+      } else logsSoon();
+    };
+    source.onerror = async () => {
+      if (closed || stopped) return;
+      close();
+      // An unknown (or deleted) execution: say so once and stop asking.
+      try {
+        await call(`/executions/${encodeURIComponent(id)}`);
+      } catch (err) {
+        notify(err.message);
+        if (err.status === 404) return;
+      }
+      if (!stopped) restart();
+    };
+  }
   function restart() {
     stop();
     finalLogs = false;
@@ -230,7 +285,7 @@ export function render(main, { id }) {
   });
   taskFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
   levelFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
-  restart();
+  follow();
   return () => {
     stopped = true;
     stop();

@@ -1,0 +1,161 @@
+"""Execution actions beyond kill/resume/restart: replay, pause (refused), and the bulk
+actions by ids (kill, delete, restart, resume, replay).
+
+A bulk action checks every id first and does nothing when one cannot take the
+action: the 422 names each such id and why (Kestra answers 400 with the list);
+otherwise it acts on all and answers Kestra's BulkResponse, `{"count": N}`.
+Registered before `executions`: its literal paths (`/executions/kill/by-ids`)
+would otherwise be read as `/executions/{namespace}/{flowId}` or
+`/executions/{executionId}`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+
+from lanner.api.context import ApiContext, context
+from lanner.api.errors import ApiError
+from lanner.api.schemas import execution_answer
+from lanner.engine.execution import Execution
+from lanner.model.states import State
+from lanner.runtime import actions
+
+router = APIRouter(tags=["Executions"])
+Ctx = Annotated[ApiContext, Depends(context)]
+Ids = Annotated[list[str], Body()]
+
+
+def _replay(
+    ctx: ApiContext, execution_id: str, revision: int | None = None, latest: bool = False
+) -> Execution:
+    defaults = ctx.config.pluginDefaults
+    return actions.replay_execution(
+        ctx.store, ctx.registry, defaults, execution_id, revision, latest
+    )
+
+
+@router.post("/executions/{execution_id}/replay")
+@router.post("/executions/{execution_id}/actions/replay")
+def replay_execution(
+    execution_id: str,
+    ctx: Ctx,
+    taskRunId: str | None = None,
+    revision: int | None = None,
+    breakpoints: str | None = None,
+) -> dict[str, Any]:
+    """A new execution with the original's inputs and labels (Kestra's replay from the
+    start); replaying from a task run is refused."""
+    if taskRunId:
+        raise ApiError(
+            "taskRunId: replaying from a task run is not supported here; replay the whole"
+            " execution (without taskRunId)"
+        )
+    if breakpoints:
+        raise ApiError("breakpoints are not supported here")
+    return execution_answer(_replay(ctx, execution_id, revision))
+
+
+@router.post("/executions/{execution_id}/pause")
+@router.post("/executions/{execution_id}/actions/pause")
+def pause_execution(execution_id: str, ctx: Ctx) -> dict[str, Any]:
+    actions.get_execution(ctx.store, execution_id)  # an unknown id is a 404 first
+    raise actions.ExecutionStateError(
+        f"execution {execution_id}: pausing a running execution is not supported here;"
+        " a flow pauses itself with a Pause task (then resume it), or kill it"
+    )
+
+
+def _bulk(
+    ctx: ApiContext,
+    ids: list[str],
+    allowed: Callable[[Execution], str | None],
+    act: Callable[[str], object],
+) -> dict[str, int]:
+    """Check every id (`allowed` says why an execution cannot take the action, or
+    None), then act on each."""
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        raise ApiError("give the ids of the executions as a JSON list")
+    problems = []
+    for execution_id in unique:
+        found = ctx.store.get_execution(execution_id)
+        why = "not found" if found is None else allowed(found)
+        if why:
+            problems.append(f"{execution_id}: {why}")
+    if problems:
+        raise ApiError("nothing was done: " + "; ".join(problems))
+    for execution_id in unique:
+        act(execution_id)
+    return {"count": len(unique)}
+
+
+def _running(e: Execution) -> str | None:
+    return f"already ended {e.state.value}" if e.terminal_at is not None else None
+
+
+def _finished(e: Execution) -> str | None:
+    return None if e.finalized_at is not None else f"{e.state.value}, not finished"
+
+
+def _restartable(e: Execution) -> str | None:
+    if e.state in (State.FAILED, State.KILLED) and e.finalized_at is not None:
+        return None
+    return f"{e.state.value}: only a finished FAILED or KILLED execution can be restarted"
+
+
+def _paused(e: Execution) -> str | None:
+    return None if e.state is State.PAUSED else f"{e.state.value}, not PAUSED"
+
+
+@router.delete("/executions/kill/by-ids")
+def kill_by_ids(ids: Ids, ctx: Ctx) -> dict[str, int]:
+    return _bulk(ctx, ids, _running, lambda i: actions.request_kill(ctx.store, i))
+
+
+@router.post("/executions/restart/by-ids")
+def restart_by_ids(ids: Ids, ctx: Ctx) -> dict[str, int]:
+    return _bulk(ctx, ids, _restartable, lambda i: actions.request_restart(ctx.store, i))
+
+
+@router.post("/executions/resume/by-ids")
+def resume_by_ids(ids: Ids, ctx: Ctx) -> dict[str, int]:
+    """Without inputs: a Pause task with onResume inputs takes their defaults."""
+    defaults = ctx.config.pluginDefaults
+
+    def resume(execution_id: str) -> None:
+        actions.request_resume(ctx.store, ctx.registry, defaults, execution_id, {})
+
+    return _bulk(ctx, ids, _paused, resume)
+
+
+@router.post("/executions/replay/by-ids")
+def replay_by_ids(ids: Ids, ctx: Ctx, latestRevision: bool = False) -> dict[str, int]:
+    return _bulk(ctx, ids, _finished, lambda i: _replay(ctx, i, latest=latestRevision))
+
+
+@router.delete("/executions/by-ids")
+def delete_by_ids(
+    ids: Ids,
+    ctx: Ctx,
+    includeNonTerminated: bool = False,
+    deleteLogs: bool = True,
+    deleteMetrics: bool = True,
+    deleteStorage: bool = True,
+) -> dict[str, int]:
+    """Finished executions, with their logs, and their files unless deleteStorage=false."""
+    from lanner.storage.uris import execution_prefix
+
+    if includeNonTerminated:
+        raise ApiError("includeNonTerminated=true is not supported here: kill the executions first")
+    if not deleteLogs:
+        raise ApiError("deleteLogs=false is not supported here: an execution's logs go with it")
+
+    def delete(execution_id: str) -> None:
+        execution = actions.get_execution(ctx.store, execution_id)
+        if ctx.store.delete_execution(execution_id) and deleteStorage:
+            prefix = execution_prefix(execution.namespace, execution.flow_id, execution.id)
+            ctx.storage.delete_prefix(prefix)
+
+    return _bulk(ctx, ids, _finished, delete)
