@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from lanner.store import open_store
 from tests.support.http_sink import HttpSink
 from tests.support.seed import SEED_DIR as SEED
 from tests.support.seed import SEED_SHA256
@@ -191,17 +192,22 @@ def test_every_state_change_is_in_the_store_during_the_run(
 def _wait_for_state(
     env: dict[str, str], task_id: str, state: str, deadline: float = 20
 ) -> dict[str, str]:
+    """The run's task run states as the store holds them, once `task_id` is in `state`.
+    Read from the store itself, not through the CLI: under load a `lanner` process
+    takes seconds to start, longer than the states under test last."""
     end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        listing = lanner("executions", "list", "--json", env=env)
-        if listing.returncode == 0 and json.loads(listing.stdout):
-            ex_id = json.loads(listing.stdout)[0]["id"]
-            shown = lanner("executions", "show", ex_id, env=env)
-            if shown.returncode == 0:
-                current = states(json.loads(shown.stdout))
+    store = open_store(env["LANNER_DB"])
+    try:
+        while time.monotonic() < end:
+            listed = store.list_executions(limit=1)
+            execution = store.get_execution(listed[0].id) if listed else None
+            if execution is not None:
+                current = {r.task_id: r.state.value for r in execution.task_runs.values()}
                 if current.get(task_id) == state:
                     return current
-        time.sleep(0.05)  # polling with a deadline
+            time.sleep(0.02)  # polling with a deadline
+    finally:
+        store.close()
     raise AssertionError(f"{task_id} never reached {state}")
 
 
