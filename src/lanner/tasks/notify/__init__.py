@@ -27,6 +27,12 @@ from lanner.tasks.notify.telegram import (
     run_telegram_execution,
     run_telegram_send,
 )
+from lanner.tasks.notify.zenduty import (
+    ZendutyAlert,
+    ZendutyExecution,
+    run_zenduty_alert,
+    run_zenduty_execution,
+)
 
 _NOTIFICATIONS = "io.kestra.plugin.notifications"
 
@@ -121,5 +127,17 @@ def task_types() -> list[TaskType]:
             "io.kestra.plugin.telegram.TelegramExecution",
             TelegramExecution,
             run=run_telegram_execution,
+        ),
+        TaskType(
+            "io.kestra.plugin.zenduty.ZendutyAlert",
+            ZendutyAlert,
+            aliases=(f"{_NOTIFICATIONS}.zenduty.ZendutyAlert",),
+            run=run_zenduty_alert,
+        ),
+        TaskType(
+            "io.kestra.plugin.zenduty.ZendutyExecution",
+            ZendutyExecution,
+            aliases=(f"{_NOTIFICATIONS}.zenduty.ZendutyExecution",),
+            run=run_zenduty_execution,
         ),
     ]
