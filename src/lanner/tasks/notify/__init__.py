@@ -21,6 +21,12 @@ from lanner.tasks.notify.executions import (
     run_webhook_summary,
 )
 from lanner.tasks.notify.model import MailExecution, MailSend
+from lanner.tasks.notify.sentry import (
+    SentryAlert,
+    SentryExecution,
+    run_sentry_alert,
+    run_sentry_execution,
+)
 from lanner.tasks.notify.telegram import (
     TelegramExecution,
     TelegramSend,
@@ -127,6 +133,18 @@ def task_types() -> list[TaskType]:
             "io.kestra.plugin.telegram.TelegramExecution",
             TelegramExecution,
             run=run_telegram_execution,
+        ),
+        TaskType(
+            "io.kestra.plugin.sentry.SentryAlert",
+            SentryAlert,
+            aliases=(f"{_NOTIFICATIONS}.sentry.SentryAlert",),
+            run=run_sentry_alert,
+        ),
+        TaskType(
+            "io.kestra.plugin.sentry.SentryExecution",
+            SentryExecution,
+            aliases=(f"{_NOTIFICATIONS}.sentry.SentryExecution",),
+            run=run_sentry_execution,
         ),
         TaskType(
             "io.kestra.plugin.zenduty.ZendutyAlert",
