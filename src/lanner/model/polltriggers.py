@@ -1,5 +1,5 @@
 """The properties of the polling triggers (docs/triggers.md, "Polling triggers"): the S3
-`Trigger` and the JDBC `Trigger` of each JDBC family. Their trigger models are put
+`Trigger`, the JDBC `Trigger` of each JDBC family and the HTTP `Trigger`. Their trigger models are put
 together in model/triggers.py with the properties every trigger has.
 """
 
@@ -8,20 +8,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from lanner.model.awss3 import S3Actions, S3Connection
 from lanner.model.common import DurationLike, DynamicInt, Model, Text, is_dynamic, parse_duration
+from lanner.model.httpoptions import HttpOptions, SslOptions, check_method, check_url
 from lanner.model.unsupported import unsupported
 
 S3_TRIGGER = "io.kestra.plugin.aws.s3.Trigger"
 JDBC_FAMILIES = ("postgresql", "mysql", "mariadb", "sqlite", "duckdb")
 JDBC_TRIGGERS = {f"io.kestra.plugin.jdbc.{family}.Trigger": family for family in JDBC_FAMILIES}
 """Each JDBC Trigger type name -> its family (the driver it uses)."""
+HTTP_TRIGGER = "io.kestra.plugin.core.http.Trigger"
+HTTP_TRIGGER_ALIASES = {"io.kestra.plugin.fs.http.Trigger": HTTP_TRIGGER}
 
 POLLING_REASONS = {
     "conditions": "a polling trigger evaluates no conditions here; put the test in the"
-    " query (JDBC) or the listing's prefix/regexp (S3)",
+    " query (JDBC), the listing's prefix/regexp (S3) or the responseCondition (HTTP)",
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a polling trigger writes no logs of its own",
     "allowConcurrent": "each evaluation starts its execution whatever runs already;"
@@ -114,3 +117,68 @@ class JdbcTriggerProperties(Polling):
         if not is_dynamic(value) and not value.startswith("jdbc:"):
             raise ValueError(f"url must be a JDBC URL (jdbc:...), got {value!r}")
         return value
+
+
+_HTTP_REASONS = {
+    "params": "Kestra's Trigger declares it without sending it; give the query string in `uri`",
+}
+_ALL_CODES = (
+    "the HTTP Trigger accepts every response code (as Kestra's does); test the code in"
+    " `responseCondition`, e.g. {{ response.statusCode == 200 }}"
+)
+
+
+class HttpTriggerProperties(Polling):
+    """The HTTP Trigger: send a request every interval; start an execution when
+    `responseCondition` is true for the response."""
+
+    uri: Text = Field(min_length=1, description="The absolute http(s) URL to call.")
+    method: Text = Field("GET", description="The HTTP method (GET, POST, PUT, ...).")
+    body: Text | None = Field(None, description="The request body, as text.")
+    formData: dict[str, Any] | str | None = Field(
+        None, description="A form: URL-encoded, or multipart when contentType says so."
+    )
+    contentType: Text = Field("application/json", description="The request's Content-Type.")
+    headers: dict[str, Text] | str | None = Field(None, description="Request headers.")
+    options: HttpOptions | None = Field(None, description="HTTP client options.")
+    sslOptions: SslOptions | None = Field(None, description="Deprecated: options.ssl.")
+    responseCondition: Text = Field(
+        "{{ response.statusCode < 400 }}",
+        description="Starts an execution when truthy; sees response.statusCode, .body, .headers.",
+    )
+    encryptBody: Any = Field(False, description="Only false: see docs/triggers.md.")
+    params: Any = None
+
+    _http_not_supported = unsupported("params", reasons=_HTTP_REASONS)
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        return v if is_dynamic(v) else check_method(v)
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, v: str) -> str:
+        return v if is_dynamic(v) else check_url(v)
+
+    @field_validator("encryptBody")
+    @classmethod
+    def _encrypt(cls, v: Any) -> bool:
+        if v is False or v == "false":
+            return False
+        # trigger.* is stored with the execution as it is: there is no sealed place for
+        # the body there, and a body kept in clear would not be what the flow asked for.
+        raise ValueError(
+            "encryptBody: true is not supported here: the trigger's variables are stored"
+            " with the execution unsealed; fetch the secret body with an"
+            " io.kestra.plugin.core.http.Request task with encryptBody: true"
+        )
+
+    @model_validator(mode="after")
+    def _every_code(self) -> HttpTriggerProperties:
+        options = self.options
+        if options is not None:
+            for name in ("allowFailed", "allowedResponseCodes"):
+                if name in options.model_fields_set:
+                    raise ValueError(f"options.{name} is not supported here: {_ALL_CODES}")
+        return self

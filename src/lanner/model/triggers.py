@@ -50,8 +50,11 @@ from lanner.model.conditions import (
 )
 from lanner.model.conditions import condition_matches as condition_matches
 from lanner.model.polltriggers import (
+    HTTP_TRIGGER,
+    HTTP_TRIGGER_ALIASES,
     JDBC_TRIGGERS,
     S3_TRIGGER,
+    HttpTriggerProperties,
     JdbcTriggerProperties,
     S3TriggerProperties,
 )
@@ -406,11 +409,17 @@ class JdbcTrigger(JdbcTriggerProperties, _Trigger):
     """io.kestra.plugin.jdbc.<family>.Trigger (docs/tasks-jdbc.md)."""
 
 
+class HttpTrigger(HttpTriggerProperties, _Trigger):
+    """io.kestra.plugin.core.http.Trigger (docs/triggers.md, "HTTP Trigger")."""
+
+
 TRIGGER_NAMES: dict[str, str] = {
     **{_CORE + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
     **{_LEGACY + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
     S3_TRIGGER: S3_TRIGGER,
     **{name: name for name in JDBC_TRIGGERS},
+    HTTP_TRIGGER: HTTP_TRIGGER,
+    **HTTP_TRIGGER_ALIASES,
     # Message brokers' realtime triggers (model/brokers.py).
     **{name: name for name in REALTIME_TRIGGERS},
     **REALTIME_ALIASES,
@@ -423,6 +432,7 @@ _BY_CANONICAL: dict[str, type[_Trigger]] = {
     _CORE + "Webhook": Webhook,
     S3_TRIGGER: S3Trigger,
     **dict.fromkeys(JDBC_TRIGGERS, JdbcTrigger),
+    HTTP_TRIGGER: HttpTrigger,
 }
 _BY_CANONICAL_ANY: dict[str, type[Model]] = {**_BY_CANONICAL, **REALTIME_TRIGGERS}
 
@@ -446,6 +456,7 @@ Trigger = Annotated[
     | Annotated[Webhook, Tag(_CORE + "Webhook")]
     | Annotated[S3Trigger, Tag(S3_TRIGGER)]
     | Annotated[JdbcTrigger, Tag("jdbc")]
+    | Annotated[HttpTrigger, Tag(HTTP_TRIGGER)]
     | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")]
     | Annotated[RedisListRealtimeTrigger, Tag("io.kestra.plugin.redis.list.RealtimeTrigger")]
     | Annotated[MqttRealtimeTrigger, Tag("io.kestra.plugin.mqtt.RealtimeTrigger")]

@@ -254,13 +254,18 @@ class _FlowChecker:
     def trigger_defaults(self, raw: Any) -> Any:
         """Plugin defaults apply to the polling triggers too (an S3 endpoint, a JDBC url),
         as Kestra applies them to triggers."""
-        from lanner.model.polltriggers import JDBC_TRIGGERS, S3_TRIGGER
+        from lanner.model.polltriggers import HTTP_TRIGGER_ALIASES, JDBC_TRIGGERS, S3_TRIGGER
         from lanner.model.triggers import TRIGGER_TYPES
 
         name = raw.get("type") if isinstance(raw, dict) else None
-        if not isinstance(name, str) or (name != S3_TRIGGER and name not in JDBC_TRIGGERS):
+        if not isinstance(name, str):
             return raw
-        return apply_plugin_defaults(raw, (name,), TRIGGER_TYPES[name], self.defaults)
+        canonical = HTTP_TRIGGER_ALIASES.get(name, name)
+        polling = {S3_TRIGGER, *JDBC_TRIGGERS, *HTTP_TRIGGER_ALIASES.values()}
+        if canonical not in polling:
+            return raw
+        names = tuple(dict.fromkeys((name, canonical)))
+        return apply_plugin_defaults(raw, names, TRIGGER_TYPES[name], self.defaults)
 
     # -- the flow ---------------------------------------------------------------
     def check(self, data: dict[str, Any]) -> Flow | None:

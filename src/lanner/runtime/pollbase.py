@@ -80,14 +80,17 @@ class PollingType:
             data={"fingerprint": self.fingerprint(trigger), "since": iso(now)},
         )
 
-    def renderer(self, flow: Flow, revision: int, now: datetime) -> Callable[[Any], Any]:
-        """Renders a trigger property: the flow's variables and `secret()` (from the
-        environment, as the workers read them)."""
+    def renderer(
+        self, flow: Flow, revision: int, now: datetime, extra: Mapping[str, Any] | None = None
+    ) -> Callable[[Any], Any]:
+        """Renders a trigger property: the flow's variables, `extra` ones (an HTTP
+        response) and `secret()` (from the environment, as the workers read them)."""
         scope = Scope(
             variables={
                 "flow": {"id": flow.id, "namespace": flow.namespace, "revision": revision},
                 "labels": dict(flow.labels or {}),
                 "vars": dict(flow.variables or {}),
+                **(extra or {}),
             },
             now=now,
             secrets=env_secrets(dict(os.environ)),

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from lanner.model.flow import PluginDefault
-from lanner.model.triggers import JdbcTrigger, S3Trigger
+from lanner.model.triggers import HttpTrigger, JdbcTrigger, S3Trigger
 from tests.unit.model.flowtools import flow_data, load, problems
 
 S3T = "io.kestra.plugin.aws.s3.Trigger"
+HTTPT = "io.kestra.plugin.core.http.Trigger"
 
 
 def _flow(**trigger: Any) -> dict[str, Any]:
@@ -86,6 +87,39 @@ VALID: list[tuple[dict[str, Any], type]] = [
         },
         JdbcTrigger,
     ),
+    # Kestra's HTTP Trigger documentation examples, and its old name.
+    (
+        {
+            "type": HTTPT,
+            "uri": "https://fakestoreapi.com/products/1",
+            "responseCondition": "{{ json(response.body).price <= 110 }}",
+            "interval": "PT30S",
+            "stopAfter": ["SUCCESS"],
+        },
+        HttpTrigger,
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.fs.http.Trigger",
+            "uri": "https://api.chucknorris.io/jokes/random",
+            "responseCondition": "{{ response.statusCode == 200 }}",
+            "stopAfter": ["SUCCESS"],
+        },
+        HttpTrigger,
+    ),
+    (
+        {
+            "type": HTTPT,
+            "uri": "{{ vars.endpoint }}/status",
+            "method": "POST",
+            "body": '{"q": 1}',
+            "contentType": "application/json",
+            "headers": {"Authorization": "Bearer {{ secret('TOKEN') }}"},
+            "options": {"timeout": {"connectTimeout": "PT5S"}, "auth": {"type": "BEARER"}},
+            "encryptBody": False,
+        },
+        HttpTrigger,
+    ),
 ]
 
 
@@ -154,6 +188,34 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
         "triggers[0].databaseUri",
         "unknown",
     ),
+    ({"type": HTTPT}, "triggers[0].uri", "missing required"),
+    ({"type": HTTPT, "uri": "ftp://h/x"}, "triggers[0].uri", "http://"),
+    ({"type": HTTPT, "uri": "http://h", "method": "FETCH"}, "triggers[0].method", "GET"),
+    (
+        {"type": HTTPT, "uri": "http://h", "encryptBody": True},
+        "triggers[0].encryptBody",
+        "not supported here",
+    ),
+    (
+        {"type": HTTPT, "uri": "http://h", "params": {"a": 1}},
+        "triggers[0].params",
+        "not supported here",
+    ),
+    (
+        {"type": HTTPT, "uri": "http://h", "options": {"allowFailed": False}},
+        "triggers[0]",
+        "responseCondition",
+    ),
+    (
+        {"type": HTTPT, "uri": "http://h", "conditions": []},
+        "triggers[0].conditions",
+        "responseCondition",
+    ),
+    (
+        {"type": HTTPT, "uri": "http://h", "options": {"retry": 3}},
+        "triggers[0].options.retry",
+        "unknown",
+    ),
 ]
 
 
@@ -190,3 +252,14 @@ def test_plugin_defaults_apply_to_polling_triggers() -> None:
     assert loaded.triggers is not None
     jdbc = loaded.triggers[0]
     assert isinstance(jdbc, JdbcTrigger) and jdbc.username == "reader"  # forced wins
+
+
+def test_plugin_defaults_apply_to_the_http_trigger_under_its_old_name_too() -> None:
+    data = _flow(type="io.kestra.plugin.fs.http.Trigger", uri="http://h")
+    data["pluginDefaults"] = [
+        {"type": "io.kestra.plugin.core.http", "values": {"headers": {"X-Team": "a"}}}
+    ]
+    flow = load(data)
+    assert flow.triggers is not None
+    trigger = flow.triggers[0]
+    assert isinstance(trigger, HttpTrigger) and trigger.headers == {"X-Team": "a"}

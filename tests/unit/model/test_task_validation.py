@@ -695,6 +695,7 @@ LEGACY_ALIASES = {
     "io.kestra.core.tasks.flows.Subflow": CORE + "flow.Subflow",
     "io.kestra.core.tasks.flows.Flow": CORE + "flow.Subflow",
     "io.kestra.core.tasks.debugs.Echo": CORE + "debug.Echo",
+    "io.kestra.core.tasks.trigger.Toggle": CORE + "trigger.Toggle",
     "io.kestra.plugin.slack.SlackIncomingWebhook": SLACK,
     "io.kestra.plugin.notifications.slack.SlackIncomingWebhook": SLACK,
     "io.kestra.plugin.fs.http.Request": CORE + "http.Request",

@@ -43,6 +43,49 @@ VALID: dict[str, list[dict[str, Any]]] = {
     "io.kestra.plugin.telegram.TelegramExecution": [
         {"token": "t", "channel": "c", "executionId": EXEC, "endpointOverride": HOOK},
     ],
+    # Kestra's documented examples.
+    "io.kestra.plugin.sentry.SentryAlert": [
+        {"dsn": "{{ secret('SENTRY_DSN') }}", "endpointType": "ENVELOPE"},
+        {
+            "dsn": "{{ secret('SENTRY_DSN') }}",
+            "endpointType": "STORE",
+            "payload": '{"level": "error", "message": {"message": "{{ execution.id }} failed"}}',
+            "options": {"readTimeout": "PT20S", "headers": {"X-Flow-Name": "{{ flow.id }}"}},
+        },
+    ],
+    "io.kestra.plugin.sentry.SentryExecution": [
+        {
+            "transaction": "/execution/id/{{ trigger.executionId }}",
+            "dsn": "{{ secret('SENTRY_DSN') }}",
+            "level": "ERROR",
+            "executionId": EXEC,
+            "customFields": {"shard": "{{ flow.namespace | split('.') | last }}"},
+            "customMessage": "Failure in prod namespace: {{ trigger.executionId }}",
+        },
+        {
+            "dsn": "http://k@127.0.0.1:9000/1",
+            "platform": "PYTHON",
+            "eventId": "0123456789abcdef0123456789abcdef",
+            "serverName": "lanner",
+            "extra": {"a": 1},
+            "errors": {"b": 2},
+        },
+    ],
+    "io.kestra.plugin.zenduty.ZendutyAlert": [
+        {
+            "url": "https://www.zenduty.com/api/events/{{ secret('ZENDUTY_INTEGRATION_KEY') }}/",
+            "payload": '{"alert_type": "info", "message": "This is info alert"}',
+        },
+        {"url": HOOK, "payload": "{}", "options": {"readTimeout": "PT20S"}},
+    ],
+    "io.kestra.plugin.zenduty.ZendutyExecution": [
+        {
+            "url": "https://www.zenduty.com/api/events/{{ secret('ZENDUTY_INTEGRATION_KEY') }}/",
+            "executionId": EXEC,
+            "message": "Kestra workflow execution {{ trigger.executionId }} changed status",
+        },
+        {"url": HOOK, "alertType": "CRITICAL", "entityId": "e1", "urls": ["http://x/1"]},
+    ],
     "io.kestra.plugin.terraform.cli.TerraformCLI": [
         {"commands": ["terraform init", "terraform apply -auto-approve"]},
         {"commands": ["terraform plan"], "containerImage": "hashicorp/terraform:1.9"},
@@ -97,6 +140,22 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     ],
     "io.kestra.plugin.googleworkspace.chat.GoogleChatExecution": [
         ({"executionId": EXEC}, "url", "missing required"),
+    ],
+    "io.kestra.plugin.sentry.SentryAlert": [
+        ({"payload": "{}"}, "dsn", "missing required"),
+        ({"dsn": "d", "endpointType": "HTTP"}, "endpointType", "ENVELOPE"),
+    ],
+    "io.kestra.plugin.sentry.SentryExecution": [
+        ({"dsn": "d", "level": "LOUD"}, "level", "FATAL"),
+        ({"dsn": "d", "eventId": "not-hex"}, "eventId", "hexadecimal"),
+        ({"dsn": "d", "platform": "COBOL"}, "platform", "JAVA"),
+        ({"dsn": "d", "payload": "{}"}, "payload", "not supported here"),
+    ],
+    "io.kestra.plugin.zenduty.ZendutyAlert": [({"payload": "{}"}, "url", "missing required")],
+    "io.kestra.plugin.zenduty.ZendutyExecution": [
+        ({"url": HOOK, "alertType": "SEVERE"}, "alertType", "CRITICAL"),
+        ({"url": HOOK, "payload": "{}"}, "payload", "not supported here"),
+        ({"url": HOOK, "templateRenderMap": {}}, "templateRenderMap", "not supported here"),
     ],
     "io.kestra.plugin.serdes.excel.ExcelToIon": [
         ({"from": URI, "valueRender": "FORMATTED_VALUE"}, "valueRender", "not supported here"),

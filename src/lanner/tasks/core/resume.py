@@ -72,5 +72,10 @@ def run_toggle(task: Toggle, ctx: TaskContext) -> Outcome:
 
 TASK_TYPES: list[TaskType] = [
     TaskType("io.kestra.plugin.core.execution.Resume", ResumeExecution, run=run_resume),
-    TaskType("io.kestra.plugin.core.trigger.Toggle", Toggle, run=run_toggle),
+    TaskType(
+        "io.kestra.plugin.core.trigger.Toggle",
+        Toggle,
+        aliases=("io.kestra.core.tasks.trigger.Toggle",),  # its name before Kestra 0.17
+        run=run_toggle,
+    ),
 ]

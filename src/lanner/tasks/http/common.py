@@ -21,38 +21,12 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from lanner.model.common import DynamicBool, Text, is_dynamic
+from lanner.model.httpoptions import METHODS as METHODS
+from lanner.model.httpoptions import MULTIPART, HttpOptions, SslOptions, check_method, check_url
 from lanner.model.task import Task
 from lanner.plugin import TaskContext
 from lanner.tasks.core.log import as_text
-from lanner.tasks.http.options import ClientSettings, HttpOptions, SslOptions, resolve_options
-
-METHODS = ("OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "PATCH")
-_UNSUPPORTED_METHODS = {
-    "CONNECT": "CONNECT opens a tunnel through a proxy; it is not a request Lanner sends",
-    "CUSTOM": "Kestra's CUSTOM method has no documented meaning; give the method's name",
-}
-MULTIPART = "multipart/form-data"
-
-
-def check_method(value: str) -> str:
-    """ValueError unless `value` is a method Lanner sends."""
-    upper = value.strip().upper()
-    if upper in _UNSUPPORTED_METHODS:
-        raise ValueError(f"method {upper} is not supported here: {_UNSUPPORTED_METHODS[upper]}")
-    if upper not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)} (got '{value}')")
-    return upper
-
-
-def check_url(value: str, where: str = "uri") -> str:
-    """ValueError unless `value` is an absolute http(s) URL."""
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError as exc:
-        raise ValueError(f"{where} is not a valid URL: {exc}") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{where} must be an absolute http:// or https:// URL (got '{value}')")
-    return value
+from lanner.tasks.http.options import ClientSettings, resolve_options
 
 
 class HttpTask(Task):

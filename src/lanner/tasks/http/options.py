@@ -12,129 +12,31 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any
 from urllib.parse import quote
 
-from pydantic import Field, field_validator
-
-from lanner.model.common import DurationLike, DynamicBool, DynamicInt, Model, Text, parse_duration
+from lanner.model.common import parse_duration
+from lanner.model.httpoptions import LOG_PARTS as LOG_PARTS
+from lanner.model.httpoptions import (
+    BasicAuth,
+    BearerAuth,
+    HttpOptions,
+    ProxyOptions,
+    TimeoutOptions,
+)
+from lanner.model.httpoptions import DigestAuth as DigestAuth
+from lanner.model.httpoptions import SslOptions as SslOptions
 from lanner.plugin import TaskContext
 from lanner.tasks.core.log import as_text
 
 DEFAULT_READ_IDLE = "PT5M"  # Kestra's TimeoutConfiguration default
 DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # Request keeps at most 10 MB of a body by default
-LOG_PARTS = ("REQUEST_HEADERS", "REQUEST_BODY", "RESPONSE_HEADERS", "RESPONSE_BODY")
 # The deprecated `logLevel`, as Kestra's builder maps it onto `logs`.
 _LOG_LEVEL_PARTS: dict[str, tuple[str, ...]] = {
     "TRACE": LOG_PARTS,
     "DEBUG": ("REQUEST_HEADERS", "RESPONSE_HEADERS"),
     "INFO": ("RESPONSE_HEADERS",),
 }
-
-
-class BasicAuth(Model):
-    type: Literal["BASIC"]
-    username: Text | None = Field(None, description="The user name.")
-    password: Text | None = Field(None, description="The password.")
-
-
-class DigestAuth(Model):
-    type: Literal["DIGEST"]
-    username: Text | None = Field(None, description="The user name.")
-    password: Text | None = Field(None, description="The password.")
-
-
-class BearerAuth(Model):
-    type: Literal["BEARER"]
-    token: Text | None = Field(None, description="The token, sent as `Authorization: Bearer`.")
-
-
-Auth = Annotated[BasicAuth | DigestAuth | BearerAuth, Field(discriminator="type")]
-
-
-class TimeoutOptions(Model):
-    connectTimeout: DurationLike | None = Field(
-        None, description="The time allowed to establish a connection (no limit by default)."
-    )
-    readIdleTimeout: DurationLike | None = Field(
-        None, description="The time a read may wait for the next bytes (PT5M by default)."
-    )
-
-
-class ProxyOptions(Model):
-    type: Text = Field("HTTP", description="HTTP (default), SOCKS or DIRECT (no proxy).")
-    address: Text | None = Field(None, description="The proxy host name or IP address.")
-    port: DynamicInt | None = Field(None, description="The proxy port.")
-    username: Text | None = Field(None, description="The user name for proxy authentication.")
-    password: Text | None = Field(None, description="The password for proxy authentication.")
-
-
-class SslOptions(Model):
-    insecureTrustAllCertificates: DynamicBool | None = Field(
-        None, description="Accept any server certificate (for test servers only)."
-    )
-
-
-class HttpOptions(Model):
-    """Kestra's `options` of the HTTP tasks."""
-
-    timeout: TimeoutOptions | None = Field(None, description="Connection and read timeouts.")
-    proxy: ProxyOptions | None = Field(None, description="An outbound proxy.")
-    auth: Auth | None = Field(None, description="BASIC, DIGEST or BEARER authentication.")
-    ssl: SslOptions | None = Field(None, description="TLS options.")
-    followRedirects: DynamicBool = Field(True, description="Follow redirects (default true).")
-    allowFailed: DynamicBool = Field(
-        False, description="Accept any response code, 4xx and 5xx included."
-    )
-    allowedResponseCodes: list[DynamicInt] | str | None = Field(
-        None,
-        description="The response codes accepted; any other fails the task (unless allowFailed).",
-    )
-    defaultCharset: Text = Field("UTF-8", description="The charset the request body is sent in.")
-    logs: list[Literal[LOG_PARTS]] | None = Field(  # type: ignore[valid-type]
-        None,
-        description="What to log: REQUEST_HEADERS, REQUEST_BODY, RESPONSE_HEADERS, RESPONSE_BODY.",
-    )
-    # Deprecated names, folded into the ones above as Kestra does.
-    connectTimeout: DurationLike | None = Field(None, description="Deprecated: timeout.")
-    readTimeout: DurationLike | None = Field(None, description="Deprecated: timeout.")
-    readIdleTimeout: DurationLike | None = Field(None, description="Deprecated: timeout.")
-    connectionPoolIdleTimeout: DurationLike | None = Field(
-        None, description="Deprecated: how long an idle connection stays pooled."
-    )
-    maxContentLength: DynamicInt | None = Field(
-        None, description="The most response bytes Request keeps (10 MB by default)."
-    )
-    basicAuthUser: Text | None = Field(None, description="Deprecated: auth BASIC.")
-    basicAuthPassword: Text | None = Field(None, description="Deprecated: auth BASIC.")
-    proxyType: Text | None = Field(None, description="Deprecated: proxy.type.")
-    proxyAddress: Text | None = Field(None, description="Deprecated: proxy.address.")
-    proxyPort: DynamicInt | None = Field(None, description="Deprecated: proxy.port.")
-    proxyUsername: Text | None = Field(None, description="Deprecated: proxy.username.")
-    proxyPassword: Text | None = Field(None, description="Deprecated: proxy.password.")
-    logLevel: Literal["ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF", "NOT_SPECIFIED"] | (
-        None
-    ) = Field(None, description="Deprecated: logs.")
-
-    @field_validator("allowedResponseCodes")
-    @classmethod
-    def _codes(cls, v: Any) -> Any:
-        # A string is an expression, or (on a worker) what one rendered to: a JSON list.
-        if isinstance(v, str) and "{{" not in v:
-            import json
-
-            try:
-                parsed = json.loads(v)
-            except ValueError:
-                parsed = None
-            if not isinstance(parsed, list) or not all(
-                isinstance(c, int) and not isinstance(c, bool) for c in parsed
-            ):
-                raise ValueError(
-                    "allowedResponseCodes is a list of response codes, like [200, 404]"
-                )
-            return parsed
-        return v
 
 
 # --- rendered ------------------------------------------------------------------------------------

@@ -21,11 +21,23 @@ from lanner.tasks.notify.executions import (
     run_webhook_summary,
 )
 from lanner.tasks.notify.model import MailExecution, MailSend
+from lanner.tasks.notify.sentry import (
+    SentryAlert,
+    SentryExecution,
+    run_sentry_alert,
+    run_sentry_execution,
+)
 from lanner.tasks.notify.telegram import (
     TelegramExecution,
     TelegramSend,
     run_telegram_execution,
     run_telegram_send,
+)
+from lanner.tasks.notify.zenduty import (
+    ZendutyAlert,
+    ZendutyExecution,
+    run_zenduty_alert,
+    run_zenduty_execution,
 )
 
 _NOTIFICATIONS = "io.kestra.plugin.notifications"
@@ -121,5 +133,29 @@ def task_types() -> list[TaskType]:
             "io.kestra.plugin.telegram.TelegramExecution",
             TelegramExecution,
             run=run_telegram_execution,
+        ),
+        TaskType(
+            "io.kestra.plugin.sentry.SentryAlert",
+            SentryAlert,
+            aliases=(f"{_NOTIFICATIONS}.sentry.SentryAlert",),
+            run=run_sentry_alert,
+        ),
+        TaskType(
+            "io.kestra.plugin.sentry.SentryExecution",
+            SentryExecution,
+            aliases=(f"{_NOTIFICATIONS}.sentry.SentryExecution",),
+            run=run_sentry_execution,
+        ),
+        TaskType(
+            "io.kestra.plugin.zenduty.ZendutyAlert",
+            ZendutyAlert,
+            aliases=(f"{_NOTIFICATIONS}.zenduty.ZendutyAlert",),
+            run=run_zenduty_alert,
+        ),
+        TaskType(
+            "io.kestra.plugin.zenduty.ZendutyExecution",
+            ZendutyExecution,
+            aliases=(f"{_NOTIFICATIONS}.zenduty.ZendutyExecution",),
+            run=run_zenduty_execution,
         ),
     ]

@@ -57,7 +57,7 @@ SERVICES: dict[type[IncomingWebhook], str] = {
 
 
 def run_incoming_webhook(task: IncomingWebhook, ctx: TaskContext) -> Outcome:
-    service = SERVICES.get(type(task), "Chat")
+    service = SERVICES.get(type(task), type(task).__name__.removesuffix("Alert"))
     if task.payload is None:
         return Outcome(State.FAILED, error=NO_PAYLOAD)
     try:
