@@ -301,8 +301,8 @@ class _Cycle(Cycle):
             if not self.ex.state.terminated and self.ex.state is not State.KILLING:
                 self.set_ex(State.KILLING)
         elif isinstance(event, TaskResult):
+            foreachitem.before_result(self, event)  # first: it kills the children
             subflow.before_result(self, event)
-            foreachitem.before_result(self, event)
             self.on_result(event)
             onejob.after_result(self, event)
         elif isinstance(event, ChildStarted):
