@@ -77,9 +77,12 @@ def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
     props: Any = task
     attempt = len(run.attempts) + 1
     earlier: dict[str, Any] = dict((run.memo or {}).get("children") or {})
-    restarting = run.state is State.RESTARTED and props.restartBehavior == "RETRY_FAILED"
+    # The attempt that started each child: a restarted child's end names that one.
+    started_by: dict[str, int] = dict((run.memo or {}).get("startedBy") or {})
+    restarting = run.state is State.RESTARTED
+    batches = task.behaviour.batches
     try:
-        uris = _uris(cycle.render(getattr(props, task.behaviour.batches.items), run))  # type: ignore[union-attr]
+        uris = _uris(cycle.render(getattr(props, batches.items if batches else "items"), run))
         namespace = str(cycle.render(props.namespace, run))
         flow_id = str(cycle.render(props.flowId, run))
         revision = props.revision
@@ -103,16 +106,18 @@ def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
     outputs: dict[str, Any] = dict((run.memo or {}).get("outputs") or {})
     for n, uri in enumerate(uris, 1):
         child = child_id(uri)
-        ended = earlier.get(child)
-        if restarting and ended is not None:
-            # Kestra restarts the children it started: the failed ones run again.
-            if ended in (State.FAILED.value, State.KILLED.value):
+        if restarting and child in earlier:
+            # Kestra restarts the children it started: those that did not end well run
+            # again (one that cannot restart tells its end again: subflow.py).
+            ended = earlier[child]
+            if ended in (None, State.FAILED.value, State.KILLED.value):
                 cycle.emit(Deliver(child, Restart(), f"restart:{child}:{run.id}:{attempt}"))
                 children[child] = None
             else:
                 children[child] = ended
             continue
         children[child] = None
+        started_by[child] = attempt
         cycle.emit(
             StartSubflow(
                 run.id,
@@ -130,7 +135,12 @@ def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
         )
     now = cycle.now
     running = Attempt(State.RUNNING, (History(State.RUNNING, now),))
-    memo = {"children": children, "waiting": bool(props.wait), "outputs": outputs}
+    memo = {
+        "children": children,
+        "startedBy": started_by,
+        "waiting": bool(props.wait),
+        "outputs": outputs,
+    }
     run = evolve(
         run.to(State.RUNNING, now),
         attempts=(*run.attempts, running),
@@ -182,12 +192,14 @@ def _end(cycle: Cycle, run: TaskRun, props: Any) -> None:
 
 def ended(cycle: Cycle, event: SubflowEnded) -> None:
     run = cycle.runs.get(event.task_run_id)
-    if run is None or run.state is not State.RUNNING or len(run.attempts) != event.attempt:
+    if run is None or run.state is not State.RUNNING:
         return
     memo = run.memo or {}
     children: dict[str, str | None] = dict(memo.get("children") or {})
     if not memo.get("waiting") or event.execution_id not in children:
         return
+    if memo.get("startedBy", {}).get(event.execution_id) != event.attempt:
+        return  # an earlier attempt's end
     if children[event.execution_id] is not None:
         return  # heard already
     children[event.execution_id] = event.state.value

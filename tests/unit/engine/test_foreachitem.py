@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import json
 
-from lanner.engine.events import Deliver, Kill, Start, StartSubflow, SubflowEnded, TaskResult
+from lanner.engine.events import (
+    Deliver,
+    Kill,
+    Restart,
+    Start,
+    StartSubflow,
+    SubflowEnded,
+    TaskResult,
+)
 from lanner.engine.foreachitem import child_id
 from lanner.model.states import State
 from tests.unit.engine.support import Driver
@@ -150,3 +158,29 @@ def test_a_child_that_cannot_start_fails_the_task_and_kills_the_others() -> None
     assert d.run("each_items").state is State.FAILED
     killed = {c.execution_id for c in d.of_type(Deliver) if c.event == Kill()}
     assert killed == {c.execution_id for c in cmds}
+
+
+def test_a_restart_restarts_the_children_that_did_not_end_well() -> None:
+    d = split()
+    cmds = starts(d)
+    end(d, cmds[0], State.SUCCESS, n=0)
+    end(d, cmds[1], State.FAILED)
+    end(d, cmds[2], State.KILLED)
+    assert d.execution.state is State.FAILED
+    d.plan(Restart())
+    assert len(starts(d)) == 3  # no new child
+    restarted = [c.execution_id for c in d.of_type(Deliver) if isinstance(c.event, Restart)]
+    assert restarted == [cmds[1].execution_id, cmds[2].execution_id]
+    items = d.run("each_items")
+    assert items.state is State.RUNNING and len(items.attempts) == 2
+    assert items.outputs is not None
+    assert items.outputs["iterations"] == {"SUCCESS": 1, "CREATED": 2}
+    # The restarted children name the attempt that started them.
+    end(d, cmds[1], State.SUCCESS, n=1)
+    end(d, cmds[2], State.SUCCESS, n=2)
+    items = d.run("each_items")
+    assert items.state is State.SUCCESS
+    assert items.outputs is not None
+    assert [b["outputs"] for b in items.outputs["batches"]] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    d.plan(d.result("each_merge", subflowOutputs="kestra:///x.ion"))
+    assert d.execution.state is State.SUCCESS

@@ -34,7 +34,7 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "labels": {"team": "data"},
             "inheritLabels": True,
             "scheduleDate": "{{ now() }}",
-            "restartBehavior": "NEW_EXECUTION",
+            "restartBehavior": "RETRY_FAILED",
         },
         {"items": "{{ inputs.file }}", "batch": {"partitions": 4}, **_CHILD},
         {"items": "{{ inputs.file }}", "batch": {"bytes": "10KB"}, **_CHILD},
@@ -85,6 +85,11 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ),
         ({"items": "x", **_CHILD, "generated": []}, "generated", "Lanner makes its three tasks"),
         ({"items": "x", **_CHILD, "restartBehavior": "AGAIN"}, "restartBehavior", "RETRY_FAILED"),
+        (
+            {"items": "x", **_CHILD, "restartBehavior": "NEW_EXECUTION"},
+            "restartBehavior",
+            "NEW_EXECUTION is not supported here",
+        ),
     ],
     FLOW + "ForEachItem$ForEachItemExecutable": [
         ({**_CHILD}, "items", "missing required property"),
