@@ -13,6 +13,7 @@ from lanner.engine.events import (
     StartSubflow,
     SubflowEnded,
     TaskResult,
+    TimeoutDue,
 )
 from lanner.engine.foreachitem import child_id
 from lanner.model.states import State
@@ -184,3 +185,16 @@ def test_a_restart_restarts_the_children_that_did_not_end_well() -> None:
     assert [b["outputs"] for b in items.outputs["batches"]] == [{"n": 0}, {"n": 1}, {"n": 2}]
     d.plan(d.result("each_merge", subflowOutputs="kestra:///x.ion"))
     assert d.execution.state is State.SUCCESS
+
+
+def test_a_timeout_kills_the_children_still_running() -> None:
+    d = split({"timeout": "PT5M"})
+    cmds = starts(d)
+    end(d, cmds[0], State.SUCCESS)
+    [timer] = [t for t in d.timers() if isinstance(t.event, TimeoutDue)]
+    d.plan(timer.event)
+    assert d.run("each").state is State.FAILED
+    assert d.run("each_items").state is State.KILLED
+    killed = [c.execution_id for c in d.of_type(Deliver) if c.event == Kill()]
+    assert killed == [cmds[1].execution_id, cmds[2].execution_id]
+    assert d.execution.state is State.FAILED
