@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from lanner.ion.writer import write_values
 from lanner.model.behaviour import Action, Batches, Behaviour, TaskKind
@@ -127,8 +128,11 @@ class ForEachItem(_SubflowProperties):
 
     items: Text = Field(description="The kestra:// URI of the file whose rows to batch.")
     batch: Batch = Field(default_factory=Batch, description="How the rows are batched.")
-    generated: TaskList | None = Field(
-        None, description="Made by Lanner: `<id>_split`, `<id>_items`, `<id>_merge`."
+    # Made from the other properties, never given nor dumped (a dump validates again).
+    generated: SkipJsonSchema[TaskList | None] = Field(
+        None,
+        exclude=True,
+        description="Made by Lanner: `<id>_split`, `<id>_items`, `<id>_merge`.",
     )
 
     @field_validator(_GENERATED, mode="before")
