@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lanner.engine import pause, restart, subflow
+from lanner.engine import foreachitem, pause, restart, subflow
 from lanner.engine.cycle import Cycle
 from lanner.engine.events import (
     Dequeue,
@@ -35,7 +35,8 @@ def apply(cycle: Cycle, event: Event) -> None:
     elif isinstance(event, PauseElapsed):
         pause.elapsed(cycle, event)
     elif isinstance(event, SubflowEnded):
-        subflow.ended(cycle, event)
+        subflow.ended(cycle, event)  # each ignores the other's task runs (memo)
+        foreachitem.ended(cycle, event)
     elif isinstance(event, Restart):
         restart.restart(cycle)
     elif isinstance(event, Dequeue) and cycle.ex.state is State.QUEUED and slot_free(cycle):
@@ -47,6 +48,8 @@ def start_task(cycle: Cycle, run: TaskRun, task: Task) -> bool:
     action = task.behaviour.action
     if action is Action.PAUSE:
         pause.start(cycle, run, task)
+    elif action is Action.SUBFLOW and task.behaviour.batches is not None:
+        foreachitem.start(cycle, run, task)
     elif action is Action.SUBFLOW:
         subflow.start(cycle, run, task)
     else:

@@ -66,10 +66,15 @@ class PlanContext:
     files: FileReader | None = None
 
 
-def child_kill(run: TaskRun) -> Deliver | None:
-    """The kill for the child execution `run` (a Subflow) started, if it started one."""
-    child = (run.memo or {}).get("child")
-    return Deliver(str(child), Kill(), f"kill:{child}") if child else None
+def child_kills(run: TaskRun) -> list[Deliver]:
+    """The kills for the child executions `run` started and has not heard the end of: a
+    Subflow's one child, a ForEachItem's children (engine/foreachitem.py)."""
+    memo = run.memo or {}
+    child = memo.get("child")
+    if child:
+        return [Deliver(str(child), Kill(), f"kill:{child}")]
+    children = memo.get("children") or {}
+    return [Deliver(c, Kill(), f"kill:{c}") for c, ended in children.items() if ended is None]
 
 
 class Cycle(ABC):
@@ -211,9 +216,7 @@ class Cycle(ABC):
 
     def kill_child(self, run: TaskRun) -> None:
         """`run` was stopped while its child execution still runs: the child is killed."""
-        kill = child_kill(run)
-        if kill is not None:
-            self._commands.append(kill)
+        self._commands.extend(child_kills(run))
 
     def log(self, level: str, message: str, run: TaskRun | None = None) -> None:
         task = self.index.tasks.get(run.task_id) if run is not None else None
@@ -376,4 +379,4 @@ def invariant_problems(
     return out
 
 
-__all__ = ["Cycle", "PlanContext", "child_kill", "invariant_problems"]
+__all__ = ["Cycle", "PlanContext", "child_kills", "invariant_problems"]

@@ -235,9 +235,14 @@ class StartSubflow:
     labels: Mapping[str, str]
     parent_execution_id: str
     schedule_date: datetime | None = None  # the child starts then (Subflow's scheduleDate)
+    # ForEachItem: the batch's number (one attempt starts a child per batch). Such a child
+    # may take its batch file's URI as a FILE input (storage/uris.py batch_reader_id).
+    batch: int | None = None
 
     @property
     def idempotency_key(self) -> str:
+        if self.batch is not None:
+            return f"subflow:{self.task_run_id}:{self.attempt}:{self.batch}"
         return f"subflow:{self.task_run_id}:{self.attempt}"
 
 

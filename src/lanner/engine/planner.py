@@ -21,6 +21,7 @@ from lanner.engine import (
     control,
     dag,
     flowoutputs,
+    foreachitem,
     inline,
     listeners,
     onejob,
@@ -300,6 +301,7 @@ class _Cycle(Cycle):
             if not self.ex.state.terminated and self.ex.state is not State.KILLING:
                 self.set_ex(State.KILLING)
         elif isinstance(event, TaskResult):
+            foreachitem.before_result(self, event)  # first: it kills the children
             subflow.before_result(self, event)
             self.on_result(event)
             onejob.after_result(self, event)
@@ -668,11 +670,11 @@ class _Cycle(Cycle):
                 return
         # What happens is the task type's declared behaviour (lanner.model.behaviour).
         behaviour = task.behaviour
-        if behaviour.kind is TaskKind.RUNNABLE and not behaviour.planned:
+        if behaviour.kind is TaskKind.RUNNABLE:
             self.dispatch(run, task)
         elif control.start_task(self, run, task):
             pass  # a pause or a subflow
-        elif behaviour.kind is TaskKind.FLOWABLE or behaviour.planned:
+        elif behaviour.kind is TaskKind.FLOWABLE:
             self.start_flowable(run, task)
         else:
             self.execute_inline(run, task)
@@ -741,8 +743,6 @@ class _Cycle(Cycle):
         """Decide once what a flowable will run: its branch or case (`behaviour.choose`),
         its loop values and its limit."""
         behaviour = task.behaviour
-        if behaviour.planned:
-            raise ValueError(f"task type {task.type} needs what this Lanner does not run yet")
         if behaviour.order is Order.UNTIL:
             return until.resolve(self, run, task)
         if behaviour.choose is Choice.CONDITION:

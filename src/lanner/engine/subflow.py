@@ -47,7 +47,7 @@ CORRELATION = "system.correlationId"
 
 # Child states a Subflow task run takes with transmitFailed (ExecutableUtils.guessState);
 # any other end of the child (SUCCESS, CANCELLED, ...) is a SUCCESS.
-_TRANSMITTED = frozenset({State.FAILED, State.KILLED, State.WARNING})
+TRANSMITTED = frozenset({State.FAILED, State.KILLED, State.WARNING})
 
 
 def child_id(run_id: str, attempt: int) -> str:
@@ -174,7 +174,7 @@ def ended(cycle: Cycle, event: SubflowEnded) -> None:
         return
     props: Any = cycle.index.task(run.task_id)
     child_state = event.state
-    state = child_state if props.transmitFailed and child_state in _TRANSMITTED else State.SUCCESS
+    state = child_state if props.transmitFailed and child_state in TRANSMITTED else State.SUCCESS
     outputs = {
         "executionId": event.execution_id,
         "state": child_state.value,

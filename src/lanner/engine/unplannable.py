@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lanner.engine import subflow
-from lanner.engine.cycle import child_kill
+from lanner.engine.cycle import child_kills
 from lanner.engine.events import Cancel, Command, Decision, LogLine
 from lanner.engine.execution import ErrorInfo, Execution, TaskRun, evolve
 from lanner.model.states import State
@@ -40,9 +40,7 @@ def fail_unplannable(execution: Execution, reason: str, now: datetime) -> Decisi
             continue
         if run.state in (State.SUBMITTED, State.RUNNING):
             commands.append(Cancel(run.id))
-        kill = child_kill(run)
-        if kill is not None:
-            commands.append(kill)
+        commands.extend(child_kills(run))
         attempts = run.attempts
         if attempts:
             attempts = (*attempts[:-1], attempts[-1].to(state, now))

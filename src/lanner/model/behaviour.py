@@ -7,9 +7,7 @@ hold its child task lists, how those children are ordered and limited, how
 the task's own state follows from theirs, and which built-in action the
 executor performs for it. A third-party flowable task is a task class with a
 behaviour built from these parts. docs/architecture.md "Task behaviour"
-describes every field; the fields marked *planned* describe the flowables to
-come (LoopUntil/WaitFor, ForEachItem, Dag): they are validated now, and the
-planner fails such a task run with a clear error until it runs them.
+describes every field.
 """
 
 from __future__ import annotations
@@ -86,12 +84,11 @@ class Until:
 
 @dataclass(frozen=True)
 class Batches:
-    """Planned (ForEachItem): split the file `items` into batches (`batch`: rows,
-    bytes or partitions) and start one child execution of `flow` per batch, as a
-    Subflow does (`Action.SUBFLOW` reads the same properties)."""
+    """ForEachItem's `<id>_items` (engine/foreachitem.py): `items` names the property
+    rendering to the batch files' URIs; one child execution per batch, as a Subflow
+    starts one (`Action.SUBFLOW` reads the same properties)."""
 
     items: str = "items"
-    batch: str = "batch"
 
 
 @dataclass(frozen=True)
@@ -134,7 +131,8 @@ class Behaviour:
     # order and reports each child's start and result (engine/onejob.py).
     one_job: bool = False
     until: Until | None = None  # Order.UNTIL's condition and bounds
-    batches: Batches | None = None  # planned: ForEachItem
+    # One child execution per batch (ForEachItem's `<id>_items`); with Action.SUBFLOW.
+    batches: Batches | None = None
     dag: DagSpec | None = None  # Order.DAG's entries
 
     def __post_init__(self) -> None:
@@ -145,8 +143,10 @@ class Behaviour:
     def _problems(self) -> list[str]:
         out: list[str] = []
         has_children = bool(self.children)
-        if self.kind is TaskKind.FLOWABLE and not has_children and self.batches is None:
-            out.append("a flowable needs at least one child list (or batches)")
+        if self.kind is TaskKind.FLOWABLE and not has_children:
+            out.append("a flowable needs at least one child list")
+        if self.batches is not None and self.action is not Action.SUBFLOW:
+            out.append("`batches` goes with Action.SUBFLOW")
         if has_children and self.kind is not TaskKind.FLOWABLE and not self.one_job:
             out.append("only a flowable (or a one_job task) has child lists")
         if self.kind is TaskKind.EXECUTION and self.action is None:
@@ -175,11 +175,6 @@ class Behaviour:
         """Every property holding child tasks: the main lists, then errors and finally."""
         handlers = tuple(p for p in (self.errors, self.finally_) if p is not None)
         return (*self.children, *handlers)
-
-    @property
-    def planned(self) -> bool:
-        """Whether the task needs what the engine does not run yet."""
-        return self.batches is not None
 
 
 RUNNABLE = Behaviour()

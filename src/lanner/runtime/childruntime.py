@@ -21,7 +21,7 @@ class ChildRuntime:
     flows: FlowCache
     secrets: Callable[[str], str] | None
     envs: Mapping[str, str]
-    files: Callable[[str, str], FileReader] | None
+    files: Callable[[str, str, str], FileReader] | None
     _engines: threading.local = field(default_factory=threading.local)
 
     def engine(self) -> ExpressionEngine:

@@ -28,6 +28,7 @@ from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.newexecution import new_execution, start_event
+from lanner.storage.uris import SCHEME, batch_reader_id
 from lanner.store.base import ExecutorTx, FlowRecord, LogRecord, NewEvent, Store
 
 
@@ -84,6 +85,21 @@ class FlowCache:
         return out
 
 
+def _batch_file(execution_id: str) -> Callable[[str, str], str]:
+    """A ForEachItem child's FILE inputs: the one batch file made for it (storage/uris.py
+    `batch_reader_id`), which it may read; nothing else (a Subflow child takes none)."""
+
+    def check(input_id: str, value: str) -> str:
+        if value.startswith(SCHEME) and batch_reader_id(value) == execution_id:
+            return value
+        raise ValueError(
+            "a ForEachItem's subflow takes as a FILE input only its batch's file "
+            "({{ taskrun.items }})"
+        )
+
+    return check
+
+
 def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effects: Effects) -> None:
     """Create the child execution, or answer the parent's attempt with a failure."""
     try:
@@ -96,6 +112,7 @@ def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effect
             from_strings=False,
             execution_id=command.execution_id,
             labels=command.labels,
+            files=_batch_file(command.execution_id) if command.batch is not None else None,
         )
     except LannerError as exc:
         message = f"cannot start subflow {command.namespace}.{command.flow_id}: {exc.message}"

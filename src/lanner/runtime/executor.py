@@ -132,9 +132,6 @@ class _FlowEntry:
     planner: Planner
     # Whether the flow names errorLogs(): only then does a cycle read the ERROR logs.
     reads_error_logs: bool
-    # What read(), fileSize()... of the flow's executions read: one per flow, built on
-    # its first cycle (the reader holds no state), not one per cycle.
-    files: FileReader | None = None
 
 
 class Executor:
@@ -170,7 +167,8 @@ class Executor:
         self.listeners: list[CommitListener] = []
         self.recorder: PlanRecorder | None = None
         # What read(), fileSize()... of an execution of (namespace, flow) read (runtime.py).
-        self.file_reader: Callable[[str, str], FileReader] | None = None
+        # (namespace, flow id, execution id): what that execution may read.
+        self.file_reader: Callable[[str, str, str], FileReader] | None = None
         # Wiring to the workers of this process (none by default):
         self.on_dispatch: Callable[[int], None] = lambda count: None  # unclaimed jobs written
         self.local_capacity: Callable[[], int] = lambda: 0  # idle local workers
@@ -401,9 +399,10 @@ class Executor:
         return decision, new, cycle, handed
 
     def _files(self, entry: _FlowEntry, execution: Execution) -> FileReader | None:
-        if entry.files is None and self.file_reader is not None:
-            entry.files = self.file_reader(execution.namespace, execution.flow_id)
-        return entry.files
+        # Per execution: a ForEachItem child may read its batch file (storage/uris.py).
+        if self.file_reader is None:
+            return None
+        return self.file_reader(execution.namespace, execution.flow_id, execution.id)
 
     def _call_planner(
         self,

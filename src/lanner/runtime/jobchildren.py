@@ -323,7 +323,7 @@ class JobChildren:
             error_logs=error_logs,
             task_id=child.id,
             kv=CycleKV(store, now),
-            files=files(execution.namespace, execution.flow_id) if files else None,
+            files=files(execution.namespace, execution.flow_id, execution.id) if files else None,
         )
 
     def _send(self, event: Event) -> bool:

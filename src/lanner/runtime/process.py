@@ -131,8 +131,8 @@ class Process:
         self.error: BaseException | None = None
         self._latest: dict[str, Execution] = {}
 
-    def _file_reader(self, namespace: str, flow_id: str) -> ExecutionFiles:
-        return ExecutionFiles(self.storage, namespace, flow_id)
+    def _file_reader(self, namespace: str, flow_id: str, execution_id: str) -> ExecutionFiles:
+        return ExecutionFiles(self.storage, namespace, flow_id, execution_id)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:

@@ -47,7 +47,7 @@ class InputFiles:
             raise ValueError(exc.message) from None
 
     def _existing(self, uri: str) -> str:
-        if not may_read(uri, self.namespace, self.flow_id):
+        if not may_read(uri, self.namespace, self.flow_id, self.execution_id):
             raise ValueError(
                 f"{uri}: an execution of {self.namespace}.{self.flow_id} may read its own "
                 "flow's files and its namespace's files only (docs/storage.md)"

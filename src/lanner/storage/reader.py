@@ -19,12 +19,14 @@ class ExecutionFiles:
     storage: Storage
     namespace: str
     flow_id: str
+    # The reading execution, when known: it may read a batch file made for it (uris).
+    execution_id: str | None = None
 
     def _path(self, path: str) -> str:
         if "://" in path and not path.startswith(SCHEME):
             storage_path(path)  # raises: names the scheme it expects
         uri = path if path.startswith(SCHEME) else namespace_file_uri(self.namespace, path)
-        if not may_read(uri, self.namespace, self.flow_id):
+        if not may_read(uri, self.namespace, self.flow_id, self.execution_id):
             raise StorageUriError(
                 f"{uri} belongs to another flow: an execution of "
                 f"{self.namespace}.{self.flow_id} may read its own flow's files and its "

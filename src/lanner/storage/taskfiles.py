@@ -48,7 +48,7 @@ class TaskFiles:
 
     def open_file(self, uri: str) -> BinaryIO:
         """Open a `kestra://` file this execution may read."""
-        if not may_read(uri, self.namespace, self.flow_id):
+        if not may_read(uri, self.namespace, self.flow_id, self.execution_id):
             raise StorageUriError(
                 f"{uri} belongs to another flow: an execution of "
                 f"{self.namespace}.{self.flow_id} may read its own flow's files and its "

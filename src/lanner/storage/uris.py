@@ -9,11 +9,16 @@ first segments are the namespace (its dots made slashes) and the flow:
 - a namespace file: `kestra:///company/team/_files/path/in/namespace`
 
 An execution may read the files of its own flow and the namespace files of its
-namespace and of the namespaces above it; never a host path.
+namespace and of the namespaces above it; never a host path. One exception, for
+ForEachItem (docs/flowables.md): a child execution may read the one batch file
+its parent wrote for it, and no other file of the parent. The batch file names
+its reader: that child's id is derived from the batch file's URI
+(`batch_reader_id`), so the rule needs no state beyond the reader's own id.
 """
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from urllib.parse import unquote
 
@@ -21,6 +26,11 @@ from lanner.errors import InputError
 
 SCHEME = "kestra://"
 _NAMESPACE_FILES = "_files"
+# The namespace (and digits) of execution ids made from a seed (engine/execution.py
+# `new_execution_id`); storage may not import the engine, so a test keeps them equal.
+_ID_NAMESPACE = bytes.fromhex("8f2e3c1a6b0d4d599a531f5b2d7c9e40")
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+BATCH_SEED = "foreachitem-batch:"
 
 
 class StorageUriError(InputError):
@@ -119,10 +129,32 @@ def storage_path(uri: str) -> str:
     return normal
 
 
-def may_read(uri: str, namespace: str, flow_id: str) -> bool:
-    """Whether an execution of `namespace`.`flow_id` may read the file `uri`: its own
-    flow's files, and the namespace files of its namespace and its parents."""
+def batch_reader_id(uri: str) -> str:
+    """The id of the one child execution a ForEachItem starts for the batch file `uri`
+    (the same as the engine's `new_execution_id(BATCH_SEED + uri)`)."""
+    digest = hashlib.sha1(_ID_NAMESPACE + (BATCH_SEED + uri).encode()).digest()[:16]
+    n = int.from_bytes(digest)
+    n = (n & ~(0xC000 << 48) | (0x8000 << 48)) & ~(0xF000 << 64) | (5 << 76)  # uuid5 bits
+    out = []
+    while n:
+        n, r = divmod(n, 62)
+        out.append(_ALPHABET[r])
+    return "".join(reversed(out)).rjust(22, "0")
+
+
+def _is_task_file(path: str) -> bool:
+    parts = path.split("/")
+    # .../<flow>/executions/<execution>/tasks/<task>/<task run>/<name...>
+    return any(parts[i] == "executions" and parts[i + 2] == "tasks" for i in range(len(parts) - 5))
+
+
+def may_read(uri: str, namespace: str, flow_id: str, execution_id: str | None = None) -> bool:
+    """Whether an execution of `namespace`.`flow_id` (id `execution_id`, when known) may
+    read the file `uri`: its own flow's files, the namespace files of its namespace and
+    its parents, and a task file made for it alone (a ForEachItem batch)."""
     path = storage_path(uri)
+    if execution_id is not None and _is_task_file(path) and batch_reader_id(uri) == execution_id:
+        return True
     parts = namespace.split(".")
     own = f"{_namespace_path(namespace)}/{flow_id}/"
     if path.startswith(own):

@@ -1,14 +1,12 @@
 """The task-behaviour declaration (lanner.model.behaviour): what it accepts,
-what the built-in types declare, and a planned behaviour failing clearly."""
+what the built-in types declare."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 import pytest
-from pydantic import Field
 
-from lanner.engine.events import Start
 from lanner.model.behaviour import (
     Action,
     Batches,
@@ -20,12 +18,8 @@ from lanner.model.behaviour import (
     TaskKind,
     Until,
 )
-from lanner.model.states import State
-from lanner.model.task import Task, TaskList
-from lanner.model.validate import load_flow
-from lanner.plugin import TaskRegistry, TaskType
+from lanner.model.task import Task
 from lanner.tasks.core import task_types
-from tests.unit.engine.support import Driver, flow_yaml
 
 F = TaskKind.FLOWABLE
 
@@ -52,15 +46,14 @@ def test_an_inconsistent_declaration_is_refused(fields: dict[str, Any], problem:
         Behaviour(**fields)
 
 
-def test_the_coming_flowables_can_be_declared() -> None:
-    working_directory = Behaviour(TaskKind.RUNNABLE, ("tasks",), one_job=True)
-    loop_until = Behaviour(F, ("tasks",), order=Order.UNTIL, until=Until())
-    for_each_item = Behaviour(F, batches=Batches(), action=Action.SUBFLOW)
-    dag = Behaviour(F, ("tasks",), order=Order.DAG, dag=DagSpec())
-    assert for_each_item.planned
-    # engine/until.py, engine/dag.py; the worker runs a WorkingDirectory (runtime/jobchildren.py)
-    assert not (loop_until.planned or dag.planned or working_directory.planned)
-    assert not Behaviour(F, ("tasks",), order=Order.PARALLEL).planned
+def test_the_newer_flowables_can_be_declared() -> None:
+    Behaviour(TaskKind.RUNNABLE, ("tasks",), one_job=True)
+    Behaviour(F, ("tasks",), order=Order.UNTIL, until=Until())
+    Behaviour(F, ("tasks",), order=Order.DAG, dag=DagSpec())
+    # ForEachItem's `<id>_items` (engine/foreachitem.py)
+    Behaviour(TaskKind.EXECUTION, batches=Batches(), action=Action.SUBFLOW)
+    with pytest.raises(ValueError, match="`batches` goes with"):
+        Behaviour(TaskKind.EXECUTION, batches=Batches(), action=Action.EXIT)
 
 
 def _declared(name: str) -> Behaviour:
@@ -101,29 +94,3 @@ def test_a_declared_property_must_exist() -> None:
 
         class Missing(Task):
             behaviour: ClassVar[Behaviour] = Behaviour(F, ("steps",))
-
-
-class Later(Task):
-    """A ForEachItem-like flowable this Lanner does not run yet."""
-
-    behaviour: ClassVar[Behaviour] = Behaviour(F, ("tasks",), batches=Batches())
-
-    tasks: TaskList = Field(min_length=1)
-
-
-def test_a_planned_behaviour_fails_its_task_run_clearly() -> None:
-    registry = TaskRegistry([*task_types(), TaskType("com.example.Later", Later)])
-    body = """
-    tasks:
-      - id: later
-        type: com.example.Later
-        tasks:
-          - id: a
-            type: Log
-            message: a
-    """
-    d = Driver(load_flow(flow_yaml(body), registry))
-    d.plan(Start())
-    assert d.run("later").state is State.FAILED
-    assert d.execution.state is State.FAILED
-    assert any("does not run yet" in line.message for line in d.logs())

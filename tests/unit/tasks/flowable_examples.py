@@ -19,7 +19,32 @@ def _entry(task_id: str, *depends: str) -> dict[str, Any]:
     return entry
 
 
+_CHILD = {"namespace": "company.team", "flowId": "child"}
+
 VALID: dict[str, list[dict[str, Any]]] = {
+    FLOW + "ForEachItem": [
+        {"items": "{{ outputs.extract.uri }}", **_CHILD, "inputs": {"f": "{{ taskrun.items }}"}},
+        {
+            "items": "{{ inputs.file }}",
+            "batch": {"rows": "{{ inputs.n }}", "separator": ";"},
+            **_CHILD,
+            "revision": 2,
+            "wait": False,
+            "transmitFailed": False,
+            "labels": {"team": "data"},
+            "inheritLabels": True,
+            "scheduleDate": "{{ now() }}",
+            "restartBehavior": "RETRY_FAILED",
+        },
+        {"items": "{{ inputs.file }}", "batch": {"partitions": 4}, **_CHILD},
+        {"items": "{{ inputs.file }}", "batch": {"bytes": "10KB"}, **_CHILD},
+    ],
+    FLOW + "ForEachItem$ForEachItemExecutable": [
+        {"items": "{{ outputs.split.uris }}", **_CHILD, "inputs": {"f": "{{ taskrun.items }}"}},
+    ],
+    FLOW + "ForEachItem$ForEachItemMergeOutputs": [
+        {"batches": "{{ outputs.each_items.batches }}"},
+    ],
     FLOW + "Dag": [
         {"tasks": [_entry("a"), _entry("b", "a"), _entry("c", "a"), _entry("d", "b", "c")]},
         {"tasks": [_entry("a")], "concurrent": 2, "errors": [_log("e")], "finally": [_log("f")]},
@@ -45,6 +70,33 @@ VALID: dict[str, list[dict[str, Any]]] = {
 }
 
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
+    FLOW + "ForEachItem": [
+        ({**_CHILD}, "items", "missing required property"),
+        ({"items": "x", "flowId": "child"}, "namespace", "missing required property"),
+        (
+            {"items": "x", **_CHILD, "batch": {"rows": 2, "partitions": 3}},
+            "batch",
+            "give at most one of rows, bytes or partitions",
+        ),
+        (
+            {"items": "x", **_CHILD, "batch": {"lines": 2}},
+            "batch.lines",
+            "unknown property 'lines'",
+        ),
+        ({"items": "x", **_CHILD, "generated": []}, "generated", "Lanner makes its three tasks"),
+        ({"items": "x", **_CHILD, "restartBehavior": "AGAIN"}, "restartBehavior", "RETRY_FAILED"),
+        (
+            {"items": "x", **_CHILD, "restartBehavior": "NEW_EXECUTION"},
+            "restartBehavior",
+            "NEW_EXECUTION is not supported here",
+        ),
+    ],
+    FLOW + "ForEachItem$ForEachItemExecutable": [
+        ({**_CHILD}, "items", "missing required property"),
+    ],
+    FLOW + "ForEachItem$ForEachItemMergeOutputs": [
+        ({}, "batches", "missing required property"),
+    ],
     FLOW + "Dag": [
         ({"tasks": []}, "tasks", "must not be empty"),
         (

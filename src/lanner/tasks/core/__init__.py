@@ -9,6 +9,7 @@ MODULES = (
     "flow",
     "loopuntil",
     "dag",
+    "foreachitem",
     "control",
     "execution",
     "log",
