@@ -9,6 +9,7 @@ where they fail: .ci/run starts NATS, so a missing server there is a failure.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 from collections.abc import Coroutine, Iterator
@@ -58,11 +59,10 @@ class NatsServer:
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
+    # On a thread of its own: this thread may run an event loop already (playwright's
+    # sync API keeps one running in the main thread while its browser is open).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def nats_unavailable(message: str) -> NoReturn:

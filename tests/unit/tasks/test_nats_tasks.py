@@ -80,3 +80,20 @@ def test_an_unreachable_server_fails_the_task(ctx: LocalTaskContext) -> None:
     outcome = run_produce(produce, ctx)
     assert outcome.state is State.FAILED
     assert f"NATS server 127.0.0.1:{port}" in str(outcome.error)
+
+
+def test_a_task_runs_in_a_thread_whose_event_loop_is_running(
+    nats_server: NatsServer, ctx: LocalTaskContext
+) -> None:
+    """The session's loop has a thread of its own: a caller inside a running event loop
+    (playwright's sync API keeps one in the main thread) still runs NATS tasks."""
+    import asyncio
+
+    produce = make(
+        Produce, url=nats_server.url, subject=nats_server.subject("x"), **{"from": {"data": "x"}}
+    )
+
+    async def inside() -> State:
+        return run_produce(produce, ctx).state
+
+    assert asyncio.run(inside()) is State.SUCCESS

@@ -1,15 +1,17 @@
 """A NATS connection (nats-py, an optional extra, asyncio) used from one thread: the
-session owns an event loop and runs each call on it to completion.
+session owns an event loop, run by a thread of its own, and each call waits for its
+coroutine on that loop.
 
-nats-py's background work (reading, pings) runs only while a call runs; the
-tasks and the trigger's listener call it at least every few seconds, well
-within the server's ping interval.
+The loop has its own thread, not the caller's: a caller whose thread already runs
+an event loop (an ASGI server's, a test runner's) could not run another one there,
+and nats-py's background work (reading, pings) goes on between calls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any, TypeVar
@@ -50,6 +52,8 @@ class NatsSession:
         nats = need_nats()
         self.url = str(render(props.url))
         self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="nats", daemon=True)
+        self._thread.start()
         options: dict[str, Any] = {
             "servers": [self.url],
             "connect_timeout": CONNECT_TIMEOUT,
@@ -71,20 +75,25 @@ class NatsSession:
         try:
             self.nc = self.run(asyncio.wait_for(nats.connect(**options), CONNECT_TIMEOUT * 2))
         except Exception as exc:
-            self.loop.close()
+            self._stop()
             detail = str(exc) or type(exc).__name__
             raise NatsError(f"NATS server {where(self.url)}: {detail}") from None
         self.js = self.nc.jetstream()
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coroutine)
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def close(self) -> None:
         try:
             if not self.nc.is_closed:
                 self.run(self.nc.close())
         finally:
-            self.loop.close()
+            self._stop()
+
+    def _stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
 
 
 def consumer_config(props: NatsConsumer, render: Callable[[Any], Any], durable: str) -> Any:
