@@ -244,7 +244,8 @@ def test_editor_completes_from_the_json_schema(ui: UiPage, server: ApiServer) ->
     expect(page.locator("#validation")).to_have_text("Valid")
     editor = page.locator("textarea.source")
     head = (
-        "id: done\nnamespace: company.team\ntasks:\n  - id: say\n    type: io.kestra.plugin.core.lo"
+        "id: done\nnamespace: company.team\ntasks:\n  - id: say\n"
+        "    type: io.kestra.plugin.core.log.L"  # log.Fetch and log.PurgeLogs begin "log."
     )
     editor.fill(head)
     editor.press("End")
@@ -258,6 +259,6 @@ def test_editor_completes_from_the_json_schema(ui: UiPage, server: ApiServer) ->
     expect(menu.locator("li[data-value=message]")).to_be_visible()
     editor.press("Tab")
     page.keyboard.type("hi")
-    expect(editor).to_have_value(head + "g.Log\n    message: hi")
+    expect(editor).to_have_value(head + "og\n    message: hi")
     expect(menu).to_be_hidden()
     expect(page.locator("#validation")).to_have_text("Valid")
