@@ -27,6 +27,12 @@ class NotInTriggerError(LannerError):
 
 
 class TriggerTaskContext:
+    """The task context a polling trigger's evaluation runs task code with (the JDBC
+    Trigger runs the Query task's code): internal storage, rendering and logs. What
+    only a task run of an execution has (KV, executions, the instance, namespace file
+    writes) raises NotInTriggerError, so task code shared with a trigger fails
+    clearly where it reaches for them."""
+
     def __init__(
         self,
         storage: Storage | None,
