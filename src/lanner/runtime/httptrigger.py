@@ -27,7 +27,6 @@ from lanner.model.polltriggers import HTTP_TRIGGER
 from lanner.model.states import State
 from lanner.model.triggers import HttpTrigger
 from lanner.runtime.pollbase import Poll, PollingType
-from lanner.runtime.triggertask import TriggerTaskContext
 from lanner.store.base import TriggerContext
 from lanner.tasks.core.log import as_text
 from lanner.tasks.http.request import Request, run_request
@@ -53,19 +52,7 @@ class HttpTriggerType(PollingType):
         assert context.next_date is not None
         new_id = execution_id(iso(context.next_date))
         render = self.renderer(flow, revision, now)
-        name = ".".join(context.key)
-
-        def write_log(level: str, message: str) -> None:
-            log.log(
-                logging.WARNING if level in {"WARN", "ERROR"} else logging.DEBUG,
-                "trigger %s: %s",
-                name,
-                message,
-            )
-
-        ctx = TriggerTaskContext(
-            self.storage, flow.namespace, flow.id, trigger.id, new_id, render, write_log
-        )
+        ctx = self.task_context(flow, trigger.id, context, new_id, render, log)
         try:
             outcome = run_request(_request_task(trigger), ctx)
         finally:

@@ -24,7 +24,6 @@ from lanner.model.polltriggers import JDBC_TRIGGERS, FetchType
 from lanner.model.states import State
 from lanner.model.triggers import JdbcTrigger
 from lanner.runtime.pollbase import Poll, PollingType
-from lanner.runtime.triggertask import TriggerTaskContext
 from lanner.storage.uris import storage_path
 from lanner.store.base import TriggerContext
 from lanner.tasks.jdbc import task_types as jdbc_task_types
@@ -57,19 +56,7 @@ class JdbcTriggerType(PollingType):
         assert context.next_date is not None
         new_id = execution_id(iso(context.next_date))
         render = self.renderer(flow, revision, now)
-        name = ".".join(context.key)
-
-        def write_log(level: str, message: str) -> None:
-            log.log(
-                logging.WARNING if level in {"WARN", "ERROR"} else logging.DEBUG,
-                "trigger %s: %s",
-                name,
-                message,
-            )
-
-        ctx = TriggerTaskContext(
-            self.storage, flow.namespace, flow.id, trigger.id, new_id, render, write_log
-        )
+        ctx = self.task_context(flow, trigger.id, context, new_id, render, log)
         fetch = trigger.fetchType
         # NONE reads whether there is a row, and keeps none.
         run_as = FetchType.FETCH_ONE if fetch is FetchType.NONE else fetch

@@ -10,6 +10,7 @@ that fails (the database is down) is logged and tried again at the next interval
 
 from __future__ import annotations
 
+import logging
 import os
 import zlib
 from collections.abc import Callable, Mapping
@@ -28,6 +29,7 @@ from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.model.triggers import canonical_trigger_type
 from lanner.runtime.newexecution import start_event
+from lanner.runtime.triggertask import TriggerTaskContext
 from lanner.runtime.triggertypes import Evaluation, Firing
 from lanner.storage.base import Storage
 from lanner.store.base import NewExecution, TriggerContext
@@ -96,6 +98,28 @@ class PollingType:
             secrets=env_secrets(dict(os.environ)),
         )
         return lambda value: self.engine.render_value(value, scope)
+
+    def task_context(
+        self,
+        flow: Flow,
+        trigger_id: str,
+        context: TriggerContext,
+        execution_id: str,
+        render: Callable[[Any], Any],
+        logger: logging.Logger,
+    ) -> TriggerTaskContext:
+        """The context a task type's code runs in for this evaluation (the HTTP and
+        JDBC triggers run their task's code); its log lines go to the server log,
+        warnings and errors as warnings, the rest at debug level."""
+        name = ".".join(context.key)
+
+        def write_log(level: str, message: str) -> None:
+            severity = logging.WARNING if level in {"WARN", "ERROR"} else logging.DEBUG
+            logger.log(severity, "trigger %s: %s", name, message)
+
+        return TriggerTaskContext(
+            self.storage, flow.namespace, flow.id, trigger_id, execution_id, render, write_log
+        )
 
     def poll(
         self,
