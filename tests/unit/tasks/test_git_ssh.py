@@ -24,7 +24,7 @@ from lanner.storage import LocalStorage
 from lanner.store import open_store
 from lanner.store.base import Store
 from lanner.tasks.git.clone import Clone, run_clone
-from lanner.tasks.git.flows import PushFlows, run_push_flows
+from lanner.tasks.git.flows import PushFlows, SyncFlows, run_push_flows, run_sync_flows
 from tests.support.git_ssh import GitSshServer, new_key, openssh_private, pem_private
 from tests.support.task_context import LocalTaskContext
 from tests.unit.tasks.test_git_clone import commit, git
@@ -117,7 +117,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def test_push_flows_over_ssh(server: GitSshServer, store: Store, tmp_path: Path) -> None:
+def test_push_then_sync_flows_over_ssh(server: GitSshServer, store: Store, tmp_path: Path) -> None:
     store.migrate()
     store.deploy_flow(
         "ops",
@@ -151,3 +151,15 @@ def test_push_flows_over_ssh(server: GitSshServer, store: Store, tmp_path: Path)
         check=True,
     ).stdout
     assert "id: hello" in pushed
+
+    sync = SyncFlows.model_validate(
+        {
+            "id": "sync",
+            "type": "io.kestra.plugin.git.SyncFlows",
+            "url": server.scp_url("flows.git"),
+            "privateKey": openssh_private(KEY),
+            "targetNamespace": "prod",
+        }
+    )
+    run_sync_flows(sync, ctx)
+    assert store.get_flow("prod", "hello") is not None

@@ -54,6 +54,8 @@ _SSH_OPTIONS = (
     "-o",
     "GlobalKnownHostsFile=/dev/null",
     "-o",
+    "ConnectTimeout=10",  # Kestra's connectTimeout default (10000 ms)
+    "-o",
     "LogLevel=ERROR",
     "-o",
     "PasswordAuthentication=no",
