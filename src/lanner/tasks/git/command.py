@@ -132,7 +132,7 @@ class Git:
         # Created 0600 (ssh refuses a key others can read); ssh wants the final newline.
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write(private_key.strip() + "\n")
+            out.write(private_key.replace("\r\n", "\n").strip() + "\n")
         command = [ssh, "-i", str(key_file), *_SSH_OPTIONS]
         env = {"GIT_SSH_VARIANT": "ssh"}
         if passphrase is None:
