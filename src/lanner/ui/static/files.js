@@ -46,7 +46,7 @@ export function outputJson(value, executionId, previewBox, attrs = {}) {
   const walk = (v, indent) => {
     if (typeof v === "string" && URI.test(v)) {
       flush();
-      pre.append(h("a", { href: fileHref(executionId, v), download: v.split("/").pop(), class: "file", "data-file": v }, JSON.stringify(v)), " ",
+      pre.append(h("a", { href: fileHref(executionId, v), download: v.split("/").pop(), class: "file", "data-file": v, title: `Download ${v.split("/").pop()}` }, JSON.stringify(v)), " ",
         h("button", { type: "button", class: "preview small", "data-preview-of": v, onclick: () => preview(executionId, v, previewBox).catch((err) => notify(err.message)) }, "preview"));
     } else if (Array.isArray(v) && v.length) {
       pending += "[";
