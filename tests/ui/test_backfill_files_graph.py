@@ -213,6 +213,13 @@ def test_topology_is_the_api_graph(ui: UiPage, server: ApiServer) -> None:
     expect(main).to_have_count(2)
     expect(main.nth(0)).to_have_attribute("data-uid", "root.fan")
     expect(main.nth(1)).to_have_attribute("data-uid", "root.choose")
+    edges = {(e["source"], e["target"]): e["relation"]["relationType"] for e in graph["edges"]}
+    drawn = page.locator(".topo-edge").evaluate_all(
+        "(els) => els.map((e) => [e.dataset.source, e.dataset.target, e.dataset.relation])"
+    )
+    assert ["root.fan.end", "root.choose.root", "SEQUENTIAL"] in drawn
+    for source, target, relation in drawn:
+        assert edges[(source, target)] == relation
     fan = page.locator('[data-uid="root.fan"] [data-relation=PARALLEL] > .topo-parallel')
     expect(fan.locator("> .topo-task")).to_have_count(2)
     expect(page.locator('[data-uid="root.choose"] [data-relation=CHOICE]')).to_have_count(2)

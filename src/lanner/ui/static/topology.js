@@ -35,18 +35,19 @@ function drawGraph(graph) {
       task.disabled ? h("span", { class: "muted small", text: " (disabled)" }) : null);
   }
 
-  // The elements from `first` up to `end` (excluded), following the edges.
+  // The elements from `first` up to `end` (excluded), following the edges; each
+  // edge between two of them is an element too, named by its graph ends.
   function chain(first, end) {
     const items = [];
     let uid = first;
     for (let guard = 0; uid && uid !== end && guard <= nodes.size; guard++) {
       const c = clusterAt.get(uid);
-      if (c) {
-        items.push(flowableBox(c));
-        uid = next(c.end);
-      } else {
-        items.push(taskBox(nodes.get(uid)));
-        uid = next(uid);
+      items.push(c ? flowableBox(c) : taskBox(nodes.get(uid)));
+      const exit = c ? c.end : uid;
+      const edge = (out.get(exit) || [])[0];
+      uid = edge && edge.target;
+      if (uid && uid !== end) {
+        items.push(h("div", { class: "topo-edge muted", "data-source": exit, "data-target": uid, "data-relation": edge.relation.relationType, title: edge.relation.relationType, text: "↓" }));
       }
     }
     return items;
