@@ -49,9 +49,7 @@ def _hour(page: Page, local: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def test_backfill_from_the_triggers_page_and_the_flow_page(
-    ui: UiPage, server: ApiServer
-) -> None:
+def test_backfill_from_the_triggers_page_and_the_flow_page(ui: UiPage, server: ApiServer) -> None:
     server.deploy(HOURLY)
     page = ui.open("/ui/triggers")
     row = page.locator('[data-trigger="company.team.hourly.every_hour"]')
@@ -223,6 +221,8 @@ def test_topology_is_the_api_graph(ui: UiPage, server: ApiServer) -> None:
     fan = page.locator('[data-uid="root.fan"] [data-relation=PARALLEL] > .topo-parallel')
     expect(fan.locator("> .topo-task")).to_have_count(2)
     expect(page.locator('[data-uid="root.choose"] [data-relation=CHOICE]')).to_have_count(2)
-    expect(page.locator("[data-block=errors]")).to_have_attribute("data-cluster", "cluster_root.errors")
+    expect(page.locator("[data-block=errors]")).to_have_attribute(
+        "data-cluster", "cluster_root.errors"
+    )
     expect(page.locator('[data-block=errors] [data-uid="root.errors.alert"]')).to_be_visible()
     expect(page.locator('[data-block=finally] [data-uid="root.finally.cleanup"]')).to_be_visible()
