@@ -2,8 +2,9 @@
 `clusters` (a flowable task and what it holds), `flowables`.
 
 Drawn from the flow's document (its YAML as JSON); the UI's topology draws this
-graph (ui/static/topology.js), so the two cannot disagree. A task's children are the task lists among its properties (`tasks`, `then`,
-`else`, `cases.X`, `errors`, `finally`, ...). Each list is a chain
+graph (ui/static/topology.js), so the two cannot disagree. A task's children
+are the task lists among its properties (`tasks`, `then`, `else`, `cases.X`,
+`errors`, `finally`, ...). Each list is a chain
 (SEQUENTIAL), or side by side (PARALLEL) under Parallel, ForEach and the
 like; `then`/`else`/`cases` are CHOICE branches. The flow's `errors`,
 `finally` and `afterExecution` blocks are clusters of their own, beside the
