@@ -101,6 +101,14 @@ def test_a_backfill_the_api_refuses_says_why(ui: UiPage, server: ApiServer) -> N
     page.click("#backfill-submit")
     expect(page.locator("#banner")).to_contain_text("backfill.end is before backfill.start")
     ui.errors[:] = [e for e in ui.errors if "422" not in e]
+    # Inputs the flow refuses: no execution, and each date says why.
+    page.fill("#backfill-end", "2026-02-01T06:30:00")
+    page.fill("#backfill-inputs", '{"who": ["not", "text"]}')
+    page.click("#backfill-submit")
+    expect(page.locator("#backfill-progress")).to_contain_text("0 date(s)")
+    expect(page.locator("#backfill-warnings li")).to_have_count(1)
+    expect(page.locator("#backfill-warnings")).to_contain_text("input 'who'")
+    expect(page.locator("#banner")).to_contain_text("1 date(s) not")
 
 
 FILES = """\

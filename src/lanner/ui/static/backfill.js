@@ -55,7 +55,8 @@ export function backfillPanel(holder, ids, trigger) {
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ ...ids, backfill: { start: isoOf(start.value), end: isoOf(end.value), inputs: given } }),
       });
-      notify(`Backfill: ${answer.backfillExecutions.length} execution(s) created`, "info");
+      const warnings = answer.backfillWarnings || [];
+      notify(`Backfill: ${answer.backfillExecutions.length} execution(s) created${warnings.length ? `; ${warnings.length} date(s) not: ${warnings[0]}` : ""}`, warnings.length ? "error" : "info");
       while (stops.length) stops.pop()();
       stops.push(follow(progress, answer));
     } catch (err) {
@@ -74,8 +75,10 @@ function follow(progress, answer) {
   const bar = h("div", { class: "progress-bar" });
   const counts = h("span", { class: "muted", id: "backfill-counts" });
   const list = h("table", { class: "list", id: "backfill-executions" });
+  const warnings = answer.backfillWarnings || [];
   clear(progress).append(
     h("p", { text: `${ids.length} date(s) from ${when(bf.start)} to ${when(bf.end)}` }),
+    warnings.length ? h("ul", { class: "problems", id: "backfill-warnings" }, warnings.map((w) => h("li", { text: w }))) : null,
     h("div", { class: "progress" }, bar), counts, list);
   if (!ids.length) return () => {};
   let stop = () => {};
