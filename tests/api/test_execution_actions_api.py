@@ -1,4 +1,4 @@
-"""Replay, pause (refused) and the bulk actions by ids, over real HTTP, on both
+"""Replay and the bulk actions by ids, over real HTTP, on both
 generations' paths."""
 
 from __future__ import annotations
@@ -55,16 +55,6 @@ def test_replay_starts_a_new_execution_with_the_inputs_and_labels(
     refused = api.client.post(f"{API}/executions/{first['id']}/{path}", params={"taskRunId": "x"})
     assert refused.status_code == 422 and "taskRunId" in refused.json()["message"]
     assert api.client.post(f"{API}/executions/nope/{path}").status_code == 404
-
-
-def test_pause_is_refused_with_what_to_do(api: ApiServer) -> None:
-    api.deploy(SLEEPY)
-    running = api.start("company.team", "sleepy").json()
-    for path in ("pause", "actions/pause"):
-        resp = api.client.post(f"{API}/executions/{running['id']}/{path}")
-        assert resp.status_code == 409 and "Pause task" in resp.json()["message"]
-    assert api.client.post(f"{API}/executions/nope/pause").status_code == 404
-    api.client.delete(f"{API}/executions/{running['id']}/kill")
 
 
 def test_bulk_actions_by_ids(api: ApiServer) -> None:

@@ -180,6 +180,16 @@ def kill(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None
     print(f"execution {execution_id}: kill requested")
 
 
+@app.command("pause")
+@guarded
+def pause(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None:
+    """Pause a RUNNING execution: no task starts until it is resumed; running ones end."""
+    from lanner.runtime.actions import request_pause
+
+    request_pause(open_db(db), execution_id)
+    print(f"execution {execution_id}: pause requested")
+
+
 @app.command("resume")
 @guarded
 def resume(

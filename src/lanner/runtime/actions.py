@@ -134,6 +134,21 @@ def request_kill(store: Store, execution_id: str) -> Execution:
     return execution
 
 
+def request_pause(store: Store, execution_id: str) -> Execution:
+    """Pause a RUNNING execution (Kestra's pause action): no task run starts until it is
+    resumed; those already running end."""
+    from lanner.engine.events import UserPause
+
+    execution = get_execution(store, execution_id)
+    if execution.state not in (State.RUNNING, State.RETRYING) or execution.terminal_at:
+        raise ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}: only a RUNNING execution"
+            " can be paused"
+        )
+    _send(store, execution, UserPause(), f"pause:{execution_id}:{len(execution.histories)}")
+    return execution
+
+
 def request_resume(
     store: Store,
     registry: TaskRegistry,

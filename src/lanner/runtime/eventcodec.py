@@ -24,6 +24,7 @@ from lanner.engine.events import (
     TaskResult,
     TaskStarted,
     TimeoutDue,
+    UserPause,
 )
 from lanner.model.states import State
 from lanner.store.base import EventRow, NewEvent
@@ -47,6 +48,7 @@ _KINDS: dict[str, type[Any]] = {
         ChildStarted,
         ChildResult,
         LoopDue,
+        UserPause,
     )
 }
 
