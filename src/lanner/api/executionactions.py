@@ -34,11 +34,15 @@ Ids = Annotated[list[str], Body()]
 
 
 def _replay(
-    ctx: ApiContext, execution_id: str, revision: int | None = None, latest: bool = False
+    ctx: ApiContext,
+    execution_id: str,
+    revision: int | None = None,
+    latest: bool = False,
+    task_run_id: str | None = None,
 ) -> Execution:
     defaults = ctx.config.pluginDefaults
     return actions.replay_execution(
-        ctx.store, ctx.registry, defaults, execution_id, revision, latest
+        ctx.store, ctx.registry, defaults, execution_id, revision, latest, task_run_id
     )
 
 
@@ -51,16 +55,11 @@ def replay_execution(
     revision: int | None = None,
     breakpoints: str | None = None,
 ) -> dict[str, Any]:
-    """A new execution with the original's inputs and labels (Kestra's replay from the
-    start); replaying from a task run is refused."""
-    if taskRunId:
-        raise ApiError(
-            "taskRunId: replaying from a task run is not supported here; replay the whole"
-            " execution (without taskRunId)"
-        )
+    """A new execution with the original's inputs and labels (Kestra's replay); from
+    `taskRunId`, the task runs before it are copied as they ended."""
     if breakpoints:
         raise ApiError("breakpoints are not supported here")
-    return execution_answer(_replay(ctx, execution_id, revision))
+    return execution_answer(_replay(ctx, execution_id, revision, task_run_id=taskRunId))
 
 
 @router.post("/executions/{execution_id}/pause")

@@ -247,9 +247,12 @@ def replay_execution(
     execution_id: str,
     revision: int | None = None,
     latest: bool = False,
+    task_run_id: str | None = None,
 ) -> Execution:
     """A new execution of a finished one's flow, with its inputs and labels: of the
-    same revision, or of `revision`, or of the latest when `latest`."""
+    same revision, or of `revision`, or of the latest when `latest`. From `task_run_id`:
+    the task runs before it are copied as they ended, and it and what follows run
+    again (engine/replay.py)."""
     from lanner.runtime.newexecution import new_execution, start_event
 
     original = get_execution(store, execution_id)
@@ -266,8 +269,16 @@ def replay_execution(
         store, registry, defaults, original.namespace, original.flow_id, revision
     )
     now = datetime.now(UTC)
-    execution = new_execution(
-        flow, rev, original.inputs, now, from_strings=False, labels=original.labels
-    )
+    if task_run_id:
+        from lanner.engine.execution import new_execution_id
+        from lanner.engine.flowindex import FlowIndex
+        from lanner.engine.replay import replay_from
+
+        index = FlowIndex(flow)
+        execution = replay_from(original, index, task_run_id, new_execution_id(), now, rev)
+    else:
+        execution = new_execution(
+            flow, rev, original.inputs, now, from_strings=False, labels=original.labels
+        )
     store.create_execution(execution, [start_event(execution, now)])
     return execution
