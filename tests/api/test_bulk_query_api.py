@@ -175,3 +175,46 @@ def test_pause_by_ids_and_by_query(api: ApiServer) -> None:
     assert kill.json() == {"count": 2}
     _until(api, one, "KILLED")
     _until(api, two, "KILLED")
+
+
+def test_labels_of_finished_executions_single_by_ids_and_by_query(api: ApiServer) -> None:
+    api.deploy(FAILING)
+    api.deploy(SLEEPY)
+    done = [api.start("company.ops", "failing", wait="true").json()["id"] for _ in range(3)]
+    for path in ("labels", "actions/labels"):
+        resp = api.client.post(
+            f"{API}/executions/{done[0]}/{path}", json=[{"key": "triage", "value": path}]
+        )
+        assert resp.status_code == 200, resp.text
+        assert {"key": "triage", "value": path} in resp.json()["labels"]
+    by_ids = api.client.post(
+        f"{API}/executions/labels/by-ids",
+        json={"executionsId": done[1:], "executionLabels": [{"key": "triage", "value": "ids"}]},
+    )
+    assert by_ids.status_code == 200 and by_ids.json() == {"count": 2}
+    running = api.start("company.team", "sleepy").json()["id"]
+    _until(api, running, "RUNNING")
+    by_query = api.client.post(
+        f"{API}/executions/labels/by-query",
+        params={"namespace": "company"},
+        json=[{"key": "reviewed", "value": "yes"}],
+    )
+    assert by_query.status_code == 200 and by_query.json() == {"count": 3}  # not the running one
+
+    def labels(execution_id: str) -> dict[str, str]:
+        return {lb["key"]: lb["value"] for lb in _get(api, execution_id)["labels"]}
+
+    deadline = time.monotonic() + 60
+    while labels(done[2]).get("reviewed") != "yes" or labels(done[0]).get("reviewed") != "yes":
+        assert time.monotonic() < deadline, labels(done[2])
+        time.sleep(0.05)
+    assert labels(done[0])["triage"] == "actions/labels"
+    assert labels(done[1])["triage"] == "ids"
+    assert "reviewed" not in labels(running)
+    refused = api.client.post(
+        f"{API}/executions/{running}/labels", json=[{"key": "a", "value": "b"}]
+    )
+    assert refused.status_code == 409 and "finished" in refused.json()["message"]
+    bad = api.client.post(f"{API}/executions/{done[0]}/labels", json=[{"key": "a"}])
+    assert bad.status_code == 422
+    api.client.delete(f"{API}/executions/{running}/kill")

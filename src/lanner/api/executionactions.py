@@ -265,3 +265,49 @@ def delete_by_query(
 ) -> dict[str, int]:
     _check_delete(includeNonTerminated, deleteLogs)
     return _by_query(ctx, request, _finished, lambda i: _delete(ctx, i, deleteStorage))
+
+
+# -- labels -------------------------------------------------------------------------------
+LabelList = Annotated[list[dict[str, Any]], Body()]
+
+
+def _labels(items: list[dict[str, Any]]) -> dict[str, str]:
+    """Kestra's list of `{key, value}` as a map (each key and value checked)."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, value = item.get("key"), item.get("value")
+        if not isinstance(key, str) or not key or not isinstance(value, str) or not value:
+            raise ApiError(f"label {item!r}: give each label as {{key, value}}, both text")
+        out[key] = value
+    if not out:
+        raise ApiError("give the labels as a JSON list of {key, value}")
+    return out
+
+
+def _labeled(e: Execution) -> str | None:
+    return None if e.finalized_at is not None else f"{e.state.value}, not finished"
+
+
+@router.post("/executions/{execution_id}/labels")
+@router.post("/executions/{execution_id}/actions/labels")
+def set_labels(execution_id: str, body: LabelList, ctx: Ctx) -> dict[str, Any]:
+    """Add or update labels of a finished execution; its other labels are kept."""
+    return execution_answer(actions.request_labels(ctx.store, execution_id, _labels(body)))
+
+
+@router.post("/executions/labels/by-ids")
+def set_labels_by_ids(body: Annotated[dict[str, Any], Body()], ctx: Ctx) -> dict[str, int]:
+    """Kestra's `{executionsId: [...], executionLabels: [{key, value}]}`."""
+    ids, items = body.get("executionsId"), body.get("executionLabels")
+    if not isinstance(ids, list) or not isinstance(items, list):
+        raise ApiError("give {executionsId: [ids], executionLabels: [{key, value}]}")
+    labels = _labels(items)
+    return _bulk(
+        ctx, [str(i) for i in ids], _labeled, lambda i: actions.request_labels(ctx.store, i, labels)
+    )
+
+
+@router.post("/executions/labels/by-query")
+def set_labels_by_query(request: Request, body: LabelList, ctx: Ctx) -> dict[str, int]:
+    labels = _labels(body)
+    return _by_query(ctx, request, _labeled, lambda i: actions.request_labels(ctx.store, i, labels))

@@ -82,6 +82,13 @@ class UserPause:
 
 
 @dataclass(frozen=True, slots=True)
+class SetLabels:
+    """A user added or updated labels of a finished execution (Kestra's labels action)."""
+
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class PauseElapsed:
     """The `pauseDuration` (or, without one, the `timeout`) of a paused Pause task run ended."""
 
@@ -170,6 +177,7 @@ Event = (
     | Resubmitted
     | Resume
     | UserPause
+    | SetLabels
     | PauseElapsed
     | SubflowEnded
     | Restart

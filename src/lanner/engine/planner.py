@@ -55,6 +55,7 @@ from lanner.engine.events import (
     LoopDue,
     Restart,
     RetryDue,
+    SetLabels,
     SlaDue,
     Start,
     TaskResult,
@@ -302,6 +303,8 @@ class _Cycle(Cycle):
                 sla.arm(self)
         elif isinstance(event, UserPause):
             self._held = pause.hold(self) or self._held
+        elif isinstance(event, SetLabels):  # added or updated; the others are kept
+            self.update_execution(labels={**self.ex.labels, **event.labels})
         elif isinstance(event, Kill):
             if not self.ex.state.terminated and self.ex.state is not State.KILLING:
                 self.set_ex(State.KILLING)

@@ -149,6 +149,26 @@ def request_pause(store: Store, execution_id: str) -> Execution:
     return execution
 
 
+def request_labels(store: Store, execution_id: str, labels: Mapping[str, str]) -> Execution:
+    """Add or update labels of a finished execution (the others are kept); the answer
+    is the execution with them, as the executor will store it."""
+    import json
+
+    from lanner.engine.events import SetLabels
+    from lanner.engine.execution import evolve
+
+    execution = get_execution(store, execution_id)
+    if execution.finalized_at is None:
+        raise ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}: labels are set on a"
+            " finished execution only (a running flow sets its own with a Labels task)"
+        )
+    given = dict(labels)
+    key = json.dumps(sorted(given.items()))
+    _send(store, execution, SetLabels(given), f"labels:{execution_id}:{execution.version}:{key}")
+    return evolve(execution, labels={**execution.labels, **given})
+
+
 def request_resume(
     store: Store,
     registry: TaskRegistry,

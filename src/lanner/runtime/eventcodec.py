@@ -18,6 +18,7 @@ from lanner.engine.events import (
     Resubmitted,
     Resume,
     RetryDue,
+    SetLabels,
     SlaDue,
     Start,
     SubflowEnded,
@@ -49,6 +50,7 @@ _KINDS: dict[str, type[Any]] = {
         ChildResult,
         LoopDue,
         UserPause,
+        SetLabels,
     )
 }
 
@@ -62,6 +64,8 @@ def encode(
         payload["outputs"] = dict(event.outputs)
     elif isinstance(event, Resume):
         payload["inputs"] = dict(event.inputs)
+    elif isinstance(event, SetLabels):
+        payload["labels"] = dict(event.labels)
     return NewEvent(execution_id, type(event).__name__, payload, visible_at, dedup_key)
 
 

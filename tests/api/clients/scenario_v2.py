@@ -9,6 +9,7 @@ import zipfile
 
 from kestrapy import KestraClient
 from kestrapy.models.id_with_namespace import IdWithNamespace
+from kestrapy.models.label import Label
 from kestrapy.models.query_filter import QueryFilter
 from kestrapy.models.trigger_controller_api_trigger_id import TriggerControllerApiTriggerId
 from kestrapy.models.trigger_controller_set_disabled_request import (
@@ -265,5 +266,17 @@ killed = kc.executions.kill_executions_by_query(
 )
 out["killed_by_query"] = killed["count"] if isinstance(killed, dict) else killed.count
 out["killed_state"] = until(napping.id, "KILLED").state.current.value
+
+kc.executions.set_labels_on_terminated_execution(
+    from_warn.id, T, [Label(key="reviewed", value="yes")]
+)
+deadline = time.monotonic() + 60
+while True:
+    current = kc.executions.execution(execution_id=from_warn.id, tenant=T)
+    found = {lb.key: lb.value for lb in current.labels or []}
+    if found.get("reviewed") == "yes" or time.monotonic() > deadline:
+        break
+    time.sleep(0.05)
+out["labeled"] = sorted(f"{k}:{v}" for k, v in found.items())
 
 print(json.dumps(out))
