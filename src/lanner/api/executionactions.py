@@ -24,6 +24,7 @@ from lanner.api.errors import ApiError
 from lanner.api.filters import execution_conditions, query_filters
 from lanner.api.schemas import execution_answer
 from lanner.engine.execution import Execution
+from lanner.errors import NotFoundError
 from lanner.model.states import State
 from lanner.runtime import actions
 from lanner.store.search import ExecutionSearch
@@ -218,8 +219,8 @@ def _by_query(
         if allowed(execution) is None:
             try:
                 act(execution.id)
-            except actions.ExecutionStateError:
-                continue  # its state changed since it was read: skipped as well
+            except (actions.ExecutionStateError, NotFoundError):
+                continue  # changed or deleted since it was read (or its flow): skipped
             count += 1
     return {"count": count}
 

@@ -5,7 +5,8 @@ its ancestors and what follows it run again.
 What is copied and what runs again, for the given task run and each of its
 ancestors (its container's list, walking up to the root):
 
-- the task run itself goes back to RESTARTED (a new attempt, as a restart's), and
+- the task run itself (or, inside a WorkingDirectory, that task's, whose one job
+  runs all its children) goes back to RESTARTED (a new attempt, as a restart's), and
   its own task runs are dropped: a flowable runs its children again;
 - in its list, the task runs created after it are dropped (they run again), except
   in a Parallel, whose other branches do not follow it and are kept as they ended;
@@ -66,6 +67,12 @@ def replay_from(
     while chain[-1].parent_id:
         chain.append(runs[chain[-1].parent_id])
     _check_tasks(index, chain)
+    # A task run inside a one_job task (WorkingDirectory) cannot run alone: its job runs
+    # every child in one working directory. The replay starts from that job.
+    jobs = [i for i, run in enumerate(chain) if index.task(run.task_id).behaviour.one_job]
+    if jobs:
+        chain = chain[jobs[-1] :]
+        target = chain[0]
     for child in children.get(target.id, ()):
         drop(child)
     for node in chain:

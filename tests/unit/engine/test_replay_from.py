@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanner.engine.events import Start
+from lanner.engine.events import ChildResult, ChildStarted, Start, TaskStarted
 from lanner.engine.execution import new_execution_id
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.replay import replay_from
@@ -163,3 +163,36 @@ def test_an_unknown_task_run_or_a_revision_without_the_task_is_refused() -> None
             new_execution_id(),
             original.now,
         )
+
+
+WORKDIR = """
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: first
+        type: Log
+        message: first
+      - id: second
+        type: Fail
+  - id: after
+    type: Log
+    message: after
+"""
+
+
+def test_inside_a_working_directory_its_whole_job_runs_again() -> None:
+    original = Driver.of(WORKDIR)
+    original.plan(Start())
+    wdir = original.run("wdir")
+    original.plan(TaskStarted(wdir.id, 1))
+    original.plan(ChildStarted(wdir.id, 1, 1, "first"))
+    original.plan(ChildResult(wdir.id, 1, 1, "first", State.SUCCESS))
+    original.plan(ChildStarted(wdir.id, 1, 1, "second"))
+    original.plan(ChildResult(wdir.id, 1, 1, "second", State.FAILED, error="boom"))
+    original.plan(original.result("wdir", State.FAILED, error="boom"))
+    assert original.execution.state is State.FAILED
+    d = _replayed(original, "second")
+    assert d.states() == [("wdir", "RESTARTED")]
+    d.plan(Start())
+    assert d.dispatched() == ["wdir"]
