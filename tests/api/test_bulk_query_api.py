@@ -142,6 +142,14 @@ def test_bulk_actions_by_query_act_on_those_they_apply_to(api: ApiServer) -> Non
     assert delete.status_code == 200 and delete.json() == {"count": 4}
     assert api.client.get(f"{API}/executions/{failed[0]}").status_code == 404
 
+    # A repeated plain `state` is a list of states (Kestra's List<State.Type>).
+    both = api.client.post(
+        f"{API}/executions/labels/by-query",
+        params=[("flowId", "waits"), ("state", "SUCCESS"), ("state", "FAILED")],
+        json=[{"key": "seen", "value": "yes"}],
+    )
+    assert both.status_code == 200 and both.json() == {"count": 1}
+
     # Nothing selected: nothing done.
     none = api.client.post(f"{API}/executions/pause/by-query", params={"state": "RUNNING"})
     assert none.status_code == 200 and none.json() == {"count": 0}

@@ -71,15 +71,21 @@ _PLAIN_REFUSED = ("scope", "triggerExecutionId", "childFilter")
 
 
 def query_filters(params: Iterable[tuple[str, str]]) -> list[Filter]:
-    """`filters[...]` and the older plain parameters (repeated ones each count)."""
+    """`filters[...]` and the older plain parameters. A repeated `state` is one list of
+    states (any of them); repeated `labels` must all hold."""
     pairs = list(params)
     out = parse(pairs)
+    states: list[str] = []
     for name, value in pairs:
         if name in _PLAIN_REFUSED:
             raise ApiError(f"{name}: not supported here; select executions with filters")
-        if name in _PLAIN and value:
+        if name == "state" and value:
+            states.append(value)
+        elif name in _PLAIN and value:
             field, operation = _PLAIN[name]
             out.append(Filter(field, operation, value))
+    if states:
+        out.append(Filter("state", "IN", ",".join(states)))
     return out
 
 

@@ -225,6 +225,10 @@ killed = kc.executions.kill_executions_by_query(
 )
 out["killed_by_query"] = killed["count"] if isinstance(killed, dict) else killed.count
 out["killed_state"] = until(napping.id, "KILLED").state.current.value
+deleted = kc.executions.delete_executions_by_query(
+    T, filters=[QueryFilter(field="FLOW_ID", operation="EQUALS", value={"value": "sleepy"})]
+)
+out["deleted_by_query"] = deleted["count"] if isinstance(deleted, dict) else deleted.count
 
 kc.executions.set_labels_on_terminated_execution(
     from_warn.id, T, [Label(key="reviewed", value="yes")]
