@@ -62,6 +62,7 @@ def test_pause_holds_a_running_execution_until_resumed(api: ApiServer, path: str
     resp = api.client.post(f"{API}/executions/{started['id']}/{path}")
     assert resp.status_code == 200, resp.text
     assert resp.json()["id"] == started["id"]
+    assert resp.json()["state"]["current"] in ("RUNNING", "PAUSED")  # PAUSED unless slow
     paused = _until(api, started["id"], "PAUSED")
     # The running Sleep ends; nothing after it starts while the execution is PAUSED.
     deadline = time.monotonic() + 60

@@ -76,6 +76,21 @@ def test_cli_pause_holds_a_running_execution_until_resumed(server: Cluster) -> N
     assert final.state.value == "SUCCESS" and final.outputs == {"answer": "HI"}
 
 
+def test_cli_replay_from_a_task_run(server: Cluster) -> None:
+    execution_id = server.start("control.test", "child", {"greeting": "hi", "nap": "PT0.1S"})
+    [done] = server.wait_finalized([execution_id])
+    answer = next(r for r in done.task_runs.values() if r.task_id == "answer")
+    result = server.cli("executions", "replay", execution_id, "--task-run", answer.id)
+    assert result.returncode == 0, result.stderr
+    new_id = result.stdout.split()[1]
+    [again] = server.wait_finalized([new_id])
+    assert again.state.value == "SUCCESS" and again.outputs == {"answer": "HI"}
+    nap = next(r for r in again.task_runs.values() if r.task_id == "nap")
+    assert len(nap.attempts) == 1 and nap.id != answer.id  # copied, not run again
+    unknown = server.cli("executions", "replay", execution_id, "--task-run", "nope")
+    assert unknown.returncode == 2 and "not a task run" in unknown.stderr
+
+
 def test_a_subflow_parent_waits_for_the_child_and_its_after_execution(server: Cluster) -> None:
     parent_id = server.start("control.test", "parent")
     [parent] = server.wait_finalized([parent_id])

@@ -13,6 +13,7 @@ would otherwise be read as `/executions/{namespace}/{flowId}` or
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -66,10 +67,19 @@ def replay_execution(
 @router.post("/executions/{execution_id}/pause")
 @router.post("/executions/{execution_id}/actions/pause")
 def pause_execution(execution_id: str, ctx: Ctx) -> dict[str, Any]:
-    """A RUNNING execution becomes PAUSED once the executor applies it (the answer is
-    the execution as it stands); no task run starts until it is resumed."""
+    """A RUNNING execution becomes PAUSED once the executor applies the pause; no task
+    run starts until it is resumed. The answer waits a little for it (kestrapy 2.x
+    reads the execution it returns), else is the execution as it stands."""
     actions.request_pause(ctx.store, execution_id)
-    return execution_answer(actions.get_execution(ctx.store, execution_id))
+    deadline = time.monotonic() + _PAUSE_WAIT
+    while True:
+        execution = actions.get_execution(ctx.store, execution_id)
+        if execution.state not in (State.RUNNING, State.RETRYING) or time.monotonic() > deadline:
+            return execution_answer(execution)
+        time.sleep(0.02)
+
+
+_PAUSE_WAIT = 1.0  # seconds the pause answer waits for the executor
 
 
 def _bulk(

@@ -207,6 +207,34 @@ def resume(
     print(f"execution {execution_id}: resume requested")
 
 
+@app.command("replay")
+@guarded
+def replay(
+    execution_id: ExecutionId,
+    task_run: Annotated[
+        str | None,
+        typer.Option(
+            "--task-run",
+            help="Replay from this task run: the ones before it are copied as they ended.",
+        ),
+    ] = None,
+    revision: Annotated[
+        int | None, typer.Option(help="The flow revision to run (default: the original's).")
+    ] = None,
+    db: Db = None,
+    config_file: ConfigOpt = None,
+    debug: Debug = False,
+) -> None:
+    """Replay a finished execution as a new one (with its inputs and labels)."""
+    from lanner.runtime.actions import replay_execution
+
+    defaults = config(config_file).pluginDefaults
+    new = replay_execution(
+        open_db(db), registry(), defaults, execution_id, revision, task_run_id=task_run
+    )
+    print(f"execution {new.id} created, a replay of {execution_id}")
+
+
 @app.command("restart")
 @guarded
 def restart(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None:
