@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from lanner.engine.cycle import invariant_problems
 from lanner.engine.events import ChildResult, ChildStarted, Start, TaskStarted
-from lanner.engine.execution import new_execution_id
+from lanner.engine.execution import ROOT, new_execution_id
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.replay import replay_from
 from lanner.errors import InputValueError
@@ -72,6 +73,12 @@ def _replayed(original: Driver, task_id: str) -> Driver:
     d.execution = replay_from(
         original.execution, FlowIndex(original.flow), target, new_execution_id(), d.now
     )
+    ex = d.execution
+    active = {i for i, r in ex.task_runs.items() if not r.state.terminated}
+    failed = {
+        (r.parent_id or ROOT, r.phase) for r in ex.task_runs.values() if r.state is State.FAILED
+    }
+    assert invariant_problems(ex.task_runs, ex.children, active, failed) == []
     return d
 
 
