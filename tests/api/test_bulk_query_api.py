@@ -55,7 +55,8 @@ def _task_states(body: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", ["pause", "actions/pause"])
-def test_pause_holds_a_running_execution_until_resumed(api: ApiServer, path: str) -> None:
+def test_pause_holds_a_running_execution_until_resumed(api_on_db: ApiServer, path: str) -> None:
+    api = api_on_db
     api.deploy(NAPS)
     started = api.start("company.team", "naps").json()
     _until(api, started["id"], "RUNNING")
@@ -84,7 +85,8 @@ def test_pause_holds_a_running_execution_until_resumed(api: ApiServer, path: str
     assert api.client.post(f"{API}/executions/nope/{path}").status_code == 404
 
 
-def test_bulk_actions_by_query_act_on_those_they_apply_to(api: ApiServer) -> None:
+def test_bulk_actions_by_query_act_on_those_they_apply_to(api_on_db: ApiServer) -> None:
+    api = api_on_db
     api.deploy(SLEEPY)
     api.deploy(FAILING)
     api.deploy(PLAIN_PAUSE)

@@ -74,7 +74,8 @@ tasks:
 
 
 @pytest.mark.parametrize("path", ["replay", "actions/replay"])
-def test_replay_from_a_task_run_with_a_fixed_revision(api: ApiServer, path: str) -> None:
+def test_replay_from_a_task_run_with_a_fixed_revision(api_on_db: ApiServer, path: str) -> None:
+    api = api_on_db
     api.deploy(STEPS)
     failed = api.start("company.ops", "steps", wait="true").json()
     assert failed["state"]["current"] == "FAILED"
