@@ -25,7 +25,7 @@ from lanner.api.errors import ApiError
 from lanner.api.filters import execution_conditions, query_filters
 from lanner.api.schemas import execution_answer
 from lanner.engine.execution import Execution
-from lanner.errors import NotFoundError
+from lanner.errors import InputError, NotFoundError
 from lanner.model.states import State
 from lanner.runtime import actions
 from lanner.store.search import ExecutionSearch
@@ -229,8 +229,10 @@ def _by_query(
         if allowed(execution) is None:
             try:
                 act(execution.id)
-            except (actions.ExecutionStateError, NotFoundError):
-                continue  # changed or deleted since it was read (or its flow): skipped
+            except (InputError, NotFoundError):
+                # Changed or deleted since it was read (or its flow), or refused (a resume
+                # whose Pause requires onResume inputs): skipped as well.
+                continue
             count += 1
     return {"count": count}
 
