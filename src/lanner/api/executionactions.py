@@ -1,5 +1,6 @@
-"""Execution actions beyond kill/resume/restart: replay, pause, and the bulk actions
-by ids and by query (kill, delete, restart, resume, replay, pause).
+"""Execution actions beyond kill/resume/restart: replay (from the start or from a task
+run), pause, labels, and the bulk actions by ids and by query (kill, delete,
+restart, resume, replay, pause, labels).
 
 A bulk action by ids checks every id first and does nothing when one cannot take
 the action: the 422 names each such id and why (Kestra answers 400 with the list);
