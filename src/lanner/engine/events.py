@@ -76,6 +76,19 @@ class Resume:
 
 
 @dataclass(frozen=True, slots=True)
+class UserPause:
+    """A user paused the running execution: no task run starts until it is resumed;
+    those already running go on and end."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetLabels:
+    """A user added or updated labels of a finished execution (Kestra's labels action)."""
+
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class PauseElapsed:
     """The `pauseDuration` (or, without one, the `timeout`) of a paused Pause task run ended."""
 
@@ -163,6 +176,8 @@ Event = (
     | TimeoutDue
     | Resubmitted
     | Resume
+    | UserPause
+    | SetLabels
     | PauseElapsed
     | SubflowEnded
     | Restart
