@@ -7,6 +7,9 @@ one working directory and reports each child's start (`ChildStarted`) and end
 children's task runs, each with its own state, attempts and outputs, under
 the one_job task run, as Kestra shows them.
 
+Its children are its `tasks` (phase MAIN) and its own `errors` and `finally`
+(phases ERRORS and FINALLY), which the worker runs in the same job and directory.
+
 A child is not retried by the planner (its retry would be a job of its own,
 outside the shared directory): validation refuses `retry` on such a child, and
 a report for a child whose parent moved on (killed, timed out, resubmitted to
@@ -26,7 +29,6 @@ from lanner.engine.execution import (
     Attempt,
     ErrorInfo,
     History,
-    Phase,
     TaskRun,
     evolve,
     task_run_id,
@@ -46,8 +48,9 @@ def _parent(cycle: Cycle, event: ChildStarted | ChildResult) -> TaskRun | None:
     task = cycle.index.task(parent.task_id)
     if not task.behaviour.one_job:
         return None
-    main = (t for name in task.behaviour.children for t in getattr(task, name) or ())
-    if not any(child.id == event.task_id for child in main):
+    # Its `tasks`, and its own `errors` and `finally`: the job runs them all.
+    listed = (t for name in task.child_fields for t in getattr(task, name) or ())
+    if not any(child.id == event.task_id for child in listed):
         return None
     return parent
 
@@ -86,7 +89,7 @@ def started(cycle: Cycle, event: ChildStarted) -> None:
             parent_id=parent.id,
             value=None,
             iteration=None,
-            phase=Phase.MAIN,
+            phase=cycle.index.tasks[event.task_id].phase,
             seq=len(cycle.runs),
             state=State.RUNNING,
             histories=(History(State.CREATED, cycle.now), History(State.RUNNING, cycle.now)),

@@ -9,8 +9,11 @@ end go to the store as `ChildStarted` / `ChildResult` events, fenced by the
 job's claim exactly as a job's own start is (`Store.job_started`): a worker
 that lost its claim writes nothing, and stops. Its logs go with the job's.
 
-A child that fails (and does not allow failure) ends the job: the children
-after it do not run, and the one_job task FAILS with its error. When the job
+A child that fails (and does not allow failure) ends the `tasks`: the children
+after it do not run, the task's own `errors` run, then its `finally` (always,
+but after a kill or a timeout), each in the same directory; the one_job task
+FAILS with the child's error, whatever its handlers do. Its `cache` is put back
+in the directory first and written once everything succeeded. When the job
 runs again (a lost worker, a retry), it starts over in a new directory.
 """
 
@@ -29,6 +32,7 @@ from pydantic import ValidationError
 from lanner.engine.events import ChildResult, ChildStarted, Event
 from lanner.engine.execution import (
     Attempt,
+    ErrorInfo,
     Execution,
     History,
     Phase,
@@ -56,7 +60,10 @@ from lanner.runtime.cancel import CancelEvent
 from lanner.runtime.childruntime import ChildRuntime
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.kvreader import CycleKV
+from lanner.runtime.workdircache import DirectoryCache
+from lanner.storage import Storage
 from lanner.store.base import Job, LogRecord, Store
+from lanner.tasks.core.workdir import Cache
 from lanner.tasks.scripts.files import (
     input_files_map,
     store_output_files,
@@ -80,8 +87,22 @@ class AttemptContext(TaskContext, Protocol):
 
 
 def parent_tasks(parent: Task) -> list[Task]:
-    """The tasks a one_job task's job runs: its main lists, in order."""
+    """The tasks a one_job task's job runs first: its main lists, in order."""
     return [t for name in parent.behaviour.children for t in getattr(parent, name) or ()]
+
+
+def handler_tasks(parent: Task, name: str | None) -> list[Task]:
+    """A one_job task's own `errors` or `finally` list (`name`: its property)."""
+    return list(getattr(parent, name) or ()) if name is not None else []
+
+
+@dataclass
+class _ListRun:
+    """How one list of the job went."""
+
+    worst: State = State.SUCCESS  # SUCCESS or WARNING, once allowFailure is applied
+    failure: tuple[Outcome, ErrorInfo] | None = None  # the first task that FAILED
+    stopped: bool = False  # killed, timed out, or the claim is lost
 
 
 def job_variables(store: Store, runtime: ChildRuntime, job: Job) -> dict[str, Any]:
@@ -111,6 +132,7 @@ class JobChildren:
     masker: SecretMasker
     new_context: Callable[[Job], AttemptContext]
     on_started: Callable[[], None] = lambda: None  # an event went to the store
+    storage: Storage | None = None  # the internal storage, for the `cache`
 
     def run(self) -> Outcome:
         job = self.job
@@ -126,44 +148,125 @@ class JobChildren:
             properties = taint.plain(properties)
         directory = self.ctx.working_directory()
         properties = with_working_dir(properties, lambda: directory)
+        cache = self._cache(execution, parent.id, properties.get("cache"))
+        if cache is not None:
+            cache.restore(directory)
         if properties.get("namespaceFiles") is not None:
             spec = NamespaceFiles.model_validate(properties["namespaceFiles"])
             write_namespace_files(spec, directory, self.ctx)
         write_input_files(input_files_map(properties.get("inputFiles")), directory, self.ctx)
         runs = dict(execution.task_runs)
-        worst = State.SUCCESS
-        failure: Outcome | None = None
-        for child in parent_tasks(parent):
-            if child.disabled:
-                continue
-            if self.ctx.cancelled:
-                return Outcome(State.KILLED)
-            outcome, state, run = self._child(execution, runs, child, directory)
-            if run is None:  # the claim is lost: this job's run is over
-                return Outcome(State.KILLED)
-            runs[run.id] = run
-            if state is State.KILLED:
-                return Outcome(State.KILLED)
-            if state is State.FAILED:
-                failure = outcome
-                break
-            if state is State.WARNING:
-                worst = State.WARNING
+        main = self._run_list(
+            execution, runs, parent_tasks(parent), directory, Phase.MAIN, stop_on_failure=True
+        )
+        if main.stopped:
+            return Outcome(State.KILLED)
+        failure = main.failure
         if failure is not None:
+            if execution.error is None:  # `{{ error.* }}` in the handlers: this failure
+                execution = evolve(execution, error=failure[1])
+            errors = self._run_list(
+                execution,
+                runs,
+                handler_tasks(parent, parent.behaviour.errors),
+                directory,
+                Phase.ERRORS,
+                stop_on_failure=False,
+            )
+            if errors.stopped:
+                return Outcome(State.KILLED)
+        finally_ = self._run_list(
+            execution,
+            runs,
+            handler_tasks(parent, parent.behaviour.finally_),
+            directory,
+            Phase.FINALLY,
+            stop_on_failure=False,
+        )
+        if finally_.stopped:
+            return Outcome(State.KILLED)
+        if failure is not None:
+            # The handlers change nothing to the state: it comes from the `tasks` only.
+            outcome = failure[0]
             return Outcome(
                 State.FAILED,
-                error=failure.error or "Task failed",
-                error_type=failure.error_type or "TaskFailure",
+                error=outcome.error or "Task failed",
+                error_type=outcome.error_type or "TaskFailure",
             )
         outputs: dict[str, Any] = {}
         globs = properties.get("outputFiles")
         if globs:
             outputs["outputFiles"] = store_output_files(list(globs), directory, self.ctx)
-        return Outcome(worst, outputs)
+        if cache is not None:
+            cache.save(directory)
+        return Outcome(main.worst, outputs)
+
+    def _cache(
+        self, execution: Execution, task_id: str, spec: Mapping[str, Any] | None
+    ) -> DirectoryCache | None:
+        if spec is None:
+            return None
+        if self.storage is None:
+            raise LannerError("this worker has no internal storage for the WorkingDirectory cache")
+        cache = Cache.model_validate(spec)
+        run = execution.task_runs.get(self.job.task_run_id)
+        return DirectoryCache.of(
+            self.storage,
+            execution.namespace,
+            execution.flow_id,
+            task_id,
+            run.value if run is not None else None,
+            cache.patterns,
+            parse_duration(cache.ttl) if cache.ttl is not None else None,
+            self.ctx.log,
+        )
+
+    def _run_list(
+        self,
+        execution: Execution,
+        runs: dict[str, TaskRun],
+        tasks: list[Task],
+        directory: Path,
+        phase: Phase,
+        *,
+        stop_on_failure: bool,
+    ) -> _ListRun:
+        """Run `tasks` in order; the `tasks` list stops at its first failure, a handler
+        list goes on (§0 decision 2). A kill or a lost claim stops either."""
+        done = _ListRun()
+        for child in tasks:
+            if child.disabled:
+                continue
+            if self.ctx.cancelled:
+                done.stopped = True
+                return done
+            outcome, state, run = self._child(execution, runs, child, directory, phase)
+            if run is None:  # the claim is lost: this job's run is over
+                done.stopped = True
+                return done
+            runs[run.id] = run
+            if state is State.KILLED:
+                done.stopped = True
+                return done
+            if state is State.FAILED:
+                if done.failure is None:
+                    message = outcome.error or "Task failed"
+                    info = ErrorInfo(message, outcome.error_type or "TaskFailure", child.id, run.id)
+                    done.failure = (outcome, info)
+                if stop_on_failure:
+                    return done
+            if state is State.WARNING:
+                done.worst = State.WARNING
+        return done
 
     # -- one child ---------------------------------------------------------------------
     def _child(
-        self, execution: Execution, runs: dict[str, TaskRun], child: Task, directory: Path
+        self,
+        execution: Execution,
+        runs: dict[str, TaskRun],
+        child: Task,
+        directory: Path,
+        phase: Phase,
     ) -> tuple[Outcome, State, TaskRun | None]:
         """Run one child; its outcome, its state as the flow sees it (allowFailure
         applied), and its task run as later children see it (None: claim lost)."""
@@ -182,7 +285,7 @@ class JobChildren:
             parent_id=job.task_run_id,
             value=None,
             iteration=None,
-            phase=Phase.MAIN,
+            phase=phase,
             seq=before.seq if before else len(runs),
             state=State.RUNNING,
             histories=(History(State.RUNNING, now),),

@@ -28,6 +28,13 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "allowFailure": True,
         },
         {"tasks": [_shell(timeout="PT1S", allowFailure=True)], "inputFiles": "{{ inputs.files }}"},
+        {
+            "tasks": [_shell("a")],
+            "errors": [_shell("e", allowFailure=True)],
+            "finally": [{"id": "f", "type": _LOG, "message": "{{ workingDir }}"}],
+            "cache": {"patterns": ["node_modules/**", "*.txt"], "ttl": "PT1H"},
+        },
+        {"tasks": [_shell()], "cache": {"patterns": [".venv/**"]}},
     ],
     LOCAL_FILES: [
         {"inputs": {"query.sql": "select 1", "data.csv": "{{ outputs.t.uri }}"}},
@@ -39,8 +46,43 @@ VALID: dict[str, list[dict[str, Any]]] = {
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     WORKDIR: [
         ({"tasks": []}, "tasks", "at least 1"),
-        ({"tasks": [_shell()], "cache": {"patterns": ["x/**"]}}, "cache", "not supported here"),
-        ({"tasks": [_shell()], "errors": [_shell("e")]}, "errors", "not supported here"),
+        ({"tasks": [_shell()], "cache": {"ttl": "PT1H"}}, "cache.patterns", "missing required"),
+        ({"tasks": [_shell()], "cache": {"patterns": []}}, "cache.patterns", "at least 1"),
+        (
+            {"tasks": [_shell()], "cache": {"patterns": ["../up/*"]}},
+            "cache.patterns",
+            "inside the working directory",
+        ),
+        (
+            {"tasks": [_shell()], "cache": {"patterns": ["a"], "ttl": "{{ inputs.ttl }}"}},
+            "cache.ttl",
+            "not rendered",
+        ),
+        ({"tasks": [_shell()], "cache": {"pattern": ["a"]}}, "cache.pattern", "unknown property"),
+        (
+            {
+                "tasks": [_shell()],
+                "errors": [
+                    {
+                        "id": "p",
+                        "type": "io.kestra.plugin.core.flow.Sequential",
+                        "tasks": [_shell("in")],
+                    }
+                ],
+            },
+            "errors",
+            "cannot run in a WorkingDirectory",
+        ),
+        (
+            {
+                "tasks": [_shell()],
+                "finally": [
+                    _shell("f", retry={"type": "constant", "interval": "PT1S", "maxAttempts": 2})
+                ],
+            },
+            "finally",
+            "'retry' is not supported here",
+        ),
         (
             {
                 "tasks": [
