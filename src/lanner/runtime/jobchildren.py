@@ -370,9 +370,8 @@ class JobChildren:
                 timer = threading.Timer(timeout, expire)
                 timer.daemon = True
                 timer.start()
-            if ctx.cancelled:
-                return Outcome(State.KILLED)
-            outcome = task_type.run(task, ctx)
+            # A timer that fired before the task began (a loaded machine) is a timeout too.
+            outcome = Outcome(State.KILLED) if ctx.cancelled else task_type.run(task, ctx)
             if ctx.timed_out:
                 message = f"Timeout after {hms(timedelta(seconds=timeout or 0))}"
                 return Outcome(State.FAILED, error=message, error_type="Timeout")

@@ -130,3 +130,56 @@ def test_a_restart_runs_the_job_again_and_never_a_child_alone() -> None:
     d.plan(d.result("wdir"))
     assert [a.state for a in d.run("second").attempts] == [State.FAILED, State.SUCCESS]
     assert d.run("wdir").state is State.SUCCESS
+
+
+HANDLERS = """
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    cache:
+      patterns: ["deps/**"]
+      ttl: PT1H
+    tasks:
+      - id: first
+        type: io.kestra.plugin.core.log.Log
+        message: first
+    errors:
+      - id: on_error
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ error.message }}"
+    finally:
+      - id: always
+        type: io.kestra.plugin.core.log.Log
+        message: always
+"""
+
+
+def test_its_own_errors_and_finally_are_children_in_their_phases() -> None:
+    d = Driver.of(HANDLERS)
+    d.plan(Start())
+    # The handler lists stay out of the job's properties, as its tasks do; the cache is in.
+    properties = d.dispatch_of("wdir").properties
+    assert properties == {"cache": {"patterns": ["deps/**"], "ttl": "PT1H"}}
+    wdir = d.run("wdir").id
+    d.plan(TaskStarted(wdir, 1))
+    d.plan(ChildStarted(wdir, 1, 1, "first"))
+    d.plan(ChildResult(wdir, 1, 1, "first", State.FAILED, error="boom"))
+    d.plan(ChildStarted(wdir, 1, 1, "on_error"))
+    d.plan(ChildResult(wdir, 1, 1, "on_error", State.SUCCESS))
+    d.plan(ChildStarted(wdir, 1, 1, "always"))
+    d.plan(ChildResult(wdir, 1, 1, "always", State.FAILED, error="no"))
+    assert d.dispatched() == ["wdir"]  # the planner started no handler itself
+    assert [d.run(t).phase.value for t in ("first", "on_error", "always")] == [
+        "main",
+        "errors",
+        "finally",
+    ]
+    assert all(d.run(t).parent_id == wdir for t in ("first", "on_error", "always"))
+    d.plan(d.result("wdir", State.FAILED, error="boom"))
+    assert d.states() == [
+        ("wdir", "FAILED"),
+        ("first", "FAILED"),
+        ("on_error", "SUCCESS"),
+        ("always", "FAILED"),
+    ]
+    assert d.execution.state is State.FAILED
