@@ -233,6 +233,21 @@ def test_kestra_cache_is_restored_on_the_next_run(tmp_path: Path, env: dict[str,
     lines = logs(third["id"], env)
     assert any(t == "workingDir" and "expired" in m for t, _, m in lines), lines
     assert cached.is_file() and cached.stat().st_mtime > old  # written again
+    # A task of the same flow clears it (docs/tasks-workdir.md).
+    clear = write_flow(tmp_path, CLEAR, "clear.yml")
+    cleared = run_json(clear, env)
+    assert _runs(cleared)["clear"]["outputs"]["deleted"] is True, cleared
+    assert not cached.exists()
+
+
+CLEAR = """
+id: working-directory-cache
+namespace: io.kestra.tests
+tasks:
+  - id: clear
+    type: io.kestra.plugin.core.storage.Delete
+    uri: kestra:///io/kestra/tests/working-directory-cache/workingdir/cache/cache.zip
+"""
 
 
 FAILED_CACHE = """

@@ -183,3 +183,24 @@ def test_its_own_errors_and_finally_are_children_in_their_phases() -> None:
         ("always", "FAILED"),
     ]
     assert d.execution.state is State.FAILED
+
+
+def test_a_restart_deletes_its_handlers_and_the_job_makes_them_again() -> None:
+    d = Driver.of(HANDLERS)
+    d.plan(Start())
+    wdir = d.run("wdir").id
+    d.plan(TaskStarted(wdir, 1))
+    for task_id, state in (("first", State.FAILED), ("on_error", State.SUCCESS)):
+        d.plan(ChildStarted(wdir, 1, 1, task_id))
+        d.plan(ChildResult(wdir, 1, 1, task_id, state))
+    d.plan(d.result("wdir", State.FAILED, error="boom"))
+    d.plan(Restart())
+    assert d.dispatched() == ["wdir", "wdir"]
+    assert {r.task_id for r in d.execution.task_runs.values()} == {"wdir", "first"}
+    d.plan(TaskStarted(wdir, 2))
+    for task_id in ("first", "always"):
+        d.plan(ChildStarted(wdir, 2, 1, task_id))
+        d.plan(ChildResult(wdir, 2, 1, task_id, State.SUCCESS))
+    d.plan(d.result("wdir"))
+    assert d.states() == [("wdir", "SUCCESS"), ("first", "SUCCESS"), ("always", "SUCCESS")]
+    assert d.run("always").phase.value == "finally"
