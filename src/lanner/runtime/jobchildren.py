@@ -73,6 +73,7 @@ from lanner.tasks.scripts.files import (
 from lanner.tasks.scripts.model import NamespaceFiles
 
 WORKING_DIR = "workingDir"  # Kestra's variable: the task's working directory
+WORKER_TASKRUN = "workerTaskrun"  # Kestra's variable: the WorkingDirectory's `taskrun`
 
 
 class AttemptContext(TaskContext, Protocol):
@@ -405,6 +406,14 @@ class JobChildren:
         )
         variables = execution_variables(flow, execution, self.runtime.envs)
         variables = task_variables(variables, execution, run, child)
+        job_run = execution.task_runs.get(self.job.task_run_id)
+        if job_run is not None:
+            # As Kestra: `workerTaskrun` is the WorkingDirectory's own `taskrun`, and a
+            # child in a loop reads the loop's value as its `taskrun.value`.
+            worker = task_variables({}, execution, job_run, child)["taskrun"]
+            variables[WORKER_TASKRUN] = worker
+            if "value" in worker:
+                variables["taskrun"] = {**variables["taskrun"], "value": worker["value"]}
         variables[WORKING_DIR] = str(directory)
         now = datetime.now(UTC)
         store = self.store
