@@ -128,7 +128,8 @@ tasks:
 
 
 def _one(execution: dict[str, Any], task_id: str) -> dict[str, Any]:
-    [run] = [r for r in execution["taskRunList"] if r["taskId"] == task_id]
+    runs: list[dict[str, Any]] = [r for r in execution["taskRunList"] if r["taskId"] == task_id]
+    [run] = runs
     return run
 
 
