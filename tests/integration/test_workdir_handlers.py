@@ -305,3 +305,66 @@ def test_the_cache_on_s3_storage(tmp_path: Path, env: dict[str, str], s3_server:
     second = run_json(flow, env)
     assert second["state"]["current"] == "SUCCESS", second
     assert _runs(second)["install"]["outputs"]["vars"] == {"hit": True}
+
+
+RETRIED = """
+id: retried
+namespace: company.team
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: prepare
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands: ["echo 0 > count.txt"]
+      - id: flaky
+        type: io.kestra.plugin.scripts.shell.Commands
+        retry:
+          type: constant
+          interval: PT0.2S
+          maxAttempts: 3
+          warningOnRetry: true
+        commands:
+          - n=$(( $(cat count.txt) + 1 )) && echo $n > count.txt
+          - test $n -ge 3
+      - id: count
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - "echo '::{\\"outputs\\": {\\"count\\": '$(cat count.txt)'}}::'"
+  - id: exhausted
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: always_fails
+        type: io.kestra.plugin.scripts.shell.Commands
+        retry:
+          type: constant
+          interval: PT0.1S
+          maxAttempts: 2
+        commands: ["echo try >> tries.txt", "exit 1"]
+    errors:
+      - id: tries
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - "echo '::{\\"outputs\\": {\\"tries\\": '$(wc -l < tries.txt)'}}::'"
+"""
+
+
+def test_a_child_retry_runs_it_again_in_the_directory(tmp_path: Path, env: dict[str, str]) -> None:
+    execution = run_json(write_flow(tmp_path, RETRIED), env)
+    runs = _runs(execution)
+    flaky = runs["flaky"]
+    assert [a["state"]["current"] for a in flaky["attempts"]] == ["FAILED", "FAILED", "SUCCESS"]
+    history = [h["state"] for h in flaky["state"]["histories"]]
+    assert history.count("RETRYING") == 2 and "FAILED" not in history, history
+    assert _state(flaky) == "WARNING"  # warningOnRetry
+    assert _state(runs["wdir"]) == "WARNING"
+    # Each attempt ran in the job's directory: the count went up to 3 there.
+    assert runs["count"]["outputs"]["vars"] == {"count": 3}
+    always = runs["always_fails"]
+    assert [a["state"]["current"] for a in always["attempts"]] == ["FAILED", "FAILED"]
+    assert _state(always) == "FAILED"
+    assert _state(runs["exhausted"]) == "FAILED"
+    assert runs["tries"]["outputs"]["vars"] == {"tries": 2}
+    assert execution["state"]["current"] == "FAILED"
+    lines = logs(execution["id"], env)
+    assert ("flaky", "INFO", "Retrying in 00:00:00.200 (attempt 2)") in lines, lines

@@ -11,9 +11,11 @@ Its children are its `tasks` (phase MAIN) and its own `errors` and `finally`
 (phases ERRORS and FINALLY), which the worker runs in the same job and directory.
 
 A child is not retried by the planner (its retry would be a job of its own,
-outside the shared directory): validation refuses `retry` on such a child, and
-a report for a child whose parent moved on (killed, timed out, resubmitted to
-a later claim) changes nothing.
+outside the shared directory): the worker retries a child with its own `retry`
+inside the job, reporting the failed attempt as `ChildResult(retrying=True)`
+(the child is RETRYING, never FAILED, as a task of its own would be) and the
+next one with a new ChildStarted. A report for a child whose parent moved on
+(killed, timed out, resubmitted to a later claim) changes nothing.
 
 When the job runs again (a lost worker's job re-queued, a retry or a restart
 of the one_job task run), its children keep their ids: the new run gives each
@@ -36,6 +38,7 @@ from lanner.engine.execution import (
 from lanner.model.states import State
 
 _RUN = "jobRun"  # a child's memo: [attempt, claims] of the job run that started it
+_RETRIED = "retried"  # a child's memo: this attempt is a retry in the same job run
 
 
 def _parent(cycle: Cycle, event: ChildStarted | ChildResult) -> TaskRun | None:
@@ -99,8 +102,11 @@ def started(cycle: Cycle, event: ChildStarted) -> None:
         cycle.add(child)
         return
     memo = child.memo or {}
-    if list(memo.get(_RUN) or ()) == _job_run(event) and child.state is State.RUNNING:
+    same_run = list(memo.get(_RUN) or ()) == _job_run(event)
+    if same_run and child.state is State.RUNNING:
         return  # this start was applied already
+    # The same run of the job starting it again: the retry of a RETRYING child.
+    retried = same_run and child.state is State.RETRYING
     attempts = child.attempts
     if attempts and not attempts[-1].state.terminated:
         # The attempt a lost worker left open.
@@ -109,11 +115,13 @@ def started(cycle: Cycle, event: ChildStarted) -> None:
         evolve(
             child.to(State.RUNNING, cycle.now),
             attempts=(*attempts, running),
-            memo={**memo, _RUN: _job_run(event)},
+            memo={**memo, _RUN: _job_run(event), _RETRIED: retried},
             outputs=None,
             error=None,
         )
     )
+    if cycle.ex.state is State.RETRYING and not cycle.any_retrying():
+        cycle.set_ex(State.RUNNING)
 
 
 def ended(cycle: Cycle, event: ChildResult) -> None:
@@ -132,8 +140,21 @@ def ended(cycle: Cycle, event: ChildResult) -> None:
         error = ErrorInfo(
             event.error or "Task failed", event.error_type or "TaskFailure", child.task_id, child.id
         )
+        if event.retrying:  # its worker runs it again (its own retry): never FAILED
+            attempts = child.attempts
+            if attempts:
+                attempts = (*attempts[:-1], attempts[-1].to(State.FAILED, cycle.now))
+            retrying = child.to(State.RETRYING, cycle.now)
+            outputs = dict(event.outputs) or None
+            cycle.put(evolve(retrying, attempts=attempts, outputs=outputs, error=error))
+            if cycle.ex.state is State.RUNNING:
+                cycle.set_ex(State.RETRYING)
+            return
         if task.allowFailure:
             state = State.WARNING
+    retried = bool((child.memo or {}).get(_RETRIED))
+    if state is State.SUCCESS and retried and task.retry and task.retry.warningOnRetry:
+        state = State.WARNING
     if state is State.WARNING and task.allowWarning:
         state = State.SUCCESS
     attempts = child.attempts

@@ -19,6 +19,7 @@ runs again (a lost worker, a retry), it starts over in a new directory.
 
 from __future__ import annotations
 
+import random
 import secrets as random_bits
 import threading
 from collections.abc import Callable, Mapping
@@ -269,11 +270,48 @@ class JobChildren:
         directory: Path,
         phase: Phase,
     ) -> tuple[Outcome, State, TaskRun | None]:
-        """Run one child; its outcome, its state as the flow sees it (allowFailure
-        applied), and its task run as later children see it (None: claim lost)."""
+        """Run one child, again while its own `retry` says so; its outcome, its state
+        as the flow sees it (allowFailure applied), and its task run as later children
+        see it (None: claim lost, or stopped while waiting for a retry)."""
+        tries = 0
+        first_start: datetime | None = None
+        while True:
+            tries += 1
+            outcome, run, retry_in = self._attempt(
+                execution, runs, child, directory, phase, tries, first_start
+            )
+            if run is None:
+                return outcome, State.KILLED, None
+            if retry_in is None:
+                break
+            first_start = first_start or run.attempts[-1].histories[0].date
+            runs[run.id] = run
+            if self.ctx.cancel_event.wait(retry_in.total_seconds()):
+                return Outcome(State.KILLED), State.KILLED, None
+        state = outcome.state
+        if state is State.FAILED and child.allowFailure:
+            state = State.WARNING
+        if state is State.SUCCESS and tries > 1 and child.retry and child.retry.warningOnRetry:
+            state = State.WARNING
+        if state is State.WARNING and child.allowWarning:
+            state = State.SUCCESS
+        return outcome, state, evolve(run, state=state, outputs=run.outputs)
+
+    def _attempt(
+        self,
+        execution: Execution,
+        runs: dict[str, TaskRun],
+        child: Task,
+        directory: Path,
+        phase: Phase,
+        tries: int,
+        first_start: datetime | None,
+    ) -> tuple[Outcome, TaskRun | None, timedelta | None]:
+        """One attempt of a child; its outcome, its task run (None: the claim is lost),
+        and how long to wait before the next attempt (None: no retry)."""
         job = self.job
-        if not self._send(ChildStarted(job.task_run_id, job.attempt, job.claims, child.id)):
-            return Outcome(State.KILLED), State.KILLED, None
+        if not self._send(ChildStarted(job.task_run_id, job.attempt, job.claims, child.id), tries):
+            return Outcome(State.KILLED), None, None
         crash_point("worker.mid_child")
         run_id = task_run_id(execution.id, job.task_run_id, child.id, None, None, 0)
         before = runs.get(run_id)
@@ -290,7 +328,10 @@ class JobChildren:
             seq=before.seq if before else len(runs),
             state=State.RUNNING,
             histories=(History(State.RUNNING, now),),
-            attempts=(*(before.attempts if before else ()), Attempt(State.RUNNING, ())),
+            attempts=(
+                *(before.attempts if before else ()),
+                Attempt(State.RUNNING, (History(State.RUNNING, now),)),
+            ),
         )
         child_job = replace(
             job,
@@ -316,6 +357,10 @@ class JobChildren:
         if outcome.state is State.FAILED and masked:
             ctx.log("ERROR", masked)
         outputs = taint.retaint(dict(outcome.outputs))
+        retry_in = None
+        if outcome.state is State.FAILED and child.retry is not None and not self.ctx.cancelled:
+            start = first_start or now
+            retry_in = self._retry_delay(child, ctx, execution, runs, run, tries, start)
         result = ChildResult(
             job.task_run_id,
             job.attempt,
@@ -325,15 +370,49 @@ class JobChildren:
             outputs,
             masked,
             outcome.error_type,
+            retrying=retry_in is not None,
         )
-        if not self._send(result):
-            return outcome, State.KILLED, None
-        state = outcome.state
-        if state is State.FAILED and child.allowFailure:
-            state = State.WARNING
-        if state is State.WARNING and child.allowWarning:
-            state = State.SUCCESS
-        return outcome, state, evolve(run, state=state, outputs=outputs or None)
+        if not self._send(result, tries):
+            return outcome, None, None
+        if retry_in is not None:
+            ctx.log("INFO", f"Retrying in {hms(retry_in)} (attempt {tries + 1})")
+        ended = Attempt(outcome.state, (*run.attempts[-1].histories, History(outcome.state, now)))
+        run = evolve(run, attempts=(*run.attempts[:-1], ended), outputs=outputs or None)
+        return outcome, run, retry_in
+
+    def _retry_delay(
+        self,
+        child: Task,
+        ctx: AttemptContext,
+        execution: Execution,
+        runs: dict[str, TaskRun],
+        run: TaskRun,
+        tries: int,
+        first_start: datetime,
+    ) -> timedelta | None:
+        """The wait before the next attempt of a child whose attempt `tries` (of this job
+        run) failed, as the planner decides it for a task of its own: None once
+        `maxAttempts` attempts were made or `maxDuration` would be passed."""
+        policy = child.retry
+        if policy is None:
+            return None
+        max_attempts = policy.maxAttempts
+        if isinstance(max_attempts, str):
+            try:
+                scope = self._scope(evolve(execution, task_runs=runs), run, child, Path("."))
+                max_attempts = int(str(self.runtime.engine().render(max_attempts, scope)))
+            except (LannerError, ValueError) as exc:
+                why = exc.message if isinstance(exc, LannerError) else str(exc)
+                ctx.log("ERROR", f"retry maxAttempts is not an integer ({why}); not retried")
+                return None
+        if max_attempts is not None and tries >= max_attempts:
+            return None
+        draw = random.Random(f"{self.job.task_run_id}:{child.id}:{tries}").random()
+        delay: timedelta = policy.delay(tries, draw)
+        limit = parse_duration(policy.maxDuration) if policy.maxDuration is not None else None
+        if limit is not None and datetime.now(UTC) + delay > first_start + limit:
+            return None
+        return delay
 
     def _execute(
         self, child: Task, ctx: AttemptContext, execution: Execution, run: TaskRun, directory: Path
@@ -437,11 +516,14 @@ class JobChildren:
             files=files(execution.namespace, execution.flow_id, execution.id) if files else None,
         )
 
-    def _send(self, event: Event) -> bool:
-        """Write a child's event if this worker still holds the job's claim."""
+    def _send(self, event: Event, tries: int = 1) -> bool:
+        """Write a child's event if this worker still holds the job's claim; `tries`:
+        which attempt of the child in this run of the job (its retries)."""
         job = self.job
         key = f"child:{job.task_run_id}:{job.attempt}:{job.claims}:{type(event).__name__}"
         task_id = getattr(event, "task_id", "")
+        if tries > 1:
+            task_id = f"{task_id}:{tries}"
         encoded = eventcodec.encode(job.execution_id, event, datetime.now(UTC), f"{key}:{task_id}")
         sent = self.store.job_started(job, encoded)
         if sent:

@@ -204,3 +204,44 @@ def test_a_restart_deletes_its_handlers_and_the_job_makes_them_again() -> None:
     d.plan(d.result("wdir"))
     assert d.states() == [("wdir", "SUCCESS"), ("first", "SUCCESS"), ("always", "SUCCESS")]
     assert d.run("always").phase.value == "finally"
+
+
+RETRY = """
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: flaky
+        type: io.kestra.plugin.core.log.Log
+        message: flaky
+        retry:
+          type: constant
+          interval: PT1S
+          maxAttempts: 3
+          warningOnRetry: true
+"""
+
+
+def test_a_child_the_worker_retries_is_retrying_never_failed() -> None:
+    d = Driver.of(RETRY)
+    wdir, attempt = _started(d)
+    d.plan(ChildStarted(wdir, attempt, 1, "flaky"))
+    d.plan(ChildResult(wdir, attempt, 1, "flaky", State.FAILED, error="boom", retrying=True))
+    flaky = d.run("flaky")
+    assert flaky.state is State.RETRYING
+    assert [a.state for a in flaky.attempts] == [State.FAILED]
+    assert d.execution.state is State.RETRYING
+    assert d.dispatched() == ["wdir"]  # the planner does not retry it: the worker does
+    d.plan(ChildStarted(wdir, attempt, 1, "flaky"))
+    flaky = d.run("flaky")
+    assert flaky.state is State.RUNNING
+    assert [a.state for a in flaky.attempts] == [State.FAILED, State.RUNNING]
+    assert d.execution.state is State.RUNNING
+    d.plan(ChildStarted(wdir, attempt, 1, "flaky"))  # applied twice: no third attempt
+    assert len(d.run("flaky").attempts) == 2
+    d.plan(ChildResult(wdir, attempt, 1, "flaky", State.SUCCESS))
+    flaky = d.run("flaky")
+    assert [a.state for a in flaky.attempts] == [State.FAILED, State.SUCCESS]
+    assert flaky.state is State.WARNING  # warningOnRetry
+    d.plan(d.result("wdir", State.WARNING))
+    assert d.execution.state is State.WARNING

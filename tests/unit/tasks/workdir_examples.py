@@ -35,6 +35,20 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "cache": {"patterns": ["node_modules/**", "*.txt"], "ttl": "PT1H"},
         },
         {"tasks": [_shell()], "cache": {"patterns": [".venv/**"]}},
+        {
+            "tasks": [_shell(retry={"type": "constant", "interval": "PT1S", "maxAttempts": 2})],
+            "finally": [
+                _shell(
+                    "f",
+                    retry={
+                        "type": "exponential",
+                        "interval": "PT1S",
+                        "maxInterval": "PT5S",
+                        "maxDuration": "PT1M",
+                    },
+                )
+            ],
+        },
     ],
     LOCAL_FILES: [
         {"inputs": {"query.sql": "select 1", "data.csv": "{{ outputs.t.uri }}"}},
@@ -75,16 +89,6 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ),
         (
             {
-                "tasks": [_shell()],
-                "finally": [
-                    _shell("f", retry={"type": "constant", "interval": "PT1S", "maxAttempts": 2})
-                ],
-            },
-            "finally",
-            "'retry' is not supported here",
-        ),
-        (
-            {
                 "tasks": [
                     {
                         "id": "par",
@@ -95,11 +99,6 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
             },
             "tasks",
             "cannot run in a WorkingDirectory",
-        ),
-        (
-            {"tasks": [_shell(retry={"type": "constant", "interval": "PT1S", "maxAttempts": 2})]},
-            "tasks",
-            "'retry' is not supported here",
         ),
         ({"tasks": [_shell()], "outputFile": ["a"]}, "outputFile", "unknown property"),
     ],

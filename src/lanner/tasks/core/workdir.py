@@ -85,12 +85,6 @@ class WorkingDirectory(Task):
                     f"task '{child.id}' ({child.type}) cannot run in a WorkingDirectory:"
                     " only runnable tasks run on the worker, in its directory"
                 )
-            if child.retry is not None:
-                raise ValueError(
-                    f"task '{child.id}': 'retry' is not supported here for a task inside a"
-                    " WorkingDirectory (its tasks run once each, in one job);"
-                    " put the retry on the WorkingDirectory"
-                )
         return tasks
 
 
