@@ -74,12 +74,15 @@ class DirectoryCache:
                 shutil.copyfileobj(source, local, _CHUNK)
             local.seek(0)
             try:
+                made: set[Path] = set()
                 with zipfile.ZipFile(local) as archive:
                     for entry in archive.infolist():
                         target = _inside(directory, entry.filename)
                         if entry.is_dir() or target is None:
                             continue
-                        target.parent.mkdir(parents=True, exist_ok=True)
+                        if target.parent not in made:  # many files share a folder
+                            target.parent.mkdir(parents=True, exist_ok=True)
+                            made.add(target.parent)
                         with archive.open(entry) as data, target.open("wb") as sink:
                             shutil.copyfileobj(data, sink, _CHUNK)
                         count += 1
