@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
@@ -25,6 +26,7 @@ from lanner.storage.namespacefiles import matches
 from lanner.storage.uris import cache_uri, storage_path
 
 _CHUNK = 1 << 20
+_ZIP_EPOCH = 315532800.0  # 1980-01-01: a zip entry's time cannot be earlier
 
 Log = Callable[[str, str], None]  # (level, message)
 
@@ -83,8 +85,17 @@ class DirectoryCache:
                         if target.parent not in made:  # many files share a folder
                             target.parent.mkdir(parents=True, exist_ok=True)
                             made.add(target.parent)
+                        mode = entry.external_attr >> 16
+                        if stat.S_ISLNK(mode):
+                            link = archive.read(entry).decode()
+                            if _link_inside(directory, target, link):
+                                os.symlink(link, target)
+                                count += 1
+                            continue
                         with archive.open(entry) as data, target.open("wb") as sink:
                             shutil.copyfileobj(data, sink, _CHUNK)
+                        if mode & 0o777:  # an executable stays one (a venv's bin/, .bin/)
+                            target.chmod(mode & 0o777)
                         count += 1
             except zipfile.BadZipFile:
                 self.storage.delete(self.path)
@@ -102,12 +113,20 @@ class DirectoryCache:
         if not found:
             return False
         since = self.restored_at
-        if since is not None and all(p.stat().st_mtime <= since for _, p in found):
+        if since is not None and all(p.lstat().st_mtime <= since for _, p in found):
             return False
         with tempfile.TemporaryFile() as local:
-            with zipfile.ZipFile(local, "w", zipfile.ZIP_DEFLATED) as archive:
+            with zipfile.ZipFile(
+                local, "w", zipfile.ZIP_DEFLATED, strict_timestamps=False
+            ) as archive:
                 for name, path in found:
-                    archive.write(path, name)
+                    if path.is_symlink():  # kept a link (node_modules/.bin), not a copy
+                        when = time.localtime(max(path.lstat().st_mtime, _ZIP_EPOCH))[:6]
+                        link = zipfile.ZipInfo(name, date_time=when)
+                        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+                        archive.writestr(link, os.readlink(path))
+                    else:
+                        archive.write(path, name)
             local.seek(0)
             self.storage.put(self.path, local)
         self.log("INFO", f"{len(found)} file(s) cached in {self.uri}")
@@ -115,15 +134,31 @@ class DirectoryCache:
 
 
 def _matching(directory: Path, patterns: Sequence[str]) -> Iterator[tuple[str, Path]]:
+    """The regular files and the symbolic links (to a file or a folder, never followed)
+    matching `patterns`; a link leading out of the directory is left out."""
     for folder, dirs, files in os.walk(directory):
         dirs.sort()
-        for name in files:
+        links = [d for d in dirs if Path(folder, d).is_symlink()]
+        for name in (*files, *links):
             path = Path(folder, name)
-            if path.is_symlink() or not path.is_file():
+            if path.is_symlink():
+                if not _link_inside(directory, path, os.readlink(path)):
+                    continue
+            elif not path.is_file():
                 continue
             relative = path.relative_to(directory).as_posix()
             if matches(relative, patterns):
                 yield relative, path
+
+
+def _link_inside(directory: Path, link: Path, target: str) -> bool:
+    """Whether the link `link` to `target` stays inside `directory` (read as written,
+    so that a restored link can never lead out of the job's directory)."""
+    if not target or os.path.isabs(target):
+        return False
+    resolved = os.path.normpath(os.path.join(link.parent, target))
+    root = os.path.normpath(directory)
+    return resolved == root or resolved.startswith(root + os.sep)
 
 
 def _inside(directory: Path, name: str) -> Path | None:
