@@ -368,3 +368,16 @@ def test_a_child_retry_runs_it_again_in_the_directory(tmp_path: Path, env: dict[
     assert execution["state"]["current"] == "FAILED"
     lines = logs(execution["id"], env)
     assert ("flaky", "INFO", "Retrying in 00:00:00.200 (attempt 2)") in lines, lines
+
+
+def test_a_cache_the_storage_cannot_write_leaves_the_run_successful(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    blocked = Path(env["LANNER_HOME"]) / "storage/company/team/nested_cache/wdir"
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the cache's folder would go")
+    execution = run_json(write_flow(tmp_path, NESTED_CACHE), env)
+    assert execution["state"]["current"] == "SUCCESS", execution
+    lines = logs(execution["id"], env)
+    warned = [m for t, level, m in lines if t == "wdir" and level == "WARN"]
+    assert warned and warned[0].startswith("The cache could not be written: "), lines

@@ -152,7 +152,7 @@ class JobChildren:
         properties = with_working_dir(properties, lambda: directory)
         cache = self._cache(execution, parent.id, properties.get("cache"))
         if cache is not None:
-            cache.restore(directory)
+            self._cache_step(cache.restore, directory, "restored")
         if properties.get("namespaceFiles") is not None:
             spec = NamespaceFiles.model_validate(properties["namespaceFiles"])
             write_namespace_files(spec, directory, self.ctx)
@@ -200,7 +200,7 @@ class JobChildren:
         if globs:
             outputs["outputFiles"] = store_output_files(list(globs), directory, self.ctx)
         if cache is not None:
-            cache.save(directory)
+            self._cache_step(cache.save, directory, "written")
         return Outcome(main.worst, outputs)
 
     def _cache(
@@ -222,6 +222,15 @@ class JobChildren:
             parse_duration(cache.ttl) if cache.ttl is not None else None,
             self.ctx.log,
         )
+
+    def _cache_step(self, step: Callable[[Path], object], directory: Path, what: str) -> None:
+        # The cache only saves time: a storage that fails it (S3 unreachable, a full
+        # disk) leaves the run going, as Kestra's post-execution step does.
+        try:
+            step(directory)
+        except Exception as exc:
+            message = taint.mask(self.masker.mask(f"{type(exc).__name__}: {exc}"))
+            self.ctx.log("WARN", f"The cache could not be {what}: {message}")
 
     def _run_list(
         self,
