@@ -261,7 +261,8 @@ class JobChildren:
                 return done
             if state is State.FAILED:
                 if done.failure is None:
-                    message = outcome.error or "Task failed"
+                    # As the store's error context holds it (engine/onejob.py): masked.
+                    message = taint.mask(self.masker.mask(outcome.error or "Task failed"))
                     info = ErrorInfo(message, outcome.error_type or "TaskFailure", child.id, run.id)
                     done.failure = (outcome, info)
                 if stop_on_failure:
