@@ -149,6 +149,9 @@ class ChildResult:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
     error_type: str | None = None
+    # The attempt FAILED and the worker runs the child again in the job (its own
+    # `retry`): the child is RETRYING until its next ChildStarted.
+    retrying: bool = False
 
 
 @dataclass(frozen=True, slots=True)
