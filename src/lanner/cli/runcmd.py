@@ -100,7 +100,7 @@ def run_flow(
 
         from lanner.config import open_storage
         from lanner.engine.inputrender import input_renderer
-        from lanner.model.inputs import parse_inputs
+        from lanner.model.inputvalues import parse_inputs
         from lanner.storage.inputfiles import InputFiles
 
         render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
