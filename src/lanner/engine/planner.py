@@ -583,6 +583,16 @@ class _Cycle(Cycle):
         root = self.index.root
         # Counts kept by put(): a long main list costs nothing to look at.
         main_ids = self.children.get((ROOT, Phase.MAIN), ())
+        if (
+            self.root_going
+            and len(main_ids) - self.root_going < len(root[Phase.MAIN])
+            and (ROOT, Phase.MAIN) not in self.failed_lists
+            and not self.children.get((ROOT, Phase.ERRORS))
+            and not self.children.get((ROOT, Phase.FINALLY))
+        ):
+            # What `select` below decides then (the main list, not over, one of its
+            # task runs going): nothing to do. The common look of a sequential flow.
+            return
         summary = Summary(len(main_ids) - self.root_going, (ROOT, Phase.MAIN) in self.failed_lists)
         phase, tasks = select(
             root[Phase.MAIN],
