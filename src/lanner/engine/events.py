@@ -255,7 +255,18 @@ class Deliver:
     dedup_key: str
 
 
-Command = Dispatch | Cancel | Timer | LogLine | StartSubflow | Deliver
+@dataclass(frozen=True, slots=True)
+class RetryExecution:
+    """Create the next execution of this one's chain: a retry with behavior
+    CREATE_NEW_EXECUTION (engine/newexecutionretry.py). The runtime builds it from the
+    decision's execution (its flow revision, inputs, labels, trigger and parent links,
+    `Execution.next_attempt()`) and starts it at `start_date`, the retry's interval on."""
+
+    execution_id: str
+    start_date: datetime
+
+
+Command = Dispatch | Cancel | Timer | LogLine | StartSubflow | Deliver | RetryExecution
 
 
 @dataclass(frozen=True)

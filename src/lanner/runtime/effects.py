@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from lanner.config import Config
-from lanner.engine.events import Deliver, Dequeue, StartSubflow, TaskResult
+from lanner.engine.events import Deliver, Dequeue, RetryExecution, StartSubflow, TaskResult
 from lanner.engine.execution import Execution
 from lanner.engine.flowtrigger import TriggerCandidate, evaluate_flow_triggers
 from lanner.errors import LannerError, NotFoundError
@@ -132,6 +132,40 @@ def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effect
     # A scheduled child stays CREATED until its Start event is due.
     at = command.schedule_date
     effects.events.append(start_event(child, at if at is not None and at > now else now))
+
+
+def retry_execution(
+    command: RetryExecution, retried: Execution, flows: FlowCache, now: datetime, effects: Effects
+) -> None:
+    """The next execution of `retried`'s chain (a CREATE_NEW_EXECUTION retry): a replay of
+    the same flow revision with its inputs, labels, trigger and parent links, CREATED
+    until its start date. A flow that no longer loads gets no retry: the log says so."""
+    try:
+        flow, revision = flows.flow(retried.namespace, retried.flow_id, retried.flow_revision)
+        execution = new_execution(
+            flow,
+            revision,
+            retried.inputs,
+            now,
+            from_strings=False,
+            execution_id=command.execution_id,
+            labels=retried.labels,
+            trigger=retried.trigger,
+        )
+    except LannerError as exc:
+        message = f"cannot create the retry execution {command.execution_id}: {exc.message}"
+        effects.logs.append(LogRecord(retried.id, None, None, None, now, "ERROR", message))
+        return
+    execution = replace(
+        execution,
+        parent_execution_id=retried.parent_execution_id,
+        parent_task_run_id=retried.parent_task_run_id,
+        parent_attempt=retried.parent_attempt,
+        **retried.next_attempt(),
+    )
+    effects.executions.append(execution)
+    at = command.start_date
+    effects.events.append(start_event(execution, at if at > now else now))
 
 
 def deliver(command: Deliver, now: datetime, effects: Effects) -> None:

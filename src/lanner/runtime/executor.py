@@ -28,6 +28,7 @@ from lanner.engine.events import (
     Dispatch,
     Event,
     LogLine,
+    RetryExecution,
     StartSubflow,
     TaskResult,
     TaskStarted,
@@ -640,6 +641,8 @@ class Executor:
                 effects.start_subflow(command, self.flows, now, extra)
             elif isinstance(command, Deliver):
                 effects.deliver(command, now, extra)
+            elif isinstance(command, RetryExecution):
+                effects.retry_execution(command, new, self.flows, now, extra)
             elif isinstance(command, Timer):
                 heapq.heappush(self._timers, command.at)
                 key = eventcodec.timer_key(new.id, command.event)
