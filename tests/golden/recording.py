@@ -77,14 +77,25 @@ NOT_RECORDED = {"secrets", "on_secret", "files", "flow_history"}
 def rows(execution: Execution) -> dict[str, Any]:
     """The execution and its task runs as the store writes them (JSON columns as text)."""
     memo = JsonMemo()
+    row = list(execution_params(execution, execution.version, memo))
+    if row[_CHAIN:] == _FRESH:
+        del row[_CHAIN:]  # a fresh execution's row as it was before migration 0005
     return {
-        "execution": list(execution_params(execution, execution.version, memo)),
+        "execution": row,
         "task_runs": [list(task_run_params(t, memo)) for t in execution.ordered_task_runs()],
     }
 
 
 def from_rows(doc: Mapping[str, Any]) -> Execution:
-    return execution_from_row(doc["execution"], doc["task_runs"])
+    row = list(doc["execution"])
+    return execution_from_row(row + _FRESH[len(row) - _CHAIN :], doc["task_runs"])
+
+
+# The chain columns (original_id, attempt_number, original_created_at, store migration
+# 0005) end the row: left out when they hold a fresh execution's values, so the files
+# recorded before them stay valid byte for byte.
+_CHAIN = 20
+_FRESH: list[Any] = [None, 1, None]
 
 
 def _json(value: Any) -> Any:
