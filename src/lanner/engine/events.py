@@ -238,6 +238,10 @@ class StartSubflow:
     # ForEachItem: the batch's number (one attempt starts a child per batch). Such a child
     # may take its batch file's URI as a FILE input (storage/uris.py batch_reader_id).
     batch: int | None = None
+    # ForEachItem's restartBehavior NEW_EXECUTION: the batch's first child, whose chain
+    # (`originalId`, `metadata.attemptNumber`) the new child continues.
+    original_id: str | None = None
+    attempt_number: int = 1
 
     @property
     def idempotency_key(self) -> str:

@@ -87,7 +87,8 @@ class FlowCache:
 
 def _batch_file(execution_id: str) -> Callable[[str, str], str]:
     """A ForEachItem child's FILE inputs: the one batch file made for it (storage/uris.py
-    `batch_reader_id`), which it may read; nothing else (a Subflow child takes none)."""
+    `batch_reader_id`), which it may read; nothing else (a Subflow child takes none).
+    `execution_id` is the first child of the batch's chain (a NEW_EXECUTION restart)."""
 
     def check(input_id: str, value: str) -> str:
         if value.startswith(SCHEME) and batch_reader_id(value) == execution_id:
@@ -112,7 +113,9 @@ def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effect
             from_strings=False,
             execution_id=command.execution_id,
             labels=command.labels,
-            files=_batch_file(command.execution_id) if command.batch is not None else None,
+            files=_batch_file(command.original_id or command.execution_id)
+            if command.batch is not None
+            else None,
         )
     except LannerError as exc:
         message = f"cannot start subflow {command.namespace}.{command.flow_id}: {exc.message}"
@@ -127,6 +130,8 @@ def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effect
         parent_execution_id=command.parent_execution_id,
         parent_task_run_id=command.task_run_id,
         parent_attempt=command.attempt,
+        original_id=command.original_id,
+        attempt_number=command.attempt_number,
     )
     effects.executions.append(child)
     # A scheduled child stays CREATED until its Start event is due.

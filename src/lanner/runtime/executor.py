@@ -403,7 +403,7 @@ class Executor:
         # Per execution: a ForEachItem child may read its batch file (storage/uris.py).
         if self.file_reader is None:
             return None
-        return self.file_reader(execution.namespace, execution.flow_id, execution.id)
+        return self.file_reader(execution.namespace, execution.flow_id, execution.origin_id)
 
     def _call_planner(
         self,
@@ -615,6 +615,8 @@ class Executor:
                     "timeout": command.timeout,
                     "logLevel": command.log_level,
                 }
+                if new.original_id is not None and new.original_id != new.id:
+                    payload["originalId"] = new.original_id  # its batch file's reader
                 if capacity > len(handed):
                     lease = now + timedelta(seconds=self.config.worker.leaseSeconds)
                     token = os.urandom(16).hex()  # 128 random bits, as the store's own claims
