@@ -319,6 +319,39 @@ def _dag(session: Session) -> None:
     session.finish(session.start(FLOWS / "dag.yml"))
 
 
+def _foreachitem(session: Session) -> None:
+    # Three batches, the second's child fails; a restart gives that batch a new child
+    # (restartBehavior NEW_EXECUTION), which succeeds: its flow's next revision. (The
+    # golden file keeps a flow's last source only; the Fail's condition is the worker's
+    # to evaluate, so the planner replays the first revision's children alike.)
+    child = GOLDEN / "flows" / "foreachitem_child.yml"
+    session.deploy(child)
+    with tempfile.TemporaryDirectory() as tmp:
+        orders = Path(tmp) / "orders.txt"
+        orders.write_text("o1\no2\no3\no4\no5\n")
+        parent = session.deploy(
+            GOLDEN / "flows" / "foreachitem.yml",
+            {"rows: 2": "rows: 2\n    restartBehavior: NEW_EXECUTION"},
+        )
+        execution = session.runtime.create_execution(*parent, {"file": str(orders)})
+    session.roots.append(execution.id)
+    failed = session.finish(execution.id)
+    assert failed.state is State.FAILED, failed.state
+    _finish_children(session, "golden_batch")
+    session.deploy(child, {"== 2": "== 0"})
+    session.send(execution.id, Restart(), f"restart:{execution.id}:{len(failed.histories)}")
+    session.wait(
+        execution.id,
+        lambda e: len(e.histories) > len(failed.histories) and e.finalized_at is not None,
+    )
+    _finish_children(session, "golden_batch")
+
+
+def _finish_children(session: Session, flow_id: str) -> None:
+    for execution in session.store.list_executions(flow_id=flow_id, limit=50):
+        session.finish(execution.id)
+
+
 SCENARIOS: dict[str, Callable[[Session], None]] = {
     # The seed flows (tests/support/seed.py), their Slack webhooks sent to a local sink.
     "seed_after_execution_errors": _example("after_execution_errors"),
@@ -342,6 +375,7 @@ SCENARIOS: dict[str, Callable[[Session], None]] = {
     "kv": _kv,
     "loop_until": _loop_until,
     "dag": _dag,
+    "foreachitem": _foreachitem,
 }
 
 
