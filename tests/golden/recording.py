@@ -35,13 +35,13 @@ from lanner.engine.execution import Execution, evolve
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.planner import PlanContext, Planner
 from lanner.expr import ExpressionEngine
-from lanner.expr.scope import KVLookup
+from lanner.expr.scope import FlowHistory, KVLookup
 from lanner.model.flow import PluginDefault
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
-from lanner.runtime.kvreader import CycleKV
+from lanner.runtime.kvreader import CycleHistory, CycleKV
 from lanner.runtime.process import Process
 from lanner.store import open_store
 from lanner.store.base import EventRow, Store
@@ -67,11 +67,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # secret() lookup and the masking sink: the recorded flows use no secret, and a
 # replay without them would fail on one. A new field must be recorded here.
 # `kv` is a lookup; what it returned in the cycle is recorded as `kv_reads`.
-RECORDED = {"now", "seed", "error_logs", "envs", "slots_taken", "kv"}
+# `flow_history` is the lookup of consecutiveFailures() and flowRecovered(): what it
+# returned is recorded as `history_reads`.
+RECORDED = {"now", "seed", "error_logs", "envs", "slots_taken", "kv", "flow_history"}
 # `files` is the read() & co. reader of internal storage: no recorded flow reads a
-# file, and a replay of one that did would fail on its missing reader; the same for
-# `flow_history` (consecutiveFailures(), flowRecovered()).
-NOT_RECORDED = {"secrets", "on_secret", "files", "flow_history"}
+# file, and a replay of one that did would fail on its missing reader.
+NOT_RECORDED = {"secrets", "on_secret", "files"}
 
 
 def rows(execution: Execution) -> dict[str, Any]:
@@ -118,6 +119,7 @@ class _Pending:
     execution_id: str
     call: dict[str, Any]
     kv: KVLookup | None = None
+    history: FlowHistory | None = None
 
 
 @dataclass
@@ -158,7 +160,7 @@ class Recorder:
         if start:
             call["start"] = True
         call["events"] = [dump_event(execution.id, e) for e in events]
-        self._local.pending = _Pending(execution.id, call, context.kv)
+        self._local.pending = _Pending(execution.id, call, context.kv, context.flow_history)
 
     def planned(self, decision: Decision) -> None:
         pending: _Pending = self._local.pending
@@ -167,6 +169,10 @@ class Recorder:
         if isinstance(pending.kv, CycleKV) and pending.kv.reads():
             pending.call["kv_reads"] = [
                 [ns, key, _json(value)] for (ns, key), value in sorted(pending.kv.reads().items())
+            ]
+        if isinstance(pending.history, CycleHistory) and pending.history.reads():
+            pending.call["history_reads"] = [
+                [*question, states] for question, states in sorted(pending.history.reads().items())
             ]
         pending.call["output"] = out
         with self._lock:
@@ -182,6 +188,19 @@ def _replayed_kv(reads: Sequence[Sequence[Any]]) -> KVLookup:
         if (namespace, key) not in known:
             raise AssertionError(f"the replay reads kv {namespace}/{key}, the recording did not")
         return known[(namespace, key)]
+
+    return lookup
+
+
+def _replayed_history(reads: Sequence[Sequence[Any]]) -> FlowHistory:
+    """What the recorded cycle's streak functions read; another question is a replay error."""
+    known = {tuple(read[:4]): list(read[4]) for read in reads}
+
+    def lookup(namespace: str, flow_id: str, leave_out: str, limit: int) -> list[str]:
+        question = (namespace, flow_id, leave_out, limit)
+        if question not in known:
+            raise AssertionError(f"the replay reads the history {question}, the recording did not")
+        return list(known[question])
 
     return lookup
 
@@ -329,11 +348,8 @@ def _foreachitem(session: Session) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         orders = Path(tmp) / "orders.txt"
         orders.write_text("o1\no2\no3\no4\no5\n")
-        parent = session.deploy(
-            GOLDEN / "flows" / "foreachitem.yml",
-            {"rows: 2": "rows: 2\n    restartBehavior: NEW_EXECUTION"},
-        )
-        execution = session.runtime.create_execution(*parent, {"file": str(orders)})
+        flow, revision = session.deploy(GOLDEN / "flows" / "foreachitem.yml")
+        execution = session.runtime.create_execution(flow, revision, {"file": str(orders)})
     session.roots.append(execution.id)
     failed = session.finish(execution.id)
     assert failed.state is State.FAILED, failed.state
@@ -345,6 +361,13 @@ def _foreachitem(session: Session) -> None:
         lambda e: len(e.histories) > len(failed.histories) and e.finalized_at is not None,
     )
     _finish_children(session, "golden_batch")
+
+
+def _streaks(session: Session) -> None:
+    # One after the other, so that each reads the ones before it: failed twice in a
+    # row (the second logs it), then recovered.
+    for ok in (False, False, True):
+        session.finish(session.start(GOLDEN / "flows" / "streaks.yml", {"ok": ok}))
 
 
 def _finish_children(session: Session, flow_id: str) -> None:
@@ -376,6 +399,7 @@ SCENARIOS: dict[str, Callable[[Session], None]] = {
     "loop_until": _loop_until,
     "dag": _dag,
     "foreachitem": _foreachitem,
+    "streaks": _streaks,
 }
 
 
@@ -458,6 +482,7 @@ def replay(doc: Mapping[str, Any], registry: TaskRegistry) -> Iterator[Replayed]
                 envs=call.get("envs", {}),
                 slots_taken=call.get("slots_taken"),
                 kv=_replayed_kv(call.get("kv_reads", ())),
+                flow_history=_replayed_history(call.get("history_reads", ())),
             )
             events = [load_event(execution_id, e) for e in call["events"]]
             # consume: as the executor calls it, the input given up to the planner.

@@ -85,6 +85,25 @@ def test_the_files_hold_what_they_are_named_for() -> None:
     )
     foreach = from_rows(_load(path_of("foreach"))["executions"][0]["calls"][-1]["output"])
     assert sum(1 for r in foreach.task_runs.values() if r.task_id == "shout") == 3
+    # ForEachItem: a failed batch, then after a restart its new child (the chain's second).
+    assert "SubflowEnded" in kinds("foreachitem") and "Restart" in kinds("foreachitem")
+    batches = [
+        from_rows(x["calls"][-1]["output"]) for x in _load(path_of("foreachitem"))["executions"]
+    ]
+    assert [b.attempt_number for b in batches if b.flow_id == "golden_batch"] == [1, 1, 1, 2]
+    # Streak functions: what they read is in the file; failed twice, then recovered.
+    streaks = _load(path_of("streaks"))
+    assert any("history_reads" in c for x in streaks["executions"] for c in x["calls"])
+    assert states("streaks") == ["FAILED", "FAILED", "SUCCESS"]
+
+
+def test_a_replay_needs_the_recorded_history_reads(registry: TaskRegistry) -> None:
+    """Without what the streak functions read, the replay cannot decide their runIf."""
+    doc = _load(path_of("streaks"))
+    for execution in doc["executions"]:
+        for call in execution["calls"]:
+            call.pop("history_reads", None)
+    assert any(r.got != r.expected for r in replay(doc, registry))
 
 
 def test_a_live_recording_replays_byte_for_byte(registry: TaskRegistry) -> None:
