@@ -5,12 +5,14 @@ asserts); a Subflow parent hears the end of the last one."""
 
 from __future__ import annotations
 
+import json
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from lanner.engine.execution import Execution
+from tests.support.cli import lanner
 from tests.support.cluster import Cluster
 
 FLOWS = Path(__file__).parent / "flows"
@@ -65,3 +67,16 @@ def test_a_subflow_parent_hears_the_last_execution_of_its_childs_chain(server: C
     chain = _chain(server, first_child)
     assert [e.state.value for e in chain] == ["RETRIED", "RETRIED", "FAILED"]
     assert all(e.parent_execution_id == parent_id for e in chain)
+
+
+def test_lanner_run_follows_the_chain_to_its_last_execution(env: dict[str, str]) -> None:
+    proc = lanner("run", str(FLOWS / "retry_chain.yml"), "--json", env=env)
+    assert proc.returncode == 1, proc.stderr  # the last one FAILED
+    last = json.loads(proc.stdout)
+    assert last["state"]["current"] == "FAILED"
+    assert last["metadata"]["attemptNumber"] == 3
+    first = lanner("executions", "show", last["originalId"], env=env)
+    assert first.returncode == 0, first.stderr
+    shown = json.loads(first.stdout)
+    assert shown["state"]["current"] == "RETRIED"
+    assert shown["originalId"] == shown["id"] and shown["metadata"]["attemptNumber"] == 1

@@ -331,10 +331,16 @@ class Executor:
                 # transaction of its own.
                 raise _Unplannable(execution_id, _reason(exc)) from exc
             tx.write(cycle)
-            if self.scope is not None:
-                # The Subflow children this cycle starts are this run's to finish.
+            if self.scope is not None and cycle.new_executions:
+                # The Subflow children this cycle starts are this run's to finish, and so
+                # is the next execution of a chain (a CREATE_NEW_EXECUTION retry).
+                planned = cycle.execution
+                chain = planned.origin_id if planned.id in self.scope else None
                 self.scope.add(
-                    e.id for e in cycle.new_executions if e.parent_execution_id in self.scope
+                    e.id
+                    for e in cycle.new_executions
+                    if e.parent_execution_id in self.scope
+                    or (chain is not None and e.original_id == chain)
                 )
             crash_point("executor.before_commit")
         crash_point("executor.after_commit")
