@@ -207,3 +207,16 @@ def _fresh(ex: Execution) -> bool:
 
 def test_a_fresh_execution_is_its_own_original() -> None:
     assert _fresh(Driver.of(TASK_ATTEMPTS).execution)
+
+
+def test_execution_original_id_renders_the_chains_first_execution() -> None:
+    body = """
+tasks:
+  - id: say
+    type: Log
+    message: "{{ execution.originalId }}"
+"""
+    d = Driver.of(body)
+    d.execution = replace(d.execution, id="second", original_id="first", attempt_number=2)
+    d.plan(Start())
+    assert d.dispatch_of("say").properties["message"] == "first"
