@@ -20,7 +20,12 @@ FLOWS = Path(__file__).parent / "flows"
 
 @pytest.fixture
 def server(cluster: Cluster) -> Cluster:
-    cluster.deploy(FLOWS / "retry_chain.yml", FLOWS / "retry_chain_parent.yml")
+    cluster.deploy(
+        FLOWS / "retry_chain.yml",
+        FLOWS / "retry_chain_parent.yml",
+        FLOWS / "retry_chain_sleepy.yml",
+        FLOWS / "retry_chain_sleepy_parent.yml",
+    )
     cluster.spawn("server")
     return cluster
 
@@ -67,6 +72,28 @@ def test_a_subflow_parent_hears_the_last_execution_of_its_childs_chain(server: C
     chain = _chain(server, first_child)
     assert [e.state.value for e in chain] == ["RETRIED", "RETRIED", "FAILED"]
     assert all(e.parent_execution_id == parent_id for e in chain)
+
+
+def test_killing_the_parent_kills_the_child_of_the_chain_that_runs(server: Cluster) -> None:
+    parent_id = server.start("control.test", "retry_chain_sleepy_parent")
+
+    def second_child_napping() -> Execution | None:
+        found = server.store.list_executions(flow_id="retry_chain_sleepy", limit=10)
+        for summary in found:
+            e = server.store.get_execution(summary.id)
+            if e is None or e.attempt_number != 2:
+                continue
+            if any(r.task_id == "nap" and r.state.value == "RUNNING" for r in e.task_runs.values()):
+                return e
+        return None
+
+    second = server.wait_for(second_child_napping, 90, "the second child to nap")
+    assert server.cli("executions", "kill", parent_id).returncode == 0
+    [parent, child] = server.wait_finalized([parent_id, second.id], timeout=90)
+    assert parent.state.value == "KILLED"
+    assert child.state.value == "KILLED"
+    first = server.store.get_execution(second.origin_id)
+    assert first is not None and first.state.value == "RETRIED"
 
 
 def test_lanner_run_follows_the_chain_to_its_last_execution(env: dict[str, str]) -> None:

@@ -14,7 +14,8 @@ and `maxDuration` runs from the chain's first creation date
 (`metadata.originalCreatedDate`). The last execution fails as usual: its
 `errors` and `finally` run then, not in the RETRIED ones, whose failure was
 handed over. `afterExecution` runs after every execution of the chain, as it
-runs after any terminal state.
+runs after any terminal state. A Kill that reaches a RETRIED execution (a
+Subflow parent kills the child it started) is forwarded to the next one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from lanner.engine.cycle import Cycle
-from lanner.engine.events import RetryExecution
+from lanner.engine.events import Deliver, Kill, RetryExecution
 from lanner.engine.execution import TaskRun, new_execution_id
 from lanner.model.common import parse_duration
 from lanner.model.states import State
@@ -74,3 +75,11 @@ def hand_over(cycle: Cycle, run: TaskRun, at: datetime, kill_all: Callable[[], N
     cycle.emit(RetryExecution(new_id, at))
     cycle.set_ex(State.RETRIED)
     cycle.update_execution(terminal_at=now)
+
+
+def forward_kill(cycle: Cycle) -> None:
+    """A Kill reached this RETRIED execution (a Subflow parent knows the chain by its
+    first child): it goes on to the next execution of the chain, which runs now."""
+    ex = cycle.ex
+    following = next_id(ex.id, ex.attempt_number)
+    cycle.emit(Deliver(following, Kill(), f"kill:{following}"))

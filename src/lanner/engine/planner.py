@@ -301,6 +301,8 @@ class _Cycle(Cycle):
         elif isinstance(event, Kill):
             if not self.ex.state.terminated and self.ex.state is not State.KILLING:
                 self.set_ex(State.KILLING)
+            elif self.ex.state is State.RETRIED:
+                newexecutionretry.forward_kill(self)
         elif isinstance(event, TaskResult):
             foreachitem.before_result(self, event)  # first: it kills the children
             subflow.before_result(self, event)

@@ -13,7 +13,7 @@ from itertools import pairwise
 
 import pytest
 
-from lanner.engine.events import RetryExecution, Start
+from lanner.engine.events import Deliver, Kill, RetryExecution, Start
 from lanner.engine.execution import Execution
 from lanner.engine.newexecutionretry import next_id
 from lanner.model.states import State
@@ -220,3 +220,11 @@ tasks:
     d.execution = replace(d.execution, id="second", original_id="first", attempt_number=2)
     d.plan(Start())
     assert d.dispatch_of("say").properties["message"] == "first"
+
+
+def test_a_kill_of_a_retried_execution_goes_on_to_the_next_of_the_chain() -> None:
+    d = _chain(TASK_ATTEMPTS, limit=1)[0]
+    [cmd] = d.of_type(RetryExecution)
+    d.plan(Kill())
+    assert d.execution.state is State.RETRIED
+    assert d.of_type(Deliver)[-1] == Deliver(cmd.execution_id, Kill(), f"kill:{cmd.execution_id}")
