@@ -370,6 +370,24 @@ def _streaks(session: Session) -> None:
         session.finish(session.start(GOLDEN / "flows" / "streaks.yml", {"ok": ok}))
 
 
+def _retry_new_execution(session: Session) -> None:
+    # A retry with behavior CREATE_NEW_EXECUTION: RETRIED, RETRIED, FAILED.
+    first = session.start(FLOWS / "retry_chain.yml")
+    session.wait(
+        first,
+        lambda e: (
+            len(
+                [
+                    x
+                    for x in session.store.list_executions(flow_id="retry_chain", limit=10)
+                    if x.finalized_at is not None
+                ]
+            )
+            == 3
+        ),
+    )
+
+
 def _finish_children(session: Session, flow_id: str) -> None:
     for execution in session.store.list_executions(flow_id=flow_id, limit=50):
         session.finish(execution.id)
@@ -400,6 +418,7 @@ SCENARIOS: dict[str, Callable[[Session], None]] = {
     "dag": _dag,
     "foreachitem": _foreachitem,
     "streaks": _streaks,
+    "retry_new_execution": _retry_new_execution,
 }
 
 

@@ -95,6 +95,7 @@ def test_the_files_hold_what_they_are_named_for() -> None:
     streaks = _load(path_of("streaks"))
     assert any("history_reads" in c for x in streaks["executions"] for c in x["calls"])
     assert states("streaks") == ["FAILED", "FAILED", "SUCCESS"]
+    assert states("retry_new_execution") == ["RETRIED", "RETRIED", "FAILED"]
 
 
 def test_a_replay_needs_the_recorded_history_reads(registry: TaskRegistry) -> None:
