@@ -33,6 +33,12 @@ from lanner.config import Config
 from lanner.engine.events import Decision, Event, Restart, Resume, TaskStarted
 from lanner.engine.execution import Execution, evolve
 from lanner.engine.flowindex import FlowIndex
+from lanner.engine.flowtrigger import (
+    TriggerCandidate,
+    TriggerKey,
+    TriggerOutcome,
+    evaluate_flow_triggers,
+)
 from lanner.engine.planner import PlanContext, Planner
 from lanner.expr import ExpressionEngine
 from lanner.expr.scope import FlowHistory, KVLookup
@@ -127,6 +133,8 @@ class Recorder:
     """An `Executor.recorder`: keeps the planner calls of every execution, in order."""
 
     calls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Evaluations of Flow triggers (`effects.TriggerRecorder`), in order.
+    triggers: list[dict[str, Any]] = field(default_factory=list)
     _last: dict[str, dict[str, Any]] = field(default_factory=dict)
     _local: threading.local = field(default_factory=threading.local)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -178,6 +186,32 @@ class Recorder:
         with self._lock:
             self.calls.setdefault(pending.execution_id, []).append(pending.call)
             self._last[pending.execution_id] = out
+
+    def triggered(
+        self,
+        upstream: Execution,
+        candidates: Sequence[TriggerCandidate],
+        reads: Mapping[TriggerKey, Mapping[str, Any] | None],
+        now: datetime,
+        outcome: TriggerOutcome,
+    ) -> None:
+        call = {
+            "upstream": rows(upstream),
+            "now": history_date(now),
+            "candidates": [[f"{c.flow.namespace}.{c.flow.id}", c.revision] for c in candidates],
+            "reads": [[*key, _json(state)] for key, state in sorted(reads.items())],
+            "outcome": _outcome(outcome),
+        }
+        with self._lock:
+            self.triggers.append(call)
+
+
+def _outcome(outcome: TriggerOutcome) -> dict[str, Any]:
+    return {
+        "executions": [rows(e) for e in outcome.executions],
+        "state_updates": [[*key, _json(state)] for key, state in outcome.state_updates],
+        "warnings": [list(w) for w in outcome.warnings],
+    }
 
 
 def _replayed_kv(reads: Sequence[Sequence[Any]]) -> KVLookup:
@@ -365,9 +399,15 @@ def _foreachitem(session: Session) -> None:
 
 def _streaks(session: Session) -> None:
     # One after the other, so that each reads the ones before it: failed twice in a
-    # row (the second logs it), then recovered.
+    # row (the second logs it), then recovered. The Flow triggers' streak conditions
+    # fire once each: after the second failure, after the recovery.
+    session.deploy(GOLDEN / "flows" / "streak_alerts.yml")
     for ok in (False, False, True):
         session.finish(session.start(GOLDEN / "flows" / "streaks.yml", {"ok": ok}))
+    # The recording's runtime works on its own executions only (runtime/scope.py): the
+    # triggered executions are created, not run; the evaluations are what the file keeps.
+    alerts = session.store.list_executions(flow_id="golden_streak_alerts", limit=10)
+    assert len(alerts) == 2, [a.state for a in alerts]
 
 
 def _retry_new_execution(session: Session) -> None:
@@ -439,6 +479,7 @@ def record(name: str) -> dict[str, Any]:
         runtime = Process(store, registry, config, alone=True)
         recorder = Recorder()
         runtime.executor.recorder = recorder
+        runtime.executor.trigger_recorder = recorder
         session = Session(runtime, store, recorder, registry, defaults)
         runtime.start()
         try:
@@ -463,6 +504,7 @@ def record(name: str) -> dict[str, Any]:
         "plugin_defaults": defaults,
         "flows": session.flows,
         "executions": executions,
+        **({"triggers": recorder.triggers} if recorder.triggers else {}),
     }
 
 
@@ -512,6 +554,39 @@ def replay(doc: Mapping[str, Any], registry: TaskRegistry) -> Iterator[Replayed]
                 decision = planner.plan(execution, events, context, consume=True)
             current = decision.execution
             yield Replayed(execution_id, number, call["output"], rows(current))
+
+
+def replay_triggers(doc: Mapping[str, Any], registry: TaskRegistry) -> Iterator[Replayed]:
+    """Give each recorded evaluation of Flow triggers to `evaluate_flow_triggers` alone,
+    the stored trigger states it read (the streaks of ConsecutiveFailures and
+    FlowRecovered, precondition windows) answered from the recording."""
+    defaults = [PluginDefault.model_validate(d) for d in doc["plugin_defaults"]]
+    engine = ExpressionEngine()
+    flows = {
+        key: load_flow(source, registry, defaults=defaults) for key, source in doc["flows"].items()
+    }
+    for number, call in enumerate(doc.get("triggers", ())):
+        upstream = from_rows(call["upstream"])
+        candidates = [
+            TriggerCandidate(flows[key], revision) for key, revision in call["candidates"]
+        ]
+        lookup = _replayed_states(call["reads"])
+        now = datetime.fromisoformat(call["now"])
+        outcome = evaluate_flow_triggers(upstream, candidates, lookup, now, engine)
+        yield Replayed(upstream.id, number, call["outcome"], _outcome(outcome))
+
+
+def _replayed_states(reads: Sequence[Sequence[Any]]) -> Callable[[str, str, str], Any]:
+    """The stored trigger states the recorded evaluation read; another is a replay error."""
+    known = {(read[0], read[1], read[2]): read[3] for read in reads}
+
+    def lookup(namespace: str, flow_id: str, trigger_id: str) -> Any:
+        key = (namespace, flow_id, trigger_id)
+        if key not in known:
+            raise AssertionError(f"the replay reads the trigger state {key}, the recording did not")
+        return known[key]
+
+    return lookup
 
 
 def path_of(name: str) -> Path:

@@ -11,14 +11,20 @@ child, whatever crashes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, Protocol
 
 from lanner.config import Config
 from lanner.engine.events import Deliver, Dequeue, RetryExecution, StartSubflow, TaskResult
 from lanner.engine.execution import Execution
-from lanner.engine.flowtrigger import TriggerCandidate, evaluate_flow_triggers
+from lanner.engine.flowtrigger import (
+    TriggerCandidate,
+    TriggerKey,
+    TriggerOutcome,
+    evaluate_flow_triggers,
+)
 from lanner.errors import LannerError, NotFoundError
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
@@ -30,6 +36,21 @@ from lanner.runtime import eventcodec
 from lanner.runtime.newexecution import new_execution, start_event
 from lanner.storage.uris import SCHEME, batch_reader_id
 from lanner.store.base import ExecutorTx, FlowRecord, LogRecord, NewEvent, Store
+
+
+class TriggerRecorder(Protocol):
+    """Sees every evaluation of Flow triggers with all it was given, the stored trigger
+    states it read included (tests/golden records them and replays them through
+    `evaluate_flow_triggers` alone). Off by default."""
+
+    def triggered(
+        self,
+        upstream: Execution,
+        candidates: Sequence[TriggerCandidate],
+        reads: Mapping[TriggerKey, Mapping[str, Any] | None],
+        now: datetime,
+        outcome: TriggerOutcome,
+    ) -> None: ...
 
 
 @dataclass
@@ -190,6 +211,7 @@ def after_cycle(
     secrets: Callable[[str], str] | None,
     now: datetime,
     effects: Effects,
+    recorder: TriggerRecorder | None = None,
 ) -> None:
     """A freed concurrency slot, and Flow triggers on a state change; `flow` is None
     when it no longer loads (its queued executions, if any, are still dequeued)."""
@@ -205,9 +227,18 @@ def after_cycle(
     candidates = flows.trigger_candidates()
     if not candidates:
         return
-    outcome = evaluate_flow_triggers(
-        after, candidates, tx.trigger_state, now, engine, secrets=secrets
-    )
+    lookup = tx.trigger_state
+    reads: dict[TriggerKey, Mapping[str, Any] | None] = {}
+    if recorder is not None:
+
+        def lookup(namespace: str, flow_id: str, trigger_id: str) -> Mapping[str, Any] | None:
+            state = tx.trigger_state(namespace, flow_id, trigger_id)
+            reads[(namespace, flow_id, trigger_id)] = state
+            return state
+
+    outcome = evaluate_flow_triggers(after, candidates, lookup, now, engine, secrets=secrets)
+    if recorder is not None:
+        recorder.triggered(after, candidates, reads, now, outcome)
     for (namespace, flow_id, trigger_id), data in outcome.state_updates:
         tx.put_trigger_state(namespace, flow_id, trigger_id, data, now)
     for execution in outcome.executions:

@@ -167,6 +167,7 @@ class Executor:
         self._executions: dict[str, Execution] = {} if executions is None else executions
         self.listeners: list[CommitListener] = []
         self.recorder: PlanRecorder | None = None
+        self.trigger_recorder: effects.TriggerRecorder | None = None
         # What read(), fileSize()... of an execution of (namespace, flow) read (runtime.py).
         # (namespace, flow id, execution id): what that execution may read.
         self.file_reader: Callable[[str, str, str], FileReader] | None = None
@@ -478,6 +479,7 @@ class Executor:
             self.secrets,
             now,
             extra,
+            self.trigger_recorder,
         )
         return extra
 
