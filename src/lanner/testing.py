@@ -85,6 +85,7 @@ class _Context(AttemptFiles):
             execution.id,
             dispatch.task_id,
             dispatch.task_run_id,
+            execution.original_id,
         )
 
     def _files(self) -> TaskFiles:

@@ -51,6 +51,7 @@ def test_replay_starts_a_new_execution_with_the_inputs_and_labels(
     assert again["id"] != first["id"] and again["flowRevision"] == first["flowRevision"]
     done = _until(api, again["id"], "SUCCESS")
     assert done["inputs"] == {"name": "Ada", "count": 2}
+    assert done["originalId"] == first["id"] and done["metadata"]["attemptNumber"] == 2
     assert {"key": "k", "value": "v"} in done["labels"]
     refused = api.client.post(f"{API}/executions/{first['id']}/{path}", params={"taskRunId": "x"})
     assert refused.status_code == 422 and "taskRunId x" in refused.json()["message"]
@@ -96,6 +97,7 @@ def test_replay_from_a_task_run_with_a_fixed_revision(api_on_db: ApiServer, path
     assert replay.status_code == 200, replay.text
     again = replay.json()
     assert again["id"] != failed["id"] and again["flowRevision"] == 2
+    assert again["originalId"] == failed["id"] and again["metadata"]["attemptNumber"] == 2
     done = _until(api, again["id"], "SUCCESS")
     runs = {t["taskId"]: t for t in done["taskRunList"]}
     assert list(runs) == ["prepare", "load", "report"]

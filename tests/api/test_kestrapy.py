@@ -110,6 +110,7 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["triggers"] == ["newyear"]
     assert out["trigger_disabled"] is True and out["trigger_unlocked"] == "newyear"
     assert out["replayed"] == [True, {"name": "Ada", "count": 2}]
+    assert out["replay_chain"] == [True, True, True, [1, 2, 3], True]
     assert out["bulk_restart"] == 1
     assert out["exported"] == ["company.ops.failing.yml"]
     assert out["import_problems"] == [] and out["imported"] == "imported"

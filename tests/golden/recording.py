@@ -33,15 +33,21 @@ from lanner.config import Config
 from lanner.engine.events import Decision, Event, Restart, Resume, TaskStarted
 from lanner.engine.execution import Execution, evolve
 from lanner.engine.flowindex import FlowIndex
+from lanner.engine.flowtrigger import (
+    TriggerCandidate,
+    TriggerKey,
+    TriggerOutcome,
+    evaluate_flow_triggers,
+)
 from lanner.engine.planner import PlanContext, Planner
 from lanner.expr import ExpressionEngine
-from lanner.expr.scope import KVLookup
+from lanner.expr.scope import FlowHistory, KVLookup
 from lanner.model.flow import PluginDefault
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
-from lanner.runtime.kvreader import CycleKV
+from lanner.runtime.kvreader import CycleHistory, CycleKV
 from lanner.runtime.process import Process
 from lanner.store import open_store
 from lanner.store.base import EventRow, Store
@@ -67,24 +73,36 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # secret() lookup and the masking sink: the recorded flows use no secret, and a
 # replay without them would fail on one. A new field must be recorded here.
 # `kv` is a lookup; what it returned in the cycle is recorded as `kv_reads`.
-RECORDED = {"now", "seed", "error_logs", "envs", "slots_taken", "kv"}
+# `flow_history` is the lookup of consecutiveFailures() and flowRecovered(): what it
+# returned is recorded as `history_reads`.
+RECORDED = {"now", "seed", "error_logs", "envs", "slots_taken", "kv", "flow_history"}
 # `files` is the read() & co. reader of internal storage: no recorded flow reads a
-# file, and a replay of one that did would fail on its missing reader; the same for
-# `flow_history` (consecutiveFailures(), flowRecovered()).
-NOT_RECORDED = {"secrets", "on_secret", "files", "flow_history"}
+# file, and a replay of one that did would fail on its missing reader.
+NOT_RECORDED = {"secrets", "on_secret", "files"}
 
 
 def rows(execution: Execution) -> dict[str, Any]:
     """The execution and its task runs as the store writes them (JSON columns as text)."""
     memo = JsonMemo()
+    row = list(execution_params(execution, execution.version, memo))
+    if row[_CHAIN:] == _FRESH:
+        del row[_CHAIN:]  # a fresh execution's row as it was before migration 0005
     return {
-        "execution": list(execution_params(execution, execution.version, memo)),
+        "execution": row,
         "task_runs": [list(task_run_params(t, memo)) for t in execution.ordered_task_runs()],
     }
 
 
 def from_rows(doc: Mapping[str, Any]) -> Execution:
-    return execution_from_row(doc["execution"], doc["task_runs"])
+    row = list(doc["execution"])
+    return execution_from_row(row + _FRESH[len(row) - _CHAIN :], doc["task_runs"])
+
+
+# The chain columns (original_id, attempt_number, original_created_at, store migration
+# 0005) end the row: left out when they hold a fresh execution's values, so the files
+# recorded before them stay valid byte for byte.
+_CHAIN = 20
+_FRESH: list[Any] = [None, 1, None]
 
 
 def _json(value: Any) -> Any:
@@ -107,6 +125,7 @@ class _Pending:
     execution_id: str
     call: dict[str, Any]
     kv: KVLookup | None = None
+    history: FlowHistory | None = None
 
 
 @dataclass
@@ -114,6 +133,8 @@ class Recorder:
     """An `Executor.recorder`: keeps the planner calls of every execution, in order."""
 
     calls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Evaluations of Flow triggers (`effects.TriggerRecorder`), in order.
+    triggers: list[dict[str, Any]] = field(default_factory=list)
     _last: dict[str, dict[str, Any]] = field(default_factory=dict)
     _local: threading.local = field(default_factory=threading.local)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -147,7 +168,7 @@ class Recorder:
         if start:
             call["start"] = True
         call["events"] = [dump_event(execution.id, e) for e in events]
-        self._local.pending = _Pending(execution.id, call, context.kv)
+        self._local.pending = _Pending(execution.id, call, context.kv, context.flow_history)
 
     def planned(self, decision: Decision) -> None:
         pending: _Pending = self._local.pending
@@ -157,10 +178,40 @@ class Recorder:
             pending.call["kv_reads"] = [
                 [ns, key, _json(value)] for (ns, key), value in sorted(pending.kv.reads().items())
             ]
+        if isinstance(pending.history, CycleHistory) and pending.history.reads():
+            pending.call["history_reads"] = [
+                [*question, states] for question, states in sorted(pending.history.reads().items())
+            ]
         pending.call["output"] = out
         with self._lock:
             self.calls.setdefault(pending.execution_id, []).append(pending.call)
             self._last[pending.execution_id] = out
+
+    def triggered(
+        self,
+        upstream: Execution,
+        candidates: Sequence[TriggerCandidate],
+        reads: Mapping[TriggerKey, Mapping[str, Any] | None],
+        now: datetime,
+        outcome: TriggerOutcome,
+    ) -> None:
+        call = {
+            "upstream": rows(upstream),
+            "now": history_date(now),
+            "candidates": [[f"{c.flow.namespace}.{c.flow.id}", c.revision] for c in candidates],
+            "reads": [[*key, _json(state)] for key, state in sorted(reads.items())],
+            "outcome": _outcome(outcome),
+        }
+        with self._lock:
+            self.triggers.append(call)
+
+
+def _outcome(outcome: TriggerOutcome) -> dict[str, Any]:
+    return {
+        "executions": [rows(e) for e in outcome.executions],
+        "state_updates": [[*key, _json(state)] for key, state in outcome.state_updates],
+        "warnings": [list(w) for w in outcome.warnings],
+    }
 
 
 def _replayed_kv(reads: Sequence[Sequence[Any]]) -> KVLookup:
@@ -171,6 +222,19 @@ def _replayed_kv(reads: Sequence[Sequence[Any]]) -> KVLookup:
         if (namespace, key) not in known:
             raise AssertionError(f"the replay reads kv {namespace}/{key}, the recording did not")
         return known[(namespace, key)]
+
+    return lookup
+
+
+def _replayed_history(reads: Sequence[Sequence[Any]]) -> FlowHistory:
+    """What the recorded cycle's streak functions read; another question is a replay error."""
+    known = {tuple(read[:4]): list(read[4]) for read in reads}
+
+    def lookup(namespace: str, flow_id: str, leave_out: str, limit: int) -> list[str]:
+        question = (namespace, flow_id, leave_out, limit)
+        if question not in known:
+            raise AssertionError(f"the replay reads the history {question}, the recording did not")
+        return list(known[question])
 
     return lookup
 
@@ -308,6 +372,67 @@ def _dag(session: Session) -> None:
     session.finish(session.start(FLOWS / "dag.yml"))
 
 
+def _foreachitem(session: Session) -> None:
+    # Three batches, the second's child fails; a restart gives that batch a new child
+    # (restartBehavior NEW_EXECUTION), which succeeds: its flow's next revision. (The
+    # golden file keeps a flow's last source only; the Fail's condition is the worker's
+    # to evaluate, so the planner replays the first revision's children alike.)
+    child = GOLDEN / "flows" / "foreachitem_child.yml"
+    session.deploy(child)
+    with tempfile.TemporaryDirectory() as tmp:
+        orders = Path(tmp) / "orders.txt"
+        orders.write_text("o1\no2\no3\no4\no5\n")
+        flow, revision = session.deploy(GOLDEN / "flows" / "foreachitem.yml")
+        execution = session.runtime.create_execution(flow, revision, {"file": str(orders)})
+    session.roots.append(execution.id)
+    failed = session.finish(execution.id)
+    assert failed.state is State.FAILED, failed.state
+    _finish_children(session, "golden_batch")
+    session.deploy(child, {"== 2": "== 0"})
+    session.send(execution.id, Restart(), f"restart:{execution.id}:{len(failed.histories)}")
+    session.wait(
+        execution.id,
+        lambda e: len(e.histories) > len(failed.histories) and e.finalized_at is not None,
+    )
+    _finish_children(session, "golden_batch")
+
+
+def _streaks(session: Session) -> None:
+    # One after the other, so that each reads the ones before it: failed twice in a
+    # row (the second logs it), then recovered. The Flow triggers' streak conditions
+    # fire once each: after the second failure, after the recovery.
+    session.deploy(GOLDEN / "flows" / "streak_alerts.yml")
+    for ok in (False, False, True):
+        session.finish(session.start(GOLDEN / "flows" / "streaks.yml", {"ok": ok}))
+    # The recording's runtime works on its own executions only (runtime/scope.py): the
+    # triggered executions are created, not run; the evaluations are what the file keeps.
+    alerts = session.store.list_executions(flow_id="golden_streak_alerts", limit=10)
+    assert len(alerts) == 2, [a.state for a in alerts]
+
+
+def _retry_new_execution(session: Session) -> None:
+    # A retry with behavior CREATE_NEW_EXECUTION: RETRIED, RETRIED, FAILED.
+    first = session.start(FLOWS / "retry_chain.yml")
+    session.wait(
+        first,
+        lambda e: (
+            len(
+                [
+                    x
+                    for x in session.store.list_executions(flow_id="retry_chain", limit=10)
+                    if x.finalized_at is not None
+                ]
+            )
+            == 3
+        ),
+    )
+
+
+def _finish_children(session: Session, flow_id: str) -> None:
+    for execution in session.store.list_executions(flow_id=flow_id, limit=50):
+        session.finish(execution.id)
+
+
 SCENARIOS: dict[str, Callable[[Session], None]] = {
     # The seed flows (tests/support/seed.py), their Slack webhooks sent to a local sink.
     "seed_after_execution_errors": _example("after_execution_errors"),
@@ -331,6 +456,9 @@ SCENARIOS: dict[str, Callable[[Session], None]] = {
     "kv": _kv,
     "loop_until": _loop_until,
     "dag": _dag,
+    "foreachitem": _foreachitem,
+    "streaks": _streaks,
+    "retry_new_execution": _retry_new_execution,
 }
 
 
@@ -351,6 +479,7 @@ def record(name: str) -> dict[str, Any]:
         runtime = Process(store, registry, config, alone=True)
         recorder = Recorder()
         runtime.executor.recorder = recorder
+        runtime.executor.trigger_recorder = recorder
         session = Session(runtime, store, recorder, registry, defaults)
         runtime.start()
         try:
@@ -375,6 +504,7 @@ def record(name: str) -> dict[str, Any]:
         "plugin_defaults": defaults,
         "flows": session.flows,
         "executions": executions,
+        **({"triggers": recorder.triggers} if recorder.triggers else {}),
     }
 
 
@@ -413,6 +543,7 @@ def replay(doc: Mapping[str, Any], registry: TaskRegistry) -> Iterator[Replayed]
                 envs=call.get("envs", {}),
                 slots_taken=call.get("slots_taken"),
                 kv=_replayed_kv(call.get("kv_reads", ())),
+                flow_history=_replayed_history(call.get("history_reads", ())),
             )
             events = [load_event(execution_id, e) for e in call["events"]]
             # consume: as the executor calls it, the input given up to the planner.
@@ -423,6 +554,39 @@ def replay(doc: Mapping[str, Any], registry: TaskRegistry) -> Iterator[Replayed]
                 decision = planner.plan(execution, events, context, consume=True)
             current = decision.execution
             yield Replayed(execution_id, number, call["output"], rows(current))
+
+
+def replay_triggers(doc: Mapping[str, Any], registry: TaskRegistry) -> Iterator[Replayed]:
+    """Give each recorded evaluation of Flow triggers to `evaluate_flow_triggers` alone,
+    the stored trigger states it read (the streaks of ConsecutiveFailures and
+    FlowRecovered, precondition windows) answered from the recording."""
+    defaults = [PluginDefault.model_validate(d) for d in doc["plugin_defaults"]]
+    engine = ExpressionEngine()
+    flows = {
+        key: load_flow(source, registry, defaults=defaults) for key, source in doc["flows"].items()
+    }
+    for number, call in enumerate(doc.get("triggers", ())):
+        upstream = from_rows(call["upstream"])
+        candidates = [
+            TriggerCandidate(flows[key], revision) for key, revision in call["candidates"]
+        ]
+        lookup = _replayed_states(call["reads"])
+        now = datetime.fromisoformat(call["now"])
+        outcome = evaluate_flow_triggers(upstream, candidates, lookup, now, engine)
+        yield Replayed(upstream.id, number, call["outcome"], _outcome(outcome))
+
+
+def _replayed_states(reads: Sequence[Sequence[Any]]) -> Callable[[str, str, str], Any]:
+    """The stored trigger states the recorded evaluation read; another is a replay error."""
+    known = {(read[0], read[1], read[2]): read[3] for read in reads}
+
+    def lookup(namespace: str, flow_id: str, trigger_id: str) -> Any:
+        key = (namespace, flow_id, trigger_id)
+        if key not in known:
+            raise AssertionError(f"the replay reads the trigger state {key}, the recording did not")
+        return known[key]
+
+    return lookup
 
 
 def path_of(name: str) -> Path:

@@ -17,7 +17,15 @@ import pytest
 
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
-from tests.golden.recording import GOLDEN, SCENARIOS, from_rows, path_of, record, replay
+from tests.golden.recording import (
+    GOLDEN,
+    SCENARIOS,
+    from_rows,
+    path_of,
+    record,
+    replay,
+    replay_triggers,
+)
 
 FILES = sorted(GOLDEN.glob("*.json"))
 
@@ -85,6 +93,61 @@ def test_the_files_hold_what_they_are_named_for() -> None:
     )
     foreach = from_rows(_load(path_of("foreach"))["executions"][0]["calls"][-1]["output"])
     assert sum(1 for r in foreach.task_runs.values() if r.task_id == "shout") == 3
+    # ForEachItem: a failed batch, then after a restart its new child (the chain's second).
+    assert "SubflowEnded" in kinds("foreachitem") and "Restart" in kinds("foreachitem")
+    batches = [
+        from_rows(x["calls"][-1]["output"]) for x in _load(path_of("foreachitem"))["executions"]
+    ]
+    assert [b.attempt_number for b in batches if b.flow_id == "golden_batch"] == [1, 1, 1, 2]
+    # Streak functions: what they read is in the file; failed twice, then recovered.
+    streaks = _load(path_of("streaks"))
+    assert any("history_reads" in c for x in streaks["executions"] for c in x["calls"])
+    assert states("streaks") == ["FAILED", "FAILED", "SUCCESS"]
+    assert states("retry_new_execution") == ["RETRIED", "RETRIED", "FAILED"]
+
+
+TRIGGERED = [p for p in FILES if "triggers" in _load(p)]
+
+
+@pytest.mark.parametrize("path", TRIGGERED, ids=[p.stem for p in TRIGGERED])
+def test_a_recorded_flow_trigger_evaluation_replays_byte_for_byte(
+    path: Path, registry: TaskRegistry
+) -> None:
+    """What Flow triggers decided on each state change (the executions they create and
+    the trigger states they store), from the stored trigger states they read."""
+    doc = _load(path)
+    count = 0
+    for r in replay_triggers(doc, registry):
+        assert r.got == r.expected, f"{doc['scenario']}: trigger evaluation {r.call}"
+        count += 1
+    assert count == len(doc["triggers"])
+
+
+def test_the_streak_conditions_fire_once_each_in_the_recording() -> None:
+    doc = _load(path_of("streaks"))
+    created = [from_rows(e) for t in doc["triggers"] for e in t["outcome"]["executions"]]
+    assert [e.trigger["id"] if e.trigger else None for e in created] == [
+        "second_failure",
+        "recovered",
+    ]
+
+
+def test_a_trigger_replay_needs_the_recorded_trigger_states(registry: TaskRegistry) -> None:
+    doc = _load(path_of("streaks"))
+    for call in doc["triggers"]:
+        call["reads"] = []
+    with pytest.raises(AssertionError, match="reads the trigger state"):
+        for _ in replay_triggers(doc, registry):
+            pass
+
+
+def test_a_replay_needs_the_recorded_history_reads(registry: TaskRegistry) -> None:
+    """Without what the streak functions read, the replay cannot decide their runIf."""
+    doc = _load(path_of("streaks"))
+    for execution in doc["executions"]:
+        for call in execution["calls"]:
+            call.pop("history_reads", None)
+    assert any(r.got != r.expected for r in replay(doc, registry))
 
 
 def test_a_live_recording_replays_byte_for_byte(registry: TaskRegistry) -> None:

@@ -134,6 +134,7 @@ def test_migrations_are_idempotent(pg_url: str) -> None:
         (2, "runtime"),
         (3, "kv"),
         (4, "trigger_context"),
+        (5, "execution_chain"),
     ]
     first.close()
     second.close()

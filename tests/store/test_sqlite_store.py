@@ -91,6 +91,7 @@ def test_migrations_are_idempotent(tmp_path: Path) -> None:
             (2, "runtime"),
             (3, "kv"),
             (4, "trigger_context"),
+            (5, "execution_chain"),
         ]
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     first.close()

@@ -2,8 +2,8 @@
 answers built from Lanner's objects in the fields `kestrapy` reads.
 
 An execution is `lanner executions show`'s JSON (`lanner.cli.views`, secrets
-masked there) plus the fields Kestra's API adds and its clients require
-(`deleted`, `originalId`, `metadata`, task runs' `namespace`/`flowId`, state
+masked there, with `originalId` and `metadata`) plus the fields Kestra's API
+adds and its clients require (`deleted`, task runs' `namespace`/`flowId`, state
 dates and duration)."""
 
 from __future__ import annotations
@@ -77,15 +77,9 @@ def execution_answer(execution: Execution) -> dict[str, Any]:
         run = runs.get(run_json["id"])
         if run is not None:
             _state_dates(run_json["state"], run.state, run.histories)
-    created = execution.histories[0].date if execution.histories else None
     body.update(
         {
             "deleted": False,
-            "originalId": execution.id,
-            "metadata": {
-                "attemptNumber": 1,
-                "originalCreatedDate": iso(created) if created else None,
-            },
             "scheduleDate": None,
             "kind": None,
         }

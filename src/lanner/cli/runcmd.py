@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 import threading
@@ -22,7 +23,7 @@ from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
 from lanner.runtime.process import Process
 from lanner.store import default_db_url, open_store
-from lanner.store.base import LogRecord
+from lanner.store.base import LogRecord, Store
 
 _FAILED = {State.FAILED, State.KILLED, State.CANCELLED}
 
@@ -78,6 +79,24 @@ class _ScriptOutput:
 
 def _mark(state: State) -> str:
     return {State.SUCCESS: "✔", State.WARNING: "!", State.SKIPPED: "·"}.get(state, "✘")
+
+
+def _follow_retries(
+    runtime: Process, store: Store, final: Execution, signals: RunSignals, live: bool
+) -> Execution:
+    """A RETRIED execution handed its failure to the next of its chain (a retry with
+    behavior CREATE_NEW_EXECUTION): `lanner run` waits for the chain's last one."""
+    from lanner.engine.newexecutionretry import next_id
+
+    while final.state is State.RETRIED:
+        next_execution = next_id(final.id, final.attempt_number)
+        if store.get_execution(next_execution) is None:
+            break  # it could not be created: the RETRIED execution's logs say why
+        signals.running(functools.partial(runtime.kill, next_execution))
+        if live:
+            print(f"Execution {final.id} RETRIED: the next is {next_execution}", flush=True)
+        final = runtime.wait_finalized(next_execution)
+    return final
 
 
 def run_flow(
@@ -141,8 +160,9 @@ def run_flow(
                 flush=True,
             )
         final = runtime.wait_finalized(execution.id)
+        final = _follow_retries(runtime, store, final, signals, live)
         signals.ended()
-        final = store.get_execution(execution.id) or final
+        final = store.get_execution(final.id) or final
     finally:
         runtime.stop()
     if json_output:

@@ -89,6 +89,11 @@ def execution_json(execution: Execution, masker: SecretMasker | None = None) -> 
         if execution.trigger is not None
         else None,
         "parentId": execution.parent_execution_id,
+        "originalId": execution.origin_id,
+        "metadata": {
+            "attemptNumber": execution.attempt_number,
+            "originalCreatedDate": iso(execution.origin_date) if execution.histories else None,
+        },
         "taskRunList": [task_run_json(r, masker) for r in execution.ordered_task_runs()],
     }
 

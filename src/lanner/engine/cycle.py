@@ -74,7 +74,13 @@ def child_kills(run: TaskRun) -> list[Deliver]:
     if child:
         return [Deliver(str(child), Kill(), f"kill:{child}")]
     children = memo.get("children") or {}
-    return [Deliver(c, Kill(), f"kill:{c}") for c, ended in children.items() if ended is None]
+    # A batch is known by its first child; `current` names a later one that runs it now.
+    current = memo.get("current") or {}
+    return [
+        Deliver(current.get(c, c), Kill(), f"kill:{current.get(c, c)}")
+        for c, ended in children.items()
+        if ended is None
+    ]
 
 
 class Cycle(ABC):

@@ -256,6 +256,10 @@ class StartSubflow:
     # ForEachItem: the batch's number (one attempt starts a child per batch). Such a child
     # may take its batch file's URI as a FILE input (storage/uris.py batch_reader_id).
     batch: int | None = None
+    # ForEachItem's restartBehavior NEW_EXECUTION: the batch's first child, whose chain
+    # (`originalId`, `metadata.attemptNumber`) the new child continues.
+    original_id: str | None = None
+    attempt_number: int = 1
 
     @property
     def idempotency_key(self) -> str:
@@ -273,7 +277,18 @@ class Deliver:
     dedup_key: str
 
 
-Command = Dispatch | Cancel | Timer | LogLine | StartSubflow | Deliver
+@dataclass(frozen=True, slots=True)
+class RetryExecution:
+    """Create the next execution of this one's chain: a retry with behavior
+    CREATE_NEW_EXECUTION (engine/newexecutionretry.py). The runtime builds it from the
+    decision's execution (its flow revision, inputs, labels, trigger and parent links,
+    `Execution.next_attempt()`) and starts it at `start_date`, the retry's interval on."""
+
+    execution_id: str
+    start_date: datetime
+
+
+Command = Dispatch | Cancel | Timer | LogLine | StartSubflow | Deliver | RetryExecution
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,12 @@ class Execution:
     parent_execution_id: str | None = None
     parent_task_run_id: str | None = None
     parent_attempt: int | None = None
+    # Kestra's `originalId` and `metadata`: the first execution of a chain of replays
+    # and CREATE_NEW_EXECUTION retries (None: this one), the chain's attempt number,
+    # and the first one's creation date (None: this one's).
+    original_id: str | None = None
+    attempt_number: int = 1
+    original_created_date: datetime | None = None
     version: int = 0
     # Ids of the task runs not terminated yet: derived from task_runs, kept by
     # the planner so that a cycle does not scan every task run (None: unknown).
@@ -160,6 +166,24 @@ class Execution:
     @property
     def start_date(self) -> datetime:
         return self.histories[0].date
+
+    @property
+    def origin_id(self) -> str:
+        """Kestra's `originalId`: the first execution of its chain of replays and retries."""
+        return self.original_id or self.id
+
+    @property
+    def origin_date(self) -> datetime:
+        """Kestra's `metadata.originalCreatedDate`."""
+        return self.original_created_date or self.histories[0].date
+
+    def next_attempt(self) -> dict[str, Any]:
+        """The chain fields of a replay or a CREATE_NEW_EXECUTION retry of this execution."""
+        return {
+            "original_id": self.origin_id,
+            "attempt_number": self.attempt_number + 1,
+            "original_created_date": self.origin_date,
+        }
 
     def runs_of(self, parent_id: str | None, phase: Phase) -> list[TaskRun]:
         ids = self.children.get((parent_id or ROOT, phase), ())

@@ -7,6 +7,14 @@ and `taskrun.iteration` (its number, from 1). A child's id is derived from its
 batch file's URI (`child_id`): the storage lets that child, and no other
 execution, read that file (storage/uris.py `batch_reader_id`).
 
+A restart of a failed run starts again the batches whose child did not end well
+(FAILED, KILLED, or never heard of), by `restartBehavior`: RETRY_FAILED (Kestra's
+default) restarts that child; NEW_EXECUTION starts a new child for the batch, the
+next of the first child's chain (`originalId`: the first child, which the batch
+file names as its reader, so the new child may read it too; `attemptNumber` + 1).
+The memo knows a batch by its first child's id and names the child that runs it
+now in `current`; a child's end comes under its chain's first id (subflow.py).
+
 The memo lists the children and how each ended; the outputs count them by state
 (`iterations`, as Kestra's counter: CREATED for a child not ended yet) and list,
 batch by batch, each child's id, state and outputs (`batches`: what
@@ -80,6 +88,9 @@ def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
     # The attempt that started each child: a restarted child's end names that one.
     started_by: dict[str, int] = dict((run.memo or {}).get("startedBy") or {})
     restarting = run.state is State.RESTARTED
+    # Batch (its first child) -> the later child running it, and that child's number.
+    current: dict[str, str] = dict((run.memo or {}).get("current") or {})
+    numbers: dict[str, int] = dict((run.memo or {}).get("numbers") or {})
     batches = task.behaviour.batches
     try:
         uris = _uris(cycle.render(getattr(props, batches.items if batches else "items"), run))
@@ -107,22 +118,27 @@ def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
     for n, uri in enumerate(uris, 1):
         child = child_id(uri)
         if restarting and child in earlier:
-            # Kestra restarts the children it started: those that did not end well run
-            # again (one that cannot restart tells its end again: subflow.py).
             ended = earlier[child]
-            if ended in (None, State.FAILED.value, State.KILLED.value):
-                cycle.emit(Deliver(child, Restart(), f"restart:{child}:{run.id}:{attempt}"))
-                children[child] = None
-            else:
+            if ended not in (None, State.FAILED.value, State.KILLED.value):
                 children[child] = ended
-            continue
+                continue
+            children[child] = None
+            if props.restartBehavior != "NEW_EXECUTION":
+                # Kestra restarts the children it started: those that did not end well
+                # run again (one that cannot restart tells its end again: subflow.py).
+                runner = current.get(child, child)
+                cycle.emit(Deliver(runner, Restart(), f"restart:{runner}:{run.id}:{attempt}"))
+                continue
+            number = numbers.get(child, 1) + 1
+            numbers[child] = number
+            current[child] = new_execution_id(f"{BATCH_SEED}{uri}:{number}")
         children[child] = None
         started_by[child] = attempt
         cycle.emit(
             StartSubflow(
                 run.id,
                 attempt,
-                child,
+                current.get(child, child),
                 namespace,
                 flow_id,
                 revision,
@@ -131,21 +147,25 @@ def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
                 cycle.ex.id,
                 schedule,
                 batch=n,
+                original_id=child if child in current else None,
+                attempt_number=numbers.get(child, 1),
             )
         )
     now = cycle.now
     running = Attempt(State.RUNNING, (History(State.RUNNING, now),))
-    memo = {
+    memo: dict[str, Any] = {
         "children": children,
         "startedBy": started_by,
         "waiting": bool(props.wait),
         "outputs": outputs,
     }
+    if current:
+        memo.update(current=current, numbers=numbers)
     run = evolve(
         run.to(State.RUNNING, now),
         attempts=(*run.attempts, running),
         memo=memo,
-        outputs=_outputs(children, outputs),
+        outputs=_outputs(children, outputs, current),
     )
     if not props.wait or not children or all(children.values()):
         _end(cycle, run, props)
@@ -155,13 +175,16 @@ def start(cycle: Cycle, run: TaskRun, task: Task) -> None:
         cycle.emit(Timer(now + timedelta(seconds=timeout), TimeoutDue(run.id, len(run.attempts))))
 
 
-def _outputs(children: dict[str, str | None], outputs: dict[str, Any]) -> dict[str, Any]:
+def _outputs(
+    children: dict[str, str | None], outputs: dict[str, Any], current: dict[str, str]
+) -> dict[str, Any]:
     counts: dict[str, int] = {}
     batches = []
     for n, (child, state) in enumerate(children.items(), 1):
         shown = state or State.CREATED.value
         counts[shown] = counts.get(shown, 0) + 1
-        entry: dict[str, Any] = {"iteration": n, "executionId": child, "state": shown}
+        runner = current.get(child, child)
+        entry: dict[str, Any] = {"iteration": n, "executionId": runner, "state": shown}
         if child in outputs:
             entry["outputs"] = outputs[child]
         batches.append(entry)
@@ -207,7 +230,7 @@ def ended(cycle: Cycle, event: SubflowEnded) -> None:
     run = evolve(
         run,
         memo={**memo, "children": children, "outputs": outputs},
-        outputs=_outputs(children, outputs),
+        outputs=_outputs(children, outputs, dict(memo.get("current") or {})),
     )
     if all(children.values()):
         _end(cycle, run, cycle.index.task(run.task_id))
@@ -224,7 +247,9 @@ def before_result(cycle: Cycle, event: TaskResult) -> None:
     children = run.memo.get("children")
     if children is None or len(run.attempts) != event.attempt or run.state.terminated:
         return
+    current = run.memo.get("current") or {}
     for child, state in children.items():
         if state is None:
-            cycle.emit(Deliver(child, Kill(), f"kill:{child}"))
+            runner = current.get(child, child)
+            cycle.emit(Deliver(runner, Kill(), f"kill:{runner}"))
     cycle.put(evolve(run, memo={**run.memo, "waiting": False}))

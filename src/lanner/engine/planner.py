@@ -24,6 +24,7 @@ from lanner.engine import (
     foreachitem,
     inline,
     listeners,
+    newexecutionretry,
     onejob,
     pause,
     restart,
@@ -86,7 +87,7 @@ from lanner.model import inputvalues as iv
 from lanner.model.behaviour import Choice, Order, StateRule
 from lanner.model.common import format_duration, parse_duration
 from lanner.model.states import State, final_state
-from lanner.model.task import Task, TaskKind
+from lanner.model.task import RetryBehavior, Task, TaskKind
 
 # Properties every task has; what is left are the task type's own, rendered at dispatch.
 _COMMON = frozenset(
@@ -308,6 +309,8 @@ class _Cycle(Cycle):
         elif isinstance(event, Kill):
             if not self.ex.state.terminated and self.ex.state is not State.KILLING:
                 self.set_ex(State.KILLING)
+            elif self.ex.state is State.RETRIED:
+                newexecutionretry.forward_kill(self)
         elif isinstance(event, TaskResult):
             foreachitem.before_result(self, event)  # first: it kills the children
             subflow.before_result(self, event)
@@ -373,7 +376,12 @@ class _Cycle(Cycle):
                 and self.ex.state is not State.KILLING
                 and (own or not task.allowFailure)
             ):
-                delay = self.retry_delay(policy, run)
+                if policy.behavior is RetryBehavior.CREATE_NEW_EXECUTION:
+                    if self.retry_in_new_execution(run, policy, ev.outputs, error):
+                        return
+                    delay = None
+                else:
+                    delay = self.retry_delay(policy, run)
                 if delay is not None:
                     self.set_attempt(run, State.FAILED, ev.outputs, error)
                     run = self.runs[run.id]
@@ -404,21 +412,46 @@ class _Cycle(Cycle):
             evolve(run, attempts=tuple(attempts), outputs=dict(outputs) or run.outputs, error=error)
         )
 
+    def max_attempts(self, policy: Any, run: TaskRun) -> int | bool | None:
+        """The policy's maxAttempts (None: no limit), rendered; False when it does not
+        render to an integer (then the run is not retried)."""
+        max_attempts = policy.maxAttempts
+        if not isinstance(max_attempts, str):
+            return max_attempts  # type: ignore[no-any-return]
+        rendered: Any = None
+        try:
+            rendered = self.render(max_attempts, run)
+            return int(str(rendered))
+        except (LannerError, ValueError) as exc:
+            # A broken limit must not stop the executor: the run fails as it would
+            # without a retry policy, and the log says why it was not retried.
+            why = exc.message if isinstance(exc, LannerError) else f"got {rendered!r}"
+            self.log("ERROR", f"retry maxAttempts is not an integer ({why}); not retried", run)
+            return False
+
+    def retry_in_new_execution(
+        self, run: TaskRun, policy: Any, outputs: Mapping[str, Any], error: ErrorInfo | None
+    ) -> bool:
+        """CREATE_NEW_EXECUTION (engine/newexecutionretry.py): True when the failure is
+        handed over to a new execution; False when the limits are reached."""
+        if self.top_phase(run) is Phase.AFTER:
+            return False  # the execution has ended already: nothing to hand over
+        max_attempts = self.max_attempts(policy, run)
+        if max_attempts is False:
+            return False
+        at = newexecutionretry.start_date(self, policy, max_attempts)
+        if at is None:
+            return False
+        self.set_attempt(run, State.FAILED, outputs, error)
+        newexecutionretry.hand_over(self, self.runs[run.id], at, self.kill_all)
+        return True
+
     def retry_delay(self, policy: Any, run: TaskRun) -> timedelta | None:
         base = attempt_base(run)  # a restart gives the policy a fresh start
         attempts = len(run.attempts) - base
-        max_attempts = policy.maxAttempts
-        if isinstance(max_attempts, str):
-            rendered: Any = None
-            try:
-                rendered = self.render(max_attempts, run)
-                max_attempts = int(str(rendered))
-            except (LannerError, ValueError) as exc:
-                # A broken limit must not stop the executor: the run fails as it would
-                # without a retry policy, and the log says why it was not retried.
-                why = exc.message if isinstance(exc, LannerError) else f"got {rendered!r}"
-                self.log("ERROR", f"retry maxAttempts is not an integer ({why}); not retried", run)
-                return None
+        max_attempts = self.max_attempts(policy, run)
+        if max_attempts is False:
+            return None
         if max_attempts is not None and attempts >= max_attempts:
             return None
         draw = random.Random(f"{self.ctx.seed}:{run.id}:{attempts + base}").random()

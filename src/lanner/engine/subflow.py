@@ -232,11 +232,12 @@ def parent_notice(ex: Execution) -> Deliver | None:
     """What a finalized child execution tells the Subflow task run that started it."""
     if ex.parent_execution_id is None or ex.parent_task_run_id is None:
         return None
-    if ex.parent_attempt is None:
-        return None
+    if ex.parent_attempt is None or ex.state is State.RETRIED:
+        return None  # a RETRIED child handed its end over to the next of its chain
     # A restarted child ends again: a new key, so that the parent hears of it.
     restarts = sum(1 for h in ex.histories if h.state is State.RESTARTED)
+    # The parent knows the chain (CREATE_NEW_EXECUTION retries) by its first child.
     event = SubflowEnded(
-        ex.parent_task_run_id, ex.parent_attempt, ex.id, ex.state, dict(ex.outputs or {})
+        ex.parent_task_run_id, ex.parent_attempt, ex.origin_id, ex.state, dict(ex.outputs or {})
     )
     return Deliver(ex.parent_execution_id, event, f"subflow-ended:{ex.id}:{restarts}")

@@ -189,7 +189,7 @@ def execution_variables(
         "id": execution.id,
         "state": execution.state.value,
         "startDate": iso(execution.start_date),
-        "originalId": execution.id,
+        "originalId": execution.origin_id,
     }
     if execution.outputs is not None:
         ex["outputs"] = dict(execution.outputs)

@@ -55,8 +55,6 @@ class _RetryBase(Model):
             data = {("maxAttempts" if k == "maxAttempt" else k): v for k, v in data.items()}
         return data
 
-    _not_supported = unsupported("behavior")
-
     @field_validator("maxAttempts")
     @classmethod
     def _positive(cls, v: int | str | None) -> int | str | None:

@@ -28,9 +28,6 @@ REASONS: dict[str, str] = {
     "version": "Lanner has one version of each task and trigger type",
     "pluginDefaultsRef": "plugin defaults apply by type; named plugin defaults are not implemented",
     "assets": "Lanner does not track assets",
-    # Retry policies (SPEC §4.4).
-    "behavior": "a retry retries the failed task (RETRY_FAILED_TASK);"
-    " CREATE_NEW_EXECUTION is not implemented",
     # Flow properties (SPEC §1.1).
     "checks": "flow checks are not evaluated; an execution is created without them",
     "tenantId": "Lanner has no tenants",
@@ -55,7 +52,6 @@ UNSUPPORTED_TYPES["io.kestra.core.tasks.flows.Template"] = UNSUPPORTED_TYPES[
 ALLOWED: dict[str, frozenset[Any]] = {
     "logToFile": frozenset({False}),
     "deleted": frozenset({False}),
-    "behavior": frozenset({"RETRY_FAILED_TASK"}),
 }
 
 

@@ -7,6 +7,7 @@ checks the request against the execution as stored, then writes one event
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -300,5 +301,7 @@ def replay_execution(
         execution = new_execution(
             flow, rev, original.inputs, now, from_strings=False, labels=original.labels
         )
+    # Kestra's replay is the next attempt of the original's chain (originalId, metadata).
+    execution = dataclasses.replace(execution, **original.next_attempt())
     store.create_execution(execution, [start_event(execution, now)])
     return execution

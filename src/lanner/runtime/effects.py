@@ -11,13 +11,13 @@ child, whatever crashes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lanner.config import Config
-from lanner.engine.events import Deliver, Dequeue, StartSubflow, TaskResult
+from lanner.engine.events import Deliver, Dequeue, RetryExecution, StartSubflow, TaskResult
 from lanner.engine.execution import Execution
 from lanner.errors import LannerError, NotFoundError
 from lanner.expr import ExpressionEngine
@@ -31,7 +31,22 @@ from lanner.storage.uris import SCHEME, batch_reader_id
 from lanner.store.base import ExecutorTx, FlowRecord, LogRecord, NewEvent, Store
 
 if TYPE_CHECKING:
-    from lanner.engine.flowtrigger import TriggerCandidate
+    from lanner.engine.flowtrigger import TriggerCandidate, TriggerKey, TriggerOutcome
+
+
+class TriggerRecorder(Protocol):
+    """Sees every evaluation of Flow triggers with all it was given, the stored trigger
+    states it read included (tests/golden records them and replays them through
+    `evaluate_flow_triggers` alone). Off by default."""
+
+    def triggered(
+        self,
+        upstream: Execution,
+        candidates: Sequence[TriggerCandidate],
+        reads: Mapping[TriggerKey, Mapping[str, Any] | None],
+        now: datetime,
+        outcome: TriggerOutcome,
+    ) -> None: ...
 
 
 @dataclass
@@ -96,7 +111,8 @@ class FlowCache:
 
 def _batch_file(execution_id: str) -> Callable[[str, str], str]:
     """A ForEachItem child's FILE inputs: the one batch file made for it (storage/uris.py
-    `batch_reader_id`), which it may read; nothing else (a Subflow child takes none)."""
+    `batch_reader_id`), which it may read; nothing else (a Subflow child takes none).
+    `execution_id` is the first child of the batch's chain (a NEW_EXECUTION restart)."""
 
     def check(input_id: str, value: str) -> str:
         if value.startswith(SCHEME) and batch_reader_id(value) == execution_id:
@@ -121,7 +137,9 @@ def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effect
             from_strings=False,
             execution_id=command.execution_id,
             labels=command.labels,
-            files=_batch_file(command.execution_id) if command.batch is not None else None,
+            files=_batch_file(command.original_id or command.execution_id)
+            if command.batch is not None
+            else None,
         )
     except LannerError as exc:
         message = f"cannot start subflow {command.namespace}.{command.flow_id}: {exc.message}"
@@ -136,11 +154,47 @@ def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effect
         parent_execution_id=command.parent_execution_id,
         parent_task_run_id=command.task_run_id,
         parent_attempt=command.attempt,
+        original_id=command.original_id,
+        attempt_number=command.attempt_number,
     )
     effects.executions.append(child)
     # A scheduled child stays CREATED until its Start event is due.
     at = command.schedule_date
     effects.events.append(start_event(child, at if at is not None and at > now else now))
+
+
+def retry_execution(
+    command: RetryExecution, retried: Execution, flows: FlowCache, now: datetime, effects: Effects
+) -> None:
+    """The next execution of `retried`'s chain (a CREATE_NEW_EXECUTION retry): a replay of
+    the same flow revision with its inputs, labels, trigger and parent links, CREATED
+    until its start date. A flow that no longer loads gets no retry: the log says so."""
+    try:
+        flow, revision = flows.flow(retried.namespace, retried.flow_id, retried.flow_revision)
+        execution = new_execution(
+            flow,
+            revision,
+            retried.inputs,
+            now,
+            from_strings=False,
+            execution_id=command.execution_id,
+            labels=retried.labels,
+            trigger=retried.trigger,
+        )
+    except LannerError as exc:
+        message = f"cannot create the retry execution {command.execution_id}: {exc.message}"
+        effects.logs.append(LogRecord(retried.id, None, None, None, now, "ERROR", message))
+        return
+    execution = replace(
+        execution,
+        parent_execution_id=retried.parent_execution_id,
+        parent_task_run_id=retried.parent_task_run_id,
+        parent_attempt=retried.parent_attempt,
+        **retried.next_attempt(),
+    )
+    effects.executions.append(execution)
+    at = command.start_date
+    effects.events.append(start_event(execution, at if at > now else now))
 
 
 def deliver(command: Deliver, now: datetime, effects: Effects) -> None:
@@ -160,6 +214,7 @@ def after_cycle(
     secrets: Callable[[str], str] | None,
     now: datetime,
     effects: Effects,
+    recorder: TriggerRecorder | None = None,
 ) -> None:
     """A freed concurrency slot, and Flow triggers on a state change; `flow` is None
     when it no longer loads (its queued executions, if any, are still dequeued)."""
@@ -177,9 +232,18 @@ def after_cycle(
         return
     from lanner.engine.flowtrigger import evaluate_flow_triggers
 
-    outcome = evaluate_flow_triggers(
-        after, candidates, tx.trigger_state, now, engine, secrets=secrets
-    )
+    lookup = tx.trigger_state
+    reads: dict[TriggerKey, Mapping[str, Any] | None] = {}
+    if recorder is not None:
+
+        def lookup(namespace: str, flow_id: str, trigger_id: str) -> Mapping[str, Any] | None:
+            state = tx.trigger_state(namespace, flow_id, trigger_id)
+            reads[(namespace, flow_id, trigger_id)] = state
+            return state
+
+    outcome = evaluate_flow_triggers(after, candidates, lookup, now, engine, secrets=secrets)
+    if recorder is not None:
+        recorder.triggered(after, candidates, reads, now, outcome)
     for (namespace, flow_id, trigger_id), data in outcome.state_updates:
         tx.put_trigger_state(namespace, flow_id, trigger_id, data, now)
     for execution in outcome.executions:

@@ -28,6 +28,7 @@ from lanner.engine.events import (
     Dispatch,
     Event,
     LogLine,
+    RetryExecution,
     StartSubflow,
     TaskResult,
     TaskStarted,
@@ -166,6 +167,7 @@ class Executor:
         self._executions: dict[str, Execution] = {} if executions is None else executions
         self.listeners: list[CommitListener] = []
         self.recorder: PlanRecorder | None = None
+        self.trigger_recorder: effects.TriggerRecorder | None = None
         # What read(), fileSize()... of an execution of (namespace, flow) read (runtime.py).
         # (namespace, flow id, execution id): what that execution may read.
         self.file_reader: Callable[[str, str, str], FileReader] | None = None
@@ -330,10 +332,16 @@ class Executor:
                 # transaction of its own.
                 raise _Unplannable(execution_id, _reason(exc)) from exc
             tx.write(cycle)
-            if self.scope is not None:
-                # The Subflow children this cycle starts are this run's to finish.
+            if self.scope is not None and cycle.new_executions:
+                # The Subflow children this cycle starts are this run's to finish, and so
+                # is the next execution of a chain (a CREATE_NEW_EXECUTION retry).
+                planned = cycle.execution
+                chain = planned.origin_id if planned.id in self.scope else None
                 self.scope.add(
-                    e.id for e in cycle.new_executions if e.parent_execution_id in self.scope
+                    e.id
+                    for e in cycle.new_executions
+                    if e.parent_execution_id in self.scope
+                    or (chain is not None and e.original_id == chain)
                 )
             crash_point("executor.before_commit")
         crash_point("executor.after_commit")
@@ -402,7 +410,7 @@ class Executor:
         # Per execution: a ForEachItem child may read its batch file (storage/uris.py).
         if self.file_reader is None:
             return None
-        return self.file_reader(execution.namespace, execution.flow_id, execution.id)
+        return self.file_reader(execution.namespace, execution.flow_id, execution.origin_id)
 
     def _call_planner(
         self,
@@ -471,6 +479,7 @@ class Executor:
             self.secrets,
             now,
             extra,
+            self.trigger_recorder,
         )
         return extra
 
@@ -614,6 +623,8 @@ class Executor:
                     "timeout": command.timeout,
                     "logLevel": command.log_level,
                 }
+                if new.original_id is not None and new.original_id != new.id:
+                    payload["originalId"] = new.original_id  # its batch file's reader
                 if capacity > len(handed):
                     lease = now + timedelta(seconds=self.config.worker.leaseSeconds)
                     token = os.urandom(16).hex()  # 128 random bits, as the store's own claims
@@ -640,6 +651,8 @@ class Executor:
                 effects.start_subflow(command, self.flows, now, extra)
             elif isinstance(command, Deliver):
                 effects.deliver(command, now, extra)
+            elif isinstance(command, RetryExecution):
+                effects.retry_execution(command, new, self.flows, now, extra)
             elif isinstance(command, Timer):
                 heapq.heappush(self._timers, command.at)
                 key = eventcodec.timer_key(new.id, command.event)

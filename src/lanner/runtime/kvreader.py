@@ -64,3 +64,8 @@ class CycleHistory:
             ]
             self._seen[wanted] = states[:limit]
         return list(self._seen[wanted])
+
+    def reads(self) -> dict[tuple[str, str, str, int], list[str]]:
+        """What this cycle's renders read, question by question; a recording keeps it
+        so that a replay gives the planner the same states (tests/golden)."""
+        return {wanted: list(states) for wanted, states in self._seen.items()}

@@ -82,6 +82,7 @@ class _Context(AttemptFiles):
         self.task_id = self._task_id
         self.namespace = str(job.payload.get("namespace", ""))
         self.flow_id = str(job.payload.get("flowId", ""))
+        self._reader_id: str | None = job.payload.get("originalId")
         self._storage = storage
         self._masker = masker
         self.cancel_event = CancelEvent()
@@ -189,6 +190,7 @@ class _Context(AttemptFiles):
             self.execution_id,
             self._task_id,
             self.task_run_id,
+            self._reader_id,
         )
 
     def flush(self, store: Store) -> None:

@@ -19,7 +19,8 @@ class ExecutionFiles:
     storage: Storage
     namespace: str
     flow_id: str
-    # The reading execution, when known: it may read a batch file made for it (uris).
+    # The reading execution's chain (its `originalId`), when known: it may read a batch
+    # file made for that chain's first execution (uris).
     execution_id: str | None = None
 
     def _path(self, path: str) -> str:

@@ -30,6 +30,9 @@ class TaskFiles:
     execution_id: str
     task_id: str
     task_run_id: str
+    # The first execution of this one's chain (its `originalId`), when another: a batch
+    # file names the first child of its batch as its reader (storage/uris.py).
+    reader_id: str | None = None
 
     def put_file(self, source: str | os.PathLike[str], name: str | None = None) -> str:
         """Copy a local file into internal storage as a file of this task run; its URI."""
@@ -48,7 +51,8 @@ class TaskFiles:
 
     def open_file(self, uri: str) -> BinaryIO:
         """Open a `kestra://` file this execution may read."""
-        if not may_read(uri, self.namespace, self.flow_id, self.execution_id):
+        reader = self.reader_id or self.execution_id
+        if not may_read(uri, self.namespace, self.flow_id, reader):
             raise StorageUriError(
                 f"{uri} belongs to another flow: an execution of "
                 f"{self.namespace}.{self.flow_id} may read its own flow's files and its "

@@ -233,9 +233,10 @@ def dump_mapping(value: Mapping[str, Any]) -> str | None:
 EXECUTION_COLUMNS = (
     "id, namespace, flow_id, flow_revision, state, state_history, inputs, outputs, labels,"
     " variables, trigger, error, secret_inputs, parent_execution_id, created_at, terminal_at,"
-    " finalized_at, version, parent_task_run_id, parent_attempt"
+    " finalized_at, version, parent_task_run_id, parent_attempt, original_id, attempt_number,"
+    " original_created_at"
 )
-EXECUTION_COLUMN_COUNT = 20
+EXECUTION_COLUMN_COUNT = 23
 TASK_RUN_COLUMNS = (
     "id, execution_id, seq, task_id, parent_id, value, iteration, phase, state, histories,"
     " attempts, outputs, error, memo, generation"
@@ -316,6 +317,9 @@ def execution_params(execution: Execution, version: int, memo: JsonMemo) -> tupl
         version,
         e.parent_task_run_id,
         e.parent_attempt,
+        e.original_id,
+        e.attempt_number,
+        opt_micros(e.original_created_date),
     )
 
 
@@ -378,7 +382,7 @@ def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]
     (id_, namespace, flow_id, revision, state, history, inputs, outputs, labels) = row[:9]
     (variables, trigger, error, secrets, parent, _created, terminal, final, version) = row[9:18]
     secret_inputs = load_names(secrets)
-    parent_task_run_id, parent_attempt = row[18:20]
+    parent_task_run_id, parent_attempt, original_id, attempt_number, original = row[18:23]
     return Execution(
         id=id_,
         namespace=namespace,
@@ -400,6 +404,9 @@ def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]
         parent_execution_id=parent,
         parent_task_run_id=parent_task_run_id,
         parent_attempt=parent_attempt,
+        original_id=original_id,
+        attempt_number=attempt_number,
+        original_created_date=opt_from_micros(original),
         version=version,
     )
 

@@ -235,6 +235,20 @@ out["plugin_doc"] = (
 # Replay, bulk actions by ids, flows export and import (issue 10's remaining API).
 replayed = kc.executions.replay_execution(execution.id, T)
 out["replayed"] = [replayed.id != execution.id, until(replayed.id, "SUCCESS").inputs]
+# A replay of the replay: the chain keeps the first execution as its originalId.
+twice = until(kc.executions.replay_execution(replayed.id, T).id, "SUCCESS")
+first = kc.executions.execution(execution_id=execution.id, tenant=T)
+out["replay_chain"] = [
+    first.original_id == execution.id,
+    replayed.original_id == execution.id,
+    twice.original_id == execution.id,
+    [
+        first.metadata.attempt_number,
+        replayed.metadata.attempt_number,
+        twice.metadata.attempt_number,
+    ],
+    twice.metadata.original_created_date == first.metadata.original_created_date,
+]
 bulk = kc.executions.restart_executions_by_ids(T, [failed.id])
 out["bulk_restart"] = bulk["count"] if isinstance(bulk, dict) else bulk.count
 exported = kc.flows.export_flows_by_ids(T, [IdWithNamespace(namespace="company.ops", id="failing")])

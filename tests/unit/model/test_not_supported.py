@@ -41,17 +41,7 @@ REJECTED: list[tuple[str, dict[str, Any], str]] = [
         "tasks[0].pluginDefaultsRef",
     ),
     ("assets", flow_data([log("t", assets={"inputs": []})]), "tasks[0].assets"),
-    (
-        "behavior",
-        flow_data([log("t", retry={**RETRY, "behavior": "CREATE_NEW_EXECUTION"})]),
-        "tasks[0].retry.behavior",
-    ),
     # flow properties (SPEC §1.1)
-    (
-        "behavior",
-        flow_data(retry={**RETRY, "behavior": "CREATE_NEW_EXECUTION"}),
-        "retry.behavior",
-    ),
     (
         "checks",
         flow_data(checks=[{"condition": "{{ inputs.x }}", "message": "x must be set"}]),

@@ -454,6 +454,14 @@ COMMON_VALID: list[dict[str, Any]] = [
     },
     {"retry": {"type": "random", "minInterval": "PT1S", "maxInterval": "PT5S"}},
     {"retry": {"type": "constant", "interval": "PT1S", "behavior": "RETRY_FAILED_TASK"}},
+    {
+        "retry": {
+            "type": "constant",
+            "interval": "PT1S",
+            "maxAttempt": 3,
+            "behavior": "CREATE_NEW_EXECUTION",
+        }
+    },
     {"id": "with-dash_and_underscore1"},
     {"id": "x" * 256},
 ]

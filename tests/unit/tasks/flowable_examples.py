@@ -38,6 +38,7 @@ VALID: dict[str, list[dict[str, Any]]] = {
         },
         {"items": "{{ inputs.file }}", "batch": {"partitions": 4}, **_CHILD},
         {"items": "{{ inputs.file }}", "batch": {"bytes": "10KB"}, **_CHILD},
+        {"items": "{{ inputs.file }}", **_CHILD, "restartBehavior": "NEW_EXECUTION"},
     ],
     FLOW + "ForEachItem$ForEachItemExecutable": [
         {"items": "{{ outputs.split.uris }}", **_CHILD, "inputs": {"f": "{{ taskrun.items }}"}},
@@ -85,11 +86,6 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
         ),
         ({"items": "x", **_CHILD, "generated": []}, "generated", "Lanner makes its three tasks"),
         ({"items": "x", **_CHILD, "restartBehavior": "AGAIN"}, "restartBehavior", "RETRY_FAILED"),
-        (
-            {"items": "x", **_CHILD, "restartBehavior": "NEW_EXECUTION"},
-            "restartBehavior",
-            "NEW_EXECUTION is not supported here",
-        ),
     ],
     FLOW + "ForEachItem$ForEachItemExecutable": [
         ({**_CHILD}, "items", "missing required property"),

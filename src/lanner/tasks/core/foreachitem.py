@@ -72,21 +72,9 @@ class _SubflowProperties(Task):
     )
     restartBehavior: Literal["RETRY_FAILED", "NEW_EXECUTION"] = Field(
         "RETRY_FAILED",
-        description="A restart restarts the children that failed or were killed"
-        " (RETRY_FAILED, the only one supported here).",
+        description="What a restart does for the batches whose child failed or was killed:"
+        " restart that child (RETRY_FAILED) or start a new child (NEW_EXECUTION).",
     )
-
-    @field_validator("restartBehavior")
-    @classmethod
-    def _retry_failed_only(cls, value: str) -> str:
-        if value != "RETRY_FAILED":
-            # A batch file's child is one execution for good (it is the one reader of
-            # the file, storage/uris.py): a restart cannot give the batch a new one.
-            raise ValueError(
-                "'restartBehavior' NEW_EXECUTION is not supported here: each batch has"
-                " one child execution, which a restart restarts (RETRY_FAILED)"
-            )
-        return value
 
 
 class ForEachItemExecutable(_SubflowProperties):
