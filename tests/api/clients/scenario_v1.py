@@ -190,7 +190,7 @@ unlocked = kc.triggers.unlock_trigger(
 out["trigger_unlocked"] = unlocked.trigger_id
 # A backfill: started with PUT /triggers (enabling the trigger again), paused,
 # unpaused, paused by ids, deleted; each answer parsed as the client's Trigger.
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
 from kestrapy.models.backfill import Backfill  # noqa: E402
 from kestrapy.models.label import Label  # noqa: E402
@@ -198,8 +198,8 @@ from kestrapy.models.label import Label  # noqa: E402
 state = kc.triggers.search_triggers(page=1, size=10, tenant=T).results[0].trigger_context
 state.disabled = False
 state.backfill = Backfill(
-    start=datetime(1950, 1, 1, tzinfo=timezone.utc),
-    end=datetime(2020, 1, 1, tzinfo=timezone.utc),
+    start=datetime(1950, 1, 1, tzinfo=UTC),
+    end=datetime(2020, 1, 1, tzinfo=UTC),
     labels=[Label(key="batch", value="v1")],
 )
 started = kc.triggers.update_trigger(tenant=T, trigger=state)
