@@ -36,6 +36,7 @@ from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import backfill as backfills
 from lanner.runtime.brokertriggers import REALTIME_TYPES
+from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.polltrigger import POLLING_TYPES
 from lanner.runtime.realtime import REALTIME_LOCK, RealtimeKind, RealtimeRunner
 from lanner.runtime.schedule import SCHEDULE_TYPE, ScheduleType
@@ -305,7 +306,10 @@ class TriggerRuntime:
         step = backfills.backfill_step(kind, flow, revision, trigger, context, now)
         if step is None:
             return 0, context
-        if not self.store.advance_trigger(context, step.context, step.executions, now):
+        crash_point("backfill.before_commit")
+        committed = self.store.advance_trigger(context, step.context, step.executions, now)
+        crash_point("backfill.after_commit")
+        if not committed:
             # Another process made this step (or the backfill was paused): read it again.
             return 0, self.store.get_trigger_context(*context.key) or context
         for warning in step.warnings:
