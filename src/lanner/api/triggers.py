@@ -257,6 +257,10 @@ def _backfill(ctx: ApiContext, key: Key, backfill: Any) -> dict[str, Any]:
     if start is None:
         raise ApiError("backfill.start: required (the first date, ISO 8601)")
     end = _when(backfill.get("end"), "end") or now
+    if end > now:
+        raise ApiError("backfill.end is in the future: the schedule itself fires those dates")
+    if end < start:
+        raise ApiError("backfill.end is before backfill.start (end defaults to now)")
     inputs = backfill.get("inputs") or {}
     if not isinstance(inputs, dict):
         raise ApiError("backfill.inputs: give a map of input id to value")

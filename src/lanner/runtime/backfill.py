@@ -71,6 +71,7 @@ class Backfill:
     previous_next: datetime | None = None  # the trigger's next date when it began
     created: int = 0  # executions made so far
     warnings: tuple[str, ...] = ()
+    created_at: datetime | None = None  # when it was asked for (the UI lists from then)
 
     def data(self) -> dict[str, Any]:
         return {
@@ -86,6 +87,7 @@ class Backfill:
             ),
             "created": self.created,
             "warnings": list(self.warnings),
+            "createdAt": None if self.created_at is None else iso(self.created_at),
         }
 
     @classmethod
@@ -102,6 +104,7 @@ class Backfill:
             previous_next=None if previous is None else _date(previous),
             created=int(data.get("created") or 0),
             warnings=tuple(str(w) for w in data.get("warnings") or ()),
+            created_at=None if data.get("createdAt") is None else _date(data["createdAt"]),
         )
 
 
@@ -200,11 +203,15 @@ def start_backfill(
         current=start,
         inputs=dict(inputs or {}),
         labels=dict(labels or {}),
+        created_at=now,
     )
     clock = CronClock.of(trigger)
     first = clock.next_after(start - timedelta(microseconds=1))
     if first <= end:
-        _execution(kind, flow, revision, trigger, clock, backfill, first, now)
+        try:
+            _execution(kind, flow, revision, trigger, clock, backfill, first, now)
+        except LannerError as exc:
+            raise InputError(f"the backfill's first date {iso(first)}: {exc.message}") from None
     key = (flow.namespace, flow.id, trigger.id)
 
     def begin(context: TriggerContext) -> TriggerContext:
