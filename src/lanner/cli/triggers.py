@@ -44,6 +44,8 @@ def _date(value: datetime | None) -> str | None:
 
 
 def _json(c: TriggerContext) -> dict[str, Any]:
+    from lanner.runtime.backfill import answer as backfill_answer
+
     return {
         "namespace": c.namespace,
         "flowId": c.flow_id,
@@ -55,6 +57,7 @@ def _json(c: TriggerContext) -> dict[str, Any]:
         "executionId": c.execution_id,
         "lockedBy": c.locked_by,
         "lockedUntil": _date(c.locked_until),
+        "backfill": backfill_answer(c),
     }
 
 
@@ -76,7 +79,18 @@ def list_triggers(
         print(
             f"{c.namespace}.{c.flow_id}.{c.trigger_id}  {c.type.rsplit('.', 1)[-1]}  {state}"
             f"  next {_date(c.next_date) or '-'}  last {_date(c.last_date) or '-'}"
+            + _backfill_note(c)
         )
+
+
+def _backfill_note(c: TriggerContext) -> str:
+    from lanner.runtime.backfill import backfill_of
+
+    running = backfill_of(c)
+    if running is None:
+        return ""
+    status = "paused" if running.paused else "running"
+    return f"  backfill {status} at {_date(running.current)}"
 
 
 def _set_disabled(db: str | None, key: tuple[str, str, str], disabled: bool) -> None:
