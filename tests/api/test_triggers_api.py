@@ -199,6 +199,8 @@ def test_backfill_paused_resumed_and_deleted(api: ApiServer) -> None:
     none = api.client.put(f"{T}/backfill/pause", json=KEY)
     assert none.status_code == 400 and "no backfill" in none.json()["message"]
     assert api.client.post(f"{T}/backfill/delete/by-triggers", json=[KEY]).json() == {"count": 0}
+    one = api.client.post(f"{T}/backfill/pause/by-query", params={"namespace": "company"})
+    assert one.json() == {"count": 0}  # Kestra 1.x's `namespace` prefix; none has a backfill
 
 
 def test_restart_and_delete_forget_the_state(api: ApiServer) -> None:

@@ -247,8 +247,7 @@ def _backfill(ctx: ApiContext, key: Key, backfill: Any) -> dict[str, Any]:
     from lanner.model.triggers import Schedule
     from lanner.model.validate import load_flow
     from lanner.runtime.backfill import BackfillRunningError, labels_of, start_backfill
-    from lanner.runtime.schedule import SCHEDULE_TYPE, ScheduleType
-    from lanner.runtime.triggers import TRIGGER_TYPES
+    from lanner.runtime.schedule import ScheduleType
 
     if not isinstance(backfill, dict):
         raise ApiError("backfill: give {start, end, inputs, labels}")
@@ -273,14 +272,13 @@ def _backfill(ctx: ApiContext, key: Key, backfill: Any) -> dict[str, Any]:
     trigger = next((t for t in flow.triggers or () if t.id == trigger_id), None)
     if trigger is None:
         raise NotFoundError(f"flow {namespace}.{flow_id} has no trigger {trigger_id}")
-    kind = TRIGGER_TYPES.get(SCHEDULE_TYPE)
-    if not isinstance(trigger, Schedule) or not isinstance(kind, ScheduleType):
+    if not isinstance(trigger, Schedule):
         raise ApiError(f"trigger {trigger_id} is not a Schedule: only a Schedule has dates")
     _get(ctx, key)
     try:
         saved = start_backfill(
             ctx.store,
-            kind,
+            ScheduleType(),
             flow,
             record.revision,
             trigger,
@@ -350,8 +348,16 @@ def backfill_by_ids(
 
 
 @router.post("/triggers/backfill/{action}/by-query")
-def backfill_by_query(action: str, request: Request, ctx: Ctx) -> dict[str, int]:
-    found = _matching(ctx, parse(request.query_params.multi_items()))
+def backfill_by_query(
+    action: str, request: Request, ctx: Ctx, namespace: str | None = None, q: str | None = None
+) -> dict[str, int]:
+    """`filters[...]` (2.x), or Kestra 1.x's `namespace` prefix and `q` text."""
+    filters = parse(request.query_params.multi_items())
+    if namespace:
+        filters.append(Filter("namespace", "PREFIX", namespace))
+    if q:
+        filters.append(Filter("q", "EQUALS", q))
+    found = _matching(ctx, filters)
     return _bulk_backfill(ctx, [c.key for c in found], _action(action))
 
 
