@@ -5,7 +5,7 @@
 // (so a reload, or another browser, shows the same progress), offers Pause,
 // Resume and Delete, and lists the backfill's executions.
 import { call } from "./api.js";
-import { badge, clear, every, executionHref, h, link, notify, terminated, when } from "./dom.js";
+import { append, badge, clear, every, executionHref, h, link, notify, terminated, when } from "./dom.js";
 
 const REFRESH_MS = 1000;
 const LISTED = 100; // executions listed at most
@@ -128,7 +128,7 @@ function follow(progress, ids) {
     const states = {};
     for (const e of executions) states[e.state.current] = (states[e.state.current] || 0) + 1;
     const warnings = shown.warnings || [];
-    clear(progress).append(
+    append(clear(progress), [
       h("p", {},
         h("strong", { id: "backfill-status", text: status }),
         ` — ${when(shown.start)} to ${when(shown.end)}`,
@@ -143,7 +143,7 @@ function follow(progress, ids) {
       h("span", { class: "muted", id: "backfill-counts",
         text: `${shown.created} execution(s) created; ${ended} of ${shown.created} ended — ${Object.entries(states).map(([s, n]) => `${s} ${n}`).join(", ")}` }),
       warnings.length ? h("ul", { class: "problems", id: "backfill-warnings" }, warnings.map((w) => h("li", { text: w }))) : null,
-      table(executions));
+      table(executions)]);
     progress.dataset.status = status.toLowerCase();
     progress.dataset.created = String(shown.created);
   }
