@@ -194,7 +194,6 @@ out["trigger_unlocked"] = unlocked.trigger_id
 from datetime import UTC, datetime  # noqa: E402
 
 from kestrapy.models.backfill import Backfill  # noqa: E402
-from kestrapy.models.label import Label  # noqa: E402
 
 state = kc.triggers.search_triggers(page=1, size=10, tenant=T).results[0].trigger_context
 state.disabled = False
