@@ -109,6 +109,8 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["kv_inherited"] == ["size"]
     assert out["triggers"] == ["newyear"]
     assert out["trigger_disabled"] is True and out["trigger_unlocked"] == "newyear"
+    year = 1950 if major == "1" else "1950"
+    assert out["backfill"] == [False, year, [["batch", f"v{major}"]], True, False, 1, True]
     assert out["replayed"] == [True, {"name": "Ada", "count": 2}]
     assert out["replay_chain"] == [True, True, True, [1, 2, 3], True]
     assert out["bulk_restart"] == 1

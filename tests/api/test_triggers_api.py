@@ -1,6 +1,7 @@
 """Stored triggers over real HTTP: search (both generations' shapes), disable and
 enable (by ids, by query, one), unlock, backfill (1.x's PUT /triggers and 2.x's
-backfill/create), restart and delete."""
+backfill/create; pause, unpause and delete: one, by triggers, by query), restart and
+delete."""
 
 from __future__ import annotations
 
@@ -92,6 +93,18 @@ def _executions(api: ApiServer) -> list[dict[str, Any]]:
     return results
 
 
+def _wait(what: str, test: Any, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not test():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _state(api: ApiServer) -> dict[str, Any]:
+    state: dict[str, Any] = _search(api)["results"][0]["state"]
+    return state
+
+
 def test_backfill_in_both_generations(api_on_db: ApiServer) -> None:
     api = api_on_db  # on SQLite and PostgreSQL
     _deployed(api)
@@ -103,16 +116,36 @@ def test_backfill_in_both_generations(api_on_db: ApiServer) -> None:
                 "start": "2020-06-01T00:00:00Z",
                 "end": "2022-06-01T00:00:00Z",
                 "inputs": {"who": "v2"},
+                "labels": [{"key": "batch", "value": "b-{{ trigger.date | date('yyyy') }}"}],
             },
         },
     )
     assert v2.status_code == 200, v2.text
-    assert len(v2.json()["backfillExecutions"]) == 2  # 2021-01-01 and 2022-01-01
+    state = v2.json()["backfill"]
+    assert state["start"] == "2020-06-01T00:00:00Z" and state["paused"] is False
+    assert state["currentDate"] == "2020-06-01T00:00:00Z"
+    assert state["labels"] == [{"key": "batch", "value": "b-{{ trigger.date | date('yyyy') }}"}]
+    # The server's trigger runtime creates them (2021-01-01 and 2022-01-01), then drops
+    # the backfill from the state, as Kestra does.
+    _wait("the backfill's end", lambda: _state(api)["backfill"] is None)
+    assert _state(api)["lastBackfill"]["created"] == 2
+    made = sorted(_executions(api), key=lambda e: e["trigger"]["date"])
+    assert [e["labels"] for e in made] == [
+        [
+            {"key": "batch", "value": "b-2021"},
+            {"key": "system.correlationId", "value": made[0]["id"]},
+        ],
+        [
+            {"key": "batch", "value": "b-2022"},
+            {"key": "system.correlationId", "value": made[1]["id"]},
+        ],
+    ]
     v1 = api.client.put(
         T,
         json={**KEY, "backfill": {"start": "2019-06-01T00:00:00Z", "end": "2020-06-01T00:00:00Z"}},
     )
-    assert v1.status_code == 200 and len(v1.json()["backfillExecutions"]) == 1
+    assert v1.status_code == 200 and v1.json()["backfill"]["end"] == "2020-06-01T00:00:00Z"
+    _wait("the 1.x backfill", lambda: len(_executions(api)) == 3)
     dates = sorted((e["trigger"]["date"], e["inputs"]["who"]) for e in _executions(api))
     assert [d[:4] for d, _ in dates] == ["2020", "2021", "2022"]
     assert [who for _, who in dates] == ["cron", "v2", "v2"]
@@ -120,14 +153,54 @@ def test_backfill_in_both_generations(api_on_db: ApiServer) -> None:
         f"{T}/backfill/create", json={**KEY, "backfill": {"start": "2099-01-01T00:00:00Z"}}
     )
     assert future.status_code == 422
-    labels = api.client.put(
+    system = api.client.put(
         f"{T}/backfill/create",
         json={
             **KEY,
-            "backfill": {"start": "2020-01-01T00:00:00Z", "labels": [{"key": "a", "value": "b"}]},
+            "backfill": {
+                "start": "2020-01-01T00:00:00Z",
+                "labels": [{"key": "system.correlationId", "value": "b"}],
+            },
         },
     )
-    assert labels.status_code == 422 and "labels" in labels.json()["message"]
+    assert system.status_code == 422 and "system labels" in system.json()["message"]
+
+
+def test_backfill_paused_resumed_and_deleted(api: ApiServer) -> None:
+    _deployed(api)
+    created = api.client.put(
+        f"{T}/backfill/create",
+        json={**KEY, "backfill": {"start": "1950-01-01T00:00:00Z", "end": "2020-01-01T00:00:00Z"}},
+    )
+    assert created.status_code == 200, created.text
+    again = api.client.put(
+        f"{T}/backfill/create", json={**KEY, "backfill": {"start": "1950-01-01T00:00:00Z"}}
+    )
+    assert again.status_code == 409 and "delete it first" in again.json()["message"]
+    paused = api.client.put(f"{T}/backfill/pause", json=KEY)
+    assert paused.status_code == 200 and paused.json()["backfill"]["paused"] is True
+    count = len(_executions(api))
+    assert count < 71  # 1950..2020: 71 dates, 10 per tick
+    time.sleep(2.5)  # a few ticks: nothing more is created
+    assert len(_executions(api)) == count and _state(api)["backfill"]["paused"] is True
+    resumed = api.client.post(f"{T}/backfill/unpause/by-triggers", json=[KEY])
+    assert resumed.json() == {"count": 1}
+    _wait("more dates", lambda: len(_executions(api)) > count)
+    by_query = api.client.post(
+        f"{T}/backfill/pause/by-query", params={"filters[namespace][EQUALS]": "company.team"}
+    )
+    assert by_query.json() == {"count": 1}
+    assert api.client.put(f"{T}/backfill/unpause", json=KEY).json()["backfill"]["paused"] is False
+    deleted = api.client.post(f"{T}/backfill/delete", json=KEY)
+    assert deleted.status_code == 200 and deleted.json()["backfill"] is None
+    count = len(_executions(api))
+    time.sleep(2.5)
+    assert len(_executions(api)) == count  # the executions made stay; no more come
+    none = api.client.put(f"{T}/backfill/pause", json=KEY)
+    assert none.status_code == 400 and "no backfill" in none.json()["message"]
+    assert api.client.post(f"{T}/backfill/delete/by-triggers", json=[KEY]).json() == {"count": 0}
+    one = api.client.post(f"{T}/backfill/pause/by-query", params={"namespace": "company"})
+    assert one.json() == {"count": 0}  # Kestra 1.x's `namespace` prefix; none has a backfill
 
 
 def test_restart_and_delete_forget_the_state(api: ApiServer) -> None:

@@ -156,13 +156,23 @@ def test_the_triggers_cli_lists_disables_enables_and_backfills(sqlite_cluster: C
     missing = c.cli("triggers", "disable", "company.team", "daily", "nope")
     assert missing.returncode != 0 and "not found" in missing.stderr
     args = ("company.team", "daily", "sched", "--start", "2025-01-01T00:00:00Z")
+    # The CLI stores the backfill on the trigger; a running server creates its executions.
     done = c.cli("triggers", "backfill", *args, "--end", "2025-01-03T12:00:00Z", "--json")
     assert done.returncode == 0, done.stderr
-    assert [d["date"] for d in json.loads(done.stdout)] == [
+    assert json.loads(done.stdout)["currentDate"] == "2025-01-01T00:00:00Z"
+    paused = c.cli("triggers", "backfill", "company.team", "daily", "sched", "--pause")
+    assert paused.returncode == 0 and "paused" in paused.stdout, paused.stderr
+    resumed = c.cli("triggers", "backfill", "company.team", "daily", "sched", "--resume")
+    assert resumed.returncode == 0 and "running" in resumed.stdout, resumed.stderr
+    server = c.spawn("server", "--threads", "1")
+    c.wait_for(lambda: len(_fired(c, "daily")) == 3, 60, "the backfill's three dates")
+    _stop(server)
+    assert [(e.trigger or {})["date"] for e in _fired(c, "daily")] == [
         "2025-01-01T06:00:00Z",
         "2025-01-02T06:00:00Z",
         "2025-01-03T06:00:00Z",
     ]
-    assert len(_fired(c, "daily")) == 3
+    gone = c.cli("triggers", "backfill", "company.team", "daily", "sched", "--delete")
+    assert gone.returncode != 0 and "no backfill" in gone.stderr
     future = c.cli("triggers", "backfill", *args, "--end", "2999-01-01T00:00:00Z")
     assert future.returncode != 0 and "future" in future.stderr

@@ -1,6 +1,6 @@
 """The trigger runtime over a real SQLite store, ticked with given `now`s (no waiting):
 contexts follow deploys, dates fire once, recovery after a stop, stopAfter, conditions,
-disabled flows and triggers, backfill."""
+disabled flows and triggers (backfills: test_backfill_runtime.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lanner.engine.execution import Execution
 from lanner.model.flow import Flow
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
-from lanner.runtime.schedule import SCHEDULE_TYPE, backfill_executions
+from lanner.runtime.schedule import SCHEDULE_TYPE
 from lanner.runtime.triggers import TriggerRuntime, set_trigger_disabled
 from lanner.runtime.triggertypes import Evaluation, Firing
 from lanner.store import open_store
@@ -252,23 +252,6 @@ def test_conditions_read_the_schedule_variables(store: Store) -> None:
     for i in range(1, 13):
         rt.tick(T0 + i * S)
     assert _dates(store) == [10]
-
-
-def test_backfill_creates_each_date_once_even_those_that_ran(store: Store) -> None:
-    from lanner.model.triggers import Schedule
-    from lanner.model.validate import load_flow
-
-    flow = load_flow(_flow(), TaskRegistry.from_entry_points())
-    trigger = flow.triggers[0]  # type: ignore[index]
-    assert isinstance(trigger, Schedule)
-    created, warnings = backfill_executions(
-        flow, 1, trigger, T0, T0 + 7 * S, T0 + 60 * S, backfill_id="b1", inputs={"day": "x"}
-    )
-    assert warnings == []
-    for new in [*created, *created]:
-        store.create_execution(new.execution, new.events)
-    assert _dates(store) == [0, 2, 4, 6]
-    assert {e.inputs["day"] for e in store.list_executions()} == {"x"}
 
 
 def test_a_flow_that_no_longer_loads_keeps_its_state(store: Store) -> None:

@@ -161,6 +161,20 @@ def main(folder: Path) -> None:
                 page.fill("#backfill-end", "2026-12-04T00:00:00")
                 page.click("#backfill-submit")
                 expect(page.locator("#backfill-counts")).to_contain_text("3 of 3 ended")
+                # A longer one, with a label, paused: the panel's Resume and Delete.
+                page.fill("#backfill-start", "2025-01-01T00:00:00")
+                page.fill("#backfill-end", "2025-12-31T00:00:00")
+                page.fill("#backfill-labels", "batch=2025")
+                page.click("#backfill-submit")
+                expect(page.locator("#backfill-status")).to_have_text("Running")
+                page.wait_for_function(
+                    "() => Number(document.querySelector('#backfill-progress')"
+                    ".dataset.created) >= 20"
+                )
+                page.click("#backfill-pause")
+                expect(page.locator("#backfill-status")).to_have_text("Paused")
+                expect(page.locator("#backfill-counts")).to_contain_text("ended — SUCCESS")
+                page.wait_for_timeout(1500)
                 page.screenshot(path=str(folder / "backfill.png"), full_page=True)
                 page.goto(server.url + "/ui/kv?namespace=company.analytics")
                 expect(page.locator("#kv tbody tr[data-key]")).to_have_count(2)

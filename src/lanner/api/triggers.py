@@ -4,14 +4,15 @@ functions as `lanner triggers ...`.
 
 A search result carries both generations' shapes: kestrapy 1.x reads
 `abstractTrigger` and `triggerContext` (Kestra 1.3's Trigger), 2.x reads
-`trigger` and `state` (Kestra 2.0's ApiTriggerState). Backfill is 1.x's
-`PUT /triggers` with a `backfill` and 2.x's `PUT /triggers/backfill/create`;
-it creates the executions of every date at once, as `lanner triggers
-backfill` does."""
+`trigger` and `state` (Kestra 2.0's ApiTriggerState), the trigger's
+`backfill` state included. A backfill starts with 1.x's `PUT /triggers` with a
+`backfill` or 2.x's `PUT /triggers/backfill/create`, and is stored on the
+trigger: the servers' trigger runtimes create its executions a few dates per
+tick (runtime/backfill.py); `backfill/pause`, `unpause` and `delete` (one, by
+triggers, by query) change it."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -24,6 +25,8 @@ from lanner.api.errors import ApiError
 from lanner.api.filters import Filter, parse, text_test
 from lanner.api.schemas import flow_document, paged
 from lanner.errors import NotFoundError
+from lanner.runtime.backfill import answer as backfill_answer
+from lanner.runtime.backfill import last_answer as last_backfill
 from lanner.store.base import TriggerContext
 
 router = APIRouter(tags=["Triggers"])
@@ -60,7 +63,8 @@ def context_answer(c: TriggerContext) -> dict[str, Any]:
         "workerId": c.locked_by,
         "locked": c.locked_by is not None,
         "stopAfter": None,
-        "backfill": None,
+        "backfill": backfill_answer(c),
+        "lastBackfill": last_backfill(c),  # Lanner's: the last finished one
         # 1.x: `date` is required; the last date fired, else the last change.
         "date": _iso(c.last_date) or updated or _iso(c.next_date),
         "nextExecutionDate": _iso(c.next_date),
@@ -238,14 +242,15 @@ def _when(value: Any, what: str) -> datetime | None:
 
 
 def _backfill(ctx: ApiContext, key: Key, backfill: Any) -> dict[str, Any]:
+    """Store a backfill on the trigger (runtime/backfill.py); the servers' trigger
+    runtimes create its executions, a few dates per tick."""
     from lanner.model.triggers import Schedule
     from lanner.model.validate import load_flow
-    from lanner.runtime.schedule import backfill_executions
+    from lanner.runtime.backfill import BackfillRunningError, labels_of, start_backfill
+    from lanner.runtime.schedule import ScheduleType
 
     if not isinstance(backfill, dict):
-        raise ApiError("backfill: give {start, end, inputs}")
-    if backfill.get("labels"):
-        raise ApiError("backfill.labels: not supported here (the trigger's labels apply)")
+        raise ApiError("backfill: give {start, end, inputs, labels}")
     now = datetime.now(UTC)
     start = _when(backfill.get("start"), "start")
     if start is None:
@@ -258,6 +263,7 @@ def _backfill(ctx: ApiContext, key: Key, backfill: Any) -> dict[str, Any]:
     inputs = backfill.get("inputs") or {}
     if not isinstance(inputs, dict):
         raise ApiError("backfill.inputs: give a map of input id to value")
+    labels = labels_of(backfill.get("labels"))
     namespace, flow_id, trigger_id = key
     record = ctx.store.get_flow(namespace, flow_id, None)
     if record is None:
@@ -268,24 +274,50 @@ def _backfill(ctx: ApiContext, key: Key, backfill: Any) -> dict[str, Any]:
         raise NotFoundError(f"flow {namespace}.{flow_id} has no trigger {trigger_id}")
     if not isinstance(trigger, Schedule):
         raise ApiError(f"trigger {trigger_id} is not a Schedule: only a Schedule has dates")
-    created, warnings = backfill_executions(
-        flow, record.revision, trigger, start, end, now, inputs=inputs, backfill_id=uuid.uuid4().hex
-    )
-    for new in created:
-        ctx.store.create_execution(new.execution, new.events)
-    answer = context_answer(_get(ctx, key))
-    answer["backfill"] = {
-        "start": _iso(start),
-        "end": _iso(end),
-        "currentDate": _iso(end),
-        "paused": False,
-        "inputs": inputs or None,
-        "labels": None,
-    }
-    answer["backfillExecutions"] = [new.execution.id for new in created]
-    # The dates whose execution could not be made (bad inputs, say), as the CLI prints them.
-    answer["backfillWarnings"] = warnings
-    return answer
+    _get(ctx, key)
+    try:
+        saved = start_backfill(
+            ctx.store,
+            ScheduleType(),
+            flow,
+            record.revision,
+            trigger,
+            start,
+            end,
+            now,
+            inputs=inputs,
+            labels=labels,
+        )
+    except BackfillRunningError as exc:
+        raise ApiError(exc.message, 409) from None
+    return context_answer(saved)
+
+
+def _backfill_action(ctx: ApiContext, key: Key, action: str) -> TriggerContext:
+    from lanner.runtime.backfill import NoBackfillError, delete_backfill, set_backfill_paused
+
+    now = datetime.now(UTC)
+    _get(ctx, key)
+    try:
+        if action == "delete":
+            return delete_backfill(ctx.store, key, now)
+        return set_backfill_paused(ctx.store, key, action == "pause", now)
+    except NoBackfillError as exc:
+        raise ApiError(exc.message, 400) from None  # Kestra: 400 "No backfill found"
+
+
+def _bulk_backfill(ctx: ApiContext, keys: list[Key], action: str) -> dict[str, int]:
+    """Kestra's bulk backfill actions: a trigger without a backfill is skipped."""
+    count = 0
+    for key in keys:
+        try:
+            _backfill_action(ctx, key, action)
+        except ApiError as exc:
+            if exc.status != 400:
+                raise
+            continue
+        count += 1
+    return {"count": count}
 
 
 @router.put("/triggers/backfill/create")
@@ -293,10 +325,52 @@ async def create_backfill(ctx: Ctx, request: Annotated[dict[str, Any], Body()]) 
     return await run_in_threadpool(_backfill, ctx, _key(request), request.get("backfill"))
 
 
+@router.put("/triggers/backfill/pause")
+def pause_backfill(ctx: Ctx, request: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    return context_answer(_backfill_action(ctx, _key(request), "pause"))
+
+
+@router.put("/triggers/backfill/unpause")
+def unpause_backfill(ctx: Ctx, request: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    return context_answer(_backfill_action(ctx, _key(request), "unpause"))
+
+
+@router.post("/triggers/backfill/delete")
+def delete_backfill(ctx: Ctx, request: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    return context_answer(_backfill_action(ctx, _key(request), "delete"))
+
+
+@router.post("/triggers/backfill/{action}/by-triggers")
+def backfill_by_ids(
+    action: str, ctx: Ctx, request: Annotated[list[dict[str, Any]], Body()]
+) -> dict[str, int]:
+    return _bulk_backfill(ctx, [_key(t) for t in request], _action(action))
+
+
+@router.post("/triggers/backfill/{action}/by-query")
+def backfill_by_query(
+    action: str, request: Request, ctx: Ctx, namespace: str | None = None, q: str | None = None
+) -> dict[str, int]:
+    """`filters[...]` (2.x), or Kestra 1.x's `namespace` prefix and `q` text."""
+    filters = parse(request.query_params.multi_items())
+    if namespace:
+        filters.append(Filter("namespace", "PREFIX", namespace))
+    if q:
+        filters.append(Filter("q", "EQUALS", q))
+    found = _matching(ctx, filters)
+    return _bulk_backfill(ctx, [c.key for c in found], _action(action))
+
+
+def _action(action: str) -> str:
+    if action not in ("pause", "unpause", "delete"):
+        raise NotFoundError(f"no backfill action {action!r}: pause, unpause or delete")
+    return action
+
+
 @router.put("/triggers")
 async def update_trigger(ctx: Ctx, request: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """kestrapy 1.x: a Trigger whose `disabled` is applied, and whose `backfill`, when
-    given, is run."""
+    given and the trigger has none, is started."""
     key = _key(request)
 
     def update() -> dict[str, Any]:
@@ -304,7 +378,7 @@ async def update_trigger(ctx: Ctx, request: Annotated[dict[str, Any], Body()]) -
         disabled = request.get("disabled")
         if isinstance(disabled, bool) and disabled != current.disabled:
             _set_disabled(ctx, key, disabled)
-        if request.get("backfill") is not None:
+        if request.get("backfill") is not None and "backfill" not in current.data:
             return _backfill(ctx, key, request["backfill"])
         return context_answer(_get(ctx, key))
 

@@ -44,6 +44,8 @@ def _date(value: datetime | None) -> str | None:
 
 
 def _json(c: TriggerContext) -> dict[str, Any]:
+    from lanner.runtime.backfill import answer as backfill_answer
+
     return {
         "namespace": c.namespace,
         "flowId": c.flow_id,
@@ -55,6 +57,7 @@ def _json(c: TriggerContext) -> dict[str, Any]:
         "executionId": c.execution_id,
         "lockedBy": c.locked_by,
         "lockedUntil": _date(c.locked_until),
+        "backfill": backfill_answer(c),
     }
 
 
@@ -76,7 +79,18 @@ def list_triggers(
         print(
             f"{c.namespace}.{c.flow_id}.{c.trigger_id}  {c.type.rsplit('.', 1)[-1]}  {state}"
             f"  next {_date(c.next_date) or '-'}  last {_date(c.last_date) or '-'}"
+            + _backfill_note(c)
         )
+
+
+def _backfill_note(c: TriggerContext) -> str:
+    from lanner.runtime.backfill import backfill_of
+
+    running = backfill_of(c)
+    if running is None:
+        return ""
+    status = "paused" if running.paused else "running"
+    return f"  backfill {status} at {_date(running.current)}"
 
 
 def _set_disabled(db: str | None, key: tuple[str, str, str], disabled: bool) -> None:
@@ -159,26 +173,53 @@ def backfill(
     namespace: Namespace,
     flow_id: FlowId,
     trigger_id: TriggerId,
-    start: Annotated[str, typer.Option("--start", help="First date (ISO-8601), included.")],
+    start: Annotated[
+        str | None, typer.Option("--start", help="First date (ISO-8601), included.")
+    ] = None,
     end: Annotated[
         str | None, typer.Option("--end", help="Last date (ISO-8601), included; default now.")
     ] = None,
     input: Inputs = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option("--label", metavar="KEY=VALUE", help="A label for each execution."),
+    ] = None,
+    pause: Annotated[bool, typer.Option("--pause", help="Pause the running backfill.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Resume a paused backfill.")] = False,
+    delete: Annotated[bool, typer.Option("--delete", help="Stop and forget the backfill.")] = False,
     json_output: JsonOpt = False,
     db: Db = None,
     config_file: ConfigOpt = None,
     debug: Debug = False,
 ) -> None:
-    """Create the executions of a Schedule's dates from --start to --end, each date once."""
-    import uuid
+    """Start a backfill of a Schedule's dates from --start to --end (a running server
+    creates its executions, a few dates per second), or --pause, --resume or --delete
+    the trigger's backfill."""
     from datetime import UTC
 
     from lanner.errors import InputError, NotFoundError
     from lanner.model.triggers import Schedule
     from lanner.model.validate import load_flow
-    from lanner.runtime.schedule import backfill_executions
+    from lanner.runtime import backfill as backfills
+    from lanner.runtime.schedule import ScheduleType
 
     store = open_db(db)
+    key = (namespace, flow_id, trigger_id)
+    now = datetime.now(UTC)
+    actions = [
+        name for name, on in (("pause", pause), ("resume", resume), ("delete", delete)) if on
+    ]
+    if len(actions) > 1 or (actions and start is not None):
+        raise InputError("give --start (a new backfill) or one of --pause, --resume, --delete")
+    if actions:
+        if delete:
+            saved = backfills.delete_backfill(store, key, now)
+        else:
+            saved = backfills.set_backfill_paused(store, key, pause, now)
+        _print_backfill(saved, json_output)
+        return
+    if start is None:
+        raise InputError("give --start (the first date) or one of --pause, --resume, --delete")
     record = store.get_flow(namespace, flow_id)
     if record is None:
         raise NotFoundError(f"flow {namespace}.{flow_id} not found in {store.url}")
@@ -188,12 +229,11 @@ def backfill(
         raise NotFoundError(f"flow {namespace}.{flow_id} has no trigger {trigger_id}")
     if not isinstance(trigger, Schedule):
         raise InputError(f"trigger {trigger_id} is not a Schedule: only a Schedule has dates")
-    now = datetime.now(UTC)
     first = _when(start, "--start")
     last = now if end is None else _when(end, "--end")
-    if last > now:
-        raise InputError("--end is in the future: the schedule itself fires those dates")
-    created, warnings = backfill_executions(
+    saved = backfills.start_backfill(
+        store,
+        ScheduleType(),
         flow,
         record.revision,
         trigger,
@@ -201,15 +241,36 @@ def backfill(
         last,
         now,
         inputs=_decoded(parse_input_pairs(input)),
-        backfill_id=uuid.uuid4().hex,
+        labels=backfills.labels_of(_labels(label)),
     )
-    for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    for new in created:
-        store.create_execution(new.execution, new.events)
-    dates = [(new.execution.trigger or {}).get("date") for new in created]
+    _print_backfill(saved, json_output)
+
+
+def _labels(pairs: list[str] | None) -> dict[str, str]:
+    from lanner.errors import InputError
+
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--label {pair!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def _print_backfill(context: TriggerContext, json_output: bool) -> None:
+    from lanner.runtime.backfill import answer
+
+    state = answer(context)
     if json_output:
-        print_json([{"id": n.execution.id, "date": d} for n, d in zip(created, dates, strict=True)])
+        print_json(state)
         return
-    for new, date in zip(created, dates, strict=True):
-        print(f"{new.execution.id}  {date}")
+    name = ".".join(context.key)
+    if state is None:
+        print(f"{name}: no backfill")
+        return
+    status = "paused" if state["paused"] else "running"
+    print(
+        f"{name}: backfill {state['start']} .. {state['end']} {status},"
+        f" at {state['currentDate']}, {state['created']} execution(s) created"
+    )

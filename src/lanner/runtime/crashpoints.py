@@ -16,6 +16,8 @@ The points, one before and one after every kind of commit:
 - ``reaper.before_commit`` / ``reaper.after_commit``: re-queuing or failing a
   job whose lease expired
 - ``heartbeat.before_commit`` / ``heartbeat.after_commit``: lease renewal
+- ``backfill.before_commit`` / ``backfill.after_commit``: a step of a Schedule's
+  backfill (its executions and its moved `currentDate`)
 """
 
 from __future__ import annotations

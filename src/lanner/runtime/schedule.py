@@ -16,7 +16,6 @@ import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from lanner.engine.execution import Execution, History, new_execution_id
 from lanner.engine.flowtime import date_condition_holds
@@ -212,41 +211,3 @@ def _nearest(
 
 def _name(flow: Flow, trigger: Schedule) -> str:
     return f"{flow.namespace}.{flow.id}.{trigger.id}"
-
-
-def backfill_executions(
-    flow: Flow,
-    revision: int,
-    trigger: Schedule,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    *,
-    backfill_id: str,
-    inputs: dict[str, Any] | None = None,
-    engine: ExpressionEngine | None = None,
-) -> tuple[list[NewExecution], list[str]]:
-    """The executions of every date in [start, end] (Kestra's backfill), `inputs` over the
-    trigger's. As in Kestra, a date that already ran runs again; within one backfill
-    (`backfill_id`) each date has one execution id, so it is created once."""
-    if end < start:
-        raise LannerError("the backfill's --end is before its --start")
-    kind = ScheduleType(engine)
-    clock = CronClock.of(trigger)
-    dates = clock.dates(start, end)
-    if inputs:
-        trigger = trigger.model_copy(update={"inputs": {**(trigger.inputs or {}), **inputs}})
-    created: list[NewExecution] = []
-    warnings: list[str] = []
-    for date in dates:
-        seed = f"backfill\x1f{backfill_id}\x1f{iso(date)}"
-        try:
-            execution = kind.execution(
-                flow, revision, trigger, clock, date, now, execution_id=new_execution_id(seed)
-            )
-        except LannerError as exc:
-            warnings.append(f"date {iso(date)}: {exc}")
-            continue
-        if execution is not None:
-            created.append(NewExecution(execution, [start_event(execution, now)]))
-    return created, warnings

@@ -34,7 +34,9 @@ from lanner.model import loglevel
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
+from lanner.runtime import backfill as backfills
 from lanner.runtime.brokertriggers import REALTIME_TYPES
+from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.polltrigger import POLLING_TYPES
 from lanner.runtime.realtime import REALTIME_LOCK, RealtimeKind, RealtimeRunner
 from lanner.runtime.schedule import SCHEDULE_TYPE, ScheduleType
@@ -172,11 +174,18 @@ class TriggerRuntime:
             restart = context.next_date is None  # enabled again
             if restart or context.data.get("fingerprint") != kind.fingerprint(trigger):
                 restarted = _stamped(kind.start(flow, trigger, now), kind, trigger)
-                after = replace(context, next_date=restarted.next_date, data=restarted.data)
+                # A running backfill is kept: it walks the new cron's dates from where it is.
+                kept = {k: v for k, v in context.data.items() if k in BACKFILL_KEYS}
+                after = replace(
+                    context, next_date=restarted.next_date, data={**restarted.data, **kept}
+                )
                 self.store.advance_trigger(context, after, (), now)
                 continue  # evaluated from the fresh context next tick
             if self._stopped(trigger, context, now):
                 continue
+            if isinstance(kind, ScheduleType) and backfills.KEY in context.data:
+                made, context = self._backfill(kind, flow, revision, trigger, context, now)
+                created += made
             upcoming = context.next_date
             if upcoming is not None and upcoming <= now:
                 fired, upcoming = self._fire(kind, flow, revision, trigger, context, now)
@@ -283,6 +292,38 @@ class TriggerRuntime:
         self.fired += len(firing.executions)
         return len(firing.executions), firing.context.next_date
 
+    def _backfill(
+        self,
+        kind: ScheduleType,
+        flow: Flow,
+        revision: int,
+        trigger: Any,
+        context: TriggerContext,
+        now: datetime,
+    ) -> tuple[int, TriggerContext]:
+        """One step of the trigger's backfill (runtime/backfill.py), committed fenced on the
+        context's version as a firing is; (executions created, the context as it is now)."""
+        step = backfills.backfill_step(kind, flow, revision, trigger, context, now)
+        if step is None:
+            return 0, context
+        crash_point("backfill.before_commit")
+        committed = self.store.advance_trigger(context, step.context, step.executions, now)
+        crash_point("backfill.after_commit")
+        if not committed:
+            # Another process made this step (or the backfill was paused): read it again.
+            return 0, self.store.get_trigger_context(*context.key) or context
+        for warning in step.warnings:
+            log.warning("%s", warning)
+        if step.executions:
+            log.info(
+                "trigger %s.%s.%s: backfill created %d execution(s), up to %s",
+                *context.key,
+                len(step.executions),
+                (step.executions[-1].execution.trigger or {}).get("date"),
+            )
+        self.fired += len(step.executions)
+        return len(step.executions), replace(step.context, version=context.version + 1)
+
     def _stopped(self, trigger: Any, context: TriggerContext, now: datetime) -> bool:
         """stopAfter: disable the trigger once one of its executions (among the flow's
         latest STOP_AFTER_WINDOW, created since the context started) is in one of those
@@ -316,6 +357,9 @@ def _stamped(context: TriggerContext, kind: TriggerType, trigger: Any) -> Trigge
     that a type need not): a new revision that changes it restarts the context."""
     return replace(context, data={**context.data, "fingerprint": kind.fingerprint(trigger)})
 
+
+# What a restarted context (a new cron) keeps of its data.
+BACKFILL_KEYS = (backfills.KEY, backfills.LAST_KEY)
 
 # How many of a flow's latest executions stopAfter looks at, each tick.
 STOP_AFTER_WINDOW = 50

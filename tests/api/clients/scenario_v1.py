@@ -189,6 +189,33 @@ unlocked = kc.triggers.unlock_trigger(
     namespace="company.team", flow_id="yearly", trigger_id="newyear", tenant=T
 )
 out["trigger_unlocked"] = unlocked.trigger_id
+# A backfill: started with PUT /triggers (enabling the trigger again), paused,
+# unpaused, paused by ids, deleted; each answer parsed as the client's Trigger.
+from datetime import UTC, datetime  # noqa: E402
+
+from kestrapy.models.backfill import Backfill  # noqa: E402
+
+state = kc.triggers.search_triggers(page=1, size=10, tenant=T).results[0].trigger_context
+state.disabled = False
+state.backfill = Backfill(
+    start=datetime(1950, 1, 1, tzinfo=UTC),
+    end=datetime(2020, 1, 1, tzinfo=UTC),
+    labels=[Label(key="batch", value="v1")],
+)
+started = kc.triggers.update_trigger(tenant=T, trigger=state)
+paused = kc.triggers.pause_backfill(tenant=T, trigger=started)
+unpaused = kc.triggers.unpause_backfill(tenant=T, trigger=paused)
+bulk_paused = kc.triggers.pause_backfill_by_ids(tenant=T, trigger=[unpaused])
+deleted = kc.triggers.delete_backfill(tenant=T, trigger=unpaused)
+out["backfill"] = [
+    started.disabled,
+    started.backfill.start.year,
+    [(label.key, label.value) for label in started.backfill.labels],
+    paused.backfill.paused,
+    unpaused.backfill.paused,
+    bulk_paused["count"] if isinstance(bulk_paused, dict) else bulk_paused.count,
+    deleted.backfill is None,
+]
 # Replay, bulk actions by ids, flows export and import (issue 10's remaining API).
 replayed = kc.executions.replay_execution(execution.id, T)
 out["replayed"] = [replayed.id != execution.id, until(replayed.id, "SUCCESS").inputs]

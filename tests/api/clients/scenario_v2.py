@@ -214,6 +214,36 @@ again = kc.triggers.search_triggers(T, page=1, size=10)
 out["trigger_disabled"] = again["results"][0]["state"]["disabled"]
 unlocked = kc.triggers.unlock_trigger(T, "company.team", "yearly", "newyear")
 out["trigger_unlocked"] = unlocked["triggerId"]
+# A backfill: created, paused, unpaused, paused by query, deleted (raw JSON answers).
+key = {"namespace": "company.team", "flowId": "yearly", "triggerId": "newyear"}
+kc.triggers.disable_trigger_by_id(T, {**key, "disabled": False})
+started = kc.triggers.create_backfill(
+    T,
+    {
+        **key,
+        "backfill": {
+            "start": "1950-01-01T00:00:00Z",
+            "end": "2020-01-01T00:00:00Z",
+            "inputs": {},
+            "labels": [{"key": "batch", "value": "v2"}],
+        },
+    },
+)
+paused = kc.triggers.pause_backfill(T, key)
+unpaused = kc.triggers.unpause_backfill(T, key)
+by_query = kc.triggers.pause_backfill_by_query(
+    T, filters=[QueryFilter(field="namespace", operation="EQUALS", value="company.team")]
+)
+deleted = kc.triggers.delete_backfill(T, key)
+out["backfill"] = [
+    started["disabled"],
+    started["backfill"]["start"][:4],
+    [(label["key"], label["value"]) for label in started["backfill"]["labels"]],
+    paused["backfill"]["paused"],
+    unpaused["backfill"]["paused"],
+    by_query["count"],
+    deleted["backfill"] is None,
+]
 
 followed = kc.executions.create_execution(T, "company.team", "hello", inputs={"name": "Flo"})
 # The first event (Kestra's `start`) holds only the id.

@@ -1,10 +1,10 @@
 // Triggers: every stored trigger context (a deployed flow's Schedules), with its
-// next and last dates, and enable/disable, unlock and (a Schedule) backfill
-// actions (Kestra's /triggers API, as `lanner triggers` does them). The flow
+// next and last dates, a running backfill's progress, and enable/disable,
+// unlock and (a Schedule) backfill actions (Kestra's /triggers API, as `lanner triggers` does them). The flow
 // page's Triggers tab is the same table for one flow.
 import { call } from "./api.js";
 import { clear, every, flowHref, h, link, notify, when } from "./dom.js";
-import { backfillPanel } from "./backfill.js";
+import { backfillPanel, backfillShare } from "./backfill.js";
 import { pager } from "./flows.js";
 
 const SIZE = 50;
@@ -64,7 +64,8 @@ export function triggerTable(holder, { search = null, namespace = null, flowId =
         h("td", {}, link(flowHref(s.namespace, s.flowId), `${s.namespace}.${s.flowId}`)),
         h("td", { text: s.triggerId }),
         h("td", { class: "muted small", text: ((trigger && trigger.type) || "").split(".").pop() }),
-        h("td", { text: s.disabled ? "disabled" : when(s.nextExecutionDate) }),
+        h("td", {}, s.disabled ? "disabled" : when(s.nextExecutionDate),
+          s.backfill ? h("div", { class: "muted small backfill-state", text: `backfill ${s.backfill.paused ? "paused" : "running"} at ${when(s.backfill.currentDate)} (${Math.round(backfillShare(s.backfill) * 100)}%)` }) : null),
         h("td", { text: when(s.lastTriggeredDate || null) }),
         h("td", { text: s.locked ? "yes" : "" }),
         h("td", {},
