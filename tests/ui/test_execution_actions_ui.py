@@ -174,7 +174,10 @@ def test_set_labels_on_an_ended_execution(ui: UiPage, server: ApiServer) -> None
 
     def labelled() -> bool:
         labels = _execution(server, run["id"])["labels"]
-        return {(x["key"], x["value"]) for x in labels} == {("team", "platform"), ("reviewed", "yes")}
+        return {(x["key"], x["value"]) for x in labels} == {
+            ("team", "platform"),
+            ("reviewed", "yes"),
+        }
 
     _eventually(labelled)
 

@@ -215,7 +215,7 @@ export function render(main, { id }) {
     const paused = (execution.taskRunList || []).find((r) => r.state.current === "PAUSED");
     if (!paused) {
       // Paused by a user (the Pause action), not by a Pause task.
-      resumeBox.append(h("p", { class: "muted", id: "user-paused", text: "Paused by a user: no task run starts until it is resumed." }));
+      resumeBox.append(h("p", { class: "muted", id: "user-paused", text: "Paused by a user: the task runs already running go on; no other starts until it is resumed." }));
       return;
     }
     const flow = await call(`/flows/${encodeURIComponent(execution.namespace)}/${encodeURIComponent(execution.flowId)}`, { params: { revision: execution.flowRevision } });
