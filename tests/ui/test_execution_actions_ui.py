@@ -247,3 +247,41 @@ def test_bulk_kill_of_everything_matching_the_filter(ui: UiPage, server: ApiServ
     expect(page.locator('#executions tbody tr[data-state="KILLED"]')).to_have_count(3)
     # The execution outside the filter was left alone.
     assert _execution(server, done["id"])["state"]["current"] == "SUCCESS"
+
+
+def test_bulk_pause_resume_and_labels_on_a_flow_page(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(SLEEPY)
+    ids = {server.start("company.team", "sleepy").json()["id"] for _ in range(2)}
+    page = ui.open("/ui/flows/company.team/sleepy?tab=executions")
+    rows = page.locator("#executions tbody tr[data-execution]")
+    expect(page.locator('#executions tbody tr[data-state="RUNNING"]')).to_have_count(2)
+    page.locator("#select-page").check()
+    page.click("#bulk-pause")
+    expect(page.locator("#bulk-dialog h2")).to_have_text("Pause 2 executions?")
+    page.click("#bulk-dialog-submit")
+    expect(page.locator("#banner")).to_have_text("Pause: 2 executions")
+    _eventually(lambda: _states(server, "sleepy") == ["PAUSED"] * 2)
+    expect(page.locator('#executions tbody tr[data-state="PAUSED"]')).to_have_count(2)
+    page.locator("#select-page").check()
+    page.click("#bulk-resume")
+    page.click("#bulk-dialog-submit")
+    _eventually(lambda: _states(server, "sleepy") == ["RUNNING"] * 2)
+    page.locator("#select-page").check()
+    page.click("#bulk-kill")
+    page.click("#bulk-dialog-submit")
+    _eventually(lambda: _states(server, "sleepy") == ["KILLED"] * 2)
+    expect(page.locator('#executions tbody tr[data-state="KILLED"]')).to_have_count(2)
+    page.locator("#select-page").check()
+    page.click("#bulk-labels")
+    expect(page.locator("#bulk-dialog h2")).to_have_text("Set labels on 2 executions?")
+    page.click("#bulk-dialog-submit")
+    expect(page.locator("#bulk-dialog-error")).to_contain_text("at least one label")
+    row = page.locator("#bulk-dialog [data-label-row]").first
+    row.locator(".label-key").fill("incident")
+    row.locator(".label-value").fill("42")
+    page.click("#bulk-dialog-submit")
+    expect(page.locator("#banner")).to_have_text("Set labels: 2 executions")
+    expect(rows.locator(".label", has_text="incident:42")).to_have_count(2, timeout=30_000)
+    for execution_id in ids:
+        labels = _execution(server, execution_id)["labels"]
+        assert {"key": "incident", "value": "42"} in labels
