@@ -22,7 +22,7 @@ namespace: company.team
 tasks:
   - id: nap
     type: io.kestra.plugin.core.flow.Sleep
-    duration: PT2S
+    duration: PT4S
   - id: after
     type: io.kestra.plugin.core.log.Log
     message: after the nap
@@ -86,6 +86,23 @@ def test_pause_and_resume_a_running_execution(ui: UiPage, server: ApiServer) -> 
     expect(page.locator("#user-paused")).to_have_count(0)
     expect(page.locator("#logs")).to_contain_text("after the nap")
     assert _execution(server, run["id"])["state"]["current"] == "SUCCESS"
+
+
+def test_the_page_follows_a_pause_and_resume_made_elsewhere(ui: UiPage, server: ApiServer) -> None:
+    server.deploy(SLEEPY)
+    run = server.start("company.team", "sleepy").json()
+    page = ui.open(f"/ui/executions/{run['id']}")
+    expect(page.locator("#execution-state")).to_have_text("RUNNING", timeout=30_000)
+    assert server.client.post(f"{API}/executions/{run['id']}/pause").status_code == 200
+    expect(page.locator("#execution-state")).to_have_text("PAUSED", timeout=30_000)
+    expect(page.locator("#resume")).to_be_enabled()
+    expect(page.locator("#user-paused")).to_be_visible()
+    assert server.client.post(f"{API}/executions/{run['id']}/resume").status_code == 200
+    expect(page.locator("#execution-state")).to_have_text("RUNNING", timeout=30_000)
+    expect(page.locator("#pause")).to_be_enabled()
+    page.click("#kill")
+    expect(page.locator("#execution-state")).to_have_text("KILLED", timeout=30_000)
+    assert _execution(server, run["id"])["state"]["current"] == "KILLED"
 
 
 def test_replay_from_a_task_run_with_the_fixed_revision(ui: UiPage, server: ApiServer) -> None:
