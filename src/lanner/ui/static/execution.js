@@ -9,7 +9,7 @@ import { outputJson } from "./files.js";
 import { inputsForm } from "./inputs.js";
 import { labelsDialog } from "./labels.js";
 import { replayDialog } from "./replay.js";
-import { append, badge, clear, duration, every, flowHref, go, h, link, notify, terminated, when } from "./dom.js";
+import { append, badge, clear, duration, every, flowHref, h, link, notify, terminated, when } from "./dom.js";
 
 const REFRESH_MS = 1000;
 // Logs are read again at most this often while the followed execution changes.
@@ -149,14 +149,8 @@ export function render(main, { id }) {
       act("Pause", "pause", () => call(`${base}/pause`, { method: "POST" }), s === "RUNNING" || s === "RETRYING", "", true),
       act("Resume", "resume", () => call(`${base}/resume`, { method: "POST" }), s === "PAUSED", "", true),
       act("Restart", "restart", () => call(`${base}/restart`, { method: "POST" }), s === "FAILED" || s === "KILLED"),
-      h("button", { id: "replay", disabled: !terminated(s), title: "A new execution with the same inputs and labels", onclick: async () => {
-        try {
-          const replayed = await call(`${base}/replay`, { method: "POST" });
-          go(`/ui/executions/${encodeURIComponent(replayed.id)}`);
-        } catch (err) {
-          notify(err.message);
-        }
-      } }, "Replay"),
+      h("button", { id: "replay", disabled: !terminated(s), title: "A new execution with the same inputs and labels",
+        onclick: () => replayDialog(execution).catch((err) => notify(err.message)) }, "Replay"),
       h("button", { id: "set-labels", disabled: !terminated(s), title: terminated(s) ? "Add or change labels" : "Labels are set once the execution has ended",
         onclick: () => labelsDialog(execution, (updated) => {
           execution = updated;
