@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from lanner.config import Config
 from tests.api.conftest import API, ApiServer, start_server
@@ -119,6 +119,46 @@ def _runs(server: ApiServer) -> str:
     return last
 
 
+def _actions(page: Page, server: ApiServer, execution_id: str, folder: Path) -> None:
+    """Pause, replay from a task run, set labels and a bulk action."""
+    sleepy = server.client.get(
+        f"{API}/executions/search", params={"filters[flowId][EQUALS]": "sleepy"}
+    ).json()["results"][0]["id"]
+    page.goto(server.url + f"/ui/executions/{sleepy}")
+    expect(page.locator("#execution-state")).to_have_text("RUNNING")
+    page.click("#pause")
+    expect(page.locator("#user-paused")).to_be_visible()
+    page.screenshot(path=str(folder / "paused.png"))
+    server.client.put(
+        f"{API}/flows/company.analytics/nightly_report",
+        content=DEMO.replace("defaults: 1000", "defaults: 2000"),
+        headers={"Content-Type": "application/x-yaml"},
+    )
+    page.goto(server.url + f"/ui/executions/{execution_id}")
+    expect(page.locator("#execution-state")).to_have_text("SUCCESS")
+    page.locator(".gantt-row[data-task=summary]").hover()
+    page.locator(".gantt-row[data-task=summary] [data-replay]").click()
+    expect(page.locator("#replay-revision option")).to_have_count(2)
+    page.screenshot(path=str(folder / "replay.png"))
+    page.click("#replay-dialog-cancel")
+    page.click("#set-labels")
+    rows = page.locator("#labels-dialog [data-label-row]")
+    rows.last.locator(".label-key").fill("reviewed")
+    rows.last.locator(".label-value").fill("yes")
+    page.screenshot(path=str(folder / "labels.png"))
+    page.click("#labels-dialog-submit")
+    expect(page.locator(".facts .label")).to_have_count(2)
+    page.goto(server.url + "/ui/executions?flowId=nightly_report")
+    boxes = page.locator("#executions input[data-select]")
+    expect(boxes).to_have_count(3)
+    boxes.nth(1).check()
+    boxes.nth(2).check()
+    page.click("#bulk-replay")
+    expect(page.locator("#bulk-dialog")).to_be_visible()
+    page.screenshot(path=str(folder / "bulk.png"))
+    page.click("#bulk-dialog-cancel")
+
+
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home:
@@ -181,10 +221,11 @@ def main(folder: Path) -> None:
                 page.locator("[data-key=row_limit] button.show").click()
                 expect(page.locator("#kv-value")).to_contain_text("5000")
                 page.screenshot(path=str(folder / "kv.png"))
+                _actions(page, server, execution_id, folder)
                 browser.close()
             kill = server.client.get(f"{API}/executions/search").json()["results"]
             for e in kill:
-                if e["state"]["current"] == "RUNNING":
+                if e["state"]["current"] in ("RUNNING", "PAUSED"):
                     server.client.delete(f"{API}/executions/{e['id']}/kill")
         finally:
             next(running, None)

@@ -1,5 +1,6 @@
 """The execution page follows a running execution through the API's server-sent
-events (no polling of the execution), and its Replay button starts a new one."""
+events (no polling of the execution), and its Replay button (a dialog that asks the
+revision) starts a new one."""
 
 from __future__ import annotations
 
@@ -48,6 +49,10 @@ def test_replay_opens_the_new_execution(ui: UiPage, server: ApiServer) -> None:
     page = ui.open(f"/ui/executions/{run['id']}")
     expect(page.locator("#execution-state")).to_have_text("SUCCESS")
     page.click("#replay")
+    # Kestra's replay dialog: the execution's revision by default.
+    expect(page.locator("#replay-dialog h2")).to_have_text("Replay")
+    expect(page.locator("#replay-revision")).to_have_value("1")
+    page.click("#replay-dialog-submit")
     expect(page).not_to_have_url(re.compile(re.escape(run["id"]) + "$"))
     expect(page.locator("#execution-state")).to_have_text("SUCCESS", timeout=30_000)
     expect(page.locator("#logs")).to_contain_text("hello Rae x1")

@@ -1,12 +1,15 @@
-// An execution: its state and actions (kill, resume, restart, replay), the task
-// runs on a timeline (one bar per task run, one segment per attempt), inputs and
-// outputs, and its logs filtered by task and level. Followed live through the
-// API's server-sent events (`/executions/{id}/follow`) while it runs; polled for
-// a while after an action (whose effect the stream may not have yet).
+// An execution: its state and actions (kill, pause, resume, restart, replay, set
+// labels), the task runs on a timeline (one bar per task run, one segment per
+// attempt; once ended, each can be replayed from), inputs and outputs, and its
+// logs filtered by task and level. Followed live through the API's server-sent
+// events (`/executions/{id}/follow`) while it runs; polled for a while after an
+// action on an ended execution (whose stream would not show the effect yet).
 import { API, call } from "./api.js";
 import { outputJson } from "./files.js";
 import { inputsForm } from "./inputs.js";
-import { append, badge, clear, duration, every, flowHref, go, h, link, notify, terminated, when } from "./dom.js";
+import { labelsDialog } from "./labels.js";
+import { replayDialog } from "./replay.js";
+import { append, badge, clear, duration, every, flowHref, h, link, notify, terminated, when } from "./dom.js";
 
 const REFRESH_MS = 1000;
 // Logs are read again at most this often while the followed execution changes.
@@ -22,6 +25,8 @@ function span(histories, current, now) {
 }
 
 function timeline(execution, now) {
+  // An ended execution can be replayed from any of its task runs.
+  const replayable = terminated(execution.state.current);
   const [start, end] = span(execution.state.histories, execution.state.current, now);
   const total = Math.max(1, (end || now) - (start || now));
   const runs = execution.taskRunList || [];
@@ -50,7 +55,8 @@ function timeline(execution, now) {
       h("div", { class: "gantt-name", style: { paddingLeft: `${(depth.get(r.id) || 0) * 14 + 4}px` }, title: `${label}: click to show its logs`, text: label, "data-show-logs": r.taskId }),
       h("div", { class: "gantt-state" }, badge(r.state.current), attempts.length > 1 ? h("span", { class: "muted small", text: ` ×${attempts.length}` }) : null),
       h("div", { class: "gantt-track" }, bar),
-      h("div", { class: "gantt-duration muted small", text: s === null ? "" : duration((e || now) - s) })));
+      h("div", { class: "gantt-duration muted small", text: s === null ? "" : duration((e || now) - s) }),
+      h("div", { class: "gantt-replay" }, replayable ? h("button", { class: "small", "data-replay": r.id, title: "Replay from this task run" }, "Replay") : null)));
   }
   return h("div", { class: "gantt", id: "gantt" }, rows.childNodes.length ? rows : h("p", { class: "muted", text: "No task run yet." }));
 }
@@ -123,13 +129,16 @@ export function render(main, { id }) {
     if (s === drawnState) return;
     drawnState = s;
     drawResume(s).catch((err) => notify(err.message));
-    const act = (label, idName, run, enabled, kind = "") =>
+    // After pause or resume the execution still runs: the stream follows it. After
+    // kill or restart, poll (the stream of an ended execution ends at once).
+    const act = (label, idName, run, enabled, kind = "", live = false) =>
       h("button", { id: idName, class: kind, disabled: !enabled, onclick: async () => {
         try {
           execution = await run();
           draw();
           notify(`${label}: asked`, "info");
-          restart();
+          if (live) follow();
+          else restart();
         } catch (err) {
           notify(err.message);
         }
@@ -137,16 +146,17 @@ export function render(main, { id }) {
     const base = `/executions/${encodeURIComponent(execution.id)}`;
     clear(actions).append(
       act("Kill", "kill", () => call(`${base}/kill`, { method: "DELETE" }), !terminated(s) && s !== "KILLING", "danger"),
-      act("Resume", "resume", () => call(`${base}/resume`, { method: "POST" }), s === "PAUSED"),
+      act("Pause", "pause", () => call(`${base}/pause`, { method: "POST" }), s === "RUNNING" || s === "RETRYING", "", true),
+      act("Resume", "resume", () => call(`${base}/resume`, { method: "POST" }), s === "PAUSED", "", true),
       act("Restart", "restart", () => call(`${base}/restart`, { method: "POST" }), s === "FAILED" || s === "KILLED"),
-      h("button", { id: "replay", disabled: !terminated(s), title: "A new execution with the same inputs and labels", onclick: async () => {
-        try {
-          const replayed = await call(`${base}/replay`, { method: "POST" });
-          go(`/ui/executions/${encodeURIComponent(replayed.id)}`);
-        } catch (err) {
-          notify(err.message);
-        }
-      } }, "Replay"),
+      h("button", { id: "replay", disabled: !terminated(s), title: "A new execution with the same inputs and labels",
+        onclick: () => replayDialog(execution).catch((err) => notify(err.message)) }, "Replay"),
+      h("button", { id: "set-labels", disabled: !terminated(s), title: terminated(s) ? "Add or change labels" : "Labels are set once the execution has ended",
+        onclick: () => labelsDialog(execution, (updated) => {
+          execution = updated;
+          draw();
+          notify("Labels: set", "info");
+        }) }, "Set labels"),
     );
   }
 
@@ -197,7 +207,11 @@ export function render(main, { id }) {
     clear(resumeBox);
     if (s !== "PAUSED") return;
     const paused = (execution.taskRunList || []).find((r) => r.state.current === "PAUSED");
-    if (!paused) return;
+    if (!paused) {
+      // Paused by a user (the Pause action), not by a Pause task.
+      resumeBox.append(h("p", { class: "muted", id: "user-paused", text: "Paused by a user: the task runs already running go on; no other starts until it is resumed." }));
+      return;
+    }
     const flow = await call(`/flows/${encodeURIComponent(execution.namespace)}/${encodeURIComponent(execution.flowId)}`, { params: { revision: execution.flowRevision } });
     const task = findTask(flow, paused.taskId);
     const asked = task && Array.isArray(task.onResume) ? task.onResume : [];
@@ -281,8 +295,14 @@ export function render(main, { id }) {
       }
     });
   }
-  // A task run's name in the timeline shows that task's logs.
+  // A task run's name in the timeline shows that task's logs; its Replay asks the revision.
   gantt.addEventListener("click", (event) => {
+    const replay = event.target.closest("[data-replay]");
+    if (replay) {
+      const run = (execution.taskRunList || []).find((r) => r.id === replay.dataset.replay);
+      if (run) replayDialog(execution, run).catch((err) => notify(err.message));
+      return;
+    }
     const name = event.target.closest("[data-show-logs]");
     if (!name) return;
     taskFilter.value = name.dataset.showLogs;

@@ -199,7 +199,7 @@ export function render(main, params) {
   function executionsTab() {
     const holder = h("div");
     body.append(holder);
-    stops.push(executionTable(holder, { namespace: flow.namespace, flowId: flow.id }));
+    stops.push(executionTable(holder, { namespace: flow.namespace, flowId: flow.id }, undefined, { selectable: true }));
   }
 
   async function revisionsTab() {
