@@ -16,6 +16,8 @@ The points, one before and one after every kind of commit:
 - ``reaper.before_commit`` / ``reaper.after_commit``: re-queuing or failing a
   job whose lease expired
 - ``heartbeat.before_commit`` / ``heartbeat.after_commit``: lease renewal
+- ``poll.before_commit`` / ``poll.after_commit``: a polling trigger's firing that
+  starts an execution (a batch broker trigger has consumed, not acknowledged)
 """
 
 from __future__ import annotations

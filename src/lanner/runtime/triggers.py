@@ -35,6 +35,7 @@ from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime.brokertriggers import REALTIME_TYPES
+from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.polltrigger import POLLING_TYPES
 from lanner.runtime.realtime import REALTIME_LOCK, RealtimeKind, RealtimeRunner
 from lanner.runtime.schedule import SCHEDULE_TYPE, ScheduleType
@@ -255,13 +256,26 @@ class TriggerRuntime:
             return 0, None  # another process evaluates it
         try:
             firing = kind.evaluate(flow, revision, trigger, context, now)
-            committed = self.store.advance_trigger(context, firing.context, firing.executions, now)
-            if committed and firing.after_commit is not None:
-                # Still under the lock: the next evaluation sees what it did.
-                try:
-                    firing.after_commit()
-                except Exception as exc:  # done again by the next evaluation
-                    log.warning("trigger %s.%s.%s: after its firing: %s", *context.key, exc)
+            try:
+                if polling and firing.executions:
+                    crash_point("poll.before_commit")
+                committed = self.store.advance_trigger(
+                    context, firing.context, firing.executions, now
+                )
+                if polling and firing.executions:
+                    crash_point("poll.after_commit")
+                if committed and firing.after_commit is not None:
+                    # Still under the lock: the next evaluation sees what it did.
+                    try:
+                        firing.after_commit()
+                    except Exception as exc:  # done again by the next evaluation
+                        log.warning("trigger %s.%s.%s: after its firing: %s", *context.key, exc)
+            finally:
+                if firing.release is not None:
+                    try:
+                        firing.release()
+                    except Exception as exc:  # a broken connection: the broker takes back
+                        log.warning("trigger %s.%s.%s: releasing: %s", *context.key, exc)
         finally:
             if polling:
                 self.store.unlock_trigger(*context.key, self.owner)

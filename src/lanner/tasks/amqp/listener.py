@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lanner.model.brokers import AmqpRealtimeTrigger
+from lanner.model.brokers import AmqpBatchProperties, AmqpRealtimeTrigger
 from lanner.runtime.triggertypes import Message
 from lanner.tasks.amqp.connection import connect, message_fields
 
@@ -17,7 +17,9 @@ PREFETCH = 1000
 
 
 class AmqpListener:
-    def __init__(self, trigger: AmqpRealtimeTrigger, render: Callable[[Any], Any]) -> None:
+    def __init__(
+        self, trigger: AmqpRealtimeTrigger | AmqpBatchProperties, render: Callable[[Any], Any]
+    ) -> None:
         self.serde = trigger.serdeType
         self.connection = connect(trigger, render)
         try:
@@ -61,5 +63,5 @@ class AmqpListener:
 
 
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> AmqpListener:
-    assert isinstance(trigger, AmqpRealtimeTrigger)
+    assert isinstance(trigger, (AmqpRealtimeTrigger, AmqpBatchProperties))
     return AmqpListener(trigger, render)

@@ -18,7 +18,7 @@ import queue
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lanner.model.brokers import MqttRealtimeTrigger
+from lanner.model.brokers import MqttBatchProperties, MqttRealtimeTrigger
 from lanner.runtime.triggertypes import Message
 from lanner.tasks.mqtt.connection import close, connect, message_fields
 
@@ -31,7 +31,10 @@ def default_client_id(name: str) -> str:
 
 class MqttListener:
     def __init__(
-        self, trigger: MqttRealtimeTrigger, render: Callable[[Any], Any], name: str
+        self,
+        trigger: MqttRealtimeTrigger | MqttBatchProperties,
+        render: Callable[[Any], Any],
+        name: str,
     ) -> None:
         self.serde = trigger.serdeType
         self.qos = trigger.qos
@@ -88,5 +91,5 @@ class MqttListener:
 
 
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> MqttListener:
-    assert isinstance(trigger, MqttRealtimeTrigger)
+    assert isinstance(trigger, (MqttRealtimeTrigger, MqttBatchProperties))
     return MqttListener(trigger, render, name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lanner.model.brokers import NatsRealtimeTrigger
+from lanner.model.brokers import NatsBatchProperties, NatsRealtimeTrigger
 from lanner.runtime.triggertypes import Message
 from lanner.tasks.nats.session import (
     NatsSession,
@@ -24,7 +24,10 @@ from lanner.tasks.nats.session import (
 
 class NatsListener:
     def __init__(
-        self, trigger: NatsRealtimeTrigger, render: Callable[[Any], Any], name: str
+        self,
+        trigger: NatsRealtimeTrigger | NatsBatchProperties,
+        render: Callable[[Any], Any],
+        name: str,
     ) -> None:
         self.session = NatsSession(trigger, render)
         try:
@@ -63,5 +66,5 @@ class NatsListener:
 
 
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> NatsListener:
-    assert isinstance(trigger, NatsRealtimeTrigger)
+    assert isinstance(trigger, (NatsRealtimeTrigger, NatsBatchProperties))
     return NatsListener(trigger, render, name)

@@ -14,14 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lanner.model.brokers import RedisListRealtimeTrigger
+from lanner.model.brokers import RedisListBatchProperties, RedisListRealtimeTrigger
 from lanner.runtime.triggertypes import Message
 from lanner.tasks.redis.connection import client, decode
 
 
 class RedisListListener:
     def __init__(
-        self, trigger: RedisListRealtimeTrigger, render: Callable[[Any], Any], name: str
+        self,
+        trigger: RedisListRealtimeTrigger | RedisListBatchProperties,
+        render: Callable[[Any], Any],
+        name: str,
     ) -> None:
         self.serde = trigger.serdeType
         self.key = str(render(trigger.key))
@@ -62,5 +65,5 @@ class RedisListListener:
 
 
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> RedisListListener:
-    assert isinstance(trigger, RedisListRealtimeTrigger)
+    assert isinstance(trigger, (RedisListRealtimeTrigger, RedisListBatchProperties))
     return RedisListListener(trigger, render, name)
