@@ -12,7 +12,8 @@ from lanner.ion.writer import write_values
 from lanner.model.common import parse_duration
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext, TaskType
-from lanner.tasks.nats.model import Consume, Produce
+from lanner.tasks.nats import kv
+from lanner.tasks.nats.model import Consume, CreateBucket, KvDelete, KvGet, KvPut, Produce
 from lanner.tasks.nats.session import (
     MissingClientError,
     NatsError,
@@ -126,4 +127,8 @@ TASK_TYPES = [
     TaskType(
         name=NATS + "Consume", model=Consume, run=run_consume, aliases=(NATS + "core.Consume",)
     ),
+    TaskType(name=NATS + "kv.CreateBucket", model=CreateBucket, run=kv.run_create_bucket),
+    TaskType(name=NATS + "kv.Put", model=KvPut, run=kv.run_put),
+    TaskType(name=NATS + "kv.Get", model=KvGet, run=kv.run_get),
+    TaskType(name=NATS + "kv.Delete", model=KvDelete, run=kv.run_delete),
 ]
