@@ -24,7 +24,8 @@ HTTP_TRIGGER_ALIASES = {"io.kestra.plugin.fs.http.Trigger": HTTP_TRIGGER}
 
 POLLING_REASONS = {
     "conditions": "a polling trigger evaluates no conditions here; put the test in the"
-    " query (JDBC), the listing's prefix/regexp (S3) or the responseCondition (HTTP)",
+    " query (JDBC), the listing's prefix/regexp (S3) or the responseCondition (HTTP),"
+    " or in the flow (`runIf`, an `If` task) for a broker's batch",
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a polling trigger writes no logs of its own",
     "allowConcurrent": "each evaluation starts its execution whatever runs already;"
