@@ -24,14 +24,14 @@ import io
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine
 from lanner.ion.writer import write_values
-from lanner.model.brokers import AMQP, MQTT, NATS, REDIS
-from lanner.model.common import parse_duration
+from lanner.model.brokers import AMQP, BATCH_LONGEST, MQTT, NATS, REDIS
+from lanner.model.common import is_dynamic, parse_duration
 from lanner.model.flow import Flow
 from lanner.runtime.pollbase import Poll, PollingType
 from lanner.runtime.realtime import OpenListener
@@ -47,6 +47,10 @@ from lanner.tasks.redis.listener import open_listener as open_redis_list
 FILE_NAME = "messages.ion"
 CHUNK = 500  # messages asked of the listener at a time
 QUIET = 1.0  # seconds an evaluation without maxDuration waits for more messages
+LONGEST = parse_duration(BATCH_LONGEST).total_seconds()  # an evaluation consumes no longer
+# Beyond its consuming time, what an evaluation may take (connecting, storing the
+# file, committing) before its lock lapses and another process may evaluate.
+LOCK_MARGIN = timedelta(seconds=30)
 
 
 class BrokerBatchType(PollingType):
@@ -72,6 +76,16 @@ class BrokerBatchType(PollingType):
 
     def fingerprint(self, trigger: Any) -> str:
         return str(trigger.interval)
+
+    def lock_for(self, trigger: Any) -> timedelta:
+        """How long an evaluation holds the trigger's lock: its consuming time at most
+        (maxDuration, or LONGEST) and a margin."""
+        duration = trigger.maxDuration
+        if duration is not None and not is_dynamic(str(duration)):
+            consuming = min(parse_duration(str(duration)).total_seconds(), LONGEST)
+        else:
+            consuming = LONGEST
+        return timedelta(seconds=consuming) + LOCK_MARGIN
 
     def poll(
         self,
@@ -117,7 +131,10 @@ def consume(listener: Listener, trigger: Any, render: Callable[[Any], Any]) -> l
         if trigger.maxDuration is not None
         else None
     )
-    deadline = time.monotonic() + max_duration if max_duration is not None else None
+    # Without maxDuration an evaluation ends when the broker has nothing more, but never
+    # consumes longer than LONGEST (a steady stream below maxRecords).
+    deadline = time.monotonic() + min(max_duration or LONGEST, LONGEST)
+    quiet_ends = max_duration is None
     wait = QUIET
     if getattr(trigger, "pollDuration", None) is not None:  # NATS: one fetch's wait
         wait = parse_duration(str(render(trigger.pollDuration))).total_seconds()
@@ -129,17 +146,12 @@ def consume(listener: Listener, trigger: Any, render: Callable[[Any], Any]) -> l
     received: list[Message] = []
     while True:
         want = chunk if max_records is None else min(chunk, max_records - len(received))
-        timeout = wait
-        if deadline is not None:
-            timeout = max(0.01, min(wait, deadline - time.monotonic()))
+        timeout = max(0.01, min(wait, deadline - time.monotonic()))
         got = listener.receive(want, timeout)
         received.extend(got)
         if max_records is not None and len(received) >= max_records:
             return received
-        if deadline is None:
-            if not got:
-                return received
-        elif time.monotonic() >= deadline:
+        if (quiet_ends and not got) or time.monotonic() >= deadline:
             return received
 
 

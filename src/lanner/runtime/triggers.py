@@ -252,7 +252,12 @@ class TriggerRuntime:
         type is evaluated under the context's lock: one process at a time calls the
         outside world; the others skip it until the holder commits."""
         polling = kind.evaluation is Evaluation.POLLING
-        if polling and not self.store.lock_trigger(*context.key, self.owner, now + POLL_LOCK, now):
+        # A type whose evaluation has a known longest duration (a broker's batch) says
+        # how long to lock: a process killed mid-evaluation then delays the next one
+        # by that much, not by POLL_LOCK.
+        lock_for = getattr(kind, "lock_for", None)
+        until = now + (lock_for(trigger) if lock_for is not None else POLL_LOCK)
+        if polling and not self.store.lock_trigger(*context.key, self.owner, until, now):
             return 0, None  # another process evaluates it
         try:
             firing = kind.evaluate(flow, revision, trigger, context, now)
