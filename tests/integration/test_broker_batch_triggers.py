@@ -246,6 +246,7 @@ def test_mqtt_trigger_starts_one_execution_per_batch(
     topic = mosquitto.topic("sensors")
     trigger = f"""    type: io.kestra.plugin.mqtt.Trigger
     server: {mosquitto.server}
+    clientId: batch-{mosquitto.prefix.replace("/", "-")}
     topic: {topic}
     serdeType: STRING
     maxRecords: 10
