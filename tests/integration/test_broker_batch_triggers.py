@@ -287,3 +287,32 @@ def test_nats_trigger_starts_one_execution_per_batch(
     assert [v["messagesCount"] for v, _ in batches] == [4, 2]
     assert [r["data"] for _, rows in batches for r in rows] == [f"o{i}" for i in range(6)]
     assert nats_server.pending(f"batch-{nats_server.stream}") == 0
+
+
+def test_nats_messages_not_committed_are_handed_back_at_once(
+    store: Store, storage: Storage, nats_server: NatsServer
+) -> None:
+    """Not committed: the messages are nak'ed, so the next evaluation gets them without
+    waiting for the consumer's ack wait (30 s)."""
+    subject = nats_server.subject("orders")
+    durable = f"nak-{nats_server.stream}"
+    trigger = f"""    type: io.kestra.plugin.nats.Trigger
+    url: {nats_server.url}
+    subject: {subject}
+    durableId: {durable}
+    pollDuration: PT0.5S
+    maxRecords: 10
+"""
+    inputs = "inputs:\n  - id: needed\n    type: STRING\n"
+    store.deploy_flow("company.team", "batch", _flow(trigger, inputs))
+    nats_server.publish(subject, ["a", "b", "c"])
+    rt = _runtime(store, storage)
+    assert rt.tick(T0) == 0  # the execution cannot be created: nothing committed
+    assert nats_server.pending(durable) == 3
+    store.deploy_flow("company.team", "batch", _flow(trigger))  # fixed: no input
+    rt.tick(T0 + 1 * S)  # the new revision is read
+    fired = rt.tick(T0 + 30 * S) + rt.tick(T0 + 31 * S)
+    assert fired == 1
+    ((_variables, rows),) = _batches(store, storage)
+    assert [r["data"] for r in rows] == ["a", "b", "c"]
+    assert nats_server.pending(durable) == 0

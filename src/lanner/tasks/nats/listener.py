@@ -62,7 +62,18 @@ class NatsListener:
         self._handed = []
 
     def close(self) -> None:
-        self.session.close()
+        # What was handed out and not acknowledged (its execution was not committed) is
+        # handed back at once, rather than after the consumer's ack wait.
+        try:
+            for message in self._handed:
+                self.session.run(message.nak())
+            if self._handed:
+                self.session.run(self.session.nc.flush())
+        except Exception:  # a broken connection: the ack wait hands them back
+            pass
+        finally:
+            self._handed = []
+            self.session.close()
 
 
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> NatsListener:
