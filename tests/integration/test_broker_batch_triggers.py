@@ -130,6 +130,20 @@ def test_amqp_messages_go_back_when_no_execution_is_committed(
     assert rabbit.depth() == 4  # not acknowledged: back in the queue
 
 
+def test_a_missing_queue_is_logged_and_tried_again(
+    store: Store, storage: Storage, rabbit: Rabbit, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = _amqp(rabbit, "    maxRecords: 1").replace(rabbit.queue, rabbit.queue + "-none")
+    store.deploy_flow("company.team", "batch", _flow(missing))
+    rt = _runtime(store, storage)
+    with caplog.at_level("WARNING"):
+        assert rt.tick(T0) == 0
+    assert "evaluation failed" in caplog.text and "NOT_FOUND" in caplog.text
+    context = store.get_trigger_context("company.team", "batch", "watch")
+    assert context is not None and context.locked_by is None  # the next one may try
+    assert context.next_date == T0 + 30 * S
+
+
 def test_amqp_batch_of_ids_delivered_again_starts_nothing(
     store: Store, storage: Storage, rabbit: Rabbit
 ) -> None:
