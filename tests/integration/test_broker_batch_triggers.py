@@ -117,6 +117,18 @@ def test_amqp_trigger_starts_one_execution_per_batch(
     assert rabbit.depth() == 0
 
 
+def test_an_amqp_batch_is_not_bounded_by_a_prefetch_window(
+    store: Store, storage: Storage, rabbit: Rabbit
+) -> None:
+    store.deploy_flow("company.team", "batch", _flow(_amqp(rabbit, "    maxRecords: 5000")))
+    rabbit.publish([str(i) for i in range(2500)], ids=False)
+    rt = _runtime(store, storage)
+    assert rt.tick(T0) == 1
+    ((trigger, rows),) = _batches(store, storage)
+    assert trigger["count"] == 2500 and len(rows) == 2500
+    assert rabbit.depth() == 0
+
+
 def test_amqp_messages_go_back_when_no_execution_is_committed(
     store: Store, storage: Storage, rabbit: Rabbit
 ) -> None:

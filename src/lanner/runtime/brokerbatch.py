@@ -144,14 +144,20 @@ def consume(listener: Listener, trigger: Any, render: Callable[[Any], Any]) -> l
     if getattr(trigger, "batchSize", None) is not None:  # NATS: messages fetched at once
         chunk = int(trigger.batchSize)
     received: list[Message] = []
+    last_seen = time.monotonic()  # when a message last came (or the start)
     while True:
         want = chunk if max_records is None else min(chunk, max_records - len(received))
         timeout = max(0.01, min(wait, deadline - time.monotonic()))
         got = listener.receive(want, timeout)
         received.extend(got)
+        now = time.monotonic()
+        if got:
+            last_seen = now
         if max_records is not None and len(received) >= max_records:
             return received
-        if (quiet_ends and not got) or time.monotonic() >= deadline:
+        # A receive may come back empty early (a client woken by something else than
+        # a message): the broker is quiet once nothing came for `wait` seconds.
+        if (quiet_ends and now - last_seen >= wait) or now >= deadline:
             return received
 
 

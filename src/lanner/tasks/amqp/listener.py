@@ -14,6 +14,7 @@ from lanner.tasks.amqp.connection import connect, message_fields
 # Deliveries the broker sends ahead of the acknowledgements: two batches keep the
 # next one arriving while the runtime commits the current one.
 PREFETCH = 1000
+BATCH_PREFETCH = 65535  # the largest prefetch count AMQP 0-9-1 carries
 
 
 class AmqpListener:
@@ -24,7 +25,7 @@ class AmqpListener:
         self.connection = connect(trigger, render)
         try:
             self.channel = self.connection.channel()
-            self.channel.basic_qos(prefetch_count=PREFETCH)
+            self.channel.basic_qos(prefetch_count=_prefetch(trigger, render))
             self._pending: list[tuple[int, Message]] = []
             self._last: int | None = None  # the last delivery tag handed out
             self.channel.basic_consume(
@@ -60,6 +61,18 @@ class AmqpListener:
     def close(self) -> None:
         if self.connection.is_open:
             self.connection.close()
+
+
+def _prefetch(
+    trigger: AmqpRealtimeTrigger | AmqpBatchProperties, render: Callable[[Any], Any]
+) -> int:
+    """A batch trigger's evaluation acknowledges nothing before its commit, so the
+    broker must send the whole batch ahead: maxRecords (AMQP allows 65,535 at most)."""
+    if isinstance(trigger, AmqpRealtimeTrigger):
+        return PREFETCH
+    if trigger.maxRecords is None:
+        return BATCH_PREFETCH
+    return max(1, min(int(render(trigger.maxRecords)), BATCH_PREFETCH))
 
 
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> AmqpListener:
