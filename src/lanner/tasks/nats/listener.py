@@ -34,10 +34,12 @@ class NatsListener:
             subject = str(render(trigger.subject))
             # A new subject needs a new consumer: JetStream keeps a durable's filter.
             durable = durable_name(trigger, render, f"{name}|{subject}")
+            # A batch trigger acknowledges nothing before its commit: the server must
+            # hand out the whole batch (maxRecords and maxDuration bound it).
+            window = -1 if isinstance(trigger, NatsBatchProperties) else None
+            config = consumer_config(trigger, render, durable, max_ack_pending=window)
             self.subscription = self.session.run(
-                self.session.js.pull_subscribe(
-                    subject, durable=durable, config=consumer_config(trigger, render, durable)
-                )
+                self.session.js.pull_subscribe(subject, durable=durable, config=config)
             )
         except Exception:
             self.session.close()
