@@ -342,3 +342,23 @@ def test_nats_messages_not_committed_are_handed_back_at_once(
     ((_variables, rows),) = _batches(store, storage)
     assert [r["data"] for r in rows] == ["a", "b", "c"]
     assert nats_server.pending(durable) == 0
+
+
+def test_a_nats_batch_is_not_bounded_by_the_ack_pending_window(
+    store: Store, storage: Storage, nats_server: NatsServer
+) -> None:
+    subject = nats_server.subject("many")
+    trigger = f"""    type: io.kestra.plugin.nats.Trigger
+    url: {nats_server.url}
+    subject: {subject}
+    durableId: many-{nats_server.stream}
+    batchSize: 500
+    pollDuration: PT1S
+    maxRecords: 5000
+"""
+    store.deploy_flow("company.team", "batch", _flow(trigger))
+    nats_server.publish(subject, [str(i) for i in range(1200)])  # JetStream's default: 1,000
+    rt = _runtime(store, storage)
+    assert rt.tick(T0) == 1
+    ((variables, rows),) = _batches(store, storage)
+    assert variables["messagesCount"] == 1200 and len(rows) == 1200
