@@ -17,13 +17,13 @@ import pytest
 
 from lanner.config import Config
 from lanner.ion.reader import read_values
-from lanner.model.brokers import RedisListRealtimeTrigger
+from lanner.model.triggers import RedisListTrigger
 from lanner.plugin import TaskRegistry
 from lanner.runtime.triggers import TriggerRuntime
 from lanner.storage import LocalStorage, Storage, storage_path
 from lanner.store import open_store
 from lanner.store.base import Store
-from lanner.tasks.redis.listener import RedisListListener
+from lanner.tasks.redis.listener import open_listener as open_redis_listener
 from tests.support.mosquitto import Mosquitto, mosquitto_fixture  # noqa: F401 (fixture)
 from tests.support.nats_server import NatsServer, nats_server_fixture  # noqa: F401 (fixture)
 from tests.support.postgres import PostgresServer
@@ -31,6 +31,7 @@ from tests.support.rabbitmq import Rabbit, rabbit_fixture  # noqa: F401 (fixture
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
+REDIS_TRIGGER = "io.kestra.plugin.redis.list.Trigger"
 S = timedelta(seconds=1)
 REGISTRY = TaskRegistry.from_entry_points()
 
@@ -242,24 +243,25 @@ def test_redis_elements_popped_by_a_killed_evaluation_are_not_lost(
     store: Store, storage: Storage, redis_server: RedisServer
 ) -> None:
     """An evaluation killed between its pops and its commit leaves the elements in the
-    trigger's in-flight list: the next evaluation starts its execution with them."""
+    trigger's in-flight list, under its batch's id: the next evaluation starts that
+    batch's execution with them (and nothing more), the one after takes the rest."""
     key = redis_server.key("jobs")
-    store.deploy_flow(
-        "company.team", "batch", _flow(_redis(redis_server, key, "    maxRecords: 10"))
-    )
+    trigger = _redis(redis_server, key, "    maxRecords: 3").replace("JSON", "STRING")
+    store.deploy_flow("company.team", "batch", _flow(trigger))
     redis_server.client.rpush(key, *[str(i) for i in range(5)])
-    model = RedisListRealtimeTrigger.model_validate(
-        {"id": "watch", "type": "x", "url": redis_server.url, "key": key}
+    model = RedisListTrigger.model_validate(
+        {"id": "watch", "type": REDIS_TRIGGER, "url": redis_server.url, "key": key, "maxRecords": 3}
     )
     # What the killed evaluation did: moved three elements in flight, then died.
-    dead = RedisListListener(model, lambda v: v, "company.team.batch.watch")
+    dead = open_redis_listener(model, lambda v: v, "company.team.batch.watch")
     assert len(dead.receive(3, 0.1)) == 3
     dead.close()
     assert redis_server.client.llen(key) == 2
     rt = _runtime(store, storage)
     assert rt.tick(T0) == 1
-    ((_, rows),) = _batches(store, storage)
-    assert sorted(r["value"] for r in rows) == list(range(5))
+    assert rt.tick(T0 + 30 * S) == 1
+    batches = [[r["value"] for r in rows] for _, rows in _batches(store, storage)]
+    assert batches == [["0", "1", "2"], ["3", "4"]]
     assert redis_server.client.keys(key + "*") == []
 
 

@@ -12,9 +12,9 @@ or a process killed before the acknowledgement, leaves the messages to the broke
 which delivers them again.
 
 The execution's id is derived from the messages' ids when each has one (AMQP's
-`message_id`, a JetStream stream sequence): the same batch delivered again after
-its execution was committed starts nothing. Otherwise the batch gets a fresh id
-(at least once).
+`message_id`, a JetStream stream sequence, a Redis batch's id and place): the same
+batch delivered again after its execution was committed starts nothing. Otherwise
+the batch gets a fresh id (at least once).
 """
 
 from __future__ import annotations
@@ -154,6 +154,8 @@ def consume(listener: Listener, trigger: Any, render: Callable[[Any], Any]) -> l
         if got:
             last_seen = now
         if max_records is not None and len(received) >= max_records:
+            return received
+        if getattr(listener, "exhausted", False):  # it has nothing more to give (Redis)
             return received
         # A receive may come back empty early (a client woken by something else than
         # a message): the broker is quiet once nothing came for `wait` seconds.
