@@ -9,6 +9,7 @@ poll.before_commit / poll.after_commit), against the machine's Redis and RabbitM
 - AMQP with message ids: the unacknowledged messages go back to the queue; the
   batch delivered again gets the same execution id, so a kill after the commit
   starts nothing more (exactly one execution either way).
+- NATS JetStream: the same, once the consumer's ack wait has passed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.support.cluster import Cluster
+from tests.support.nats_server import NatsServer, nats_server_fixture  # noqa: F401 (fixture)
 from tests.support.rabbitmq import Rabbit, rabbit_fixture  # noqa: F401 (fixture)
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
 
@@ -106,4 +108,25 @@ def test_amqp_batch_with_ids_runs_once(cluster: Cluster, rabbit: Rabbit, point: 
     c.spawn("server", "--threads", "1", "--port", "0")
     c.wait_for(lambda: rabbit.depth() == 0 and _counts(c) == [ELEMENTS], 90, "one execution")
     # Later evaluations find nothing more.
+    assert _counts(c) == [ELEMENTS]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("point", ["poll.before_commit", "poll.after_commit"])
+def test_nats_batch_runs_once(cluster: Cluster, nats_server: NatsServer, point: str) -> None:
+    """Not acknowledged by the killed server: JetStream delivers the batch again after
+    the consumer's ack wait (30 s), with its stream sequences, so its execution id."""
+    c = cluster
+    subject = nats_server.subject("orders")
+    durable = f"crash-{nats_server.stream}"
+    _deploy(
+        c,
+        f"    type: io.kestra.plugin.nats.Trigger\n    url: {nats_server.url}\n"
+        f"    subject: {subject}\n    durableId: {durable}\n    pollDuration: PT0.5S\n",
+    )
+    nats_server.publish(subject, [str(i) for i in range(ELEMENTS)])
+    _killed(c, point)
+    assert _counts(c) == ([] if point == "poll.before_commit" else [ELEMENTS])
+    c.spawn("server", "--threads", "1", "--port", "0")
+    c.wait_for(lambda: nats_server.pending(durable) == 0, 120, "every message acknowledged")
     assert _counts(c) == [ELEMENTS]
