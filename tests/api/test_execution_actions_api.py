@@ -1,4 +1,4 @@
-"""Replay, pause (refused) and the bulk actions by ids, over real HTTP, on both
+"""Replay and the bulk actions by ids, over real HTTP, on both
 generations' paths."""
 
 from __future__ import annotations
@@ -53,18 +53,59 @@ def test_replay_starts_a_new_execution_with_the_inputs_and_labels(
     assert done["inputs"] == {"name": "Ada", "count": 2}
     assert {"key": "k", "value": "v"} in done["labels"]
     refused = api.client.post(f"{API}/executions/{first['id']}/{path}", params={"taskRunId": "x"})
-    assert refused.status_code == 422 and "taskRunId" in refused.json()["message"]
+    assert refused.status_code == 422 and "taskRunId x" in refused.json()["message"]
     assert api.client.post(f"{API}/executions/nope/{path}").status_code == 404
 
 
-def test_pause_is_refused_with_what_to_do(api: ApiServer) -> None:
-    api.deploy(SLEEPY)
-    running = api.start("company.team", "sleepy").json()
-    for path in ("pause", "actions/pause"):
-        resp = api.client.post(f"{API}/executions/{running['id']}/{path}")
-        assert resp.status_code == 409 and "Pause task" in resp.json()["message"]
-    assert api.client.post(f"{API}/executions/nope/pause").status_code == 404
-    api.client.delete(f"{API}/executions/{running['id']}/kill")
+STEPS = """\
+id: steps
+namespace: company.ops
+tasks:
+  - id: prepare
+    type: io.kestra.plugin.core.log.Log
+    message: prepared
+  - id: load
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: the table is missing
+  - id: report
+    type: io.kestra.plugin.core.log.Log
+    message: reported
+"""
+
+
+@pytest.mark.parametrize("path", ["replay", "actions/replay"])
+def test_replay_from_a_task_run_with_a_fixed_revision(api_on_db: ApiServer, path: str) -> None:
+    api = api_on_db
+    api.deploy(STEPS)
+    failed = api.start("company.ops", "steps", wait="true").json()
+    assert failed["state"]["current"] == "FAILED"
+    load = next(t for t in failed["taskRunList"] if t["taskId"] == "load")
+    fixed = STEPS.replace(
+        "type: io.kestra.plugin.core.execution.Fail\n    errorMessage: the table is missing",
+        "type: io.kestra.plugin.core.log.Log\n    message: loaded",
+    )
+    resp = api.client.put(
+        f"{API}/flows/company.ops/steps",
+        content=fixed,
+        headers={"Content-Type": "application/x-yaml"},
+    )
+    assert resp.status_code == 200 and resp.json()["revision"] == 2
+    replay = api.client.post(
+        f"{API}/executions/{failed['id']}/{path}", params={"taskRunId": load["id"], "revision": 2}
+    )
+    assert replay.status_code == 200, replay.text
+    again = replay.json()
+    assert again["id"] != failed["id"] and again["flowRevision"] == 2
+    done = _until(api, again["id"], "SUCCESS")
+    runs = {t["taskId"]: t for t in done["taskRunList"]}
+    assert list(runs) == ["prepare", "load", "report"]
+    assert len(runs["prepare"]["attempts"]) == 1  # copied as it ended, not run again
+    assert runs["load"]["state"]["current"] == "SUCCESS" and len(runs["load"]["attempts"]) == 2
+    logs = api.client.get(f"{API}/logs/{again['id']}").json()
+    messages = [line["message"] for line in logs]
+    assert "loaded" in messages and "reported" in messages and "prepared" not in messages
+    # The original is unchanged.
+    assert _until(api, failed["id"], "FAILED")["state"]["current"] == "FAILED"
 
 
 def test_bulk_actions_by_ids(api: ApiServer) -> None:

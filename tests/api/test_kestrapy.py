@@ -114,6 +114,11 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["exported"] == ["company.ops.failing.yml"]
     assert out["import_problems"] == [] and out["imported"] == "imported"
     assert out["graph"] == ["root.end", "root.fails", "root.root"]
+    assert out["replayed_from"] == [["say", 1], ["warn", 2]]
+    assert out["paused"] == "PAUSED"
+    assert out["killed_by_query"] == 1 and out["killed_state"] == "KILLED"
+    assert out["deleted_by_query"] == 2  # both killed sleepy executions
+    assert out["labeled"] == [f"client:v{major}", "reviewed:yes", "team:data"]
     if major == "2":
         assert out["plugin_listed"] and out["plugin_schema"] and out["plugin_doc"]
         assert out["followed_last"] == "SUCCESS"

@@ -82,3 +82,60 @@ def test_a_frozen_worker_past_its_lease_writes_nothing_for_the_job(cluster: Clus
     flows = {key: flow for key, (flow, _) in cluster.flows.items()}
     report = invariants.check(cluster.store, [execution], flows)
     assert not report.problems, "\n".join(report.problems)
+
+
+def test_a_worker_killed_in_the_errors_of_a_job_has_it_all_run_again(cluster: Cluster) -> None:
+    cluster.deploy(FLOWS / "workdir_handlers.yml")
+    cluster.spawn("executor")
+    # The third task of the job (`nap`, the first of its errors) has started.
+    worker = cluster.spawn("worker", crash_at="worker.mid_child:3")
+    ids = [cluster.start("crash.test", "workdir_handlers")]
+    wait_dead(cluster, worker)
+    cluster.spawn("worker")
+    executions = cluster.wait_finalized(ids, timeout=90)
+    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
+    report = invariants.check(cluster.store, executions, flows)
+    assert not report.problems, "\n".join(report.problems)
+    [execution] = executions
+    runs = {r.task_id: r for r in execution.task_runs.values()}
+    states = {t: r.state.value for t, r in runs.items()}
+    assert execution.state.value == "FAILED", states
+    assert states == {
+        "wdir": "FAILED",
+        "write": "SUCCESS",
+        "fail": "FAILED",
+        "nap": "SUCCESS",
+        "check": "SUCCESS",
+        "always": "SUCCESS",
+    }, states
+    wdir = runs["wdir"]
+    assert all(r.parent_id == wdir.id for t, r in runs.items() if t != "wdir")
+    assert [r.phase.value for r in (runs["nap"], runs["always"])] == ["errors", "finally"]
+    # The lost run left `nap` open; the new run, in a new directory, ran everything again.
+    assert [a.state.value for a in runs["nap"].attempts] == ["RESUBMITTED", "SUCCESS"]
+    assert [a.state.value for a in runs["write"].attempts] == ["SUCCESS", "SUCCESS"]
+    assert [a.state.value for a in runs["fail"].attempts] == ["FAILED", "FAILED"]
+    assert runs["check"].outputs == {"exitCode": 0, "vars": {"read": True}}
+    assert runs["always"].outputs == {"exitCode": 0, "vars": {"seen": True}}
+    assert len(runs["always"].attempts) == 1
+
+
+def test_a_worker_killed_as_a_child_retry_starts(cluster: Cluster) -> None:
+    cluster.deploy(FLOWS / "workdir_retry.yml")
+    cluster.spawn("executor")
+    worker = cluster.spawn("worker", crash_at="worker.mid_child:2")  # the second attempt
+    ids = [cluster.start("crash.test", "workdir_retry")]
+    wait_dead(cluster, worker)
+    cluster.spawn("worker")
+    executions = cluster.wait_finalized(ids, timeout=90)
+    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
+    report = invariants.check(cluster.store, executions, flows)
+    assert not report.problems, "\n".join(report.problems)
+    [execution] = executions
+    runs = {r.task_id: r for r in execution.task_runs.values()}
+    assert execution.state.value == "SUCCESS", {t: r.state.value for t, r in runs.items()}
+    attempts = [a.state.value for a in runs["flaky"].attempts]
+    # The lost run: a failed attempt, then one left open; the new run, in a new
+    # directory: a failed attempt again, retried, then the success.
+    assert attempts == ["FAILED", "RESUBMITTED", "FAILED", "SUCCESS"], attempts
+    assert runs["flaky"].state.value == "SUCCESS"

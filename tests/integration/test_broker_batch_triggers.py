@@ -157,6 +157,21 @@ def test_a_missing_queue_is_logged_and_tried_again(
     assert context.next_date == T0 + 30 * S
 
 
+def test_conditions_that_do_not_hold_consume_nothing(
+    store: Store, storage: Storage, rabbit: Rabbit
+) -> None:
+    condition = (
+        "    maxRecords: 10\n    conditions:\n"
+        "      - type: io.kestra.plugin.core.condition.Expression\n"
+        '        expression: "{{ false }}"\n'
+    )
+    store.deploy_flow("company.team", "batch", _flow(_amqp(rabbit, condition)))
+    rabbit.publish(["a", "b"])
+    rt = _runtime(store, storage)
+    assert rt.tick(T0) == 0
+    assert rabbit.depth() == 2  # not even consumed
+
+
 def test_amqp_batch_of_ids_delivered_again_starts_nothing(
     store: Store, storage: Storage, rabbit: Rabbit
 ) -> None:

@@ -53,6 +53,44 @@ def test_pause_waits_for_resume_with_its_onresume_input(server: Cluster) -> None
     assert again.returncode == 2 and "not PAUSED" in again.stderr
 
 
+def test_cli_pause_holds_a_running_execution_until_resumed(server: Cluster) -> None:
+    execution_id = server.start("control.test", "child", {"greeting": "hi", "nap": "PT1S"})
+    server.wait_for(
+        lambda: server.store.get_execution(execution_id).state.value == "RUNNING",  # type: ignore[union-attr]
+        30,
+        "the execution to run",
+    )
+    paused = server.cli("executions", "pause", execution_id)
+    assert paused.returncode == 0, paused.stderr
+    server.wait_for(
+        lambda: runs(server.store.get_execution(execution_id)).get("nap") == "SUCCESS",  # type: ignore[arg-type]
+        30,
+        "the running task to end",
+    )
+    held = server.store.get_execution(execution_id)
+    assert held is not None and held.state.value == "PAUSED" and "answer" not in runs(held)
+    again = server.cli("executions", "pause", execution_id)
+    assert again.returncode == 2 and "RUNNING" in again.stderr
+    assert server.cli("executions", "resume", execution_id).returncode == 0
+    [final] = server.wait_finalized([execution_id])
+    assert final.state.value == "SUCCESS" and final.outputs == {"answer": "HI"}
+
+
+def test_cli_replay_from_a_task_run(server: Cluster) -> None:
+    execution_id = server.start("control.test", "child", {"greeting": "hi", "nap": "PT0.1S"})
+    [done] = server.wait_finalized([execution_id])
+    answer = next(r for r in done.task_runs.values() if r.task_id == "answer")
+    result = server.cli("executions", "replay", execution_id, "--task-run", answer.id)
+    assert result.returncode == 0, result.stderr
+    new_id = result.stdout.split()[1]
+    [again] = server.wait_finalized([new_id])
+    assert again.state.value == "SUCCESS" and again.outputs == {"answer": "HI"}
+    nap = next(r for r in again.task_runs.values() if r.task_id == "nap")
+    assert len(nap.attempts) == 1 and nap.id != answer.id  # copied, not run again
+    unknown = server.cli("executions", "replay", execution_id, "--task-run", "nope")
+    assert unknown.returncode == 2 and "not a task run" in unknown.stderr
+
+
 def test_a_subflow_parent_waits_for_the_child_and_its_after_execution(server: Cluster) -> None:
     parent_id = server.start("control.test", "parent")
     [parent] = server.wait_finalized([parent_id])

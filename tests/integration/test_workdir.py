@@ -271,7 +271,7 @@ def test_validation_locates_a_task_that_cannot_run_in_it(
       - id: wdir
         type: io.kestra.plugin.core.flow.WorkingDirectory
         cache:
-          patterns: ["node_modules/**"]
+          patterns: ["../node_modules/**"]
         tasks:
           - id: par
             type: io.kestra.plugin.core.flow.Parallel
@@ -284,7 +284,7 @@ def test_validation_locates_a_task_that_cannot_run_in_it(
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert "cannot run in a WorkingDirectory" in out, out
-    assert "'cache' is not supported here" in out, out
+    assert "cache.patterns" in out and "inside the working directory" in out, out
 
 
 CONTEXT = """

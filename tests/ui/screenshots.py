@@ -65,6 +65,24 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     level: WARN
     message: "{{ outputs.summary.value }}, 2 late sources"
+  - id: export
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["report.csv"]
+    commands:
+      - printf 'region,rows\\n{{ inputs.region }},{{ inputs.rows }}\\n' > report.csv
+errors:
+  - id: alert
+    type: io.kestra.plugin.core.log.Log
+    level: ERROR
+    message: the report failed
+finally:
+  - id: cleanup
+    type: io.kestra.plugin.core.log.Log
+    message: temporary files removed
+outputs:
+  - id: report
+    type: FILE
+    value: "{{ outputs.export.outputFiles['report.csv'] }}"
 """
 
 
@@ -125,12 +143,25 @@ def main(folder: Path) -> None:
                 expect(page.locator("#logs .log").first).to_be_visible()
                 time.sleep(1.5)  # the last poll's drawing, for a still picture
                 page.screenshot(path=str(folder / "execution.png"), full_page=True)
+                outputs = page.locator('[data-outputs="export"]')
+                outputs.locator("button.preview").click()
+                expect(outputs.locator("pre.preview")).to_contain_text("region,rows")
+                page.locator("section.outputs").screenshot(path=str(folder / "files.png"))
+                page.goto(server.url + "/ui/flows/company.analytics/nightly_report?tab=topology")
+                expect(page.locator("[data-block=finally] .topo-task")).to_have_count(1)
+                page.screenshot(path=str(folder / "topology.png"), full_page=True)
                 page.goto(server.url + "/ui/executions")
                 expect(page.locator("#executions tbody tr[data-execution]")).to_have_count(4)
                 page.screenshot(path=str(folder / "executions.png"))
                 page.goto(server.url + "/ui/triggers")
                 expect(page.locator("#triggers tbody tr[data-trigger]")).to_have_count(1)
                 page.screenshot(path=str(folder / "triggers.png"))
+                page.locator("button.backfill").click()
+                page.fill("#backfill-start", "2026-12-01T00:00:00")
+                page.fill("#backfill-end", "2026-12-04T00:00:00")
+                page.click("#backfill-submit")
+                expect(page.locator("#backfill-counts")).to_contain_text("3 of 3 ended")
+                page.screenshot(path=str(folder / "backfill.png"), full_page=True)
                 page.goto(server.url + "/ui/kv?namespace=company.analytics")
                 expect(page.locator("#kv tbody tr[data-key]")).to_have_count(2)
                 page.locator("[data-key=row_limit] button.show").click()

@@ -3,6 +3,9 @@ and that it reads them as the full CLI (typer) would."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +95,55 @@ def test_input_pairs() -> None:
         parse_input_pairs(["novalue"])
     with pytest.raises(InputValueError):
         parse_input_pairs(["=1"])
+
+
+GC_PROBE = """
+import gc
+import os
+import sys
+
+seen = []
+exit_ = os._exit
+
+
+def leave(code):
+    print(seen, gc.isenabled(), code, flush=True)
+    exit_(code)
+
+
+os._exit = leave
+import lanner.runtime.process as process
+
+start = process.Process.start
+
+
+def recording(self):
+    seen.append(gc.isenabled())  # as the runtime starts
+    start(self)
+
+
+process.Process.start = recording
+sys.argv = ["lanner", "run", sys.argv[1]]
+from lanner.cli.launch import main
+
+main()
+"""
+
+
+def test_run_pauses_the_collector_for_its_start_up_only(tmp_path: Path) -> None:
+    """`lanner run` starts with the cyclic collector off (docs/performance.md) and turns
+    it on again once the runtime has started: a long run collects as usual."""
+    flow = tmp_path / "one.yml"
+    flow.write_text(
+        "id: one\nnamespace: demo\ntasks:\n"
+        "  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+    )
+    env = {**os.environ, "LANNER_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, str(flow)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[False] True 0", done.stderr

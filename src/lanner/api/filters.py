@@ -53,6 +53,42 @@ def parse(params: Iterable[tuple[str, str]]) -> list[Filter]:
     return out
 
 
+# The older plain query parameters of Kestra 1.x's searches and by-query actions, as
+# filters: a namespace prefix, a flow id, states, `key:value` labels, dates, a time range.
+_PLAIN = {
+    "namespace": ("namespace", "PREFIX"),
+    "flowId": ("flowId", "EQUALS"),
+    "state": ("state", "IN"),
+    "q": ("q", "EQUALS"),
+    "labels": ("labels", "EQUALS"),
+    "startDate": ("startDate", "GREATER_THAN_OR_EQUAL_TO"),
+    "endDate": ("endDate", "LESS_THAN_OR_EQUAL_TO"),
+    "timeRange": ("timeRange", "EQUALS"),
+}
+# Kestra's other 1.x parameters: refused rather than ignored, so that a query never
+# selects more than the caller meant.
+_PLAIN_REFUSED = ("scope", "triggerExecutionId", "childFilter")
+
+
+def query_filters(params: Iterable[tuple[str, str]]) -> list[Filter]:
+    """`filters[...]` and the older plain parameters. A repeated `state` is one list of
+    states (any of them); repeated `labels` must all hold."""
+    pairs = list(params)
+    out = parse(pairs)
+    states: list[str] = []
+    for name, value in pairs:
+        if name in _PLAIN_REFUSED:
+            raise ApiError(f"{name}: not supported here; select executions with filters")
+        if name == "state" and value:
+            states.append(value)
+        elif name in _PLAIN and value:
+            field, operation = _PLAIN[name]
+            out.append(Filter(field, operation, value))
+    if states:
+        out.append(Filter("state", "IN", ",".join(states)))
+    return out
+
+
 def _values(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 

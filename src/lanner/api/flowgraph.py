@@ -1,9 +1,10 @@
 """A flow's graph as Kestra's FlowGraph: `nodes`, `edges` (with their relation),
 `clusters` (a flowable task and what it holds), `flowables`.
 
-Drawn from the flow's document (its YAML as JSON), as the UI's topology is: a
-task's children are the task lists among its properties (`tasks`, `then`,
-`else`, `cases.X`, `errors`, `finally`, ...). Each list is a chain
+Drawn from the flow's document (its YAML as JSON); the UI's topology draws this
+graph (ui/static/topology.js), so the two cannot disagree. A task's children
+are the task lists among its properties (`tasks`, `then`, `else`, `cases.X`,
+`errors`, `finally`, ...). Each list is a chain
 (SEQUENTIAL), or side by side (PARALLEL) under Parallel, ForEach and the
 like; `then`/`else`/`cases` are CHOICE branches. The flow's `errors`,
 `finally` and `afterExecution` blocks are clusters of their own, beside the

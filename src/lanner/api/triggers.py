@@ -268,7 +268,7 @@ def _backfill(ctx: ApiContext, key: Key, backfill: Any) -> dict[str, Any]:
         raise NotFoundError(f"flow {namespace}.{flow_id} has no trigger {trigger_id}")
     if not isinstance(trigger, Schedule):
         raise ApiError(f"trigger {trigger_id} is not a Schedule: only a Schedule has dates")
-    created, _warnings = backfill_executions(
+    created, warnings = backfill_executions(
         flow, record.revision, trigger, start, end, now, inputs=inputs, backfill_id=uuid.uuid4().hex
     )
     for new in created:
@@ -283,6 +283,8 @@ def _backfill(ctx: ApiContext, key: Key, backfill: Any) -> dict[str, Any]:
         "labels": None,
     }
     answer["backfillExecutions"] = [new.execution.id for new in created]
+    # The dates whose execution could not be made (bad inputs, say), as the CLI prints them.
+    answer["backfillWarnings"] = warnings
     return answer
 
 

@@ -53,22 +53,15 @@ def _multi(items: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def _holds(condition: Any, render: Any, now: datetime) -> bool:
-    from lanner.engine.flowtime import TIME_CONDITIONS, time_condition_holds
-    from lanner.expr.scope import is_truthy
-    from lanner.model.conditions import Expression, Not, Or
+    from lanner.engine.flowtime import date_condition_holds
 
-    if isinstance(condition, TIME_CONDITIONS):
-        return time_condition_holds(condition, render, now)
-    if isinstance(condition, Expression):
-        return is_truthy(render(condition.expression))
-    if isinstance(condition, Not):
-        return not any(_holds(c, render, now) for c in condition.conditions)
-    if isinstance(condition, Or):
-        return any(_holds(c, render, now) for c in condition.conditions)
-    raise ApiError(
-        f"condition {getattr(condition, 'type', condition)}: not supported here on a Webhook"
-        " trigger (use an Expression or a time condition)"
-    )
+    try:
+        return date_condition_holds(condition, render, now)
+    except TypeError:
+        raise ApiError(
+            f"condition {getattr(condition, 'type', condition)}: not supported here on a"
+            " Webhook trigger (use an Expression or a time condition)"
+        ) from None
 
 
 def _trigger_answer(execution: dict[str, Any]) -> dict[str, Any] | None:

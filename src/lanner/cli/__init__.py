@@ -5,3 +5,7 @@
 # `lanner.cli.interrupts` answers them. Kept here, in the package Python loads
 # before the entry point, so that neither module imports the other.
 noted_signals: list[int] = []
+
+# Whether `lanner.cli.launch` paused the cyclic garbage collector for the start-up of
+# `lanner run` (docs/performance.md): `run_flow` resumes it once the runtime started.
+gc_paused: list[bool] = []

@@ -180,6 +180,16 @@ def kill(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None
     print(f"execution {execution_id}: kill requested")
 
 
+@app.command("pause")
+@guarded
+def pause(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None:
+    """Pause a RUNNING execution: no task starts until it is resumed; running ones end."""
+    from lanner.runtime.actions import request_pause
+
+    request_pause(open_db(db), execution_id)
+    print(f"execution {execution_id}: pause requested")
+
+
 @app.command("resume")
 @guarded
 def resume(
@@ -195,6 +205,34 @@ def resume(
     defaults = config(config_file).pluginDefaults
     request_resume(open_db(db), registry(), defaults, execution_id, parse_input_pairs(input))
     print(f"execution {execution_id}: resume requested")
+
+
+@app.command("replay")
+@guarded
+def replay(
+    execution_id: ExecutionId,
+    task_run: Annotated[
+        str | None,
+        typer.Option(
+            "--task-run",
+            help="Replay from this task run: the ones before it are copied as they ended.",
+        ),
+    ] = None,
+    revision: Annotated[
+        int | None, typer.Option(help="The flow revision to run (default: the original's).")
+    ] = None,
+    db: Db = None,
+    config_file: ConfigOpt = None,
+    debug: Debug = False,
+) -> None:
+    """Replay a finished execution as a new one (with its inputs and labels)."""
+    from lanner.runtime.actions import replay_execution
+
+    defaults = config(config_file).pluginDefaults
+    new = replay_execution(
+        open_db(db), registry(), defaults, execution_id, revision, task_run_id=task_run
+    )
+    print(f"execution {new.id} created, a replay of {execution_id}")
 
 
 @app.command("restart")

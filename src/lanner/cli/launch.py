@@ -20,6 +20,7 @@ from __future__ import annotations
 # The C module, loaded with the interpreter: `signal` would import enum first,
 # while a Ctrl-C is not yet caught. It has no type stubs.
 import _signal  # type: ignore[import-not-found]
+import gc
 import os
 import sys
 from types import FrameType
@@ -94,6 +95,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     try:
         if sys.argv[1:2] == ["run"]:
+            # Start-up (imports, models, validators) allocates objects by the hundred
+            # thousand and hardly any garbage: the collector's passes over them were
+            # about a tenth of a cold one-task run. Resumed by run_flow once the
+            # runtime has frozen them (runtime/process.py, `_freeze_start_up`).
+            gc.disable()
+            cli.gc_paused.append(True)
             # SIGTERM ends `lanner run` as Ctrl-C does, from here on; run_flow
             # takes both signals over once it has something to stop.
             _signal.signal(_signal.SIGINT, _interrupt)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from lanner import cli
 from lanner.cli.exitcodes import EXECUTION_FAILED, INTERRUPTED, OK
 from lanner.cli.interrupts import RunSignals
 from lanner.config import lanner_home, load_config
@@ -100,7 +102,7 @@ def run_flow(
 
         from lanner.config import open_storage
         from lanner.engine.inputrender import input_renderer
-        from lanner.model.inputs import parse_inputs
+        from lanner.model.inputvalues import parse_inputs
         from lanner.storage.inputfiles import InputFiles
 
         render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
@@ -126,6 +128,9 @@ def run_flow(
     try:
         with signals.starting():
             runtime.start()
+        if cli.gc_paused:  # paused by lanner.cli.launch for the start-up
+            cli.gc_paused.clear()
+            gc.enable()
         with signals.held():
             execution = runtime.create_execution(flow, revision, inputs)
             execution_id = execution.id

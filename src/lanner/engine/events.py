@@ -76,6 +76,19 @@ class Resume:
 
 
 @dataclass(frozen=True, slots=True)
+class UserPause:
+    """A user paused the running execution: no task run starts until it is resumed;
+    those already running go on and end."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetLabels:
+    """A user added or updated labels of a finished execution (Kestra's labels action)."""
+
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class PauseElapsed:
     """The `pauseDuration` (or, without one, the `timeout`) of a paused Pause task run ended."""
 
@@ -136,6 +149,9 @@ class ChildResult:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
     error_type: str | None = None
+    # The attempt FAILED and the worker runs the child again in the job (its own
+    # `retry`): the child is RETRYING until its next ChildStarted.
+    retrying: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +179,8 @@ Event = (
     | TimeoutDue
     | Resubmitted
     | Resume
+    | UserPause
+    | SetLabels
     | PauseElapsed
     | SubflowEnded
     | Restart

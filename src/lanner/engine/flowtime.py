@@ -1,5 +1,7 @@
 """Time conditions in a Flow trigger: DayWeek, DayWeekInMonth, Weekend, TimeBetween,
-DateTimeBetween (SPEC §7.2 "time/day conditions").
+DateTimeBetween (SPEC §7.2 "time/day conditions"), and the date conditions every
+trigger without an upstream execution evaluates (Schedule, polling and realtime
+triggers, Webhook): those, Expression, Not and Or (:func:`date_condition_holds`).
 
 Their `date` defaults to `{{ trigger.date }}`, the Schedule trigger's date. A
 Flow trigger has none, so that default means the moment of the evaluation
@@ -14,12 +16,16 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from lanner.expr.scope import is_truthy
 from lanner.model.common import Model, is_dynamic
 from lanner.model.conditions import (
     DAYS_OF_WEEK,
     DateTimeBetween,
     DayWeek,
     DayWeekInMonth,
+    Expression,
+    Not,
+    Or,
     TimeBetween,
     Weekend,
 )
@@ -52,6 +58,23 @@ def time_condition_holds(condition: Model, render: Callable[[str], str], now: da
     if isinstance(condition, TimeBetween):
         return _time_between(condition, render, date)
     raise TypeError(f"{type(condition).__name__} is not a time condition")
+
+
+def date_condition_holds(condition: Model, render: Callable[[str], str], date: datetime) -> bool:
+    """A condition of a trigger that has a date and no upstream execution: a time
+    condition at `date` (its default `date`), an Expression rendered by `render`
+    (Kestra's truthiness), Not and Or of those. ValueError when a value does not
+    parse; TypeError for a condition that needs an upstream execution (the models
+    reject those when the flow loads)."""
+    if isinstance(condition, TIME_CONDITIONS):
+        return time_condition_holds(condition, render, date)
+    if isinstance(condition, Expression):
+        return is_truthy(render(condition.expression))
+    if isinstance(condition, Not):
+        return not any(date_condition_holds(c, render, date) for c in condition.conditions)
+    if isinstance(condition, Or):
+        return any(date_condition_holds(c, render, date) for c in condition.conditions)
+    raise TypeError(f"{getattr(condition, 'type', condition)} needs an upstream execution")
 
 
 def _time_between(condition: TimeBetween, render: Callable[[str], str], date: datetime) -> bool:

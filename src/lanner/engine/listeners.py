@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from lanner.engine.cycle import Cycle
 from lanner.engine.execution import Phase, TaskRun
 from lanner.engine.flowindex import enabled
-from lanner.engine.flowmatch import Matcher
 from lanner.model.task import Task
 
 
@@ -58,6 +57,9 @@ def _matches(cycle: Cycle, index: int) -> bool:
 
     def render(text: str) -> str:
         return str(cycle.engine.render(text, scope))
+
+    # Imported here: the condition models load only for a flow with listeners.
+    from lanner.engine.flowmatch import Matcher
 
     matcher = Matcher(ex, render, ex.terminal_at or cycle.now)
     where = f"listeners[{index}]"

@@ -7,10 +7,15 @@ one working directory and reports each child's start (`ChildStarted`) and end
 children's task runs, each with its own state, attempts and outputs, under
 the one_job task run, as Kestra shows them.
 
+Its children are its `tasks` (phase MAIN) and its own `errors` and `finally`
+(phases ERRORS and FINALLY), which the worker runs in the same job and directory.
+
 A child is not retried by the planner (its retry would be a job of its own,
-outside the shared directory): validation refuses `retry` on such a child, and
-a report for a child whose parent moved on (killed, timed out, resubmitted to
-a later claim) changes nothing.
+outside the shared directory): the worker retries a child with its own `retry`
+inside the job, reporting the failed attempt as `ChildResult(retrying=True)`
+(the child is RETRYING, never FAILED, as a task of its own would be) and the
+next one with a new ChildStarted. A report for a child whose parent moved on
+(killed, timed out, resubmitted to a later claim) changes nothing.
 
 When the job runs again (a lost worker's job re-queued, a retry or a restart
 of the one_job task run), its children keep their ids: the new run gives each
@@ -26,7 +31,6 @@ from lanner.engine.execution import (
     Attempt,
     ErrorInfo,
     History,
-    Phase,
     TaskRun,
     evolve,
     task_run_id,
@@ -34,6 +38,7 @@ from lanner.engine.execution import (
 from lanner.model.states import State
 
 _RUN = "jobRun"  # a child's memo: [attempt, claims] of the job run that started it
+_RETRIED = "retried"  # a child's memo: this attempt is a retry in the same job run
 
 
 def _parent(cycle: Cycle, event: ChildStarted | ChildResult) -> TaskRun | None:
@@ -46,8 +51,9 @@ def _parent(cycle: Cycle, event: ChildStarted | ChildResult) -> TaskRun | None:
     task = cycle.index.task(parent.task_id)
     if not task.behaviour.one_job:
         return None
-    main = (t for name in task.behaviour.children for t in getattr(task, name) or ())
-    if not any(child.id == event.task_id for child in main):
+    # Its `tasks`, and its own `errors` and `finally`: the job runs them all.
+    listed = (t for name in task.child_fields for t in getattr(task, name) or ())
+    if not any(child.id == event.task_id for child in listed):
         return None
     return parent
 
@@ -86,7 +92,7 @@ def started(cycle: Cycle, event: ChildStarted) -> None:
             parent_id=parent.id,
             value=None,
             iteration=None,
-            phase=Phase.MAIN,
+            phase=cycle.index.tasks[event.task_id].phase,
             seq=len(cycle.runs),
             state=State.RUNNING,
             histories=(History(State.CREATED, cycle.now), History(State.RUNNING, cycle.now)),
@@ -96,8 +102,11 @@ def started(cycle: Cycle, event: ChildStarted) -> None:
         cycle.add(child)
         return
     memo = child.memo or {}
-    if list(memo.get(_RUN) or ()) == _job_run(event) and child.state is State.RUNNING:
+    same_run = list(memo.get(_RUN) or ()) == _job_run(event)
+    if same_run and child.state is State.RUNNING:
         return  # this start was applied already
+    # The same run of the job starting it again: the retry of a RETRYING child.
+    retried = same_run and child.state is State.RETRYING
     attempts = child.attempts
     if attempts and not attempts[-1].state.terminated:
         # The attempt a lost worker left open.
@@ -106,11 +115,13 @@ def started(cycle: Cycle, event: ChildStarted) -> None:
         evolve(
             child.to(State.RUNNING, cycle.now),
             attempts=(*attempts, running),
-            memo={**memo, _RUN: _job_run(event)},
+            memo={**memo, _RUN: _job_run(event), _RETRIED: retried},
             outputs=None,
             error=None,
         )
     )
+    if cycle.ex.state is State.RETRYING and not cycle.any_retrying():
+        cycle.set_ex(State.RUNNING)
 
 
 def ended(cycle: Cycle, event: ChildResult) -> None:
@@ -129,8 +140,21 @@ def ended(cycle: Cycle, event: ChildResult) -> None:
         error = ErrorInfo(
             event.error or "Task failed", event.error_type or "TaskFailure", child.task_id, child.id
         )
+        if event.retrying:  # its worker runs it again (its own retry): never FAILED
+            attempts = child.attempts
+            if attempts:
+                attempts = (*attempts[:-1], attempts[-1].to(State.FAILED, cycle.now))
+            retrying = child.to(State.RETRYING, cycle.now)
+            outputs = dict(event.outputs) or None
+            cycle.put(evolve(retrying, attempts=attempts, outputs=outputs, error=error))
+            if cycle.ex.state is State.RUNNING:
+                cycle.set_ex(State.RETRYING)
+            return
         if task.allowFailure:
             state = State.WARNING
+    retried = bool((child.memo or {}).get(_RETRIED))
+    if state is State.SUCCESS and retried and task.retry and task.retry.warningOnRetry:
+        state = State.WARNING
     if state is State.WARNING and task.allowWarning:
         state = State.SUCCESS
     attempts = child.attempts

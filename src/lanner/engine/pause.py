@@ -4,6 +4,11 @@ A Pause task run goes CREATED -> RUNNING -> PAUSED and takes the execution to
 PAUSED; a `Resume` event or the `PauseElapsed` timer ends the pause. After a
 resume, a Pause with (deprecated) `tasks` runs them like a Sequential, with its
 own `errors` and `finally`; without `tasks` it ends SUCCESS at once.
+
+A user may also pause a RUNNING execution (`UserPause`, Kestra's pause action):
+it becomes PAUSED with no PAUSED task run, which is how a later cycle knows it is
+held (`held`): no task run starts, those already running end, and a `Resume`
+carries on where it stopped.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from lanner.errors import LannerError
 from lanner.model.common import format_duration, parse_duration
 from lanner.model.inputvalues import parse_inputs
 from lanner.model.states import State
-from lanner.model.task import Task
+from lanner.model.task import Task, TaskKind
 
 # What the end of `pauseDuration` does (`behavior`); RESUME resumes like a user.
 _BEHAVIOR_STATE = {"WARN": State.WARNING, "FAIL": State.FAILED, "CANCEL": State.CANCELLED}
@@ -77,11 +82,44 @@ def _duration(cycle: Cycle, value: str | None, run: TaskRun) -> timedelta | None
     return parse_duration(str(cycle.render(value, run)))
 
 
+def hold(cycle: Cycle) -> bool:
+    """A user's pause of a running execution; False when it is no longer running."""
+    if cycle.ex.state not in (State.RUNNING, State.RETRYING):
+        return False  # ended, killed or paused by a Pause task since the user asked
+    cycle.set_ex(State.PAUSED)
+    cycle.log("INFO", "Execution paused by a user: no task run starts until it is resumed")
+    return True
+
+
+def held(cycle: Cycle) -> bool:
+    """Whether the execution is PAUSED by a user: PAUSED with no PAUSED task run. (A
+    Pause task run stopped by its parent leaves it so only within the cycle that stops
+    it, whose step makes it RUNNING again.)"""
+    if cycle.ex.state is not State.PAUSED:
+        return False
+    return not any(cycle.runs[i].state is State.PAUSED for i in cycle.active)
+
+
+def _release(cycle: Cycle) -> None:
+    """The end of a user's pause: every running flowable is looked at again, since
+    its task runs may have ended while nothing was planned."""
+    for run_id in sorted(cycle.active, key=lambda i: cycle.runs[i].seq):
+        run = cycle.runs[run_id]
+        if run.state is State.RUNNING and cycle.index.task(run.task_id).kind is TaskKind.FLOWABLE:
+            cycle.put(run)
+    cycle.log("INFO", "Execution resumed")
+
+
 def resume(cycle: Cycle, event: Resume) -> None:
     """A manual resume: every paused task run (or the one named) goes on, whatever its
-    behavior; the values given for `onResume` are validated like flow inputs."""
+    behavior; the values given for `onResume` are validated like flow inputs. An
+    execution a user paused goes on where it stopped."""
     if cycle.ex.state is not State.PAUSED:
         return  # the CLI refuses first; a late or repeated Resume changes nothing
+    if held(cycle):
+        _release(cycle)
+        sync_state(cycle)
+        return
     paused = [
         cycle.runs[i]
         for i in sorted(cycle.active, key=lambda i: cycle.runs[i].seq)

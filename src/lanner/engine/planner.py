@@ -55,12 +55,14 @@ from lanner.engine.events import (
     LoopDue,
     Restart,
     RetryDue,
+    SetLabels,
     SlaDue,
     Start,
     TaskResult,
     TaskStarted,
     TimeoutDue,
     Timer,
+    UserPause,
 )
 from lanner.engine.execution import (
     ROOT,
@@ -226,6 +228,8 @@ class _Cycle(Cycle):
         super().__init__(planner.index, execution, ctx, consume)
         self.p = planner
         self._new: list[str] = []  # task runs created in this pass, not started yet
+        # Paused by a user (engine/pause.py): nothing is planned until a Resume.
+        self._held = execution.state is State.PAUSED and pause.held(self)
 
     @property
     def engine(self) -> ExpressionEngine:
@@ -297,6 +301,10 @@ class _Cycle(Cycle):
             control.apply(self, event)
             if restarting and self.index.flow.sla:  # SLA hook: a restarted run is watched too
                 sla.arm(self)
+        elif isinstance(event, UserPause):
+            self._held = pause.hold(self) or self._held
+        elif isinstance(event, SetLabels):  # added or updated; the others are kept
+            self.update_execution(labels={**self.ex.labels, **event.labels})
         elif isinstance(event, Kill):
             if not self.ex.state.terminated and self.ex.state is not State.KILLING:
                 self.set_ex(State.KILLING)
@@ -477,7 +485,10 @@ class _Cycle(Cycle):
         if self.ex.state is State.RETRYING and not self.any_retrying():
             self.set_ex(State.RUNNING)  # the retrying run was stopped by its parent
         if self.ex.state is State.PAUSED:
+            if self._held:
+                return  # paused by a user: no task run starts; a Resume goes on
             pause.sync_state(self)  # the paused run was stopped by its parent
+        self._held = False
         ex_state = self.ex.state
         if ex_state is State.KILLING:
             self.kill_all()
@@ -572,6 +583,16 @@ class _Cycle(Cycle):
         root = self.index.root
         # Counts kept by put(): a long main list costs nothing to look at.
         main_ids = self.children.get((ROOT, Phase.MAIN), ())
+        if (
+            self.root_going
+            and len(main_ids) - self.root_going < len(root[Phase.MAIN])
+            and (ROOT, Phase.MAIN) not in self.failed_lists
+            and not self.children.get((ROOT, Phase.ERRORS))
+            and not self.children.get((ROOT, Phase.FINALLY))
+        ):
+            # What `select` below decides then (the main list, not over, one of its
+            # task runs going): nothing to do. The common look of a sequential flow.
+            return
         summary = Summary(len(main_ids) - self.root_going, (ROOT, Phase.MAIN) in self.failed_lists)
         phase, tasks = select(
             root[Phase.MAIN],

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from lanner.model.common import DurationLike, DynamicInt, Model, Text, is_dynamic, parse_duration
-from lanner.model.conditions import label_map
+from lanner.model.conditions import Condition, date_condition_problem, label_map
 from lanner.model.polltriggers import Polling
 from lanner.model.unsupported import unsupported
 
@@ -53,8 +53,6 @@ class AmqpConnection(Model):
 
 _REALTIME_REASONS = {
     "stopAfter": "a realtime trigger listens until its flow is disabled or deleted",
-    "conditions": "a realtime trigger starts one execution per message; filter in the flow"
-    " with `runIf` or an `If` task",
     "allowConcurrent": "each message starts its execution at once; limit runs with the"
     " flow's `concurrency`",
     "failOnTriggerError": "a message that cannot start an execution is logged and"
@@ -67,7 +65,6 @@ _REALTIME_REASONS = {
 def _realtime_unsupported() -> Any:
     return unsupported(
         "stopAfter",
-        "conditions",
         "allowConcurrent",
         "failOnTriggerError",
         "workerGroup",
@@ -86,7 +83,7 @@ class _RealtimeTrigger(Model):
     type: str
     version: str | None = None
     description: Text | None = None
-    conditions: list[Any] | None = None
+    conditions: list[Condition] | None = None
     disabled: bool = False
     workerGroup: Any = None
     logLevel: Literal["ERROR", "WARN", "INFO", "DEBUG", "TRACE"] | None = None
@@ -98,6 +95,15 @@ class _RealtimeTrigger(Model):
     assets: Any = None
 
     _realtime_not_supported = _realtime_unsupported()
+
+    @model_validator(mode="after")
+    def _evaluable_conditions(self) -> Any:
+        # They decide when the trigger listens (docs/tasks-brokers.md), not per message.
+        for i, cond in enumerate(self.conditions or ()):
+            problem = date_condition_problem(cond, "a realtime trigger")
+            if problem is not None:
+                raise ValueError(f"conditions[{i}]: {problem}")
+        return self
 
 
 class AmqpQueue(Model):

@@ -490,6 +490,31 @@ Condition = Annotated[
 # references resolve when they are first used (defer_build).
 
 
+DATE_CONDITIONS = ("DayWeek", "DayWeekInMonth", "Weekend", "TimeBetween", "DateTimeBetween")
+"""The conditions a Schedule, a polling or a realtime trigger evaluates against a date
+(Kestra's "schedule conditions"); with Expression, Not and Or, all those triggers have."""
+
+
+def date_condition_problem(condition: Model, trigger: str) -> str | None:
+    """Why `trigger` ("a Schedule", "a polling trigger", ...) cannot evaluate `condition`,
+    or None: those triggers have a date and no upstream execution."""
+    if isinstance(condition, Not | Or):
+        for inner in condition.conditions:
+            problem = date_condition_problem(inner, trigger)
+            if problem is not None:
+                return problem
+        return None
+    name = type(condition).__name__
+    if name in DATE_CONDITIONS or isinstance(condition, Expression):
+        return None
+    if isinstance(condition, PublicHoliday):
+        return "'PublicHoliday' is not supported here: no holiday calendar is shipped"
+    return (
+        f"'{name}' is not supported here on {trigger}: it needs an upstream execution;"
+        f" {trigger} evaluates {', '.join(DATE_CONDITIONS)}, Expression, Not and Or"
+    )
+
+
 def streak_conditions(conditions: Sequence[Model]) -> list[Model]:
     """The streak conditions among `conditions`, Not and Or walked."""
     found: list[Model] = []

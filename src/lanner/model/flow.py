@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
@@ -16,11 +16,14 @@ from lanner.model.common import (
     Model,
     is_label_key,
 )
-from lanner.model.conditions import Not, Or, canonical_condition_type, label_map
-from lanner.model.inputs import Input
 from lanner.model.task import Retry, Task, TaskList
-from lanner.model.triggers import Condition, Trigger
 from lanner.model.unsupported import unsupported
+
+if TYPE_CHECKING:
+    # Resolved by complete_flow_model(): the input, trigger and condition models
+    # (about a quarter of a cold `lanner run`) load only for flows that use them.
+    from lanner.model.inputs import Input
+    from lanner.model.triggers import Condition, Trigger
 
 RESERVED_FLOW_IDS = frozenset(
     {
@@ -103,6 +106,8 @@ class Sla(Model):
     @field_validator("labels", mode="before")
     @classmethod
     def _labels(cls, v: Any) -> Any:
+        from lanner.model.conditions import label_map
+
         v = label_map(v)
         if isinstance(v, dict):
             return {k: str(x).lower() if isinstance(x, bool) else str(x) for k, x in v.items()}
@@ -138,6 +143,8 @@ _NOT_FOR_LISTENERS = ("PublicHoliday", "MultipleCondition")
 
 
 def _listener_condition(condition: Any) -> None:
+    from lanner.model.conditions import Not, Or, canonical_condition_type
+
     name = canonical_condition_type(condition).rsplit(".", 1)[-1]
     if name in _NOT_FOR_LISTENERS:
         raise ValueError(f"a {name} condition is not supported here (listeners)")
@@ -166,7 +173,33 @@ def _listener_schema(schema: dict[str, Any]) -> None:
             ]
 
 
-class Listener(Model):
+class _LateNames(Model):
+    """A model whose annotations name the input, trigger or condition models, which
+    load late (complete_flow_model). Pydantic rebuilds a deferred model through
+    `model_rebuild` on first use, so any use (validation, schema, a direct
+    `Flow.model_validate`) resolves them; the lean subclasses of validate_flow,
+    which narrow those parts to None, do not."""
+
+    @classmethod
+    def model_rebuild(
+        cls,
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: Any = None,
+    ) -> bool | None:
+        if cls is Flow or cls is Listener:
+            complete_flow_model()
+        return super().model_rebuild(
+            force=force,
+            raise_errors=raise_errors,
+            _parent_namespace_depth=_parent_namespace_depth + 1,
+            _types_namespace=_types_namespace,
+        )
+
+
+class Listener(_LateNames):
     """Deprecated in Kestra: when the conditions match the terminal execution, the tasks
     run after it, before `afterExecution` (docs/semantics.md "Listeners")."""
 
@@ -196,7 +229,7 @@ def _labels_as_map(value: Any) -> Any:
     return value
 
 
-class Flow(Model):
+class Flow(_LateNames):
     """A flow definition."""
 
     id: str = Field(min_length=1, max_length=100)
@@ -300,12 +333,28 @@ _LARGE_PARTS = ("inputs", "triggers", "listeners", "sla")
 _WITHOUT: dict[frozenset[str], type[Flow]] = {}
 
 
+def complete_flow_model() -> None:
+    """Resolve the annotations of Flow (and Listener) that name the input, trigger and
+    condition models, importing them. Needed before Flow's own schema is used: its
+    validation with any of the large parts, its JSON schema, its field annotations.
+    A flow without them is validated by a subclass that never names them."""
+    if "Trigger" in globals():
+        return
+    from lanner.model.inputs import Input
+    from lanner.model.triggers import Condition, Trigger
+
+    # Pydantic resolves a deferred model's annotations in its module's namespace.
+    globals().update(Input=Input, Trigger=Trigger, Condition=Condition)
+
+
 def validate_flow(data: Mapping[str, Any]) -> Flow:
     """`Flow.model_validate(data)`, building only the validators of the parts it has.
 
     The same rules and the same errors: the subclass only narrows absent parts to
     None (what Flow gives them anyway), and its result is copied into a Flow."""
     absent = frozenset(part for part in _LARGE_PARTS if data.get(part) is None)
+    if len(absent) < len(_LARGE_PARTS):
+        complete_flow_model()
     if not absent:
         return Flow.model_validate(data)
     model = _WITHOUT.get(absent)

@@ -23,9 +23,6 @@ HTTP_TRIGGER = "io.kestra.plugin.core.http.Trigger"
 HTTP_TRIGGER_ALIASES = {"io.kestra.plugin.fs.http.Trigger": HTTP_TRIGGER}
 
 POLLING_REASONS = {
-    "conditions": "a polling trigger evaluates no conditions here; put the test in the"
-    " query (JDBC), the listing's prefix/regexp (S3) or the responseCondition (HTTP),"
-    " or in the flow (`runIf`, an `If` task) for a broker's batch",
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a polling trigger writes no logs of its own",
     "allowConcurrent": "each evaluation starts its execution whatever runs already;"
@@ -40,7 +37,6 @@ class Polling(Model):
     interval: DurationLike = Field(
         "PT1M", description="How often the trigger is evaluated (ISO-8601 duration)."
     )
-    conditions: Any = None
     workerGroup: Any = None
     logToFile: Any = None
     allowConcurrent: Any = None
@@ -49,7 +45,6 @@ class Polling(Model):
     version: Any = None
 
     _polling_not_supported = unsupported(
-        "conditions",
         "workerGroup",
         "logToFile",
         "allowConcurrent",

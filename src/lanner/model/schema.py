@@ -16,7 +16,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from lanner.model.common import _to_str
-from lanner.model.flow import Flow
+from lanner.model.flow import Flow, complete_flow_model
 from lanner.model.unsupported import unsupported_fields
 from lanner.plugin import TaskRegistry
 
@@ -127,6 +127,7 @@ def _retarget(node: Any, task_names: set[str]) -> Any:
 
 
 def flow_json_schema(registry: TaskRegistry) -> dict[str, Any]:
+    complete_flow_model()
     schema = Flow.model_json_schema(
         by_alias=True, ref_template="#/$defs/{model}", schema_generator=_FlowSchema
     )

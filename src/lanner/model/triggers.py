@@ -54,6 +54,7 @@ from lanner.model.conditions import (
     PublicHoliday,
     StateName,
     TimeWindow,
+    date_condition_problem,
     known_type,
     label_map,
 )
@@ -110,28 +111,6 @@ _SCHEDULE_REASONS = {
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a Schedule writes no logs of its own",
 }
-
-# The conditions a Schedule evaluates against its date (Kestra's "schedule conditions").
-_SCHEDULE_CONDITIONS = ("DayWeek", "DayWeekInMonth", "Weekend", "TimeBetween", "DateTimeBetween")
-
-
-def _schedule_condition_problem(cond: Model) -> str | None:
-    if isinstance(cond, Not | Or):
-        for inner in cond.conditions:
-            problem = _schedule_condition_problem(inner)
-            if problem is not None:
-                return problem
-        return None
-    name = type(cond).__name__
-    if name in _SCHEDULE_CONDITIONS or name == "Expression":
-        return None
-    if isinstance(cond, PublicHoliday):
-        return "'PublicHoliday' is not supported here: no holiday calendar is shipped"
-    return (
-        f"'{name}' is not supported here on a Schedule: it needs an upstream execution;"
-        f" a Schedule evaluates {', '.join(_SCHEDULE_CONDITIONS)}, Expression, Not and Or"
-    )
-
 
 DEFAULT_FLOW_TRIGGER_STATES: frozenset[str] = TERMINATED_STATES | {"PAUSED"}
 """What a Flow trigger listens to when `states` is not given (SPEC §7.1)."""
@@ -256,7 +235,7 @@ class Schedule(_Trigger):
     def _evaluable_conditions(self) -> Schedule:
         for name in ("conditions", "scheduleConditions"):
             for i, cond in enumerate(getattr(self, name) or ()):
-                problem = _schedule_condition_problem(cond)
+                problem = date_condition_problem(cond, "a Schedule")
                 if problem is not None:
                     raise ValueError(f"{name}[{i}]: {problem}")
         return self
@@ -408,33 +387,46 @@ class Webhook(_Trigger):
         return self
 
 
+class _PollingTrigger(_Trigger):
+    """A polling trigger's `conditions` are checked at each evaluation, before it polls
+    (docs/triggers.md): against its date, as a Schedule's."""
+
+    @model_validator(mode="after")
+    def _evaluable_conditions(self) -> _PollingTrigger:
+        for i, cond in enumerate(self.conditions or ()):
+            problem = date_condition_problem(cond, "a polling trigger")
+            if problem is not None:
+                raise ValueError(f"conditions[{i}]: {problem}")
+        return self
+
+
 # Polling triggers (runtime/polltrigger.py): their own properties first, so that
-# what they reject (conditions, ...) wins over the common fields.
-class S3Trigger(S3TriggerProperties, _Trigger):
+# what they reject (allowConcurrent, ...) wins over the common fields.
+class S3Trigger(S3TriggerProperties, _PollingTrigger):
     """io.kestra.plugin.aws.s3.Trigger (docs/tasks-s3.md)."""
 
 
-class JdbcTrigger(JdbcTriggerProperties, _Trigger):
+class JdbcTrigger(JdbcTriggerProperties, _PollingTrigger):
     """io.kestra.plugin.jdbc.<family>.Trigger (docs/tasks-jdbc.md)."""
 
 
-class HttpTrigger(HttpTriggerProperties, _Trigger):
+class HttpTrigger(HttpTriggerProperties, _PollingTrigger):
     """io.kestra.plugin.core.http.Trigger (docs/triggers.md, "HTTP Trigger")."""
 
 
-class AmqpTrigger(AmqpBatchProperties, _Trigger):
+class AmqpTrigger(AmqpBatchProperties, _PollingTrigger):
     """io.kestra.plugin.amqp.Trigger (docs/tasks-brokers.md, "Batch triggers")."""
 
 
-class RedisListTrigger(RedisListBatchProperties, _Trigger):
+class RedisListTrigger(RedisListBatchProperties, _PollingTrigger):
     """io.kestra.plugin.redis.list.Trigger (docs/tasks-brokers.md, "Batch triggers")."""
 
 
-class MqttTrigger(MqttBatchProperties, _Trigger):
+class MqttTrigger(MqttBatchProperties, _PollingTrigger):
     """io.kestra.plugin.mqtt.Trigger (docs/tasks-brokers.md, "Batch triggers")."""
 
 
-class NatsTrigger(NatsBatchProperties, _Trigger):
+class NatsTrigger(NatsBatchProperties, _PollingTrigger):
     """io.kestra.plugin.nats.Trigger (docs/tasks-brokers.md, "Batch triggers")."""
 
 
@@ -472,12 +464,16 @@ TRIGGER_TYPES: dict[str, type[Model]] = {
 """Every trigger type name and alias -> its model (for 'did you mean' suggestions)."""
 
 
+# One tag for the JDBC families; dotted, so that error locations leave it out.
+_JDBC_TAG = "io.kestra.plugin.jdbc.Trigger"
+
+
 def _trigger_tag(value: Any) -> str | None:
     raw = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     if not isinstance(raw, str):
         return None
     canonical = TRIGGER_NAMES.get(raw, raw)
-    return "jdbc" if canonical in JDBC_TRIGGERS else canonical
+    return _JDBC_TAG if canonical in JDBC_TRIGGERS else canonical
 
 
 Trigger = Annotated[
@@ -485,7 +481,7 @@ Trigger = Annotated[
     | Annotated[FlowTrigger, Tag(_CORE + "Flow")]
     | Annotated[Webhook, Tag(_CORE + "Webhook")]
     | Annotated[S3Trigger, Tag(S3_TRIGGER)]
-    | Annotated[JdbcTrigger, Tag("jdbc")]
+    | Annotated[JdbcTrigger, Tag(_JDBC_TAG)]
     | Annotated[HttpTrigger, Tag(HTTP_TRIGGER)]
     | Annotated[AmqpTrigger, Tag(AMQP + "Trigger")]
     | Annotated[RedisListTrigger, Tag(REDIS + "list.Trigger")]

@@ -20,12 +20,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lanner.errors import FlowValidationError, InputError, Problem
 from lanner.model.behaviour import DagSpec
-from lanner.model.flow import Flow, PluginDefault, validate_flow
+from lanner.model.flow import Flow, PluginDefault, complete_flow_model, validate_flow
 from lanner.model.flowfile import read_flow_text, too_large
-from lanner.model.inputs import check_inputs
+from lanner.model.inputvalues import check_inputs
 from lanner.model.limits import MAX_FLOW_BYTES, MAX_TASKS
 from lanner.model.task import InvalidTask, Task
-from lanner.model.triggers import check_triggers
 from lanner.model.unsupported import UNSUPPORTED_TYPES
 from lanner.model.yamlsource import (
     Path,
@@ -331,8 +330,11 @@ class _FlowChecker:
         """SPEC §1.4 rules on inputs, triggers and outputs (task ids are checked as they are walked)."""
         for rel, message in check_inputs(inputs or ()):
             self.add(message, ("inputs", *rel))
-        for rel, message in check_triggers(triggers or ()):
-            self.add(message, ("triggers", *rel))
+        if triggers:
+            from lanner.model.triggers import check_triggers
+
+            for rel, message in check_triggers(triggers):
+                self.add(message, ("triggers", *rel))
         # On the raw data, so that a duplicate is reported even beside an invalid output.
         first: dict[str, int] = {}
         for i, output in enumerate(raw_outputs if isinstance(raw_outputs, list) else ()):
@@ -656,6 +658,8 @@ def _validate_part(name: str, data: dict[str, Any]) -> Any:
         return None
     adapter = _PART_ADAPTERS.get(name)
     if adapter is None:
+        complete_flow_model()
+        Flow.model_rebuild()  # the fields' annotations, resolved (an invalid flow only)
         adapter = _PART_ADAPTERS[name] = TypeAdapter(
             Any if (t := Flow.model_fields[name].annotation) is None else t
         )

@@ -134,6 +134,41 @@ def request_kill(store: Store, execution_id: str) -> Execution:
     return execution
 
 
+def request_pause(store: Store, execution_id: str) -> Execution:
+    """Pause a RUNNING execution (Kestra's pause action): no task run starts until it is
+    resumed; those already running end."""
+    from lanner.engine.events import UserPause
+
+    execution = get_execution(store, execution_id)
+    if execution.state not in (State.RUNNING, State.RETRYING) or execution.terminal_at:
+        raise ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}: only a RUNNING execution"
+            " can be paused"
+        )
+    _send(store, execution, UserPause(), f"pause:{execution_id}:{len(execution.histories)}")
+    return execution
+
+
+def request_labels(store: Store, execution_id: str, labels: Mapping[str, str]) -> Execution:
+    """Add or update labels of a finished execution (the others are kept); the answer
+    is the execution with them, as the executor will store it."""
+    import json
+
+    from lanner.engine.events import SetLabels
+    from lanner.engine.execution import evolve
+
+    execution = get_execution(store, execution_id)
+    if execution.finalized_at is None:
+        raise ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}: labels are set on a"
+            " finished execution only (a running flow sets its own with a Labels task)"
+        )
+    given = dict(labels)
+    key = json.dumps(sorted(given.items()))
+    _send(store, execution, SetLabels(given), f"labels:{execution_id}:{execution.version}:{key}")
+    return evolve(execution, labels={**execution.labels, **given})
+
+
 def request_resume(
     store: Store,
     registry: TaskRegistry,
@@ -232,9 +267,12 @@ def replay_execution(
     execution_id: str,
     revision: int | None = None,
     latest: bool = False,
+    task_run_id: str | None = None,
 ) -> Execution:
     """A new execution of a finished one's flow, with its inputs and labels: of the
-    same revision, or of `revision`, or of the latest when `latest`."""
+    same revision, or of `revision`, or of the latest when `latest`. From `task_run_id`:
+    the task runs before it are copied as they ended, and it and what follows run
+    again (engine/replay.py)."""
     from lanner.runtime.newexecution import new_execution, start_event
 
     original = get_execution(store, execution_id)
@@ -251,8 +289,16 @@ def replay_execution(
         store, registry, defaults, original.namespace, original.flow_id, revision
     )
     now = datetime.now(UTC)
-    execution = new_execution(
-        flow, rev, original.inputs, now, from_strings=False, labels=original.labels
-    )
+    if task_run_id:
+        from lanner.engine.execution import new_execution_id
+        from lanner.engine.flowindex import FlowIndex
+        from lanner.engine.replay import replay_from
+
+        index = FlowIndex(flow)
+        execution = replay_from(original, index, task_run_id, new_execution_id(), now, rev)
+    else:
+        execution = new_execution(
+            flow, rev, original.inputs, now, from_strings=False, labels=original.labels
+        )
     store.create_execution(execution, [start_event(execution, now)])
     return execution

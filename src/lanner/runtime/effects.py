@@ -14,22 +14,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lanner.config import Config
 from lanner.engine.events import Deliver, Dequeue, StartSubflow, TaskResult
 from lanner.engine.execution import Execution
-from lanner.engine.flowtrigger import TriggerCandidate, evaluate_flow_triggers
 from lanner.errors import LannerError, NotFoundError
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
 from lanner.model.states import State
-from lanner.model.triggers import FlowTrigger
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.newexecution import new_execution, start_event
 from lanner.storage.uris import SCHEME, batch_reader_id
 from lanner.store.base import ExecutorTx, FlowRecord, LogRecord, NewEvent, Store
+
+if TYPE_CHECKING:
+    from lanner.engine.flowtrigger import TriggerCandidate
 
 
 @dataclass
@@ -70,7 +72,9 @@ class FlowCache:
         return self._load(record), record.revision
 
     def trigger_candidates(self) -> list[TriggerCandidate]:
-        out = []
+        # Imported with the first flow that has triggers: a `lanner run` of a flow
+        # without any never loads the trigger models (docs/performance.md).
+        out: list[TriggerCandidate] = []
         for record in self.store.list_flows():
             key = (record.namespace, record.id, record.revision)
             if key in self._invalid or "triggers" not in record.source:
@@ -80,7 +84,12 @@ class FlowCache:
             except LannerError:  # a flow that no longer validates triggers nothing
                 self._invalid.add(key)
                 continue
-            if any(isinstance(t, FlowTrigger) for t in flow.triggers or ()):
+            if not flow.triggers:
+                continue
+            from lanner.engine.flowtrigger import TriggerCandidate
+            from lanner.model.triggers import FlowTrigger
+
+            if any(isinstance(t, FlowTrigger) for t in flow.triggers):
                 out.append(TriggerCandidate(flow, record.revision))
         return out
 
@@ -166,6 +175,8 @@ def after_cycle(
     candidates = flows.trigger_candidates()
     if not candidates:
         return
+    from lanner.engine.flowtrigger import evaluate_flow_triggers
+
     outcome = evaluate_flow_triggers(
         after, candidates, tx.trigger_state, now, engine, secrets=secrets
     )

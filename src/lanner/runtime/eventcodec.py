@@ -18,12 +18,14 @@ from lanner.engine.events import (
     Resubmitted,
     Resume,
     RetryDue,
+    SetLabels,
     SlaDue,
     Start,
     SubflowEnded,
     TaskResult,
     TaskStarted,
     TimeoutDue,
+    UserPause,
 )
 from lanner.model.states import State
 from lanner.store.base import EventRow, NewEvent
@@ -47,6 +49,8 @@ _KINDS: dict[str, type[Any]] = {
         ChildStarted,
         ChildResult,
         LoopDue,
+        UserPause,
+        SetLabels,
     )
 }
 
@@ -60,6 +64,8 @@ def encode(
         payload["outputs"] = dict(event.outputs)
     elif isinstance(event, Resume):
         payload["inputs"] = dict(event.inputs)
+    elif isinstance(event, SetLabels):
+        payload["labels"] = dict(event.labels)
     return NewEvent(execution_id, type(event).__name__, payload, visible_at, dedup_key)
 
 

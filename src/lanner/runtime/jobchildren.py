@@ -9,13 +9,17 @@ end go to the store as `ChildStarted` / `ChildResult` events, fenced by the
 job's claim exactly as a job's own start is (`Store.job_started`): a worker
 that lost its claim writes nothing, and stops. Its logs go with the job's.
 
-A child that fails (and does not allow failure) ends the job: the children
-after it do not run, and the one_job task FAILS with its error. When the job
+A child that fails (and does not allow failure) ends the `tasks`: the children
+after it do not run, the task's own `errors` run, then its `finally` (always,
+but after a kill or a timeout), each in the same directory; the one_job task
+FAILS with the child's error, whatever its handlers do. Its `cache` is put back
+in the directory first and written once everything succeeded. When the job
 runs again (a lost worker, a retry), it starts over in a new directory.
 """
 
 from __future__ import annotations
 
+import random
 import secrets as random_bits
 import threading
 from collections.abc import Callable, Mapping
@@ -29,6 +33,7 @@ from pydantic import ValidationError
 from lanner.engine.events import ChildResult, ChildStarted, Event
 from lanner.engine.execution import (
     Attempt,
+    ErrorInfo,
     Execution,
     History,
     Phase,
@@ -56,7 +61,10 @@ from lanner.runtime.cancel import CancelEvent
 from lanner.runtime.childruntime import ChildRuntime
 from lanner.runtime.crashpoints import crash_point
 from lanner.runtime.kvreader import CycleKV
+from lanner.runtime.workdircache import DirectoryCache
+from lanner.storage import Storage
 from lanner.store.base import Job, LogRecord, Store
+from lanner.tasks.core.workdir import Cache
 from lanner.tasks.scripts.files import (
     input_files_map,
     store_output_files,
@@ -66,6 +74,7 @@ from lanner.tasks.scripts.files import (
 from lanner.tasks.scripts.model import NamespaceFiles
 
 WORKING_DIR = "workingDir"  # Kestra's variable: the task's working directory
+WORKER_TASKRUN = "workerTaskrun"  # Kestra's variable: the WorkingDirectory's `taskrun`
 
 
 class AttemptContext(TaskContext, Protocol):
@@ -80,8 +89,22 @@ class AttemptContext(TaskContext, Protocol):
 
 
 def parent_tasks(parent: Task) -> list[Task]:
-    """The tasks a one_job task's job runs: its main lists, in order."""
+    """The tasks a one_job task's job runs first: its main lists, in order."""
     return [t for name in parent.behaviour.children for t in getattr(parent, name) or ()]
+
+
+def handler_tasks(parent: Task, name: str | None) -> list[Task]:
+    """A one_job task's own `errors` or `finally` list (`name`: its property)."""
+    return list(getattr(parent, name) or ()) if name is not None else []
+
+
+@dataclass
+class _ListRun:
+    """How one list of the job went."""
+
+    worst: State = State.SUCCESS  # SUCCESS or WARNING, once allowFailure is applied
+    failure: tuple[Outcome, ErrorInfo] | None = None  # the first task that FAILED
+    stopped: bool = False  # killed, timed out, or the claim is lost
 
 
 def job_variables(store: Store, runtime: ChildRuntime, job: Job) -> dict[str, Any]:
@@ -111,6 +134,7 @@ class JobChildren:
     masker: SecretMasker
     new_context: Callable[[Job], AttemptContext]
     on_started: Callable[[], None] = lambda: None  # an event went to the store
+    storage: Storage | None = None  # the internal storage, for the `cache`
 
     def run(self) -> Outcome:
         job = self.job
@@ -126,50 +150,178 @@ class JobChildren:
             properties = taint.plain(properties)
         directory = self.ctx.working_directory()
         properties = with_working_dir(properties, lambda: directory)
+        cache = self._cache(execution, parent.id, properties.get("cache"))
+        if cache is not None:
+            self._cache_step(cache.restore, directory, "restored")
         if properties.get("namespaceFiles") is not None:
             spec = NamespaceFiles.model_validate(properties["namespaceFiles"])
             write_namespace_files(spec, directory, self.ctx)
         write_input_files(input_files_map(properties.get("inputFiles")), directory, self.ctx)
         runs = dict(execution.task_runs)
-        worst = State.SUCCESS
-        failure: Outcome | None = None
-        for child in parent_tasks(parent):
-            if child.disabled:
-                continue
-            if self.ctx.cancelled:
-                return Outcome(State.KILLED)
-            outcome, state, run = self._child(execution, runs, child, directory)
-            if run is None:  # the claim is lost: this job's run is over
-                return Outcome(State.KILLED)
-            runs[run.id] = run
-            if state is State.KILLED:
-                return Outcome(State.KILLED)
-            if state is State.FAILED:
-                failure = outcome
-                break
-            if state is State.WARNING:
-                worst = State.WARNING
+        main = self._run_list(
+            execution, runs, parent_tasks(parent), directory, Phase.MAIN, stop_on_failure=True
+        )
+        if main.stopped:
+            return Outcome(State.KILLED)
+        failure = main.failure
         if failure is not None:
+            if execution.error is None:  # `{{ error.* }}` in the handlers: this failure
+                execution = evolve(execution, error=failure[1])
+            errors = self._run_list(
+                execution,
+                runs,
+                handler_tasks(parent, parent.behaviour.errors),
+                directory,
+                Phase.ERRORS,
+                stop_on_failure=False,
+            )
+            if errors.stopped:
+                return Outcome(State.KILLED)
+        finally_ = self._run_list(
+            execution,
+            runs,
+            handler_tasks(parent, parent.behaviour.finally_),
+            directory,
+            Phase.FINALLY,
+            stop_on_failure=False,
+        )
+        if finally_.stopped:
+            return Outcome(State.KILLED)
+        if failure is not None:
+            # The handlers change nothing to the state: it comes from the `tasks` only.
+            outcome = failure[0]
             return Outcome(
                 State.FAILED,
-                error=failure.error or "Task failed",
-                error_type=failure.error_type or "TaskFailure",
+                error=outcome.error or "Task failed",
+                error_type=outcome.error_type or "TaskFailure",
             )
         outputs: dict[str, Any] = {}
         globs = properties.get("outputFiles")
         if globs:
             outputs["outputFiles"] = store_output_files(list(globs), directory, self.ctx)
-        return Outcome(worst, outputs)
+        if cache is not None:
+            self._cache_step(cache.save, directory, "written")
+        return Outcome(main.worst, outputs)
+
+    def _cache(
+        self, execution: Execution, task_id: str, spec: Mapping[str, Any] | None
+    ) -> DirectoryCache | None:
+        if spec is None:
+            return None
+        if self.storage is None:
+            raise LannerError("this worker has no internal storage for the WorkingDirectory cache")
+        cache = Cache.model_validate(spec)
+        run = execution.task_runs.get(self.job.task_run_id)
+        return DirectoryCache.of(
+            self.storage,
+            execution.namespace,
+            execution.flow_id,
+            task_id,
+            run.value if run is not None else None,
+            cache.patterns,
+            parse_duration(cache.ttl) if cache.ttl is not None else None,
+            self.ctx.log,
+        )
+
+    def _cache_step(self, step: Callable[[Path], object], directory: Path, what: str) -> None:
+        # The cache only saves time: a storage that fails it (S3 unreachable, a full
+        # disk) leaves the run going, as Kestra's post-execution step does.
+        try:
+            step(directory)
+        except Exception as exc:
+            message = taint.mask(self.masker.mask(f"{type(exc).__name__}: {exc}"))
+            self.ctx.log("WARN", f"The cache could not be {what}: {message}")
+
+    def _run_list(
+        self,
+        execution: Execution,
+        runs: dict[str, TaskRun],
+        tasks: list[Task],
+        directory: Path,
+        phase: Phase,
+        *,
+        stop_on_failure: bool,
+    ) -> _ListRun:
+        """Run `tasks` in order; the `tasks` list stops at its first failure, a handler
+        list goes on (§0 decision 2). A kill or a lost claim stops either."""
+        done = _ListRun()
+        for child in tasks:
+            if child.disabled:
+                continue
+            if self.ctx.cancelled:
+                done.stopped = True
+                return done
+            outcome, state, run = self._child(execution, runs, child, directory, phase)
+            if run is None:  # the claim is lost: this job's run is over
+                done.stopped = True
+                return done
+            runs[run.id] = run
+            if state is State.KILLED:
+                done.stopped = True
+                return done
+            if state is State.FAILED:
+                if done.failure is None:
+                    # As the store's error context holds it (engine/onejob.py): masked.
+                    message = taint.mask(self.masker.mask(outcome.error or "Task failed"))
+                    info = ErrorInfo(message, outcome.error_type or "TaskFailure", child.id, run.id)
+                    done.failure = (outcome, info)
+                if stop_on_failure:
+                    return done
+            if state is State.WARNING:
+                done.worst = State.WARNING
+        return done
 
     # -- one child ---------------------------------------------------------------------
     def _child(
-        self, execution: Execution, runs: dict[str, TaskRun], child: Task, directory: Path
+        self,
+        execution: Execution,
+        runs: dict[str, TaskRun],
+        child: Task,
+        directory: Path,
+        phase: Phase,
     ) -> tuple[Outcome, State, TaskRun | None]:
-        """Run one child; its outcome, its state as the flow sees it (allowFailure
-        applied), and its task run as later children see it (None: claim lost)."""
+        """Run one child, again while its own `retry` says so; its outcome, its state
+        as the flow sees it (allowFailure applied), and its task run as later children
+        see it (None: claim lost, or stopped while waiting for a retry)."""
+        tries = 0
+        first_start: datetime | None = None
+        while True:
+            tries += 1
+            outcome, run, retry_in = self._attempt(
+                execution, runs, child, directory, phase, tries, first_start
+            )
+            if run is None:
+                return outcome, State.KILLED, None
+            if retry_in is None:
+                break
+            first_start = first_start or run.attempts[-1].histories[0].date
+            runs[run.id] = run
+            if self.ctx.cancel_event.wait(retry_in.total_seconds()):
+                return Outcome(State.KILLED), State.KILLED, None
+        state = outcome.state
+        if state is State.FAILED and child.allowFailure:
+            state = State.WARNING
+        if state is State.SUCCESS and tries > 1 and child.retry and child.retry.warningOnRetry:
+            state = State.WARNING
+        if state is State.WARNING and child.allowWarning:
+            state = State.SUCCESS
+        return outcome, state, evolve(run, state=state, outputs=run.outputs)
+
+    def _attempt(
+        self,
+        execution: Execution,
+        runs: dict[str, TaskRun],
+        child: Task,
+        directory: Path,
+        phase: Phase,
+        tries: int,
+        first_start: datetime | None,
+    ) -> tuple[Outcome, TaskRun | None, timedelta | None]:
+        """One attempt of a child; its outcome, its task run (None: the claim is lost),
+        and how long to wait before the next attempt (None: no retry)."""
         job = self.job
-        if not self._send(ChildStarted(job.task_run_id, job.attempt, job.claims, child.id)):
-            return Outcome(State.KILLED), State.KILLED, None
+        if not self._send(ChildStarted(job.task_run_id, job.attempt, job.claims, child.id), tries):
+            return Outcome(State.KILLED), None, None
         crash_point("worker.mid_child")
         run_id = task_run_id(execution.id, job.task_run_id, child.id, None, None, 0)
         before = runs.get(run_id)
@@ -182,11 +334,14 @@ class JobChildren:
             parent_id=job.task_run_id,
             value=None,
             iteration=None,
-            phase=Phase.MAIN,
+            phase=phase,
             seq=before.seq if before else len(runs),
             state=State.RUNNING,
             histories=(History(State.RUNNING, now),),
-            attempts=(*(before.attempts if before else ()), Attempt(State.RUNNING, ())),
+            attempts=(
+                *(before.attempts if before else ()),
+                Attempt(State.RUNNING, (History(State.RUNNING, now),)),
+            ),
         )
         child_job = replace(
             job,
@@ -212,6 +367,10 @@ class JobChildren:
         if outcome.state is State.FAILED and masked:
             ctx.log("ERROR", masked)
         outputs = taint.retaint(dict(outcome.outputs))
+        retry_in = None
+        if outcome.state is State.FAILED and child.retry is not None and not self.ctx.cancelled:
+            start = first_start or now
+            retry_in = self._retry_delay(child, ctx, execution, runs, run, tries, start)
         result = ChildResult(
             job.task_run_id,
             job.attempt,
@@ -221,15 +380,49 @@ class JobChildren:
             outputs,
             masked,
             outcome.error_type,
+            retrying=retry_in is not None,
         )
-        if not self._send(result):
-            return outcome, State.KILLED, None
-        state = outcome.state
-        if state is State.FAILED and child.allowFailure:
-            state = State.WARNING
-        if state is State.WARNING and child.allowWarning:
-            state = State.SUCCESS
-        return outcome, state, evolve(run, state=state, outputs=outputs or None)
+        if not self._send(result, tries):
+            return outcome, None, None
+        if retry_in is not None:
+            ctx.log("INFO", f"Retrying in {hms(retry_in)} (attempt {tries + 1})")
+        ended = Attempt(outcome.state, (*run.attempts[-1].histories, History(outcome.state, now)))
+        run = evolve(run, attempts=(*run.attempts[:-1], ended), outputs=outputs or None)
+        return outcome, run, retry_in
+
+    def _retry_delay(
+        self,
+        child: Task,
+        ctx: AttemptContext,
+        execution: Execution,
+        runs: dict[str, TaskRun],
+        run: TaskRun,
+        tries: int,
+        first_start: datetime,
+    ) -> timedelta | None:
+        """The wait before the next attempt of a child whose attempt `tries` (of this job
+        run) failed, as the planner decides it for a task of its own: None once
+        `maxAttempts` attempts were made or `maxDuration` would be passed."""
+        policy = child.retry
+        if policy is None:
+            return None
+        max_attempts = policy.maxAttempts
+        if isinstance(max_attempts, str):
+            try:
+                scope = self._scope(evolve(execution, task_runs=runs), run, child, Path("."))
+                max_attempts = int(str(self.runtime.engine().render(max_attempts, scope)))
+            except (LannerError, ValueError) as exc:
+                why = exc.message if isinstance(exc, LannerError) else str(exc)
+                ctx.log("ERROR", f"retry maxAttempts is not an integer ({why}); not retried")
+                return None
+        if max_attempts is not None and tries >= max_attempts:
+            return None
+        draw = random.Random(f"{self.job.task_run_id}:{child.id}:{tries}").random()
+        delay: timedelta = policy.delay(tries, draw)
+        limit = parse_duration(policy.maxDuration) if policy.maxDuration is not None else None
+        if limit is not None and datetime.now(UTC) + delay > first_start + limit:
+            return None
+        return delay
 
     def _execute(
         self, child: Task, ctx: AttemptContext, execution: Execution, run: TaskRun, directory: Path
@@ -267,9 +460,8 @@ class JobChildren:
                 timer = threading.Timer(timeout, expire)
                 timer.daemon = True
                 timer.start()
-            if ctx.cancelled:
-                return Outcome(State.KILLED)
-            outcome = task_type.run(task, ctx)
+            # A timer that fired before the task began (a loaded machine) is a timeout too.
+            outcome = Outcome(State.KILLED) if ctx.cancelled else task_type.run(task, ctx)
             if ctx.timed_out:
                 message = f"Timeout after {hms(timedelta(seconds=timeout or 0))}"
                 return Outcome(State.FAILED, error=message, error_type="Timeout")
@@ -303,6 +495,14 @@ class JobChildren:
         )
         variables = execution_variables(flow, execution, self.runtime.envs)
         variables = task_variables(variables, execution, run, child)
+        job_run = execution.task_runs.get(self.job.task_run_id)
+        if job_run is not None:
+            # As Kestra: `workerTaskrun` is the WorkingDirectory's own `taskrun`, and a
+            # child in a loop reads the loop's value as its `taskrun.value`.
+            worker = task_variables({}, execution, job_run, child)["taskrun"]
+            variables[WORKER_TASKRUN] = worker
+            if "value" in worker:
+                variables["taskrun"] = {**variables["taskrun"], "value": worker["value"]}
         variables[WORKING_DIR] = str(directory)
         now = datetime.now(UTC)
         store = self.store
@@ -326,11 +526,14 @@ class JobChildren:
             files=files(execution.namespace, execution.flow_id, execution.id) if files else None,
         )
 
-    def _send(self, event: Event) -> bool:
-        """Write a child's event if this worker still holds the job's claim."""
+    def _send(self, event: Event, tries: int = 1) -> bool:
+        """Write a child's event if this worker still holds the job's claim; `tries`:
+        which attempt of the child in this run of the job (its retries)."""
         job = self.job
         key = f"child:{job.task_run_id}:{job.attempt}:{job.claims}:{type(event).__name__}"
         task_id = getattr(event, "task_id", "")
+        if tries > 1:
+            task_id = f"{task_id}:{tries}"
         encoded = eventcodec.encode(job.execution_id, event, datetime.now(UTC), f"{key}:{task_id}")
         sent = self.store.job_started(job, encoded)
         if sent:

@@ -12,8 +12,7 @@ from lanner.engine.execution import Execution, History, new_execution_id
 from lanner.engine.inputrender import input_renderer
 from lanner.errors import InputError
 from lanner.model.flow import Flow
-from lanner.model.inputs import parse_inputs, secret_input_ids
-from lanner.model.inputvalues import FileInputs
+from lanner.model.inputvalues import FileInputs, parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.runtime import eventcodec
 from lanner.store.base import NewEvent

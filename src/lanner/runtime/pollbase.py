@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from lanner.engine.execution import Execution, History, new_execution_id
+from lanner.engine.flowtime import date_condition_holds
 from lanner.engine.inputrender import input_renderer
 from lanner.engine.schedule import iso
 from lanner.errors import LannerError
@@ -124,6 +125,17 @@ class PollingType:
             self.storage, flow.namespace, flow.id, trigger_id, execution_id, render, write_log
         )
 
+    def conditions_hold(self, flow: Flow, revision: int, trigger: Any, now: datetime) -> bool:
+        """The trigger's `conditions` at this evaluation: its date is `trigger.date`
+        (the moment of the evaluation), with `flow.*`, `vars.*`, `labels` and
+        `secret()`, as its properties are rendered."""
+        conditions = trigger.conditions or ()
+        if not conditions:
+            return True
+        dates = {"id": trigger.id, "type": canonical_trigger_type(trigger), "date": iso(now)}
+        render = self.renderer(flow, revision, now, {"trigger": dates})
+        return all(date_condition_holds(c, lambda text: str(render(text)), now) for c in conditions)
+
     def poll(
         self,
         flow: Flow,
@@ -146,10 +158,17 @@ class PollingType:
             ids["id"] = polling_execution_id(context, fact)
             return ids["id"]
 
+        name = ".".join(context.key)
+        try:
+            if not self.conditions_hold(flow, revision, trigger, now):
+                # As Kestra: nothing is polled, so nothing is read, moved or remembered.
+                return Firing(after)
+        except (LannerError, ValueError) as exc:
+            warning = f"trigger {name}: conditions failed: {_reason(exc)}"
+            return Firing(after, (), [warning])
         try:
             found = self.poll(flow, revision, trigger, context, now, execution_id)
         except Exception as exc:  # the outside world failed: try again next interval
-            name = ".".join(context.key)
             return Firing(after, (), [f"trigger {name}: evaluation failed: {_reason(exc)}"])
         data = {**found.data, "fingerprint": self.fingerprint(trigger)}
         if "since" in context.data:

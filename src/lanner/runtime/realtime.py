@@ -18,6 +18,11 @@ gets an execution id derived from (flow, trigger, message id), and creating
 an execution whose id exists is a no-op, so a message delivered again after
 its execution was committed starts nothing: the dedup key is the execution
 id, stored in the same transaction (no migration).
+
+A trigger with `conditions` listens only while they hold (checked every
+second and before each batch is committed): when they stop holding, the
+listener is closed without acknowledging what it received, and the broker
+keeps the messages until they hold again (docs/tasks-brokers.md).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lanner.engine.execution import new_execution_id
+from lanner.engine.flowtime import date_condition_holds
+from lanner.engine.schedule import iso
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope
 from lanner.expr.secrets import env_secrets
@@ -51,6 +58,7 @@ RENEW_EVERY = timedelta(seconds=3)
 BATCH = 500  # messages committed in one transaction at most
 WAIT = 0.05  # seconds a receive waits for the first message of a batch
 RETRY_SECONDS = 2.0  # after a listener failed (broker down), before trying again
+CONDITIONS_EVERY = 1.0  # seconds between checks of the trigger's conditions
 
 OpenListener = Callable[[Any, Callable[[Any], Any], str], Listener]
 
@@ -128,6 +136,8 @@ class RealtimeRunner(threading.Thread):
         self.stopping = threading.Event()
         self.engine = ExpressionEngine()
         self.secrets = env_secrets(dict(os.environ))
+        self._renewed = clock()  # the runtime took the lock just before starting it
+        self._condition_failure: str | None = None
         minimum = getattr(trigger, "logLevel", None)
         self._min_level = None if minimum is None else str(minimum)
 
@@ -145,43 +155,114 @@ class RealtimeRunner(threading.Thread):
 
     def run(self) -> None:
         try:
-            try:
-                listener = self.kind.listen(self.trigger, self.render, ".".join(self.key))
-            except Exception as exc:  # the broker is down or refuses: try again later
-                log.warning("realtime trigger %s: cannot listen: %s", ".".join(self.key), exc)
-                self.stopping.wait(RETRY_SECONDS)
-                return
-            try:
-                self._listen(listener)
-            except Exception as exc:
-                log.warning("realtime trigger %s: %s", ".".join(self.key), exc)
-                self.stopping.wait(RETRY_SECONDS)
-            finally:
-                try:
-                    listener.close()
-                except Exception:  # a broken connection: the broker redelivers anyway
-                    log.debug("realtime trigger %s: close failed", ".".join(self.key))
+            while not self.stopping.is_set():
+                if not self._await_conditions():
+                    return
+                if not self._listen_once():
+                    return
         finally:
             try:
                 self.store.unlock_trigger(*self.key, self.owner)
             except LannerError as exc:
                 log.warning("realtime trigger %s: unlock failed: %s", ".".join(self.key), exc)
 
-    def _listen(self, listener: Listener) -> None:
-        renewed = self.clock()
+    def _listen_once(self) -> bool:
+        """Open the listener and consume until it closes; True when it closed because
+        the trigger's conditions no longer hold (listen again once they do)."""
+        name = ".".join(self.key)
+        try:
+            listener = self.kind.listen(self.trigger, self.render, name)
+        except Exception as exc:  # the broker is down or refuses: try again later
+            log.warning("realtime trigger %s: cannot listen: %s", name, exc)
+            self.stopping.wait(RETRY_SECONDS)
+            return False
+        try:
+            return self._listen(listener)
+        except Exception as exc:
+            log.warning("realtime trigger %s: %s", name, exc)
+            self.stopping.wait(RETRY_SECONDS)
+            return False
+        finally:
+            try:
+                listener.close()
+            except Exception:  # a broken connection: the broker redelivers anyway
+                log.debug("realtime trigger %s: close failed", name)
+
+    def _renew(self, now: datetime) -> bool:
+        """Renew the lock when due; False when another process took it."""
+        if now - self._renewed >= RENEW_EVERY:
+            if not self.store.lock_trigger(*self.key, self.owner, now + REALTIME_LOCK, now):
+                log.warning("realtime trigger %s: lock lost", ".".join(self.key))
+                return False
+            self._renewed = now
+        return True
+
+    def _await_conditions(self) -> bool:
+        """Wait, holding the lock, until the trigger's conditions hold; False when
+        stopped or the lock was lost."""
         while not self.stopping.is_set():
             now = self.clock()
-            if now - renewed >= RENEW_EVERY:
-                if not self.store.lock_trigger(*self.key, self.owner, now + REALTIME_LOCK, now):
-                    log.warning("realtime trigger %s: lock lost", ".".join(self.key))
-                    return
-                renewed = now
+            if not self._renew(now):
+                return False
+            if self._conditions_hold(now):
+                return True
+            self.stopping.wait(CONDITIONS_EVERY)
+        return False
+
+    def _conditions_hold(self, now: datetime) -> bool:
+        """The trigger's `conditions` now (`trigger.date`); one that fails to render
+        counts as false, with a warning when its reason changes."""
+        conditions = self.trigger.conditions or ()
+        if not conditions:
+            return True
+        dates = {"id": self.trigger.id, "type": self.kind.type_name, "date": iso(now)}
+        scope = Scope(
+            variables={
+                "flow": {"id": self.flow.id, "namespace": self.flow.namespace},
+                "vars": dict(self.flow.variables or {}),
+                "labels": dict(self.flow.labels or {}),
+                "trigger": dates,
+            },
+            now=now,
+            secrets=self.secrets,
+        )
+        try:
+            held = all(
+                date_condition_holds(c, lambda text: self.engine.render(text, scope), now)
+                for c in conditions
+            )
+        except (LannerError, ValueError) as exc:
+            reason = exc.message if isinstance(exc, LannerError) else str(exc)
+            if reason != self._condition_failure:
+                log.warning(
+                    "realtime trigger %s: conditions failed: %s", ".".join(self.key), reason
+                )
+            self._condition_failure = reason
+            return False
+        self._condition_failure = None
+        return held
+
+    def _listen(self, listener: Listener) -> bool:
+        checked = self.clock()
+        while not self.stopping.is_set():
+            now = self.clock()
+            if not self._renew(now):
+                return False
+            if now - checked >= timedelta(seconds=CONDITIONS_EVERY):
+                if not self._conditions_hold(now):
+                    return True
+                checked = now
             batch = listener.receive(BATCH, WAIT)
             if not batch:
                 continue
+            # Checked again for the batch: one received as they stop holding is left
+            # to the broker, unacknowledged, for when they hold again.
+            if self.trigger.conditions and not self._conditions_hold(self.clock()):
+                return True
             if not self._commit(batch):
-                return  # disabled or deleted meanwhile: leave the messages to the broker
+                return False  # disabled or deleted meanwhile: leave the messages to the broker
             listener.ack()
+        return False
 
     def _commit(self, batch: Sequence[Message]) -> bool:
         """Store one execution per message with the trigger context; False when the

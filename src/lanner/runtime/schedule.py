@@ -19,14 +19,12 @@ from datetime import datetime
 from typing import Any
 
 from lanner.engine.execution import Execution, History, new_execution_id
-from lanner.engine.flowtime import TIME_CONDITIONS, time_condition_holds
+from lanner.engine.flowtime import date_condition_holds
 from lanner.engine.inputrender import input_renderer
 from lanner.engine.schedule import CronClock, first_date, iso, plan
 from lanner.errors import LannerError
 from lanner.expr import ExpressionEngine, Scope
-from lanner.expr.scope import is_truthy
-from lanner.model.common import Model, parse_duration
-from lanner.model.conditions import Expression, Not, Or
+from lanner.model.common import parse_duration
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
@@ -145,7 +143,8 @@ class ScheduleType:
             scope = scope_at(at)
             try:
                 return all(
-                    _holds(c, lambda text: self.engine.render(text, scope), at) for c in conditions
+                    date_condition_holds(c, lambda text: self.engine.render(text, scope), at)
+                    for c in conditions
                 )
             except ValueError as exc:
                 raise LannerError(f"invalid condition: {exc}") from None
@@ -209,19 +208,6 @@ def _nearest(
             return candidate
         candidate = step(candidate)
     return first
-
-
-def _holds(condition: Model, render: Callable[[str], str], date: datetime) -> bool:
-    """A Schedule condition at `date` (the model rejects the others when the flow loads)."""
-    if isinstance(condition, TIME_CONDITIONS):
-        return time_condition_holds(condition, render, date)
-    if isinstance(condition, Expression):
-        return is_truthy(render(condition.expression))
-    if isinstance(condition, Not):
-        return not any(_holds(c, render, date) for c in condition.conditions)
-    if isinstance(condition, Or):
-        return any(_holds(c, render, date) for c in condition.conditions)
-    raise ValueError(f"{getattr(condition, 'type', condition)} cannot be evaluated by a Schedule")
 
 
 def _name(flow: Flow, trigger: Schedule) -> str:

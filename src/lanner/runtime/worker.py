@@ -670,6 +670,7 @@ class WorkerPool:
                 child, self.masker, self.storage, self.store, self.on_log, self.server_url
             ),
             on_started=self.on_complete.set,
+            storage=self.storage,
         ).run()
 
     def cancel(self, task_run_ids: list[str]) -> None:

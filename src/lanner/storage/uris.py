@@ -7,6 +7,7 @@ first segments are the namespace (its dots made slashes) and the flow:
 - a FILE input: `kestra:///company/team/my_flow/executions/EXEC/inputs/INPUT/name`
 - a polling trigger's file: `kestra:///company/team/my_flow/executions/EXEC/trigger/TRIGGER/name`
 - a namespace file: `kestra:///company/team/_files/path/in/namespace`
+- a WorkingDirectory's cache: `kestra:///company/team/my_flow/TASK/cache/cache.zip`
 
 An execution may read the files of its own flow and the namespace files of its
 namespace and of the namespaces above it; never a host path. One exception, for
@@ -85,6 +86,19 @@ def trigger_file_uri(
 def namespace_file_uri(namespace: str, path: str) -> str:
     """Where a namespace file lives (`path` is relative to the namespace's root)."""
     return f"{SCHEME}/{_namespace_path(namespace)}/{_NAMESPACE_FILES}/{_relative(path)}"
+
+
+def cache_uri(namespace: str, flow_id: str, cache_id: str, object_id: str | None = None) -> str:
+    """Where a WorkingDirectory's `cache` archive lives, as Kestra lays it out: one per
+    task of a flow (`cache_id`, lower-cased), and one per loop value (`object_id`,
+    hashed) when the task runs in a loop."""
+    base = (
+        f"{SCHEME}/{_namespace_path(namespace)}/{_segment(flow_id, 'flow id')}"
+        f"/{_segment(cache_id.lower(), 'task id')}/cache"
+    )
+    if object_id is None:
+        return f"{base}/cache.zip"
+    return f"{base}/{hashlib.sha256(object_id.encode()).hexdigest()[:32]}/cache.zip"
 
 
 def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:

@@ -9,6 +9,7 @@ import zipfile
 
 from kestrapy import Configuration, KestraClient
 from kestrapy.models.id_with_namespace import IdWithNamespace
+from kestrapy.models.label import Label
 from kestrapy.models.query_filter import QueryFilter
 from kestrapy.models.trigger_controller_set_disabled_request import (
     TriggerControllerSetDisabledRequest,
@@ -206,5 +207,39 @@ out["imported"] = kc.flows.flow(
 
 graph = kc.flows.generate_flow_graph(namespace="company.ops", id="failing", tenant=T)
 out["graph"] = sorted(n.uid for n in graph.nodes or [])
+
+# Replay from a task run, pause a running execution, a bulk action by query (issue 10).
+done = kc.executions.execution(execution_id=execution.id, tenant=T)
+warn_run = next(t.id for t in done.task_run_list if t.task_id == "warn")
+from_warn = kc.executions.replay_execution(execution.id, T, task_run_id=warn_run)
+from_warn = until(from_warn.id, "SUCCESS")
+out["replayed_from"] = sorted((t.task_id, len(t.attempts or [])) for t in from_warn.task_run_list)
+napping = kc.executions.create_execution(
+    namespace="company.team", id="sleepy", wait=False, tenant=T
+)
+until(napping.id, "RUNNING")
+kc.executions.pause_execution(napping.id, T)
+out["paused"] = until(napping.id, "PAUSED").state.current.value
+killed = kc.executions.kill_executions_by_query(
+    T, filters=[QueryFilter(field="FLOW_ID", operation="EQUALS", value={"value": "sleepy"})]
+)
+out["killed_by_query"] = killed["count"] if isinstance(killed, dict) else killed.count
+out["killed_state"] = until(napping.id, "KILLED").state.current.value
+deleted = kc.executions.delete_executions_by_query(
+    T, filters=[QueryFilter(field="FLOW_ID", operation="EQUALS", value={"value": "sleepy"})]
+)
+out["deleted_by_query"] = deleted["count"] if isinstance(deleted, dict) else deleted.count
+
+kc.executions.set_labels_on_terminated_execution(
+    from_warn.id, T, [Label(key="reviewed", value="yes")]
+)
+deadline = time.monotonic() + 60
+while True:
+    current = kc.executions.execution(execution_id=from_warn.id, tenant=T)
+    found = {lb.key: lb.value for lb in current.labels or []}
+    if found.get("reviewed") == "yes" or time.monotonic() > deadline:
+        break
+    time.sleep(0.05)
+out["labeled"] = sorted(f"{k}:{v}" for k, v in found.items())
 
 print(json.dumps(out))

@@ -130,3 +130,118 @@ def test_a_restart_runs_the_job_again_and_never_a_child_alone() -> None:
     d.plan(d.result("wdir"))
     assert [a.state for a in d.run("second").attempts] == [State.FAILED, State.SUCCESS]
     assert d.run("wdir").state is State.SUCCESS
+
+
+HANDLERS = """
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    cache:
+      patterns: ["deps/**"]
+      ttl: PT1H
+    tasks:
+      - id: first
+        type: io.kestra.plugin.core.log.Log
+        message: first
+    errors:
+      - id: on_error
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ error.message }}"
+    finally:
+      - id: always
+        type: io.kestra.plugin.core.log.Log
+        message: always
+"""
+
+
+def test_its_own_errors_and_finally_are_children_in_their_phases() -> None:
+    d = Driver.of(HANDLERS)
+    d.plan(Start())
+    # The handler lists stay out of the job's properties, as its tasks do; the cache is in.
+    properties = d.dispatch_of("wdir").properties
+    assert properties == {"cache": {"patterns": ["deps/**"], "ttl": "PT1H"}}
+    wdir = d.run("wdir").id
+    d.plan(TaskStarted(wdir, 1))
+    d.plan(ChildStarted(wdir, 1, 1, "first"))
+    d.plan(ChildResult(wdir, 1, 1, "first", State.FAILED, error="boom"))
+    d.plan(ChildStarted(wdir, 1, 1, "on_error"))
+    d.plan(ChildResult(wdir, 1, 1, "on_error", State.SUCCESS))
+    d.plan(ChildStarted(wdir, 1, 1, "always"))
+    d.plan(ChildResult(wdir, 1, 1, "always", State.FAILED, error="no"))
+    assert d.dispatched() == ["wdir"]  # the planner started no handler itself
+    assert [d.run(t).phase.value for t in ("first", "on_error", "always")] == [
+        "main",
+        "errors",
+        "finally",
+    ]
+    assert all(d.run(t).parent_id == wdir for t in ("first", "on_error", "always"))
+    d.plan(d.result("wdir", State.FAILED, error="boom"))
+    assert d.states() == [
+        ("wdir", "FAILED"),
+        ("first", "FAILED"),
+        ("on_error", "SUCCESS"),
+        ("always", "FAILED"),
+    ]
+    assert d.execution.state is State.FAILED
+
+
+def test_a_restart_deletes_its_handlers_and_the_job_makes_them_again() -> None:
+    d = Driver.of(HANDLERS)
+    d.plan(Start())
+    wdir = d.run("wdir").id
+    d.plan(TaskStarted(wdir, 1))
+    for task_id, state in (("first", State.FAILED), ("on_error", State.SUCCESS)):
+        d.plan(ChildStarted(wdir, 1, 1, task_id))
+        d.plan(ChildResult(wdir, 1, 1, task_id, state))
+    d.plan(d.result("wdir", State.FAILED, error="boom"))
+    d.plan(Restart())
+    assert d.dispatched() == ["wdir", "wdir"]
+    assert {r.task_id for r in d.execution.task_runs.values()} == {"wdir", "first"}
+    d.plan(TaskStarted(wdir, 2))
+    for task_id in ("first", "always"):
+        d.plan(ChildStarted(wdir, 2, 1, task_id))
+        d.plan(ChildResult(wdir, 2, 1, task_id, State.SUCCESS))
+    d.plan(d.result("wdir"))
+    assert d.states() == [("wdir", "SUCCESS"), ("first", "SUCCESS"), ("always", "SUCCESS")]
+    assert d.run("always").phase.value == "finally"
+
+
+RETRY = """
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: flaky
+        type: io.kestra.plugin.core.log.Log
+        message: flaky
+        retry:
+          type: constant
+          interval: PT1S
+          maxAttempts: 3
+          warningOnRetry: true
+"""
+
+
+def test_a_child_the_worker_retries_is_retrying_never_failed() -> None:
+    d = Driver.of(RETRY)
+    wdir, attempt = _started(d)
+    d.plan(ChildStarted(wdir, attempt, 1, "flaky"))
+    d.plan(ChildResult(wdir, attempt, 1, "flaky", State.FAILED, error="boom", retrying=True))
+    flaky = d.run("flaky")
+    assert flaky.state is State.RETRYING
+    assert [a.state for a in flaky.attempts] == [State.FAILED]
+    assert d.execution.state is State.RETRYING
+    assert d.dispatched() == ["wdir"]  # the planner does not retry it: the worker does
+    d.plan(ChildStarted(wdir, attempt, 1, "flaky"))
+    flaky = d.run("flaky")
+    assert flaky.state is State.RUNNING
+    assert [a.state for a in flaky.attempts] == [State.FAILED, State.RUNNING]
+    assert d.execution.state is State.RUNNING
+    d.plan(ChildStarted(wdir, attempt, 1, "flaky"))  # applied twice: no third attempt
+    assert len(d.run("flaky").attempts) == 2
+    d.plan(ChildResult(wdir, attempt, 1, "flaky", State.SUCCESS))
+    flaky = d.run("flaky")
+    assert [a.state for a in flaky.attempts] == [State.FAILED, State.SUCCESS]
+    assert flaky.state is State.WARNING  # warningOnRetry
+    d.plan(d.result("wdir", State.WARNING))
+    assert d.execution.state is State.WARNING

@@ -110,9 +110,15 @@ def test_kestra_examples_load(props: dict[str, Any], model: type[Any]) -> None:
         ({**AMQP, "maxRecords": 1, "autoAck": True}, "triggers[0]", "once its execution is"),
         ({**AMQP, "maxRecords": 1, "interval": "PT0.5S"}, "triggers[0].interval", "PT1S"),
         (
-            {**AMQP, "maxRecords": 1, "conditions": [{"type": "x"}]},
-            "triggers[0].conditions",
-            "not supported here",
+            {
+                **AMQP,
+                "maxRecords": 1,
+                "conditions": [
+                    {"type": "io.kestra.plugin.core.condition.ExecutionStatus", "in": ["FAILED"]}
+                ],
+            },
+            "triggers[0]",
+            "conditions[0]",
         ),
         ({**AMQP, "maxRecords": 1, "queu": "q"}, "triggers[0].queu", "unknown"),
         (

@@ -61,9 +61,15 @@ def test_kestra_examples_load(props: dict[str, Any]) -> None:
             "not supported here",
         ),
         (
-            {"host": "h", "queue": "q", "conditions": [{"type": "x"}]},
-            "triggers[0].conditions",
-            "runIf",
+            {
+                "host": "h",
+                "queue": "q",
+                "conditions": [
+                    {"type": "io.kestra.plugin.core.condition.ExecutionNamespace", "namespace": "a"}
+                ],
+            },
+            "triggers[0]",
+            "'ExecutionNamespace' is not supported here on a realtime trigger",
         ),
         ({"host": "h", "queue": "q", "serdeType": "XML"}, "triggers[0].serdeType", "JSON"),
         ({"host": "h", "queue": "q", "queu": "q"}, "triggers[0].queu", "unknown"),

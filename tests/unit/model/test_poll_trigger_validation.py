@@ -120,6 +120,42 @@ VALID: list[tuple[dict[str, Any], type]] = [
         },
         HttpTrigger,
     ),
+    # Conditions: checked before each evaluation, against its date.
+    (
+        {
+            "type": S3T,
+            "bucket": "b",
+            "action": "MOVE",
+            "moveTo": {"key": "archive"},
+            "conditions": [
+                {"type": "io.kestra.plugin.core.condition.Weekend"},
+                {
+                    "type": "io.kestra.plugin.core.condition.Not",
+                    "conditions": [
+                        {
+                            "type": "io.kestra.plugin.core.condition.TimeBetween",
+                            "after": "22:00:00+01:00",
+                        }
+                    ],
+                },
+            ],
+        },
+        S3Trigger,
+    ),
+    (
+        {
+            "type": HTTPT,
+            "uri": "http://h",
+            "conditions": [
+                {"type": "io.kestra.plugin.core.condition.DayWeek", "dayOfWeek": "MONDAY"},
+                {
+                    "type": "io.kestra.plugin.core.condition.Expression",
+                    "expression": "{{ vars.enabled }}",
+                },
+            ],
+        },
+        HttpTrigger,
+    ),
 ]
 
 
@@ -144,9 +180,31 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
         "STS",
     ),
     (
-        {"type": S3T, "bucket": "b", "action": "NONE", "conditions": []},
-        "triggers[0].conditions",
-        "not supported here",
+        {
+            "type": S3T,
+            "bucket": "b",
+            "action": "NONE",
+            "conditions": [
+                {"type": "io.kestra.plugin.core.condition.ExecutionStatus", "in": ["FAILED"]}
+            ],
+        },
+        "triggers[0]",
+        "'ExecutionStatus' is not supported here on a polling trigger: it needs an upstream",
+    ),
+    (
+        {
+            "type": "io.kestra.plugin.jdbc.sqlite.Trigger",
+            "url": "jdbc:sqlite:x.db",
+            "sql": "select 1",
+            "conditions": [
+                {
+                    "type": "io.kestra.plugin.core.condition.Or",
+                    "conditions": [{"type": "io.kestra.plugin.core.condition.PublicHoliday"}],
+                }
+            ],
+        },
+        "triggers[0]",
+        "no holiday calendar",
     ),
     (
         {"type": S3T, "bucket": "b", "action": "NONE", "allowConcurrent": True},
@@ -207,9 +265,13 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
         "responseCondition",
     ),
     (
-        {"type": HTTPT, "uri": "http://h", "conditions": []},
-        "triggers[0].conditions",
-        "responseCondition",
+        {
+            "type": HTTPT,
+            "uri": "http://h",
+            "conditions": [{"type": "io.kestra.plugin.core.condition.ExecutionFlow"}],
+        },
+        "triggers[0].conditions[0].namespace",
+        "missing required",
     ),
     (
         {"type": HTTPT, "uri": "http://h", "options": {"retry": 3}},

@@ -10,6 +10,7 @@ CORE = "io.kestra.plugin.core."
 URI = "kestra:///company/team/f/executions/E/tasks/t/TR/a.txt"
 END = "{{ now() | dateAdd(-1, 'MONTHS') }}"
 REPO = "file:///tmp/repo.git"
+SSH_REPO = "ssh://git@git.example.com:2222/team/repo.git"
 
 VALID: dict[str, list[dict[str, Any]]] = {
     CORE + "execution.Assert": [
@@ -76,9 +77,22 @@ VALID: dict[str, list[dict[str, Any]]] = {
         {"url": "https://git.example.com/r.git", "username": "u", "password": "{{ secret('T') }}"},
         {"url": REPO, "commit": "98189392a2a4ea0b1a951cd9dbbfe72f0193d77b"},
         {"url": REPO, "tag": "v1", "gitConfig": {"core.autocrlf": False}, "noProxy": True},
+        # Kestra's SSH example: a PEM key from a secret, with its passphrase.
+        {
+            "url": "git@github.com:kestra-io/examples.git",
+            "privateKey": "{{ secret('GITHUB_SSH_KEY') }}",
+            "passphrase": "{{ secret('GITHUB_SSH_PASSPHRASE') }}",
+            "branch": "main",
+        },
+        {
+            "url": SSH_REPO,
+            "privateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH"
+            " PRIVATE KEY-----\n",
+        },
     ],
     "io.kestra.plugin.git.PushFlows": [
         {"url": REPO},
+        {"url": SSH_REPO, "privateKey": "{{ secret('GIT_SSH_KEY') }}", "branch": "main"},
         {
             "url": REPO,
             "branch": "dev",
@@ -144,12 +158,14 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     CORE + "templating.TemplatedTask": [({}, "spec", "missing required")],
     "io.kestra.plugin.git.Clone": [
         ({}, "url", "missing required"),
-        ({"url": REPO, "privateKey": "k"}, "privateKey", "SSH keys are not supported here"),
+        ({"url": REPO, "privateKey": "k"}, "privateKey", "must be a PEM or OpenSSH private key"),
+        ({"url": SSH_REPO, "passphrase": "p"}, "passphrase", "give privateKey too"),
         ({"url": REPO, "connectTimeout": 5}, "connectTimeout", "not supported here"),
         ({"url": REPO, "branch": "a", "tag": "b"}, "tag", "give one of branch, tag and commit"),
     ],
     "io.kestra.plugin.git.PushFlows": [
         ({}, "url", "missing required"),
+        ({"url": SSH_REPO, "privateKey": "id_rsa"}, "privateKey", "{{ secret('GIT_SSH_KEY') }}"),
         ({"url": REPO, "dryRun": "maybe"}, "dryRun", "expected true, false"),
     ],
     "io.kestra.plugin.git.SyncFlows": [

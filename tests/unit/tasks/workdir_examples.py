@@ -28,6 +28,27 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "allowFailure": True,
         },
         {"tasks": [_shell(timeout="PT1S", allowFailure=True)], "inputFiles": "{{ inputs.files }}"},
+        {
+            "tasks": [_shell("a")],
+            "errors": [_shell("e", allowFailure=True)],
+            "finally": [{"id": "f", "type": _LOG, "message": "{{ workingDir }}"}],
+            "cache": {"patterns": ["node_modules/**", "*.txt"], "ttl": "PT1H"},
+        },
+        {"tasks": [_shell()], "cache": {"patterns": [".venv/**"]}},
+        {
+            "tasks": [_shell(retry={"type": "constant", "interval": "PT1S", "maxAttempts": 2})],
+            "finally": [
+                _shell(
+                    "f",
+                    retry={
+                        "type": "exponential",
+                        "interval": "PT1S",
+                        "maxInterval": "PT5S",
+                        "maxDuration": "PT1M",
+                    },
+                )
+            ],
+        },
     ],
     LOCAL_FILES: [
         {"inputs": {"query.sql": "select 1", "data.csv": "{{ outputs.t.uri }}"}},
@@ -39,8 +60,33 @@ VALID: dict[str, list[dict[str, Any]]] = {
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
     WORKDIR: [
         ({"tasks": []}, "tasks", "at least 1"),
-        ({"tasks": [_shell()], "cache": {"patterns": ["x/**"]}}, "cache", "not supported here"),
-        ({"tasks": [_shell()], "errors": [_shell("e")]}, "errors", "not supported here"),
+        ({"tasks": [_shell()], "cache": {"ttl": "PT1H"}}, "cache.patterns", "missing required"),
+        ({"tasks": [_shell()], "cache": {"patterns": []}}, "cache.patterns", "at least 1"),
+        (
+            {"tasks": [_shell()], "cache": {"patterns": ["../up/*"]}},
+            "cache.patterns",
+            "inside the working directory",
+        ),
+        (
+            {"tasks": [_shell()], "cache": {"patterns": ["a"], "ttl": "{{ inputs.ttl }}"}},
+            "cache.ttl",
+            "not rendered",
+        ),
+        ({"tasks": [_shell()], "cache": {"pattern": ["a"]}}, "cache.pattern", "unknown property"),
+        (
+            {
+                "tasks": [_shell()],
+                "errors": [
+                    {
+                        "id": "p",
+                        "type": "io.kestra.plugin.core.flow.Sequential",
+                        "tasks": [_shell("in")],
+                    }
+                ],
+            },
+            "errors",
+            "cannot run in a WorkingDirectory",
+        ),
         (
             {
                 "tasks": [
@@ -53,11 +99,6 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
             },
             "tasks",
             "cannot run in a WorkingDirectory",
-        ),
-        (
-            {"tasks": [_shell(retry={"type": "constant", "interval": "PT1S", "maxAttempts": 2})]},
-            "tasks",
-            "'retry' is not supported here",
         ),
         ({"tasks": [_shell()], "outputFile": ["a"]}, "outputFile", "unknown property"),
     ],

@@ -1,9 +1,11 @@
 """`io.kestra.plugin.core.flow.WorkingDirectory`: tasks run one after the other as
-one job, on one worker, in one working directory (docs/tasks-workdir.md).
+one job, on one worker, in one working directory (docs/tasks-workdir.md); its own
+`errors` and `finally` run in that job too, in the same directory.
 
 The class only declares the task (`Behaviour.one_job`) and checks its children
-at load; the worker runs the job (runtime/jobchildren.py) and the planner
-records each child's task run (engine/onejob.py).
+at load; the worker runs the job (runtime/jobchildren.py, its `cache` in
+runtime/workdircache.py) and the planner records each child's task run
+(engine/onejob.py).
 """
 
 from __future__ import annotations
@@ -13,27 +15,43 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from lanner.model.behaviour import Behaviour, TaskKind
-from lanner.model.common import Text
+from lanner.model.common import Model, StaticDuration, Text
 from lanner.model.states import State
 from lanner.model.task import Task, TaskList
-from lanner.model.unsupported import unsupported
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.scripts.model import NamespaceFiles
 
-_REASONS = {
-    "cache": "Lanner starts every WorkingDirectory job in a new, empty directory;"
-    " Python dependencies are cached per set of requirements anyway (docs/tasks-scripts.md)",
-    "errors": "a WorkingDirectory's own errors/finally lists are not run here;"
-    " use the flow's (or an enclosing Sequential's) errors and finally",
-    "finally_": "a WorkingDirectory's own errors/finally lists are not run here;"
-    " use the flow's (or an enclosing Sequential's) errors and finally",
-}
+
+class Cache(Model):
+    """`cache`: the files matching `patterns` are kept after a successful run and put
+    back in the directory at the start of the next run, until `ttl` has passed."""
+
+    patterns: list[Text] = Field(
+        min_length=1,
+        description="Globs of the files to keep, relative to the working directory"
+        " (`**` crosses folders: `node_modules/**`).",
+    )
+    ttl: StaticDuration | None = Field(
+        None, description="How long a cache is used after it was written; none: always."
+    )
+
+    @field_validator("patterns")
+    @classmethod
+    def _inside(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if not pattern or pattern.startswith("/") or ".." in pattern.split("/"):
+                raise ValueError(
+                    f"'{pattern}' must be a glob inside the working directory (relative, no '..')"
+                )
+        return patterns
 
 
 class WorkingDirectory(Task):
     """Run tasks one after the other in one shared working directory, as one job."""
 
-    behaviour: ClassVar[Behaviour] = Behaviour(TaskKind.RUNNABLE, ("tasks",), one_job=True)
+    behaviour: ClassVar[Behaviour] = Behaviour(
+        TaskKind.RUNNABLE, ("tasks",), errors="errors", finally_="finally_", one_job=True
+    )
 
     tasks: TaskList = Field(
         min_length=1, description="The runnable tasks to run, in order, in the directory."
@@ -47,26 +65,25 @@ class WorkingDirectory(Task):
         None, description="Globs of files stored once every task ran (output `outputFiles`)."
     )
     namespaceFiles: NamespaceFiles | None = None
-    cache: Any = None
-    errors: Any = None
-    finally_: Any = Field(None, alias="finally")
+    cache: Cache | None = None
+    errors: TaskList | None = Field(
+        None,
+        description="Tasks run, in the directory, after a task failed; the state stays FAILED.",
+    )
+    finally_: TaskList | None = Field(
+        None,
+        alias="finally",
+        description="Tasks always run, in the directory, after the tasks (and errors).",
+    )
 
-    _workdir_not_supported = unsupported("cache", "errors", "finally_", reasons=_REASONS)
-
-    @field_validator("tasks")
+    @field_validator("tasks", "errors", "finally_")
     @classmethod
-    def _children_run_in_the_job(cls, tasks: TaskList) -> TaskList:
-        for child in tasks:
+    def _children_run_in_the_job(cls, tasks: TaskList | None) -> TaskList | None:
+        for child in tasks or ():
             if child.kind is not TaskKind.RUNNABLE or child.behaviour.one_job:
                 raise ValueError(
                     f"task '{child.id}' ({child.type}) cannot run in a WorkingDirectory:"
                     " only runnable tasks run on the worker, in its directory"
-                )
-            if child.retry is not None:
-                raise ValueError(
-                    f"task '{child.id}': 'retry' is not supported here for a task inside a"
-                    " WorkingDirectory (its tasks run once each, in one job);"
-                    " put the retry on the WorkingDirectory"
                 )
         return tasks
 

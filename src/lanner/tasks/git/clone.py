@@ -6,9 +6,9 @@ the attempt's own and is removed when the attempt ends: its files are for the ta
 the same WorkingDirectory (docs/tasks-git.md). `branch` or `tag` is checked out, shallow
 to `depth` commits (1 by default, as Kestra); `commit` clones the history (a shallow
 clone cannot reach an arbitrary commit) and checks that commit out. `cloneSubmodules`
-clones the submodules too. Credentials: `username`/`password` for HTTP(S) URLs
-(command.py keeps them off the command line). SSH keys are refused at validation: the
-worker has no SSH client set up for tasks, and nothing tests it yet.
+clones the submodules too. Credentials: `username`/`password` for HTTP(S) URLs, and
+`privateKey` (with its `passphrase`) for SSH URLs (`ssh://` or `user@host:path`);
+command.py keeps them off the command line.
 """
 
 from __future__ import annotations
@@ -18,22 +18,24 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator
 
 from lanner.errors import InputError
-from lanner.model.common import DynamicBool, DynamicInt, Text
+from lanner.model.common import DynamicBool, DynamicInt, Text, is_dynamic
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.core.kv import flag
 from lanner.tasks.git.command import Git
 
-_SSH_REASON = "SSH keys are not supported here yet: clone over HTTP(S) with username and password"
-
 
 class GitTask(Task):
     type: str
-    url: Text = Field(description="The repository's URL (HTTP(S), file:// or a local path).")
+    url: Text = Field(
+        description="The repository's URL: HTTP(S), SSH (ssh://, user@host:path), file:// or a path."
+    )
     username: Text | None = Field(None, description="The HTTP(S) user name.")
     password: Text | None = Field(None, description="The HTTP(S) password or access token.")
-    privateKey: Text | None = Field(None, description=_SSH_REASON)
-    passphrase: Text | None = Field(None, description=_SSH_REASON)
+    privateKey: Text | None = Field(
+        None, description="The SSH private key (PEM or OpenSSH) for SSH URLs; use a secret."
+    )
+    passphrase: Text | None = Field(None, description="The passphrase of `privateKey`.")
     gitConfig: dict[str, Any] | None = Field(
         None, description="git configuration entries for this command (`-c key=value`)."
     )
@@ -42,11 +44,22 @@ class GitTask(Task):
         10000, description="Kestra's default (10000 ms) only: git has no connect timeout."
     )
 
-    @field_validator("privateKey", "passphrase")
+    @field_validator("privateKey")
     @classmethod
-    def _no_ssh(cls, value: str | None) -> str | None:
-        if value is not None:
-            raise ValueError(f"not supported here: {_SSH_REASON}")
+    def _key(cls, value: str | None) -> str | None:
+        if value is not None and not is_dynamic(value) and "PRIVATE KEY-----" not in value:
+            raise ValueError(
+                "privateKey must be a PEM or OpenSSH private key (-----BEGIN ... PRIVATE"
+                " KEY-----), usually {{ secret('GIT_SSH_KEY') }}"
+            )
+        return value
+
+    @field_validator("passphrase")
+    @classmethod
+    def _passphrase_of_a_key(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Located at the passphrase: privateKey is declared before it.
+        if value is not None and info.data.get("privateKey") is None:
+            raise ValueError("passphrase is the privateKey's passphrase: give privateKey too")
         return value
 
     @field_validator("connectTimeout")
@@ -66,6 +79,8 @@ class GitTask(Task):
             password=self.password,
             config=self.gitConfig,
             no_proxy=flag(self.noProxy),
+            private_key=self.privateKey,
+            passphrase=self.passphrase if self.privateKey is not None else None,
         )
 
 

@@ -47,11 +47,9 @@ class NatsListener:
         self._handed: list[Any] = []
 
     def receive(self, max_messages: int, timeout: float) -> Sequence[Message]:
-        from nats.errors import TimeoutError as FetchTimeout
-
         try:
             fetched = self.session.run(self.subscription.fetch(max_messages, timeout=timeout))
-        except FetchTimeout:
+        except TimeoutError:  # nats-py's, or asyncio's from a short wait
             return []
         self._handed.extend(fetched)
         return [Message(message_fields(m), message_id(m)) for m in fetched]

@@ -85,8 +85,6 @@ def run_consume(task: Consume, ctx: TaskContext) -> Outcome:
         return _failed(str(exc))
     rows: list[dict[str, Any]] = []
     try:
-        from nats.errors import TimeoutError as FetchTimeout
-
         seed = f"{ctx.namespace}.{ctx.flow_id}.{ctx.task_id}.{subject}"
         durable = durable_name(task, ctx.render, seed)
         subscription = session.run(
@@ -105,7 +103,7 @@ def run_consume(task: Consume, ctx: TaskContext) -> Outcome:
             wait = poll if deadline is None else max(0.05, min(poll, deadline - time.monotonic()))
             try:
                 fetched = session.run(subscription.fetch(want, timeout=wait))
-            except FetchTimeout:
+            except TimeoutError:  # nats-py's, or asyncio's from a short wait
                 continue
             for message in fetched:
                 rows.append(message_fields(message))

@@ -4,8 +4,9 @@
 // API's server-sent events (`/executions/{id}/follow`) while it runs; polled for
 // a while after an action (whose effect the stream may not have yet).
 import { API, call } from "./api.js";
+import { outputJson } from "./files.js";
 import { inputsForm } from "./inputs.js";
-import { append, badge, clear, duration, every, flowHref, go, h, link, notify, pretty, terminated, when } from "./dom.js";
+import { append, badge, clear, duration, every, flowHref, go, h, link, notify, terminated, when } from "./dom.js";
 
 const REFRESH_MS = 1000;
 // Logs are read again at most this often while the followed execution changes.
@@ -56,13 +57,18 @@ function timeline(execution, now) {
 
 function outputs(execution) {
   const blocks = [];
-  if (execution.inputs && Object.keys(execution.inputs).length) blocks.push(h("h3", { text: "Inputs" }), h("pre", { class: "json", id: "inputs" }, pretty(execution.inputs)));
-  if (execution.outputs && Object.keys(execution.outputs).length) blocks.push(h("h3", { text: "Flow outputs" }), h("pre", { class: "json" }, pretty(execution.outputs)));
+  const id = execution.id;
+  const json = (value, attrs = {}) => {
+    const box = h("div", { class: "file-preview" });
+    return [outputJson(value, id, box, attrs), box];
+  };
+  if (execution.inputs && Object.keys(execution.inputs).length) blocks.push(h("h3", { text: "Inputs" }), ...json(execution.inputs, { id: "inputs" }));
+  if (execution.outputs && Object.keys(execution.outputs).length) blocks.push(h("h3", { text: "Flow outputs" }), ...json(execution.outputs, { id: "flow-outputs" }));
   const withOutputs = (execution.taskRunList || []).filter((r) => r.outputs && Object.keys(r.outputs).length);
   if (withOutputs.length) {
     blocks.push(h("h3", { text: "Task outputs" }));
     for (const r of withOutputs) {
-      blocks.push(h("details", { open: withOutputs.length <= 5 }, h("summary", { text: r.value ? `${r.taskId} [${r.value}]` : r.taskId }), h("pre", { class: "json" }, pretty(r.outputs))));
+      blocks.push(h("details", { open: withOutputs.length <= 5, "data-outputs": r.taskId }, h("summary", { text: r.value ? `${r.taskId} [${r.value}]` : r.taskId }), json(r.outputs)));
     }
   }
   return blocks.length ? blocks : [h("p", { class: "muted", text: "No inputs or outputs." })];

@@ -8,6 +8,7 @@ import { createEditor, diffLines, parseConstraints } from "./editor.js";
 import { executionTable } from "./executions.js";
 import { inputsForm } from "./inputs.js";
 import { topology } from "./topology.js";
+import { triggerTable } from "./triggers.js";
 
 // The flow language's JSON Schema, fetched once per page load for completion.
 let schemaPromise = null;
@@ -40,13 +41,15 @@ export function render(main, params) {
   let flow = null;
   let pendingSource = null; // a revision to restore, put in the editor when it opens
 
-  const names = isNew ? ["editor"] : ["editor", "topology", "execute", "executions", "revisions"];
-  const labels = { editor: "Editor", topology: "Topology", execute: "Execute", executions: "Executions", revisions: "Revisions" };
+  const names = isNew ? ["editor"] : ["editor", "topology", "triggers", "execute", "executions", "revisions"];
+  const labels = { editor: "Editor", topology: "Topology", triggers: "Triggers", execute: "Execute", executions: "Executions", revisions: "Revisions" };
   let current = params.query.get("tab") || (isNew ? "editor" : "editor");
   if (!names.includes(current)) current = "editor";
 
+  let shown = 0; // which showTab an answer arriving late belongs to
   function showTab(name) {
     current = name;
+    shown++;
     while (stops.length) stops.pop()();
     for (const b of tabs.children) b.classList.toggle("active", b.dataset.tab === name);
     const url = new URL(location.href);
@@ -54,7 +57,7 @@ export function render(main, params) {
     else url.searchParams.set("tab", name);
     history.replaceState(null, "", url);
     clear(body);
-    ({ editor: editorTab, topology: () => body.append(topology(flow)), execute: executeTab, executions: executionsTab, revisions: revisionsTab })[name]();
+    ({ editor: editorTab, topology: topologyTab, triggers: triggersTab, execute: executeTab, executions: executionsTab, revisions: revisionsTab })[name]();
   }
   for (const name of names) {
     tabs.append(h("button", { class: "tab", "data-tab": name, role: "tab", onclick: () => showTab(name) }, labels[name]));
@@ -159,6 +162,23 @@ export function render(main, params) {
     });
     body.append(h("div", { class: "toolbar" }, save, status, h("span", { class: "muted small", text: "Ctrl+S saves" })), ed.el, problemsList);
     validate(ed.value);
+  }
+
+  // The deployed revision's graph, as the API gives it.
+  async function topologyTab() {
+    const mine = shown;
+    try {
+      const graph = await call(`/flows/${encodeURIComponent(flow.namespace)}/${encodeURIComponent(flow.id)}/graph`, { params: { revision: flow.revision } });
+      if (shown === mine) clear(body).append(topology(flow, graph));
+    } catch (err) {
+      notify(err.message);
+    }
+  }
+
+  function triggersTab() {
+    const holder = h("div");
+    body.append(holder);
+    stops.push(triggerTable(holder, { namespace: flow.namespace, flowId: flow.id, declared: flow.triggers || [] }));
   }
 
   function executeTab() {
