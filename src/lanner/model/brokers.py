@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from lanner.model.common import DurationLike, DynamicInt, Model, Text
+from lanner.model.common import DurationLike, DynamicInt, Model, Text, is_dynamic, parse_duration
 from lanner.model.conditions import Condition, date_condition_problem, label_map
+from lanner.model.polltriggers import Polling
 from lanner.model.unsupported import unsupported
 
 AMQP = "io.kestra.plugin.amqp."
@@ -105,8 +106,8 @@ class _RealtimeTrigger(Model):
         return self
 
 
-class AmqpRealtimeTrigger(_RealtimeTrigger, AmqpConnection):
-    """Consume a RabbitMQ queue; one execution per message (`trigger.data`, ...)."""
+class AmqpQueue(Model):
+    """Which queue a consumer reads, and how (the RealtimeTrigger and the Trigger)."""
 
     queue: Text = Field(min_length=1, description="The queue to consume (it must exist).")
     consumerTag: Text = Field("Kestra", description="The consumer tag shown by the broker.")
@@ -119,7 +120,7 @@ class AmqpRealtimeTrigger(_RealtimeTrigger, AmqpConnection):
     )
 
     @model_validator(mode="after")
-    def _acknowledged_after_commit(self) -> AmqpRealtimeTrigger:
+    def _acknowledged_after_commit(self) -> Any:
         if self.autoAck:
             raise ValueError(
                 "'autoAck' is not supported here: Lanner acknowledges a message once its"
@@ -128,19 +129,27 @@ class AmqpRealtimeTrigger(_RealtimeTrigger, AmqpConnection):
         return self
 
 
+class AmqpRealtimeTrigger(_RealtimeTrigger, AmqpConnection, AmqpQueue):
+    """Consume a RabbitMQ queue; one execution per message (`trigger.data`, ...)."""
+
+
 class RedisConnection(Model):
     url: Text = Field(
         min_length=1, description="The connection string: redis://[:password@]host:port/db."
     )
 
 
-class RedisListRealtimeTrigger(_RealtimeTrigger, RedisConnection):
-    """Pop a Redis list's elements; one execution per element (`trigger.value`)."""
+class RedisListKey(Model):
+    """The list a trigger pops (the RealtimeTrigger and the Trigger)."""
 
     key: Text = Field(min_length=1, description="The list's key.")
     serdeType: SerdeType = Field(
         SerdeType.STRING, description="STRING: the element as text; JSON: parsed."
     )
+
+
+class RedisListRealtimeTrigger(_RealtimeTrigger, RedisConnection, RedisListKey):
+    """Pop a Redis list's elements; one execution per element (`trigger.value`)."""
 
 
 class MqttSerdeType(StrEnum):
@@ -178,14 +187,18 @@ def topic_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-class MqttRealtimeTrigger(_RealtimeTrigger, MqttConnection):
-    """Subscribe to MQTT topics; one execution per message (`trigger.payload`, `topic`)."""
+class MqttSubscription(Model):
+    """The topics a trigger subscribes to (the RealtimeTrigger and the Trigger)."""
 
     topic: Annotated[list[Text], BeforeValidator(topic_list)] = Field(
         min_length=1, description="A topic filter, or a list of them."
     )
     qos: int = Field(1, ge=0, le=2, description="The subscription's quality of service.")
     serdeType: MqttSerdeType = Field(MqttSerdeType.JSON, description="How a payload is read.")
+
+
+class MqttRealtimeTrigger(_RealtimeTrigger, MqttConnection, MqttSubscription):
+    """Subscribe to MQTT topics; one execution per message (`trigger.payload`, `topic`)."""
 
 
 class NatsConnection(Model):
@@ -253,3 +266,70 @@ REALTIME_ALIASES: dict[str, str] = {
     # Kestra's newer name of the NATS trigger.
     NATS + "core.RealtimeTrigger": NATS + "RealtimeTrigger",
 }
+
+
+# ---- Batch (polling) triggers: one execution per evaluation, of what was consumed.
+
+BATCH_LONGEST = "PT1M"
+"""The longest `maxDuration` of a batch trigger: its evaluation holds the trigger
+runtime's thread (and the trigger's lock) while it consumes."""
+
+
+class BatchLimits(Model):
+    """When a batch trigger's evaluation stops consuming (Kestra's maxRecords and
+    maxDuration, "not hard limits")."""
+
+    maxRecords: DynamicInt | None = Field(
+        None, description="Stop after this many messages (at least 1)."
+    )
+    maxDuration: DurationLike | None = Field(
+        None, description=f"Stop after this long (at most {BATCH_LONGEST})."
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Any:
+        if self.maxRecords is None and self.maxDuration is None:
+            raise ValueError("give maxRecords or maxDuration: an evaluation must end")
+        if isinstance(self.maxRecords, int) and self.maxRecords < 1:
+            raise ValueError(f"maxRecords must be at least 1, got {self.maxRecords}")
+        duration = self.maxDuration
+        static = duration is not None and not is_dynamic(duration)
+        if static and parse_duration(str(duration)) > parse_duration(BATCH_LONGEST):
+            raise ValueError(
+                f"maxDuration {duration} is not supported here: an evaluation"
+                f" holds the trigger runtime while it consumes, so at most {BATCH_LONGEST};"
+                " use a shorter `interval` to consume more often"
+            )
+        return self
+
+
+class AmqpBatchProperties(Polling, AmqpConnection, AmqpQueue, BatchLimits):
+    """io.kestra.plugin.amqp.Trigger: consume a queue every interval."""
+
+
+class RedisListBatchProperties(Polling, RedisConnection, RedisListKey, BatchLimits):
+    """io.kestra.plugin.redis.list.Trigger: pop a list every interval."""
+
+    count: DynamicInt = Field(100, description="Elements popped at once.")
+
+
+class MqttBatchProperties(Polling, MqttConnection, MqttSubscription, BatchLimits):
+    """io.kestra.plugin.mqtt.Trigger: the messages of a persistent session every interval."""
+
+
+class NatsBatchProperties(Polling, NatsConsumer, BatchLimits):
+    """io.kestra.plugin.nats.Trigger: a durable JetStream consumer read every interval."""
+
+    pollDuration: DurationLike = Field("PT2S", description="How long one fetch waits.")
+
+
+BATCH_TRIGGERS = {
+    AMQP + "Trigger": AMQP + "Trigger",
+    REDIS + "list.Trigger": REDIS + "list.Trigger",
+    MQTT + "Trigger": MQTT + "Trigger",
+    NATS + "Trigger": NATS + "Trigger",
+    # Old and newer names of the same triggers.
+    REDIS + "TriggerList": REDIS + "list.Trigger",
+    NATS + "core.Trigger": NATS + "Trigger",
+}
+"""Every accepted batch trigger type name -> the canonical one."""

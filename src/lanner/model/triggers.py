@@ -27,11 +27,20 @@ from pydantic import (
 )
 
 from lanner.model.brokers import (
+    AMQP,
+    BATCH_TRIGGERS,
+    MQTT,
+    NATS,
     REALTIME_ALIASES,
     REALTIME_TRIGGERS,
+    REDIS,
+    AmqpBatchProperties,
     AmqpRealtimeTrigger,
+    MqttBatchProperties,
     MqttRealtimeTrigger,
+    NatsBatchProperties,
     NatsRealtimeTrigger,
+    RedisListBatchProperties,
     RedisListRealtimeTrigger,
 )
 from lanner.model.common import TASK_ID_RE, DurationLike, Model, Text
@@ -405,6 +414,22 @@ class HttpTrigger(HttpTriggerProperties, _PollingTrigger):
     """io.kestra.plugin.core.http.Trigger (docs/triggers.md, "HTTP Trigger")."""
 
 
+class AmqpTrigger(AmqpBatchProperties, _PollingTrigger):
+    """io.kestra.plugin.amqp.Trigger (docs/tasks-brokers.md, "Batch triggers")."""
+
+
+class RedisListTrigger(RedisListBatchProperties, _PollingTrigger):
+    """io.kestra.plugin.redis.list.Trigger (docs/tasks-brokers.md, "Batch triggers")."""
+
+
+class MqttTrigger(MqttBatchProperties, _PollingTrigger):
+    """io.kestra.plugin.mqtt.Trigger (docs/tasks-brokers.md, "Batch triggers")."""
+
+
+class NatsTrigger(NatsBatchProperties, _PollingTrigger):
+    """io.kestra.plugin.nats.Trigger (docs/tasks-brokers.md, "Batch triggers")."""
+
+
 TRIGGER_NAMES: dict[str, str] = {
     **{_CORE + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
     **{_LEGACY + n: _CORE + n for n in ("Schedule", "Flow", "Webhook")},
@@ -412,7 +437,8 @@ TRIGGER_NAMES: dict[str, str] = {
     **{name: name for name in JDBC_TRIGGERS},
     HTTP_TRIGGER: HTTP_TRIGGER,
     **HTTP_TRIGGER_ALIASES,
-    # Message brokers' realtime triggers (model/brokers.py).
+    # Message brokers' batch and realtime triggers (model/brokers.py).
+    **BATCH_TRIGGERS,
     **{name: name for name in REALTIME_TRIGGERS},
     **REALTIME_ALIASES,
 }
@@ -425,6 +451,10 @@ _BY_CANONICAL: dict[str, type[_Trigger]] = {
     S3_TRIGGER: S3Trigger,
     **dict.fromkeys(JDBC_TRIGGERS, JdbcTrigger),
     HTTP_TRIGGER: HttpTrigger,
+    AMQP + "Trigger": AmqpTrigger,
+    REDIS + "list.Trigger": RedisListTrigger,
+    MQTT + "Trigger": MqttTrigger,
+    NATS + "Trigger": NatsTrigger,
 }
 _BY_CANONICAL_ANY: dict[str, type[Model]] = {**_BY_CANONICAL, **REALTIME_TRIGGERS}
 
@@ -453,6 +483,10 @@ Trigger = Annotated[
     | Annotated[S3Trigger, Tag(S3_TRIGGER)]
     | Annotated[JdbcTrigger, Tag(_JDBC_TAG)]
     | Annotated[HttpTrigger, Tag(HTTP_TRIGGER)]
+    | Annotated[AmqpTrigger, Tag(AMQP + "Trigger")]
+    | Annotated[RedisListTrigger, Tag(REDIS + "list.Trigger")]
+    | Annotated[MqttTrigger, Tag(MQTT + "Trigger")]
+    | Annotated[NatsTrigger, Tag(NATS + "Trigger")]
     | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")]
     | Annotated[RedisListRealtimeTrigger, Tag("io.kestra.plugin.redis.list.RealtimeTrigger")]
     | Annotated[MqttRealtimeTrigger, Tag("io.kestra.plugin.mqtt.RealtimeTrigger")]

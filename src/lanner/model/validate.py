@@ -251,16 +251,22 @@ class _FlowChecker:
         )
 
     def trigger_defaults(self, raw: Any) -> Any:
-        """Plugin defaults apply to the polling triggers too (an S3 endpoint, a JDBC url),
-        as Kestra applies them to triggers."""
+        """Plugin defaults apply to the polling triggers too (an S3 endpoint, a JDBC url,
+        a broker's address), as Kestra applies them to triggers."""
+        from lanner.model.brokers import BATCH_TRIGGERS
         from lanner.model.polltriggers import HTTP_TRIGGER_ALIASES, JDBC_TRIGGERS, S3_TRIGGER
         from lanner.model.triggers import TRIGGER_TYPES
 
         name = raw.get("type") if isinstance(raw, dict) else None
         if not isinstance(name, str):
             return raw
-        canonical = HTTP_TRIGGER_ALIASES.get(name, name)
-        polling = {S3_TRIGGER, *JDBC_TRIGGERS, *HTTP_TRIGGER_ALIASES.values()}
+        canonical = HTTP_TRIGGER_ALIASES.get(name, BATCH_TRIGGERS.get(name, name))
+        polling = {
+            S3_TRIGGER,
+            *JDBC_TRIGGERS,
+            *HTTP_TRIGGER_ALIASES.values(),
+            *BATCH_TRIGGERS.values(),
+        }
         if canonical not in polling:
             return raw
         names = tuple(dict.fromkeys((name, canonical)))

@@ -18,6 +18,8 @@ The points, one before and one after every kind of commit:
 - ``heartbeat.before_commit`` / ``heartbeat.after_commit``: lease renewal
 - ``backfill.before_commit`` / ``backfill.after_commit``: a step of a Schedule's
   backfill (its executions and its moved `currentDate`)
+- ``poll.before_commit`` / ``poll.after_commit``: a polling trigger's firing that
+  starts an execution (a batch broker trigger has consumed, not acknowledged)
 """
 
 from __future__ import annotations

@@ -41,12 +41,15 @@ CORRELATION_ID = "system.correlationId"
 @dataclass
 class Poll:
     """What one poll found: `variables` (trigger.*) when an execution starts, the
-    type's new data, and what to do once the execution is committed."""
+    type's new data, what to do once the execution is committed, and what to release
+    once the firing is over, committed or not (a broker connection holding what it
+    consumed unacknowledged)."""
 
     variables: Mapping[str, Any] | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     after_commit: Callable[[], None] | None = None
     warnings: list[str] = field(default_factory=list)
+    release: Callable[[], None] | None = None
 
 
 def polling_execution_id(context: TriggerContext, fact: str) -> str:
@@ -172,18 +175,24 @@ class PollingType:
             data["since"] = context.data["since"]
         after = replace(after, data=data)
         if found.variables is None or "id" not in ids:
-            return Firing(after, (), found.warnings)
+            return Firing(after, (), found.warnings, release=found.release)
         try:
             execution = self.execution(flow, revision, trigger, ids["id"], found.variables, now)
         except LannerError as exc:  # the flow's inputs: nothing starts, nothing is marked done
             warning = f"Failed to trigger flow {flow.namespace}.{flow.id}: {exc.message}"
-            return Firing(replace(after, data=context.data), (), [*found.warnings, warning])
+            return Firing(
+                replace(after, data=context.data),
+                (),
+                [*found.warnings, warning],
+                release=found.release,
+            )
         after = replace(after, last_date=now, execution_id=execution.id)
         return Firing(
             after,
             [NewExecution(execution, [start_event(execution, now)])],
             found.warnings,
             after_commit=found.after_commit,
+            release=found.release,
         )
 
     def execution(

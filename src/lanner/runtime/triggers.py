@@ -260,17 +260,35 @@ class TriggerRuntime:
         type is evaluated under the context's lock: one process at a time calls the
         outside world; the others skip it until the holder commits."""
         polling = kind.evaluation is Evaluation.POLLING
-        if polling and not self.store.lock_trigger(*context.key, self.owner, now + POLL_LOCK, now):
+        # A type whose evaluation has a known longest duration (a broker's batch) says
+        # how long to lock: a process killed mid-evaluation then delays the next one
+        # by that much, not by POLL_LOCK.
+        lock_for = getattr(kind, "lock_for", None)
+        until = now + (lock_for(trigger) if lock_for is not None else POLL_LOCK)
+        if polling and not self.store.lock_trigger(*context.key, self.owner, until, now):
             return 0, None  # another process evaluates it
         try:
             firing = kind.evaluate(flow, revision, trigger, context, now)
-            committed = self.store.advance_trigger(context, firing.context, firing.executions, now)
-            if committed and firing.after_commit is not None:
-                # Still under the lock: the next evaluation sees what it did.
-                try:
-                    firing.after_commit()
-                except Exception as exc:  # done again by the next evaluation
-                    log.warning("trigger %s.%s.%s: after its firing: %s", *context.key, exc)
+            try:
+                if polling and firing.executions:
+                    crash_point("poll.before_commit")
+                committed = self.store.advance_trigger(
+                    context, firing.context, firing.executions, now
+                )
+                if polling and firing.executions:
+                    crash_point("poll.after_commit")
+                if committed and firing.after_commit is not None:
+                    # Still under the lock: the next evaluation sees what it did.
+                    try:
+                        firing.after_commit()
+                    except Exception as exc:  # done again by the next evaluation
+                        log.warning("trigger %s.%s.%s: after its firing: %s", *context.key, exc)
+            finally:
+                if firing.release is not None:
+                    try:
+                        firing.release()
+                    except Exception as exc:  # a broken connection: the broker takes back
+                        log.warning("trigger %s.%s.%s: releasing: %s", *context.key, exc)
         finally:
             if polling:
                 self.store.unlock_trigger(*context.key, self.owner)

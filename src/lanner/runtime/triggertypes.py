@@ -30,7 +30,10 @@ execution it creates) also has a ``bound(storage)`` method returning the type
 bound to the runtime's storage; the runtime calls it once when it starts.
 A firing's ``after_commit`` runs once its firing is committed, and only then
 (an S3 trigger moves the objects it fired for): it must be safe to run again,
-since a crash between the commit and it leaves it to the next evaluation.
+since a crash between the commit and it leaves it to the next evaluation. A
+firing's ``release`` runs after that, whether the firing was committed or not (a
+batch broker trigger closes its connection: what it did not acknowledge goes back
+to the broker).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class Firing:
     executions: Sequence[NewExecution] = ()
     warnings: Sequence[str] = ()  # logged by the runtime
     after_commit: Callable[[], None] | None = None  # run once the firing is committed
+    release: Callable[[], None] | None = None  # run last, committed or not (a connection)
 
 
 class TriggerType(Protocol):

@@ -78,6 +78,31 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "maxDuration": "PT1M",
         },
     ],
+    REDIS + "pubsub.Publish": [
+        {"url": URL, "channel": "mych", "from": ["value1", "value2"]},
+        {"url": URL, "channel": "mych", "from": '[{"a": 1}]', "serdeType": "JSON"},
+        {"url": URL, "channel": "c", "from": "kestra:///a/b/_files/v.ion"},
+    ],
+    NATS + "kv.CreateBucket": [
+        {"url": NATS_URL, "username": "u", "password": "p", "name": "my_bucket"},
+        {
+            "url": NATS_URL,
+            "name": "my_bucket",
+            "description": "my bucket for special purposes",
+            "historyPerKey": 2,
+            "bucketSize": 1024,
+            "valueSize": 1024,
+            "metadata": {"key1": "value1", "key2": "value2"},
+        },
+    ],
+    NATS + "kv.Put": [
+        {"url": NATS_URL, "bucketName": "b", "values": {"key1": "value1", "key2": {"a": 1}}},
+    ],
+    NATS + "kv.Get": [
+        {"url": NATS_URL, "bucketName": "b", "keys": ["key1", "key2"]},
+        {"url": NATS_URL, "bucketName": "b", "keyRevisions": {"key1": 1, "key2": 3}},
+    ],
+    NATS + "kv.Delete": [{"url": NATS_URL, "bucketName": "b", "keys": ["key1", "key2"]}],
 }
 
 INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
@@ -136,4 +161,18 @@ INVALID: dict[str, list[tuple[dict[str, Any], str, str]]] = {
             "greater than",
         ),
     ],
+    REDIS + "pubsub.Publish": [
+        ({"url": URL, "from": ["a"]}, "channel", "missing required"),
+        ({"url": URL, "channel": "c"}, "from", "missing required"),
+    ],
+    NATS + "kv.CreateBucket": [
+        ({"url": NATS_URL}, "name", "missing required"),
+        ({"url": NATS_URL, "name": "b", "metadata": "x"}, "metadata", "dict"),
+    ],
+    NATS + "kv.Put": [({"url": NATS_URL, "bucketName": "b"}, "values", "missing required")],
+    NATS + "kv.Get": [
+        ({"url": NATS_URL, "bucketName": "b", "keys": {"a": 1}}, "keys", "list"),
+        ({"url": NATS_URL, "bucketName": "b", "keyRevisions": {"k": "x"}}, "keyRevisions.k", "int"),
+    ],
+    NATS + "kv.Delete": [({"url": NATS_URL, "keys": ["k"]}, "bucketName", "missing required")],
 }

@@ -12,8 +12,22 @@ from lanner.ion import read_values
 from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.storage import LocalStorage, storage_path
-from lanner.tasks.redis.model import ListPop, ListPush, StringDelete, StringGet, StringSet
-from lanner.tasks.redis.tasks import run_delete, run_get, run_list_pop, run_list_push, run_set
+from lanner.tasks.redis.model import (
+    ListPop,
+    ListPush,
+    PubSubPublish,
+    StringDelete,
+    StringGet,
+    StringSet,
+)
+from lanner.tasks.redis.tasks import (
+    run_delete,
+    run_get,
+    run_list_pop,
+    run_list_push,
+    run_publish,
+    run_set,
+)
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
 from tests.support.task_context import LocalTaskContext
 
@@ -122,3 +136,27 @@ def test_rules_across_properties(model: type[Task], props: dict[str, Any], fragm
 
     with pytest.raises(ValidationError, match=fragment):
         make(model, **props)
+
+
+def test_pubsub_publish_reaches_a_subscriber(
+    redis_server: RedisServer, ctx: LocalTaskContext
+) -> None:
+    channel = redis_server.key("news")
+    subscriber = redis_server.client.pubsub()
+    subscriber.subscribe(channel)
+    try:
+        assert subscriber.get_message(timeout=5)["type"] == "subscribe"
+        task = make(
+            PubSubPublish,
+            url=redis_server.url,
+            channel=channel,
+            serdeType="JSON",
+            **{"from": ["hello {{ inputs.who }}", {"n": 1}]},
+        )
+        out = run_publish(task, ctx)
+        assert out.state is State.SUCCESS, out.error
+        assert out.outputs == {"count": 2}
+        got = [subscriber.get_message(timeout=5) for _ in range(2)]
+        assert [m["data"] for m in got if m] == [b'"hello Ada"', b'{"n":1}']
+    finally:
+        subscriber.close()

@@ -7,22 +7,25 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lanner.model.brokers import AmqpRealtimeTrigger
+from lanner.model.brokers import AmqpBatchProperties, AmqpRealtimeTrigger
 from lanner.runtime.triggertypes import Message
 from lanner.tasks.amqp.connection import connect, message_fields
 
 # Deliveries the broker sends ahead of the acknowledgements: two batches keep the
 # next one arriving while the runtime commits the current one.
 PREFETCH = 1000
+BATCH_PREFETCH = 65535  # the largest prefetch count AMQP 0-9-1 carries
 
 
 class AmqpListener:
-    def __init__(self, trigger: AmqpRealtimeTrigger, render: Callable[[Any], Any]) -> None:
+    def __init__(
+        self, trigger: AmqpRealtimeTrigger | AmqpBatchProperties, render: Callable[[Any], Any]
+    ) -> None:
         self.serde = trigger.serdeType
         self.connection = connect(trigger, render)
         try:
             self.channel = self.connection.channel()
-            self.channel.basic_qos(prefetch_count=PREFETCH)
+            self.channel.basic_qos(prefetch_count=_prefetch(trigger, render))
             self._pending: list[tuple[int, Message]] = []
             self._last: int | None = None  # the last delivery tag handed out
             self.channel.basic_consume(
@@ -60,6 +63,18 @@ class AmqpListener:
             self.connection.close()
 
 
+def _prefetch(
+    trigger: AmqpRealtimeTrigger | AmqpBatchProperties, render: Callable[[Any], Any]
+) -> int:
+    """A batch trigger's evaluation acknowledges nothing before its commit, so the
+    broker must send the whole batch ahead: maxRecords (AMQP allows 65,535 at most)."""
+    if isinstance(trigger, AmqpRealtimeTrigger):
+        return PREFETCH
+    if trigger.maxRecords is None:
+        return BATCH_PREFETCH
+    return max(1, min(int(render(trigger.maxRecords)), BATCH_PREFETCH))
+
+
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> AmqpListener:
-    assert isinstance(trigger, AmqpRealtimeTrigger)
+    assert isinstance(trigger, (AmqpRealtimeTrigger, AmqpBatchProperties))
     return AmqpListener(trigger, render)

@@ -15,6 +15,7 @@ from lanner.model.common import parse_duration
 
 CONNECT_TIMEOUT = 10.0  # seconds, when connectionTimeout is not given
 SESSION_EXPIRY = 7 * 24 * 3600  # seconds a persistent (MQTT 5) session is kept
+DISCONNECT_WAIT = 5.0  # seconds close() waits for its DISCONNECT to be sent
 
 
 class MissingClientError(RuntimeError):
@@ -121,7 +122,15 @@ def connect(
 
 
 def close(client: Any) -> None:
-    client.disconnect()
+    # Stop the network loop only once the DISCONNECT is out: the packets queued before
+    # it (the PUBACKs of a manual acknowledgement) are then sent, not dropped.
+    gone = threading.Event()
+    client.on_disconnect = lambda *args: gone.set()
+    if client.is_connected():
+        client.disconnect()
+        gone.wait(DISCONNECT_WAIT)
+    else:
+        client.disconnect()
     client.loop_stop()
 
 

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import threading
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lanner.model.brokers import MqttRealtimeTrigger
+from lanner.model.brokers import MqttBatchProperties, MqttRealtimeTrigger
 from lanner.runtime.triggertypes import Message
 from lanner.tasks.mqtt.connection import close, connect, message_fields
+
+BARRIER_WAIT = 10.0  # seconds to wait for the broker to answer after acknowledgements
 
 
 def default_client_id(name: str) -> str:
@@ -31,7 +35,10 @@ def default_client_id(name: str) -> str:
 
 class MqttListener:
     def __init__(
-        self, trigger: MqttRealtimeTrigger, render: Callable[[Any], Any], name: str
+        self,
+        trigger: MqttRealtimeTrigger | MqttBatchProperties,
+        render: Callable[[Any], Any],
+        name: str,
     ) -> None:
         self.serde = trigger.serdeType
         self.qos = trigger.qos
@@ -78,15 +85,30 @@ class MqttListener:
         return [Message(message_fields(m, self.serde)) for m in kept]
 
     def ack(self) -> None:
+        acked = False
         for message in self._handed:
             if message.qos > 0:
                 self.client.ack(message.mid, message.qos)
+                acked = True
         self._handed = []
+        if acked:
+            self._barrier()
+
+    def _barrier(self) -> None:
+        """Wait until the broker has read the acknowledgements: it answers packets of a
+        connection in order, so the answer to an UNSUBSCRIBE of a topic nobody uses
+        comes after them. Without it, a client that reconnects at once with the same
+        id (the next evaluation of a batch trigger) may take the session over before
+        the broker has read them, and get the messages again."""
+        answered = threading.Event()
+        self.client.on_unsubscribe = lambda *args: answered.set()
+        self.client.unsubscribe(f"lanner/barrier/{uuid.uuid4().hex}")
+        answered.wait(BARRIER_WAIT)
 
     def close(self) -> None:
         close(self.client)
 
 
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> MqttListener:
-    assert isinstance(trigger, MqttRealtimeTrigger)
+    assert isinstance(trigger, (MqttRealtimeTrigger, MqttBatchProperties))
     return MqttListener(trigger, render, name)

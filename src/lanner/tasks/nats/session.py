@@ -96,7 +96,15 @@ class NatsSession:
         self.loop.close()
 
 
-def consumer_config(props: NatsConsumer, render: Callable[[Any], Any], durable: str) -> Any:
+def consumer_config(
+    props: NatsConsumer,
+    render: Callable[[Any], Any],
+    durable: str,
+    *,
+    max_ack_pending: int | None = None,
+) -> Any:
+    """The durable consumer's configuration; `max_ack_pending`: how many messages the
+    server hands out unacknowledged (its default is 1,000; -1: no limit)."""
     from nats.js import api
 
     policies = {
@@ -114,6 +122,7 @@ def consumer_config(props: NatsConsumer, render: Callable[[Any], Any], durable: 
         deliver_policy=policies[props.deliverPolicy],
         opt_start_time=start,
         ack_policy=api.AckPolicy.EXPLICIT,
+        max_ack_pending=max_ack_pending,
     )
 
 

@@ -12,7 +12,8 @@ from lanner.ion.writer import write_values
 from lanner.model.common import parse_duration
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext, TaskType
-from lanner.tasks.nats.model import Consume, Produce
+from lanner.tasks.nats import kv
+from lanner.tasks.nats.model import Consume, CreateBucket, KvDelete, KvGet, KvPut, Produce
 from lanner.tasks.nats.session import (
     MissingClientError,
     NatsError,
@@ -84,8 +85,6 @@ def run_consume(task: Consume, ctx: TaskContext) -> Outcome:
         return _failed(str(exc))
     rows: list[dict[str, Any]] = []
     try:
-        from nats.errors import TimeoutError as FetchTimeout
-
         seed = f"{ctx.namespace}.{ctx.flow_id}.{ctx.task_id}.{subject}"
         durable = durable_name(task, ctx.render, seed)
         subscription = session.run(
@@ -104,7 +103,7 @@ def run_consume(task: Consume, ctx: TaskContext) -> Outcome:
             wait = poll if deadline is None else max(0.05, min(poll, deadline - time.monotonic()))
             try:
                 fetched = session.run(subscription.fetch(want, timeout=wait))
-            except FetchTimeout:
+            except TimeoutError:  # nats-py's, or asyncio's from a short wait
                 continue
             for message in fetched:
                 rows.append(message_fields(message))
@@ -126,4 +125,8 @@ TASK_TYPES = [
     TaskType(
         name=NATS + "Consume", model=Consume, run=run_consume, aliases=(NATS + "core.Consume",)
     ),
+    TaskType(name=NATS + "kv.CreateBucket", model=CreateBucket, run=kv.run_create_bucket),
+    TaskType(name=NATS + "kv.Put", model=KvPut, run=kv.run_put),
+    TaskType(name=NATS + "kv.Get", model=KvGet, run=kv.run_get),
+    TaskType(name=NATS + "kv.Delete", model=KvDelete, run=kv.run_delete),
 ]

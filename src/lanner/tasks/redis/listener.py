@@ -11,17 +11,21 @@ kill may start a second execution).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lanner.model.brokers import RedisListRealtimeTrigger
+from lanner.model.brokers import RedisListBatchProperties, RedisListRealtimeTrigger
 from lanner.runtime.triggertypes import Message
 from lanner.tasks.redis.connection import client, decode
 
 
 class RedisListListener:
     def __init__(
-        self, trigger: RedisListRealtimeTrigger, render: Callable[[Any], Any], name: str
+        self,
+        trigger: RedisListRealtimeTrigger | RedisListBatchProperties,
+        render: Callable[[Any], Any],
+        name: str,
     ) -> None:
         self.serde = trigger.serdeType
         self.key = str(render(trigger.key))
@@ -61,6 +65,55 @@ class RedisListListener:
         self.redis.close()
 
 
+class RedisListBatchListener(RedisListListener):
+    """The batch Trigger's listener (runtime/brokerbatch.py): a batch has an id, kept
+    beside the in-flight list (`<in-flight list>:batch`) before anything is moved,
+    and each element's id is (batch id, its place in the batch). An evaluation that
+    finds elements in flight (its predecessor was killed) hands out those only, under
+    their batch's id: the same execution id as the one a killed evaluation may have
+    committed, so that batch starts once (creating an execution whose id exists is a
+    no-op), committed or not before the kill."""
+
+    def __init__(
+        self, trigger: RedisListBatchProperties, render: Callable[[Any], Any], name: str
+    ) -> None:
+        super().__init__(trigger, render, name)
+        self.batch_key = f"{self.inflight}:batch"
+        self._position = 0
+        self._only_left = int(self.redis.llen(self.inflight)) > 0
+        stored = self.redis.get(self.batch_key) if self._only_left else None
+        if stored is not None:
+            self.batch = stored.decode()
+        else:
+            self.batch = uuid.uuid4().hex
+            self.redis.set(self.batch_key, self.batch)
+
+    def _message(self, raw: bytes) -> Message:
+        message = Message({"value": decode(raw, self.serde)}, f"{self.batch}:{self._position}")
+        self._position += 1
+        return message
+
+    @property
+    def exhausted(self) -> bool:
+        """A batch handed out again is that batch, nothing more: consuming stops."""
+        return self._only_left and self._recovered
+
+    def receive(self, max_messages: int, timeout: float) -> Sequence[Message]:
+        if self.exhausted:
+            return []
+        return super().receive(max_messages, timeout)
+
+    def ack(self) -> None:
+        if self._handed:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.ltrim(self.inflight, self._handed, -1)
+            pipe.delete(self.batch_key)
+            pipe.execute()
+            self._handed = 0
+
+
 def open_listener(trigger: Any, render: Callable[[Any], Any], name: str) -> RedisListListener:
+    if isinstance(trigger, RedisListBatchProperties):
+        return RedisListBatchListener(trigger, render, name)
     assert isinstance(trigger, RedisListRealtimeTrigger)
     return RedisListListener(trigger, render, name)

@@ -74,3 +74,15 @@ class StringDelete(RedisTask):
 
     keys: list[Text] | Text = Field(description="The keys to delete.")
     failedOnMissing: DynamicBool = Field(False, description="Fail when a key was not there.")
+
+
+class PubSubPublish(RedisTask):
+    """Publish values to a channel (PUBLISH), one message each."""
+
+    channel: Text = Field(min_length=1, description="The channel.")
+    from_: list[Any] | Text = Field(
+        alias="from",
+        description="The values: a list, a JSON array as text, or a kestra:// URI of an"
+        " Ion file (one value per row).",
+    )
+    serdeType: SerdeType = Field(SerdeType.STRING, description="How a value is written.")

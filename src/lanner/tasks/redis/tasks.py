@@ -14,7 +14,14 @@ from lanner.model.common import parse_duration
 from lanner.model.states import State
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.redis.connection import client, decode, encode, guarded
-from lanner.tasks.redis.model import ListPop, ListPush, StringDelete, StringGet, StringSet
+from lanner.tasks.redis.model import (
+    ListPop,
+    ListPush,
+    PubSubPublish,
+    StringDelete,
+    StringGet,
+    StringSet,
+)
 
 REDIS = "io.kestra.plugin.redis."
 
@@ -24,7 +31,7 @@ def _bool(ctx: TaskContext, value: Any) -> bool:
     return rendered if isinstance(rendered, bool) else str(rendered).strip().lower() == "true"
 
 
-def _elements(task: ListPush, ctx: TaskContext) -> Iterator[Any]:
+def _elements(task: ListPush | PubSubPublish, ctx: TaskContext) -> Iterator[Any]:
     source = task.from_
     if isinstance(source, list):
         yield from ctx.render(source)
@@ -120,6 +127,19 @@ def run_delete(task: StringDelete, ctx: TaskContext) -> Outcome:
     return Outcome(outputs={"count": deleted})
 
 
+@guarded
+def run_publish(task: PubSubPublish, ctx: TaskContext) -> Outcome:
+    channel = str(ctx.render(task.channel))
+    values = [encode(v, task.serdeType) for v in _elements(task, ctx)]
+    with client(str(ctx.render(task.url))) as redis:
+        pipe = redis.pipeline(transaction=False)
+        for value in values:
+            pipe.publish(channel, value)
+        pipe.execute()
+    # Pub/sub keeps nothing: a value published while nobody subscribes is gone.
+    return Outcome(outputs={"count": len(values)})
+
+
 TASK_TYPES = [
     TaskType(
         name=REDIS + "list.ListPush",
@@ -137,5 +157,11 @@ TASK_TYPES = [
         model=StringDelete,
         run=run_delete,
         aliases=(REDIS + "Delete",),
+    ),
+    TaskType(
+        name=REDIS + "pubsub.Publish",
+        model=PubSubPublish,
+        run=run_publish,
+        aliases=(REDIS + "Publish",),
     ),
 ]
