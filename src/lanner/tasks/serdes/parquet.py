@@ -209,9 +209,6 @@ class IonToParquet(avroprops.AvroConversion):
 
     compressionCodec: Codec = Field("GZIP", description="UNCOMPRESSED, SNAPPY, GZIP or ZSTD.")
     parquetVersion: Version = Field("V2", description="The Parquet format version, V1 or V2.")
-    version: Version | None = Field(
-        None, description="Kestra's former name of parquetVersion (used when that is not set)."
-    )
     rowGroupSize: DynamicInt = Field(
         DEFAULT_ROW_GROUP,
         description="Target row group size in bytes (Lanner holds at most 64 MiB of rows).",
@@ -252,10 +249,7 @@ def run_ion_to_parquet(task: IonToParquet, ctx: TaskContext) -> Outcome:
     options = avroprops.options(task, ctx)
     on_bad = render(ctx, "onBadLines", task.onBadLines, props.ON_BAD_LINES)
     codec = CODECS[render(ctx, "compressionCodec", task.compressionCodec, _codec)]
-    chosen = task.parquetVersion
-    if task.version is not None and "parquetVersion" not in task.model_fields_set:
-        chosen = task.version
-    version, page_version = VERSIONS[render(ctx, "parquetVersion", chosen, _version)]
+    version, page_version = VERSIONS[render(ctx, "parquetVersion", task.parquetVersion, _version)]
     row_group = min(_size(ctx, "rowGroupSize", task.rowGroupSize), ROW_GROUP_CAP)
     page = _size(ctx, "pageSize", task.pageSize)
     dictionary_page = _size(ctx, "dictionaryPageSize", task.dictionaryPageSize)
