@@ -265,6 +265,25 @@ def test_mariadb_after_sql_and_store(
     assert first.outputs["size"] == 2
     assert ion_rows(storage, first.outputs["uri"]) == [{"id": 1}, {"id": 2}]
     assert run_jdbc(task, ctx, "mariadb").outputs["size"] == 0
+    # STORE and FETCH stream through an unbuffered cursor, fetchSize rows at a time; the
+    # next statement runs once it is closed.
+    many = make(
+        JdbcQuery,
+        **props,
+        sql="SELECT seq AS n FROM seq_1_to_2500; SELECT count(*) AS c FROM q",
+        fetchType="STORE",
+        fetchSize=100,
+    )
+    last = run_jdbc(many, ctx, "mariadb")
+    assert last.state is State.SUCCESS, last.error
+    assert ion_rows(storage, last.outputs["uri"]) == [{"c": 2}]
+    streamed = run_jdbc(
+        make(JdbcQuery, **props, sql="SELECT seq AS n FROM seq_1_to_2500", fetchType="STORE"),
+        ctx,
+        "mariadb",
+    )
+    assert streamed.outputs["size"] == 2500
+    assert ion_rows(storage, streamed.outputs["uri"])[-1] == {"n": 2500}
 
 
 def test_mariadb_query_is_killed(mariadb: MariaDb, ctx: LocalTaskContext) -> None:  # noqa: F811

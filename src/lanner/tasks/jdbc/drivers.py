@@ -270,12 +270,22 @@ class MySqlSession(Session):
     def execute(
         self, statement: Statement, values: list[Any] | None, stream: int | None = None
     ) -> Result | None:
-        cur = self._conn.cursor()
+        # An unbuffered cursor streams the rows from the server as they are read
+        # (PyMySQL's default one receives the whole result first); closing it reads
+        # what is left, so the connection is free for the next statement.
+        streaming = stream is not None
+        cur = self._conn.cursor(self._pymysql.cursors.SSCursor if streaming else None)
         cur.execute(statement.sql, values)
         if cur.description is None:
+            cur.close()
             return None
         kinds = [d[1] for d in cur.description]
-        return Result([d[0] for d in cur.description], cur.fetchmany, _mysql_row(kinds))
+        return Result(
+            [d[0] for d in cur.description],
+            cur.fetchmany,
+            _mysql_row(kinds),
+            done=cur.close if streaming else None,
+        )
 
     def cancel(self) -> None:
         other = self._pymysql.connect(**self._args)
