@@ -22,14 +22,20 @@ _dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def encode_line(value: Any) -> bytes:
     """The Ion text of `value` on one line, newline included, in UTF-8."""
     kind = type(value)
-    if (kind is dict and _JSON_SCALARS.issuperset(map(type, value.values()))) or (
-        kind is list and _JSON_SCALARS.issuperset(map(type, value))
-    ):
-        try:
-            # Raises on a key that is not a string and on an int past 64 bits.
-            return orjson.dumps(value, option=_NEWLINE)
-        except TypeError:
-            pass
+    if kind is dict or kind is list:
+        items = value.values() if kind is dict else value
+        if _JSON_SCALARS.issuperset(map(type, items)):
+            try:
+                # Raises on a key that is not a string and on an int past 64 bits.
+                return orjson.dumps(value, option=_NEWLINE)
+            except TypeError:
+                pass
+        elif _ION_SCALARS.issuperset(map(type, items)):
+            # Decimals, timestamps, dates and blobs formatted into orjson's line.
+            try:
+                return orjson.dumps(value, default=_ion_fragment, option=_FLAT_OPTIONS)
+            except TypeError:  # a value Ion cannot hold: _text says which
+                pass
     return (_text(value) + "\n").encode("utf-8")
 
 
@@ -47,6 +53,12 @@ _FLAT_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME
 
 IonText = orjson.Fragment
 """Ion text put into a row as it is by `flat_struct_encoder` (`IonText("150d-2")`)."""
+
+_ION_SCALARS = _JSON_SCALARS | {Decimal, dt.datetime, dt.date, bytes}
+
+
+def _ion_fragment(value: Any) -> IonText:
+    return IonText(ion_scalar_text(value))
 
 
 def flat_struct_encoder(
