@@ -82,7 +82,10 @@ def run_ion_to_avro(task: IonToAvro, ctx: TaskContext) -> Outcome:
         parsed = fastavro.parse_schema(schema)
     except Exception as exc:
         raise SerdesError(f"'schema' is not a valid Avro schema: {exc}") from None
-    converter = avrorows.RowConverter(schema, options)
+    try:
+        converter = avrorows.RowConverter(schema, options)
+    except avrorows.SchemaError as exc:
+        raise SerdesError(f"'schema': {exc}") from None
     uri = as_text(ctx.render(task.from_))
     counter = [0]
 

@@ -18,9 +18,9 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 from lanner.tasks.serdes import javaparse
@@ -53,7 +53,25 @@ DEFAULT_NULL = [
 
 
 class BadValue(ValueError):
-    """A row or a value that does not fit the schema."""
+    """A row or a value that does not fit the schema; `path` names the field."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def within(self, name: str) -> BadValue:
+        """The same error, one level up (`name` is a field, or `[i]` an item)."""
+        if not self.path:
+            path = name
+        elif self.path.startswith("["):
+            path = name + self.path
+        else:
+            path = f"{name}.{self.path}"
+        return BadValue(self.message, path)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
 
 
 class SchemaError(ValueError):
@@ -132,9 +150,16 @@ def named_types(
     return found
 
 
+Convert = Callable[[Any], Any]
+
+
 @dataclass
 class RowConverter:
-    """Converts Ion rows to the values of one record schema."""
+    """Converts Ion rows to the values of one record schema.
+
+    The schema is compiled once into a tree of small functions, one per type, with a
+    short way for values that already have the field's type (most rows of a typed
+    file): a row costs a few Python calls per field."""
 
     schema: dict[str, Any]
     options: Options = field(default_factory=Options)
@@ -142,6 +167,8 @@ class RowConverter:
     def __post_init__(self) -> None:
         self.named = named_types(self.schema)
         self._fields = list(self.schema.get("fields", []))
+        self._cache: dict[int, Convert] = {}
+        self._root = self._compile(self.schema)
 
     def row(self, value: Any) -> dict[str, Any]:
         if isinstance(value, list):
@@ -155,10 +182,14 @@ class RowConverter:
             if self.options.strict_schema and len(keys) > len(self._fields):
                 raise BadValue(self._extra(len(keys)))
             return self._positional([by_index.get(i) for i in range(len(self._fields))])
-        out = self._record(self.schema, value, "")
+        out: dict[str, Any] = self._root(value)
         if self.options.strict_schema and len(value) > len(self._fields):
             raise BadValue(self._extra(len(value)))
         return out
+
+    def convert(self, schema: Any, value: Any) -> Any:
+        """One value made to fit `schema`; BadValue says why when it cannot."""
+        return self._compile(schema)(value)
 
     def _extra(self, count: int) -> str:
         return (
@@ -172,98 +203,225 @@ class RowConverter:
         row = {
             f["name"]: values[i] if i < len(values) else None for i, f in enumerate(self._fields)
         }
-        return self._record(self.schema, row, "")
+        result: dict[str, Any] = self._root(row)
+        return result
 
-    def _record(self, schema: Mapping[str, Any], data: Any, path: str) -> dict[str, Any]:
-        if not isinstance(data, Mapping):
-            raise BadValue(f"{path or 'row'}: expected a struct, got {_kind(data)}")
-        out: dict[str, Any] = {}
-        for f in schema.get("fields", []):
-            name = f["name"]
-            value = data.get(name)
-            if value is None:
-                for alias in f.get("aliases") or ():
-                    if data.get(alias) is not None:
-                        value = data[alias]
-                        break
-            out[name] = self.convert(f["type"], value, f"{path}.{name}" if path else name)
-        return out
+    # -- compiling ------------------------------------------------------------------------------
 
-    def convert(self, schema: Any, value: Any, path: str) -> Any:
-        """One value made to fit `schema`; BadValue names `path` when it cannot."""
-        if self.options.infer_all_fields and isinstance(value, str):
-            lowered = value.lower()
-            if lowered in self.options.null_values:
-                value = None
-            elif lowered in self.options.true_values:
-                value = True
-            elif lowered in self.options.false_values:
-                value = False
+    def _compile(self, schema: Any) -> Convert:
+        conv = self._bare(schema)
+        if not self.options.infer_all_fields:
+            return conv
+        o = self.options
+
+        def read_text_first(value: Any) -> Any:
+            if type(value) is str:
+                lowered = value.lower()
+                if lowered in o.null_values:
+                    value = None
+                elif lowered in o.true_values:
+                    value = True
+                elif lowered in o.false_values:
+                    value = False
+            return conv(value)
+
+        return read_text_first
+
+    def _bare(self, schema: Any) -> Convert:
         if isinstance(schema, list):
-            return self._union(schema, value, path)
+            return self._union(schema)
         if isinstance(schema, str):
             if schema in PRIMITIVES:
-                return self._primitive(schema, value, path)
+                return self._primitive(schema)
             if schema not in self.named:
-                raise BadValue(f"{path}: the schema names an unknown type '{schema}'")
-            schema = self.named[schema]
+                raise SchemaError(f"the schema names an unknown type '{schema}'")
+            return self._named(self.named[schema])
         kind = schema.get("type")
         if isinstance(kind, dict | list):
-            return self.convert(kind, value, path)
+            return self._bare(kind)
         logical = schema.get("logicalType")
-        try:
-            if logical is not None and logical in _LOGICAL:
-                if value is None:
-                    raise BadValue(f"{path}: null in a field that is not nullable")
-                return _LOGICAL[logical](self, schema, value)
-        except BadValue:
-            raise
-        except (ValueError, TypeError, ArithmeticError, InvalidOperation) as exc:
-            raise BadValue(f"{path}: {_show(value)} is not a {logical}: {exc}") from None
-        if kind in ("record", "error"):
-            return self._record(schema, value, path)
+        if logical is not None and logical in _LOGICAL:
+            return self._logical(schema, str(logical))
+        if kind in ("record", "error", "enum", "fixed"):
+            return self._named(schema)
         if kind == "array":
-            if not isinstance(value, list):
-                raise BadValue(f"{path}: expected a list, got {_kind(value)}")
-            return [self.convert(schema["items"], v, f"{path}[{i}]") for i, v in enumerate(value)]
+            return self._array(schema)
         if kind == "map":
-            if not isinstance(value, Mapping):
-                raise BadValue(f"{path}: expected a struct, got {_kind(value)}")
-            return {
-                str(k): self.convert(schema["values"], v, f"{path}[{k}]") for k, v in value.items()
-            }
-        if kind == "enum":
-            text = self._primitive("string", value, path)
-            if text not in schema.get("symbols", []):
-                raise BadValue(f"{path}: '{text}' is not one of {schema.get('symbols')}")
-            return text
-        if kind == "fixed":
-            data = self._primitive("bytes", value, path)
-            if len(data) != schema.get("size"):
-                raise BadValue(
-                    f"{path}: {len(data)} bytes, the fixed type holds {schema.get('size')}"
-                )
-            return data
+            return self._map(schema)
         if kind in PRIMITIVES:
-            return self._primitive(str(kind), value, path)
-        raise BadValue(f"{path}: the schema type {kind!r} is not an Avro type")
+            return self._primitive(str(kind))
+        raise SchemaError(f"the schema type {kind!r} is not an Avro type")
 
-    def _union(self, branches: list[Any], value: Any, path: str) -> Any:
-        # Kestra tries the branches in order and keeps the first that takes the value.
-        for branch in branches:
+    def _named(self, schema: dict[str, Any]) -> Convert:
+        """Records, enums and fixed types, compiled once (a record may contain itself)."""
+        key = id(schema)
+        if key in self._cache:
+            return self._cache[key]
+        later: list[Convert] = []
+        self._cache[key] = lambda value: later[0](value)
+        kind = schema.get("type")
+        if kind == "enum":
+            conv = self._enum(schema)
+        elif kind == "fixed":
+            conv = self._fixed(schema)
+        else:
+            conv = self._record(schema)
+        later.append(conv)
+        self._cache[key] = conv
+        return conv
+
+    def _record(self, schema: dict[str, Any]) -> Convert:
+        fields: list[tuple[str, tuple[str, ...], Convert]] = []
+
+        def compile_fields() -> None:
+            for f in schema.get("fields", []):
+                fields.append((f["name"], tuple(f.get("aliases") or ()), self._compile(f["type"])))
+
+        def record(data: Any) -> dict[str, Any]:
+            if not isinstance(data, Mapping):
+                raise BadValue(f"expected a struct, got {_kind(data)}")
+            out: dict[str, Any] = {}
+            get = data.get
+            for name, aliases, conv in fields:
+                value = get(name)
+                if value is None and aliases:
+                    value = next((get(a) for a in aliases if get(a) is not None), None)
+                try:
+                    out[name] = conv(value)
+                except BadValue as exc:
+                    raise exc.within(name) from None
+            return out
+
+        # Fields are compiled after the record is cached: a field may name the record.
+        self._cache[id(schema)] = record
+        compile_fields()
+        return record
+
+    def _array(self, schema: dict[str, Any]) -> Convert:
+        item = self._compile(schema["items"])
+
+        def array(value: Any) -> list[Any]:
+            if not isinstance(value, list):
+                raise BadValue(f"expected a list, got {_kind(value)}")
+            out = []
+            for i, v in enumerate(value):
+                try:
+                    out.append(item(v))
+                except BadValue as exc:
+                    raise exc.within(f"[{i}]") from None
+            return out
+
+        return array
+
+    def _map(self, schema: dict[str, Any]) -> Convert:
+        values = self._compile(schema["values"])
+
+        def avro_map(value: Any) -> dict[str, Any]:
+            if not isinstance(value, Mapping):
+                raise BadValue(f"expected a struct, got {_kind(value)}")
+            out = {}
+            for k, v in value.items():
+                try:
+                    out[str(k)] = values(v)
+                except BadValue as exc:
+                    raise exc.within(f"[{k}]") from None
+            return out
+
+        return avro_map
+
+    def _enum(self, schema: dict[str, Any]) -> Convert:
+        text = self._primitive("string")
+        symbols = list(schema.get("symbols", []))
+
+        def enum(value: Any) -> str:
+            symbol: str = text(value)
+            if symbol not in symbols:
+                raise BadValue(f"'{symbol}' is not one of {symbols}")
+            return symbol
+
+        return enum
+
+    def _fixed(self, schema: dict[str, Any]) -> Convert:
+        data = self._primitive("bytes")
+        size = schema.get("size")
+
+        def fixed(value: Any) -> bytes:
+            raw: bytes = data(value)
+            if len(raw) != size:
+                raise BadValue(f"{len(raw)} bytes, the fixed type holds {size}")
+            return raw
+
+        return fixed
+
+    def _union(self, schema: list[Any]) -> Convert:
+        branches = [self._compile(b) for b in schema]
+        shown = json.dumps(schema)
+
+        def none_fits(value: Any) -> BadValue:
+            return BadValue(f"{_show(value)} fits none of the types {shown}")
+
+        if len(schema) == 2 and schema[0] == "null":
+            # ["null", T], the usual nullable field: what the null branch takes, else T's.
+            other = branches[1]
+            nulls = self.options.null_values
+
+            def nullable(value: Any) -> Any:
+                if value is None or (type(value) is str and value.lower() in nulls):
+                    return None
+                try:
+                    return other(value)
+                except BadValue:
+                    raise none_fits(value) from None
+
+            return nullable
+
+        def union(value: Any) -> Any:
+            # Kestra tries the branches in order and keeps the first that takes the value.
+            for branch in branches:
+                try:
+                    return branch(value)
+                except BadValue:
+                    continue
+            raise none_fits(value)
+
+        return union
+
+    def _primitive(self, kind: str) -> Convert:
+        parse = _PRIMITIVE[kind]
+        o = self.options
+        same = _SAME_TYPE.get(kind)
+        article = _article(kind)
+
+        def primitive(value: Any) -> Any:
+            if same is not None and type(value) is same:
+                return value
             try:
-                return self.convert(branch, value, path)
+                return parse(o, value)
             except BadValue:
-                continue
-        raise BadValue(f"{path}: {_show(value)} fits none of the types {json.dumps(branches)}")
+                raise
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise BadValue(f"{_show(value)} is not {article}: {exc}") from None
 
-    def _primitive(self, kind: str, value: Any, path: str) -> Any:
-        try:
-            return _PRIMITIVE[kind](self.options, value)
-        except BadValue as exc:
-            raise BadValue(f"{path}: {exc}") from None
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise BadValue(f"{path}: {_show(value)} is not {_article(kind)}: {exc}") from None
+        return primitive
+
+    def _logical(self, schema: dict[str, Any], logical: str) -> Convert:
+        make = _LOGICAL[logical]
+
+        def logical_value(value: Any) -> Any:
+            if value is None:
+                raise BadValue("null in a field that is not nullable")
+            try:
+                return make(self, schema, value)
+            except BadValue:
+                raise
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                raise BadValue(f"{_show(value)} is not a {logical}: {exc}") from None
+
+        return logical_value
+
+
+# Types a value may already have that the field keeps as it is (int and long check ranges).
+_SAME_TYPE: dict[str, type] = {"string": str, "double": float, "float": float, "boolean": bool}
 
 
 def _article(kind: str) -> str:

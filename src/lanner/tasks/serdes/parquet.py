@@ -261,7 +261,10 @@ def run_ion_to_parquet(task: IonToParquet, ctx: TaskContext) -> Outcome:
     if problem:
         raise SerdesError(f"the schema cannot be written as Parquet here: {problem}")
     target_schema = arrow_schema(schema, pa)
-    converter = avrorows.RowConverter(schema, options)
+    try:
+        converter = avrorows.RowConverter(schema, options)
+    except avrorows.SchemaError as exc:
+        raise SerdesError(f"'schema': {exc}") from None
     uri = as_text(ctx.render(task.from_))
     counter = [0]
 
