@@ -19,7 +19,10 @@ postgres): a scratch database is created, filled and dropped at the end.
    file's first and last rows are read back with amazon-ion (the reference
    library) and compared with the table.
 
-    .venv/bin/python -m bench.bench_jdbc [--rows 1000000] [--runs 3] [--calls 200]
+    .venv/bin/python -m bench.bench_jdbc [--rows 1000000] [--runs 3] [--calls 200] [--parquet]
+
+With --parquet, the last STORE file then goes through IonToParquet (no bar; its
+rate and peak RSS are printed).
 """
 
 from __future__ import annotations
@@ -187,8 +190,48 @@ def _floor_child(db: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rss_mb": _peak_rss_mb(), "size": count}
 
 
+PARQUET_SCHEMA = {
+    "type": "record",
+    "name": "BenchRow",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "name", "type": "string"},
+        {
+            "name": "amount",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2},
+        },
+        {"name": "created_at", "type": {"type": "long", "logicalType": "local-timestamp-micros"}},
+        {"name": "seen_at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "active", "type": "boolean"},
+        {"name": "note", "type": ["null", "string"]},
+    ],
+}
+
+
+def _parquet_child(uri: str, storage: str) -> dict[str, Any]:
+    """IonToParquet of the STORE file, in a process of its own (its peak RSS)."""
+    from lanner.plugin import TaskRegistry
+    from lanner.storage import LocalStorage
+    from tests.support.task_context import LocalTaskContext
+
+    name = "io.kestra.plugin.serdes.parquet.IonToParquet"
+    task_type = TaskRegistry.from_entry_points().get(name)
+    assert task_type is not None and task_type.run is not None
+    model = task_type.model.model_validate(
+        {"id": "parquet", "type": name, "from": uri, "schema": json.dumps(PARQUET_SCHEMA)}
+    )
+    ctx = LocalTaskContext(storage=LocalStorage(storage), task_id="parquet")
+    started = time.perf_counter()
+    outcome = task_type.run(model, ctx)
+    seconds = time.perf_counter() - started
+    assert outcome.error is None, outcome.error
+    return {"seconds": seconds, "rss_mb": _peak_rss_mb(), "size": outcome.outputs["size"]}
+
+
 def _child(args: list[str]) -> dict[str, Any]:
     step, db, storage = args
+    if step == "parquet":
+        return _parquet_child(db, storage)  # db: the STORE file's URI here
     return _store_child(db, storage) if step == "store" else _floor_child(db)
 
 
@@ -272,6 +315,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--child", nargs=3, metavar=("STEP", "DB", "STORAGE"))
+    parser.add_argument(
+        "--parquet", action="store_true", help="then IonToParquet of the STORE file, once"
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_child(args.child)))
@@ -320,6 +366,13 @@ def main() -> None:
             print(f"  Ion file {ion.stat().st_size / 1e6:.1f} MB")
             same = check_with_amazon_ion(ion, args.rows)
             print(f"  first and last 1000 rows read back by amazon-ion as the table's: {same}")
+            print(f"  task / floor: {seconds / floor_s:.1f}x")
+            if args.parquet:
+                pq = _run_child("parquet", stores[-1]["uri"], storage)
+                print(
+                    f"IonToParquet of that file, one run: {pq['seconds']:.2f} s,"
+                    f" {pq['size'] / pq['seconds']:,.0f} rows/s, peak RSS {pq['rss_mb']:.0f} MB"
+                )
     finally:
         drop_database(db)
 

@@ -5,7 +5,7 @@
 As in Kestra, IonToParquet writes through an Avro schema (given or inferred): rows are
 fitted to it by :mod:`lanner.tasks.serdes.avrorows`, the schema is mapped to Arrow
 types, and rows are written a row group at a time (at most `rowGroupSize` bytes of
-Arrow data, capped at 64 MiB, are held). The Avro schema is stored in the file's
+Arrow data, capped at 16 MiB, are held). The Avro schema is stored in the file's
 metadata under `parquet.avro.schema`, as parquet-avro does. ParquetToIon reads one
 row group at a time, in batches.
 """
@@ -44,7 +44,7 @@ _REFUSED_CODECS = {
 # 9, is ~10x slower for ~0.1% smaller files) and zstd's 3.
 LEVELS = {"gzip": 6, "zstd": 3}
 VERSIONS = {"V1": ("1.0", "1.0"), "V2": ("2.6", "2.0")}  # (format version, data page version)
-ROW_GROUP_CAP = 64 * 1024 * 1024
+ROW_GROUP_CAP = 16 * 1024 * 1024
 _BATCH_ROWS = 4096
 _READ_BATCH_ROWS = 8192
 DEFAULT_ROW_GROUP = 128 * 1024 * 1024  # parquet-mr's DEFAULT_BLOCK_SIZE
@@ -214,7 +214,7 @@ class IonToParquet(avroprops.AvroConversion):
     parquetVersion: Version = Field("V2", description="The Parquet format version, V1 or V2.")
     rowGroupSize: DynamicInt = Field(
         DEFAULT_ROW_GROUP,
-        description="Target row group size in bytes (Lanner holds at most 64 MiB of rows).",
+        description="Target row group size in bytes (Lanner holds at most 16 MiB of rows).",
     )
     pageSize: DynamicInt = Field(DEFAULT_PAGE, description="Target data page size in bytes.")
     dictionaryPageSize: DynamicInt = Field(
