@@ -30,13 +30,24 @@ keeps its last value). Annotations are dropped when reading.
 from __future__ import annotations
 
 from lanner.ion.reader import IonFormatError, read_values
-from lanner.ion.writer import dumps_line, encode_line, encode_text_row, write_values
+from lanner.ion.writer import (
+    IonText,
+    dumps_line,
+    encode_line,
+    encode_text_row,
+    flat_struct_encoder,
+    ion_scalar_text,
+    write_values,
+)
 
 __all__ = [
     "IonFormatError",
+    "IonText",
     "dumps_line",
     "encode_line",
     "encode_text_row",
+    "flat_struct_encoder",
+    "ion_scalar_text",
     "read_values",
     "write_values",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -36,26 +37,72 @@ def _not_ion(name: str) -> Any:
 
 _decode_json = json.JSONDecoder(parse_float=_number, parse_constant=_not_ion).decode
 
+# Ion scalars that are not JSON but common in row files (a query's timestamps, dates
+# and decimals): read here rather than by amazon-ion, a line at a time. Timestamps of
+# day precision or with a time and an offset, fractions of up to 6 digits (longer
+# ones go to amazon-ion, which rounds them); decimals with a `d` exponent.
+_ION_SCALAR = re.compile(
+    r"(?<![\w.+$-])(?:"
+    r"(?P<date>\d{4}-\d{2}-\d{2})(?:T(?:(?P<time>\d{2}:\d{2})(?::(?P<sec>\d{2})"
+    r"(?:\.(?P<frac>\d{1,6}))?)?(?P<off>Z|[+-]\d{2}:\d{2}))?)?"
+    r"|(?P<dec>-?\d+(?:\.\d*)?[dD][+-]?\d+)"
+    r")(?![\w.:+$-])"
+)
+# Each such scalar is replaced, before `json` reads the line, by a number whose text
+# starts with this (a line holding it already is left to amazon-ion).
+_HELD = "-0.0e-999999"
+
+
+def _ion_scalar(match: re.Match[str]) -> Any:
+    if match.group("dec"):
+        return Decimal(match.group("dec").replace("d", "E").replace("D", "E"))
+    year, month, day = map(int, match.group("date").split("-"))
+    if not match.group("off"):
+        return dt.date(year, month, day)
+    hour, minute = map(int, match.group("time").split(":"))
+    second = int(match.group("sec") or 0)
+    micro = int((match.group("frac") or "0").ljust(6, "0"))
+    offset = match.group("off")
+    if offset == "-00:00":
+        zone: dt.tzinfo | None = None  # Ion's unknown offset: a local time
+    elif offset in ("Z", "+00:00"):
+        zone = dt.UTC
+    else:
+        sign = -1 if offset[0] == "-" else 1
+        zone = dt.timezone(sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+    return dt.datetime(year, month, day, hour, minute, second, micro, zone)
+
 
 def _json_shaped(line: str) -> Any:
-    """The value of a line that is JSON, or that is once its bare field names are quoted.
+    """The value of a line that is JSON, or that is once its bare field names are quoted
+    and its timestamps and `d` decimals are held aside.
 
     Safe because JSON's strings are Ion's short strings, with a subset of their
     escapes, and JSON's numbers, true, false and null mean in Ion what we read them
-    as; anything else (quoted symbols, long strings, comments, timestamps, ...)
-    makes `json` fail, and the line goes to amazon-ion."""
+    as; anything else (quoted symbols, long strings, comments, blobs, ...) makes
+    `json` fail, and the line goes to amazon-ion."""
     if not (line[:1] == "{" and (line[1:2].isalpha() or line[1:2] == "_")):  # {name: is not JSON
         try:
             return _decode_json(line)
         except ValueError:
             pass
     parts = _STRING.split(line)
+    held: list[Any] = []
+
+    def hold(match: re.Match[str]) -> str:
+        held.append(_ion_scalar(match))  # a bad date raises ValueError: amazon-ion's turn
+        return f"{_HELD}{len(held) - 1}"
+
     for i in range(0, len(parts), 2):
         part = parts[i]
         # A quote or slash outside strings: a quoted symbol, long string or comment,
         # which could hide a `"` from the split above.
         if "'" in part or "/" in part:
             raise ValueError("not JSON-shaped")
+        if ("-" in part or "d" in part or "D" in part) and _ION_SCALAR.search(part):
+            if _HELD in part:
+                raise ValueError("holds the placeholder text")
+            part = parts[i] = _ION_SCALAR.sub(hold, part)
         if ":" not in part:
             continue
         # The usual segment between two strings: `,name:` (or `{name:`), without a regex.
@@ -66,7 +113,13 @@ def _json_shaped(line: str) -> Any:
             parts[i] = f'{part[0]}"{name}":'
         else:
             parts[i] = _BARE_NAME.sub(_quote_name, part)
-    return _decode_json("".join(parts))
+    if not held:
+        return _decode_json("".join(parts))
+
+    def number(text: str) -> Any:
+        return held[int(text[len(_HELD) :])] if text.startswith(_HELD) else _number(text)
+
+    return json.JSONDecoder(parse_float=number, parse_constant=_not_ion).decode("".join(parts))
 
 
 def _quote_name(match: re.Match[str]) -> str:

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -22,14 +22,20 @@ _dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def encode_line(value: Any) -> bytes:
     """The Ion text of `value` on one line, newline included, in UTF-8."""
     kind = type(value)
-    if (kind is dict and _JSON_SCALARS.issuperset(map(type, value.values()))) or (
-        kind is list and _JSON_SCALARS.issuperset(map(type, value))
-    ):
-        try:
-            # Raises on a key that is not a string and on an int past 64 bits.
-            return orjson.dumps(value, option=_NEWLINE)
-        except TypeError:
-            pass
+    if kind is dict or kind is list:
+        items = value.values() if kind is dict else value
+        if _JSON_SCALARS.issuperset(map(type, items)):
+            try:
+                # Raises on a key that is not a string and on an int past 64 bits.
+                return orjson.dumps(value, option=_NEWLINE)
+            except TypeError:
+                pass
+        elif _ION_SCALARS.issuperset(map(type, items)):
+            # Decimals, timestamps, dates and blobs formatted into orjson's line.
+            try:
+                return orjson.dumps(value, default=_ion_fragment, option=_FLAT_OPTIONS)
+            except TypeError:  # a value Ion cannot hold: _text says which
+                pass
     return (_text(value) + "\n").encode("utf-8")
 
 
@@ -37,6 +43,59 @@ def encode_text_row(row: Mapping[str, str | None]) -> bytes:
     """The Ion line of a struct whose values are all strings or None (a CSV row): the
     fastest path, for callers that know their values' types."""
     return orjson.dumps(row, option=_NEWLINE)
+
+
+# Values orjson would write as JSON that Ion reads otherwise: JSON's 1.5 is an Ion
+# decimal, and a list or struct may hold such a float.
+_NOT_FLAT = frozenset({float, list, tuple, dict})
+_FLAT_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+IonText = orjson.Fragment
+"""Ion text put into a row as it is by `flat_struct_encoder` (`IonText("150d-2")`)."""
+
+_ION_SCALARS = _JSON_SCALARS | {Decimal, dt.datetime, dt.date, bytes}
+
+
+def _ion_fragment(value: Any) -> IonText:
+    return IonText(ion_scalar_text(value))
+
+
+def flat_struct_encoder(
+    ion_text: Callable[[Any], IonText],
+) -> Callable[[dict[str, Any]], bytes | None]:
+    """A fast encoder of flat rows, for writers of many rows of known kinds (a query's).
+
+    The row's strings, integers, booleans and nulls are written by orjson; every
+    other value (decimal, datetime, date, bytes, ...) is handed to `ion_text`, which
+    returns its Ion text as `IonText(ion_scalar_text(value))` does, or raises
+    TypeError. The encoder returns None for a row it cannot write that way (a
+    float, a list or struct among its values, a value `ion_text` refuses, an integer
+    past 64 bits): the caller then writes it with `encode_line`."""
+
+    def encode(row: dict[str, Any]) -> bytes | None:
+        if not _NOT_FLAT.isdisjoint(map(type, row.values())):
+            return None
+        try:
+            return orjson.dumps(row, default=ion_text, option=_FLAT_OPTIONS)
+        except (TypeError, ValueError):  # orjson.JSONEncodeError is a TypeError
+            return None
+
+    return encode
+
+
+def ion_scalar_text(value: Any) -> str:
+    """The Ion text of a decimal, datetime, date or bytes value; TypeError for others."""
+    kind = type(value)
+    if kind is Decimal:
+        return _decimal(value)
+    if kind is dt.datetime:
+        return _timestamp(value)
+    if kind is dt.date:
+        return f"{value.isoformat()}T"
+    if kind is bytes:
+        return "{{" + base64.b64encode(value).decode("ascii") + "}}"
+    raise TypeError(f"{kind.__name__} is not an Ion scalar this writer knows")
 
 
 def dumps_line(value: Any) -> str:
@@ -93,15 +152,19 @@ def _float(value: float) -> str:
 def _decimal(value: Decimal) -> str:
     if not value.is_finite():
         raise ValueError(f"Ion decimals are finite numbers (got {value})")
-    sign, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)
-    return f"{'-' if sign else ''}{''.join(map(str, digits))}d{exponent}"
+    # str() keeps the digits and the exponent exactly ("1.50", "1E+3", "0E-7"); Ion
+    # writes an exponent with d (an E is a float's), and digits alone are an integer.
+    text = str(value)
+    if "E" in text:
+        return text.replace("E", "d")
+    return text if "." in text else text + "d0"
 
 
 def _timestamp(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        return value.isoformat() + "-00:00"  # Ion's "unknown local offset"
     offset = value.utcoffset()
     if offset is None:
-        # Ion's "unknown local offset".
         return value.replace(tzinfo=None).isoformat() + "-00:00"
     if offset.total_seconds() % 60:
         raise ValueError(f"Ion timestamp offsets are whole minutes (got {offset})")

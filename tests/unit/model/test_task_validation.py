@@ -25,6 +25,7 @@ from tests.unit.tasks import (
     flowable_examples,
     integration_examples,
     notify_examples,
+    rowfile_examples,
     s3_compress_examples,
     script_examples,
     storage_examples,
@@ -362,6 +363,8 @@ VALID |= broker_examples.VALID
 INVALID |= broker_examples.INVALID
 VALID |= flowable_examples.VALID
 INVALID |= flowable_examples.INVALID
+VALID |= rowfile_examples.VALID
+INVALID |= rowfile_examples.INVALID
 
 
 def _task(type_name: str, props: dict[str, Any], task_id: str = "t") -> dict[str, Any]:
@@ -387,7 +390,9 @@ def test_task_type_accepts(type_name: str, props: dict[str, Any]) -> None:
     for key, value in props.items():
         if key in ("tasks", "then", "else", "errors", "finally", "cases", "defaults"):
             continue
-        attr = {"else": "else_", "finally": "finally_", "from": "from_"}.get(key, key)
+        attr = {"else": "else_", "finally": "finally_", "from": "from_", "schema": "schema_"}.get(
+            key, key
+        )
         got = getattr(task, attr)
         if hasattr(got, "model_dump"):
             got = got.model_dump(exclude_unset=True)

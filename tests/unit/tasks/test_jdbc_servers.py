@@ -127,6 +127,56 @@ def test_postgres_queries_parameters_store_and_transaction(
     assert count.outputs == {"row": {"n": 3}, "size": 1}  # the DELETE was rolled back
 
 
+def test_postgres_store_and_fetch_stream_through_a_server_side_cursor(
+    pg: dict[str, str], ctx: LocalTaskContext, storage: LocalStorage
+) -> None:
+    """FETCH and STORE read SELECT/VALUES rows fetchSize at a time from a server-side
+    cursor (in a transaction of their own, or the one afterSQL opens); statements a
+    cursor cannot hold (a data-modifying WITH, INSERT ... RETURNING) are read whole."""
+    setup = """DROP TABLE IF EXISTS many; CREATE TABLE many(id int PRIMARY KEY, seen bool);
+        INSERT INTO many SELECT i, false FROM generate_series(1, 2500) AS i"""
+    assert (
+        run_jdbc(make(PostgresQueries, **pg, sql=setup), ctx, "postgresql").state is State.SUCCESS
+    )
+
+    def query(sql: str, fetch: str, **more: Any) -> Any:
+        outcome = run_jdbc(
+            make(PostgresQuery, **pg, sql=sql, fetchType=fetch, fetchSize=100, **more),
+            ctx,
+            "postgresql",
+        )
+        assert outcome.state is State.SUCCESS, outcome.error
+        return outcome.outputs
+
+    stored = query("-- all of them\nSELECT id FROM many ORDER BY id", "STORE")
+    assert stored["size"] == 2500
+    assert ion_rows(storage, stored["uri"]) == [{"id": i} for i in range(1, 2501)]
+    empty = query("SELECT id FROM many WHERE false", "STORE")
+    assert empty["size"] == 0 and ion_rows(storage, empty["uri"]) == []
+    assert query("VALUES (1, 'a'), (2, 'b')", "FETCH")["rows"] == [
+        {"column1": 1, "column2": "a"},
+        {"column1": 2, "column2": "b"},
+    ]
+    # afterSQL runs in the transaction that holds the cursor, and commits with it.
+    marked = query(
+        "SELECT id FROM many WHERE id <= 300 ORDER BY id",
+        "STORE",
+        afterSQL="UPDATE many SET seen = true WHERE id <= 300",
+    )
+    assert marked["size"] == 300
+    assert query("SELECT count(*)::int AS n FROM many WHERE seen", "FETCH")["rows"] == [{"n": 300}]
+    moved = query(
+        "WITH gone AS (DELETE FROM many WHERE id > 2400 RETURNING id) SELECT id FROM gone",
+        "STORE",
+    )
+    assert moved["size"] == 100
+    returned = query("INSERT INTO many VALUES (9001, true) RETURNING id", "FETCH")
+    assert returned["rows"] == [{"id": 9001}]
+    # A second statement runs after the first one's cursor is closed and committed.
+    both = query("SELECT 1 AS a; SELECT count(*)::int AS n FROM many", "FETCH")
+    assert both["rows"] == [{"n": 2401}]
+
+
 def test_postgres_bad_password_and_url(pg: dict[str, str], ctx: LocalTaskContext) -> None:
     bad = run_jdbc(
         make(PostgresQuery, url="jdbc:postgresql://127.0.0.1:5432/x?bogus=1", sql="SELECT 1"),
@@ -215,6 +265,25 @@ def test_mariadb_after_sql_and_store(
     assert first.outputs["size"] == 2
     assert ion_rows(storage, first.outputs["uri"]) == [{"id": 1}, {"id": 2}]
     assert run_jdbc(task, ctx, "mariadb").outputs["size"] == 0
+    # STORE and FETCH stream through an unbuffered cursor, fetchSize rows at a time; the
+    # next statement runs once it is closed.
+    many = make(
+        JdbcQuery,
+        **props,
+        sql="SELECT seq AS n FROM seq_1_to_2500; SELECT count(*) AS c FROM q",
+        fetchType="STORE",
+        fetchSize=100,
+    )
+    last = run_jdbc(many, ctx, "mariadb")
+    assert last.state is State.SUCCESS, last.error
+    assert ion_rows(storage, last.outputs["uri"]) == [{"c": 2}]
+    streamed = run_jdbc(
+        make(JdbcQuery, **props, sql="SELECT seq AS n FROM seq_1_to_2500", fetchType="STORE"),
+        ctx,
+        "mariadb",
+    )
+    assert streamed.outputs["size"] == 2500
+    assert ion_rows(storage, streamed.outputs["uri"])[-1] == {"n": 2500}
 
 
 def test_mariadb_query_is_killed(mariadb: MariaDb, ctx: LocalTaskContext) -> None:  # noqa: F811

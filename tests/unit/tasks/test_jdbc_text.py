@@ -15,7 +15,13 @@ from amazon.ion import simpleion
 from lanner.ion import read_values
 from lanner.tasks.jdbc.sqltext import ParameterError, bind_named, split_statements
 from lanner.tasks.jdbc.urls import JdbcUrl, JdbcUrlError, parse_jdbc_url
-from lanner.tasks.jdbc.values import ion_value, output_value, parse_zone, write_ion_rows
+from lanner.tasks.jdbc.values import (
+    ion_value,
+    output_value,
+    parse_zone,
+    store_rows,
+    write_ion_rows,
+)
 
 
 @pytest.mark.parametrize(
@@ -189,6 +195,47 @@ def test_ion_rows_keep_exact_types() -> None:
     assert kestra_first["j"]["k"][:2] == [1, Decimal("2.5")]
     assert kestra_first["n"].ion_type.name == "NULL"
     assert dict(kestra_second) == {"a": 1, "b": "x"}
+
+
+@pytest.mark.parametrize("zone", [ZoneInfo("Europe/Paris"), ZoneInfo("Asia/Kolkata"), None])
+def test_store_rows_writes_what_the_value_by_value_path_writes(zone: ZoneInfo | None) -> None:
+    """STORE's fast path (one orjson call a row) gives the bytes of ion_value + the writer,
+    for each kind of value alone in a row, all together, and rows it hands to the slow path."""
+    values = [
+        dt.date(2024, 1, 2),
+        dt.time(10, 30, 5),
+        dt.datetime(2024, 1, 2, 10, 0, 0, 123000),
+        dt.datetime(2024, 1, 2, 10, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 7, 2, 23, 59, 59, 999999, tzinfo=dt.timezone(dt.timedelta(hours=-3))),
+        Decimal("1.50"),
+        Decimal("-0"),
+        Decimal("1E+3"),
+        Decimal("12345678901234567890.000001"),
+        Decimal("NaN"),
+        Decimal("-Infinity"),
+        0.25,
+        2**70,
+        -(2**63),
+        b"\xaa\xbb",
+        bytearray(b"\x00"),
+        memoryview(b"\x01"),
+        uuid.UUID(int=1),
+        [1, Decimal("2.5")],
+        {"k": None},
+        dt.timedelta(hours=1, minutes=30),
+        'é\n"x"\u2028',
+        True,
+        None,
+    ]
+    rows = [(v,) for v in values] + [tuple(values)]
+    columns = [[f"c{i}" for i in range(len(r))] for r in rows]
+    fast = io.BytesIO()
+    slow = io.BytesIO()
+    for names, row in zip(columns, rows, strict=True):
+        assert store_rows(names, [row], zone, fast) == 1
+        write_ion_rows([{n: ion_value(v, zone) for n, v in zip(names, row, strict=True)}], slow)
+    assert fast.getvalue().decode().splitlines() == slow.getvalue().decode().splitlines()
+    assert len(simpleion.loads(fast.getvalue().decode(), single_value=False)) == len(rows)
 
 
 def test_zone_ids() -> None:

@@ -13,6 +13,8 @@ connection from a second connection, sqlite's and duckdb's interrupt.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,14 +57,22 @@ class Result:
         columns: list[str],
         fetch: Callable[[int], list[tuple[Any, ...]]],
         convert: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
+        done: Callable[[], None] | None = None,
     ) -> None:
         self.columns = columns
         self._fetch = fetch
         self._convert = convert
+        self._done = done
 
     def batch(self, size: int) -> list[tuple[Any, ...]]:
         rows = self._fetch(size)
         return [self._convert(r) for r in rows] if self._convert else list(rows)
+
+    def finish(self) -> None:
+        """Called once every row was read: a server-side cursor is closed here."""
+        if self._done is not None:
+            done, self._done = self._done, None
+            done()
 
 
 class Session:
@@ -77,7 +87,12 @@ class Session:
             Statement(s) for s in split_statements(sql, backslash_escapes=self.backslash_escapes)
         ]
 
-    def execute(self, statement: Statement, values: list[Any] | None) -> Result | None:
+    def execute(
+        self, statement: Statement, values: list[Any] | None, stream: int | None = None
+    ) -> Result | None:
+        """Run one statement; its rows, or None when it returns none. `stream`: every
+        row will be read, `stream` at a time, so a driver may stream them from the
+        server instead of receiving them all first."""
         raise NotImplementedError
 
     def begin(self) -> None:
@@ -130,6 +145,21 @@ _PG_PARAMS = {
 }
 
 
+# Statements that a server-side cursor may stream: DECLARE takes a SELECT or VALUES,
+# not a data-modifying WITH nor SELECT INTO (those, and anything unsure, are read the
+# plain way, which is always right).
+_CURSOR_HEAD = re.compile(
+    r"(?:\s|--[^\n]*\n|/\*.*?\*/|\()*(select|values|table|with)\b", re.I | re.S
+)
+_CURSOR_NOT = re.compile(r"\b(insert|update|delete|merge|into)\b", re.I)
+_cursor_names = itertools.count(1)
+
+
+def _cursor_friendly(sql: str) -> bool:
+    head = _CURSOR_HEAD.match(sql)
+    return head is not None and not _CURSOR_NOT.search(sql)
+
+
 class PostgresSession(Session):
     placeholder = "%s"
     escape_percent = True
@@ -156,12 +186,43 @@ class PostgresSession(Session):
             **kwargs,
         )
 
-    def execute(self, statement: Statement, values: list[Any] | None) -> Result | None:
+    def execute(
+        self, statement: Statement, values: list[Any] | None, stream: int | None = None
+    ) -> Result | None:
+        query = statement.sql.encode() if values is None else statement.sql
+        if stream is not None and _cursor_friendly(statement.sql):
+            return self._stream(query, values)
         cur = self._conn.cursor()
-        cur.execute(statement.sql.encode() if values is None else statement.sql, values)
+        cur.execute(query, values)
         if cur.description is None:
             return None
         return Result([d.name for d in cur.description], cur.fetchmany)
+
+    def _stream(self, query: str | bytes, values: list[Any] | None) -> Result:
+        """The rows through a server-side cursor, `fetchSize` at a time: psycopg's
+        default cursor receives the whole result first (1M rows: several hundred MB).
+        A cursor lives in a transaction: one is opened for it unless one is open."""
+        from psycopg.pq import TransactionStatus
+
+        own = self._conn.info.transaction_status == TransactionStatus.IDLE
+        if own:
+            self._conn.execute(b"BEGIN")
+        cur = self._conn.cursor(name=f"lanner_rows_{next(_cursor_names)}")
+        try:
+            cur.execute(query, values)
+        except BaseException:
+            if own:
+                with contextlib.suppress(Exception):  # the connection may be gone (killed)
+                    self._conn.execute(b"ROLLBACK")
+            raise
+
+        def done() -> None:
+            cur.close()
+            if own:
+                self._conn.execute(b"COMMIT")
+
+        assert cur.description is not None  # a SELECT or VALUES always describes its rows
+        return Result([d.name for d in cur.description], cur.fetchmany, done=done)
 
     @property
     def connection(self) -> Any:
@@ -206,13 +267,25 @@ class MySqlSession(Session):
         self._conn = self._pymysql.connect(**self._args)
         self._thread_id = self._conn.thread_id()
 
-    def execute(self, statement: Statement, values: list[Any] | None) -> Result | None:
-        cur = self._conn.cursor()
+    def execute(
+        self, statement: Statement, values: list[Any] | None, stream: int | None = None
+    ) -> Result | None:
+        # An unbuffered cursor streams the rows from the server as they are read
+        # (PyMySQL's default one receives the whole result first); closing it reads
+        # what is left, so the connection is free for the next statement.
+        streaming = stream is not None
+        cur = self._conn.cursor(self._pymysql.cursors.SSCursor if streaming else None)
         cur.execute(statement.sql, values)
         if cur.description is None:
+            cur.close()
             return None
         kinds = [d[1] for d in cur.description]
-        return Result([d[0] for d in cur.description], cur.fetchmany, _mysql_row(kinds))
+        return Result(
+            [d[0] for d in cur.description],
+            cur.fetchmany,
+            _mysql_row(kinds),
+            done=cur.close if streaming else None,
+        )
 
     def cancel(self) -> None:
         other = self._pymysql.connect(**self._args)
@@ -272,7 +345,9 @@ class SqliteSession(Session):
             out.append(Statement(pending))
         return out
 
-    def execute(self, statement: Statement, values: list[Any] | None) -> Result | None:
+    def execute(
+        self, statement: Statement, values: list[Any] | None, stream: int | None = None
+    ) -> Result | None:
         cur = self._conn.execute(statement.sql, values or ())
         if cur.description is None:
             return None
@@ -308,7 +383,9 @@ class DuckDbSession(Session):
         kinds = self._duckdb.StatementType
         return True if parsed.type in (kinds.SELECT, kinds.PRAGMA, kinds.EXPLAIN) else None
 
-    def execute(self, statement: Statement, values: list[Any] | None) -> Result | None:
+    def execute(
+        self, statement: Statement, values: list[Any] | None, stream: int | None = None
+    ) -> Result | None:
         self._conn.execute(statement.sql, values)
         description = self._conn.description
         if description is None:

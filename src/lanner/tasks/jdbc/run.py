@@ -258,26 +258,25 @@ def _collect(
             {c: values.output_value(v, zone) for c, v in zip(columns, r, strict=True)}
             for r in _rows(result, size)
         ]
+        result.finish()
         return {"rows": rows, "size": len(rows)}
     with tempfile.TemporaryDirectory(prefix="lanner-jdbc-") as tmp:
         path = Path(tmp) / "rows.ion"
         with path.open("wb") as out:
-            count = values.write_ion_rows(
-                (
-                    {c: values.ion_value(v, zone) for c, v in zip(columns, r, strict=True)}
-                    for r in _rows(result, size)
-                ),
-                out,
-            )
+            count = values.store_rows(columns, _rows(result, size), zone, out)
+        result.finish()
         uri = ctx.put_file(path, f"{uuid.uuid4().hex}.ion")
     return {"uri": uri, "size": count}
 
 
 def _run_one(
-    session: Session, statement: Statement, parameters: Mapping[str, Any] | None
+    session: Session,
+    statement: Statement,
+    parameters: Mapping[str, Any] | None,
+    stream: int | None = None,
 ) -> Result | None:
     if parameters is None:
-        return session.execute(statement, None)
+        return session.execute(statement, None, stream)
     sql, bound = bind_named(
         statement.sql,
         parameters,
@@ -285,7 +284,7 @@ def _run_one(
         escape_percent=session.escape_percent,
         backslash_escapes=session.backslash_escapes,
     )
-    return session.execute(Statement(sql), bound or None)
+    return session.execute(Statement(sql), bound or None, stream)
 
 
 def run_jdbc(task: JdbcQuery, ctx: TaskContext, kind: str) -> Outcome:
@@ -344,7 +343,9 @@ def _statements(
         for statement in statements:
             if ctx.cancelled:
                 raise _Cancelled()
-            result = _run_one(session, statement, parameters)
+            # FETCH and STORE read every row: the driver may stream them.
+            reads_all = fetch in (FetchType.FETCH, FetchType.STORE)
+            result = _run_one(session, statement, parameters, size if reads_all else None)
             if result is None:
                 continue
             last = _collect(ctx, result, fetch, size, zone)

@@ -12,7 +12,14 @@ from lanner.plugin import TaskType
 
 def task_types() -> list[TaskType]:
     """CsvToIon, IonToCsv, JsonToIon, IonToJson (and their old names), ExcelToIon and
-    IonToExcel (openpyxl, imported when one runs)."""
-    from lanner.tasks.serdes import csv_ion, excel, json_ion
+    IonToExcel (openpyxl), IonToAvro and AvroToIon (fastavro), IonToParquet and
+    ParquetToIon (pyarrow); the libraries are imported when a task runs."""
+    from lanner.tasks.serdes import avro, csv_ion, excel, json_ion, parquet
 
-    return [*csv_ion.TASK_TYPES, *json_ion.TASK_TYPES, *excel.TASK_TYPES]
+    return [
+        *csv_ion.TASK_TYPES,
+        *json_ion.TASK_TYPES,
+        *excel.TASK_TYPES,
+        *avro.TASK_TYPES,
+        *parquet.TASK_TYPES,
+    ]
