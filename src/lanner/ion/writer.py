@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -22,7 +23,7 @@ _dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def encode_line(value: Any) -> bytes:
     """The Ion text of `value` on one line, newline included, in UTF-8."""
     kind = type(value)
-    if kind is dict or kind is list:
+    if (kind is dict and _plain_keys(value)) or kind is list:
         items = value.values() if kind is dict else value
         if _JSON_SCALARS.issuperset(map(type, items)):
             try:
@@ -42,7 +43,25 @@ def encode_line(value: Any) -> bytes:
 def encode_text_row(row: Mapping[str, str | None]) -> bytes:
     """The Ion line of a struct whose values are all strings or None (a CSV row): the
     fastest path, for callers that know their values' types."""
+    if not _plain_keys(row):
+        return encode_line(dict(row))
     return orjson.dumps(row, option=_NEWLINE)
+
+
+_SYMBOL_ID = re.compile(r"\$[0-9]+")
+
+
+def _plain_keys(row: Mapping[Any, Any]) -> bool:
+    """False when a key may look like an Ion symbol id (`$0`, `$12`). amazon-ion reads
+    such a field name written as a string as the id, not as text, so those rows go
+    the slow way, which writes the name as a quoted symbol (`'$0'`), text for every
+    reader."""
+    return not any(type(key) is str and key[:1] == "$" for key in row)
+
+
+def _field_name(key: Any) -> str:
+    name = str(key)
+    return f"'{name}'" if _SYMBOL_ID.fullmatch(name) else _dump_json(name)
 
 
 # Values orjson would write as JSON that Ion reads otherwise: JSON's 1.5 is an Ion
@@ -74,7 +93,7 @@ def flat_struct_encoder(
     past 64 bits): the caller then writes it with `encode_line`."""
 
     def encode(row: dict[str, Any]) -> bytes | None:
-        if not _NOT_FLAT.isdisjoint(map(type, row.values())):
+        if not _NOT_FLAT.isdisjoint(map(type, row.values())) or not _plain_keys(row):
             return None
         try:
             return orjson.dumps(row, default=ion_text, option=_FLAT_OPTIONS)
@@ -132,7 +151,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
         return "{{" + base64.b64encode(bytes(value)).decode("ascii") + "}}"
     if isinstance(value, Mapping):
-        fields = (f"{_dump_json(str(k))}:{_text(v)}" for k, v in value.items())
+        fields = (f"{_field_name(k)}:{_text(v)}" for k, v in value.items())
         return "{" + ",".join(fields) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(_text(v) for v in value) + "]"

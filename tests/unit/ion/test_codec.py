@@ -226,3 +226,11 @@ def test_a_file_without_line_breaks_is_not_read_whole() -> None:
     assert read('{"a":"' + "x" * 900 + '"}\n') == [{"a": "x" * 900}]
     with pytest.raises(IonFormatError, match="line 1: not Ion text"):
         read("{\n" + '  a: "xxxxxxxxxx",\n' * 100)  # a value spread over lines, unbounded
+
+
+@pytest.mark.parametrize("row", [{"$0": 1, "a": "x"}, {"$12": {"$3": 2}}, {"$7": "s"}])
+def test_a_field_named_like_a_symbol_id_reads_as_its_text_in_amazon_ion(row: Any) -> None:
+    # amazon-ion reads a string field name "$0" as symbol id zero: Lanner quotes it.
+    text = dumps_line(row)
+    assert amazon_reads(text) == [row]
+    assert lanner_reads(text + "\n") == [row]
