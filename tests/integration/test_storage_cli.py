@@ -188,3 +188,49 @@ def test_a_script_gets_uploaded_namespace_files(tmp_path: Path, env: dict[str, s
     final = _run(flow, env)
     assert final["state"] == {**final["state"], "current": "SUCCESS"}  # type: ignore[dict-item]
     assert ("query", "INFO", "select 42") in logs(str(final["id"]), env)
+
+
+WORKDIR_FLOW = """
+id: nsfiles_workdir
+namespace: company.team
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    namespaceFiles:
+      enabled: true
+      include: ["queries/**"]
+    inputFiles:
+      queries/q.sql: "select 'inline wins'"
+    tasks:
+      - id: first
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - cat queries/q.sql; echo
+          - cat queries/other.sql
+          - test ! -e README.md
+      - id: second
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - cat queries/other.sql
+"""
+
+
+def test_a_working_directory_gets_namespace_files_for_all_its_tasks(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """WorkingDirectory's `namespaceFiles`: the included files are in the directory
+    every task of it shares, before `inputFiles`, which win on a shared name."""
+    ns = tmp_path / "ns"
+    (ns / "queries").mkdir(parents=True)
+    (ns / "queries" / "q.sql").write_text("select 1\n")
+    (ns / "queries" / "other.sql").write_text("select 2\n")
+    (ns / "README.md").write_text("not included")
+    _ok(lanner("namespaces", "files", "upload", "company.team", str(ns), env=env))
+    flow = tmp_path / "flow.yml"
+    flow.write_text(WORKDIR_FLOW)
+    final = _run(flow, env)
+    assert final["state"] == {**final["state"], "current": "SUCCESS"}  # type: ignore[dict-item]
+    lines = logs(str(final["id"]), env)
+    assert ("first", "INFO", "select 'inline wins'") in lines
+    assert ("first", "INFO", "select 2") in lines
+    assert ("second", "INFO", "select 2") in lines
