@@ -154,16 +154,18 @@ tasks:
 
 
 def test_a_timeout_stops_the_script(tmp_path: Path, env: dict[str, str]) -> None:
+    """A timeout stops the script's whole process group: its background child too."""
+    pids = tmp_path / "pids"
     flow = _flow(
         tmp_path,
-        """
+        f"""
 id: slow
 namespace: company.team
 tasks:
   - id: sleeper
     type: io.kestra.plugin.scripts.shell.Commands
     timeout: PT1S
-    commands: ["sleep 60"]
+    commands: ["sleep 60 & echo $! > {pids}", "wait"]
 """,
     )
     began = time.monotonic()
@@ -172,6 +174,19 @@ tasks:
     run = execution["taskRunList"][0]
     assert run["state"]["current"] == "FAILED"
     assert ("sleeper", "ERROR", "Timeout after 00:00:01.000") in logs(execution["id"], env)
+    child = int(pids.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(child):  # reaped by init shortly after the group was stopped
+        assert time.monotonic() < deadline, f"the script's child {child} outlived its timeout"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 DOCKER_FLOW = """
