@@ -81,6 +81,8 @@ def test_a_pipeline_of_scripts_and_its_outputs(tmp_path: Path, env: dict[str, st
     assert again["transform"]["outputs"]["outputFiles"] == transform["outputFiles"]
     # ... and the files they stored, with their sizes and the text of small ones.
     files = {f["uri"]: f for f in json.loads(shown.stdout)["files"]}
+    as_json = lanner("executions", "show", execution["id"], "--json", env=env)
+    assert as_json.returncode == 0 and json.loads(as_json.stdout) == json.loads(shown.stdout)
     report = files[transform["outputFiles"]["report.txt"]]
     assert report == {**report, "size": len("total=7\n"), "preview": "total=7\n"}
     data = files[runs["extract"]["outputs"]["outputFiles"]["data.csv"]]

@@ -91,12 +91,16 @@ def list_executions(
 @guarded
 def show(
     execution_id: ExecutionId,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Accepted for symmetry: the output is JSON anyway.")
+    ] = False,
     db: Db = None,
     config_file: ConfigOpt = None,
     debug: Debug = False,
 ) -> None:
     """Print one execution as JSON, in Kestra's API shape, with its files in internal
     storage under `files` (URI, size, and the text of a small text file)."""
+    del json_output  # `show --json`, as the other commands take it, prints the same JSON
     from lanner.cli.files import file_views
     from lanner.cli.views import display_masker, execution_json
     from lanner.config import open_storage
