@@ -303,6 +303,17 @@ def test_namespace_files_are_copied_into_the_working_directory(tmp_path: Path) -
             namespaceFiles={"namespaces": ["company", "company.team"], "ifExists": mode},
         )
         assert ctx.messages("INFO") == [expected], mode
+    # WARN keeps the file already copied, as IGNORE does, and says so once.
+    ctx = LocalTaskContext(storage=storage)
+    outcome = shell(
+        ctx,
+        commands=["cat queries/q.sql"],
+        namespaceFiles={"namespaces": ["company", "company.team"], "ifExists": "WARN"},
+    )
+    assert ctx.messages("INFO") == ["select 0"]
+    assert [m for m in ctx.messages("WARN") if "queries/q.sql" in m] == [
+        "namespaceFiles: 'queries/q.sql' of company.team is not copied: it exists already"
+    ]
     ctx = LocalTaskContext(storage=storage)
     outcome = shell(
         ctx,
