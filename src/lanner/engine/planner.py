@@ -51,6 +51,7 @@ from lanner.engine.events import (
     Decision,
     Dispatch,
     Event,
+    ForceRun,
     Kill,
     LogLine,
     LoopDue,
@@ -299,6 +300,7 @@ class _Cycle(Cycle):
             until.due(self, event)
         elif isinstance(event, control.CONTROL_EVENTS):
             restarting = isinstance(event, Restart) and self.ex.state in restart.RESTARTABLE
+            restarting |= isinstance(event, ForceRun) and self.ex.state is State.CREATED
             control.apply(self, event)
             if restarting and self.index.flow.sla:  # SLA hook: a restarted run is watched too
                 sla.arm(self)
