@@ -153,8 +153,11 @@ def test_a_failed_task_run_marked_success_goes_on(api_on_db: ApiServer, path: st
 
 
 def _start_queued(api: ApiServer, count: int) -> list[str]:
-    ids = [api.start("company.ops", "one_at_a_time").json()["id"] for _ in range(count)]
+    # The first takes the slot before the others are created: executors may apply
+    # Start events of executions created together in any order.
+    ids = [api.start("company.ops", "one_at_a_time").json()["id"]]
     _until(api, ids[0], "RUNNING")
+    ids += [api.start("company.ops", "one_at_a_time").json()["id"] for _ in range(count - 1)]
     for execution_id in ids[1:]:
         _until(api, execution_id, "QUEUED")
     return ids
@@ -169,6 +172,11 @@ def test_unqueue_and_force_run(api_on_db: ApiServer, generation: str) -> None:
     refused = api.client.post(f"{API}/executions/{running}/{action}unqueue")
     assert refused.status_code == 409 and "QUEUED" in refused.json()["message"]
     assert api.client.post(f"{API}/executions/{running}/{action}force-run").status_code == 409
+    nap = api.client.get(f"{API}/executions/{running}").json()["taskRunList"][0]["id"]
+    marked = api.client.post(
+        f"{API}/executions/{running}/{action}state", json={"taskRunId": nap, "state": "SUCCESS"}
+    )
+    assert marked.status_code == 409 and "once the execution has ended" in marked.text
     resp = api.client.post(f"{API}/executions/{a}/{action}unqueue", params={"state": "RUNNING"})
     assert resp.status_code == 200, resp.text
     assert _until(api, a, "RUNNING")["state"]["current"] == "RUNNING"

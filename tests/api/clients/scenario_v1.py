@@ -314,9 +314,15 @@ queued = [
     kc.executions.create_execution(
         namespace="company.ops", id="one_at_a_time", wait=False, tenant=T
     ).id
-    for _ in range(3)
+    for _ in range(1)
 ]
 until(queued[0], "RUNNING")
+queued += [
+    kc.executions.create_execution(
+        namespace="company.ops", id="one_at_a_time", wait=False, tenant=T
+    ).id
+    for _ in range(2)
+]
 until(queued[1], "QUEUED")
 until(queued[2], "QUEUED")
 kc.executions.unqueue_execution(queued[1], StateType.RUNNING, T)

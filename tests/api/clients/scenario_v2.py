@@ -356,9 +356,13 @@ tasks:
 kc.flows.create_flow(T, QUEUED)
 queued = [
     kc.executions.create_execution(T, "company.ops", "one_at_a_time", wait=False).id
-    for _ in range(3)
+    for _ in range(1)
 ]
 until(queued[0], "RUNNING")
+queued += [
+    kc.executions.create_execution(T, "company.ops", "one_at_a_time", wait=False).id
+    for _ in range(2)
+]
 until(queued[1], "QUEUED")
 until(queued[2], "QUEUED")
 kc.executions.unqueue_execution(queued[1], T)
