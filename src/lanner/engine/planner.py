@@ -55,6 +55,7 @@ from lanner.engine.events import (
     Kill,
     LogLine,
     LoopDue,
+    MarkTaskRun,
     Restart,
     RetryDue,
     SetLabels,
@@ -301,7 +302,9 @@ class _Cycle(Cycle):
         elif isinstance(event, control.CONTROL_EVENTS):
             restarting = isinstance(event, Restart) and self.ex.state in restart.RESTARTABLE
             restarting |= isinstance(event, ForceRun) and self.ex.state is State.CREATED
+            ended = isinstance(event, MarkTaskRun) and self.ex.finalized_at is not None
             control.apply(self, event)
+            restarting |= ended and self.ex.finalized_at is None  # a mark took effect
             if restarting and self.index.flow.sla:  # SLA hook: a restarted run is watched too
                 sla.arm(self)
         elif isinstance(event, UserPause):
