@@ -3,7 +3,17 @@ restart.mark) and force-run / unqueue (control.force_run)."""
 
 from __future__ import annotations
 
-from lanner.engine.events import Dequeue, ForceRun, MarkTaskRun, Start
+from lanner.engine.events import (
+    ChildResult,
+    ChildStarted,
+    Dequeue,
+    ForceRun,
+    MarkTaskRun,
+    Start,
+    TaskStarted,
+)
+from lanner.engine.flowindex import FlowIndex
+from lanner.engine.restart import mark_refusal
 from lanner.model.states import State
 from tests.unit.engine.support import Driver
 
@@ -158,3 +168,90 @@ def test_unqueue_to_another_state_ends_it() -> None:
     assert d.dispatched() == []
     d.plan(ForceRun())  # ended: nothing
     assert d.execution.state is State.CANCELLED
+
+
+def test_a_failed_branch_of_a_parallel_marked_success() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: both
+            type: Parallel
+            tasks:
+              - id: a
+                type: Log
+                message: a
+              - id: b
+                type: Log
+                message: b
+          - id: last
+            type: Log
+            message: last
+        """)
+    d.plan(Start())
+    d.plan(d.result("a"), d.result("b", State.FAILED, error="boom"))
+    assert d.execution.state is State.FAILED
+    d.plan(MarkTaskRun(d.run("b").id, State.SUCCESS))
+    assert d.run("both").state is State.SUCCESS
+    assert d.dispatched()[-1] == "last"
+    d.plan(d.result("last"))
+    assert d.execution.state is State.SUCCESS
+    assert len(d.run("a").attempts) == 1  # not run again
+
+
+def test_a_failed_iteration_of_a_foreach_marked_success() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: each
+            type: ForEach
+            values: ["x", "y"]
+            tasks:
+              - id: step
+                type: Log
+                message: "{{ taskrun.value }}"
+          - id: last
+            type: Log
+            message: last
+        """)
+    d.plan(Start())
+    x, *_ = [r for r in d.execution.ordered_task_runs() if r.task_id == "step"]
+    d.plan(d.result_of(x, State.FAILED))
+    assert d.execution.state is State.FAILED
+    assert [v for t, v in d.states() if t == "step"] == ["FAILED"]
+    d.plan(MarkTaskRun(x.id, State.SUCCESS))
+    y = [r for r in d.execution.ordered_task_runs() if r.task_id == "step"][-1]
+    assert y.value == "y" and y.state is not State.SUCCESS
+    d.plan(d.result_of(y))
+    d.plan(d.result("last"))
+    assert d.execution.state is State.SUCCESS
+    assert [v for t, v in d.states() if t == "step"] == ["SUCCESS", "SUCCESS"]
+
+
+def test_a_task_run_inside_a_working_directory_is_refused_the_directory_is_not() -> None:
+    d = Driver.of("""
+        tasks:
+          - id: wdir
+            type: io.kestra.plugin.core.flow.WorkingDirectory
+            tasks:
+              - id: inner
+                type: io.kestra.plugin.core.log.Log
+                message: in
+          - id: after
+            type: io.kestra.plugin.core.log.Log
+            message: after
+        """)
+    d.plan(Start())
+    wdir = d.run("wdir")
+    d.plan(TaskStarted(wdir.id, 1))
+    d.plan(ChildStarted(wdir.id, 1, 1, "inner"))
+    d.plan(ChildResult(wdir.id, 1, 1, "inner", State.FAILED, error="boom"))
+    d.plan(d.result("wdir", State.FAILED))
+    assert d.execution.state is State.FAILED
+    inner = d.run("inner")
+    why = mark_refusal(d.execution.task_runs, FlowIndex(d.flow), inner.id, State.SUCCESS)
+    assert why is not None and "mark wdir itself" in why
+    ended = d.execution
+    d.plan(MarkTaskRun(inner.id, State.SUCCESS))
+    assert d.execution.task_runs == ended.task_runs
+    d.plan(MarkTaskRun(wdir.id, State.SUCCESS))
+    assert d.dispatched()[-1] == "after"
+    d.plan(d.result("after"))
+    assert d.execution.state is State.SUCCESS
