@@ -223,3 +223,16 @@ def test_force_run_by_ids_and_unqueue_by_query(api: ApiServer) -> None:
     api.client.delete(
         f"{API}/executions/kill/by-query", params={"filters[flowId][EQUALS]": "one_at_a_time"}
     )
+
+
+def test_a_plain_replay_keeps_a_file_input(api: ApiServer) -> None:
+    api.deploy(WITH_FILE)
+    first = api.client.post(
+        f"{API}/executions/company.team/withfile",
+        params={"wait": "true"},
+        files={"data": ("in.csv", b"old", "text/csv"), "note": (None, "n")},
+    ).json()
+    resp = api.client.post(f"{API}/executions/{first['id']}/replay")
+    assert resp.status_code == 200, resp.text
+    done = _until(api, resp.json()["id"], "SUCCESS")
+    assert done["inputs"]["data"] == first["inputs"]["data"]
