@@ -236,3 +236,15 @@ def test_a_plain_replay_keeps_a_file_input(api: ApiServer) -> None:
     assert resp.status_code == 200, resp.text
     done = _until(api, resp.json()["id"], "SUCCESS")
     assert done["inputs"]["data"] == first["inputs"]["data"]
+
+
+def test_change_status_is_refused_with_the_reason(api: ApiServer) -> None:
+    for path in (
+        "some-id/change-status",
+        "some-id/actions/change-status",
+        "change-status/by-ids",
+        "change-status/by-query",
+    ):
+        resp = api.client.post(f"{API}/executions/{path}", params={"status": "SUCCESS"}, json=[])
+        assert resp.status_code == 422, (path, resp.text)
+        assert "change a task run's state instead" in resp.json()["message"]

@@ -195,3 +195,21 @@ def unqueue_by_query(request: Request, ctx: Ctx, newState: str | None = None) ->
     `state=` is a filter of the selection, as in every by-query action)."""
     each = _unqueue_each(ctx, _unqueue_state(newState))
     return _by_query(ctx, request, _queued, each)
+
+
+# -- an execution's own state: not served -----------------------------------------------
+_NO_CHANGE_STATUS = (
+    "changing an execution's own state is not supported here: Lanner's executions end"
+    " in the state their task runs give them; change a task run's state instead"
+    " (POST .../executions/{id}/state with {taskRunId, state}), and the execution"
+    " goes on from it"
+)
+
+
+@router.post("/executions/{execution_id}/change-status")
+@router.post("/executions/{execution_id}/actions/change-status")
+@router.post("/executions/change-status/by-ids")
+@router.post("/executions/change-status/by-query")
+def change_status(execution_id: str = "") -> dict[str, Any]:
+    """Refused with the reason (Kestra's change-status, by id, by ids, by query)."""
+    raise ApiError(_NO_CHANGE_STATUS)
