@@ -125,6 +125,7 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["replayed_with_inputs"] == {"name": "Rex", "count": 2}
     assert out["marked"] == "WARNING"
     assert out["unqueued"] == ["RUNNING", "RUNNING"]
+    assert out["queue_bulk"] == [1, 1, 1, 1, ["CANCELLED", "RUNNING", "RUNNING", "CANCELLED"]]
     if major == "2":
         assert out["plugin_listed"] and out["plugin_schema"] and out["plugin_doc"]
         assert out["replayed_without_inputs"] == {"name": "Ada", "count": 2}

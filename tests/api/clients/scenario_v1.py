@@ -328,6 +328,41 @@ until(queued[2], "QUEUED")
 kc.executions.unqueue_execution(queued[1], StateType.RUNNING, T)
 kc.executions.force_run_execution(queued[2], T)
 out["unqueued"] = [until(i, "RUNNING").state.current.value for i in queued[1:]]
-kc.executions.kill_executions_by_ids(T, queued)
+
+
+# The same by ids and by query.
+def more_queued(count):
+    ids = [
+        kc.executions.create_execution(
+            namespace="company.ops", id="one_at_a_time", wait=False, tenant=T
+        ).id
+        for _ in range(count)
+    ]
+    for i in ids:
+        until(i, "QUEUED")
+    return ids
+
+
+def count_of(answer):
+    return answer["count"] if isinstance(answer, dict) else answer.count
+
+
+ONE_AT_A_TIME = [QueryFilter(field="FLOW_ID", operation="EQUALS", value={"value": "one_at_a_time"})]
+q3, q4 = more_queued(2)
+bulk = [count_of(kc.executions.unqueue_executions_by_ids(StateType.CANCELLED, T, [q3]))]
+bulk.append(count_of(kc.executions.force_run_by_ids(T, [q4])))
+[q5] = more_queued(1)
+bulk.append(count_of(kc.executions.force_run_executions_by_query(T, filters=ONE_AT_A_TIME)))
+[q6] = more_queued(1)
+bulk.append(
+    count_of(
+        kc.executions.unqueue_executions_by_query(
+            T, filters=ONE_AT_A_TIME, new_state=StateType.CANCELLED
+        )
+    )
+)
+bulk.append([until(i, "RUNNING", "CANCELLED").state.current.value for i in (q3, q4, q5, q6)])
+out["queue_bulk"] = bulk
+kc.executions.kill_executions_by_query(T, filters=ONE_AT_A_TIME)
 
 print(json.dumps(out))
