@@ -30,15 +30,13 @@ Ctx = Annotated[ApiContext, Depends(context)]
 _WAIT = 1.0  # seconds an answer waits for the executor to apply the change
 
 
-def _after(
-    ctx: ApiContext, execution_id: str, changed: Callable[[Execution], bool]
-) -> dict[str, Any]:
-    """The execution once the executor applied the change (kestrapy reads the answer),
-    or as it stands after a second."""
+def _after(ctx: ApiContext, before: Execution) -> dict[str, Any]:
+    """The execution once the executor applied the change, which moves its state
+    (kestrapy reads the answer), or as it stands after a second."""
     deadline = time.monotonic() + _WAIT
     while True:
-        execution = actions.get_execution(ctx.store, execution_id)
-        if changed(execution) or time.monotonic() > deadline:
+        execution = actions.get_execution(ctx.store, before.id)
+        if len(execution.histories) > len(before.histories) or time.monotonic() > deadline:
             return execution_answer(execution)
         time.sleep(0.02)
 
@@ -126,8 +124,10 @@ def change_task_run_state(
     if not isinstance(task_run_id, str) or not isinstance(state, str):
         raise ApiError("give {taskRunId, state}: a task run id and SUCCESS, WARNING or FAILED")
     defaults = ctx.config.pluginDefaults
-    actions.request_mark(ctx.store, ctx.registry, defaults, execution_id, task_run_id, state)
-    return _after(ctx, execution_id, lambda e: e.finalized_at is None)
+    before = actions.request_mark(
+        ctx.store, ctx.registry, defaults, execution_id, task_run_id, state
+    )
+    return _after(ctx, before)
 
 
 # -- force-run and unqueue ----------------------------------------------------------------
@@ -141,16 +141,11 @@ def _queued(e: Execution) -> str | None:
     return None if e.state is State.QUEUED else f"{e.state.value}, not QUEUED"
 
 
-def _left(e: Execution) -> bool:
-    return e.state not in (State.CREATED, State.QUEUED)
-
-
 @router.post("/executions/{execution_id}/force-run")
 @router.post("/executions/{execution_id}/actions/force-run")
 def force_run(execution_id: str, ctx: Ctx) -> dict[str, Any]:
     """A CREATED or QUEUED execution starts now, past its flow's concurrency limit."""
-    actions.request_force_run(ctx.store, execution_id)
-    return _after(ctx, execution_id, _left)
+    return _after(ctx, actions.request_force_run(ctx.store, execution_id))
 
 
 @router.post("/executions/force-run/by-ids")
@@ -172,8 +167,8 @@ def _unqueue_state(state: str | None) -> str:
 def unqueue(execution_id: str, ctx: Ctx, state: str | None = None) -> dict[str, Any]:
     """A QUEUED execution leaves the queue: RUNNING (the default) starts it now, past
     the concurrency limit; CANCELLED, FAILED or KILLED ends it without running."""
-    actions.request_force_run(ctx.store, execution_id, _unqueue_state(state))
-    return _after(ctx, execution_id, _left)
+    before = actions.request_force_run(ctx.store, execution_id, _unqueue_state(state))
+    return _after(ctx, before)
 
 
 def _unqueue_each(ctx: ApiContext, state: str) -> Callable[[str], object]:
@@ -210,6 +205,6 @@ _NO_CHANGE_STATUS = (
 @router.post("/executions/{execution_id}/actions/change-status")
 @router.post("/executions/change-status/by-ids")
 @router.post("/executions/change-status/by-query")
-def change_status(execution_id: str = "") -> dict[str, Any]:
+def change_status() -> dict[str, Any]:
     """Refused with the reason (Kestra's change-status, by id, by ids, by query)."""
     raise ApiError(_NO_CHANGE_STATUS)
