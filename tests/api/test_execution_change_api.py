@@ -248,3 +248,36 @@ def test_change_status_is_refused_with_the_reason(api: ApiServer) -> None:
         resp = api.client.post(f"{API}/executions/{path}", params={"status": "SUCCESS"}, json=[])
         assert resp.status_code == 422, (path, resp.text)
         assert "change a task run's state instead" in resp.json()["message"]
+
+
+GREET = """\
+id: greet
+namespace: company.ops
+inputs:
+  - id: who
+    type: STRING
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.debug.Return
+    format: "first {{ inputs.who }}"
+  - id: second
+    type: io.kestra.plugin.core.debug.Return
+    format: "second {{ inputs.who }}"
+"""
+
+
+def test_replay_with_inputs_from_a_task_run(api_on_db: ApiServer) -> None:
+    api = api_on_db
+    api.deploy(GREET)
+    first = api.start("company.ops", "greet", {"who": "ann"}, wait="true").json()
+    second = next(t for t in first["taskRunList"] if t["taskId"] == "second")
+    resp = api.client.post(
+        f"{API}/executions/{first['id']}/actions/replay-with-inputs",
+        params={"taskRunId": second["id"]},
+        files={"who": (None, "bob")},
+    )
+    assert resp.status_code == 200, resp.text
+    done = _until(api, resp.json()["id"], "SUCCESS")
+    assert done["inputs"] == {"who": "bob"}
+    values = {t["taskId"]: t["outputs"]["value"] for t in done["taskRunList"]}
+    assert values == {"first": "first ann", "second": "second bob"}  # copied, run again
