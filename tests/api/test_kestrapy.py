@@ -122,8 +122,13 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["killed_by_query"] == 1 and out["killed_state"] == "KILLED"
     assert out["deleted_by_query"] == 2  # both killed sleepy executions
     assert out["labeled"] == [f"client:v{major}", "reviewed:yes", "team:data"]
+    assert out["replayed_with_inputs"] == {"name": "Rex", "count": 2}
+    assert out["marked"] == "WARNING"
+    assert out["unqueued"] == ["RUNNING", "RUNNING"]
+    assert out["queue_bulk"] == [1, 1, 1, 1, ["CANCELLED", "RUNNING", "RUNNING", "CANCELLED"]]
     if major == "2":
         assert out["plugin_listed"] and out["plugin_schema"] and out["plugin_doc"]
+        assert out["replayed_without_inputs"] == {"name": "Ada", "count": 2}
         assert out["followed_last"] == "SUCCESS"
         assert out["followed_logs"] == ["hello Flo x1", "mind"]
         assert out["file_download"] == "file body" and out["file_size"] == 9

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from lanner.api import (
     errors,
     executionactions,
+    executionchange,
     executionfiles,
     executions,
     flowgraph,
@@ -58,6 +59,7 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
             flowgraph,
             flows,
             executionactions,
+            executionchange,
             executions,
             logs,
             kv,

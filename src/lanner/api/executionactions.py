@@ -43,9 +43,24 @@ def _replay(
     latest: bool = False,
     task_run_id: str | None = None,
 ) -> Execution:
+    from lanner.engine.execution import new_execution_id
+    from lanner.storage.inputfiles import InputFiles
+
     defaults = ctx.config.pluginDefaults
+    original = actions.get_execution(ctx.store, execution_id)
+    # FILE inputs keep their URIs: the files callback checks they are still there.
+    new_id = new_execution_id()
+    files = InputFiles(ctx.storage, original.namespace, original.flow_id, new_id)
     return actions.replay_execution(
-        ctx.store, ctx.registry, defaults, execution_id, revision, latest, task_run_id
+        ctx.store,
+        ctx.registry,
+        defaults,
+        execution_id,
+        revision,
+        latest,
+        task_run_id,
+        files=files,
+        new_id=new_id,
     )
 
 

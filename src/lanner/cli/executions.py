@@ -225,18 +225,83 @@ def replay(
     revision: Annotated[
         int | None, typer.Option(help="The flow revision to run (default: the original's).")
     ] = None,
+    input: Inputs = None,
     db: Db = None,
     config_file: ConfigOpt = None,
     debug: Debug = False,
 ) -> None:
-    """Replay a finished execution as a new one (with its inputs and labels)."""
+    """Replay a finished execution as a new one (with its inputs and labels; each
+    --input replaces the original's value of that input)."""
+    from lanner.config import open_storage
+    from lanner.engine.execution import new_execution_id
     from lanner.runtime.actions import replay_execution
+    from lanner.storage.inputfiles import InputFiles
 
-    defaults = config(config_file).pluginDefaults
+    store = open_db(db)
+    cfg = config(config_file)
+    original = _get(store, execution_id)
+    new_id = new_execution_id()
+    files = InputFiles(open_storage(cfg), original.namespace, original.flow_id, new_id)
     new = replay_execution(
-        open_db(db), registry(), defaults, execution_id, revision, task_run_id=task_run
+        store,
+        registry(),
+        cfg.pluginDefaults,
+        execution_id,
+        revision,
+        task_run_id=task_run,
+        inputs=parse_input_pairs(input),
+        files=files,
+        new_id=new_id,
     )
     print(f"execution {new.id} created, a replay of {execution_id}")
+
+
+@app.command("set-state")
+@guarded
+def set_state(
+    execution_id: ExecutionId,
+    task_run: Annotated[
+        str, typer.Option("--task-run", help="The ended task run whose state changes.")
+    ],
+    state: Annotated[str, typer.Option(help="SUCCESS, WARNING or FAILED.")],
+    db: Db = None,
+    config_file: ConfigOpt = None,
+    debug: Debug = False,
+) -> None:
+    """Change the state of an ended task run of a finished execution; the execution
+    goes on from it (the tasks after it run, or its failure is handled)."""
+    from lanner.runtime.actions import request_mark
+
+    defaults = config(config_file).pluginDefaults
+    request_mark(open_db(db), registry(), defaults, execution_id, task_run, state.upper())
+    print(f"execution {execution_id}: task run {task_run} to {state.upper()} requested")
+
+
+@app.command("force-run")
+@guarded
+def force_run(execution_id: ExecutionId, db: Db = None, debug: Debug = False) -> None:
+    """Start a CREATED or QUEUED execution now, past its flow's concurrency limit."""
+    from lanner.runtime.actions import request_force_run
+
+    request_force_run(open_db(db), execution_id)
+    print(f"execution {execution_id}: force-run requested")
+
+
+@app.command("unqueue")
+@guarded
+def unqueue(
+    execution_id: ExecutionId,
+    state: Annotated[
+        str, typer.Option(help="RUNNING (start it now), CANCELLED, FAILED or KILLED.")
+    ] = "RUNNING",
+    db: Db = None,
+    debug: Debug = False,
+) -> None:
+    """Take a QUEUED execution out of its flow's queue."""
+    from lanner.runtime.actions import request_force_run
+
+    request_force_run(open_db(db), execution_id, state.upper())
+    print(f"execution {execution_id}: unqueue to {state.upper()} requested")
 
 
 @app.command("restart")

@@ -10,6 +10,8 @@ from lanner.engine.cycle import Cycle
 from lanner.engine.events import (
     Dequeue,
     Event,
+    ForceRun,
+    MarkTaskRun,
     PauseElapsed,
     Restart,
     Resubmitted,
@@ -23,7 +25,16 @@ from lanner.model.flow import Flow
 from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
 
-CONTROL_EVENTS = (Resubmitted, Resume, PauseElapsed, SubflowEnded, Restart, Dequeue)
+CONTROL_EVENTS = (
+    Resubmitted,
+    Resume,
+    PauseElapsed,
+    SubflowEnded,
+    Restart,
+    Dequeue,
+    MarkTaskRun,
+    ForceRun,
+)
 CONCURRENCY_FAILED = "Execution is FAILED due to concurrency limit exceeded"
 
 
@@ -41,6 +52,10 @@ def apply(cycle: Cycle, event: Event) -> None:
         restart.restart(cycle)
     elif isinstance(event, Dequeue) and cycle.ex.state is State.QUEUED and slot_free(cycle):
         cycle.set_ex(State.RUNNING)
+    elif isinstance(event, MarkTaskRun):
+        restart.mark(cycle, event)
+    elif isinstance(event, ForceRun):
+        force_run(cycle, event.state)
 
 
 def start_task(cycle: Cycle, run: TaskRun, task: Task) -> bool:
@@ -98,6 +113,22 @@ def start(cycle: Cycle) -> None:
         cycle.log("ERROR", CONCURRENCY_FAILED)
         cycle.update_execution(error=ErrorInfo(CONCURRENCY_FAILED, "ConcurrencyLimit"))
         _end(cycle, State.FAILED)
+
+
+def force_run(cycle: Cycle, state: State) -> None:
+    """A CREATED or QUEUED execution starts now, past the concurrency limit (Kestra's
+    force-run), or leaves the queue in `state` (Kestra's unqueue)."""
+    if cycle.ex.state not in (State.CREATED, State.QUEUED):
+        return  # started or ended meanwhile: a late request changes nothing
+    if state is State.RUNNING:
+        cycle.set_ex(State.RUNNING)
+        cycle.log("INFO", "Execution started by a user, whatever the concurrency limit")
+    else:
+        cycle.log("INFO", f"Execution taken out of the queue by a user: {state.value}")
+        _end(cycle, state)
+
+
+UNQUEUE_STATES = frozenset({State.RUNNING, State.CANCELLED, State.FAILED, State.KILLED})
 
 
 def _end(cycle: Cycle, state: State) -> None:

@@ -113,6 +113,23 @@ class Restart:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkTaskRun:
+    """A user changed the state of an ended task run of a finished execution
+    (Kestra's change of a task run's state): the execution goes on from it."""
+
+    task_run_id: str
+    state: State
+
+
+@dataclass(frozen=True, slots=True)
+class ForceRun:
+    """A user starts a CREATED or QUEUED execution now (Kestra's force-run and unqueue),
+    whatever the flow's concurrency; `state` other than RUNNING ends it in that state."""
+
+    state: State = State.RUNNING
+
+
+@dataclass(frozen=True, slots=True)
 class SlaDue:
     """The deadline of a MAX_DURATION SLA (the `index`-th of the flow's `sla`) passed.
 
@@ -184,6 +201,8 @@ Event = (
     | PauseElapsed
     | SubflowEnded
     | Restart
+    | MarkTaskRun
+    | ForceRun
     | Dequeue
     | SlaDue
     | ChildStarted

@@ -51,9 +51,11 @@ from lanner.engine.events import (
     Decision,
     Dispatch,
     Event,
+    ForceRun,
     Kill,
     LogLine,
     LoopDue,
+    MarkTaskRun,
     Restart,
     RetryDue,
     SetLabels,
@@ -299,7 +301,10 @@ class _Cycle(Cycle):
             until.due(self, event)
         elif isinstance(event, control.CONTROL_EVENTS):
             restarting = isinstance(event, Restart) and self.ex.state in restart.RESTARTABLE
+            restarting |= isinstance(event, ForceRun) and self.ex.state is State.CREATED
+            ended = isinstance(event, MarkTaskRun) and self.ex.finalized_at is not None
             control.apply(self, event)
+            restarting |= ended and self.ex.finalized_at is None  # a mark took effect
             if restarting and self.index.flow.sla:  # SLA hook: a restarted run is watched too
                 sla.arm(self)
         elif isinstance(event, UserPause):

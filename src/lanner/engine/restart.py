@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from lanner.engine import subflow
 from lanner.engine.childfailure import INTERRUPTED
 from lanner.engine.cycle import Cycle
-from lanner.engine.events import Cancel
+from lanner.engine.events import Cancel, MarkTaskRun
 from lanner.engine.execution import BASE, ROOT, Phase, TaskRun, evolve
+from lanner.engine.flowindex import FlowIndex
 from lanner.model.states import State
 from lanner.model.task import TaskKind
 
@@ -38,6 +39,14 @@ def restart(cycle: Cycle) -> None:
             while node is not None and node.id not in again:
                 again.add(node.id)
                 node = runs[node.parent_id] if node.parent_id else None
+    _go_again(cycle, again)
+    cycle.log("INFO", f"Execution restarted: {len(again)} task run(s) run again")
+
+
+def _go_again(cycle: Cycle, again: set[str]) -> None:
+    """The task runs `again` run once more (a new attempt); the handler lists of the
+    root and of each of them are deleted, to run again when their turn comes."""
+    runs = cycle.runs
     containers = {ROOT} | again
     doomed: list[str] = []
     for (parent, phase), ids in list(cycle.children.items()):
@@ -56,7 +65,66 @@ def restart(cycle: Cycle) -> None:
     cycle.update_execution(terminal_at=None, finalized_at=None, error=None, outputs=None)
     # Counts kept between cycles are rebuilt: task runs left FAILED, which put() does not track.
     cycle.recount()
-    cycle.log("INFO", f"Execution restarted: {len(again)} task run(s) run again")
+
+
+MARKABLE = frozenset({State.SUCCESS, State.WARNING, State.FAILED})
+
+
+def mark_refusal(
+    runs: Mapping[str, TaskRun], index: FlowIndex, run_id: str, state: State
+) -> str | None:
+    """Why the task run `run_id` of a finished execution cannot be marked `state`, or None."""
+    run = runs.get(run_id)
+    if run is None:
+        return f"{run_id} is not a task run of this execution"
+    if state not in MARKABLE:
+        return f"a task run can be marked SUCCESS, WARNING or FAILED, not {state.value}"
+    if not run.state.terminated:
+        return f"task run {run_id} ({run.task_id}) is {run.state.value}, not ended"
+    if run.state is state:
+        return f"task run {run_id} ({run.task_id}) is {state.value} already"
+    if not _in_main(runs, run):
+        return (
+            f"task run {run_id} ({run.task_id}) belongs to an errors, finally or"
+            " afterExecution list, which runs again by itself: mark a task run of the main tasks"
+        )
+    node = runs[run.parent_id] if run.parent_id else None
+    while node is not None:
+        if index.task(node.task_id).behaviour.one_job:
+            return (
+                f"task run {run_id} ({run.task_id}) runs inside {node.task_id}, whose one job"
+                f" runs all its tasks: mark {node.task_id} itself"
+            )
+        node = runs[node.parent_id] if node.parent_id else None
+    return None
+
+
+def mark(cycle: Cycle, event: MarkTaskRun) -> None:
+    """Kestra's change of a task run's state: the task run (and its last attempt) takes
+    the state, its ancestors run again (a flowable looks at its task runs again) and
+    the execution goes on from there as after a restart: the tasks after it run, or
+    its failure is handled, and the handler lists run again."""
+    if cycle.ex.finalized_at is None or cycle.ex.state in (State.PAUSED, State.KILLING):
+        return  # the API refuses first; a late or repeated request changes nothing
+    if mark_refusal(cycle.runs, cycle.index, event.task_run_id, event.state) is not None:
+        return
+    runs = cycle.runs
+    target = runs[event.task_run_id]
+    again: set[str] = set()
+    node = runs[target.parent_id] if target.parent_id else None
+    while node is not None:
+        again.add(node.id)
+        node = runs[node.parent_id] if node.parent_id else None
+    before = target.state
+    marked = cycle.with_closed_attempt(target, event.state).to(event.state, cycle.now)
+    cycle.put(evolve(marked, error=None if event.state is not State.FAILED else marked.error))
+    _go_again(cycle, again)
+    cycle.log(
+        "INFO",
+        f"Task run {target.task_id} changed by a user from {before.value} to"
+        f" {event.state.value}: the execution goes on",
+        target,
+    )
 
 
 def _restartable(run: TaskRun) -> bool:

@@ -261,6 +261,70 @@ def request_restart(store: Store, execution_id: str) -> Execution:
     return execution
 
 
+def request_mark(
+    store: Store,
+    registry: TaskRegistry,
+    defaults: Sequence[PluginDefault],
+    execution_id: str,
+    task_run_id: str,
+    state: str,
+) -> Execution:
+    """Change the state of an ended task run of a finished execution to SUCCESS, WARNING
+    or FAILED (Kestra's change of a task run's state): the executor carries the
+    execution on from it (engine/restart.py `mark`)."""
+    from lanner.engine.events import MarkTaskRun
+    from lanner.engine.flowindex import FlowIndex
+    from lanner.engine.restart import MARKABLE, mark_refusal
+
+    execution = get_execution(store, execution_id)
+    if execution.finalized_at is None:
+        raise ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}: the state of a task run"
+            " can be changed once the execution has ended"
+        )
+    try:
+        wanted = State(state)
+    except ValueError:
+        wanted = None
+    if wanted is None or wanted not in MARKABLE:
+        raise InputValueError(f"state {state!r}: give SUCCESS, WARNING or FAILED")
+    flow, _ = deployed_flow(
+        store, registry, defaults, execution.namespace, execution.flow_id, execution.flow_revision
+    )
+    why = mark_refusal(execution.task_runs, FlowIndex(flow), task_run_id, wanted)
+    if why is not None:
+        raise InputValueError(f"taskRunId {task_run_id}: {why}")
+    key = f"state:{execution_id}:{task_run_id}:{len(execution.histories)}"
+    _send(store, execution, MarkTaskRun(task_run_id, wanted), key)
+    return execution
+
+
+def request_force_run(store: Store, execution_id: str, state: str = "RUNNING") -> Execution:
+    """Start a CREATED or QUEUED execution now, whatever its flow's concurrency limit
+    (Kestra's force-run); with another `state`, a QUEUED execution leaves the queue
+    ended in it (Kestra's unqueue)."""
+    from lanner.engine.control import UNQUEUE_STATES
+    from lanner.engine.events import ForceRun
+
+    try:
+        wanted = State(state)
+    except ValueError:
+        wanted = None
+    if wanted is None or wanted not in UNQUEUE_STATES:
+        names = ", ".join(sorted(s.value for s in UNQUEUE_STATES))
+        raise InputValueError(f"state {state!r}: give one of {names}")
+    execution = get_execution(store, execution_id)
+    allowed = (State.CREATED, State.QUEUED) if wanted is State.RUNNING else (State.QUEUED,)
+    if execution.state not in allowed:
+        which = " or ".join(s.value for s in allowed)
+        raise ExecutionStateError(
+            f"execution {execution_id} is {execution.state.value}: only a {which} execution"
+            f" can be {'started now' if wanted is State.RUNNING else 'taken out of the queue'}"
+        )
+    _send(store, execution, ForceRun(wanted), f"force:{execution_id}")
+    return execution
+
+
 def replay_execution(
     store: Store,
     registry: TaskRegistry,
@@ -269,11 +333,17 @@ def replay_execution(
     revision: int | None = None,
     latest: bool = False,
     task_run_id: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    files: FileInputs | None = None,
+    new_id: str | None = None,
 ) -> Execution:
     """A new execution of a finished one's flow, with its inputs and labels: of the
     same revision, or of `revision`, or of the latest when `latest`. From `task_run_id`:
     the task runs before it are copied as they ended, and it and what follows run
-    again (engine/replay.py)."""
+    again (engine/replay.py). `inputs` (text, as a create's) replace the original's
+    values of those inputs (Kestra's replay with inputs); `files` stores FILE inputs
+    under `new_id`, the new execution's id."""
+    from lanner.engine.execution import new_execution_id
     from lanner.runtime.newexecution import new_execution, start_event
 
     original = get_execution(store, execution_id)
@@ -290,18 +360,51 @@ def replay_execution(
         store, registry, defaults, original.namespace, original.flow_id, revision
     )
     now = datetime.now(UTC)
+    new_id = new_id or new_execution_id()
+    values = dict(original.inputs)
+    if inputs:
+        values.update(_new_inputs(flow, rev, inputs, now, files))
     if task_run_id:
-        from lanner.engine.execution import new_execution_id
         from lanner.engine.flowindex import FlowIndex
         from lanner.engine.replay import replay_from
 
         index = FlowIndex(flow)
-        execution = replay_from(original, index, task_run_id, new_execution_id(), now, rev)
+        execution = replay_from(original, index, task_run_id, new_id, now, rev)
+        if inputs:
+            # Checked as a whole, as a replay from the start checks them.
+            checked = new_execution(flow, rev, values, now, from_strings=False, files=files)
+            execution = dataclasses.replace(execution, inputs=checked.inputs)
     else:
         execution = new_execution(
-            flow, rev, original.inputs, now, from_strings=False, labels=original.labels
+            flow,
+            rev,
+            values,
+            now,
+            from_strings=False,
+            labels=original.labels,
+            execution_id=new_id,
+            files=files,
         )
     # Kestra's replay is the next attempt of the original's chain (originalId, metadata).
     execution = dataclasses.replace(execution, **original.next_attempt())
     store.create_execution(execution, [start_event(execution, now)])
     return execution
+
+
+def _new_inputs(
+    flow: Flow, revision: int, given: Mapping[str, Any], now: datetime, files: FileInputs | None
+) -> dict[str, Any]:
+    """The values of the inputs given to a replay with inputs, parsed from their text
+    form (the others keep the original's values)."""
+    from lanner.engine.inputrender import input_renderer
+    from lanner.model.inputvalues import parse_inputs
+
+    declared = {i.id: i for i in flow.inputs or ()}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise InputValueError(
+            f"input {', '.join(unknown)}: flow {flow.namespace}.{flow.id} declares no such input"
+        )
+    render = input_renderer(flow.namespace, flow.id, revision, now)
+    chosen = [declared[k] for k in declared if k in given]
+    return dict(parse_inputs(chosen, given, from_strings=True, render=render, files=files))

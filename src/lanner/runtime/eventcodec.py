@@ -11,8 +11,10 @@ from lanner.engine.events import (
     ChildStarted,
     Dequeue,
     Event,
+    ForceRun,
     Kill,
     LoopDue,
+    MarkTaskRun,
     PauseElapsed,
     Restart,
     Resubmitted,
@@ -51,6 +53,8 @@ _KINDS: dict[str, type[Any]] = {
         LoopDue,
         UserPause,
         SetLabels,
+        MarkTaskRun,
+        ForceRun,
     )
 }
 
@@ -66,13 +70,15 @@ def encode(
         payload["inputs"] = dict(event.inputs)
     elif isinstance(event, SetLabels):
         payload["labels"] = dict(event.labels)
+    elif isinstance(event, MarkTaskRun | ForceRun):
+        payload["state"] = event.state.value
     return NewEvent(execution_id, type(event).__name__, payload, visible_at, dedup_key)
 
 
 def decode(row: EventRow) -> Event:
     cls = _KINDS[row.kind]
     payload = dict(row.payload)
-    if cls is TaskResult or cls is SubflowEnded or cls is ChildResult:
+    if cls in (TaskResult, SubflowEnded, ChildResult, MarkTaskRun, ForceRun):
         payload["state"] = State(payload["state"])
     event: Event = cls(**payload)
     return event

@@ -8,9 +8,11 @@ import time
 import zipfile
 
 from kestrapy import KestraClient
+from kestrapy.models.execution_controller_state_request import ExecutionControllerStateRequest
 from kestrapy.models.id_with_namespace import IdWithNamespace
 from kestrapy.models.label import Label
 from kestrapy.models.query_filter import QueryFilter
+from kestrapy.models.state_type import StateType
 from kestrapy.models.trigger_controller_api_trigger_id import TriggerControllerApiTriggerId
 from kestrapy.models.trigger_controller_set_disabled_request import (
     TriggerControllerSetDisabledRequest,
@@ -326,5 +328,79 @@ while True:
         break
     time.sleep(0.05)
 out["labeled"] = sorted(f"{k}:{v}" for k, v in found.items())
+
+# Replay with new inputs, a task run's state, unqueue and force-run (issue 10, the rest).
+with_inputs = kc.executions.replay_execution_with_inputs(execution.id, T, inputs={"name": "Rex"})
+out["replayed_with_inputs"] = until(with_inputs.id, "SUCCESS").inputs
+plain = kc.executions.replay_execution_with_inputs(execution.id, T)  # an empty multipart
+out["replayed_without_inputs"] = until(plain.id, "SUCCESS").inputs
+to_mark = kc.executions.create_execution(T, "company.ops", "failing", wait=True)
+fails_run = next(t.id for t in to_mark.task_run_list if t.task_id == "fails")
+kc.executions.update_task_run_state(
+    to_mark.id,
+    T,
+    ExecutionControllerStateRequest(taskRunId=fails_run, state=StateType.WARNING),
+)
+out["marked"] = until(to_mark.id, "WARNING").state.current.value
+
+QUEUED = """id: one_at_a_time
+namespace: company.ops
+concurrency:
+  limit: 1
+  behavior: QUEUE
+tasks:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT60S
+"""
+kc.flows.create_flow(T, QUEUED)
+queued = [
+    kc.executions.create_execution(T, "company.ops", "one_at_a_time", wait=False).id
+    for _ in range(1)
+]
+until(queued[0], "RUNNING")
+queued += [
+    kc.executions.create_execution(T, "company.ops", "one_at_a_time", wait=False).id
+    for _ in range(2)
+]
+until(queued[1], "QUEUED")
+until(queued[2], "QUEUED")
+kc.executions.unqueue_execution(queued[1], T)
+kc.executions.force_run_execution(queued[2], T)
+out["unqueued"] = [until(i, "RUNNING").state.current.value for i in queued[1:]]
+
+
+# The same by ids and by query.
+def more_queued(count):
+    ids = [
+        kc.executions.create_execution(T, "company.ops", "one_at_a_time", wait=False).id
+        for _ in range(count)
+    ]
+    for i in ids:
+        until(i, "QUEUED")
+    return ids
+
+
+def count_of(answer):
+    return answer["count"] if isinstance(answer, dict) else answer.count
+
+
+ONE_AT_A_TIME = [QueryFilter(field="flowId", operation="EQUALS", value="one_at_a_time")]
+q3, q4 = more_queued(2)
+bulk = [count_of(kc.executions.unqueue_executions_by_ids(T, StateType.CANCELLED, [q3]))]
+bulk.append(count_of(kc.executions.force_run_by_ids(T, [q4])))
+[q5] = more_queued(1)
+bulk.append(count_of(kc.executions.force_run_executions_by_query(T, filters=ONE_AT_A_TIME)))
+[q6] = more_queued(1)
+bulk.append(
+    count_of(
+        kc.executions.unqueue_executions_by_query(
+            T, new_state=StateType.CANCELLED, filters=ONE_AT_A_TIME
+        )
+    )
+)
+bulk.append([until(i, "RUNNING", "CANCELLED").state.current.value for i in (q3, q4, q5, q6)])
+out["queue_bulk"] = bulk
+kc.executions.kill_executions_by_query(T, filters=ONE_AT_A_TIME)
 
 print(json.dumps(out))
