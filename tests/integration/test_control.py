@@ -54,17 +54,19 @@ def test_pause_waits_for_resume_with_its_onresume_input(server: Cluster) -> None
 
 
 def test_cli_pause_holds_a_running_execution_until_resumed(server: Cluster) -> None:
-    execution_id = server.start("control.test", "child", {"greeting": "hi", "nap": "PT1S"})
+    # The nap outlasts a CLI process's start on a loaded machine, so the pause
+    # always lands while it runs.
+    execution_id = server.start("control.test", "child", {"greeting": "hi", "nap": "PT15S"})
     server.wait_for(
-        lambda: server.store.get_execution(execution_id).state.value == "RUNNING",  # type: ignore[union-attr]
+        lambda: runs(server.store.get_execution(execution_id)).get("nap") == "RUNNING",  # type: ignore[arg-type]
         30,
-        "the execution to run",
+        "the nap to run",
     )
     paused = server.cli("executions", "pause", execution_id)
     assert paused.returncode == 0, paused.stderr
     server.wait_for(
         lambda: runs(server.store.get_execution(execution_id)).get("nap") == "SUCCESS",  # type: ignore[arg-type]
-        30,
+        60,
         "the running task to end",
     )
     held = server.store.get_execution(execution_id)
