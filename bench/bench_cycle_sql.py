@@ -31,9 +31,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))  # run as a script: bench.* importable
+from bench import bench_run
 
-import bench_run
 from lanner.store import migrations
 from lanner.store import sqlite as sqlite_store
 
