@@ -135,6 +135,7 @@ def test_migrations_are_idempotent(pg_url: str) -> None:
         (3, "kv"),
         (4, "trigger_context"),
         (5, "execution_chain"),
+        (6, "log_rowid"),
     ]
     first.close()
     second.close()

@@ -18,6 +18,7 @@ from lanner.errors import StoreError
 from lanner.model.states import State
 from lanner.store import SQLiteStore, codec, default_db_url, migrations, open_store
 from lanner.store import sqlite as sqlite_module
+from lanner.store.base import LogRecord
 
 
 def _tables(path: Path) -> set[str]:
@@ -92,6 +93,7 @@ def test_migrations_are_idempotent(tmp_path: Path) -> None:
             (3, "kv"),
             (4, "trigger_context"),
             (5, "execution_chain"),
+            (6, "log_rowid"),
         ]
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     first.close()
@@ -192,6 +194,45 @@ def test_a_database_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
         assert "flow_trigger_state" in _tables(path)
     finally:
         store.close()
+
+
+def test_migration_6_keeps_the_logs_and_drops_autoincrement(tmp_path: Path) -> None:
+    """0006 copies the log table without AUTOINCREMENT: the stored lines, their order
+    and index stay; new lines follow them; sqlite_sequence no longer tracks the table."""
+    path = tmp_path / "lanner.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE schema_version"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+        for m in migrations.load("sqlite")[:5]:
+            for statement in migrations.split_sqlite(m.sql):
+                db.execute(statement)
+            db.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (m.version, m.name))
+        for i in (1, 2, 3):
+            db.execute(
+                "INSERT INTO log (execution_id, task_id, task_run_id, attempt, timestamp,"
+                " level, message) VALUES ('e', 't', 'r', 1, ?, 'INFO', ?)",
+                (i, f"line {i}"),
+            )
+        db.execute("DELETE FROM log WHERE message = 'line 2'")
+    store = open_store(str(path))
+    try:
+        at = dt.datetime(2025, 1, 2, tzinfo=dt.UTC)
+        store.append_logs([LogRecord("e", "t", "r", 1, at, "INFO", "line 4")])
+        assert [r.message for r in store.get_logs("e")] == ["line 1", "line 3", "line 4"]
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        ids = [r[0] for r in db.execute("SELECT id FROM log ORDER BY id")]
+        assert ids == [1, 3, 4]
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'log'").fetchone()[0]
+        assert "AUTOINCREMENT" not in sql.upper()
+        assert (
+            db.execute("SELECT count(*) FROM sqlite_sequence WHERE name = 'log'").fetchone()[0] == 0
+        )
+        indexes = {r[1] for r in db.execute("PRAGMA index_list(log)")}
+        assert "log_execution" in indexes
 
 
 def test_reads_inside_a_cycle_see_its_writes(tmp_path: Path, make: Any) -> None:
