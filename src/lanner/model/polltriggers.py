@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from lanner.model.awss3 import S3Actions, S3Connection
 from lanner.model.common import DurationLike, DynamicInt, Model, Text, is_dynamic, parse_duration
@@ -91,6 +91,9 @@ class FetchType(StrEnum):
     NONE = "NONE"
 
 
+_JDBC_DATABASES = ("postgresql", "mysql", "mariadb", "sqlite", "duckdb")
+
+
 class JdbcTriggerProperties(Polling):
     """A JDBC Trigger: run `sql` every interval; rows start an execution."""
 
@@ -109,9 +112,17 @@ class JdbcTriggerProperties(Polling):
 
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        if not is_dynamic(value) and not value.startswith("jdbc:"):
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        if is_dynamic(value):
+            return value
+        if not value.startswith("jdbc:"):
             raise ValueError(f"url must be a JDBC URL (jdbc:...), got {value!r}")
+        # The database is the type's (io.kestra.plugin.jdbc.<db>.Trigger), as the
+        # query's driver is: another one's URL could never connect.
+        parts = str(info.data.get("type", "")).split(".")
+        db = parts[4] if len(parts) == 6 and parts[3] == "jdbc" else ""
+        if db in _JDBC_DATABASES and not value.lower().startswith(f"jdbc:{db}:"):
+            raise ValueError(f"{value!r} is not a {db} JDBC URL (jdbc:{db}:...)")
         return value
 
 

@@ -228,6 +228,20 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     ),
     (
         {
+            "type": "io.kestra.plugin.jdbc.mysql.Trigger",
+            "url": "jdbc:postgresql://h/db",
+            "sql": "s",
+        },
+        "triggers[0].url",
+        "is not a mysql JDBC URL",
+    ),
+    (
+        {"type": "io.kestra.plugin.jdbc.duckdb.Trigger", "url": "jdbc:sqlite:x.db", "sql": "s"},
+        "triggers[0].url",
+        "is not a duckdb JDBC URL",
+    ),
+    (
+        {
             "type": "io.kestra.plugin.jdbc.sqlite.Trigger",
             "url": "jdbc:sqlite:",
             "sql": "s",

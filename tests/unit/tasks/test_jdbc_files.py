@@ -369,6 +369,45 @@ tasks:
 
 
 @pytest.mark.parametrize(
+    ("kind", "url", "message"),
+    [
+        ("mysql", "jdbc:postgresql://127.0.0.1/db", "is not a mysql JDBC URL"),
+        ("postgresql", "postgresql://127.0.0.1/db", "is not a postgresql JDBC URL"),
+        ("mariadb", "jdbc:mariadb://127.0.0.1:99999/db", "is not a port number"),
+        ("duckdb", "jdbc:duckdb:md:my_db", "MotherDuck"),
+    ],
+)
+def test_a_url_written_out_is_read_at_load(kind: str, url: str, message: str) -> None:
+    source = f"""\
+id: f
+namespace: company.team
+tasks:
+  - id: q
+    type: io.kestra.plugin.jdbc.{kind}.Query
+    url: {url}
+    sql: SELECT 1
+"""
+    with pytest.raises(FlowValidationError) as caught:
+        load_flow(source, TaskRegistry(jdbc.task_types()))
+    [problem] = caught.value.problems
+    assert (problem.path, problem.line, problem.task_id) == ("tasks[0].url", 6, "q")
+    assert message in problem.message
+
+
+def test_a_dynamic_url_is_read_when_the_task_runs() -> None:
+    source = """\
+id: f
+namespace: company.team
+tasks:
+  - id: q
+    type: io.kestra.plugin.jdbc.mysql.Query
+    url: "{{ secret('DB_URL') }}"
+    sql: SELECT 1
+"""
+    assert load_flow(source, TaskRegistry(jdbc.task_types())).tasks[0].id == "q"
+
+
+@pytest.mark.parametrize(
     ("props", "message"),
     [
         ({"inputFiles": {"../up.csv": "x"}}, "must be a relative file name"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from lanner.model.common import DynamicBool, DynamicInt, Text, is_dynamic
 from lanner.model.task import Task
 from lanner.model.unsupported import reject, unsupported
+from lanner.tasks.jdbc.urls import FILE_KINDS, SERVER_KINDS, JdbcUrlError, parse_jdbc_url
 
 
 class FetchType(StrEnum):
@@ -46,6 +47,19 @@ class JdbcQuery(Task):
     )
     autoCommit: bool | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        # A url written out is read at load, as the run would read it, so that a
+        # mistyped one is reported with its line before anything runs.
+        kind = _kind(str(info.data.get("type", "")))
+        if kind is not None and not is_dynamic(value):
+            try:
+                parse_jdbc_url(value, kind)
+            except JdbcUrlError as exc:
+                raise ValueError(str(exc).removeprefix("url: ")) from None
+        return value
+
     @field_validator("fetchType")
     @classmethod
     def _fetch_type(cls, value: str) -> str:
@@ -71,6 +85,13 @@ class JdbcQuery(Task):
                 " (Queries) in one transaction",
             )
         return value
+
+
+def _kind(type_name: str) -> str | None:
+    """The database of io.kestra.plugin.jdbc.<kind>.Query/Queries, else None."""
+    parts = type_name.split(".")
+    known = parts[:4] == ["io", "kestra", "plugin", "jdbc"] and len(parts) == 6
+    return parts[4] if known and parts[4] in SERVER_KINDS + FILE_KINDS else None
 
 
 class Queries(JdbcQuery):
