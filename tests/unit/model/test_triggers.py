@@ -321,6 +321,11 @@ def test_unknown_condition_type_suggests_and_keeps_location() -> None:
         ),
         ({"cron": "@daily", "lateMaximumDelay": "1h"}, "lateMaximumDelay", "ISO-8601 duration"),
         ({"cron": "@daily", "interval": "PT1H"}, "interval", "not supported here"),
+        (
+            {"cron": "@daily", "backfill": {"start": "2025-01-01T00:00:00Z"}},
+            "backfill",
+            "not supported here",
+        ),
         ({"cron": "@daily", "labels": {"system.correlationId": "x"}}, "labels", "system labels"),
         ({"cron": "@daily", "stopAfter": ["DONE"]}, "stopAfter", "Input should be"),
     ],
