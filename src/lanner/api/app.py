@@ -23,6 +23,7 @@ from lanner.api import (
     kv,
     logs,
     namespacefiles,
+    namespaces,
     outputs,
     plugins,
     triggers,
@@ -63,6 +64,7 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
             kv,
             outputs,
             namespacefiles,
+            namespaces,
             triggers,
             plugins,
         ):

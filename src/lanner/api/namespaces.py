@@ -1,0 +1,68 @@
+"""Namespaces as Kestra's open-source API serves them: `GET /namespaces/search`
+lists the namespaces of the deployed flows and every parent of them (Kestra's
+`NamespaceUtils.asTree`), `GET /namespaces/{id}` answers any valid id. Lanner
+keeps nothing on a namespace itself (its KV pairs and files have their own
+endpoints), so there is nothing to create, update or delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from lanner.api.context import ApiContext, context
+from lanner.api.errors import ApiError
+
+router = APIRouter(tags=["Namespaces"])
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+def _checked(namespace: str) -> str:
+    from lanner.model.common import NAMESPACE_RE
+
+    if not NAMESPACE_RE.match(namespace):
+        raise ApiError(
+            f"invalid namespace {namespace!r}: lower-case letters, digits, '.', '_' and '-'"
+        )
+    return namespace
+
+
+def _with_parents(namespace: str) -> list[str]:
+    parts = namespace.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _descending(sort: list[str]) -> bool:
+    """Kestra sorts by the first `field:direction` given, the field aside."""
+    if not sort:
+        return False
+    _, _, direction = sort[0].partition(":")
+    if direction.lower() not in ("", "asc", "desc"):
+        raise ApiError(f"sort: {sort[0]!r}: the direction is asc or desc (id:desc)")
+    return direction.lower() == "desc"
+
+
+@router.get("/namespaces/search")
+def search_namespaces(
+    ctx: Ctx,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=10000)] = 10,
+    sort: Annotated[list[str] | None, Query()] = None,
+    existing: bool = False,  # every namespace listed has flows or children: all exist
+) -> dict[str, Any]:
+    names = sorted({n for r in ctx.store.list_flows() for n in _with_parents(r.namespace)})
+    if q:
+        names = [n for n in names if q.lower() in n.lower()]
+    if _descending(sort or []):
+        names.reverse()
+    chosen = names[(page - 1) * size : page * size]
+    return {
+        "results": [{"id": n, "deleted": False, "disabled": True} for n in chosen],
+        "total": len(names),
+    }
+
+
+@router.get("/namespaces/{namespace}")
+def get_namespace(namespace: str) -> dict[str, Any]:
+    return {"id": _checked(namespace), "deleted": False}
