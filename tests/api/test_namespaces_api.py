@@ -30,8 +30,13 @@ def test_search_lists_flow_namespaces_and_their_parents(api: ApiServer) -> None:
         ]
         assert all(n["deleted"] is False for n in found["results"])
 
-    q = api.client.get(f"{API}/namespaces/search", params={"q": "TEAM"}).json()
-    assert [n["id"] for n in q["results"]] == ["company.team", "company.team.data"]
+    for params in ({"q": "TEAM"}, {"filters[q][EQUALS]": "team"}):
+        q = api.client.get(f"{API}/namespaces/search", params=params).json()
+        assert [n["id"] for n in q["results"]] == ["company.team", "company.team.data"]
+    prefixed = api.client.get(
+        f"{API}/namespaces/search", params={"filters[id][PREFIX]": "company.team"}
+    ).json()
+    assert prefixed["total"] == 2
     paged = api.client.get(
         f"{API}/namespaces/search", params={"page": 2, "size": 3, "sort": "id:desc"}
     ).json()
@@ -48,4 +53,7 @@ def test_get_answers_a_valid_namespace_and_refuses_a_bad_one(api: ApiServer) -> 
     assert "invalid namespace" in bad.json()["message"]
     wrong_sort = api.client.get(f"{API}/namespaces/search", params={"sort": "id:sideways"})
     assert wrong_sort.status_code == 422
-    assert "asc or desc" in wrong_sort.json()["message"]
+    assert ":asc or :desc" in wrong_sort.json()["message"]
+    unknown = api.client.get(f"{API}/namespaces/search", params={"filters[state][EQUALS]": "x"})
+    assert unknown.status_code == 422
+    assert "filters[state]" in unknown.json()["message"]

@@ -6,12 +6,14 @@ endpoints), so there is nothing to create, update or delete."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
+from lanner.api.filters import Filter, parse, sort_keys, text_test
 
 router = APIRouter(tags=["Namespaces"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -32,18 +34,17 @@ def _with_parents(namespace: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _descending(sort: list[str]) -> bool:
-    """Kestra sorts by the first `field:direction` given, the field aside."""
-    if not sort:
-        return False
-    _, _, direction = sort[0].partition(":")
-    if direction.lower() not in ("", "asc", "desc"):
-        raise ApiError(f"sort: {sort[0]!r}: the direction is asc or desc (id:desc)")
-    return direction.lower() == "desc"
+def _test(f: Filter) -> Callable[[str], bool]:
+    if f.field == "q":
+        return lambda n: f.value.lower() in n.lower()
+    if f.field in ("id", "namespace"):
+        return text_test(f.field, f.operation, f.value)
+    raise ApiError(f"filters[{f.field}]: not a field namespaces can be searched by (q, id)")
 
 
 @router.get("/namespaces/search")
 def search_namespaces(
+    request: Request,
     ctx: Ctx,
     q: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -51,10 +52,14 @@ def search_namespaces(
     sort: Annotated[list[str] | None, Query()] = None,
     existing: bool = False,  # every namespace listed has flows or children: all exist
 ) -> dict[str, Any]:
+    """By id; `q` (1.x) or `filters[q]` (2.x) a substring of it, any case."""
+    keys = sort_keys(sort, ("id",))
+    tests = [_test(f) for f in parse(request.query_params.multi_items())]
     names = sorted({n for r in ctx.store.list_flows() for n in _with_parents(r.namespace)})
     if q:
         names = [n for n in names if q.lower() in n.lower()]
-    if _descending(sort or []):
+    names = [n for n in names if all(t(n) for t in tests)]
+    if keys and keys[0][1]:
         names.reverse()
     chosen = names[(page - 1) * size : page * size]
     return {

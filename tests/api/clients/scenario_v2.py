@@ -327,4 +327,10 @@ while True:
     time.sleep(0.05)
 out["labeled"] = sorted(f"{k}:{v}" for k, v in found.items())
 
+found_namespaces = kc.namespaces.search_namespaces(
+    T, page=1, size=10, filters=[QueryFilter(field="q", operation="EQUALS", value="company")]
+)
+out["namespaces"] = [found_namespaces.total, [n.id for n in found_namespaces.results]]
+out["namespace"] = kc.namespaces.namespace(id="company.team", tenant=T).id
+
 print(json.dumps(out))
