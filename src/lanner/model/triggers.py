@@ -112,6 +112,17 @@ _SCHEDULE_REASONS = {
     "logToFile": "a Schedule writes no logs of its own",
 }
 
+_WEBHOOK_REASONS = {
+    "stopAfter": "a Webhook keeps no trigger state to disable (as in Kestra, whose scheduler"
+    " never evaluates it); disable it with `disabled: true`",
+    "allowConcurrent": "each call starts one execution whatever runs already;"
+    " limit runs with the flow's `concurrency`",
+    "failOnTriggerError": "a Webhook has no evaluation that can fail: a call it cannot"
+    " serve is answered with an error",
+    "workerGroup": "worker groups are a Kestra Enterprise feature",
+    "logToFile": "a Webhook writes no logs of its own",
+}
+
 DEFAULT_FLOW_TRIGGER_STATES: frozenset[str] = TERMINATED_STATES | {"PAUSED"}
 """What a Flow trigger listens to when `states` is not given (SPEC §7.1)."""
 
@@ -371,6 +382,19 @@ class Webhook(_Trigger):
     wait: bool = False
     returnOutputs: bool = False
     responseContentType: Literal["application/json", "text/plain"] | None = None
+
+    # The endpoint serves a Webhook (api/webhook.py): what it does not implement is
+    # rejected rather than ignored.
+    _webhook_not_supported = unsupported(
+        "workerGroup",
+        "logToFile",
+        "assets",
+        "version",
+        "stopAfter",
+        "allowConcurrent",
+        "failOnTriggerError",
+        reasons=_WEBHOOK_REASONS,
+    )
 
     @field_validator("key")
     @classmethod

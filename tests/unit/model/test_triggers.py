@@ -408,6 +408,28 @@ def test_webhook_rules(props: dict[str, Any], message: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("props", "reason"),
+    [
+        ({"stopAfter": ["SUCCESS"]}, "keeps no trigger state"),
+        ({"allowConcurrent": True}, "concurrency"),
+        ({"failOnTriggerError": True}, "no evaluation that can fail"),
+        ({"workerGroup": {"key": "gpu"}}, "Enterprise"),
+        ({"logToFile": True}, "no logs of its own"),
+        ({"version": "1.0"}, "one version"),
+        ({"assets": {"inputs": []}}, "assets"),
+    ],
+)
+def test_webhook_rejects_what_its_endpoint_does_not_do(props: dict[str, Any], reason: str) -> None:
+    errors = trigger_errors(id="w", type=T + "Webhook", key="k", **props)
+    field = next(iter(props))
+    assert any(
+        field in loc and "not supported here" in msg and reason in msg for loc, msg in errors
+    ), errors
+    # What Lanner does anyway stays accepted.
+    assert isinstance(trigger(id="w", type=T + "Webhook", key="k", logToFile=False), Webhook)
+
+
+@pytest.mark.parametrize(
     ("props", "message"),
     [
         ({"id": "bad id", "type": T + "Schedule", "cron": "@daily"}, "is not a valid trigger id"),
