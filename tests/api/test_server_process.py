@@ -42,6 +42,23 @@ def test_lanner_server_serves_the_api_and_runs_executions(tmp_path: Path) -> Non
     assert proc.returncode == 0
 
 
+def test_an_idle_server_stays_under_150_mb(tmp_path: Path) -> None:
+    """The issue's bar for an idle server (API + UI + executor + workers): the heavy
+    client libraries of the task families (boto3, pyarrow, drivers...) load lazily,
+    when a task needs them, not at start (bench/bench_api.py measures it too)."""
+    with (
+        lanner_server(tmp_path, "--threads", "2") as (url, proc),
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        assert client.get("/ui/").status_code == 200
+        assert client.get(f"{API}/flows/search").status_code == 200
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        rss_kb = int(
+            next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]
+        )
+        assert rss_kb < 150 * 1024, f"idle server RSS {rss_kb / 1024:.1f} MB"
+
+
 def test_no_worker_server_still_answers(tmp_path: Path) -> None:
     with lanner_server(tmp_path, "--no-worker") as (url, _), httpx.Client(base_url=url) as client:
         assert client.get(f"{API}/flows/search").json()["total"] == 0
