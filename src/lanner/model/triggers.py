@@ -99,6 +99,9 @@ _FLOW_TRIGGER_REASONS = {
     "stopAfter": "a Flow trigger is never disabled by the executions it starts",
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a Flow trigger writes no logs of its own",
+    "allowConcurrent": "a Flow trigger starts one execution per matching upstream"
+    " execution whatever runs already; limit runs with the flow's `concurrency`",
+    "failOnTriggerError": "a Flow trigger has no evaluation of its own that can fail",
 }
 
 _SCHEDULE_REASONS = {
@@ -364,7 +367,14 @@ class FlowTrigger(_Trigger):
     # Flow triggers fire now (the others only validate, until they fire too):
     # what they do not implement is rejected rather than ignored.
     _flow_trigger_not_supported = unsupported(
-        "workerGroup", "logToFile", "assets", "version", "stopAfter", reasons=_FLOW_TRIGGER_REASONS
+        "workerGroup",
+        "logToFile",
+        "assets",
+        "version",
+        "stopAfter",
+        "allowConcurrent",
+        "failOnTriggerError",
+        reasons=_FLOW_TRIGGER_REASONS,
     )
 
     @field_validator("states")

@@ -374,6 +374,8 @@ def test_schedule_rules(props: dict[str, Any], field: str, message: str) -> None
         ),
         ({"preconditions": {"id": "p", "timeWindow": {"type": "WEEKLY"}}}, "Input should be"),
         ({"preconditions": {"id": "p bad"}}, "not a valid preconditions id"),
+        ({"allowConcurrent": True}, "'allowConcurrent' is not supported here"),
+        ({"failOnTriggerError": True}, "'failOnTriggerError' is not supported here"),
     ],
 )
 def test_flow_trigger_rules(props: dict[str, Any], message: str) -> None:
