@@ -116,6 +116,8 @@ def test_the_official_client_drives_lanner(major: str, tmp_path: Path) -> None:
     assert out["bulk_restart"] == 1
     assert out["exported"] == ["company.ops.failing.yml"]
     assert out["import_problems"] == [] and out["imported"] == "imported"
+    assert out["namespaces"] == [3, ["company", "company.ops", "company.team"]]
+    assert out["namespace"] == "company.team"
     assert out["graph"] == ["root.end", "root.fails", "root.root"]
     assert out["replayed_from"] == [["say", 1], ["warn", 2]]
     assert out["paused"] == "PAUSED"

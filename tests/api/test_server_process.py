@@ -14,10 +14,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from lanner.store import open_store
 from tests.api.conftest import API
 from tests.api.flows import HELLO, SLEEPY
 from tests.api.process import LANNER, lanner_server
+from tests.support.postgres import PostgresServer
 
 
 def test_lanner_server_serves_the_api_and_runs_executions(tmp_path: Path) -> None:
@@ -39,9 +42,67 @@ def test_lanner_server_serves_the_api_and_runs_executions(tmp_path: Path) -> Non
     assert proc.returncode == 0
 
 
+def test_an_idle_server_stays_under_150_mb(tmp_path: Path) -> None:
+    """The issue's bar for an idle server (API + UI + executor + workers): the heavy
+    client libraries of the task families (boto3, pyarrow, drivers...) load lazily,
+    when a task needs them, not at start (bench/bench_api.py measures it too)."""
+    with (
+        lanner_server(tmp_path, "--threads", "2") as (url, proc),
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        assert client.get("/ui/").status_code == 200
+        assert client.get(f"{API}/flows/search").status_code == 200
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        rss_kb = int(
+            next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]
+        )
+        assert rss_kb < 150 * 1024, f"idle server RSS {rss_kb / 1024:.1f} MB"
+
+
 def test_no_worker_server_still_answers(tmp_path: Path) -> None:
     with lanner_server(tmp_path, "--no-worker") as (url, _), httpx.Client(base_url=url) as client:
         assert client.get(f"{API}/flows/search").json()["total"] == 0
+
+
+@pytest.mark.postgres
+def test_two_servers_on_one_postgresql_both_serve_the_api(
+    postgres_server: PostgresServer,
+    tmp_path: Path,
+) -> None:
+    """Several servers on one PostgreSQL all serve the API: a flow deployed through
+    one is started through the other, a `--no-worker` replica (API + executor),
+    whose answer waits for the task runs a worker of the first one ran."""
+    db = postgres_server.new_database()
+    store = open_store(db)
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    with (
+        lanner_server(tmp_path, "--db", db, "--threads", "1") as (full_url, _),
+        lanner_server(tmp_path, "--db", db, "--no-worker") as (replica_url, _),
+        httpx.Client(base_url=full_url, timeout=60) as full,
+        httpx.Client(base_url=replica_url, timeout=60) as replica,
+    ):
+        assert full_url != replica_url
+        deployed = full.post(
+            f"{API}/flows", content=HELLO, headers={"Content-Type": "application/x-yaml"}
+        )
+        assert deployed.status_code == 200, deployed.text
+        assert replica.get(f"{API}/flows/company.team/hello").json()["revision"] == 1
+        run = replica.post(
+            f"{API}/executions/company.team/hello",
+            files={"name": (None, "replica")},
+            params={"wait": "true"},
+        ).json()
+        assert run["state"]["current"] == "SUCCESS", run
+        assert [t["taskId"] for t in run["taskRunList"]] == ["say", "warn"]
+        seen = full.get(f"{API}/executions/{run['id']}").json()
+        assert seen["state"]["current"] == "SUCCESS"
+        found = full.get(
+            f"{API}/executions/search", params={"filters[flowId][EQUALS]": "hello"}
+        ).json()
+        assert [e["id"] for e in found["results"]] == [run["id"]]
 
 
 def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:

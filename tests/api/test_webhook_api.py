@@ -185,3 +185,33 @@ def test_the_webhook_stays_open_under_basic_auth(
     assert resp.status_code == 200, resp.text
     assert api.client.post(f"{HOOK}/wait-key", params=EN).status_code == 200
     assert api.client.get(f"{API}/executions/search").status_code == 401
+
+
+COUNTED = """\
+id: counted
+namespace: company.team
+inputs:
+  - id: count
+    type: INT
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.count }}"
+triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: count-key
+    inputs:
+      count: "{{ trigger.body.count }}"
+"""
+
+
+def test_a_bad_input_is_a_422_naming_it_and_starts_nothing(api: ApiServer) -> None:
+    api.deploy(COUNTED)
+    url = f"{API}/executions/webhook/company.team/counted/count-key"
+    bad = api.client.post(url, json={"count": "many"})
+    assert bad.status_code == 422, bad.text
+    assert "count" in bad.json()["message"]
+    assert api.client.get(f"{API}/executions/search").json()["total"] == 0
+    good = api.client.post(url, json={"count": 3})
+    assert good.status_code == 200, good.text

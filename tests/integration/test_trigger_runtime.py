@@ -254,6 +254,19 @@ def test_conditions_read_the_schedule_variables(store: Store) -> None:
     assert _dates(store) == [10]
 
 
+def test_the_deprecated_schedule_conditions_act_as_conditions(store: Store) -> None:
+    only_ten = """    scheduleConditions:
+      - type: io.kestra.plugin.core.condition.Expression
+        expression: "{{ trigger.date | date('ss') == '10' }}"
+"""
+    store.deploy_flow("company.team", "tick", _flow(only_ten))
+    rt = _runtime(store)
+    rt.tick(T0)
+    for i in range(1, 13):
+        rt.tick(T0 + i * S)
+    assert _dates(store) == [10]
+
+
 def test_a_flow_that_no_longer_loads_keeps_its_state(store: Store) -> None:
     store.deploy_flow("company.team", "tick", _flow())
     rt = _runtime(store)

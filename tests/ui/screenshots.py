@@ -193,6 +193,10 @@ def main(folder: Path) -> None:
                 page.goto(server.url + "/ui/executions")
                 expect(page.locator("#executions tbody tr[data-execution]")).to_have_count(4)
                 page.screenshot(path=str(folder / "executions.png"))
+                page.goto(server.url + "/ui/dashboard")
+                expect(page.locator("#executions-count")).to_have_text("4")
+                page.wait_for_timeout(500)  # the chart's drawing, for a still picture
+                page.screenshot(path=str(folder / "dashboard.png"), full_page=True)
                 page.goto(server.url + "/ui/triggers")
                 expect(page.locator("#triggers tbody tr[data-trigger]")).to_have_count(1)
                 page.screenshot(path=str(folder / "triggers.png"))

@@ -5,6 +5,7 @@ read its logs; fix a flow the validator located; kill a running execution."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -200,7 +201,7 @@ tasks:
 """
 
 
-def test_start_form_follows_the_input_types(ui: UiPage, server: ApiServer) -> None:
+def test_start_form_follows_the_input_types(ui: UiPage, server: ApiServer, tmp_path: Path) -> None:
     server.deploy(TYPED)
     page = ui.open("/ui/flows/company.team/typed?tab=execute")
     expect(page.locator("#input-region")).to_have_value("eu")
@@ -214,6 +215,9 @@ def test_start_form_follows_the_input_types(ui: UiPage, server: ApiServer) -> No
     page.fill("#input-sizes", "[1, 2]")
     page.fill("#input-config", '{"a": {"b": 1}}')
     page.fill("#input-at", "2026-01-31T10:00:00Z")
+    upload = tmp_path / "orders.csv"
+    upload.write_bytes(b"id,total\n1,9.5\n")
+    page.set_input_files("#input-attachment", str(upload))
     page.click("#start-execution")
     expect(page.locator("#execution-state")).to_have_text("SUCCESS", timeout=30_000)
     execution_id = page.url.rsplit("/", 1)[1]
@@ -226,6 +230,13 @@ def test_start_form_follows_the_input_types(ui: UiPage, server: ApiServer) -> No
     assert inputs["ratio"] == 0.5
     assert inputs["note"] == "dynamic"
     assert inputs["at"].startswith("2026-01-31T10:00:00")
+    # The file went up as a file part and into internal storage, under its name.
+    uri = inputs["attachment"]
+    assert uri.startswith("kestra:///company/team/typed/executions/") and uri.endswith(
+        "/orders.csv"
+    ), uri
+    stored = server.client.get(f"{API}/executions/{execution_id}/file", params={"path": uri})
+    assert stored.status_code == 200 and stored.content == upload.read_bytes()
 
 
 def test_a_refused_start_says_why(ui: UiPage, server: ApiServer) -> None:
@@ -252,7 +263,8 @@ def test_editor_completes_from_the_json_schema(ui: UiPage, server: ApiServer) ->
     editor.press("Control+End")
     editor.press("Control+Space")
     menu = page.locator("#completions")
-    expect(menu.locator("li")).to_have_text(["io.kestra.plugin.core.log.Log"])
+    # The first completion waits for the flow schema, slow to read on a loaded machine.
+    expect(menu.locator("li")).to_have_text(["io.kestra.plugin.core.log.Log"], timeout=30_000)
     editor.press("Enter")
     editor.press("Enter")
     page.keyboard.type("    mes")

@@ -24,6 +24,7 @@ from lanner.api import (
     kv,
     logs,
     namespacefiles,
+    namespaces,
     outputs,
     plugins,
     triggers,
@@ -65,6 +66,7 @@ def create_app(store: Store, registry: TaskRegistry, config: Config, storage: St
             kv,
             outputs,
             namespacefiles,
+            namespaces,
             triggers,
             plugins,
         ):

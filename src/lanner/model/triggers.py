@@ -99,6 +99,9 @@ _FLOW_TRIGGER_REASONS = {
     "stopAfter": "a Flow trigger is never disabled by the executions it starts",
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a Flow trigger writes no logs of its own",
+    "allowConcurrent": "a Flow trigger starts one execution per matching upstream"
+    " execution whatever runs already; limit runs with the flow's `concurrency`",
+    "failOnTriggerError": "a Flow trigger has no evaluation of its own that can fail",
 }
 
 _SCHEDULE_REASONS = {
@@ -110,6 +113,17 @@ _SCHEDULE_REASONS = {
     "failOnTriggerError": "a Schedule has no evaluation that can fail",
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a Schedule writes no logs of its own",
+}
+
+_WEBHOOK_REASONS = {
+    "stopAfter": "a Webhook keeps no trigger state to disable (as in Kestra, whose scheduler"
+    " never evaluates it); disable it with `disabled: true`",
+    "allowConcurrent": "each call starts one execution whatever runs already;"
+    " limit runs with the flow's `concurrency`",
+    "failOnTriggerError": "a Webhook has no evaluation that can fail: a call it cannot"
+    " serve is answered with an error",
+    "workerGroup": "worker groups are a Kestra Enterprise feature",
+    "logToFile": "a Webhook writes no logs of its own",
 }
 
 DEFAULT_FLOW_TRIGGER_STATES: frozenset[str] = TERMINATED_STATES | {"PAUSED"}
@@ -353,7 +367,14 @@ class FlowTrigger(_Trigger):
     # Flow triggers fire now (the others only validate, until they fire too):
     # what they do not implement is rejected rather than ignored.
     _flow_trigger_not_supported = unsupported(
-        "workerGroup", "logToFile", "assets", "version", "stopAfter", reasons=_FLOW_TRIGGER_REASONS
+        "workerGroup",
+        "logToFile",
+        "assets",
+        "version",
+        "stopAfter",
+        "allowConcurrent",
+        "failOnTriggerError",
+        reasons=_FLOW_TRIGGER_REASONS,
     )
 
     @field_validator("states")
@@ -371,6 +392,19 @@ class Webhook(_Trigger):
     wait: bool = False
     returnOutputs: bool = False
     responseContentType: Literal["application/json", "text/plain"] | None = None
+
+    # The endpoint serves a Webhook (api/webhook.py): what it does not implement is
+    # rejected rather than ignored.
+    _webhook_not_supported = unsupported(
+        "workerGroup",
+        "logToFile",
+        "assets",
+        "version",
+        "stopAfter",
+        "allowConcurrent",
+        "failOnTriggerError",
+        reasons=_WEBHOOK_REASONS,
+    )
 
     @field_validator("key")
     @classmethod

@@ -364,5 +364,10 @@ bulk.append(
 bulk.append([until(i, "RUNNING", "CANCELLED").state.current.value for i in (q3, q4, q5, q6)])
 out["queue_bulk"] = bulk
 kc.executions.kill_executions_by_query(T, filters=ONE_AT_A_TIME)
+found_namespaces = kc.namespaces.search_namespaces(
+    page=1, size=10, existing=False, tenant=T, q="company"
+)
+out["namespaces"] = [found_namespaces.total, [n.id for n in found_namespaces.results]]
+out["namespace"] = kc.namespaces.namespace(id="company.team", tenant=T).id
 
 print(json.dumps(out))

@@ -321,6 +321,11 @@ def test_unknown_condition_type_suggests_and_keeps_location() -> None:
         ),
         ({"cron": "@daily", "lateMaximumDelay": "1h"}, "lateMaximumDelay", "ISO-8601 duration"),
         ({"cron": "@daily", "interval": "PT1H"}, "interval", "not supported here"),
+        (
+            {"cron": "@daily", "backfill": {"start": "2025-01-01T00:00:00Z"}},
+            "backfill",
+            "not supported here",
+        ),
         ({"cron": "@daily", "labels": {"system.correlationId": "x"}}, "labels", "system labels"),
         ({"cron": "@daily", "stopAfter": ["DONE"]}, "stopAfter", "Input should be"),
     ],
@@ -369,6 +374,8 @@ def test_schedule_rules(props: dict[str, Any], field: str, message: str) -> None
         ),
         ({"preconditions": {"id": "p", "timeWindow": {"type": "WEEKLY"}}}, "Input should be"),
         ({"preconditions": {"id": "p bad"}}, "not a valid preconditions id"),
+        ({"allowConcurrent": True}, "'allowConcurrent' is not supported here"),
+        ({"failOnTriggerError": True}, "'failOnTriggerError' is not supported here"),
     ],
 )
 def test_flow_trigger_rules(props: dict[str, Any], message: str) -> None:
@@ -400,6 +407,28 @@ def test_flow_trigger_rules(props: dict[str, Any], message: str) -> None:
 def test_webhook_rules(props: dict[str, Any], message: str) -> None:
     errors = trigger_errors(id="w", type=T + "Webhook", **props)
     assert any(message in msg for _, msg in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("props", "reason"),
+    [
+        ({"stopAfter": ["SUCCESS"]}, "keeps no trigger state"),
+        ({"allowConcurrent": True}, "concurrency"),
+        ({"failOnTriggerError": True}, "no evaluation that can fail"),
+        ({"workerGroup": {"key": "gpu"}}, "Enterprise"),
+        ({"logToFile": True}, "no logs of its own"),
+        ({"version": "1.0"}, "one version"),
+        ({"assets": {"inputs": []}}, "assets"),
+    ],
+)
+def test_webhook_rejects_what_its_endpoint_does_not_do(props: dict[str, Any], reason: str) -> None:
+    errors = trigger_errors(id="w", type=T + "Webhook", key="k", **props)
+    field = next(iter(props))
+    assert any(
+        field in loc and "not supported here" in msg and reason in msg for loc, msg in errors
+    ), errors
+    # What Lanner does anyway stays accepted.
+    assert isinstance(trigger(id="w", type=T + "Webhook", key="k", logToFile=False), Webhook)
 
 
 @pytest.mark.parametrize(
