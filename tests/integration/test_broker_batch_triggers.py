@@ -8,7 +8,6 @@ committed goes back to the broker; two runtimes on one PostgreSQL fire a batch o
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,19 +28,12 @@ from tests.support.nats_server import NatsServer, nats_server_fixture  # noqa: F
 from tests.support.postgres import PostgresServer
 from tests.support.rabbitmq import Rabbit, rabbit_fixture  # noqa: F401 (fixture)
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
+from tests.support.trigger_store import store_fixture  # noqa: F401 (fixture)
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
 REDIS_TRIGGER = "io.kestra.plugin.redis.list.Trigger"
 S = timedelta(seconds=1)
 REGISTRY = TaskRegistry.from_entry_points()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

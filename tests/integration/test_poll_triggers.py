@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,18 +27,11 @@ from tests.support.cluster import Cluster
 from tests.support.mariadb import MariaDb, mariadb  # noqa: F401 (fixture)
 from tests.support.postgres import PostgresServer
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+from tests.support.trigger_store import store_fixture  # noqa: F401 (fixture)
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
 REGISTRY = TaskRegistry.from_entry_points()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
