@@ -1,18 +1,22 @@
 """What the trigger runtime tests (realtime, polling, HTTP) share: a fresh SQLite store
-in the test's folder, and a wait for what the trigger runtime does in its threads.
+in the test's folder, a wait for what the trigger runtime does in its threads, and
+runtimes of several servers ticking at the same moment.
 
     from tests.support.trigger_store import store_fixture, wait_until  # noqa: F401
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lanner.runtime.triggers import TriggerRuntime
 from lanner.store import open_store
 from lanner.store.base import Store
 
@@ -35,3 +39,19 @@ def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 30) -> 
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def tick_together(runtimes: Sequence[TriggerRuntime], at: datetime) -> None:
+    """Each runtime's tick at `at`, all let go at once from threads of their own (servers
+    racing for one evaluation); back when every tick has ended."""
+    barrier = threading.Barrier(len(runtimes))
+
+    def tick(rt: TriggerRuntime) -> None:
+        barrier.wait()
+        rt.tick(at)
+
+    threads = [threading.Thread(target=tick, args=(rt,)) for rt in runtimes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
