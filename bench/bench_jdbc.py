@@ -265,48 +265,20 @@ def check_with_amazon_ion(path: Path, rows: int, sample: int = 1000) -> bool:
     """The first and last `sample` lines, read by amazon-ion, hold the table's rows."""
     from amazon.ion import simpleion
 
+    from lanner.ion.reference import plain
+
     with path.open("rb") as f:
         lines = f.readlines()
     assert len(lines) == rows, (len(lines), rows)
     picked = list(range(min(sample, rows))) + list(range(max(0, rows - sample), rows))
     for index in picked:
         value = simpleion.loads(lines[index])
-        got = {str(k): _plain(v) for k, v in value.items()}
+        got = {str(k): plain(v) for k, v in value.items()}
         want = _expected(index + 1)
         if got != want:
             print(f"  line {index + 1}: amazon-ion read {got}, expected {want}")
             return False
     return True
-
-
-def _plain(value: Any) -> Any:
-    """amazon-ion's Ion* wrappers as plain Python values."""
-    from amazon.ion.core import IonType
-
-    kind = getattr(value, "ion_type", None)
-    if kind is None or kind is IonType.NULL:
-        return None if kind is IonType.NULL else value
-    if kind is IonType.BOOL:
-        return bool(value)
-    if kind is IonType.INT:
-        return int(value)
-    if kind is IonType.DECIMAL:
-        return Decimal(value)
-    if kind is IonType.STRING:
-        return str(value)
-    if kind is IonType.TIMESTAMP:
-        stamp = dt.datetime(
-            value.year,
-            value.month,
-            value.day,
-            value.hour,
-            value.minute,
-            value.second,
-            value.microsecond,
-            tzinfo=value.tzinfo,
-        )
-        return stamp
-    return value
 
 
 def main() -> None:

@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, sqlite_cluster_fixture  # noqa: F401 (fixture)
 from tests.support.rabbitmq import Rabbit, rabbit_fixture  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 
 MESSAGES = 1500
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(f"sqlite://{tmp_path / 'lanner.db'}", tmp_path / "home")
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def _count(c: Cluster) -> int:

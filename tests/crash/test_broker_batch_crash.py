@@ -14,13 +14,11 @@ poll.before_commit / poll.after_commit), against the machine's Redis and RabbitM
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, sqlite_cluster_fixture  # noqa: F401 (fixture)
 from tests.support.nats_server import NatsServer, nats_server_fixture  # noqa: F401 (fixture)
 from tests.support.rabbitmq import Rabbit, rabbit_fixture  # noqa: F401 (fixture)
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
@@ -28,15 +26,6 @@ from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa
 pytestmark = pytest.mark.slow
 
 ELEMENTS = 50
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(f"sqlite://{tmp_path / 'lanner.db'}", tmp_path / "home")
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def _counts(c: Cluster) -> list[int]:

@@ -33,6 +33,4 @@ def test_an_executor_killed_mid_loop_runs_each_iteration_once(
         checks = [r for r in execution.ordered_task_runs() if r.task_id == "check"]
         assert [r.iteration for r in checks] == [1, 2, 3]
         assert all(len(r.attempts) == 1 for r in checks)
-    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
-    report = invariants.check(cluster.store, executions, flows)
-    assert not report.problems, "\n".join(report.problems)
+    invariants.hold(cluster, executions)

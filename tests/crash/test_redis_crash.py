@@ -7,27 +7,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from lanner.runtime.realtime import BATCH
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, sqlite_cluster_fixture  # noqa: F401 (fixture)
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 
 ELEMENTS = 1500
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(f"sqlite://{tmp_path / 'lanner.db'}", tmp_path / "home")
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def _values(c: Cluster) -> list[int]:

@@ -28,9 +28,7 @@ def test_a_worker_killed_mid_job_has_the_job_run_again_without_duplicates(
     wait_dead(cluster, worker)
     cluster.spawn("worker")
     executions = cluster.wait_finalized(ids, timeout=90)
-    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
-    report = invariants.check(cluster.store, executions, flows)
-    assert not report.problems, "\n".join(report.problems)
+    report = invariants.hold(cluster, executions)
     assert report.resubmitted_attempts >= 1
     rerun = 0
     for execution in executions:
@@ -79,9 +77,7 @@ def test_a_frozen_worker_past_its_lease_writes_nothing_for_the_job(cluster: Clus
     nap = [a.state.value for a in runs["nap"].attempts]
     assert nap == ["RESUBMITTED", "SUCCESS"], nap  # the late end of the first is not there
     assert [a.state.value for a in runs["write"].attempts] == ["SUCCESS", "SUCCESS"]
-    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
-    report = invariants.check(cluster.store, [execution], flows)
-    assert not report.problems, "\n".join(report.problems)
+    invariants.hold(cluster, [execution])
 
 
 def test_a_worker_killed_in_the_errors_of_a_job_has_it_all_run_again(cluster: Cluster) -> None:
@@ -93,9 +89,7 @@ def test_a_worker_killed_in_the_errors_of_a_job_has_it_all_run_again(cluster: Cl
     wait_dead(cluster, worker)
     cluster.spawn("worker")
     executions = cluster.wait_finalized(ids, timeout=90)
-    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
-    report = invariants.check(cluster.store, executions, flows)
-    assert not report.problems, "\n".join(report.problems)
+    invariants.hold(cluster, executions)
     [execution] = executions
     runs = {r.task_id: r for r in execution.task_runs.values()}
     states = {t: r.state.value for t, r in runs.items()}
@@ -128,9 +122,7 @@ def test_a_worker_killed_as_a_child_retry_starts(cluster: Cluster) -> None:
     wait_dead(cluster, worker)
     cluster.spawn("worker")
     executions = cluster.wait_finalized(ids, timeout=90)
-    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
-    report = invariants.check(cluster.store, executions, flows)
-    assert not report.problems, "\n".join(report.problems)
+    invariants.hold(cluster, executions)
     [execution] = executions
     runs = {r.task_id: r for r in execution.task_runs.values()}
     assert execution.state.value == "SUCCESS", {t: r.state.value for t, r in runs.items()}

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,6 +15,7 @@ from lanner.runtime.triggers import TriggerRuntime, set_trigger_disabled
 from lanner.store import open_store
 from lanner.store.base import Store
 from tests.support.rabbitmq import Rabbit, rabbit_fixture  # noqa: F401 (fixture)
+from tests.support.trigger_store import store_fixture, wait_until  # noqa: F401 (fixture)
 
 AMQP = "io.kestra.plugin.amqp.RealtimeTrigger"
 
@@ -44,14 +43,6 @@ triggers:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def runtimes(store: Store) -> Iterator[list[TriggerRuntime]]:
     made: list[TriggerRuntime] = []
     yield made
@@ -63,15 +54,6 @@ def _runtime(store: Store, made: list[TriggerRuntime]) -> TriggerRuntime:
     rt = TriggerRuntime(store, TaskRegistry.from_entry_points(), Config())
     made.append(rt)
     return rt
-
-
-def _wait(predicate: Any, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _count(store: Store) -> int:
@@ -89,8 +71,8 @@ def test_one_created_execution_per_message_acknowledged_once_stored(
     rt = _runtime(store, runtimes)
     rt.tick()
     rabbit.publish([f'{{"n": {i}}}' for i in range(20)])
-    _wait(lambda: _count(store) == 20, "20 executions")
-    _wait(lambda: rabbit.depth() == 0, "an empty queue")
+    wait_until(lambda: _count(store) == 20, "20 executions")
+    wait_until(lambda: rabbit.depth() == 0, "an empty queue")
     executions = store.list_executions(flow_id="orders", limit=100)
     assert {e.state.value for e in executions} == {"CREATED"}
     by_n = {e.trigger["data"]["n"]: e for e in executions if e.trigger}
@@ -113,10 +95,10 @@ def test_a_message_delivered_again_starts_nothing(
     rt = _runtime(store, runtimes)
     rt.tick()
     rabbit.publish(["a", "b"])
-    _wait(lambda: _count(store) == 2, "2 executions")
+    wait_until(lambda: _count(store) == 2, "2 executions")
     rabbit.publish(["a again", "b again", "c"])  # ids m-0, m-1 (seen), m-2 (new)
-    _wait(lambda: rabbit.depth() == 0, "an empty queue")
-    _wait(lambda: _count(store) == 3, "3 executions")
+    wait_until(lambda: rabbit.depth() == 0, "an empty queue")
+    wait_until(lambda: _count(store) == 3, "3 executions")
     time.sleep(0.3)
     data = sorted(str((e.trigger or {})["data"]) for e in store.list_executions(limit=10))
     assert data == ["a", "b", "c"]
@@ -128,7 +110,7 @@ def test_messages_without_an_id_each_start_an_execution(
     store.deploy_flow("company.team", "orders", _flow(rabbit))
     _runtime(store, runtimes).tick()
     rabbit.publish(["same", "same", "same"], ids=False)
-    _wait(lambda: _count(store) == 3, "3 executions")
+    wait_until(lambda: _count(store) == 3, "3 executions")
 
 
 def test_two_runtimes_on_one_store_hold_one_listener(
@@ -140,7 +122,7 @@ def test_two_runtimes_on_one_store_hold_one_listener(
     second.tick()
     assert len(first.runners) + len(second.runners) == 1
     rabbit.publish([str(i) for i in range(50)])
-    _wait(lambda: _count(store) == 50, "50 executions")
+    wait_until(lambda: _count(store) == 50, "50 executions")
     assert first.fired + second.fired == 50
 
 
@@ -159,7 +141,7 @@ def test_a_disabled_trigger_stops_listening_and_leaves_messages_queued(
     assert _count(store) == 0 and rabbit.depth() == 1
     set_trigger_disabled(store, ("company.team", "orders", "amqp"), False, rt.clock())
     rt.tick()
-    _wait(lambda: _count(store) == 1, "the queued message's execution")
+    wait_until(lambda: _count(store) == 1, "the queued message's execution")
 
 
 def test_a_deleted_flow_stops_its_listener(
@@ -182,13 +164,13 @@ def test_a_missing_queue_is_retried_not_fatal(
     store.deploy_flow("company.team", "orders", flow)
     rt = _runtime(store, runtimes)
     rt.tick()
-    _wait(lambda: not next(iter(rt.runners.values())).is_alive(), "the failed listener", 10)
+    wait_until(lambda: not next(iter(rt.runners.values())).is_alive(), "the failed listener", 10)
     connection = rabbit.connect()
     try:
         connection.channel().queue_declare(rabbit.queue + "-later")
         rabbit.publish(["now"], queue=rabbit.queue + "-later")
         rt.tick()  # a new listener
-        _wait(lambda: _count(store) == 1, "the execution of the queue's message")
+        wait_until(lambda: _count(store) == 1, "the execution of the queue's message")
     finally:
         rt.close()
         connection.channel().queue_delete(rabbit.queue + "-later")
@@ -209,13 +191,13 @@ def test_two_servers_on_one_database_start_each_message_once(
         second.tick()
         assert len(first.runners) + len(second.runners) == 1
         rabbit.publish([str(i) for i in range(100)])
-        _wait(lambda: _count(stores[0]) == 100, "100 executions")
+        wait_until(lambda: _count(stores[0]) == 100, "100 executions")
         first.close()  # the listener's process stops: the other takes over
         second.close()
         third = _runtime(stores[1], runtimes)
         third.tick()
         rabbit.publish([str(i) for i in range(100, 150)], ids=False)
-        _wait(lambda: _count(stores[1]) == 150, "150 executions")
+        wait_until(lambda: _count(stores[1]) == 150, "150 executions")
     finally:
         for rt in runtimes:
             rt.close()

@@ -7,8 +7,6 @@ committed goes back to the broker; two runtimes on one PostgreSQL fire a batch o
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,19 +27,12 @@ from tests.support.nats_server import NatsServer, nats_server_fixture  # noqa: F
 from tests.support.postgres import PostgresServer
 from tests.support.rabbitmq import Rabbit, rabbit_fixture  # noqa: F401 (fixture)
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
+from tests.support.trigger_store import store_fixture, tick_together  # noqa: F401 (fixture)
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
 REDIS_TRIGGER = "io.kestra.plugin.redis.list.Trigger"
 S = timedelta(seconds=1)
 REGISTRY = TaskRegistry.from_entry_points()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
@@ -203,18 +194,7 @@ def test_two_runtimes_on_one_postgres_consume_each_message_once(
         for step in range(3):
             rabbit.publish([str(n) for n in range(published, published + 20)], ids=False)
             published += 20
-            barrier = threading.Barrier(2)
-
-            def tick(rt: TriggerRuntime, at: datetime, barrier: threading.Barrier) -> None:
-                barrier.wait()
-                rt.tick(at)
-
-            at = T0 + step * 30 * S
-            threads = [threading.Thread(target=tick, args=(rt, at, barrier)) for rt in runtimes]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(60)
+            tick_together(runtimes, T0 + step * 30 * S)
         batches = _batches(stores[0], storage)
         assert len(batches) == 3  # one per interval, whichever server evaluated it
         data = sorted(int(r["data"]) for _, rows in batches for r in rows)

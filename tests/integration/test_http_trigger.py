@@ -6,7 +6,6 @@ that gets no response."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,21 +16,13 @@ from lanner.config import Config
 from lanner.plugin import TaskRegistry
 from lanner.runtime.triggers import TriggerRuntime
 from lanner.storage import LocalStorage
-from lanner.store import open_store
 from lanner.store.base import Store
 from tests.support.http_sink import HttpSink
+from tests.support.trigger_store import store_fixture  # noqa: F401 (fixture)
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
 REGISTRY = TaskRegistry.from_entry_points()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def _runtime(store: Store, tmp_path: Path) -> TriggerRuntime:

@@ -5,37 +5,16 @@ and the messages a dead listener had not acknowledged are sent again to the next
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from lanner.config import Config
 from lanner.model.brokers import MqttRealtimeTrigger
 from lanner.plugin import TaskRegistry
 from lanner.runtime.triggers import TriggerRuntime
-from lanner.store import open_store
 from lanner.store.base import Store
 from lanner.tasks.mqtt.listener import MqttListener
 from tests.support.mosquitto import Mosquitto, mosquitto_fixture  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
-
-
-def _wait(predicate: Any, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.trigger_store import store_fixture, wait_until  # noqa: F401 (fixture)
 
 
 def test_one_execution_per_message(store: Store, mosquitto: Mosquitto) -> None:
@@ -62,11 +41,11 @@ triggers:
     rt = TriggerRuntime(store, TaskRegistry.from_entry_points(), Config())
     try:
         rt.tick()
-        _wait(lambda: all(r.is_alive() for r in rt.runners.values()), "the listener")
+        wait_until(lambda: all(r.is_alive() for r in rt.runners.values()), "the listener")
         time.sleep(0.5)  # subscribed
         mosquitto.publish(mosquitto.topic("cpu"), [f'{{"n": {i}}}' for i in range(10)])
         mosquitto.publish(mosquitto.topic("mem"), [f'{{"n": {i}}}' for i in range(10, 20)])
-        _wait(lambda: rt.fired == 20, "20 executions")
+        wait_until(lambda: rt.fired == 20, "20 executions")
         executions = store.list_executions(flow_id="sensors", limit=100)
         assert sorted(e.trigger["payload"]["n"] for e in executions if e.trigger) == list(range(20))
         topics = {e.trigger["topic"] for e in executions if e.trigger}

@@ -4,37 +4,13 @@ message, and a message delivered again (never acknowledged) starts nothing twice
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
 from lanner.config import Config
 from lanner.plugin import TaskRegistry
 from lanner.runtime.realtime import message_execution_id
 from lanner.runtime.triggers import TriggerRuntime
-from lanner.store import open_store
 from lanner.store.base import Store
 from tests.support.nats_server import NatsServer, nats_server_fixture  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
-
-
-def _wait(predicate: Any, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.trigger_store import store_fixture, wait_until  # noqa: F401 (fixture)
 
 
 def _flow(nats_server: NatsServer) -> str:
@@ -60,8 +36,8 @@ def test_one_execution_per_message_each_once(store: Store, nats_server: NatsServ
     rt = TriggerRuntime(store, TaskRegistry.from_entry_points(), Config())
     try:
         rt.tick()
-        _wait(lambda: rt.fired == 15, "15 executions")
-        _wait(lambda: nats_server.pending("natsTrigger") == 0, "every message acknowledged")
+        wait_until(lambda: rt.fired == 15, "15 executions")
+        wait_until(lambda: nats_server.pending("natsTrigger") == 0, "every message acknowledged")
         executions = store.list_executions(flow_id="events", limit=100)
         assert sorted(str((e.trigger or {})["data"]) for e in executions) == sorted(
             f"m{i}" for i in range(15)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,18 +26,11 @@ from tests.support.cluster import Cluster
 from tests.support.mariadb import MariaDb, mariadb  # noqa: F401 (fixture)
 from tests.support.postgres import PostgresServer
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+from tests.support.trigger_store import store_fixture, tick_together  # noqa: F401 (fixture)
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
 REGISTRY = TaskRegistry.from_entry_points()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
@@ -270,18 +261,7 @@ triggers:
         stores[0].deploy_flow("company.team", "pg", pg)
         runtimes = [_runtime(s, storage, owner=f"server-{i}") for i, s in enumerate(stores)]
         for step in range(3):
-            barrier = threading.Barrier(2)
-
-            def tick(rt: TriggerRuntime, at: datetime, barrier: threading.Barrier) -> None:
-                barrier.wait()
-                rt.tick(at)
-
-            at = T0 + step * 10 * S
-            threads = [threading.Thread(target=tick, args=(rt, at, barrier)) for rt in runtimes]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(60)
+            tick_together(runtimes, T0 + step * 10 * S)
         executions = stores[0].list_executions(limit=100)
         by_flow = sorted(e.flow_id for e in executions)
         assert by_flow == ["pg", "pg", "pg", "watch"]

@@ -4,38 +4,14 @@ the elements in flight when a listener dies are handed out again by the next one
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
 from lanner.config import Config
 from lanner.model.brokers import RedisListRealtimeTrigger
 from lanner.plugin import TaskRegistry
 from lanner.runtime.triggers import TriggerRuntime
-from lanner.store import open_store
 from lanner.store.base import Store
 from lanner.tasks.redis.listener import RedisListListener
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
-
-
-def _wait(predicate: Any, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.trigger_store import store_fixture, wait_until  # noqa: F401 (fixture)
 
 
 def test_one_execution_per_element(store: Store, redis_server: RedisServer) -> None:
@@ -61,13 +37,15 @@ triggers:
     try:
         rt.tick()
         redis_server.client.rpush(key, *[f'{{"n": {i}}}' for i in range(30)])
-        _wait(lambda: rt.fired == 30, "30 executions")
+        wait_until(lambda: rt.fired == 30, "30 executions")
         executions = store.list_executions(flow_id="jobs", limit=100)
         values = sorted(e.trigger["value"]["n"] for e in executions if e.trigger)
         assert values == list(range(30))
         assert executions[0].trigger is not None
         assert executions[0].trigger["type"] == "io.kestra.plugin.redis.list.RealtimeTrigger"
-        _wait(lambda: not redis_server.client.keys(key + "*"), "the list and in-flight list gone")
+        wait_until(
+            lambda: not redis_server.client.keys(key + "*"), "the list and in-flight list gone"
+        )
     finally:
         rt.close()
 

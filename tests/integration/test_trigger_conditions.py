@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,23 +18,15 @@ from lanner.config import Config
 from lanner.plugin import TaskRegistry
 from lanner.runtime.triggers import TriggerRuntime
 from lanner.storage import LocalStorage
-from lanner.store import open_store
 from lanner.store.base import Store
 from tests.support.http_sink import HttpSink
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+from tests.support.trigger_store import store_fixture, wait_until  # noqa: F401 (fixture)
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)  # a Monday
 S = timedelta(seconds=1)
 REGISTRY = TaskRegistry.from_entry_points()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def _runtime(store: Store, tmp_path: Path, **kwargs: Any) -> TriggerRuntime:
@@ -169,15 +160,6 @@ def test_s3_trigger_moves_nothing_while_its_conditions_are_false(
     assert keys() == ["archive/a.csv"]
 
 
-def _wait(predicate: Any, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_realtime_trigger_listens_only_while_its_conditions_hold(
     store: Store, tmp_path: Path, redis_server: RedisServer
 ) -> None:
@@ -201,7 +183,7 @@ def test_a_realtime_trigger_listens_only_while_its_conditions_hold(
         assert store.list_executions(limit=10) == []
 
         clock[0] = T0 + 60 * S
-        _wait(lambda: rt.fired == 2, "the two waiting elements")
+        wait_until(lambda: rt.fired == 2, "the two waiting elements")
         values = sorted((e.trigger or {})["value"] for e in store.list_executions(limit=10))
         assert values == ["a", "b"]
 

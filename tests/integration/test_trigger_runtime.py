@@ -4,7 +4,6 @@ disabled flows and triggers (backfills: test_backfill_runtime.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from lanner.runtime.triggers import TriggerRuntime, set_trigger_disabled
 from lanner.runtime.triggertypes import Evaluation, Firing
 from lanner.store import open_store
 from lanner.store.base import Store, TriggerContext
+from tests.support.trigger_store import store_fixture  # noqa: F401 (fixture)
 
 T0 = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)  # a Monday
 S = timedelta(seconds=1)
@@ -49,14 +49,6 @@ triggers:
       day: "{{{{ trigger.date }}}}"
 {trigger_extra}
 """
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite://{tmp_path / 'lanner.db'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def _runtime(store: Store) -> TriggerRuntime:

@@ -9,12 +9,11 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lanner.engine.execution import Execution
-from tests.support.cli import lanner, logs, run_json, write_flow
+from tests.support.cli import lanner, logs, run_flow, run_state, write_flow
 from tests.support.cluster import Cluster
 from tests.support.http_origin import HttpOrigin
 
@@ -28,14 +27,6 @@ def origin() -> Iterator[HttpOrigin]:
     server = HttpOrigin()
     yield server
     server.close()
-
-
-def _runs(execution: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["taskId"]: r for r in execution["taskRunList"]}
-
-
-def _state(run: dict[str, Any]) -> str:
-    return str(run["state"]["current"])
 
 
 PIPELINE = """
@@ -85,14 +76,12 @@ tasks:
 
 def test_the_tasks_of_a_working_directory_share_it(tmp_path: Path, env: dict[str, str]) -> None:
     env = {**env, "LANNER_VENVS": SHARED_VENVS}
-    execution = run_json(write_flow(tmp_path, PIPELINE), env)
-    runs = _runs(execution)
-    assert execution["state"]["current"] == "SUCCESS", runs
+    execution, runs = run_flow(tmp_path, PIPELINE, env, "SUCCESS")
     wdir = runs["wdir"]
     # Each child is a task run of its own, under the WorkingDirectory's.
     for child in ("first", "files", "second"):
         assert runs[child]["parentTaskRunId"] == wdir["id"]
-        assert _state(runs[child]) == "SUCCESS"
+        assert run_state(runs[child]) == "SUCCESS"
         assert len(runs[child]["attempts"]) == 1
     assert runs["first"]["outputs"]["vars"] == {"n": 3}
     assert set(runs["files"]["outputs"]["uris"]) == {"both.out"}
@@ -128,9 +117,7 @@ def test_a_download_then_a_script_in_one_directory(
             commands:
               - grep -q /echo/data got.json
     """
-    execution = run_json(write_flow(tmp_path, flow), env)
-    runs = _runs(execution)
-    assert execution["state"]["current"] == "SUCCESS", runs
+    _, runs = run_flow(tmp_path, flow, env, "SUCCESS")
     assert runs["download"]["outputs"]["uri"].startswith("kestra:///company/team/fetch/")
     assert set(runs["use"]["outputs"]["outputFiles"]) == {"got.json"}
 
@@ -164,16 +151,14 @@ errors:
 
 
 def test_a_failing_task_fails_the_working_directory(tmp_path: Path, env: dict[str, str]) -> None:
-    execution = run_json(write_flow(tmp_path, FAILING), env)
-    runs = _runs(execution)
-    assert execution["state"]["current"] == "FAILED"
-    assert _state(runs["tolerated"]) == "WARNING"
-    assert _state(runs["skipped"]) == "SKIPPED"
-    assert _state(runs["broken"]) == "FAILED"
+    execution, runs = run_flow(tmp_path, FAILING, env, "FAILED")
+    assert run_state(runs["tolerated"]) == "WARNING"
+    assert run_state(runs["skipped"]) == "SKIPPED"
+    assert run_state(runs["broken"]) == "FAILED"
     assert runs["broken"]["outputs"]["exitCode"] == 5
     assert "never" not in runs  # the tasks after a failure do not run
-    assert _state(runs["wdir"]) == "FAILED"
-    assert _state(runs["handler"]) == "SUCCESS"
+    assert run_state(runs["wdir"]) == "FAILED"
+    assert run_state(runs["handler"]) == "SUCCESS"
     lines = logs(execution["id"], env)
     assert ("handler", "INFO", "failed: Command failed with exit code 5") in lines
 
@@ -206,14 +191,12 @@ tasks:
 def test_timeouts_of_a_task_and_of_the_working_directory(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    execution = run_json(write_flow(tmp_path, TIMEOUTS), env)
-    runs = _runs(execution)
-    assert execution["state"]["current"] == "FAILED"
-    assert _state(runs["slow"]) == "FAILED"
-    assert _state(runs["own"]) == "WARNING"
-    assert _state(runs["quick"]) == "SUCCESS"
-    assert _state(runs["long"]) == "KILLED"
-    assert _state(runs["whole"]) == "FAILED"
+    execution, runs = run_flow(tmp_path, TIMEOUTS, env, "FAILED")
+    assert run_state(runs["slow"]) == "FAILED"
+    assert run_state(runs["own"]) == "WARNING"
+    assert run_state(runs["quick"]) == "SUCCESS"
+    assert run_state(runs["long"]) == "KILLED"
+    assert run_state(runs["whole"]) == "FAILED"
     lines = logs(execution["id"], env)
     assert ("slow", "ERROR", "Timeout after 00:00:01.000") in lines, lines
     assert ("whole", "ERROR", "Timeout after 00:00:05.000") in lines, lines
@@ -329,9 +312,7 @@ tasks:
 
 def test_execution_context_for_the_kestra_library(tmp_path: Path, env: dict[str, str]) -> None:
     env = {**env, "LANNER_VENVS": SHARED_VENVS}
-    execution = run_json(write_flow(tmp_path, CONTEXT), env)
-    runs = _runs(execution)
-    assert execution["state"]["current"] == "SUCCESS", runs
+    _, runs = run_flow(tmp_path, CONTEXT, env, "SUCCESS")
     read = runs["read"]["outputs"]["vars"]
     keys = read.pop("keys")
     assert read == {

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
 
-from tests.support.cli import logs, run_json, write_flow
+from tests.support.cli import logs, run_flow, run_json, run_state, task_runs, write_flow
 from tests.support.s3 import S3Server
 
 # Kestra's core/src/test/resources/flows/valids/working-directory.yaml, unchanged.
@@ -74,14 +73,6 @@ tasks:
 CACHE_PATH = Path("io/kestra/tests/working-directory-cache/workingdir/cache/cache.zip")
 
 
-def _runs(execution: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["taskId"]: r for r in execution["taskRunList"]}
-
-
-def _state(run: dict[str, Any]) -> str:
-    return str(run["state"]["current"])
-
-
 def test_kestra_working_directory_success(tmp_path: Path, env: dict[str, str]) -> None:
     flow = write_flow(tmp_path, KESTRA_WORKING_DIRECTORY)
     execution = run_json(flow, env, "--input", "failed=false")
@@ -101,11 +92,11 @@ def test_kestra_working_directory_failed_runs_its_errors(
     assert execution["state"]["current"] == "FAILED", runs
     assert len(runs) == 3, [r["taskId"] for r in runs]
     [handler] = [r for r in runs if r["taskId"] == "error-t1"]
-    by_id = _runs(execution)
+    by_id = task_runs(execution)
     assert handler["parentTaskRunId"] == by_id["worker"]["id"]
     assert handler["outputs"]["value"] == "Error Trigger ! error-t1"
-    assert _state(by_id["first"]) == "FAILED"
-    assert _state(by_id["worker"]) == "FAILED"
+    assert run_state(by_id["first"]) == "FAILED"
+    assert run_state(by_id["worker"]) == "FAILED"
 
 
 HANDLERS = """
@@ -147,17 +138,15 @@ errors:
 def test_errors_then_finally_run_in_the_directory_after_a_failure(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    execution = run_json(write_flow(tmp_path, HANDLERS), env)
-    runs = _runs(execution)
-    assert execution["state"]["current"] == "FAILED", runs
+    execution, runs = run_flow(tmp_path, HANDLERS, env, "FAILED")
     wdir = runs["wdir"]
-    assert _state(wdir) == "FAILED"
+    assert run_state(wdir) == "FAILED"
     assert "never" not in runs
     for handler in ("broken_handler", "report", "cleanup"):
         assert runs[handler]["parentTaskRunId"] == wdir["id"], handler
-    assert _state(runs["broken_handler"]) == "FAILED"
+    assert run_state(runs["broken_handler"]) == "FAILED"
     # A failed handler does not stop the next one (SPEC §0 decision 2).
-    assert _state(runs["report"]) == "SUCCESS"
+    assert run_state(runs["report"]) == "SUCCESS"
     assert runs["report"]["outputs"]["vars"] == {"log": "half built|report of build|"}
     # `finally` after `errors`, in the same directory: it sees what `report` appended.
     assert runs["cleanup"]["outputs"]["vars"] == {"seen": "2", "same": "yes"}
@@ -196,14 +185,12 @@ tasks:
 def test_finally_always_runs_and_its_failure_leaves_the_state(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    execution = run_json(write_flow(tmp_path, FINALLY_ONLY), env)
-    runs = _runs(execution)
     # The state comes from the `tasks` only (SPEC §0 decision 1).
-    assert execution["state"]["current"] == "SUCCESS", runs
-    assert _state(runs["wdir"]) == "SUCCESS"
+    _, runs = run_flow(tmp_path, FINALLY_ONLY, env, "SUCCESS")
+    assert run_state(runs["wdir"]) == "SUCCESS"
     assert "not_run" not in runs
-    assert _state(runs["failing_finally"]) == "FAILED"
-    assert _state(runs["stamp"]) == "SUCCESS"
+    assert run_state(runs["failing_finally"]) == "FAILED"
+    assert run_state(runs["stamp"]) == "SUCCESS"
     # outputFiles are taken once `finally` ran: they include what it wrote.
     assert set(runs["wdir"]["outputs"]["outputFiles"]) == {"made.txt", "stamped.txt"}
 
@@ -215,13 +202,13 @@ def test_kestra_cache_is_restored_on_the_next_run(tmp_path: Path, env: dict[str,
     first = run_json(flow, env)
     assert first["state"]["current"] == "SUCCESS", first
     assert len(first["taskRunList"]) == 3
-    assert _runs(first)["exists"]["outputs"]["uris"] == {}
+    assert task_runs(first)["exists"]["outputs"]["uris"] == {}
     assert cached.is_file()
     # A second run starts with the cached file in its directory.
     second = run_json(flow, env)
     assert second["state"]["current"] == "SUCCESS", second
     assert len(second["taskRunList"]) == 3
-    assert set(_runs(second)["exists"]["outputs"]["uris"]) == {"hello.txt"}
+    assert set(task_runs(second)["exists"]["outputs"]["uris"]) == {"hello.txt"}
     lines = logs(second["id"], env)
     assert any(t == "workingDir" and "1 file(s) restored" in m for t, _, m in lines), lines
     # Once the ttl (PT5m) has passed since it was written, the cache is dropped.
@@ -229,14 +216,14 @@ def test_kestra_cache_is_restored_on_the_next_run(tmp_path: Path, env: dict[str,
     os.utime(cached, (old, old))
     third = run_json(flow, env)
     assert third["state"]["current"] == "SUCCESS", third
-    assert _runs(third)["exists"]["outputs"]["uris"] == {}
+    assert task_runs(third)["exists"]["outputs"]["uris"] == {}
     lines = logs(third["id"], env)
     assert any(t == "workingDir" and "expired" in m for t, _, m in lines), lines
     assert cached.is_file() and cached.stat().st_mtime > old  # written again
     # A task of the same flow clears it (docs/tasks-workdir.md).
     clear = write_flow(tmp_path, CLEAR, "clear.yml")
     cleared = run_json(clear, env)
-    assert _runs(cleared)["clear"]["outputs"]["deleted"] is True, cleared
+    assert task_runs(cleared)["clear"]["outputs"]["deleted"] is True, cleared
     assert not cached.exists()
 
 
@@ -268,8 +255,7 @@ tasks:
 
 
 def test_a_failed_run_writes_no_cache(tmp_path: Path, env: dict[str, str]) -> None:
-    execution = run_json(write_flow(tmp_path, FAILED_CACHE), env)
-    assert execution["state"]["current"] == "FAILED"
+    run_flow(tmp_path, FAILED_CACHE, env, "FAILED")
     folder = Path(env["LANNER_HOME"]) / "storage" / "company/team/failed_cache/wdir"
     assert not folder.exists()
 
@@ -299,12 +285,12 @@ def test_the_cache_on_s3_storage(tmp_path: Path, env: dict[str, str], s3_server:
     flow = write_flow(tmp_path, NESTED_CACHE)
     first = run_json(flow, env)
     assert first["state"]["current"] == "SUCCESS", first
-    assert _runs(first)["install"]["outputs"].get("vars") in (None, {})
+    assert task_runs(first)["install"]["outputs"].get("vars") in (None, {})
     keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
     assert "company/team/nested_cache/wdir/cache/cache.zip" in keys, keys
     second = run_json(flow, env)
     assert second["state"]["current"] == "SUCCESS", second
-    assert _runs(second)["install"]["outputs"]["vars"] == {"hit": True}
+    assert task_runs(second)["install"]["outputs"]["vars"] == {"hit": True}
 
 
 RETRIED = """
@@ -350,22 +336,20 @@ tasks:
 
 
 def test_a_child_retry_runs_it_again_in_the_directory(tmp_path: Path, env: dict[str, str]) -> None:
-    execution = run_json(write_flow(tmp_path, RETRIED), env)
-    runs = _runs(execution)
+    execution, runs = run_flow(tmp_path, RETRIED, env, "FAILED")
     flaky = runs["flaky"]
     assert [a["state"]["current"] for a in flaky["attempts"]] == ["FAILED", "FAILED", "SUCCESS"]
     history = [h["state"] for h in flaky["state"]["histories"]]
     assert history.count("RETRYING") == 2 and "FAILED" not in history, history
-    assert _state(flaky) == "WARNING"  # warningOnRetry
-    assert _state(runs["wdir"]) == "WARNING"
+    assert run_state(flaky) == "WARNING"  # warningOnRetry
+    assert run_state(runs["wdir"]) == "WARNING"
     # Each attempt ran in the job's directory: the count went up to 3 there.
     assert runs["count"]["outputs"]["vars"] == {"count": 3}
     always = runs["always_fails"]
     assert [a["state"]["current"] for a in always["attempts"]] == ["FAILED", "FAILED"]
-    assert _state(always) == "FAILED"
-    assert _state(runs["exhausted"]) == "FAILED"
+    assert run_state(always) == "FAILED"
+    assert run_state(runs["exhausted"]) == "FAILED"
     assert runs["tries"]["outputs"]["vars"] == {"tries": 2}
-    assert execution["state"]["current"] == "FAILED"
     lines = logs(execution["id"], env)
     assert ("flaky", "INFO", "Retrying in 00:00:00.200 (attempt 2)") in lines, lines
 
@@ -376,8 +360,7 @@ def test_a_cache_the_storage_cannot_write_leaves_the_run_successful(
     blocked = Path(env["LANNER_HOME"]) / "storage/company/team/nested_cache/wdir"
     blocked.parent.mkdir(parents=True)
     blocked.write_text("a file where the cache's folder would go")
-    execution = run_json(write_flow(tmp_path, NESTED_CACHE), env)
-    assert execution["state"]["current"] == "SUCCESS", execution
+    execution, _ = run_flow(tmp_path, NESTED_CACHE, env, "SUCCESS")
     lines = logs(execution["id"], env)
     warned = [m for t, level, m in lines if t == "wdir" and level == "WARN"]
     assert warned and warned[0].startswith("The cache could not be written: "), lines

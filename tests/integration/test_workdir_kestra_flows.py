@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.support.cli import lanner, run_json, write_flow
+from tests.support.cli import lanner, run_flow
 
 EACH = """
 id: working-directory-each
@@ -141,23 +141,20 @@ def _download(execution_id: str, uri: str, env: dict[str, str], tmp_path: Path) 
 
 
 def test_each(tmp_path: Path, env: dict[str, str]) -> None:
-    execution = run_json(write_flow(tmp_path, EACH), env)
+    execution, _ = run_flow(tmp_path, EACH, env, "SUCCESS")
     assert len(execution["taskRunList"]) == 8
-    assert execution["state"]["current"] == "SUCCESS"
     assert _one(execution, "2_end")["outputs"]["value"].startswith("kestra://")
 
 
 def test_taskrun(tmp_path: Path, env: dict[str, str]) -> None:
-    execution = run_json(write_flow(tmp_path, TASKRUN), env)
+    execution, _ = run_flow(tmp_path, TASKRUN, env, "SUCCESS")
     assert len(execution["taskRunList"]) == 3
-    assert execution["state"]["current"] == "SUCCESS"
     assert "1" in _one(execution, "log-taskrun")["outputs"]["value"]
 
 
 def test_taskrun_nested(tmp_path: Path, env: dict[str, str]) -> None:
-    execution = run_json(write_flow(tmp_path, TASKRUN_NESTED), env)
+    execution, _ = run_flow(tmp_path, TASKRUN_NESTED, env, "SUCCESS")
     assert len(execution["taskRunList"]) == 6
-    assert execution["state"]["current"] == "SUCCESS"
     parent = _one(execution, "log-workerparent")["outputs"]["value"]
     assert '{"taskrun":{"value":"1"}}' in parent
     worker = _one(execution, "workingDir")
@@ -165,18 +162,16 @@ def test_taskrun_nested(tmp_path: Path, env: dict[str, str]) -> None:
 
 
 def test_input_files(tmp_path: Path, env: dict[str, str]) -> None:
-    execution = run_json(write_flow(tmp_path, INPUTS), env)
+    execution, _ = run_flow(tmp_path, INPUTS, env, "SUCCESS")
     assert len(execution["taskRunList"]) == 2
-    assert execution["state"]["current"] == "SUCCESS"
     uri = execution["taskRunList"][1]["outputs"]["uris"]["input.txt"]
     assert uri.endswith("input.txt")
     assert _download(execution["id"], uri, env, tmp_path) == "Hello World"
 
 
 def test_output_files(tmp_path: Path, env: dict[str, str]) -> None:
-    execution = run_json(write_flow(tmp_path, OUTPUTS), env)
+    execution, _ = run_flow(tmp_path, OUTPUTS, env, "SUCCESS")
     assert len(execution["taskRunList"]) == 2
-    assert execution["state"]["current"] == "SUCCESS"
     outputs = execution["taskRunList"][0]["outputs"]["outputFiles"]
     [uri] = outputs.values()
     assert _download(execution["id"], uri, env, tmp_path) == "Hello World"

@@ -40,6 +40,27 @@ def run_json(flow: str | Path, env: dict[str, str], *extra: str) -> dict[str, An
     return result
 
 
+def run_flow(
+    tmp_path: Path, text: str, env: dict[str, str], state: str, *extra: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Write `text` as a flow in `tmp_path`, `lanner run` it (with `extra` arguments) and
+    check that it ended in `state`: the final execution and its task runs by task id."""
+    execution = run_json(write_flow(tmp_path, text), env, *extra)
+    runs = task_runs(execution)
+    assert execution["state"]["current"] == state, runs
+    return execution, runs
+
+
+def task_runs(execution: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The task runs of a `--json` execution by task id (the last one of a task id)."""
+    return {r["taskId"]: r for r in execution["taskRunList"]}
+
+
+def run_state(run: dict[str, Any]) -> str:
+    """A `--json` task run's current state."""
+    return str(run["state"]["current"])
+
+
 def logs(execution_id: str, env: dict[str, str]) -> list[tuple[str | None, str, str]]:
     """(task id, level, message) of each log line of an execution."""
     proc = lanner("logs", execution_id, "--json", env=env)

@@ -14,11 +14,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from lanner.engine.execution import Execution
 from lanner.errors import LannerError
@@ -184,3 +186,15 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
             time.sleep(0.02)
+
+
+@pytest.fixture(name="cluster")
+def sqlite_cluster_fixture(tmp_path: Path) -> Iterator[Cluster]:
+    """Import it as `sqlite_cluster_fixture` and ask for `cluster`: a Cluster on a SQLite
+    store of the test's own and no sink, in place of tests/conftest.py's `cluster` (one
+    per backend) where the store is not what is tested (the broker crash tests)."""
+    c = Cluster(f"sqlite://{tmp_path / 'lanner.db'}", tmp_path / "home")
+    try:
+        yield c
+    finally:
+        c.close()

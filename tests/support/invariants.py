@@ -14,12 +14,16 @@ After a crash and recovery, for every execution of the run:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lanner.engine.execution import Execution, Phase
 from lanner.model.flow import Flow
 from lanner.store.base import Store
+
+if TYPE_CHECKING:
+    from tests.support.cluster import Cluster
 
 LOG_TYPES = ("io.kestra.plugin.core.log.Log", "io.kestra.core.tasks.log.Log")
 
@@ -65,6 +69,17 @@ def check(
     jobs_left = store.counts().get("job", 0)
     if jobs_left:
         report.problems.append(f"{jobs_left} job(s) left in the store after every execution ended")
+    return report
+
+
+def hold(
+    cluster: Cluster, executions: Sequence[Execution], http_keys: Iterable[str | None] = ()
+) -> Report:
+    """check() over the cluster's store and the flows it deployed; the test fails with
+    every problem found."""
+    flows = {key: flow for key, (flow, _) in cluster.flows.items()}
+    report = check(cluster.store, executions, flows, http_keys)
+    assert not report.problems, "\n".join(report.problems)
     return report
 
 

@@ -9,24 +9,51 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, NoReturn
 
 from lanner.errors import LannerError
-from lanner.plugin import ExecutionView, InstanceAccess, KVAccess, Outcome
+from lanner.plugin import InstanceAccess, KVAccess
 from lanner.storage.base import Storage
 from lanner.storage.uris import storage_path, trigger_file_uri
-
-if TYPE_CHECKING:
-    from lanner.storage.namespacefiles import NamespaceFile
 
 
 class NotInTriggerError(LannerError):
     """This is not available while a trigger is evaluated."""
 
 
-class TriggerTaskContext:
+def _refused(what: str) -> Callable[..., NoReturn]:
+    def refuse(self: object, *args: object, **kwargs: object) -> NoReturn:
+        raise NotInTriggerError(what)
+
+    return refuse
+
+
+class TaskOnlyRefused:
+    """The TaskContext members only a task run of an execution has, each refusing
+    with a NotInTriggerError that names what the trigger's evaluation lacks."""
+
+    @property
+    def kv(self) -> KVAccess:
+        raise NotInTriggerError("the KV store is not available to a trigger's evaluation")
+
+    @property
+    def instance(self) -> InstanceAccess:
+        raise NotInTriggerError("a trigger's evaluation does not administer the instance")
+
+    read_execution = _refused("a trigger's evaluation does not read executions")
+    execution_context = _refused("a trigger's evaluation has no execution context")
+    run_task = _refused("a trigger's evaluation runs no task")
+    put_namespace_file = _refused("a trigger's evaluation writes no namespace file")
+    delete_namespace_files = _refused("a trigger's evaluation deletes no namespace file")
+    open_file = _refused("a trigger's evaluation reads no internal-storage file")
+    delete_file = _refused("a trigger's evaluation deletes no file")
+    purge_execution_files = _refused("a trigger's evaluation purges no file")
+    namespace_files = _refused("namespace files are not available to a trigger's evaluation")
+
+
+class TriggerTaskContext(TaskOnlyRefused):
     """The task context a polling trigger's evaluation runs task code with (the JDBC
     Trigger runs the Query task's code): internal storage, rendering and logs. What
     only a task run of an execution has (KV, executions, the instance, namespace file
@@ -53,35 +80,8 @@ class TriggerTaskContext:
         self._workdir: Path | None = None
 
     @property
-    def kv(self) -> KVAccess:
-        raise NotInTriggerError("the KV store is not available to a trigger's evaluation")
-
-    @property
     def server_url(self) -> str | None:
         return None
-
-    def read_execution(self, execution_id: str) -> ExecutionView | None:
-        raise NotInTriggerError("a trigger's evaluation does not read executions")
-
-    def execution_context(self) -> Mapping[str, Any]:
-        raise NotInTriggerError("a trigger's evaluation has no execution context")
-
-    @property
-    def instance(self) -> InstanceAccess:
-        raise NotInTriggerError("a trigger's evaluation does not administer the instance")
-
-    def run_task(self, definition: Mapping[str, Any]) -> Outcome:
-        raise NotInTriggerError("a trigger's evaluation runs no task")
-
-    def put_namespace_file(
-        self, namespace: str, path: str, data: BinaryIO, *, overwrite: bool = True
-    ) -> NamespaceFile | None:
-        raise NotInTriggerError("a trigger's evaluation writes no namespace file")
-
-    def delete_namespace_files(
-        self, namespace: str, patterns: Sequence[str]
-    ) -> list[NamespaceFile]:
-        raise NotInTriggerError("a trigger's evaluation deletes no namespace file")
 
     def render(self, value: Any) -> Any:
         return self._render(value)
@@ -106,9 +106,6 @@ class TriggerTaskContext:
             self.storage.put(storage_path(uri), data)
         return uri
 
-    def open_file(self, uri: str) -> BinaryIO:
-        raise NotInTriggerError("a trigger's evaluation reads no internal-storage file")
-
     def working_directory(self) -> Path:
         if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="lanner-trigger-"))
@@ -118,17 +115,3 @@ class TriggerTaskContext:
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
-
-    def delete_file(self, uri: str) -> bool:
-        raise NotInTriggerError("a trigger's evaluation deletes no file")
-
-    def purge_execution_files(self) -> list[str]:
-        raise NotInTriggerError("a trigger's evaluation purges no file")
-
-    def namespace_files(
-        self,
-        namespace: str | None = None,
-        include: Sequence[str] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> list[NamespaceFile]:
-        raise NotInTriggerError("namespace files are not available to a trigger's evaluation")

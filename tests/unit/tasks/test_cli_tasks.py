@@ -14,7 +14,7 @@ import pytest
 from lanner.model.states import State
 from lanner.plugin import Outcome
 from lanner.storage import LocalStorage
-from lanner.tasks.clis.dbt import Build, Deps, run_dbt_command
+from lanner.tasks.clis.dbt import COMMAND_TASKS, run_dbt_command
 from lanner.tasks.clis.model import (
     AnsibleCLI,
     AwsCLI,
@@ -237,7 +237,7 @@ def dbt_bin(tmp_path: Path) -> Path:
 def test_dbt_build_runs_the_command_its_properties_make(
     ctx: LocalTaskContext, tmp_path: Path
 ) -> None:
-    task = Build.model_validate(
+    task = COMMAND_TASKS["Build"].model_validate(
         {
             "id": "build",
             "type": "io.kestra.plugin.dbt.cli.Build",
@@ -266,7 +266,7 @@ def test_dbt_build_runs_the_command_its_properties_make(
 
 
 def test_dbt_deps_without_dbt_on_path_names_it(ctx: LocalTaskContext) -> None:
-    task = Deps.model_validate(
+    task = COMMAND_TASKS["Deps"].model_validate(
         {"id": "deps", "type": "io.kestra.plugin.dbt.cli.Deps", "env": {"PATH": "/nonexistent"}}
     )
     outcome = run_dbt_command(task, ctx)

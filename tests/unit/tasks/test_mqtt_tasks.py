@@ -4,34 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from lanner.ion import read_values
 from lanner.model.states import State
-from lanner.model.task import Task
 from lanner.plugin import Outcome
-from lanner.storage import LocalStorage, storage_path
+from lanner.storage import LocalStorage
 from lanner.tasks.mqtt.model import Publish, Subscribe
 from lanner.tasks.mqtt.tasks import run_publish, run_subscribe
+from tests.support.broker_tasks import ctx_fixture, make, storage_fixture, stored_rows  # noqa: F401
 from tests.support.mosquitto import Mosquitto, mosquitto_fixture  # noqa: F401 (fixture)
 from tests.support.task_context import LocalTaskContext
-
-
-def make(model: type[Task], **props: Any) -> Any:
-    return model.model_validate({"id": "t", "type": "any", **props})
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "storage")
-
-
-@pytest.fixture
-def ctx(storage: LocalStorage) -> LocalTaskContext:
-    return LocalTaskContext({"inputs": {"who": "Ada"}}, storage=storage)
 
 
 @pytest.mark.parametrize("version", ["V5", "V3"])
@@ -68,8 +51,7 @@ def test_publish_reaches_a_subscriber(
     outcome = result[0]
     assert outcome.state is State.SUCCESS, outcome.error
     assert outcome.outputs["messagesCount"] == 3
-    with storage.open(storage_path(outcome.outputs["uri"])) as f:
-        rows = list(read_values(f))
+    rows = stored_rows(storage, outcome.outputs["uri"])
     assert [r["payload"] for r in rows] == [{"type": "sensors", "value": 1.23}, "Ada", 3]
     assert {r["topic"] for r in rows} == {topic}
 

@@ -3,33 +3,13 @@ each test's own)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from lanner.ion import read_values
 from lanner.model.states import State
-from lanner.model.task import Task
-from lanner.storage import LocalStorage, storage_path
+from lanner.storage import LocalStorage
 from lanner.tasks.nats.model import Consume, Produce
 from lanner.tasks.nats.tasks import run_consume, run_produce
+from tests.support.broker_tasks import ctx_fixture, make, storage_fixture, stored_rows  # noqa: F401
 from tests.support.nats_server import NatsServer, nats_server_fixture  # noqa: F401 (fixture)
 from tests.support.task_context import LocalTaskContext
-
-
-def make(model: type[Task], **props: Any) -> Any:
-    return model.model_validate({"id": "t", "type": "any", **props})
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "storage")
-
-
-@pytest.fixture
-def ctx(storage: LocalStorage) -> LocalTaskContext:
-    return LocalTaskContext({"inputs": {"who": "Ada"}}, storage=storage)
 
 
 def test_produce_then_consume(
@@ -61,8 +41,7 @@ def test_produce_then_consume(
     outcome = run_consume(consume, ctx)
     assert outcome.state is State.SUCCESS, outcome.error
     assert outcome.outputs["messagesCount"] == 2
-    with storage.open(storage_path(outcome.outputs["uri"])) as f:
-        rows = list(read_values(f))
+    rows = stored_rows(storage, outcome.outputs["uri"])
     assert [r["data"] for r in rows] == ["hello Ada", "two"]
     assert rows[0]["headers"] == {"k": "v"} and rows[0]["subject"] == subject
     assert nats_server.pending("consumer1") == 0

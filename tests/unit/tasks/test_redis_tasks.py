@@ -3,15 +3,13 @@ test's own)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lanner.ion import read_values
 from lanner.model.states import State
 from lanner.model.task import Task
-from lanner.storage import LocalStorage, storage_path
+from lanner.storage import LocalStorage
 from lanner.tasks.redis.model import (
     ListPop,
     ListPush,
@@ -28,22 +26,9 @@ from lanner.tasks.redis.tasks import (
     run_publish,
     run_set,
 )
+from tests.support.broker_tasks import ctx_fixture, make, storage_fixture, stored_rows  # noqa: F401
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401 (fixture)
 from tests.support.task_context import LocalTaskContext
-
-
-def make(model: type[Task], **props: Any) -> Any:
-    return model.model_validate({"id": "t", "type": "any", **props})
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "storage")
-
-
-@pytest.fixture
-def ctx(storage: LocalStorage) -> LocalTaskContext:
-    return LocalTaskContext({"inputs": {"who": "Ada"}}, storage=storage)
 
 
 def test_list_push_then_pop_in_order(
@@ -62,8 +47,7 @@ def test_list_push_then_pop_in_order(
     outcome = run_list_pop(pop, ctx)
     assert outcome.state is State.SUCCESS, outcome.error
     assert outcome.outputs["count"] == 2
-    with storage.open(storage_path(outcome.outputs["uri"])) as f:
-        assert list(read_values(f)) == [{"a": 1}, "Ada"]
+    assert stored_rows(storage, outcome.outputs["uri"]) == [{"a": 1}, "Ada"]
     assert redis_server.client.lrange(key, 0, -1) == [b"3"]
 
 

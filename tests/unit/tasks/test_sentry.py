@@ -1,18 +1,13 @@
 """Sentry's tasks run directly against a real TaskContext and a real HTTP receiver on
-127.0.0.1 given as the DSN's host: the ingest URL made of the DSN, the envelope (or
+127.0.0.1 (the `sink` of tests/conftest.py) given as the DSN's host: the ingest URL made of the DSN, the envelope (or
 the bare event with STORE), SentryAlert's payload and SentryExecution's summary."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from lanner.model.states import State
-from lanner.plugin import ExecutionView
 from lanner.tasks.notify.sentry import (
     EndpointType,
     SentryAlert,
@@ -21,28 +16,9 @@ from lanner.tasks.notify.sentry import (
     run_sentry_alert,
     run_sentry_execution,
 )
-from tests.support.http_sink import HttpSink, RecordedRequest, http_sink
+from tests.support.execution_views import FAILED
+from tests.support.http_sink import HttpSink, RecordedRequest
 from tests.support.task_context import LocalTaskContext
-
-START = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
-FAILED = ExecutionView(
-    id="6pHq0Y1upstream",
-    namespace="prod.sales",
-    flow_id="orders",
-    flow_revision=3,
-    state=State.FAILED,
-    start_date=START,
-    end_date=START + timedelta(seconds=5),
-    labels={},
-    inputs={},
-    task_run_count=2,
-    failed_task_id="load",
-)
-
-
-@pytest.fixture
-def sink() -> Iterator[HttpSink]:
-    yield from http_sink()
 
 
 def _dsn(sink: HttpSink) -> str:

@@ -1,44 +1,19 @@
 """Zenduty's tasks run directly against a real TaskContext and a real HTTP receiver on
-127.0.0.1: ZendutyAlert posts its payload, ZendutyExecution the event it builds from
-the execution `executionId` names."""
+127.0.0.1 (the `sink` of tests/conftest.py): ZendutyAlert posts its payload,
+ZendutyExecution the event it builds from the execution `executionId` names."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-
-import pytest
-
 from lanner.model.states import State
-from lanner.plugin import ExecutionView
 from lanner.tasks.notify.zenduty import (
     ZendutyAlert,
     ZendutyExecution,
     run_zenduty_alert,
     run_zenduty_execution,
 )
-from tests.support.http_sink import HttpSink, http_sink
+from tests.support.execution_views import FAILED
+from tests.support.http_sink import HttpSink
 from tests.support.task_context import LocalTaskContext
-
-START = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
-FAILED = ExecutionView(
-    id="6pHq0Y1upstream",
-    namespace="prod.sales",
-    flow_id="orders",
-    flow_revision=3,
-    state=State.FAILED,
-    start_date=START,
-    end_date=START + timedelta(seconds=5),
-    labels={},
-    inputs={},
-    task_run_count=2,
-    failed_task_id="load",
-)
-
-
-@pytest.fixture
-def sink() -> Iterator[HttpSink]:
-    yield from http_sink()
 
 
 def test_zenduty_alert_posts_its_rendered_payload(sink: HttpSink) -> None:

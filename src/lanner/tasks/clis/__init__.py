@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
 from lanner.tasks.clis.model import (
     AnsibleCLI,
@@ -34,8 +33,8 @@ def task_types() -> list[TaskType]:
     from lanner.tasks.clis.dbt import COMMAND_TASKS
 
     dbt_commands = [
-        TaskType(f"io.kestra.plugin.dbt.cli.{_name(t)}", t, run=run_dbt_command)
-        for t in COMMAND_TASKS
+        TaskType(f"io.kestra.plugin.dbt.cli.{name}", model, run=run_dbt_command)
+        for name, model in COMMAND_TASKS.items()
     ]
     return [
         *dbt_commands,
@@ -46,8 +45,3 @@ def task_types() -> list[TaskType]:
         TaskType("io.kestra.plugin.cloudquery.CloudQueryCLI", CloudQueryCLI, run=run_cli),
         TaskType("io.kestra.plugin.gcp.cli.GCloudCLI", GCloudCLI, run=run_cli),
     ]
-
-
-def _name(model: type[Task]) -> str:
-    # DbtList is dbt's `list` (a class named List would shadow typing's).
-    return "List" if model.__name__ == "DbtList" else model.__name__

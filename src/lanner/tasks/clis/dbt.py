@@ -60,71 +60,27 @@ class DbtRunCommand(DbtCommand):
     exclude: list[Text] | None = Field(None, description="dbt's --exclude.")
 
 
-class Build(DbtRunCommand):
-    """Run `dbt build`."""
-
-    command: ClassVar[str] = "build"
-
-
-class Run(DbtRunCommand):
-    """Run `dbt run`."""
-
-    command: ClassVar[str] = "run"
+def _command_task(name: str, command: str, base: type[DbtCommand]) -> type[DbtCommand]:
+    """The model of Kestra's dbt task `name`, which runs `dbt <command>`."""
+    namespace = {"__doc__": f"Run `dbt {command}`.", "__module__": __name__, "command": command}
+    return type(name, (base,), namespace)
 
 
-class Test(DbtRunCommand):
-    """Run `dbt test`."""
-
-    command: ClassVar[str] = "test"
-
-
-class Seed(DbtRunCommand):
-    """Run `dbt seed`."""
-
-    command: ClassVar[str] = "seed"
-
-
-class Snapshot(DbtRunCommand):
-    """Run `dbt snapshot`."""
-
-    command: ClassVar[str] = "snapshot"
-
-
-class Compile(DbtRunCommand):
-    """Run `dbt compile`."""
-
-    command: ClassVar[str] = "compile"
-
-
-class DbtList(DbtRunCommand):
-    """Run `dbt list`."""
-
-    command: ClassVar[str] = "list"
-
-
-class Deps(DbtCommand):
-    """Run `dbt deps`."""
-
-    command: ClassVar[str] = "deps"
-
-
-class Freshness(DbtCommand):
-    """Run `dbt source freshness`."""
-
-    command: ClassVar[str] = "source freshness"
-
-
-COMMAND_TASKS: tuple[type[DbtCommand], ...] = (
-    Build,
-    Run,
-    Test,
-    Seed,
-    Snapshot,
-    Compile,
-    DbtList,
-    Deps,
-    Freshness,
-)
+# Kestra's class name of each dbt command task, the dbt command it runs, its model's base.
+COMMAND_TASKS: dict[str, type[DbtCommand]] = {
+    name: _command_task(name, command, base)
+    for name, command, base in (
+        ("Build", "build", DbtRunCommand),
+        ("Run", "run", DbtRunCommand),
+        ("Test", "test", DbtRunCommand),
+        ("Seed", "seed", DbtRunCommand),
+        ("Snapshot", "snapshot", DbtRunCommand),
+        ("Compile", "compile", DbtRunCommand),
+        ("List", "list", DbtRunCommand),
+        ("Deps", "deps", DbtCommand),
+        ("Freshness", "source freshness", DbtCommand),
+    )
+}
 
 
 def _on(ctx: TaskContext, value: bool | str) -> bool:
