@@ -14,6 +14,7 @@ from typing import Any
 
 from lanner.engine.execution import Execution, TaskRun
 from lanner.model.flow import Flow
+from lanner.model.inputvalues import nest_inputs
 from lanner.model.task import Task
 
 # `{{ workingDir }}` (Kestra's variable: the task's working directory) renders, at
@@ -196,7 +197,8 @@ def execution_variables(
     variables: dict[str, Any] = {
         "flow": {"id": flow.id, "namespace": flow.namespace, "revision": execution.flow_revision},
         "execution": ex,
-        "inputs": dict(execution.inputs),
+        # Stored by dotted id (`request.name`); shown nested, as Kestra stores them.
+        "inputs": nest_inputs(execution.inputs),
         "vars": dict(execution.variables),
         "labels": nested_labels(execution.labels),
         "outputs": _Lazy(lambda: build_outputs(execution)),
