@@ -18,6 +18,8 @@ from lanner.model.states import State
 from lanner.runtime import eventcodec
 from lanner.store.base import NewEvent
 
+CORRELATION_ID = "system.correlationId"
+
 
 class DisabledFlowError(InputError):
     """Cannot execute a disabled flow."""
@@ -42,15 +44,19 @@ def new_execution(
     declared = flow.inputs or ()
     render = input_renderer(flow.namespace, flow.id, revision, now)
     parsed = parse_inputs(declared, inputs, from_strings=from_strings, render=render, files=files)
+    execution_id = execution_id or new_execution_id()
+    given = {**dict(flow.labels or {}), **dict(labels or {})}
+    # As Kestra: every execution is in a correlation, its own unless it was given one.
+    given.setdefault(CORRELATION_ID, execution_id)
     return Execution(
-        id=execution_id or new_execution_id(),
+        id=execution_id,
         namespace=flow.namespace,
         flow_id=flow.id,
         flow_revision=revision,
         state=State.CREATED,
         histories=(History(State.CREATED, now),),
         inputs=parsed,
-        labels={**dict(flow.labels or {}), **dict(labels or {})},
+        labels=given,
         variables=dict(flow.variables or {}),
         trigger=dict(trigger) if trigger is not None else None,
         secret_inputs=frozenset(secret_input_ids(declared)),
