@@ -20,6 +20,7 @@ from lanner.model.inputvalues import FileInputs
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
 from lanner.runtime.finalwait import FinalizedSignals
+from lanner.runtime.kvreader import CycleKV
 from lanner.store.base import Store
 
 
@@ -70,7 +71,14 @@ def start_execution(
 
     now = datetime.now(UTC)
     execution = new_execution(
-        flow, revision, inputs, now, labels=labels, execution_id=execution_id, files=files
+        flow,
+        revision,
+        inputs,
+        now,
+        labels=labels,
+        execution_id=execution_id,
+        files=files,
+        kv=CycleKV(store, now),
     )
     due = start_at if start_at is not None and start_at > now else now
     store.create_execution(execution, [start_event(execution, due)])
@@ -252,7 +260,13 @@ def replay_execution(
     )
     now = datetime.now(UTC)
     execution = new_execution(
-        flow, rev, original.inputs, now, from_strings=False, labels=original.labels
+        flow,
+        rev,
+        original.inputs,
+        now,
+        from_strings=False,
+        labels=original.labels,
+        kv=CycleKV(store, now),
     )
     store.create_execution(execution, [start_event(execution, now)])
     return execution

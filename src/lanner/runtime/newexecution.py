@@ -11,6 +11,7 @@ from typing import Any
 from lanner.engine.execution import Execution, History, new_execution_id
 from lanner.engine.inputrender import input_renderer
 from lanner.errors import InputError
+from lanner.expr.scope import KVLookup
 from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.inputvalues import FileInputs
@@ -36,13 +37,15 @@ def new_execution(
     labels: Mapping[str, str] | None = None,
     trigger: Mapping[str, Any] | None = None,
     files: FileInputs | None = None,
+    kv: KVLookup | None = None,
 ) -> Execution:
     """The CREATED execution; raises InputValueError for bad inputs (nothing is stored).
-    `files` stores FILE inputs (lanner.storage.inputfiles, made for `execution_id`)."""
+    `files` stores FILE inputs (lanner.storage.inputfiles, made for `execution_id`); `kv`
+    is what `kv()` reads in the declarations' expressions (lanner.runtime.kvreader)."""
     if flow.disabled:
         raise DisabledFlowError(f"Cannot execute a disabled flow: {flow.namespace}.{flow.id}")
     declared = flow.inputs or ()
-    render = input_renderer(flow.namespace, flow.id, revision, now)
+    render = input_renderer(flow.namespace, flow.id, revision, now, kv=kv)
     parsed = parse_inputs(declared, inputs, from_strings=from_strings, render=render, files=files)
     execution_id = execution_id or new_execution_id()
     given = {**dict(flow.labels or {}), **dict(labels or {})}
