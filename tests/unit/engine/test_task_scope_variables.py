@@ -1,5 +1,5 @@
-"""Inputs with dotted ids (`request.name`) reach tasks as nested maps, as Kestra
-nests them (its executions store `inputs.request.name`)."""
+"""What a task's expressions see of its flow and inputs, as Kestra shows them: inputs
+with dotted ids (`request.name`) as nested maps, `flow.tenantId`."""
 
 from __future__ import annotations
 
@@ -31,3 +31,9 @@ def test_dotted_input_ids_are_nested_maps_in_expressions() -> None:
 def test_a_given_dotted_input_is_nested_too() -> None:
     run = simulate(FLOW, inputs={"request.name": "Ann"})
     assert run.messages("say") == ["Ann for 3 days"]
+
+
+def test_flow_tenant_id_is_the_one_tenant_main() -> None:
+    # Blueprints build API URLs with it: /api/v1/{{ flow.tenantId }}/flows/...
+    run = simulate(FLOW.replace("{{ inputs.request.name }}", "{{ flow.tenantId }}"))
+    assert run.messages("say") == ["main for 3 days"]
