@@ -15,6 +15,10 @@ is put in one class, from its final state and its ERROR log lines:
 - service: it needs a service or tool this machine does not have (Docker,
   a database, a cloud API) — also refused connections on loopback;
 - secret: it needs a secret or credential that is not set;
+- needs trigger: it reads `trigger` (made to be started by a Flow, Webhook or
+  S3 trigger), unset in a manual run, in Kestra as here;
+- needs set-up: it calls flows the set does not hold, needs inputs or KV
+  pairs its user provides;
 - by design: it fails on purpose (a Fail task, an `exit 1`, Kestra's test
   flows for errors and retries), or pauses/waits for longer than the timeout;
 - timeout: still running at the timeout, for any other reason;
@@ -56,7 +60,10 @@ LANNER = str(Path(sys.executable).with_name("lanner"))
 CLASSES: list[tuple[str, re.Pattern[str]]] = [
     # Made to be started by a trigger (Flow, Webhook, S3...): `trigger` is unset in a manual run,
     # in Kestra as here.
-    ("needs trigger", re.compile(r"Unable to find `trigger` used")),
+    (
+        "needs trigger",
+        re.compile(r"Unable to find `trigger` used|used in the expression `[^`]*\btrigger\."),
+    ),
     (
         "secret",
         re.compile(
@@ -65,6 +72,14 @@ CLASSES: list[tuple[str, re.Pattern[str]]] = [
             r"no secret|unknown secret|credentials?|api[ _-]?key|unauthori[sz]ed|"
             r"\b401\b|\b403\b|access denied|authentication|permission denied for",
             re.I,
+        ),
+    ),
+    # Set-up a blueprint leaves to its user: the flows it calls, inputs, KV pairs.
+    (
+        "needs set-up",
+        re.compile(
+            r"cannot start subflow [^:]+: flow [^ ]+ not found|Invalid inputs|"
+            r"kv\(\): the key '[^']+' does not exist"
         ),
     ),
     # A missing tool or engine first: their messages also say how to install them.
@@ -196,7 +211,7 @@ def sample_input(decl: Any, tmp: Path) -> str | None:
 
 def classify(file: str, state: str, text: str, timed_out: bool, flow_text: str) -> str:
     if timed_out:
-        if re.search(r"core\.flow\.(?:Pause|Sleep|WaitFor|LoopUntil)|Realtime|Trigger", flow_text):
+        if re.search(r"core\.flow\.(?:Pause|WaitFor|LoopUntil)|RealtimeTrigger", flow_text):
             return "by design"
         return "timeout"
     if state in ("SUCCESS", "WARNING"):
@@ -230,11 +245,14 @@ def run_one(
     flow = loaded.flow
     name = f"{flow.namespace}.{flow.id}"
     args = [LANNER, "run", str(path), "--json", "--flow", name]
+    invented: list[str] = []
     for decl in flow.inputs or ():
         if decl.defaults is None and (decl.required or decl.prefill is not None):
             value = sample_input(decl, tmp)
             if value is not None:
                 args += ["--input", f"{decl.id}={value}"]
+                if decl.prefill is None:
+                    invented.append(value)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_", "LANNER_"))}
     env["LANNER_HOME"] = str(home)
     started = time.monotonic()
@@ -264,6 +282,9 @@ def run_one(
     state = execution["state"]["current"]
     errors = error_lines(home, execution["id"]) if state not in ("SUCCESS",) else []
     text = "\n".join(errors)
+    if state == "FAILED" and any(f"'{v}'" in text for v in invented):
+        # A value made up here for an input its user gives (a feed URL, a name).
+        return Result(set_name, path.name, name, "needs set-up", state, seconds, errors)
     return Result(
         set_name,
         path.name,
@@ -344,6 +365,7 @@ def main() -> None:
         "service",
         "secret",
         "needs trigger",
+        "needs set-up",
         "by design",
         "timeout",
         "LANNER",
