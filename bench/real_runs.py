@@ -380,7 +380,7 @@ def main() -> None:
     if args.details:
         for r in results:
             if r.outcome != "SUCCESS":
-                first = r.errors[0][:300] if r.errors else ""
+                first = " ".join(r.errors[0].split())[:300] if r.errors else ""
                 print(f"  {r.outcome:<9} {r.set_name}/{r.file} [{r.state}] {first}")
     if args.save:
         args.save.write_text(json.dumps([r.__dict__ for r in results], indent=1))
