@@ -77,3 +77,21 @@ def test_kv_commands(env: dict[str, str]) -> None:
     assert code == 2 and "not an ISO-8601 duration" in err
     code, _, err = kv("list", "Not A Namespace")
     assert code == 2 and "invalid namespace" in err
+
+
+def test_a_select_input_takes_its_values_from_kv(env: dict[str, str], tmp_path: Path) -> None:
+    # Kestra renders a SELECT's `expression` with kv(): values kept in the KV store.
+    stored = lanner("kv", "set", "company", "regions", '["eu", "us"]', "--type", "JSON", env=env)
+    assert stored.returncode == 0, stored.stderr
+    flow = tmp_path / "pick.yml"
+    flow.write_text(
+        "id: pick\nnamespace: company.team\ninputs:\n"
+        "  - id: region\n    type: SELECT\n    expression: \"{{ kv('regions') }}\"\n"
+        "tasks:\n  - id: say\n    type: io.kestra.plugin.core.debug.Return\n"
+        '    format: "{{ inputs.region }}"\n'
+    )
+    execution = run_json(flow, env, "--input", "region=us")
+    assert execution["state"]["current"] == "SUCCESS", execution
+    assert execution["taskRunList"][0]["outputs"] == {"value": "us"}
+    refused = lanner("run", str(flow), "--input", "region=asia", env=env)
+    assert refused.returncode == 2 and "'asia'" in refused.stderr and "eu" in refused.stderr

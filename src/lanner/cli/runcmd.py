@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from lanner import cli
 from lanner.cli.exitcodes import EXECUTION_FAILED, INTERRUPTED, OK
@@ -116,7 +117,7 @@ def run_flow(
         cfg = load_config(config)
         registry = TaskRegistry.from_entry_points()
         flow, source = load_flow_file(flow_file, registry, cfg.pluginDefaults, flow_id=flow_id)
-        # Inputs are checked before the store is even opened: bad inputs create nothing.
+        # Inputs are checked before anything is stored: bad inputs create nothing.
         from datetime import UTC, datetime
 
         from lanner.config import open_storage
@@ -124,11 +125,22 @@ def run_flow(
         from lanner.model.inputvalues import parse_inputs
         from lanner.storage.inputfiles import InputFiles
 
-        render = input_renderer(flow.namespace, flow.id, flow.revision, datetime.now(UTC))
+        now = datetime.now(UTC)
+        url = db or default_db_url(lanner_home())
+        # The store opens here only for a declaration that reads kv() (a SELECT's values).
+        opened: list[Store] = []
+
+        def kv(namespace: str, key: str) -> Any:
+            if not opened:
+                opened.append(open_store(url))
+            entry = opened[0].kv_get(namespace, key, now)
+            return None if entry is None else entry.value
+
+        render = input_renderer(flow.namespace, flow.id, flow.revision, now, kv=kv)
         storage = open_storage(cfg)
         check_files = InputFiles(storage, flow.namespace, flow.id, None)
         parse_inputs(flow.inputs or (), inputs, from_strings=True, render=render, files=check_files)
-        store = open_store(db or default_db_url(lanner_home()))
+        store = opened[0] if opened else open_store(url)
         configure_plain()  # the runtime's warnings, as `lanner worker: ...` lines
         runtime = Process(store, registry, cfg, alone=True, storage=storage)
         if flow.triggers:

@@ -285,7 +285,7 @@ def _spec(
             satisfied=frozenset(satisfied),
             reset_on_success=reset,
             window=_duration(tw.window or window, matcher.render),
-            advance=_duration(tw.windowAdvance or advance, matcher.render),
+            advance=_duration(tw.windowAdvance or advance, matcher.render, zero_ok=True),
             deadline=_time(tw.deadline),
             start_time=_time(tw.startTime),
             end_time=_time(tw.endTime),
@@ -296,12 +296,14 @@ def _spec(
         return None
 
 
-def _duration(text: str | None, render: Render) -> timedelta | None:
+def _duration(text: str | None, render: Render, *, zero_ok: bool = False) -> timedelta | None:
     if text is None:
         return None
     value = parse_duration(render(text) if is_dynamic(text) else text)
-    if value <= timedelta(0):
-        raise ValueError(f"the window must be a positive duration, not '{text}'")
+    if value < timedelta(0) or (value == timedelta(0) and not zero_ok):
+        # An advance of P0D (no shift) is what Kestra's own flows write.
+        what = "a duration of zero or more" if zero_ok else "a positive duration"
+        raise ValueError(f"the window{' advance' if zero_ok else ''} must be {what}, not '{text}'")
     return value
 
 

@@ -3,7 +3,8 @@ SELECT `expression` and expression `defaults`.
 
 As in Kestra, `inputs` holds only the values of the inputs the declaration
 depends on (`dependsOn.inputs`); the rest is the scope of the caller: for a
-new execution the `flow` alone (the execution does not exist yet), for a
+new execution the `flow` alone (the execution does not exist yet) and the
+KV store (`kv()`, a SELECT's values kept in KV), for a
 Pause's `onResume` the paused task's scope.
 """
 
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from lanner.expr import ExpressionEngine, Scope
+from lanner.expr.scope import KVLookup
 from lanner.model.inputdeps import Render
 from lanner.model.inputvalues import nest_inputs
 
@@ -31,11 +33,13 @@ def input_renderer(
     engine: ExpressionEngine | None = None,
     secrets: Callable[[str], str] | None = None,
     scope: Scope | None = None,
+    kv: KVLookup | None = None,
 ) -> Render:
-    """Render with `scope` (default: `flow` only) and the dependencies as `inputs`."""
+    """Render with `scope` (default: `flow` only, and `kv()` when given a lookup) and the
+    dependencies as `inputs`."""
     expressions = engine or _SHARED
     flow = {"namespace": namespace, "id": flow_id, "revision": revision}
-    base = scope or Scope({"flow": flow}, now, secrets=secrets)
+    base = scope or Scope({"flow": flow}, now, secrets=secrets, kv=kv)
 
     def render(template: str, inputs: Mapping[str, Any]) -> str:
         variables = {**base.variables, "inputs": nest_inputs(inputs)}

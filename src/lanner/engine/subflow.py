@@ -160,6 +160,9 @@ def before_result(cycle: Cycle, event: TaskResult) -> None:
     if run is None or not run.memo or not run.memo.get("waiting"):
         return
     if len(run.attempts) == event.attempt and not run.state.terminated:
+        if event.state is State.FAILED and event.error:
+            # The task's log says why, as a worker's failure would.
+            cycle.log("ERROR", event.error, run)
         cycle.put(evolve(run, memo={**run.memo, "waiting": False}))
 
 

@@ -14,7 +14,11 @@ from typing import Any
 
 from lanner.engine.execution import Execution, TaskRun
 from lanner.model.flow import Flow
+from lanner.model.inputvalues import nest_inputs
 from lanner.model.task import Task
+
+# Lanner's one tenant (its API's `/api/v1/main/...`), as Kestra 1.x names its default one.
+TENANT = "main"
 
 # `{{ workingDir }}` (Kestra's variable: the task's working directory) renders, at
 # dispatch, to this mark: the directory is made on the worker, which puts its path in
@@ -194,9 +198,15 @@ def execution_variables(
     if execution.outputs is not None:
         ex["outputs"] = dict(execution.outputs)
     variables: dict[str, Any] = {
-        "flow": {"id": flow.id, "namespace": flow.namespace, "revision": execution.flow_revision},
+        "flow": {
+            "id": flow.id,
+            "namespace": flow.namespace,
+            "revision": execution.flow_revision,
+            "tenantId": TENANT,
+        },
         "execution": ex,
-        "inputs": dict(execution.inputs),
+        # Stored by dotted id (`request.name`); shown nested, as Kestra stores them.
+        "inputs": nest_inputs(execution.inputs),
         "vars": dict(execution.variables),
         "labels": nested_labels(execution.labels),
         "outputs": _Lazy(lambda: build_outputs(execution)),

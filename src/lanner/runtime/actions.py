@@ -21,6 +21,7 @@ from lanner.model.inputvalues import FileInputs
 from lanner.model.states import State
 from lanner.plugin import TaskRegistry
 from lanner.runtime.finalwait import FinalizedSignals
+from lanner.runtime.kvreader import CycleKV
 from lanner.store.base import Store
 
 
@@ -71,7 +72,14 @@ def start_execution(
 
     now = datetime.now(UTC)
     execution = new_execution(
-        flow, revision, inputs, now, labels=labels, execution_id=execution_id, files=files
+        flow,
+        revision,
+        inputs,
+        now,
+        labels=labels,
+        execution_id=execution_id,
+        files=files,
+        kv=CycleKV(store, now),
     )
     due = start_at if start_at is not None and start_at > now else now
     store.create_execution(execution, [start_event(execution, due)])
@@ -363,7 +371,7 @@ def replay_execution(
     new_id = new_id or new_execution_id()
     values = dict(original.inputs)
     if inputs:
-        values.update(_new_inputs(flow, rev, inputs, now, files))
+        values.update(_new_inputs(flow, rev, inputs, now, files, CycleKV(store, now)))
     if task_run_id:
         from lanner.engine.flowindex import FlowIndex
         from lanner.engine.replay import replay_from
@@ -372,7 +380,9 @@ def replay_execution(
         execution = replay_from(original, index, task_run_id, new_id, now, rev)
         if inputs:
             # Checked as a whole, as a replay from the start checks them.
-            checked = new_execution(flow, rev, values, now, from_strings=False, files=files)
+            checked = new_execution(
+                flow, rev, values, now, from_strings=False, files=files, kv=CycleKV(store, now)
+            )
             execution = dataclasses.replace(execution, inputs=checked.inputs)
     else:
         execution = new_execution(
@@ -384,6 +394,7 @@ def replay_execution(
             labels=original.labels,
             execution_id=new_id,
             files=files,
+            kv=CycleKV(store, now),
         )
     # Kestra's replay is the next attempt of the original's chain (originalId, metadata).
     execution = dataclasses.replace(execution, **original.next_attempt())
@@ -392,7 +403,12 @@ def replay_execution(
 
 
 def _new_inputs(
-    flow: Flow, revision: int, given: Mapping[str, Any], now: datetime, files: FileInputs | None
+    flow: Flow,
+    revision: int,
+    given: Mapping[str, Any],
+    now: datetime,
+    files: FileInputs | None,
+    kv: CycleKV,
 ) -> dict[str, Any]:
     """The values of the inputs given to a replay with inputs, parsed from their text
     form (the others keep the original's values)."""
@@ -405,6 +421,6 @@ def _new_inputs(
         raise InputValueError(
             f"input {', '.join(unknown)}: flow {flow.namespace}.{flow.id} declares no such input"
         )
-    render = input_renderer(flow.namespace, flow.id, revision, now)
+    render = input_renderer(flow.namespace, flow.id, revision, now, kv=kv)
     chosen = [declared[k] for k in declared if k in given]
     return dict(parse_inputs(chosen, given, from_strings=True, render=render, files=files))

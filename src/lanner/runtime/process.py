@@ -23,6 +23,7 @@ from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.childruntime import ChildRuntime
 from lanner.runtime.executor import Executor
+from lanner.runtime.kvreader import CycleKV
 from lanner.runtime.newexecution import new_execution, start_event
 from lanner.runtime.scope import RunScope
 from lanner.runtime.worker import WorkerPool
@@ -246,6 +247,7 @@ class Process:
             trigger=trigger,
             execution_id=execution_id,
             files=InputFiles(self.storage, flow.namespace, flow.id, execution_id),
+            kv=CycleKV(self.store, now),
         )
         for key in execution.secret_inputs:
             value = execution.inputs.get(key)

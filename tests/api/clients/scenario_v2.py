@@ -48,7 +48,9 @@ out["run_state"] = execution.state.current.value
 out["run_inputs"] = execution.inputs
 again = kc.executions.execution(execution.id, T)
 out["read_back"] = [again.id == execution.id, again.state.current.value]
-out["labels"] = sorted(f"{lb.key}:{lb.value}" for lb in again.labels or [])
+out["labels"] = sorted(
+    f"{lb.key}:{lb.value}" for lb in again.labels or [] if not lb.key.startswith("system.")
+)
 searched = kc.executions.search_executions(
     T,
     page=1,

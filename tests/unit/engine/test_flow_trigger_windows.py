@@ -387,6 +387,22 @@ def test_legacy_multiple_condition() -> None:
     assert key not in store.states
 
 
+def test_a_window_advance_of_zero_is_no_shift() -> None:
+    # Kestra's own flows write `windowAdvance: P0D` next to `window: P1D`.
+    store = WindowStore()
+    flow = listener(MULTIPLE.replace("window: PT2H", "window: PT2H\n      windowAdvance: P0D"))
+    outcome = evaluate(upstream(), flow, store=store)
+    assert outcome.warnings == ()
+    window = store.states[("company.ops", "downstream", "legacy")]["windows"]
+    assert window["multiple:both_flows"]["start"] == "2026-03-02T10:00:00.000000Z"
+
+
+def test_a_negative_window_advance_warns() -> None:
+    flow = listener(MULTIPLE.replace("window: PT2H", "window: PT2H\n      windowAdvance: -PT1H"))
+    outcome = evaluate(upstream(), flow)
+    assert "zero or more" in outcome.warnings[0][2]
+
+
 # -- window bounds --------------------------------------------------------------------------
 
 

@@ -209,6 +209,13 @@ def test_subflow_start_failure_from_runtime_fails_task_run() -> None:
     assert d.execution.state is State.FAILED
 
 
+def test_a_subflow_that_cannot_start_logs_why_on_its_task_run() -> None:
+    d, cmd = started()
+    d.plan(TaskResult(cmd.task_run_id, 1, State.FAILED, error="flow a.b not found"))
+    [line] = [x for x in d.logs() if x.level == "ERROR"]
+    assert (line.task_id, line.message) == ("call", "flow a.b not found")
+
+
 def test_subflow_kill_of_parent_kills_child() -> None:
     d, cmd = started()
     d.plan(Kill())

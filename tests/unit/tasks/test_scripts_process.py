@@ -135,6 +135,27 @@ def test_input_files_inline_and_from_internal_storage(ctx: LocalTaskContext) -> 
     assert ctx.messages() == ["hello file", "a,b", "1,2"]
 
 
+def test_a_storage_uri_in_a_command_reads_as_a_local_copy_of_its_file(
+    ctx: LocalTaskContext,
+) -> None:
+    source = ctx.working_directory().parent / f"out-{os.getpid()}.json"
+    source.write_text('{"k": 1}\n')
+    uri = ctx.put_file(source, "myoutput.json")
+    source.unlink()
+    outcome = shell(
+        ctx, beforeCommands=[f"test -s {uri}"], commands=[f"cat {uri}", f"wc -c < {uri}"]
+    )
+    assert outcome.state is State.SUCCESS
+    assert ctx.messages() == ['{"k": 1}', "9"]
+
+
+def test_a_storage_uri_the_execution_may_not_read_fails_the_command(
+    ctx: LocalTaskContext,
+) -> None:
+    with pytest.raises(LannerError):
+        shell(ctx, commands=["cat kestra:///other/ns/_files/secret.txt"])
+
+
 def test_input_files_as_a_json_string(ctx: LocalTaskContext) -> None:
     shell(ctx, inputFiles='{"x.txt": "from json"}', commands=["cat x.txt"])
     assert ctx.messages() == ["from json"]

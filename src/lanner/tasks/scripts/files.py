@@ -4,6 +4,8 @@ internal storage)."""
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import shutil
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
@@ -14,6 +16,8 @@ from lanner.storage.uris import SCHEME
 from lanner.tasks.scripts.model import NamespaceFiles
 
 _URI_PREFIX = SCHEME
+# A `kestra://` URI inside a command line: the characters a storage URI is made of.
+_URI_IN_COMMAND = re.compile(r"kestra://[-a-zA-Z0-9%._+~#=/]*")
 
 
 def input_files_map(value: Mapping[str, str] | str | None) -> dict[str, str]:
@@ -104,3 +108,21 @@ def inside(working_dir: Path, name: str, prop: str) -> Path:
     if not name or relative.is_absolute() or ".." in relative.parts:
         raise LannerError(f"{prop}: '{name}' must be a relative path inside the working directory")
     return working_dir / relative
+
+
+def localize_storage_uris(lines: list[str], working_dir: Path, ctx: TaskContext) -> list[str]:
+    """Command lines with each `kestra://` URI replaced by the absolute path of a copy
+    of its file in the working directory, as Kestra's script tasks do for their
+    commands, so that `cat {{ outputs.t.uri }}` reads the file. Each URI is copied once."""
+    copies: dict[str, str] = {}
+
+    def local(match: re.Match[str]) -> str:
+        uri = match.group()
+        if uri not in copies:
+            target = working_dir / f".kestra-file-{secrets.token_hex(6)}"
+            with ctx.open_file(uri) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+            copies[uri] = str(target)
+        return copies[uri]
+
+    return [_URI_IN_COMMAND.sub(local, line) if _URI_PREFIX in line else line for line in lines]

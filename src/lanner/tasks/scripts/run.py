@@ -3,7 +3,8 @@
 Under the Process runner the commands (`beforeCommands`, then the task's
 `commands` or the command that runs its `script`, written to a file in the
 working directory) go to `interpreter` (`/bin/sh -c` by default) as one
-text, after `set -e` when `failFast` and the interpreter is a POSIX shell.
+text (each `kestra://` URI in them replaced by the path of a copy of its
+file), after `set -e` when `failFast` and the interpreter is a POSIX shell.
 Python tasks run in the cached virtual environment of their requirements
 (venvs.py), `python` and `pip` first on PATH.
 
@@ -29,6 +30,7 @@ from lanner.tasks.scripts.docker import docker_refusal
 from lanner.tasks.scripts.environment import script_env
 from lanner.tasks.scripts.files import (
     input_files_map,
+    localize_storage_uris,
     store_output_files,
     write_input_files,
     write_namespace_files,
@@ -92,7 +94,9 @@ def run_script(task: _ScriptTask, ctx: TaskContext) -> Outcome:
         path.write_text(json.dumps(ctx.execution_context(), default=str), encoding="utf-8")
         # The library reads it from the current directory, or from this variable.
         env.setdefault("KESTRA_EXECUTION_CONTEXT_FILE", str(path))
-    lines = [*(task.beforeCommands or ()), *_main_commands(task, working_dir)]
+    lines = localize_storage_uris(
+        [*(task.beforeCommands or ()), *_main_commands(task, working_dir)], working_dir, ctx
+    )
     interpreter = list(task.interpreter)
     if task.failFast is True and Path(interpreter[0]).name in _POSIX_SHELLS:
         lines.insert(0, "set -e")
