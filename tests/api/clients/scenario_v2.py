@@ -329,7 +329,7 @@ while True:
     if found.get("reviewed") == "yes" or time.monotonic() > deadline:
         break
     time.sleep(0.05)
-out["labeled"] = sorted(f"{k}:{v}" for k, v in found.items())
+out["labeled"] = sorted(f"{k}:{v}" for k, v in found.items() if not k.startswith("system."))
 
 # Replay with new inputs, a task run's state, unqueue and force-run (issue 10, the rest).
 with_inputs = kc.executions.replay_execution_with_inputs(execution.id, T, inputs={"name": "Rex"})
