@@ -482,6 +482,8 @@ class TaskRegistry:
     # -- trigger types of plugins -------------------------------------------------
     def _load_triggers(self) -> None:
         """Read the `lanner.triggers` entry points, once; a broken one is reported."""
+        if self._trigger_group is None:
+            return
         with self._loading:
             group, self._trigger_group = self._trigger_group, None
             if group is None:

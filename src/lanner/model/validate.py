@@ -283,9 +283,8 @@ class _FlowChecker:
             return self.trigger_defaults(raw) if self.defaults else raw
         # A name Lanner does not ship: the trigger plugins are loaded now, and only now.
         assert isinstance(raw, dict)
+        # Located by their path (`triggers[0].x`), as a built-in trigger's problems are.
         plugin = self.registry.trigger(name)
-        raw_id = raw.get("id")
-        trigger_id = raw_id if isinstance(raw_id, str) else None
         if plugin is None:
             names = {**self.registry.trigger_names(), **TRIGGER_NAMES}
             if len(names) == len(TRIGGER_NAMES):
@@ -293,9 +292,7 @@ class _FlowChecker:
             from lanner.model.conditions import unknown_type_message
             from lanner.model.triggers import plugin_trigger_placeholder
 
-            self.add(
-                unknown_type_message(name, names, "trigger"), (*path, "type"), trigger_id, name
-            )
+            self.add(unknown_type_message(name, names, "trigger"), (*path, "type"))
             return plugin_trigger_placeholder(raw)
         aliases = tuple(dict.fromkeys((name, plugin.name)))
         data = apply_plugin_defaults(raw, aliases, plugin.model, self.defaults)
@@ -304,7 +301,7 @@ class _FlowChecker:
         except ValidationError as exc:
             from lanner.model.triggers import plugin_trigger_placeholder
 
-            self.pydantic_problems(exc, data, path, plugin.model, trigger_id, name)
+            self.pydantic_problems(exc, data, path, plugin.model)
             return plugin_trigger_placeholder(raw)
 
     # -- the flow ---------------------------------------------------------------
