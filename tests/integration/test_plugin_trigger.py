@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_the_schema_and_the_plugin_list_show_it(registry: TaskRegistry) -> None:
     ctx: Any = SimpleNamespace(registry=registry)
     assert _models(ctx)[NAME][0] == "triggers"
     group = next(p for p in _plugins(ctx) if p["name"] == "com.example.dropbox")
-    assert group["triggers"] == [NAME]
+    assert group["triggers"] == ["com.example.dropbox.RealtimeTrigger", NAME]
 
 
 def test_flows_without_it_do_not_import_it(registry: TaskRegistry) -> None:
@@ -179,3 +180,59 @@ def test_lanner_validate_and_lanner_schema_see_it(tmp_path: Path, env: dict[str,
     proc = lanner("schema", env=env)
     assert proc.returncode == 0, proc.stderr
     assert f"trigger:{NAME}" in json.loads(proc.stdout)["$defs"]
+
+
+def test_a_broken_trigger_plugin_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = tmp_path / "lanner_ghost-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lanner-ghost\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[lanner.triggers]\nghost = lanner_no_such:types\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = TaskRegistry.from_entry_points()
+    assert registry.trigger("com.example.Ghost") is None
+    assert registry.load_errors["ghost"].startswith("ModuleNotFoundError")
+    assert registry.get("io.kestra.plugin.core.log.Log") is not None
+
+
+def test_a_trigger_plugin_declares_how_it_is_evaluated() -> None:
+    from lanner.model.triggers import PollingTrigger
+    from lanner.plugin import TriggerPlugin
+
+    with pytest.raises(ValueError, match="must declare evaluation POLLING or REALTIME"):
+        TriggerPlugin("com.example.Nothing", PollingTrigger, object())
+    registry = TaskRegistry()
+    schedule_like = SimpleNamespace(evaluation="POLLING")
+    registry.register_trigger(TriggerPlugin("com.example.A", PollingTrigger, schedule_like))
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.register_trigger(
+            TriggerPlugin("com.example.B", PollingTrigger, schedule_like, ("com.example.A",))
+        )
+
+
+def test_a_realtime_plugin_trigger_gets_a_listener(
+    registry: TaskRegistry, store: Store, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("first")
+    (inbox / "b.txt").write_text("second")
+    realtime = "com.example.dropbox.RealtimeTrigger"
+    store.deploy_flow(
+        "company.team", "inbox", _flow(f"    type: {realtime}\n    folder: {inbox}\n")
+    )
+    runtime = TriggerRuntime(store, registry, Config())
+    try:
+        runtime.tick()
+        assert list(runtime.runners) == [("company.team", "inbox", "drop")]
+        deadline = time.monotonic() + 60  # a loaded machine
+        while len(store.list_executions(limit=10)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        texts = sorted(str((e.trigger or {}).get("text")) for e in store.list_executions(limit=10))
+        assert texts == ["first", "second"]
+        while any(inbox.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(inbox.iterdir())  # acknowledged once stored
+    finally:
+        runtime.close()
