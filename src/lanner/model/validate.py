@@ -283,7 +283,6 @@ class _FlowChecker:
             return self.trigger_defaults(raw) if self.defaults else raw
         # A name Lanner does not ship: the trigger plugins are loaded now, and only now.
         assert isinstance(raw, dict)
-        # Located by their path (`triggers[0].x`), as a built-in trigger's problems are.
         plugin = self.registry.trigger(name)
         if plugin is None:
             names = {**self.registry.trigger_names(), **TRIGGER_NAMES}
@@ -301,6 +300,7 @@ class _FlowChecker:
         except ValidationError as exc:
             from lanner.model.triggers import plugin_trigger_placeholder
 
+            # Located by their path (`triggers[0].x`), as a built-in trigger's problems are.
             self.pydantic_problems(exc, data, path, plugin.model)
             return plugin_trigger_placeholder(raw)
 
