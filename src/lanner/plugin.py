@@ -6,6 +6,12 @@ exactly as a third-party package would: the entry point is a callable that
 returns :class:`TaskType` objects, or a :class:`TaskFamily` naming the modules
 that hold them (loaded one by one, as types are asked for). The registry is an explicit object passed
 to validation and to the runtime, never a module global.
+
+Trigger types a plugin adds register through the ``lanner.triggers`` group: the
+entry point is a callable that returns :class:`TriggerPlugin` objects (a Kestra
+type name, its pydantic model, and how the trigger runtime evaluates it). The
+registry loads them the first time a flow names a trigger type Lanner does not
+ship (or when every type is listed), never on a flow without triggers.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ from lanner.model.states import State
 from lanner.model.task import Task, TaskKind
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from lanner.storage.namespacefiles import NamespaceFile
 
 ENTRY_POINT_GROUP = "lanner.tasks"
+TRIGGER_ENTRY_POINT_GROUP = "lanner.triggers"
 
 
 @dataclass(frozen=True)
@@ -345,6 +354,30 @@ class TaskType:
 
 
 @dataclass(frozen=True)
+class TriggerPlugin:
+    """A trigger type a plugin adds: its Kestra name and legacy aliases, the pydantic
+    model of its properties (a subclass of `lanner.model.triggers.PollingTrigger`, or
+    of `TriggerBase` for a realtime one), and `runtime`, how the trigger runtime
+    evaluates it: an object implementing `lanner.runtime.triggertypes.TriggerType`
+    (a `PollingType` subclass of runtime/pollbase.py, or a `RealtimeKind` of
+    runtime/realtime.py). `runtime` is typed loosely so that this module, which the
+    model layer reads, does not import the runtime."""
+
+    name: str
+    model: type[BaseModel]
+    runtime: Any
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        evaluation = str(getattr(self.runtime, "evaluation", ""))
+        if evaluation not in {"POLLING", "REALTIME"}:
+            raise ValueError(
+                f"trigger type {self.name}: its runtime must declare evaluation POLLING or"
+                f" REALTIME (runtime/triggertypes.py), not {evaluation or 'nothing'}"
+            )
+
+
+@dataclass(frozen=True)
 class TaskFamily:
     """What an entry point may return instead of its task types: the modules that
     hold them, each with a ``TASK_TYPES`` list. The registry then imports a module
@@ -397,6 +430,9 @@ class TaskRegistry:
         self._loading = threading.RLock()
         for t in types:
             self.register(t)
+        self._triggers: dict[str, TriggerPlugin] = {}
+        # The `lanner.triggers` group, read on first use (None: nothing to read).
+        self._trigger_group: str | None = None
 
     @classmethod
     def from_entry_points(cls, group: str = ENTRY_POINT_GROUP) -> TaskRegistry:
@@ -406,6 +442,8 @@ class TaskRegistry:
             _Source(ep.name, ep.name, functools.partial(_entry_point_types, ep))
             for ep in entry_points(group=group)
         ]
+        if group == ENTRY_POINT_GROUP:
+            registry._trigger_group = TRIGGER_ENTRY_POINT_GROUP
         return registry
 
     def _load(self, source: _Source) -> None:
@@ -438,7 +476,50 @@ class TaskRegistry:
     def load_errors(self) -> dict[str, str]:
         """The plugins that failed to load, by entry-point name, with the reason."""
         self._load_all()
+        self._load_triggers()
         return self._load_errors
+
+    # -- trigger types of plugins -------------------------------------------------
+    def _load_triggers(self) -> None:
+        """Read the `lanner.triggers` entry points, once; a broken one is reported."""
+        if self._trigger_group is None:
+            return
+        with self._loading:
+            group, self._trigger_group = self._trigger_group, None
+            if group is None:
+                return
+            for ep in entry_points(group=group):
+                try:
+                    for plugin in ep.load()():
+                        self.register_trigger(plugin)
+                except Exception as exc:  # a broken plugin must not stop Lanner
+                    self._load_errors.setdefault(ep.name, f"{type(exc).__name__}: {exc}")
+
+    def register_trigger(self, plugin: TriggerPlugin) -> None:
+        if not isinstance(plugin, TriggerPlugin):
+            raise TypeError(f"a `lanner.triggers` entry point gave {plugin!r}, not a TriggerPlugin")
+        for name in (plugin.name, *plugin.aliases):
+            existing = self._triggers.get(name)
+            if existing is not None and existing is not plugin:
+                raise ValueError(f"trigger type {name} is registered twice")
+            self._triggers[name] = plugin
+
+    def trigger(self, name: str) -> TriggerPlugin | None:
+        """The plugin trigger type of a name or alias (the built-in triggers are the
+        model's; this loads the trigger plugins on first use)."""
+        self._load_triggers()
+        return self._triggers.get(name)
+
+    def triggers(self) -> list[TriggerPlugin]:
+        """Each plugin trigger type once, in name order."""
+        self._load_triggers()
+        seen = {p.name: p for p in self._triggers.values()}
+        return [seen[k] for k in sorted(seen)]
+
+    def trigger_names(self) -> dict[str, str]:
+        """Every plugin trigger name and alias -> its canonical name."""
+        self._load_triggers()
+        return {name: p.name for name, p in self._triggers.items()}
 
     def register(self, task_type: TaskType) -> None:
         for name in (task_type.name, *task_type.aliases):

@@ -48,6 +48,9 @@ def _models(ctx: ApiContext) -> dict[str, tuple[str, Any]]:
             out[name] = ("tasks", task_type.model)
     for name, model in TRIGGER_TYPES.items():
         out[name] = ("triggers", model)
+    for plugin in ctx.registry.triggers():  # the trigger types of plugins
+        for name in (plugin.name, *plugin.aliases):
+            out[name] = ("triggers", plugin.model)
     for name, model in CONDITION_TYPES.items():
         out[name] = ("conditions", model)
     return out
@@ -63,6 +66,8 @@ def _plugins(ctx: ApiContext) -> list[dict[str, Any]]:
     canonical: dict[str, tuple[str, Any]] = {}
     for task_type in ctx.registry.types():
         canonical[task_type.name] = ("tasks", task_type.model)
+    for plugin in ctx.registry.triggers():
+        canonical[plugin.name] = ("triggers", plugin.model)
     for name, (kind, model) in _models(ctx).items():
         if kind != "tasks" and name.startswith("io.kestra.plugin.core."):
             canonical[name] = (kind, model)

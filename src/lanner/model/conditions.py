@@ -443,13 +443,18 @@ def known_type(value: Any, names: Mapping[str, str], kind: str) -> Any:
     if raw is None:
         raise ValueError(f"missing required property 'type' (the {kind} type)")
     if not isinstance(raw, str) or raw not in names:
-        by_case = {n.lower(): n for n in names}
-        close = [by_case[str(raw).lower()]] if str(raw).lower() in by_case else []
-        close = close or difflib.get_close_matches(str(raw), list(names), n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        valid = ", ".join(sorted(set(names.values())))
-        raise ValueError(f"unknown {kind} type '{raw}'{hint} (valid types: {valid})")
+        raise ValueError(unknown_type_message(raw, names, kind))
     return value
+
+
+def unknown_type_message(raw: Any, names: Mapping[str, str], kind: str) -> str:
+    """What to say of an unknown `type`: the closest known name, and the valid ones."""
+    by_case = {n.lower(): n for n in names}
+    close = [by_case[str(raw).lower()]] if str(raw).lower() in by_case else []
+    close = close or difflib.get_close_matches(str(raw), list(names), n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    valid = ", ".join(sorted(set(names.values())))
+    return f"unknown {kind} type '{raw}'{hint} (valid types: {valid})"
 
 
 def _condition_tag(value: Any) -> str | None:

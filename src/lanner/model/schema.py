@@ -126,6 +126,36 @@ def _retarget(node: Any, task_names: set[str]) -> Any:
     return node
 
 
+def _add_plugin_triggers(
+    schema: dict[str, Any], defs: dict[str, Any], registry: TaskRegistry
+) -> None:
+    """The trigger types of plugins (`lanner.triggers`) beside the built-in ones."""
+    plugins = registry.triggers()
+    if not plugins:
+        return
+    items = schema["properties"]["triggers"]
+    # `triggers` is a list or null: its list's items are the union of the trigger types.
+    listed = next(b for b in items.get("anyOf", [items]) if b.get("type") == "array")
+    union = listed["items"]
+    variants = list(union.get("oneOf") or union.get("anyOf") or [union])
+    for plugin in plugins:
+        sub = plugin.model.model_json_schema(
+            by_alias=True, ref_template="#/$defs/{model}", schema_generator=_FlowSchema
+        )
+        for name, definition in sub.pop("$defs", {}).items():
+            defs.setdefault(name, definition)
+        sub["properties"]["type"] = {
+            "type": "string",
+            "enum": [plugin.name, *plugin.aliases],
+            "description": "The trigger type.",
+        }
+        sub["title"] = plugin.name
+        key = f"trigger:{plugin.name}"
+        defs[key] = sub
+        variants.append({"$ref": f"#/$defs/{key}"})
+    listed["items"] = {"oneOf": variants}
+
+
 def flow_json_schema(registry: TaskRegistry) -> dict[str, Any]:
     complete_flow_model()
     schema = Flow.model_json_schema(
@@ -152,6 +182,7 @@ def flow_json_schema(registry: TaskRegistry) -> dict[str, Any]:
         defs[key] = sub
         variants.append({"$ref": f"#/$defs/{key}"})
     defs["Task"] = {"anyOf": variants, "description": "A task: its `type` selects its properties."}
+    _add_plugin_triggers(schema, defs, registry)
     _accept_old_forms(schema, defs)
     out = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

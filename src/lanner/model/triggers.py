@@ -20,11 +20,13 @@ from pydantic import (
     BeforeValidator,
     Discriminator,
     Field,
+    PlainValidator,
     Tag,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from lanner.model.brokers import (
     AMQP,
@@ -76,8 +78,10 @@ __all__ = [
     "TRIGGER_TYPES",
     "Condition",
     "FlowTrigger",
+    "PollingTrigger",
     "Schedule",
     "Trigger",
+    "TriggerBase",
     "Webhook",
     "check_cron",
     "check_triggers",
@@ -434,6 +438,14 @@ class _PollingTrigger(_Trigger):
         return self
 
 
+TriggerBase = _Trigger
+"""The properties every trigger has: the base of a plugin's realtime trigger model."""
+PollingTrigger = _PollingTrigger
+"""The base of a plugin's polling trigger model (`lanner.triggers` entry points,
+docs/triggers.md "Trigger types of plugins"); its own properties come first in the
+bases, as the polling triggers below do, when it rejects common ones."""
+
+
 # Polling triggers (runtime/polltrigger.py): their own properties first, so that
 # what they reject (allowConcurrent, ...) wins over the common fields.
 class S3Trigger(S3TriggerProperties, _PollingTrigger):
@@ -502,12 +514,35 @@ TRIGGER_TYPES: dict[str, type[Model]] = {
 _JDBC_TAG = "io.kestra.plugin.jdbc.Trigger"
 
 
+# A trigger of a plugin type, validated by the flow loader against its plugin's model
+# (model/validate.py): the union takes the instance as it is.
+_PLUGIN_TAG = "plugin"
+
+
 def _trigger_tag(value: Any) -> str | None:
     raw = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     if not isinstance(raw, str):
         return None
+    if not isinstance(value, dict) and raw not in TRIGGER_NAMES:
+        return _PLUGIN_TAG
     canonical = TRIGGER_NAMES.get(raw, raw)
     return _JDBC_TAG if canonical in JDBC_TRIGGERS else canonical
+
+
+def _plugin_instance(value: Any) -> Model:
+    if not isinstance(value, Model):
+        raise ValueError(f"unknown trigger type '{getattr(value, 'type', value)}'")
+    return value
+
+
+def plugin_trigger_placeholder(raw: Mapping[str, Any]) -> Model:
+    """What stands for a plugin trigger that did not validate (its problems are
+    reported by the loader): the flow is rejected anyway, its other rules still run."""
+    tid = raw.get("id")
+    return _Trigger.model_construct(id=tid if isinstance(tid, str) else "", type=str(raw["type"]))
+
+
+_PluginTrigger = SkipJsonSchema[Annotated[Any, PlainValidator(_plugin_instance)]]
 
 
 Trigger = Annotated[
@@ -524,7 +559,8 @@ Trigger = Annotated[
     | Annotated[AmqpRealtimeTrigger, Tag("io.kestra.plugin.amqp.RealtimeTrigger")]
     | Annotated[RedisListRealtimeTrigger, Tag("io.kestra.plugin.redis.list.RealtimeTrigger")]
     | Annotated[MqttRealtimeTrigger, Tag("io.kestra.plugin.mqtt.RealtimeTrigger")]
-    | Annotated[NatsRealtimeTrigger, Tag("io.kestra.plugin.nats.RealtimeTrigger")],
+    | Annotated[NatsRealtimeTrigger, Tag("io.kestra.plugin.nats.RealtimeTrigger")]
+    | Annotated[_PluginTrigger, Tag(_PLUGIN_TAG)],
     Discriminator(_trigger_tag),
     BeforeValidator(lambda v: known_type(v, TRIGGER_NAMES, "trigger")),
 ]
@@ -533,7 +569,9 @@ Trigger = Annotated[
 
 def canonical_trigger_type(trigger: Model) -> str:
     """The Kestra 1.x name of a trigger, whichever alias the flow used."""
-    return TRIGGER_NAMES[getattr(trigger, "type")]  # noqa: B009
+    name = str(getattr(trigger, "type"))  # noqa: B009
+    # A plugin's trigger: its model may say its canonical name (`canonical_type`).
+    return TRIGGER_NAMES.get(name) or str(getattr(trigger, "canonical_type", name))
 
 
 def check_triggers(triggers: Sequence[Model]) -> list[tuple[Path, str]]:

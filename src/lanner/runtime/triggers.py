@@ -72,12 +72,6 @@ def _bound(types: dict[str, TriggerType], storage: Storage | None) -> dict[str, 
 Key = tuple[str, str, str]
 
 
-def _canonical(trigger: Any) -> str | None:
-    from lanner.model.triggers import TRIGGER_NAMES
-
-    return TRIGGER_NAMES.get(str(getattr(trigger, "type", "")))
-
-
 class TriggerRuntime:
     def __init__(
         self,
@@ -98,12 +92,41 @@ class TriggerRuntime:
         self.config = config
         self.clock = clock
         self.types = _bound(TRIGGER_TYPES if types is None else types, storage)
+        self._storage = storage
+        # Plugin trigger types (`lanner.triggers`), bound when a flow or context names one.
+        self._plugins = types is None
         self._parsed: dict[tuple[str, str, int], Flow | None] = {}
         self.next_due: datetime | None = None
         self._unreadable: set[tuple[str, str]] = set()  # deployed flows that do not load now
         self.fired = 0  # executions this runtime created (tests, bench)
         self.runners: dict[Key, RealtimeRunner] = {}  # the realtime listeners it holds
         self.on_created: Callable[[], None] | None = None  # wakes the executor
+
+    # -- trigger types ------------------------------------------------------------
+    def _canonical(self, trigger: Any) -> str | None:
+        """The canonical name of a trigger's type when a type of the runtime evaluates
+        it (a plugin's type is added on first sight, bound to the storage)."""
+        from lanner.model.triggers import TRIGGER_NAMES
+
+        name = str(getattr(trigger, "type", ""))
+        canonical = TRIGGER_NAMES.get(name)
+        if canonical is not None or not self._plugins:
+            return canonical
+        return self._plugin_type(name)
+
+    def _plugin_type(self, name: str) -> str | None:
+        plugin = self.registry.trigger(name)
+        if plugin is None:
+            return None
+        if plugin.name not in self.types:
+            self.types.update(_bound({plugin.name: plugin.runtime}, self._storage))
+        return plugin.name
+
+    def _evaluates(self, context_type: str) -> bool:
+        """Whether a stored context is of a type this runtime evaluates."""
+        if context_type in self.types:
+            return True
+        return self._plugins and self._plugin_type(context_type) is not None
 
     # -- flows ------------------------------------------------------------------
     def _flow(self, record: FlowRecord) -> Flow | None:
@@ -130,7 +153,7 @@ class TriggerRuntime:
                 self._unreadable.add((record.namespace, record.id))
                 continue
             for trigger in flow.triggers or ():
-                if _canonical(trigger) in self.types:
+                if self._canonical(trigger) in self.types:
                     key = (flow.namespace, flow.id, str(getattr(trigger, "id")))  # noqa: B009
                     found[key] = (flow, record.revision, trigger)
         return found
@@ -142,14 +165,18 @@ class TriggerRuntime:
         deployed = self.deployed()
         contexts = {c.key: c for c in self.store.list_trigger_contexts()}
         for key, gone in contexts.items():
-            if key not in deployed and key[:2] not in self._unreadable and gone.type in self.types:
+            if (
+                key not in deployed
+                and key[:2] not in self._unreadable
+                and self._evaluates(gone.type)
+            ):
                 self.store.delete_trigger_context(*key)
         for key in [k for k in self.runners if k not in deployed]:
             self._stop_runner(key)
         created = 0
         next_due: datetime | None = None
         for key, (flow, revision, trigger) in deployed.items():
-            kind = self.types[str(_canonical(trigger))]
+            kind = self.types[str(self._canonical(trigger))]
             found = contexts.get(key)
             if found is None:
                 fresh = _stamped(kind.start(flow, trigger, now), kind, trigger)

@@ -21,9 +21,10 @@ The runtime keeps the trigger's :meth:`TriggerType.fingerprint` in the
 context's ``data`` itself; a POLLING evaluation runs in the runtime's thread,
 so it must return quickly (seconds) or run its I/O elsewhere.
 
-Plugins implement a type and register it in :data:`TRIGGER_TYPES` under the
-trigger's canonical Kestra type name (the integrations issue adds JDBC, S3
-and broker triggers this way).
+Built-in types are registered in the runtime's :data:`TRIGGER_TYPES` under the
+trigger's canonical Kestra type name; a plugin's come through the
+``lanner.triggers`` entry points (:class:`lanner.plugin.TriggerPlugin`, with the
+trigger's model), which the runtime reads from its registry when a flow uses one.
 
 A type that needs the internal storage (to keep the files it fetched for the
 execution it creates) also has a ``bound(storage)`` method returning the type
