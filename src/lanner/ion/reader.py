@@ -257,9 +257,14 @@ def read_batches(
                 number += len(lines)
             else:
                 batch = []
-                for line in lines:
-                    number += 1
-                    batch.extend(one(line + ends, number))
+                try:
+                    for line in lines:
+                        number += 1
+                        batch.extend(one(line + ends, number))
+                except IonFormatError:
+                    if batch:  # the values before the bad line come first, as they did
+                        yield batch
+                    raise
             if batch:
                 yield batch
         if not block:
