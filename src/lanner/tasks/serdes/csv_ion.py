@@ -5,7 +5,8 @@ value a string (``\\N`` is null), or one list of strings per record when
 ``header: false``. IonToCsv writes a header from the first struct's field names,
 then each row's values in the row's own order (as Kestra does), each as the text
 of its value (Java's ``toString``; dates through the task's patterns).
-Both stream: a row at a time, whatever the size of the file.
+Both stream, a chunk of rows at a time (`CHUNK` records, or the Ion reader's
+blocks), whatever the size of the file.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import itertools
 import operator
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
 import orjson
 from pydantic import AfterValidator, Field, field_validator
 
-from lanner.ion import IonFormatError, encode_line, encode_text_row, read_values
+from lanner.ion import IonFormatError, encode_line, encode_text_row, read_batches
 from lanner.model.common import DynamicBool, DynamicInt, Text
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
@@ -346,40 +347,57 @@ def run_ion_to_csv(task: IonToCsv, ctx: TaskContext) -> Outcome:
                 "w", encoding=props.python_charset(charset).replace("-sig", ""), newline=""
             ) as out,
         ):
+            # The writer fills a buffer, written to the file once a batch: one encoding
+            # and one write call per batch instead of per row.
+            buffer = io.StringIO()
             writer = csv.writer(
-                out, delimiter=separator, quotechar=quote, lineterminator=line_end, quoting=quoting
+                buffer,
+                delimiter=separator,
+                quotechar=quote,
+                lineterminator=line_end,
+                quoting=quoting,
             )
             first = True
             ignored = 0
-            writerow = writer.writerow
+            number = 0
             as_is = quoting != csv.QUOTE_NONNUMERIC
             try:
-                for number, row in enumerate(read_values(raw, source=task.from_), 1):
-                    if type(row) is dict and not first:  # the short way for most rows
-                        values = row.values()
-                        if as_is and _TEXT_TYPES.issuperset(map(type, values)):
-                            writerow(values)
-                        else:
-                            writerow(fields(values))
-                        if number % CHECK_EVERY == 0 and ctx.cancelled:
+                for batch in read_batches(raw, source=task.from_):
+                    # The short way for most batches: structs of strings and nulls after
+                    # the header, written by one writerows.
+                    if (
+                        as_is
+                        and not first
+                        and set(map(type, batch)) == {dict}
+                        and _TEXT_TYPES.issuperset(
+                            map(type, itertools.chain.from_iterable(map(dict.values, batch)))
+                        )
+                    ):
+                        writer.writerows(map(dict.values, batch))
+                        number += len(batch)
+                        _drain(buffer, out)
+                        if ctx.cancelled:
                             raise Cancelled
                         continue
-                    if number % CHECK_EVERY == 0 and ctx.cancelled:
-                        raise Cancelled
-                    if type(row) is dict:
-                        if first and header:
-                            writer.writerow(fields(row.keys()))
-                        first = False
-                        writer.writerow(fields(row.values()))
-                    elif type(row) is list:
-                        if header:
-                            raise SerdesError(
-                                f"row {number} is a list, which has no field names for a header:"
-                                " set 'header: false' to write lists"
-                            )
-                        writer.writerow(fields(row))
-                    else:
-                        ignored += 1
+                    for row in batch:
+                        number += 1
+                        if number % CHECK_EVERY == 0 and ctx.cancelled:
+                            raise Cancelled
+                        if type(row) is dict:
+                            if first and header:
+                                writer.writerow(fields(row.keys()))
+                            first = False
+                            writer.writerow(fields(row.values()))
+                        elif type(row) is list:
+                            if header:
+                                raise SerdesError(
+                                    f"row {number} is a list, which has no field names for a"
+                                    " header: set 'header: false' to write lists"
+                                )
+                            writer.writerow(fields(row))
+                        else:
+                            ignored += 1
+                    _drain(buffer, out)
             except IonFormatError as exc:
                 raise SerdesError(str(exc)) from None
             if ignored:
@@ -389,6 +407,12 @@ def run_ion_to_csv(task: IonToCsv, ctx: TaskContext) -> Outcome:
                 )
 
     return convert(ctx, ".csv", work)
+
+
+def _drain(buffer: io.StringIO, out: IO[str]) -> None:
+    out.write(buffer.getvalue())
+    buffer.seek(0)
+    buffer.truncate()
 
 
 TASK_TYPES: list[TaskType] = [
