@@ -7,7 +7,13 @@ peak RSS, and beside them amazon-ion's own writer and reader (its C extension
 when installed) on the same rows, measured in the same run. Bars: the round
 trip at >= 10 MB/s, each process at <= 200 MB RSS.
 
-    .venv/bin/python -m bench.bench_serdes [--mb 100] [--runs 3]   (from the project root)
+Each time is given in wall-clock seconds and in CPU seconds of the converting
+process (user + system): on a loaded machine the wall time measures the load as
+much as the code, the CPU time much less so. `--baseline SRC` runs the same
+conversions with another tree's `src` folder (say main's, from `git worktree add`)
+alternately with this one's, so that both see the same load.
+
+    .venv/bin/python -m bench.bench_serdes [--mb 100] [--runs 3] [--baseline ../main/src]
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import filecmp
 import itertools
 import json
+import os
 import random
 import resource
 import statistics
@@ -61,6 +68,11 @@ def make_csv(path: Path, megabytes: int, seed: int = 7) -> int:
     return path.stat().st_size
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peak_rss_mb() -> float:
     """This process's peak RSS. Not getrusage's ru_maxrss: a child started by vfork and
     exec inherits the parent's peak in it."""
@@ -79,11 +91,12 @@ def _child(step: str, storage: str, source: str) -> dict[str, Any]:
     from tests.support.task_context import LocalTaskContext
 
     ctx = LocalTaskContext(storage=LocalStorage(storage), task_id=step)
+    cpu = _cpu()
     started = time.perf_counter()
     if step == "amazon-ion":
         return _amazon_child(source, started)
     if step == "floor":
-        return _floor_child(source, started)
+        return _floor_child(source, started, cpu)
     if step == "csv-to-ion":
         task: Any = CsvToIon.model_validate({"id": step, "type": "t", "from": source})
         outcome = run_csv_to_ion(task, ctx)
@@ -91,8 +104,9 @@ def _child(step: str, storage: str, source: str) -> dict[str, Any]:
         task = IonToCsv.model_validate({"id": step, "type": "t", "from": source})
         outcome = run_ion_to_csv(task, ctx)
     seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu
     assert outcome.error is None, outcome.error
-    return {"seconds": seconds, "rss_mb": _peak_rss_mb(), "uri": outcome.outputs["uri"]}
+    return {"seconds": seconds, "cpu": cpu, "rss_mb": _peak_rss_mb(), "uri": outcome.outputs["uri"]}
 
 
 def _amazon_child(csv_path: str, started: float) -> dict[str, Any]:
@@ -121,7 +135,7 @@ def _amazon_child(csv_path: str, started: float) -> dict[str, Any]:
     return {"write": wrote - started, "read": read - wrote, "rss_mb": _peak_rss_mb(), "rows": count}
 
 
-def _floor_child(csv_path: str, started: float) -> dict[str, Any]:
+def _floor_child(csv_path: str, started: float, cpu: float) -> dict[str, Any]:
     """The floor: the same passes with no task around them (csv module and orjson, local
     files, no storage, no checks)."""
     import csv
@@ -147,16 +161,25 @@ def _floor_child(csv_path: str, started: float) -> dict[str, Any]:
     read = time.perf_counter()
     ion_path.unlink()
     back.unlink()
-    return {"write": wrote - started, "read": read - wrote, "rss_mb": _peak_rss_mb()}
+    return {
+        "write": wrote - started,
+        "read": read - wrote,
+        "cpu": _cpu() - cpu,
+        "rss_mb": _peak_rss_mb(),
+    }
 
 
-def _run_child(step: str, storage: Path, source: str) -> dict[str, Any]:
+def _run_child(step: str, storage: Path, source: str, src: str | None = None) -> dict[str, Any]:
+    env = dict(os.environ)
+    if src:  # another tree's lanner package first on the path
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, "-m", "bench.bench_serdes", "--child", step, str(storage), source],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -169,6 +192,9 @@ def main() -> None:
     parser.add_argument("--child", nargs=3, metavar=("STEP", "STORAGE", "SOURCE"))
     parser.add_argument("--no-amazon", action="store_true", help="skip amazon-ion's run")
     parser.add_argument("--amazon-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--baseline", metavar="SRC", help="another tree's src folder, run alternately with this one"
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_child(*args.child)))
@@ -177,6 +203,7 @@ def main() -> None:
     from lanner.storage import LocalStorage
     from tests.support.task_context import LocalTaskContext
 
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="lanner-bench-serdes-") as tmp:
         folder = Path(tmp)
         csv_path = folder / "data.csv"
@@ -184,43 +211,65 @@ def main() -> None:
         mb = size / 1e6
         ctx = LocalTaskContext(storage=LocalStorage(folder / "storage"), task_id="input")
         uri = ctx.put_file(csv_path)
-        to_ion: list[float] = []
-        to_csv: list[float] = []
-        floors: list[float] = []
+        trees = {"this tree": None} | ({"baseline": args.baseline} if args.baseline else {})
+        steps: dict[str, dict[str, list[dict[str, Any]]]] = {
+            name: {"to_ion": [], "to_csv": []} for name in trees
+        }
+        floors: list[dict[str, Any]] = []
         rss: list[float] = []
+        same = True
+        ion_mb = 0.0
         for _ in range(args.runs):
-            floor = _run_child("floor", folder / "storage", str(csv_path))
-            floors.append(floor["write"] + floor["read"])
-            first = _run_child("csv-to-ion", folder / "storage", uri)
-            second = _run_child("ion-to-csv", folder / "storage", first["uri"])
-            to_ion.append(first["seconds"])
-            to_csv.append(second["seconds"])
-            rss += [first["rss_mb"], second["rss_mb"]]
-            back = folder / "storage" / _path(second["uri"])
-            same = filecmp.cmp(back, csv_path, shallow=False)
-        ion_mb = (folder / "storage" / _path(first["uri"])).stat().st_size / 1e6
-        round_trip = statistics.median(a + b for a, b in zip(to_ion, to_csv, strict=True))
-        speed = mb / round_trip
-        print(f"CSV {mb:.1f} MB -> Ion {ion_mb:.1f} MB, {args.runs} runs, medians:")
+            floors.append(_run_child("floor", folder / "storage", str(csv_path)))
+            for name, src in trees.items():
+                first = _run_child("csv-to-ion", folder / "storage", uri, src)
+                second = _run_child("ion-to-csv", folder / "storage", first["uri"], src)
+                steps[name]["to_ion"].append(first)
+                steps[name]["to_csv"].append(second)
+                if src is None:
+                    rss += [first["rss_mb"], second["rss_mb"]]
+                    back = folder / "storage" / _path(second["uri"])
+                    same = same and filecmp.cmp(back, csv_path, shallow=False)
+                    ion_mb = (folder / "storage" / _path(first["uri"])).stat().st_size / 1e6
         print(
-            f"  CsvToIon  {statistics.median(to_ion):6.2f} s  {mb / statistics.median(to_ion):6.1f} MB/s"
+            f"CSV {mb:.1f} MB -> Ion {ion_mb:.1f} MB, {args.runs} runs, medians"
+            f" (load average {load:.1f} at the start; MB/s of CSV, wall and CPU):"
         )
+        floor_wall = statistics.median(f["write"] + f["read"] for f in floors)
+        floor_cpu = statistics.median(f["cpu"] for f in floors)
+        round_trip = 0.0
+        for name in trees:
+            to_ion, to_csv = steps[name]["to_ion"], steps[name]["to_csv"]
+            print(f" {name}{' (' + args.baseline + ')' if trees[name] else ''}:")
+            for label, runs in (("CsvToIon", to_ion), ("IonToCsv", to_csv)):
+                wall = statistics.median(r["seconds"] for r in runs)
+                cpu = statistics.median(r["cpu"] for r in runs)
+                print(
+                    f"  {label:10} {wall:6.2f} s {mb / wall:6.1f} MB/s   CPU {cpu:6.2f} s"
+                    f" {mb / cpu:6.1f} MB/s"
+                )
+            wall = statistics.median(
+                a["seconds"] + b["seconds"] for a, b in zip(to_ion, to_csv, strict=True)
+            )
+            cpu = statistics.median(
+                a["cpu"] + b["cpu"] for a, b in zip(to_ion, to_csv, strict=True)
+            )
+            verdict = "ok" if mb / wall >= BAR_MB_PER_S else "MISSED"
+            print(
+                f"  round trip {wall:6.2f} s {mb / wall:6.1f} MB/s   CPU {cpu:6.2f} s"
+                f" {mb / cpu:6.1f} MB/s (bar >= {BAR_MB_PER_S} MB/s) {verdict}:"
+                f" {wall / floor_wall:.2f}x the floor's wall time, {cpu / floor_cpu:.2f}x its CPU"
+            )
+            if trees[name] is None:
+                round_trip = wall
         print(
-            f"  IonToCsv  {statistics.median(to_csv):6.2f} s  {mb / statistics.median(to_csv):6.1f} MB/s"
-        )
-        verdict = "ok" if speed >= BAR_MB_PER_S else "MISSED"
-        print(
-            f"  round trip {round_trip:5.2f} s  {speed:6.1f} MB/s (bar >= {BAR_MB_PER_S}) {verdict}"
+            f" floor (csv + orjson, no task) {floor_wall:5.2f} s {mb / floor_wall:6.1f} MB/s"
+            f"   CPU {floor_cpu:6.2f} s {mb / floor_cpu:6.1f} MB/s"
         )
         peak = max(rss)
         verdict = "ok" if peak <= BAR_RSS_MB else "MISSED"
-        floor_s = statistics.median(floors)
-        print(
-            f"  floor (csv + orjson, no task) {floor_s:5.2f} s  {mb / floor_s:6.1f} MB/s:"
-            f" the tasks take {round_trip / floor_s:.2f}x the floor"
-        )
-        print(f"  peak RSS of a conversion {peak:.0f} MB (bar <= {BAR_RSS_MB:.0f}) {verdict}")
-        print(f"  CSV written back identical to the original: {same}")
+        print(f" peak RSS of a conversion {peak:.0f} MB (bar <= {BAR_RSS_MB:.0f}) {verdict}")
+        print(f" CSV written back identical to the original: {same}")
         if not args.no_amazon:
             # The same rows, fewer of them: amazon-ion is several times slower.
             head = folder / "head.csv"

@@ -29,7 +29,7 @@ keeps its last value). Annotations are dropped when reading.
 
 from __future__ import annotations
 
-from lanner.ion.reader import IonFormatError, read_values
+from lanner.ion.reader import IonFormatError, read_batches, read_values
 from lanner.ion.writer import (
     IonText,
     dumps_line,
@@ -48,6 +48,7 @@ __all__ = [
     "encode_text_row",
     "flat_struct_encoder",
     "ion_scalar_text",
+    "read_batches",
     "read_values",
     "write_values",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -152,6 +153,26 @@ def _with_amazon_ion(text: str) -> list[Any]:
     return reference.load_text(text)
 
 
+_BLOCK = 1 << 17
+"""Bytes read at a time; a block's lines are decoded together when they allow it."""
+
+
+def _flat_batch(lines: list[bytes]) -> list[Any] | None:
+    """The values of lines that are all flat JSON structs of strings, integers, booleans
+    and nulls (Lanner's own rows), decoded by orjson in C with no Python step per line;
+    None when any line is something else (the lines then go one at a time)."""
+    try:
+        values = list(map(orjson.loads, lines))
+    except ValueError:
+        return None
+    # Each check runs in C over the whole block.
+    if set(map(type, values)) == {dict} and _PLAIN.issuperset(
+        map(type, itertools.chain.from_iterable(map(dict.values, values)))
+    ):
+        return values
+    return None
+
+
 def read_values(
     stream: BinaryIO, *, source: str = "the file", max_chars: int = MAX_VALUE_CHARS
 ) -> Iterator[Any]:
@@ -159,12 +180,24 @@ def read_values(
 
     `source` names the file in error messages; `max_chars` bounds a line and a value
     spread over lines."""
+    for batch in read_batches(stream, source=source, max_chars=max_chars):
+        yield from batch
+
+
+def read_batches(
+    stream: BinaryIO, *, source: str = "the file", max_chars: int = MAX_VALUE_CHARS
+) -> Iterator[list[Any]]:
+    """The values of `read_values`, in lists (those of about 128 KiB of the file at a
+    time): for callers that handle many rows at once, such as a CSV writer's
+    writerows."""
     pending: list[str] = []
     pending_chars = 0
     start = 0
-    # A bounded readline: a file with no line breaks must not be read whole.
-    lines = iter(lambda: stream.readline(max_chars + 1), b"")
-    for number, raw in enumerate(lines, 1):
+
+    def one(raw: bytes, number: int) -> list[Any]:
+        """The values that end on this line (a line of a value spread over several
+        lines ends none until the last)."""
+        nonlocal pending_chars, start
         if len(raw) > max_chars:
             raise IonFormatError(
                 f"{source}, line {number}: longer than {max_chars} bytes (Lanner reads"
@@ -172,8 +205,7 @@ def read_values(
             )
         if not pending:
             try:
-                yield _fast(raw)
-                continue
+                return [_fast(raw)]
             except ValueError:  # orjson's errors are ValueErrors too
                 pass
         try:
@@ -183,10 +215,9 @@ def read_values(
         if not pending:
             text = line.strip()
             if not text:
-                continue
+                return []
             try:
-                yield _json_shaped(text)
-                continue
+                return [_json_shaped(text)]
             except ValueError:
                 pass
             start = number
@@ -201,12 +232,47 @@ def read_values(
                     f"{source}, line {start}: not Ion text ({exc}), or a value longer"
                     f" than {max_chars} characters"
                 ) from exc
-            continue
+            return []
         pending.clear()
         pending_chars = 0
-        yield from values
+        return values
+
+    number = 0
+    tail = b""
+    while True:
+        block = stream.read(_BLOCK)
+        if block:
+            lines = (tail + block).split(b"\n")
+            tail = lines.pop()
+            ends = b"\n"
+        else:
+            lines = [tail] if tail else []  # the last line, with no line break
+            ends = b""
+        if lines:
+            batch = None
+            # A line's length with its break, as read_values has always counted it.
+            if not pending and max(map(len, lines)) < max_chars:
+                batch = _flat_batch(lines)
+            if batch is not None:
+                number += len(lines)
+            else:
+                batch = []
+                try:
+                    for line in lines:
+                        number += 1
+                        batch.extend(one(line + ends, number))
+                except IonFormatError:
+                    if batch:  # the values before the bad line come first, as they did
+                        yield batch
+                    raise
+            if batch:
+                yield batch
+        if not block:
+            break
+        if len(tail) > max_chars:
+            one(tail, number + 1)  # raises: a line longer than the bound
     if pending:
         try:
-            yield from _with_amazon_ion("".join(pending))
+            yield _with_amazon_ion("".join(pending))
         except Exception as exc:
             raise IonFormatError(f"{source}, line {start}: not Ion text ({exc})") from exc

@@ -297,6 +297,52 @@ def test_csv_round_trip(ctx: LocalTaskContext, tmp_path: Path) -> None:
     assert result(ctx, back).decode() == original
 
 
+def test_chunks_of_rows_keep_each_row_its_place_number_and_bytes(
+    ctx: LocalTaskContext, tmp_path: Path
+) -> None:
+    """Several chunks of records (and of Ion blocks), with a null, a malformed record
+    and one of another width inside them: the same rows, bytes and record numbers
+    as a conversion row by row."""
+    lines = [f"{i},name {i},text {i}" for i in range(1, 5001)]
+    lines[1499] = "1500,\\N,text 1500"
+    lines[1999] = '2000,"x"y,text'  # malformed: a character after the closing quote
+    lines[2999] = "3000,short"
+    uri = stored(ctx, tmp_path, ("id,name,text\n" + "\n".join(lines) + "\n").encode())
+    ion = run_csv_to_ion(make(CsvToIon, **{"from": uri, "onBadLines": "WARN"}), ctx)
+    kept = [line.split(",") for n, line in enumerate(lines, 1) if n not in (2000, 3000)]
+    expected = [dict(zip(["id", "name", "text"], r, strict=True)) for r in kept]
+    expected[1499]["name"] = None  # type: ignore[assignment]
+    assert result(ctx, ion) == "".join(dumps_line(r) + "\n" for r in expected).encode()
+    warnings = ctx.messages("WARN")
+    assert any("record 2001 is malformed" in m for m in warnings), warnings  # the header is 1
+    assert any("record 3001 has 2 fields, the header 3" in m for m in warnings), warnings
+
+    back = run_ion_to_csv(make(IonToCsv, **{"from": ion.outputs["uri"]}), ctx)
+    rows = list(csv.reader(io.StringIO(result(ctx, back).decode(), newline="")))
+    assert rows == [["id", "name", "text"]] + [[v or "" for v in r.values()] for r in expected]
+
+
+def test_ion_blocks_mixing_shapes_read_in_order_and_name_a_bad_line(
+    ctx: LocalTaskContext, tmp_path: Path
+) -> None:
+    """Blocks of Lanner's rows with a Kestra-shaped line, a number and a bad line among
+    them: rows in order, the bad line named by its number in the file."""
+    lines = [f'{{"id":"{i}","v":"{"x" * 40}"}}' for i in range(1, 8001)]
+    lines[2999] = '{id:"3000",v:"kestra"}'
+    lines[4999] = '{"id":"5000","v":5}'
+    uri = stored(ctx, tmp_path, ("\n".join(lines) + "\n").encode())
+    text = result(ctx, run_ion_to_csv(make(IonToCsv, **{"from": uri}), ctx)).decode()
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 8001
+    assert rows[3000] == ["3000", "kestra"] and rows[5000] == ["5000", "5"]
+    assert rows[8000] == ["8000", "x" * 40]
+    lines[6999] = '{"id":"7000",v:"oops}'
+    uri = stored(ctx, tmp_path, ("\n".join(lines)).encode())  # no line break at the end
+    failed = run_ion_to_csv(make(IonToCsv, **{"from": uri}), ctx)
+    assert failed.state is State.FAILED
+    assert "line 7000" in (failed.error or ""), failed.error
+
+
 # --- JSON ---------------------------------------------------------------------------------------
 
 

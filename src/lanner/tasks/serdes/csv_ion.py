@@ -5,20 +5,24 @@ value a string (``\\N`` is null), or one list of strings per record when
 ``header: false``. IonToCsv writes a header from the first struct's field names,
 then each row's values in the row's own order (as Kestra does), each as the text
 of its value (Java's ``toString``; dates through the task's patterns).
-Both stream: a row at a time, whatever the size of the file.
+Both stream, a chunk of rows at a time (`CHUNK` records, or the Ion reader's
+blocks), whatever the size of the file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import operator
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
+import orjson
 from pydantic import AfterValidator, Field, field_validator
 
-from lanner.ion import IonFormatError, encode_line, encode_text_row, read_values
+from lanner.ion import IonFormatError, encode_line, encode_text_row, read_batches
 from lanner.model.common import DynamicBool, DynamicInt, Text
 from lanner.model.task import Task
 from lanner.plugin import Outcome, TaskContext, TaskType
@@ -40,6 +44,9 @@ from lanner.tasks.serdes.props import (
 MAX_FIELD = 16 * 1024 * 1024
 """Kestra's default maxFieldSize and maxBufferSize, and Lanner's ceiling for both."""
 LIMITS = "maxFieldSize or maxBufferSize"
+CHUNK = 1024
+"""Records converted at once: enough to leave little per-record Python work, few
+enough to keep memory small (a few hundred KB)."""
 
 # Python's csv module has one process-wide field limit: Lanner's ceiling. It also
 # bounds what an unclosed quote can make the reader hold.
@@ -183,54 +190,82 @@ def run_csv_to_ion(task: CsvToIon, ctx: TaskContext) -> Outcome:
             names: list[str] = []
             width = 0
             number = 0
-            # Once the header is read, a record of its width with no \N takes the short way.
+            # Once the header is read, a chunk of records all of its width with no \N
+            # is written in one go (`_text_rows`).
             fast = False
-            encode = encode_text_row
-            while True:
-                try:
-                    for record in reader:
-                        number += 1
-                        if fast and len(record) == width and "\\N" not in record:
-                            write(encode(dict(zip(names, record, strict=False))))
-                            if number % CHECK_EVERY == 0 and ctx.cancelled:
-                                raise Cancelled
-                            continue
-                        if number % CHECK_EVERY == 0 and ctx.cancelled:
-                            raise Cancelled
-                        if not record:
-                            if skip_empty:
-                                continue
-                            record = [""]  # an empty line is a record of one empty field
-                        if number <= skip_rows:
-                            continue
-                        if limited and _too_long(record, max_field, max_record):
-                            _bad(ctx, on_bad, f"record {number} is longer than {LIMITS}")
-                            continue
-                        if header and not width:
-                            width = len(record)
-                            names = _header(record, on_empty)
-                            fast = not limited
-                            continue
-                        row: Sequence[str | None] = record
-                        if "\\N" in record:
-                            row = [None if v == "\\N" else v for v in record]
-                        if not header:
-                            write(encode_line(row))
-                        elif len(record) == width:
-                            write(encode_text_row(dict(zip(names, row, strict=False))))
-                        else:
-                            message = (
-                                f"record {number} has {len(record)} fields, the header {width}"
-                            )
-                            if strict_count:
-                                raise SerdesError(f"Bad line: {message}")
-                            _bad(ctx, on_bad, message)
+
+            def one(record: list[str]) -> None:
+                nonlocal number, width, names, fast
+                number += 1
+                if not record:
+                    if skip_empty:
+                        return
+                    record = [""]  # an empty line is a record of one empty field
+                if number <= skip_rows:
                     return
+                if limited and _too_long(record, max_field, max_record):
+                    _bad(ctx, on_bad, f"record {number} is longer than {LIMITS}")
+                    return
+                if header and not width:
+                    width = len(record)
+                    names = _header(record, on_empty)
+                    # A name like $1 needs Ion's quoted symbol: such headers go row by row.
+                    fast = not limited and bool(names) and not any(n[:1] == "$" for n in names)
+                    return
+                row: Sequence[str | None] = record
+                if "\\N" in record:
+                    row = [None if v == "\\N" else v for v in record]
+                if not header:
+                    write(encode_line(row))
+                elif len(record) == width:
+                    write(encode_text_row(dict(zip(names, row, strict=False))))
+                else:
+                    message = f"record {number} has {len(record)} fields, the header {width}"
+                    if strict_count:
+                        raise SerdesError(f"Bad line: {message}")
+                    _bad(ctx, on_bad, message)
+
+            while True:
+                chunk: list[list[str]] = []
+                error: csv.Error | None = None
+                try:
+                    # extend keeps the records read before a malformed one.
+                    chunk.extend(itertools.islice(reader, CHUNK))
                 except csv.Error as exc:  # the reader goes on with the next line
+                    error = exc
+                if not chunk and error is None:
+                    return
+                if fast and _uniform(chunk, width):
+                    write(_text_rows(names, chunk))
+                    number += len(chunk)
+                else:
+                    for record in chunk:
+                        one(record)
+                if ctx.cancelled:
+                    raise Cancelled
+                if error is not None:
                     number += 1
-                    _bad(ctx, on_bad, f"record {number} is malformed: {exc}")
+                    _bad(ctx, on_bad, f"record {number} is malformed: {error}")
 
     return convert(ctx, ".ion", work)
+
+
+def _uniform(chunk: list[list[str]], width: int) -> bool:
+    """Whether every record has the header's width and no \\N (null) field; in C."""
+    return set(map(len, chunk)) == {width} and not any(
+        map(operator.contains, chunk, itertools.repeat("\\N"))
+    )
+
+
+def _text_rows(names: list[str], chunk: list[list[str]]) -> bytes:
+    """The Ion lines of records of strings, keyed by `names` (not empty, none starting
+    with $): the bytes `encode_text_row` writes for each, from one orjson call.
+
+    orjson writes the rows as a JSON list, `[{"a":"1"},{"a":"2"}]`; `},{"` can only
+    stand between two rows, since a `"` inside a string is written `\\"` and the
+    values are strings or nulls, never structs."""
+    rows = list(map(dict, map(zip, itertools.repeat(names), chunk)))
+    return orjson.dumps(rows)[1:-1].replace(b'},{"', b'}\n{"') + b"\n"
 
 
 def _too_long(record: list[str], max_field: int, max_record: int) -> bool:
@@ -312,40 +347,57 @@ def run_ion_to_csv(task: IonToCsv, ctx: TaskContext) -> Outcome:
                 "w", encoding=props.python_charset(charset).replace("-sig", ""), newline=""
             ) as out,
         ):
+            # The writer fills a buffer, written to the file once a batch: one encoding
+            # and one write call per batch instead of per row.
+            buffer = io.StringIO()
             writer = csv.writer(
-                out, delimiter=separator, quotechar=quote, lineterminator=line_end, quoting=quoting
+                buffer,
+                delimiter=separator,
+                quotechar=quote,
+                lineterminator=line_end,
+                quoting=quoting,
             )
             first = True
             ignored = 0
-            writerow = writer.writerow
+            number = 0
             as_is = quoting != csv.QUOTE_NONNUMERIC
             try:
-                for number, row in enumerate(read_values(raw, source=task.from_), 1):
-                    if type(row) is dict and not first:  # the short way for most rows
-                        values = row.values()
-                        if as_is and _TEXT_TYPES.issuperset(map(type, values)):
-                            writerow(values)
-                        else:
-                            writerow(fields(values))
-                        if number % CHECK_EVERY == 0 and ctx.cancelled:
+                for batch in read_batches(raw, source=task.from_):
+                    # The short way for most batches: structs of strings and nulls after
+                    # the header, written by one writerows.
+                    if (
+                        as_is
+                        and not first
+                        and set(map(type, batch)) == {dict}
+                        and _TEXT_TYPES.issuperset(
+                            map(type, itertools.chain.from_iterable(map(dict.values, batch)))
+                        )
+                    ):
+                        writer.writerows(map(dict.values, batch))
+                        number += len(batch)
+                        _drain(buffer, out)
+                        if ctx.cancelled:
                             raise Cancelled
                         continue
-                    if number % CHECK_EVERY == 0 and ctx.cancelled:
-                        raise Cancelled
-                    if type(row) is dict:
-                        if first and header:
-                            writer.writerow(fields(row.keys()))
-                        first = False
-                        writer.writerow(fields(row.values()))
-                    elif type(row) is list:
-                        if header:
-                            raise SerdesError(
-                                f"row {number} is a list, which has no field names for a header:"
-                                " set 'header: false' to write lists"
-                            )
-                        writer.writerow(fields(row))
-                    else:
-                        ignored += 1
+                    for row in batch:
+                        number += 1
+                        if number % CHECK_EVERY == 0 and ctx.cancelled:
+                            raise Cancelled
+                        if type(row) is dict:
+                            if first and header:
+                                writer.writerow(fields(row.keys()))
+                            first = False
+                            writer.writerow(fields(row.values()))
+                        elif type(row) is list:
+                            if header:
+                                raise SerdesError(
+                                    f"row {number} is a list, which has no field names for a"
+                                    " header: set 'header: false' to write lists"
+                                )
+                            writer.writerow(fields(row))
+                        else:
+                            ignored += 1
+                    _drain(buffer, out)
             except IonFormatError as exc:
                 raise SerdesError(str(exc)) from None
             if ignored:
@@ -355,6 +407,12 @@ def run_ion_to_csv(task: IonToCsv, ctx: TaskContext) -> Outcome:
                 )
 
     return convert(ctx, ".csv", work)
+
+
+def _drain(buffer: io.StringIO, out: IO[str]) -> None:
+    out.write(buffer.getvalue())
+    buffer.seek(0)
+    buffer.truncate()
 
 
 TASK_TYPES: list[TaskType] = [
