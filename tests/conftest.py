@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from tests.support.cluster import Cluster
 from tests.support.http_sink import HttpSink
@@ -27,8 +27,9 @@ http_sink = pytest.fixture(_http_sink)
 
 # Hypothesis fails an example that takes over 200 ms by default: on a loaded
 # 2-core machine that is the scheduler's doing, not the code's. Property tests
-# keep their example counts; only the per-example deadline goes.
-settings.register_profile("lanner", deadline=None)
+# keep their example counts; only the per-example deadline and the slow-data
+# health check go.
+settings.register_profile("lanner", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("lanner")
 
 # Every `lanner server` a test starts serves its API on a free port: tests run
