@@ -16,12 +16,21 @@ const REFRESH_MS = 1000;
 const LOGS_MS = 500;
 const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
 
+// An execution that ended at least this long ago writes no more log lines.
+const ENDED_MS = 2000;
+
 const ms = (iso) => (iso ? new Date(iso).getTime() : null);
 
 function span(histories, current, now) {
   const start = histories.length ? ms(histories[0].date) : null;
   const end = terminated(current) && histories.length ? ms(histories[histories.length - 1].date) : now;
   return [start, end];
+}
+
+function endedBefore(execution, ago) {
+  const histories = execution.state.histories || [];
+  if (!terminated(execution.state.current) || !histories.length) return false;
+  return Date.now() - ms(histories[histories.length - 1].date) >= ago;
 }
 
 function timeline(execution, now) {
@@ -232,8 +241,11 @@ export function render(main, { id }) {
   // Live: the execution each time it changes, then the finalized one; the logs
   // follow it (read again, throttled, with the page's filters). Falls back to
   // polling when the stream fails.
-  function follow() {
+  // `withLogs`: the logs are asked at once too, beside the stream, so that an
+  // ended execution's page waits for both answers at the same time.
+  function follow(withLogs = false) {
     stop();
+    if (withLogs) loadLogs().catch((err) => notify(err.message));
     const source = new EventSource(`${API}/executions/${encodeURIComponent(id)}/follow`);
     let logsTimer = null;
     let closed = false;
@@ -250,13 +262,18 @@ export function render(main, { id }) {
       logsTimer = null;
     };
     stop = close;
+    let first = true;
     source.onmessage = (message) => {
       if (stopped || closed || message.lastEventId === "start") return;
       execution = JSON.parse(message.data);
       draw();
+      const wasFirst = first;
+      first = false;
       if (message.lastEventId === "end") {
         close();
-        loadLogs().catch((err) => notify(err.message));
+        // The logs asked with the stream are final when the execution had already
+        // ended a while before: not asked twice.
+        if (!(wasFirst && withLogs && endedBefore(execution, ENDED_MS))) loadLogs().catch((err) => notify(err.message));
       } else logsSoon();
     };
     source.onerror = async () => {
@@ -311,7 +328,7 @@ export function render(main, { id }) {
   });
   taskFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
   levelFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
-  follow();
+  follow(true);
   return () => {
     stopped = true;
     stop();
