@@ -11,8 +11,8 @@ from fastapi.responses import PlainTextResponse
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
 from lanner.api.schemas import log_answer
-from lanner.model.loglevel import LEVELS, kept
 from lanner.errors import NotFoundError
+from lanner.model.loglevel import LEVELS, kept
 
 router = APIRouter(tags=["Logs"])
 Ctx = Annotated[ApiContext, Depends(context)]

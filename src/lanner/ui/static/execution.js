@@ -241,11 +241,8 @@ export function render(main, { id }) {
   // Live: the execution each time it changes, then the finalized one; the logs
   // follow it (read again, throttled, with the page's filters). Falls back to
   // polling when the stream fails.
-  // `withLogs`: the logs are asked at once too, beside the stream, so that an
-  // ended execution's page waits for both answers at the same time.
-  function follow(withLogs = false) {
+  function follow() {
     stop();
-    if (withLogs) loadLogs().catch((err) => notify(err.message));
     const source = new EventSource(`${API}/executions/${encodeURIComponent(id)}/follow`);
     let logsTimer = null;
     let closed = false;
@@ -262,18 +259,13 @@ export function render(main, { id }) {
       logsTimer = null;
     };
     stop = close;
-    let first = true;
     source.onmessage = (message) => {
       if (stopped || closed || message.lastEventId === "start") return;
       execution = JSON.parse(message.data);
       draw();
-      const wasFirst = first;
-      first = false;
       if (message.lastEventId === "end") {
         close();
-        // The logs asked with the stream are final when the execution had already
-        // ended a while before: not asked twice.
-        if (!(wasFirst && withLogs && endedBefore(execution, ENDED_MS))) loadLogs().catch((err) => notify(err.message));
+        loadLogs().catch((err) => notify(err.message));
       } else logsSoon();
     };
     source.onerror = async () => {
@@ -328,7 +320,20 @@ export function render(main, { id }) {
   });
   taskFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
   levelFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
-  follow(true);
+  // The execution first (index.html's preload has asked it already, beside the
+  // modules) and its logs at once: one that ended a while ago is drawn from them,
+  // with no stream to open; any other is followed live.
+  loadLogs().catch((err) => notify(err.message));
+  call(`/executions/${encodeURIComponent(id)}`).then((fetched) => {
+    if (stopped) return;
+    execution = fetched;
+    draw();
+    if (!endedBefore(execution, ENDED_MS)) follow();
+  }, (err) => {
+    // An unknown (or deleted) execution: said once, not asked again.
+    notify(err.message);
+    if (err.status !== 404 && !stopped) follow();
+  });
   return () => {
     stopped = true;
     stop();
