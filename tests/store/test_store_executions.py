@@ -49,6 +49,18 @@ def test_round_trip_of_an_execution_with_task_runs_of_every_phase(
         assert tx.load("exec1") == execution
 
 
+def test_an_execution_head_is_the_execution_without_task_runs(store: Store, make: Any) -> None:
+    execution = make.execution(
+        task_runs=make.every_phase(),
+        inputs={"name": "World"},
+        secret_inputs=frozenset({"name"}),
+    )
+    store.create_execution(execution, [])
+    head = store.get_execution_head("exec1")
+    assert head == replace(execution, task_runs={}, children={})
+    assert store.get_execution_head("nope") is None
+
+
 def test_unknown_execution_is_none(store: Store) -> None:
     assert store.get_execution("nope") is None
     with store.executor_tx() as tx:

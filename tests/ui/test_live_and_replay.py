@@ -40,7 +40,9 @@ def test_a_running_execution_is_followed_live_not_polled(ui: UiPage, server: Api
     expect(page.locator("#logs")).to_contain_text("awake")
     follows = [u for u in asked if u.endswith(f"/executions/{run['id']}/follow")]
     polls = [u for u in asked if u.endswith(f"{API}/executions/{run['id']}")]
-    assert len(follows) == 1 and polls == [], asked
+    # One read at first (index.html preloads it), then the stream: no polling.
+    assert len(follows) == 1 and len(polls) == 1, asked
+    assert asked.index(polls[0]) < asked.index(follows[0]), asked
 
 
 def test_replay_opens_the_new_execution(ui: UiPage, server: ApiServer) -> None:

@@ -4,6 +4,7 @@ elsewhere, and basic authentication covers the UI as it covers the API."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,23 @@ def test_root_redirects_and_ui_paths_answer_the_page(server: ApiServer) -> None:
     assert "default-src 'self'" in script.headers["content-security-policy"]
     assert server.client.get("/ui/static/nothing.js").status_code == 404
     assert "/ui" not in server.client.get("/openapi.json").text
+
+
+def test_an_execution_page_preloads_its_execution_and_only_its_modules(
+    server: ApiServer,
+) -> None:
+    page = server.client.get("/ui/executions/a%20b(1)").text
+    # Spelled as execution.js asks it (encodeURIComponent), or it would not match.
+    assert (
+        '<link rel="preload" as="fetch" crossorigin href="/api/v1/main/executions/a%20b(1)">'
+        in page
+    )
+    modules = set(re.findall(r'rel="modulepreload" href="/ui/static/([^"]+)"', page))
+    assert "execution.js" in modules and "dom.js" in modules and "editor.js" not in modules
+    for name in modules:
+        assert server.client.get(f"/ui/static/{name}").status_code == 200, name
+    other = server.client.get("/ui/flows").text
+    assert 'rel="preload"' not in other and 'href="/ui/static/editor.js"' in other
 
 
 def test_the_editor_reads_the_flow_schema_of_the_loaded_task_types(server: ApiServer) -> None:

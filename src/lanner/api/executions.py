@@ -8,6 +8,7 @@ calls `DELETE .../executions/{id}/kill` and `POST .../{id}/resume`, kestrapy
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -225,9 +226,13 @@ def search_executions_by_flow(
     return _search(ctx, filters, page, size)
 
 
-@router.get("/executions/{execution_id}")
-def get_execution(execution_id: str, ctx: Ctx) -> dict[str, Any]:
-    return execution_answer(actions.get_execution(ctx.store, execution_id))
+@router.get("/executions/{execution_id}", response_model=dict[str, Any])
+def get_execution(execution_id: str, ctx: Ctx) -> Response:
+    # Encoded at once, not walked again by FastAPI's encoder: a wide execution's
+    # answer is most of its page's wait (docs/ui.md, Performance).
+    answer = execution_answer(actions.get_execution(ctx.store, execution_id))
+    body = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    return Response(body.encode(), media_type="application/json")
 
 
 @router.delete("/executions/{execution_id}", status_code=204)

@@ -11,8 +11,8 @@ from fastapi.responses import PlainTextResponse
 from lanner.api.context import ApiContext, context
 from lanner.api.errors import ApiError
 from lanner.api.schemas import log_answer
+from lanner.errors import NotFoundError
 from lanner.model.loglevel import LEVELS, kept
-from lanner.runtime import actions
 
 router = APIRouter(tags=["Logs"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -34,7 +34,10 @@ def _entries(
             minLevel = "WARN"
         if minLevel not in LEVELS:
             raise ApiError(f"minLevel {minLevel}: not a level (one of {', '.join(LEVELS)})")
-    execution = actions.get_execution(ctx.store, execution_id)
+    # Its task runs are not needed here (and are most of it on a wide execution).
+    execution = ctx.store.get_execution_head(execution_id)
+    if execution is None:
+        raise NotFoundError(f"execution {execution_id} not found in {ctx.store.url}")
     masker = display_masker(execution)
     return [
         log_answer(r, execution, masker)

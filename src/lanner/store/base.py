@@ -307,6 +307,11 @@ class Store(TriggerStore, Protocol):
 
     def get_execution(self, execution_id: str) -> Execution | None: ...
 
+    def get_execution_head(self, execution_id: str) -> Execution | None:
+        """The execution without its task runs (none are read): its id, flow,
+        state, inputs and labels, for what needs no more (a log answer)."""
+        ...
+
     def list_executions(
         self,
         *,

@@ -364,6 +364,11 @@ class SqlMethods(SqlKVMethods, SqlTriggerMethods, SqlPurgeMethods):
         with self._snapshot("read an execution") as db:
             return read_execution(self.sql, db, execution_id)
 
+    def get_execution_head(self, execution_id: str) -> Execution | None:
+        with self._read("read an execution") as db:
+            row = db.execute(self.sql.EXEC_SELECT, (execution_id,)).fetchone()
+        return None if row is None else codec.execution_from_row(row, ())
+
     def add_event(self, event: NewEvent) -> bool:
         params = codec.event_params(event)
         return self._change("add an event", self.sql.EVENT_INSERT, params) == 1

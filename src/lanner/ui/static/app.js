@@ -1,14 +1,17 @@
 // The router: one page, routed on the path under /ui/. Each page module's
 // render(main, params) returns a cleanup that stops its polling.
 import { go, notify } from "./dom.js";
-import * as flows from "./flows.js";
-import * as flow from "./flow.js";
-import * as executions from "./executions.js";
-import * as execution from "./execution.js";
-import * as dashboard from "./dashboard.js";
-import * as triggers from "./triggers.js";
-import * as kv from "./kv.js";
-import * as nsfiles from "./nsfiles.js";
+
+// Each page's module is imported when it is opened: a page loads only what it
+// uses (index.html preloads them, for an execution's page only its own).
+const flows = () => import("./flows.js");
+const flow = () => import("./flow.js");
+const executions = () => import("./executions.js");
+const execution = () => import("./execution.js");
+const dashboard = () => import("./dashboard.js");
+const triggers = () => import("./triggers.js");
+const kv = () => import("./kv.js");
+const nsfiles = () => import("./nsfiles.js");
 
 const ROUTES = [
   [/^\/ui\/?$/, () => ({ redirect: "/ui/flows" })],
@@ -24,10 +27,12 @@ const ROUTES = [
 ];
 
 let cleanup = null;
+let routed = 0;
 
-function route() {
+async function route() {
   const path = location.pathname;
   const main = document.getElementById("main");
+  const mine = ++routed;
   if (cleanup) cleanup();
   cleanup = null;
   notify("");
@@ -42,8 +47,11 @@ function route() {
     for (const a of document.querySelectorAll("[data-nav]")) {
       a.classList.toggle("active", a.dataset.nav === target.nav);
     }
+    const page = await target.page();
+    // Another page was asked meanwhile: it draws, not this one.
+    if (mine !== routed) return;
     main.replaceChildren();
-    cleanup = target.page.render(main, { ...(target.params || {}), query: new URLSearchParams(location.search) }) || null;
+    cleanup = page.render(main, { ...(target.params || {}), query: new URLSearchParams(location.search) }) || null;
     return;
   }
   main.replaceChildren();

@@ -16,12 +16,50 @@ const REFRESH_MS = 1000;
 const LOGS_MS = 500;
 const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
 
+// An execution that ended at least this long ago writes no more log lines.
+const ENDED_MS = 2000;
+
 const ms = (iso) => (iso ? new Date(iso).getTime() : null);
 
 function span(histories, current, now) {
   const start = histories.length ? ms(histories[0].date) : null;
   const end = terminated(current) && histories.length ? ms(histories[histories.length - 1].date) : now;
   return [start, end];
+}
+
+function endedBefore(execution, ago) {
+  const histories = execution.state.histories || [];
+  if (!terminated(execution.state.current) || !histories.length) return false;
+  return Date.now() - ms(histories[histories.length - 1].date) >= ago;
+}
+
+// One row of the timeline, cloned from a built one: a wide execution has 1,000.
+let rowTemplate = null;
+function ganttRow(r, attempts, depth, label, bar, took, replayable) {
+  rowTemplate ||= h("div", { class: "gantt-row" },
+    h("div", { class: "gantt-name", title: "", "data-show-logs": "" }),
+    h("div", { class: "gantt-state" }, badge("")),
+    h("div", { class: "gantt-track" }),
+    h("div", { class: "gantt-duration muted small" }),
+    h("div", { class: "gantt-replay" }));
+  const row = rowTemplate.cloneNode(true);
+  row.setAttribute("data-attempts", attempts);
+  row.setAttribute("data-task-run", r.id);
+  row.setAttribute("data-task", r.taskId);
+  row.setAttribute("data-state", r.state.current);
+  const [name, state, track, length, replay] = row.children;
+  name.style.paddingLeft = `${depth * 14 + 4}px`;
+  name.title = `${label}: click to show its logs`;
+  name.textContent = label;
+  name.setAttribute("data-show-logs", r.taskId);
+  const stateBadge = state.firstChild;
+  stateBadge.className = `state state-${r.state.current.toLowerCase()}`;
+  stateBadge.textContent = r.state.current;
+  if (attempts > 1) state.append(h("span", { class: "muted small", text: ` ×${attempts}` }));
+  track.append(bar);
+  length.textContent = took;
+  if (replayable) replay.append(h("button", { class: "small", "data-replay": r.id, title: "Replay from this task run" }, "Replay"));
+  return row;
 }
 
 function timeline(execution, now) {
@@ -37,7 +75,11 @@ function timeline(execution, now) {
     const [s, e] = span(r.state.histories, r.state.current, now);
     const left = s === null ? 0 : ((s - start) / total) * 100;
     const width = s === null ? 0 : Math.max(0.4, (((e || now) - s) / total) * 100);
-    const bar = h("div", { class: `bar state-bg-${r.state.current.toLowerCase()}`, style: { left: `${left}%`, width: `${width}%` }, title: `${r.taskId}: ${r.state.current}, ${duration((e || now) - (s || now))}` });
+    const bar = document.createElement("div");
+    bar.className = `bar state-bg-${r.state.current.toLowerCase()}`;
+    bar.style.left = `${left}%`;
+    bar.style.width = `${width}%`;
+    bar.title = `${r.taskId}: ${r.state.current}, ${duration((e || now) - (s || now))}`;
     const attempts = r.attempts || [];
     if (attempts.length > 1) {
       // Each attempt a segment of the bar, its width its share of the run.
@@ -51,12 +93,7 @@ function timeline(execution, now) {
       }
     }
     const label = r.value !== null && r.value !== undefined ? `${r.taskId} [${r.value}]` : r.taskId;
-    rows.append(h("div", { class: "gantt-row", "data-attempts": attempts.length, "data-task-run": r.id, "data-task": r.taskId, "data-state": r.state.current },
-      h("div", { class: "gantt-name", style: { paddingLeft: `${(depth.get(r.id) || 0) * 14 + 4}px` }, title: `${label}: click to show its logs`, text: label, "data-show-logs": r.taskId }),
-      h("div", { class: "gantt-state" }, badge(r.state.current), attempts.length > 1 ? h("span", { class: "muted small", text: ` ×${attempts.length}` }) : null),
-      h("div", { class: "gantt-track" }, bar),
-      h("div", { class: "gantt-duration muted small", text: s === null ? "" : duration((e || now) - s) }),
-      h("div", { class: "gantt-replay" }, replayable ? h("button", { class: "small", "data-replay": r.id, title: "Replay from this task run" }, "Replay") : null)));
+    rows.append(ganttRow(r, attempts.length, depth.get(r.id) || 0, label, bar, s === null ? "" : duration((e || now) - s), replayable));
   }
   return h("div", { class: "gantt", id: "gantt" }, rows.childNodes.length ? rows : h("p", { class: "muted", text: "No task run yet." }));
 }
@@ -311,7 +348,20 @@ export function render(main, { id }) {
   });
   taskFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
   levelFilter.addEventListener("change", () => loadLogs().catch((err) => notify(err.message)));
-  follow();
+  // The execution first (index.html's preload has asked it already, beside the
+  // modules) and its logs at once: one that ended a while ago is drawn from them,
+  // with no stream to open; any other is followed live.
+  loadLogs().catch((err) => notify(err.message));
+  call(`/executions/${encodeURIComponent(id)}`).then((fetched) => {
+    if (stopped) return;
+    execution = fetched;
+    draw();
+    if (!endedBefore(execution, ENDED_MS)) follow();
+  }, (err) => {
+    // An unknown (or deleted) execution: said once, not asked again.
+    notify(err.message);
+    if (err.status !== 404 && !stopped) follow();
+  });
   return () => {
     stopped = true;
     stop();
