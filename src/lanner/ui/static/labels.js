@@ -34,7 +34,10 @@ export function labelRows(labels = []) {
 }
 
 export function labelsDialog(execution, done) {
-  const form = labelRows(execution.labels || []);
+  // system.* labels (system.correlationId, ...) are Lanner's, not the user's to
+  // change: the execution page lists them, the dialog does not.
+  const own = (execution.labels || []).filter((l) => !l.key.startsWith("system."));
+  const form = labelRows(own);
   dialog({
     id: "labels-dialog",
     title: "Set labels",
