@@ -90,9 +90,10 @@ class LocalResult:
     job: Job
     result: TaskResult
     logs: list[LogRecord]
-    # Its start was committed as a stored event (a job that waited for a thread): the
-    # cycle applies the execution's stored events too, so the start comes first.
-    stored_start: bool = False
+    # Events of its job were committed to the store before its result: its start (a
+    # job that waited for a thread), the starts and results of a one_job task's
+    # children. The cycle applies the execution's stored events too, so they come first.
+    stored_events: bool = False
 
 
 def _mentions(value: Any, word: str) -> bool:
@@ -234,11 +235,11 @@ class Executor:
         return True
 
     def submit_local(
-        self, job: Job, result: TaskResult, logs: list[LogRecord], stored_start: bool = False
+        self, job: Job, result: TaskResult, logs: list[LogRecord], stored_events: bool = False
     ) -> None:
         """A worker of this process finished a job the executor handed it."""
         with self._inbox_lock:
-            self._inbox.append(LocalResult(job, result, logs, stored_start))
+            self._inbox.append(LocalResult(job, result, logs, stored_events))
 
     def _take_local(self) -> list[LocalResult]:
         """The local results of the execution whose result came first."""
@@ -295,10 +296,11 @@ class Executor:
             # successive cycles never go backwards.
             now = datetime.now(UTC)
             # A worker driving its own results leaves stored events (a kill, a
-            # timer) to the executor thread, which is woken for them; unless a
-            # result's start is one of them: applied after its result, it would
-            # find the task run over and leave no RUNNING in its history.
-            stored = not local_only or any(r.stored_start for r in local)
+            # timer) to the executor thread, which is woken for them; unless some
+            # are its job's own: applied after its result, a start would find the
+            # task run over (no RUNNING in its history), a one_job child's result
+            # would find it KILLED by the end of its parent.
+            stored = not local_only or any(r.stored_events for r in local)
             rows = tx.events(execution_id, now) if stored else []
             taken = tx.take_jobs(
                 [(r.job.task_run_id, r.job.attempt, r.job.claim_token) for r in local]

@@ -210,9 +210,9 @@ class Process:
                 self._changed.notify_all()
 
     def _local_result(
-        self, job: Job, result: TaskResult, logs: list[LogRecord], stored_start: bool
+        self, job: Job, result: TaskResult, logs: list[LogRecord], stored_events: bool
     ) -> None:
-        self.executor.submit_local(job, result, logs, stored_start)
+        self.executor.submit_local(job, result, logs, stored_events)
         if not self.executor.drive():
             self.workers.on_complete.set()  # the executor thread is busy: it takes it next
 

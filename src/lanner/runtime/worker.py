@@ -592,7 +592,11 @@ class WorkerPool:
             return  # stopped by the shutdown: drain() hands the job back
         logs = ctx.take_unsent()
         if local and self.on_local_result is not None:
-            self.on_local_result(job, result, logs, not prestarted)
+            # A one_job task's children reported to the store as they ran: the cycle
+            # of its result must apply those reports first.
+            task_type = self.registry.get(str(job.payload.get("type")))
+            one_job = task_type is not None and task_type.model.behaviour.one_job
+            self.on_local_result(job, result, logs, not prestarted or one_job)
         else:
             key = eventcodec.result_key(job.task_run_id, job.attempt)
             event = eventcodec.encode(job.execution_id, result, datetime.now(UTC), key)
