@@ -31,6 +31,7 @@ from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import ExecutionView, InstanceAccess, KVAccess, Outcome, TaskRegistry
+from lanner.runtime.newexecution import CORRELATION_ID
 from lanner.storage import LocalStorage, Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.inputfiles import InputFiles
@@ -178,7 +179,8 @@ def simulate(
             render=input_renderer(flow.namespace, flow.id, flow.revision, now),
             files=InputFiles(storage, flow.namespace, flow.id, execution_id),
         ),
-        labels=dict(flow.labels or {}),
+        # As every real execution (runtime/newexecution.py): its own correlation.
+        labels={**dict(flow.labels or {}), CORRELATION_ID: execution_id},
         variables=dict(flow.variables or {}),
         secret_inputs=frozenset(secret_input_ids(declared)),
     )

@@ -33,3 +33,12 @@ def test_a_given_correlation_id_is_kept() -> None:
     labels = {"system.correlationId": "root"}
     execution = new_execution(flow, 1, {}, NOW, labels=labels)
     assert execution.labels["system.correlationId"] == "root"
+
+
+def test_a_simulated_execution_is_its_own_correlation_too() -> None:
+    from lanner.testing import simulate
+
+    run = simulate(FLOW)
+    labels = run.execution.labels
+    assert labels == {"team": "data", "system.correlationId": run.execution.id}
+    assert run.execution.state.value == "SUCCESS"

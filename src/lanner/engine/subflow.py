@@ -184,6 +184,7 @@ def ended(cycle: Cycle, event: SubflowEnded) -> None:
         "outputs": dict(event.outputs),
     }
     cycle.put(evolve(run, memo={**memo, "waiting": False}))
+    _log_end(cycle, run, props, event.execution_id, state)
     error = f"Subflow execution {event.execution_id} ended {child_state.value}"
     # Through the runnable path: retry policy, allowFailure, allowWarning (SPEC §4.2).
     cycle.on_result(
@@ -191,6 +192,18 @@ def ended(cycle: Cycle, event: SubflowEnded) -> None:
             run.id, len(run.attempts), state, outputs, error=error, error_type="SubflowFailed"
         )
     )
+
+
+def _log_end(cycle: Cycle, run: TaskRun, props: Any, child: str, state: State) -> None:
+    """As Kestra's Subflow (1.x): the task run's log says when the child makes it end
+    FAILED (an ERROR line) or WARNING (a WARN line), after allowFailure and
+    allowWarning; any other end says nothing."""
+    if state is State.FAILED and props.allowFailure:
+        state = State.WARNING
+    if state is State.FAILED:
+        cycle.log("ERROR", f"Subflow execution {child} ends in FAILED state", run)
+    elif state is State.WARNING and not props.allowWarning:
+        cycle.log("WARN", f"Subflow execution {child} ends in WARNING state", run)
 
 
 def timed_out(cycle: Cycle, event: TimeoutDue) -> bool:

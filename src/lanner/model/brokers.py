@@ -53,8 +53,8 @@ class AmqpConnection(Model):
 
 _REALTIME_REASONS = {
     "stopAfter": "a realtime trigger listens until its flow is disabled or deleted",
-    "allowConcurrent": "each message starts its execution at once; limit runs with the"
-    " flow's `concurrency`",
+    "allowConcurrent": "each message starts its execution at once, whatever runs already"
+    " (`allowConcurrent: true`); limit runs with the flow's `concurrency`",
     "failOnTriggerError": "a message that cannot start an execution is logged and"
     " acknowledged (it is not redelivered forever)",
     "workerGroup": "worker groups are a Kestra Enterprise feature",

@@ -25,8 +25,8 @@ HTTP_TRIGGER_ALIASES = {"io.kestra.plugin.fs.http.Trigger": HTTP_TRIGGER}
 POLLING_REASONS = {
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a polling trigger writes no logs of its own",
-    "allowConcurrent": "each evaluation starts its execution whatever runs already;"
-    " limit runs with the flow's `concurrency`",
+    "allowConcurrent": "each evaluation starts its execution whatever runs already"
+    " (`allowConcurrent: true`); limit runs with the flow's `concurrency`",
     "failOnTriggerError": "a failed evaluation is logged and tried again at the next interval",
 }
 

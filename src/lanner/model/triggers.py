@@ -104,7 +104,8 @@ _FLOW_TRIGGER_REASONS = {
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a Flow trigger writes no logs of its own",
     "allowConcurrent": "a Flow trigger starts one execution per matching upstream"
-    " execution whatever runs already; limit runs with the flow's `concurrency`",
+    " execution whatever runs already (`allowConcurrent: true`); limit runs with the"
+    " flow's `concurrency`",
     "failOnTriggerError": "a Flow trigger has no evaluation of its own that can fail",
 }
 
@@ -112,8 +113,8 @@ _SCHEDULE_REASONS = {
     "backfill": "the deprecated `backfill` property is not read; start a backfill with"
     " `lanner triggers backfill NAMESPACE FLOW TRIGGER --start ... --end ...`",
     "interval": "the deprecated `interval` is not read; give the schedule as a `cron` expression",
-    "allowConcurrent": "a Schedule creates each date's execution whatever runs already;"
-    " limit runs with the flow's `concurrency`",
+    "allowConcurrent": "a Schedule creates each date's execution whatever runs already"
+    " (`allowConcurrent: true`); limit runs with the flow's `concurrency`",
     "failOnTriggerError": "a Schedule has no evaluation that can fail",
     "workerGroup": "worker groups are a Kestra Enterprise feature",
     "logToFile": "a Schedule writes no logs of its own",
@@ -122,8 +123,8 @@ _SCHEDULE_REASONS = {
 _WEBHOOK_REASONS = {
     "stopAfter": "a Webhook keeps no trigger state to disable (as in Kestra, whose scheduler"
     " never evaluates it); disable it with `disabled: true`",
-    "allowConcurrent": "each call starts one execution whatever runs already;"
-    " limit runs with the flow's `concurrency`",
+    "allowConcurrent": "each call starts one execution whatever runs already"
+    " (`allowConcurrent: true`); limit runs with the flow's `concurrency`",
     "failOnTriggerError": "a Webhook has no evaluation that can fail: a call it cannot"
     " serve is answered with an error",
     "workerGroup": "worker groups are a Kestra Enterprise feature",

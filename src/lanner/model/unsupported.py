@@ -52,6 +52,11 @@ UNSUPPORTED_TYPES["io.kestra.core.tasks.flows.Template"] = UNSUPPORTED_TYPES[
 ALLOWED: dict[str, frozenset[Any]] = {
     "logToFile": frozenset({False}),
     "deleted": frozenset({False}),
+    # A trigger starts its executions whatever runs already (Kestra's `allowConcurrent:
+    # true`), and a failed evaluation is logged and tried again (`failOnTriggerError:
+    # false`); the other values are rejected with the trigger's reason.
+    "allowConcurrent": frozenset({True}),
+    "failOnTriggerError": frozenset({False}),
 }
 
 

@@ -26,6 +26,7 @@ from lanner.model.states import State
 from lanner.model.validate import load_flow
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
+from lanner.runtime.kvreader import CycleKV
 from lanner.runtime.newexecution import new_execution, start_event
 from lanner.storage.uris import SCHEME, batch_reader_id
 from lanner.store.base import ExecutorTx, FlowRecord, LogRecord, NewEvent, Store
@@ -140,6 +141,7 @@ def start_subflow(command: StartSubflow, flows: FlowCache, now: datetime, effect
             files=_batch_file(command.original_id or command.execution_id)
             if command.batch is not None
             else None,
+            kv=CycleKV(flows.store, now),
         )
     except LannerError as exc:
         message = f"cannot start subflow {command.namespace}.{command.flow_id}: {exc.message}"
@@ -180,6 +182,7 @@ def retry_execution(
             execution_id=command.execution_id,
             labels=retried.labels,
             trigger=retried.trigger,
+            kv=CycleKV(flows.store, now),
         )
     except LannerError as exc:
         message = f"cannot create the retry execution {command.execution_id}: {exc.message}"

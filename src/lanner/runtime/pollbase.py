@@ -29,11 +29,12 @@ from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.model.triggers import canonical_trigger_type
+from lanner.runtime.kvreader import CycleKV
 from lanner.runtime.newexecution import start_event
 from lanner.runtime.triggertask import TriggerTaskContext
 from lanner.runtime.triggertypes import Evaluation, Firing
 from lanner.storage.base import Storage
-from lanner.store.base import NewExecution, TriggerContext
+from lanner.store.base import NewExecution, Store, TriggerContext
 
 CORRELATION_ID = "system.correlationId"
 
@@ -68,6 +69,9 @@ class PollingType:
     def __init__(self, storage: Storage | None = None, engine: ExpressionEngine | None = None):
         self.storage = storage
         self.engine = engine or ExpressionEngine()
+        # What `kv()` reads in the flow's input declarations: the store of the runtime
+        # that bound this type (runtime/triggers.py `_bound`); None: no KV store.
+        self.kv_store: Store | None = None
 
     def bound(self, storage: Storage | None) -> PollingType:
         return type(self)(storage, self.engine)
@@ -218,7 +222,8 @@ class PollingType:
         labels = {
             str(k): self.engine.render(str(v), scope) for k, v in (trigger.labels or {}).items()
         }
-        renderer = input_renderer(flow.namespace, flow.id, revision, now, engine=self.engine)
+        kv = None if self.kv_store is None else CycleKV(self.kv_store, now)
+        renderer = input_renderer(flow.namespace, flow.id, revision, now, engine=self.engine, kv=kv)
         inputs = parse_inputs(flow.inputs or (), {}, from_strings=False, render=renderer)
         return Execution(
             id=execution_id,

@@ -44,6 +44,7 @@ from lanner.expr import ExpressionEngine, Scope
 from lanner.expr.secrets import env_secrets
 from lanner.model import loglevel
 from lanner.model.flow import Flow
+from lanner.runtime.kvreader import CycleKV
 from lanner.runtime.newexecution import new_execution, start_event
 from lanner.runtime.schedule import CORRELATION_ID
 from lanner.runtime.triggertypes import Evaluation, Firing, Listener, Message
@@ -316,5 +317,6 @@ class RealtimeRunner(threading.Thread):
             execution_id=execution_id,
             labels={**labels, CORRELATION_ID: execution_id},
             trigger=variables,
+            kv=CycleKV(self.store, now),
         )
         return NewExecution(execution, [start_event(execution, now)])

@@ -28,9 +28,10 @@ from lanner.model.flow import Flow
 from lanner.model.inputs import parse_inputs, secret_input_ids
 from lanner.model.states import State
 from lanner.model.triggers import Schedule, canonical_trigger_type
+from lanner.runtime.kvreader import CycleKV
 from lanner.runtime.newexecution import start_event
 from lanner.runtime.triggertypes import Evaluation, Firing
-from lanner.store.base import NewExecution, TriggerContext
+from lanner.store.base import NewExecution, Store, TriggerContext
 
 CORRELATION_ID = "system.correlationId"
 SCHEDULE_TYPE = "io.kestra.plugin.core.trigger.Schedule"
@@ -46,6 +47,13 @@ class ScheduleType:
 
     def __init__(self, engine: ExpressionEngine | None = None) -> None:
         self.engine = engine or ExpressionEngine()
+        # What `kv()` reads in the flow's input declarations: the store of the runtime
+        # that bound this type (runtime/triggers.py `_bound`); None: no KV store.
+        self.kv_store: Store | None = None
+
+    def bound(self, storage: object) -> ScheduleType:
+        """This type for one runtime (it keeps no files: `storage` is not used)."""
+        return ScheduleType(self.engine)
 
     def fingerprint(self, trigger: Schedule) -> str:
         return f"{trigger.cron.strip()}|{trigger.withSeconds}|{trigger.timezone or ''}"
@@ -166,7 +174,8 @@ class ScheduleType:
 
         labels = {str(k): render(str(v)) for k, v in (trigger.labels or {}).items()}
         given = self.engine.render_value(dict(trigger.inputs or {}), scope)
-        renderer = input_renderer(flow.namespace, flow.id, revision, now, engine=self.engine)
+        kv = None if self.kv_store is None else CycleKV(self.kv_store, now)
+        renderer = input_renderer(flow.namespace, flow.id, revision, now, engine=self.engine, kv=kv)
         inputs = parse_inputs(flow.inputs or (), given, from_strings=False, render=renderer)
         return Execution(
             id=execution_id,

@@ -60,12 +60,22 @@ TRIGGER_TYPES: dict[str, TriggerType] = {
 """Canonical Kestra trigger type name -> how the runtime evaluates it."""
 
 
-def _bound(types: dict[str, TriggerType], storage: Storage | None) -> dict[str, TriggerType]:
-    """The types, those that keep files bound to the runtime's storage (triggertypes.py)."""
+def _bound(
+    types: dict[str, TriggerType], storage: Storage | None, store: Store
+) -> dict[str, TriggerType]:
+    """The types, those that keep files bound to the runtime's storage and, those that
+    create executions from the flow's input declarations, to its store (`kv()` in
+    them reads it; triggertypes.py)."""
     out: dict[str, TriggerType] = {}
     for name, kind in types.items():
         bind = getattr(kind, "bound", None)
-        out[name] = bind(storage) if callable(bind) else kind
+        if not callable(bind):
+            out[name] = kind
+            continue
+        mine = bind(storage)  # a new instance: this runtime's own
+        if hasattr(mine, "kv_store"):
+            mine.kv_store = store
+        out[name] = mine
     return out
 
 
@@ -91,7 +101,7 @@ class TriggerRuntime:
         self.registry = registry
         self.config = config
         self.clock = clock
-        self.types = _bound(TRIGGER_TYPES if types is None else types, storage)
+        self.types = _bound(TRIGGER_TYPES if types is None else types, storage, store)
         self._storage = storage
         # Plugin trigger types (`lanner.triggers`), bound when a flow or context names one.
         self._plugins = types is None
@@ -119,7 +129,7 @@ class TriggerRuntime:
         if plugin is None:
             return None
         if plugin.name not in self.types:
-            self.types.update(_bound({plugin.name: plugin.runtime}, self._storage))
+            self.types.update(_bound({plugin.name: plugin.runtime}, self._storage, self.store))
         return plugin.name
 
     def _evaluates(self, context_type: str) -> bool:

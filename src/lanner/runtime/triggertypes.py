@@ -28,7 +28,9 @@ trigger's model), which the runtime reads from its registry when a flow uses one
 
 A type that needs the internal storage (to keep the files it fetched for the
 execution it creates) also has a ``bound(storage)`` method returning the type
-bound to the runtime's storage; the runtime calls it once when it starts.
+bound to the runtime's storage; the runtime calls it once when it starts. A
+bound type with a ``kv_store`` attribute gets the runtime's store there: what
+``kv()`` reads in the input declarations of the executions it creates.
 A firing's ``after_commit`` runs once its firing is committed, and only then
 (an S3 trigger moves the objects it fired for): it must be safe to run again,
 since a crash between the commit and it leaves it to the next evaluation. A

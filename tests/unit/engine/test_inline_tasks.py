@@ -192,6 +192,7 @@ def test_labels_are_visible_to_later_tasks() -> None:
         "env": "prod",
         "app.name": "lanner",
         "flag": "true",
+        "system.correlationId": sim.execution.id,
     }
 
 

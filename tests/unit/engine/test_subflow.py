@@ -154,6 +154,32 @@ def test_subflow_wait_state_follows_guess_state(
     }
 
 
+@pytest.mark.parametrize(("child", "transmit", "allow_f", "allow_w", "expected"), GUESS_STATE)
+def test_a_subflow_whose_child_makes_it_fail_or_warn_says_so_in_its_log(
+    child: State, transmit: bool, allow_f: bool, allow_w: bool, expected: State
+) -> None:
+    # Kestra 1.x (Subflow.createSubflowExecutionResult): ERROR when the task run ends
+    # FAILED, WARN when it ends WARNING, nothing otherwise.
+    d, cmd = started(f"""
+        tasks:
+          - id: call
+            type: Subflow
+            namespace: a
+            flowId: b
+            transmitFailed: {str(transmit).lower()}
+            allowFailure: {str(allow_f).lower()}
+            allowWarning: {str(allow_w).lower()}
+        """)
+    d.plan(ended(d, cmd, child))
+    lines = [(x.level, x.task_id, x.message) for x in d.logs() if x.level in {"ERROR", "WARN"}]
+    level = {State.FAILED: "ERROR", State.WARNING: "WARN"}.get(expected)
+    if level is None:
+        assert lines == []
+    else:
+        message = f"Subflow execution {cmd.execution_id} ends in {expected.value} state"
+        assert lines == [(level, "call", message)]
+
+
 def test_subflow_outputs_reach_next_task() -> None:
     d, cmd = started()
     d.plan(ended(d, cmd, State.SUCCESS, result="ok"))

@@ -207,7 +207,7 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
         "no holiday calendar",
     ),
     (
-        {"type": S3T, "bucket": "b", "action": "NONE", "allowConcurrent": True},
+        {"type": S3T, "bucket": "b", "action": "NONE", "allowConcurrent": False},
         "triggers[0].allowConcurrent",
         "not supported here",
     ),

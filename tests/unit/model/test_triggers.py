@@ -374,7 +374,7 @@ def test_schedule_rules(props: dict[str, Any], field: str, message: str) -> None
         ),
         ({"preconditions": {"id": "p", "timeWindow": {"type": "WEEKLY"}}}, "Input should be"),
         ({"preconditions": {"id": "p bad"}}, "not a valid preconditions id"),
-        ({"allowConcurrent": True}, "'allowConcurrent' is not supported here"),
+        ({"allowConcurrent": False}, "'allowConcurrent' is not supported here"),
         ({"failOnTriggerError": True}, "'failOnTriggerError' is not supported here"),
     ],
 )
@@ -413,7 +413,7 @@ def test_webhook_rules(props: dict[str, Any], message: str) -> None:
     ("props", "reason"),
     [
         ({"stopAfter": ["SUCCESS"]}, "keeps no trigger state"),
-        ({"allowConcurrent": True}, "concurrency"),
+        ({"allowConcurrent": False}, "concurrency"),
         ({"failOnTriggerError": True}, "no evaluation that can fail"),
         ({"workerGroup": {"key": "gpu"}}, "Enterprise"),
         ({"logToFile": True}, "no logs of its own"),
@@ -641,3 +641,32 @@ def test_execution_outputs_is_false_without_outputs() -> None:
 def test_time_conditions_are_not_matched_against_an_upstream_execution() -> None:
     with pytest.raises(TypeError):
         condition_matches(condition(type=C + "Weekend"), UPSTREAM, _truthy)
+
+
+_EVERY_KIND: list[dict[str, Any]] = [
+    {"type": T + "Schedule", "cron": "@daily"},
+    {"type": T + "Flow"},
+    {"type": T + "Webhook", "key": "k"},
+]
+
+
+@pytest.mark.parametrize("kind", _EVERY_KIND, ids=lambda k: str(k["type"]).rsplit(".", 1)[-1])
+def test_trigger_accepts_the_concurrency_and_error_values_lanner_implements(
+    kind: dict[str, Any],
+) -> None:
+    # Lanner starts a trigger's executions whatever runs already and logs a failed
+    # evaluation: Kestra's `allowConcurrent: true` and `failOnTriggerError: false`.
+    loaded = trigger(id="t", allowConcurrent=True, failOnTriggerError=False, **kind)
+    assert (loaded.allowConcurrent, loaded.failOnTriggerError) == (True, False)
+
+
+@pytest.mark.parametrize("kind", _EVERY_KIND, ids=lambda k: str(k["type"]).rsplit(".", 1)[-1])
+@pytest.mark.parametrize(
+    ("props", "field"),
+    [({"allowConcurrent": False}, "allowConcurrent"), ({"failOnTriggerError": True}, "failOn")],
+)
+def test_trigger_rejects_the_concurrency_and_error_values_lanner_does_not_implement(
+    kind: dict[str, Any], props: dict[str, Any], field: str
+) -> None:
+    errors = trigger_errors(id="t", **kind, **props)
+    assert any(field in str(loc) and "not supported here" in msg for loc, msg in errors), errors
