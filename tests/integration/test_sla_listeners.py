@@ -33,7 +33,12 @@ def states(execution: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def labels(execution: dict[str, Any]) -> dict[str, str]:
-    return {label["key"]: label["value"] for label in execution.get("labels") or []}
+    """The execution's own labels (system.* ones, such as system.correlationId, left out)."""
+    return {
+        label["key"]: label["value"]
+        for label in execution.get("labels") or []
+        if not label["key"].startswith("system.")
+    }
 
 
 def logs(execution_id: str, env: dict[str, str]) -> list[tuple[str | None, str, str]]:
