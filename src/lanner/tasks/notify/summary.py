@@ -89,8 +89,10 @@ class Summary:
             pairs.append(("Failed task", ex.failed_task_id))
         if ex.failed_message:
             pairs.append(("Error", _short(ex.failed_message)))
-        if ex.labels:
-            pairs.append(("Labels", ", ".join(f"{k}: {v}" for k, v in ex.labels.items())))
+        # The user's labels: system.* ones (system.correlationId, ...) are Lanner's.
+        own = {k: v for k, v in ex.labels.items() if not k.startswith("system.")}
+        if own:
+            pairs.append(("Labels", ", ".join(f"{k}: {v}" for k, v in own.items())))
         pairs.extend(self.custom_fields.items())
         return pairs
 
