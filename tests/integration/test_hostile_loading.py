@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,28 +32,44 @@ class Outcome:
     max_rss_kb: int
 
 
+# Linux carries a parent's peak RSS into a child it forks and that child's exec
+# (the old mm's high-water mark is kept in the process's rusage), so a `lanner`
+# started straight from pytest would report pytest's own peak. A small launcher
+# process starts it instead and writes the `lanner` process's own peak to a file.
+_LAUNCHER = """
+import os, subprocess, sys
+report, command = sys.argv[1], sys.argv[2:]
+child = subprocess.Popen(command)
+_, status, usage = os.wait4(child.pid, 0)
+with open(report, "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_bounded(args: list[str], env: dict[str, str], tmp_path: Path) -> Outcome:
-    """Run `lanner` and measure that one process's peak RSS (os.wait4 reports the
-    child's own usage, unlike RUSAGE_CHILDREN, which keeps the peak of every child)."""
-    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    """Run `lanner` and measure that one process's peak RSS, through a launcher (above)."""
+    out, err, report = tmp_path / "stdout", tmp_path / "stderr", tmp_path / "maxrss"
+    report.unlink(missing_ok=True)
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen([LANNER, *args], env=env, stdout=stdout, stderr=stderr)
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            os.wait4(proc.pid, 0)
-            pytest.fail(f"lanner {' '.join(args)[:200]} still running after {DEADLINE} s")
-        time.sleep(0.05)  # polling the child, with the deadline above
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, str(report), LANNER, *args],
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,  # a kill at the deadline takes `lanner` too
+        )
+    try:
+        proc.wait(DEADLINE)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        pytest.fail(f"lanner {' '.join(args)[:200]} still running after {DEADLINE} s")
     return Outcome(
         proc.returncode,
         out.read_text(errors="replace"),
         err.read_text(errors="replace"),
-        usage.ru_maxrss,
+        int(report.read_text()),
     )
 
 

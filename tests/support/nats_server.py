@@ -42,7 +42,7 @@ class NatsServer:
                 await js.publish(subject, body.encode())
             await nc.close()
 
-        _run(go())
+        run_alone(go())
 
     def pending(self, durable: str) -> int:
         """Messages of the stream the durable consumer has not had acknowledged."""
@@ -55,10 +55,10 @@ class NatsServer:
             await nc.close()
             return int(info.num_pending + info.num_ack_pending)
 
-        return _run(go())
+        return run_alone(go())
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_alone(coroutine: Coroutine[Any, Any, T]) -> T:
     # On a thread of its own: this thread may run an event loop already (playwright's
     # sync API keeps one running in the main thread while its browser is open).
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -89,7 +89,7 @@ def nats_server_fixture() -> Iterator[NatsServer]:
         await nc.close()
 
     try:
-        _run(make())
+        run_alone(make())
     except Exception as exc:
         nats_unavailable(f"NATS with JetStream is not reachable at {url}: {exc!r}")
     try:
@@ -101,4 +101,4 @@ def nats_server_fixture() -> Iterator[NatsServer]:
             await nc.jetstream().delete_stream(server.stream)
             await nc.close()
 
-        _run(drop())
+        run_alone(drop())

@@ -3,7 +3,6 @@ each test's own (deleted afterwards)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +13,7 @@ from lanner.model.states import State
 from lanner.model.task import Task
 from lanner.tasks.nats.kv import run_create_bucket, run_delete, run_get, run_put
 from lanner.tasks.nats.model import CreateBucket, KvDelete, KvGet, KvPut
-from tests.support.nats_server import NatsServer, nats_server_fixture  # noqa: F401 (fixture)
+from tests.support.nats_server import NatsServer, nats_server_fixture, run_alone  # noqa: F401 (fixture)
 from tests.support.task_context import LocalTaskContext
 
 
@@ -41,7 +40,8 @@ def bucket(nats_server: NatsServer) -> Iterator[str]:
             await nc.jetstream().delete_key_value(name)
         await nc.close()
 
-    asyncio.run(drop())
+    # On a thread of its own, as every NATS call of the tests (tests/support/nats_server.py).
+    run_alone(drop())
 
 
 def test_create_put_get_delete(nats_server: NatsServer, bucket: str, ctx: LocalTaskContext) -> None:
