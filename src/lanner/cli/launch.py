@@ -93,6 +93,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
+    code_cache = None
     try:
         if sys.argv[1:2] == ["run"]:
             # Start-up (imports, models, validators) allocates objects by the hundred
@@ -105,6 +106,11 @@ def main() -> None:
             # takes both signals over once it has something to stop.
             _signal.signal(_signal.SIGINT, _interrupt)
             _signal.signal(_signal.SIGTERM, _interrupt)
+            # Dataclasses' methods compiled by an earlier run, before the first
+            # dataclass is defined (lanner.cli.codecache).
+            from lanner.cli import codecache
+
+            code_cache = codecache.install()
         if noted:
             raise KeyboardInterrupt
         code = _main(sys.argv[1:])
@@ -133,4 +139,11 @@ def main() -> None:
         # A closed pipe or stream: nothing more to say there.
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
+    if code_cache is not None and code_cache.pending:
+        # Said and done: a signal while the cache is written only makes the exit 130.
+        _signal.signal(_signal.SIGINT, _note)
+        _signal.signal(_signal.SIGTERM, _note)
+        code_cache.save()
+        if noted:
+            code = INTERRUPTED
     os._exit(code)
