@@ -126,14 +126,16 @@ class ServerConfig(Model):
 
 
 class Config(Model):
+    # The defaults are valid as they stand: built without validation, they leave the
+    # validators of these models unbuilt until a configuration file needs them.
     pluginDefaults: tuple[PluginDefault, ...] = ()
-    worker: WorkerConfig = WorkerConfig()
-    executor: ExecutorConfig = ExecutorConfig()
-    retention: RetentionConfig = RetentionConfig()
+    worker: WorkerConfig = WorkerConfig.model_construct()
+    executor: ExecutorConfig = ExecutorConfig.model_construct()
+    retention: RetentionConfig = RetentionConfig.model_construct()
     envPrefix: str = "ENV_"
-    secrets: SecretsConfig = SecretsConfig()
-    storage: StorageConfig = StorageConfig()
-    server: ServerConfig = ServerConfig()
+    secrets: SecretsConfig = SecretsConfig.model_construct()
+    storage: StorageConfig = StorageConfig.model_construct()
+    server: ServerConfig = ServerConfig.model_construct()
 
 
 def lanner_home() -> Path:
@@ -152,7 +154,7 @@ def _load_config(path: str | Path | None) -> Config:
     if path is None:
         default = lanner_home() / "config.yml"
         if not default.exists():
-            return Config()
+            return Config.model_construct()  # Config(), without building its validator
         path = default
     name = str(path)
     try:
