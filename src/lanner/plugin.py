@@ -16,7 +16,6 @@ ship (or when every type is listed), never on a flow without triggers.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import os
@@ -576,6 +575,8 @@ class TaskRegistry:
     def suggest(self, name: str) -> str | None:
         """The closest known type name, matching on the simple class name too."""
         names = [t.name for t in self.types()]
+        import difflib  # only for a mistake's suggestion
+
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
         if close:
             return close[0]

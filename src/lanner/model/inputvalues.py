@@ -14,7 +14,6 @@ The flow-level rules (:func:`check_inputs`) and an execution's values
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -379,6 +378,8 @@ def check_inputs(inputs: Sequence[InputDecl]) -> list[tuple[Path, str]]:
             if ref in paths:
                 graph[item.id].append(ref)
             else:
+                import difflib  # only for a mistake's suggestion
+
                 close = difflib.get_close_matches(ref, list(paths), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 problems.append(
@@ -534,6 +535,8 @@ def parse_inputs(
 def _unknown(name: str, declared: list[str]) -> str:
     if not declared:
         return f"input '{name}': unknown input (this flow declares no inputs)"
+    import difflib  # only for a mistake's suggestion
+
     close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"input '{name}': unknown input{hint} (declared inputs: {', '.join(declared)})"

@@ -10,7 +10,6 @@ flow-wide rules of SPEC §1.4 run over the whole flow.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path as FsPath
@@ -513,6 +512,8 @@ class _FlowChecker:
         for loc, err in errors:
             if err["type"] == "extra_forbidden" and loc:
                 fields = _fields_at(model, loc[:-1])
+                import difflib  # only for a mistake's suggestion
+
                 close = difflib.get_close_matches(str(loc[-1]), sorted(fields), n=1, cutoff=0.6)
                 if close and (*loc[:-1], close[0]) in missing:
                     suggested.add((*loc[:-1], close[0]))
@@ -527,6 +528,8 @@ class _FlowChecker:
             if kind == "extra_forbidden":
                 message = f"unknown property '{name}'"
                 fields = _fields_at(model, loc[:-1])
+                import difflib  # only for a mistake's suggestion
+
                 close = difflib.get_close_matches(name, sorted(fields), n=1, cutoff=0.6)
                 if close:
                     message += f"; did you mean '{close[0]}'?"
