@@ -106,8 +106,8 @@ def main() -> None:
             # takes both signals over once it has something to stop.
             _signal.signal(_signal.SIGINT, _interrupt)
             _signal.signal(_signal.SIGTERM, _interrupt)
-            # Dataclasses' methods compiled by an earlier run, before the first
-            # dataclass is defined (lanner.cli.codecache).
+            # The code dataclasses and typing compile from text, as earlier runs
+            # compiled it, from before the first class is defined (lanner.cli.codecache).
             from lanner.cli import codecache
 
             code_cache = codecache.install()
@@ -140,7 +140,7 @@ def main() -> None:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     if code_cache is not None and code_cache.pending:
-        # Said and done: a signal while the cache is written only makes the exit 130.
+        # All is said: a signal while the cache is written only makes the exit code 130.
         _signal.signal(_signal.SIGINT, _note)
         _signal.signal(_signal.SIGTERM, _note)
         code_cache.save()
