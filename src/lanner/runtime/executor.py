@@ -212,6 +212,7 @@ class Executor:
         self._inbox_lock = threading.Lock()
         self._starting = 0  # how many of the cycle's hand-offs were started with it
         self._backlog_started: list[Job] = []  # waiting jobs this cycle starts
+        self._last_files: tuple[tuple[str, str, str], FileReader] | None = None
         self.cycle_lock = threading.Lock()  # one thread runs cycles at a time
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
@@ -390,11 +391,10 @@ class Executor:
         idle = self.local_idle()
         waiting = self.take_backlog(execution_id, idle) if idle else []
         self._backlog_started = waiting
-        events = [
-            *(eventcodec.decode(r) for r in rows),
-            *(r.result for r in local),
-            *(TaskStarted(j.task_run_id, j.attempt) for j in waiting),
-        ]
+        events: list[Event] = [eventcodec.decode(r) for r in rows] if rows else []
+        events += [r.result for r in local]
+        if waiting:
+            events += [TaskStarted(j.task_run_id, j.attempt) for j in waiting]
         # Everything the planner reads is read here, before it runs: the count of
         # taken slots only in the rare cycle that may ask for it (it takes the
         # flow's lock), the ERROR logs only for a flow that names errorLogs().
@@ -435,7 +435,13 @@ class Executor:
         # Per execution: a ForEachItem child may read its batch file (storage/uris.py).
         if self.file_reader is None:
             return None
-        return self.file_reader(execution.namespace, execution.flow_id, execution.origin_id)
+        key = (execution.namespace, execution.flow_id, execution.origin_id)
+        last = self._last_files
+        if last is not None and last[0] == key:  # a chain's cycles: the same execution
+            return last[1]
+        reader = self.file_reader(*key)
+        self._last_files = (key, reader)
+        return reader
 
     def _call_planner(
         self,

@@ -14,15 +14,17 @@ are validated, and fail, every time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from lanner.engine.variables import with_working_dir
 from lanner.model.task import Task
 from lanner.plugin import TaskType
 
 # Kept tasks; past this many (type, task id) pairs the cache starts over, so that it
 # never holds more than the properties of this many tasks.
 MAX_KEPT = 256
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def same(a: Any, b: Any) -> bool:
@@ -34,7 +36,10 @@ def same(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(k in b and same(v, b[k]) for k, v in a.items())
     if kind is list or kind is tuple:
         return len(a) == len(b) and all(map(same, a, b))
-    return bool(a == b)
+    if kind is float:
+        return bool(a.hex() == b.hex())  # 0.0 and -0.0 differ, a NaN is itself
+    # Other kinds (tainted or custom values) are never taken for the same.
+    return kind in _SCALARS and bool(a == b)
 
 
 class ValidatedTasks:
@@ -46,16 +51,24 @@ class ValidatedTasks:
         self._lock = threading.Lock()
 
     def validate(
-        self, task_type: TaskType, type_name: str, task_id: Any, properties: dict[str, Any]
+        self,
+        task_type: TaskType,
+        type_name: str,
+        task_id: Any,
+        properties: Mapping[str, Any],
+        directory: Callable[[], object],
     ) -> Task:
-        """`task_type.model` validated from `properties` with `id` and `type`; raises its
-        ValidationError as model_validate does."""
+        """`task_type.model` validated from `properties` with `id` and `type`, the
+        working-directory mark replaced by `directory()` (engine.variables); raises its
+        ValidationError as model_validate does. Properties that hold the mark are not
+        kept: the directory is the attempt's own."""
         if type(task_id) is str:  # as the executor writes it
             kept = self._kept.get((type_name, task_id))
             if kept is not None and same(kept[0], properties):
                 return kept[1]
-        task = task_type.model.model_validate({"id": task_id, "type": type_name, **properties})
-        if type(task_id) is not str:
+        located = with_working_dir(properties, directory)
+        task = task_type.model.model_validate({"id": task_id, "type": type_name, **located})
+        if type(task_id) is not str or located is not properties:
             return task
         with self._lock:
             if len(self._kept) >= MAX_KEPT:

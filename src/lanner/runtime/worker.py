@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.timefmt import hms
-from lanner.engine.variables import context_data, with_working_dir
+from lanner.engine.variables import context_data
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
@@ -630,12 +630,17 @@ class WorkerPool:
         try:
             if task_type.model.behaviour.one_job:
                 return self._run_children(job, ctx)
-            properties = dict(job.payload.get("properties") or {})
+            properties: Mapping[str, Any] = job.payload.get("properties") or {}
             if taint.is_active():
                 # The task gets plain text; a value this process cannot decrypt fails it.
                 properties = taint.plain(properties)
-            properties = with_working_dir(properties, ctx.working_directory)
-            task = self._tasks.validate(task_type, type_name, job.payload.get("taskId"), properties)
+            task = self._tasks.validate(
+                task_type,
+                type_name,
+                job.payload.get("taskId"),
+                properties,
+                ctx.working_directory,
+            )
             return task_type.run(task, ctx)
         except ValidationError as exc:
             details = "; ".join(
