@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import logging
 import os
+import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,24 @@ class LocalResult:
     # job that waited for a thread), the starts and results of a one_job task's
     # children. The cycle applies the execution's stored events too, so they come first.
     stored_events: bool = False
+
+
+class _Tokens(random.Random):
+    """Claim tokens of the jobs a cycle writes claimed: 128 random bits, as the store's
+    own claims. Drawn from a generator seeded once from the system's randomness, not
+    from os.urandom at each hand-off: that is a system call, which also lets go of
+    the GIL in the middle of the cycle. Reseeded in a forked child, whose tokens must
+    not repeat its parent's."""
+
+    def __init__(self) -> None:
+        super().__init__(os.urandom(32))
+        os.register_at_fork(after_in_child=lambda: self.seed(os.urandom(32)))
+
+    def token(self) -> str:
+        return f"{self.getrandbits(128):032x}"
+
+
+_claim_token = _Tokens().token
 
 
 def _mentions(value: Any, word: str) -> bool:
@@ -193,6 +212,7 @@ class Executor:
         self._inbox_lock = threading.Lock()
         self._starting = 0  # how many of the cycle's hand-offs were started with it
         self._backlog_started: list[Job] = []  # waiting jobs this cycle starts
+        self._last_files: tuple[tuple[str, str, str], FileReader] | None = None
         self.cycle_lock = threading.Lock()  # one thread runs cycles at a time
 
     def planner_for(self, namespace: str, flow_id: str, revision: int) -> Planner:
@@ -244,9 +264,11 @@ class Executor:
     def _take_local(self) -> list[LocalResult]:
         """The local results of the execution whose result came first."""
         with self._inbox_lock:
-            if not self._inbox:
-                return []
-            wanted = self._inbox[0].job.execution_id
+            inbox = self._inbox
+            if len(inbox) < 2:  # a chain: its one result (or nothing)
+                self._inbox = []
+                return inbox
+            wanted = inbox[0].job.execution_id
             mine = [r for r in self._inbox if r.job.execution_id == wanted]
             self._inbox = [r for r in self._inbox if r.job.execution_id != wanted]
             return mine
@@ -267,7 +289,7 @@ class Executor:
         if not local and (local_only or not (checked or self._maybe_due())):
             return False
         try:
-            return self._run_cycle(local, local_only, datetime.now(UTC))
+            return self._run_cycle(local, local_only)
         except _Unplannable as exc:
             self._give_up(exc.execution_id, exc.reason, local)
             return True
@@ -276,10 +298,12 @@ class Executor:
                 self.return_backlog(self._backlog_started)
                 self._backlog_started = []
 
-    def _run_cycle(self, local: list[LocalResult], local_only: bool, now: datetime) -> bool:
+    def _run_cycle(self, local: list[LocalResult], local_only: bool) -> bool:
         with self.store.executor_tx() as tx:
             execution_id = (
-                local[0].job.execution_id if local else tx.next_execution(now, self._scope())
+                local[0].job.execution_id
+                if local
+                else tx.next_execution(datetime.now(UTC), self._scope())
             )
             if execution_id is None:
                 return False
@@ -367,11 +391,10 @@ class Executor:
         idle = self.local_idle()
         waiting = self.take_backlog(execution_id, idle) if idle else []
         self._backlog_started = waiting
-        events = [
-            *(eventcodec.decode(r) for r in rows),
-            *(r.result for r in local),
-            *(TaskStarted(j.task_run_id, j.attempt) for j in waiting),
-        ]
+        events: list[Event] = [eventcodec.decode(r) for r in rows] if rows else []
+        events += [r.result for r in local]
+        if waiting:
+            events += [TaskStarted(j.task_run_id, j.attempt) for j in waiting]
         # Everything the planner reads is read here, before it runs: the count of
         # taken slots only in the rare cycle that may ask for it (it takes the
         # flow's lock), the ERROR logs only for a flow that names errorLogs().
@@ -412,7 +435,13 @@ class Executor:
         # Per execution: a ForEachItem child may read its batch file (storage/uris.py).
         if self.file_reader is None:
             return None
-        return self.file_reader(execution.namespace, execution.flow_id, execution.origin_id)
+        key = (execution.namespace, execution.flow_id, execution.origin_id)
+        last = self._last_files
+        if last is not None and last[0] == key:  # a chain's cycles: the same execution
+            return last[1]
+        reader = self.file_reader(*key)
+        self._last_files = (key, reader)
+        return reader
 
     def _call_planner(
         self,
@@ -629,7 +658,7 @@ class Executor:
                     payload["originalId"] = new.original_id  # its batch file's reader
                 if capacity > len(handed):
                     lease = now + timedelta(seconds=self.config.worker.leaseSeconds)
-                    token = os.urandom(16).hex()  # 128 random bits, as the store's own claims
+                    token = _claim_token()
                     jobs.append(
                         NewJob(
                             command.task_run_id,

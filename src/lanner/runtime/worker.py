@@ -18,20 +18,19 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from lanner.engine.events import TaskResult, TaskStarted
 from lanner.engine.timefmt import hms
-from lanner.engine.variables import context_data, with_working_dir
+from lanner.engine.variables import context_data
 from lanner.errors import LannerError
 from lanner.expr import SecretMasker, taint
 from lanner.model import loglevel
 from lanner.model.flow import PluginDefault
 from lanner.model.states import State
-from lanner.plugin import ExecutionView, Outcome, TaskRegistry
+from lanner.plugin import ExecutionView, Outcome, TaskRegistry, TaskType
 from lanner.runtime import eventcodec
 from lanner.runtime.cancel import CancelEvent
 from lanner.runtime.crashpoints import crash_point
@@ -39,6 +38,7 @@ from lanner.runtime.executionview import view_of
 from lanner.runtime.instanceaccess import StoreInstance
 from lanner.runtime.kvaccess import StoreKV
 from lanner.runtime.scope import RunScope
+from lanner.runtime.taskcache import ValidatedTasks
 from lanner.storage import Storage
 from lanner.storage.attempt import AttemptFiles
 from lanner.storage.taskfiles import TaskFiles
@@ -63,6 +63,17 @@ LIVE_LOG_SECONDS = 0.25
 class _Context(AttemptFiles):
     """The TaskContext of one attempt. Properties arrive rendered by the executor."""
 
+    # Defaults that most attempts never change, kept on the class: one is built per
+    # task, on the path of every task of a chain.
+    timed_out = False
+    # logs[:flushed] are in the store already (sent while the task ran); once
+    # `ended`, the rest goes with the result and the flusher leaves them alone.
+    flushed = 0
+    ended = False
+    _kv: StoreKV | None = None
+    # The variables the task's properties were rendered with (execution_context()).
+    context_variables: Callable[[], Mapping[str, Any]] | None = None
+
     def __init__(
         self,
         job: Job,
@@ -78,31 +89,22 @@ class _Context(AttemptFiles):
         self.task_run_id = job.task_run_id
         self.attempt = job.attempt
         self.idempotency_key = f"{job.task_run_id}:{job.attempt}"
-        self._task_id = str(job.payload.get("taskId"))
-        self.task_id = self._task_id
-        self.namespace = str(job.payload.get("namespace", ""))
-        self.flow_id = str(job.payload.get("flowId", ""))
-        self._reader_id: str | None = job.payload.get("originalId")
+        payload = job.payload
+        self._task_id = self.task_id = str(payload.get("taskId"))
+        self.namespace = str(payload.get("namespace", ""))
+        self.flow_id = str(payload.get("flowId", ""))
+        self._reader_id: str | None = payload.get("originalId")
         self._storage = storage
         self._masker = masker
         self.cancel_event = CancelEvent()
-        self.timed_out = False
         self.logs: list[LogRecord] = []
-        self._log_level: str | None = job.payload.get("logLevel")
+        self._log_level: str | None = payload.get("logLevel")
         self._on_log = on_log
         self.started = time.monotonic()
-        # logs[:flushed] are in the store already (sent while the task ran); once
-        # `ended`, the rest goes with the result and the flusher leaves them alone.
-        self.flushed = 0
-        self.ended = False
         self.flush_lock = threading.Lock()
-        self._working_dir: Path | None = None
         self._store = store
-        self._kv: StoreKV | None = None
         self._registry = registry
         self._plugin_defaults = plugin_defaults
-        # The variables the task's properties were rendered with (execution_context()).
-        self.context_variables: Callable[[], Mapping[str, Any]] | None = None
         self._server_url = server_url
 
     @property
@@ -280,6 +282,7 @@ class WorkerPool:
         # the next job that cycle hands over and runs it itself: a chain of tasks
         # then moves on one thread, without waking another at every step.
         self._local = _WorkerLocal()
+        self._tasks = ValidatedTasks()
 
     def start(self) -> None:
         for i in range(self.threads):
@@ -513,14 +516,14 @@ class WorkerPool:
                 if job.task_run_id in self._cancelled:
                     self._cancelled.discard(job.task_run_id)
                     ctx.cancel_event.set()  # killed while it waited in the queue
+                prestarted = job.task_run_id in self._started
+                if prestarted:
+                    self._started.discard(job.task_run_id)
         if abandoned:
             # drain() handed back what it found; a claim that was in flight then
             # goes back here (a token already released matches nothing).
             self.store.release_jobs([job.claim_token])
             return
-        with self._lock:
-            prestarted = job.task_run_id in self._started
-            self._started.discard(job.task_run_id)
         # RUNNING is committed before the task's code runs: by the cycle that handed the
         # job over or found it a thread, or else (a job claimed from the store, or one
         # that waited in the backlog) as a fenced start event, which the next cycle of
@@ -555,9 +558,11 @@ class WorkerPool:
             timer = threading.Timer(float(timeout), expire)
             timer.daemon = True
             timer.start()
+        task_type: TaskType | None = None
         try:
             crash_point("worker.mid_task")
-            outcome = self._execute(job, ctx)
+            task_type = self.registry.get(str(job.payload.get("type")))
+            outcome = self._execute(job, ctx, task_type)
         finally:
             if timer is not None:
                 timer.cancel()
@@ -594,7 +599,6 @@ class WorkerPool:
         if local and self.on_local_result is not None:
             # A one_job task's children reported to the store as they ran: the cycle
             # of its result must apply those reports first.
-            task_type = self.registry.get(str(job.payload.get("type")))
             one_job = task_type is not None and task_type.model.behaviour.one_job
             self.on_local_result(job, result, logs, not prestarted or one_job)
         else:
@@ -612,9 +616,9 @@ class WorkerPool:
             crash_point("worker.after_complete")
             self.on_complete.set()
 
-    def _execute(self, job: Job, ctx: _Context) -> Outcome:
+    def _execute(self, job: Job, ctx: _Context, task_type: TaskType | None) -> Outcome:
+        """Run the task of `job`, whose type is `task_type` (None: not installed)."""
         type_name = str(job.payload.get("type"))
-        task_type = self.registry.get(type_name)
         if task_type is None or task_type.run is None:
             return Outcome(
                 State.FAILED,
@@ -626,13 +630,16 @@ class WorkerPool:
         try:
             if task_type.model.behaviour.one_job:
                 return self._run_children(job, ctx)
-            properties = dict(job.payload.get("properties") or {})
+            properties: Mapping[str, Any] = job.payload.get("properties") or {}
             if taint.is_active():
                 # The task gets plain text; a value this process cannot decrypt fails it.
                 properties = taint.plain(properties)
-            properties = with_working_dir(properties, ctx.working_directory)
-            task = task_type.model.model_validate(
-                {"id": job.payload.get("taskId"), "type": type_name, **properties}
+            task = self._tasks.validate(
+                task_type,
+                type_name,
+                job.payload.get("taskId"),
+                properties,
+                ctx.working_directory,
             )
             return task_type.run(task, ctx)
         except ValidationError as exc:
