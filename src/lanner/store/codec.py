@@ -323,6 +323,70 @@ def execution_params(execution: Execution, version: int, memo: JsonMemo) -> tupl
     )
 
 
+# The columns an execution UPDATE may set (version aside), one bit each in this order.
+EXECUTION_UPDATED = (
+    "state",
+    "state_history",
+    "inputs",
+    "outputs",
+    "labels",
+    "variables",
+    "trigger",
+    "error",
+    "secret_inputs",
+    "terminal_at",
+    "finalized_at",
+)
+
+
+def execution_changes(stored: Execution, new: Execution, memo: JsonMemo) -> tuple[int, list[Any]]:
+    """The columns of `new`'s row that differ from `stored`'s (the execution its row
+    holds): a bit mask over EXECUTION_UPDATED and their values in that order.
+
+    Fields are compared by identity (dates by value): ``replace()`` keeps the very
+    objects of the fields that did not change, so most cycles encode nothing here.
+    A field that is equal but not the same object is written again, as the same text;
+    so is an error, as :func:`execution_params` does.
+    """
+    mask = 0
+    values: list[Any] = []
+    if new.state is not stored.state:
+        mask = 1
+        values.append(new.state.value)
+    if new.histories is not stored.histories:
+        mask |= 2
+        values.append(dump_histories(new.histories))
+    if new.inputs is not stored.inputs or new.secret_inputs is not stored.secret_inputs:
+        mask |= 4
+        values.append(memo.mapping(_secret_inputs(new.inputs, new.secret_inputs)))
+    if new.outputs is not stored.outputs:
+        mask |= 8
+        values.append(memo.opt(new.outputs))
+    if new.labels is not stored.labels:
+        mask |= 16
+        values.append(memo.mapping(new.labels))
+    if new.variables is not stored.variables:
+        mask |= 32
+        values.append(memo.mapping(new.variables))
+    if new.trigger is not stored.trigger:
+        mask |= 64
+        values.append(memo.opt(new.trigger))
+    if new.error is not stored.error or new.error is not None:
+        # Always written again when set: its message is masked with the secrets known now.
+        mask |= 128
+        values.append(dump_error(new.error))
+    if new.secret_inputs is not stored.secret_inputs:
+        mask |= 256
+        values.append(dump_names(new.secret_inputs))
+    if new.terminal_at != stored.terminal_at:
+        mask |= 512
+        values.append(opt_micros(new.terminal_at))
+    if new.finalized_at != stored.finalized_at:
+        mask |= 1024
+        values.append(opt_micros(new.finalized_at))
+    return mask, values
+
+
 def task_run_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
     """The task run as a row in TASK_RUN_COLUMNS order."""
     return (
