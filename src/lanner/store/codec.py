@@ -51,7 +51,6 @@ from lanner.store.base import (
 VERSION = 1
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 # A dict lookup is several times faster than State(value) on the load path.
 _STATES: dict[str, State] = {s.value: s for s in State}
 
@@ -71,11 +70,28 @@ def _default(value: Any) -> Any:
 # One encoder object: json.dumps() with keyword arguments builds a new one per call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default)
 _decode = json.loads
+# The C encoder _ENCODER.encode builds at each call, built once and called directly
+# (a third of the cost of a job's payload). It keeps no markers: no look for circular
+# values (stateless, so shared by threads); what it cannot encode is encoded again by
+# _ENCODER, which fails the same way it always did.
+_MAKE_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER: Any = (
+    None
+    if _MAKE_C_ENCODER is None
+    else _MAKE_C_ENCODER(
+        None, _default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+)
 
 
 def _encode(doc: Any) -> str:
     if taint.is_active():  # a process that never met a secret has none to seal
         doc = sealdocs.seal(doc)
+    if _C_ENCODER is not None:
+        try:
+            return "".join(_C_ENCODER(doc, 0))
+        except (TypeError, ValueError, RecursionError):
+            pass
     try:
         return _ENCODER.encode(doc)
     except (TypeError, ValueError) as exc:
@@ -101,7 +117,9 @@ def to_micros(moment: datetime) -> int:
     """Epoch microseconds (exact, unlike float timestamps)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND
+    # The timedelta's own fields: a quarter cheaper than dividing it by a microsecond.
+    d = moment - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1000000 + d.microseconds
 
 
 def from_micros(micros: int) -> datetime:
@@ -119,6 +137,18 @@ def opt_from_micros(micros: int | None) -> datetime | None:
 @functools.lru_cache(maxsize=8192)
 def history_date(moment: datetime) -> str:
     # Cached: a task run's histories are encoded again at each of its updates.
+    if moment.tzinfo is UTC:
+        # isoformat(timespec="microseconds")'s text, a quarter cheaper (no keyword,
+        # no utcoffset call); an f-string with format specs costs more than either.
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00" % (  # noqa: UP031
+            moment.year,
+            moment.month,
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+            moment.microsecond,
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     elif moment.utcoffset():
@@ -151,7 +181,7 @@ def load_histories(text: str) -> tuple[History, ...]:
 def dump_attempts(attempts: tuple[Attempt, ...]) -> str | None:
     if not attempts:
         return None
-    items = ",".join([f'["{a.state.value}",[{_history_json(a.histories)}]]' for a in attempts])
+    items = ",".join([f'["{a.state._value_}",[{_history_json(a.histories)}]]' for a in attempts])
     return f'{{"v":{VERSION},"a":[{items}]}}'
 
 
@@ -301,7 +331,7 @@ def execution_params(execution: Execution, version: int, memo: JsonMemo) -> tupl
         e.namespace,
         e.flow_id,
         e.flow_revision,
-        e.state.value,
+        e.state._value_,
         dump_histories(e.histories),
         memo.mapping(_secret_inputs(e.inputs, e.secret_inputs)),
         memo.opt(e.outputs),
@@ -352,7 +382,7 @@ def execution_changes(stored: Execution, new: Execution, memo: JsonMemo) -> tupl
     values: list[Any] = []
     if new.state is not stored.state:
         mask = 1
-        values.append(new.state.value)
+        values.append(new.state._value_)
     if new.histories is not stored.histories:
         mask |= 2
         values.append(dump_histories(new.histories))
@@ -397,8 +427,9 @@ def task_run_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
         t.parent_id,
         t.value if t.value is None else sealdocs.seal_text(t.value),
         t.iteration,
-        t.phase.value,
-        t.state.value,
+        # _value_: .value is a Python-level property of enums, looked up at each call.
+        t.phase._value_,
+        t.state._value_,
         dump_histories(t.histories),
         dump_attempts(t.attempts),
         memo.opt(t.outputs),
