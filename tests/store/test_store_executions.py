@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from lanner.engine.execution import ErrorInfo, Execution, Phase
+from lanner.engine.execution import ErrorInfo, Execution, History, Phase
 from lanner.errors import StoreError
 from lanner.model.states import State
 from lanner.store.base import CycleWrite, NewJob, Renewal, Store
+from tests.store.conftest import NOW
 
 
 def _write(store: Store, cycle: CycleWrite) -> None:
@@ -159,6 +160,44 @@ def test_write_applies_every_part_of_a_cycle(store: Store, make: Any, now: dt.da
 
 
 _HOUR = dt.timedelta(hours=1)
+
+
+def test_each_cycle_stores_the_execution_whatever_it_changed(store: Store, make: Any) -> None:
+    # A cycle writes only the columns that changed since its load (SQLite): every
+    # combination must leave the whole row as a fresh write of the execution would.
+    start = make.execution(
+        inputs={"who": "me"},
+        labels={"team": "a"},
+        variables={"v": 1},
+        trigger={"id": "t"},
+        outputs={"o": 1},
+    )
+    store.create_execution(start, [])
+    later = NOW + _HOUR
+    changes: list[dict[str, Any]] = [
+        {},
+        {"labels": {"team": "b"}, "outputs": None},
+        {"variables": {"v": 2}, "trigger": None, "inputs": {"who": "you"}},
+        {"state": State.FAILED, "error": ErrorInfo("boom"), "terminal_at": later},
+        {"error": None, "secret_inputs": frozenset({"who"})},
+        {"histories": (History(State.CREATED, NOW),), "finalized_at": later, "labels": {}},
+    ]
+    for change in changes:
+        with store.executor_tx() as tx:
+            execution = tx.load("exec1")
+            assert execution is not None
+            new = replace(execution, **change, version=execution.version + 1)
+            tx.write(CycleWrite(new, execution.version))
+        assert store.get_execution("exec1") == new
+    # Two writes in one transaction: the second starts from the first's version.
+    with store.executor_tx() as tx:
+        execution = tx.load("exec1")
+        assert execution is not None
+        first = replace(execution, outputs={"o": 2}, version=execution.version + 1)
+        tx.write(CycleWrite(first, execution.version))
+        second = replace(first, state=State.SUCCESS, version=first.version + 1)
+        tx.write(CycleWrite(second, first.version))
+    assert store.get_execution("exec1") == second
 
 
 def test_a_stale_expected_version_raises_and_writes_nothing(

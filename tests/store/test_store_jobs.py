@@ -108,6 +108,18 @@ def test_a_stale_claim_token_is_fenced_off(store: Store, make: Any, now: dt.date
         assert [e.kind for e in tx.events("exec1", now)] == ["TaskStarted", "TaskResult"]
 
 
+def test_a_start_recorded_twice_is_one_event_and_the_claim_holds(
+    store: Store, make: Any, now: dt.datetime
+) -> None:
+    _queue(store, make, ["t1"])
+    [job] = store.claim_jobs("w", 1, 30, now)
+    started = make.event(kind="TaskStarted", dedup_key="t1:1:started")
+    assert store.job_started(job, started)
+    assert store.job_started(job, started)  # its dedup key drops the event, not the claim
+    with store.executor_tx() as tx:
+        assert [e.kind for e in tx.events("exec1", now)] == ["TaskStarted"]
+
+
 def test_result_dedup_key_drops_a_duplicate_result(
     store: Store, make: Any, now: dt.datetime
 ) -> None:

@@ -30,36 +30,38 @@ and :mod:`lanner.store.codec`.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lanner.engine.execution import Execution
 from lanner.errors import StoreError
 from lanner.store import codec, migrations
+from lanner.store import sqliterows as rows
 from lanner.store import sqlitesql as lite
 from lanner.store.base import (
     CycleWrite,
     EventRow,
-    Job,
-    LogRecord,
-    NewEvent,
-    Renewal,
     Scope,
 )
-from lanner.store.sql import read_execution
+from lanner.store.sql import event_rows, read_execution
 from lanner.store.sqlitemethods import SQLiteCycleMethods, SQLiteMethods
 from lanner.store.sqlitesql import SQL
 from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
 
 BUSY_TIMEOUT_SECONDS = 10.0
 WRITER_CACHE_KIB = 32 * 1024  # SQLite's default is 2 MiB per connection
+
+# None binds as NULL either way, but sqlite3, finding no adapter registered for it, asks
+# its protocol type for __adapt__: an AttributeError built and dropped for every NULL
+# parameter (about 2,000 instructions each, a dozen per cycle). A registered adapter ends
+# that search; an empty dict's get returns None for any key, without a Python frame.
+_NULL: dict[None, None] = {}
+sqlite3.register_adapter(type(None), _NULL.get)
 
 
 def _describe(exc: sqlite3.Error, what: str, path: str) -> StoreError:
@@ -164,60 +166,124 @@ class _Tx:
                 self._db.execute("ROLLBACK")
 
 
-class SQLiteExecutorTx(_Tx, SQLiteCycleMethods):
-    """The executor's cycle: the write lock is held from enter to exit."""
+class SQLiteExecutorTx(SQLiteCycleMethods):
+    """The executor's cycle: the write lock is held from enter to exit.
 
-    __slots__ = ("_loaded", "_memo")
+    Its own statements run on one cursor of the write connection, kept with it
+    (a statement through the connection makes and drops a cursor each time),
+    and translate driver errors in place, without a context manager per call.
+    """
+
+    __slots__ = ("_committed", "_cur", "_db", "_loaded", "_local", "_lock", "_memo", "_path")
 
     sql = SQL
 
     def __init__(
         self,
         db: sqlite3.Connection,
+        cur: sqlite3.Cursor,
         memo: codec.JsonMemo,
         path: str,
         lock: threading.RLock,
-        committed: Callable[[], None] | None = None,
-        local: _LocalState | None = None,
+        committed: Callable[[], None],
+        local: _LocalState,
     ) -> None:
-        super().__init__(
-            db, path, "run an executor cycle", "BEGIN IMMEDIATE", lock, committed, local
-        )
+        self._db = db
+        self._cur = cur
         self._memo = memo
+        self._path = path
+        self._lock = lock
+        self._committed = committed  # told of the commit, under the write lock
+        self._local = local  # counts this thread's write transactions (reads join them)
         self._loaded: Execution | None = None  # as stored when the cycle loaded it
 
-    def __enter__(self) -> SQLiteExecutorTx:  # type: ignore[override]
-        super().__enter__()
+    def __enter__(self) -> SQLiteExecutorTx:
+        # Writers of this process queue on a lock instead of on SQLite's busy
+        # handler, which sleeps in whole milliseconds between retries.
+        self._lock.acquire()
+        self._local.writing += 1
+        try:
+            self._cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._release()
+            raise _describe(exc, _CYCLE, self._path) from exc
         return self
 
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        try:
+            if exc is None:
+                try:
+                    self._cur.execute("COMMIT")
+                except sqlite3.Error as commit_exc:
+                    self._rollback()
+                    raise _describe(commit_exc, _CYCLE, self._path) from commit_exc
+                self._committed()
+                return
+            self._rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise _describe(exc, _CYCLE, self._path) from exc
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        self._local.writing -= 1
+        self._lock.release()
+
+    def _rollback(self) -> None:
+        # Some errors (SQLITE_FULL, SQLITE_IOERR) already rolled back.
+        if self._db.in_transaction:
+            # The original error is the one worth reporting.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
     def _guard(self, what: str) -> _Tx:
-        # Each method translates driver errors itself: a caller may catch
-        # errors inside the `with` block, and nothing above the store sees sqlite3.
+        # The shared methods (sql.SqlCycleMethods) translate driver errors through it:
+        # a caller may catch errors inside the `with` block, and nothing above the
+        # store sees sqlite3.
         return _Tx(self._db, self._path, what, None)
 
     def next_execution(self, now: datetime, scope: Scope = None) -> str | None:
-        with self._guard("find the next execution") as db:
-            row = _next_execution(db, now, scope)
+        try:
+            row = rows.next_execution(self._cur, now, scope)
+        except sqlite3.Error as exc:
+            raise _describe(exc, "find the next execution", self._path) from exc
         return None if row is None else str(row[0])
 
     def load(self, execution_id: str, cached: Execution | None = None) -> Execution | None:
-        self._loaded = loaded = super().load(execution_id, cached)
+        cur = self._cur
+        try:
+            row = cur.execute(SQL.EXEC_VERSION, (execution_id,)).fetchone()
+            if row is None:
+                loaded = None
+            # The hot path: the executor keeps executions in memory between cycles.
+            elif cached is not None and cached.id == execution_id and cached.version == row[0]:
+                loaded = cached
+            else:
+                loaded = read_execution(SQL, cur, execution_id)
+        except sqlite3.Error as exc:
+            raise _describe(exc, "load an execution", self._path) from exc
+        self._loaded = loaded
         return loaded
 
     def events(self, execution_id: str, now: datetime) -> list[EventRow]:
-        with self._guard("read events") as db:
-            found = db.execute(SQL.EVENTS, (execution_id, codec.to_micros(now))).fetchall()
-        return [
-            EventRow(i, e, k, codec.load_value(p), codec.from_micros(v)) for i, e, k, p, v in found
-        ]
+        try:
+            found = self._cur.execute(SQL.EVENTS, (execution_id, codec.to_micros(now))).fetchall()
+        except sqlite3.Error as exc:
+            raise _describe(exc, "read events", self._path) from exc
+        return event_rows(found)
 
     def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
-        with self._guard("complete jobs") as db:
-            return [db.execute(lite.JOB_TAKE, claim).rowcount == 1 for claim in claims]
+        execute = self._cur.execute
+        try:
+            return [execute(lite.JOB_TAKE, claim).rowcount == 1 for claim in claims]
+        except sqlite3.Error as exc:
+            raise _describe(exc, "complete jobs", self._path) from exc
 
     def drop_events(self, event_ids: Sequence[int]) -> None:
-        with self._guard("drop events") as db:
-            _many(db, lite.EVENT_DELETE, [(i,) for i in event_ids])
+        try:
+            rows.many(self._cur, lite.EVENT_DELETE, [(i,) for i in event_ids])
+        except sqlite3.Error as exc:
+            raise _describe(exc, "drop events", self._path) from exc
 
     def write(self, cycle: CycleWrite) -> None:
         """Apply the cycle; the row's version becomes ``cycle.expected_version + 1``.
@@ -226,50 +292,56 @@ class SQLiteExecutorTx(_Tx, SQLiteCycleMethods):
         caller keeps ``replace(execution, version=expected + 1)`` in memory so
         that its next ``load(..., cached)`` is a hit.
         """
+        try:
+            self._write(cycle)
+        except sqlite3.Error as exc:
+            raise _describe(exc, "write an executor cycle", self._path) from exc
+
+    def _write(self, cycle: CycleWrite) -> None:
         memo = self._memo
+        cur = self._cur
         expected = cycle.expected_version
         new = cycle.execution
-        e = codec.execution_params(new, expected + 1, memo)
         loaded = self._loaded
-        with self._guard("write an executor cycle") as db:
-            if (
-                loaded is not None
-                and loaded.id == new.id
-                and loaded.version == expected
-                and loaded.state is new.state
-                and loaded.finalized_at == new.finalized_at
-            ):
-                # The stored row has the state and finalized_at it keeps.
-                params = (*e[5:13], e[15], e[17], new.id, expected)
-                changed = db.execute(lite.EXEC_UPDATE_SAME_STATE, params).rowcount
-            else:
-                params = (*e[4:13], *e[15:18], new.id, expected)
-                changed = db.execute(SQL.EXEC_UPDATE, params).rowcount
-            if changed != 1:
-                raise StoreError(
-                    f"execution {cycle.execution.id} changed concurrently"
-                    f" (expected version {expected})"
-                )
-            if cycle.delete_task_runs:
-                _many(db, lite.RUN_DELETE, [(i,) for i in cycle.delete_task_runs])
-            if cycle.upsert_task_runs:
-                upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
-                _many(db, SQL.RUN_UPSERT, upserts)
-            if cycle.new_jobs:
-                free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
-                claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]
-                if free:
-                    _many(db, SQL.JOB_INSERT, free)
-                if claimed:
-                    _many(db, SQL.JOB_INSERT_CLAIMED, claimed)
-            if cycle.cancel_jobs:
-                _many(db, lite.JOB_CANCEL, [(i,) for i in cycle.cancel_jobs])
-            _insert_executions(db, memo, cycle.new_executions)
-            # Consumed events go first: a key they carried is free for a new event.
-            if cycle.consumed_events:
-                _many(db, lite.EVENT_DELETE, [(i,) for i in cycle.consumed_events])
-            _insert_events(db, cycle.new_events)
-            _insert_logs(db, cycle.logs)
+        if loaded is not None and loaded.id == new.id and loaded.version == expected:
+            # The stored row is `loaded`'s: only the columns that changed are set.
+            mask, values = codec.execution_changes(loaded, new, memo)
+            values += (expected + 1, new.id, expected)
+            changed = cur.execute(lite.exec_update(mask), values).rowcount
+        else:
+            e = codec.execution_params(new, expected + 1, memo)
+            params = (*e[4:13], *e[15:18], new.id, expected)
+            changed = cur.execute(SQL.EXEC_UPDATE, params).rowcount
+        if changed != 1:
+            raise StoreError(
+                f"execution {new.id} changed concurrently (expected version {expected})"
+            )
+        if cycle.delete_task_runs:
+            rows.many(cur, lite.RUN_DELETE, [(i,) for i in cycle.delete_task_runs])
+        if cycle.upsert_task_runs:
+            upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
+            rows.many(cur, SQL.RUN_UPSERT, upserts)
+        if cycle.new_jobs:
+            free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
+            claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]
+            if free:
+                rows.many(cur, SQL.JOB_INSERT, free)
+            if claimed:
+                rows.many(cur, SQL.JOB_INSERT_CLAIMED, claimed)
+        if cycle.cancel_jobs:
+            rows.many(cur, lite.JOB_CANCEL, [(i,) for i in cycle.cancel_jobs])
+        if cycle.new_executions:
+            rows.insert_executions(cur, memo, cycle.new_executions)
+        # Consumed events go first: a key they carried is free for a new event.
+        if cycle.consumed_events:
+            rows.many(cur, lite.EVENT_DELETE, [(i,) for i in cycle.consumed_events])
+        if cycle.new_events:
+            rows.insert_events(cur, cycle.new_events)
+        if cycle.logs:
+            rows.insert_logs(cur, cycle.logs)
+
+
+_CYCLE = "run an executor cycle"
 
 
 class _Session:
@@ -290,6 +362,10 @@ class _LocalState(threading.local):
     writing: int = 0  # write transactions this thread has open (under the write lock)
 
 
+# (pid, the write connection, its JSON memo, the cursor of its executor cycles)
+_Writer = tuple[int, sqlite3.Connection, codec.JsonMemo, sqlite3.Cursor]
+
+
 class SQLiteStore(SQLiteMethods):
     """The Store protocol on one SQLite file (see the module docstring)."""
 
@@ -304,8 +380,9 @@ class SQLiteStore(SQLiteMethods):
         self._write_lock = threading.RLock()
         self._connections: list[tuple[int, sqlite3.Connection]] = []  # (pid, connection)
         self._closed = False
-        # The process's write connection and its JSON memo, used under _write_lock.
-        self._writer: tuple[int, sqlite3.Connection, codec.JsonMemo] | None = None
+        # The process's write connection, its JSON memo and the cursor of its cycles,
+        # used under _write_lock.
+        self._writer: _Writer | None = None
         self._checkpointer = WalCheckpointer(self._connect)
 
     def __repr__(self) -> str:
@@ -338,7 +415,7 @@ class SQLiteStore(SQLiteMethods):
                         db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
                     except sqlite3.Error as exc:
                         raise _describe(exc, "open the database", self.path) from exc
-                    writer = self._writer = (pid, db, codec.JsonMemo())
+                    writer = self._writer = (pid, db, codec.JsonMemo(), db.cursor())
         return writer[1], writer[2]
 
     def _open(self) -> sqlite3.Connection:
@@ -372,7 +449,7 @@ class SQLiteStore(SQLiteMethods):
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             # Execution search's REGEX filter (store/searchsql.py).
-            db.create_function("regexp", 2, _regexp, deterministic=True)
+            db.create_function("regexp", 2, rows.regexp, deterministic=True)
         except sqlite3.Error as exc:
             db.close()
             raise _describe(exc, "open the database", self.path) from exc
@@ -459,12 +536,15 @@ class SQLiteStore(SQLiteMethods):
 
     def has_due_events(self, now: datetime, scope: Scope = None) -> bool:
         with self._read("look for due events") as db:
-            return _next_execution(db, now, scope) is not None
+            return rows.next_execution(db, now, scope) is not None
 
     def executor_tx(self) -> SQLiteExecutorTx:
         db, memo = self._writer_conn()
+        writer = self._writer
+        # (A stand-in for the connection, as bench/bench_cycle_sql.py makes, gets a cursor.)
+        cur = writer[3] if writer is not None and writer[1] is db else db.cursor()
         return SQLiteExecutorTx(
-            db, memo, self.path, self._write_lock, self._checkpointer.committed, self._local
+            db, cur, memo, self.path, self._write_lock, self._checkpointer.committed, self._local
         )
 
     def data_version(self) -> int:
@@ -472,112 +552,3 @@ class SQLiteStore(SQLiteMethods):
             return int(self._conn().execute("PRAGMA data_version").fetchone()[0])
         except sqlite3.Error as exc:
             raise _describe(exc, "read the data version", self.path) from exc
-
-    # -- jobs --------------------------------------------------------------------
-
-    def claim_jobs(
-        self,
-        process_id: str,
-        limit: int,
-        lease_seconds: float,
-        now: datetime,
-        scope: Scope = None,
-    ) -> list[Job]:
-        if limit <= 0 or (scope is not None and not scope):
-            return []
-        expires = now + timedelta(seconds=lease_seconds)
-        head = (process_id, codec.to_micros(expires), codec.to_micros(now))
-        with self._one("claim jobs") as db:
-            if scope is None:
-                claimed = db.execute(lite.CLAIM, (*head, limit)).fetchall()
-            else:
-                params = (*head, json.dumps(list(scope)), limit)
-                claimed = db.execute(lite.CLAIM_SCOPED, params).fetchall()
-        return codec.claimed_jobs(claimed, expires)
-
-    def renew_leases(
-        self, process_id: str, tokens: Sequence[str], lease_seconds: float, now: datetime
-    ) -> Renewal:
-        if not tokens:
-            return Renewal(frozenset(), frozenset())
-        expires = codec.to_micros(now + timedelta(seconds=lease_seconds))
-        with self._one("renew leases") as db:
-            renewed = db.execute(
-                lite.RENEW, (expires, process_id, json.dumps(list(tokens)))
-            ).fetchall()
-        return codec.renewal(tokens, renewed)
-
-    def complete_job(self, job: Job, event: NewEvent, logs: Sequence[LogRecord] = ()) -> bool:
-        with self._write("complete a job") as db:
-            fence = (job.task_run_id, job.attempt, job.claim_token)
-            if db.execute(lite.FENCED_DELETE, fence).rowcount == 0:
-                return False  # a zombie: its job was completed or claimed again
-            _insert_events(db, (event,))
-            _insert_logs(db, logs)
-        return True
-
-    def job_started(self, job: Job, event: NewEvent) -> bool:
-        with self._write("record a job start") as db:
-            fence = (job.task_run_id, job.attempt, job.claim_token)
-            if db.execute(lite.FENCED_CHECK, fence).fetchone() is None:
-                return False
-            _insert_events(db, (event,))
-        return True
-
-
-def _next_execution(db: sqlite3.Connection, now: datetime, scope: Scope) -> Any:
-    """The row of the oldest due event (of `scope`'s executions), or None."""
-    if scope is None:
-        return db.execute(lite.NEXT_EXECUTION, (codec.to_micros(now),)).fetchone()
-    if not scope:
-        return None
-    params = (codec.to_micros(now), json.dumps(list(scope)))
-    return db.execute(lite.NEXT_EXECUTION_SCOPED, params).fetchone()
-
-
-def _many(db: sqlite3.Connection, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
-    """executemany, or execute for the common single row (less driver overhead)."""
-    if len(params) == 1:
-        return db.execute(sql, params[0]).rowcount
-    return db.executemany(sql, params).rowcount
-
-
-def _read_execution(db: sqlite3.Connection, execution_id: str) -> Execution | None:
-    return read_execution(SQL, db, execution_id)
-
-
-def _insert_executions(
-    db: sqlite3.Connection, memo: codec.JsonMemo, executions: Sequence[Execution]
-) -> int:
-    """Insert new executions with their task runs; an existing id is left untouched.
-
-    Returns how many were inserted.
-    """
-    count = 0
-    for e in executions:
-        if db.execute(SQL.EXEC_INSERT, codec.execution_params(e, e.version, memo)).rowcount:
-            count += 1
-            if e.task_runs:
-                db.executemany(
-                    SQL.RUN_UPSERT, [codec.task_run_params(t, memo) for t in e.ordered_task_runs()]
-                )
-    return count
-
-
-def _insert_events(db: sqlite3.Connection, events: Sequence[NewEvent]) -> int:
-    """Insert events, dropping those whose dedup key exists; returns how many were inserted."""
-    if not events:
-        return 0
-    return _many(db, SQL.EVENT_INSERT, [codec.event_params(e) for e in events])
-
-
-def _insert_logs(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
-    if records:
-        _many(db, SQL.LOG_INSERT, [codec.log_params(r) for r in records])
-
-
-def _regexp(pattern: str, text: str | None) -> bool:
-    try:
-        return text is not None and re.search(pattern, text) is not None
-    except re.error:
-        return False

@@ -42,6 +42,14 @@ RENEW = (
 )
 FENCED_DELETE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
 FENCED_CHECK = "SELECT 1 FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
+# A job's start event, inserted only while the claim holds (FENCED_CHECK in the same
+# statement). No row inserted: the claim is gone, or the event's dedup key exists.
+FENCED_EVENT_INSERT = (
+    "INSERT INTO execution_event (execution_id, kind, payload, visible_at, dedup_key)"
+    " SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM job"
+    " WHERE task_run_id = ? AND attempt = ? AND claim_token = ?)"
+    " ON CONFLICT (dedup_key) DO NOTHING"
+)
 
 NEXT_EXECUTION = (
     "SELECT execution_id FROM execution_event WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1"
@@ -50,14 +58,25 @@ NEXT_EXECUTION_SCOPED = (
     "SELECT execution_id FROM execution_event WHERE visible_at <= ?"
     " AND execution_id IN (SELECT value FROM json_each(?)) ORDER BY visible_at, id LIMIT 1"
 )
-# A cycle that changes neither the execution's state nor its finalized_at: SQLite
-# rewrites the entries of every index on a column the SET names, whatever the value,
-# and both are in indexes (execution_slots, execution_finalized): one page less a cycle.
-EXEC_UPDATE_SAME_STATE = (
-    "UPDATE execution SET state_history = ?, inputs = ?, outputs = ?, labels = ?,"
-    " variables = ?, trigger = ?, error = ?, secret_inputs = ?, terminal_at = ?, version = ?"
-    " WHERE id = ? AND version = ?"
-)
+# A cycle's UPDATE names only the columns whose values changed (codec.execution_changes):
+# SQLite rewrites the entries of every index on a column the SET names, whatever the
+# value, and state and finalized_at are in indexes (execution_slots,
+# execution_finalized); the other columns are neither encoded nor bound again.
+_EXEC_UPDATES: dict[int, str] = {}
+
+
+def exec_update(mask: int) -> str:
+    """The UPDATE of the columns of `mask` (bits over codec.EXECUTION_UPDATED) and the
+    version, for the row of an id at an expected version: one text per mask (cached)."""
+    text = _EXEC_UPDATES.get(mask)
+    if text is None:
+        named = [c for i, c in enumerate(codec.EXECUTION_UPDATED) if mask >> i & 1]
+        sets = "".join(f"{column} = ?, " for column in named)
+        text = f"UPDATE execution SET {sets}version = ? WHERE id = ? AND version = ?"
+        _EXEC_UPDATES[mask] = text
+    return text
+
+
 # One row per statement: sqlite3 runs executemany as a loop of cached steps anyway.
 RUN_DELETE = "DELETE FROM task_run WHERE id = ?"
 JOB_TAKE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
