@@ -73,7 +73,7 @@ def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
     return copier
 
 
-def _fast_init(cls: type[T]) -> type[T]:
+def fast_init(cls: type[T]) -> type[T]:
     """Give a frozen dataclass an `__init__` that sets its fields in one go (its whole
     `__dict__`, or each slot through its descriptor) instead of dataclasses' one
     `object.__setattr__` per field, 5 times the cost for a TaskRun: the planner builds
@@ -119,14 +119,14 @@ class Phase(StrEnum):
     AFTER = "after_execution"  # the flow's afterExecution (root only)
 
 
-@_fast_init
+@fast_init
 @dataclass(frozen=True, slots=True)
 class History:
     state: State
     date: datetime
 
 
-@_fast_init
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Attempt:
     state: State
@@ -149,7 +149,7 @@ class ErrorInfo:
 
 
 # Not slotted, as Execution: see _copier.
-@_fast_init
+@fast_init
 @dataclass(frozen=True)
 class TaskRun:
     id: str
@@ -180,7 +180,7 @@ class TaskRun:
         return self.histories[0].date
 
 
-@_fast_init
+@fast_init
 @dataclass(frozen=True)
 class Execution:
     id: str

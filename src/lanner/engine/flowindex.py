@@ -43,6 +43,12 @@ class FlowIndex:
             for t in listener.tasks:
                 self._add(t, None, Phase.AFTER)
         self.root = {phase: enabled(tasks) for phase, tasks in root_lists.items()}
+        # next_after(root[MAIN], last) by the last task id (None: the first task), so
+        # that a long sequential flow does not scan its list for each task run.
+        main = self.root[Phase.MAIN]
+        self.root_next: dict[str | None, Task | None] = {None: main[0] if main else None}
+        for i, t in enumerate(main):
+            self.root_next.setdefault(t.id, main[i + 1] if i + 1 < len(main) else None)
 
     def _add(self, task: Task, parent: str | None, phase: Phase) -> None:
         self.tasks[task.id] = TaskInfo(task, parent, phase)

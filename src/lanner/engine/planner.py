@@ -38,7 +38,6 @@ from lanner.engine.containers import (
     all_terminated,
     loop_next,
     loop_parallel_next,
-    next_after,
     parallel_next,
     select,
     sequential_next,
@@ -219,7 +218,9 @@ def started_run(run: TaskRun, attempt: int, now: datetime) -> TaskRun | None:
     if run.state is not State.SUBMITTED or len(run.attempts) != attempt:
         return None
     attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, now))
-    return evolve(run.to(State.RUNNING, now), attempts=attempts)
+    # run.to(RUNNING) and the attempt in one copy: this runs for every task run.
+    histories = (*run.histories, History(State.RUNNING, now))
+    return evolve(run, state=State.RUNNING, histories=histories, attempts=attempts)
 
 
 class _Cycle(Cycle):
@@ -290,7 +291,14 @@ class _Cycle(Cycle):
 
     # -- events ------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        if isinstance(event, Start):
+        if isinstance(event, TaskResult):  # the most frequent event, looked at first
+            run = self.runs.get(event.task_run_id)
+            if run is not None and run.memo:  # both look only at a waiting child execution
+                foreachitem.before_result(self, event)  # first: it kills the children
+                subflow.before_result(self, event)
+            self.on_result(event)
+            onejob.after_result(self, event)
+        elif isinstance(event, Start):
             starting = self.ex.state is State.CREATED
             control.start(self)
             if starting and self.index.flow.sla:  # SLA hook: MAX_DURATION timers
@@ -316,11 +324,6 @@ class _Cycle(Cycle):
                 self.set_ex(State.KILLING)
             elif self.ex.state is State.RETRIED:
                 newexecutionretry.forward_kill(self)
-        elif isinstance(event, TaskResult):
-            foreachitem.before_result(self, event)  # first: it kills the children
-            subflow.before_result(self, event)
-            self.on_result(event)
-            onejob.after_result(self, event)
         elif isinstance(event, ChildStarted):
             onejob.started(self, event)
         elif isinstance(event, ChildResult):
@@ -362,8 +365,8 @@ class _Cycle(Cycle):
             return  # stale or duplicated: applying an event twice equals once
         if len(run.attempts) != ev.attempt:
             return
-        task = self.index.task(run.task_id)
-        if ev.state in (State.RUNNING,):
+        task = self.index.tasks[run.task_id].task
+        if ev.state is State.RUNNING:
             return
         state = ev.state
         # Built for a failure only: most results are successes.
@@ -403,19 +406,36 @@ class _Cycle(Cycle):
                 state = State.WARNING
         if state is State.WARNING and task.allowWarning:
             state = State.SUCCESS
-        self.set_attempt(run, ev.state, ev.outputs, error if ev.state is State.FAILED else None)
-        self.finish(self.runs[run.id], state, error=error if state is State.FAILED else None)
+        # set_attempt, then finish, in one copy and one put: every result comes here.
+        ended = self.attempt_ended(
+            run, ev.state, ev.outputs, error if ev.state is State.FAILED else None
+        )
+        self.end_run(run, ended, state, None, error if state is State.FAILED else None)
 
     def set_attempt(
         self, run: TaskRun, state: State, outputs: Mapping[str, Any], error: ErrorInfo | None
     ) -> None:
-        attempts = list(run.attempts)
+        self.put(evolve(run, **self.attempt_ended(run, state, outputs, error)))
+
+    def attempt_ended(
+        self, run: TaskRun, state: State, outputs: Mapping[str, Any], error: ErrorInfo | None
+    ) -> dict[str, Any]:
+        """The changes that end `run`'s last attempt in `state` (the run RUNNING)."""
+        attempts = run.attempts
         if attempts:
-            attempts[-1] = attempts[-1].to(State.RUNNING, self.now).to(state, self.now)
-        run = run if run.state is State.RUNNING else run.to(State.RUNNING, self.now)
-        self.put(
-            evolve(run, attempts=tuple(attempts), outputs=dict(outputs) or run.outputs, error=error)
-        )
+            attempts = (
+                *attempts[:-1],
+                attempts[-1].to(State.RUNNING, self.now).to(state, self.now),
+            )
+        changes: dict[str, Any] = {
+            "attempts": attempts,
+            "outputs": dict(outputs) or run.outputs,
+            "error": error,
+        }
+        if run.state is not State.RUNNING:
+            changes["state"] = State.RUNNING
+            changes["histories"] = (*run.histories, History(State.RUNNING, self.now))
+        return changes
 
     def max_attempts(self, policy: Any, run: TaskRun) -> int | bool | None:
         """The policy's maxAttempts (None: no limit), rendered; False when it does not
@@ -479,12 +499,26 @@ class _Cycle(Cycle):
         outputs: Mapping[str, Any] | None = None,
         error: ErrorInfo | None = None,
     ) -> None:
-        run = run.to(state, self.now)
+        self.end_run(run, {}, state, outputs, error)
+
+    def end_run(
+        self,
+        run: TaskRun,
+        changes: dict[str, Any],
+        state: State,
+        outputs: Mapping[str, Any] | None,
+        error: ErrorInfo | None,
+    ) -> None:
+        """`finish` of `run` with `changes` made first, in one copy."""
+        if state is not changes.get("state", run.state):
+            histories = changes.get("histories", run.histories)
+            changes["state"] = state
+            changes["histories"] = (*histories, History(state, self.now))
         if outputs is not None:
-            run = evolve(run, outputs=dict(outputs))
+            changes["outputs"] = dict(outputs)
         if error is not None:
-            run = evolve(run, error=error)
-        self.put(run)
+            changes["error"] = error
+        self.put(evolve(run, **changes) if changes else run)
         if state is State.FAILED and self.ex.error is None and error is not None:
             self.update_execution(error=error)
 
@@ -538,17 +572,23 @@ class _Cycle(Cycle):
         # execution's state changed since the last look in this cycle.
         if not ex_state.terminated and self.take_root_dirty():
             self.root_step()
-        for run_id in sorted(self.active, key=lambda i: self.runs[i].seq):
-            run = self.runs[run_id]
-            if run.state.terminated:
+        runs = self.runs
+        active = self.active
+        # Sorted only when there is an order to find (a chain has one task run going).
+        ordered = sorted(active, key=lambda i: runs[i].seq) if len(active) > 1 else list(active)
+        tasks = self.index.tasks
+        for run_id in ordered:
+            run = runs[run_id]
+            state = run.state
+            if state.terminated:
                 continue
-            if self.ex.state.terminated and self.top_phase(run) is not Phase.AFTER:
+            if self._ex.state.terminated and self.top_phase(run) is not Phase.AFTER:
                 continue
-            if run.state.created:
+            if state.created:
                 self.start(run)
             elif (
-                run.state is State.RUNNING
-                and self.index.task(run.task_id).kind is TaskKind.FLOWABLE
+                state is State.RUNNING
+                and tasks[run.task_id].task.kind is TaskKind.FLOWABLE
                 and self.take_touched(run_id)
             ):
                 # A flowable is looked at again only when it or one of its task runs
@@ -647,7 +687,7 @@ class _Cycle(Cycle):
             if self.root_going:
                 return
             last = self.runs[main_ids[-1]].task_id if main_ids else None
-            nxt = next_after(tasks, last)
+            nxt = self.index.root_next.get(last)  # next_after(tasks, last)
         else:
             runs = self.runs_of(None, phase)
             if all_terminated(len(tasks), runs):
@@ -765,7 +805,12 @@ class _Cycle(Cycle):
             )
             return
         attempt_obj = Attempt(State.CREATED, (History(State.CREATED, self.now),))
-        self.put(evolve(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
+        # run.to(SUBMITTED) and the new attempt in one copy: this runs for every attempt.
+        changes: dict[str, Any] = {"attempts": (*run.attempts, attempt_obj)}
+        if run.state is not State.SUBMITTED:
+            changes["state"] = State.SUBMITTED
+            changes["histories"] = (*run.histories, History(State.SUBMITTED, self.now))
+        self.put(evolve(run, **changes))
         self.emit(Dispatch(run.id, attempt, task.id, task.type, properties, timeout, task.logLevel))
 
     def start_flowable(self, run: TaskRun, task: Task) -> None:
