@@ -152,12 +152,20 @@ class Planner:
         self.engine = engine
         self._cursors: dict[str, LoopCursor] = {}
         self._properties: dict[str, dict[str, Any]] = {}
+        self._templated: dict[str, bool] = {}
 
     def properties(self, task: Task) -> dict[str, Any]:
         """A task type's own properties, as the job carries them before rendering."""
         found = self._properties.get(task.id)
         if found is None:
             found = self._properties[task.id] = own_properties(task)
+        return found
+
+    def templated(self, task: Task) -> bool:
+        """Whether `properties(task)` hold a template (`_has_template`, once per task)."""
+        found = self._templated.get(task.id)
+        if found is None:
+            found = self._templated[task.id] = _has_template(self.properties(task))
         return found
 
     def cursor(self, task_run_id: str, values: list[str]) -> LoopCursor:
@@ -659,29 +667,40 @@ class _Cycle(Cycle):
     # -- the root container ---------------------------------------------------------------
     def root_step(self) -> None:
         root = self.index.root
+        children = self.children
         # Counts kept by put(): a long main list costs nothing to look at.
-        main_ids = self.children.get((ROOT, Phase.MAIN), ())
+        main_ids = children.get((ROOT, Phase.MAIN), ())
+        going = self.root_going
+        failed = (ROOT, Phase.MAIN) in self.failed_lists
+        error_ids = children.get((ROOT, Phase.ERRORS))
+        finally_ids = children.get((ROOT, Phase.FINALLY))
         if (
-            self.root_going
-            and len(main_ids) - self.root_going < len(root[Phase.MAIN])
-            and (ROOT, Phase.MAIN) not in self.failed_lists
-            and not self.children.get((ROOT, Phase.ERRORS))
-            and not self.children.get((ROOT, Phase.FINALLY))
+            going
+            and len(main_ids) - going < len(root[Phase.MAIN])
+            and not failed
+            and not error_ids
+            and not finally_ids
         ):
             # What `select` below decides then (the main list, not over, one of its
             # task runs going): nothing to do. The common look of a sequential flow.
             return
-        summary = Summary(len(main_ids) - self.root_going, (ROOT, Phase.MAIN) in self.failed_lists)
-        phase, tasks = select(
-            root[Phase.MAIN],
-            root[Phase.ERRORS],
-            root[Phase.FINALLY],
-            summary,
-            self.runs_of(None, Phase.ERRORS),
-            self.runs_of(None, Phase.FINALLY),
-        )
+        terminated = len(main_ids) - going
+        phase: Phase
+        tasks: Sequence[Task]
+        if not (failed or error_ids or finally_ids or root[Phase.FINALLY]):
+            phase, tasks = Phase.MAIN, root[Phase.MAIN]  # what `select` returns then
+        else:
+            by_id = self.runs
+            phase, tasks = select(
+                root[Phase.MAIN],
+                root[Phase.ERRORS],
+                root[Phase.FINALLY],
+                Summary(terminated, failed),
+                [by_id[i] for i in error_ids or ()],  # runs_of(None, ERRORS)
+                [by_id[i] for i in finally_ids or ()],
+            )
         if phase is Phase.MAIN:
-            if summary.terminated >= len(tasks):
+            if terminated >= len(tasks):
                 self.end(final_state([self.runs[i].state for i in main_ids]))
                 return
             if self.root_going:
@@ -789,7 +808,9 @@ class _Cycle(Cycle):
     def dispatch(self, run: TaskRun, task: Task) -> None:
         attempt = len(run.attempts) + 1
         try:
-            properties = self.render(self.p.properties(task), run)
+            properties = self.p.properties(task)
+            if self.p.templated(task):  # what render() would find, known per task
+                properties = self.p.engine.render_value(properties, self.scope(run))
             timeout = self.timeout_seconds(run, task)
         except LannerError as exc:
             self.log("ERROR", exc.message, run)
