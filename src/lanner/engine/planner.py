@@ -79,7 +79,7 @@ from lanner.engine.execution import (
     generation,
     task_run_id,
 )
-from lanner.engine.flowindex import FlowIndex, main_list
+from lanner.engine.flowindex import FlowIndex
 from lanner.engine.timefmt import hms
 from lanner.engine.variables import error_log, execution_variables, task_variables
 from lanner.errors import LannerError, RenderError
@@ -928,7 +928,7 @@ class _Cycle(Cycle):
     def flowable_step(self, run: TaskRun) -> None:
         task = self.index.task(run.task_id)
         memo = run.memo or {}
-        main = main_list(task, memo)
+        main = self.index.main_list(task, memo)
         errors, finally_ = self.index.handler_lists(task)
         if main is None:  # Switch without a matching case nor defaults
             self.resolve(run, task, State.FAILED)
