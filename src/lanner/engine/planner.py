@@ -562,14 +562,16 @@ class _Cycle(Cycle):
         raise LannerError("the planner did not settle (a bug): too many passes")
 
     def step(self) -> None:
-        if self.ex.state is State.RETRYING and not self.any_retrying():
+        # self._ex, not the `ex` property, in this method and a few others run for every
+        # task run: a property is a call each time.
+        if self._ex.state is State.RETRYING and not self.any_retrying():
             self.set_ex(State.RUNNING)  # the retrying run was stopped by its parent
-        if self.ex.state is State.PAUSED:
+        if self._ex.state is State.PAUSED:
             if self._held:
                 return  # paused by a user: no task run starts; a Resume goes on
             pause.sync_state(self)  # the paused run was stopped by its parent
         self._held = False
-        ex_state = self.ex.state
+        ex_state = self._ex.state
         if ex_state is State.KILLING:
             self.kill_all()
             self.end(State.KILLED)
@@ -603,7 +605,7 @@ class _Cycle(Cycle):
                 # changed: what it decides depends on nothing else.
                 self.flowable_step(run)
         self.start_new()
-        if self.ex.state.terminated and self.ex.finalized_at is None:
+        if self._ex.state.terminated and self._ex.finalized_at is None:
             self.after_step()
 
     def start_new(self) -> None:
@@ -639,17 +641,16 @@ class _Cycle(Cycle):
 
     def create(self, child: NewChild, parent: TaskRun | None) -> TaskRun:
         parent_id = parent.id if parent else None
+        ex = self._ex
         # Handler task runs created again after a restart get new ids (restart.py).
-        gen = generation(self.ex) if child.phase is not Phase.MAIN else 0
-        run_id = task_run_id(
-            self.ex.id, parent_id, child.task.id, child.value, child.iteration, gen
-        )
+        gen = generation(ex) if child.phase is not Phase.MAIN else 0
+        run_id = task_run_id(ex.id, parent_id, child.task.id, child.value, child.iteration, gen)
         existing = self.runs.get(run_id)
         if existing is not None:
             return existing
         run = TaskRun(
             id=run_id,
-            execution_id=self.ex.id,
+            execution_id=ex.id,
             task_id=child.task.id,
             parent_id=parent_id,
             value=child.value,
