@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lanner.engine.execution import Phase, TaskRun
+from lanner.engine.execution import Phase, TaskRun, fast_init
 from lanner.model.states import State
 from lanner.model.task import Task
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NewChild:
     """A task run to create: which task, in which list, for which loop value."""
@@ -25,6 +26,7 @@ def all_terminated(expected: int, runs: Sequence[TaskRun]) -> bool:
     return sum(1 for r in runs if r.state.terminated) >= expected
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What the selector needs to know of a list's task runs."""

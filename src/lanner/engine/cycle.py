@@ -174,25 +174,28 @@ class Cycle(ABC):
     # -- changing ---------------------------------------------------------------------------
     def put(self, run: TaskRun) -> None:
         """Store a new version of a task run (invariants 1-3)."""
-        old = self._runs.get(run.id)
-        self._runs[run.id] = run
-        self._changed.add(run.id)
-        if run.state is State.FAILED:
+        run_id = run.id
+        old = self._runs.get(run_id)
+        self._runs[run_id] = run
+        self._changed.add(run_id)
+        state = run.state
+        if state is State.FAILED:
             self._failed_lists.add((run.parent_id or ROOT, run.phase))
-        if run.parent_id is None:
+        parent_id = run.parent_id
+        if parent_id is None:
             self._root_dirty = True
             if run.phase is Phase.MAIN:
                 was = old is not None and not old.state.terminated
-                self._root_going += int(not run.state.terminated) - int(was)
+                self._root_going += (not state.terminated) - was
         else:
-            self._touched.add(run.parent_id)
-        self._touched.add(run.id)
-        if run.state.terminated:
-            if run.memo is not None and run.memo.get("waiting") and run.id in self._active:
+            self._touched.add(parent_id)
+        self._touched.add(run_id)
+        if state.terminated:
+            if run.memo is not None and run.memo.get("waiting") and run_id in self._active:
                 self.kill_child(run)  # stopped while its child execution runs
-            self._active.discard(run.id)
+            self._active.discard(run_id)
         else:
-            self._active.add(run.id)
+            self._active.add(run_id)
         self._dirty = True
 
     def add(self, run: TaskRun) -> None:

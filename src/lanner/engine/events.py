@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lanner.engine.execution import Execution
+from lanner.engine.execution import Execution, fast_init
 from lanner.model.states import State
 
 # -- events -------------------------------------------------------------------
@@ -23,6 +23,7 @@ class Kill:
     """A user (or Exit KILLED) asked to kill the execution."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TaskResult:
     """A worker finished one attempt of a task run."""
@@ -35,6 +36,7 @@ class TaskResult:
     error_type: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TaskStarted:
     """A worker began an attempt (SUBMITTED -> RUNNING)."""
@@ -213,6 +215,7 @@ Event = (
 # -- commands -----------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Dispatch:
     """Run one attempt of a runnable task on a worker."""
@@ -245,6 +248,7 @@ class Timer:
     event: Event
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LogLine:
     level: str
@@ -310,6 +314,7 @@ class RetryExecution:
 Command = Dispatch | Cancel | Timer | LogLine | StartSubflow | Deliver | RetryExecution
 
 
+@fast_init
 @dataclass(frozen=True)
 class Decision:
     """The planner's answer: the new execution and what to carry out."""

@@ -43,6 +43,14 @@ class FlowIndex:
             for t in listener.tasks:
                 self._add(t, None, Phase.AFTER)
         self.root = {phase: enabled(tasks) for phase, tasks in root_lists.items()}
+        self._handlers: dict[str, tuple[Task, tuple[tuple[Task, ...], tuple[Task, ...]]]] = {}
+        self._mains: dict[str, tuple[Task, tuple[Task, ...] | None]] = {}
+        # next_after(root[MAIN], last) by the last task id (None: the first task), so
+        # that a long sequential flow does not scan its list for each task run.
+        main = self.root[Phase.MAIN]
+        self.root_next: dict[str | None, Task | None] = {None: main[0] if main else None}
+        for i, t in enumerate(main):
+            self.root_next.setdefault(t.id, main[i + 1] if i + 1 < len(main) else None)
 
     def _add(self, task: Task, parent: str | None, phase: Phase) -> None:
         self.tasks[task.id] = TaskInfo(task, parent, phase)
@@ -67,10 +75,28 @@ class FlowIndex:
             parent = pinfo.parent
         return self.flow.retry, False
 
-    @staticmethod
-    def handler_lists(task: Task) -> tuple[tuple[Task, ...], tuple[Task, ...]]:
+    def handler_lists(self, task: Task) -> tuple[tuple[Task, ...], tuple[Task, ...]]:
+        # Kept per task (a flowable's every look asked again, a tuple built per list).
+        found = self._handlers.get(task.id)
+        if found is not None and found[0] is task:
+            return found[1]
         behaviour = task.behaviour
-        return _list(task, behaviour.errors), _list(task, behaviour.finally_)
+        lists = _list(task, behaviour.errors), _list(task, behaviour.finally_)
+        self._handlers[task.id] = (task, lists)
+        return lists
+
+    def main_list(self, task: Task, memo: dict[str, Any] | Any) -> tuple[Task, ...] | None:
+        """`main_list`, kept per task when it does not depend on the memo (no branch or
+        case to choose, no DAG): a Parallel's every look built the tuple of its tasks."""
+        behaviour = task.behaviour
+        if behaviour.choose is not Choice.ALL or behaviour.dag is not None:
+            return main_list(task, memo)
+        found = self._mains.get(task.id)
+        if found is not None and found[0] is task:
+            return found[1]
+        main = main_list(task, memo)
+        self._mains[task.id] = (task, main)
+        return main
 
     @staticmethod
     def is_flowable(task: Task) -> bool:

@@ -38,7 +38,6 @@ from lanner.engine.containers import (
     all_terminated,
     loop_next,
     loop_parallel_next,
-    next_after,
     parallel_next,
     select,
     sequential_next,
@@ -80,7 +79,7 @@ from lanner.engine.execution import (
     generation,
     task_run_id,
 )
-from lanner.engine.flowindex import FlowIndex, main_list
+from lanner.engine.flowindex import FlowIndex
 from lanner.engine.timefmt import hms
 from lanner.engine.variables import error_log, execution_variables, task_variables
 from lanner.errors import LannerError, RenderError
@@ -153,12 +152,20 @@ class Planner:
         self.engine = engine
         self._cursors: dict[str, LoopCursor] = {}
         self._properties: dict[str, dict[str, Any]] = {}
+        self._templated: dict[str, bool] = {}
 
     def properties(self, task: Task) -> dict[str, Any]:
         """A task type's own properties, as the job carries them before rendering."""
         found = self._properties.get(task.id)
         if found is None:
             found = self._properties[task.id] = own_properties(task)
+        return found
+
+    def templated(self, task: Task) -> bool:
+        """Whether `properties(task)` hold a template (`_has_template`, once per task)."""
+        found = self._templated.get(task.id)
+        if found is None:
+            found = self._templated[task.id] = _has_template(self.properties(task))
         return found
 
     def cursor(self, task_run_id: str, values: list[str]) -> LoopCursor:
@@ -219,7 +226,9 @@ def started_run(run: TaskRun, attempt: int, now: datetime) -> TaskRun | None:
     if run.state is not State.SUBMITTED or len(run.attempts) != attempt:
         return None
     attempts = (*run.attempts[:-1], run.attempts[-1].to(State.RUNNING, now))
-    return evolve(run.to(State.RUNNING, now), attempts=attempts)
+    # run.to(RUNNING) and the attempt in one copy: this runs for every task run.
+    histories = (*run.histories, History(State.RUNNING, now))
+    return evolve(run, state=State.RUNNING, histories=histories, attempts=attempts)
 
 
 class _Cycle(Cycle):
@@ -290,7 +299,14 @@ class _Cycle(Cycle):
 
     # -- events ------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        if isinstance(event, Start):
+        if isinstance(event, TaskResult):  # the most frequent event, looked at first
+            run = self.runs.get(event.task_run_id)
+            if run is not None and run.memo:  # both look only at a waiting child execution
+                foreachitem.before_result(self, event)  # first: it kills the children
+                subflow.before_result(self, event)
+            self.on_result(event)
+            onejob.after_result(self, event)
+        elif isinstance(event, Start):
             starting = self.ex.state is State.CREATED
             control.start(self)
             if starting and self.index.flow.sla:  # SLA hook: MAX_DURATION timers
@@ -316,11 +332,6 @@ class _Cycle(Cycle):
                 self.set_ex(State.KILLING)
             elif self.ex.state is State.RETRIED:
                 newexecutionretry.forward_kill(self)
-        elif isinstance(event, TaskResult):
-            foreachitem.before_result(self, event)  # first: it kills the children
-            subflow.before_result(self, event)
-            self.on_result(event)
-            onejob.after_result(self, event)
         elif isinstance(event, ChildStarted):
             onejob.started(self, event)
         elif isinstance(event, ChildResult):
@@ -362,8 +373,8 @@ class _Cycle(Cycle):
             return  # stale or duplicated: applying an event twice equals once
         if len(run.attempts) != ev.attempt:
             return
-        task = self.index.task(run.task_id)
-        if ev.state in (State.RUNNING,):
+        task = self.index.tasks[run.task_id].task
+        if ev.state is State.RUNNING:
             return
         state = ev.state
         # Built for a failure only: most results are successes.
@@ -403,19 +414,36 @@ class _Cycle(Cycle):
                 state = State.WARNING
         if state is State.WARNING and task.allowWarning:
             state = State.SUCCESS
-        self.set_attempt(run, ev.state, ev.outputs, error if ev.state is State.FAILED else None)
-        self.finish(self.runs[run.id], state, error=error if state is State.FAILED else None)
+        # set_attempt, then finish, in one copy and one put: every result comes here.
+        ended = self.attempt_ended(
+            run, ev.state, ev.outputs, error if ev.state is State.FAILED else None
+        )
+        self.end_run(run, ended, state, None, error if state is State.FAILED else None)
 
     def set_attempt(
         self, run: TaskRun, state: State, outputs: Mapping[str, Any], error: ErrorInfo | None
     ) -> None:
-        attempts = list(run.attempts)
+        self.put(evolve(run, **self.attempt_ended(run, state, outputs, error)))
+
+    def attempt_ended(
+        self, run: TaskRun, state: State, outputs: Mapping[str, Any], error: ErrorInfo | None
+    ) -> dict[str, Any]:
+        """The changes that end `run`'s last attempt in `state` (the run RUNNING)."""
+        attempts = run.attempts
         if attempts:
-            attempts[-1] = attempts[-1].to(State.RUNNING, self.now).to(state, self.now)
-        run = run if run.state is State.RUNNING else run.to(State.RUNNING, self.now)
-        self.put(
-            evolve(run, attempts=tuple(attempts), outputs=dict(outputs) or run.outputs, error=error)
-        )
+            attempts = (
+                *attempts[:-1],
+                attempts[-1].to(State.RUNNING, self.now).to(state, self.now),
+            )
+        changes: dict[str, Any] = {
+            "attempts": attempts,
+            "outputs": dict(outputs) or run.outputs,
+            "error": error,
+        }
+        if run.state is not State.RUNNING:
+            changes["state"] = State.RUNNING
+            changes["histories"] = (*run.histories, History(State.RUNNING, self.now))
+        return changes
 
     def max_attempts(self, policy: Any, run: TaskRun) -> int | bool | None:
         """The policy's maxAttempts (None: no limit), rendered; False when it does not
@@ -479,12 +507,26 @@ class _Cycle(Cycle):
         outputs: Mapping[str, Any] | None = None,
         error: ErrorInfo | None = None,
     ) -> None:
-        run = run.to(state, self.now)
+        self.end_run(run, {}, state, outputs, error)
+
+    def end_run(
+        self,
+        run: TaskRun,
+        changes: dict[str, Any],
+        state: State,
+        outputs: Mapping[str, Any] | None,
+        error: ErrorInfo | None,
+    ) -> None:
+        """`finish` of `run` with `changes` made first, in one copy."""
+        if state is not changes.get("state", run.state):
+            histories = changes.get("histories", run.histories)
+            changes["state"] = state
+            changes["histories"] = (*histories, History(state, self.now))
         if outputs is not None:
-            run = evolve(run, outputs=dict(outputs))
+            changes["outputs"] = dict(outputs)
         if error is not None:
-            run = evolve(run, error=error)
-        self.put(run)
+            changes["error"] = error
+        self.put(evolve(run, **changes) if changes else run)
         if state is State.FAILED and self.ex.error is None and error is not None:
             self.update_execution(error=error)
 
@@ -520,14 +562,16 @@ class _Cycle(Cycle):
         raise LannerError("the planner did not settle (a bug): too many passes")
 
     def step(self) -> None:
-        if self.ex.state is State.RETRYING and not self.any_retrying():
+        # self._ex, not the `ex` property, in this method and a few others run for every
+        # task run: a property is a call each time.
+        if self._ex.state is State.RETRYING and not self.any_retrying():
             self.set_ex(State.RUNNING)  # the retrying run was stopped by its parent
-        if self.ex.state is State.PAUSED:
+        if self._ex.state is State.PAUSED:
             if self._held:
                 return  # paused by a user: no task run starts; a Resume goes on
             pause.sync_state(self)  # the paused run was stopped by its parent
         self._held = False
-        ex_state = self.ex.state
+        ex_state = self._ex.state
         if ex_state is State.KILLING:
             self.kill_all()
             self.end(State.KILLED)
@@ -538,24 +582,30 @@ class _Cycle(Cycle):
         # execution's state changed since the last look in this cycle.
         if not ex_state.terminated and self.take_root_dirty():
             self.root_step()
-        for run_id in sorted(self.active, key=lambda i: self.runs[i].seq):
-            run = self.runs[run_id]
-            if run.state.terminated:
+        runs = self.runs
+        active = self.active
+        # Sorted only when there is an order to find (a chain has one task run going).
+        ordered = sorted(active, key=lambda i: runs[i].seq) if len(active) > 1 else list(active)
+        tasks = self.index.tasks
+        for run_id in ordered:
+            run = runs[run_id]
+            state = run.state
+            if state.terminated:
                 continue
-            if self.ex.state.terminated and self.top_phase(run) is not Phase.AFTER:
+            if self._ex.state.terminated and self.top_phase(run) is not Phase.AFTER:
                 continue
-            if run.state.created:
+            if state.created:
                 self.start(run)
             elif (
-                run.state is State.RUNNING
-                and self.index.task(run.task_id).kind is TaskKind.FLOWABLE
+                state is State.RUNNING
+                and tasks[run.task_id].task.kind is TaskKind.FLOWABLE
                 and self.take_touched(run_id)
             ):
                 # A flowable is looked at again only when it or one of its task runs
                 # changed: what it decides depends on nothing else.
                 self.flowable_step(run)
         self.start_new()
-        if self.ex.state.terminated and self.ex.finalized_at is None:
+        if self._ex.state.terminated and self._ex.finalized_at is None:
             self.after_step()
 
     def start_new(self) -> None:
@@ -591,17 +641,16 @@ class _Cycle(Cycle):
 
     def create(self, child: NewChild, parent: TaskRun | None) -> TaskRun:
         parent_id = parent.id if parent else None
+        ex = self._ex
         # Handler task runs created again after a restart get new ids (restart.py).
-        gen = generation(self.ex) if child.phase is not Phase.MAIN else 0
-        run_id = task_run_id(
-            self.ex.id, parent_id, child.task.id, child.value, child.iteration, gen
-        )
+        gen = generation(ex) if child.phase is not Phase.MAIN else 0
+        run_id = task_run_id(ex.id, parent_id, child.task.id, child.value, child.iteration, gen)
         existing = self.runs.get(run_id)
         if existing is not None:
             return existing
         run = TaskRun(
             id=run_id,
-            execution_id=self.ex.id,
+            execution_id=ex.id,
             task_id=child.task.id,
             parent_id=parent_id,
             value=child.value,
@@ -619,35 +668,46 @@ class _Cycle(Cycle):
     # -- the root container ---------------------------------------------------------------
     def root_step(self) -> None:
         root = self.index.root
+        children = self.children
         # Counts kept by put(): a long main list costs nothing to look at.
-        main_ids = self.children.get((ROOT, Phase.MAIN), ())
+        main_ids = children.get((ROOT, Phase.MAIN), ())
+        going = self.root_going
+        failed = (ROOT, Phase.MAIN) in self.failed_lists
+        error_ids = children.get((ROOT, Phase.ERRORS))
+        finally_ids = children.get((ROOT, Phase.FINALLY))
         if (
-            self.root_going
-            and len(main_ids) - self.root_going < len(root[Phase.MAIN])
-            and (ROOT, Phase.MAIN) not in self.failed_lists
-            and not self.children.get((ROOT, Phase.ERRORS))
-            and not self.children.get((ROOT, Phase.FINALLY))
+            going
+            and len(main_ids) - going < len(root[Phase.MAIN])
+            and not failed
+            and not error_ids
+            and not finally_ids
         ):
             # What `select` below decides then (the main list, not over, one of its
             # task runs going): nothing to do. The common look of a sequential flow.
             return
-        summary = Summary(len(main_ids) - self.root_going, (ROOT, Phase.MAIN) in self.failed_lists)
-        phase, tasks = select(
-            root[Phase.MAIN],
-            root[Phase.ERRORS],
-            root[Phase.FINALLY],
-            summary,
-            self.runs_of(None, Phase.ERRORS),
-            self.runs_of(None, Phase.FINALLY),
-        )
+        terminated = len(main_ids) - going
+        phase: Phase
+        tasks: Sequence[Task]
+        if not (failed or error_ids or finally_ids or root[Phase.FINALLY]):
+            phase, tasks = Phase.MAIN, root[Phase.MAIN]  # what `select` returns then
+        else:
+            by_id = self.runs
+            phase, tasks = select(
+                root[Phase.MAIN],
+                root[Phase.ERRORS],
+                root[Phase.FINALLY],
+                Summary(terminated, failed),
+                [by_id[i] for i in error_ids or ()],  # runs_of(None, ERRORS)
+                [by_id[i] for i in finally_ids or ()],
+            )
         if phase is Phase.MAIN:
-            if summary.terminated >= len(tasks):
+            if terminated >= len(tasks):
                 self.end(final_state([self.runs[i].state for i in main_ids]))
                 return
             if self.root_going:
                 return
             last = self.runs[main_ids[-1]].task_id if main_ids else None
-            nxt = next_after(tasks, last)
+            nxt = self.index.root_next.get(last)  # next_after(tasks, last)
         else:
             runs = self.runs_of(None, phase)
             if all_terminated(len(tasks), runs):
@@ -749,7 +809,9 @@ class _Cycle(Cycle):
     def dispatch(self, run: TaskRun, task: Task) -> None:
         attempt = len(run.attempts) + 1
         try:
-            properties = self.render(self.p.properties(task), run)
+            properties = self.p.properties(task)
+            if self.p.templated(task):  # what render() would find, known per task
+                properties = self.p.engine.render_value(properties, self.scope(run))
             timeout = self.timeout_seconds(run, task)
         except LannerError as exc:
             self.log("ERROR", exc.message, run)
@@ -765,7 +827,12 @@ class _Cycle(Cycle):
             )
             return
         attempt_obj = Attempt(State.CREATED, (History(State.CREATED, self.now),))
-        self.put(evolve(run.to(State.SUBMITTED, self.now), attempts=(*run.attempts, attempt_obj)))
+        # run.to(SUBMITTED) and the new attempt in one copy: this runs for every attempt.
+        changes: dict[str, Any] = {"attempts": (*run.attempts, attempt_obj)}
+        if run.state is not State.SUBMITTED:
+            changes["state"] = State.SUBMITTED
+            changes["histories"] = (*run.histories, History(State.SUBMITTED, self.now))
+        self.put(evolve(run, **changes))
         self.emit(Dispatch(run.id, attempt, task.id, task.type, properties, timeout, task.logLevel))
 
     def start_flowable(self, run: TaskRun, task: Task) -> None:
@@ -862,7 +929,7 @@ class _Cycle(Cycle):
     def flowable_step(self, run: TaskRun) -> None:
         task = self.index.task(run.task_id)
         memo = run.memo or {}
-        main = main_list(task, memo)
+        main = self.index.main_list(task, memo)
         errors, finally_ = self.index.handler_lists(task)
         if main is None:  # Switch without a matching case nor defaults
             self.resolve(run, task, State.FAILED)

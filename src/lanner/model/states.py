@@ -24,21 +24,12 @@ class State(StrEnum):
     BREAKPOINT = "BREAKPOINT"
     RESUBMITTED = "RESUBMITTED"
 
-    @property
-    def terminated(self) -> bool:
-        return self in _TERMINATED
-
-    @property
-    def failed(self) -> bool:
-        return self is State.FAILED
-
-    @property
-    def created(self) -> bool:
-        return self in (State.CREATED, State.RESTARTED)
-
-    @property
-    def running(self) -> bool:
-        return self in (State.RUNNING, State.KILLING)
+    # Plain attributes of each member, set below: the planner reads them a few dozen
+    # times per task run, and a property is a function call each time.
+    terminated: bool
+    failed: bool
+    created: bool
+    running: bool
 
 
 _TERMINATED = frozenset(
@@ -53,6 +44,13 @@ _TERMINATED = frozenset(
         State.RESUBMITTED,
     }
 )
+
+for _state in State:
+    _state.terminated = _state in _TERMINATED
+    _state.failed = _state is State.FAILED
+    _state.created = _state in (State.CREATED, State.RESTARTED)
+    _state.running = _state in (State.RUNNING, State.KILLING)
+del _state
 
 # Final-state priority of Kestra 2.0 (§0 decision 6): the first present wins.
 FINAL_PRIORITY = (State.KILLED, State.FAILED, State.CANCELLED, State.WARNING, State.PAUSED)
