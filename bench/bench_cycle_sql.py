@@ -9,13 +9,17 @@ transaction and the WAL pages each appends:
 - the log table with AUTOINCREMENT (the schema before migration 0006);
 - without the job table's statements (a hand-off kept out of the job table:
   the ceiling of that change);
-- without the version check that starts each cycle.
+- without the version check that starts each cycle;
+- on files of other page sizes than SQLite's default 4096 (2048 and 8192).
+
+`--parallel` records the 100-task Parallel instead of the chain: its task runs
+carry outputs, rows of another size than a Log task's.
 
 Only SQLite's side is measured (the statements are replayed as recorded, no
 Python of Lanner's around them): it bounds what a change of pages and
 statements can give, against `bench_run.py`'s ~300-350 µs of CPU per task.
 
-    .venv/bin/python bench/bench_cycle_sql.py [--runs N] [--rounds N]
+    .venv/bin/python bench/bench_cycle_sql.py [--runs N] [--rounds N] [--parallel]
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ from lanner.store import migrations
 from lanner.store import sqlite as sqlite_store
 
 Statement = tuple[str, Any]
+# (name, migrations applied, which statements are replayed, page size of the file)
+Variant = tuple[str, int, Callable[[str], bool], int]
+
+
+def _all(sql: str) -> bool:
+    return True
 
 
 class _Recorder:
@@ -68,8 +78,8 @@ class _Recorder:
         return getattr(self._db, name)
 
 
-def record(runs: int, directory: str) -> list[list[Statement]]:
-    """The write transactions of `runs` executions of the 40-task chain (after a warm-up)."""
+def record(runs: int, directory: str, source: str) -> list[list[Statement]]:
+    """The write transactions of `runs` executions of `source` (after a warm-up)."""
     log: list[Statement] = []
     original = sqlite_store.SQLiteStore._writer_conn
 
@@ -79,7 +89,7 @@ def record(runs: int, directory: str) -> list[list[Statement]]:
 
     lanner_ = bench_run.Lanner(directory)
     try:
-        run = lanner_.deploy_timed(bench_run.sequential_logs(40))
+        run = lanner_.deploy_timed(source)
         sqlite_store.SQLiteStore._writer_conn = writer_conn  # type: ignore[method-assign]
         try:
             for _ in range(runs):
@@ -101,8 +111,9 @@ def record(runs: int, directory: str) -> list[list[Statement]]:
     return transactions
 
 
-def schema(path: str, upto: int) -> None:
+def schema(path: str, upto: int, page_size: int) -> None:
     db = sqlite3.connect(path, isolation_level=None)
+    db.execute(f"PRAGMA page_size={page_size}")  # while the file is empty
     db.execute("PRAGMA journal_mode=WAL")
     for migration in migrations.load("sqlite")[:upto]:
         for statement in migrations.split_sqlite(migration.sql):
@@ -111,11 +122,14 @@ def schema(path: str, upto: int) -> None:
 
 
 def replay(
-    directory: str, transactions: list[list[Statement]], upto: int, keep: Callable[[str], bool]
+    directory: str,
+    transactions: list[list[Statement]],
+    variant: Variant,
 ) -> tuple[float, float]:
     """(µs of CPU, WAL pages) per transaction, replayed on a new database."""
+    _, upto, keep, page_size = variant
     path = os.path.join(directory, f"replay-{time.monotonic_ns()}.db")
-    schema(path, upto)
+    schema(path, upto, page_size)
     db = sqlite3.connect(path, isolation_level=None, cached_statements=256)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -137,23 +151,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--parallel", action="store_true", help="the 100-task Parallel")
     args = parser.parse_args()
     latest = len(migrations.load("sqlite"))
-    variants: list[tuple[str, int, Callable[[str], bool]]] = [
-        ("as recorded", latest, lambda s: True),
-        ("log with AUTOINCREMENT (before 0006)", 5, lambda s: True),
-        ("no job statements", latest, lambda s: "job" not in s.split("WHERE")[0]),
-        ("no version check", latest, lambda s: not s.startswith("SELECT version")),
+    variants: list[Variant] = [
+        ("as recorded", latest, _all, 4096),
+        ("log with AUTOINCREMENT (before 0006)", 5, _all, 4096),
+        ("no job statements", latest, lambda s: "job" not in s.split("WHERE")[0], 4096),
+        ("no version check", latest, lambda s: not s.startswith("SELECT version"), 4096),
+        ("pages of 2048 bytes", latest, _all, 2048),
+        ("pages of 8192 bytes", latest, _all, 8192),
     ]
+    source = bench_run.parallel_returns(100) if args.parallel else bench_run.sequential_logs(40)
     with tempfile.TemporaryDirectory() as directory:
-        transactions = record(args.runs, directory)
+        transactions = record(args.runs, directory, source)
         cycles = sum(1 for tx in transactions if any("task_run" in s for s, _ in tx))
         print(f"{len(transactions)} write transactions recorded, {cycles} with task runs")
         samples: list[list[tuple[float, float]]] = [[] for _ in variants]
         for _ in range(args.rounds):
-            for (_, upto, keep), taken in zip(variants, samples, strict=True):
-                taken.append(replay(directory, transactions, upto, keep))
-    for (name, _, _), taken in zip(variants, samples, strict=True):
+            for variant, taken in zip(variants, samples, strict=True):
+                taken.append(replay(directory, transactions, variant))
+    for (name, *_), taken in zip(variants, samples, strict=True):
         cpu = statistics.median(t[0] for t in taken)
         pages = statistics.median(t[1] for t in taken)
         print(f"{name:<40} {cpu:7.1f} µs CPU {pages:5.1f} WAL pages per transaction")

@@ -188,6 +188,12 @@ def run_flow(
         )
     else:
         print(f"Execution {final.id} ended {final.state.value} ({len(final.task_runs)} task runs)")
+    # The process leaves with os._exit (cli/launch.py), which skips the checkpoint of
+    # closing the store: a long WAL would be read again by every later process.
+    from lanner.store.sqlite import SQLiteStore  # loaded already when the store is SQLite's
+
+    if isinstance(store, SQLiteStore):
+        store.checkpoint_long_wal()
     if signals.received:
         return INTERRUPTED
     return EXECUTION_FAILED if final.state in _FAILED else OK

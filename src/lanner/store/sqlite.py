@@ -51,7 +51,7 @@ from lanner.store.base import (
 from lanner.store.sql import event_rows, read_execution
 from lanner.store.sqlitemethods import SQLiteCycleMethods, SQLiteMethods
 from lanner.store.sqlitesql import SQL
-from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer
+from lanner.store.walcheckpoint import BACKSTOP_PAGES, WalCheckpointer, checkpoint_long_wal
 
 BUSY_TIMEOUT_SECONDS = 10.0
 WRITER_CACHE_KIB = 32 * 1024  # SQLite's default is 2 MiB per connection
@@ -518,6 +518,19 @@ class SQLiteStore(SQLiteMethods):
                     SQL.SCHEMA_RECORD,
                     (migration.version, migration.name, codec.to_micros(datetime.now(UTC))),
                 )
+
+    def checkpoint_long_wal(self) -> bool:
+        """Before a short-lived process exits without closing the store: checkpoint a
+        long WAL (:func:`walcheckpoint.checkpoint_long_wal`), so that the processes
+        that open the store next do not read it all again. Bounded, never raises."""
+        try:
+            db, _ = self._writer_conn()
+        except StoreError:
+            return False
+        with self._write_lock:
+            if db.in_transaction:
+                return False
+            return checkpoint_long_wal(db, self.path, int(BUSY_TIMEOUT_SECONDS * 1000))
 
     def close(self) -> None:
         self._checkpointer.close()
