@@ -30,10 +30,10 @@ BACKSTOP_PAGES = 10_000
 # A short-lived process (`lanner run`) leaves its WAL behind: its few dozen commits
 # never reach COMMITS_PER_CHECKPOINT, and os._exit skips the checkpoint of a closing
 # connection. The next process to open the store reads the whole WAL again to rebuild
-# its index, about 1.2 ms of CPU per MiB, so runs in one LANNER_HOME grew it by ~120 KiB
-# each, up to the backstop (about 40 MiB, 13 ms at every start). Past this size the
-# process checkpoints before it exits (`checkpoint_long_wal`): about 20 ms of wall
-# time (two fsyncs), once every eight or so one-task runs.
+# its index (about 0.5 ms of CPU per MiB), and each one-task run in one LANNER_HOME
+# added ~120 KiB, up to the backstop (about 40 MiB: 18 ms of CPU at every start). Past
+# this size the process checkpoints before it exits (`checkpoint_long_wal`): about 1 ms
+# of CPU and 6-20 ms of wall time (the fsyncs), once every eight or so one-task runs.
 EXIT_CHECKPOINT_BYTES = 1 << 20
 
 
