@@ -23,7 +23,7 @@ from lanner.model.states import State
 from lanner.model.validate import load_flow_file
 from lanner.plugin import TaskRegistry
 from lanner.runtime.process import Process
-from lanner.store import default_db_url, open_store
+from lanner.store import SQLiteStore, default_db_url, open_store
 from lanner.store.base import LogRecord, Store
 
 _FAILED = {State.FAILED, State.KILLED, State.CANCELLED}
@@ -190,8 +190,6 @@ def run_flow(
         print(f"Execution {final.id} ended {final.state.value} ({len(final.task_runs)} task runs)")
     # The process leaves with os._exit (cli/launch.py), which skips the checkpoint of
     # closing the store: a long WAL would be read again by every later process.
-    from lanner.store.sqlite import SQLiteStore  # loaded already when the store is SQLite's
-
     if isinstance(store, SQLiteStore):
         store.checkpoint_long_wal()
     if signals.received:
