@@ -22,16 +22,18 @@ tasks:
     message: hello
 """
 
-# Writes about 3 MB of frames to the WAL and leaves as `lanner run` does, without
+# Writes about 4 MB of frames to the WAL and leaves as `lanner run` does, without
 # the checkpoint of closing the last connection.
 GROW = textwrap.dedent(
     """\
     import os, sqlite3, sys
     db = sqlite3.connect(sys.argv[1], isolation_level=None)
     db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute("BEGIN")
     db.execute("CREATE TABLE padding (b BLOB)")
     db.executemany("INSERT INTO padding VALUES (?)", [(b"x" * 3000,)] * 1000)
     db.execute("DROP TABLE padding")
+    db.execute("COMMIT")
     os._exit(0)
     """
 )

@@ -33,9 +33,11 @@ def _grow_wal(store: SQLiteStore, size: int) -> None:
     db = sqlite3.connect(store.path, isolation_level=None)
     try:
         db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("BEGIN")
         db.execute("CREATE TABLE padding (b BLOB)")
         db.executemany("INSERT INTO padding VALUES (?)", [(b"x" * 3000,)] * (size // 3000 + 1))
         db.execute("DROP TABLE padding")
+        db.execute("COMMIT")
     finally:
         db.close()
     assert _wal(store).stat().st_size > size
@@ -83,3 +85,25 @@ def test_a_busy_database_does_not_make_it_wait_or_fail(store: SQLiteStore) -> No
     db, _ = store._writer_conn()
     assert db.execute("PRAGMA busy_timeout").fetchone() == (10_000,)
     store.deploy_flow("ns", "g", "id: g\nnamespace: ns\ntasks: []\n")
+
+
+def test_a_reader_of_an_old_snapshot_keeps_its_frames(store: SQLiteStore) -> None:
+    store.deploy_flow("ns", "f", "id: f\nnamespace: ns\ntasks: []\n")
+    reader = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        # Another process reads the database as it was before the long WAL was written.
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM flow").fetchone() == (1,)
+        _grow_wal(store, walcheckpoint.EXIT_CHECKPOINT_BYTES + 100_000)
+        start = time.monotonic()
+        assert store.checkpoint_long_wal() is True
+        assert time.monotonic() - start < 2
+        # Frames its snapshot may still need are neither copied over nor cut off.
+        assert _wal(store).stat().st_size > walcheckpoint.EXIT_CHECKPOINT_BYTES
+        assert reader.execute("SELECT count(*) FROM flow").fetchone() == (1,)
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    # With the reader gone, the next exit empties it.
+    assert store.checkpoint_long_wal() is True
+    assert _wal(store).stat().st_size == 0

@@ -32,20 +32,22 @@ BACKSTOP_PAGES = 10_000
 # connection. The next process to open the store reads the whole WAL again to rebuild
 # its index (about 0.5 ms of CPU per MiB), and each one-task run in one LANNER_HOME
 # added ~120 KiB, up to the backstop (about 40 MiB: 18 ms of CPU at every start). Past
-# this size the process checkpoints before it exits (`checkpoint_long_wal`): about 1 ms
-# of CPU and 6-20 ms of wall time (the fsyncs), once every eight or so one-task runs.
+# this size the process checkpoints before it exits (`checkpoint_long_wal`): about 1.5 ms
+# of CPU and 10-25 ms of wall time (the fsyncs), once every eight or so one-task runs.
 EXIT_CHECKPOINT_BYTES = 1 << 20
 
 
 def checkpoint_long_wal(db: sqlite3.Connection, path: str, busy_timeout_ms: int) -> bool:
-    """Checkpoint and truncate the WAL of the database at `path` when it is longer than
+    """Checkpoint the WAL of the database at `path` when it is longer than
     EXIT_CHECKPOINT_BYTES; whether it was tried. Never waits for a lock and never raises.
 
-    TRUNCATE, not PASSIVE: with no busy handler SQLite does not wait for other writers or
-    readers and checkpoints what it can, as PASSIVE does; when no other connection is
-    busy (the usual end of a `lanner run`) it empties the file too, so that its size,
-    which the test above reads, is the WAL's length again. `db` must have no transaction
-    open; its busy timeout is set back to `busy_timeout_ms`.
+    PASSIVE copies what it can beside other processes' writers and readers. Once all is
+    copied, TRUNCATE empties the file as well, if no other connection is using the WAL
+    (the usual end of a `lanner run`): after a checkpoint alone the file keeps its size
+    while its frames are written over, and the size test above would see a long WAL at
+    every later exit. Without a busy handler neither waits for a lock, and the write lock
+    TRUNCATE takes is held for no copy, only to cut the file. `db` must have no
+    transaction open; its busy timeout is set back to `busy_timeout_ms`.
     """
     try:
         if os.stat(path + "-wal").st_size <= EXIT_CHECKPOINT_BYTES:
@@ -55,7 +57,9 @@ def checkpoint_long_wal(db: sqlite3.Connection, path: str, busy_timeout_ms: int)
     with contextlib.suppress(sqlite3.Error):
         db.execute("PRAGMA busy_timeout=0")
         try:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            busy, frames, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if not busy and copied == frames:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         finally:
             db.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     return True
