@@ -30,7 +30,15 @@ from datetime import datetime
 from typing import Any, Final
 
 from lanner.engine.events import Command, Decision, Deliver, Kill, LogLine, TaskResult
-from lanner.engine.execution import ROOT, ErrorInfo, Execution, Phase, TaskRun, evolve
+from lanner.engine.execution import (
+    ROOT,
+    ErrorInfo,
+    Execution,
+    Phase,
+    TaskRun,
+    evolve,
+    fast_init,
+)
 from lanner.engine.flowindex import FlowIndex
 from lanner.expr import ExpressionEngine, Scope
 from lanner.expr.scope import FileReader, FlowHistory, KVLookup
@@ -39,6 +47,7 @@ from lanner.model.states import State
 from lanner.model.task import Task
 
 
+@fast_init  # built for every cycle
 @dataclass(frozen=True)
 class PlanContext:
     """Everything the planner reads besides the flow and the execution."""

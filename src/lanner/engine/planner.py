@@ -306,6 +306,13 @@ class _Cycle(Cycle):
                 subflow.before_result(self, event)
             self.on_result(event)
             onejob.after_result(self, event)
+        elif isinstance(event, TaskStarted):  # a start not handed over in its cycle: next
+            run = self.runs.get(event.task_run_id)
+            running = None if run is None else started_run(run, event.attempt, self.now)
+            if running is not None:
+                self.put(running)
+            elif run and run.state is State.RUNNING:
+                control.started_again(self, run, event.attempt)
         elif isinstance(event, Start):
             starting = self.ex.state is State.CREATED
             control.start(self)
@@ -336,13 +343,6 @@ class _Cycle(Cycle):
             onejob.started(self, event)
         elif isinstance(event, ChildResult):
             onejob.ended(self, event)
-        elif isinstance(event, TaskStarted):
-            run = self.runs.get(event.task_run_id)
-            running = None if run is None else started_run(run, event.attempt, self.now)
-            if running is not None:
-                self.put(running)
-            elif run and run.state is State.RUNNING:
-                control.started_again(self, run, event.attempt)
         elif isinstance(event, RetryDue):
             run = self.runs.get(event.task_run_id)
             if run and run.state is State.RETRYING and len(run.attempts) == event.attempt:

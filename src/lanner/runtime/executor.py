@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from pydantic import BaseModel
 
@@ -35,7 +35,7 @@ from lanner.engine.events import (
     TaskStarted,
     Timer,
 )
-from lanner.engine.execution import Execution, evolve
+from lanner.engine.execution import Execution, evolve, fast_init
 from lanner.engine.flowindex import FlowIndex
 from lanner.engine.planner import PlanContext, Planner
 from lanner.engine.unplannable import fail_unplannable
@@ -86,6 +86,7 @@ class PlanRecorder(Protocol):
         """After the call, on the same thread."""
 
 
+@fast_init  # one per task run
 @dataclass(frozen=True)
 class LocalResult:
     job: Job
@@ -371,7 +372,7 @@ class Executor:
                 )
             crash_point("executor.before_commit")
         crash_point("executor.after_commit")
-        self._committed(new, decision, handed)
+        self._committed(new, decision, handed, len(cycle.new_jobs))
         return True
 
     def _plan(
@@ -391,8 +392,9 @@ class Executor:
         idle = self.local_idle()
         waiting = self.take_backlog(execution_id, idle) if idle else []
         self._backlog_started = waiting
-        events: list[Event] = [eventcodec.decode(r) for r in rows] if rows else []
-        events += [r.result for r in local]
+        events: list[Event] = [r.result for r in local]
+        if rows:  # stored events first: the cycle applies them before the results
+            events[:0] = [eventcodec.decode(r) for r in rows]
         if waiting:
             events += [TaskStarted(j.task_run_id, j.attempt) for j in waiting]
         # Everything the planner reads is read here, before it runs: the count of
@@ -455,10 +457,8 @@ class Executor:
         recorder = self.recorder
         if recorder is not None:
             recorder.planning(execution, events, context, start)
-        if start:
-            decision = planner.start(
-                execution, (e for e in events if isinstance(e, TaskStarted)), context
-            )
+        if start:  # only _start_handed asks, with TaskStarted events alone
+            decision = planner.start(execution, cast("Sequence[TaskStarted]", events), context)
         else:
             decision = planner.plan(execution, events, context, consume=True)
         if recorder is not None:
@@ -481,11 +481,9 @@ class Executor:
         self._starting = len(dispatches)
         started = [TaskStarted(c.task_run_id, c.attempt) for c in dispatches]
         more = self._call_planner(planner, decision.execution, started, context, start=True)
+        # A start emits no command and deletes nothing (Planner.start).
         return Decision(
-            more.execution,
-            decision.commands + more.commands,
-            decision.changed | more.changed,
-            decision.deleted | more.deleted,
+            more.execution, decision.commands, decision.changed | more.changed, decision.deleted
         )
 
     def _after_cycle(
@@ -499,6 +497,10 @@ class Executor:
     ) -> effects.Effects:
         """What the cycle does beyond the planner's decision (effects.after_cycle)."""
         extra = effects.Effects()
+        if new.state is before_state and (was_finalized or new.finalized_at is None):
+            # Most cycles: no state change (no Flow trigger fires) and not the end of
+            # the execution (no queued one to dequeue), so after_cycle would do nothing.
+            return extra
         effects.after_cycle(
             tx,
             before_state,
@@ -514,8 +516,9 @@ class Executor:
         )
         return extra
 
-    def _committed(self, new: Execution, decision: Decision, handed: list[Job]) -> None:
-        """After a cycle's commit: the cache, hand-offs to this process's workers, listeners."""
+    def _committed(self, new: Execution, decision: Decision, handed: list[Job], jobs: int) -> None:
+        """After a cycle's commit: the cache, hand-offs to this process's workers, listeners.
+        `jobs`: how many jobs the cycle wrote, `handed` among them."""
         execution_id = new.id
         if new.finalized_at is not None:
             self._executions.pop(execution_id, None)
@@ -527,7 +530,7 @@ class Executor:
         self._starting, self._backlog_started = 0, []
         if handed or more:
             self.on_handoff([*handed[:starting], *more, *handed[starting:]], starting + len(more))
-        unclaimed = sum(1 for c in decision.commands if isinstance(c, Dispatch)) - len(handed)
+        unclaimed = jobs - len(handed)
         if unclaimed:
             self.on_dispatch(unclaimed)
         for listener in self.listeners:
@@ -583,7 +586,7 @@ class Executor:
                 new, execution.version, decision, [r.id for r in rows], now, logs, extra
             )
             tx.write(cycle)
-        self._committed(new, decision, handed)
+        self._committed(new, decision, handed, len(cycle.new_jobs))
 
     def _maybe_due(self) -> bool:
         """Whether an event may be due, asking the store only when something may have
@@ -643,6 +646,8 @@ class Executor:
         jobs: list[NewJob] = []
         cancels: list[str] = []
         events: list[NewEvent] = []
+        lease: datetime | None = None
+        original = new.original_id if new.original_id != new.id else None
         for command in decision.commands:
             if isinstance(command, Dispatch):
                 payload = {
@@ -654,10 +659,11 @@ class Executor:
                     "timeout": command.timeout,
                     "logLevel": command.log_level,
                 }
-                if new.original_id is not None and new.original_id != new.id:
-                    payload["originalId"] = new.original_id  # its batch file's reader
+                if original is not None:
+                    payload["originalId"] = original  # its batch file's reader
                 if capacity > len(handed):
-                    lease = now + timedelta(seconds=self.config.worker.leaseSeconds)
+                    if lease is None:
+                        lease = now + timedelta(seconds=self.config.worker.leaseSeconds)
                     token = _claim_token()
                     jobs.append(
                         NewJob(
