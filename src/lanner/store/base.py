@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from lanner.engine.execution import Execution, TaskRun
+from lanner.engine.execution import Execution, TaskRun, fast_init
 from lanner.model.kvtypes import KVEntry
 from lanner.store.search import ExecutionPage, ExecutionSearch
 
@@ -52,6 +52,7 @@ class NewEvent:
     dedup_key: str | None = None  # a second event with the same key is dropped
 
 
+@fast_init  # one per task run: dataclasses' __init__ sets each field apart
 @dataclass(frozen=True)
 class NewJob:
     task_run_id: str
@@ -67,6 +68,7 @@ class NewJob:
     lease_expires_at: datetime | None = None
 
 
+@fast_init  # one per task run: dataclasses' __init__ sets each field apart
 @dataclass(frozen=True)
 class Job:
     task_run_id: str
@@ -78,6 +80,7 @@ class Job:
     lease_expires_at: datetime
 
 
+@fast_init  # one per log line: dataclasses' __init__ sets each field apart
 @dataclass(frozen=True)
 class LogRecord:
     execution_id: str
@@ -122,6 +125,7 @@ class ProcessRecord:
     jobs: tuple[RunningJob, ...]  # the jobs claimed by this process, by execution then task run
 
 
+@fast_init  # one per cycle: dataclasses' __init__ sets each field apart
 @dataclass(frozen=True)
 class CycleWrite:
     """Everything one executor cycle changes, committed together."""
