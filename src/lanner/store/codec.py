@@ -311,6 +311,11 @@ class JsonMemo:
         self._histories: dict[str, tuple[tuple[History, ...], str]] = {}
         self._attempt: dict[str, tuple[tuple[History, ...], str]] = {}
 
+    def wrote(self, task_run_id: str) -> bool:
+        """Whether a task run of this id was encoded before (and so, most likely, is
+        stored: its transaction may have rolled back, or the memo forgotten it)."""
+        return task_run_id in self._histories
+
     def task_run_histories(self, t: TaskRun) -> tuple[str, str | None]:
         """``dump_histories(t.histories)`` and ``dump_attempts(t.attempts)``, the same
         texts, encoding only the histories that were not there at the last call."""
