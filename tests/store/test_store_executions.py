@@ -392,3 +392,47 @@ def test_executions_written_by_one_thread_are_read_by_another(store: Store, make
     thread.start()
     thread.join()
     assert found == [store.get_execution("exec1")]
+
+
+def test_a_task_run_written_in_a_rolled_back_cycle_or_deleted_is_written_again(
+    store: Store, make: Any, now: dt.datetime
+) -> None:
+    """A task run the store has written before is updated in place; when its row is
+    not there after all (the cycle that wrote it rolled back, a later cycle deleted
+    it), the write still stores it whole."""
+    store.create_execution(make.execution(task_runs=[make.task_run("first", 0)]), [])
+    with store.executor_tx() as tx:
+        execution = tx.load("exec1")
+    assert execution is not None
+    late = make.task_run("late", 1)
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), store.executor_tx() as tx:
+        tx.load("exec1", execution)
+        moved = replace(execution, task_runs={**execution.task_runs, "late": late})
+        tx.write(CycleWrite(moved, execution.version, upsert_task_runs=[late]))
+        raise Abort
+    done = replace(
+        late, state=State.SUCCESS, histories=(*late.histories, History(State.SUCCESS, now))
+    )
+    first = replace(execution.task_runs["first"], state=State.FAILED)
+    version = execution.version
+    for cycle_runs, deleted in (([done, first], []), ([], ["late"]), ([done], [])):
+        with store.executor_tx() as tx:
+            current = tx.load("exec1")
+            assert current is not None
+            runs = {k: v for k, v in current.task_runs.items() if k not in deleted}
+            runs.update({t.id: t for t in cycle_runs})
+            new = replace(current, task_runs=runs, version=version + 1)
+            tx.write(
+                CycleWrite(new, version, upsert_task_runs=cycle_runs, delete_task_runs=deleted)
+            )
+        version += 1
+        loaded = store.get_execution("exec1")
+        assert loaded is not None
+        assert loaded.task_runs == runs
+    final = store.get_execution("exec1")
+    assert final is not None
+    assert final.task_runs["late"] == done and final.task_runs["first"] == first

@@ -98,6 +98,21 @@ def _encode(doc: Any) -> str:
         raise StoreError(f"cannot store a value as JSON: {exc}") from exc
 
 
+# What precedes a value in its envelope, as the encoder writes {"v": VERSION, "d": value}.
+_ENVELOPE_HEAD = f'{{"v":{VERSION},"d":'
+
+
+def _enveloped(value: Any) -> str:
+    """``_encode({"v": VERSION, "d": value})``, the same text: the value is encoded alone
+    and the envelope written around it, without a dict built and walked per call."""
+    if _C_ENCODER is not None and not taint.is_active():
+        try:
+            return _ENVELOPE_HEAD + "".join(_C_ENCODER(value, 0)) + "}"
+        except (TypeError, ValueError, RecursionError):
+            pass  # encoded again below, failing as it always did
+    return _encode({"v": VERSION, "d": value})
+
+
 def json_text(value: Any) -> str:
     """`value` as this module's encoder writes it (no sealing): what a search looks for."""
     return _ENCODER.encode(value)
@@ -221,7 +236,7 @@ def load_error(text: str | None) -> ErrorInfo | None:
 
 def dump_value(value: Any) -> str:
     """Any JSON value in its envelope (None is stored as ``{"v":1,"d":null}``)."""
-    return _encode({"v": VERSION, "d": value})
+    return _enveloped(value)
 
 
 def load_value(text: str) -> Any:
@@ -230,7 +245,7 @@ def load_value(text: str) -> Any:
 
 def dump_opt(value: Any) -> str | None:
     """None stays SQL NULL (an absent outputs/memo/trigger)."""
-    return None if value is None else _encode({"v": VERSION, "d": value})
+    return None if value is None else _enveloped(value)
 
 
 def load_opt(text: str | None) -> Any:
@@ -246,7 +261,7 @@ def load_mapping(text: str | None) -> dict[str, Any]:
 
 
 def dump_names(names: frozenset[str]) -> str | None:
-    return None if not names else _encode({"v": VERSION, "d": sorted(names)})
+    return None if not names else _enveloped(sorted(names))
 
 
 def load_names(text: str | None) -> frozenset[str]:
@@ -254,7 +269,7 @@ def load_names(text: str | None) -> frozenset[str]:
 
 
 def dump_mapping(value: Mapping[str, Any]) -> str | None:
-    return None if not value else _encode({"v": VERSION, "d": value})
+    return None if not value else _enveloped(value)
 
 
 # -- rows ----------------------------------------------------------------------
@@ -286,10 +301,35 @@ class JsonMemo:
     reused while its entry lives. Not thread-safe: one per thread.
     """
 
-    __slots__ = ("_seen",)
+    __slots__ = ("_attempt", "_histories", "_seen")
 
     def __init__(self) -> None:
         self._seen: dict[int, tuple[object, str | None]] = {}
+        # By task run id: the histories last encoded (the run's own, those of its last
+        # attempt) and their items' text. A task run's histories only grow, keeping
+        # the same History objects, so its next update encodes just the new ones.
+        self._histories: dict[str, tuple[tuple[History, ...], str]] = {}
+        self._attempt: dict[str, tuple[tuple[History, ...], str]] = {}
+
+    def wrote(self, task_run_id: str) -> bool:
+        """Whether a task run of this id was encoded before (and so, most likely, is
+        stored: its transaction may have rolled back, or the memo forgotten it)."""
+        return task_run_id in self._histories
+
+    def task_run_histories(self, t: TaskRun) -> tuple[str, str | None]:
+        """``dump_histories(t.histories)`` and ``dump_attempts(t.attempts)``, the same
+        texts, encoding only the histories that were not there at the last call."""
+        histories = f'{{"v":{VERSION},"h":[{_grown(self._histories, t.id, t.histories)}]}}'
+        attempts = t.attempts
+        if not attempts:
+            return histories, None
+        last = attempts[-1]
+        items = _grown(self._attempt, t.id, last.histories)
+        if len(attempts) == 1:
+            return histories, f'{{"v":{VERSION},"a":[["{last.state._value_}",[{items}]]]}}'
+        earlier = [f'["{a.state._value_}",[{_history_json(a.histories)}]]' for a in attempts[:-1]]
+        earlier.append(f'["{last.state._value_}",[{items}]]')
+        return histories, f'{{"v":{VERSION},"a":[{",".join(earlier)}]}}'
 
     def opt(self, value: Any) -> str | None:
         if value is None:
@@ -310,6 +350,30 @@ class JsonMemo:
             self._seen.clear()  # cheaper than LRU bookkeeping; it refills in one cycle
         self._seen[id(value)] = (value, text)
         return text
+
+
+def _grown(
+    memo: dict[str, tuple[tuple[History, ...], str]], key: str, histories: tuple[History, ...]
+) -> str:
+    """``_history_json(histories)``, from the text memo[key] holds for a prefix of them."""
+    last = memo.get(key)
+    if last is not None:
+        old, text = last
+        if histories is old:
+            return text
+        n = len(old)
+        # The prefix compares by identity first (the engine appends to the same objects);
+        # an equal History has the same text anyway.
+        if n and len(histories) > n and histories[:n] == old:
+            text = f"{text},{_history_json(histories[n:])}"
+        else:
+            text = _history_json(histories)
+    else:
+        text = _history_json(histories)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()  # as JsonMemo's: it refills within a cycle or two
+    memo[key] = (histories, text)
+    return text
 
 
 def _secret_inputs(inputs: Mapping[str, Any], names: frozenset[str]) -> Mapping[str, Any]:
@@ -430,8 +494,7 @@ def task_run_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
         # _value_: .value is a Python-level property of enums, looked up at each call.
         t.phase._value_,
         t.state._value_,
-        dump_histories(t.histories),
-        dump_attempts(t.attempts),
+        *memo.task_run_histories(t),
         memo.opt(t.outputs),
         dump_error(t.error),
         memo.opt(t.memo),
@@ -508,12 +571,12 @@ def execution_from_row(row: Sequence[Any], task_run_rows: Iterable[Sequence[Any]
 
 def event_params(e: NewEvent) -> tuple[Any, ...]:
     """execution_id, kind, payload, visible_at, dedup_key."""
-    return (e.execution_id, e.kind, dump_value(e.payload), to_micros(e.visible_at), e.dedup_key)
+    return (e.execution_id, e.kind, _enveloped(e.payload), to_micros(e.visible_at), e.dedup_key)
 
 
 def job_params(j: NewJob) -> tuple[Any, ...]:
     """task_run_id, attempt, execution_id, payload, run_after."""
-    return (j.task_run_id, j.attempt, j.execution_id, dump_value(j.payload), to_micros(j.run_after))
+    return (j.task_run_id, j.attempt, j.execution_id, _enveloped(j.payload), to_micros(j.run_after))
 
 
 def claimed_jobs(rows: list[Any], expires: datetime) -> list[Job]:
@@ -540,8 +603,17 @@ def renewal(tokens: Iterable[str], renewed: Iterable[Sequence[Any]]) -> Renewal:
 
 def claimed_job_params(j: NewJob) -> tuple[Any, ...]:
     """job_params, then claim_token, claimed_by, lease_expires_at: a job written claimed."""
-    lease = to_micros(j.lease_expires_at) if j.lease_expires_at is not None else None
-    return (*job_params(j), j.claim_token, j.claimed_by, lease)
+    lease = j.lease_expires_at
+    return (
+        j.task_run_id,
+        j.attempt,
+        j.execution_id,
+        _enveloped(j.payload),
+        to_micros(j.run_after),
+        j.claim_token,
+        j.claimed_by,
+        None if lease is None else to_micros(lease),
+    )
 
 
 def log_params(r: LogRecord) -> tuple[Any, ...]:

@@ -319,8 +319,23 @@ class SQLiteExecutorTx(SQLiteCycleMethods):
         if cycle.delete_task_runs:
             rows.many(cur, lite.RUN_DELETE, [(i,) for i in cycle.delete_task_runs])
         if cycle.upsert_task_runs:
-            upserts = [codec.task_run_params(t, memo) for t in cycle.upsert_task_runs]
-            rows.many(cur, SQL.RUN_UPSERT, upserts)
+            # A task run this writer wrote before is updated; one that turns out not to
+            # be stored (a rolled-back cycle wrote it, a later one deleted it) is upserted
+            # after all. Rows are written in the cycle's order, new ones in batches.
+            upserts: list[tuple[Any, ...]] = []
+            for t in cycle.upsert_task_runs:
+                wrote = memo.wrote(t.id)
+                row = codec.task_run_params(t, memo)
+                if not wrote:
+                    upserts.append(row)
+                    continue
+                if upserts:
+                    rows.many(cur, SQL.RUN_UPSERT, upserts)
+                    upserts = []
+                if cur.execute(lite.RUN_UPDATE, (*row[8:], row[0])).rowcount != 1:
+                    cur.execute(SQL.RUN_UPSERT, row)
+            if upserts:
+                rows.many(cur, SQL.RUN_UPSERT, upserts)
         if cycle.new_jobs:
             free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
             claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]

@@ -56,7 +56,7 @@ class SQLiteMethods(SqlMethods):
             if scope is None:
                 claimed = db.execute(lite.CLAIM, (*head, limit)).fetchall()
             else:
-                params = (*head, json.dumps(list(scope)), limit)
+                params = (*head, rows.scope_json(scope), limit)
                 claimed = db.execute(lite.CLAIM_SCOPED, params).fetchall()
         return codec.claimed_jobs(claimed, expires)
 

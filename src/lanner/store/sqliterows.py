@@ -24,13 +24,37 @@ from lanner.store.sqlitesql import SQL
 Runner = sqlite3.Connection | sqlite3.Cursor
 
 
+# The last scope given as a tuple and its JSON array. A run's scope is a tuple replaced
+# on each change, never mutated (runtime.scope.RunScope), and asked for on every poll of
+# the executor and of the claim loops: its text is made once per change. The entry keeps
+# its tuple alive, so an id() cannot be reused while it is held; replaced whole, it is
+# read and written without a lock.
+_last_scope: tuple[tuple[str, ...], str] = ((), "[]")
+
+
+def scope_json(scope: Sequence[str]) -> str:
+    """`scope` as a JSON array of ids (for ``json_each``)."""
+    last = _last_scope
+    if last[0] is scope:
+        return last[1]
+    text = json.dumps(list(scope))
+    if type(scope) is tuple:  # a list may change in place: not kept
+        _remember_scope(scope, text)
+    return text
+
+
+def _remember_scope(scope: tuple[str, ...], text: str) -> None:
+    global _last_scope
+    _last_scope = (scope, text)
+
+
 def next_execution(db: Runner, now: datetime, scope: Scope) -> Any:
     """The row of the oldest due event (of `scope`'s executions), or None."""
     if scope is None:
         return db.execute(lite.NEXT_EXECUTION, (codec.to_micros(now),)).fetchone()
     if not scope:
         return None
-    params = (codec.to_micros(now), json.dumps(list(scope)))
+    params = (codec.to_micros(now), scope_json(scope))
     return db.execute(lite.NEXT_EXECUTION_SCOPED, params).fetchone()
 
 

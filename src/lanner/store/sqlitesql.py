@@ -77,6 +77,13 @@ def exec_update(mask: int) -> str:
     return text
 
 
+# A stored task run's update: the columns RUN_UPSERT sets on a conflict, from the last
+# seven of its row (codec.task_run_params), then its id. An upsert of a stored row builds
+# the whole row and probes the key before it updates; this binds half the values.
+RUN_UPDATE = (
+    "UPDATE task_run SET state = ?, histories = ?, attempts = ?, outputs = ?, error = ?,"
+    " memo = ?, generation = ? WHERE id = ?"
+)
 # One row per statement: sqlite3 runs executemany as a loop of cached steps anyway.
 RUN_DELETE = "DELETE FROM task_run WHERE id = ?"
 JOB_TAKE = "DELETE FROM job WHERE task_run_id = ? AND attempt = ? AND claim_token = ?"
