@@ -100,6 +100,7 @@ class Process:
         self.executor.local_capacity = self.workers.capacity
         self.executor.on_handoff = self.workers.hand
         self.executor.local_idle = self.workers.idle
+        self.workers.hand_lock = self.executor.cycle_lock
         self.executor.take_backlog = self.workers.take_backlog
         self.executor.return_backlog = self.workers.return_backlog
         self.executor.process_id = self.workers.process_id

@@ -53,6 +53,9 @@ LEASE_SECONDS = 30.0
 _CLAIM = object()  # "go and claim a job from the store"
 _BACKLOG = object()  # "take a job from the backlog"
 HEARTBEAT_SECONDS = 2.0
+# How often an idle thread looks in the store for jobs that no wake-up announced
+# (written by other processes).
+POLL_SECONDS = 0.2
 WATCH_SECONDS = 0.005
 # How often the logs of running tasks reach the store while they run, and how long a
 # task runs before its logs are sent ahead of its result: a quick task's logs go with
@@ -253,6 +256,9 @@ class WorkerPool:
     children: ChildRuntime | None = None
     # Configuration `server.url`, for the links that notifications send.
     server_url: str | None = None
+    # The lock under which this process's executor counts the idle threads (idle())
+    # and hands them the jobs it started for them (hand()): its cycle lock.
+    hand_lock: threading.Lock | None = None
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -274,6 +280,8 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._renewed = time.monotonic()  # the last successful lease renewal
         self._claiming = 0  # claims in flight, not yet registered in _running
+        # idle() counted idle threads for a cycle that may not have handed its jobs yet.
+        self._counted = False
         # Set by drain(): no new claims; results of tasks stopped by the drain
         # are not reported (their jobs are handed back instead).
         self._draining = threading.Event()
@@ -361,7 +369,10 @@ class WorkerPool:
             return 0
         kept = int(self._local.kept is not None)
         with self._lock:
-            return max(self.threads - self._busy - self._claiming - self._work.qsize() - kept, 0)
+            idle = max(self.threads - self._busy - self._claiming - self._work.qsize() - kept, 0)
+            if idle:
+                self._counted = True
+            return idle
 
     def hand(self, jobs: list[Job], started: int = 0) -> None:
         """Jobs the executor wrote already claimed for this pool; the first `started`
@@ -418,7 +429,7 @@ class WorkerPool:
                 item = self._next_backlog()
             if item is None:
                 try:
-                    item = self._work.get(timeout=0.2)
+                    item = self._work.get(timeout=POLL_SECONDS)
                 except queue.Empty:
                     item = _CLAIM
             if self._stop.is_set():
@@ -447,6 +458,15 @@ class WorkerPool:
         # so that drain() never takes a claim in flight for an idle pool.
         with self._lock:
             self._claiming += 1
+            counted = self._counted
+        if counted and self.hand_lock is not None:
+            item = self._after_hand_off()
+            if item is not _CLAIM:
+                with self._lock:
+                    self._claiming -= 1
+                if isinstance(item, Job):
+                    self._run_chain(item)
+                return False
         jobs: list[Job] = []
         try:
             now = datetime.now(UTC)
@@ -461,6 +481,29 @@ class WorkerPool:
         for job in jobs:
             self.run_job(job, claimed=True)
         return bool(jobs)
+
+    def _after_hand_off(self) -> Job | object:
+        """What a thread about to claim from the store does instead, when a cycle may
+        have counted it idle: a job that cycle handed over, started for an idle thread,
+        or one waiting in the backlog; else _CLAIM.
+
+        The thread went to claim for a reason the cycle did not count (its poll of the
+        store ran out, another thread's claim or another executor woke it). Had it
+        claimed at once, a job the cycle made RUNNING would wait in the queue for a
+        thread while this one runs a job from the store. So it waits until that cycle
+        is over (the cycle lock), counted as claiming meanwhile so that no later cycle
+        counts it idle, and takes what the cycle left for it first."""
+        assert self.hand_lock is not None
+        with self.hand_lock, self._lock:
+            self._counted = False  # no cycle runs now: the counts of the last one are spent
+        try:
+            item = self._work.get_nowait()
+        except queue.Empty:
+            item = _BACKLOG
+        if item is _BACKLOG:
+            job = self._next_backlog()
+            return _CLAIM if job is None else job
+        return item
 
     def _wake_one(self) -> None:
         """Send one idle thread to claim, unless one is on its way already.
