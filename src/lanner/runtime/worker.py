@@ -280,8 +280,6 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._renewed = time.monotonic()  # the last successful lease renewal
         self._claiming = 0  # claims in flight, not yet registered in _running
-        # idle() counted idle threads for a cycle that may not have handed its jobs yet.
-        self._counted = False
         # Set by drain(): no new claims; results of tasks stopped by the drain
         # are not reported (their jobs are handed back instead).
         self._draining = threading.Event()
@@ -369,10 +367,7 @@ class WorkerPool:
             return 0
         kept = int(self._local.kept is not None)
         with self._lock:
-            idle = max(self.threads - self._busy - self._claiming - self._work.qsize() - kept, 0)
-            if idle:
-                self._counted = True
-            return idle
+            return max(self.threads - self._busy - self._claiming - self._work.qsize() - kept, 0)
 
     def hand(self, jobs: list[Job], started: int = 0) -> None:
         """Jobs the executor wrote already claimed for this pool; the first `started`
@@ -458,8 +453,7 @@ class WorkerPool:
         # so that drain() never takes a claim in flight for an idle pool.
         with self._lock:
             self._claiming += 1
-            counted = self._counted
-        if counted and self.hand_lock is not None:
+        if self.hand_lock is not None:
             item = self._after_hand_off()
             if item is not _CLAIM:
                 with self._lock:
@@ -483,19 +477,21 @@ class WorkerPool:
         return bool(jobs)
 
     def _after_hand_off(self) -> Job | object:
-        """What a thread about to claim from the store does instead, when a cycle may
-        have counted it idle: a job that cycle handed over, started for an idle thread,
-        or one waiting in the backlog; else _CLAIM.
+        """What a thread about to claim from the store (counted as claiming already)
+        takes instead: a job that a cycle handed over, or one waiting in the backlog;
+        else _CLAIM.
 
-        The thread went to claim for a reason the cycle did not count (its poll of the
+        A cycle may have counted this thread idle, and made a job RUNNING for it, just
+        before it went to claim for a reason the cycle did not count (its poll of the
         store ran out, another thread's claim or another executor woke it). Had it
-        claimed at once, a job the cycle made RUNNING would wait in the queue for a
-        thread while this one runs a job from the store. So it waits until that cycle
-        is over (the cycle lock), counted as claiming meanwhile so that no later cycle
-        counts it idle, and takes what the cycle left for it first."""
+        claimed at once, that job would wait in the queue, RUNNING, while this thread
+        runs one from the store. A cycle counts the idle threads and hands them their
+        jobs under the cycle lock: once no cycle holds it, what a cycle that counted
+        this thread left for it is in the queue; later cycles count it as claiming."""
         assert self.hand_lock is not None
-        with self.hand_lock, self._lock:
-            self._counted = False  # no cycle runs now: the counts of the last one are spent
+        if self.hand_lock.locked():
+            with self.hand_lock:  # wait for the cycle's hand-off
+                pass
         try:
             item = self._work.get_nowait()
         except queue.Empty:
