@@ -9,6 +9,7 @@ for the hand-off."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -63,15 +64,28 @@ def test_a_claim_racing_a_hand_off_leaves_no_started_job_waiting(
 
     handed = threading.Event()
     real_idle, real_hand, real_claim = executor.local_idle, executor.on_handoff, store.claim_jobs
+    real_capacity = executor.local_capacity
     armed = [True]
+    woken = threading.Event()
 
     def idle() -> int:
         count = real_idle()
         if armed[0] and count == THREADS:
             armed[0] = False
-            # A wake-up the cycle did not count: an idle thread now goes to claim.
-            workers.jobs_ready(1)
+            # Wake-ups the cycle did not count: every idle thread now goes to claim.
+            workers.jobs_ready(count)
+            woken.set()
         return count
+
+    def capacity() -> int:
+        if woken.is_set():
+            woken.clear()
+            # Once the threads took their wake-ups (none waits in the queue), this
+            # cycle hands a job to each thread it counted idle.
+            deadline = time.monotonic() + 30
+            while workers._work.qsize() and time.monotonic() < deadline:
+                time.sleep(0.001)
+        return real_capacity()
 
     def hand(jobs: list[Job], started: int) -> None:
         real_hand(jobs, started)
@@ -84,6 +98,7 @@ def test_a_claim_racing_a_hand_off_leaves_no_started_job_waiting(
         return real_claim(*args, **kwargs)
 
     executor.local_idle = idle
+    executor.local_capacity = capacity
     executor.on_handoff = hand
     store.claim_jobs = claim  # type: ignore[method-assign]
     runtime.start()
