@@ -274,14 +274,16 @@ class Executor:
             self._inbox = [r for r in self._inbox if r.job.execution_id != wanted]
             return mine
 
-    def has_work(self) -> bool:
+    def has_work(self, *, look: bool = True) -> bool:
         """Whether run_once may find something to do: local results wait, or events
         may be due. Needs no cycle lock, so that a thread looking for work does not
-        keep a worker from driving the cycle of its own result meanwhile."""
+        keep a worker from driving the cycle of its own result meanwhile.
+        `look`: False when nothing but a timer of this executor can be due (the store
+        is not asked then)."""
         with self._inbox_lock:
             if self._inbox:
                 return True
-        return self._maybe_due()
+        return self._maybe_due(look)
 
     def run_once(self, *, local_only: bool = False, checked: bool = False) -> bool:
         """One cycle for one execution with due events or local results;
@@ -588,10 +590,13 @@ class Executor:
             tx.write(cycle)
         self._committed(new, decision, handed, len(cycle.new_jobs))
 
-    def _maybe_due(self) -> bool:
+    def _maybe_due(self, look: bool = True) -> bool:
         """Whether an event may be due, asking the store only when something may have
         changed: another connection committed, a timer we wrote fell due, or a
-        quarter second passed (timers written by other processes)."""
+        quarter second passed (timers written by other processes). Without `look`,
+        only a timer we wrote that fell due sends it to the store."""
+        if not look and not (self._timers and self._timers[0] <= datetime.now(UTC)):
+            return False
         version = self.store.data_version()
         # The clock is read after the version: an event committed before that read
         # has a visible_at before this `now`. Read first, a commit landing in between

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lanner.config import Config, open_storage
-from lanner.engine.events import Cancel, Decision, Kill, TaskResult
+from lanner.engine.events import Cancel, Decision, Dispatch, Kill, LogLine, TaskResult, Timer
 from lanner.engine.execution import Execution, new_execution_id
 from lanner.errors import InputValueError, LannerError
 from lanner.expr import SecretMasker
 from lanner.model.flow import Flow
+from lanner.model.states import State
 from lanner.plugin import TaskRegistry
 from lanner.runtime import eventcodec
 from lanner.runtime.childruntime import ChildRuntime
@@ -50,6 +51,14 @@ def _freeze_start_up() -> None:
 # How long a stopping runtime waits for the cancelled tasks of executions that
 # are over: a task must stop when cancelled (SPEC §0), so this is a backstop.
 STOP_SECONDS = 10.0
+# How often the executor thread of `lanner run` looks at the store when nothing woke
+# it: only another process (a kill from the command line) or a task acting on an
+# execution through the store writes its executions' events without waking it. A
+# long-running executor looks at every wake-up (0.01 s).
+ALONE_LOOK_SECONDS = 0.05
+# Commands whose cycle leaves nothing in the store for the executor thread: their
+# jobs go to the workers, a timer is known to the executor (Executor._timers).
+_QUIET_COMMANDS = (Dispatch, LogLine, Cancel, Timer)
 
 
 class Process:
@@ -100,6 +109,7 @@ class Process:
         self.executor.local_capacity = self.workers.capacity
         self.executor.on_handoff = self.workers.hand
         self.executor.local_idle = self.workers.idle
+        self.workers.hand_lock = self.executor.cycle_lock
         self.executor.take_backlog = self.workers.take_backlog
         self.executor.return_backlog = self.workers.return_backlog
         self.executor.process_id = self.workers.process_id
@@ -185,13 +195,23 @@ class Process:
 
     def _executor_loop(self, executor: Executor) -> None:
         wake = self.workers.on_complete
+        # `lanner run`: everything of its own that may leave due events in the store
+        # wakes this thread (new executions, kills, workers' starts and results, the
+        # cycles of workers that wrote events: _on_commit), so that at a mere timeout
+        # it asks the store only now and then. A chain, whose cycles its workers
+        # drive, then costs it a wake-up per 0.01 s without a query.
+        woken, next_look = True, 0.0
         try:
             while not self._stop.is_set():
                 try:
-                    if executor.has_work():
+                    look = woken or not self.alone or time.monotonic() >= next_look
+                    if look and self.alone:
+                        next_look = time.monotonic() + ALONE_LOOK_SECONDS
+                    if executor.has_work(look=look):
                         with executor.cycle_lock:
                             progressed = executor.run_once(checked=True)
                         if progressed:
+                            woken = True
                             continue
                 except LannerError as exc:
                     if self.alone:
@@ -202,8 +222,11 @@ class Process:
                     executor.forget()
                     self._stop.wait(0.5)
                     continue
-                wake.wait(0.01)
-                wake.clear()
+                # Cleared only when set: a wake-up that comes after the timeout
+                # is seen at the next turn, not lost.
+                woken = wake.wait(0.01)
+                if woken:
+                    wake.clear()
         except BaseException as exc:  # surfaced to whoever waits on an execution
             self.error = exc
             with self._changed:
@@ -220,6 +243,19 @@ class Process:
         cancels = [c.task_run_id for c in decision.commands if isinstance(c, Cancel)]
         if cancels:
             self.workers.cancel(cancels)
+        if (
+            self.alone
+            and threading.current_thread() is not self._thread  # that one looks anyway
+            and not (
+                execution.state is State.RUNNING
+                and execution.finalized_at is None
+                and all(isinstance(c, _QUIET_COMMANDS) for c in decision.commands)
+            )
+        ):
+            # A cycle that may have written events or executions (a Subflow's child, a
+            # delivery to a parent, a Flow trigger's execution): the executor thread
+            # looks at the store at once (see _executor_loop).
+            self.workers.on_complete.set()
         if execution.finalized_at is None:
             return  # waiters only care about the end: no wake-up at every cycle
         with self._changed:

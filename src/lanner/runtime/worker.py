@@ -53,6 +53,9 @@ LEASE_SECONDS = 30.0
 _CLAIM = object()  # "go and claim a job from the store"
 _BACKLOG = object()  # "take a job from the backlog"
 HEARTBEAT_SECONDS = 2.0
+# How often an idle thread looks in the store for jobs that no wake-up announced
+# (written by other processes).
+POLL_SECONDS = 0.2
 WATCH_SECONDS = 0.005
 # How often the logs of running tasks reach the store while they run, and how long a
 # task runs before its logs are sent ahead of its result: a quick task's logs go with
@@ -253,6 +256,9 @@ class WorkerPool:
     children: ChildRuntime | None = None
     # Configuration `server.url`, for the links that notifications send.
     server_url: str | None = None
+    # The lock under which this process's executor counts the idle threads (idle())
+    # and hands them the jobs it started for them (hand()): its cycle lock.
+    hand_lock: threading.Lock | None = None
 
     def __post_init__(self) -> None:
         # Work for idle threads: a Job handed over already claimed, or _CLAIM
@@ -418,7 +424,7 @@ class WorkerPool:
                 item = self._next_backlog()
             if item is None:
                 try:
-                    item = self._work.get(timeout=0.2)
+                    item = self._work.get(timeout=POLL_SECONDS)
                 except queue.Empty:
                     item = _CLAIM
             if self._stop.is_set():
@@ -447,6 +453,14 @@ class WorkerPool:
         # so that drain() never takes a claim in flight for an idle pool.
         with self._lock:
             self._claiming += 1
+        if self.hand_lock is not None:
+            item = self._after_hand_off()
+            if item is not _CLAIM:
+                with self._lock:
+                    self._claiming -= 1
+                if isinstance(item, Job):
+                    self._run_chain(item)
+                return False
         jobs: list[Job] = []
         try:
             now = datetime.now(UTC)
@@ -461,6 +475,31 @@ class WorkerPool:
         for job in jobs:
             self.run_job(job, claimed=True)
         return bool(jobs)
+
+    def _after_hand_off(self) -> Job | object:
+        """What a thread about to claim from the store (counted as claiming already)
+        takes instead: a job that a cycle handed over, or one waiting in the backlog;
+        else _CLAIM.
+
+        A cycle may have counted this thread idle, and made a job RUNNING for it, just
+        before it went to claim for a reason the cycle did not count (its poll of the
+        store ran out, another thread's claim or another executor woke it). Had it
+        claimed at once, that job would wait in the queue, RUNNING, while this thread
+        runs one from the store. A cycle counts the idle threads and hands them their
+        jobs under the cycle lock: once no cycle holds it, what a cycle that counted
+        this thread left for it is in the queue; later cycles count it as claiming."""
+        assert self.hand_lock is not None
+        if self.hand_lock.locked():
+            with self.hand_lock:  # wait for the cycle's hand-off
+                pass
+        try:
+            item = self._work.get_nowait()
+        except queue.Empty:
+            item = _BACKLOG
+        if item is _BACKLOG:
+            job = self._next_backlog()
+            return _CLAIM if job is None else job
+        return item
 
     def _wake_one(self) -> None:
         """Send one idle thread to claim, unless one is on its way already.
