@@ -317,6 +317,13 @@ class Process:
                     raise LannerError(f"execution {execution_id} did not finish in time")
                 if self._changed.wait(0.5 if remaining is None else min(0.5, remaining)):
                     continue
+            # Its head tells whether it is over; its task runs are read once, at the
+            # end. Read whole every half second, a ForEach over 1000 values cost a
+            # read of 1000 task runs per half second it ran: a cost per task run
+            # that grew with the task runs done.
+            head = self.store.get_execution_head(execution_id)
+            if head is None or head.finalized_at is None:
+                continue
             stored = self.store.get_execution(execution_id)
             if stored is not None and stored.finalized_at is not None:
                 with self._changed:
