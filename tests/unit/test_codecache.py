@@ -5,13 +5,16 @@ rules of bytecode."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import marshal
 import os
+import re
 import subprocess
 import sys
 import textwrap
 import types
 import typing
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -213,3 +216,69 @@ def test_lanner_run_writes_the_cache_and_reads_it(tmp_path: Path) -> None:
     assert path == same_path and path.startswith(str(tmp_path / "pyc"))
     assert int(compiled) > 0 and Path(path).exists()
     assert int(again) == 0  # the first run left nothing to compile, so nothing to save
+    _, entries = marshal.loads(Path(path).read_bytes())
+    assert any(mode.startswith("re") for mode, _ in entries)  # the imports' patterns
+
+
+def _module_with_patterns(directory: Path, tag: str) -> str:
+    """A module that compiles patterns as it is imported (new texts for each test:
+    `re` keeps its own compiled patterns for the process)."""
+    name = f"codecache_patterns_{tag}"
+    (directory / f"{name}.py").write_text(
+        textwrap.dedent(
+            f"""
+            import re
+            NAMED = re.compile(r"(?P<word>[a-z]+)-(\\d+)-{tag}", re.IGNORECASE)
+            WIDE = re.compile("[^\\x09\\x0A\\x20-\\x7E\\xA0-\\uD7FF\\U00010000-\\U0010ffff]{tag}")
+            """
+        )
+    )
+    return name
+
+
+def _import_fresh(name: str) -> Any:
+    sys.modules.pop(name, None)
+    return importlib.import_module(name)
+
+
+def test_a_pattern_compiled_by_an_import_is_cached_and_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uninstalled: None
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    name = _module_with_patterns(tmp_path, uuid.uuid4().hex)
+    plain = _import_fresh(name)
+    re.purge()
+    path = str(tmp_path / "cache")
+    first = codecache.install(codecache.CodeCache(path))
+    _import_fresh(name)
+    assert first.pending
+    first.save()
+    re.purge()
+    second = codecache.install(codecache.CodeCache(path))
+    cached = _import_fresh(name)
+    assert not second.pending  # both patterns came from the file
+    for attr in ("NAMED", "WIDE"):
+        assert getattr(cached, attr) == getattr(plain, attr)
+        assert getattr(cached, attr).groupindex == getattr(plain, attr).groupindex
+    match = cached.NAMED.search(f"x ABC-42-{name.rsplit('_', 1)[1]}")
+    assert match is not None and match.group("word", 2) == ("ABC", "42")
+    sys.modules.pop(name, None)
+
+
+def test_a_pattern_compiled_outside_an_import_is_not_kept(
+    tmp_path: Path, uninstalled: None
+) -> None:
+    """An expression's pattern may be made of a secret: only modules' patterns are kept."""
+    cache = codecache.install(codecache.CodeCache(str(tmp_path / "cache")))
+    pattern = re.compile(f"secret-{uuid.uuid4().hex}-(\\d+)")
+    assert pattern.match(pattern.pattern.replace("(\\d+)", "7")) is not None
+    assert not cache.pending
+
+
+def test_a_corrupt_pattern_entry_is_compiled_again(tmp_path: Path, uninstalled: None) -> None:
+    text = f"broken-{uuid.uuid4().hex}"
+    key = (codecache._REGEX_MODE, f"0:{text}")
+    path = tmp_path / "cache"
+    path.write_bytes(marshal.dumps((codecache._header(), {key: marshal.dumps((0, [1, 2], 0))})))
+    codecache.install(codecache.CodeCache(str(path)))
+    assert re.compile(text).match(text) is not None

@@ -21,6 +21,16 @@ the same magic number and optimisation level, never written when
 `sys.dont_write_bytecode` is set (PYTHONDONTWRITEBYTECODE, `python -B`),
 replaced atomically, ignored when unreadable. Its key is the whole source
 text: a changed dataclass misses and is compiled, never gets another's code.
+
+Regular expressions are a third kind: the modules a cold run imports compile
+about seventy at import time (PyYAML's reader alone spends about 7 ms on one
+character class it never uses under the C loader), about 8 % of the run. `re`
+keeps compiled patterns per process only; `install` hands `re` a compiler that
+keeps a pattern's program (the list of codes `_sre.compile` takes) in the same
+file, for patterns compiled while a module is being imported: the patterns of
+code, never of a flow's data (an expression's, which a secret may feed). A
+program is saved only after the pattern it builds compared equal to the one
+`re`'s own compiler built, and is keyed by `_sre`'s magic number as well.
 """
 
 # No `from __future__ import annotations` here: `compile` inherits the future
@@ -30,6 +40,7 @@ import dataclasses
 import importlib.util
 import marshal
 import os
+import re
 import sys
 import typing
 from collections.abc import Mapping
@@ -43,6 +54,14 @@ import lanner
 MAX_ENTRIES = 8000
 
 _Key = tuple[str, str]  # (mode, source): ("exec", a dataclass method), ("eval", an annotation)
+
+# What `re` compiles a pattern with on a miss of its own cache (3.11+: re._compiler).
+_RE_COMPILER: Any = getattr(re, "_compiler", None)
+_COMPILE_REGEX: Any = getattr(_RE_COMPILER, "compile", None)
+_sre: Any = getattr(_RE_COMPILER, "_sre", None)
+# The key's mode names the format of the programs (`_sre`'s magic number).
+_REGEX_MODE = f"re{getattr(_sre, 'MAGIC', '')}"
+_IMPORTING = "<frozen importlib._bootstrap"
 
 
 def cache_path() -> str | None:
@@ -126,6 +145,29 @@ class CodeCache:
             return self.code(mode, source)
         return compile(source, filename, mode, flags, dont_inherit, optimize)
 
+    def regex(self, pattern: Any, flags: int = 0) -> Any:
+        """`re._compiler.compile` as `re` calls it: a pattern compiled as a module is
+        imported comes from the cache; any other goes to the compiler unchanged."""
+        if type(pattern) is not str or flags & re.DEBUG or _sre is None:
+            return _COMPILE_REGEX(pattern, flags)
+        key = (_REGEX_MODE, f"{flags}:{pattern}")
+        blob = self._known.get(key)
+        if blob is not None:
+            try:
+                compiled = _sre.compile(pattern, *marshal.loads(blob))
+            except Exception:  # an unreadable entry: compiled again below
+                compiled = None
+            if compiled is not None:
+                self._used.add(key)
+                return compiled
+        compiled = _COMPILE_REGEX(pattern, flags)
+        if _importing():
+            program = _program(pattern, flags)
+            with contextlib.suppress(Exception):  # a compiler this code does not know
+                if program is not None and _sre.compile(pattern, *program) == compiled:
+                    self._new[key] = marshal.dumps(program)
+        return compiled
+
     @property
     def pending(self) -> bool:
         """Whether `save` has something to write."""
@@ -153,17 +195,49 @@ class CodeCache:
         self._known, self._new = entries, {}
 
 
+def _importing() -> bool:
+    """Whether the calling thread is importing a module (its code is on the stack)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_IMPORTING):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def _program(pattern: str, flags: int) -> tuple[Any, ...] | None:
+    """What re's compiler passes `_sre.compile` after the pattern: its flags, codes,
+    group count and group names; None when this Python's compiler differs."""
+    try:
+        parsed = re._parser.parse(pattern, flags)  # type: ignore[attr-defined]
+        codes = _RE_COMPILER._code(parsed, flags)
+        state = parsed.state
+        names: list[str | None] = [None] * state.groups
+        for name, index in state.groupdict.items():
+            names[index] = name
+        # Plain ints: the compiler's opcodes are int subclasses, which marshal refuses.
+        program = [int(code) for code in codes]
+        return (int(flags | state.flags), program, state.groups - 1, state.groupdict, tuple(names))
+    except Exception:
+        return None
+
+
 def install(cache: CodeCache | None = None) -> CodeCache:
-    """Give dataclasses the cache's `exec` and typing its `compile`, for every class
-    defined from now on in this process; the cache, to `save` before it leaves."""
+    """Give dataclasses the cache's `exec`, typing its `compile` and `re` its pattern
+    compiler, for every class defined and pattern compiled from now on in this
+    process; the cache, to `save` before it leaves."""
     cache = cache or CodeCache(cache_path())
     # Both modules look these names up in their globals first, then in builtins.
     vars(dataclasses)["exec"] = cache.exec
     vars(typing)["compile"] = cache.compile
+    if _COMPILE_REGEX is not None:
+        _RE_COMPILER.compile = cache.regex  # re._compile looks it up at each miss
     return cache
 
 
 def uninstall() -> None:
-    """Give dataclasses and typing the builtins back."""
+    """Give dataclasses, typing and `re` their own back."""
     vars(dataclasses).pop("exec", None)
     vars(typing).pop("compile", None)
+    if _COMPILE_REGEX is not None:
+        _RE_COMPILER.compile = _COMPILE_REGEX
