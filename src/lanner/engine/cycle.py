@@ -27,6 +27,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
+from heapq import heappush
 from typing import Any, Final
 
 from lanner.engine.events import Command, Decision, Deliver, Kill, LogLine, TaskResult
@@ -133,6 +134,11 @@ class Cycle(ABC):
         self._changed: set[str] = set()
         self._deleted: set[str] = set()  # task runs removed by a restart
         self._dirty = False
+        # A wide pass in progress (planner.wide_pass): the heap of (seq, id) still to
+        # look at, the ids going when it began, and the seq of the one looked at now.
+        self._visit: list[tuple[int, str]] | None = None
+        self._visit_ids: set[str] = set()
+        self._visit_seq = -1
         # Read-only views of the same objects: reading costs an attribute lookup only.
         self.runs: Final[Mapping[str, TaskRun]] = self._runs
         self.children: Final[Mapping[tuple[str, Phase], Sequence[str]]] = self._children
@@ -192,13 +198,28 @@ class Cycle(ABC):
             self._failed_lists.add((run.parent_id or ROOT, run.phase))
         parent_id = run.parent_id
         if parent_id is None:
-            self._root_dirty = True
+            going = not state.terminated
+            was = old is not None and not old.state.terminated
+            # The root list's look reads which of its task runs are terminated (and how),
+            # never which state a going one is in: SUBMITTED -> RUNNING changes nothing
+            # it decides (a dispatch, a start of every root task run of a chain).
+            if not (going and was):
+                self._root_dirty = True
             if run.phase is Phase.MAIN:
-                was = old is not None and not old.state.terminated
-                self._root_going += (not state.terminated) - was
+                self._root_going += going - was
         else:
             self._touched.add(parent_id)
         self._touched.add(run_id)
+        visit = self._visit
+        if visit is not None:  # a wide pass goes on: what this changed is looked at in turn
+            ids = self._visit_ids
+            after = self._visit_seq
+            if run_id in ids and run.seq > after:
+                heappush(visit, (run.seq, run_id))
+            if parent_id is not None and parent_id in ids:
+                parent_seq = self._runs[parent_id].seq
+                if parent_seq > after:
+                    heappush(visit, (parent_seq, parent_id))
         if state.terminated:
             if run.memo is not None and run.memo.get("waiting") and run_id in self._active:
                 self.kill_child(run)  # stopped while its child execution runs

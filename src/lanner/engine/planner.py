@@ -14,6 +14,7 @@ import json
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from heapq import heapify, heappop
 from typing import Any
 
 from lanner.engine import (
@@ -582,31 +583,62 @@ class _Cycle(Cycle):
         # execution's state changed since the last look in this cycle.
         if not ex_state.terminated and self.take_root_dirty():
             self.root_step()
-        runs = self.runs
         active = self.active
-        # Sorted only when there is an order to find (a chain has one task run going).
-        ordered = sorted(active, key=lambda i: runs[i].seq) if len(active) > 1 else list(active)
-        tasks = self.index.tasks
-        for run_id in ordered:
-            run = runs[run_id]
-            state = run.state
-            if state.terminated:
-                continue
-            if self._ex.state.terminated and self.top_phase(run) is not Phase.AFTER:
-                continue
-            if state.created:
-                self.start(run)
-            elif (
-                state is State.RUNNING
-                and tasks[run.task_id].task.kind is TaskKind.FLOWABLE
-                and self.take_touched(run_id)
-            ):
-                # A flowable is looked at again only when it or one of its task runs
-                # changed: what it decides depends on nothing else.
-                self.flowable_step(run)
+        if len(active) > 1:
+            self.wide_pass()
+        else:  # a chain: one task run going, no order to find
+            for run_id in list(active):
+                self.look(self.runs[run_id])
         self.start_new()
         if self._ex.state.terminated and self._ex.finalized_at is None:
             self.after_step()
+
+    def look(self, run: TaskRun) -> None:
+        """A pass's look at one task run that was going when the pass began."""
+        state = run.state
+        if state.terminated:
+            return
+        if self._ex.state.terminated and self.top_phase(run) is not Phase.AFTER:
+            return
+        if state.created:
+            self.start(run)
+        elif (
+            state is State.RUNNING
+            and self.index.tasks[run.task_id].task.kind is TaskKind.FLOWABLE
+            and self.take_touched(run.id)
+        ):
+            # A flowable is looked at again only when it or one of its task runs
+            # changed: what it decides depends on nothing else.
+            self.flowable_step(run)
+
+    def wide_pass(self) -> None:
+        """`look` at the going task runs in creation order, as a loop over all of them
+        sorted by `seq` would, but only at those it can act on: the CREATED ones and
+        the touched ones (a flowable's look). Any other is passed over by `look`
+        unless `put` changes it or one of its task runs before its turn: `put` then
+        adds it to the heap (Cycle.put), so it is looked at in its place. A wide
+        Parallel has a hundred task runs going, one or two to act on per pass."""
+        runs = self.runs
+        touched = self._touched
+        heap = [
+            (run.seq, run_id)
+            for run_id in self.active
+            if (run := runs[run_id]).state.created or run_id in touched
+        ]
+        heapify(heap)
+        self._visit_ids = set(self.active)
+        self._visit = heap
+        try:
+            last = -1
+            while heap:
+                seq, run_id = heappop(heap)
+                if seq == last:
+                    continue  # pushed again before its turn
+                last = self._visit_seq = seq
+                self.look(runs[run_id])
+        finally:
+            self._visit = None
+            self._visit_seq = -1
 
     def start_new(self) -> None:
         """Start the task runs this pass created, before the next pass computes any
@@ -716,6 +748,10 @@ class _Cycle(Cycle):
             nxt = sequential_next(tasks, runs)
         if nxt is not None:
             self.create(NewChild(nxt, phase), None)
+            # The next look would see the same list with this task run going, and decide
+            # nothing (the main list: the early return above; a handler list: nothing
+            # starts while one of its task runs goes): its own creation does not ask for one.
+            self._root_dirty = False
 
     def end(self, state: State) -> None:
         """The execution reaches its terminal state (SPEC §3.5); afterExecution may start."""
