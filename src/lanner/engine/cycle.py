@@ -96,6 +96,13 @@ def child_kills(run: TaskRun) -> list[Deliver]:
 class Cycle(ABC):
     """The state of one cycle of the planner and the only way to change it."""
 
+    # A wide pass in progress (planner.wide_pass): the heap of (seq, id) still to look
+    # at, the ids going when it began, and the seq of the one looked at now. Set on the
+    # instance by the pass; these defaults cost a cycle nothing to set up.
+    _visit: list[tuple[int, str]] | None = None
+    _visit_ids: Set[str] = frozenset()
+    _visit_seq = -1
+
     def __init__(
         self, index: FlowIndex, execution: Execution, ctx: PlanContext, consume: bool = False
     ) -> None:
@@ -127,18 +134,15 @@ class Cycle(ABC):
         self._failed_lists: set[tuple[str, Phase]] = (
             set(failed) if failed is not None else _failed_lists(self._runs.values())
         )
-        self._root_going = _root_going(self._runs, self._active)
+        # The going task runs of the root's main list (invariants 1 and 4), counted in C:
+        # a generator over every going task run cost a wide Parallel's cycle 100 steps.
+        self._root_going = len(self._active.intersection(self._children.get(_ROOT_MAIN, ())))
         self._commands: list[Command] = []
         self._root_dirty = True
         self._touched: set[str] = set()  # flowables to look at again
         self._changed: set[str] = set()
         self._deleted: set[str] = set()  # task runs removed by a restart
         self._dirty = False
-        # A wide pass in progress (planner.wide_pass): the heap of (seq, id) still to
-        # look at, the ids going when it began, and the seq of the one looked at now.
-        self._visit: list[tuple[int, str]] | None = None
-        self._visit_ids: set[str] = set()
-        self._visit_seq = -1
         # Read-only views of the same objects: reading costs an attribute lookup only.
         self.runs: Final[Mapping[str, TaskRun]] = self._runs
         self.children: Final[Mapping[tuple[str, Phase], Sequence[str]]] = self._children
@@ -375,6 +379,9 @@ class Cycle(ABC):
     @abstractmethod
     def forget_loop(self, run_id: str) -> None:
         """The loop `run_id` may have incomplete value groups again (a restart)."""
+
+
+_ROOT_MAIN = (ROOT, Phase.MAIN)
 
 
 def _failed_lists(runs: Iterable[TaskRun]) -> set[tuple[str, Phase]]:

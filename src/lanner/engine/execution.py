@@ -49,13 +49,16 @@ def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
     fields = frozenset(f.name for f in dataclasses.fields(cls))
     names: tuple[str, ...] | None = cls.__dict__.get("__slots__")
     if names is None:
+        # fast_init's __init__ puts every field, and nothing else, in `__dict__`: there a
+        # name that is no field adds a key, which a count finds without a set per copy.
+        size = len(fields) if cls.__dict__.get("__init__") in _FAST_INITS else -1
 
         def copy_dict(obj: Any, changes: dict[str, Any]) -> Any:
-            if not changes.keys() <= fields:
-                raise TypeError(f"{cls.__name__} has no field {sorted(changes.keys() - fields)}")
-            new: Any = _new(cls)
             values = obj.__dict__.copy()
             values.update(changes)
+            if len(values) != size and not changes.keys() <= fields:
+                raise TypeError(f"{cls.__name__} has no field {sorted(changes.keys() - fields)}")
+            new: Any = _new(cls)
             _set(new, "__dict__", values)
             return new
 
@@ -107,7 +110,11 @@ def fast_init(cls: type[T]) -> type[T]:
     init = scope["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     cls.__init__ = init  # type: ignore[method-assign]
+    _FAST_INITS.add(init)
     return cls
+
+
+_FAST_INITS: set[Callable[..., None]] = set()
 
 
 class Phase(StrEnum):

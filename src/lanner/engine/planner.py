@@ -154,6 +154,9 @@ class Planner:
         self._cursors: dict[str, LoopCursor] = {}
         self._properties: dict[str, dict[str, Any]] = {}
         self._templated: dict[str, bool] = {}
+        # _Cycle.unstarted, by the Parallel's task run id: (its list, the list's length,
+        # the tasks, those without a task run). The list is held, so its id is not reused.
+        self._unstarted: dict[str, tuple[Sequence[str], int, tuple[Task, ...], list[Task]]] = {}
 
     def properties(self, task: Task) -> dict[str, Any]:
         """A task type's own properties, as the job carries them before rendering."""
@@ -984,11 +987,18 @@ class _Cycle(Cycle):
         cursor = None
         if sequential_loop and values:
             cursor = self.p.cursor(run.id, values).valid_for(self.input_runs, self.runs)
-        ids = self.children.get((run.id, Phase.MAIN), ())
+        key = (run.id, Phase.MAIN)
+        ids = self.children.get(key, ())
         skipped = cursor.pos if cursor else 0
-        tail = [self.runs[i] for i in ids[skipped:]]
-        summary = Summary.of(tail, terminated=skipped)
-        if summary.failed and childfailure.interrupt(self, task, tail):
+        tail: list[TaskRun] | None = None
+        if cursor is None:
+            summary = self.summary(key, ids)
+        else:
+            tail = [self.runs[i] for i in ids[skipped:]]
+            summary = Summary.of(tail, terminated=skipped)
+        if summary.failed and childfailure.interrupt(
+            self, task, tail if tail is not None else [self.runs[i] for i in ids]
+        ):
             tail = [self.runs[i] for i in ids[skipped:]]
             summary = Summary.of(tail, terminated=skipped)
         phase, tasks = select(
@@ -1004,11 +1014,19 @@ class _Cycle(Cycle):
             if summary.terminated >= expected:
                 self.resolve(run, task, final_state([self.runs[i].state for i in ids]))
                 return
-            if cursor is not None and values is not None:
+            if cursor is not None and values is not None and tail is not None:
                 limit = int(memo.get("limit", behaviour.limit))
                 children, frontier = loop_next(main, values, tail, limit, cursor.first)
                 cursor.advance(frontier, ids, self.runs)
+            elif (
+                values is None
+                and behaviour.order is Order.PARALLEL
+                and not int(memo.get("limit", behaviour.limit))
+            ):
+                children = [NewChild(t, Phase.MAIN) for t in self.unstarted(run.id, ids, main)]
             else:
+                if tail is None:
+                    tail = [self.runs[i] for i in ids]
                 children = self.next_children(task, memo, main, tail)
             for child in children:
                 self.create(child, run)
@@ -1020,6 +1038,31 @@ class _Cycle(Cycle):
         nxt = sequential_next(tasks, runs)
         if nxt is not None:
             self.create(NewChild(nxt, phase), run)
+
+    def summary(self, key: tuple[str, Phase], ids: Sequence[str]) -> Summary:
+        """`Summary.of` the task runs `ids` of the list `key`, from the cycle's counts: the
+        going ones are those in `active` (invariant 1), and the list holds a FAILED one
+        when it is in `failed_lists` (invariant 2). Set operations in C, where a wide
+        Parallel's every look walked its hundred task runs."""
+        return Summary(len(ids) - len(self._active.intersection(ids)), key in self._failed_lists)
+
+    def unstarted(self, run_id: str, ids: Sequence[str], main: tuple[Task, ...]) -> list[Task]:
+        """`parallel_next(main, runs of ids, 0)`: the tasks without a task run yet. It
+        depends only on which tasks the list's task runs are of (fixed by their ids), so
+        it is kept with the list it was computed for: a list only grows in place
+        (`Cycle.add`) and a deletion replaces it, so the same list with the same length
+        holds the same task runs. Once a Parallel has started all its tasks, its looks
+        do not walk them again."""
+        kept = self.p._unstarted.get(run_id)
+        if kept is not None and kept[0] is ids and kept[1] == len(ids) and kept[2] is main:
+            return kept[3]
+        runs = self.runs
+        pending = parallel_next(main, [runs[i] for i in ids], 0)
+        unstarted = self.p._unstarted
+        if len(unstarted) > 10_000:  # Parallels of finished executions
+            unstarted.clear()
+        unstarted[run_id] = (ids, len(ids), main, pending)
+        return pending
 
     def next_children(
         self, task: Task, memo: Mapping[str, Any], main: tuple[Task, ...], runs: list[TaskRun]
