@@ -568,20 +568,24 @@ class _Cycle(Cycle):
     def step(self) -> None:
         # self._ex, not the `ex` property, in this method and a few others run for every
         # task run: a property is a call each time.
-        if self._ex.state is State.RETRYING and not self.any_retrying():
-            self.set_ex(State.RUNNING)  # the retrying run was stopped by its parent
-        if self._ex.state is State.PAUSED:
-            if self._held:
-                return  # paused by a user: no task run starts; a Resume goes on
-            pause.sync_state(self)  # the paused run was stopped by its parent
-        self._held = False
         ex_state = self._ex.state
-        if ex_state is State.KILLING:
-            self.kill_all()
-            self.end(State.KILLED)
-            return
-        if ex_state in (State.CREATED, State.QUEUED):
-            return
+        if ex_state is not State.RUNNING:  # RUNNING, the common state, needs none of these
+            if ex_state is State.RETRYING and not self.any_retrying():
+                self.set_ex(State.RUNNING)  # the retrying run was stopped by its parent
+            if self._ex.state is State.PAUSED:
+                if self._held:
+                    return  # paused by a user: no task run starts; a Resume goes on
+                pause.sync_state(self)  # the paused run was stopped by its parent
+            ex_state = self._ex.state
+            if ex_state is State.KILLING:
+                self._held = False
+                self.kill_all()
+                self.end(State.KILLED)
+                return
+            if ex_state in (State.CREATED, State.QUEUED):
+                self._held = False
+                return
+        self._held = False
         # The root list is looked at again only when one of its task runs or the
         # execution's state changed since the last look in this cycle.
         if not ex_state.terminated and self.take_root_dirty():
@@ -703,13 +707,14 @@ class _Cycle(Cycle):
     # -- the root container ---------------------------------------------------------------
     def root_step(self) -> None:
         root = self.index.root
-        children = self.children
-        # Counts kept by put(): a long main list costs nothing to look at.
-        main_ids = children.get((ROOT, Phase.MAIN), ())
-        going = self.root_going
-        failed = (ROOT, Phase.MAIN) in self.failed_lists
-        error_ids = children.get((ROOT, Phase.ERRORS))
-        finally_ids = children.get((ROOT, Phase.FINALLY))
+        children = self._children
+        # Counts kept by put(): a long main list costs nothing to look at. The keys are
+        # module constants: a tuple built and hashed per look cost more than the look.
+        main_ids = children.get(_ROOT_MAIN, ())
+        going = self._root_going
+        failed = _ROOT_MAIN in self._failed_lists
+        error_ids = children.get(_ROOT_ERRORS)
+        finally_ids = children.get(_ROOT_FINALLY)
         if (
             going
             and len(main_ids) - going < len(root[Phase.MAIN])
@@ -1116,6 +1121,10 @@ _OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {
     "JSON": iv.to_json, "YAML": iv.to_yaml, "ARRAY": iv.to_list, "MULTISELECT": iv.to_list,
 }  # fmt: skip
 
+
+_ROOT_MAIN = (ROOT, Phase.MAIN)
+_ROOT_ERRORS = (ROOT, Phase.ERRORS)
+_ROOT_FINALLY = (ROOT, Phase.FINALLY)
 
 # json.dumps(v, separators=...) builds an encoder per call; ForEach values use this one.
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
