@@ -529,9 +529,12 @@ class Executor:
         else:
             self._executions[execution_id] = new
         starting, more = min(self._starting, len(handed)), self._backlog_started
-        self._starting, self._backlog_started = 0, []
-        if handed or more:
+        self._starting = 0
+        if more:
+            self._backlog_started = []
             self.on_handoff([*handed[:starting], *more, *handed[starting:]], starting + len(more))
+        elif handed:
+            self.on_handoff(handed, starting)  # the list is the cycle's own, not kept
         unclaimed = jobs - len(handed)
         if unclaimed:
             self.on_dispatch(unclaimed)

@@ -240,17 +240,23 @@ class Process:
             self.workers.on_complete.set()  # the executor thread is busy: it takes it next
 
     def _on_commit(self, execution: Execution, decision: Decision) -> None:
-        cancels = [c.task_run_id for c in decision.commands if isinstance(c, Cancel)]
+        # One pass over the commands (a cycle's dispatch, mostly): the kills, and
+        # whether any command may have left work in the store.
+        cancels: list[str] = []
+        quiet = True
+        for command in decision.commands:
+            if type(command) is Dispatch:
+                continue
+            if isinstance(command, Cancel):
+                cancels.append(command.task_run_id)
+            elif not isinstance(command, _QUIET_COMMANDS):
+                quiet = False
         if cancels:
             self.workers.cancel(cancels)
         if (
             self.alone
+            and not (quiet and execution.state is State.RUNNING and execution.finalized_at is None)
             and threading.current_thread() is not self._thread  # that one looks anyway
-            and not (
-                execution.state is State.RUNNING
-                and execution.finalized_at is None
-                and all(isinstance(c, _QUIET_COMMANDS) for c in decision.commands)
-            )
         ):
             # A cycle that may have written events or executions (a Subflow's child, a
             # delivery to a parent, a Flow trigger's execution): the executor thread

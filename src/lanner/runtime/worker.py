@@ -373,6 +373,14 @@ class WorkerPool:
         """Jobs the executor wrote already claimed for this pool; the first `started`
         were made RUNNING by the cycle that handed them over, the others wait in the
         backlog for a thread."""
+        local = self._local
+        if started == 1 and len(jobs) == 1 and local.keeping and local.kept is None:
+            # A chain's step: the one job the thread that drove the cycle runs next.
+            job = local.kept = jobs[0]
+            with self._lock:
+                self._queued[job.task_run_id] = job
+                self._started.add(job.task_run_id)
+            return
         waiting = jobs[started:]
         jobs = jobs[:started]
         with self._lock:
@@ -383,7 +391,6 @@ class WorkerPool:
             idle = self.threads - self._busy - self._claiming - self._work.qsize() - len(jobs)
         for _ in range(min(len(waiting), max(idle, 0))):
             self._work.put(_BACKLOG)
-        local = self._local
         if local.keeping and local.kept is None and jobs:
             local.kept = jobs[0]
             jobs = jobs[1:]
