@@ -502,6 +502,21 @@ def task_run_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
     )
 
 
+def task_run_update_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
+    """The last seven values of :func:`task_run_params` (what an update of a stored task
+    run sets: state, histories, attempts, outputs, error, memo, generation), then its id;
+    the same texts, without the columns an update leaves alone."""
+    return (
+        t.state._value_,
+        *memo.task_run_histories(t),
+        memo.opt(t.outputs),
+        dump_error(t.error),
+        memo.opt(t.memo),
+        t.generation,
+        t.id,
+    )
+
+
 def task_run_from_row(row: Sequence[Any]) -> TaskRun:
     (id_, execution_id, seq, task_id, parent_id, value, iteration, phase, state) = row[:9]
     histories, attempts, outputs, error, memo, generation = row[9:]
