@@ -288,6 +288,8 @@ class SQLiteExecutorTx(SQLiteCycleMethods):
     def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
         execute = self._cur.execute
         try:
+            if len(claims) == 1:  # a chain's cycle: its one result (no comprehension to run)
+                return [execute(lite.JOB_TAKE, claims[0]).rowcount == 1]
             return [execute(lite.JOB_TAKE, claim).rowcount == 1 for claim in claims]
         except sqlite3.Error as exc:
             raise _describe(exc, "complete jobs", self._path) from exc
@@ -352,9 +354,16 @@ class SQLiteExecutorTx(SQLiteCycleMethods):
                     cur.execute(SQL.RUN_UPSERT, codec.task_run_params(t, memo))
             if upserts:
                 rows.many(cur, SQL.RUN_UPSERT, upserts)
-        if cycle.new_jobs:
-            free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
-            claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]
+        new_jobs = cycle.new_jobs
+        if len(new_jobs) == 1:  # a chain's next task: no lists to build
+            token = new_jobs[0].claim_token
+            if token is None:
+                cur.execute(SQL.JOB_INSERT, codec.job_params(new_jobs[0]))
+            elif token:
+                cur.execute(SQL.JOB_INSERT_CLAIMED, codec.claimed_job_params(new_jobs[0]))
+        elif new_jobs:
+            free = [codec.job_params(j) for j in new_jobs if j.claim_token is None]
+            claimed = [codec.claimed_job_params(j) for j in new_jobs if j.claim_token]
             if free:
                 rows.many(cur, SQL.JOB_INSERT, free)
             if claimed:
@@ -368,8 +377,11 @@ class SQLiteExecutorTx(SQLiteCycleMethods):
             rows.many(cur, lite.EVENT_DELETE, [(i,) for i in cycle.consumed_events])
         if cycle.new_events:
             rows.insert_events(cur, cycle.new_events)
-        if cycle.logs:
-            rows.insert_logs(cur, cycle.logs)
+        logs = cycle.logs
+        if len(logs) == 1:  # a chain's task's line
+            cur.execute(SQL.LOG_INSERT, codec.log_params(logs[0]))
+        elif logs:
+            rows.insert_logs(cur, logs)
 
 
 _CYCLE = "run an executor cycle"
