@@ -205,3 +205,21 @@ def test_a_scopes_json_is_made_once_per_tuple_and_never_kept_for_a_list() -> Non
     ids.append("c")  # changed in place: read again
     assert sqliterows.scope_json(ids) == '["a", "c"]'
     assert sqliterows.scope_json(("x",)) == '["x"]'
+
+
+def test_documents_decode_as_json_loads_reads_them() -> None:
+    """The scanner called directly reads what json.loads reads, and fails where it fails."""
+    rng = random.Random(11)
+    texts = [codec.dump_value(_value(rng)) for _ in range(500)]
+    texts += [codec.dump_histories((_history(rng),)), '{"v":1,"d":"$secret"}']
+    texts += ['{"v": 1, "d": [1, 2]}', ' {"v":1} ', '{"v":1}\n', "[1e400, -0.0, 2e-5]"]
+    texts += ["NaN", "Infinity", '"\\ud83d\\ude00 \\u00e9"', "[" * 100 + "]" * 100]
+    for text in texts:
+        assert codec._decode(text) == json.loads(text) or text == "NaN"
+    for bad in ["", " ", "{", '{"v":1} x', "\ufeff{}", "[1,]", "nul", "[" * 100000]:
+        with pytest.raises((ValueError, RecursionError)) as expected:
+            json.loads(bad)
+        with pytest.raises(expected.type) as got:
+            codec._decode(bad)
+        assert str(got.value) == str(expected.value)
+    assert codec._decode(b'{"v":1}') == {"v": 1}
