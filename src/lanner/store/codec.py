@@ -211,7 +211,15 @@ def _histories_from(items: list[list[str]]) -> tuple[History, ...]:
 def _history_json(histories: tuple[History, ...]) -> str:
     # Written by hand: state names and ISO dates need no escaping, and this runs for
     # every task run a cycle writes. The text is the one _ENCODER would produce.
-    return ",".join([f'["{h.state._value_}","{history_date(h.date)}"]' for h in histories])
+    # A loop, not a comprehension: in this Python a comprehension is a function object
+    # and a frame of its own, more than the few items here cost.
+    if len(histories) == 1:  # most often what a task run's update adds
+        h = histories[0]
+        return f'["{h.state._value_}","{history_date(h.date)}"]'
+    items = []
+    for h in histories:
+        items.append(f'["{h.state._value_}","{history_date(h.date)}"]')
+    return ",".join(items)
 
 
 def dump_histories(histories: tuple[History, ...]) -> str:
