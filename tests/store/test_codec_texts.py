@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from lanner.engine.execution import Attempt, History, Phase, TaskRun, evolve
+from lanner.engine.execution import Attempt, ErrorInfo, History, Phase, TaskRun, evolve
 from lanner.errors import StoreError
 from lanner.model.states import State
-from lanner.store import codec, sqliterows
+from lanner.store import codec, sqliterows, sqlitesql
 
 STATES = list(State)
 ZONES: list[dt.tzinfo | None] = [
@@ -118,6 +118,28 @@ def test_a_task_runs_histories_encoded_from_its_earlier_text_are_the_same() -> N
         assert attempts_text == _attempts_doc(t.attempts)
         row = codec.task_run_params(t, memo)
         assert row[9:11] == (histories_text, attempts_text)
+        # An update of a stored row binds what the upsert's conflict sets, then the id.
+        assert codec.task_run_update_params(t, memo) == (*row[8:], row[0])
+
+
+def test_a_task_run_updates_values_are_its_rows_last_seven_then_its_id() -> None:
+    """Outputs, an error, a memo and a generation too: the same values as the row's."""
+    rng = random.Random(9)
+    memo = codec.JsonMemo()
+    for i in range(300):
+        t = evolve(
+            _task_run(rng, f"run{i % 40}"),
+            state=rng.choice(STATES),
+            histories=tuple(_history(rng) for _ in range(rng.randrange(4))),
+            outputs=rng.choice([None, {"value": _value(rng)}]),
+            error=rng.choice([None, ErrorInfo("it failed é", "ValueError", "t1", f"run{i}")]),
+            memo=rng.choice([None, {"index": i}]),
+            generation=rng.randrange(3),
+        )
+        update = codec.task_run_update_params(t, memo)
+        row = codec.task_run_params(t, memo)
+        assert update == (*row[8:], row[0])
+        assert len(update) == sqlitesql.RUN_UPDATE.count("?")
 
 
 def _value(rng: random.Random, depth: int = 0) -> Any:
@@ -183,3 +205,21 @@ def test_a_scopes_json_is_made_once_per_tuple_and_never_kept_for_a_list() -> Non
     ids.append("c")  # changed in place: read again
     assert sqliterows.scope_json(ids) == '["a", "c"]'
     assert sqliterows.scope_json(("x",)) == '["x"]'
+
+
+def test_documents_decode_as_json_loads_reads_them() -> None:
+    """The scanner called directly reads what json.loads reads, and fails where it fails."""
+    rng = random.Random(11)
+    texts = [codec.dump_value(_value(rng)) for _ in range(500)]
+    texts += [codec.dump_histories((_history(rng),)), '{"v":1,"d":"$secret"}']
+    texts += ['{"v": 1, "d": [1, 2]}', ' {"v":1} ', '{"v":1}\n', "[1e400, -0.0, 2e-5]"]
+    texts += ["NaN", "Infinity", '"\\ud83d\\ude00 \\u00e9"', "[" * 100 + "]" * 100]
+    for text in texts:
+        assert codec._decode(text) == json.loads(text) or text == "NaN"
+    for bad in ["", " ", "{", '{"v":1} x', "\ufeff{}", "[1,]", "nul", "[" * 100000]:
+        with pytest.raises((ValueError, RecursionError)) as expected:
+            json.loads(bad)
+        with pytest.raises(expected.type) as got:
+            codec._decode(bad)
+        assert str(got.value) == str(expected.value)
+    assert codec._decode(b'{"v":1}') == {"v": 1}

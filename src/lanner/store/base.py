@@ -34,6 +34,7 @@ class FlowRecord:
     updated_at: datetime
 
 
+@fast_init  # one per event a cycle reads: dataclasses' __init__ sets each field apart
 @dataclass(frozen=True)
 class EventRow:
     id: int
@@ -43,6 +44,7 @@ class EventRow:
     visible_at: datetime
 
 
+@fast_init  # one per start event of a waiting job (most tasks of a wide Parallel)
 @dataclass(frozen=True)
 class NewEvent:
     execution_id: str

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import json
+import json.scanner
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -69,7 +70,35 @@ def _default(value: Any) -> Any:
 
 # One encoder object: json.dumps() with keyword arguments builds a new one per call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default)
-_decode = json.loads
+# The C scanner under json.loads, built once and called directly: json.loads, then the
+# decoder's decode and raw_decode, are three Python frames and a regular expression per
+# document, and a cycle decodes its events', a read its task runs' documents. A text
+# whose value does not end it (whitespace after it), or that the scanner rejects, goes
+# through json.loads, which reads it or fails as it always did.
+_MAKE_C_SCANNER: Any = getattr(json.scanner, "c_make_scanner", None)
+_C_SCAN: Any = None if _MAKE_C_SCANNER is None else _MAKE_C_SCANNER(json.JSONDecoder())
+
+
+def _decode(text: Any) -> Any:
+    """``json.loads(text)``."""
+    if _C_SCAN is not None and type(text) is str:
+        try:
+            value, end = _C_SCAN(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            pass  # read again below, failing as it always did
+        else:
+            if end == len(text):
+                return value
+    return json.loads(text)
+
+
+def _decode_doc(text: str) -> Any:
+    """``sealdocs.decode(text)``: the same, without its frame when nothing is sealed."""
+    if sealdocs.MARK in text:
+        return sealdocs.decode(text)
+    return _decode(text)
+
+
 # The C encoder _ENCODER.encode builds at each call, built once and called directly
 # (a third of the cost of a job's payload). It keeps no markers: no look for circular
 # values (stateless, so shared by threads); what it cannot encode is encoded again by
@@ -182,7 +211,15 @@ def _histories_from(items: list[list[str]]) -> tuple[History, ...]:
 def _history_json(histories: tuple[History, ...]) -> str:
     # Written by hand: state names and ISO dates need no escaping, and this runs for
     # every task run a cycle writes. The text is the one _ENCODER would produce.
-    return ",".join([f'["{h.state._value_}","{history_date(h.date)}"]' for h in histories])
+    # A loop, not a comprehension: in this Python a comprehension is a function object
+    # and a frame of its own, more than the few items here cost.
+    if len(histories) == 1:  # most often what a task run's update adds
+        h = histories[0]
+        return f'["{h.state._value_}","{history_date(h.date)}"]'
+    items = []
+    for h in histories:
+        items.append(f'["{h.state._value_}","{history_date(h.date)}"]')
+    return ",".join(items)
 
 
 def dump_histories(histories: tuple[History, ...]) -> str:
@@ -240,7 +277,7 @@ def dump_value(value: Any) -> str:
 
 
 def load_value(text: str) -> Any:
-    return _check(sealdocs.decode(text), "value")["d"]
+    return _check(_decode_doc(text), "value")["d"]
 
 
 def dump_opt(value: Any) -> str | None:
@@ -249,14 +286,14 @@ def dump_opt(value: Any) -> str | None:
 
 
 def load_opt(text: str | None) -> Any:
-    return None if text is None else _check(sealdocs.decode(text), "value")["d"]
+    return None if text is None else _check(_decode_doc(text), "value")["d"]
 
 
 def load_mapping(text: str | None) -> dict[str, Any]:
     """A mapping column whose absence means empty (inputs, labels, variables)."""
     if text is None:
         return {}
-    value = _check(sealdocs.decode(text), "value")["d"]
+    value = _check(_decode_doc(text), "value")["d"]
     return value if isinstance(value, dict) else {}
 
 
@@ -499,6 +536,21 @@ def task_run_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
         dump_error(t.error),
         memo.opt(t.memo),
         t.generation,
+    )
+
+
+def task_run_update_params(t: TaskRun, memo: JsonMemo) -> tuple[Any, ...]:
+    """The last seven values of :func:`task_run_params` (what an update of a stored task
+    run sets: state, histories, attempts, outputs, error, memo, generation), then its id;
+    the same texts, without the columns an update leaves alone."""
+    return (
+        t.state._value_,
+        *memo.task_run_histories(t),
+        memo.opt(t.outputs),
+        dump_error(t.error),
+        memo.opt(t.memo),
+        t.generation,
+        t.id,
     )
 
 

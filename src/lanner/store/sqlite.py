@@ -87,7 +87,17 @@ class _Tx:
     errors leave as StoreError either way.
     """
 
-    __slots__ = ("_begin", "_committed", "_db", "_local", "_lock", "_own", "_path", "_what")
+    __slots__ = (
+        "_begin",
+        "_committed",
+        "_control",
+        "_db",
+        "_local",
+        "_lock",
+        "_own",
+        "_path",
+        "_what",
+    )
 
     def __init__(
         self,
@@ -98,8 +108,12 @@ class _Tx:
         lock: threading.RLock | None = None,
         committed: Callable[[], None] | None = None,
         local: _LocalState | None = None,
+        control: sqlite3.Cursor | None = None,
     ) -> None:
         self._db = db
+        # Runs BEGIN and COMMIT: a cursor kept with the write connection, where one is
+        # given (a statement through the connection makes and drops a cursor each time).
+        self._control: sqlite3.Connection | sqlite3.Cursor = db if control is None else control
         self._path = path
         self._what = what
         self._begin = begin
@@ -119,7 +133,7 @@ class _Tx:
         if self._begin is None or (self._begin == "BEGIN" and db.in_transaction):
             return db
         try:
-            db.execute(self._begin)
+            self._control.execute(self._begin)
         except sqlite3.Error as exc:
             self._release()
             raise _describe(exc, self._what, self._path) from exc
@@ -144,10 +158,9 @@ class _Tx:
             if isinstance(exc, sqlite3.Error):
                 raise _describe(exc, self._what, self._path) from exc
             return
-        db = self._db
         if exc is None:
             try:
-                db.execute("COMMIT")
+                self._control.execute("COMMIT")
             except sqlite3.Error as commit_exc:
                 self._rollback()
                 raise _describe(commit_exc, self._what, self._path) from commit_exc
@@ -275,6 +288,8 @@ class SQLiteExecutorTx(SQLiteCycleMethods):
     def take_jobs(self, claims: Sequence[tuple[str, int, str]]) -> list[bool]:
         execute = self._cur.execute
         try:
+            if len(claims) == 1:  # a chain's cycle: its one result (no comprehension to run)
+                return [execute(lite.JOB_TAKE, claims[0]).rowcount == 1]
             return [execute(lite.JOB_TAKE, claim).rowcount == 1 for claim in claims]
         except sqlite3.Error as exc:
             raise _describe(exc, "complete jobs", self._path) from exc
@@ -324,21 +339,31 @@ class SQLiteExecutorTx(SQLiteCycleMethods):
             # after all. Rows are written in the cycle's order, new ones in batches.
             upserts: list[tuple[Any, ...]] = []
             for t in cycle.upsert_task_runs:
-                wrote = memo.wrote(t.id)
-                row = codec.task_run_params(t, memo)
-                if not wrote:
-                    upserts.append(row)
+                if not memo.wrote(t.id):
+                    upserts.append(codec.task_run_params(t, memo))
                     continue
                 if upserts:
                     rows.many(cur, SQL.RUN_UPSERT, upserts)
                     upserts = []
-                if cur.execute(lite.RUN_UPDATE, (*row[8:], row[0])).rowcount != 1:
-                    cur.execute(SQL.RUN_UPSERT, row)
+                # Only the values the update sets are built; the whole row only when the
+                # update finds none (its texts come from the memo then: the same).
+                if (
+                    cur.execute(lite.RUN_UPDATE, codec.task_run_update_params(t, memo)).rowcount
+                    != 1
+                ):
+                    cur.execute(SQL.RUN_UPSERT, codec.task_run_params(t, memo))
             if upserts:
                 rows.many(cur, SQL.RUN_UPSERT, upserts)
-        if cycle.new_jobs:
-            free = [codec.job_params(j) for j in cycle.new_jobs if j.claim_token is None]
-            claimed = [codec.claimed_job_params(j) for j in cycle.new_jobs if j.claim_token]
+        new_jobs = cycle.new_jobs
+        if len(new_jobs) == 1:  # a chain's next task: no lists to build
+            token = new_jobs[0].claim_token
+            if token is None:
+                cur.execute(SQL.JOB_INSERT, codec.job_params(new_jobs[0]))
+            elif token:
+                cur.execute(SQL.JOB_INSERT_CLAIMED, codec.claimed_job_params(new_jobs[0]))
+        elif new_jobs:
+            free = [codec.job_params(j) for j in new_jobs if j.claim_token is None]
+            claimed = [codec.claimed_job_params(j) for j in new_jobs if j.claim_token]
             if free:
                 rows.many(cur, SQL.JOB_INSERT, free)
             if claimed:
@@ -352,8 +377,11 @@ class SQLiteExecutorTx(SQLiteCycleMethods):
             rows.many(cur, lite.EVENT_DELETE, [(i,) for i in cycle.consumed_events])
         if cycle.new_events:
             rows.insert_events(cur, cycle.new_events)
-        if cycle.logs:
-            rows.insert_logs(cur, cycle.logs)
+        logs = cycle.logs
+        if len(logs) == 1:  # a chain's task's line
+            cur.execute(SQL.LOG_INSERT, codec.log_params(logs[0]))
+        elif logs:
+            rows.insert_logs(cur, logs)
 
 
 _CYCLE = "run an executor cycle"
@@ -377,8 +405,9 @@ class _LocalState(threading.local):
     writing: int = 0  # write transactions this thread has open (under the write lock)
 
 
-# (pid, the write connection, its JSON memo, the cursor of its executor cycles)
-_Writer = tuple[int, sqlite3.Connection, codec.JsonMemo, sqlite3.Cursor]
+# (pid, the write connection, its JSON memo, the cursor of its executor cycles, the
+# cursor that begins and commits its other write transactions)
+_Writer = tuple[int, sqlite3.Connection, codec.JsonMemo, sqlite3.Cursor, sqlite3.Cursor]
 
 
 class SQLiteStore(SQLiteMethods):
@@ -430,7 +459,8 @@ class SQLiteStore(SQLiteMethods):
                         db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
                     except sqlite3.Error as exc:
                         raise _describe(exc, "open the database", self.path) from exc
-                    writer = self._writer = (pid, db, codec.JsonMemo(), db.cursor())
+                    writer = (pid, db, codec.JsonMemo(), db.cursor(), db.cursor())
+                    self._writer = writer
         return writer[1], writer[2]
 
     def _open(self) -> sqlite3.Connection:
@@ -478,7 +508,20 @@ class SQLiteStore(SQLiteMethods):
     def _write(self, what: str) -> _Tx:
         db, _ = self._writer_conn()
         committed = self._checkpointer.committed
-        return _Tx(db, self.path, what, "BEGIN IMMEDIATE", self._write_lock, committed, self._local)
+        writer = self._writer
+        # (A stand-in for the connection, as bench/bench_cycle_sql.py makes, begins and
+        # commits on itself.)
+        control = writer[4] if writer is not None and writer[1] is db else None
+        return _Tx(
+            db,
+            self.path,
+            what,
+            "BEGIN IMMEDIATE",
+            self._write_lock,
+            committed,
+            self._local,
+            control,
+        )
 
     def _one(self, what: str) -> _Tx:
         """One DML statement: atomic on its own, and it takes the write lock when it starts."""

@@ -77,8 +77,8 @@ def exec_update(mask: int) -> str:
     return text
 
 
-# A stored task run's update: the columns RUN_UPSERT sets on a conflict, from the last
-# seven of its row (codec.task_run_params), then its id. An upsert of a stored row builds
+# A stored task run's update: the columns RUN_UPSERT sets on a conflict, then its id
+# (codec.task_run_update_params). An upsert of a stored row builds
 # the whole row and probes the key before it updates; this binds half the values.
 RUN_UPDATE = (
     "UPDATE task_run SET state = ?, histories = ?, attempts = ?, outputs = ?, error = ?,"
