@@ -136,7 +136,7 @@ class Cycle(ABC):
         )
         # The going task runs of the root's main list (invariants 1 and 4), counted in C:
         # a generator over every going task run cost a wide Parallel's cycle 100 steps.
-        self._root_going = len(self._active.intersection(self._children.get(_ROOT_MAIN, ())))
+        self._root_going = len(self._active.intersection(self._children.get(ROOT_MAIN, ())))
         self._commands: list[Command] = []
         self._root_dirty = True
         self._touched: set[str] = set()  # flowables to look at again
@@ -381,7 +381,11 @@ class Cycle(ABC):
         """The loop `run_id` may have incomplete value groups again (a restart)."""
 
 
-_ROOT_MAIN = (ROOT, Phase.MAIN)
+# The root's lists, as keys of `children` and `failed_lists` (built once: a tuple
+# built and hashed per look cost more than some looks).
+ROOT_MAIN = (ROOT, Phase.MAIN)
+ROOT_ERRORS = (ROOT, Phase.ERRORS)
+ROOT_FINALLY = (ROOT, Phase.FINALLY)
 
 
 def _failed_lists(runs: Iterable[TaskRun]) -> set[tuple[str, Phase]]:

@@ -43,7 +43,7 @@ from lanner.engine.containers import (
     select,
     sequential_next,
 )
-from lanner.engine.cycle import Cycle, PlanContext
+from lanner.engine.cycle import ROOT_ERRORS, ROOT_FINALLY, ROOT_MAIN, Cycle, PlanContext
 from lanner.engine.events import (
     Cancel,
     ChildResult,
@@ -68,7 +68,6 @@ from lanner.engine.events import (
     UserPause,
 )
 from lanner.engine.execution import (
-    ROOT,
     Attempt,
     ErrorInfo,
     Execution,
@@ -710,11 +709,11 @@ class _Cycle(Cycle):
         children = self._children
         # Counts kept by put(): a long main list costs nothing to look at. The keys are
         # module constants: a tuple built and hashed per look cost more than the look.
-        main_ids = children.get(_ROOT_MAIN, ())
+        main_ids = children.get(ROOT_MAIN, ())
         going = self._root_going
-        failed = _ROOT_MAIN in self._failed_lists
-        error_ids = children.get(_ROOT_ERRORS)
-        finally_ids = children.get(_ROOT_FINALLY)
+        failed = ROOT_MAIN in self._failed_lists
+        error_ids = children.get(ROOT_ERRORS)
+        finally_ids = children.get(ROOT_FINALLY)
         if (
             going
             and len(main_ids) - going < len(root[Phase.MAIN])
@@ -1121,10 +1120,6 @@ _OUTPUT_TYPES: dict[str, Callable[[Any, bool], Any]] = {
     "JSON": iv.to_json, "YAML": iv.to_yaml, "ARRAY": iv.to_list, "MULTISELECT": iv.to_list,
 }  # fmt: skip
 
-
-_ROOT_MAIN = (ROOT, Phase.MAIN)
-_ROOT_ERRORS = (ROOT, Phase.ERRORS)
-_ROOT_FINALLY = (ROOT, Phase.FINALLY)
 
 # json.dumps(v, separators=...) builds an encoder per call; ForEach values use this one.
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))

@@ -377,11 +377,8 @@ class SQLiteExecutorTx(SQLiteCycleMethods):
             rows.many(cur, lite.EVENT_DELETE, [(i,) for i in cycle.consumed_events])
         if cycle.new_events:
             rows.insert_events(cur, cycle.new_events)
-        logs = cycle.logs
-        if len(logs) == 1:  # a chain's task's line
-            cur.execute(SQL.LOG_INSERT, codec.log_params(logs[0]))
-        elif logs:
-            rows.insert_logs(cur, logs)
+        if cycle.logs:
+            rows.insert_logs(cur, cycle.logs)
 
 
 _CYCLE = "run an executor cycle"

@@ -89,7 +89,9 @@ def insert_events(db: Runner, events: Sequence[NewEvent]) -> int:
 
 
 def insert_logs(db: Runner, records: Sequence[LogRecord]) -> None:
-    if records:
+    if len(records) == 1:  # a chain's task's line: no list to build
+        db.execute(SQL.LOG_INSERT, codec.log_params(records[0]))
+    elif records:
         many(db, SQL.LOG_INSERT, [codec.log_params(r) for r in records])
 
 
