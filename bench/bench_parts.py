@@ -110,7 +110,9 @@ def replay_plans(flow: Flow, calls: PlanCalls, tasks: int) -> float:
     current: dict[str, Execution] = {}
     cpu = time.process_time()
     for call in calls.calls:
-        execution = current.get(call.execution_id) or inputs[call.execution_id]
+        execution = current.get(call.execution_id)
+        if execution is None:
+            execution = inputs[call.execution_id]
         if execution.version != call.version:
             execution = evolve(execution, version=call.version)  # as the executor's `new`
         if call.start:
