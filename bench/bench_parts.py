@@ -45,7 +45,6 @@ from lanner.engine.planner import PlanContext, Planner
 from lanner.expr import ExpressionEngine
 from lanner.model.flow import Flow
 from lanner.model.validate import load_flow
-from lanner.store import migrations
 
 FLOWS = {
     "40 sequential Log tasks": (bench_run.sequential_logs(40), 40),
@@ -133,12 +132,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    as_recorded: bench_cycle_sql.Variant = (
-        "as recorded",
-        len(migrations.load("sqlite")),
-        lambda sql: True,
-        4096,
-    )
+    as_recorded = bench_cycle_sql.as_recorded()
     print(
         f"{'CPU per task':<28}{'floor':>8}{'SQL':>15}{'planner':>15}{'both':>15}"
         f"{'whole run':>15}  bar"
